@@ -1,0 +1,226 @@
+//! What the core asks the shell to do. Replies are abstract: a text key and arguments,
+//! choices, product cards, a cart view, a link; each channel adapter renders them natively.
+
+use serde::{Deserialize, Serialize};
+
+use crate::catalog::{CategoryId, ProductId, Sku};
+use crate::event::TimerKind;
+use crate::locale::Locale;
+use crate::money::Money;
+use crate::order::{Order, OrderId};
+use crate::text::{Label, Text, TextKey};
+use crate::time::Timestamp;
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Action {
+    Send(Reply),
+    SetTimer { kind: TimerKind, at: Timestamp },
+    CancelTimer(TimerKind),
+    RequestNlu { text: String, locale: Locale },
+    PlaceOrder(Order),
+    CreatePaymentLink { order: OrderId, total: Money },
+    NotifyOperators(HandoffReason),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum HandoffReason {
+    HumanRequested,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Reply {
+    pub text: Text,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub choices: Vec<Choice>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub cards: Vec<Card>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cart: Option<CartView>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub link: Option<Link>,
+}
+
+impl Reply {
+    pub fn text(text: Text) -> Reply {
+        Reply {
+            text,
+            choices: Vec::new(),
+            cards: Vec::new(),
+            cart: None,
+            link: None,
+        }
+    }
+
+    pub fn key(key: TextKey) -> Reply {
+        Reply::text(Text::new(key))
+    }
+
+    pub fn choices(mut self, choices: Vec<Choice>) -> Reply {
+        self.choices = choices;
+        self
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Choice {
+    pub action: ChoiceAction,
+    pub label: Label,
+}
+
+impl Choice {
+    pub fn new(action: ChoiceAction, key: TextKey) -> Choice {
+        Choice {
+            action,
+            label: Label::key(key),
+        }
+    }
+
+    pub fn literal(action: ChoiceAction, label: impl Into<String>) -> Choice {
+        Choice {
+            action,
+            label: Label::Literal(label.into()),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Card {
+    pub product: ProductId,
+    pub title: String,
+    pub subtitle: String,
+    pub price: Money,
+    /// True when variants differ in price and `price` is the lowest.
+    pub price_is_from: bool,
+    pub image: Option<String>,
+    pub out_of_stock: bool,
+    pub actions: Vec<Choice>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CartView {
+    pub lines: Vec<CartViewLine>,
+    pub total: Money,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CartViewLine {
+    pub sku: Sku,
+    pub title: String,
+    pub variant: String,
+    pub quantity: u32,
+    pub unit_price: Money,
+    pub line_total: Money,
+    pub actions: Vec<Choice>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Link {
+    pub url: String,
+    pub label: TextKey,
+}
+
+/// The action behind a button. Serialized as a short string id (`cat:shoes:2`) that fits
+/// every platform's payload limits; parsing is total, so a forged id is just `None`.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ChoiceAction {
+    Start,
+    Menu,
+    Help,
+    Human,
+    Language,
+    SetLanguage(Locale),
+    Browse,
+    Category { category: CategoryId, page: u32 },
+    Product(ProductId),
+    Add(ProductId),
+    Variant(Sku),
+    Quantity(u32),
+    Increase(Sku),
+    Decrease(Sku),
+    Remove(Sku),
+    Cart,
+    ClearCart,
+    Checkout,
+    UseSaved,
+    Confirm,
+    Back,
+    Cancel,
+}
+
+impl ChoiceAction {
+    pub fn id(&self) -> String {
+        match self {
+            ChoiceAction::Start => "start".into(),
+            ChoiceAction::Menu => "menu".into(),
+            ChoiceAction::Help => "help".into(),
+            ChoiceAction::Human => "human".into(),
+            ChoiceAction::Language => "language".into(),
+            ChoiceAction::SetLanguage(locale) => format!("lang:{}", locale.code()),
+            ChoiceAction::Browse => "browse".into(),
+            ChoiceAction::Category { category, page: 1 } => format!("cat:{category}"),
+            ChoiceAction::Category { category, page } => format!("cat:{category}:{page}"),
+            ChoiceAction::Product(id) => format!("prod:{id}"),
+            ChoiceAction::Add(id) => format!("add:{id}"),
+            ChoiceAction::Variant(sku) => format!("var:{sku}"),
+            ChoiceAction::Quantity(n) => format!("qty:{n}"),
+            ChoiceAction::Increase(sku) => format!("inc:{sku}"),
+            ChoiceAction::Decrease(sku) => format!("dec:{sku}"),
+            ChoiceAction::Remove(sku) => format!("rm:{sku}"),
+            ChoiceAction::Cart => "cart".into(),
+            ChoiceAction::ClearCart => "clear".into(),
+            ChoiceAction::Checkout => "checkout".into(),
+            ChoiceAction::UseSaved => "saved".into(),
+            ChoiceAction::Confirm => "confirm".into(),
+            ChoiceAction::Back => "back".into(),
+            ChoiceAction::Cancel => "cancel".into(),
+        }
+    }
+
+    pub fn parse(id: &str) -> Option<ChoiceAction> {
+        let mut parts = id.splitn(3, ':');
+        let head = parts.next()?;
+        let arg = parts.next();
+        let extra = parts.next();
+        let owned = |s: &str| -> Option<String> {
+            let ok = !s.is_empty()
+                && s.len() <= 64
+                && s.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
+            ok.then(|| s.to_owned())
+        };
+        let action = match (head, arg, extra) {
+            ("start", None, None) => ChoiceAction::Start,
+            ("menu", None, None) => ChoiceAction::Menu,
+            ("help", None, None) => ChoiceAction::Help,
+            ("human", None, None) => ChoiceAction::Human,
+            ("language", None, None) => ChoiceAction::Language,
+            ("lang", Some(code), None) => ChoiceAction::SetLanguage(Locale::from_tag(code)?),
+            ("browse", None, None) => ChoiceAction::Browse,
+            ("cat", Some(category), page) => ChoiceAction::Category {
+                category: CategoryId(owned(category)?),
+                page: match page {
+                    None => 1,
+                    Some(page) => page.parse().ok().filter(|p| *p >= 1)?,
+                },
+            },
+            ("prod", Some(id), None) => ChoiceAction::Product(ProductId(owned(id)?)),
+            ("add", Some(id), None) => ChoiceAction::Add(ProductId(owned(id)?)),
+            ("var", Some(sku), None) => ChoiceAction::Variant(Sku(owned(sku)?)),
+            ("qty", Some(n), None) => ChoiceAction::Quantity(n.parse().ok()?),
+            ("inc", Some(sku), None) => ChoiceAction::Increase(Sku(owned(sku)?)),
+            ("dec", Some(sku), None) => ChoiceAction::Decrease(Sku(owned(sku)?)),
+            ("rm", Some(sku), None) => ChoiceAction::Remove(Sku(owned(sku)?)),
+            ("cart", None, None) => ChoiceAction::Cart,
+            ("clear", None, None) => ChoiceAction::ClearCart,
+            ("checkout", None, None) => ChoiceAction::Checkout,
+            ("saved", None, None) => ChoiceAction::UseSaved,
+            ("confirm", None, None) => ChoiceAction::Confirm,
+            ("back", None, None) => ChoiceAction::Back,
+            ("cancel", None, None) => ChoiceAction::Cancel,
+            _ => return None,
+        };
+        Some(action)
+    }
+}

@@ -1,0 +1,269 @@
+//! What the shop sells. Prices come only from here: a reply or an order never carries a price
+//! that was not looked up in the catalog at that moment.
+
+use serde::{Deserialize, Serialize};
+use std::collections::{BTreeMap, HashSet};
+
+use crate::locale::Locale;
+use crate::money::{Currency, Money};
+use crate::text::LocalizedText;
+use crate::understanding::SearchIndex;
+
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct ProductId(pub String);
+
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct CategoryId(pub String);
+
+/// Stock keeping unit: identifies one variant across the whole catalog.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct Sku(pub String);
+
+macro_rules! display_as_inner {
+    ($($t:ty),*) => {$(
+        impl std::fmt::Display for $t {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str(&self.0)
+            }
+        }
+    )*};
+}
+display_as_inner!(ProductId, CategoryId, Sku);
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Category {
+    pub id: CategoryId,
+    pub name: LocalizedText,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Variant {
+    pub sku: Sku,
+    pub name: LocalizedText,
+    pub price_minor: i64,
+    pub stock: u32,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Product {
+    pub id: ProductId,
+    pub category: CategoryId,
+    pub name: LocalizedText,
+    pub description: LocalizedText,
+    #[serde(default)]
+    pub keywords: BTreeMap<Locale, Vec<String>>,
+    /// A file name under the catalog's image folder, or an absolute https URL.
+    #[serde(default)]
+    pub image: Option<String>,
+    pub variants: Vec<Variant>,
+}
+
+impl Product {
+    pub fn in_stock(&self) -> bool {
+        self.variants.iter().any(|variant| variant.stock > 0)
+    }
+
+    pub fn variant(&self, sku: &Sku) -> Option<&Variant> {
+        self.variants.iter().find(|variant| &variant.sku == sku)
+    }
+
+    /// The lowest price among variants that can be bought, else among all of them.
+    pub fn lowest_price_minor(&self) -> i64 {
+        let in_stock = self.variants.iter().filter(|v| v.stock > 0);
+        in_stock
+            .map(|v| v.price_minor)
+            .min()
+            .or_else(|| self.variants.iter().map(|v| v.price_minor).min())
+            .unwrap_or_default()
+    }
+
+    pub fn has_one_price(&self) -> bool {
+        let mut prices = self.variants.iter().map(|v| v.price_minor);
+        let first = prices.next();
+        prices.all(|price| Some(price) == first)
+    }
+}
+
+/// The catalog file as written by the shop owner.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CatalogData {
+    pub currency: Currency,
+    pub categories: Vec<Category>,
+    pub products: Vec<Product>,
+}
+
+/// A validated catalog with lookups. Built once per load; immutable afterwards.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Catalog {
+    data: CatalogData,
+    index: SearchIndex,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum CatalogError {
+    #[error("the catalog has no categories")]
+    NoCategories,
+    #[error("{what} id {id:?} appears twice")]
+    DuplicateId { what: &'static str, id: String },
+    #[error("product {product:?} names category {category:?}, which does not exist")]
+    UnknownCategory { product: String, category: String },
+    #[error("product {product:?} has no variants")]
+    NoVariants { product: String },
+    #[error("variant {sku:?} has a negative price")]
+    NegativePrice { sku: String },
+    #[error("{what} {id:?} has no {field} in {locale}")]
+    MissingTranslation {
+        what: &'static str,
+        id: String,
+        field: &'static str,
+        locale: Locale,
+    },
+    #[error("id {id:?} must be 1-64 characters of a-z, A-Z, 0-9, '-' or '_'")]
+    BadId { id: String },
+}
+
+fn check_id(id: &str) -> Result<(), CatalogError> {
+    let ok = !id.is_empty()
+        && id.len() <= 64
+        && id
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
+    if ok {
+        Ok(())
+    } else {
+        Err(CatalogError::BadId { id: id.to_owned() })
+    }
+}
+
+fn check_translated(
+    text: &LocalizedText,
+    what: &'static str,
+    id: &str,
+    field: &'static str,
+) -> Result<(), CatalogError> {
+    for locale in Locale::ALL {
+        if text.0.get(&locale).is_none_or(|s| s.trim().is_empty()) {
+            return Err(CatalogError::MissingTranslation {
+                what,
+                id: id.to_owned(),
+                field,
+                locale,
+            });
+        }
+    }
+    Ok(())
+}
+
+impl Catalog {
+    /// Validates everything a conversation relies on, so the core can treat the catalog as
+    /// trustworthy: ids are unique and safe to put in button ids, every text is translated.
+    pub fn new(data: CatalogData) -> Result<Catalog, CatalogError> {
+        if data.categories.is_empty() {
+            return Err(CatalogError::NoCategories);
+        }
+        let mut seen = HashSet::new();
+        for category in &data.categories {
+            check_id(&category.id.0)?;
+            check_translated(&category.name, "category", &category.id.0, "name")?;
+            if !seen.insert(("category", category.id.0.as_str())) {
+                return Err(CatalogError::DuplicateId {
+                    what: "category",
+                    id: category.id.0.clone(),
+                });
+            }
+        }
+        for product in &data.products {
+            check_id(&product.id.0)?;
+            check_translated(&product.name, "product", &product.id.0, "name")?;
+            check_translated(&product.description, "product", &product.id.0, "description")?;
+            if !seen.insert(("product", product.id.0.as_str())) {
+                return Err(CatalogError::DuplicateId {
+                    what: "product",
+                    id: product.id.0.clone(),
+                });
+            }
+            if !data.categories.iter().any(|c| c.id == product.category) {
+                return Err(CatalogError::UnknownCategory {
+                    product: product.id.0.clone(),
+                    category: product.category.0.clone(),
+                });
+            }
+            if product.variants.is_empty() {
+                return Err(CatalogError::NoVariants {
+                    product: product.id.0.clone(),
+                });
+            }
+            for variant in &product.variants {
+                check_id(&variant.sku.0)?;
+                check_translated(&variant.name, "variant", &variant.sku.0, "name")?;
+                if variant.price_minor < 0 {
+                    return Err(CatalogError::NegativePrice {
+                        sku: variant.sku.0.clone(),
+                    });
+                }
+                if !seen.insert(("sku", variant.sku.0.as_str())) {
+                    return Err(CatalogError::DuplicateId {
+                        what: "sku",
+                        id: variant.sku.0.clone(),
+                    });
+                }
+            }
+        }
+        let index = SearchIndex::build(&data);
+        Ok(Catalog { data, index })
+    }
+
+    pub fn currency(&self) -> Currency {
+        self.data.currency
+    }
+
+    pub fn money(&self, minor: i64) -> Money {
+        Money::new(minor, self.data.currency)
+    }
+
+    pub fn categories(&self) -> &[Category] {
+        &self.data.categories
+    }
+
+    pub fn products(&self) -> &[Product] {
+        &self.data.products
+    }
+
+    pub fn category(&self, id: &CategoryId) -> Option<&Category> {
+        self.data.categories.iter().find(|c| &c.id == id)
+    }
+
+    pub fn product(&self, id: &ProductId) -> Option<&Product> {
+        self.data.products.iter().find(|p| &p.id == id)
+    }
+
+    pub fn products_in<'a>(&'a self, category: &'a CategoryId) -> impl Iterator<Item = &'a Product> {
+        self.data
+            .products
+            .iter()
+            .filter(move |p| &p.category == category)
+    }
+
+    /// Finds the product and variant of a SKU.
+    pub fn variant(&self, sku: &Sku) -> Option<(&Product, &Variant)> {
+        self.data
+            .products
+            .iter()
+            .find_map(|p| p.variant(sku).map(|v| (p, v)))
+    }
+
+    pub fn search_index(&self) -> &SearchIndex {
+        &self.index
+    }
+
+    pub fn data(&self) -> &CatalogData {
+        &self.data
+    }
+}

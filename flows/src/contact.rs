@@ -1,0 +1,114 @@
+//! Validation of what the customer types at checkout. Strict enough to catch typos, lenient
+//! about formatting (spaces, dashes, brackets in phone numbers).
+
+use crate::order::ContactPoint;
+
+const NAME_MAX_CHARS: usize = 80;
+
+/// A person's name: 2-80 characters with at least two letters, whitespace collapsed.
+pub fn parse_name(text: &str) -> Option<String> {
+    let name = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    let letters = name.chars().filter(|c| c.is_alphabetic()).count();
+    let digits = name.chars().filter(|c| c.is_ascii_digit()).count();
+    let ok = letters >= 2
+        && digits == 0
+        && name.chars().count() <= NAME_MAX_CHARS
+        && !name.chars().any(char::is_control);
+    ok.then_some(name)
+}
+
+/// An e-mail address or a phone number (7-15 digits, E.164 length, optional + or 00 prefix).
+pub fn parse_contact(text: &str) -> Option<ContactPoint> {
+    let text = text.trim();
+    if text.contains('@') {
+        return parse_email(text).map(ContactPoint::Email);
+    }
+    parse_phone(text).map(ContactPoint::Phone)
+}
+
+fn parse_email(text: &str) -> Option<String> {
+    let (local, domain) = text.split_once('@')?;
+    let labels: Vec<&str> = domain.split('.').collect();
+    let ok = !local.is_empty()
+        && local.len() <= 64
+        && text.len() <= 254
+        && labels.len() >= 2
+        && labels.iter().all(|label| {
+            !label.is_empty()
+                && label
+                    .chars()
+                    .all(|c| c.is_alphanumeric() || c == '-')
+        })
+        && local
+            .chars()
+            .all(|c| !c.is_whitespace() && !c.is_control() && c != '@' && c != '<' && c != '>');
+    ok.then(|| format!("{local}@{}", domain.to_lowercase()))
+}
+
+fn parse_phone(text: &str) -> Option<String> {
+    let (international, rest) = if let Some(rest) = text.strip_prefix('+') {
+        (true, rest)
+    } else if let Some(rest) = text.strip_prefix("00") {
+        (true, rest)
+    } else {
+        (false, text)
+    };
+    let mut digits = String::new();
+    for c in rest.chars() {
+        match c {
+            '0'..='9' => digits.push(c),
+            ' ' | '-' | '.' | '(' | ')' => {}
+            _ => return None,
+        }
+    }
+    if !(7..=15).contains(&digits.len()) {
+        return None;
+    }
+    Some(if international { format!("+{digits}") } else { digits })
+}
+
+impl ContactPoint {
+    pub fn as_str(&self) -> &str {
+        match self {
+            ContactPoint::Phone(value) | ContactPoint::Email(value) => value,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names() {
+        assert_eq!(parse_name("  Ana   Popescu "), Some("Ana Popescu".into()));
+        assert_eq!(parse_name("דנה כהן"), Some("דנה כהן".into()));
+        assert_eq!(parse_name("x"), None);
+        assert_eq!(parse_name("12345"), None);
+        assert_eq!(parse_name("R2D2"), None);
+        assert_eq!(parse_name(&"a".repeat(81)), None);
+        assert_eq!(parse_name("🙂🙂🙂"), None);
+    }
+
+    #[test]
+    fn contacts() {
+        assert_eq!(
+            parse_contact("+40 721-234 567"),
+            Some(ContactPoint::Phone("+40721234567".into()))
+        );
+        assert_eq!(
+            parse_contact("0040 (721) 234.567"),
+            Some(ContactPoint::Phone("+40721234567".into()))
+        );
+        assert_eq!(parse_contact("0721234567"), Some(ContactPoint::Phone("0721234567".into())));
+        assert_eq!(
+            parse_contact("Ana@Example.RO"),
+            Some(ContactPoint::Email("Ana@example.ro".into()))
+        );
+        assert_eq!(parse_contact("123"), None);
+        assert_eq!(parse_contact("ana@localhost"), None);
+        assert_eq!(parse_contact("a b@example.com"), None);
+        assert_eq!(parse_contact("call me maybe"), None);
+        assert_eq!(parse_contact("1234567890123456"), None);
+    }
+}

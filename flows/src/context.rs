@@ -1,0 +1,35 @@
+//! What a step may read besides the conversation: the catalog and the shop's settings.
+
+use crate::catalog::Catalog;
+use crate::time::Span;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FlowSettings {
+    pub shop_name: String,
+    /// Silence after which a half-finished flow is reset (the cart is kept).
+    pub session_timeout: Span,
+    /// Product cards per page when browsing a category.
+    pub page_size: usize,
+    /// Most units of one variant in one cart line.
+    pub max_quantity: u32,
+    /// When true, text the rules cannot place is sent to the language model first.
+    pub nlu_enabled: bool,
+}
+
+impl Default for FlowSettings {
+    fn default() -> Self {
+        FlowSettings {
+            shop_name: "Souk".to_owned(),
+            session_timeout: Span::hours(2),
+            page_size: 5,
+            max_quantity: 10,
+            nlu_enabled: false,
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Context {
+    pub catalog: Catalog,
+    pub settings: FlowSettings,
+}

@@ -1,0 +1,303 @@
+//! The conversation state machine: `Conversation::step` takes one event and returns the next
+//! conversation and the actions for the shell. It never fails and never does IO.
+
+use serde::{Deserialize, Serialize};
+
+use crate::action::{Action, ChoiceAction, Reply};
+use crate::cart::Cart;
+use crate::catalog::{CategoryId, ProductId, Sku};
+use crate::context::Context;
+use crate::customer::{Channel, CustomerId};
+use crate::event::{Event, Inbound, InboundMessage, TimerKind};
+use crate::locale::Locale;
+use crate::money::Money;
+use crate::order::{ContactPoint, OrderId};
+use crate::time::Timestamp;
+use crate::understanding::{Intent, understand};
+
+/// Where the conversation is. Each variant carries exactly the data its step needs.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", tag = "flow")]
+pub enum FlowState {
+    /// Nothing in progress: after the welcome, the menu, or a finished action.
+    Idle,
+    Browsing(BrowseStep),
+    Product(ProductStep),
+    Cart,
+    Checkout(CheckoutStep),
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", tag = "step")]
+pub enum BrowseStep {
+    Categories,
+    Category { category: CategoryId, page: u32 },
+    Results { products: Vec<ProductId> },
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", tag = "step")]
+pub enum ProductStep {
+    Details { product: ProductId },
+    PickVariant { product: ProductId },
+    PickQuantity { product: ProductId, sku: Sku },
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", tag = "step")]
+pub enum CheckoutStep {
+    AskName,
+    AskContact { name: String },
+    Confirm { name: String, contact: ContactPoint },
+    AwaitingPayment { order: OrderId, total: Money },
+}
+
+/// What the customer told us once and should not have to repeat.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct Profile {
+    pub name: Option<String>,
+    pub contact: Option<ContactPoint>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Conversation {
+    pub customer: CustomerId,
+    pub locale: Locale,
+    pub state: FlowState,
+    pub cart: Cart,
+    pub profile: Profile,
+    /// The actions of the last reply that offered any, so "2" can mean the second one.
+    pub offered: Vec<ChoiceAction>,
+    /// Consecutive messages not understood; reset by any understood one.
+    pub misses: u32,
+    pub last_inbound_at: Option<Timestamp>,
+    pub last_channel: Option<Channel>,
+    pub orders_placed: u32,
+    /// Set when the customer asked for a person; the console (a later issue) clears it.
+    pub needs_human: bool,
+}
+
+/// The result of one step: the conversation to store and what to do, in order.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Step {
+    pub conversation: Conversation,
+    pub actions: Vec<Action>,
+}
+
+/// Whether an input moved the conversation on; misses count towards escalation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Handled {
+    Yes,
+    Missed,
+}
+
+impl Conversation {
+    pub fn new(customer: CustomerId, locale: Locale) -> Conversation {
+        Conversation {
+            customer,
+            locale,
+            state: FlowState::Idle,
+            cart: Cart::default(),
+            profile: Profile::default(),
+            offered: Vec::new(),
+            misses: 0,
+            last_inbound_at: None,
+            last_channel: None,
+            orders_placed: 0,
+            needs_human: false,
+        }
+    }
+
+    pub fn step(mut self, ctx: &Context, event: Event, now: Timestamp) -> Step {
+        let mut out = Vec::new();
+        match event {
+            Event::Inbound(inbound) => self.on_inbound(ctx, inbound, now, &mut out),
+            Event::NluResult { intent } => {
+                let handled = match intent {
+                    Some(intent) => self.on_intent(ctx, intent, now, &mut out),
+                    None => Handled::Missed,
+                };
+                self.count(ctx, handled, &mut out);
+            }
+            Event::TimerFired(kind) => self.on_timer(ctx, kind, now),
+            Event::PaymentLinkReady { order, url } => self.on_payment_link(ctx, order, url, &mut out),
+            Event::PaymentConfirmed { order } => self.on_payment_confirmed(order, &mut out),
+            Event::PaymentFailed { order } => self.on_payment_failed(order, &mut out),
+        }
+        Step {
+            conversation: self,
+            actions: out,
+        }
+    }
+
+    /// Queues a reply and remembers what it offered, for answers by number.
+    pub(crate) fn say(&mut self, out: &mut Vec<Action>, reply: Reply) {
+        let from_cards: Vec<ChoiceAction> = reply
+            .cards
+            .iter()
+            .map(|card| ChoiceAction::Product(card.product.clone()))
+            .collect();
+        let offered = if from_cards.len() > 1 {
+            from_cards
+        } else {
+            reply.choices.iter().map(|c| c.action.clone()).collect()
+        };
+        if !offered.is_empty() {
+            self.offered = offered;
+        }
+        out.push(Action::Send(reply));
+    }
+
+    fn on_inbound(&mut self, ctx: &Context, inbound: Inbound, now: Timestamp, out: &mut Vec<Action>) {
+        let first_contact = self.last_inbound_at.is_none();
+        self.last_inbound_at = Some(now);
+        self.last_channel = Some(inbound.channel);
+        out.push(Action::SetTimer {
+            kind: TimerKind::SessionExpiry,
+            at: now.plus(ctx.settings.session_timeout),
+        });
+        let handled = match inbound.message {
+            InboundMessage::Action(id) => match ChoiceAction::parse(&id) {
+                Some(action) => self.on_choice(ctx, action, now, first_contact, out),
+                None => self.stale_choice(ctx, out),
+            },
+            InboundMessage::Text(text) => self.on_text(ctx, &text, now, first_contact, out),
+            InboundMessage::Media {
+                caption: Some(caption),
+                ..
+            } if !caption.trim().is_empty() => self.on_text(ctx, &caption, now, first_contact, out),
+            InboundMessage::Location { .. }
+            | InboundMessage::Contact { .. }
+            | InboundMessage::Media { .. } => self.unsupported_message(ctx, out),
+        };
+        self.count(ctx, handled, out);
+    }
+
+    fn on_text(
+        &mut self,
+        ctx: &Context,
+        text: &str,
+        now: Timestamp,
+        first_contact: bool,
+        out: &mut Vec<Action>,
+    ) -> Handled {
+        let intent = understand(text, &ctx.catalog);
+        // While we ask for a name or a contact, free text is the answer, unless it is one of
+        // the words that always work (menu, cancel, back, human, help).
+        if let FlowState::Checkout(CheckoutStep::AskName | CheckoutStep::AskContact { .. }) = self.state
+            && !matches!(
+                intent,
+                Intent::Menu | Intent::Cancel | Intent::Back | Intent::Human | Intent::Help
+            )
+        {
+            return self.checkout_answer(ctx, text, out);
+        }
+        if intent == Intent::Unknown && ctx.settings.nlu_enabled {
+            out.push(Action::RequestNlu {
+                text: text.to_owned(),
+                locale: self.locale,
+            });
+            return Handled::Yes;
+        }
+        if intent == Intent::Greeting {
+            return self.greet(ctx, first_contact, out);
+        }
+        self.on_intent(ctx, intent, now, out)
+    }
+
+    pub(crate) fn on_intent(
+        &mut self,
+        ctx: &Context,
+        intent: Intent,
+        now: Timestamp,
+        out: &mut Vec<Action>,
+    ) -> Handled {
+        let action = match intent {
+            Intent::Menu => ChoiceAction::Menu,
+            Intent::Help => ChoiceAction::Help,
+            Intent::Human => ChoiceAction::Human,
+            Intent::Cart => ChoiceAction::Cart,
+            Intent::ClearCart => ChoiceAction::ClearCart,
+            Intent::Checkout => ChoiceAction::Checkout,
+            Intent::Cancel => ChoiceAction::Cancel,
+            Intent::Back => ChoiceAction::Back,
+            Intent::Browse => ChoiceAction::Browse,
+            Intent::Language => ChoiceAction::Language,
+            Intent::SetLanguage(locale) => ChoiceAction::SetLanguage(locale),
+            Intent::Greeting => return self.greet(ctx, false, out),
+            Intent::Thanks => return self.thanks(out),
+            Intent::Yes => match self.state {
+                FlowState::Checkout(CheckoutStep::Confirm { .. }) => ChoiceAction::Confirm,
+                _ => return Handled::Missed,
+            },
+            Intent::No => match self.state {
+                FlowState::Checkout(CheckoutStep::Confirm { .. }) => ChoiceAction::Back,
+                _ => return Handled::Missed,
+            },
+            Intent::Number(n) => match &self.state {
+                FlowState::Product(ProductStep::PickQuantity { .. }) => ChoiceAction::Quantity(n),
+                _ => match usize::try_from(n).ok().and_then(|n| n.checked_sub(1)) {
+                    Some(index) if index < self.offered.len() => self.offered[index].clone(),
+                    _ => return Handled::Missed,
+                },
+            },
+            Intent::Products(products) => return self.show_products(ctx, products, out),
+            Intent::Category(category) => ChoiceAction::Category { category, page: 1 },
+            Intent::Unknown => return Handled::Missed,
+        };
+        self.on_choice(ctx, action, now, false, out)
+    }
+
+    fn on_choice(
+        &mut self,
+        ctx: &Context,
+        action: ChoiceAction,
+        now: Timestamp,
+        first_contact: bool,
+        out: &mut Vec<Action>,
+    ) -> Handled {
+        match action {
+            ChoiceAction::Start => self.greet(ctx, first_contact, out),
+            ChoiceAction::Menu => self.menu(ctx, out),
+            ChoiceAction::Help => self.help(out),
+            ChoiceAction::Human => self.request_human(out),
+            ChoiceAction::Language => self.choose_language(out),
+            ChoiceAction::SetLanguage(locale) => self.set_language(ctx, locale, out),
+            ChoiceAction::Browse => self.show_categories(ctx, out),
+            ChoiceAction::Category { category, page } => self.show_category(ctx, &category, page, out),
+            ChoiceAction::Product(product) => self.show_product(ctx, &product, out),
+            ChoiceAction::Add(product) => self.start_add(ctx, &product, out),
+            ChoiceAction::Variant(sku) => self.pick_variant(ctx, &sku, out),
+            ChoiceAction::Quantity(quantity) => self.pick_quantity(ctx, quantity, out),
+            ChoiceAction::Increase(sku) => self.change_line(ctx, &sku, 1, out),
+            ChoiceAction::Decrease(sku) => self.change_line(ctx, &sku, -1, out),
+            ChoiceAction::Remove(sku) => self.remove_line(ctx, &sku, out),
+            ChoiceAction::Cart => self.show_cart(ctx, out),
+            ChoiceAction::ClearCart => self.clear_cart(ctx, out),
+            ChoiceAction::Checkout => self.start_checkout(ctx, out),
+            ChoiceAction::UseSaved => self.use_saved_details(ctx, out),
+            ChoiceAction::Confirm => self.confirm_order(ctx, now, out),
+            ChoiceAction::Back => self.back(ctx, out),
+            ChoiceAction::Cancel => self.cancel(ctx, out),
+        }
+    }
+
+    fn on_timer(&mut self, ctx: &Context, kind: TimerKind, now: Timestamp) {
+        match kind {
+            TimerKind::SessionExpiry => {
+                // Timers can fire late or twice; only a real silence resets the flow.
+                let silent_long_enough = self
+                    .last_inbound_at
+                    .is_none_or(|last| now.since(last) >= ctx.settings.session_timeout);
+                let keep = matches!(
+                    self.state,
+                    FlowState::Idle | FlowState::Checkout(CheckoutStep::AwaitingPayment { .. })
+                );
+                if silent_long_enough && !keep {
+                    self.state = FlowState::Idle;
+                    self.offered.clear();
+                }
+            }
+        }
+    }
+}

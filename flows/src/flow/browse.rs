@@ -1,0 +1,123 @@
+//! Browsing: categories, a category's products page by page, and search results as cards.
+
+use crate::action::{Action, Card, Choice, ChoiceAction, Reply};
+use crate::catalog::{CategoryId, Product, ProductId};
+use crate::context::Context;
+use crate::conversation::{BrowseStep, Conversation, FlowState, Handled};
+use crate::text::{Text, TextKey};
+
+impl Conversation {
+    pub(crate) fn show_categories(&mut self, ctx: &Context, out: &mut Vec<Action>) -> Handled {
+        self.state = FlowState::Browsing(BrowseStep::Categories);
+        let mut choices: Vec<Choice> = ctx
+            .catalog
+            .categories()
+            .iter()
+            .map(|category| {
+                Choice::literal(
+                    ChoiceAction::Category {
+                        category: category.id.clone(),
+                        page: 1,
+                    },
+                    category.name.get(self.locale),
+                )
+            })
+            .collect();
+        choices.push(Choice::new(ChoiceAction::Cart, TextKey::ChoiceCart));
+        self.say(out, Reply::key(TextKey::Categories).choices(choices));
+        Handled::Yes
+    }
+
+    pub(crate) fn show_category(
+        &mut self,
+        ctx: &Context,
+        category_id: &CategoryId,
+        page: u32,
+        out: &mut Vec<Action>,
+    ) -> Handled {
+        let Some(category) = ctx.catalog.category(category_id) else {
+            return self.stale_choice(ctx, out);
+        };
+        let products: Vec<&Product> = ctx.catalog.products_in(category_id).collect();
+        let page_size = ctx.settings.page_size.max(1);
+        let pages = products.len().div_ceil(page_size).max(1);
+        // A page past the end (an old "more" button after the catalog shrank) shows the last.
+        let page = usize::try_from(page).unwrap_or(1).clamp(1, pages);
+        let cards: Vec<Card> = products
+            .iter()
+            .skip((page - 1) * page_size)
+            .take(page_size)
+            .map(|product| self.card(ctx, product))
+            .collect();
+        let mut choices = Vec::new();
+        if page < pages {
+            choices.push(Choice::new(
+                ChoiceAction::Category {
+                    category: category_id.clone(),
+                    page: u32::try_from(page + 1).unwrap_or(u32::MAX),
+                },
+                TextKey::ChoiceMore,
+            ));
+        }
+        choices.push(Choice::new(ChoiceAction::Back, TextKey::ChoiceBack));
+        choices.push(Choice::new(ChoiceAction::Cart, TextKey::ChoiceCart));
+        let text = Text::new(TextKey::CategoryProducts)
+            .str("category", category.name.get(self.locale))
+            .int("page", i64::try_from(page).unwrap_or(1))
+            .int("pages", i64::try_from(pages).unwrap_or(1))
+            .int("count", i64::try_from(products.len()).unwrap_or(0));
+        let mut reply = Reply::text(text).choices(choices);
+        reply.cards = cards;
+        self.state = FlowState::Browsing(BrowseStep::Category {
+            category: category_id.clone(),
+            page: u32::try_from(page).unwrap_or(1),
+        });
+        self.say(out, reply);
+        Handled::Yes
+    }
+
+    /// One product goes straight to its details; several become a carousel.
+    pub(crate) fn show_products(&mut self, ctx: &Context, products: Vec<ProductId>, out: &mut Vec<Action>) -> Handled {
+        let found: Vec<&Product> = products.iter().filter_map(|id| ctx.catalog.product(id)).collect();
+        match found.as_slice() {
+            [] => Handled::Missed,
+            [single] => {
+                let id = single.id.clone();
+                self.show_product(ctx, &id, out)
+            }
+            several => {
+                let cards = several.iter().map(|p| self.card(ctx, p)).collect();
+                let choices = vec![
+                    Choice::new(ChoiceAction::Browse, TextKey::ChoiceBrowse),
+                    Choice::new(ChoiceAction::Cart, TextKey::ChoiceCart),
+                ];
+                let text = Text::new(TextKey::SearchResults)
+                    .int("count", i64::try_from(several.len()).unwrap_or(0));
+                let mut reply = Reply::text(text).choices(choices);
+                reply.cards = cards;
+                self.state = FlowState::Browsing(BrowseStep::Results {
+                    products: several.iter().map(|p| p.id.clone()).collect(),
+                });
+                self.say(out, reply);
+                Handled::Yes
+            }
+        }
+    }
+
+    pub(crate) fn card(&self, ctx: &Context, product: &Product) -> Card {
+        let mut actions = vec![Choice::new(ChoiceAction::Product(product.id.clone()), TextKey::ChoiceDetails)];
+        if product.in_stock() {
+            actions.push(Choice::new(ChoiceAction::Add(product.id.clone()), TextKey::ChoiceAdd));
+        }
+        Card {
+            product: product.id.clone(),
+            title: product.name.get(self.locale).to_owned(),
+            subtitle: product.description.get(self.locale).to_owned(),
+            price: ctx.catalog.money(product.lowest_price_minor()),
+            price_is_from: !product.has_one_price(),
+            image: product.image.clone(),
+            out_of_stock: !product.in_stock(),
+            actions,
+        }
+    }
+}

@@ -1,0 +1,55 @@
+//! What happens when we do not understand: a polite "didn't get that" with the options that
+//! fit, and after repeated misses an offer to reach a person.
+
+use crate::action::{Action, Choice, ChoiceAction, Reply};
+use crate::context::Context;
+use crate::conversation::{Conversation, Handled};
+use crate::text::TextKey;
+
+/// Consecutive misses after which we stop guessing and offer a person.
+const MISSES_BEFORE_OFFERING_HUMAN: u32 = 2;
+
+impl Conversation {
+    /// Keeps the miss counter and answers a miss; an understood input resets the counter.
+    pub(crate) fn count(&mut self, _ctx: &Context, handled: Handled, out: &mut Vec<Action>) {
+        match handled {
+            Handled::Yes => self.misses = 0,
+            Handled::Missed => {
+                self.misses = self.misses.saturating_add(1);
+                if self.misses >= MISSES_BEFORE_OFFERING_HUMAN {
+                    let choices = vec![
+                        Choice::new(ChoiceAction::Human, TextKey::ChoiceHuman),
+                        Choice::new(ChoiceAction::Menu, TextKey::ChoiceMenu),
+                        Choice::new(ChoiceAction::Help, TextKey::ChoiceHelp),
+                    ];
+                    self.say(out, Reply::key(TextKey::NotUnderstoodAgain).choices(choices));
+                } else {
+                    // Repeat what was on offer, so the customer can simply tap instead.
+                    let choices = self.reoffer_choices();
+                    self.say(out, Reply::key(TextKey::NotUnderstood).choices(choices));
+                }
+            }
+        }
+    }
+
+    fn reoffer_choices(&self) -> Vec<Choice> {
+        let mut choices = Self::menu_choices();
+        if !self.offered.is_empty() {
+            choices.retain(|c| c.action == ChoiceAction::Help);
+            choices.insert(0, Choice::new(ChoiceAction::Back, TextKey::ChoiceBack));
+            choices.insert(1, Choice::new(ChoiceAction::Menu, TextKey::ChoiceMenu));
+        }
+        choices
+    }
+
+    /// A button from an earlier step, or a forged id: not the customer's fault, not a miss.
+    pub(crate) fn stale_choice(&mut self, _ctx: &Context, out: &mut Vec<Action>) -> Handled {
+        self.say(out, Reply::key(TextKey::StaleChoice).choices(Self::menu_choices()));
+        Handled::Yes
+    }
+
+    pub(crate) fn unsupported_message(&mut self, _ctx: &Context, out: &mut Vec<Action>) -> Handled {
+        self.say(out, Reply::key(TextKey::UnsupportedMessage).choices(Self::menu_choices()));
+        Handled::Yes
+    }
+}

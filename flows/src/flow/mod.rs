@@ -1,0 +1,9 @@
+//! One file per flow. Each adds methods to `Conversation`; `conversation.rs` dispatches.
+
+mod browse;
+mod cart;
+mod checkout;
+mod fallback;
+mod navigation;
+mod product;
+mod welcome;

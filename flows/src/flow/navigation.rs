@@ -1,0 +1,50 @@
+//! "Back" and "cancel": where each state returns to.
+
+use crate::action::Action;
+use crate::context::Context;
+use crate::conversation::{BrowseStep, CheckoutStep, Conversation, FlowState, Handled, ProductStep};
+use crate::action::{Choice, ChoiceAction, Reply};
+use crate::text::TextKey;
+
+impl Conversation {
+    pub(crate) fn back(&mut self, ctx: &Context, out: &mut Vec<Action>) -> Handled {
+        match self.state.clone() {
+            FlowState::Browsing(BrowseStep::Category { .. } | BrowseStep::Results { .. }) => {
+                self.show_categories(ctx, out)
+            }
+            FlowState::Product(
+                ProductStep::Details { product }
+                | ProductStep::PickVariant { product }
+                | ProductStep::PickQuantity { product, .. },
+            ) => match ctx.catalog.product(&product) {
+                Some(found) if matches!(self.state, FlowState::Product(ProductStep::Details { .. })) => {
+                    let category = found.category.clone();
+                    self.show_category(ctx, &category, 1, out)
+                }
+                Some(_) => self.show_product(ctx, &product, out),
+                None => self.menu(ctx, out),
+            },
+            FlowState::Checkout(CheckoutStep::AskName) => self.show_cart(ctx, out),
+            FlowState::Checkout(CheckoutStep::AskContact { .. }) => self.ask_name(out),
+            FlowState::Checkout(CheckoutStep::Confirm { name, .. }) => self.ask_contact(name, out),
+            FlowState::Idle
+            | FlowState::Browsing(BrowseStep::Categories)
+            | FlowState::Cart
+            | FlowState::Checkout(CheckoutStep::AwaitingPayment { .. }) => self.menu(ctx, out),
+        }
+    }
+
+    /// Drops whatever is in progress but never the cart: cancelling is not emptying.
+    pub(crate) fn cancel(&mut self, _ctx: &Context, out: &mut Vec<Action>) -> Handled {
+        if !matches!(self.state, FlowState::Checkout(CheckoutStep::AwaitingPayment { .. })) {
+            self.state = FlowState::Idle;
+        }
+        let mut choices = Self::menu_choices();
+        if !self.cart.is_empty() {
+            choices.insert(0, Choice::new(ChoiceAction::Checkout, TextKey::ChoiceCheckout));
+            choices.truncate(4);
+        }
+        self.say(out, Reply::key(TextKey::Cancelled).choices(choices));
+        Handled::Yes
+    }
+}

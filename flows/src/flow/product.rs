@@ -1,0 +1,174 @@
+//! A product's details and adding it to the cart: pick a variant, then a quantity.
+
+use crate::action::{Action, Choice, ChoiceAction, Reply};
+use crate::catalog::{Product, ProductId, Sku};
+use crate::context::Context;
+use crate::conversation::{Conversation, FlowState, Handled, ProductStep};
+use crate::text::{Label, Text, TextKey};
+
+/// Quantities offered as buttons; any other number can be typed.
+const QUANTITY_BUTTONS: [u32; 4] = [1, 2, 3, 5];
+
+impl Conversation {
+    pub(crate) fn show_product(&mut self, ctx: &Context, id: &ProductId, out: &mut Vec<Action>) -> Handled {
+        let Some(product) = ctx.catalog.product(id) else {
+            return self.stale_choice(ctx, out);
+        };
+        let variants: Vec<&str> = product
+            .variants
+            .iter()
+            .filter(|v| v.stock > 0)
+            .map(|v| v.name.get(self.locale))
+            .collect();
+        let mut card = self.card(ctx, product);
+        card.actions.clear();
+        let mut choices = Vec::new();
+        if product.in_stock() {
+            choices.push(Choice::new(ChoiceAction::Add(id.clone()), TextKey::ChoiceAdd));
+        }
+        choices.push(Choice::new(ChoiceAction::Back, TextKey::ChoiceBack));
+        choices.push(Choice::new(ChoiceAction::Cart, TextKey::ChoiceCart));
+        let text = Text::new(if product.in_stock() {
+            TextKey::ProductDetails
+        } else {
+            TextKey::ProductOutOfStock
+        })
+        .str("name", product.name.get(self.locale))
+        .str("description", product.description.get(self.locale))
+        .money("price", card.price)
+        .str("variants", variants.join(", "));
+        let mut reply = Reply::text(text).choices(choices);
+        reply.cards = vec![card];
+        self.state = FlowState::Product(ProductStep::Details { product: id.clone() });
+        self.say(out, reply);
+        Handled::Yes
+    }
+
+    pub(crate) fn start_add(&mut self, ctx: &Context, id: &ProductId, out: &mut Vec<Action>) -> Handled {
+        let Some(product) = ctx.catalog.product(id) else {
+            return self.stale_choice(ctx, out);
+        };
+        let in_stock: Vec<_> = product.variants.iter().filter(|v| v.stock > 0).collect();
+        match in_stock.as_slice() {
+            [] => self.show_product(ctx, id, out),
+            [only] if product.variants.len() == 1 => {
+                let sku = only.sku.clone();
+                self.ask_quantity(ctx, product, &sku, out)
+            }
+            several => {
+                let same_price = product.has_one_price();
+                let choices = several
+                    .iter()
+                    .map(|v| {
+                        let name = v.name.get(self.locale);
+                        // Prices ride along only when they differ, to keep buttons short.
+                        let label = if same_price {
+                            Label::Literal(name.to_owned())
+                        } else {
+                            Label::Priced {
+                                name: name.to_owned(),
+                                price: ctx.catalog.money(v.price_minor),
+                            }
+                        };
+                        Choice {
+                            action: ChoiceAction::Variant(v.sku.clone()),
+                            label,
+                        }
+                    })
+                    .chain([Choice::new(ChoiceAction::Back, TextKey::ChoiceBack)])
+                    .collect();
+                let text = Text::new(TextKey::PickVariant).str("product", product.name.get(self.locale));
+                self.state = FlowState::Product(ProductStep::PickVariant { product: id.clone() });
+                self.say(out, Reply::text(text).choices(choices));
+                Handled::Yes
+            }
+        }
+    }
+
+    pub(crate) fn pick_variant(&mut self, ctx: &Context, sku: &Sku, out: &mut Vec<Action>) -> Handled {
+        match ctx.catalog.variant(sku) {
+            Some((product, variant)) if variant.stock > 0 => self.ask_quantity(ctx, product, sku, out),
+            Some((product, _)) => {
+                let id = product.id.clone();
+                self.start_add(ctx, &id, out)
+            }
+            None => self.stale_choice(ctx, out),
+        }
+    }
+
+    fn ask_quantity(&mut self, ctx: &Context, product: &Product, sku: &Sku, out: &mut Vec<Action>) -> Handled {
+        let available = self.available(ctx, sku);
+        let variant_name = product.variant(sku).map(|v| v.name.get(self.locale)).unwrap_or_default();
+        let choices = QUANTITY_BUTTONS
+            .into_iter()
+            .filter(|n| *n <= available)
+            .map(|n| Choice::literal(ChoiceAction::Quantity(n), n.to_string()))
+            .chain([Choice::new(ChoiceAction::Back, TextKey::ChoiceBack)])
+            .collect();
+        let text = Text::new(TextKey::PickQuantity)
+            .str("product", product.name.get(self.locale))
+            .str("variant", variant_name)
+            .int("max", available);
+        self.state = FlowState::Product(ProductStep::PickQuantity {
+            product: product.id.clone(),
+            sku: sku.clone(),
+        });
+        self.say(out, Reply::text(text).choices(choices));
+        Handled::Yes
+    }
+
+    /// How many more units of a SKU this customer may add: stock minus what the cart holds,
+    /// capped by the per-line maximum.
+    pub(crate) fn available(&self, ctx: &Context, sku: &Sku) -> u32 {
+        let stock = ctx.catalog.variant(sku).map_or(0, |(_, v)| v.stock);
+        let in_cart = self.cart.quantity_of(sku);
+        stock
+            .min(ctx.settings.max_quantity)
+            .saturating_sub(in_cart)
+    }
+
+    pub(crate) fn pick_quantity(&mut self, ctx: &Context, quantity: u32, out: &mut Vec<Action>) -> Handled {
+        let FlowState::Product(ProductStep::PickQuantity { sku, .. }) = self.state.clone() else {
+            return self.stale_choice(ctx, out);
+        };
+        let available = self.available(ctx, &sku);
+        if quantity == 0 || quantity > ctx.settings.max_quantity {
+            let text = Text::new(TextKey::QuantityInvalid).int("max", available.max(1));
+            self.say(out, Reply::text(text));
+            return Handled::Yes;
+        }
+        if quantity > available {
+            let text = Text::new(TextKey::NotEnoughStock).int("available", available);
+            let choices = vec![
+                Choice::new(ChoiceAction::Back, TextKey::ChoiceBack),
+                Choice::new(ChoiceAction::Cart, TextKey::ChoiceCart),
+            ];
+            self.say(out, Reply::text(text).choices(choices));
+            return Handled::Yes;
+        }
+        let Some((found, variant)) = ctx.catalog.variant(&sku) else {
+            return self.stale_choice(ctx, out);
+        };
+        self.cart.set_quantity(&sku, self.cart.quantity_of(&sku).saturating_add(quantity));
+        let text = Text::new(TextKey::AddedToCart)
+            .int("quantity", quantity)
+            .str("product", found.name.get(self.locale))
+            .str("variant", variant.name.get(self.locale))
+            .int("items", self.cart.item_count())
+            .money("total", self.cart.total(&ctx.catalog));
+        let choices = vec![
+            Choice::new(ChoiceAction::Checkout, TextKey::ChoiceCheckout),
+            Choice::new(
+                ChoiceAction::Category {
+                    category: found.category.clone(),
+                    page: 1,
+                },
+                TextKey::ChoiceBrowse,
+            ),
+            Choice::new(ChoiceAction::Cart, TextKey::ChoiceCart),
+        ];
+        self.state = FlowState::Idle;
+        self.say(out, Reply::text(text).choices(choices));
+        Handled::Yes
+    }
+}

@@ -1,0 +1,81 @@
+//! Greeting, menu, help, language and asking for a person: the intents that work anywhere.
+
+use crate::action::{Action, Choice, ChoiceAction, HandoffReason, Reply};
+use crate::context::Context;
+use crate::conversation::{Conversation, FlowState, Handled};
+use crate::locale::Locale;
+use crate::text::{Text, TextKey};
+
+impl Conversation {
+    pub(crate) fn menu_choices() -> Vec<Choice> {
+        vec![
+            Choice::new(ChoiceAction::Browse, TextKey::ChoiceBrowse),
+            Choice::new(ChoiceAction::Cart, TextKey::ChoiceCart),
+            Choice::new(ChoiceAction::Help, TextKey::ChoiceHelp),
+            Choice::new(ChoiceAction::Language, TextKey::ChoiceLanguage),
+        ]
+    }
+
+    pub(crate) fn greet(&mut self, ctx: &Context, first_contact: bool, out: &mut Vec<Action>) -> Handled {
+        self.state = FlowState::Idle;
+        let shop = ctx.settings.shop_name.clone();
+        let text = if first_contact {
+            Text::new(TextKey::Welcome).str("shop", shop)
+        } else {
+            Text::new(TextKey::WelcomeBack)
+                .str("shop", shop)
+                .int("items", self.cart.item_count())
+        };
+        self.say(out, Reply::text(text).choices(Self::menu_choices()));
+        Handled::Yes
+    }
+
+    pub(crate) fn menu(&mut self, _ctx: &Context, out: &mut Vec<Action>) -> Handled {
+        self.state = FlowState::Idle;
+        self.say(out, Reply::key(TextKey::Menu).choices(Self::menu_choices()));
+        Handled::Yes
+    }
+
+    pub(crate) fn help(&mut self, out: &mut Vec<Action>) -> Handled {
+        let choices = vec![
+            Choice::new(ChoiceAction::Browse, TextKey::ChoiceBrowse),
+            Choice::new(ChoiceAction::Cart, TextKey::ChoiceCart),
+            Choice::new(ChoiceAction::Human, TextKey::ChoiceHuman),
+            Choice::new(ChoiceAction::Menu, TextKey::ChoiceMenu),
+        ];
+        self.say(out, Reply::key(TextKey::Help).choices(choices));
+        Handled::Yes
+    }
+
+    pub(crate) fn request_human(&mut self, out: &mut Vec<Action>) -> Handled {
+        if !self.needs_human {
+            out.push(Action::NotifyOperators(HandoffReason::HumanRequested));
+        }
+        self.needs_human = true;
+        let choices = vec![Choice::new(ChoiceAction::Menu, TextKey::ChoiceMenu)];
+        self.say(out, Reply::key(TextKey::HumanRequested).choices(choices));
+        Handled::Yes
+    }
+
+    pub(crate) fn choose_language(&mut self, out: &mut Vec<Action>) -> Handled {
+        let choices = Locale::ALL
+            .into_iter()
+            .map(|locale| Choice::literal(ChoiceAction::SetLanguage(locale), locale.native_name()))
+            .collect();
+        self.say(out, Reply::key(TextKey::LanguageChoose).choices(choices));
+        Handled::Yes
+    }
+
+    pub(crate) fn set_language(&mut self, _ctx: &Context, locale: Locale, out: &mut Vec<Action>) -> Handled {
+        self.locale = locale;
+        self.state = FlowState::Idle;
+        let text = Text::new(TextKey::LanguageSet).str("language", locale.native_name());
+        self.say(out, Reply::text(text).choices(Self::menu_choices()));
+        Handled::Yes
+    }
+
+    pub(crate) fn thanks(&mut self, out: &mut Vec<Action>) -> Handled {
+        self.say(out, Reply::key(TextKey::ThanksReply).choices(Self::menu_choices()));
+        Handled::Yes
+    }
+}

@@ -1,0 +1,33 @@
+//! `flows`: souk's functional core. The domain model and the conversation state machine,
+//! with no IO, no async, no clock and no randomness: `Conversation::step` is a pure function
+//! of the conversation, the context, one event and the current time.
+
+pub mod action;
+pub mod cart;
+pub mod catalog;
+pub mod contact;
+pub mod context;
+pub mod conversation;
+pub mod customer;
+pub mod event;
+mod flow;
+pub mod locale;
+pub mod money;
+pub mod order;
+pub mod text;
+pub mod time;
+pub mod understanding;
+
+pub use action::{Action, Card, CartView, CartViewLine, Choice, ChoiceAction, HandoffReason, Link, Reply};
+pub use cart::{Cart, CartLine};
+pub use catalog::{Catalog, CatalogData, CatalogError, Category, CategoryId, Product, ProductId, Sku, Variant};
+pub use context::{Context, FlowSettings};
+pub use conversation::{BrowseStep, CheckoutStep, Conversation, FlowState, ProductStep, Profile, Step};
+pub use customer::{Channel, Customer, CustomerId, Identity};
+pub use event::{Event, Inbound, InboundMessage, MediaKind, TimerKind};
+pub use locale::Locale;
+pub use money::{Currency, Money};
+pub use order::{ContactPoint, Order, OrderId, OrderLine, OrderStatus};
+pub use text::{Arg, Label, LocalizedText, Text, TextKey};
+pub use time::{Span, Timestamp};
+pub use understanding::{Intent, understand};

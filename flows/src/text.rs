@@ -1,0 +1,166 @@
+//! Customer-facing text is never a literal in Rust: replies carry a `TextKey` into
+//! `locales/<lang>/main.ftl` plus arguments, and the shell renders them with Fluent.
+
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+use crate::locale::Locale;
+use crate::money::Money;
+
+/// A string given per language by shop data (product names, descriptions). Falls back to
+/// English, then to any language, so a half-translated catalog still shows something.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct LocalizedText(pub BTreeMap<Locale, String>);
+
+impl LocalizedText {
+    pub fn get(&self, locale: Locale) -> &str {
+        self.0
+            .get(&locale)
+            .or_else(|| self.0.get(&Locale::En))
+            .or_else(|| self.0.values().next())
+            .map(String::as_str)
+            .unwrap_or_default()
+    }
+
+    pub fn all(&self) -> impl Iterator<Item = &str> {
+        self.0.values().map(String::as_str)
+    }
+}
+
+macro_rules! text_keys {
+    ($($variant:ident => $id:literal,)*) => {
+        /// Every Fluent message id the core can emit. The locale test checks that each one
+        /// exists in every shipped locale and that no locale carries an unused key.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+        pub enum TextKey { $($variant,)* }
+
+        impl TextKey {
+            pub const ALL: &'static [TextKey] = &[$(TextKey::$variant,)*];
+
+            pub const fn id(self) -> &'static str {
+                match self { $(TextKey::$variant => $id,)* }
+            }
+        }
+    };
+}
+
+text_keys! {
+    Welcome => "welcome",
+    WelcomeBack => "welcome-back",
+    Menu => "menu",
+    Help => "help",
+    HumanRequested => "human-requested",
+    Cancelled => "cancelled",
+    LanguageChoose => "language-choose",
+    LanguageSet => "language-set",
+    NotUnderstood => "not-understood",
+    NotUnderstoodAgain => "not-understood-again",
+    StaleChoice => "stale-choice",
+    UnsupportedMessage => "unsupported-message",
+    ThanksReply => "thanks-reply",
+    Categories => "categories",
+    CategoryProducts => "category-products",
+    ProductDetails => "product-details",
+    ProductOutOfStock => "product-out-of-stock",
+    SearchResults => "search-results",
+    PickVariant => "pick-variant",
+    PickQuantity => "pick-quantity",
+    QuantityInvalid => "quantity-invalid",
+    NotEnoughStock => "not-enough-stock",
+    AddedToCart => "added-to-cart",
+    CartEmpty => "cart-empty",
+    CartSummary => "cart-summary",
+    CartCleared => "cart-cleared",
+    CheckoutAskName => "checkout-ask-name",
+    CheckoutNameInvalid => "checkout-name-invalid",
+    CheckoutAskContact => "checkout-ask-contact",
+    CheckoutContactInvalid => "checkout-contact-invalid",
+    CheckoutConfirm => "checkout-confirm",
+    CheckoutStockChanged => "checkout-stock-changed",
+    OrderPlaced => "order-placed",
+    OrderAwaitingPayment => "order-awaiting-payment",
+    PaymentLink => "payment-link",
+    OrderPaid => "order-paid",
+    PaymentFailed => "payment-failed",
+    ChoiceBrowse => "choice-browse",
+    ChoiceCart => "choice-cart",
+    ChoiceHelp => "choice-help",
+    ChoiceMenu => "choice-menu",
+    ChoiceHuman => "choice-human",
+    ChoiceLanguage => "choice-language",
+    ChoiceDetails => "choice-details",
+    ChoiceAdd => "choice-add",
+    ChoiceMore => "choice-more",
+    ChoiceBack => "choice-back",
+    ChoiceCheckout => "choice-checkout",
+    ChoiceRemove => "choice-remove",
+    ChoiceClear => "choice-clear",
+    ChoiceConfirm => "choice-confirm",
+    ChoiceCancel => "choice-cancel",
+    ChoicePay => "choice-pay",
+    ChoiceUseSaved => "choice-use-saved",
+    BadgeOutOfStock => "badge-out-of-stock",
+    CardPriceFrom => "card-price-from",
+    CartTitle => "cart-title",
+    CartTotal => "cart-total",
+}
+
+/// An argument of a message. Money stays typed so the shell formats it per locale.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Arg {
+    Str(String),
+    Int(i64),
+    Money(Money),
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Text {
+    pub key: TextKey,
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub args: BTreeMap<String, Arg>,
+}
+
+impl Text {
+    pub fn new(key: TextKey) -> Text {
+        Text {
+            key,
+            args: BTreeMap::new(),
+        }
+    }
+
+    pub fn with(mut self, name: &str, arg: Arg) -> Text {
+        self.args.insert(name.to_owned(), arg);
+        self
+    }
+
+    pub fn str(self, name: &str, value: impl Into<String>) -> Text {
+        self.with(name, Arg::Str(value.into()))
+    }
+
+    pub fn int(self, name: &str, value: impl Into<i64>) -> Text {
+        self.with(name, Arg::Int(value.into()))
+    }
+
+    pub fn money(self, name: &str, value: Money) -> Text {
+        self.with(name, Arg::Money(value))
+    }
+}
+
+/// A button label: a message key, or a name that comes from shop data or is the same in
+/// every language (a product name, "Română", "3").
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Label {
+    Text(Text),
+    Literal(String),
+    /// A name from shop data with a price the shell formats for the customer's locale.
+    Priced { name: String, price: Money },
+}
+
+impl Label {
+    pub fn key(key: TextKey) -> Label {
+        Label::Text(Text::new(key))
+    }
+}

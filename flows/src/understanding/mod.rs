@@ -1,0 +1,138 @@
+//! Rule-based understanding of free text: keywords, numbers, language names, product and
+//! category names in every shipped language. An LLM can later produce the same `Intent`
+//! (through `Event::NluResult`); the conversation logic does not care which one did.
+
+pub mod lexicon;
+pub mod normalize;
+mod search;
+
+pub use search::SearchIndex;
+
+use serde::{Deserialize, Serialize};
+
+use crate::catalog::{Catalog, CategoryId, ProductId};
+use crate::locale::Locale;
+use lexicon::{Keyword, LANGUAGE_NAMES, PHRASES};
+use normalize::{contains_phrase, fold, tokens};
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Intent {
+    Menu,
+    Help,
+    Human,
+    Cart,
+    ClearCart,
+    Checkout,
+    Cancel,
+    Back,
+    Browse,
+    Language,
+    SetLanguage(Locale),
+    Greeting,
+    Thanks,
+    Yes,
+    No,
+    Number(u32),
+    /// Best matches first.
+    Products(Vec<ProductId>),
+    Category(CategoryId),
+    Unknown,
+}
+
+/// Messages longer than this are sentences, not commands: "cart" inside a long sentence does
+/// not mean "show my cart".
+const COMMAND_MAX_WORDS: usize = 4;
+const SMALL_TALK_MAX_WORDS: usize = 3;
+
+fn keyword_in(words: &[&str], wanted: Keyword) -> bool {
+    PHRASES
+        .iter()
+        .filter(|(keyword, _)| *keyword == wanted)
+        .flat_map(|(_, phrases)| phrases.iter())
+        .any(|phrase| contains_phrase(words, phrase))
+}
+
+fn keyword_intent(keyword: Keyword) -> Intent {
+    match keyword {
+        Keyword::Menu => Intent::Menu,
+        Keyword::Help => Intent::Help,
+        Keyword::Human => Intent::Human,
+        Keyword::Cart => Intent::Cart,
+        Keyword::ClearCart => Intent::ClearCart,
+        Keyword::Checkout => Intent::Checkout,
+        Keyword::Cancel => Intent::Cancel,
+        Keyword::Back => Intent::Back,
+        Keyword::Browse => Intent::Browse,
+        Keyword::Language => Intent::Language,
+        Keyword::Greeting => Intent::Greeting,
+        Keyword::Thanks => Intent::Thanks,
+        Keyword::Yes => Intent::Yes,
+        Keyword::No => Intent::No,
+    }
+}
+
+fn first_keyword(words: &[&str], candidates: &[Keyword]) -> Option<Intent> {
+    candidates
+        .iter()
+        .find(|keyword| keyword_in(words, **keyword))
+        .map(|keyword| keyword_intent(*keyword))
+}
+
+/// Understands one message. Total: anything it cannot place is `Intent::Unknown`.
+pub fn understand(text: &str, catalog: &Catalog) -> Intent {
+    let folded = fold(text);
+    let words = tokens(&folded);
+    if words.is_empty() {
+        return Intent::Unknown;
+    }
+    if let [single] = words.as_slice()
+        && let Ok(number) = single.parse::<u32>()
+    {
+        return Intent::Number(number);
+    }
+    if words.len() <= SMALL_TALK_MAX_WORDS
+        && let Some((locale, _)) = LANGUAGE_NAMES
+            .iter()
+            .find(|(_, names)| names.iter().any(|name| contains_phrase(&words, name)))
+    {
+        return Intent::SetLanguage(*locale);
+    }
+    // Asking for a person is honoured in any sentence: missing it is worse than a false alarm.
+    if keyword_in(&words, Keyword::Human) {
+        return Intent::Human;
+    }
+    let short = words.len() <= COMMAND_MAX_WORDS;
+    if short
+        && let Some(intent) = first_keyword(&words, &[Keyword::ClearCart, Keyword::Cancel, Keyword::Back])
+    {
+        return intent;
+    }
+    if let Some(intent) = catalog.search_index().find(&words) {
+        return intent;
+    }
+    if short
+        && let Some(intent) = first_keyword(
+            &words,
+            &[
+                Keyword::Cart,
+                Keyword::Checkout,
+                Keyword::Menu,
+                Keyword::Help,
+                Keyword::Browse,
+                Keyword::Language,
+            ],
+        )
+    {
+        return intent;
+    }
+    if words.len() <= SMALL_TALK_MAX_WORDS
+        && let Some(intent) = first_keyword(
+            &words,
+            &[Keyword::Yes, Keyword::No, Keyword::Thanks, Keyword::Greeting],
+        )
+    {
+        return intent;
+    }
+    Intent::Unknown
+}

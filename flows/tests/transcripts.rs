@@ -1,0 +1,299 @@
+//! Transcript tests: each `transcripts/*.txt` file is a conversation on a virtual clock.
+//!
+//! Input lines (kept as written):
+//! - `> text`          the customer writes `text` on the web chat
+//! - `> [action-id]`   the customer presses the button with that action id
+//! - `@ +30m`          the clock advances (s, m, h, d); timers that fall due fire in order
+//! - `= paid ID`, `= failed ID`, `= link ID URL`   payment events
+//! - `= nlu none`, `= nlu <Intent as JSON>`        an NLU answer
+//! - `= timer session-expiry`   a late or duplicate timer firing, right now
+//! - `= state`         prints the flow state, cart and miss counter
+//! - `# comment` and blank lines
+//!
+//! Output lines (regenerated and compared): `<` replies (key, args, then `|` choice ids),
+//! `+` cards/cart/link of the reply above, `!` other actions, `~` timer firings, `state:`.
+//! Run with `UPDATE_EXPECT=1` to rewrite the files after an intended change, then review
+//! the diff like any other code change.
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+use std::path::Path;
+
+use flows::{
+    Action, Arg, Catalog, CatalogData, Channel, Context, Conversation, CustomerId, Event, FlowSettings,
+    Inbound, InboundMessage, Label, Locale, Money, OrderId, Reply, Span, TimerKind, Timestamp,
+};
+
+fn context() -> Context {
+    let raw = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/catalog.json"))
+        .expect("test catalog readable");
+    let data: CatalogData = serde_json::from_str(&raw).expect("test catalog parses");
+    Context {
+        catalog: Catalog::new(data).expect("test catalog valid"),
+        settings: FlowSettings {
+            shop_name: "Test Shop".into(),
+            ..FlowSettings::default()
+        },
+    }
+}
+
+fn money(m: &Money) -> String {
+    let scale = 10_i64.pow(m.currency.minor_digits());
+    format!("{}.{:02} {}", m.minor / scale, m.minor % scale, m.currency.code())
+}
+
+fn arg(a: &Arg) -> String {
+    match a {
+        Arg::Str(s) => s.clone(),
+        Arg::Int(i) => i.to_string(),
+        Arg::Money(m) => money(m),
+    }
+}
+
+fn args(map: &BTreeMap<String, Arg>) -> String {
+    if map.is_empty() {
+        return String::new();
+    }
+    let inner: Vec<String> = map.iter().map(|(k, v)| format!("{k}={}", arg(v))).collect();
+    format!("({})", inner.join(", "))
+}
+
+fn label(l: &Label) -> String {
+    match l {
+        Label::Text(t) => format!("{}{}", t.key.id(), args(&t.args)),
+        Label::Literal(s) => format!("{s:?}"),
+        Label::Priced { name, price } => format!("{name:?}@{}", money(price)),
+    }
+}
+
+fn render_reply(reply: &Reply, out: &mut String) {
+    let _ = write!(out, "< {}{}", reply.text.key.id(), args(&reply.text.args));
+    if !reply.choices.is_empty() {
+        let ids: Vec<String> = reply.choices.iter().map(|c| c.action.id()).collect();
+        let _ = write!(out, " | {}", ids.join(" "));
+    }
+    out.push('\n');
+    // Literal labels are data the customer reads; show them so a wrong name is visible.
+    let literal: Vec<String> = reply
+        .choices
+        .iter()
+        .filter(|c| !matches!(c.label, Label::Text(ref t) if t.args.is_empty()))
+        .map(|c| format!("{}={}", c.action.id(), label(&c.label)))
+        .collect();
+    if !literal.is_empty() {
+        let _ = writeln!(out, "+ labels: {}", literal.join(" "));
+    }
+    for card in &reply.cards {
+        let actions: Vec<String> = card.actions.iter().map(|c| c.action.id()).collect();
+        let _ = writeln!(
+            out,
+            "+ card {} {:?} {}{}{} [{}]",
+            card.product,
+            card.title,
+            if card.price_is_from { "from " } else { "" },
+            money(&card.price),
+            if card.out_of_stock { " out-of-stock" } else { "" },
+            actions.join(" ")
+        );
+    }
+    if let Some(cart) = &reply.cart {
+        let lines: Vec<String> = cart
+            .lines
+            .iter()
+            .map(|l| format!("{} x{} = {}", l.sku, l.quantity, money(&l.line_total)))
+            .collect();
+        let _ = writeln!(out, "+ cart: {} | total {}", lines.join(", "), money(&cart.total));
+    }
+    if let Some(link) = &reply.link {
+        let _ = writeln!(out, "+ link {} {}", link.label.id(), link.url);
+    }
+}
+
+fn render_actions(actions: &[Action], timers: &mut BTreeMap<TimerKind, Timestamp>, start: Timestamp, out: &mut String) {
+    for action in actions {
+        match action {
+            Action::Send(reply) => render_reply(reply, out),
+            Action::SetTimer { kind, at } => {
+                timers.insert(*kind, *at);
+                // Re-armed by every message; printing it each time would drown the transcript.
+                if *kind != TimerKind::SessionExpiry {
+                    let _ = writeln!(out, "! set-timer {} at +{}", kind.name(), at.since(start));
+                }
+            }
+            Action::CancelTimer(kind) => {
+                timers.remove(kind);
+                let _ = writeln!(out, "! cancel-timer {}", kind.name());
+            }
+            Action::RequestNlu { text, locale } => {
+                let _ = writeln!(out, "! request-nlu {locale} {text:?}");
+            }
+            Action::PlaceOrder(order) => {
+                let lines: Vec<String> = order
+                    .lines
+                    .iter()
+                    .map(|l| format!("{} x{} @ {}", l.sku, l.quantity, money(&l.unit_price)))
+                    .collect();
+                let _ = writeln!(
+                    out,
+                    "! place-order {} {} {} [{}] total {}",
+                    order.id,
+                    order.name,
+                    order.contact.as_str(),
+                    lines.join(", "),
+                    money(&order.total)
+                );
+            }
+            Action::CreatePaymentLink { order, total } => {
+                let _ = writeln!(out, "! create-payment-link {order} {}", money(total));
+            }
+            Action::NotifyOperators(reason) => {
+                let _ = writeln!(out, "! notify-operators {reason:?}");
+            }
+        }
+    }
+}
+
+/// "30m", "2h", "1h30m", "3d".
+fn parse_span(text: &str) -> Span {
+    let mut total = 0;
+    let mut number = String::new();
+    for c in text.trim().trim_start_matches('+').chars() {
+        if c.is_ascii_digit() {
+            number.push(c);
+            continue;
+        }
+        let n: i64 = number.parse().expect("a number before each unit");
+        number.clear();
+        total += match c {
+            's' => Span::seconds(n),
+            'm' => Span::minutes(n),
+            'h' => Span::hours(n),
+            'd' => Span::hours(24 * n),
+            other => panic!("unknown time unit {other:?}"),
+        }
+        .as_millis();
+    }
+    assert!(number.is_empty(), "a number without a unit in {text:?}");
+    Span(total)
+}
+
+/// Runs one transcript and returns it with the output lines regenerated.
+fn run(source: &str, ctx: &Context) -> String {
+    let start = Timestamp(1_767_225_600_000); // 2026-01-01T00:00:00Z
+    let mut now = start;
+    let mut conversation = Conversation::new(CustomerId("c0ffee42-test".into()), Locale::En);
+    let mut timers: BTreeMap<TimerKind, Timestamp> = BTreeMap::new();
+    let mut out = String::new();
+    let mut step = |conversation: &mut Conversation, event: Event, now: Timestamp, timers: &mut BTreeMap<TimerKind, Timestamp>, out: &mut String| {
+        let taken = std::mem::replace(conversation, Conversation::new(CustomerId(String::new()), Locale::En));
+        let step = taken.step(ctx, event, now);
+        *conversation = step.conversation;
+        render_actions(&step.actions, timers, start, out);
+    };
+    for line in source.lines() {
+        let is_output = ["<", "+", "!", "~", "state:"].iter().any(|p| line.starts_with(p));
+        if is_output {
+            continue;
+        }
+        out.push_str(line);
+        out.push('\n');
+        if let Some(said) = line.strip_prefix("> ") {
+            let message = match said.strip_prefix('[').and_then(|s| s.strip_suffix(']')) {
+                Some(action) => InboundMessage::Action(action.to_owned()),
+                None => InboundMessage::Text(said.to_owned()),
+            };
+            let event = Event::Inbound(Inbound {
+                channel: Channel::WebChat,
+                message,
+            });
+            step(&mut conversation, event, now, &mut timers, &mut out);
+        } else if let Some(span) = line.strip_prefix("@ ") {
+            let until = now.plus(parse_span(span));
+            // Fire due timers in due order, each at its own time, as the shell's scheduler does.
+            while let Some((&kind, &at)) = timers.iter().filter(|(_, at)| **at <= until).min_by_key(|(_, at)| **at) {
+                timers.remove(&kind);
+                now = at;
+                let _ = writeln!(out, "~ timer {} fired at +{}", kind.name(), now.since(start));
+                step(&mut conversation, Event::TimerFired(kind), now, &mut timers, &mut out);
+            }
+            now = until;
+        } else if let Some(command) = line.strip_prefix("= ") {
+            let words: Vec<&str> = command.split_whitespace().collect();
+            let event = match words.as_slice() {
+                ["state"] => {
+                    let cart: Vec<String> = conversation
+                        .cart
+                        .lines
+                        .iter()
+                        .map(|l| format!("{}x{}", l.sku, l.quantity))
+                        .collect();
+                    let _ = writeln!(
+                        out,
+                        "state: {} | locale {} | cart [{}] | misses {}",
+                        serde_json::to_string(&conversation.state).expect("state serializes"),
+                        conversation.locale,
+                        cart.join(" "),
+                        conversation.misses
+                    );
+                    continue;
+                }
+                ["paid", id] => Event::PaymentConfirmed { order: OrderId((*id).into()) },
+                ["failed", id] => Event::PaymentFailed { order: OrderId((*id).into()) },
+                ["link", id, url] => Event::PaymentLinkReady {
+                    order: OrderId((*id).into()),
+                    url: (*url).into(),
+                },
+                ["timer", "session-expiry"] => Event::TimerFired(TimerKind::SessionExpiry),
+                ["nlu", "none"] => Event::NluResult { intent: None },
+                ["nlu", ..] => Event::NluResult {
+                    intent: Some(serde_json::from_str(command.trim_start_matches("nlu ")).expect("intent JSON")),
+                },
+                other => panic!("unknown command {other:?}"),
+            };
+            step(&mut conversation, event, now, &mut timers, &mut out);
+        }
+    }
+    out
+}
+
+#[test]
+fn transcripts() {
+    let ctx = context();
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/transcripts");
+    let update = std::env::var_os("UPDATE_EXPECT").is_some();
+    let mut files: Vec<_> = std::fs::read_dir(&dir)
+        .expect("transcripts dir")
+        .map(|e| e.expect("dir entry").path())
+        .filter(|p| p.extension().is_some_and(|e| e == "txt"))
+        .collect();
+    files.sort();
+    assert!(!files.is_empty(), "no transcripts found");
+    let mut failures = Vec::new();
+    for path in files {
+        let source = std::fs::read_to_string(&path).expect("transcript readable");
+        let mut ctx = ctx.clone();
+        if source.contains("#! nlu") {
+            ctx.settings.nlu_enabled = true;
+        }
+        let actual = run(&source, &ctx);
+        if actual != source {
+            if update {
+                std::fs::write(&path, &actual).expect("transcript writable");
+            } else {
+                let line = source
+                    .lines()
+                    .zip(actual.lines())
+                    .position(|(a, b)| a != b)
+                    .unwrap_or_else(|| source.lines().count().min(actual.lines().count()));
+                let expected = source.lines().nth(line).unwrap_or("<end of file>");
+                let got = actual.lines().nth(line).unwrap_or("<end of file>");
+                failures.push(format!(
+                    "{}:{}\n  expected: {expected}\n  actual:   {got}",
+                    path.display(),
+                    line + 1
+                ));
+            }
+        }
+    }
+    assert!(failures.is_empty(), "transcripts differ (UPDATE_EXPECT=1 to accept):\n{}", failures.join("\n"));
+}

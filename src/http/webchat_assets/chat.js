@@ -1,0 +1,359 @@
+/* Souk web chat — plain DOM, no framework, no build step.
+ * Everything from the server (shop data, customer text) is untrusted:
+ * the DOM is built with createElement/textContent only, never innerHTML. */
+(() => {
+  'use strict';
+
+  const API = '/chat/api';
+  const STORE_KEY = 'souk.session';
+  const FALLBACK_SHOP = 'Souk Demo Store';
+  const TYPING_TIMEOUT_MS = 10000;
+  const CLICK_COOLDOWN_MS = 1500;
+
+  const list = document.getElementById('messages');
+  const form = document.getElementById('composer');
+  const input = document.getElementById('input');
+  const errorLine = document.getElementById('error');
+  const typing = document.getElementById('typing');
+
+  const rendered = new Set(); // ids on screen: history and the SSE stream overlap
+  let session = null;
+  let events = null;
+  let starting = null; // in-flight startSession(), shared by concurrent callers
+  let typingTimer = 0;
+
+  // ---------- helpers ----------
+  const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+  const str = (v) => (typeof v === 'string' ? v : v == null ? '' : String(v));
+  const arr = (v) => (Array.isArray(v) ? v : []);
+
+  function el(tag, cls, text) {
+    const node = document.createElement(tag);
+    if (cls) node.className = cls;
+    if (text != null) node.textContent = str(text);
+    return node;
+  }
+
+  // Only http(s) URLs (absolute, or relative = same origin); rejects javascript:, data:, etc.
+  function safeUrl(raw) {
+    if (typeof raw !== 'string' || !raw.trim()) return null;
+    try {
+      const u = new URL(raw, location.href);
+      return u.protocol === 'https:' || u.protocol === 'http:' ? u.href : null;
+    } catch { return null; }
+  }
+
+  // localStorage can throw (privacy modes); then the session simply lives in memory.
+  const store = {
+    get() { try { return localStorage.getItem(STORE_KEY); } catch { return null; } },
+    set(v) {
+      try { if (v) localStorage.setItem(STORE_KEY, v); else localStorage.removeItem(STORE_KEY); } catch { /* ignore */ }
+    },
+  };
+
+  const showError = (msg) => { errorLine.textContent = msg || ''; };
+
+  // rAF: measure after the freshly appended nodes are laid out.
+  const scrollToEnd = () => requestAnimationFrame(() => { list.scrollTop = list.scrollHeight; });
+
+  // Briefly disable a clicked button against double posts; it is usable again afterwards on purpose.
+  function cooldown(btn) {
+    btn.disabled = true;
+    setTimeout(() => { btn.disabled = false; }, CLICK_COOLDOWN_MS);
+  }
+
+  function showTyping() {
+    typing.hidden = false;
+    clearTimeout(typingTimer);
+    typingTimer = setTimeout(hideTyping, TYPING_TIMEOUT_MS);
+  }
+  function hideTyping() { clearTimeout(typingTimer); typing.hidden = true; }
+
+  // ---------- API ----------
+  class ApiError extends Error {
+    constructor(status, message) { super(message); this.status = status; }
+  }
+  const isUnknownSession = (e) =>
+    e instanceof ApiError && e.status === 404 && /unknown session/i.test(e.message);
+
+  // Network errors and 5xx are retried 3 times with exponential backoff; 4xx are final.
+  async function api(method, path, body) {
+    for (let attempt = 0; ; attempt++) {
+      let res = null;
+      try {
+        res = await fetch(API + path, {
+          method,
+          headers: body ? { 'Content-Type': 'application/json' } : {},
+          body: body ? JSON.stringify(body) : undefined,
+          credentials: 'same-origin',
+          cache: 'no-store',
+        });
+      } catch { /* network error: retry below */ }
+      if (res && res.status < 500) {
+        const data = await res.json().catch(() => null);
+        if (res.ok) return data || {};
+        throw new ApiError(res.status, str(data && data.error) || `Request failed (${res.status}).`);
+      }
+      if (attempt >= 3) throw new ApiError(0, 'Connection problem. Please try again.');
+      await sleep(600 * 2 ** attempt);
+    }
+  }
+
+  const query = () => `?session=${encodeURIComponent(session)}`;
+
+  // ---------- rendering ----------
+  function append(node) { list.append(node); scrollToEnd(); }
+
+  function actionButton(action, cls, context) {
+    const label = str(action && action.label);
+    const btn = el('button', cls, label);
+    btn.type = 'button';
+    // Labels like "+" mean nothing alone; give the bubble and screen readers the product name.
+    const full = context ? `${label} · ${context}` : label;
+    if (context) btn.setAttribute('aria-label', full);
+    btn.addEventListener('click', () => {
+      cooldown(btn);
+      send({ action: str(action && action.id) }, full);
+    });
+    return btn;
+  }
+
+  function renderCustomer(text, id) {
+    if (id && rendered.has(id)) return null;
+    if (id) rendered.add(id);
+    const wrap = el('div', 'msg customer');
+    wrap.append(el('div', 'bubble', text));
+    append(wrap);
+    return wrap;
+  }
+
+  function renderCards(cards) {
+    const track = el('ul', 'cards');
+    for (const c of cards) {
+      if (!c || typeof c !== 'object') continue;
+      const title = str(c.title);
+      const card = el('li', 'card');
+      const media = el('div', 'card-media');
+      const src = safeUrl(c.image);
+      if (src) {
+        const img = el('img');
+        img.loading = 'lazy'; // set before src so the browser really defers it
+        img.decoding = 'async';
+        img.alt = title;
+        img.src = src;
+        img.addEventListener('error', () => img.remove(), { once: true }); // fall back to placeholder
+        media.append(img);
+      }
+      if (str(c.badge)) media.append(el('span', 'badge', c.badge));
+      const body = el('div', 'card-body');
+      body.append(el('h3', 'card-title', title));
+      if (str(c.subtitle)) {
+        const sub = el('p', 'card-sub', c.subtitle);
+        sub.title = str(c.subtitle); // full text on hover, since it is ellipsised
+        body.append(sub);
+      }
+      if (str(c.price)) body.append(el('p', 'card-price', c.price));
+      const actions = el('div', 'card-actions');
+      for (const a of arr(c.actions)) actions.append(actionButton(a, 'btn', title));
+      card.append(media, body, actions);
+      track.append(card);
+    }
+    return track;
+  }
+
+  function renderCart(cart) {
+    const box = el('section', 'cart');
+    if (str(cart.title)) box.append(el('h3', 'cart-title', cart.title));
+    if (cart.empty) return box; // the title already says "your cart is empty"
+    const lines = el('ul', 'cart-lines');
+    for (const line of arr(cart.lines)) {
+      if (!line || typeof line !== 'object') continue;
+      const title = str(line.title);
+      const info = el('div', 'cart-info');
+      info.append(el('span', 'cart-name', title));
+      if (str(line.variant)) info.append(el('span', 'cart-meta', line.variant));
+      const qty = el('div', 'cart-qty');
+      const unit = str(line.unit_price);
+      qty.append(el('span', 'qty', `${Number(line.quantity) || 0}${unit ? ` × ${unit}` : ''}`));
+      for (const a of arr(line.actions)) qty.append(actionButton(a, 'mini', title));
+      const li = el('li', 'cart-line');
+      li.append(info, el('span', 'cart-line-total', line.line_total), qty);
+      lines.append(li);
+    }
+    const sum = el('div', 'cart-sum');
+    sum.append(el('span', '', str(cart.total_label) || 'Total'), el('strong', '', cart.total));
+    box.append(lines, sum);
+    return box;
+  }
+
+  function renderReply(r) {
+    if (!r || typeof r !== 'object') return;
+    const id = str(r.id);
+    if (id && rendered.has(id)) return;
+    if (id) rendered.add(id);
+    hideTyping();
+    const dir = r.dir === 'rtl' ? 'rtl' : 'ltr';
+    const lang = /^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$/.test(str(r.lang)) ? r.lang : '';
+    const wrap = el('div', 'msg bot');
+    wrap.dir = dir;
+    if (lang) wrap.lang = lang;
+    if (str(r.text)) wrap.append(el('div', 'bubble', r.text));
+    if (arr(r.cards).length) wrap.append(renderCards(r.cards));
+    if (r.cart && typeof r.cart === 'object') wrap.append(renderCart(r.cart));
+    const href = r.link && safeUrl(r.link.url);
+    if (href) {
+      const a = el('a', 'link-btn', str(r.link.label) || href);
+      a.href = href;
+      a.target = '_blank';
+      a.rel = 'noopener noreferrer';
+      wrap.append(a);
+    }
+    if (arr(r.choices).length) {
+      const row = el('div', 'choices');
+      for (const c of r.choices) row.append(actionButton(c, 'pill'));
+      wrap.append(row);
+    }
+    // The newest reply sets the page language/direction (Hebrew mirrors the whole layout).
+    document.documentElement.dir = dir;
+    if (lang) document.documentElement.lang = lang;
+    append(wrap);
+  }
+
+  // ---------- session & stream ----------
+  async function loadHistory() {
+    const data = await api('GET', `/history${query()}`);
+    for (const m of arr(data.messages)) {
+      if (m && m.from === 'customer') renderCustomer(str(m.action_label) || str(m.text), str(m.id));
+      else renderReply(m);
+    }
+  }
+
+  function closeEvents() { if (events) events.close(); events = null; }
+
+  // Resolves once the stream is open (or after 3 s) so the reply to a following POST is not missed.
+  function openEvents() {
+    closeEvents();
+    const es = new EventSource(`${API}/events${query()}`);
+    events = es;
+    const onData = (ev) => {
+      try { renderReply(JSON.parse(ev.data)); } catch { /* malformed event or reply: skip it */ }
+    };
+    es.addEventListener('reply', onData);
+    es.addEventListener('message', onData); // tolerate a server that omits the event name
+    es.addEventListener('error', () => {
+      // CONNECTING = browser retries by itself. CLOSED = it gave up (e.g. 404 for an expired session).
+      if (es === events && es.readyState === EventSource.CLOSED) {
+        events = null;
+        setTimeout(recover, 2000);
+      }
+    });
+    return new Promise((resolve) => {
+      es.addEventListener('open', resolve, { once: true });
+      setTimeout(resolve, 3000);
+    });
+  }
+
+  // After the stream died: catch up via history (dedupe skips what we have), then reopen.
+  async function recover() {
+    if (events || starting) return;
+    try {
+      await loadHistory();
+      openEvents();
+    } catch (e) {
+      if (isUnknownSession(e)) startSession().catch((err) => showError(err.message));
+      else setTimeout(recover, 5000);
+    }
+  }
+
+  // Brand-new session: clear the screen, open the stream first, then ask the shop to greet us.
+  function startSession() {
+    starting = starting || (async () => {
+      closeEvents();
+      session = null;
+      store.set(null);
+      list.replaceChildren();
+      rendered.clear();
+      const locale = str(navigator.language || 'en').slice(0, 2).toLowerCase();
+      const data = await api('POST', '/sessions', { locale });
+      if (!str(data.session)) throw new ApiError(0, 'Could not start the chat. Please reload.');
+      session = str(data.session);
+      store.set(session);
+      await openEvents();
+      showTyping();
+      await api('POST', '/messages', { session, action: 'start' });
+    })().finally(() => { starting = null; });
+    return starting;
+  }
+
+  // Post a text or an action; `label` (if any) is shown as the customer's bubble. Returns success.
+  async function send(payload, label, isRetry) {
+    showError('');
+    if (starting) await starting.catch(() => {});
+    if (!session) {
+      showError('Still connecting. Please try again in a moment.');
+      return false;
+    }
+    const bubble = label ? renderCustomer(label) : null;
+    showTyping(); // before the POST: the reply may arrive over SSE before the 202 does
+    try {
+      const res = await api('POST', '/messages', { session, ...payload });
+      if (res.id) rendered.add(str(res.id));
+      return true;
+    } catch (e) {
+      hideTyping();
+      if (isUnknownSession(e) && !isRetry) {
+        // Session expired server-side: start over, then deliver what the customer just did.
+        try { await startSession(); } catch (err) { showError(err.message); return false; }
+        return send(payload, label, true);
+      }
+      if (bubble) bubble.classList.add('failed');
+      showError(e.message);
+      return false;
+    }
+  }
+
+  async function init() {
+    session = store.get();
+    if (session) {
+      try {
+        await loadHistory();
+        await openEvents();
+        return;
+      } catch (e) {
+        if (!isUnknownSession(e)) throw e;
+      }
+    }
+    await startSession();
+  }
+
+  function boot() {
+    init().catch((e) => { showError(e.message); setTimeout(boot, 5000); });
+  }
+
+  // ---------- wiring ----------
+  // If the server did not substitute the placeholder (e.g. file opened directly), use a sane default.
+  const shop = document.getElementById('shop-name');
+  if (shop.textContent.includes('{{')) shop.textContent = FALLBACK_SHOP;
+  if (document.title.includes('{{')) document.title = FALLBACK_SHOP;
+
+  for (const btn of document.querySelectorAll('.top [data-action]')) {
+    btn.addEventListener('click', () => {
+      cooldown(btn);
+      send({ action: btn.dataset.action }, btn.textContent.trim());
+    });
+  }
+
+  // A single-line input inside a form: Enter submits natively.
+  form.addEventListener('submit', async (ev) => {
+    ev.preventDefault();
+    const text = input.value.trim();
+    if (!text) return;
+    input.value = '';
+    const ok = await send({ text }, text);
+    if (!ok && !input.value) input.value = text; // give the text back so it can be resent
+    input.focus();
+  });
+  input.addEventListener('input', () => { if (errorLine.textContent) showError(''); });
+
+  boot();
+})();
