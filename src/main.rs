@@ -1,1 +1,85 @@
-fn main(){}
+//! The `souk` binary.
+
+use std::process::ExitCode;
+
+use clap::Parser;
+
+use souk::cli::{Cli, Command};
+use souk::{App, AppOptions, Settings, catalog_file, telemetry};
+
+fn main() -> ExitCode {
+    telemetry::init_tracing();
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Serve { config } => serve(&config),
+        Command::CheckConfig { config } => check_config(&config),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("error: {error:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn check_config(path: &std::path::Path) -> anyhow::Result<()> {
+    let settings = Settings::load(path)?;
+    let catalog = catalog_file::load_catalog(&settings.shop.catalog, &settings.shop.images)?;
+    let variants: usize = catalog.products().iter().map(|p| p.variants.len()).sum();
+    println!(
+        "configuration OK: shop {:?}, listen {}, store {}, catalog {} categories, {} products, {} variants",
+        settings.shop.name,
+        settings.server.listen,
+        settings.store.path.display(),
+        catalog.categories().len(),
+        catalog.products().len(),
+        variants
+    );
+    Ok(())
+}
+
+fn serve(path: &std::path::Path) -> anyhow::Result<()> {
+    let settings = Settings::load(path)?;
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
+    runtime.block_on(async move {
+        let listen = settings.server.listen;
+        let app = App::build(settings, AppOptions::default()).await?;
+        let listener = tokio::net::TcpListener::bind(listen).await?;
+        tracing::info!(
+            "souk is listening on http://{}/chat",
+            listener.local_addr()?
+        );
+        app.run(listener, shutdown_signal()).await
+    })
+}
+
+/// SIGINT (Ctrl-C) or SIGTERM (service managers, containers).
+async fn shutdown_signal() {
+    let interrupt = async {
+        if let Err(error) = tokio::signal::ctrl_c().await {
+            tracing::error!(%error, "cannot listen for Ctrl-C");
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(error) => {
+                tracing::error!(%error, "cannot listen for SIGTERM");
+                std::future::pending::<()>().await;
+            }
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = interrupt => {}
+        () = terminate => {}
+    }
+}

@@ -1,1 +1,6 @@
-pub fn _x(){}
+//! `adapters`: one module per chat channel. Each verifies, parses and renders; none keeps
+//! state or touches the store. Platform payloads in, `flows` events out; rendered replies
+//! in, platform payloads out.
+
+pub mod rendered;
+pub mod webchat;

@@ -187,7 +187,8 @@ impl ChoiceAction {
         let owned = |s: &str| -> Option<String> {
             let ok = !s.is_empty()
                 && s.len() <= 64
-                && s.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
+                && s.bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
             ok.then(|| s.to_owned())
         };
         let action = match (head, arg, extra) {

@@ -182,7 +182,12 @@ impl Catalog {
         for product in &data.products {
             check_id(&product.id.0)?;
             check_translated(&product.name, "product", &product.id.0, "name")?;
-            check_translated(&product.description, "product", &product.id.0, "description")?;
+            check_translated(
+                &product.description,
+                "product",
+                &product.id.0,
+                "description",
+            )?;
             if !seen.insert(("product", product.id.0.as_str())) {
                 return Err(CatalogError::DuplicateId {
                     what: "product",
@@ -244,7 +249,10 @@ impl Catalog {
         self.data.products.iter().find(|p| &p.id == id)
     }
 
-    pub fn products_in<'a>(&'a self, category: &'a CategoryId) -> impl Iterator<Item = &'a Product> {
+    pub fn products_in<'a>(
+        &'a self,
+        category: &'a CategoryId,
+    ) -> impl Iterator<Item = &'a Product> {
         self.data
             .products
             .iter()

@@ -34,10 +34,7 @@ fn parse_email(text: &str) -> Option<String> {
         && text.len() <= 254
         && labels.len() >= 2
         && labels.iter().all(|label| {
-            !label.is_empty()
-                && label
-                    .chars()
-                    .all(|c| c.is_alphanumeric() || c == '-')
+            !label.is_empty() && label.chars().all(|c| c.is_alphanumeric() || c == '-')
         })
         && local
             .chars()
@@ -64,7 +61,11 @@ fn parse_phone(text: &str) -> Option<String> {
     if !(7..=15).contains(&digits.len()) {
         return None;
     }
-    Some(if international { format!("+{digits}") } else { digits })
+    Some(if international {
+        format!("+{digits}")
+    } else {
+        digits
+    })
 }
 
 impl ContactPoint {
@@ -100,7 +101,10 @@ mod tests {
             parse_contact("0040 (721) 234.567"),
             Some(ContactPoint::Phone("+40721234567".into()))
         );
-        assert_eq!(parse_contact("0721234567"), Some(ContactPoint::Phone("0721234567".into())));
+        assert_eq!(
+            parse_contact("0721234567"),
+            Some(ContactPoint::Phone("0721234567".into()))
+        );
         assert_eq!(
             parse_contact("Ana@Example.RO"),
             Some(ContactPoint::Email("Ana@example.ro".into()))

@@ -120,7 +120,9 @@ impl Conversation {
                 self.count(ctx, handled, &mut out);
             }
             Event::TimerFired(kind) => self.on_timer(ctx, kind, now),
-            Event::PaymentLinkReady { order, url } => self.on_payment_link(ctx, order, url, &mut out),
+            Event::PaymentLinkReady { order, url } => {
+                self.on_payment_link(ctx, order, url, &mut out)
+            }
             Event::PaymentConfirmed { order } => self.on_payment_confirmed(order, &mut out),
             Event::PaymentFailed { order } => self.on_payment_failed(order, &mut out),
         }
@@ -148,7 +150,13 @@ impl Conversation {
         out.push(Action::Send(reply));
     }
 
-    fn on_inbound(&mut self, ctx: &Context, inbound: Inbound, now: Timestamp, out: &mut Vec<Action>) {
+    fn on_inbound(
+        &mut self,
+        ctx: &Context,
+        inbound: Inbound,
+        now: Timestamp,
+        out: &mut Vec<Action>,
+    ) {
         let first_contact = self.last_inbound_at.is_none();
         self.last_inbound_at = Some(now);
         self.last_channel = Some(inbound.channel);
@@ -184,7 +192,8 @@ impl Conversation {
         let intent = understand(text, &ctx.catalog);
         // While we ask for a name or a contact, free text is the answer, unless it is one of
         // the words that always work (menu, cancel, back, human, help).
-        if let FlowState::Checkout(CheckoutStep::AskName | CheckoutStep::AskContact { .. }) = self.state
+        if let FlowState::Checkout(CheckoutStep::AskName | CheckoutStep::AskContact { .. }) =
+            self.state
             && !matches!(
                 intent,
                 Intent::Menu | Intent::Cancel | Intent::Back | Intent::Human | Intent::Help
@@ -264,7 +273,9 @@ impl Conversation {
             ChoiceAction::Language => self.choose_language(out),
             ChoiceAction::SetLanguage(locale) => self.set_language(ctx, locale, out),
             ChoiceAction::Browse => self.show_categories(ctx, out),
-            ChoiceAction::Category { category, page } => self.show_category(ctx, &category, page, out),
+            ChoiceAction::Category { category, page } => {
+                self.show_category(ctx, &category, page, out)
+            }
             ChoiceAction::Product(product) => self.show_product(ctx, &product, out),
             ChoiceAction::Add(product) => self.start_add(ctx, &product, out),
             ChoiceAction::Variant(sku) => self.pick_variant(ctx, &sku, out),

@@ -13,11 +13,20 @@ pub enum Event {
     Inbound(Inbound),
     /// The answer to an `Action::RequestNlu`. `None` when the model failed or was unsure: the
     /// core then treats the text as not understood, exactly as without a model.
-    NluResult { intent: Option<Intent> },
+    NluResult {
+        intent: Option<Intent>,
+    },
     TimerFired(TimerKind),
-    PaymentLinkReady { order: OrderId, url: String },
-    PaymentConfirmed { order: OrderId },
-    PaymentFailed { order: OrderId },
+    PaymentLinkReady {
+        order: OrderId,
+        url: String,
+    },
+    PaymentConfirmed {
+        order: OrderId,
+    },
+    PaymentFailed {
+        order: OrderId,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -43,9 +52,18 @@ pub enum InboundMessage {
     /// A button, postback or list pick: the raw action id we put on it. Raw because it comes
     /// from outside and may be stale or forged; the core parses it.
     Action(String),
-    Location { latitude: f64, longitude: f64 },
-    Contact { phone: Option<String>, name: Option<String> },
-    Media { kind: MediaKind, caption: Option<String> },
+    Location {
+        latitude: f64,
+        longitude: f64,
+    },
+    Contact {
+        phone: Option<String>,
+        name: Option<String>,
+    },
+    Media {
+        kind: MediaKind,
+        caption: Option<String>,
+    },
 }
 
 /// One timer slot per kind per conversation: setting a kind again replaces it.

@@ -18,11 +18,17 @@ pub mod text;
 pub mod time;
 pub mod understanding;
 
-pub use action::{Action, Card, CartView, CartViewLine, Choice, ChoiceAction, HandoffReason, Link, Reply};
+pub use action::{
+    Action, Card, CartView, CartViewLine, Choice, ChoiceAction, HandoffReason, Link, Reply,
+};
 pub use cart::{Cart, CartLine};
-pub use catalog::{Catalog, CatalogData, CatalogError, Category, CategoryId, Product, ProductId, Sku, Variant};
+pub use catalog::{
+    Catalog, CatalogData, CatalogError, Category, CategoryId, Product, ProductId, Sku, Variant,
+};
 pub use context::{Context, FlowSettings};
-pub use conversation::{BrowseStep, CheckoutStep, Conversation, FlowState, ProductStep, Profile, Step};
+pub use conversation::{
+    BrowseStep, CheckoutStep, Conversation, FlowState, ProductStep, Profile, Step,
+};
 pub use customer::{Channel, Customer, CustomerId, Identity};
 pub use event::{Event, Inbound, InboundMessage, MediaKind, TimerKind};
 pub use locale::Locale;

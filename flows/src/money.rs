@@ -14,7 +14,11 @@ impl std::error::Error for InvalidCurrency {}
 
 impl std::fmt::Display for InvalidCurrency {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{:?} is not a three-letter ISO 4217 currency code", self.0)
+        write!(
+            f,
+            "{:?} is not a three-letter ISO 4217 currency code",
+            self.0
+        )
     }
 }
 
@@ -71,7 +75,10 @@ impl Money {
 
     /// Saturating: a catalog cannot make the total wrap around.
     pub fn times(self, quantity: u32) -> Money {
-        Money::new(self.minor.saturating_mul(i64::from(quantity)), self.currency)
+        Money::new(
+            self.minor.saturating_mul(i64::from(quantity)),
+            self.currency,
+        )
     }
 
     pub fn plus(self, other: Money) -> Money {

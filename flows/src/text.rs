@@ -156,7 +156,10 @@ pub enum Label {
     Text(Text),
     Literal(String),
     /// A name from shop data with a price the shell formats for the customer's locale.
-    Priced { name: String, price: Money },
+    Priced {
+        name: String,
+        price: Money,
+    },
 }
 
 impl Label {

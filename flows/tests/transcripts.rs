@@ -20,13 +20,15 @@ use std::fmt::Write as _;
 use std::path::Path;
 
 use flows::{
-    Action, Arg, Catalog, CatalogData, Channel, Context, Conversation, CustomerId, Event, FlowSettings,
-    Inbound, InboundMessage, Label, Locale, Money, OrderId, Reply, Span, TimerKind, Timestamp,
+    Action, Arg, Catalog, CatalogData, Channel, Context, Conversation, CustomerId, Event,
+    FlowSettings, Inbound, InboundMessage, Label, Locale, Money, OrderId, Reply, Span, TimerKind,
+    Timestamp,
 };
 
 fn context() -> Context {
-    let raw = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/catalog.json"))
-        .expect("test catalog readable");
+    let raw =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/catalog.json"))
+            .expect("test catalog readable");
     let data: CatalogData = serde_json::from_str(&raw).expect("test catalog parses");
     Context {
         catalog: Catalog::new(data).expect("test catalog valid"),
@@ -39,7 +41,12 @@ fn context() -> Context {
 
 fn money(m: &Money) -> String {
     let scale = 10_i64.pow(m.currency.minor_digits());
-    format!("{}.{:02} {}", m.minor / scale, m.minor % scale, m.currency.code())
+    format!(
+        "{}.{:02} {}",
+        m.minor / scale,
+        m.minor % scale,
+        m.currency.code()
+    )
 }
 
 fn arg(a: &Arg) -> String {
@@ -92,7 +99,11 @@ fn render_reply(reply: &Reply, out: &mut String) {
             card.title,
             if card.price_is_from { "from " } else { "" },
             money(&card.price),
-            if card.out_of_stock { " out-of-stock" } else { "" },
+            if card.out_of_stock {
+                " out-of-stock"
+            } else {
+                ""
+            },
             actions.join(" ")
         );
     }
@@ -102,14 +113,24 @@ fn render_reply(reply: &Reply, out: &mut String) {
             .iter()
             .map(|l| format!("{} x{} = {}", l.sku, l.quantity, money(&l.line_total)))
             .collect();
-        let _ = writeln!(out, "+ cart: {} | total {}", lines.join(", "), money(&cart.total));
+        let _ = writeln!(
+            out,
+            "+ cart: {} | total {}",
+            lines.join(", "),
+            money(&cart.total)
+        );
     }
     if let Some(link) = &reply.link {
         let _ = writeln!(out, "+ link {} {}", link.label.id(), link.url);
     }
 }
 
-fn render_actions(actions: &[Action], timers: &mut BTreeMap<TimerKind, Timestamp>, start: Timestamp, out: &mut String) {
+fn render_actions(
+    actions: &[Action],
+    timers: &mut BTreeMap<TimerKind, Timestamp>,
+    start: Timestamp,
+    out: &mut String,
+) {
     for action in actions {
         match action {
             Action::Send(reply) => render_reply(reply, out),
@@ -184,14 +205,23 @@ fn run(source: &str, ctx: &Context) -> String {
     let mut conversation = Conversation::new(CustomerId("c0ffee42-test".into()), Locale::En);
     let mut timers: BTreeMap<TimerKind, Timestamp> = BTreeMap::new();
     let mut out = String::new();
-    let mut step = |conversation: &mut Conversation, event: Event, now: Timestamp, timers: &mut BTreeMap<TimerKind, Timestamp>, out: &mut String| {
-        let taken = std::mem::replace(conversation, Conversation::new(CustomerId(String::new()), Locale::En));
+    let mut step = |conversation: &mut Conversation,
+                    event: Event,
+                    now: Timestamp,
+                    timers: &mut BTreeMap<TimerKind, Timestamp>,
+                    out: &mut String| {
+        let taken = std::mem::replace(
+            conversation,
+            Conversation::new(CustomerId(String::new()), Locale::En),
+        );
         let step = taken.step(ctx, event, now);
         *conversation = step.conversation;
         render_actions(&step.actions, timers, start, out);
     };
     for line in source.lines() {
-        let is_output = ["<", "+", "!", "~", "state:"].iter().any(|p| line.starts_with(p));
+        let is_output = ["<", "+", "!", "~", "state:"]
+            .iter()
+            .any(|p| line.starts_with(p));
         if is_output {
             continue;
         }
@@ -210,11 +240,26 @@ fn run(source: &str, ctx: &Context) -> String {
         } else if let Some(span) = line.strip_prefix("@ ") {
             let until = now.plus(parse_span(span));
             // Fire due timers in due order, each at its own time, as the shell's scheduler does.
-            while let Some((&kind, &at)) = timers.iter().filter(|(_, at)| **at <= until).min_by_key(|(_, at)| **at) {
+            while let Some((&kind, &at)) = timers
+                .iter()
+                .filter(|(_, at)| **at <= until)
+                .min_by_key(|(_, at)| **at)
+            {
                 timers.remove(&kind);
                 now = at;
-                let _ = writeln!(out, "~ timer {} fired at +{}", kind.name(), now.since(start));
-                step(&mut conversation, Event::TimerFired(kind), now, &mut timers, &mut out);
+                let _ = writeln!(
+                    out,
+                    "~ timer {} fired at +{}",
+                    kind.name(),
+                    now.since(start)
+                );
+                step(
+                    &mut conversation,
+                    Event::TimerFired(kind),
+                    now,
+                    &mut timers,
+                    &mut out,
+                );
             }
             now = until;
         } else if let Some(command) = line.strip_prefix("= ") {
@@ -237,8 +282,12 @@ fn run(source: &str, ctx: &Context) -> String {
                     );
                     continue;
                 }
-                ["paid", id] => Event::PaymentConfirmed { order: OrderId((*id).into()) },
-                ["failed", id] => Event::PaymentFailed { order: OrderId((*id).into()) },
+                ["paid", id] => Event::PaymentConfirmed {
+                    order: OrderId((*id).into()),
+                },
+                ["failed", id] => Event::PaymentFailed {
+                    order: OrderId((*id).into()),
+                },
                 ["link", id, url] => Event::PaymentLinkReady {
                     order: OrderId((*id).into()),
                     url: (*url).into(),
@@ -246,7 +295,10 @@ fn run(source: &str, ctx: &Context) -> String {
                 ["timer", "session-expiry"] => Event::TimerFired(TimerKind::SessionExpiry),
                 ["nlu", "none"] => Event::NluResult { intent: None },
                 ["nlu", ..] => Event::NluResult {
-                    intent: Some(serde_json::from_str(command.trim_start_matches("nlu ")).expect("intent JSON")),
+                    intent: Some(
+                        serde_json::from_str(command.trim_start_matches("nlu "))
+                            .expect("intent JSON"),
+                    ),
                 },
                 other => panic!("unknown command {other:?}"),
             };
@@ -295,5 +347,9 @@ fn transcripts() {
             }
         }
     }
-    assert!(failures.is_empty(), "transcripts differ (UPDATE_EXPECT=1 to accept):\n{}", failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "transcripts differ (UPDATE_EXPECT=1 to accept):\n{}",
+        failures.join("\n")
+    );
 }

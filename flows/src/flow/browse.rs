@@ -77,8 +77,16 @@ impl Conversation {
     }
 
     /// One product goes straight to its details; several become a carousel.
-    pub(crate) fn show_products(&mut self, ctx: &Context, products: Vec<ProductId>, out: &mut Vec<Action>) -> Handled {
-        let found: Vec<&Product> = products.iter().filter_map(|id| ctx.catalog.product(id)).collect();
+    pub(crate) fn show_products(
+        &mut self,
+        ctx: &Context,
+        products: Vec<ProductId>,
+        out: &mut Vec<Action>,
+    ) -> Handled {
+        let found: Vec<&Product> = products
+            .iter()
+            .filter_map(|id| ctx.catalog.product(id))
+            .collect();
         match found.as_slice() {
             [] => Handled::Missed,
             [single] => {
@@ -105,9 +113,15 @@ impl Conversation {
     }
 
     pub(crate) fn card(&self, ctx: &Context, product: &Product) -> Card {
-        let mut actions = vec![Choice::new(ChoiceAction::Product(product.id.clone()), TextKey::ChoiceDetails)];
+        let mut actions = vec![Choice::new(
+            ChoiceAction::Product(product.id.clone()),
+            TextKey::ChoiceDetails,
+        )];
         if product.in_stock() {
-            actions.push(Choice::new(ChoiceAction::Add(product.id.clone()), TextKey::ChoiceAdd));
+            actions.push(Choice::new(
+                ChoiceAction::Add(product.id.clone()),
+                TextKey::ChoiceAdd,
+            ));
         }
         Card {
             product: product.id.clone(),

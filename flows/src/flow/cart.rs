@@ -19,7 +19,10 @@ impl Conversation {
                     vec![
                         Choice::literal(ChoiceAction::Decrease(line.sku.clone()), "−"),
                         Choice::literal(ChoiceAction::Increase(line.sku.clone()), "+"),
-                        Choice::new(ChoiceAction::Remove(line.sku.clone()), TextKey::ChoiceRemove),
+                        Choice::new(
+                            ChoiceAction::Remove(line.sku.clone()),
+                            TextKey::ChoiceRemove,
+                        ),
                     ]
                 } else {
                     Vec::new()
@@ -43,7 +46,9 @@ impl Conversation {
 
     pub(crate) fn show_cart(&mut self, ctx: &Context, out: &mut Vec<Action>) -> Handled {
         // Lines whose SKU left the catalog would show as nothing; drop them here, visibly.
-        self.cart.lines.retain(|line| ctx.catalog.variant(&line.sku).is_some());
+        self.cart
+            .lines
+            .retain(|line| ctx.catalog.variant(&line.sku).is_some());
         if self.cart.is_empty() {
             self.state = FlowState::Idle;
             let choices = vec![
@@ -69,7 +74,13 @@ impl Conversation {
         Handled::Yes
     }
 
-    pub(crate) fn change_line(&mut self, ctx: &Context, sku: &Sku, delta: i32, out: &mut Vec<Action>) -> Handled {
+    pub(crate) fn change_line(
+        &mut self,
+        ctx: &Context,
+        sku: &Sku,
+        delta: i32,
+        out: &mut Vec<Action>,
+    ) -> Handled {
         let current = self.cart.quantity_of(sku);
         if current == 0 {
             return self.show_cart(ctx, out);
@@ -84,7 +95,12 @@ impl Conversation {
         self.show_cart(ctx, out)
     }
 
-    pub(crate) fn remove_line(&mut self, ctx: &Context, sku: &Sku, out: &mut Vec<Action>) -> Handled {
+    pub(crate) fn remove_line(
+        &mut self,
+        ctx: &Context,
+        sku: &Sku,
+        out: &mut Vec<Action>,
+    ) -> Handled {
         self.cart.set_quantity(sku, 0);
         self.show_cart(ctx, out)
     }

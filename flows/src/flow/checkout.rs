@@ -77,7 +77,13 @@ impl Conversation {
         Handled::Yes
     }
 
-    fn ask_confirmation(&mut self, ctx: &Context, name: String, contact: ContactPoint, out: &mut Vec<Action>) -> Handled {
+    fn ask_confirmation(
+        &mut self,
+        ctx: &Context,
+        name: String,
+        contact: ContactPoint,
+        out: &mut Vec<Action>,
+    ) -> Handled {
         let text = Text::new(TextKey::CheckoutConfirm)
             .str("name", name.clone())
             .str("contact", contact.as_str())
@@ -95,7 +101,12 @@ impl Conversation {
     }
 
     /// Free text while we wait for a name or a contact.
-    pub(crate) fn checkout_answer(&mut self, ctx: &Context, text: &str, out: &mut Vec<Action>) -> Handled {
+    pub(crate) fn checkout_answer(
+        &mut self,
+        ctx: &Context,
+        text: &str,
+        out: &mut Vec<Action>,
+    ) -> Handled {
         match self.state.clone() {
             FlowState::Checkout(CheckoutStep::AskName) => match parse_name(text) {
                 Some(name) => self.ask_contact(name, out),
@@ -116,7 +127,11 @@ impl Conversation {
     }
 
     pub(crate) fn use_saved_details(&mut self, ctx: &Context, out: &mut Vec<Action>) -> Handled {
-        match (&self.state, self.profile.name.clone(), self.profile.contact.clone()) {
+        match (
+            &self.state,
+            self.profile.name.clone(),
+            self.profile.contact.clone(),
+        ) {
             (FlowState::Checkout(CheckoutStep::AskName), Some(name), Some(contact)) => {
                 self.ask_confirmation(ctx, name, contact, out)
             }
@@ -124,8 +139,14 @@ impl Conversation {
         }
     }
 
-    pub(crate) fn confirm_order(&mut self, ctx: &Context, now: Timestamp, out: &mut Vec<Action>) -> Handled {
-        let FlowState::Checkout(CheckoutStep::Confirm { name, contact }) = self.state.clone() else {
+    pub(crate) fn confirm_order(
+        &mut self,
+        ctx: &Context,
+        now: Timestamp,
+        out: &mut Vec<Action>,
+    ) -> Handled {
+        let FlowState::Checkout(CheckoutStep::Confirm { name, contact }) = self.state.clone()
+        else {
             return self.stale_choice(ctx, out);
         };
         // Stock is checked again: it may have sold out while the customer typed.
@@ -141,7 +162,11 @@ impl Conversation {
                 Some(OrderLine {
                     sku: line.sku.clone(),
                     product: product.id.clone(),
-                    title: format!("{} ({})", product.name.get(self.locale), variant.name.get(self.locale)),
+                    title: format!(
+                        "{} ({})",
+                        product.name.get(self.locale),
+                        variant.name.get(self.locale)
+                    ),
                     quantity: line.quantity,
                     unit_price: ctx.catalog.money(variant.price_minor),
                 })
@@ -190,10 +215,20 @@ impl Conversation {
             .take(8)
             .collect::<String>()
             .to_ascii_uppercase();
-        if prefix.is_empty() { "ORDER".to_owned() } else { prefix }
+        if prefix.is_empty() {
+            "ORDER".to_owned()
+        } else {
+            prefix
+        }
     }
 
-    pub(crate) fn on_payment_link(&mut self, _ctx: &Context, order: OrderId, url: String, out: &mut Vec<Action>) {
+    pub(crate) fn on_payment_link(
+        &mut self,
+        _ctx: &Context,
+        order: OrderId,
+        url: String,
+        out: &mut Vec<Action>,
+    ) {
         let mut reply = Reply::text(Text::new(TextKey::PaymentLink).str("order", order.0));
         reply.link = Some(Link {
             url,
@@ -203,7 +238,8 @@ impl Conversation {
     }
 
     pub(crate) fn on_payment_confirmed(&mut self, order: OrderId, out: &mut Vec<Action>) {
-        if let FlowState::Checkout(CheckoutStep::AwaitingPayment { order: waiting, .. }) = &self.state
+        if let FlowState::Checkout(CheckoutStep::AwaitingPayment { order: waiting, .. }) =
+            &self.state
             && *waiting == order
         {
             self.state = FlowState::Idle;

@@ -22,7 +22,10 @@ impl Conversation {
                         Choice::new(ChoiceAction::Menu, TextKey::ChoiceMenu),
                         Choice::new(ChoiceAction::Help, TextKey::ChoiceHelp),
                     ];
-                    self.say(out, Reply::key(TextKey::NotUnderstoodAgain).choices(choices));
+                    self.say(
+                        out,
+                        Reply::key(TextKey::NotUnderstoodAgain).choices(choices),
+                    );
                 } else {
                     // Repeat what was on offer, so the customer can simply tap instead.
                     let choices = self.reoffer_choices();
@@ -44,12 +47,18 @@ impl Conversation {
 
     /// A button from an earlier step, or a forged id: not the customer's fault, not a miss.
     pub(crate) fn stale_choice(&mut self, _ctx: &Context, out: &mut Vec<Action>) -> Handled {
-        self.say(out, Reply::key(TextKey::StaleChoice).choices(Self::menu_choices()));
+        self.say(
+            out,
+            Reply::key(TextKey::StaleChoice).choices(Self::menu_choices()),
+        );
         Handled::Yes
     }
 
     pub(crate) fn unsupported_message(&mut self, _ctx: &Context, out: &mut Vec<Action>) -> Handled {
-        self.say(out, Reply::key(TextKey::UnsupportedMessage).choices(Self::menu_choices()));
+        self.say(
+            out,
+            Reply::key(TextKey::UnsupportedMessage).choices(Self::menu_choices()),
+        );
         Handled::Yes
     }
 }

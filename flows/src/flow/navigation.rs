@@ -1,9 +1,11 @@
 //! "Back" and "cancel": where each state returns to.
 
 use crate::action::Action;
-use crate::context::Context;
-use crate::conversation::{BrowseStep, CheckoutStep, Conversation, FlowState, Handled, ProductStep};
 use crate::action::{Choice, ChoiceAction, Reply};
+use crate::context::Context;
+use crate::conversation::{
+    BrowseStep, CheckoutStep, Conversation, FlowState, Handled, ProductStep,
+};
 use crate::text::TextKey;
 
 impl Conversation {
@@ -17,7 +19,9 @@ impl Conversation {
                 | ProductStep::PickVariant { product }
                 | ProductStep::PickQuantity { product, .. },
             ) => match ctx.catalog.product(&product) {
-                Some(found) if matches!(self.state, FlowState::Product(ProductStep::Details { .. })) => {
+                Some(found)
+                    if matches!(self.state, FlowState::Product(ProductStep::Details { .. })) =>
+                {
                     let category = found.category.clone();
                     self.show_category(ctx, &category, 1, out)
                 }
@@ -36,12 +40,18 @@ impl Conversation {
 
     /// Drops whatever is in progress but never the cart: cancelling is not emptying.
     pub(crate) fn cancel(&mut self, _ctx: &Context, out: &mut Vec<Action>) -> Handled {
-        if !matches!(self.state, FlowState::Checkout(CheckoutStep::AwaitingPayment { .. })) {
+        if !matches!(
+            self.state,
+            FlowState::Checkout(CheckoutStep::AwaitingPayment { .. })
+        ) {
             self.state = FlowState::Idle;
         }
         let mut choices = Self::menu_choices();
         if !self.cart.is_empty() {
-            choices.insert(0, Choice::new(ChoiceAction::Checkout, TextKey::ChoiceCheckout));
+            choices.insert(
+                0,
+                Choice::new(ChoiceAction::Checkout, TextKey::ChoiceCheckout),
+            );
             choices.truncate(4);
         }
         self.say(out, Reply::key(TextKey::Cancelled).choices(choices));

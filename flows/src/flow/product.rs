@@ -10,7 +10,12 @@ use crate::text::{Label, Text, TextKey};
 const QUANTITY_BUTTONS: [u32; 4] = [1, 2, 3, 5];
 
 impl Conversation {
-    pub(crate) fn show_product(&mut self, ctx: &Context, id: &ProductId, out: &mut Vec<Action>) -> Handled {
+    pub(crate) fn show_product(
+        &mut self,
+        ctx: &Context,
+        id: &ProductId,
+        out: &mut Vec<Action>,
+    ) -> Handled {
         let Some(product) = ctx.catalog.product(id) else {
             return self.stale_choice(ctx, out);
         };
@@ -24,7 +29,10 @@ impl Conversation {
         card.actions.clear();
         let mut choices = Vec::new();
         if product.in_stock() {
-            choices.push(Choice::new(ChoiceAction::Add(id.clone()), TextKey::ChoiceAdd));
+            choices.push(Choice::new(
+                ChoiceAction::Add(id.clone()),
+                TextKey::ChoiceAdd,
+            ));
         }
         choices.push(Choice::new(ChoiceAction::Back, TextKey::ChoiceBack));
         choices.push(Choice::new(ChoiceAction::Cart, TextKey::ChoiceCart));
@@ -39,12 +47,19 @@ impl Conversation {
         .str("variants", variants.join(", "));
         let mut reply = Reply::text(text).choices(choices);
         reply.cards = vec![card];
-        self.state = FlowState::Product(ProductStep::Details { product: id.clone() });
+        self.state = FlowState::Product(ProductStep::Details {
+            product: id.clone(),
+        });
         self.say(out, reply);
         Handled::Yes
     }
 
-    pub(crate) fn start_add(&mut self, ctx: &Context, id: &ProductId, out: &mut Vec<Action>) -> Handled {
+    pub(crate) fn start_add(
+        &mut self,
+        ctx: &Context,
+        id: &ProductId,
+        out: &mut Vec<Action>,
+    ) -> Handled {
         let Some(product) = ctx.catalog.product(id) else {
             return self.stale_choice(ctx, out);
         };
@@ -77,17 +92,27 @@ impl Conversation {
                     })
                     .chain([Choice::new(ChoiceAction::Back, TextKey::ChoiceBack)])
                     .collect();
-                let text = Text::new(TextKey::PickVariant).str("product", product.name.get(self.locale));
-                self.state = FlowState::Product(ProductStep::PickVariant { product: id.clone() });
+                let text =
+                    Text::new(TextKey::PickVariant).str("product", product.name.get(self.locale));
+                self.state = FlowState::Product(ProductStep::PickVariant {
+                    product: id.clone(),
+                });
                 self.say(out, Reply::text(text).choices(choices));
                 Handled::Yes
             }
         }
     }
 
-    pub(crate) fn pick_variant(&mut self, ctx: &Context, sku: &Sku, out: &mut Vec<Action>) -> Handled {
+    pub(crate) fn pick_variant(
+        &mut self,
+        ctx: &Context,
+        sku: &Sku,
+        out: &mut Vec<Action>,
+    ) -> Handled {
         match ctx.catalog.variant(sku) {
-            Some((product, variant)) if variant.stock > 0 => self.ask_quantity(ctx, product, sku, out),
+            Some((product, variant)) if variant.stock > 0 => {
+                self.ask_quantity(ctx, product, sku, out)
+            }
             Some((product, _)) => {
                 let id = product.id.clone();
                 self.start_add(ctx, &id, out)
@@ -96,9 +121,18 @@ impl Conversation {
         }
     }
 
-    fn ask_quantity(&mut self, ctx: &Context, product: &Product, sku: &Sku, out: &mut Vec<Action>) -> Handled {
+    fn ask_quantity(
+        &mut self,
+        ctx: &Context,
+        product: &Product,
+        sku: &Sku,
+        out: &mut Vec<Action>,
+    ) -> Handled {
         let available = self.available(ctx, sku);
-        let variant_name = product.variant(sku).map(|v| v.name.get(self.locale)).unwrap_or_default();
+        let variant_name = product
+            .variant(sku)
+            .map(|v| v.name.get(self.locale))
+            .unwrap_or_default();
         let choices = QUANTITY_BUTTONS
             .into_iter()
             .filter(|n| *n <= available)
@@ -122,12 +156,15 @@ impl Conversation {
     pub(crate) fn available(&self, ctx: &Context, sku: &Sku) -> u32 {
         let stock = ctx.catalog.variant(sku).map_or(0, |(_, v)| v.stock);
         let in_cart = self.cart.quantity_of(sku);
-        stock
-            .min(ctx.settings.max_quantity)
-            .saturating_sub(in_cart)
+        stock.min(ctx.settings.max_quantity).saturating_sub(in_cart)
     }
 
-    pub(crate) fn pick_quantity(&mut self, ctx: &Context, quantity: u32, out: &mut Vec<Action>) -> Handled {
+    pub(crate) fn pick_quantity(
+        &mut self,
+        ctx: &Context,
+        quantity: u32,
+        out: &mut Vec<Action>,
+    ) -> Handled {
         let FlowState::Product(ProductStep::PickQuantity { sku, .. }) = self.state.clone() else {
             return self.stale_choice(ctx, out);
         };
@@ -149,7 +186,8 @@ impl Conversation {
         let Some((found, variant)) = ctx.catalog.variant(&sku) else {
             return self.stale_choice(ctx, out);
         };
-        self.cart.set_quantity(&sku, self.cart.quantity_of(&sku).saturating_add(quantity));
+        self.cart
+            .set_quantity(&sku, self.cart.quantity_of(&sku).saturating_add(quantity));
         let text = Text::new(TextKey::AddedToCart)
             .int("quantity", quantity)
             .str("product", found.name.get(self.locale))

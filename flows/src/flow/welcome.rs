@@ -16,7 +16,12 @@ impl Conversation {
         ]
     }
 
-    pub(crate) fn greet(&mut self, ctx: &Context, first_contact: bool, out: &mut Vec<Action>) -> Handled {
+    pub(crate) fn greet(
+        &mut self,
+        ctx: &Context,
+        first_contact: bool,
+        out: &mut Vec<Action>,
+    ) -> Handled {
         self.state = FlowState::Idle;
         let shop = ctx.settings.shop_name.clone();
         let text = if first_contact {
@@ -66,7 +71,12 @@ impl Conversation {
         Handled::Yes
     }
 
-    pub(crate) fn set_language(&mut self, _ctx: &Context, locale: Locale, out: &mut Vec<Action>) -> Handled {
+    pub(crate) fn set_language(
+        &mut self,
+        _ctx: &Context,
+        locale: Locale,
+        out: &mut Vec<Action>,
+    ) -> Handled {
         self.locale = locale;
         self.state = FlowState::Idle;
         let text = Text::new(TextKey::LanguageSet).str("language", locale.native_name());
@@ -75,7 +85,10 @@ impl Conversation {
     }
 
     pub(crate) fn thanks(&mut self, out: &mut Vec<Action>) -> Handled {
-        self.say(out, Reply::key(TextKey::ThanksReply).choices(Self::menu_choices()));
+        self.say(
+            out,
+            Reply::key(TextKey::ThanksReply).choices(Self::menu_choices()),
+        );
         Handled::Yes
     }
 }

@@ -104,7 +104,10 @@ pub fn understand(text: &str, catalog: &Catalog) -> Intent {
     }
     let short = words.len() <= COMMAND_MAX_WORDS;
     if short
-        && let Some(intent) = first_keyword(&words, &[Keyword::ClearCart, Keyword::Cancel, Keyword::Back])
+        && let Some(intent) = first_keyword(
+            &words,
+            &[Keyword::ClearCart, Keyword::Cancel, Keyword::Back],
+        )
     {
         return intent;
     }
@@ -129,7 +132,12 @@ pub fn understand(text: &str, catalog: &Catalog) -> Intent {
     if words.len() <= SMALL_TALK_MAX_WORDS
         && let Some(intent) = first_keyword(
             &words,
-            &[Keyword::Yes, Keyword::No, Keyword::Thanks, Keyword::Greeting],
+            &[
+                Keyword::Yes,
+                Keyword::No,
+                Keyword::Thanks,
+                Keyword::Greeting,
+            ],
         )
     {
         return intent;

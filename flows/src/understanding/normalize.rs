@@ -38,7 +38,10 @@ pub fn tokens(folded: &str) -> Vec<&str> {
 /// True when `phrase` (already folded) occurs as consecutive whole tokens of `words`.
 pub fn contains_phrase(words: &[&str], phrase: &str) -> bool {
     let wanted = tokens(phrase);
-    !wanted.is_empty() && words.windows(wanted.len()).any(|window| window == wanted.as_slice())
+    !wanted.is_empty()
+        && words
+            .windows(wanted.len())
+            .any(|window| window == wanted.as_slice())
 }
 
 #[cfg(test)]

@@ -1,0 +1,83 @@
+# souk — customer-facing text, English. Every message id here is used by the conversation
+# core (flows::TextKey); the locale test fails on a missing or unused id.
+# Arguments: $shop, $name, $product, $variant, $category, $order and $contact are text;
+# $price and $total are already formatted money; $items, $page, $pages, $count, $quantity,
+# $max and $available are numbers.
+
+welcome = Hi! Welcome to { $shop }. I can show you our products, keep your cart and take your order right here. What would you like to do?
+welcome-back = Welcome back to { $shop }! { $items ->
+    [0] What can I do for you?
+    [one] You have 1 item in your cart.
+   *[other] You have { $items } items in your cart.
+}
+menu = What would you like to do?
+help = You can tap the buttons or just write to me: a product name (for example "mug"), "cart", "checkout", "menu", "language", or "human" to talk to a person. Numbers pick from the list I showed last.
+human-requested = I've asked a colleague to join this conversation. They'll answer here as soon as they can. Meanwhile, I'm still here if you need me.
+cancelled = OK, cancelled. Your cart is kept.
+language-choose = Choose your language:
+language-set = From now on I'll write in { $language }.
+not-understood = Sorry, I didn't get that. You can tap one of these, or write "help".
+not-understood-again = I'm still not getting it, sorry. Would you like to talk to a person?
+stale-choice = That button belongs to an earlier step. Here is what you can do now:
+unsupported-message = I can only read text and buttons for now. Please write your question.
+thanks-reply = You're welcome! Anything else?
+categories = Here are our categories:
+category-products = { $category } ({ $count ->
+    [one] 1 product
+   *[other] { $count } products
+}){ $pages ->
+    [1] {""}
+   *[other] {" "}· page { $page } of { $pages }
+}
+product-details = { $name } — { $price }
+    { $description }
+    Available: { $variants }
+product-out-of-stock = { $name } is out of stock right now, sorry.
+search-results = I found { $count } matching products:
+pick-variant = Which { $product } would you like?
+pick-quantity = How many { $product } ({ $variant })? You can take up to { $max }.
+quantity-invalid = Please send a number from 1 to { $max }.
+not-enough-stock = Sorry, only { $available } more available.
+added-to-cart = Added { $quantity } × { $product } ({ $variant }) to your cart. Cart total: { $total }.
+cart-empty = Your cart is empty.
+cart-summary = Your cart ({ $items ->
+    [one] 1 item
+   *[other] { $items } items
+}):
+cart-cleared = Your cart is now empty.
+checkout-ask-name = Let's place your order. What name should we put on it?
+checkout-name-invalid = Please write your name (letters only, up to 80 characters).
+checkout-ask-contact = Thanks, { $name }! What phone number or e-mail can we reach you at?
+checkout-contact-invalid = That doesn't look like a phone number or an e-mail address. Please try again, for example +40 721 234 567 or name@example.com.
+checkout-confirm = Please check your order:
+    Name: { $name }
+    Contact: { $contact }
+    Total: { $total }
+    Shall I place it?
+checkout-stock-changed = Sorry, stock changed while you were shopping: { $products }. I've updated your cart.
+order-placed = Order { $order } is placed. Total: { $total }. I'm preparing your payment link.
+order-awaiting-payment = Order { $order } ({ $total }) is waiting for payment. The payment link is in the message above.
+payment-link = Here is the payment link for order { $order }:
+order-paid = Payment received, thank you! Order { $order } is confirmed.
+payment-failed = The payment for order { $order } did not go through. You can try again from the link, or talk to a person.
+choice-browse = Browse products
+choice-cart = View cart
+choice-help = Help
+choice-menu = Menu
+choice-human = Talk to a person
+choice-language = Language
+choice-details = Details
+choice-add = Add to cart
+choice-more = More
+choice-back = Back
+choice-checkout = Checkout
+choice-remove = Remove
+choice-clear = Empty cart
+choice-confirm = Place order
+choice-cancel = Cancel
+choice-pay = Pay now
+choice-use-saved = Use { $name }, { $contact }
+badge-out-of-stock = Out of stock
+card-price-from = from { $price }
+cart-title = Your cart
+cart-total = Total

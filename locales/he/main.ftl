@@ -1,0 +1,96 @@
+# souk — customer-facing text, Hebrew (עברית). Every message id here is used by the conversation
+# core (flows::TextKey); the locale test fails on a missing or unused id.
+# Arguments: $shop, $name, $product, $variant, $category, $order and $contact are text;
+# $price and $total are already formatted money; $items, $page, $pages, $count, $quantity,
+# $max and $available are numbers.
+# Style: the customer is addressed in the plural or with infinitives ("אפשר ל...", "נא ל..."),
+# and the bot avoids gendered present-tense forms about itself. Plural categories: one, two, other.
+
+welcome = היי! ברוכים הבאים לחנות { $shop }. כאן אפשר לראות את המוצרים שלנו, למלא עגלת קניות ולבצע הזמנה — הכול בשיחה הזאת. מה תרצו לעשות?
+welcome-back = ברוכים השבים לחנות { $shop }! { $items ->
+    [0] במה אפשר לעזור?
+    [one] יש פריט אחד בעגלה.
+    [two] יש שני פריטים בעגלה.
+   *[other] יש { $items } פריטים בעגלה.
+}
+menu = מה תרצו לעשות?
+help = אפשר ללחוץ על הכפתורים או פשוט לכתוב לי: שם של מוצר (למשל "ספל"), "עגלה", "תשלום", "תפריט", "שפה", או "נציג" כדי לדבר עם אדם. כתיבת מספר בוחרת את הפריט המתאים מהרשימה האחרונה שהצגתי.
+human-requested = ביקשתי שמישהו מהצוות יצטרף לשיחה. התשובה תגיע לכאן בהקדם האפשרי. בינתיים אפשר להמשיך לכתוב לי.
+cancelled = בסדר, בוטל. העגלה נשמרה.
+language-choose = בחירת שפה:
+language-set = מעכשיו אכתוב בשפה שנבחרה: { $language }.
+not-understood = סליחה, לא הבנתי. אפשר ללחוץ על אחת מהאפשרויות האלה, או לכתוב "עזרה".
+not-understood-again = סליחה, עדיין לא הבנתי. תרצו לדבר עם אדם מהצוות?
+stale-choice = הכפתור הזה שייך לשלב קודם. הנה מה שאפשר לעשות עכשיו:
+unsupported-message = כרגע אפשר לשלוח לי רק טקסט או ללחוץ על כפתורים. נא לכתוב את השאלה.
+thanks-reply = בשמחה! עוד משהו?
+categories = אלה הקטגוריות שלנו:
+category-products = { $category } ({ $count ->
+    [one] מוצר אחד
+    [two] שני מוצרים
+   *[other] { $count } מוצרים
+}){ $pages ->
+    [1] {""}
+   *[other] {" "}· עמוד { $page } מתוך { $pages }
+}
+product-details = { $name } — { $price }
+    { $description }
+    אפשרויות זמינות: { $variants }
+product-out-of-stock = סליחה, המוצר { $name } אזל מהמלאי כרגע.
+search-results = { $count ->
+    [one] מצאתי מוצר אחד מתאים:
+    [two] מצאתי שני מוצרים מתאימים:
+   *[other] מצאתי { $count } מוצרים מתאימים:
+}
+pick-variant = איזו אפשרות של { $product } תרצו?
+pick-quantity = כמה יחידות של { $product } ({ $variant })? אפשר לקחת עד { $max }.
+quantity-invalid = נא לשלוח מספר מ-1 עד { $max }.
+not-enough-stock = { $available ->
+    [one] סליחה, נשארה במלאי רק עוד יחידה אחת.
+    [two] סליחה, נשארו במלאי רק עוד שתי יחידות.
+   *[other] סליחה, נשארו במלאי רק עוד { $available } יחידות.
+}
+added-to-cart = הוספתי לעגלה: { $quantity } × { $product } ({ $variant }). סך הכול בעגלה: { $total }.
+cart-empty = העגלה ריקה.
+cart-summary = העגלה ({ $items ->
+    [one] פריט אחד
+    [two] שני פריטים
+   *[other] { $items } פריטים
+}):
+cart-cleared = העגלה ריקה עכשיו.
+checkout-ask-name = בואו נבצע את ההזמנה. על איזה שם לרשום אותה?
+checkout-name-invalid = נא לכתוב שם (אותיות בלבד, עד 80 תווים).
+checkout-ask-contact = תודה, { $name }! באיזה מספר טלפון או כתובת אימייל אפשר ליצור קשר?
+checkout-contact-invalid = זה לא נראה כמו מספר טלפון או כתובת אימייל. נא לנסות שוב, למשל +972 50 123 4567 או name@example.com.
+checkout-confirm = נא לבדוק את ההזמנה:
+    שם: { $name }
+    פרטי קשר: { $contact }
+    סך הכול: { $total }
+    לבצע את ההזמנה?
+checkout-stock-changed = סליחה, המלאי השתנה בזמן הקנייה: { $products }. העגלה עודכנה בהתאם.
+order-placed = ההזמנה { $order } בוצעה. סך הכול: { $total }. קישור התשלום בהכנה.
+order-awaiting-payment = ההזמנה { $order } ({ $total }) ממתינה לתשלום. קישור התשלום נמצא בהודעה הקודמת.
+payment-link = הנה קישור התשלום להזמנה { $order }:
+order-paid = התשלום התקבל, תודה! ההזמנה { $order } אושרה.
+payment-failed = התשלום להזמנה { $order } לא עבר. אפשר לנסות שוב דרך הקישור, או לדבר עם נציג.
+choice-browse = עיון במוצרים
+choice-cart = צפייה בעגלה
+choice-help = עזרה
+choice-menu = תפריט
+choice-human = שיחה עם נציג
+choice-language = שפה
+choice-details = פרטים
+choice-add = הוספה לעגלה
+choice-more = עוד
+choice-back = חזרה
+choice-checkout = לתשלום
+choice-remove = הסרה
+choice-clear = ריקון העגלה
+choice-confirm = ביצוע הזמנה
+choice-cancel = ביטול
+choice-pay = תשלום עכשיו
+choice-use-saved = שימוש בפרטים: { $name }, { $contact }
+badge-out-of-stock = אזל מהמלאי
+card-price-from = החל מ-{ $price }
+cart-title = עגלת הקניות
+cart-total = סך הכול

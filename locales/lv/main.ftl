@@ -1,0 +1,92 @@
+# souk — customer-facing text, Latvian (latviešu). Every message id here is used by the conversation
+# core (flows::TextKey); the locale test fails on a missing or unused id.
+# Arguments: $shop, $name, $product, $variant, $category, $order and $contact are text;
+# $price and $total are already formatted money; $items, $page, $pages, $count, $quantity,
+# $max and $available are numbers.
+# Style: polite "Jūs" (capitalised). Plural categories: zero (0, 10–20, 30…), one (1, 21, 31…; not 11),
+# other — so the [one] variants print the number instead of a literal 1.
+
+welcome = Sveiki! Laipni lūdzam veikalā { $shop }. Varu parādīt mūsu preces, glabāt Jūsu grozu un pieņemt pasūtījumu turpat šeit. Ko vēlaties darīt?
+welcome-back = Laipni lūdzam atpakaļ veikalā { $shop }! { $items ->
+    [0] Kā varu palīdzēt?
+    [zero] Jūsu grozā ir { $items } preces.
+    [one] Jūsu grozā ir { $items } prece.
+   *[other] Jūsu grozā ir { $items } preces.
+}
+menu = Ko vēlaties darīt?
+help = Varat spiest pogas vai vienkārši rakstīt man: preces nosaukumu (piemēram, „krūze”), „grozs”, „apmaksāt”, „izvēlne”, „valoda” vai „operators”, lai runātu ar cilvēku. Uzrakstot skaitli, Jūs izvēlaties attiecīgo vienumu no pēdējā parādītā saraksta.
+human-requested = Palūdzu kolēģim pievienoties sarunai. Kolēģis Jums atbildēs šeit, tiklīdz varēs. Tikmēr es joprojām esmu šeit, ja Jums kas vajadzīgs.
+cancelled = Labi, atcēlu. Jūsu grozs ir saglabāts.
+language-choose = Izvēlieties valodu:
+language-set = Turpmāk rakstīšu šajā valodā: { $language }.
+not-understood = Atvainojiet, nesapratu. Varat izvēlēties kādu no šīm iespējām vai uzrakstīt „palīdzība”.
+not-understood-again = Atvainojiet, joprojām nesaprotu. Vai vēlaties runāt ar cilvēku?
+stale-choice = Šī poga attiecas uz kādu no iepriekšējiem soļiem. Lūk, ko varat darīt tagad:
+unsupported-message = Pagaidām varu lasīt tikai tekstu un pogas. Lūdzu, uzrakstiet savu jautājumu.
+thanks-reply = Lūdzu! Vai varu vēl kā palīdzēt?
+categories = Lūk, mūsu kategorijas:
+category-products = { $category } ({ $count ->
+    [zero] { $count } preces
+    [one] { $count } prece
+   *[other] { $count } preces
+}){ $pages ->
+    [1] {""}
+   *[other] {" "}· { $page }. lappuse no { $pages }
+}
+product-details = { $name } — { $price }
+    { $description }
+    Pieejamie varianti: { $variants }
+product-out-of-stock = Atvainojiet, { $name } pašlaik nav noliktavā.
+search-results = { $count ->
+    [zero] Atradu { $count } atbilstošas preces:
+    [one] Atradu { $count } atbilstošu preci:
+   *[other] Atradu { $count } atbilstošas preces:
+}
+pick-variant = { $product }: kuru variantu vēlaties?
+pick-quantity = { $product } ({ $variant }): cik gabalus vēlaties? Varat ņemt ne vairāk kā { $max }.
+quantity-invalid = Lūdzu, nosūtiet skaitli no 1 līdz { $max }.
+not-enough-stock = Atvainojiet, pieejamais atlikums ir tikai { $available } gab.
+added-to-cart = Pievienoju grozam: { $quantity } × { $product } ({ $variant }). Groza summa: { $total }.
+cart-empty = Jūsu grozs ir tukšs.
+cart-summary = Jūsu grozs ({ $items ->
+    [zero] { $items } preces
+    [one] { $items } prece
+   *[other] { $items } preces
+}):
+cart-cleared = Jūsu grozs tagad ir tukšs.
+checkout-ask-name = Noformēsim pasūtījumu. Uz kādu vārdu to noformēt?
+checkout-name-invalid = Lūdzu, uzrakstiet savu vārdu (tikai burti, ne vairāk kā 80 rakstzīmes).
+checkout-ask-contact = Paldies, { $name }! Pa kādu tālruņa numuru vai e-pasta adresi varam ar Jums sazināties?
+checkout-contact-invalid = Tas neizskatās pēc tālruņa numura vai e-pasta adreses. Lūdzu, mēģiniet vēlreiz, piemēram, +371 2123 4567 vai vards@example.com.
+checkout-confirm = Lūdzu, pārbaudiet pasūtījumu:
+    Vārds: { $name }
+    Kontakti: { $contact }
+    Kopā: { $total }
+    Vai noformēt pasūtījumu?
+checkout-stock-changed = Atvainojiet, kamēr iepirkāties, mainījās preču atlikumi: { $products }. Atjaunināju Jūsu grozu.
+order-placed = Pasūtījums { $order } ir noformēts. Kopā: { $total }. Gatavoju maksājuma saiti.
+order-awaiting-payment = Pasūtījums { $order } ({ $total }) gaida apmaksu. Maksājuma saite ir iepriekšējā ziņā.
+payment-link = Lūk, maksājuma saite pasūtījumam { $order }:
+order-paid = Maksājums saņemts, paldies! Pasūtījums { $order } ir apstiprināts.
+payment-failed = Pasūtījuma { $order } apmaksa neizdevās. Varat mēģināt vēlreiz, izmantojot saiti, vai runāt ar cilvēku.
+choice-browse = Skatīt preces
+choice-cart = Skatīt grozu
+choice-help = Palīdzība
+choice-menu = Izvēlne
+choice-human = Runāt ar operatoru
+choice-language = Valoda
+choice-details = Sīkāk
+choice-add = Pievienot grozam
+choice-more = Vairāk
+choice-back = Atpakaļ
+choice-checkout = Noformēt pasūtījumu
+choice-remove = Noņemt
+choice-clear = Iztukšot grozu
+choice-confirm = Pasūtīt
+choice-cancel = Atcelt
+choice-pay = Maksāt tagad
+choice-use-saved = Izmantot: { $name }, { $contact }
+badge-out-of-stock = Nav noliktavā
+card-price-from = no { $price }
+cart-title = Jūsu grozs
+cart-total = Kopā

@@ -1,0 +1,101 @@
+# souk — customer-facing text, Polish (polski). Every message id here is used by the conversation
+# core (flows::TextKey); the locale test fails on a missing or unused id.
+# Arguments: $shop, $name, $product, $variant, $category, $order and $contact are text;
+# $price and $total are already formatted money; $items, $page, $pages, $count, $quantity,
+# $max and $available are numbers.
+# Style: informal "Ty" (capitalised), no gendered past-tense forms for the bot or the customer.
+# Plural categories: one (1), few (2–4, 22–24…), many (0, 5–21…), other (fractions).
+
+welcome = Cześć! Witaj w sklepie { $shop }. Mogę pokazać Ci nasze produkty, przechować Twój koszyk i przyjąć zamówienie — wszystko tutaj, w czacie. Co chcesz zrobić?
+welcome-back = Witaj ponownie w sklepie { $shop }! { $items ->
+    [0] W czym mogę pomóc?
+    [one] Masz 1 produkt w koszyku.
+    [few] Masz { $items } produkty w koszyku.
+   *[many] Masz { $items } produktów w koszyku.
+    [other] Masz { $items } produktu w koszyku.
+}
+menu = Co chcesz zrobić?
+help = Możesz użyć przycisków albo po prostu do mnie napisać: nazwę produktu (np. „kubek”), „koszyk”, „do kasy”, „menu”, „język” albo „konsultant”, żeby porozmawiać z człowiekiem. Wpisując liczbę, wybierasz pozycję z ostatnio pokazanej listy.
+human-requested = Poprosiliśmy konsultanta o dołączenie do rozmowy. Odpowie tutaj najszybciej, jak to możliwe. W międzyczasie nadal jestem tutaj, jeśli czegoś potrzebujesz.
+cancelled = OK, anulowano. Koszyk pozostaje bez zmian.
+language-choose = Wybierz język:
+language-set = Od teraz będę pisać w języku: { $language }.
+not-understood = Przepraszam, nie rozumiem. Możesz wybrać jedną z tych opcji albo napisać „pomoc”.
+not-understood-again = Przepraszam, nadal nie rozumiem. Chcesz porozmawiać z konsultantem?
+stale-choice = Ten przycisk dotyczy wcześniejszego kroku. Oto, co możesz zrobić teraz:
+unsupported-message = Na razie rozumiem tylko tekst i przyciski. Napisz, proszę, swoje pytanie.
+thanks-reply = Nie ma za co! Czy mogę pomóc w czymś jeszcze?
+categories = Oto nasze kategorie:
+category-products = { $category } ({ $count ->
+    [one] 1 produkt
+    [few] { $count } produkty
+   *[many] { $count } produktów
+    [other] { $count } produktu
+}){ $pages ->
+    [1] {""}
+   *[other] {" "}· strona { $page } z { $pages }
+}
+product-details = { $name } — { $price }
+    { $description }
+    Dostępne warianty: { $variants }
+product-out-of-stock = Przepraszamy, produkt { $name } jest chwilowo niedostępny.
+search-results = { $count ->
+    [one] Znaleziono 1 pasujący produkt:
+    [few] Znaleziono { $count } pasujące produkty:
+   *[many] Znaleziono { $count } pasujących produktów:
+    [other] Znaleziono { $count } pasującego produktu:
+}
+pick-variant = Który wariant produktu { $product } wybierasz?
+pick-quantity = Ile sztuk produktu { $product } ({ $variant })? Możesz wziąć maksymalnie { $max }.
+quantity-invalid = Wyślij liczbę od 1 do { $max }.
+not-enough-stock = { $available ->
+    [one] Przepraszamy, dostępna jest jeszcze tylko 1 sztuka.
+    [few] Przepraszamy, dostępne są jeszcze tylko { $available } sztuki.
+   *[many] Przepraszamy, dostępnych jest jeszcze tylko { $available } sztuk.
+    [other] Przepraszamy, dostępne jest jeszcze tylko { $available } sztuki.
+}
+added-to-cart = Dodano do koszyka: { $quantity } × { $product } ({ $variant }). Wartość koszyka: { $total }.
+cart-empty = Twój koszyk jest pusty.
+cart-summary = Twój koszyk ({ $items ->
+    [one] 1 produkt
+    [few] { $items } produkty
+   *[many] { $items } produktów
+    [other] { $items } produktu
+}):
+cart-cleared = Twój koszyk jest teraz pusty.
+checkout-ask-name = Złóżmy zamówienie. Na jakie imię i nazwisko mamy je przyjąć?
+checkout-name-invalid = Napisz swoje imię i nazwisko (tylko litery, maksymalnie 80 znaków).
+checkout-ask-contact = Dziękuję, { $name }! Pod jakim numerem telefonu lub adresem e-mail możemy się z Tobą skontaktować?
+checkout-contact-invalid = To nie wygląda na numer telefonu ani adres e-mail. Spróbuj jeszcze raz, np. +48 601 234 567 lub jan@example.com.
+checkout-confirm = Sprawdź swoje zamówienie:
+    Imię i nazwisko: { $name }
+    Kontakt: { $contact }
+    Razem: { $total }
+    Czy mam je złożyć?
+checkout-stock-changed = Przepraszamy, w trakcie zakupów zmieniła się dostępność produktów: { $products }. Koszyk został zaktualizowany.
+order-placed = Zamówienie { $order } zostało złożone. Razem: { $total }. Przygotowuję link do płatności.
+order-awaiting-payment = Zamówienie { $order } ({ $total }) czeka na płatność. Link do płatności znajdziesz w wiadomości powyżej.
+payment-link = Oto link do płatności za zamówienie { $order }:
+order-paid = Płatność otrzymana, dziękujemy! Zamówienie { $order } zostało potwierdzone.
+payment-failed = Płatność za zamówienie { $order } nie powiodła się. Możesz spróbować ponownie, korzystając z linku, albo porozmawiać z konsultantem.
+choice-browse = Przeglądaj produkty
+choice-cart = Pokaż koszyk
+choice-help = Pomoc
+choice-menu = Menu
+choice-human = Czat z konsultantem
+choice-language = Język
+choice-details = Szczegóły
+choice-add = Dodaj do koszyka
+choice-more = Więcej
+choice-back = Wstecz
+choice-checkout = Do kasy
+choice-remove = Usuń
+choice-clear = Opróżnij koszyk
+choice-confirm = Złóż zamówienie
+choice-cancel = Anuluj
+choice-pay = Zapłać teraz
+choice-use-saved = Użyj: { $name }, { $contact }
+badge-out-of-stock = Brak w magazynie
+card-price-from = od { $price }
+cart-title = Twój koszyk
+cart-total = Razem

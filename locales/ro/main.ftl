@@ -1,0 +1,96 @@
+# souk — customer-facing text, Romanian (română). Every message id here is used by the conversation
+# core (flows::TextKey); the locale test fails on a missing or unused id.
+# Arguments: $shop, $name, $product, $variant, $category, $order and $contact are text;
+# $price and $total are already formatted money; $items, $page, $pages, $count, $quantity,
+# $max and $available are numbers.
+# Style: polite plural verb forms ("doriți", "puteți") without the "dvs." pronoun; buttons use the
+# usual short imperative labels ("Adaugă în coș"). Plural categories: one, few, other ("20 de ...").
+
+welcome = Bună! Bine ați venit la { $shop }. Vă pot arăta produsele noastre, vă păstrez coșul și vă preiau comanda chiar aici. Ce doriți să faceți?
+welcome-back = Bine ați revenit la { $shop }! { $items ->
+    [0] Cu ce vă pot ajuta?
+    [one] Aveți 1 produs în coș.
+    [few] Aveți { $items } produse în coș.
+   *[other] Aveți { $items } de produse în coș.
+}
+menu = Ce doriți să faceți?
+help = Puteți apăsa butoanele sau îmi puteți scrie direct: numele unui produs (de exemplu „cană”), „coș”, „comandă”, „meniu”, „limba” sau „operator” ca să vorbiți cu o persoană. Dacă îmi scrieți un număr, aleg elementul corespunzător din ultima listă afișată.
+human-requested = Am rugat un coleg să se alăture conversației. Vă va răspunde aici cât mai curând posibil. Între timp, sunt în continuare aici dacă aveți nevoie de mine.
+cancelled = Bine, am anulat. Coșul rămâne păstrat.
+language-choose = Alegeți limba:
+language-set = Limba aleasă: { $language }. De acum înainte vă scriu în această limbă.
+not-understood = Îmi pare rău, nu am înțeles. Puteți apăsa una dintre opțiunile de mai jos sau scrieți „ajutor”.
+not-understood-again = Îmi pare rău, tot nu reușesc să înțeleg. Doriți să vorbiți cu o persoană?
+stale-choice = Butonul acesta ține de un pas anterior. Iată ce puteți face acum:
+unsupported-message = Deocamdată pot citi doar text și butoane. Vă rog să scrieți întrebarea.
+thanks-reply = Cu plăcere! Vă mai pot ajuta cu ceva?
+categories = Iată categoriile noastre:
+category-products = { $category } ({ $count ->
+    [one] 1 produs
+    [few] { $count } produse
+   *[other] { $count } de produse
+}){ $pages ->
+    [1] {""}
+   *[other] {" "}· pagina { $page } din { $pages }
+}
+product-details = { $name } — { $price }
+    { $description }
+    Variante disponibile: { $variants }
+product-out-of-stock = Ne pare rău, { $name } nu mai este în stoc momentan.
+search-results = { $count ->
+    [one] Am găsit 1 produs potrivit:
+    [few] Am găsit { $count } produse potrivite:
+   *[other] Am găsit { $count } de produse potrivite:
+}
+pick-variant = Ce variantă doriți pentru { $product }?
+pick-quantity = Câte bucăți de { $product } ({ $variant }) doriți? Puteți lua cel mult { $max }.
+quantity-invalid = Vă rog să trimiteți un număr de la 1 la { $max }.
+not-enough-stock = { $available ->
+    [one] Ne pare rău, mai este disponibilă doar 1 bucată.
+    [few] Ne pare rău, mai sunt disponibile doar { $available } bucăți.
+   *[other] Ne pare rău, mai sunt disponibile doar { $available } de bucăți.
+}
+added-to-cart = Am adăugat în coș { $quantity } × { $product } ({ $variant }). Total coș: { $total }.
+cart-empty = Coșul este gol.
+cart-summary = Coșul de cumpărături ({ $items ->
+    [one] 1 produs
+    [few] { $items } produse
+   *[other] { $items } de produse
+}):
+cart-cleared = Coșul a fost golit.
+checkout-ask-name = Să plasăm comanda. Pe ce nume o înregistrăm?
+checkout-name-invalid = Vă rog să scrieți numele (doar litere, cel mult 80 de caractere).
+checkout-ask-contact = Mulțumesc, { $name }! La ce număr de telefon sau adresă de e-mail vă putem contacta?
+checkout-contact-invalid = Acesta nu pare a fi un număr de telefon sau o adresă de e-mail. Vă rog să încercați din nou, de exemplu +40 721 234 567 sau nume@example.com.
+checkout-confirm = Vă rog să verificați comanda:
+    Nume: { $name }
+    Contact: { $contact }
+    Total: { $total }
+    Plasez comanda?
+checkout-stock-changed = Ne pare rău, stocul s-a modificat în timp ce făceați cumpărături: { $products }. Am actualizat coșul.
+order-placed = Comanda { $order } a fost plasată. Total: { $total }. Pregătesc linkul de plată.
+order-awaiting-payment = Comanda { $order } ({ $total }) așteaptă plata. Linkul de plată se află în mesajul de mai sus.
+payment-link = Iată linkul de plată pentru comanda { $order }:
+order-paid = Am primit plata, mulțumim! Comanda { $order } este confirmată.
+payment-failed = Plata pentru comanda { $order } nu a reușit. Puteți încerca din nou folosind linkul sau puteți vorbi cu o persoană.
+choice-browse = Vezi produsele
+choice-cart = Vezi coșul
+choice-help = Ajutor
+choice-menu = Meniu
+choice-human = Vreau un operator
+choice-language = Limba
+choice-details = Detalii
+choice-add = Adaugă în coș
+choice-more = Mai multe
+choice-back = Înapoi
+choice-checkout = Finalizează comanda
+choice-remove = Elimină
+choice-clear = Golește coșul
+choice-confirm = Plasează comanda
+choice-cancel = Anulează
+choice-pay = Plătește acum
+choice-use-saved = Folosește { $name }, { $contact }
+badge-out-of-stock = Stoc epuizat
+card-price-from = de la { $price }
+cart-title = Coșul de cumpărături
+cart-total = Total

@@ -1,0 +1,240 @@
+//! Wiring: builds the store, core context, senders and background tasks from settings, and
+//! runs the HTTP server with one shutdown path.
+
+use std::future::Future;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+
+use anyhow::Context as _;
+use tokio::net::TcpListener;
+use tokio::sync::{Notify, mpsc};
+use tokio::task::JoinHandle;
+use tokio_util::sync::CancellationToken;
+
+use flows::{Channel, Context, FlowSettings, Span};
+
+use crate::catalog_file::load_catalog;
+use crate::driver::{Driver, Ingest, Shared, Worker, run_outbox, run_timers, run_worker};
+use crate::http::{AppState, router};
+use crate::render::Renderer;
+use crate::send::webchat::{WebChatHub, WebChatSender};
+use crate::send::{ChannelSender, Senders};
+use crate::settings::Settings;
+use crate::store::{SledStore, Store};
+use crate::{clock, telemetry};
+
+/// Replaces channel senders, for tests that need a channel that fails on purpose.
+#[derive(Default)]
+pub struct AppOptions {
+    pub senders: Vec<(Channel, Arc<dyn ChannelSender>)>,
+}
+
+/// Background tasks; dropping the set aborts them (an abrupt stop, as in a crash).
+#[derive(Default)]
+struct Tasks(Vec<JoinHandle<()>>);
+
+impl Drop for Tasks {
+    fn drop(&mut self) {
+        for task in &self.0 {
+            task.abort();
+        }
+    }
+}
+
+pub struct App {
+    state: AppState,
+    shared: Arc<Shared>,
+    workers: Tasks,
+    timers: Tasks,
+    outbox: Tasks,
+    maintenance: Tasks,
+    stop_timers: CancellationToken,
+    drain_workers: CancellationToken,
+    stop_outbox: CancellationToken,
+}
+
+fn flow_settings(settings: &Settings) -> FlowSettings {
+    FlowSettings {
+        shop_name: settings.shop.name.clone(),
+        session_timeout: Span::minutes(settings.conversation.session_timeout_minutes),
+        page_size: settings.conversation.page_size,
+        max_quantity: settings.conversation.max_quantity,
+        nlu_enabled: false,
+    }
+}
+
+impl App {
+    pub async fn build(settings: Settings, options: AppOptions) -> anyhow::Result<App> {
+        let settings = Arc::new(settings);
+        let catalog = load_catalog(&settings.shop.catalog, &settings.shop.images)?;
+        let store_path = settings.store.path.clone();
+        let store: Arc<dyn Store> = Arc::new(
+            tokio::task::spawn_blocking(move || SledStore::open(&store_path))
+                .await?
+                .with_context(|| {
+                    format!("opening the store at {}", settings.store.path.display())
+                })?,
+        );
+        let shared = Arc::new(Shared {
+            store: store.clone(),
+            ctx: Arc::new(Context {
+                catalog,
+                settings: flow_settings(&settings),
+            }),
+            settings: settings.clone(),
+            renderer: Renderer,
+            outbox_wakeup: Notify::new(),
+            timer_wakeup: Notify::new(),
+        });
+
+        let hub = Arc::new(WebChatHub::default());
+        let mut senders = Senders::default();
+        senders.insert(Channel::WebChat, Arc::new(WebChatSender::new(hub.clone())));
+        for (channel, sender) in options.senders {
+            senders.insert(channel, sender);
+        }
+
+        let drain_workers = CancellationToken::new();
+        let mut queues = Vec::new();
+        let mut workers = Tasks::default();
+        for shard in 0..settings.workers.shards {
+            let (sender, receiver) = mpsc::channel(settings.workers.queue_depth);
+            queues.push(sender);
+            let worker = Worker {
+                shard,
+                shared: shared.clone(),
+            };
+            workers.0.push(tokio::spawn(run_worker(
+                worker,
+                receiver,
+                drain_workers.clone(),
+            )));
+        }
+        let driver = Driver::new(queues);
+
+        // Events accepted before a crash or stop are applied before anything new.
+        let store_for_redrive = store.clone();
+        let pending =
+            tokio::task::spawn_blocking(move || store_for_redrive.pending_inbox()).await??;
+        if !pending.is_empty() {
+            tracing::info!(
+                count = pending.len(),
+                "re-driving events accepted before the last stop"
+            );
+        }
+        for entry in pending {
+            driver.dispatch(entry).await?;
+        }
+
+        let stop_outbox = CancellationToken::new();
+        let grace = Duration::from_secs(settings.server.shutdown_grace_seconds);
+        let outbox = Tasks(vec![tokio::spawn(run_outbox(
+            shared.clone(),
+            senders,
+            stop_outbox.clone(),
+            grace,
+        ))]);
+        let stop_timers = CancellationToken::new();
+        let timers = Tasks(vec![tokio::spawn(run_timers(
+            shared.clone(),
+            driver.clone(),
+            stop_timers.clone(),
+        ))]);
+        let maintenance = Tasks(vec![tokio::spawn(prune_dedup_keys(
+            shared.clone(),
+            stop_timers.clone(),
+        ))]);
+
+        let state = AppState {
+            settings,
+            store,
+            ingest: Ingest::new(shared.store.clone(), driver),
+            hub,
+            renderer: Renderer,
+            metrics: telemetry::metrics_handle(),
+            ready: Arc::new(AtomicBool::new(true)),
+            shutdown: CancellationToken::new(),
+        };
+        Ok(App {
+            state,
+            shared,
+            workers,
+            timers,
+            outbox,
+            maintenance,
+            stop_timers,
+            drain_workers,
+            stop_outbox,
+        })
+    }
+
+    pub fn router(&self) -> axum::Router {
+        router(self.state.clone())
+    }
+
+    pub fn store(&self) -> Arc<dyn Store> {
+        self.state.store.clone()
+    }
+
+    /// Serves until `shutdown` resolves, then stops in order: stop accepting, let requests
+    /// finish, apply every accepted event, send what is due, flush the store.
+    pub async fn run(
+        mut self,
+        listener: TcpListener,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+    ) -> anyhow::Result<()> {
+        let grace = Duration::from_secs(self.state.settings.server.shutdown_grace_seconds);
+        let stopping = self.state.shutdown.clone();
+        let ready = self.state.ready.clone();
+        let signal = async move {
+            shutdown.await;
+            tracing::info!("shutting down");
+            ready.store(false, Ordering::Release);
+            stopping.cancel();
+        };
+        let server = axum::serve(listener, self.router()).with_graceful_shutdown(signal);
+        server.await.context("HTTP server failed")?;
+
+        self.stop_timers.cancel();
+        join_all(&mut self.timers, grace).await;
+        join_all(&mut self.maintenance, grace).await;
+        self.drain_workers.cancel();
+        join_all(&mut self.workers, grace).await;
+        self.stop_outbox.cancel();
+        join_all(&mut self.outbox, grace + Duration::from_secs(1)).await;
+        let store = self.shared.store.clone();
+        tokio::task::spawn_blocking(move || store.flush()).await??;
+        tracing::info!("stopped cleanly");
+        Ok(())
+    }
+}
+
+async fn join_all(tasks: &mut Tasks, limit: Duration) {
+    for task in tasks.0.drain(..) {
+        if tokio::time::timeout(limit, task).await.is_err() {
+            tracing::warn!("a background task did not stop in time");
+        }
+    }
+}
+
+/// Forgets provider message ids older than the dedup retention, hourly.
+async fn prune_dedup_keys(shared: Arc<Shared>, stop: CancellationToken) {
+    let retention = Span::hours(
+        i64::try_from(shared.settings.store.dedup_retention_hours).unwrap_or(i64::MAX / 3_600_000),
+    );
+    loop {
+        let store = shared.store.clone();
+        let before = flows::Timestamp(clock::now().millis().saturating_sub(retention.as_millis()));
+        match tokio::task::spawn_blocking(move || store.prune_processed(before)).await {
+            Ok(Ok(0)) => {}
+            Ok(Ok(pruned)) => tracing::info!(pruned, "forgot old dedup keys"),
+            Ok(Err(error)) => tracing::error!(%error, "pruning dedup keys failed"),
+            Err(error) => tracing::error!(%error, "pruning task failed"),
+        }
+        tokio::select! {
+            () = stop.cancelled() => return,
+            () = tokio::time::sleep(Duration::from_secs(3_600)) => {}
+        }
+    }
+}

@@ -1,0 +1,43 @@
+//! Loads the shop's catalog file into the core's validated `Catalog`.
+
+use std::path::Path;
+
+use anyhow::{Context as _, bail};
+
+use flows::{Catalog, CatalogData};
+
+/// Image names must be plain file names (served from the image folder) or https URLs, so a
+/// catalog cannot point the media route outside its folder.
+fn check_image(product: &str, image: &str, images: &Path) -> anyhow::Result<()> {
+    if image.starts_with("https://") {
+        return Ok(());
+    }
+    let plain = !image.is_empty()
+        && !image.starts_with('.')
+        && image
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'));
+    if !plain {
+        bail!("product {product:?}: image {image:?} must be a file name or an https URL");
+    }
+    if !images.join(image).is_file() {
+        bail!(
+            "product {product:?}: image {image:?} is not in {}",
+            images.display()
+        );
+    }
+    Ok(())
+}
+
+pub fn load_catalog(path: &Path, images: &Path) -> anyhow::Result<Catalog> {
+    let raw = std::fs::read_to_string(path)
+        .with_context(|| format!("reading catalog {}", path.display()))?;
+    let data: CatalogData = serde_json::from_str(&raw)
+        .with_context(|| format!("parsing catalog {}", path.display()))?;
+    for product in &data.products {
+        if let Some(image) = &product.image {
+            check_image(&product.id.0, image, images)?;
+        }
+    }
+    Catalog::new(data).with_context(|| format!("validating catalog {}", path.display()))
+}

@@ -1,0 +1,31 @@
+//! The command line: `souk serve` and `souk check-config`.
+
+use std::path::PathBuf;
+
+use clap::{Parser, Subcommand};
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "souk",
+    version,
+    about = "Sell and serve customers through chat."
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the gateway: webhooks, web chat, workers, timers.
+    Serve {
+        /// Configuration file; SOUK__SECTION__KEY environment variables override it.
+        #[arg(long, default_value = "config/souk.toml")]
+        config: PathBuf,
+    },
+    /// Load and validate the configuration and catalog, print a summary, and exit.
+    CheckConfig {
+        #[arg(long, default_value = "config/souk.toml")]
+        config: PathBuf,
+    },
+}

@@ -1,0 +1,58 @@
+//! Accepting an event from outside: drop duplicates, persist durably, then hand it to its
+//! worker. Only after `accept` returns may the caller answer the platform.
+
+use std::sync::Arc;
+
+use crate::store::{InboxEntry, Ingested, Store, StoreError};
+
+use super::{Driver, DriverClosed};
+
+#[derive(Debug, thiserror::Error)]
+pub enum IngestError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error(transparent)]
+    Closed(#[from] DriverClosed),
+    #[error("storage task failed: {0}")]
+    Join(String),
+}
+
+#[derive(Clone)]
+pub struct Ingest {
+    store: Arc<dyn Store>,
+    driver: Driver,
+}
+
+impl Ingest {
+    pub fn new(store: Arc<dyn Store>, driver: Driver) -> Ingest {
+        Ingest { store, driver }
+    }
+
+    /// `Ok(true)` when the event is new and queued, `Ok(false)` for a duplicate.
+    pub async fn accept(&self, entry: InboxEntry) -> Result<bool, IngestError> {
+        let channel = match &entry.event {
+            flows::Event::Inbound(inbound) => inbound.channel.name(),
+            _ => "internal",
+        };
+        metrics::counter!("souk_events_received_total", "channel" => channel).increment(1);
+        let store = self.store.clone();
+        // Persist and fsync before acknowledging: an acknowledged event survives a crash.
+        let ingested = tokio::task::spawn_blocking(move || -> Result<Ingested, StoreError> {
+            let ingested = store.ingest(entry)?;
+            store.flush()?;
+            Ok(ingested)
+        })
+        .await
+        .map_err(|error| IngestError::Join(error.to_string()))??;
+        match ingested {
+            Ingested::New(entry) => {
+                self.driver.dispatch(entry).await?;
+                Ok(true)
+            }
+            Ingested::Duplicate => {
+                metrics::counter!("souk_events_duplicate_total", "channel" => channel).increment(1);
+                Ok(false)
+            }
+        }
+    }
+}

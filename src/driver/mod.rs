@@ -1,0 +1,73 @@
+//! The driver: routes accepted events to single-writer workers by conversation, runs the
+//! outbox and the durable timers. Order of work for one event: load, step, commit (state,
+//! history, timers, outbox in one transaction), then act (the outbox runner sends).
+
+pub mod backoff;
+mod ingest;
+mod outbox;
+mod timers;
+mod worker;
+
+pub use ingest::{Ingest, IngestError};
+pub use outbox::run_outbox;
+pub use timers::run_timers;
+pub use worker::{Worker, run_worker};
+
+use std::hash::{BuildHasher, Hasher};
+use std::sync::Arc;
+
+use tokio::sync::{Notify, mpsc};
+
+use flows::{Context, CustomerId};
+
+use crate::render::Renderer;
+use crate::settings::Settings;
+use crate::store::{InboxEntry, Store};
+
+/// What every background task shares.
+pub struct Shared {
+    pub store: Arc<dyn Store>,
+    pub ctx: Arc<Context>,
+    pub settings: Arc<Settings>,
+    pub renderer: Renderer,
+    /// Poked after a commit that queued sends.
+    pub outbox_wakeup: Notify,
+    /// Poked after a commit that changed timers.
+    pub timer_wakeup: Notify,
+}
+
+#[derive(Debug, thiserror::Error)]
+#[error("souk is shutting down")]
+pub struct DriverClosed;
+
+/// Routes events to shards. Cloning is cheap; all clones feed the same workers.
+#[derive(Clone)]
+pub struct Driver {
+    shards: Arc<[mpsc::Sender<InboxEntry>]>,
+    hasher: std::hash::RandomState,
+}
+
+impl Driver {
+    pub fn new(shards: Vec<mpsc::Sender<InboxEntry>>) -> Driver {
+        Driver {
+            shards: shards.into(),
+            hasher: std::hash::RandomState::new(),
+        }
+    }
+
+    /// The same customer always maps to the same shard, so its events apply in order.
+    fn shard_of(&self, customer: &CustomerId) -> usize {
+        let mut hasher = self.hasher.build_hasher();
+        hasher.write(customer.0.as_bytes());
+        (hasher.finish() % self.shards.len().max(1) as u64) as usize
+    }
+
+    /// Waits when the shard's queue is full: back-pressure reaches the HTTP client.
+    pub async fn dispatch(&self, entry: InboxEntry) -> Result<(), DriverClosed> {
+        let shard = self
+            .shards
+            .get(self.shard_of(&entry.customer))
+            .ok_or(DriverClosed)?;
+        shard.send(entry).await.map_err(|_| DriverClosed)
+    }
+}

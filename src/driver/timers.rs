@@ -1,0 +1,54 @@
+//! The durable timer task: sleeps until the earliest due timer or until a commit changes the
+//! timers, then turns due timers into inbox entries (atomically) and dispatches them.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio_util::sync::CancellationToken;
+
+use crate::clock;
+
+use super::{Driver, Shared};
+
+/// Upper bound on one sleep, so a clock jump cannot postpone timers for long.
+const MAX_SLEEP: Duration = Duration::from_secs(30);
+
+pub async fn run_timers(shared: Arc<Shared>, driver: Driver, stop: CancellationToken) {
+    loop {
+        let store = shared.store.clone();
+        let now = clock::now();
+        let fired = tokio::task::spawn_blocking(move || {
+            let fired = store.fire_due_timers(now)?;
+            let next = store.next_timer_due()?;
+            Ok::<_, crate::store::StoreError>((fired, next))
+        })
+        .await;
+        let next = match fired {
+            Ok(Ok((fired, next))) => {
+                for entry in fired {
+                    if driver.dispatch(entry).await.is_err() {
+                        return;
+                    }
+                }
+                next
+            }
+            Ok(Err(error)) => {
+                tracing::error!(%error, "timer scan failed; retrying");
+                None
+            }
+            Err(error) => {
+                tracing::error!(%error, "timer task failed; retrying");
+                None
+            }
+        };
+        let sleep = next.map_or(MAX_SLEEP, |due| {
+            let wait = due.since(clock::now()).as_millis().max(0);
+            Duration::from_millis(u64::try_from(wait).unwrap_or(0)).min(MAX_SLEEP)
+        });
+        tokio::select! {
+            () = stop.cancelled() => return,
+            () = shared.timer_wakeup.notified() => {}
+            () = tokio::time::sleep(sleep) => {}
+        }
+    }
+}

@@ -1,0 +1,60 @@
+//! The HTTP layer's one error type: a status and a message the client can act on, as JSON.
+//! Internal details are logged, never sent.
+
+use axum::Json;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use serde_json::json;
+
+#[derive(Debug)]
+pub struct ApiError {
+    pub status: StatusCode,
+    pub message: String,
+}
+
+impl ApiError {
+    pub fn new(status: StatusCode, message: impl Into<String>) -> ApiError {
+        ApiError {
+            status,
+            message: message.into(),
+        }
+    }
+
+    /// For failures that are ours, not the client's: logged in full, reported briefly.
+    pub fn internal(error: impl std::fmt::Display) -> ApiError {
+        tracing::error!(%error, "request failed");
+        ApiError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "temporarily unavailable, please retry",
+        )
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        (self.status, Json(json!({ "error": self.message }))).into_response()
+    }
+}
+
+impl From<adapters::webchat::WebChatError> for ApiError {
+    fn from(error: adapters::webchat::WebChatError) -> ApiError {
+        use adapters::webchat::WebChatError;
+        let status = match error {
+            WebChatError::Malformed(_) => StatusCode::BAD_REQUEST,
+            WebChatError::Invalid(_) => StatusCode::UNPROCESSABLE_ENTITY,
+        };
+        ApiError::new(status, error.to_string())
+    }
+}
+
+impl From<crate::driver::IngestError> for ApiError {
+    fn from(error: crate::driver::IngestError) -> ApiError {
+        ApiError::internal(error)
+    }
+}
+
+impl From<crate::store::StoreError> for ApiError {
+    fn from(error: crate::store::StoreError) -> ApiError {
+        ApiError::internal(error)
+    }
+}

@@ -1,0 +1,60 @@
+//! HTTP: the `router()` factory (testable without a socket) and the shared handler state.
+
+mod assets;
+mod error;
+mod health;
+mod webchat;
+
+pub use assets::escape_html;
+pub use error::ApiError;
+
+use std::sync::Arc;
+use std::sync::atomic::AtomicBool;
+
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use axum::response::Redirect;
+use axum::routing::{get, post};
+use metrics_exporter_prometheus::PrometheusHandle;
+use tokio_util::sync::CancellationToken;
+use tower_http::services::ServeDir;
+use tower_http::trace::TraceLayer;
+
+use crate::driver::Ingest;
+use crate::render::{MEDIA_PREFIX, Renderer};
+use crate::send::webchat::WebChatHub;
+use crate::settings::Settings;
+use crate::store::Store;
+
+#[derive(Clone)]
+pub struct AppState {
+    pub settings: Arc<Settings>,
+    pub store: Arc<dyn Store>,
+    pub ingest: Ingest,
+    pub hub: Arc<WebChatHub>,
+    pub renderer: Renderer,
+    pub metrics: PrometheusHandle,
+    pub ready: Arc<AtomicBool>,
+    /// Cancelled when shutdown begins; long-lived streams end on it.
+    pub shutdown: CancellationToken,
+}
+
+pub fn router(state: AppState) -> Router {
+    let images = ServeDir::new(&state.settings.shop.images);
+    let body_limit = state.settings.server.body_limit_bytes;
+    Router::new()
+        .route("/", get(|| async { Redirect::to("/chat") }))
+        .route("/healthz", get(health::healthz))
+        .route("/readyz", get(health::readyz))
+        .route("/metrics", get(health::metrics))
+        .route("/chat", get(assets::page))
+        .route("/chat/assets/{file}", get(assets::asset))
+        .route("/chat/api/sessions", post(webchat::create_session))
+        .route("/chat/api/messages", post(webchat::post_message))
+        .route("/chat/api/events", get(webchat::events))
+        .route("/chat/api/history", get(webchat::history))
+        .nest_service(MEDIA_PREFIX.trim_end_matches('/'), images)
+        .layer(DefaultBodyLimit::max(body_limit))
+        .layer(TraceLayer::new_for_http())
+        .with_state(state)
+}

@@ -1,0 +1,202 @@
+//! The web chat API: sessions, messages in, replies out as server-sent events, history.
+
+use std::collections::HashMap;
+use std::convert::Infallible;
+use std::time::Duration;
+
+use axum::Json;
+use axum::body::Bytes;
+use axum::extract::{Query, State};
+use axum::http::StatusCode;
+use axum::response::sse::{Event as SseEvent, KeepAlive, Sse};
+use futures_util::stream::{Stream, StreamExt};
+use serde::Deserialize;
+use serde_json::{Value, json};
+use sha2::{Digest, Sha256};
+use tokio_stream::wrappers::BroadcastStream;
+
+use flows::{Channel, Customer, CustomerId, Event, Identity, Inbound, InboundMessage, Locale};
+
+use super::AppState;
+use super::error::ApiError;
+use crate::clock;
+use crate::render::dates::format_datetime;
+use crate::store::{HistoryEntry, InboxEntry};
+
+/// The store only ever sees a digest of the token: a leaked store does not leak sessions.
+fn session_digest(token: &str) -> String {
+    hex::encode(Sha256::digest(token.as_bytes()))
+}
+
+fn identity_of(token: &str) -> Identity {
+    Identity::new(Channel::WebChat, session_digest(token))
+}
+
+async fn resolve_session(state: &AppState, token: &str) -> Result<(CustomerId, String), ApiError> {
+    if !adapters::webchat::valid_session_token(token) {
+        return Err(ApiError::new(StatusCode::NOT_FOUND, "unknown session"));
+    }
+    let identity = identity_of(token);
+    let store = state.store.clone();
+    let lookup = identity.clone();
+    let found = tokio::task::spawn_blocking(move || store.find_identity(&lookup))
+        .await
+        .map_err(ApiError::internal)??;
+    match found {
+        Some(customer) => Ok((customer, identity.external_id)),
+        None => Err(ApiError::new(StatusCode::NOT_FOUND, "unknown session")),
+    }
+}
+
+pub async fn create_session(
+    State(state): State<AppState>,
+    body: Bytes,
+) -> Result<Json<Value>, ApiError> {
+    let request = adapters::webchat::parse_session(&body)?;
+    let locale = request
+        .locale
+        .as_deref()
+        .and_then(Locale::from_tag)
+        .unwrap_or(state.settings.shop.default_locale);
+    let token = clock::random_hex_128();
+    let identity = identity_of(&token);
+    let customer = Customer {
+        id: CustomerId(clock::random_hex_128()),
+        identities: vec![identity.clone()],
+        display_name: None,
+        locale: Some(locale),
+        created_at: clock::now(),
+    };
+    let store = state.store.clone();
+    tokio::task::spawn_blocking(move || store.resolve_identity(&identity, customer))
+        .await
+        .map_err(ApiError::internal)??;
+    metrics::counter!("souk_webchat_sessions_total").increment(1);
+    Ok(Json(json!({ "session": token })))
+}
+
+pub async fn post_message(
+    State(state): State<AppState>,
+    body: Bytes,
+) -> Result<(StatusCode, Json<Value>), ApiError> {
+    let message = adapters::webchat::parse_message(&body)?;
+    let (customer, _) = resolve_session(&state, &message.session).await?;
+    let public_id = clock::random_hex_128();
+    let entry = InboxEntry {
+        seq: 0,
+        public_id: public_id.clone(),
+        dedup_key: None,
+        customer,
+        event: Event::Inbound(Inbound {
+            channel: Channel::WebChat,
+            message: message.message,
+        }),
+        received_at: clock::now(),
+    };
+    state.ingest.accept(entry).await?;
+    Ok((StatusCode::ACCEPTED, Json(json!({ "id": public_id }))))
+}
+
+#[derive(Debug, Deserialize)]
+pub struct SessionQuery {
+    session: String,
+}
+
+fn query_error(error: axum::extract::rejection::QueryRejection) -> ApiError {
+    ApiError::new(StatusCode::BAD_REQUEST, error.body_text())
+}
+
+pub async fn events(
+    State(state): State<AppState>,
+    query: Result<Query<SessionQuery>, axum::extract::rejection::QueryRejection>,
+) -> Result<Sse<impl Stream<Item = Result<SseEvent, Infallible>>>, ApiError> {
+    let Query(query) = query.map_err(query_error)?;
+    let (_, digest) = resolve_session(&state, &query.session).await?;
+    let receiver = state.hub.subscribe(&digest);
+    let shutdown = state.shutdown.clone();
+    // A tab that fell too far behind skips ahead; the page reloads history on reconnect.
+    let stream = BroadcastStream::new(receiver)
+        .filter_map(|push| async move { push.ok() })
+        .map(|push| {
+            Ok(SseEvent::default()
+                .event("reply")
+                .id(push.id.to_string())
+                .data(push.json.as_ref()))
+        })
+        .take_until(async move { shutdown.cancelled().await });
+    Ok(Sse::new(stream).keep_alive(KeepAlive::new().interval(Duration::from_secs(15))))
+}
+
+/// The label a button had, so the history shows "Add to cart" rather than "add:mug".
+fn remember_labels(
+    rendered: &adapters::rendered::RenderedReply,
+    labels: &mut HashMap<String, String>,
+) {
+    let card_actions = rendered.cards.iter().flat_map(|card| {
+        card.actions
+            .iter()
+            .map(move |a| (a.id.clone(), format!("{} · {}", a.label, card.title)))
+    });
+    let plain = rendered
+        .choices
+        .iter()
+        .map(|c| (c.id.clone(), c.label.clone()));
+    labels.extend(plain.chain(card_actions));
+}
+
+pub async fn history(
+    State(state): State<AppState>,
+    query: Result<Query<SessionQuery>, axum::extract::rejection::QueryRejection>,
+) -> Result<Json<Value>, ApiError> {
+    let Query(query) = query.map_err(query_error)?;
+    let (customer, _) = resolve_session(&state, &query.session).await?;
+    let store = state.store.clone();
+    let entries = tokio::task::spawn_blocking(move || store.history(&customer, 200))
+        .await
+        .map_err(ApiError::internal)??;
+    let zone = state.settings.timezone();
+    let mut labels: HashMap<String, String> = HashMap::new();
+    let mut messages = Vec::with_capacity(entries.len());
+    for entry in entries {
+        match entry {
+            HistoryEntry::In {
+                public_id,
+                event,
+                at,
+                ..
+            } => {
+                let (text, action) = match event {
+                    Event::Inbound(Inbound {
+                        message: InboundMessage::Text(text),
+                        ..
+                    }) => (Some(text), None),
+                    Event::Inbound(Inbound {
+                        message: InboundMessage::Action(action),
+                        ..
+                    }) => (None, Some(action)),
+                    _ => (None, None),
+                };
+                let action_label = action.as_ref().and_then(|a| labels.get(a).cloned());
+                messages.push(json!({
+                    "from": "customer", "id": public_id, "text": text, "action": action,
+                    "action_label": action_label, "time": format_datetime(at, zone, state.settings.shop.default_locale),
+                }));
+            }
+            HistoryEntry::Out {
+                outbox_id,
+                locale,
+                reply,
+                at,
+                ..
+            } => {
+                let rendered = state.renderer.reply(locale, &reply);
+                remember_labels(&rendered, &mut labels);
+                let time = format_datetime(at, zone, locale);
+                messages.push(adapters::webchat::reply_json(
+                    &rendered, outbox_id, None, &time,
+                ));
+            }
+        }
+    }
+    Ok(Json(json!({ "messages": messages })))
+}

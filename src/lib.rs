@@ -1,0 +1,17 @@
+//! souk: the imperative shell around the `flows` core. Configuration, HTTP, the store,
+//! the driver (workers, outbox, timers), rendering and sending.
+
+pub mod app;
+pub mod catalog_file;
+pub mod cli;
+pub mod clock;
+pub mod driver;
+pub mod http;
+pub mod render;
+pub mod send;
+pub mod settings;
+pub mod store;
+pub mod telemetry;
+
+pub use app::{App, AppOptions};
+pub use settings::Settings;

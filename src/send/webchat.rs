@@ -1,0 +1,84 @@
+//! Web chat delivery: replies are pushed to the browser tabs listening on the session's
+//! server-sent-event stream. A tab that is closed misses nothing: the page loads the
+//! history (kept in the store) when it opens, and dedups by reply id.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+use futures_util::future::BoxFuture;
+use tokio::sync::broadcast;
+
+use super::{ChannelSender, Outgoing, SendError};
+
+/// One serialized reply on its way to the browser.
+#[derive(Debug, Clone)]
+pub struct WebChatPush {
+    pub id: u64,
+    pub json: Arc<str>,
+}
+
+/// Replies a slow tab may fall behind by before it must reload history.
+const TAB_BACKLOG: usize = 64;
+
+#[derive(Default)]
+pub struct WebChatHub {
+    sessions: Mutex<HashMap<String, broadcast::Sender<WebChatPush>>>,
+}
+
+impl WebChatHub {
+    /// Listens for replies to one session (keyed by the session's digest, never the token).
+    pub fn subscribe(&self, digest: &str) -> broadcast::Receiver<WebChatPush> {
+        let mut sessions = self
+            .sessions
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        sessions
+            .entry(digest.to_owned())
+            .or_insert_with(|| broadcast::channel(TAB_BACKLOG).0)
+            .subscribe()
+    }
+
+    fn publish(&self, digest: &str, push: WebChatPush) {
+        let mut sessions = self
+            .sessions
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        if let Some(sender) = sessions.get(digest) {
+            if sender.send(push).is_err() {
+                // Nobody listens any more: forget the session's channel.
+                sessions.remove(digest);
+            }
+        }
+    }
+}
+
+pub struct WebChatSender {
+    hub: Arc<WebChatHub>,
+}
+
+impl WebChatSender {
+    pub fn new(hub: Arc<WebChatHub>) -> WebChatSender {
+        WebChatSender { hub }
+    }
+}
+
+impl ChannelSender for WebChatSender {
+    fn send(&self, outgoing: Outgoing) -> BoxFuture<'_, Result<(), SendError>> {
+        Box::pin(async move {
+            let json = adapters::webchat::reply_json(
+                &outgoing.rendered,
+                outgoing.entry.id,
+                outgoing.entry.reply_to.as_deref(),
+                &outgoing.time,
+            );
+            self.hub.publish(
+                &outgoing.entry.recipient,
+                WebChatPush {
+                    id: outgoing.entry.id,
+                    json: json.to_string().into(),
+                },
+            );
+            Ok(())
+        })
+    }
+}

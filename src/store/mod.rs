@@ -1,0 +1,70 @@
+//! Persistence. `Store` is what the shell needs; `SledStore` is the embedded implementation
+//! and the only place in the code base that imports sled. A PostgreSQL implementation will
+//! pass the same conformance tests.
+
+pub mod codec;
+mod keys;
+pub mod records;
+mod sled_store;
+
+pub use records::{
+    DeadLetter, HistoryEntry, InboxEntry, Ingested, NewOutbox, OutboxEntry, StepCommit,
+    TimerChange, TimerEntry,
+};
+pub use sled_store::SledStore;
+
+use flows::{Conversation, Customer, CustomerId, Identity, Order, OrderId, Timestamp};
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("storage engine: {0}")]
+    Engine(String),
+    #[error(transparent)]
+    Codec(#[from] codec::CodecError),
+}
+
+pub type StoreResult<T> = Result<T, StoreError>;
+
+/// Synchronous on purpose: every call is a short in-memory or page-cache operation; callers
+/// on the async runtime use `spawn_blocking` only for `flush`, the one call that waits on disk.
+pub trait Store: Send + Sync + 'static {
+    /// The customer of an identity, creating both atomically when the identity is new.
+    fn resolve_identity(
+        &self,
+        identity: &Identity,
+        new_customer: Customer,
+    ) -> StoreResult<CustomerId>;
+    fn find_identity(&self, identity: &Identity) -> StoreResult<Option<CustomerId>>;
+    fn customer(&self, id: &CustomerId) -> StoreResult<Option<Customer>>;
+
+    /// Persists an inbound event unless its dedup key was seen (within the retention window).
+    fn ingest(&self, entry: InboxEntry) -> StoreResult<Ingested>;
+    /// Events accepted but not yet stepped, oldest first (re-driven at start-up).
+    fn pending_inbox(&self) -> StoreResult<Vec<InboxEntry>>;
+
+    fn conversation(&self, id: &CustomerId) -> StoreResult<Option<Conversation>>;
+    /// Writes everything one step produced in one transaction; returns the created sends.
+    fn commit(&self, commit: StepCommit) -> StoreResult<Vec<OutboxEntry>>;
+
+    /// Pending sends in creation order (per customer, that is reply order).
+    fn outbox(&self, limit: usize) -> StoreResult<Vec<OutboxEntry>>;
+    fn outbox_depth(&self) -> StoreResult<usize>;
+    fn outbox_delivered(&self, id: u64) -> StoreResult<()>;
+    fn outbox_reschedule(&self, entry: &OutboxEntry) -> StoreResult<()>;
+    fn outbox_dead(&self, entry: OutboxEntry, reason: String, now: Timestamp) -> StoreResult<()>;
+    fn dead_letters(&self) -> StoreResult<Vec<DeadLetter>>;
+
+    fn next_timer_due(&self) -> StoreResult<Option<Timestamp>>;
+    /// Atomically turns every timer due at `now` into an inbox entry and returns them.
+    fn fire_due_timers(&self, now: Timestamp) -> StoreResult<Vec<InboxEntry>>;
+
+    fn history(&self, customer: &CustomerId, limit: usize) -> StoreResult<Vec<HistoryEntry>>;
+    fn order(&self, id: &OrderId) -> StoreResult<Option<Order>>;
+
+    /// Forgets dedup keys older than `before`; returns how many.
+    fn prune_processed(&self, before: Timestamp) -> StoreResult<usize>;
+    /// Makes everything written so far durable.
+    fn flush(&self) -> StoreResult<()>;
+    /// Bytes on disk, for benchmarks and metrics.
+    fn size_on_disk(&self) -> StoreResult<u64>;
+}

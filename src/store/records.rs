@@ -1,0 +1,116 @@
+//! What the store keeps besides the core's own types: the durable inbox, the outbox, timers,
+//! history and dead letters. All of them are serialized inside a versioned envelope.
+
+use serde::{Deserialize, Serialize};
+
+use flows::{Channel, CustomerId, Event, Locale, Order, Reply, TimerKind, Timestamp};
+
+/// An event accepted from outside and persisted before we answered the platform. Removed in
+/// the same transaction that commits its step, so a crash in between re-drives it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct InboxEntry {
+    /// Assigned by the store; orders the inbox.
+    #[serde(default)]
+    pub seq: u64,
+    /// The id we gave the sender (web chat `{"id"}`), carried to replies as `reply_to`.
+    pub public_id: String,
+    /// Provider message id (or our own), used to drop duplicates.
+    pub dedup_key: Option<String>,
+    pub customer: CustomerId,
+    pub event: Event,
+    pub received_at: Timestamp,
+}
+
+/// The outcome of persisting an inbound event.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Ingested {
+    New(InboxEntry),
+    Duplicate,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct OutboxEntry {
+    pub id: u64,
+    pub customer: CustomerId,
+    pub channel: Channel,
+    /// The channel-specific address (web chat: the session digest).
+    pub recipient: String,
+    pub locale: Locale,
+    pub reply: Reply,
+    pub reply_to: Option<String>,
+    pub attempts: u32,
+    pub next_attempt_at: Timestamp,
+    pub created_at: Timestamp,
+    pub last_error: Option<String>,
+}
+
+impl OutboxEntry {
+    /// Stable across retries and restarts, so a platform that dedups on it sees one send.
+    pub fn idempotency_key(&self) -> String {
+        format!("souk-{}-{}", self.customer, self.id)
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DeadLetter {
+    pub entry: OutboxEntry,
+    pub reason: String,
+    pub failed_at: Timestamp,
+}
+
+/// A send to be created by a commit; the store assigns its id.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewOutbox {
+    pub channel: Channel,
+    pub recipient: String,
+    pub locale: Locale,
+    pub reply: Reply,
+    pub reply_to: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TimerEntry {
+    pub customer: CustomerId,
+    pub kind: TimerKind,
+    pub due: Timestamp,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum TimerChange {
+    Set(TimerEntry),
+    Cancel {
+        customer: CustomerId,
+        kind: TimerKind,
+    },
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", tag = "direction")]
+pub enum HistoryEntry {
+    In {
+        at: Timestamp,
+        channel: Channel,
+        public_id: String,
+        event: Event,
+    },
+    Out {
+        at: Timestamp,
+        outbox_id: u64,
+        channel: Channel,
+        locale: Locale,
+        reply: Reply,
+    },
+}
+
+/// Everything one step writes, committed in one transaction.
+#[derive(Debug, Clone)]
+pub struct StepCommit {
+    /// The inbox entry this step consumed.
+    pub inbox_seq: u64,
+    pub conversation: flows::Conversation,
+    pub inbound: Option<HistoryEntry>,
+    pub outbox: Vec<NewOutbox>,
+    pub timers: Vec<TimerChange>,
+    pub orders: Vec<Order>,
+    pub now: Timestamp,
+}
