@@ -15,6 +15,9 @@
 //! Run with `UPDATE_EXPECT=1` to rewrite the files after an intended change, then review
 //! the diff like any other code change.
 
+// Test helpers panic on purpose: a panic is how a test reports failure.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::path::Path;

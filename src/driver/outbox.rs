@@ -133,7 +133,23 @@ async fn pass(
 }
 
 async fn send_in_order(shared: &Arc<Shared>, senders: &Senders, group: Vec<OutboxEntry>) {
-    for entry in group {
+    for scanned in group {
+        // The scan may predate a previous task's results for this conversation; only the
+        // store's current record counts, so a send already settled is never repeated.
+        let store = shared.store.clone();
+        let current = tokio::task::spawn_blocking(move || store.outbox_entry(scanned.id)).await;
+        let entry = match current {
+            Ok(Ok(Some(entry))) => entry,
+            Ok(Ok(None)) => continue,
+            Ok(Err(error)) => {
+                tracing::error!(%error, "outbox read failed");
+                return;
+            }
+            Err(error) => {
+                tracing::error!(%error, "outbox read task failed");
+                return;
+            }
+        };
         if entry.next_attempt_at > clock::now() {
             return;
         }

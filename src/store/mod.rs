@@ -48,6 +48,8 @@ pub trait Store: Send + Sync + 'static {
 
     /// Pending sends in creation order (per customer, that is reply order).
     fn outbox(&self, limit: usize) -> StoreResult<Vec<OutboxEntry>>;
+    /// One pending send as it is now (gone once delivered or dead-lettered).
+    fn outbox_entry(&self, id: u64) -> StoreResult<Option<OutboxEntry>>;
     fn outbox_depth(&self) -> StoreResult<usize>;
     fn outbox_delivered(&self, id: u64) -> StoreResult<()>;
     fn outbox_reschedule(&self, entry: &OutboxEntry) -> StoreResult<()>;

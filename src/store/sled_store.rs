@@ -258,6 +258,10 @@ impl Store for SledStore {
         Self::decode_all("outbox entry", self.outbox.iter(), limit)
     }
 
+    fn outbox_entry(&self, id: u64) -> StoreResult<Option<OutboxEntry>> {
+        Self::get_decoded(&self.outbox, "outbox entry", &u64_key(id))
+    }
+
     fn outbox_depth(&self) -> StoreResult<usize> {
         Ok(self.outbox.len())
     }
@@ -270,7 +274,7 @@ impl Store for SledStore {
     fn outbox_reschedule(&self, entry: &OutboxEntry) -> StoreResult<()> {
         // Only if still pending: a concurrent dead-lettering must not be undone.
         let key = u64_key(entry.id);
-        (&self.outbox)
+        self.outbox
             .transaction(|outbox| {
                 if outbox.get(key)?.is_some() {
                     outbox.insert(&key, encode(entry))?;

@@ -1,1 +1,14 @@
+//! souk's integration tests: one test binary, one module per concern.
+// Test helpers panic on purpose: a panic is how a test reports failure.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod architecture;
+mod bad_input;
+mod concurrency;
+mod crash;
+mod golden;
+mod locales;
+mod restart;
+mod store;
+mod support;
+mod webchat;

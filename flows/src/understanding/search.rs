@@ -95,7 +95,7 @@ impl SearchIndex {
             .filter(|(score, _)| *score > 0)
             .collect();
         // Stable sort keeps catalog order among equals.
-        products.sort_by(|a, b| b.0.cmp(&a.0));
+        products.sort_by_key(|(score, _)| std::cmp::Reverse(*score));
         let best_product = products.first().map(|(score, _)| *score).unwrap_or(0);
         match best_category {
             Some((category_score, id)) if category_score >= best_product => {

@@ -1,0 +1,55 @@
+// Drives the web chat like a customer on a phone: welcome, browse, add to cart, view the
+// cart, switch to Hebrew. Fails on any console error. Screenshots go to $SHOTS.
+import { chromium } from 'playwright-core';
+
+const base = process.env.SOUK_URL ?? 'http://127.0.0.1:18080';
+const shots = process.env.SHOTS ?? '.';
+const browser = await chromium.launch({
+  executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
+  args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+         '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+});
+const page = await browser.newPage({ viewport: { width: 390, height: 844 }, deviceScaleFactor: 2 });
+const problems = [];
+page.on('console', (m) => { if (m.type() === 'error') problems.push(m.text()); });
+page.on('pageerror', (e) => problems.push(String(e)));
+page.on('response', (r) => { if (r.status() >= 400) problems.push(`${r.status()} ${r.url()}`); });
+
+const lastBot = () => page.locator('.msg.bot').last();
+async function press(label) {
+  await lastBot().getByRole('button', { name: label, exact: false }).first().click();
+}
+
+await page.goto(`${base}/chat`);
+await page.locator('.msg.bot').first().waitFor({ timeout: 15000 });
+await press('Browse');
+await page.locator('.msg.bot .choices button').nth(3).waitFor();
+await press('Coffee');
+await page.locator('.msg.bot .card').first().waitFor();
+await page.waitForTimeout(500); // let images decode before the picture
+await lastBot().locator('.cards').screenshot({ path: `${shots}/product-cards.png` });
+await lastBot().locator('.card').first().getByRole('button', { name: 'Add to cart' }).click();
+await page.waitForFunction(() => document.querySelectorAll('.msg.bot').length >= 4);
+await press('250');
+await page.waitForFunction(() => [...document.querySelectorAll('.msg.bot .choices button')].some((b) => b.textContent.trim() === '2'));
+await lastBot().getByRole('button', { name: '2', exact: true }).click();
+await page.waitForFunction(() => document.querySelector('.msg.bot:last-of-type')?.textContent.includes('Added'));
+await page.locator('.top [data-action="cart"]').click();
+await page.locator('.msg.bot .cart').last().waitFor();
+const cartText = await page.locator('.msg.bot .cart').last().innerText();
+if (!cartText.includes('2')) problems.push(`cart does not show quantity 2: ${cartText}`);
+await page.screenshot({ path: `${shots}/cart.png` });
+
+await page.locator('#input').fill('עברית');
+await page.locator('#input').press('Enter');
+await page.waitForFunction(() => document.documentElement.dir === 'rtl', null, { timeout: 10000 });
+await press('');
+await page.waitForTimeout(800);
+await page.screenshot({ path: `${shots}/hebrew.png` });
+
+await browser.close();
+if (problems.length) {
+  console.error('browser smoke test failed:\n' + problems.join('\n'));
+  process.exit(1);
+}
+console.log(`browser smoke test passed; screenshots in ${shots}`);

@@ -1,0 +1,108 @@
+//! Every key the core uses exists in every shipped locale, no locale carries a key nobody
+//! uses, and every message renders with its arguments in every locale.
+
+use std::collections::BTreeSet;
+
+use flows::{Arg, Currency, Locale, Money, Text, TextKey};
+use souk::render::Renderer;
+
+use crate::support::repo_path;
+
+fn message_ids(ftl: &str) -> BTreeSet<String> {
+    ftl.lines()
+        .filter(|line| line.starts_with(|c: char| c.is_ascii_lowercase()))
+        .filter_map(|line| line.split_once('=').map(|(id, _)| id.trim().to_owned()))
+        .collect()
+}
+
+#[test]
+fn every_locale_has_exactly_the_keys_the_core_uses() {
+    let used: BTreeSet<String> = TextKey::ALL.iter().map(|k| k.id().to_owned()).collect();
+    let folders: BTreeSet<String> = std::fs::read_dir(repo_path("locales"))
+        .expect("locales dir")
+        .map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())
+        .collect();
+    let shipped: BTreeSet<String> = Locale::ALL.iter().map(|l| l.code().to_owned()).collect();
+    assert_eq!(folders, shipped, "locale folders and flows::Locale differ");
+    for locale in Locale::ALL {
+        let ftl =
+            std::fs::read_to_string(repo_path(&format!("locales/{locale}/main.ftl"))).expect("ftl");
+        let ids = message_ids(&ftl);
+        let missing: Vec<_> = used.difference(&ids).collect();
+        let unused: Vec<_> = ids.difference(&used).collect();
+        assert!(missing.is_empty(), "{locale} lacks {missing:?}");
+        assert!(
+            unused.is_empty(),
+            "{locale} has keys nobody uses: {unused:?}"
+        );
+    }
+}
+
+#[test]
+fn every_message_renders_in_every_locale() {
+    let euro = Currency::new("EUR").expect("EUR");
+    let renderer = Renderer;
+    for locale in Locale::ALL {
+        for key in TextKey::ALL {
+            let mut text = Text::new(*key);
+            for name in [
+                "shop",
+                "name",
+                "product",
+                "variant",
+                "category",
+                "order",
+                "contact",
+                "description",
+                "variants",
+                "language",
+                "products",
+            ] {
+                text = text.with(name, Arg::Str(format!("<{name}>")));
+            }
+            for name in [
+                "items",
+                "page",
+                "pages",
+                "count",
+                "quantity",
+                "max",
+                "available",
+            ] {
+                text = text.with(name, Arg::Int(3));
+            }
+            for name in ["price", "total"] {
+                text = text.with(name, Arg::Money(Money::new(123_456, euro)));
+            }
+            let rendered = renderer.text(locale, &text);
+            assert_ne!(rendered, key.id(), "{locale}: {} did not render", key.id());
+            assert!(
+                !rendered.contains("{$") && !rendered.contains("{ $"),
+                "{locale}: {} left a placeholder: {rendered}",
+                key.id()
+            );
+            assert!(
+                !rendered.trim().is_empty(),
+                "{locale}: {} is empty",
+                key.id()
+            );
+        }
+    }
+}
+
+#[test]
+fn prices_and_plurals_follow_the_locale() {
+    let renderer = Renderer;
+    let total = Money::new(123_450, Currency::new("EUR").expect("EUR"));
+    let text = Text::new(TextKey::CartSummary)
+        .int("items", 1)
+        .money("total", total);
+    assert!(renderer.text(Locale::En, &text).contains("1 item)"));
+    let text = Text::new(TextKey::AddedToCart)
+        .int("quantity", 2)
+        .str("product", "Mug")
+        .str("variant", "Blue")
+        .money("total", total);
+    assert!(renderer.text(Locale::En, &text).contains("€1,234.50"));
+    assert!(renderer.text(Locale::Ro, &text).contains("1.234,50\u{a0}€"));
+}

@@ -1,0 +1,218 @@
+//! The sled store against its contract: atomic identity resolution, dedup, one timer slot
+//! per kind, due-order firing, history order, and everything surviving a reopen.
+
+use std::sync::Arc;
+
+use flows::{
+    Channel, Conversation, Customer, CustomerId, Event, Identity, Inbound, InboundMessage, Locale,
+    Reply, TextKey, TimerKind, Timestamp,
+};
+use souk::store::{
+    InboxEntry, Ingested, NewOutbox, SledStore, StepCommit, Store, TimerChange, TimerEntry,
+};
+
+fn customer(id: &str, identity: &Identity) -> Customer {
+    Customer {
+        id: CustomerId(id.into()),
+        identities: vec![identity.clone()],
+        display_name: None,
+        locale: Some(Locale::En),
+        created_at: Timestamp(0),
+    }
+}
+
+fn inbox(customer: &str, dedup: Option<&str>, at: i64) -> InboxEntry {
+    InboxEntry {
+        seq: 0,
+        public_id: format!("p-{at}"),
+        dedup_key: dedup.map(str::to_owned),
+        customer: CustomerId(customer.into()),
+        event: Event::Inbound(Inbound {
+            channel: Channel::WebChat,
+            message: InboundMessage::Text("hi".into()),
+        }),
+        received_at: Timestamp(at),
+    }
+}
+
+fn timer(customer: &str, due: i64) -> TimerChange {
+    TimerChange::Set(TimerEntry {
+        customer: CustomerId(customer.into()),
+        kind: TimerKind::SessionExpiry,
+        due: Timestamp(due),
+    })
+}
+
+fn commit(seq: u64, customer: &str, timers: Vec<TimerChange>, replies: usize) -> StepCommit {
+    StepCommit {
+        inbox_seq: seq,
+        conversation: Conversation::new(CustomerId(customer.into()), Locale::En),
+        inbound: None,
+        outbox: (0..replies)
+            .map(|_| NewOutbox {
+                channel: Channel::WebChat,
+                recipient: "r".into(),
+                locale: Locale::En,
+                reply: Reply::key(TextKey::Menu),
+                reply_to: None,
+            })
+            .collect(),
+        timers,
+        orders: vec![],
+        now: Timestamp(1_000),
+    }
+}
+
+#[test]
+fn identity_resolution_is_atomic_under_contention() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let store = Arc::new(SledStore::open(dir.path()).expect("open"));
+    let identity = Identity::new(Channel::WebChat, "digest");
+    let winners: Vec<CustomerId> = std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..8)
+            .map(|i| {
+                let (store, identity) = (store.clone(), identity.clone());
+                scope.spawn(move || {
+                    store
+                        .resolve_identity(&identity, customer(&format!("c{i}"), &identity))
+                        .expect("resolve")
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| h.join().expect("thread"))
+            .collect()
+    });
+    assert!(winners.windows(2).all(|w| w[0] == w[1]), "{winners:?}");
+    assert!(store.customer(&winners[0]).expect("read").is_some());
+    assert_eq!(
+        store.find_identity(&identity).expect("find"),
+        Some(winners[0].clone())
+    );
+}
+
+#[test]
+fn duplicates_are_dropped_until_pruned() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let store = SledStore::open(dir.path()).expect("open");
+    assert!(matches!(
+        store
+            .ingest(inbox("c", Some("wamid.1"), 10))
+            .expect("ingest"),
+        Ingested::New(_)
+    ));
+    assert_eq!(
+        store
+            .ingest(inbox("c", Some("wamid.1"), 20))
+            .expect("ingest"),
+        Ingested::Duplicate
+    );
+    assert!(matches!(
+        store.ingest(inbox("c", None, 30)).expect("ingest"),
+        Ingested::New(_)
+    ));
+    assert_eq!(store.pending_inbox().expect("inbox").len(), 2);
+    assert_eq!(store.prune_processed(Timestamp(5)).expect("prune"), 0);
+    assert_eq!(store.prune_processed(Timestamp(11)).expect("prune"), 1);
+    assert!(matches!(
+        store
+            .ingest(inbox("c", Some("wamid.1"), 40))
+            .expect("ingest"),
+        Ingested::New(_)
+    ));
+}
+
+#[test]
+fn a_commit_consumes_its_event_and_keeps_one_timer_per_kind() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let store = SledStore::open(dir.path()).expect("open");
+    let Ingested::New(first) = store.ingest(inbox("a", None, 1)).expect("ingest") else {
+        panic!("new")
+    };
+    let sent = store
+        .commit(commit(first.seq, "a", vec![timer("a", 5_000)], 2))
+        .expect("commit");
+    assert_eq!(sent.len(), 2);
+    assert!(sent[0].id < sent[1].id);
+    assert!(store.pending_inbox().expect("inbox").is_empty());
+    let Ingested::New(second) = store.ingest(inbox("a", None, 2)).expect("ingest") else {
+        panic!("new")
+    };
+    // Re-arming moves the one timer; it does not add a second.
+    store
+        .commit(commit(second.seq, "a", vec![timer("a", 9_000)], 0))
+        .expect("commit");
+    assert_eq!(
+        store.next_timer_due().expect("next"),
+        Some(Timestamp(9_000))
+    );
+    assert!(
+        store
+            .fire_due_timers(Timestamp(8_999))
+            .expect("fire")
+            .is_empty()
+    );
+    let fired = store.fire_due_timers(Timestamp(9_000)).expect("fire");
+    assert_eq!(fired.len(), 1);
+    assert_eq!(fired[0].event, Event::TimerFired(TimerKind::SessionExpiry));
+    assert_eq!(store.next_timer_due().expect("next"), None);
+    // The firing became an inbox entry, so it survives a crash like any event.
+    assert_eq!(store.pending_inbox().expect("inbox").len(), 1);
+    assert_eq!(store.outbox(10).expect("outbox").len(), 2);
+}
+
+#[test]
+fn timers_fire_in_due_order_and_cancel() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let store = SledStore::open(dir.path()).expect("open");
+    for (customer, due) in [("late", 300), ("early", 100), ("cancelled", 200)] {
+        let Ingested::New(entry) = store.ingest(inbox(customer, None, 1)).expect("ingest") else {
+            panic!("new")
+        };
+        store
+            .commit(commit(entry.seq, customer, vec![timer(customer, due)], 0))
+            .expect("commit");
+    }
+    let Ingested::New(entry) = store.ingest(inbox("cancelled", None, 2)).expect("ingest") else {
+        panic!("new")
+    };
+    let cancel = TimerChange::Cancel {
+        customer: CustomerId("cancelled".into()),
+        kind: TimerKind::SessionExpiry,
+    };
+    store
+        .commit(commit(entry.seq, "cancelled", vec![cancel], 0))
+        .expect("commit");
+    let fired = store.fire_due_timers(Timestamp(1_000)).expect("fire");
+    let order: Vec<&str> = fired.iter().map(|e| e.customer.0.as_str()).collect();
+    assert_eq!(order, ["early", "late"]);
+}
+
+#[test]
+fn everything_survives_a_reopen() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    {
+        let store = SledStore::open(dir.path()).expect("open");
+        let Ingested::New(entry) = store.ingest(inbox("a", None, 1)).expect("ingest") else {
+            panic!("new")
+        };
+        let mut step = commit(entry.seq, "a", vec![timer("a", 7)], 1);
+        step.conversation
+            .cart
+            .set_quantity(&flows::Sku("CM-BLUE".into()), 3);
+        store.commit(step).expect("commit");
+        store.ingest(inbox("a", None, 2)).expect("ingest");
+        store.flush().expect("flush");
+    }
+    let store = SledStore::open(dir.path()).expect("reopen");
+    let conversation = store
+        .conversation(&CustomerId("a".into()))
+        .expect("read")
+        .expect("exists");
+    assert_eq!(conversation.cart.item_count(), 3);
+    assert_eq!(store.pending_inbox().expect("inbox").len(), 1);
+    assert_eq!(store.outbox_depth().expect("depth"), 1);
+    assert_eq!(store.next_timer_due().expect("timer"), Some(Timestamp(7)));
+    assert!(store.size_on_disk().expect("size") > 0);
+}

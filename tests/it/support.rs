@@ -1,0 +1,322 @@
+//! `spawn_app()`: a real souk on 127.0.0.1 port 0 with a temporary sled store, and small
+//! clients for its web chat API and event stream.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use futures_util::StreamExt;
+use serde_json::Value;
+use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
+
+use souk::send::{ChannelSender, Outgoing, SendError};
+use souk::settings::{
+    ConversationSettings, OutboxSettings, ServerSettings, Settings, ShopSettings, StoreSettings,
+    WorkerSettings,
+};
+use souk::store::Store;
+use souk::{App, AppOptions};
+
+pub fn repo_path(relative: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join(relative)
+}
+
+pub fn test_settings(store: &Path) -> Settings {
+    Settings {
+        server: ServerSettings {
+            listen: "127.0.0.1:0".parse().expect("address"),
+            body_limit_bytes: 65_536,
+            shutdown_grace_seconds: 5,
+        },
+        store: StoreSettings {
+            path: store.to_path_buf(),
+            dedup_retention_hours: 24,
+        },
+        shop: ShopSettings {
+            name: "Test <Shop>".into(),
+            default_locale: flows::Locale::En,
+            timezone: "Europe/Bucharest".into(),
+            catalog: repo_path("config/demo/catalog.json"),
+            images: repo_path("config/demo/images"),
+        },
+        conversation: ConversationSettings {
+            session_timeout_minutes: 120,
+            page_size: 5,
+            max_quantity: 10,
+        },
+        workers: WorkerSettings {
+            shards: 4,
+            queue_depth: 256,
+        },
+        outbox: OutboxSettings {
+            max_attempts: 50,
+            backoff_base_ms: 20,
+            backoff_max_ms: 200,
+            concurrency: 16,
+        },
+    }
+}
+
+pub struct TestApp {
+    pub base: String,
+    pub client: reqwest::Client,
+    pub store: Option<Arc<dyn Store>>,
+    shutdown: Option<oneshot::Sender<()>>,
+    server: Option<JoinHandle<anyhow::Result<()>>>,
+}
+
+pub async fn spawn_app(store_dir: &Path, options: AppOptions) -> TestApp {
+    spawn_app_with(test_settings(store_dir), options).await
+}
+
+pub async fn spawn_app_with(settings: Settings, options: AppOptions) -> TestApp {
+    // A crashed predecessor may still be releasing the store's file lock.
+    let mut app = None;
+    for _ in 0..100 {
+        match App::build(
+            settings.clone(),
+            AppOptions {
+                senders: options.senders.clone(),
+            },
+        )
+        .await
+        {
+            Ok(built) => {
+                app = Some(built);
+                break;
+            }
+            Err(_) => tokio::time::sleep(Duration::from_millis(50)).await,
+        }
+    }
+    let app = app.expect("the app builds");
+    let store = app.store();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let base = format!("http://{}", listener.local_addr().expect("address"));
+    let (shutdown, signal) = oneshot::channel::<()>();
+    let server = tokio::spawn(app.run(listener, async move {
+        let _ = signal.await;
+    }));
+    TestApp {
+        base,
+        client: reqwest::Client::new(),
+        store: Some(store),
+        shutdown: Some(shutdown),
+        server: Some(server),
+    }
+}
+
+impl TestApp {
+    pub fn store(&self) -> &Arc<dyn Store> {
+        self.store.as_ref().expect("store is open")
+    }
+
+    /// SIGTERM-equivalent: the graceful path.
+    pub async fn stop(mut self) {
+        self.store = None;
+        if let Some(shutdown) = self.shutdown.take() {
+            let _ = shutdown.send(());
+        }
+        if let Some(server) = self.server.take() {
+            server.await.expect("server task").expect("clean stop");
+        }
+    }
+
+    /// An abrupt stop: every task is dropped where it stands, nothing drains or flushes.
+    pub async fn crash(mut self) {
+        self.store = None;
+        if let Some(server) = self.server.take() {
+            server.abort();
+            let _ = server.await;
+        }
+    }
+
+    pub async fn session(&self) -> String {
+        let response = self
+            .client
+            .post(format!("{}/chat/api/sessions", self.base))
+            .body(r#"{"locale":"en"}"#)
+            .send()
+            .await
+            .expect("session request");
+        assert_eq!(response.status(), 200);
+        let body: Value = response.json().await.expect("session JSON");
+        body["session"].as_str().expect("session token").to_owned()
+    }
+
+    pub async fn post_raw(&self, body: impl Into<reqwest::Body>) -> reqwest::Response {
+        self.client
+            .post(format!("{}/chat/api/messages", self.base))
+            .header("content-type", "application/json")
+            .body(body)
+            .send()
+            .await
+            .expect("message request")
+    }
+
+    /// Sends text (or `[action]`) and returns the id the server gave the message.
+    pub async fn say(&self, session: &str, said: &str) -> String {
+        let body = match said.strip_prefix('[').and_then(|s| s.strip_suffix(']')) {
+            Some(action) => serde_json::json!({"session": session, "action": action}),
+            None => serde_json::json!({"session": session, "text": said}),
+        };
+        let response = self.post_raw(body.to_string()).await;
+        assert_eq!(response.status(), 202, "posting {said:?}");
+        let body: Value = response.json().await.expect("202 JSON");
+        body["id"].as_str().expect("message id").to_owned()
+    }
+
+    pub async fn events(&self, session: &str) -> EventStream {
+        let response = self
+            .client
+            .get(format!("{}/chat/api/events?session={session}", self.base))
+            .send()
+            .await
+            .expect("events request");
+        assert_eq!(response.status(), 200);
+        EventStream {
+            stream: Box::pin(response.bytes_stream()),
+            buffer: String::new(),
+        }
+    }
+
+    pub async fn history(&self, session: &str) -> Vec<Value> {
+        let body: Value = self
+            .client
+            .get(format!("{}/chat/api/history?session={session}", self.base))
+            .send()
+            .await
+            .expect("history request")
+            .json()
+            .await
+            .expect("history JSON");
+        body["messages"].as_array().cloned().unwrap_or_default()
+    }
+
+    pub async fn metric(&self, name: &str) -> f64 {
+        let text = self
+            .client
+            .get(format!("{}/metrics", self.base))
+            .send()
+            .await
+            .expect("metrics")
+            .text()
+            .await
+            .expect("metrics text");
+        text.lines()
+            .filter(|line| line.starts_with(name))
+            .filter_map(|line| line.rsplit(' ').next()?.parse::<f64>().ok())
+            .sum()
+    }
+}
+
+type ByteStream =
+    std::pin::Pin<Box<dyn futures_util::Stream<Item = reqwest::Result<bytes::Bytes>> + Send>>;
+
+/// A minimal server-sent-events reader: yields the JSON of each `data:` line.
+pub struct EventStream {
+    stream: ByteStream,
+    buffer: String,
+}
+
+impl EventStream {
+    pub async fn next_reply(&mut self, within: Duration) -> Option<Value> {
+        tokio::time::timeout(within, async {
+            loop {
+                if let Some(end) = self.buffer.find("\n\n") {
+                    let event: String = self.buffer.drain(..end + 2).collect();
+                    if let Some(data) = event.lines().find_map(|l| l.strip_prefix("data: ")) {
+                        return serde_json::from_str(data).ok();
+                    }
+                    continue;
+                }
+                match self.stream.next().await {
+                    Some(Ok(chunk)) => self.buffer.push_str(&String::from_utf8_lossy(&chunk)),
+                    _ => return None,
+                }
+            }
+        })
+        .await
+        .ok()
+        .flatten()
+    }
+
+    /// Collects replies until `done` says so or nothing arrives for `quiet`.
+    pub async fn collect_until(
+        &mut self,
+        quiet: Duration,
+        mut done: impl FnMut(&[Value]) -> bool,
+    ) -> Vec<Value> {
+        let mut replies = Vec::new();
+        while !done(&replies) {
+            match self.next_reply(quiet).await {
+                Some(reply) => replies.push(reply),
+                None => break,
+            }
+        }
+        replies
+    }
+}
+
+/// A channel that fails (retryably) while `failing` is set and records what it delivers.
+#[derive(Default)]
+pub struct FakeChannel {
+    pub failing: std::sync::atomic::AtomicBool,
+    pub attempts: std::sync::atomic::AtomicUsize,
+    pub delivered: Mutex<Vec<(String, String)>>,
+}
+
+impl FakeChannel {
+    pub fn failing() -> Arc<FakeChannel> {
+        let fake = FakeChannel::default();
+        fake.failing
+            .store(true, std::sync::atomic::Ordering::SeqCst);
+        Arc::new(fake)
+    }
+
+    pub fn delivered_keys(&self) -> HashMap<String, usize> {
+        let mut counts = HashMap::new();
+        for (key, _) in self.delivered.lock().expect("lock").iter() {
+            *counts.entry(key.clone()).or_insert(0) += 1;
+        }
+        counts
+    }
+}
+
+impl ChannelSender for FakeChannel {
+    fn send(
+        &self,
+        outgoing: Outgoing,
+    ) -> futures_util::future::BoxFuture<'_, Result<(), SendError>> {
+        Box::pin(async move {
+            self.attempts
+                .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            if self.failing.load(std::sync::atomic::Ordering::SeqCst) {
+                return Err(SendError::Retryable {
+                    reason: "503 from the fake platform".into(),
+                    retry_after: Some(Duration::from_millis(30)),
+                });
+            }
+            self.delivered
+                .lock()
+                .expect("lock")
+                .push((outgoing.entry.idempotency_key(), outgoing.rendered.text));
+            Ok(())
+        })
+    }
+}
+
+/// Polls `check` until it holds or `limit` passes.
+pub async fn eventually(limit: Duration, mut check: impl FnMut() -> bool) -> bool {
+    let deadline = tokio::time::Instant::now() + limit;
+    while tokio::time::Instant::now() < deadline {
+        if check() {
+            return true;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    check()
+}

@@ -1,0 +1,196 @@
+//! The web chat as a browser uses it: page, assets, images, session, messages, live replies.
+
+use std::time::Duration;
+
+use souk::AppOptions;
+
+use crate::support::spawn_app;
+
+const WAIT: Duration = Duration::from_secs(10);
+
+#[tokio::test]
+async fn page_assets_and_images_are_served_safely() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let app = spawn_app(dir.path(), AppOptions::default()).await;
+    let page = app
+        .client
+        .get(format!("{}/chat", app.base))
+        .send()
+        .await
+        .expect("page");
+    assert_eq!(page.status(), 200);
+    let csp = page.headers()["content-security-policy"]
+        .to_str()
+        .expect("csp")
+        .to_owned();
+    assert!(csp.contains("script-src 'self'"));
+    let html = page.text().await.expect("html");
+    // The shop name is configuration, but still escaped.
+    assert!(
+        html.contains("Test &lt;Shop&gt;"),
+        "shop name escaped in {html}"
+    );
+    assert!(!html.contains("Test <Shop>"));
+    for asset in ["chat.js", "chat.css"] {
+        let response = app
+            .client
+            .get(format!("{}/chat/assets/{asset}", app.base))
+            .send()
+            .await
+            .expect("asset");
+        assert_eq!(response.status(), 200, "{asset}");
+    }
+    let missing = app
+        .client
+        .get(format!("{}/chat/assets/secret.txt", app.base))
+        .send()
+        .await
+        .expect("asset");
+    assert_eq!(missing.status(), 404);
+    let image = app
+        .client
+        .get(format!("{}/media/products/rain-jacket.svg", app.base))
+        .send()
+        .await
+        .expect("image");
+    assert_eq!(image.status(), 200);
+    assert_eq!(image.headers()["content-type"], "image/svg+xml");
+    let traversal = app
+        .client
+        .get(format!("{}/media/products/..%2F..%2Fsouk.toml", app.base))
+        .send()
+        .await
+        .expect("traversal");
+    assert_eq!(traversal.status(), 404);
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn a_customer_browses_adds_to_cart_and_checks_out() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let app = spawn_app(dir.path(), AppOptions::default()).await;
+    let session = app.session().await;
+    let mut events = app.events(&session).await;
+
+    let start = app.say(&session, "[start]").await;
+    let welcome = events.next_reply(WAIT).await.expect("welcome");
+    assert_eq!(welcome["reply_to"], start.as_str());
+    assert!(
+        welcome["text"]
+            .as_str()
+            .expect("text")
+            .contains("Test <Shop>")
+    );
+    assert_eq!(welcome["dir"], "ltr");
+
+    app.say(&session, "[cat:coffee]").await;
+    let shelf = events.next_reply(WAIT).await.expect("category");
+    let cards = shelf["cards"].as_array().expect("cards");
+    assert!(!cards.is_empty() && cards.len() <= 5);
+    assert!(
+        cards
+            .iter()
+            .all(|c| c["price"].as_str().is_some_and(|p| p.contains('€')))
+    );
+    assert!(cards.iter().all(|c| {
+        c["image"]
+            .as_str()
+            .is_some_and(|i| i.starts_with("/media/products/"))
+    }));
+
+    app.say(&session, "[add:espresso-blend]").await;
+    let variants = events.next_reply(WAIT).await.expect("variants");
+    let variant = variants["choices"][0]["id"]
+        .as_str()
+        .expect("variant id")
+        .to_owned();
+    assert!(variant.starts_with("var:"), "{variants}");
+    app.say(&session, &format!("[{variant}]")).await;
+    let quantity = events.next_reply(WAIT).await.expect("quantity");
+    assert!(
+        quantity["choices"]
+            .as_array()
+            .expect("choices")
+            .iter()
+            .any(|c| c["id"] == "qty:2")
+    );
+    app.say(&session, "2").await;
+    let added = events.next_reply(WAIT).await.expect("added");
+    assert!(
+        added["text"].as_str().expect("text").contains("2 ×"),
+        "{added}"
+    );
+
+    app.say(&session, "cart").await;
+    let cart = events.next_reply(WAIT).await.expect("cart");
+    assert_eq!(cart["cart"]["lines"][0]["quantity"], 2);
+    assert_eq!(cart["cart"]["empty"], false);
+
+    for said in ["[checkout]", "Ana Popescu", "ana@example.ro"] {
+        app.say(&session, said).await;
+        events.next_reply(WAIT).await.expect("checkout step");
+    }
+    app.say(&session, "[confirm]").await;
+    let placed = events.next_reply(WAIT).await.expect("order placed");
+    let text = placed["text"].as_str().expect("text");
+    assert!(text.contains("is placed"), "{text}");
+
+    // The history shows the whole conversation, with button presses labelled.
+    let history = app.history(&session).await;
+    let customer_lines: Vec<_> = history.iter().filter(|m| m["from"] == "customer").collect();
+    assert_eq!(customer_lines.len(), 10);
+    assert_eq!(customer_lines[2]["action"], "add:espresso-blend");
+    let label = customer_lines[2]["action_label"]
+        .as_str()
+        .expect("label of a button that was shown");
+    assert!(label.starts_with("Add to cart · "), "{label}");
+    assert!(history.iter().filter(|m| m["from"] == "bot").count() >= 10);
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn hebrew_replies_are_right_to_left() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let app = spawn_app(dir.path(), AppOptions::default()).await;
+    let session = app.session().await;
+    let mut events = app.events(&session).await;
+    app.say(&session, "עברית").await;
+    let reply = events.next_reply(WAIT).await.expect("reply");
+    assert_eq!(reply["dir"], "rtl");
+    assert_eq!(reply["lang"], "he");
+    app.say(&session, "[browse]").await;
+    let reply = events.next_reply(WAIT).await.expect("reply");
+    assert_eq!(reply["dir"], "rtl");
+    assert!(
+        reply["text"]
+            .as_str()
+            .expect("text")
+            .chars()
+            .any(|c| ('\u{5d0}'..='\u{5ea}').contains(&c))
+    );
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn the_router_answers_without_a_socket() {
+    use tower::ServiceExt;
+    let dir = tempfile::tempdir().expect("temp dir");
+    let app = souk::App::build(
+        crate::support::test_settings(dir.path()),
+        AppOptions::default(),
+    )
+    .await
+    .expect("app");
+    for (path, status) in [
+        ("/healthz", 200),
+        ("/readyz", 200),
+        ("/metrics", 200),
+        ("/nope", 404),
+    ] {
+        let request = axum::http::Request::get(path)
+            .body(axum::body::Body::empty())
+            .expect("request");
+        let response = app.router().oneshot(request).await.expect("response");
+        assert_eq!(response.status(), status, "{path}");
+    }
+}
