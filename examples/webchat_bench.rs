@@ -14,7 +14,16 @@ use serde_json::{Value, json};
 use souk::settings::Settings;
 use souk::{App, AppOptions};
 
-const SCRIPT: [&str; 8] = ["[start]", "[browse]", "[cat:coffee]", "[add:ceramic-mug]", "[var:CM-BLUE]", "1", "cart", "menu"];
+const SCRIPT: [&str; 8] = [
+    "[start]",
+    "[browse]",
+    "[cat:coffee]",
+    "[add:ceramic-mug]",
+    "[var:CM-BLUE]",
+    "1",
+    "cart",
+    "menu",
+];
 
 async fn customer(client: reqwest::Client, base: String, messages: usize) -> Vec<Duration> {
     let session: Value = client
@@ -27,7 +36,11 @@ async fn customer(client: reqwest::Client, base: String, messages: usize) -> Vec
         .await
         .unwrap();
     let session = session["session"].as_str().unwrap().to_owned();
-    let response = client.get(format!("{base}/chat/api/events?session={session}")).send().await.unwrap();
+    let response = client
+        .get(format!("{base}/chat/api/events?session={session}"))
+        .send()
+        .await
+        .unwrap();
     let mut stream = response.bytes_stream();
     let mut buffer = String::new();
     let mut latencies = Vec::with_capacity(messages);
@@ -86,7 +99,9 @@ async fn main() -> anyhow::Result<()> {
         let _ = stopped.await;
     }));
 
-    let client = reqwest::Client::builder().pool_max_idle_per_host(customers * 2).build()?;
+    let client = reqwest::Client::builder()
+        .pool_max_idle_per_host(customers * 2)
+        .build()?;
     let started = Instant::now();
     let mut tasks = tokio::task::JoinSet::new();
     for _ in 0..customers {
@@ -101,7 +116,11 @@ async fn main() -> anyhow::Result<()> {
     let total = latencies.len();
     println!("webchat ingest → step → commit → outbox → SSE, closed loop");
     println!("customers: {customers}, messages each: {messages}, total messages: {total}");
-    println!("elapsed: {:.2} s, throughput: {:.0} messages/s", elapsed.as_secs_f64(), total as f64 / elapsed.as_secs_f64());
+    println!(
+        "elapsed: {:.2} s, throughput: {:.0} messages/s",
+        elapsed.as_secs_f64(),
+        total as f64 / elapsed.as_secs_f64()
+    );
     println!(
         "latency p50: {:.2} ms, p90: {:.2} ms, p99: {:.2} ms, max: {:.2} ms",
         percentile(&latencies, 0.50).as_secs_f64() * 1e3,
@@ -112,7 +131,10 @@ async fn main() -> anyhow::Result<()> {
     let _ = stop.send(());
     server.await??;
     let size: u64 = walk_size(store.path());
-    println!("store size on disk after the run: {:.1} MiB", size as f64 / (1024.0 * 1024.0));
+    println!(
+        "store size on disk after the run: {:.1} MiB",
+        size as f64 / (1024.0 * 1024.0)
+    );
     Ok(())
 }
 
@@ -123,7 +145,11 @@ fn walk_size(path: &std::path::Path) -> u64 {
                 .flatten()
                 .map(|e| {
                     let p = e.path();
-                    if p.is_dir() { walk_size(&p) } else { e.metadata().map(|m| m.len()).unwrap_or(0) }
+                    if p.is_dir() {
+                        walk_size(&p)
+                    } else {
+                        e.metadata().map(|m| m.len()).unwrap_or(0)
+                    }
                 })
                 .sum()
         })

@@ -3,6 +3,7 @@
 //! Input lines (kept as written):
 //! - `> text`          the customer writes `text` on the web chat
 //! - `> [action-id]`   the customer presses the button with that action id
+//! - `> {image}`, `> {image} caption`, `> {location}`, `> {contact}`   non-text messages
 //! - `@ +30m`          the clock advances (s, m, h, d); timers that fall due fire in order
 //! - `= paid ID`, `= failed ID`, `= link ID URL`   payment events
 //! - `= nlu none`, `= nlu <Intent as JSON>`        an NLU answer
@@ -24,8 +25,8 @@ use std::path::Path;
 
 use flows::{
     Action, Arg, Catalog, CatalogData, Channel, Context, Conversation, CustomerId, Event,
-    FlowSettings, Inbound, InboundMessage, Label, Locale, Money, OrderId, Reply, Span, TimerKind,
-    Timestamp,
+    FlowSettings, Inbound, InboundMessage, Label, Locale, MediaKind, Money, OrderId, Reply, Span,
+    TimerKind, Timestamp,
 };
 
 fn context() -> Context {
@@ -233,7 +234,27 @@ fn run(source: &str, ctx: &Context) -> String {
         if let Some(said) = line.strip_prefix("> ") {
             let message = match said.strip_prefix('[').and_then(|s| s.strip_suffix(']')) {
                 Some(action) => InboundMessage::Action(action.to_owned()),
-                None => InboundMessage::Text(said.to_owned()),
+                None => match said {
+                    "{image}" => InboundMessage::Media {
+                        kind: MediaKind::Image,
+                        caption: None,
+                    },
+                    "{location}" => InboundMessage::Location {
+                        latitude: 44.43,
+                        longitude: 26.1,
+                    },
+                    "{contact}" => InboundMessage::Contact {
+                        phone: Some("+40721234567".into()),
+                        name: None,
+                    },
+                    _ => match said.strip_prefix("{image} ") {
+                        Some(caption) => InboundMessage::Media {
+                            kind: MediaKind::Image,
+                            caption: Some(caption.to_owned()),
+                        },
+                        None => InboundMessage::Text(said.to_owned()),
+                    },
+                },
             };
             let event = Event::Inbound(Inbound {
                 channel: Channel::WebChat,

@@ -7,6 +7,7 @@ mod bad_input;
 mod concurrency;
 mod crash;
 mod golden;
+mod kill;
 mod locales;
 mod restart;
 mod store;
