@@ -209,11 +209,11 @@ fn run(source: &str, ctx: &Context) -> String {
     let mut conversation = Conversation::new(CustomerId("c0ffee42-test".into()), Locale::En);
     let mut timers: BTreeMap<TimerKind, Timestamp> = BTreeMap::new();
     let mut out = String::new();
-    let mut step = |conversation: &mut Conversation,
-                    event: Event,
-                    now: Timestamp,
-                    timers: &mut BTreeMap<TimerKind, Timestamp>,
-                    out: &mut String| {
+    let step = |conversation: &mut Conversation,
+                event: Event,
+                now: Timestamp,
+                timers: &mut BTreeMap<TimerKind, Timestamp>,
+                out: &mut String| {
         let taken = std::mem::replace(
             conversation,
             Conversation::new(CustomerId(String::new()), Locale::En),
