@@ -220,9 +220,8 @@ async fn join_all(tasks: &mut Tasks, limit: Duration) {
 
 /// Forgets provider message ids older than the dedup retention, hourly.
 async fn prune_dedup_keys(shared: Arc<Shared>, stop: CancellationToken) {
-    let retention = Span::hours(
-        i64::try_from(shared.settings.store.dedup_retention_hours).unwrap_or(i64::MAX / 3_600_000),
-    );
+    let retention =
+        Span::hours(i64::try_from(shared.settings.store.dedup_retention_hours).unwrap_or(24 * 365));
     loop {
         let store = shared.store.clone();
         let before = flows::Timestamp(clock::now().millis().saturating_sub(retention.as_millis()));

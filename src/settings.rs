@@ -120,6 +120,18 @@ impl Settings {
                 "must be between 1024 and 16777216",
             ));
         }
+        if !(1..=24 * 365).contains(&self.store.dedup_retention_hours) {
+            return Err(invalid(
+                "store.dedup_retention_hours",
+                "must be between 1 and 8760 (a year)",
+            ));
+        }
+        if self.outbox.backoff_max_ms > 24 * 3_600_000 {
+            return Err(invalid(
+                "outbox.backoff_max_ms",
+                "must be at most 86400000 (a day)",
+            ));
+        }
         if self.shop.name.trim().is_empty() {
             return Err(invalid("shop.name", "must not be empty"));
         }

@@ -28,6 +28,9 @@ struct MessageBody {
     text: Option<String>,
     #[serde(default)]
     action: Option<String>,
+    /// Chosen by the page per message and kept across its retries: the dedup key.
+    #[serde(default)]
+    client_id: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -40,6 +43,7 @@ pub struct SessionBody {
 #[derive(Debug, Clone, PartialEq)]
 pub struct WebChatMessage {
     pub session: String,
+    pub client_id: Option<String>,
     pub message: InboundMessage,
 }
 
@@ -92,8 +96,20 @@ pub fn parse_message(body: &[u8]) -> Result<WebChatMessage, WebChatError> {
             ));
         }
     };
+    if let Some(id) = &body.client_id {
+        let ok = (8..=64).contains(&id.len())
+            && id
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
+        if !ok {
+            return Err(WebChatError::Invalid(
+                "client_id must be 8-64 characters of a-z, A-Z, 0-9, '-' or '_'".into(),
+            ));
+        }
+    }
     Ok(WebChatMessage {
         session: body.session,
+        client_id: body.client_id,
         message,
     })
 }

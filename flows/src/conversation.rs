@@ -13,7 +13,7 @@ use crate::locale::Locale;
 use crate::money::Money;
 use crate::order::{ContactPoint, OrderId};
 use crate::time::Timestamp;
-use crate::understanding::{Intent, understand};
+use crate::understanding::{Intent, exact_command, understand};
 
 /// Where the conversation is. Each variant carries exactly the data its step needs.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -189,18 +189,17 @@ impl Conversation {
         first_contact: bool,
         out: &mut Vec<Action>,
     ) -> Handled {
-        let intent = understand(text, &ctx.catalog);
-        // While we ask for a name or a contact, free text is the answer, unless it is one of
-        // the words that always work (menu, cancel, back, human, help).
+        // While we ask for a name or a contact, free text is the answer unless the whole
+        // message is one of the words that always work: "Jane Back" is a name, "back" is not.
         if let FlowState::Checkout(CheckoutStep::AskName | CheckoutStep::AskContact { .. }) =
             self.state
-            && !matches!(
-                intent,
-                Intent::Menu | Intent::Cancel | Intent::Back | Intent::Human | Intent::Help
-            )
         {
-            return self.checkout_answer(ctx, text, out);
+            return match exact_command(text) {
+                Some(intent) => self.on_intent(ctx, intent, now, out),
+                None => self.checkout_answer(ctx, text, out),
+            };
         }
+        let intent = understand(text, &ctx.catalog);
         if intent == Intent::Unknown && ctx.settings.nlu_enabled {
             out.push(Action::RequestNlu {
                 text: text.to_owned(),
@@ -244,7 +243,12 @@ impl Conversation {
                 _ => return Handled::Missed,
             },
             Intent::Number(n) => match &self.state {
-                FlowState::Product(ProductStep::PickQuantity { .. }) => ChoiceAction::Quantity(n),
+                FlowState::Product(ProductStep::PickQuantity { sku, .. }) => {
+                    ChoiceAction::Quantity {
+                        sku: sku.clone(),
+                        quantity: n,
+                    }
+                }
                 _ => match usize::try_from(n).ok().and_then(|n| n.checked_sub(1)) {
                     Some(index) if index < self.offered.len() => self.offered[index].clone(),
                     _ => return Handled::Missed,
@@ -279,7 +283,9 @@ impl Conversation {
             ChoiceAction::Product(product) => self.show_product(ctx, &product, out),
             ChoiceAction::Add(product) => self.start_add(ctx, &product, out),
             ChoiceAction::Variant(sku) => self.pick_variant(ctx, &sku, out),
-            ChoiceAction::Quantity(quantity) => self.pick_quantity(ctx, quantity, out),
+            ChoiceAction::Quantity { sku, quantity } => {
+                self.pick_quantity(ctx, &sku, quantity, out)
+            }
             ChoiceAction::Increase(sku) => self.change_line(ctx, &sku, 1, out),
             ChoiceAction::Decrease(sku) => self.change_line(ctx, &sku, -1, out),
             ChoiceAction::Remove(sku) => self.remove_line(ctx, &sku, out),

@@ -10,8 +10,9 @@ pub fn backoff_delay(attempt: u32, base_ms: u64, max_ms: u64, jitter: f64) -> Du
     let exponent = attempt.saturating_sub(1).min(32);
     let step = base_ms.saturating_mul(1_u64 << exponent).min(max_ms);
     let half = step / 2;
-    let random = (jitter.clamp(0.0, 1.0) * half as f64) as u64;
-    Duration::from_millis(step - half + random)
+    // Float rounding near 2^64 could exceed `half`; clamp so the sum cannot overflow.
+    let random = ((jitter.clamp(0.0, 1.0) * half as f64) as u64).min(half);
+    Duration::from_millis((step - half).saturating_add(random))
 }
 
 /// The platform's Retry-After wins when it asks for longer than our own schedule.

@@ -105,6 +105,7 @@ async fn pass(
     }
     let now = clock::now();
     let mut wake_at: Option<Timestamp> = None;
+    let mut due = Vec::new();
     for customer in order {
         let Some(group) = groups.remove(&customer) else {
             continue;
@@ -112,8 +113,29 @@ async fn pass(
         let first_due = group.first().map_or(now, |e| e.next_attempt_at);
         if first_due > now {
             wake_at = Some(wake_at.map_or(first_due, |w| w.min(first_due)));
-            continue;
+        } else if !lock(in_flight).contains(&customer) {
+            due.push((customer, group));
         }
+    }
+    if due.is_empty() {
+        return wake_at;
+    }
+    // Commit, then act: make the steps that produced these sends durable before anything
+    // leaves, so a crash cannot re-run a step whose replies were already seen. One flush
+    // covers every commit so far (group commit).
+    let store = shared.store.clone();
+    match tokio::task::spawn_blocking(move || store.flush()).await {
+        Ok(Ok(())) => {}
+        Ok(Err(error)) => {
+            tracing::error!(%error, "flush before sending failed; holding sends");
+            return Some(now.plus(flows::Span::seconds(1)));
+        }
+        Err(error) => {
+            tracing::error!(%error, "flush task failed; holding sends");
+            return Some(now.plus(flows::Span::seconds(1)));
+        }
+    }
+    for (customer, group) in due {
         if !lock(in_flight).insert(customer.clone()) {
             continue;
         }

@@ -69,33 +69,40 @@ fn reply_route(
 impl Worker {
     async fn handle(&self, entry: InboxEntry) {
         let span = tracing::info_span!("conversation", id = %entry.customer, shard = self.shard, event = %entry.public_id);
-        let shared = self.shared.clone();
-        let outcome = tokio::task::spawn_blocking(move || process(&shared, entry))
-            .instrument(span.clone())
-            .await;
-        let _enter = span.enter();
-        match outcome {
-            Ok(Ok(effects)) => {
-                metrics::counter!("souk_events_processed_total").increment(1);
-                if effects.queued_sends {
-                    self.shared.outbox_wakeup.notify_one();
+        // A failed commit (a full disk, say) is retried here, before this shard's next event,
+        // so the conversation's order holds. If it keeps failing, the event stays in the inbox
+        // and is re-driven at the next start.
+        for attempt in 1..=COMMIT_ATTEMPTS {
+            let shared = self.shared.clone();
+            let job = entry.clone();
+            let outcome = tokio::task::spawn_blocking(move || process(&shared, job))
+                .instrument(span.clone())
+                .await;
+            match outcome {
+                Ok(Ok(effects)) => {
+                    metrics::counter!("souk_events_processed_total").increment(1);
+                    if effects.queued_sends {
+                        self.shared.outbox_wakeup.notify_one();
+                    }
+                    if effects.changed_timers {
+                        self.shared.timer_wakeup.notify_one();
+                    }
+                    return;
                 }
-                if effects.changed_timers {
-                    self.shared.timer_wakeup.notify_one();
+                Ok(Err(error)) => span
+                    .in_scope(|| tracing::error!(%error, attempt, "step could not be committed")),
+                Err(error) => {
+                    span.in_scope(|| tracing::error!(%error, attempt, "step task failed"))
                 }
             }
-            Ok(Err(error)) => {
-                // The event stays in the inbox and is re-driven at the next start.
-                metrics::counter!("souk_events_failed_total").increment(1);
-                tracing::error!(%error, "step could not be committed");
-            }
-            Err(error) => {
-                metrics::counter!("souk_events_failed_total").increment(1);
-                tracing::error!(%error, "step task failed");
-            }
+            tokio::time::sleep(std::time::Duration::from_millis(100 * u64::from(attempt))).await;
         }
+        metrics::counter!("souk_events_failed_total").increment(1);
     }
 }
+
+/// Attempts at committing one step before the worker moves on.
+const COMMIT_ATTEMPTS: u32 = 3;
 
 struct Effects {
     queued_sends: bool,

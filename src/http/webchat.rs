@@ -15,7 +15,10 @@ use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 use tokio_stream::wrappers::BroadcastStream;
 
-use flows::{Channel, Customer, CustomerId, Event, Identity, Inbound, InboundMessage, Locale};
+use flows::{
+    Channel, ChoiceAction, Customer, CustomerId, Event, Identity, Inbound, InboundMessage, Locale,
+    TextKey,
+};
 
 use super::AppState;
 use super::error::ApiError;
@@ -80,12 +83,20 @@ pub async fn post_message(
     body: Bytes,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
     let message = adapters::webchat::parse_message(&body)?;
-    let (customer, _) = resolve_session(&state, &message.session).await?;
-    let public_id = clock::random_hex_128();
+    let (customer, digest) = resolve_session(&state, &message.session).await?;
+    // With a client id, a retried POST is recognised and applied once; the id doubles as
+    // the message's public id so the page can match replies to it.
+    let (public_id, dedup_key) = match message.client_id {
+        Some(client_id) => (
+            client_id.clone(),
+            Some(format!("webchat:{digest}:{client_id}")),
+        ),
+        None => (clock::random_hex_128(), None),
+    };
     let entry = InboxEntry {
         seq: 0,
         public_id: public_id.clone(),
-        dedup_key: None,
+        dedup_key,
         customer,
         event: Event::Inbound(Inbound {
             channel: Channel::WebChat,
@@ -93,8 +104,11 @@ pub async fn post_message(
         }),
         received_at: clock::now(),
     };
-    state.ingest.accept(entry).await?;
-    Ok((StatusCode::ACCEPTED, Json(json!({ "id": public_id }))))
+    let fresh = state.ingest.accept(entry).await?;
+    Ok((
+        StatusCode::ACCEPTED,
+        Json(json!({ "id": public_id, "duplicate": !fresh })),
+    ))
 }
 
 #[derive(Debug, Deserialize)]
@@ -114,8 +128,10 @@ pub async fn events(
     let (_, digest) = resolve_session(&state, &query.session).await?;
     let receiver = state.hub.subscribe(&digest);
     let shutdown = state.shutdown.clone();
-    // A tab that fell too far behind skips ahead; the page reloads history on reconnect.
+    // A tab that fell too far behind gets its stream ended: the browser reconnects and the
+    // page reloads the history, so nothing is silently skipped.
     let stream = BroadcastStream::new(receiver)
+        .take_while(|push| std::future::ready(push.is_ok()))
         .filter_map(|push| async move { push.ok() })
         .map(|push| {
             Ok(SseEvent::default()
@@ -137,11 +153,33 @@ fn remember_labels(
             .iter()
             .map(move |a| (a.id.clone(), format!("{} · {}", a.label, card.title)))
     });
+    let cart_actions = rendered.cart.iter().flat_map(|cart| {
+        cart.lines.iter().flat_map(|line| {
+            line.actions
+                .iter()
+                .map(move |a| (a.id.clone(), format!("{} · {}", a.label, line.title)))
+        })
+    });
     let plain = rendered
         .choices
         .iter()
         .map(|c| (c.id.clone(), c.label.clone()));
-    labels.extend(plain.chain(card_actions));
+    labels.extend(plain.chain(card_actions).chain(cart_actions));
+}
+
+/// Buttons that are always on the page (menu, cart) have no reply to take a label from.
+fn standing_label(state: &AppState, action: &str) -> Option<String> {
+    let key = match ChoiceAction::parse(action)? {
+        ChoiceAction::Menu => TextKey::ChoiceMenu,
+        ChoiceAction::Cart => TextKey::ChoiceCart,
+        ChoiceAction::Help => TextKey::ChoiceHelp,
+        ChoiceAction::Browse => TextKey::ChoiceBrowse,
+        ChoiceAction::Checkout => TextKey::ChoiceCheckout,
+        ChoiceAction::Human => TextKey::ChoiceHuman,
+        ChoiceAction::Language => TextKey::ChoiceLanguage,
+        _ => return None,
+    };
+    Some(state.renderer.key(state.settings.shop.default_locale, key))
 }
 
 pub async fn history(
@@ -176,7 +214,13 @@ pub async fn history(
                     }) => (None, Some(action)),
                     _ => (None, None),
                 };
-                let action_label = action.as_ref().and_then(|a| labels.get(a).cloned());
+                // The page's own greeting request is not something the customer said.
+                if action.as_deref() == Some("start") {
+                    continue;
+                }
+                let action_label = action
+                    .as_ref()
+                    .and_then(|a| labels.get(a).cloned().or_else(|| standing_label(&state, a)));
                 messages.push(json!({
                     "from": "customer", "id": public_id, "text": text, "action": action,
                     "action_label": action_label, "time": format_datetime(at, zone, state.settings.shop.default_locale),

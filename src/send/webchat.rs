@@ -22,7 +22,14 @@ const TAB_BACKLOG: usize = 64;
 
 #[derive(Default)]
 pub struct WebChatHub {
-    sessions: Mutex<HashMap<String, broadcast::Sender<WebChatPush>>>,
+    sessions: Mutex<Sessions>,
+}
+
+#[derive(Default)]
+struct Sessions {
+    channels: HashMap<String, broadcast::Sender<WebChatPush>>,
+    /// Size after the last sweep of channels nobody listens to any more.
+    swept_at: usize,
 }
 
 impl WebChatHub {
@@ -32,7 +39,16 @@ impl WebChatHub {
             .sessions
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner());
+        // Closed tabs leave channels behind; sweeping whenever the map doubles keeps it
+        // bounded by the live tabs at amortized constant cost.
+        if sessions.channels.len() > 2 * sessions.swept_at.max(64) {
+            sessions
+                .channels
+                .retain(|_, sender| sender.receiver_count() > 0);
+            sessions.swept_at = sessions.channels.len();
+        }
         sessions
+            .channels
             .entry(digest.to_owned())
             .or_insert_with(|| broadcast::channel(TAB_BACKLOG).0)
             .subscribe()
@@ -43,11 +59,11 @@ impl WebChatHub {
             .sessions
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner());
-        if let Some(sender) = sessions.get(digest) {
-            if sender.send(push).is_err() {
-                // Nobody listens any more: forget the session's channel.
-                sessions.remove(digest);
-            }
+        if let Some(sender) = sessions.channels.get(digest)
+            && sender.send(push).is_err()
+        {
+            // Nobody listens any more: forget the session's channel.
+            sessions.channels.remove(digest);
         }
     }
 }

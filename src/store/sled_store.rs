@@ -246,6 +246,12 @@ impl Store for SledStore {
                         }
                     }
                     for order in &commit.orders {
+                        // Order ids are unique by construction; never let a collision replace
+                        // an order a customer may already have paid.
+                        if orders.get(order.id.0.as_bytes())?.is_some() {
+                            tracing::error!(order = %order.id, "order id exists; keeping the first");
+                            continue;
+                        }
                         orders.insert(order.id.0.as_bytes(), encode(order))?;
                     }
                     Ok(created)

@@ -65,7 +65,7 @@ async fn acknowledged_messages_survive_sigkill() {
     let session = session["session"].as_str().expect("token").to_owned();
     let mut acknowledged = Vec::new();
     for action in [
-        "start",
+        "language",
         "browse",
         "cat:home",
         "cart",

@@ -112,7 +112,7 @@ async fn a_customer_browses_adds_to_cart_and_checks_out() {
             .as_array()
             .expect("choices")
             .iter()
-            .any(|c| c["id"] == "qty:2")
+            .any(|c| c["id"] == "qty:EB-250G:2")
     );
     app.say(&session, "2").await;
     let added = events.next_reply(WAIT).await.expect("added");
@@ -138,9 +138,10 @@ async fn a_customer_browses_adds_to_cart_and_checks_out() {
     // The history shows the whole conversation, with button presses labelled.
     let history = app.history(&session).await;
     let customer_lines: Vec<_> = history.iter().filter(|m| m["from"] == "customer").collect();
-    assert_eq!(customer_lines.len(), 10);
-    assert_eq!(customer_lines[2]["action"], "add:espresso-blend");
-    let label = customer_lines[2]["action_label"]
+    // The page's own "start" is not shown as something the customer said.
+    assert_eq!(customer_lines.len(), 9);
+    assert_eq!(customer_lines[1]["action"], "add:espresso-blend");
+    let label = customer_lines[1]["action_label"]
         .as_str()
         .expect("label of a button that was shown");
     assert!(label.starts_with("Add to cart · "), "{label}");
@@ -193,4 +194,32 @@ async fn the_router_answers_without_a_socket() {
         let response = app.router().oneshot(request).await.expect("response");
         assert_eq!(response.status(), status, "{path}");
     }
+}
+
+#[tokio::test]
+async fn a_retried_post_with_the_same_client_id_is_applied_once() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let app = spawn_app(dir.path(), AppOptions::default()).await;
+    let session = app.session().await;
+    let mut events = app.events(&session).await;
+    let body =
+        serde_json::json!({"session": session, "action": "start", "client_id": "retry-me-0001"})
+            .to_string();
+    let first: serde_json::Value = app.post_raw(body.clone()).await.json().await.expect("json");
+    let second: serde_json::Value = app.post_raw(body).await.json().await.expect("json");
+    assert_eq!(first["id"], "retry-me-0001");
+    assert_eq!(
+        (first["duplicate"].as_bool(), second["duplicate"].as_bool()),
+        (Some(false), Some(true))
+    );
+    let welcome = events.next_reply(WAIT).await.expect("one welcome");
+    assert_eq!(welcome["reply_to"], "retry-me-0001");
+    assert!(
+        events
+            .next_reply(Duration::from_millis(500))
+            .await
+            .is_none(),
+        "applied twice"
+    );
+    app.stop().await;
 }

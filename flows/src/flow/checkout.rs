@@ -31,11 +31,14 @@ impl Conversation {
     fn stock_changed(&mut self, ctx: &Context, out: &mut Vec<Action>) -> bool {
         let mut changed = Vec::new();
         for line in &mut self.cart.lines {
-            let stock = ctx.catalog.variant(&line.sku).map_or(0, |(_, v)| v.stock);
+            let found = ctx.catalog.variant(&line.sku);
+            let stock = found.map_or(0, |(_, v)| v.stock);
             if line.quantity > stock {
-                if let Some((product, _)) = ctx.catalog.variant(&line.sku) {
-                    changed.push(product.name.get(self.locale).to_owned());
-                }
+                // A SKU that left the catalog is named by its code: we no longer know more.
+                changed.push(found.map_or_else(
+                    || line.sku.0.clone(),
+                    |(p, _)| p.name.get(self.locale).to_owned(),
+                ));
                 line.quantity = stock;
             }
         }
@@ -204,15 +207,16 @@ impl Conversation {
         Handled::Yes
     }
 
-    /// Short, readable and unique per customer: the first characters of the customer id and
-    /// a running number. Deterministic, because the core has no randomness.
+    /// Readable and unique: 16 hex digits (64 random bits) of the customer id and the
+    /// customer's running number. Deterministic, because the core has no randomness; the
+    /// store still refuses to overwrite an existing order id.
     fn order_prefix(&self) -> String {
         let prefix: String = self
             .customer
             .0
             .chars()
             .filter(char::is_ascii_alphanumeric)
-            .take(8)
+            .take(16)
             .collect::<String>()
             .to_ascii_uppercase();
         if prefix.is_empty() {

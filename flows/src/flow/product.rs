@@ -136,7 +136,13 @@ impl Conversation {
         let choices = QUANTITY_BUTTONS
             .into_iter()
             .filter(|n| *n <= available)
-            .map(|n| Choice::literal(ChoiceAction::Quantity(n), n.to_string()))
+            .map(|n| {
+                let action = ChoiceAction::Quantity {
+                    sku: sku.clone(),
+                    quantity: n,
+                };
+                Choice::literal(action, n.to_string())
+            })
             .chain([Choice::new(ChoiceAction::Back, TextKey::ChoiceBack)])
             .collect();
         let text = Text::new(TextKey::PickQuantity)
@@ -162,11 +168,15 @@ impl Conversation {
     pub(crate) fn pick_quantity(
         &mut self,
         ctx: &Context,
+        for_sku: &Sku,
         quantity: u32,
         out: &mut Vec<Action>,
     ) -> Handled {
-        let FlowState::Product(ProductStep::PickQuantity { sku, .. }) = self.state.clone() else {
-            return self.stale_choice(ctx, out);
+        let sku = match &self.state {
+            FlowState::Product(ProductStep::PickQuantity { sku, .. }) if sku == for_sku => {
+                sku.clone()
+            }
+            _ => return self.stale_choice(ctx, out),
         };
         let available = self.available(ctx, &sku);
         if quantity == 0 || quantity > ctx.settings.max_quantity {

@@ -144,3 +144,25 @@ pub fn understand(text: &str, catalog: &Catalog) -> Intent {
     }
     Intent::Unknown
 }
+
+/// The escape words that work even where free text is expected (a name, a contact), only
+/// when they are the whole message.
+pub fn exact_command(text: &str) -> Option<Intent> {
+    let folded = fold(text);
+    [
+        Keyword::Menu,
+        Keyword::Cancel,
+        Keyword::Back,
+        Keyword::Human,
+        Keyword::Help,
+    ]
+    .into_iter()
+    .find(|keyword| {
+        PHRASES
+            .iter()
+            .filter(|(k, _)| k == keyword)
+            .flat_map(|(_, phrases)| phrases.iter())
+            .any(|phrase| *phrase == folded)
+    })
+    .map(keyword_intent)
+}

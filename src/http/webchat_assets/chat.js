@@ -69,6 +69,12 @@
   }
   function hideTyping() { clearTimeout(typingTimer); typing.hidden = true; }
 
+  // 128 random bits as hex; crypto.getRandomValues works on plain http too.
+  function newId() {
+    const bytes = crypto.getRandomValues(new Uint8Array(16));
+    return Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join('');
+  }
+
   // ---------- API ----------
   class ApiError extends Error {
     constructor(status, message) { super(message); this.status = status; }
@@ -220,23 +226,43 @@
   }
 
   // ---------- session & stream ----------
-  async function loadHistory() {
-    const data = await api('GET', `/history${query()}`);
-    for (const m of arr(data.messages)) {
-      if (m && m.from === 'customer') renderCustomer(str(m.action_label) || str(m.text), str(m.id));
-      else renderReply(m);
+  // While history loads, live replies wait here so the page keeps the server's order.
+  let buffered = null;
+
+  // Replaces the page with the stored history (the source of truth), then applies the live
+  // replies that arrived meanwhile; ids dedupe the overlap. Runs on every (re)connect, so
+  // nothing published while the stream was down is missed.
+  async function syncHistory() {
+    buffered = [];
+    try {
+      const data = await api('GET', `/history${query()}`);
+      list.replaceChildren();
+      rendered.clear();
+      for (const m of arr(data.messages)) {
+        if (m && m.from === 'customer') {
+          const label = str(m.action_label) || str(m.text);
+          if (label) renderCustomer(label, str(m.id));
+        } else renderReply(m);
+      }
+    } finally {
+      const waiting = buffered || [];
+      buffered = null;
+      for (const reply of waiting) renderReply(reply);
     }
   }
 
   function closeEvents() { if (events) events.close(); events = null; }
 
-  // Resolves once the stream is open (or after 3 s) so the reply to a following POST is not missed.
+  // Opens the stream first, then syncs history on each open. Resolves after the first sync
+  // (or after 3 s) so the reply to a following POST is not missed.
   function openEvents() {
     closeEvents();
     const es = new EventSource(`${API}/events${query()}`);
     events = es;
     const onData = (ev) => {
-      try { renderReply(JSON.parse(ev.data)); } catch { /* malformed event or reply: skip it */ }
+      let reply = null;
+      try { reply = JSON.parse(ev.data); } catch { return; /* malformed event: skip it */ }
+      if (buffered) buffered.push(reply); else renderReply(reply);
     };
     es.addEventListener('reply', onData);
     es.addEventListener('message', onData); // tolerate a server that omits the event name
@@ -247,18 +273,21 @@
         setTimeout(recover, 2000);
       }
     });
-    return new Promise((resolve) => {
-      es.addEventListener('open', resolve, { once: true });
+    return new Promise((resolve, reject) => {
+      es.addEventListener('open', () => {
+        syncHistory().then(resolve, (e) => {
+          if (isUnknownSession(e)) reject(e); else resolve();
+        });
+      });
       setTimeout(resolve, 3000);
     });
   }
 
-  // After the stream died: catch up via history (dedupe skips what we have), then reopen.
+  // After the stream died for good: reopen (which catches up through history).
   async function recover() {
     if (events || starting) return;
     try {
-      await loadHistory();
-      openEvents();
+      await openEvents();
     } catch (e) {
       if (isUnknownSession(e)) startSession().catch((err) => showError(err.message));
       else setTimeout(recover, 5000);
@@ -280,7 +309,7 @@
       store.set(session);
       await openEvents();
       showTyping();
-      await api('POST', '/messages', { session, action: 'start' });
+      await api('POST', '/messages', { session, action: 'start', client_id: newId() });
     })().finally(() => { starting = null; });
     return starting;
   }
@@ -296,7 +325,8 @@
     const bubble = label ? renderCustomer(label) : null;
     showTyping(); // before the POST: the reply may arrive over SSE before the 202 does
     try {
-      const res = await api('POST', '/messages', { session, ...payload });
+      // One id per message, kept across retries, so a retried POST is not applied twice.
+      const res = await api('POST', '/messages', { session, client_id: newId(), ...payload });
       if (res.id) rendered.add(str(res.id));
       return true;
     } catch (e) {
@@ -316,7 +346,6 @@
     session = store.get();
     if (session) {
       try {
-        await loadHistory();
         await openEvents();
         return;
       } catch (e) {
