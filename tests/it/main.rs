@@ -5,6 +5,7 @@
 mod architecture;
 mod bad_input;
 mod concurrency;
+mod config;
 mod crash;
 mod golden;
 mod kill;
