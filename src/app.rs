@@ -18,6 +18,7 @@ use crate::catalog_file::load_catalog;
 use crate::driver::{Driver, Ingest, Shared, Worker, run_outbox, run_timers, run_worker};
 use crate::http::{AppState, router};
 use crate::render::Renderer;
+use crate::send::meta::MetaSender;
 use crate::send::webchat::{WebChatHub, WebChatSender};
 use crate::send::{ChannelSender, Senders};
 use crate::settings::Settings;
@@ -91,6 +92,21 @@ impl App {
         let hub = Arc::new(WebChatHub::default());
         let mut senders = Senders::default();
         senders.insert(Channel::WebChat, Arc::new(WebChatSender::new(hub.clone())));
+        for (channel, meta) in [
+            (Channel::WhatsApp, &settings.channels.whatsapp),
+            (Channel::Messenger, &settings.channels.messenger),
+            (Channel::Instagram, &settings.channels.instagram),
+        ] {
+            if meta.enabled {
+                let sender = MetaSender::new(
+                    channel,
+                    meta.clone(),
+                    settings.server.public_url.clone(),
+                    store.clone(),
+                )?;
+                senders.insert(channel, Arc::new(sender));
+            }
+        }
         for (channel, sender) in options.senders {
             senders.insert(channel, sender);
         }

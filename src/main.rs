@@ -36,6 +36,15 @@ fn check_config(path: &std::path::Path) -> anyhow::Result<()> {
         catalog.products().len(),
         variants
     );
+    for (name, channel) in settings.meta_channels() {
+        let state = if channel.enabled {
+            "enabled, credentials present"
+        } else {
+            "disabled"
+        };
+        println!("channel {name}: {state}");
+    }
+    println!("channel webchat: enabled at /chat");
     Ok(())
 }
 

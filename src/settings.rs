@@ -19,12 +19,126 @@ pub struct Settings {
     pub conversation: ConversationSettings,
     pub workers: WorkerSettings,
     pub outbox: OutboxSettings,
+    #[serde(default)]
+    pub channels: ChannelSettings,
+}
+
+/// A secret from the environment. Never printed: `Debug` shows a placeholder.
+#[derive(Clone, Deserialize, Default, PartialEq, Eq)]
+#[serde(transparent)]
+pub struct Secret(String);
+
+impl Secret {
+    pub fn new(value: impl Into<String>) -> Secret {
+        Secret(value.into())
+    }
+
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for Secret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Secret([redacted])")
+    }
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ChannelSettings {
+    #[serde(default)]
+    pub whatsapp: MetaChannelSettings,
+    #[serde(default)]
+    pub messenger: MetaChannelSettings,
+    #[serde(default)]
+    pub instagram: MetaChannelSettings,
+}
+
+/// One of Meta's products. The secrets must come from the environment, e.g.
+/// `SOUK__CHANNELS__WHATSAPP__APP_SECRET`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MetaChannelSettings {
+    #[serde(default)]
+    pub enabled: bool,
+    #[serde(default)]
+    pub app_secret: Option<Secret>,
+    #[serde(default)]
+    pub verify_token: Option<Secret>,
+    #[serde(default)]
+    pub access_token: Option<Secret>,
+    /// WhatsApp: the business phone number's id.
+    #[serde(default)]
+    pub phone_number_id: Option<String>,
+    /// Messenger: the page id; Instagram: the professional account id.
+    #[serde(default)]
+    pub page_id: Option<String>,
+    #[serde(default = "default_graph_base")]
+    pub api_base: String,
+    #[serde(default = "default_graph_version")]
+    pub api_version: String,
+    /// WhatsApp: a Meta commerce catalog whose retailer ids are our SKUs.
+    #[serde(default)]
+    pub catalog_id: Option<String>,
+    /// Messages the core sends outside the 24-hour window, by text key (e.g. "order-paid"),
+    /// mapped to approved WhatsApp templates.
+    #[serde(default)]
+    pub templates: std::collections::BTreeMap<String, TemplateSettings>,
+    /// Sends per second from this number or page (WhatsApp's default throughput is 80).
+    #[serde(default = "default_messages_per_second")]
+    pub messages_per_second: u32,
+}
+
+impl Default for MetaChannelSettings {
+    fn default() -> Self {
+        MetaChannelSettings {
+            enabled: false,
+            app_secret: None,
+            verify_token: None,
+            access_token: None,
+            phone_number_id: None,
+            page_id: None,
+            api_base: default_graph_base(),
+            api_version: default_graph_version(),
+            catalog_id: None,
+            templates: std::collections::BTreeMap::new(),
+            messages_per_second: default_messages_per_second(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TemplateSettings {
+    pub name: String,
+    /// The template's language code, e.g. "en_US" or "ro".
+    pub language: String,
+    /// Which arguments of the core's message fill the body's {{1}}, {{2}}…, in order.
+    #[serde(default)]
+    pub params: Vec<String>,
+}
+
+fn default_graph_base() -> String {
+    "https://graph.facebook.com".into()
+}
+
+fn default_graph_version() -> String {
+    "v21.0".into()
+}
+
+fn default_messages_per_second() -> u32 {
+    80
 }
 
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ServerSettings {
     pub listen: SocketAddr,
+    /// The public https origin of this server (e.g. "https://shop.example"), used for links
+    /// and images sent to platforms that fetch them. Empty: images are not sent to them.
+    #[serde(default)]
+    pub public_url: String,
     /// Largest request body accepted, in bytes; larger ones get 413.
     pub body_limit_bytes: usize,
     /// How long a graceful shutdown waits for in-flight work before giving up.
@@ -84,6 +198,18 @@ pub enum SettingsError {
     Load(#[from] Box<figment::Error>),
     #[error("configuration key `{key}`: {problem}")]
     Invalid { key: &'static str, problem: String },
+    #[error(
+        "configuration key `{key}` is a secret: remove it from the file and set the environment variable {variable}"
+    )]
+    Secret { key: String, variable: String },
+    #[error(
+        "channel `{channel}` is enabled but `{key}` is not set (environment variable {variable})"
+    )]
+    MissingChannelKey {
+        channel: &'static str,
+        key: &'static str,
+        variable: String,
+    },
 }
 
 fn invalid(key: &'static str, problem: impl Into<String>) -> SettingsError {
@@ -106,6 +232,24 @@ impl Settings {
             .merge(Toml::file_exact(path))
             .merge(Env::prefixed("SOUK__").split("__"));
         let mut settings: Settings = figment.extract().map_err(Box::new)?;
+        for channel in ["whatsapp", "messenger", "instagram"] {
+            for secret in ["app_secret", "verify_token", "access_token"] {
+                let key = format!("channels.{channel}.{secret}");
+                let from_file = figment
+                    .find_metadata(&key)
+                    .is_some_and(|metadata| !metadata.name.contains("environment"));
+                if from_file {
+                    return Err(SettingsError::Secret {
+                        key,
+                        variable: format!(
+                            "SOUK__CHANNELS__{}__{}",
+                            channel.to_uppercase(),
+                            secret.to_uppercase()
+                        ),
+                    });
+                }
+            }
+        }
         let base = path.parent().unwrap_or(Path::new("."));
         settings.shop.catalog = base.join(&settings.shop.catalog);
         settings.shop.images = base.join(&settings.shop.images);
@@ -194,10 +338,81 @@ impl Settings {
         if self.outbox.concurrency == 0 {
             return Err(invalid("outbox.concurrency", "must be at least 1"));
         }
+        self.validate_channels()
+    }
+
+    fn validate_channels(&self) -> Result<(), SettingsError> {
+        for (name, channel) in self.channels.meta() {
+            if !channel.enabled {
+                continue;
+            }
+            let missing = |key: &'static str| SettingsError::MissingChannelKey {
+                channel: name,
+                key,
+                variable: format!(
+                    "SOUK__CHANNELS__{}__{}",
+                    name.to_uppercase(),
+                    key.to_uppercase()
+                ),
+            };
+            let blank =
+                |secret: &Option<Secret>| secret.as_ref().is_none_or(|s| s.expose().is_empty());
+            if blank(&channel.app_secret) {
+                return Err(missing("app_secret"));
+            }
+            if blank(&channel.verify_token) {
+                return Err(missing("verify_token"));
+            }
+            if blank(&channel.access_token) {
+                return Err(missing("access_token"));
+            }
+            let id_key = if name == "whatsapp" {
+                "phone_number_id"
+            } else {
+                "page_id"
+            };
+            let id = if name == "whatsapp" {
+                &channel.phone_number_id
+            } else {
+                &channel.page_id
+            };
+            if id.as_deref().is_none_or(str::is_empty) {
+                return Err(missing(id_key));
+            }
+            if !channel.api_base.starts_with("http://") && !channel.api_base.starts_with("https://")
+            {
+                return Err(SettingsError::MissingChannelKey {
+                    channel: name,
+                    key: "api_base",
+                    variable: "(an http(s) URL)".into(),
+                });
+            }
+            if channel.messages_per_second == 0 {
+                return Err(invalid(
+                    "channels.*.messages_per_second",
+                    "must be at least 1",
+                ));
+            }
+        }
         Ok(())
+    }
+
+    /// Each Meta product's settings with its name.
+    pub fn meta_channels(&self) -> [(&'static str, &MetaChannelSettings); 3] {
+        self.channels.meta()
     }
 
     pub fn timezone(&self) -> chrono_tz::Tz {
         self.shop.timezone.parse().unwrap_or(chrono_tz::UTC)
+    }
+}
+
+impl ChannelSettings {
+    pub fn meta(&self) -> [(&'static str, &MetaChannelSettings); 3] {
+        [
+            ("whatsapp", &self.whatsapp),
+            ("messenger", &self.messenger),
+            ("instagram", &self.instagram),
+        ]
     }
 }

@@ -2,5 +2,6 @@
 //! state or touches the store. Platform payloads in, `flows` events out; rendered replies
 //! in, platform payloads out.
 
+pub mod meta;
 pub mod rendered;
 pub mod webchat;

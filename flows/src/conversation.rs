@@ -1,6 +1,8 @@
 //! The conversation state machine: `Conversation::step` takes one event and returns the next
 //! conversation and the actions for the shell. It never fails and never does IO.
 
+use std::collections::BTreeMap;
+
 use serde::{Deserialize, Serialize};
 
 use crate::action::{Action, ChoiceAction, Reply};
@@ -8,7 +10,7 @@ use crate::cart::Cart;
 use crate::catalog::{CategoryId, ProductId, Sku};
 use crate::context::Context;
 use crate::customer::{Channel, CustomerId};
-use crate::event::{Event, Inbound, InboundMessage, TimerKind};
+use crate::event::{AdReferral, Event, Inbound, InboundMessage, TimerKind};
 use crate::locale::Locale;
 use crate::money::Money;
 use crate::order::{ContactPoint, OrderId};
@@ -72,6 +74,12 @@ pub struct Conversation {
     pub misses: u32,
     pub last_inbound_at: Option<Timestamp>,
     pub last_channel: Option<Channel>,
+    /// The last message per channel: the platforms' messaging windows are counted from it.
+    #[serde(default)]
+    pub last_inbound_by_channel: BTreeMap<Channel, Timestamp>,
+    /// The ad or link that brought the customer, kept for attribution.
+    #[serde(default)]
+    pub ad_referral: Option<AdReferral>,
     pub orders_placed: u32,
     /// Set when the customer asked for a person; the console (a later issue) clears it.
     pub needs_human: bool,
@@ -103,6 +111,8 @@ impl Conversation {
             misses: 0,
             last_inbound_at: None,
             last_channel: None,
+            last_inbound_by_channel: BTreeMap::new(),
+            ad_referral: None,
             orders_placed: 0,
             needs_human: false,
         }
@@ -157,28 +167,65 @@ impl Conversation {
         now: Timestamp,
         out: &mut Vec<Action>,
     ) {
+        // Reactions and deletions are part of the record, not requests: no reply, and they
+        // neither reset a flow's timer nor count as a miss.
+        if let InboundMessage::Reaction { .. } | InboundMessage::Unsend { .. } = inbound.message {
+            self.last_inbound_by_channel.insert(inbound.channel, now);
+            return;
+        }
         let first_contact = self.last_inbound_at.is_none();
         self.last_inbound_at = Some(now);
         self.last_channel = Some(inbound.channel);
+        self.last_inbound_by_channel.insert(inbound.channel, now);
+        if let Some(referral) = inbound.context.referral.clone() {
+            self.ad_referral = Some(referral);
+        }
         out.push(Action::SetTimer {
             kind: TimerKind::SessionExpiry,
             at: now.plus(ctx.settings.session_timeout),
         });
+        let referred = inbound.context.referred_product.clone();
         let handled = match inbound.message {
             InboundMessage::Action(id) => match ChoiceAction::parse(&id) {
                 Some(action) => self.on_choice(ctx, action, now, first_contact, out),
                 None => self.stale_choice(ctx, out),
             },
-            InboundMessage::Text(text) => self.on_text(ctx, &text, now, first_contact, out),
+            InboundMessage::Text(text) => {
+                match self.on_text(ctx, &text, now, first_contact, out) {
+                    // "Is this available in blue?" about a catalog item: show that item.
+                    Handled::Missed if referred.is_some() => self.show_referred(ctx, referred, out),
+                    handled => handled,
+                }
+            }
             InboundMessage::Media {
                 caption: Some(caption),
                 ..
             } if !caption.trim().is_empty() => self.on_text(ctx, &caption, now, first_contact, out),
+            InboundMessage::CatalogOrder { items } => {
+                self.cart_from_catalog_order(ctx, &items, out)
+            }
             InboundMessage::Location { .. }
             | InboundMessage::Contact { .. }
-            | InboundMessage::Media { .. } => self.unsupported_message(ctx, out),
+            | InboundMessage::Media { .. }
+            | InboundMessage::Reaction { .. }
+            | InboundMessage::Unsend { .. } => self.unsupported_message(ctx, out),
         };
         self.count(ctx, handled, out);
+    }
+
+    fn show_referred(
+        &mut self,
+        ctx: &Context,
+        sku: Option<String>,
+        out: &mut Vec<Action>,
+    ) -> Handled {
+        match sku.and_then(|sku| ctx.catalog.variant(&crate::catalog::Sku(sku))) {
+            Some((product, _)) => {
+                let id = product.id.clone();
+                self.show_product(ctx, &id, out)
+            }
+            None => Handled::Missed,
+        }
     }
 
     fn on_text(

@@ -6,6 +6,9 @@ use crate::customer::Channel;
 use crate::order::OrderId;
 use crate::understanding::Intent;
 
+// Inbound is the common case and is moved once per step; boxing it would add an allocation
+// to every message to save a few bytes on the rare events.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Event {
@@ -33,6 +36,57 @@ pub enum Event {
 pub struct Inbound {
     pub channel: Channel,
     pub message: InboundMessage,
+    /// What the platform told us around the message. Absent in version-1 records.
+    #[serde(default, skip_serializing_if = "InboundContext::is_empty")]
+    pub context: InboundContext,
+}
+
+impl Inbound {
+    pub fn new(channel: Channel, message: InboundMessage) -> Inbound {
+        Inbound {
+            channel,
+            message,
+            context: InboundContext::default(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct InboundContext {
+    /// The platform id of our message the customer replied to.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reply_to: Option<String>,
+    /// A catalog item the customer asked about (WhatsApp `referred_product`): our SKU.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub referred_product: Option<String>,
+    /// The ad or link that brought the customer (click-to-chat ads, m.me refs).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub referral: Option<AdReferral>,
+}
+
+impl InboundContext {
+    pub fn is_empty(&self) -> bool {
+        self.reply_to.is_none() && self.referred_product.is_none() && self.referral.is_none()
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AdReferral {
+    /// "ad", "post", "SHORTLINK", "ADS"… as the platform says.
+    pub source_type: String,
+    pub source_id: Option<String>,
+    pub source_url: Option<String>,
+    pub headline: Option<String>,
+    /// Click id for ad attribution (WhatsApp `ctwa_clid`) or the m.me `ref`.
+    pub click_id: Option<String>,
+}
+
+/// One line of a cart the customer sent from a platform catalog.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CatalogItem {
+    /// The platform's `product_retailer_id`; the shop uses its SKUs there.
+    pub retailer_id: String,
+    pub quantity: u32,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -43,6 +97,10 @@ pub enum MediaKind {
     Video,
     Document,
     Sticker,
+    /// An Instagram story that mentions the shop.
+    StoryMention,
+    /// A shared post, reel or link.
+    Share,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -63,6 +121,24 @@ pub enum InboundMessage {
     Media {
         kind: MediaKind,
         caption: Option<String>,
+        /// The platform's media id, for the console to download later.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        media_id: Option<String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        mime: Option<String>,
+    },
+    /// A cart sent from the platform's catalog (WhatsApp `order`): becomes our cart.
+    CatalogOrder {
+        items: Vec<CatalogItem>,
+    },
+    /// A reaction to one of our messages; `None` removes it. Recorded, not answered.
+    Reaction {
+        message_id: String,
+        emoji: Option<String>,
+    },
+    /// The customer deleted a message. Recorded, not answered.
+    Unsend {
+        message_id: String,
     },
 }
 

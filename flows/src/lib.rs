@@ -30,7 +30,9 @@ pub use conversation::{
     BrowseStep, CheckoutStep, Conversation, FlowState, ProductStep, Profile, Step,
 };
 pub use customer::{Channel, Customer, CustomerId, Identity};
-pub use event::{Event, Inbound, InboundMessage, MediaKind, TimerKind};
+pub use event::{
+    AdReferral, CatalogItem, Event, Inbound, InboundContext, InboundMessage, MediaKind, TimerKind,
+};
 pub use locale::Locale;
 pub use money::{Currency, Money};
 pub use order::{ContactPoint, Order, OrderId, OrderLine, OrderStatus};

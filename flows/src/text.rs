@@ -100,6 +100,8 @@ text_keys! {
     ChoiceCancel => "choice-cancel",
     ChoicePay => "choice-pay",
     ChoiceUseSaved => "choice-use-saved",
+    // Used by channel renderers, not the core: the button that opens a list of choices.
+    ChoiceOptions => "choice-options",
     BadgeOutOfStock => "badge-out-of-stock",
     CardPriceFrom => "card-price-from",
     CartTitle => "cart-title",

@@ -238,6 +238,8 @@ fn run(source: &str, ctx: &Context) -> String {
                     "{image}" => InboundMessage::Media {
                         kind: MediaKind::Image,
                         caption: None,
+                        media_id: None,
+                        mime: None,
                     },
                     "{location}" => InboundMessage::Location {
                         latitude: 44.43,
@@ -251,15 +253,14 @@ fn run(source: &str, ctx: &Context) -> String {
                         Some(caption) => InboundMessage::Media {
                             kind: MediaKind::Image,
                             caption: Some(caption.to_owned()),
+                            media_id: None,
+                            mime: None,
                         },
                         None => InboundMessage::Text(said.to_owned()),
                     },
                 },
             };
-            let event = Event::Inbound(Inbound {
-                channel: Channel::WebChat,
-                message,
-            });
+            let event = Event::Inbound(Inbound::new(Channel::WebChat, message));
             step(&mut conversation, event, now, &mut timers, &mut out);
         } else if let Some(span) = line.strip_prefix("@ ") {
             let until = now.plus(parse_span(span));

@@ -77,6 +77,7 @@ choice-confirm = Place order
 choice-cancel = Cancel
 choice-pay = Pay now
 choice-use-saved = Use { $name }, { $contact }
+choice-options = Options
 badge-out-of-stock = Out of stock
 card-price-from = from { $price }
 cart-title = Your cart

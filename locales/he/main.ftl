@@ -90,6 +90,7 @@ choice-confirm = ביצוע הזמנה
 choice-cancel = ביטול
 choice-pay = תשלום עכשיו
 choice-use-saved = שימוש בפרטים: { $name }, { $contact }
+choice-options = אפשרויות
 badge-out-of-stock = אזל מהמלאי
 card-price-from = החל מ-{ $price }
 cart-title = עגלת הקניות

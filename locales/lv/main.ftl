@@ -86,6 +86,7 @@ choice-confirm = Pasūtīt
 choice-cancel = Atcelt
 choice-pay = Maksāt tagad
 choice-use-saved = Izmantot: { $name }, { $contact }
+choice-options = Iespējas
 badge-out-of-stock = Nav noliktavā
 card-price-from = no { $price }
 cart-title = Jūsu grozs

@@ -95,6 +95,7 @@ choice-confirm = Złóż zamówienie
 choice-cancel = Anuluj
 choice-pay = Zapłać teraz
 choice-use-saved = Użyj: { $name }, { $contact }
+choice-options = Opcje
 badge-out-of-stock = Brak w magazynie
 card-price-from = od { $price }
 cart-title = Twój koszyk

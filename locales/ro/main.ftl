@@ -90,6 +90,7 @@ choice-confirm = Plasează comanda
 choice-cancel = Anulează
 choice-pay = Plătește acum
 choice-use-saved = Folosește { $name }, { $contact }
+choice-options = Opțiuni
 badge-out-of-stock = Stoc epuizat
 card-price-from = de la { $price }
 cart-title = Coșul de cumpărături

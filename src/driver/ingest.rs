@@ -28,6 +28,15 @@ impl Ingest {
         Ingest { store, driver }
     }
 
+    pub fn store(&self) -> &Arc<dyn Store> {
+        &self.store
+    }
+
+    /// Hands an entry that is already durably in the inbox to its worker.
+    pub async fn dispatch(&self, entry: InboxEntry) -> Result<(), IngestError> {
+        self.driver.dispatch(entry).await.map_err(IngestError::from)
+    }
+
     /// `Ok(true)` when the event is new and queued, `Ok(false)` for a duplicate.
     pub async fn accept(&self, entry: InboxEntry) -> Result<bool, IngestError> {
         let channel = match &entry.event {

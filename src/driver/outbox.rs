@@ -14,8 +14,8 @@ use flows::{CustomerId, Timestamp};
 
 use crate::clock;
 use crate::render::dates::format_datetime;
-use crate::send::{Outgoing, SendError, Senders};
-use crate::store::OutboxEntry;
+use crate::send::{Outgoing, SendError, SendResult, Senders};
+use crate::store::{OutboxEntry, SentRecord};
 
 use super::Shared;
 use super::backoff::retry_delay;
@@ -220,11 +220,7 @@ impl Outcome {
 }
 
 /// Records the result of one attempt in the store.
-async fn settle(
-    shared: &Arc<Shared>,
-    mut entry: OutboxEntry,
-    result: Result<(), SendError>,
-) -> Outcome {
+async fn settle(shared: &Arc<Shared>, mut entry: OutboxEntry, result: SendResult) -> Outcome {
     let settings = &shared.settings.outbox;
     let now = clock::now();
     let store = shared.store.clone();
@@ -232,15 +228,33 @@ async fn settle(
         Outcome,
         Box<dyn FnOnce() -> Result<(), crate::store::StoreError> + Send>,
     ) = match result {
-        Ok(()) => {
+        Ok(platform_ids) => {
+            let records: Vec<SentRecord> = platform_ids
+                .into_iter()
+                .map(|platform_id| SentRecord {
+                    customer: entry.customer.clone(),
+                    outbox_id: entry.id,
+                    channel: entry.channel,
+                    platform_id,
+                    at: now,
+                })
+                .collect();
             let id = entry.id;
-            (Outcome::Sent, Box::new(move || store.outbox_delivered(id)))
+            (
+                Outcome::Sent,
+                Box::new(move || {
+                    store.record_sent(&records)?;
+                    store.outbox_delivered(id)
+                }),
+            )
         }
         Err(SendError::Retryable {
             reason,
             retry_after,
+            parts_sent,
         }) if entry.attempts + 1 < settings.max_attempts => {
             entry.attempts += 1;
+            entry.parts_sent = parts_sent;
             let delay = retry_delay(
                 entry.attempts,
                 settings.backoff_base_ms,

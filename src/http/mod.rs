@@ -3,6 +3,7 @@
 mod assets;
 mod error;
 mod health;
+mod meta;
 mod webchat;
 
 pub use assets::escape_html;
@@ -15,6 +16,7 @@ use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::response::Redirect;
 use axum::routing::{get, post};
+use flows::Channel;
 use metrics_exporter_prometheus::PrometheusHandle;
 use tokio_util::sync::CancellationToken;
 use tower_http::services::ServeDir;
@@ -39,6 +41,12 @@ pub struct AppState {
     pub shutdown: CancellationToken,
 }
 
+/// GET (handshake) and POST (events) of one Meta product's webhook.
+fn meta_route(channel: Channel) -> axum::routing::MethodRouter<AppState> {
+    get(move |state, query| meta::verify(state, channel, query))
+        .post(move |state, headers, body| meta::receive(state, channel, headers, body))
+}
+
 pub fn router(state: AppState) -> Router {
     let images = ServeDir::new(&state.settings.shop.images);
     let body_limit = state.settings.server.body_limit_bytes;
@@ -53,6 +61,9 @@ pub fn router(state: AppState) -> Router {
         .route("/chat/api/messages", post(webchat::post_message))
         .route("/chat/api/events", get(webchat::events))
         .route("/chat/api/history", get(webchat::history))
+        .route("/webhooks/whatsapp", meta_route(Channel::WhatsApp))
+        .route("/webhooks/messenger", meta_route(Channel::Messenger))
+        .route("/webhooks/instagram", meta_route(Channel::Instagram))
         .nest_service(MEDIA_PREFIX.trim_end_matches('/'), images)
         .layer(DefaultBodyLimit::max(body_limit))
         .layer(TraceLayer::new_for_http())

@@ -98,10 +98,7 @@ pub async fn post_message(
         public_id: public_id.clone(),
         dedup_key,
         customer,
-        event: Event::Inbound(Inbound {
-            channel: Channel::WebChat,
-            message: message.message,
-        }),
+        event: Event::Inbound(Inbound::new(Channel::WebChat, message.message)),
         received_at: clock::now(),
     };
     let fresh = state.ingest.accept(entry).await?;

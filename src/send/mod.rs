@@ -2,6 +2,8 @@
 //! channel; each reports success, a retryable failure (with the platform's Retry-After when
 //! it gave one) or a permanent failure that goes to the dead-letter list.
 
+pub mod meta;
+pub mod pacer;
 pub mod webchat;
 
 use std::collections::HashMap;
@@ -21,6 +23,9 @@ pub enum SendError {
     Retryable {
         reason: String,
         retry_after: Option<Duration>,
+        /// Parts of this reply the platform accepted before the failure (from the start of
+        /// the reply, including parts sent on earlier attempts).
+        parts_sent: u32,
     },
     #[error("permanent: {0}")]
     Permanent(String),
@@ -35,8 +40,11 @@ pub struct Outgoing {
     pub time: String,
 }
 
+/// On success, the platform's ids of the messages the reply became (may be empty).
+pub type SendResult = Result<Vec<String>, SendError>;
+
 pub trait ChannelSender: Send + Sync + 'static {
-    fn send(&self, outgoing: Outgoing) -> BoxFuture<'_, Result<(), SendError>>;
+    fn send(&self, outgoing: Outgoing) -> BoxFuture<'_, SendResult>;
 }
 
 /// The sender of each configured channel.

@@ -8,7 +8,7 @@ use std::sync::{Arc, Mutex};
 use futures_util::future::BoxFuture;
 use tokio::sync::broadcast;
 
-use super::{ChannelSender, Outgoing, SendError};
+use super::{ChannelSender, Outgoing, SendResult};
 
 /// One serialized reply on its way to the browser.
 #[derive(Debug, Clone)]
@@ -79,7 +79,7 @@ impl WebChatSender {
 }
 
 impl ChannelSender for WebChatSender {
-    fn send(&self, outgoing: Outgoing) -> BoxFuture<'_, Result<(), SendError>> {
+    fn send(&self, outgoing: Outgoing) -> BoxFuture<'_, SendResult> {
         Box::pin(async move {
             let json = adapters::webchat::reply_json(
                 &outgoing.rendered,
@@ -94,7 +94,7 @@ impl ChannelSender for WebChatSender {
                     json: json.to_string().into(),
                 },
             );
-            Ok(())
+            Ok(Vec::new())
         })
     }
 }

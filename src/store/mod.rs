@@ -8,8 +8,8 @@ pub mod records;
 mod sled_store;
 
 pub use records::{
-    DeadLetter, HistoryEntry, InboxEntry, Ingested, NewOutbox, OutboxEntry, StepCommit,
-    TimerChange, TimerEntry,
+    DeadLetter, DeliveryRecord, HistoryEntry, InboxEntry, Ingested, NewOutbox, OutboxEntry,
+    SentRecord, StepCommit, TimerChange, TimerEntry,
 };
 pub use sled_store::SledStore;
 
@@ -61,6 +61,23 @@ pub trait Store: Send + Sync + 'static {
     fn fire_due_timers(&self, now: Timestamp) -> StoreResult<Vec<InboxEntry>>;
 
     fn history(&self, customer: &CustomerId, limit: usize) -> StoreResult<Vec<HistoryEntry>>;
+
+    /// Remembers the platform's ids of a delivered send.
+    fn record_sent(&self, records: &[SentRecord]) -> StoreResult<()>;
+    fn sent_record(
+        &self,
+        channel: flows::Channel,
+        platform_id: &str,
+    ) -> StoreResult<Option<SentRecord>>;
+    /// Records a delivery status unless its dedup key was seen; `Ok(false)` for a duplicate.
+    fn record_delivery(&self, dedup_key: &str, record: &DeliveryRecord) -> StoreResult<bool>;
+    fn deliveries(
+        &self,
+        channel: flows::Channel,
+        platform_id: &str,
+    ) -> StoreResult<Vec<DeliveryRecord>>;
+    /// Points an identity's new external id at the same customer (a changed phone number).
+    fn move_identity(&self, from: &Identity, to: &Identity) -> StoreResult<bool>;
     fn order(&self, id: &OrderId) -> StoreResult<Option<Order>>;
 
     /// Forgets dedup keys older than `before`; returns how many.

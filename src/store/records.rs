@@ -21,7 +21,8 @@ pub struct InboxEntry {
     pub received_at: Timestamp,
 }
 
-/// The outcome of persisting an inbound event.
+/// The outcome of persisting an inbound event. Not boxed: it lives for one call.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone, PartialEq)]
 pub enum Ingested {
     New(InboxEntry),
@@ -42,6 +43,10 @@ pub struct OutboxEntry {
     pub next_attempt_at: Timestamp,
     pub created_at: Timestamp,
     pub last_error: Option<String>,
+    /// Parts of a multi-message reply already accepted by the platform; a retry resumes
+    /// after them instead of sending them again.
+    #[serde(default)]
+    pub parts_sent: u32,
 }
 
 impl OutboxEntry {
@@ -113,4 +118,25 @@ pub struct StepCommit {
     pub timers: Vec<TimerChange>,
     pub orders: Vec<Order>,
     pub now: Timestamp,
+}
+
+/// One of our messages as the platform knows it, so delivery statuses can find it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SentRecord {
+    pub customer: CustomerId,
+    pub outbox_id: u64,
+    pub channel: Channel,
+    pub platform_id: String,
+    pub at: Timestamp,
+}
+
+/// A delivery status from the platform (sent, delivered, read, failed), possibly arriving
+/// before we stored the send it belongs to.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DeliveryRecord {
+    pub channel: Channel,
+    pub platform_id: String,
+    pub state: String,
+    pub at: Timestamp,
+    pub error: Option<String>,
 }

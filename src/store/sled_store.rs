@@ -14,8 +14,8 @@ use super::keys::{
     timer_slot_key, u64_key,
 };
 use super::records::{
-    DeadLetter, HistoryEntry, InboxEntry, Ingested, OutboxEntry, StepCommit, TimerChange,
-    TimerEntry,
+    DeadLetter, DeliveryRecord, HistoryEntry, InboxEntry, Ingested, OutboxEntry, SentRecord,
+    StepCommit, TimerChange, TimerEntry,
 };
 use super::{Store, StoreError, StoreResult};
 
@@ -33,6 +33,12 @@ pub struct SledStore {
     timers: Tree,
     timer_slots: Tree,
     orders: Tree,
+    sent: Tree,
+    deliveries: Tree,
+}
+
+fn platform_key(channel: flows::Channel, platform_id: &str) -> Vec<u8> {
+    format!("{channel}\u{0}{platform_id}").into_bytes()
 }
 
 fn engine(error: sled::Error) -> StoreError {
@@ -71,6 +77,8 @@ impl SledStore {
             timers: tree("timers")?,
             timer_slots: tree("timer_slots")?,
             orders: tree("orders")?,
+            sent: tree("sent")?,
+            deliveries: tree("deliveries")?,
             db,
         })
     }
@@ -212,6 +220,7 @@ impl Store for SledStore {
                             next_attempt_at: commit.now,
                             created_at: commit.now,
                             last_error: None,
+                            parts_sent: 0,
                         };
                         outbox.insert(&u64_key(entry.id), encode(&entry))?;
                         let record = HistoryEntry::Out {
@@ -373,6 +382,87 @@ impl Store for SledStore {
         )?;
         newest.reverse();
         Ok(newest)
+    }
+
+    fn record_sent(&self, records: &[SentRecord]) -> StoreResult<()> {
+        let mut batch = sled::Batch::default();
+        for record in records {
+            batch.insert(
+                platform_key(record.channel, &record.platform_id),
+                encode(record),
+            );
+        }
+        self.sent.apply_batch(batch).map_err(engine)
+    }
+
+    fn sent_record(
+        &self,
+        channel: flows::Channel,
+        platform_id: &str,
+    ) -> StoreResult<Option<SentRecord>> {
+        Self::get_decoded(
+            &self.sent,
+            "sent record",
+            &platform_key(channel, platform_id),
+        )
+    }
+
+    fn record_delivery(&self, dedup_key: &str, record: &DeliveryRecord) -> StoreResult<bool> {
+        let prefix = platform_key(record.channel, &record.platform_id);
+        (&self.processed, &self.processed_age, &self.deliveries)
+            .transaction(|(processed, processed_age, deliveries)| {
+                if processed.get(dedup_key.as_bytes())?.is_some() {
+                    return Ok(false);
+                }
+                processed.insert(
+                    dedup_key.as_bytes(),
+                    &u64_key(u64::try_from(record.at.millis()).unwrap_or(0)),
+                )?;
+                processed_age.insert(
+                    processed_age_key(record.at, dedup_key),
+                    dedup_key.as_bytes(),
+                )?;
+                let mut key = prefix.clone();
+                key.push(0);
+                key.extend_from_slice(&u64_key(deliveries.generate_id()?));
+                deliveries.insert(key, encode(record))?;
+                Ok(true)
+            })
+            .map_err(tx_error)
+    }
+
+    fn deliveries(
+        &self,
+        channel: flows::Channel,
+        platform_id: &str,
+    ) -> StoreResult<Vec<DeliveryRecord>> {
+        let mut prefix = platform_key(channel, platform_id);
+        prefix.push(0);
+        Self::decode_all("delivery", self.deliveries.scan_prefix(prefix), usize::MAX)
+    }
+
+    fn move_identity(&self, from: &Identity, to: &Identity) -> StoreResult<bool> {
+        let (old, new) = (identity_key(from), identity_key(to));
+        (&self.identities, &self.customers)
+            .transaction(|(identities, customers)| {
+                let Some(customer_id) = identities.get(&old)? else {
+                    return Ok(false);
+                };
+                identities.insert(new.as_slice(), customer_id.clone())?;
+                identities.remove(old.as_slice())?;
+                if let Some(bytes) = customers.get(&customer_id)? {
+                    let mut customer: Customer = decode("customer", &bytes)
+                        .map_err(|e| ConflictableTransactionError::Abort(StoreError::from(e)))?;
+                    for identity in &mut customer.identities {
+                        if identity == from {
+                            *identity = to.clone();
+                        }
+                    }
+                    customers.insert(customer_id, encode(&customer))?;
+                }
+                Ok(true)
+            })
+            .map_err(tx_error)
     }
 
     fn order(&self, id: &OrderId) -> StoreResult<Option<Order>> {

@@ -84,14 +84,14 @@ async fn a_permanent_failure_goes_to_the_dead_letters_and_does_not_block_the_res
         fn send(
             &self,
             outgoing: souk::send::Outgoing,
-        ) -> futures_util::future::BoxFuture<'_, Result<(), souk::send::SendError>> {
+        ) -> futures_util::future::BoxFuture<'_, souk::send::SendResult> {
             Box::pin(async move {
                 if outgoing.rendered.text.contains("Welcome") {
                     Err(souk::send::SendError::Permanent(
                         "recipient blocked the bot".into(),
                     ))
                 } else {
-                    Ok(())
+                    Ok(Vec::new())
                 }
             })
         }

@@ -27,10 +27,10 @@ fn inbox(customer: &str, dedup: Option<&str>, at: i64) -> InboxEntry {
         public_id: format!("p-{at}"),
         dedup_key: dedup.map(str::to_owned),
         customer: CustomerId(customer.into()),
-        event: Event::Inbound(Inbound {
-            channel: Channel::WebChat,
-            message: InboundMessage::Text("hi".into()),
-        }),
+        event: Event::Inbound(Inbound::new(
+            Channel::WebChat,
+            InboundMessage::Text("hi".into()),
+        )),
         received_at: Timestamp(at),
     }
 }

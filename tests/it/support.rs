@@ -27,6 +27,7 @@ pub fn test_settings(store: &Path) -> Settings {
     Settings {
         server: ServerSettings {
             listen: "127.0.0.1:0".parse().expect("address"),
+            public_url: String::new(),
             body_limit_bytes: 65_536,
             shutdown_grace_seconds: 5,
         },
@@ -56,6 +57,7 @@ pub fn test_settings(store: &Path) -> Settings {
             backoff_max_ms: 200,
             concurrency: 16,
         },
+        channels: Default::default(),
     }
 }
 
@@ -290,7 +292,7 @@ impl ChannelSender for FakeChannel {
     fn send(
         &self,
         outgoing: Outgoing,
-    ) -> futures_util::future::BoxFuture<'_, Result<(), SendError>> {
+    ) -> futures_util::future::BoxFuture<'_, souk::send::SendResult> {
         Box::pin(async move {
             self.attempts
                 .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
@@ -298,13 +300,14 @@ impl ChannelSender for FakeChannel {
                 return Err(SendError::Retryable {
                     reason: "503 from the fake platform".into(),
                     retry_after: Some(Duration::from_millis(30)),
+                    parts_sent: 0,
                 });
             }
             self.delivered
                 .lock()
                 .expect("lock")
                 .push((outgoing.entry.idempotency_key(), outgoing.rendered.text));
-            Ok(())
+            Ok(Vec::new())
         })
     }
 }

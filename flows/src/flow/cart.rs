@@ -4,6 +4,7 @@ use crate::action::{Action, CartView, CartViewLine, Choice, ChoiceAction, Reply}
 use crate::catalog::Sku;
 use crate::context::Context;
 use crate::conversation::{Conversation, FlowState, Handled};
+use crate::event::CatalogItem;
 use crate::text::{Text, TextKey};
 
 impl Conversation {
@@ -114,5 +115,36 @@ impl Conversation {
         ];
         self.say(out, Reply::key(TextKey::CartCleared).choices(choices));
         Handled::Yes
+    }
+
+    /// A cart sent from the platform's catalog replaces ours: the customer built it there on
+    /// purpose. Unknown SKUs and quantities beyond stock are adjusted, and said so.
+    pub(crate) fn cart_from_catalog_order(
+        &mut self,
+        ctx: &Context,
+        items: &[CatalogItem],
+        out: &mut Vec<Action>,
+    ) -> Handled {
+        self.cart.lines.clear();
+        let mut adjusted = Vec::new();
+        for item in items {
+            let sku = Sku(item.retailer_id.clone());
+            let Some((product, variant)) = ctx.catalog.variant(&sku) else {
+                adjusted.push(item.retailer_id.clone());
+                continue;
+            };
+            let wanted = self.cart.quantity_of(&sku).saturating_add(item.quantity);
+            let allowed = wanted.min(variant.stock).min(ctx.settings.max_quantity);
+            if allowed < wanted {
+                adjusted.push(product.name.get(self.locale).to_owned());
+            }
+            self.cart.set_quantity(&sku, allowed);
+        }
+        if !adjusted.is_empty() {
+            let text =
+                Text::new(TextKey::CheckoutStockChanged).str("products", adjusted.join(", "));
+            self.say(out, Reply::text(text));
+        }
+        self.show_cart(ctx, out)
     }
 }

@@ -1,0 +1,269 @@
+//! Sending through Meta's Graph API: WhatsApp Cloud API and the Messenger/Instagram Send
+//! API. Checks the messaging window first (a message that may not leave is refused with its
+//! reason), renders within the product's limits, paces to the configured throughput, and
+//! classifies the API's errors into retry, give up, or window closed.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use futures_util::future::BoxFuture;
+use serde_json::{Value, json};
+
+use adapters::meta::graph_error::{GraphFailure, classify};
+use adapters::meta::messenger_out::{MessengerProduct, MessengerRenderOptions, render_messenger};
+use adapters::meta::whatsapp_out::{WhatsAppRenderOptions, render_whatsapp};
+use adapters::meta::window::{WindowDecision, WindowProduct, decide};
+use flows::{Arg, Channel, Reply};
+
+use super::pacer::Pacer;
+use super::{ChannelSender, Outgoing, SendError, SendResult};
+use crate::clock;
+use crate::render::{Renderer, format_money};
+use crate::settings::MetaChannelSettings;
+use crate::store::Store;
+
+/// How long one API call may take before it counts as a (retryable) timeout.
+const REQUEST_TIMEOUT: Duration = Duration::from_secs(10);
+
+pub struct MetaSender {
+    channel: Channel,
+    settings: MetaChannelSettings,
+    public_url: String,
+    endpoint: String,
+    client: reqwest::Client,
+    pacer: Pacer,
+    store: Arc<dyn Store>,
+    renderer: Renderer,
+}
+
+impl MetaSender {
+    pub fn new(
+        channel: Channel,
+        settings: MetaChannelSettings,
+        public_url: String,
+        store: Arc<dyn Store>,
+    ) -> anyhow::Result<MetaSender> {
+        let id = match channel {
+            Channel::WhatsApp => settings.phone_number_id.clone(),
+            _ => settings.page_id.clone(),
+        }
+        .unwrap_or_default();
+        let endpoint = format!(
+            "{}/{}/{}/messages",
+            settings.api_base.trim_end_matches('/'),
+            settings.api_version,
+            id
+        );
+        let client = reqwest::Client::builder()
+            .timeout(REQUEST_TIMEOUT)
+            .build()?;
+        Ok(MetaSender {
+            channel,
+            pacer: Pacer::per_second(settings.messages_per_second),
+            settings,
+            public_url,
+            endpoint,
+            client,
+            store,
+            renderer: Renderer,
+        })
+    }
+
+    fn window_product(&self) -> WindowProduct {
+        match self.channel {
+            Channel::WhatsApp => WindowProduct::WhatsApp,
+            Channel::Instagram => WindowProduct::Instagram,
+            _ => WindowProduct::Messenger,
+        }
+    }
+
+    /// The request bodies for this reply, or why it may not be sent now.
+    async fn payloads(&self, outgoing: &Outgoing) -> Result<Vec<Value>, SendError> {
+        let store = self.store.clone();
+        let customer = outgoing.entry.customer.clone();
+        let conversation = tokio::task::spawn_blocking(move || store.conversation(&customer))
+            .await
+            .map_err(|e| retryable(format!("store task: {e}"), None, outgoing.entry.parts_sent))?
+            .map_err(|e| retryable(format!("store: {e}"), None, outgoing.entry.parts_sent))?;
+        let last_inbound =
+            conversation.and_then(|c| c.last_inbound_by_channel.get(&self.channel).copied());
+        let recipient = outgoing.entry.recipient.as_str();
+        match decide(self.window_product(), last_inbound, clock::now()) {
+            WindowDecision::Open => Ok(self.render(outgoing, recipient)),
+            WindowDecision::TemplateOnly => self.template(&outgoing.entry.reply, outgoing, recipient).map(|t| vec![t]),
+            WindowDecision::HumanAgentTagOnly | WindowDecision::Closed => Err(SendError::Permanent(
+                "window closed: the customer last wrote more than 24 hours ago; only a person may reply \
+                 (HUMAN_AGENT tag, within 7 days)"
+                    .into(),
+            )),
+        }
+    }
+
+    fn render(&self, outgoing: &Outgoing, recipient: &str) -> Vec<Value> {
+        let rendered = &outgoing.rendered;
+        match self.channel {
+            Channel::WhatsApp => {
+                let label = self
+                    .renderer
+                    .key(outgoing.entry.locale, flows::TextKey::ChoiceOptions);
+                let options = WhatsAppRenderOptions {
+                    to: recipient,
+                    public_base_url: &self.public_url,
+                    catalog_id: self.settings.catalog_id.as_deref(),
+                    list_button_label: &label,
+                };
+                render_whatsapp(rendered, &options)
+            }
+            _ => {
+                let product = if self.channel == Channel::Instagram {
+                    MessengerProduct::Instagram
+                } else {
+                    MessengerProduct::Messenger
+                };
+                let options = MessengerRenderOptions {
+                    recipient,
+                    public_base_url: &self.public_url,
+                    messaging_type: "RESPONSE",
+                    tag: None,
+                };
+                render_messenger(product, rendered, &options)
+            }
+        }
+    }
+
+    /// Outside WhatsApp's 24-hour window only an approved template may go out: the core's
+    /// message key picks it, its arguments fill the parameters.
+    fn template(
+        &self,
+        reply: &Reply,
+        outgoing: &Outgoing,
+        recipient: &str,
+    ) -> Result<Value, SendError> {
+        let key = reply.text.key.id();
+        let Some(template) = self.settings.templates.get(key) else {
+            return Err(SendError::Permanent(format!(
+                "window closed: more than 24 hours since the customer's last message and no approved \
+                 template is configured for `{key}` (channels.whatsapp.templates.{key})"
+            )));
+        };
+        let locale = outgoing.entry.locale;
+        let parameters: Vec<Value> = template
+            .params
+            .iter()
+            .map(|name| {
+                let text = match reply.text.args.get(name) {
+                    Some(Arg::Str(s)) => s.clone(),
+                    Some(Arg::Int(n)) => n.to_string(),
+                    Some(Arg::Money(m)) => format_money(*m, locale),
+                    None => String::new(),
+                };
+                json!({"type": "text", "text": text})
+            })
+            .collect();
+        let mut body = json!({
+            "messaging_product": "whatsapp",
+            "recipient_type": "individual",
+            "to": recipient,
+            "type": "template",
+            "template": {"name": template.name, "language": {"code": template.language}},
+        });
+        if !parameters.is_empty() {
+            body["template"]["components"] = json!([{"type": "body", "parameters": parameters}]);
+        }
+        Ok(body)
+    }
+
+    /// One API call; the platform's message id on success.
+    async fn post(&self, body: &Value, parts_sent: u32) -> Result<String, SendError> {
+        self.pacer.wait().await;
+        let token = self
+            .settings
+            .access_token
+            .as_ref()
+            .map(|t| t.expose())
+            .unwrap_or_default();
+        let response = self
+            .client
+            .post(&self.endpoint)
+            .bearer_auth(token)
+            .json(body)
+            .send()
+            .await
+            .map_err(|e| {
+                retryable(
+                    format!("request failed: {}", without_url(&e)),
+                    None,
+                    parts_sent,
+                )
+            })?;
+        let status = response.status().as_u16();
+        let retry_after = response
+            .headers()
+            .get(reqwest::header::RETRY_AFTER)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.trim().parse::<u64>().ok())
+            .map(Duration::from_secs);
+        let answer: Value = response.json().await.unwrap_or(Value::Null);
+        if (200..300).contains(&status) {
+            let id = answer
+                .pointer("/messages/0/id")
+                .or_else(|| answer.get("message_id"))
+                .and_then(Value::as_str)
+                .unwrap_or_default();
+            return Ok(id.to_owned());
+        }
+        Err(match classify(status, &answer) {
+            GraphFailure::Retry { message, .. } => retryable(message, retry_after, parts_sent),
+            GraphFailure::WindowClosed { message, .. } => {
+                SendError::Permanent(format!("window closed: {message}"))
+            }
+            GraphFailure::Permanent { message, .. } => SendError::Permanent(message),
+        })
+    }
+}
+
+fn retryable(reason: String, retry_after: Option<Duration>, parts_sent: u32) -> SendError {
+    SendError::Retryable {
+        reason,
+        retry_after,
+        parts_sent,
+    }
+}
+
+/// reqwest errors can include the URL; ours carries no secret (the token is a header), but
+/// keep logs short and stable anyway.
+fn without_url(error: &reqwest::Error) -> String {
+    if error.is_timeout() {
+        "timed out".into()
+    } else if error.is_connect() {
+        "could not connect".into()
+    } else {
+        error.without_url_ref().to_string()
+    }
+}
+
+trait WithoutUrl {
+    fn without_url_ref(&self) -> String;
+}
+
+impl WithoutUrl for reqwest::Error {
+    fn without_url_ref(&self) -> String {
+        let text = self.to_string();
+        text.split(" for url").next().unwrap_or_default().to_owned()
+    }
+}
+
+impl ChannelSender for MetaSender {
+    fn send(&self, outgoing: Outgoing) -> BoxFuture<'_, SendResult> {
+        Box::pin(async move {
+            let payloads = self.payloads(&outgoing).await?;
+            let mut ids = Vec::new();
+            let already = usize::try_from(outgoing.entry.parts_sent).unwrap_or(0);
+            for (index, payload) in payloads.iter().enumerate().skip(already) {
+                let parts_sent = u32::try_from(index).unwrap_or(u32::MAX);
+                ids.push(self.post(payload, parts_sent).await?);
+            }
+            Ok(ids)
+        })
+    }
+}
