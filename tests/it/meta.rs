@@ -1,0 +1,529 @@
+//! WhatsApp, Messenger and Instagram end to end: signed webhooks in, the shop's replies at a
+//! fake Graph API, with duplicates, failures, dead letters and messaging windows.
+
+use std::path::Path;
+use std::time::Duration;
+
+use serde_json::{Value, json};
+
+use adapters::meta::signature::sign;
+use flows::{Channel, Conversation, CustomerId, Event, Identity, OrderId, Span, Timestamp};
+use souk::AppOptions;
+use souk::settings::{MetaChannelSettings, Secret, Settings, TemplateSettings};
+use souk::store::{InboxEntry, StepCommit};
+
+use crate::fake_graph::{Failure, FakeGraph};
+use crate::support::{TestApp, repo_path, spawn_app_with, test_settings};
+
+const SECRET: &str = "test-app-secret";
+const WAIT: Duration = Duration::from_secs(10);
+
+fn meta(fake: &FakeGraph, id_key: &str) -> MetaChannelSettings {
+    let mut settings = MetaChannelSettings {
+        enabled: true,
+        app_secret: Some(Secret::new(SECRET)),
+        verify_token: Some(Secret::new("verify-me")),
+        access_token: Some(Secret::new("EAAB-token")),
+        api_base: fake.base.clone(),
+        messages_per_second: 1000,
+        ..MetaChannelSettings::default()
+    };
+    if id_key == "phone" {
+        settings.phone_number_id = Some("1122334455667".into());
+    } else {
+        settings.page_id = Some("1895382890692545".into());
+    }
+    settings
+}
+
+fn settings(store: &Path, fake: &FakeGraph) -> Settings {
+    let mut settings = test_settings(store);
+    settings.server.public_url = "https://shop.example".into();
+    settings.channels.whatsapp = meta(fake, "phone");
+    settings.channels.messenger = meta(fake, "page");
+    settings.channels.instagram = meta(fake, "page");
+    settings.outbox.backoff_base_ms = 20;
+    settings
+}
+
+async fn post(
+    app: &TestApp,
+    product: &str,
+    body: &[u8],
+    signature: Option<String>,
+) -> reqwest::StatusCode {
+    let mut request = app
+        .client
+        .post(format!("{}/webhooks/{product}", app.base))
+        .header("content-type", "application/json")
+        .body(body.to_vec());
+    if let Some(signature) = signature {
+        request = request.header("x-hub-signature-256", signature);
+    }
+    request.send().await.expect("webhook").status()
+}
+
+async fn signed(app: &TestApp, product: &str, body: &[u8]) -> reqwest::StatusCode {
+    post(app, product, body, Some(sign(SECRET.as_bytes(), body))).await
+}
+
+fn whatsapp_text(wamid: &str, from: &str, text: &str) -> Vec<u8> {
+    json!({"object": "whatsapp_business_account", "entry": [{"id": "WABA", "changes": [{"field": "messages", "value": {
+        "messaging_product": "whatsapp",
+        "metadata": {"display_phone_number": "15550001111", "phone_number_id": "1122334455667"},
+        "contacts": [{"profile": {"name": "Dana"}, "wa_id": from}],
+        "messages": [{"from": from, "id": wamid, "timestamp": "1767225600", "type": "text", "text": {"body": text}}]
+    }}]}]})
+    .to_string()
+    .into_bytes()
+}
+
+fn messenger_text(object: &str, mid: &str, from: &str, text: &str) -> Vec<u8> {
+    json!({"object": object, "entry": [{"id": "1895382890692545", "time": 1767225600000_i64, "messaging": [{
+        "sender": {"id": from}, "recipient": {"id": "1895382890692545"}, "timestamp": 1767225600000_i64,
+        "message": {"mid": mid, "text": text}
+    }]}]})
+    .to_string()
+    .into_bytes()
+}
+
+#[tokio::test]
+async fn every_recorded_fixture_is_acknowledged() {
+    let fake = FakeGraph::start().await;
+    let dir = tempfile::tempdir().expect("temp dir");
+    let app = spawn_app_with(settings(dir.path(), &fake), AppOptions::default()).await;
+    for product in ["whatsapp", "messenger", "instagram"] {
+        let folder = repo_path(&format!("tests/fixtures/{product}"));
+        for entry in std::fs::read_dir(folder).expect("fixtures") {
+            let path = entry.expect("entry").path();
+            let body = std::fs::read(&path).expect("fixture");
+            let status = signed(&app, product, &body).await;
+            assert_eq!(status, 200, "{}", path.display());
+        }
+    }
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn handshake_signatures_and_bad_bodies() {
+    let fake = FakeGraph::start().await;
+    let dir = tempfile::tempdir().expect("temp dir");
+    let app = spawn_app_with(settings(dir.path(), &fake), AppOptions::default()).await;
+    let get = |query: &str| {
+        app.client
+            .get(format!("{}/webhooks/whatsapp?{query}", app.base))
+            .send()
+    };
+    let ok = get("hub.mode=subscribe&hub.verify_token=verify-me&hub.challenge=1158201444")
+        .await
+        .expect("get");
+    assert_eq!(ok.status(), 200);
+    assert_eq!(ok.text().await.expect("body"), "1158201444");
+    let wrong = get("hub.mode=subscribe&hub.verify_token=guess&hub.challenge=1")
+        .await
+        .expect("get");
+    assert_eq!(wrong.status(), 403);
+
+    let body = whatsapp_text("wamid.sig", "40700000001", "hi");
+    assert_eq!(
+        post(&app, "whatsapp", &body, None).await,
+        401,
+        "missing signature"
+    );
+    let forged = sign(b"not-the-secret", &body);
+    assert_eq!(
+        post(&app, "whatsapp", &body, Some(forged)).await,
+        401,
+        "wrong secret"
+    );
+    let mut tampered = body.clone();
+    let at = tampered.len() - 10;
+    tampered[at] ^= 1;
+    assert_eq!(
+        post(
+            &app,
+            "whatsapp",
+            &tampered,
+            Some(sign(SECRET.as_bytes(), &body))
+        )
+        .await,
+        401,
+        "tampered"
+    );
+    assert_eq!(signed(&app, "whatsapp", b"this is not json").await, 400);
+    let huge = vec![b'x'; 200_000];
+    assert_eq!(signed(&app, "whatsapp", &huge).await, 413);
+    // Nothing above reached a conversation.
+    assert!(fake.recorded().is_empty());
+    app.stop().await;
+
+    let mut disabled = settings(dir.path(), &fake);
+    disabled.channels.instagram.enabled = false;
+    let app = spawn_app_with(disabled, AppOptions::default()).await;
+    assert_eq!(
+        signed(
+            &app,
+            "instagram",
+            &messenger_text("instagram", "m.1", "IG1", "hi")
+        )
+        .await,
+        404
+    );
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn whatsapp_message_in_reply_out_once_even_when_delivered_three_times() {
+    let fake = FakeGraph::start().await;
+    let dir = tempfile::tempdir().expect("temp dir");
+    let app = spawn_app_with(settings(dir.path(), &fake), AppOptions::default()).await;
+    let body = whatsapp_text("wamid.HBgM1", "40700000001", "hello");
+    for _ in 0..3 {
+        assert_eq!(signed(&app, "whatsapp", &body).await, 200);
+    }
+    let sent = fake.wait_for(1, WAIT).await;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let sent = if sent.len() == 1 {
+        fake.recorded()
+    } else {
+        sent
+    };
+    assert_eq!(
+        sent.len(),
+        1,
+        "one greeting for three deliveries: {sent:#?}"
+    );
+    let reply = &sent[0];
+    assert_eq!(reply.path, "/1122334455667/messages");
+    assert_eq!(reply.authorization, "Bearer EAAB-token");
+    assert_eq!(reply.body["messaging_product"], "whatsapp");
+    assert_eq!(reply.body["to"], "40700000001");
+    // Four menu choices do not fit three reply buttons: a list.
+    assert_eq!(reply.body["type"], "interactive");
+    assert_eq!(reply.body["interactive"]["type"], "list");
+    assert!(
+        reply.body["interactive"]["body"]["text"]
+            .as_str()
+            .expect("body")
+            .contains("Welcome")
+    );
+    let store = app.store().clone();
+    let customer = store
+        .find_identity(&Identity::new(Channel::WhatsApp, "40700000001"))
+        .expect("lookup")
+        .expect("customer created");
+    let record = store.customer(&customer).expect("read").expect("customer");
+    assert_eq!(record.display_name.as_deref(), Some("Dana"));
+    // The platform id of our reply is kept so statuses can find it.
+    assert!(
+        store
+            .sent_record(Channel::WhatsApp, "wamid.fake.1")
+            .expect("read")
+            .is_some()
+    );
+    drop(store);
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn messenger_and_instagram_replies_have_their_shapes() {
+    let fake = FakeGraph::start().await;
+    let dir = tempfile::tempdir().expect("temp dir");
+    let app = spawn_app_with(settings(dir.path(), &fake), AppOptions::default()).await;
+    assert_eq!(
+        signed(
+            &app,
+            "messenger",
+            &messenger_text("page", "m.fb.1", "PSID1", "hi")
+        )
+        .await,
+        200
+    );
+    let sent = fake.wait_for(1, WAIT).await;
+    let reply = &sent[0].body;
+    assert_eq!(reply["recipient"]["id"], "PSID1");
+    assert_eq!(reply["messaging_type"], "RESPONSE");
+    assert_eq!(
+        reply["message"]["quick_replies"]
+            .as_array()
+            .expect("quick replies")
+            .len(),
+        4
+    );
+
+    assert_eq!(
+        signed(
+            &app,
+            "instagram",
+            &messenger_text("instagram", "m.ig.1", "IGSID1", "show me the categories")
+        )
+        .await,
+        200
+    );
+    let sent = fake.wait_for(2, WAIT).await;
+    let reply = &sent[1].body;
+    assert_eq!(reply["recipient"]["id"], "IGSID1");
+    assert!(
+        reply["message"]["text"]
+            .as_str()
+            .is_some_and(|t| t.chars().count() <= 1000)
+    );
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn batches_statuses_before_messages_rtl_and_long_text() {
+    let fake = FakeGraph::start().await;
+    let dir = tempfile::tempdir().expect("temp dir");
+    let app = spawn_app_with(settings(dir.path(), &fake), AppOptions::default()).await;
+    // Synthetic, built from the fixtures' shapes: a status for a message we never saw, then
+    // three customer messages in one POST (Hebrew, emoji, and 5000 characters).
+    let long = "א".repeat(5000);
+    let body = json!({"object": "whatsapp_business_account", "entry": [{"id": "WABA", "changes": [
+        {"field": "messages", "value": {"messaging_product": "whatsapp", "metadata": {"phone_number_id": "1122334455667"},
+            "statuses": [{"id": "wamid.unknown", "status": "read", "timestamp": "1767225600", "recipient_id": "40700000002"}]}},
+        {"field": "messages", "value": {"messaging_product": "whatsapp", "metadata": {"phone_number_id": "1122334455667"},
+            "contacts": [{"profile": {"name": "נועה"}, "wa_id": "972500000001"}],
+            "messages": [
+                {"from": "972500000001", "id": "wamid.B1", "timestamp": "1767225600", "type": "text", "text": {"body": "עברית"}},
+                {"from": "972500000001", "id": "wamid.B2", "timestamp": "1767225601", "type": "text", "text": {"body": "🛒🛒🛒"}},
+                {"from": "972500000001", "id": "wamid.B3", "timestamp": "1767225602", "type": "text", "text": {"body": long}}
+            ]}}
+    ]}]})
+    .to_string();
+    assert_eq!(signed(&app, "whatsapp", body.as_bytes()).await, 200);
+    let sent = fake.wait_for(3, WAIT).await;
+    assert!(sent.len() >= 3, "{sent:#?}");
+    // The language switch took effect for the replies that followed.
+    let texts: Vec<String> = sent.iter().map(|r| r.body.to_string()).collect();
+    assert!(texts.iter().all(|t| t.contains("972500000001")));
+    assert!(
+        texts[0]
+            .chars()
+            .any(|c| ('\u{5d0}'..='\u{5ea}').contains(&c)),
+        "Hebrew reply: {}",
+        texts[0]
+    );
+    let deliveries = app
+        .store()
+        .deliveries(Channel::WhatsApp, "wamid.unknown")
+        .expect("deliveries");
+    assert_eq!(deliveries.len(), 1, "a status before its message is kept");
+    assert_eq!(deliveries[0].state, "read");
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn a_failing_then_recovering_graph_api_gets_each_reply_once() {
+    let fake = FakeGraph::start().await;
+    fake.fail_next([
+        Failure::Throttled {
+            retry_after_seconds: 1,
+        },
+        Failure::ServerError,
+        Failure::Error {
+            code: 131056,
+            message: "pair rate limit hit",
+        },
+    ]);
+    let dir = tempfile::tempdir().expect("temp dir");
+    let app = spawn_app_with(settings(dir.path(), &fake), AppOptions::default()).await;
+    assert_eq!(
+        signed(
+            &app,
+            "whatsapp",
+            &whatsapp_text("wamid.R1", "40700000003", "hi")
+        )
+        .await,
+        200
+    );
+    let sent = fake.wait_for(1, Duration::from_secs(15)).await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(
+        fake.recorded().len(),
+        1,
+        "delivered exactly once: {sent:#?}"
+    );
+    assert_eq!(fake.attempts(), 4, "three failures, then success");
+    assert_eq!(app.store().outbox_depth().expect("depth"), 0);
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn a_permanent_error_goes_to_the_dead_letters_with_its_code() {
+    let fake = FakeGraph::start().await;
+    fake.fail_next([Failure::Error {
+        code: 131026,
+        message: "Message undeliverable",
+    }]);
+    let dir = tempfile::tempdir().expect("temp dir");
+    let app = spawn_app_with(settings(dir.path(), &fake), AppOptions::default()).await;
+    assert_eq!(
+        signed(
+            &app,
+            "whatsapp",
+            &whatsapp_text("wamid.P1", "40700000004", "hi")
+        )
+        .await,
+        200
+    );
+    let store = app.store().clone();
+    let dead = crate::support::eventually(WAIT, || {
+        store.dead_letters().map(|d| !d.is_empty()).unwrap_or(false)
+    })
+    .await;
+    assert!(dead);
+    let letters = store.dead_letters().expect("dead letters");
+    assert!(
+        letters[0].reason.contains("131026"),
+        "{}",
+        letters[0].reason
+    );
+    assert_eq!(fake.attempts(), 1, "not retried");
+    drop(store);
+    app.stop().await;
+}
+
+/// Puts a customer whose last WhatsApp message is 25 hours old and a payment confirmation in
+/// the store of a stopped app; the next start re-drives it.
+async fn payment_confirmed_25_hours_after_last_message(app: TestApp, wa_id: &str) -> CustomerId {
+    assert_eq!(
+        signed(
+            &app,
+            "whatsapp",
+            &whatsapp_text(&format!("wamid.{wa_id}"), wa_id, "hi")
+        )
+        .await,
+        200
+    );
+    let store = app.store().clone();
+    let identity = Identity::new(Channel::WhatsApp, wa_id);
+    let customer = crate::support::eventually(WAIT, || store.conversation_exists(&identity)).await;
+    assert!(customer);
+    let customer = store
+        .find_identity(&identity)
+        .expect("lookup")
+        .expect("customer");
+    drop(store);
+    app.stop().await;
+    customer
+}
+
+trait ConversationExists {
+    fn conversation_exists(&self, identity: &Identity) -> bool;
+}
+
+impl ConversationExists for std::sync::Arc<dyn souk::store::Store> {
+    fn conversation_exists(&self, identity: &Identity) -> bool {
+        self.find_identity(identity)
+            .ok()
+            .flatten()
+            .and_then(|c| self.conversation(&c).ok().flatten())
+            .is_some()
+    }
+}
+
+fn age_and_confirm(store_dir: &Path, customer: &CustomerId) {
+    let store = souk::store::SledStore::open(store_dir).expect("open");
+    use souk::store::Store as _;
+    let mut conversation: Conversation = store
+        .conversation(customer)
+        .expect("read")
+        .expect("conversation");
+    let long_ago = Timestamp(souk::clock::now().millis() - Span::hours(25).as_millis());
+    conversation
+        .last_inbound_by_channel
+        .insert(Channel::WhatsApp, long_ago);
+    conversation.last_inbound_at = Some(long_ago);
+    let step = StepCommit {
+        inbox_seq: u64::MAX,
+        conversation,
+        inbound: None,
+        outbox: vec![],
+        timers: vec![],
+        orders: vec![],
+        now: long_ago,
+    };
+    store.commit(step).expect("commit");
+    store
+        .ingest(InboxEntry {
+            seq: 0,
+            public_id: "stripe-evt-1".into(),
+            dedup_key: Some("evt_1".into()),
+            customer: customer.clone(),
+            event: Event::PaymentConfirmed {
+                order: OrderId("ORDER-7".into()),
+            },
+            received_at: souk::clock::now(),
+        })
+        .expect("ingest");
+    store.flush().expect("flush");
+}
+
+#[tokio::test]
+async fn outside_the_window_a_configured_template_goes_out() {
+    let fake = FakeGraph::start().await;
+    let dir = tempfile::tempdir().expect("temp dir");
+    let mut config = settings(dir.path(), &fake);
+    config.channels.whatsapp.templates.insert(
+        "order-paid".into(),
+        TemplateSettings {
+            name: "order_confirmed".into(),
+            language: "en_US".into(),
+            params: vec!["order".into()],
+        },
+    );
+    let app = spawn_app_with(config.clone(), AppOptions::default()).await;
+    let customer = payment_confirmed_25_hours_after_last_message(app, "40700000005").await;
+    age_and_confirm(dir.path(), &customer);
+    let app = spawn_app_with(config, AppOptions::default()).await;
+    let sent = fake.wait_for(2, WAIT).await;
+    let template = &sent.last().expect("template").body;
+    assert_eq!(template["type"], "template", "{template}");
+    assert_eq!(template["template"]["name"], "order_confirmed");
+    assert_eq!(template["template"]["language"]["code"], "en_US");
+    assert_eq!(
+        template["template"]["components"][0]["parameters"][0]["text"],
+        "ORDER-7"
+    );
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn outside_the_window_without_a_template_the_send_is_refused_with_a_reason() {
+    let fake = FakeGraph::start().await;
+    let dir = tempfile::tempdir().expect("temp dir");
+    let config = settings(dir.path(), &fake);
+    let app = spawn_app_with(config.clone(), AppOptions::default()).await;
+    let customer = payment_confirmed_25_hours_after_last_message(app, "40700000006").await;
+    let before = fake.recorded().len();
+    age_and_confirm(dir.path(), &customer);
+    let app = spawn_app_with(config, AppOptions::default()).await;
+    let store = app.store().clone();
+    assert!(
+        crate::support::eventually(WAIT, || store
+            .dead_letters()
+            .map(|d| !d.is_empty())
+            .unwrap_or(false))
+        .await
+    );
+    let letters = store.dead_letters().expect("dead letters");
+    assert!(
+        letters[0].reason.contains("window closed"),
+        "{}",
+        letters[0].reason
+    );
+    assert!(
+        letters[0].reason.contains("order-paid"),
+        "{}",
+        letters[0].reason
+    );
+    assert_eq!(
+        fake.recorded().len(),
+        before,
+        "nothing left for the closed window"
+    );
+    let _: Value = json!(null);
+    drop(store);
+    app.stop().await;
+}
