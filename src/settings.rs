@@ -24,9 +24,24 @@ pub struct Settings {
 }
 
 /// A secret from the environment. Never printed: `Debug` shows a placeholder.
-#[derive(Clone, Deserialize, Default, PartialEq, Eq)]
-#[serde(transparent)]
+#[derive(Clone, Default, PartialEq, Eq)]
 pub struct Secret(String);
+
+impl<'de> Deserialize<'de> for Secret {
+    /// An all-digit token set in the environment arrives as a number; it is still text.
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        #[derive(Deserialize)]
+        #[serde(untagged)]
+        enum Raw {
+            Text(String),
+            Number(u64),
+        }
+        Ok(Secret(match Raw::deserialize(deserializer)? {
+            Raw::Text(text) => text,
+            Raw::Number(number) => number.to_string(),
+        }))
+    }
+}
 
 impl Secret {
     pub fn new(value: impl Into<String>) -> Secret {
@@ -69,17 +84,17 @@ pub struct MetaChannelSettings {
     #[serde(default)]
     pub access_token: Option<Secret>,
     /// WhatsApp: the business phone number's id.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "id_text")]
     pub phone_number_id: Option<String>,
     /// Messenger: the page id; Instagram: the professional account id.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "id_text")]
     pub page_id: Option<String>,
     #[serde(default = "default_graph_base")]
     pub api_base: String,
     #[serde(default = "default_graph_version")]
     pub api_version: String,
     /// WhatsApp: a Meta commerce catalog whose retailer ids are our SKUs.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "id_text")]
     pub catalog_id: Option<String>,
     /// Messages the core sends outside the 24-hour window, by text key (e.g. "order-paid"),
     /// mapped to approved WhatsApp templates.
@@ -117,6 +132,21 @@ pub struct TemplateSettings {
     /// Which arguments of the core's message fill the body's {{1}}, {{2}}…, in order.
     #[serde(default)]
     pub params: Vec<String>,
+}
+
+/// Meta's ids are digits; from an environment variable they arrive as numbers. Both mean
+/// the same id, so accept either and keep the text.
+fn id_text<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<Option<String>, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Id {
+        Text(String),
+        Number(u64),
+    }
+    Ok(Option::<Id>::deserialize(deserializer)?.map(|id| match id {
+        Id::Text(text) => text,
+        Id::Number(number) => number.to_string(),
+    }))
 }
 
 fn default_graph_base() -> String {

@@ -58,6 +58,22 @@ fn describe() {
         "Time spent in Conversation::step."
     );
     metrics::describe_gauge!("souk_outbox_depth", "Replies waiting to be sent.");
+    metrics::describe_histogram!(
+        "souk_flush_seconds",
+        "Time one group flush (fsync) of the store took."
+    );
+    metrics::describe_histogram!(
+        "souk_flush_batch_size",
+        "Requests made durable by one flush."
+    );
+    metrics::describe_counter!(
+        "souk_webhook_events_total",
+        "Webhook events by channel and kind."
+    );
+    metrics::describe_counter!(
+        "souk_webhook_rejected_total",
+        "Webhook requests rejected, by reason."
+    );
     metrics::describe_counter!("souk_sends_total", "Send attempts by channel and outcome.");
     metrics::describe_counter!("souk_orders_placed_total", "Orders placed.");
     metrics::describe_counter!(

@@ -5,6 +5,7 @@ use std::sync::Arc;
 
 use crate::store::{InboxEntry, Ingested, Store, StoreError};
 
+use super::group_flush::{FlushError, GroupFlush};
 use super::{Driver, DriverClosed};
 
 #[derive(Debug, thiserror::Error)]
@@ -15,17 +16,29 @@ pub enum IngestError {
     Closed(#[from] DriverClosed),
     #[error("storage task failed: {0}")]
     Join(String),
+    #[error(transparent)]
+    Flush(#[from] FlushError),
 }
 
 #[derive(Clone)]
 pub struct Ingest {
     store: Arc<dyn Store>,
     driver: Driver,
+    flush: GroupFlush,
 }
 
 impl Ingest {
-    pub fn new(store: Arc<dyn Store>, driver: Driver) -> Ingest {
-        Ingest { store, driver }
+    pub fn new(store: Arc<dyn Store>, driver: Driver, flush: GroupFlush) -> Ingest {
+        Ingest {
+            store,
+            driver,
+            flush,
+        }
+    }
+
+    /// Waits until everything written so far is on disk (shared with concurrent callers).
+    pub async fn durable(&self) -> Result<(), IngestError> {
+        self.flush.durable().await.map_err(IngestError::from)
     }
 
     pub fn store(&self) -> &Arc<dyn Store> {
@@ -45,14 +58,10 @@ impl Ingest {
         };
         metrics::counter!("souk_events_received_total", "channel" => channel).increment(1);
         let store = self.store.clone();
+        let ingested = store.ingest(entry)?;
         // Persist and fsync before acknowledging: an acknowledged event survives a crash.
-        let ingested = tokio::task::spawn_blocking(move || -> Result<Ingested, StoreError> {
-            let ingested = store.ingest(entry)?;
-            store.flush()?;
-            Ok(ingested)
-        })
-        .await
-        .map_err(|error| IngestError::Join(error.to_string()))??;
+        // A duplicate is flushed too: its first copy may still be in flight.
+        self.durable().await?;
         match ingested {
             Ingested::New(entry) => {
                 self.driver.dispatch(entry).await?;

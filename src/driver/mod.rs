@@ -3,6 +3,7 @@
 //! history, timers, outbox in one transaction), then act (the outbox runner sends).
 
 pub mod backoff;
+pub mod group_flush;
 mod ingest;
 mod outbox;
 mod timers;
@@ -32,8 +33,13 @@ pub struct Shared {
     pub renderer: Renderer,
     /// Poked after a commit that queued sends.
     pub outbox_wakeup: Notify,
+    /// Sends committed since the outbox runner last looked (it also loads the store's
+    /// outbox at start, so nothing depends on this hand-over surviving a crash).
+    pub outbox_feed: std::sync::Mutex<Vec<crate::store::OutboxEntry>>,
     /// Poked after a commit that changed timers.
     pub timer_wakeup: Notify,
+    /// The one place that makes writes durable, shared so concurrent needs share an fsync.
+    pub flush: group_flush::GroupFlush,
 }
 
 #[derive(Debug, thiserror::Error)]

@@ -1,9 +1,13 @@
 //! The outbox runner: sends what commits queued, per conversation in order, with retries.
 //! One conversation's sends never overtake each other: a failing send holds back the later
 //! ones of that conversation (only), until it succeeds or is dead-lettered.
+//!
+//! The store is the record; the runner keeps the pending sends in memory as well (loaded at
+//! start, fed by every commit), so a pass costs no store scan however long the backlog is.
 
-use std::collections::{HashMap, HashSet};
-use std::sync::{Arc, Mutex};
+use std::cmp::Reverse;
+use std::collections::{BTreeMap, BinaryHeap, HashMap, HashSet, VecDeque};
+use std::sync::Arc;
 use std::time::Duration;
 
 use tokio::sync::Semaphore;
@@ -20,17 +24,38 @@ use crate::store::{OutboxEntry, SentRecord};
 use super::Shared;
 use super::backoff::retry_delay;
 
-/// How many pending sends one pass looks at.
-const SCAN_LIMIT: usize = 10_000;
 /// Longest idle sleep; commits wake the runner sooner.
 const IDLE_SLEEP: Duration = Duration::from_secs(5);
 
-type InFlight = Arc<Mutex<HashSet<CustomerId>>>;
+/// What a finished send task tells the runner about each entry it handled.
+enum Update {
+    Settled(u64),
+    Rescheduled(Box<OutboxEntry>),
+}
 
-fn lock(in_flight: &InFlight) -> std::sync::MutexGuard<'_, HashSet<CustomerId>> {
-    in_flight
-        .lock()
-        .unwrap_or_else(|poisoned| poisoned.into_inner())
+type Tasks = JoinSet<(CustomerId, Vec<Update>)>;
+
+/// Pending sends by conversation, with the conversations ready to send kept apart from
+/// those waiting for a retry, so each pass costs only what it starts, whatever the backlog.
+struct Runner {
+    shared: Arc<Shared>,
+    senders: Senders,
+    /// Each conversation's pending sends, oldest first.
+    queues: HashMap<CustomerId, BTreeMap<u64, OutboxEntry>>,
+    depth: usize,
+    /// Conversations whose oldest send is due and that are not being sent to.
+    ready: VecDeque<CustomerId>,
+    is_ready: HashSet<CustomerId>,
+    /// Conversations whose oldest send waits for its retry time.
+    waiting: BinaryHeap<Reverse<(Timestamp, CustomerId)>>,
+    is_waiting: HashSet<CustomerId>,
+    in_flight: HashSet<CustomerId>,
+    /// Ids found by the start-up load. A commit may land both there and in the feed; its
+    /// feed copy must not bring back a send that was meanwhile settled.
+    loaded: HashSet<u64>,
+    task_owner: HashMap<tokio::task::Id, CustomerId>,
+    permits: Arc<Semaphore>,
+    tasks: Tasks,
 }
 
 /// Runs until `stop`; then keeps sending what is due for up to `grace` before returning.
@@ -40,28 +65,59 @@ pub async fn run_outbox(
     stop: CancellationToken,
     grace: Duration,
 ) {
-    let in_flight: InFlight = Arc::default();
-    let permits = Arc::new(Semaphore::new(shared.settings.outbox.concurrency));
-    let mut tasks = JoinSet::new();
+    let store = shared.store.clone();
+    let loaded = match tokio::task::spawn_blocking(move || store.outbox(usize::MAX)).await {
+        Ok(Ok(entries)) => entries,
+        Ok(Err(error)) => {
+            tracing::error!(%error, "could not load the outbox; pending sends wait for the next start");
+            Vec::new()
+        }
+        Err(error) => {
+            tracing::error!(%error, "outbox load task failed");
+            Vec::new()
+        }
+    };
+    let mut runner = Runner {
+        permits: Arc::new(Semaphore::new(shared.settings.outbox.concurrency)),
+        shared,
+        senders,
+        queues: HashMap::new(),
+        depth: 0,
+        ready: VecDeque::new(),
+        is_ready: HashSet::new(),
+        waiting: BinaryHeap::new(),
+        is_waiting: HashSet::new(),
+        in_flight: HashSet::new(),
+        loaded: loaded.iter().map(|entry| entry.id).collect(),
+        task_owner: HashMap::new(),
+        tasks: JoinSet::new(),
+    };
+    for entry in loaded {
+        runner.add(entry);
+    }
     loop {
-        let wake_at = pass(&shared, &senders, &in_flight, &permits, &mut tasks).await;
+        runner.take_feed();
+        let wake_at = runner.pass().await;
         let sleep = wake_at.map_or(IDLE_SLEEP, |at| {
             let wait = at.since(clock::now()).as_millis().clamp(0, 5_000);
             Duration::from_millis(u64::try_from(wait).unwrap_or(0))
         });
         tokio::select! {
             () = stop.cancelled() => break,
-            () = shared.outbox_wakeup.notified() => {}
-            Some(_) = tasks.join_next() => {}
+            () = runner.shared.outbox_wakeup.notified() => {}
+            Some(done) = runner.tasks.join_next_with_id() => runner.apply(done),
             () = tokio::time::sleep(sleep) => {}
         }
     }
     // Drain: send what is due now, bounded by the grace period; the rest waits in the store.
     let drain = async {
         loop {
-            while tasks.join_next().await.is_some() {}
-            pass(&shared, &senders, &in_flight, &permits, &mut tasks).await;
-            if tasks.is_empty() {
+            while let Some(done) = runner.tasks.join_next_with_id().await {
+                runner.apply(done);
+            }
+            runner.take_feed();
+            runner.pass().await;
+            if runner.tasks.is_empty() {
                 break;
             }
         }
@@ -71,109 +127,148 @@ pub async fn run_outbox(
     }
 }
 
-/// Starts sending for every conversation with a due send and returns when the earliest
-/// held-back send becomes due.
-async fn pass(
-    shared: &Arc<Shared>,
-    senders: &Senders,
-    in_flight: &InFlight,
-    permits: &Arc<Semaphore>,
-    tasks: &mut JoinSet<()>,
-) -> Option<Timestamp> {
-    let store = shared.store.clone();
-    let scanned = tokio::task::spawn_blocking(move || store.outbox(SCAN_LIMIT)).await;
-    let entries = match scanned {
-        Ok(Ok(entries)) => entries,
-        Ok(Err(error)) => {
-            tracing::error!(%error, "outbox scan failed");
-            return None;
+impl Runner {
+    fn add(&mut self, entry: OutboxEntry) {
+        let customer = entry.customer.clone();
+        let queue = self.queues.entry(customer.clone()).or_default();
+        if queue.insert(entry.id, entry).is_none() {
+            self.depth += 1;
         }
-        Err(error) => {
-            tracing::error!(%error, "outbox scan task failed");
-            return None;
-        }
-    };
-    metrics::gauge!("souk_outbox_depth").set(entries.len() as f64);
-    let mut order: Vec<CustomerId> = Vec::new();
-    let mut groups: HashMap<CustomerId, Vec<OutboxEntry>> = HashMap::new();
-    for entry in entries {
-        let group = groups.entry(entry.customer.clone()).or_insert_with(|| {
-            order.push(entry.customer.clone());
-            Vec::new()
-        });
-        group.push(entry);
+        self.classify(customer);
     }
-    let now = clock::now();
-    let mut wake_at: Option<Timestamp> = None;
-    let mut due = Vec::new();
-    for customer in order {
-        let Some(group) = groups.remove(&customer) else {
-            continue;
+
+    /// Files a conversation under ready or waiting by its oldest pending send.
+    fn classify(&mut self, customer: CustomerId) {
+        if self.in_flight.contains(&customer)
+            || self.is_ready.contains(&customer)
+            || self.is_waiting.contains(&customer)
+        {
+            return;
+        }
+        let Some(head) = self.queues.get(&customer).and_then(|q| q.values().next()) else {
+            self.queues.remove(&customer);
+            return;
         };
-        let first_due = group.first().map_or(now, |e| e.next_attempt_at);
-        if first_due > now {
-            wake_at = Some(wake_at.map_or(first_due, |w| w.min(first_due)));
-        } else if !lock(in_flight).contains(&customer) {
-            due.push((customer, group));
+        if head.next_attempt_at > clock::now() {
+            self.waiting
+                .push(Reverse((head.next_attempt_at, customer.clone())));
+            self.is_waiting.insert(customer);
+        } else {
+            self.ready.push_back(customer.clone());
+            self.is_ready.insert(customer);
         }
     }
-    if due.is_empty() {
-        return wake_at;
+
+    /// Sends committed since the last look.
+    fn take_feed(&mut self) {
+        let fed = std::mem::take(
+            &mut *self
+                .shared
+                .outbox_feed
+                .lock()
+                .unwrap_or_else(|p| p.into_inner()),
+        );
+        for entry in fed {
+            if !self.loaded.remove(&entry.id) {
+                self.add(entry);
+            }
+        }
+        metrics::gauge!("souk_outbox_depth").set(self.depth as f64);
     }
-    // Commit, then act: make the steps that produced these sends durable before anything
-    // leaves, so a crash cannot re-run a step whose replies were already seen. One flush
-    // covers every commit so far (group commit).
-    let store = shared.store.clone();
-    match tokio::task::spawn_blocking(move || store.flush()).await {
-        Ok(Ok(())) => {}
-        Ok(Err(error)) => {
+
+    fn apply(
+        &mut self,
+        done: Result<(tokio::task::Id, (CustomerId, Vec<Update>)), tokio::task::JoinError>,
+    ) {
+        let (task, customer, updates) = match done {
+            Ok((task, (customer, updates))) => (task, customer, updates),
+            Err(error) => {
+                // The entries stay pending and are tried again; nothing was lost.
+                tracing::error!(%error, "a send task failed");
+                if let Some(customer) = self.task_owner.remove(&error.id()) {
+                    self.in_flight.remove(&customer);
+                    self.classify(customer);
+                }
+                return;
+            }
+        };
+        self.task_owner.remove(&task);
+        self.in_flight.remove(&customer);
+        if let Some(queue) = self.queues.get_mut(&customer) {
+            for update in updates {
+                match update {
+                    Update::Settled(id) => {
+                        if queue.remove(&id).is_some() {
+                            self.depth = self.depth.saturating_sub(1);
+                        }
+                    }
+                    Update::Rescheduled(entry) => {
+                        queue.insert(entry.id, *entry);
+                    }
+                }
+            }
+        }
+        self.classify(customer);
+        metrics::gauge!("souk_outbox_depth").set(self.depth as f64);
+    }
+
+    /// Starts sending for every ready conversation and returns when the earliest waiting
+    /// one becomes due.
+    async fn pass(&mut self) -> Option<Timestamp> {
+        let now = clock::now();
+        while let Some(Reverse((due, _))) = self.waiting.peek() {
+            if *due > now {
+                break;
+            }
+            if let Some(Reverse((_, customer))) = self.waiting.pop() {
+                self.is_waiting.remove(&customer);
+                self.classify(customer);
+            }
+        }
+        let wake_at = self.waiting.peek().map(|Reverse((due, _))| *due);
+        if self.ready.is_empty() {
+            return wake_at;
+        }
+        // Commit, then act: make the steps that produced these sends durable before anything
+        // leaves, so a crash cannot re-run a step whose replies were already seen.
+        if let Err(error) = self.shared.flush.durable().await {
             tracing::error!(%error, "flush before sending failed; holding sends");
             return Some(now.plus(flows::Span::seconds(1)));
         }
-        Err(error) => {
-            tracing::error!(%error, "flush task failed; holding sends");
-            return Some(now.plus(flows::Span::seconds(1)));
+        while let Some(customer) = self.ready.front().cloned() {
+            // All senders busy: the rest stay ready until a task finishes and wakes us.
+            let Ok(permit) = self.permits.clone().try_acquire_owned() else {
+                break;
+            };
+            self.ready.pop_front();
+            self.is_ready.remove(&customer);
+            let group: Vec<OutboxEntry> = match self.queues.get(&customer) {
+                Some(queue) => queue.values().cloned().collect(),
+                None => continue,
+            };
+            self.in_flight.insert(customer.clone());
+            let (shared, senders) = (self.shared.clone(), self.senders.clone());
+            let owner = customer.clone();
+            let handle = self.tasks.spawn(async move {
+                let updates = send_in_order(&shared, &senders, group).await;
+                drop(permit);
+                (owner, updates)
+            });
+            self.task_owner.insert(handle.id(), customer);
         }
+        wake_at
     }
-    for (customer, group) in due {
-        if !lock(in_flight).insert(customer.clone()) {
-            continue;
-        }
-        let Ok(permit) = permits.clone().acquire_owned().await else {
-            break;
-        };
-        let (shared, senders, in_flight) = (shared.clone(), senders.clone(), in_flight.clone());
-        tasks.spawn(async move {
-            send_in_order(&shared, &senders, group).await;
-            lock(&in_flight).remove(&customer);
-            drop(permit);
-            // Sends queued for this customer meanwhile were skipped by the scan: look again.
-            shared.outbox_wakeup.notify_one();
-        });
-    }
-    wake_at
 }
 
-async fn send_in_order(shared: &Arc<Shared>, senders: &Senders, group: Vec<OutboxEntry>) {
-    for scanned in group {
-        // The scan may predate a previous task's results for this conversation; only the
-        // store's current record counts, so a send already settled is never repeated.
-        let store = shared.store.clone();
-        let current = tokio::task::spawn_blocking(move || store.outbox_entry(scanned.id)).await;
-        let entry = match current {
-            Ok(Ok(Some(entry))) => entry,
-            Ok(Ok(None)) => continue,
-            Ok(Err(error)) => {
-                tracing::error!(%error, "outbox read failed");
-                return;
-            }
-            Err(error) => {
-                tracing::error!(%error, "outbox read task failed");
-                return;
-            }
-        };
+async fn send_in_order(
+    shared: &Arc<Shared>,
+    senders: &Senders,
+    group: Vec<OutboxEntry>,
+) -> Vec<Update> {
+    let mut updates = Vec::new();
+    for entry in group {
         if entry.next_attempt_at > clock::now() {
-            return;
+            break;
         }
         let channel = entry.channel;
         let result = match senders.get(channel) {
@@ -193,13 +288,15 @@ async fn send_in_order(shared: &Arc<Shared>, senders: &Senders, group: Vec<Outbo
                 "channel {channel} is not configured"
             ))),
         };
-        let outcome = settle(shared, entry, result).await;
+        let (outcome, update) = settle(shared, entry, result).await;
         metrics::counter!("souk_sends_total", "channel" => channel.name(), "outcome" => outcome.label()).increment(1);
+        updates.push(update);
         if outcome == Outcome::Retry {
             // Later replies of this conversation wait for this one.
-            return;
+            break;
         }
     }
+    updates
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -220,10 +317,16 @@ impl Outcome {
 }
 
 /// Records the result of one attempt in the store.
-async fn settle(shared: &Arc<Shared>, mut entry: OutboxEntry, result: SendResult) -> Outcome {
+async fn settle(
+    shared: &Arc<Shared>,
+    mut entry: OutboxEntry,
+    result: SendResult,
+) -> (Outcome, Update) {
     let settings = &shared.settings.outbox;
     let now = clock::now();
     let store = shared.store.clone();
+    let id = entry.id;
+    let mut rescheduled = None;
     let (outcome, write): (
         Outcome,
         Box<dyn FnOnce() -> Result<(), crate::store::StoreError> + Send>,
@@ -239,7 +342,6 @@ async fn settle(shared: &Arc<Shared>, mut entry: OutboxEntry, result: SendResult
                     at: now,
                 })
                 .collect();
-            let id = entry.id;
             (
                 Outcome::Sent,
                 Box::new(move || {
@@ -267,10 +369,10 @@ async fn settle(shared: &Arc<Shared>, mut entry: OutboxEntry, result: SendResult
             ));
             tracing::warn!(id = entry.id, attempts = entry.attempts, ?delay, %reason, "send failed; will retry");
             entry.last_error = Some(reason);
-            (
-                Outcome::Retry,
-                Box::new(move || store.outbox_reschedule(&entry)),
-            )
+            (Outcome::Retry, {
+                rescheduled = Some(entry.clone());
+                Box::new(move || store.outbox_reschedule(&entry))
+            })
         }
         Err(error) => {
             entry.attempts += 1;
@@ -282,10 +384,12 @@ async fn settle(shared: &Arc<Shared>, mut entry: OutboxEntry, result: SendResult
             )
         }
     };
-    match tokio::task::spawn_blocking(write).await {
-        Ok(Ok(())) => {}
-        Ok(Err(error)) => tracing::error!(%error, "could not record a send result"),
-        Err(error) => tracing::error!(%error, "could not record a send result"),
+    if let Err(error) = write() {
+        tracing::error!(%error, "could not record a send result");
     }
-    outcome
+    let update = match rescheduled {
+        Some(entry) => Update::Rescheduled(Box::new(entry)),
+        None => Update::Settled(id),
+    };
+    (outcome, update)
 }

@@ -6,7 +6,6 @@ use std::time::Instant;
 
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
-use tracing::Instrument;
 
 use flows::{Action, Channel, Conversation, Customer, Event, Identity, Step};
 
@@ -73,13 +72,10 @@ impl Worker {
         // so the conversation's order holds. If it keeps failing, the event stays in the inbox
         // and is re-driven at the next start.
         for attempt in 1..=COMMIT_ATTEMPTS {
-            let shared = self.shared.clone();
-            let job = entry.clone();
-            let outcome = tokio::task::spawn_blocking(move || process(&shared, job))
-                .instrument(span.clone())
-                .await;
-            match outcome {
-                Ok(Ok(effects)) => {
+            // Inline, not on the blocking pool: a step and its commit take microseconds, and
+            // the hop to another thread cost more than the work on two cores.
+            match span.in_scope(|| process(&self.shared, entry.clone())) {
+                Ok(effects) => {
                     metrics::counter!("souk_events_processed_total").increment(1);
                     if effects.queued_sends {
                         self.shared.outbox_wakeup.notify_one();
@@ -89,11 +85,8 @@ impl Worker {
                     }
                     return;
                 }
-                Ok(Err(error)) => span
+                Err(error) => span
                     .in_scope(|| tracing::error!(%error, attempt, "step could not be committed")),
-                Err(error) => {
-                    span.in_scope(|| tracing::error!(%error, attempt, "step task failed"))
-                }
             }
             tokio::time::sleep(std::time::Duration::from_millis(100 * u64::from(attempt))).await;
         }
@@ -183,7 +176,7 @@ fn process(shared: &Shared, entry: InboxEntry) -> Result<Effects, StoreError> {
         queued_sends: !outbox.is_empty(),
         changed_timers: !timers.is_empty(),
     };
-    store.commit(StepCommit {
+    let created = store.commit(StepCommit {
         inbox_seq: entry.seq,
         conversation,
         inbound,
@@ -192,5 +185,12 @@ fn process(shared: &Shared, entry: InboxEntry) -> Result<Effects, StoreError> {
         orders,
         now,
     })?;
+    if !created.is_empty() {
+        shared
+            .outbox_feed
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .extend(created);
+    }
     Ok(effects)
 }

@@ -81,9 +81,8 @@ impl MetaSender {
     async fn payloads(&self, outgoing: &Outgoing) -> Result<Vec<Value>, SendError> {
         let store = self.store.clone();
         let customer = outgoing.entry.customer.clone();
-        let conversation = tokio::task::spawn_blocking(move || store.conversation(&customer))
-            .await
-            .map_err(|e| retryable(format!("store task: {e}"), None, outgoing.entry.parts_sent))?
+        let conversation = store
+            .conversation(&customer)
             .map_err(|e| retryable(format!("store: {e}"), None, outgoing.entry.parts_sent))?;
         let last_inbound =
             conversation.and_then(|c| c.last_inbound_by_channel.get(&self.channel).copied());

@@ -25,8 +25,9 @@ pub enum StoreError {
 
 pub type StoreResult<T> = Result<T, StoreError>;
 
-/// Synchronous on purpose: every call is a short in-memory or page-cache operation; callers
-/// on the async runtime use `spawn_blocking` only for `flush`, the one call that waits on disk.
+/// Synchronous on purpose: nearly every call is a short in-memory or page-cache operation
+/// that async callers make inline; `flush` (which waits on the disk) and long scans
+/// (history, the outbox at start) go to the blocking pool.
 pub trait Store: Send + Sync + 'static {
     /// The customer of an identity, creating both atomically when the identity is new.
     fn resolve_identity(

@@ -53,6 +53,18 @@ fn bad_values_name_their_key() {
             "shop.catalog",
         ),
         ("[outbox]", "[outbox]\nmystery = 1", "mystery"),
+        // An enabled channel without its credentials names the environment variable to set.
+        (
+            "[outbox]",
+            "[channels.whatsapp]\nenabled = true\n\n[outbox]",
+            "SOUK__CHANNELS__WHATSAPP__APP_SECRET",
+        ),
+        // Secrets never sit in the file.
+        (
+            "[outbox]",
+            "[channels.messenger]\napp_secret = \"abc\"\n\n[outbox]",
+            "SOUK__CHANNELS__MESSENGER__APP_SECRET",
+        ),
     ];
     for (original, replacement, key) in cases {
         let error = with_override(&file, original, replacement).expect_err(replacement);
