@@ -10,6 +10,8 @@ use crate::store::{Store, StoreError};
 
 type Waiter = oneshot::Sender<Result<(), String>>;
 
+const GATHER: std::time::Duration = std::time::Duration::from_micros(500);
+
 #[derive(Clone)]
 pub struct GroupFlush {
     requests: mpsc::UnboundedSender<Waiter>,
@@ -31,6 +33,9 @@ impl GroupFlush {
         let (requests, mut queue) = mpsc::unbounded_channel::<Waiter>();
         tokio::spawn(async move {
             while let Some(first) = queue.recv().await {
+                // A short gather window turns a stream of requests into batches: far fewer
+                // flushes (each costs sled's IO threads a round) for at most this much latency.
+                tokio::time::sleep(GATHER).await;
                 // Everyone already waiting wrote before this flush starts: one flush covers all.
                 let mut waiters = vec![first];
                 while let Ok(next) = queue.try_recv() {
