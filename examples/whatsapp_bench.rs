@@ -75,6 +75,9 @@ async fn main() -> anyhow::Result<()> {
         .env("SOUK__CHANNELS__WHATSAPP__PHONE_NUMBER_ID", "1122334455667")
         .env("SOUK__CHANNELS__WHATSAPP__API_BASE", &graph_base)
         .env("SOUK__CHANNELS__WHATSAPP__MESSAGES_PER_SECOND", "100000")
+        // Each sender here writes 20 times in a few seconds; the default 250 ms spacing per
+        // recipient would measure the pacing, not souk.
+        .env("SOUK__CHANNELS__WHATSAPP__RECIPIENT_GAP_MS", "0")
         .stdout(Stdio::null())
         .spawn()
         .map_err(|e| {

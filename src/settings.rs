@@ -103,6 +103,13 @@ pub struct MetaChannelSettings {
     /// Sends per second from this number or page (WhatsApp's default throughput is 80).
     #[serde(default = "default_messages_per_second")]
     pub messages_per_second: u32,
+    /// Least time between two messages to the same customer, so a reply of several parts
+    /// arrives as a sequence rather than a burst (WhatsApp limits bursts per pair: 131056).
+    #[serde(default = "default_recipient_gap_ms")]
+    pub recipient_gap_ms: u64,
+    /// How long one Graph API call may take before it is retried.
+    #[serde(default = "default_request_timeout_ms")]
+    pub request_timeout_ms: u64,
 }
 
 impl Default for MetaChannelSettings {
@@ -119,6 +126,8 @@ impl Default for MetaChannelSettings {
             catalog_id: None,
             templates: std::collections::BTreeMap::new(),
             messages_per_second: default_messages_per_second(),
+            recipient_gap_ms: default_recipient_gap_ms(),
+            request_timeout_ms: default_request_timeout_ms(),
         }
     }
 }
@@ -159,6 +168,14 @@ fn default_graph_version() -> String {
 
 fn default_messages_per_second() -> u32 {
     80
+}
+
+fn default_recipient_gap_ms() -> u64 {
+    250
+}
+
+fn default_request_timeout_ms() -> u64 {
+    10_000
 }
 
 #[derive(Debug, Clone, Deserialize)]

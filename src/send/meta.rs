@@ -15,15 +15,12 @@ use adapters::meta::whatsapp_out::{WhatsAppRenderOptions, render_whatsapp};
 use adapters::meta::window::{WindowDecision, WindowProduct, decide};
 use flows::{Arg, Channel, Reply};
 
-use super::pacer::Pacer;
+use super::pacer::{Pacer, RecipientGap};
 use super::{ChannelSender, Outgoing, SendError, SendResult};
 use crate::clock;
 use crate::render::{Renderer, format_money};
 use crate::settings::MetaChannelSettings;
 use crate::store::Store;
-
-/// How long one API call may take before it counts as a (retryable) timeout.
-const REQUEST_TIMEOUT: Duration = Duration::from_secs(10);
 
 pub struct MetaSender {
     channel: Channel,
@@ -32,6 +29,7 @@ pub struct MetaSender {
     endpoint: String,
     client: reqwest::Client,
     pacer: Pacer,
+    recipients: RecipientGap,
     store: Arc<dyn Store>,
     renderer: Renderer,
 }
@@ -55,11 +53,12 @@ impl MetaSender {
             id
         );
         let client = reqwest::Client::builder()
-            .timeout(REQUEST_TIMEOUT)
+            .timeout(Duration::from_millis(settings.request_timeout_ms.max(1)))
             .build()?;
         Ok(MetaSender {
             channel,
             pacer: Pacer::per_second(settings.messages_per_second),
+            recipients: RecipientGap::new(Duration::from_millis(settings.recipient_gap_ms)),
             settings,
             public_url,
             endpoint,
@@ -173,7 +172,13 @@ impl MetaSender {
     }
 
     /// One API call; the platform's message id on success.
-    async fn post(&self, body: &Value, parts_sent: u32) -> Result<String, SendError> {
+    async fn post(
+        &self,
+        recipient: &str,
+        body: &Value,
+        parts_sent: u32,
+    ) -> Result<String, SendError> {
+        self.recipients.wait(recipient).await;
         self.pacer.wait().await;
         let token = self
             .settings
@@ -260,7 +265,10 @@ impl ChannelSender for MetaSender {
             let already = usize::try_from(outgoing.entry.parts_sent).unwrap_or(0);
             for (index, payload) in payloads.iter().enumerate().skip(already) {
                 let parts_sent = u32::try_from(index).unwrap_or(u32::MAX);
-                ids.push(self.post(payload, parts_sent).await?);
+                ids.push(
+                    self.post(&outgoing.entry.recipient, payload, parts_sent)
+                        .await?,
+                );
             }
             Ok(ids)
         })

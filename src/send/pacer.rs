@@ -33,6 +33,47 @@ impl Pacer {
     }
 }
 
+/// Keeps a least gap between messages to the same recipient. Conversations already send
+/// one at a time; this spaces the parts of one reply.
+pub struct RecipientGap {
+    gap: Duration,
+    last: std::sync::Mutex<std::collections::HashMap<String, Instant>>,
+}
+
+/// Recipients not written to for this long are forgotten, bounding the map.
+const FORGET_AFTER: Duration = Duration::from_secs(60);
+
+impl RecipientGap {
+    pub fn new(gap: Duration) -> RecipientGap {
+        RecipientGap {
+            gap,
+            last: std::sync::Mutex::default(),
+        }
+    }
+
+    pub async fn wait(&self, recipient: &str) {
+        if self.gap.is_zero() {
+            return;
+        }
+        let slot = {
+            let mut last = self
+                .last
+                .lock()
+                .unwrap_or_else(|poisoned| poisoned.into_inner());
+            let now = Instant::now();
+            if last.len() > 10_000 {
+                last.retain(|_, at| now.saturating_duration_since(*at) < FORGET_AFTER);
+            }
+            let slot = last
+                .get(recipient)
+                .map_or(now, |previous| (*previous + self.gap).max(now));
+            last.insert(recipient.to_owned(), slot);
+            slot
+        };
+        tokio::time::sleep_until(slot).await;
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -46,5 +87,21 @@ mod tests {
         }
         // Slots at 0, 100, 200, 300, 400 ms.
         assert_eq!(start.elapsed(), Duration::from_millis(400));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn spaces_messages_to_one_recipient_only() {
+        let gap = RecipientGap::new(Duration::from_millis(250));
+        let start = Instant::now();
+        gap.wait("a").await;
+        gap.wait("b").await;
+        assert_eq!(
+            start.elapsed(),
+            Duration::ZERO,
+            "different recipients do not wait"
+        );
+        gap.wait("a").await;
+        gap.wait("a").await;
+        assert_eq!(start.elapsed(), Duration::from_millis(500));
     }
 }

@@ -18,6 +18,8 @@ pub enum Failure {
     Throttled { retry_after_seconds: u64 },
     /// HTTP 500 without a body.
     ServerError,
+    /// Answers 500 only after this long, recording nothing: a request that timed out.
+    Slow(Duration),
     /// HTTP 400 with a Graph error code, e.g. 131026 or 131047.
     Error { code: i64, message: &'static str },
 }
@@ -104,6 +106,10 @@ async fn messages(
                 .into_response();
         }
         Some(Failure::ServerError) => return StatusCode::INTERNAL_SERVER_ERROR.into_response(),
+        Some(Failure::Slow(delay)) => {
+            tokio::time::sleep(delay).await;
+            return StatusCode::INTERNAL_SERVER_ERROR.into_response();
+        }
         Some(Failure::Error { code, message }) => {
             let error = json!({"error": {"message": message, "type": "OAuthException", "code": code, "fbtrace_id": "F2"}});
             return (StatusCode::BAD_REQUEST, Json(error)).into_response();

@@ -350,6 +350,48 @@ async fn a_failing_then_recovering_graph_api_gets_each_reply_once() {
 }
 
 #[tokio::test]
+async fn a_timed_out_call_is_retried_and_parts_are_spaced_per_recipient() {
+    let fake = FakeGraph::start().await;
+    fake.fail_next([Failure::Slow(Duration::from_secs(3))]);
+    let dir = tempfile::tempdir().expect("temp dir");
+    let mut config = settings(dir.path(), &fake);
+    config.channels.whatsapp.request_timeout_ms = 300;
+    config.channels.whatsapp.recipient_gap_ms = 200;
+    let app = spawn_app_with(config, AppOptions::default()).await;
+    assert_eq!(
+        signed(
+            &app,
+            "whatsapp",
+            &whatsapp_text("wamid.T1", "40700000007", "hi")
+        )
+        .await,
+        200
+    );
+    let sent = fake.wait_for(1, WAIT).await;
+    assert_eq!(sent.len(), 1);
+    assert_eq!(fake.attempts(), 2, "the timed-out call was retried once");
+    // A category page is several messages (one per card, then the text): spaced, in order.
+    let started = std::time::Instant::now();
+    assert_eq!(
+        signed(
+            &app,
+            "whatsapp",
+            &whatsapp_text("wamid.T2", "40700000007", "shoes")
+        )
+        .await,
+        200
+    );
+    let sent = fake.wait_for(4, WAIT).await;
+    assert!(sent.len() >= 4, "{sent:#?}");
+    assert!(
+        started.elapsed() >= Duration::from_millis(400),
+        "parts were not spaced: {:?}",
+        started.elapsed()
+    );
+    app.stop().await;
+}
+
+#[tokio::test]
 async fn a_permanent_error_goes_to_the_dead_letters_with_its_code() {
     let fake = FakeGraph::start().await;
     fake.fail_next([Failure::Error {
