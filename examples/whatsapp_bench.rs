@@ -65,7 +65,10 @@ async fn main() -> anyhow::Result<()> {
     let mut souk = Command::new(&binary)
         .args(["serve", "--config"])
         .arg(root.join("config/souk.toml"))
-        .env("RUST_LOG", "error")
+        .env(
+            "RUST_LOG",
+            std::env::var("RUST_LOG").unwrap_or_else(|_| "error".into()),
+        )
         .env("SOUK__SERVER__LISTEN", format!("127.0.0.1:{port}"))
         .env("SOUK__STORE__PATH", store.path().join("data"))
         .env("SOUK__CHANNELS__WHATSAPP__ENABLED", "true")

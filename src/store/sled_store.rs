@@ -35,6 +35,9 @@ pub struct SledStore {
     orders: Tree,
     sent: Tree,
     deliveries: Tree,
+    /// Identity → customer, the hottest lookup (every inbound message). Entries never go
+    /// stale: an identity only changes customer through `move_identity`, which updates it.
+    identity_cache: std::sync::RwLock<std::collections::HashMap<Vec<u8>, CustomerId>>,
 }
 
 fn platform_key(channel: flows::Channel, platform_id: &str) -> Vec<u8> {
@@ -79,8 +82,25 @@ impl SledStore {
             orders: tree("orders")?,
             sent: tree("sent")?,
             deliveries: tree("deliveries")?,
+            identity_cache: std::sync::RwLock::default(),
             db,
         })
+    }
+
+    fn cached_identity(&self, key: &[u8]) -> Option<CustomerId> {
+        let cache = self
+            .identity_cache
+            .read()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        cache.get(key).cloned()
+    }
+
+    fn cache_identity(&self, key: Vec<u8>, customer: CustomerId) {
+        let mut cache = self
+            .identity_cache
+            .write()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        cache.insert(key, customer);
     }
 
     fn put_inbox(inbox: &TransactionalTree, mut entry: InboxEntry) -> TxResult<InboxEntry> {
@@ -129,7 +149,10 @@ impl Store for SledStore {
         new_customer: Customer,
     ) -> StoreResult<CustomerId> {
         let key = identity_key(identity);
-        (&self.identities, &self.customers)
+        if let Some(known) = self.cached_identity(&key) {
+            return Ok(known);
+        }
+        let customer = (&self.identities, &self.customers)
             .transaction(|(identities, customers)| {
                 if let Some(existing) = identities.get(&key)? {
                     return Ok(CustomerId(String::from_utf8_lossy(&existing).into_owned()));
@@ -138,15 +161,25 @@ impl Store for SledStore {
                 customers.insert(new_customer.id.0.as_bytes(), encode(&new_customer))?;
                 Ok(new_customer.id.clone())
             })
-            .map_err(tx_error)
+            .map_err(tx_error)?;
+        self.cache_identity(key, customer.clone());
+        Ok(customer)
     }
 
     fn find_identity(&self, identity: &Identity) -> StoreResult<Option<CustomerId>> {
-        Ok(self
+        let key = identity_key(identity);
+        if let Some(known) = self.cached_identity(&key) {
+            return Ok(Some(known));
+        }
+        let found = self
             .identities
-            .get(identity_key(identity))
+            .get(&key)
             .map_err(engine)?
-            .map(|id| CustomerId(String::from_utf8_lossy(&id).into_owned())))
+            .map(|id| CustomerId(String::from_utf8_lossy(&id).into_owned()));
+        if let Some(customer) = &found {
+            self.cache_identity(key, customer.clone());
+        }
+        Ok(found)
     }
 
     fn customer(&self, id: &CustomerId) -> StoreResult<Option<Customer>> {
@@ -463,6 +496,17 @@ impl Store for SledStore {
                 Ok(true)
             })
             .map_err(tx_error)
+            .inspect(|moved| {
+                if *moved {
+                    let mut cache = self
+                        .identity_cache
+                        .write()
+                        .unwrap_or_else(|poisoned| poisoned.into_inner());
+                    if let Some(customer) = cache.remove(&old) {
+                        cache.insert(new.clone(), customer);
+                    }
+                }
+            })
     }
 
     fn order(&self, id: &OrderId) -> StoreResult<Option<Order>> {
