@@ -344,10 +344,7 @@ async fn settle(
                 .collect();
             (
                 Outcome::Sent,
-                Box::new(move || {
-                    store.record_sent(&records)?;
-                    store.outbox_delivered(id)
-                }),
+                Box::new(move || store.outbox_delivered(id, &records)),
             )
         }
         Err(SendError::Retryable {

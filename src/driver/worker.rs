@@ -137,6 +137,7 @@ fn process(shared: &Shared, entry: InboxEntry) -> Result<Effects, StoreError> {
             Action::Send(reply) => match &route {
                 Some((channel, recipient)) => outbox.push(NewOutbox {
                     channel: *channel,
+                    last_inbound_at: conversation.last_inbound_by_channel.get(channel).copied(),
                     recipient: recipient.clone(),
                     locale: conversation.locale,
                     reply,

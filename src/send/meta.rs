@@ -78,6 +78,15 @@ impl MetaSender {
 
     /// The request bodies for this reply, or why it may not be sent now.
     async fn payloads(&self, outgoing: &Outgoing) -> Result<Vec<Value>, SendError> {
+        let recipient = outgoing.entry.recipient.as_str();
+        let now = clock::now();
+        // The snapshot taken at commit decides the common case; only when it says the window
+        // closed is the conversation read, in case the customer wrote again since.
+        if decide(self.window_product(), outgoing.entry.last_inbound_at, now)
+            == WindowDecision::Open
+        {
+            return Ok(self.render(outgoing, recipient));
+        }
         let store = self.store.clone();
         let customer = outgoing.entry.customer.clone();
         let conversation = store
@@ -85,8 +94,7 @@ impl MetaSender {
             .map_err(|e| retryable(format!("store: {e}"), None, outgoing.entry.parts_sent))?;
         let last_inbound =
             conversation.and_then(|c| c.last_inbound_by_channel.get(&self.channel).copied());
-        let recipient = outgoing.entry.recipient.as_str();
-        match decide(self.window_product(), last_inbound, clock::now()) {
+        match decide(self.window_product(), last_inbound, now) {
             WindowDecision::Open => Ok(self.render(outgoing, recipient)),
             WindowDecision::TemplateOnly => self.template(&outgoing.entry.reply, outgoing, recipient).map(|t| vec![t]),
             WindowDecision::HumanAgentTagOnly | WindowDecision::Closed => Err(SendError::Permanent(

@@ -52,7 +52,8 @@ pub trait Store: Send + Sync + 'static {
     /// One pending send as it is now (gone once delivered or dead-lettered).
     fn outbox_entry(&self, id: u64) -> StoreResult<Option<OutboxEntry>>;
     fn outbox_depth(&self) -> StoreResult<usize>;
-    fn outbox_delivered(&self, id: u64) -> StoreResult<()>;
+    /// Removes a delivered send and remembers its platform ids, in one transaction.
+    fn outbox_delivered(&self, id: u64, sent: &[SentRecord]) -> StoreResult<()>;
     fn outbox_reschedule(&self, entry: &OutboxEntry) -> StoreResult<()>;
     fn outbox_dead(&self, entry: OutboxEntry, reason: String, now: Timestamp) -> StoreResult<()>;
     fn dead_letters(&self) -> StoreResult<Vec<DeadLetter>>;
@@ -63,8 +64,6 @@ pub trait Store: Send + Sync + 'static {
 
     fn history(&self, customer: &CustomerId, limit: usize) -> StoreResult<Vec<HistoryEntry>>;
 
-    /// Remembers the platform's ids of a delivered send.
-    fn record_sent(&self, records: &[SentRecord]) -> StoreResult<()>;
     fn sent_record(
         &self,
         channel: flows::Channel,

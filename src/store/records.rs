@@ -47,6 +47,10 @@ pub struct OutboxEntry {
     /// after them instead of sending them again.
     #[serde(default)]
     pub parts_sent: u32,
+    /// The customer's last message on this channel when the reply was committed: usually
+    /// enough to know the messaging window is open without reading the conversation.
+    #[serde(default)]
+    pub last_inbound_at: Option<Timestamp>,
 }
 
 impl OutboxEntry {
@@ -67,6 +71,7 @@ pub struct DeadLetter {
 #[derive(Debug, Clone, PartialEq)]
 pub struct NewOutbox {
     pub channel: Channel,
+    pub last_inbound_at: Option<Timestamp>,
     pub recipient: String,
     pub locale: Locale,
     pub reply: Reply,

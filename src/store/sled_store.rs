@@ -254,6 +254,7 @@ impl Store for SledStore {
                             created_at: commit.now,
                             last_error: None,
                             parts_sent: 0,
+                            last_inbound_at: send.last_inbound_at,
                         };
                         outbox.insert(&u64_key(entry.id), encode(&entry))?;
                         let record = HistoryEntry::Out {
@@ -314,9 +315,19 @@ impl Store for SledStore {
         Ok(self.outbox.len())
     }
 
-    fn outbox_delivered(&self, id: u64) -> StoreResult<()> {
-        self.outbox.remove(u64_key(id)).map_err(engine)?;
-        Ok(())
+    fn outbox_delivered(&self, id: u64, sent: &[SentRecord]) -> StoreResult<()> {
+        (&self.outbox, &self.sent)
+            .transaction(|(outbox, sent_tree)| {
+                outbox.remove(&u64_key(id))?;
+                for record in sent {
+                    sent_tree.insert(
+                        platform_key(record.channel, &record.platform_id),
+                        encode(record),
+                    )?;
+                }
+                Ok(())
+            })
+            .map_err(tx_error)
     }
 
     fn outbox_reschedule(&self, entry: &OutboxEntry) -> StoreResult<()> {
@@ -415,17 +426,6 @@ impl Store for SledStore {
         )?;
         newest.reverse();
         Ok(newest)
-    }
-
-    fn record_sent(&self, records: &[SentRecord]) -> StoreResult<()> {
-        let mut batch = sled::Batch::default();
-        for record in records {
-            batch.insert(
-                platform_key(record.channel, &record.platform_id),
-                encode(record),
-            );
-        }
-        self.sent.apply_batch(batch).map_err(engine)
     }
 
     fn sent_record(

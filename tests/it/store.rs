@@ -50,6 +50,7 @@ fn commit(seq: u64, customer: &str, timers: Vec<TimerChange>, replies: usize) ->
         inbound: None,
         outbox: (0..replies)
             .map(|_| NewOutbox {
+                last_inbound_at: None,
                 channel: Channel::WebChat,
                 recipient: "r".into(),
                 locale: Locale::En,
