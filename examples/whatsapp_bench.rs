@@ -25,12 +25,12 @@ async fn fake_graph(State(count): State<Arc<AtomicUsize>>, Json(body): Json<Valu
     )
 }
 
-fn webhook(sender: usize, n: usize) -> Vec<u8> {
+fn webhook(sender: usize, n: usize, now_seconds: u64) -> Vec<u8> {
     let from = format!("4070{sender:07}");
     json!({"object": "whatsapp_business_account", "entry": [{"id": "WABA", "changes": [{"field": "messages", "value": {
         "messaging_product": "whatsapp", "metadata": {"phone_number_id": "1122334455667"},
         "contacts": [{"profile": {"name": "Bench"}, "wa_id": from}],
-        "messages": [{"from": from, "id": format!("wamid.bench.in.{n}"), "timestamp": "1767225600", "type": "text", "text": {"body": "menu"}}]
+        "messages": [{"from": from, "id": format!("wamid.bench.in.{n}"), "timestamp": now_seconds.to_string(), "type": "text", "text": {"body": "menu"}}]
     }}]}]})
     .to_string()
     .into_bytes()
@@ -106,9 +106,13 @@ async fn main() -> anyhow::Result<()> {
     }
 
     // Bodies and signatures are prepared up front so the clock measures souk, not us.
+    // The platform's send time: messaging windows count from it.
+    let now_seconds = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)?
+        .as_secs();
     let bodies: Vec<(Vec<u8>, String)> = (0..total)
         .map(|n| {
-            let body = webhook(n % senders, n);
+            let body = webhook(n % senders, n, now_seconds);
             let signature = adapters::meta::signature::sign(SECRET.as_bytes(), &body);
             (body, signature)
         })

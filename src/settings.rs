@@ -158,6 +158,10 @@ fn id_text<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<Option<S
     }))
 }
 
+fn default_webhook_body_limit() -> usize {
+    4 * 1024 * 1024
+}
+
 fn default_graph_base() -> String {
     "https://graph.facebook.com".into()
 }
@@ -188,6 +192,10 @@ pub struct ServerSettings {
     pub public_url: String,
     /// Largest request body accepted, in bytes; larger ones get 413.
     pub body_limit_bytes: usize,
+    /// The same for platform webhooks, which batch many events into one body: answering
+    /// those 413 would make the platform retry the same body forever.
+    #[serde(default = "default_webhook_body_limit")]
+    pub webhook_body_limit_bytes: usize,
     /// How long a graceful shutdown waits for in-flight work before giving up.
     pub shutdown_grace_seconds: u64,
 }
@@ -297,6 +305,7 @@ impl Settings {
                 }
             }
         }
+        settings.channels.take_raw_secrets_from_env();
         let base = path.parent().unwrap_or(Path::new("."));
         settings.shop.catalog = base.join(&settings.shop.catalog);
         settings.shop.images = base.join(&settings.shop.images);
@@ -321,6 +330,12 @@ impl Settings {
             return Err(invalid(
                 "outbox.backoff_max_ms",
                 "must be at most 86400000 (a day)",
+            ));
+        }
+        if !(1024..=64 * 1024 * 1024).contains(&self.server.webhook_body_limit_bytes) {
+            return Err(invalid(
+                "server.webhook_body_limit_bytes",
+                "must be between 1024 and 67108864",
             ));
         }
         if self.shop.name.trim().is_empty() {
@@ -461,5 +476,27 @@ impl ChannelSettings {
             ("messenger", &self.messenger),
             ("instagram", &self.instagram),
         ]
+    }
+}
+
+impl ChannelSettings {
+    /// Secrets are read as the exact text of their variables: figment would parse "0042"
+    /// into the number 42, and a token is text.
+    fn take_raw_secrets_from_env(&mut self) {
+        for (name, channel) in [
+            ("WHATSAPP", &mut self.whatsapp),
+            ("MESSENGER", &mut self.messenger),
+            ("INSTAGRAM", &mut self.instagram),
+        ] {
+            for (key, slot) in [
+                ("APP_SECRET", &mut channel.app_secret),
+                ("VERIFY_TOKEN", &mut channel.verify_token),
+                ("ACCESS_TOKEN", &mut channel.access_token),
+            ] {
+                if let Ok(raw) = std::env::var(format!("SOUK__CHANNELS__{name}__{key}")) {
+                    *slot = Some(Secret::new(raw));
+                }
+            }
+        }
     }
 }

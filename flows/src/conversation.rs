@@ -176,7 +176,15 @@ impl Conversation {
         let first_contact = self.last_inbound_at.is_none();
         self.last_inbound_at = Some(now);
         self.last_channel = Some(inbound.channel);
-        self.last_inbound_by_channel.insert(inbound.channel, now);
+        // A platform's send time, never in our future: a late delivery must not stretch the
+        // messaging window past what the platform allows.
+        let sent_at = inbound
+            .context
+            .sent_at
+            .filter(|at| *at <= now)
+            .unwrap_or(now);
+        self.last_inbound_by_channel
+            .insert(inbound.channel, sent_at);
         if let Some(referral) = inbound.context.referral.clone() {
             self.ad_referral = Some(referral);
         }

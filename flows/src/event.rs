@@ -4,6 +4,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::customer::Channel;
 use crate::order::OrderId;
+use crate::time::Timestamp;
 use crate::understanding::Intent;
 
 // Inbound is the common case and is moved once per step; boxing it would add an allocation
@@ -62,11 +63,18 @@ pub struct InboundContext {
     /// The ad or link that brought the customer (click-to-chat ads, m.me refs).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub referral: Option<AdReferral>,
+    /// When the platform says the customer sent it. Messaging windows count from here, not
+    /// from when a delayed delivery reached us.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sent_at: Option<Timestamp>,
 }
 
 impl InboundContext {
     pub fn is_empty(&self) -> bool {
-        self.reply_to.is_none() && self.referred_product.is_none() && self.referral.is_none()
+        self.reply_to.is_none()
+            && self.referred_product.is_none()
+            && self.referral.is_none()
+            && self.sent_at.is_none()
     }
 }
 

@@ -50,15 +50,23 @@ impl Ingest {
         self.driver.dispatch(entry).await.map_err(IngestError::from)
     }
 
-    /// `Ok(true)` when the event is new and queued, `Ok(false)` for a duplicate.
+    /// `Ok(true)` when the event is new and queued, `Ok(false)` for a duplicate. Runs detached
+    /// from the caller: once persisted, an event reaches its worker even if the HTTP client
+    /// hangs up meanwhile (its retry would be dropped as a duplicate).
     pub async fn accept(&self, entry: InboxEntry) -> Result<bool, IngestError> {
+        let this = self.clone();
+        tokio::spawn(async move { this.accept_here(entry).await })
+            .await
+            .map_err(|error| IngestError::Join(error.to_string()))?
+    }
+
+    async fn accept_here(&self, entry: InboxEntry) -> Result<bool, IngestError> {
         let channel = match &entry.event {
             flows::Event::Inbound(inbound) => inbound.channel.name(),
             _ => "internal",
         };
         metrics::counter!("souk_events_received_total", "channel" => channel).increment(1);
-        let store = self.store.clone();
-        let ingested = store.ingest(entry)?;
+        let ingested = self.store.ingest(entry)?;
         // Persist and fsync before acknowledging: an acknowledged event survives a crash.
         // A duplicate is flushed too: its first copy may still be in flight.
         self.durable().await?;

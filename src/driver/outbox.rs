@@ -159,6 +159,19 @@ impl Runner {
         }
     }
 
+    fn recover(&mut self, customer: CustomerId) {
+        let Some(queue) = self.queues.get_mut(&customer) else {
+            return;
+        };
+        let store = &self.shared.store;
+        let before = queue.len();
+        queue.retain(|id, _| store.outbox_entry(*id).map(|e| e.is_some()).unwrap_or(true));
+        self.depth = self.depth.saturating_sub(before - queue.len());
+        let pause = clock::now().plus(flows::Span::seconds(5));
+        self.waiting.push(Reverse((pause, customer.clone())));
+        self.is_waiting.insert(customer);
+    }
+
     /// Sends committed since the last look.
     fn take_feed(&mut self) {
         let fed = std::mem::take(
@@ -183,11 +196,12 @@ impl Runner {
         let (task, customer, updates) = match done {
             Ok((task, (customer, updates))) => (task, customer, updates),
             Err(error) => {
-                // The entries stay pending and are tried again; nothing was lost.
+                // The task's results are lost with it: the store says which of its sends
+                // settled. The rest are tried again after a pause, not in a tight loop.
                 tracing::error!(%error, "a send task failed");
                 if let Some(customer) = self.task_owner.remove(&error.id()) {
                     self.in_flight.remove(&customer);
-                    self.classify(customer);
+                    self.recover(customer);
                 }
                 return;
             }

@@ -85,15 +85,22 @@ pub async fn receive(
     }
     .map_err(|error| ApiError::new(StatusCode::BAD_REQUEST, format!("malformed JSON: {error}")))?;
 
-    let store = state.ingest.store().clone();
+    let ingest = state.ingest.clone();
     let default_locale = state.settings.shop.default_locale;
-    // Inline: a few short store transactions; the wait for the disk is the group flush.
-    let fresh = persist(store.as_ref(), channel, batch, default_locale)?;
-    // Acknowledge only what is on disk: one fsync shared with every concurrent request.
-    state.ingest.durable().await?;
-    for entry in fresh {
-        state.ingest.dispatch(entry).await?;
-    }
+    // Detached from the request: if the platform hangs up (we are slow under back-pressure),
+    // the request future is dropped, but what was persisted must still reach its workers —
+    // a retry of it would be dropped as a duplicate.
+    let work = tokio::spawn(async move {
+        // Inline: a few short store transactions; the wait for the disk is the group flush.
+        let fresh = persist(ingest.store().as_ref(), channel, batch, default_locale)?;
+        // Acknowledge only what is on disk: one fsync shared with every concurrent request.
+        ingest.durable().await?;
+        for entry in fresh {
+            ingest.dispatch(entry).await?;
+        }
+        Ok::<(), ApiError>(())
+    });
+    work.await.map_err(ApiError::internal)??;
     Ok((StatusCode::OK, "EVENT_RECEIVED").into_response())
 }
 
@@ -127,7 +134,11 @@ fn persist(
                     event: Event::Inbound(Inbound {
                         channel,
                         message: message.message,
-                        context: message.context,
+                        context: flows::InboundContext {
+                            sent_at: (message.timestamp_ms > 0)
+                                .then_some(Timestamp(message.timestamp_ms)),
+                            ..message.context
+                        },
                     }),
                     received_at: now,
                 };

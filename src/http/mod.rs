@@ -42,14 +42,22 @@ pub struct AppState {
 }
 
 /// GET (handshake) and POST (events) of one Meta product's webhook.
-fn meta_route(channel: Channel) -> axum::routing::MethodRouter<AppState> {
+fn meta_route(channel: Channel, body_limit: usize) -> axum::routing::MethodRouter<AppState> {
     get(move |state, query| meta::verify(state, channel, query))
         .post(move |state, headers, body| meta::receive(state, channel, headers, body))
+        .layer(DefaultBodyLimit::max(body_limit))
+}
+
+/// A span per request with the path only: query strings can carry secrets (Meta's
+/// `hub.verify_token`), so they are never recorded.
+fn request_span(request: &axum::http::Request<axum::body::Body>) -> tracing::Span {
+    tracing::info_span!("http", method = %request.method(), path = %request.uri().path())
 }
 
 pub fn router(state: AppState) -> Router {
     let images = ServeDir::new(&state.settings.shop.images);
     let body_limit = state.settings.server.body_limit_bytes;
+    let webhook_limit = state.settings.server.webhook_body_limit_bytes;
     Router::new()
         .route("/", get(|| async { Redirect::to("/chat") }))
         .route("/healthz", get(health::healthz))
@@ -61,11 +69,20 @@ pub fn router(state: AppState) -> Router {
         .route("/chat/api/messages", post(webchat::post_message))
         .route("/chat/api/events", get(webchat::events))
         .route("/chat/api/history", get(webchat::history))
-        .route("/webhooks/whatsapp", meta_route(Channel::WhatsApp))
-        .route("/webhooks/messenger", meta_route(Channel::Messenger))
-        .route("/webhooks/instagram", meta_route(Channel::Instagram))
+        .route(
+            "/webhooks/whatsapp",
+            meta_route(Channel::WhatsApp, webhook_limit),
+        )
+        .route(
+            "/webhooks/messenger",
+            meta_route(Channel::Messenger, webhook_limit),
+        )
+        .route(
+            "/webhooks/instagram",
+            meta_route(Channel::Instagram, webhook_limit),
+        )
         .nest_service(MEDIA_PREFIX.trim_end_matches('/'), images)
         .layer(DefaultBodyLimit::max(body_limit))
-        .layer(TraceLayer::new_for_http())
+        .layer(TraceLayer::new_for_http().make_span_with(request_span))
         .with_state(state)
 }

@@ -77,7 +77,9 @@ impl MetaSender {
     }
 
     /// The request bodies for this reply, or why it may not be sent now.
-    async fn payloads(&self, outgoing: &Outgoing) -> Result<Vec<Value>, SendError> {
+    /// The bodies to send, and whether they are a template (a different message from the
+    /// free-form reply, so parts sent of that one do not count for it).
+    async fn payloads(&self, outgoing: &Outgoing) -> Result<(Vec<Value>, bool), SendError> {
         let recipient = outgoing.entry.recipient.as_str();
         let now = clock::now();
         // The snapshot taken at commit decides the common case; only when it says the window
@@ -85,7 +87,7 @@ impl MetaSender {
         if decide(self.window_product(), outgoing.entry.last_inbound_at, now)
             == WindowDecision::Open
         {
-            return Ok(self.render(outgoing, recipient));
+            return Ok((self.render(outgoing, recipient), false));
         }
         let store = self.store.clone();
         let customer = outgoing.entry.customer.clone();
@@ -95,8 +97,10 @@ impl MetaSender {
         let last_inbound =
             conversation.and_then(|c| c.last_inbound_by_channel.get(&self.channel).copied());
         match decide(self.window_product(), last_inbound, now) {
-            WindowDecision::Open => Ok(self.render(outgoing, recipient)),
-            WindowDecision::TemplateOnly => self.template(&outgoing.entry.reply, outgoing, recipient).map(|t| vec![t]),
+            WindowDecision::Open => Ok((self.render(outgoing, recipient), false)),
+            WindowDecision::TemplateOnly => self
+                .template(&outgoing.entry.reply, outgoing, recipient)
+                .map(|t| (vec![t], true)),
             WindowDecision::HumanAgentTagOnly | WindowDecision::Closed => Err(SendError::Permanent(
                 "window closed: the customer last wrote more than 24 hours ago; only a person may reply \
                  (HUMAN_AGENT tag, within 7 days)"
@@ -227,7 +231,7 @@ impl MetaSender {
         Err(match classify(status, &answer) {
             GraphFailure::Retry { message, .. } => retryable(message, retry_after, parts_sent),
             GraphFailure::WindowClosed { message, .. } => {
-                SendError::Permanent(format!("window closed: {message}"))
+                SendError::Permanent(format!("{WINDOW_CLOSED}: {message}"))
             }
             GraphFailure::Permanent { message, .. } => SendError::Permanent(message),
         })
@@ -265,18 +269,46 @@ impl WithoutUrl for reqwest::Error {
     }
 }
 
+/// How refusals for a closed messaging window start, whoever noticed first.
+const WINDOW_CLOSED: &str = "window closed";
+
 impl ChannelSender for MetaSender {
     fn send(&self, outgoing: Outgoing) -> BoxFuture<'_, SendResult> {
         Box::pin(async move {
-            let payloads = self.payloads(&outgoing).await?;
+            let (payloads, templated) = self.payloads(&outgoing).await?;
             let mut ids = Vec::new();
-            let already = usize::try_from(outgoing.entry.parts_sent).unwrap_or(0);
+            let already = if templated {
+                0
+            } else {
+                usize::try_from(outgoing.entry.parts_sent).unwrap_or(0)
+            };
             for (index, payload) in payloads.iter().enumerate().skip(already) {
                 let parts_sent = u32::try_from(index).unwrap_or(u32::MAX);
-                ids.push(
-                    self.post(&outgoing.entry.recipient, payload, parts_sent)
-                        .await?,
-                );
+                match self
+                    .post(&outgoing.entry.recipient, payload, parts_sent)
+                    .await
+                {
+                    Ok(id) => ids.push(id),
+                    // WhatsApp says the window closed (our clock or the commit-time snapshot
+                    // disagreed with Meta's): the configured template is the way to send.
+                    Err(SendError::Permanent(reason))
+                        if reason.starts_with(WINDOW_CLOSED)
+                            && !templated
+                            && self.channel == Channel::WhatsApp =>
+                    {
+                        let template = self.template(
+                            &outgoing.entry.reply,
+                            &outgoing,
+                            &outgoing.entry.recipient,
+                        )?;
+                        ids.push(
+                            self.post(&outgoing.entry.recipient, &template, parts_sent)
+                                .await?,
+                        );
+                        return Ok(ids);
+                    }
+                    Err(error) => return Err(error),
+                }
             }
             Ok(ids)
         })

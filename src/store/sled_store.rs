@@ -475,12 +475,21 @@ impl Store for SledStore {
     }
 
     fn move_identity(&self, from: &Identity, to: &Identity) -> StoreResult<bool> {
+        if from == to {
+            return Ok(false);
+        }
         let (old, new) = (identity_key(from), identity_key(to));
-        (&self.identities, &self.customers)
+        let moved = (&self.identities, &self.customers)
             .transaction(|(identities, customers)| {
                 let Some(customer_id) = identities.get(&old)? else {
-                    return Ok(false);
+                    return Ok(None);
                 };
+                if identities.get(&new)?.is_some() {
+                    // The new number already writes as another customer (its first message
+                    // may have come before this notice). Joining two customers is a verified
+                    // link, not something to do silently here.
+                    return Ok(None);
+                }
                 identities.insert(new.as_slice(), customer_id.clone())?;
                 identities.remove(old.as_slice())?;
                 if let Some(bytes) = customers.get(&customer_id)? {
@@ -491,22 +500,25 @@ impl Store for SledStore {
                             *identity = to.clone();
                         }
                     }
-                    customers.insert(customer_id, encode(&customer))?;
+                    customers.insert(customer_id.clone(), encode(&customer))?;
                 }
+                Ok(Some(CustomerId(
+                    String::from_utf8_lossy(&customer_id).into_owned(),
+                )))
+            })
+            .map_err(tx_error)?;
+        let mut cache = self
+            .identity_cache
+            .write()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        cache.remove(&old);
+        match moved {
+            Some(customer) => {
+                cache.insert(new, customer);
                 Ok(true)
-            })
-            .map_err(tx_error)
-            .inspect(|moved| {
-                if *moved {
-                    let mut cache = self
-                        .identity_cache
-                        .write()
-                        .unwrap_or_else(|poisoned| poisoned.into_inner());
-                    if let Some(customer) = cache.remove(&old) {
-                        cache.insert(new.clone(), customer);
-                    }
-                }
-            })
+            }
+            None => Ok(false),
+        }
     }
 
     fn order(&self, id: &OrderId) -> StoreResult<Option<Order>> {

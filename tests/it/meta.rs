@@ -68,19 +68,29 @@ async fn signed(app: &TestApp, product: &str, body: &[u8]) -> reqwest::StatusCod
 }
 
 fn whatsapp_text(wamid: &str, from: &str, text: &str) -> Vec<u8> {
+    whatsapp_text_at(wamid, from, text, &now_seconds())
+}
+
+fn whatsapp_text_at(wamid: &str, from: &str, text: &str, seconds: &str) -> Vec<u8> {
     json!({"object": "whatsapp_business_account", "entry": [{"id": "WABA", "changes": [{"field": "messages", "value": {
         "messaging_product": "whatsapp",
         "metadata": {"display_phone_number": "15550001111", "phone_number_id": "1122334455667"},
         "contacts": [{"profile": {"name": "Dana"}, "wa_id": from}],
-        "messages": [{"from": from, "id": wamid, "timestamp": "1767225600", "type": "text", "text": {"body": text}}]
+        "messages": [{"from": from, "id": wamid, "timestamp": seconds, "type": "text", "text": {"body": text}}]
     }}]}]})
     .to_string()
     .into_bytes()
 }
 
+/// Webhooks carry the platform's send time, and messaging windows count from it.
+fn now_seconds() -> String {
+    (souk::clock::now().millis() / 1000).to_string()
+}
+
 fn messenger_text(object: &str, mid: &str, from: &str, text: &str) -> Vec<u8> {
-    json!({"object": object, "entry": [{"id": "1895382890692545", "time": 1767225600000_i64, "messaging": [{
-        "sender": {"id": from}, "recipient": {"id": "1895382890692545"}, "timestamp": 1767225600000_i64,
+    let now = souk::clock::now().millis();
+    json!({"object": object, "entry": [{"id": "1895382890692545", "time": now, "messaging": [{
+        "sender": {"id": from}, "recipient": {"id": "1895382890692545"}, "timestamp": now,
         "message": {"mid": mid, "text": text}
     }]}]})
     .to_string()
@@ -285,9 +295,9 @@ async fn batches_statuses_before_messages_rtl_and_long_text() {
         {"field": "messages", "value": {"messaging_product": "whatsapp", "metadata": {"phone_number_id": "1122334455667"},
             "contacts": [{"profile": {"name": "נועה"}, "wa_id": "972500000001"}],
             "messages": [
-                {"from": "972500000001", "id": "wamid.B1", "timestamp": "1767225600", "type": "text", "text": {"body": "עברית"}},
-                {"from": "972500000001", "id": "wamid.B2", "timestamp": "1767225601", "type": "text", "text": {"body": "🛒🛒🛒"}},
-                {"from": "972500000001", "id": "wamid.B3", "timestamp": "1767225602", "type": "text", "text": {"body": long}}
+                {"from": "972500000001", "id": "wamid.B1", "timestamp": now_seconds(), "type": "text", "text": {"body": "עברית"}},
+                {"from": "972500000001", "id": "wamid.B2", "timestamp": now_seconds(), "type": "text", "text": {"body": "🛒🛒🛒"}},
+                {"from": "972500000001", "id": "wamid.B3", "timestamp": now_seconds(), "type": "text", "text": {"body": long}}
             ]}}
     ]}]})
     .to_string();
@@ -567,5 +577,72 @@ async fn outside_the_window_without_a_template_the_send_is_refused_with_a_reason
     );
     let _: Value = json!(null);
     drop(store);
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn a_late_delivery_counts_the_window_from_when_the_customer_wrote() {
+    let fake = FakeGraph::start().await;
+    let dir = tempfile::tempdir().expect("temp dir");
+    let app = spawn_app_with(settings(dir.path(), &fake), AppOptions::default()).await;
+    // Meta redelivers, after an outage, a message written 25 hours ago.
+    let written = (souk::clock::now().millis() / 1000 - 25 * 3600).to_string();
+    let body = whatsapp_text_at("wamid.LATE", "40700000008", "hi", &written);
+    assert_eq!(signed(&app, "whatsapp", &body).await, 200);
+    let store = app.store().clone();
+    assert!(
+        crate::support::eventually(WAIT, || store
+            .dead_letters()
+            .map(|d| !d.is_empty())
+            .unwrap_or(false))
+        .await
+    );
+    let letters = store.dead_letters().expect("dead letters");
+    assert!(
+        letters[0].reason.contains("window closed"),
+        "{}",
+        letters[0].reason
+    );
+    assert!(
+        fake.recorded().is_empty(),
+        "no free-form message outside the window"
+    );
+    drop(store);
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn when_whatsapp_says_the_window_closed_the_template_goes_instead() {
+    let fake = FakeGraph::start().await;
+    // Our clock says the window is open; Meta disagrees (131047).
+    fake.fail_next([Failure::Error {
+        code: 131047,
+        message: "Re-engagement message",
+    }]);
+    let dir = tempfile::tempdir().expect("temp dir");
+    let mut config = settings(dir.path(), &fake);
+    config.channels.whatsapp.templates.insert(
+        "welcome".into(),
+        TemplateSettings {
+            name: "hello_again".into(),
+            language: "en".into(),
+            params: vec!["shop".into()],
+        },
+    );
+    let app = spawn_app_with(config, AppOptions::default()).await;
+    assert_eq!(
+        signed(
+            &app,
+            "whatsapp",
+            &whatsapp_text("wamid.W1", "40700000009", "hi")
+        )
+        .await,
+        200
+    );
+    let sent = fake.wait_for(1, WAIT).await;
+    assert_eq!(sent.len(), 1, "{sent:#?}");
+    assert_eq!(sent[0].body["type"], "template");
+    assert_eq!(sent[0].body["template"]["name"], "hello_again");
+    assert_eq!(fake.attempts(), 2);
     app.stop().await;
 }

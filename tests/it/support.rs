@@ -28,6 +28,7 @@ pub fn test_settings(store: &Path) -> Settings {
         server: ServerSettings {
             listen: "127.0.0.1:0".parse().expect("address"),
             public_url: String::new(),
+            webhook_body_limit_bytes: 100_000,
             body_limit_bytes: 65_536,
             shutdown_grace_seconds: 5,
         },

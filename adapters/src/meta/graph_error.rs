@@ -20,7 +20,9 @@ const RETRY_CODES: &[i64] = &[
 /// `http_status` is the response status; `body` its JSON (or null when it was not JSON).
 pub fn classify(http_status: u16, body: &Value) -> GraphFailure {
     let error = body.get("error").cloned().unwrap_or(Value::Null);
-    let code = error.get("code").and_then(Value::as_i64).unwrap_or(-1);
+    // No code at all (an HTML error page from a proxy, a wrong api_base): 0, which is in no
+    // retry list, so only the HTTP status decides.
+    let code = error.get("code").and_then(Value::as_i64).unwrap_or(0);
     let subcode = error.get("error_subcode").and_then(Value::as_i64);
     let message = error
         .get("message")
@@ -82,6 +84,15 @@ mod tests {
         assert!(matches!(
             classify(429, &Value::Null),
             GraphFailure::Retry { .. }
+        ));
+        // An HTML error page (a proxy, a wrong api_base) is not worth retrying.
+        assert!(matches!(
+            classify(404, &Value::Null),
+            GraphFailure::Permanent { .. }
+        ));
+        assert!(matches!(
+            classify(401, &Value::Null),
+            GraphFailure::Permanent { .. }
         ));
         let GraphFailure::Permanent { message, .. } = classify(400, &error(190)) else {
             panic!()

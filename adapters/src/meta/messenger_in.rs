@@ -35,15 +35,24 @@ pub fn parse(product: Product, body: &[u8]) -> Result<WebhookBatch, serde_json::
         .cloned()
         .unwrap_or_default();
     for entry in &entries {
-        for key in ["messaging", "standby"] {
-            let events = entry
-                .get(key)
-                .and_then(Value::as_array)
-                .cloned()
-                .unwrap_or_default();
-            for event in &events {
-                batch.events.push(parse_event(product, event));
-            }
+        let events = entry
+            .get("messaging")
+            .and_then(Value::as_array)
+            .cloned()
+            .unwrap_or_default();
+        for event in &events {
+            batch.events.push(parse_event(product, event));
+        }
+        // Another app (a human agent's inbox) owns these threads under the handover protocol:
+        // the bot must not answer them, so they are acknowledged and counted only.
+        let standby = entry
+            .get("standby")
+            .and_then(Value::as_array)
+            .map_or(0, Vec::len);
+        for _ in 0..standby {
+            batch.events.push(MetaEvent::Unknown {
+                kind: "standby".into(),
+            });
         }
         if entry.get("changes").is_some() {
             batch.events.push(MetaEvent::Unknown {
@@ -119,6 +128,12 @@ fn parse_event(product: Product, event: &Value) -> MetaEvent {
         if message.get("is_echo").and_then(Value::as_bool) == Some(true) {
             return MetaEvent::Echo { mid };
         }
+        if mid.is_empty() {
+            // Without an id it cannot be deduplicated; better counted than answered twice.
+            return MetaEvent::Unknown {
+                kind: "message:no-mid".into(),
+            };
+        }
         let context = InboundContext {
             reply_to: message.get("reply_to").and_then(|r| owned(r, "mid")),
             ..InboundContext::default()
@@ -190,10 +205,11 @@ fn parse_event(product: Product, event: &Value) -> MetaEvent {
             read.get("watermark").and_then(Value::as_i64),
         ) {
             (Some(mid), _) => (mid.clone(), mid),
-            (None, Some(watermark)) => (
-                format!("watermark:{sender}:{watermark}"),
-                watermark.to_string(),
-            ),
+            (None, Some(watermark)) => {
+                // The sender is part of the key: two customers can read at the same millisecond.
+                let id = format!("watermark:{sender}:{watermark}");
+                (id.clone(), id)
+            }
             (None, None) => {
                 return MetaEvent::Unknown {
                     kind: "read".into(),

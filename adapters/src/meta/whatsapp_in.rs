@@ -102,6 +102,12 @@ fn referral(message: &Value) -> Option<AdReferral> {
 fn parse_message(message: &Value, names: &[(String, String)]) -> MetaEvent {
     let sender = owned(message, "from").unwrap_or_default();
     let id = owned(message, "id").unwrap_or_default();
+    if id.is_empty() {
+        // Without a wamid it cannot be deduplicated; better counted than answered twice.
+        return MetaEvent::Unknown {
+            kind: "message:no-id".into(),
+        };
+    }
     let kind = str_of(message, "type").unwrap_or_default();
     let context = message.get("context");
     let inbound = match kind {
@@ -175,7 +181,8 @@ fn parse_message(message: &Value, names: &[(String, String)]) -> MetaEvent {
         }),
         "system" => {
             let system = message.get("system").cloned().unwrap_or(Value::Null);
-            let new_id = owned(&system, "wa_id").or_else(|| owned(&system, "customer"));
+            // `wa_id` is the new number; `customer` names the old one, so it is not a fallback.
+            let new_id = owned(&system, "wa_id").filter(|new| *new != sender);
             return match new_id {
                 Some(new_id) if !sender.is_empty() => MetaEvent::IdentityChange {
                     old_id: sender,
@@ -209,6 +216,8 @@ fn parse_message(message: &Value, names: &[(String, String)]) -> MetaEvent {
                 .and_then(|c| c.get("referred_product"))
                 .and_then(|p| owned(p, "product_retailer_id")),
             referral: referral(message),
+            // Filled in by the shell from `timestamp_ms`, which it also checks against its clock.
+            sent_at: None,
         },
     })
 }
