@@ -81,7 +81,12 @@ async fn main() -> anyhow::Result<()> {
         // Each sender here writes 20 times in a few seconds; the default 250 ms spacing per
         // recipient would measure the pacing, not souk.
         .env("SOUK__CHANNELS__WHATSAPP__RECIPIENT_GAP_MS", "0")
-        .stdout(Stdio::null())
+        // souk logs to stdout; shown only when RUST_LOG asks for it.
+        .stdout(if std::env::var_os("RUST_LOG").is_some() {
+            Stdio::inherit()
+        } else {
+            Stdio::null()
+        })
         .spawn()
         .map_err(|e| {
             anyhow::anyhow!(
