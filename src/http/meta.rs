@@ -159,7 +159,7 @@ fn persist(
                     at: Timestamp(status.timestamp_ms),
                     error: status.error.map(|(code, title)| format!("{code}: {title}")),
                 };
-                if store.record_delivery(&status.dedup_key, &record)? {
+                if store.record_delivery(&status.dedup_key, &record, now)? {
                     "status"
                 } else {
                     "duplicate"

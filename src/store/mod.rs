@@ -70,7 +70,13 @@ pub trait Store: Send + Sync + 'static {
         platform_id: &str,
     ) -> StoreResult<Option<SentRecord>>;
     /// Records a delivery status unless its dedup key was seen; `Ok(false)` for a duplicate.
-    fn record_delivery(&self, dedup_key: &str, record: &DeliveryRecord) -> StoreResult<bool>;
+    /// The dedup key ages from `received_at` (our clock), not the platform's timestamp.
+    fn record_delivery(
+        &self,
+        dedup_key: &str,
+        record: &DeliveryRecord,
+        received_at: Timestamp,
+    ) -> StoreResult<bool>;
     fn deliveries(
         &self,
         channel: flows::Channel,

@@ -440,7 +440,12 @@ impl Store for SledStore {
         )
     }
 
-    fn record_delivery(&self, dedup_key: &str, record: &DeliveryRecord) -> StoreResult<bool> {
+    fn record_delivery(
+        &self,
+        dedup_key: &str,
+        record: &DeliveryRecord,
+        received_at: Timestamp,
+    ) -> StoreResult<bool> {
         let prefix = platform_key(record.channel, &record.platform_id);
         (&self.processed, &self.processed_age, &self.deliveries)
             .transaction(|(processed, processed_age, deliveries)| {
@@ -449,10 +454,10 @@ impl Store for SledStore {
                 }
                 processed.insert(
                     dedup_key.as_bytes(),
-                    &u64_key(u64::try_from(record.at.millis()).unwrap_or(0)),
+                    &u64_key(u64::try_from(received_at.millis()).unwrap_or(0)),
                 )?;
                 processed_age.insert(
-                    processed_age_key(record.at, dedup_key),
+                    processed_age_key(received_at, dedup_key),
                     dedup_key.as_bytes(),
                 )?;
                 let mut key = prefix.clone();

@@ -41,7 +41,7 @@ pub fn parse(product: Product, body: &[u8]) -> Result<WebhookBatch, serde_json::
             .cloned()
             .unwrap_or_default();
         for event in &events {
-            batch.events.push(parse_event(product, event));
+            batch.events.extend(parse_events(product, event));
         }
         // Another app (a human agent's inbox) owns these threads under the handover protocol:
         // the bot must not answer them, so they are acknowledged and counted only.
@@ -104,6 +104,46 @@ fn referral(referral: &Value) -> AdReferral {
         headline: None,
         click_id: owned(referral, "ref"),
     }
+}
+
+/// One webhook item is one event, except a delivery receipt naming several of our messages.
+fn parse_events(product: Product, event: &Value) -> Vec<MetaEvent> {
+    let mids: Vec<String> = event
+        .get("delivery")
+        .and_then(|d| d.get("mids"))
+        .and_then(Value::as_array)
+        .map(|mids| {
+            mids.iter()
+                .filter_map(Value::as_str)
+                .map(str::to_owned)
+                .collect()
+        })
+        .unwrap_or_default();
+    if mids.len() < 2 {
+        return vec![parse_event(product, event)];
+    }
+    let sender = event
+        .get("sender")
+        .and_then(|s| owned(s, "id"))
+        .unwrap_or_default();
+    let watermark = event
+        .get("delivery")
+        .and_then(|d| d.get("watermark"))
+        .and_then(Value::as_i64)
+        .unwrap_or_else(|| timestamp_ms(event));
+    mids.into_iter()
+        .map(|mid| {
+            let key = format!("{mid}:{watermark}");
+            status(
+                product.prefix(),
+                mid,
+                &key,
+                &sender,
+                DeliveryState::Delivered,
+                watermark,
+            )
+        })
+        .collect()
 }
 
 fn parse_event(product: Product, event: &Value) -> MetaEvent {
@@ -266,4 +306,39 @@ fn status(
         timestamp_ms: at,
         error: None,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_delivery_of_several_messages_records_each_and_watermarks_name_the_sender() {
+        let body = br#"{"object":"page","entry":[{"id":"P","time":1,"messaging":[
+            {"sender":{"id":"U1"},"recipient":{"id":"P"},"delivery":{"mids":["m.1","m.2"],"watermark":5}},
+            {"sender":{"id":"U1"},"recipient":{"id":"P"},"timestamp":7,"read":{"watermark":9}},
+            {"sender":{"id":"U2"},"recipient":{"id":"P"},"timestamp":7,"read":{"watermark":9}},
+            {"sender":{"id":"U3"},"recipient":{"id":"P"},"timestamp":7,"message":{"text":"no mid"}}
+        ]}]}"#;
+        let batch = parse(Product::Messenger, body).expect("json");
+        let keys: Vec<String> = batch
+            .events
+            .iter()
+            .map(|e| match e {
+                MetaEvent::Status(s) => format!("{} {}", s.message_id, s.dedup_key),
+                MetaEvent::Unknown { kind } => kind.clone(),
+                other => format!("{other:?}"),
+            })
+            .collect();
+        assert_eq!(
+            keys,
+            [
+                "m.1 fb-status:m.1:5:delivered",
+                "m.2 fb-status:m.2:5:delivered",
+                "watermark:U1:9 fb-status:watermark:U1:9:read",
+                "watermark:U2:9 fb-status:watermark:U2:9:read",
+                "message:no-mid",
+            ]
+        );
+    }
 }
