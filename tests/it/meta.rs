@@ -4,7 +4,7 @@
 use std::path::Path;
 use std::time::Duration;
 
-use serde_json::{Value, json};
+use serde_json::json;
 
 use adapters::meta::signature::sign;
 use flows::{Channel, Conversation, CustomerId, Event, Identity, OrderId, Span, Timestamp};
@@ -231,7 +231,6 @@ async fn whatsapp_message_in_reply_out_once_even_when_delivered_three_times() {
             .expect("read")
             .is_some()
     );
-    drop(store);
     app.stop().await;
 }
 
@@ -419,20 +418,9 @@ async fn a_permanent_error_goes_to_the_dead_letters_with_its_code() {
         .await,
         200
     );
-    let store = app.store().clone();
-    let dead = crate::support::eventually(WAIT, || {
-        store.dead_letters().map(|d| !d.is_empty()).unwrap_or(false)
-    })
-    .await;
-    assert!(dead);
-    let letters = store.dead_letters().expect("dead letters");
-    assert!(
-        letters[0].reason.contains("131026"),
-        "{}",
-        letters[0].reason
-    );
+    let reason = first_dead_letter(&app).await;
+    assert!(reason.contains("131026"), "{}", reason);
     assert_eq!(fake.attempts(), 1, "not retried");
-    drop(store);
     app.stop().await;
 }
 
@@ -456,7 +444,6 @@ async fn payment_confirmed_25_hours_after_last_message(app: TestApp, wa_id: &str
         .find_identity(&identity)
         .expect("lookup")
         .expect("customer");
-    drop(store);
     app.stop().await;
     customer
 }
@@ -551,32 +538,14 @@ async fn outside_the_window_without_a_template_the_send_is_refused_with_a_reason
     let before = fake.recorded().len();
     age_and_confirm(dir.path(), &customer);
     let app = spawn_app_with(config, AppOptions::default()).await;
-    let store = app.store().clone();
-    assert!(
-        crate::support::eventually(WAIT, || store
-            .dead_letters()
-            .map(|d| !d.is_empty())
-            .unwrap_or(false))
-        .await
-    );
-    let letters = store.dead_letters().expect("dead letters");
-    assert!(
-        letters[0].reason.contains("window closed"),
-        "{}",
-        letters[0].reason
-    );
-    assert!(
-        letters[0].reason.contains("order-paid"),
-        "{}",
-        letters[0].reason
-    );
+    let reason = first_dead_letter(&app).await;
+    assert!(reason.contains("window closed"), "{}", reason);
+    assert!(reason.contains("order-paid"), "{}", reason);
     assert_eq!(
         fake.recorded().len(),
         before,
         "nothing left for the closed window"
     );
-    let _: Value = json!(null);
-    drop(store);
     app.stop().await;
 }
 
@@ -589,25 +558,12 @@ async fn a_late_delivery_counts_the_window_from_when_the_customer_wrote() {
     let written = (souk::clock::now().millis() / 1000 - 25 * 3600).to_string();
     let body = whatsapp_text_at("wamid.LATE", "40700000008", "hi", &written);
     assert_eq!(signed(&app, "whatsapp", &body).await, 200);
-    let store = app.store().clone();
-    assert!(
-        crate::support::eventually(WAIT, || store
-            .dead_letters()
-            .map(|d| !d.is_empty())
-            .unwrap_or(false))
-        .await
-    );
-    let letters = store.dead_letters().expect("dead letters");
-    assert!(
-        letters[0].reason.contains("window closed"),
-        "{}",
-        letters[0].reason
-    );
+    let reason = first_dead_letter(&app).await;
+    assert!(reason.contains("window closed"), "{}", reason);
     assert!(
         fake.recorded().is_empty(),
         "no free-form message outside the window"
     );
-    drop(store);
     app.stop().await;
 }
 
@@ -645,4 +601,17 @@ async fn when_whatsapp_says_the_window_closed_the_template_goes_instead() {
     assert_eq!(sent[0].body["template"]["name"], "hello_again");
     assert_eq!(fake.attempts(), 2);
     app.stop().await;
+}
+
+/// Waits for the first dead letter and returns why the send was refused.
+async fn first_dead_letter(app: &TestApp) -> String {
+    let store = app.store().clone();
+    let settled = crate::support::eventually(WAIT, || {
+        store.dead_letters().map(|d| !d.is_empty()).unwrap_or(false)
+    })
+    .await;
+    assert!(settled, "no dead letter");
+    store.dead_letters().expect("dead letters")[0]
+        .reason
+        .clone()
 }

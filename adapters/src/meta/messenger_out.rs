@@ -211,8 +211,8 @@ fn button_template(text: &str, url: &str, label: &str, limits: &MessengerLimits)
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::meta::test_replies::{choice, choices, reply, with_choices};
     use crate::rendered::{RenderedCart, RenderedCartLine, RenderedLink};
-    use flows::Locale;
 
     fn options() -> MessengerRenderOptions<'static> {
         MessengerRenderOptions {
@@ -220,38 +220,6 @@ mod tests {
             public_base_url: "https://shop.example",
             messaging_type: "RESPONSE",
             tag: None,
-        }
-    }
-
-    fn reply(text: &str) -> RenderedReply {
-        RenderedReply {
-            lang: Locale::En,
-            right_to_left: false,
-            text: text.to_owned(),
-            choices: Vec::new(),
-            cards: Vec::new(),
-            cart: None,
-            link: None,
-        }
-    }
-
-    fn choice(id: &str, label: &str) -> RenderedChoice {
-        RenderedChoice {
-            id: id.to_owned(),
-            label: label.to_owned(),
-        }
-    }
-
-    fn choices(n: usize) -> Vec<RenderedChoice> {
-        (1..=n)
-            .map(|i| choice(&format!("pick:{i}"), &format!("Option {i}")))
-            .collect()
-    }
-
-    fn with_choices(text: &str, choices: Vec<RenderedChoice>) -> RenderedReply {
-        RenderedReply {
-            choices,
-            ..reply(text)
         }
     }
 

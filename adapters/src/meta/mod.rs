@@ -8,6 +8,8 @@ pub mod limits;
 pub mod messenger_in;
 pub mod messenger_out;
 pub mod signature;
+#[cfg(test)]
+mod test_replies;
 pub mod whatsapp_in;
 pub mod whatsapp_out;
 pub mod window;

@@ -375,8 +375,8 @@ pub(crate) fn absolute_url(url: &str, public_base_url: &str) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::meta::test_replies::{choice, choices, reply, with_choices};
     use crate::rendered::{RenderedCartLine, RenderedLink};
-    use flows::Locale;
 
     const TO: &str = "15551234567";
 
@@ -386,38 +386,6 @@ mod tests {
             public_base_url: "https://shop.example",
             catalog_id: None,
             list_button_label: "Options",
-        }
-    }
-
-    fn reply(text: &str) -> RenderedReply {
-        RenderedReply {
-            lang: Locale::En,
-            right_to_left: false,
-            text: text.to_owned(),
-            choices: Vec::new(),
-            cards: Vec::new(),
-            cart: None,
-            link: None,
-        }
-    }
-
-    fn choice(id: &str, label: &str) -> RenderedChoice {
-        RenderedChoice {
-            id: id.to_owned(),
-            label: label.to_owned(),
-        }
-    }
-
-    fn choices(n: usize) -> Vec<RenderedChoice> {
-        (1..=n)
-            .map(|i| choice(&format!("pick:{i}"), &format!("Option {i}")))
-            .collect()
-    }
-
-    fn with_choices(text: &str, choices: Vec<RenderedChoice>) -> RenderedReply {
-        RenderedReply {
-            choices,
-            ..reply(text)
         }
     }
 
