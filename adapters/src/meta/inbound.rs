@@ -97,3 +97,11 @@ pub fn str_of<'a>(value: &'a serde_json::Value, key: &str) -> Option<&'a str> {
 pub fn owned(value: &serde_json::Value, key: &str) -> Option<String> {
     str_of(value, key).map(str::to_owned)
 }
+
+/// The array under `key`, or nothing: payloads are read leniently, never rejected.
+pub fn array<'a>(value: &'a serde_json::Value, key: &str) -> &'a [serde_json::Value] {
+    value
+        .get(key)
+        .and_then(serde_json::Value::as_array)
+        .map_or(&[], Vec::as_slice)
+}

@@ -7,7 +7,7 @@ use serde_json::Value;
 use flows::{AdReferral, InboundContext, InboundMessage, MediaKind};
 
 use super::inbound::{
-    CustomerMessage, DeliveryState, MetaEvent, StatusUpdate, WebhookBatch, owned, str_of,
+    CustomerMessage, DeliveryState, MetaEvent, StatusUpdate, WebhookBatch, array, owned, str_of,
 };
 
 /// Which product's ids to use in dedup keys (mids are unique per product).
@@ -29,18 +29,10 @@ impl Product {
 pub fn parse(product: Product, body: &[u8]) -> Result<WebhookBatch, serde_json::Error> {
     let root: Value = serde_json::from_slice(body)?;
     let mut batch = WebhookBatch::default();
-    let entries = root
-        .get("entry")
-        .and_then(Value::as_array)
-        .cloned()
-        .unwrap_or_default();
-    for entry in &entries {
-        let events = entry
-            .get("messaging")
-            .and_then(Value::as_array)
-            .cloned()
-            .unwrap_or_default();
-        for event in &events {
+    let entries = array(&root, "entry");
+    for entry in entries {
+        let events = array(entry, "messaging");
+        for event in events {
             batch.events.extend(parse_events(product, event));
         }
         // Another app (a human agent's inbox) owns these threads under the handover protocol:

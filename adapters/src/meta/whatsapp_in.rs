@@ -7,7 +7,7 @@ use serde_json::Value;
 use flows::{AdReferral, CatalogItem, InboundContext, InboundMessage, MediaKind};
 
 use super::inbound::{
-    CustomerMessage, DeliveryState, MetaEvent, StatusUpdate, WebhookBatch, owned,
+    CustomerMessage, DeliveryState, MetaEvent, StatusUpdate, WebhookBatch, array, owned,
     seconds_string_to_ms, str_of,
 };
 
@@ -15,18 +15,10 @@ use super::inbound::{
 pub fn parse(body: &[u8]) -> Result<WebhookBatch, serde_json::Error> {
     let root: Value = serde_json::from_slice(body)?;
     let mut batch = WebhookBatch::default();
-    let entries = root
-        .get("entry")
-        .and_then(Value::as_array)
-        .cloned()
-        .unwrap_or_default();
-    for entry in &entries {
-        let changes = entry
-            .get("changes")
-            .and_then(Value::as_array)
-            .cloned()
-            .unwrap_or_default();
-        for change in &changes {
+    let entries = array(&root, "entry");
+    for entry in entries {
+        let changes = array(entry, "changes");
+        for change in changes {
             let field = str_of(change, "field").unwrap_or_default();
             let value = change.get("value").cloned().unwrap_or(Value::Null);
             match field {
@@ -45,13 +37,6 @@ pub fn parse(body: &[u8]) -> Result<WebhookBatch, serde_json::Error> {
         }
     }
     Ok(batch)
-}
-
-fn array<'a>(value: &'a Value, key: &str) -> &'a [Value] {
-    value
-        .get(key)
-        .and_then(Value::as_array)
-        .map_or(&[], Vec::as_slice)
 }
 
 fn parse_value(value: &Value, batch: &mut WebhookBatch) {
