@@ -7,6 +7,10 @@ use clap::Parser;
 use souk::cli::{Cli, Command};
 use souk::{App, AppOptions, Settings, catalog_file, telemetry};
 
+// See Cargo.toml: the store's write path is allocation-heavy.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() -> ExitCode {
     telemetry::init_tracing();
     let cli = Cli::parse();

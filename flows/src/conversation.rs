@@ -83,6 +83,11 @@ pub struct Conversation {
     pub orders_placed: u32,
     /// Set when the customer asked for a person; the console (a later issue) clears it.
     pub needs_human: bool,
+    /// When the pending session-expiry timer fires. The timer is armed once and, if the
+    /// customer wrote since, re-armed when it fires, instead of being moved on every message:
+    /// moving it cost three store writes per message.
+    #[serde(default)]
+    pub session_timer_due: Option<Timestamp>,
 }
 
 /// The result of one step: the conversation to store and what to do, in order.
@@ -115,6 +120,7 @@ impl Conversation {
             ad_referral: None,
             orders_placed: 0,
             needs_human: false,
+            session_timer_due: None,
         }
     }
 
@@ -129,7 +135,7 @@ impl Conversation {
                 };
                 self.count(ctx, handled, &mut out);
             }
-            Event::TimerFired(kind) => self.on_timer(ctx, kind, now),
+            Event::TimerFired(kind) => self.on_timer(ctx, kind, now, &mut out),
             Event::PaymentLinkReady { order, url } => {
                 self.on_payment_link(ctx, order, url, &mut out)
             }
@@ -188,10 +194,10 @@ impl Conversation {
         if let Some(referral) = inbound.context.referral.clone() {
             self.ad_referral = Some(referral);
         }
-        out.push(Action::SetTimer {
-            kind: TimerKind::SessionExpiry,
-            at: now.plus(ctx.settings.session_timeout),
-        });
+        // None pending (or it is overdue and was lost): arm it.
+        if self.session_timer_due.is_none_or(|due| due <= now) {
+            self.arm_session_timer(now.plus(ctx.settings.session_timeout), out);
+        }
         let referred = inbound.context.referred_product.clone();
         let handled = match inbound.message {
             InboundMessage::Action(id) => match ChoiceAction::parse(&id) {
@@ -354,22 +360,38 @@ impl Conversation {
         }
     }
 
-    fn on_timer(&mut self, ctx: &Context, kind: TimerKind, now: Timestamp) {
+    fn on_timer(&mut self, ctx: &Context, kind: TimerKind, now: Timestamp, out: &mut Vec<Action>) {
         match kind {
             TimerKind::SessionExpiry => {
-                // Timers can fire late or twice; only a real silence resets the flow.
-                let silent_long_enough = self
+                // Timers can fire late or twice, and this one is not moved when the customer
+                // writes: only a real silence resets the flow; otherwise wait out the rest.
+                let silence_ends = self
                     .last_inbound_at
-                    .is_none_or(|last| now.since(last) >= ctx.settings.session_timeout);
+                    .map(|last| last.plus(ctx.settings.session_timeout));
+                if let Some(ends) = silence_ends.filter(|ends| *ends > now) {
+                    if self.session_timer_due != Some(ends) {
+                        self.arm_session_timer(ends, out);
+                    }
+                    return;
+                }
+                self.session_timer_due = None;
                 let keep = matches!(
                     self.state,
                     FlowState::Idle | FlowState::Checkout(CheckoutStep::AwaitingPayment { .. })
                 );
-                if silent_long_enough && !keep {
+                if !keep {
                     self.state = FlowState::Idle;
                     self.offered.clear();
                 }
             }
         }
+    }
+
+    fn arm_session_timer(&mut self, at: Timestamp, out: &mut Vec<Action>) {
+        self.session_timer_due = Some(at);
+        out.push(Action::SetTimer {
+            kind: TimerKind::SessionExpiry,
+            at,
+        });
     }
 }

@@ -45,6 +45,12 @@ impl Ingest {
         &self.store
     }
 
+    /// Persists the events (duplicates dropped) in the next group commit and waits until they
+    /// are on disk; one result per event, in order. The caller then dispatches the new ones.
+    pub async fn persist(&self, entries: Vec<InboxEntry>) -> Result<Vec<Ingested>, IngestError> {
+        self.flush.ingest(entries).await.map_err(IngestError::from)
+    }
+
     /// Hands an entry that is already durably in the inbox to its worker.
     pub async fn dispatch(&self, entry: InboxEntry) -> Result<(), IngestError> {
         self.driver.dispatch(entry).await.map_err(IngestError::from)
@@ -66,16 +72,18 @@ impl Ingest {
             _ => "internal",
         };
         metrics::counter!("souk_events_received_total", "channel" => channel).increment(1);
-        let ingested = self.store.ingest(entry)?;
         // Persist and fsync before acknowledging: an acknowledged event survives a crash.
-        // A duplicate is flushed too: its first copy may still be in flight.
-        self.durable().await?;
+        // A duplicate waits for the flush too: its first copy may still be in flight.
+        let ingested = self.persist(vec![entry]).await?.pop();
         match ingested {
-            Ingested::New(entry) => {
+            None => Err(IngestError::Flush(FlushError(
+                "the store returned no result for the event".into(),
+            ))),
+            Some(Ingested::New(entry)) => {
                 self.driver.dispatch(entry).await?;
                 Ok(true)
             }
-            Ingested::Duplicate => {
+            Some(Ingested::Duplicate) => {
                 metrics::counter!("souk_events_duplicate_total", "channel" => channel).increment(1);
                 Ok(false)
             }

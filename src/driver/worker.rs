@@ -1,13 +1,14 @@
 //! A single-writer worker: it owns every conversation that hashes to its shard, so one
 //! conversation's events apply strictly in order and need no locks.
 
+use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Instant;
 
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
-use flows::{Action, Channel, Conversation, Customer, Event, Identity, Step};
+use flows::{Action, Channel, Conversation, Customer, CustomerId, Event, Identity, Step};
 
 use crate::clock;
 use crate::store::{
@@ -27,22 +28,31 @@ pub async fn run_worker(
     mut queue: mpsc::Receiver<InboxEntry>,
     drain: CancellationToken,
 ) {
+    let mut batch = Vec::with_capacity(MAX_BATCH);
     loop {
         tokio::select! {
             biased;
-            entry = queue.recv() => match entry {
-                Some(entry) => worker.handle(entry).await,
-                None => return,
-            },
+            received = queue.recv_many(&mut batch, MAX_BATCH) => {
+                if received == 0 {
+                    return;
+                }
+                worker.handle(std::mem::take(&mut batch)).await;
+            }
             () = drain.cancelled() => {
-                while let Ok(entry) = queue.try_recv() {
-                    worker.handle(entry).await;
+                let rest: Vec<InboxEntry> = std::iter::from_fn(|| queue.try_recv().ok()).collect();
+                for chunk in rest.chunks(MAX_BATCH) {
+                    worker.handle(chunk.to_vec()).await;
                 }
                 return;
             }
         }
     }
 }
+
+/// Events stepped and committed together when they queue up: one store transaction for the
+/// lot instead of one each (a transaction costs the engine a log write of its own). Under
+/// light load the queue holds one event and nothing waits for a batch to fill.
+const MAX_BATCH: usize = 64;
 
 fn channel_of(event: &Event) -> Option<Channel> {
     match event {
@@ -66,31 +76,48 @@ fn reply_route(
 }
 
 impl Worker {
-    async fn handle(&self, entry: InboxEntry) {
-        let span = tracing::info_span!("conversation", id = %entry.customer, shard = self.shard, event = %entry.public_id);
+    async fn handle(&self, entries: Vec<InboxEntry>) {
+        if entries.len() > 1 {
+            // Inline, not on the blocking pool: steps and their commit take microseconds, and
+            // the hop to another thread cost more than the work on two cores.
+            match process_batch(&self.shared, &entries) {
+                Ok(effects) => return self.done(entries.len(), &effects),
+                // One bad event must not hold back the others: retry them one at a time.
+                Err(error) => {
+                    tracing::warn!(%error, shard = self.shard, events = entries.len(), "batch commit failed; committing one by one")
+                }
+            }
+        }
+        for entry in entries {
+            self.handle_one(entry).await;
+        }
+    }
+
+    async fn handle_one(&self, entry: InboxEntry) {
         // A failed commit (a full disk, say) is retried here, before this shard's next event,
         // so the conversation's order holds. If it keeps failing, the event stays in the inbox
         // and is re-driven at the next start.
+        let batch = std::slice::from_ref(&entry);
         for attempt in 1..=COMMIT_ATTEMPTS {
-            // Inline, not on the blocking pool: a step and its commit take microseconds, and
-            // the hop to another thread cost more than the work on two cores.
-            match span.in_scope(|| process(&self.shared, entry.clone())) {
-                Ok(effects) => {
-                    metrics::counter!("souk_events_processed_total").increment(1);
-                    if effects.queued_sends {
-                        self.shared.outbox_wakeup.notify_one();
-                    }
-                    if effects.changed_timers {
-                        self.shared.timer_wakeup.notify_one();
-                    }
-                    return;
+            match process_batch(&self.shared, batch) {
+                Ok(effects) => return self.done(1, &effects),
+                Err(error) => {
+                    tracing::error!(%error, attempt, shard = self.shard, customer = %entry.customer, event = %entry.public_id, "step could not be committed")
                 }
-                Err(error) => span
-                    .in_scope(|| tracing::error!(%error, attempt, "step could not be committed")),
             }
             tokio::time::sleep(std::time::Duration::from_millis(100 * u64::from(attempt))).await;
         }
         metrics::counter!("souk_events_failed_total").increment(1);
+    }
+
+    fn done(&self, events: usize, effects: &Effects) {
+        metrics::counter!("souk_events_processed_total").increment(events as u64);
+        if effects.queued_sends {
+            self.shared.outbox_wakeup.notify_one();
+        }
+        if effects.changed_timers {
+            self.shared.timer_wakeup.notify_one();
+        }
     }
 }
 
@@ -102,17 +129,57 @@ struct Effects {
     changed_timers: bool,
 }
 
-/// Load, step, commit. Runs on the blocking pool: the store calls are synchronous.
-fn process(shared: &Shared, entry: InboxEntry) -> Result<Effects, StoreError> {
+/// Steps every event in order, then commits them all in one transaction.
+fn process_batch(shared: &Shared, entries: &[InboxEntry]) -> Result<Effects, StoreError> {
+    // A customer's latest state within this batch: the store has not seen it yet.
+    let mut stepped: HashMap<&CustomerId, usize> = HashMap::new();
+    let mut commits: Vec<StepCommit> = Vec::with_capacity(entries.len());
+    for entry in entries {
+        let earlier = stepped
+            .get(&entry.customer)
+            .and_then(|&index| commits.get(index))
+            .map(|commit| commit.conversation.clone());
+        let span =
+            tracing::info_span!("conversation", id = %entry.customer, event = %entry.public_id);
+        let commit = span.in_scope(|| step_one(shared, entry, earlier))?;
+        stepped.insert(&entry.customer, commits.len());
+        commits.push(commit);
+    }
+    let effects = Effects {
+        queued_sends: commits.iter().any(|commit| !commit.outbox.is_empty()),
+        changed_timers: commits.iter().any(|commit| !commit.timers.is_empty()),
+    };
+    metrics::histogram!("souk_commit_batch_size").record(commits.len() as f64);
+    let created = shared.store.commit_batch(commits)?;
+    let created: Vec<_> = created.into_iter().flatten().collect();
+    if !created.is_empty() {
+        shared
+            .outbox_feed
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .extend(created);
+    }
+    Ok(effects)
+}
+
+/// Load (unless this batch already stepped the conversation) and step one event.
+fn step_one(
+    shared: &Shared,
+    entry: &InboxEntry,
+    earlier: Option<Conversation>,
+) -> Result<StepCommit, StoreError> {
     let store = &shared.store;
     let customer = store.customer(&entry.customer)?;
     let locale = customer
         .as_ref()
         .and_then(|c| c.locale)
         .unwrap_or(shared.settings.shop.default_locale);
-    let conversation = store
-        .conversation(&entry.customer)?
-        .unwrap_or_else(|| Conversation::new(entry.customer.clone(), locale));
+    let conversation = match earlier {
+        Some(conversation) => conversation,
+        None => store
+            .conversation(&entry.customer)?
+            .unwrap_or_else(|| Conversation::new(entry.customer.clone(), locale)),
+    };
     let now = clock::now();
     let started = Instant::now();
     let Step {
@@ -173,11 +240,7 @@ fn process(shared: &Shared, entry: InboxEntry) -> Result<Effects, StoreError> {
             }
         }
     }
-    let effects = Effects {
-        queued_sends: !outbox.is_empty(),
-        changed_timers: !timers.is_empty(),
-    };
-    let created = store.commit(StepCommit {
+    Ok(StepCommit {
         inbox_seq: entry.seq,
         conversation,
         inbound,
@@ -185,13 +248,5 @@ fn process(shared: &Shared, entry: InboxEntry) -> Result<Effects, StoreError> {
         timers,
         orders,
         now,
-    })?;
-    if !created.is_empty() {
-        shared
-            .outbox_feed
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
-            .extend(created);
-    }
-    Ok(effects)
+    })
 }

@@ -91,12 +91,22 @@ pub async fn receive(
     // the request future is dropped, but what was persisted must still reach its workers —
     // a retry of it would be dropped as a duplicate.
     let work = tokio::spawn(async move {
-        // Inline: a few short store transactions; the wait for the disk is the group flush.
-        let fresh = persist(ingest.store().as_ref(), channel, batch, default_locale)?;
-        // Acknowledge only what is on disk: one fsync shared with every concurrent request.
-        ingest.durable().await?;
-        for entry in fresh {
-            ingest.dispatch(entry).await?;
+        // Inline: statuses and identity changes are short store writes.
+        let messages = record(ingest.store().as_ref(), channel, batch, default_locale)?;
+        // Acknowledge only what is on disk: the messages go into the next group commit, one
+        // transaction and one fsync shared with every concurrent request.
+        for ingested in ingest.persist(messages).await? {
+            let kind = match ingested {
+                Ingested::New(entry) => {
+                    metrics::counter!("souk_events_received_total", "channel" => channel.name())
+                        .increment(1);
+                    ingest.dispatch(entry).await?;
+                    "message"
+                }
+                Ingested::Duplicate => "duplicate",
+            };
+            metrics::counter!("souk_webhook_events_total", "channel" => channel.name(), "kind" => kind)
+                .increment(1);
         }
         Ok::<(), ApiError>(())
     });
@@ -104,16 +114,17 @@ pub async fn receive(
     Ok((StatusCode::OK, "EVENT_RECEIVED").into_response())
 }
 
-/// Writes everything the batch carried; the caller then waits for the group flush, so a
-/// crash loses nothing the platform was told we received. Returns the new inbox entries.
-fn persist(
+/// Records the batch's statuses and identity changes and returns its messages as inbox
+/// entries; the caller persists those and waits for the group flush, so a crash loses
+/// nothing the platform was told we received.
+fn record(
     store: &dyn Store,
     channel: Channel,
     batch: WebhookBatch,
     default_locale: flows::Locale,
 ) -> Result<Vec<InboxEntry>, StoreError> {
     let now = clock::now();
-    let mut fresh = Vec::new();
+    let mut messages = Vec::new();
     for event in batch.events {
         let kind = match event {
             MetaEvent::Message(message) => {
@@ -142,14 +153,9 @@ fn persist(
                     }),
                     received_at: now,
                 };
-                match store.ingest(entry)? {
-                    Ingested::New(entry) => {
-                        metrics::counter!("souk_events_received_total", "channel" => channel.name()).increment(1);
-                        fresh.push(entry);
-                        "message"
-                    }
-                    Ingested::Duplicate => "duplicate",
-                }
+                messages.push(entry);
+                // Counted once persisted, as a message or a duplicate.
+                continue;
             }
             MetaEvent::Status(status) => {
                 let record = DeliveryRecord {
@@ -181,5 +187,5 @@ fn persist(
         metrics::counter!("souk_webhook_events_total", "channel" => channel.name(), "kind" => kind)
             .increment(1);
     }
-    Ok(fresh)
+    Ok(messages)
 }

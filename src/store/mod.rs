@@ -38,21 +38,37 @@ pub trait Store: Send + Sync + 'static {
     fn find_identity(&self, identity: &Identity) -> StoreResult<Option<CustomerId>>;
     fn customer(&self, id: &CustomerId) -> StoreResult<Option<Customer>>;
 
-    /// Persists an inbound event unless its dedup key was seen (within the retention window).
-    fn ingest(&self, entry: InboxEntry) -> StoreResult<Ingested>;
+    /// Persists inbound events, each unless its dedup key was seen (within the retention
+    /// window, or earlier in the same batch), all in one transaction: a transaction costs
+    /// the engine a log write of its own, so concurrent requests share one.
+    fn ingest_batch(&self, entries: Vec<InboxEntry>) -> StoreResult<Vec<Ingested>>;
+    /// One event; see `ingest_batch`.
+    fn ingest(&self, entry: InboxEntry) -> StoreResult<Ingested> {
+        self.ingest_batch(vec![entry])?
+            .pop()
+            .ok_or_else(|| StoreError::Engine("ingest returned nothing".into()))
+    }
     /// Events accepted but not yet stepped, oldest first (re-driven at start-up).
     fn pending_inbox(&self) -> StoreResult<Vec<InboxEntry>>;
 
     fn conversation(&self, id: &CustomerId) -> StoreResult<Option<Conversation>>;
-    /// Writes everything one step produced in one transaction; returns the created sends.
-    fn commit(&self, commit: StepCommit) -> StoreResult<Vec<OutboxEntry>>;
+    /// Writes everything the steps produced in one transaction (all or none); returns the
+    /// created sends of each step, in order.
+    fn commit_batch(&self, commits: Vec<StepCommit>) -> StoreResult<Vec<Vec<OutboxEntry>>>;
+    /// One step; see `commit_batch`.
+    fn commit(&self, commit: StepCommit) -> StoreResult<Vec<OutboxEntry>> {
+        self.commit_batch(vec![commit])?
+            .pop()
+            .ok_or_else(|| StoreError::Engine("commit returned nothing".into()))
+    }
 
     /// Pending sends in creation order (per customer, that is reply order).
     fn outbox(&self, limit: usize) -> StoreResult<Vec<OutboxEntry>>;
     /// One pending send as it is now (gone once delivered or dead-lettered).
     fn outbox_entry(&self, id: u64) -> StoreResult<Option<OutboxEntry>>;
     fn outbox_depth(&self) -> StoreResult<usize>;
-    /// Removes a delivered send and remembers its platform ids, in one transaction.
+    /// Remembers a delivered send's platform ids, then removes it (a crash in between sends it
+    /// again, which at-least-once delivery allows anyway).
     fn outbox_delivered(&self, id: u64, sent: &[SentRecord]) -> StoreResult<()>;
     fn outbox_reschedule(&self, entry: &OutboxEntry) -> StoreResult<()>;
     fn outbox_dead(&self, entry: OutboxEntry, reason: String, now: Timestamp) -> StoreResult<()>;

@@ -1,5 +1,8 @@
-//! The embedded store on sled 0.34. Each logical collection is a tree; every multi-tree write
-//! is one sled transaction, so a step's effects land together or not at all.
+//! The embedded store on sled 0.34. Each logical collection is a tree. A step's effects, and
+//! an ingest's dedup mark with its inbox entry, are one sled transaction: they land together or
+//! not at all. A sled transaction costs a log write of its own, so hot paths batch them (many
+//! steps or events per transaction), and the per-send and per-status writes are plain writes
+//! in an order that a crash between them cannot turn into a loss.
 
 use std::path::Path;
 
@@ -48,6 +51,24 @@ fn engine(error: sled::Error) -> StoreError {
     StoreError::Engine(error.to_string())
 }
 
+/// A previous holder of the store (a process still exiting, or a just-dropped handle whose
+/// background writes are finishing) keeps sled's file lock for a moment: wait for it rather
+/// than fail a restart.
+fn open_waiting_for_lock(config: &sled::Config) -> StoreResult<Db> {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+    loop {
+        match config.open() {
+            Err(sled::Error::Io(error))
+                if error.to_string().contains("could not acquire lock")
+                    && std::time::Instant::now() < deadline =>
+            {
+                std::thread::sleep(std::time::Duration::from_millis(50));
+            }
+            result => return result.map_err(engine),
+        }
+    }
+}
+
 fn tx_error(error: TransactionError<StoreError>) -> StoreError {
     match error {
         TransactionError::Abort(error) => error,
@@ -59,13 +80,12 @@ type TxResult<T> = Result<T, ConflictableTransactionError<StoreError>>;
 
 impl SledStore {
     pub fn open(path: &Path) -> StoreResult<SledStore> {
-        let db = sled::Config::new()
+        let config = sled::Config::new()
             .path(path)
             // sled's default; named here because the durability argument in ARCHITECTURE.md
             // relies on it: un-flushed commits are at most this old when the process dies.
-            .flush_every_ms(Some(500))
-            .open()
-            .map_err(engine)?;
+            .flush_every_ms(Some(500));
+        let db = open_waiting_for_lock(&config)?;
         let tree = |name: &str| db.open_tree(name).map_err(engine);
         Ok(SledStore {
             customers: tree("customers")?,
@@ -142,6 +162,92 @@ impl SledStore {
     }
 }
 
+/// The trees one step writes, inside a transaction.
+struct StepTrees<'a> {
+    inbox: &'a TransactionalTree,
+    conversations: &'a TransactionalTree,
+    history: &'a TransactionalTree,
+    outbox: &'a TransactionalTree,
+    timers: &'a TransactionalTree,
+    timer_slots: &'a TransactionalTree,
+    orders: &'a TransactionalTree,
+}
+
+impl StepTrees<'_> {
+    /// Everything one step produced; returns the sends it created.
+    fn apply(&self, commit: &StepCommit) -> TxResult<Vec<OutboxEntry>> {
+        let customer = &commit.conversation.customer;
+        self.inbox.remove(&u64_key(commit.inbox_seq))?;
+        self.conversations
+            .insert(customer.0.as_bytes(), encode(&commit.conversation))?;
+        if let Some(inbound) = &commit.inbound {
+            self.history.insert(
+                history_key(customer, self.history.generate_id()?),
+                encode(inbound),
+            )?;
+        }
+        let mut created = Vec::with_capacity(commit.outbox.len());
+        for send in &commit.outbox {
+            let entry = OutboxEntry {
+                id: self.outbox.generate_id()?,
+                customer: customer.clone(),
+                channel: send.channel,
+                recipient: send.recipient.clone(),
+                locale: send.locale,
+                reply: send.reply.clone(),
+                reply_to: send.reply_to.clone(),
+                attempts: 0,
+                next_attempt_at: commit.now,
+                created_at: commit.now,
+                last_error: None,
+                parts_sent: 0,
+                last_inbound_at: send.last_inbound_at,
+            };
+            self.outbox.insert(&u64_key(entry.id), encode(&entry))?;
+            let record = HistoryEntry::Out {
+                at: commit.now,
+                outbox_id: entry.id,
+                channel: entry.channel,
+                locale: entry.locale,
+                reply: entry.reply.clone(),
+            };
+            self.history.insert(
+                history_key(customer, self.history.generate_id()?),
+                encode(&record),
+            )?;
+            created.push(entry);
+        }
+        for change in &commit.timers {
+            match change {
+                TimerChange::Set(timer) => {
+                    let slot = timer_slot_key(&timer.customer, timer.kind);
+                    if let Some(old) = self.timer_slots.get(&slot)? {
+                        self.timers.remove(old)?;
+                    }
+                    let key = timer_key(timer.due, &timer.customer, timer.kind);
+                    self.timers.insert(key.as_slice(), encode(timer))?;
+                    self.timer_slots.insert(slot, key)?;
+                }
+                TimerChange::Cancel { customer, kind } => {
+                    if let Some(old) = self.timer_slots.remove(timer_slot_key(customer, *kind))? {
+                        self.timers.remove(old)?;
+                    }
+                }
+            }
+        }
+        for order in &commit.orders {
+            // Order ids are unique by construction; never let a collision replace an order a
+            // customer may already have paid.
+            if self.orders.get(order.id.0.as_bytes())?.is_some() {
+                tracing::error!(order = %order.id, "order id exists; keeping the first");
+                continue;
+            }
+            self.orders.insert(order.id.0.as_bytes(), encode(order))?;
+        }
+        Ok(created)
+    }
+}
+
 impl Store for SledStore {
     fn resolve_identity(
         &self,
@@ -186,26 +292,30 @@ impl Store for SledStore {
         Self::get_decoded(&self.customers, "customer", id.0.as_bytes())
     }
 
-    fn ingest(&self, entry: InboxEntry) -> StoreResult<Ingested> {
-        let Some(dedup_key) = entry.dedup_key.clone() else {
-            return self
-                .inbox
-                .transaction(|inbox| Self::put_inbox(inbox, entry.clone()))
-                .map(Ingested::New)
-                .map_err(tx_error);
-        };
+    fn ingest_batch(&self, entries: Vec<InboxEntry>) -> StoreResult<Vec<Ingested>> {
         (&self.processed, &self.processed_age, &self.inbox)
             .transaction(|(processed, processed_age, inbox)| {
-                if processed.get(dedup_key.as_bytes())?.is_some() {
-                    return Ok(Ingested::Duplicate);
+                let mut results = Vec::with_capacity(entries.len());
+                for entry in &entries {
+                    let Some(dedup_key) = &entry.dedup_key else {
+                        results.push(Self::put_inbox(inbox, entry.clone()).map(Ingested::New)?);
+                        continue;
+                    };
+                    // Reads see this transaction's own writes: a key twice in one batch is a
+                    // duplicate the second time.
+                    if processed.get(dedup_key.as_bytes())?.is_some() {
+                        results.push(Ingested::Duplicate);
+                        continue;
+                    }
+                    let at = entry.received_at;
+                    processed.insert(
+                        dedup_key.as_bytes(),
+                        &u64_key(u64::try_from(at.millis()).unwrap_or(0)),
+                    )?;
+                    processed_age.insert(processed_age_key(at, dedup_key), dedup_key.as_bytes())?;
+                    results.push(Self::put_inbox(inbox, entry.clone()).map(Ingested::New)?);
                 }
-                let at = entry.received_at;
-                processed.insert(
-                    dedup_key.as_bytes(),
-                    &u64_key(u64::try_from(at.millis()).unwrap_or(0)),
-                )?;
-                processed_age.insert(processed_age_key(at, &dedup_key), dedup_key.as_bytes())?;
-                Self::put_inbox(inbox, entry.clone()).map(Ingested::New)
+                Ok(results)
             })
             .map_err(tx_error)
     }
@@ -218,8 +328,7 @@ impl Store for SledStore {
         Self::get_decoded(&self.conversations, "conversation", id.0.as_bytes())
     }
 
-    fn commit(&self, commit: StepCommit) -> StoreResult<Vec<OutboxEntry>> {
-        let customer = commit.conversation.customer.clone();
+    fn commit_batch(&self, commits: Vec<StepCommit>) -> StoreResult<Vec<Vec<OutboxEntry>>> {
         (
             &self.inbox,
             &self.conversations,
@@ -230,79 +339,21 @@ impl Store for SledStore {
             &self.orders,
         )
             .transaction(
-                |(inbox, conversations, history, outbox, timers, slots, orders)| {
-                    inbox.remove(&u64_key(commit.inbox_seq))?;
-                    conversations.insert(customer.0.as_bytes(), encode(&commit.conversation))?;
-                    if let Some(inbound) = &commit.inbound {
-                        history.insert(
-                            history_key(&customer, history.generate_id()?),
-                            encode(inbound),
-                        )?;
-                    }
-                    let mut created = Vec::with_capacity(commit.outbox.len());
-                    for send in &commit.outbox {
-                        let entry = OutboxEntry {
-                            id: outbox.generate_id()?,
-                            customer: customer.clone(),
-                            channel: send.channel,
-                            recipient: send.recipient.clone(),
-                            locale: send.locale,
-                            reply: send.reply.clone(),
-                            reply_to: send.reply_to.clone(),
-                            attempts: 0,
-                            next_attempt_at: commit.now,
-                            created_at: commit.now,
-                            last_error: None,
-                            parts_sent: 0,
-                            last_inbound_at: send.last_inbound_at,
-                        };
-                        outbox.insert(&u64_key(entry.id), encode(&entry))?;
-                        let record = HistoryEntry::Out {
-                            at: commit.now,
-                            outbox_id: entry.id,
-                            channel: entry.channel,
-                            locale: entry.locale,
-                            reply: entry.reply.clone(),
-                        };
-                        history.insert(
-                            history_key(&customer, history.generate_id()?),
-                            encode(&record),
-                        )?;
-                        created.push(entry);
-                    }
-                    for change in &commit.timers {
-                        match change {
-                            TimerChange::Set(timer) => {
-                                let slot = timer_slot_key(&timer.customer, timer.kind);
-                                if let Some(old) = slots.get(&slot)? {
-                                    timers.remove(old)?;
-                                }
-                                let key = timer_key(timer.due, &timer.customer, timer.kind);
-                                timers.insert(key.as_slice(), encode(timer))?;
-                                slots.insert(slot, key)?;
-                            }
-                            TimerChange::Cancel { customer, kind } => {
-                                if let Some(old) = slots.remove(timer_slot_key(customer, *kind))? {
-                                    timers.remove(old)?;
-                                }
-                            }
-                        }
-                    }
-                    for order in &commit.orders {
-                        // Order ids are unique by construction; never let a collision replace
-                        // an order a customer may already have paid.
-                        if orders.get(order.id.0.as_bytes())?.is_some() {
-                            tracing::error!(order = %order.id, "order id exists; keeping the first");
-                            continue;
-                        }
-                        orders.insert(order.id.0.as_bytes(), encode(order))?;
-                    }
-                    Ok(created)
+                |(inbox, conversations, history, outbox, timers, timer_slots, orders)| {
+                    let trees = StepTrees {
+                        inbox,
+                        conversations,
+                        history,
+                        outbox,
+                        timers,
+                        timer_slots,
+                        orders,
+                    };
+                    commits.iter().map(|commit| trees.apply(commit)).collect()
                 },
             )
             .map_err(tx_error)
     }
-
     fn outbox(&self, limit: usize) -> StoreResult<Vec<OutboxEntry>> {
         Self::decode_all("outbox entry", self.outbox.iter(), limit)
     }
@@ -316,18 +367,18 @@ impl Store for SledStore {
     }
 
     fn outbox_delivered(&self, id: u64, sent: &[SentRecord]) -> StoreResult<()> {
-        (&self.outbox, &self.sent)
-            .transaction(|(outbox, sent_tree)| {
-                outbox.remove(&u64_key(id))?;
-                for record in sent {
-                    sent_tree.insert(
-                        platform_key(record.channel, &record.platform_id),
-                        encode(record),
-                    )?;
-                }
-                Ok(())
-            })
-            .map_err(tx_error)
+        // Plain writes in this order, no transaction: a sled transaction costs a log write
+        // of its own, and this runs once per send.
+        for record in sent {
+            self.sent
+                .insert(
+                    platform_key(record.channel, &record.platform_id),
+                    encode(record),
+                )
+                .map_err(engine)?;
+        }
+        self.outbox.remove(u64_key(id)).map_err(engine)?;
+        Ok(())
     }
 
     fn outbox_reschedule(&self, entry: &OutboxEntry) -> StoreResult<()> {
@@ -446,27 +497,35 @@ impl Store for SledStore {
         record: &DeliveryRecord,
         received_at: Timestamp,
     ) -> StoreResult<bool> {
-        let prefix = platform_key(record.channel, &record.platform_id);
-        (&self.processed, &self.processed_age, &self.deliveries)
-            .transaction(|(processed, processed_age, deliveries)| {
-                if processed.get(dedup_key.as_bytes())?.is_some() {
-                    return Ok(false);
-                }
-                processed.insert(
-                    dedup_key.as_bytes(),
-                    &u64_key(u64::try_from(received_at.millis()).unwrap_or(0)),
-                )?;
-                processed_age.insert(
-                    processed_age_key(received_at, dedup_key),
-                    dedup_key.as_bytes(),
-                )?;
-                let mut key = prefix.clone();
-                key.push(0);
-                key.extend_from_slice(&u64_key(deliveries.generate_id()?));
-                deliveries.insert(key, encode(record))?;
-                Ok(true)
-            })
-            .map_err(tx_error)
+        // Statuses come two or three per message sent: plain writes, no transaction (a sled
+        // transaction costs a log write of its own). The record goes first and the dedup mark
+        // last, so a crash in between keeps the status; its redelivery may add a second row,
+        // which is harmless where a lost one is not.
+        if self.processed.get(dedup_key).map_err(engine)?.is_some() {
+            return Ok(false);
+        }
+        let mut key = platform_key(record.channel, &record.platform_id);
+        key.push(0);
+        key.extend_from_slice(&u64_key(self.db.generate_id().map_err(engine)?));
+        self.deliveries
+            .insert(key.as_slice(), encode(record))
+            .map_err(engine)?;
+        let age_key = processed_age_key(received_at, dedup_key);
+        self.processed_age
+            .insert(age_key.as_slice(), dedup_key.as_bytes())
+            .map_err(engine)?;
+        let mark = u64_key(u64::try_from(received_at.millis()).unwrap_or(0));
+        let marked = self
+            .processed
+            .compare_and_swap(dedup_key, None as Option<&[u8]>, Some(&mark[..]))
+            .map_err(engine)?;
+        if marked.is_err() {
+            // A concurrent copy of this status got there first: it keeps its row.
+            self.deliveries.remove(key).map_err(engine)?;
+            self.processed_age.remove(age_key).map_err(engine)?;
+            return Ok(false);
+        }
+        Ok(true)
     }
 
     fn deliveries(

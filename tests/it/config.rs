@@ -40,7 +40,7 @@ fn bad_values_name_their_key() {
             "listen = \"not an address\"",
             "server.listen",
         ),
-        ("shards = 8", "shards = 0", "workers.shards"),
+        ("shards = 4", "shards = 0", "workers.shards"),
         (
             "default_locale = \"en\"",
             "default_locale = \"xx\"",

@@ -217,3 +217,83 @@ fn everything_survives_a_reopen() {
     assert_eq!(store.next_timer_due().expect("timer"), Some(Timestamp(7)));
     assert!(store.size_on_disk().expect("size") > 0);
 }
+
+#[test]
+fn a_batch_ingest_drops_a_key_repeated_inside_it_and_keeps_order() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let store = SledStore::open(dir.path()).expect("open");
+    store
+        .ingest(inbox("c", Some("wamid.old"), 1))
+        .expect("ingest");
+    let results = store
+        .ingest_batch(vec![
+            inbox("a", Some("wamid.1"), 10),
+            inbox("b", Some("wamid.1"), 11),
+            inbox("c", Some("wamid.old"), 12),
+            inbox("d", None, 13),
+            inbox("e", Some("wamid.2"), 14),
+        ])
+        .expect("ingest batch");
+    let kinds: Vec<&str> = results
+        .iter()
+        .map(|r| match r {
+            Ingested::New(entry) => entry.customer.0.as_str(),
+            Ingested::Duplicate => "dup",
+        })
+        .collect();
+    assert_eq!(kinds, ["a", "dup", "dup", "d", "e"]);
+    let seqs: Vec<u64> = results
+        .iter()
+        .filter_map(|r| match r {
+            Ingested::New(entry) => Some(entry.seq),
+            Ingested::Duplicate => None,
+        })
+        .collect();
+    assert!(seqs.windows(2).all(|w| w[0] < w[1]), "{seqs:?}");
+    assert_eq!(store.pending_inbox().expect("inbox").len(), 4);
+}
+
+#[test]
+fn a_batch_commit_applies_every_step_in_order_and_one_timer_slot_survives() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let store = SledStore::open(dir.path()).expect("open");
+    let seqs: Vec<u64> = (0..3)
+        .map(
+            |i| match store.ingest(inbox("a", None, i)).expect("ingest") {
+                Ingested::New(entry) => entry.seq,
+                Ingested::Duplicate => panic!("no dedup key, no duplicate"),
+            },
+        )
+        .collect();
+    let mut last = commit(seqs[2], "a", vec![timer("a", 9_000)], 2);
+    last.conversation.misses = 7;
+    let created = store
+        .commit_batch(vec![
+            commit(seqs[0], "a", vec![timer("a", 5_000)], 1),
+            commit(seqs[1], "a", vec![timer("a", 7_000)], 0),
+            last,
+        ])
+        .expect("commit batch");
+    assert_eq!(created.iter().map(Vec::len).collect::<Vec<_>>(), [1, 0, 2]);
+    let ids: Vec<u64> = created.iter().flatten().map(|e| e.id).collect();
+    assert!(ids.windows(2).all(|w| w[0] < w[1]), "{ids:?}");
+    assert!(store.pending_inbox().expect("inbox").is_empty());
+    let conversation = store
+        .conversation(&CustomerId("a".into()))
+        .expect("read")
+        .expect("stored");
+    assert_eq!(conversation.misses, 7, "the last step of the batch wins");
+    assert_eq!(store.outbox(10).expect("outbox").len(), 3);
+    // The three Sets share one slot: only the last is left.
+    assert_eq!(
+        store.next_timer_due().expect("timers"),
+        Some(Timestamp(9_000))
+    );
+    assert_eq!(
+        store
+            .fire_due_timers(Timestamp(10_000))
+            .expect("fire")
+            .len(),
+        1
+    );
+}
