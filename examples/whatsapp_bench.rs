@@ -161,6 +161,7 @@ async fn main() -> anyhow::Result<()> {
         latencies.extend(result?);
     }
     let acked = started.elapsed();
+    let replied_by_ack = replies.load(Ordering::Relaxed);
     let deadline = Instant::now() + Duration::from_secs(120);
     while replies.load(Ordering::Relaxed) < total && Instant::now() < deadline {
         tokio::time::sleep(Duration::from_millis(5)).await;
@@ -204,7 +205,7 @@ async fn main() -> anyhow::Result<()> {
         acked.as_secs_f64()
     );
     println!(
-        "end to end:   {:.0} msgs/s ({:.2} s)",
+        "end to end:   {:.0} msgs/s ({:.2} s); replies by the last acknowledgement: {replied_by_ack}",
         delivered as f64 / end_to_end.as_secs_f64(),
         end_to_end.as_secs_f64()
     );

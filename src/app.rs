@@ -15,7 +15,7 @@ use tokio_util::sync::CancellationToken;
 use flows::{Channel, Context, FlowSettings, Span};
 
 use crate::catalog_file::load_catalog;
-use crate::driver::group_flush::GroupFlush;
+use crate::driver::group_commit::GroupCommit;
 use crate::driver::{Driver, Ingest, Shared, Worker, run_outbox, run_timers, run_worker};
 use crate::http::{AppState, router};
 use crate::render::Renderer;
@@ -89,7 +89,7 @@ impl App {
             outbox_wakeup: Notify::new(),
             outbox_feed: std::sync::Mutex::new(Vec::new()),
             timer_wakeup: Notify::new(),
-            flush: GroupFlush::start(store.clone()),
+            group_commit: GroupCommit::start(store.clone()),
         });
 
         let hub = Arc::new(WebChatHub::default());
@@ -168,7 +168,7 @@ impl App {
         let state = AppState {
             settings,
             store,
-            ingest: Ingest::new(shared.store.clone(), driver, shared.flush.clone()),
+            ingest: Ingest::new(shared.store.clone(), driver, shared.group_commit.clone()),
             hub,
             renderer: Renderer,
             metrics: telemetry::metrics_handle(),

@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use crate::store::{InboxEntry, Ingested, Store, StoreError};
 
-use super::group_flush::{FlushError, GroupFlush};
+use super::group_commit::{CommitError, GroupCommit};
 use super::{Driver, DriverClosed};
 
 #[derive(Debug, thiserror::Error)]
@@ -17,28 +17,28 @@ pub enum IngestError {
     #[error("storage task failed: {0}")]
     Join(String),
     #[error(transparent)]
-    Flush(#[from] FlushError),
+    Commit(#[from] CommitError),
 }
 
 #[derive(Clone)]
 pub struct Ingest {
     store: Arc<dyn Store>,
     driver: Driver,
-    flush: GroupFlush,
+    group_commit: GroupCommit,
 }
 
 impl Ingest {
-    pub fn new(store: Arc<dyn Store>, driver: Driver, flush: GroupFlush) -> Ingest {
+    pub fn new(store: Arc<dyn Store>, driver: Driver, group_commit: GroupCommit) -> Ingest {
         Ingest {
             store,
             driver,
-            flush,
+            group_commit,
         }
     }
 
     /// Waits until everything written so far is on disk (shared with concurrent callers).
     pub async fn durable(&self) -> Result<(), IngestError> {
-        self.flush.durable().await.map_err(IngestError::from)
+        self.group_commit.durable().await.map_err(IngestError::from)
     }
 
     pub fn store(&self) -> &Arc<dyn Store> {
@@ -48,7 +48,10 @@ impl Ingest {
     /// Persists the events (duplicates dropped) in the next group commit and waits until they
     /// are on disk; one result per event, in order. The caller then dispatches the new ones.
     pub async fn persist(&self, entries: Vec<InboxEntry>) -> Result<Vec<Ingested>, IngestError> {
-        self.flush.ingest(entries).await.map_err(IngestError::from)
+        self.group_commit
+            .ingest(entries)
+            .await
+            .map_err(IngestError::from)
     }
 
     /// Hands an entry that is already durably in the inbox to its worker.
@@ -76,7 +79,7 @@ impl Ingest {
         // A duplicate waits for the flush too: its first copy may still be in flight.
         let ingested = self.persist(vec![entry]).await?.pop();
         match ingested {
-            None => Err(IngestError::Flush(FlushError(
+            None => Err(IngestError::Commit(CommitError(
                 "the store returned no result for the event".into(),
             ))),
             Some(Ingested::New(entry)) => {

@@ -3,7 +3,7 @@
 //! history, timers, outbox in one transaction), then act (the outbox runner sends).
 
 pub mod backoff;
-pub mod group_flush;
+pub mod group_commit;
 mod ingest;
 mod outbox;
 mod timers;
@@ -38,8 +38,9 @@ pub struct Shared {
     pub outbox_feed: std::sync::Mutex<Vec<crate::store::OutboxEntry>>,
     /// Poked after a commit that changed timers.
     pub timer_wakeup: Notify,
-    /// The one place that makes writes durable, shared so concurrent needs share an fsync.
-    pub flush: group_flush::GroupFlush,
+    /// The one place that makes inbound events and steps durable, shared so concurrent
+    /// needs share a transaction and an fsync.
+    pub group_commit: group_commit::GroupCommit,
 }
 
 #[derive(Debug, thiserror::Error)]

@@ -16,6 +16,7 @@ use crate::store::{
 };
 
 use super::Shared;
+use super::group_commit::CommitError;
 
 pub struct Worker {
     pub shard: usize,
@@ -78,9 +79,9 @@ fn reply_route(
 impl Worker {
     async fn handle(&self, entries: Vec<InboxEntry>) {
         if entries.len() > 1 {
-            // Inline, not on the blocking pool: steps and their commit take microseconds, and
-            // the hop to another thread cost more than the work on two cores.
-            match process_batch(&self.shared, &entries) {
+            // Steps run inline, not on the blocking pool: they take microseconds, and the hop
+            // to another thread cost more than the work on two cores.
+            match process_batch(&self.shared, &entries).await {
                 Ok(effects) => return self.done(entries.len(), &effects),
                 // One bad event must not hold back the others: retry them one at a time.
                 Err(error) => {
@@ -99,7 +100,7 @@ impl Worker {
         // and is re-driven at the next start.
         let batch = std::slice::from_ref(&entry);
         for attempt in 1..=COMMIT_ATTEMPTS {
-            match process_batch(&self.shared, batch) {
+            match process_batch(&self.shared, batch).await {
                 Ok(effects) => return self.done(1, &effects),
                 Err(error) => {
                     tracing::error!(%error, attempt, shard = self.shard, customer = %entry.customer, event = %entry.public_id, "step could not be committed")
@@ -129,8 +130,9 @@ struct Effects {
     changed_timers: bool,
 }
 
-/// Steps every event in order, then commits them all in one transaction.
-fn process_batch(shared: &Shared, entries: &[InboxEntry]) -> Result<Effects, StoreError> {
+/// Steps every event in order, then commits them all at once through the group commit (one
+/// transaction, durable when it returns, so the outbox may send what they queued).
+async fn process_batch(shared: &Shared, entries: &[InboxEntry]) -> Result<Effects, CommitError> {
     // A customer's latest state within this batch: the store has not seen it yet.
     let mut stepped: HashMap<&CustomerId, usize> = HashMap::new();
     let mut commits: Vec<StepCommit> = Vec::with_capacity(entries.len());
@@ -150,7 +152,7 @@ fn process_batch(shared: &Shared, entries: &[InboxEntry]) -> Result<Effects, Sto
         changed_timers: commits.iter().any(|commit| !commit.timers.is_empty()),
     };
     metrics::histogram!("souk_commit_batch_size").record(commits.len() as f64);
-    let created = shared.store.commit_batch(commits)?;
+    let created = shared.group_commit.commit(commits).await?;
     let created: Vec<_> = created.into_iter().flatten().collect();
     if !created.is_empty() {
         shared

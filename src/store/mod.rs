@@ -8,8 +8,8 @@ pub mod records;
 mod sled_store;
 
 pub use records::{
-    DeadLetter, DeliveryRecord, HistoryEntry, InboxEntry, Ingested, NewOutbox, OutboxEntry,
-    SentRecord, StepCommit, TimerChange, TimerEntry,
+    DeadLetter, DeliveryRecord, GroupWritten, HistoryEntry, InboxEntry, Ingested, NewOutbox,
+    OutboxEntry, SentRecord, StepCommit, TimerChange, TimerEntry, WriteGroup,
 };
 pub use sled_store::SledStore;
 
@@ -39,10 +39,26 @@ pub trait Store: Send + Sync + 'static {
     fn customer(&self, id: &CustomerId) -> StoreResult<Option<Customer>>;
 
     /// Persists inbound events, each unless its dedup key was seen (within the retention
-    /// window, or earlier in the same batch), all in one transaction: a transaction costs
-    /// the engine a log write of its own, so concurrent requests share one.
-    fn ingest_batch(&self, entries: Vec<InboxEntry>) -> StoreResult<Vec<Ingested>>;
-    /// One event; see `ingest_batch`.
+    /// window, or earlier in the same transaction), and commits steps: every part in one
+    /// transaction. A transaction costs the engine a log write of its own, so concurrent
+    /// requests and workers share one (see `driver::group_commit`).
+    /// Results come one per part, in order.
+    fn write_groups(&self, parts: &[WriteGroup]) -> StoreResult<Vec<GroupWritten>>;
+    /// One part; see `write_groups`.
+    fn write_group(&self, part: &WriteGroup) -> StoreResult<GroupWritten> {
+        self.write_groups(std::slice::from_ref(part))?
+            .pop()
+            .ok_or_else(|| StoreError::Engine("the store returned no result".into()))
+    }
+    /// Events only; see `write_groups`.
+    fn ingest_batch(&self, entries: Vec<InboxEntry>) -> StoreResult<Vec<Ingested>> {
+        let part = WriteGroup {
+            ingest: entries,
+            steps: Vec::new(),
+        };
+        self.write_group(&part).map(|written| written.ingested)
+    }
+    /// One event; see `write_groups`.
     fn ingest(&self, entry: InboxEntry) -> StoreResult<Ingested> {
         self.ingest_batch(vec![entry])?
             .pop()
@@ -52,10 +68,15 @@ pub trait Store: Send + Sync + 'static {
     fn pending_inbox(&self) -> StoreResult<Vec<InboxEntry>>;
 
     fn conversation(&self, id: &CustomerId) -> StoreResult<Option<Conversation>>;
-    /// Writes everything the steps produced in one transaction (all or none); returns the
-    /// created sends of each step, in order.
-    fn commit_batch(&self, commits: Vec<StepCommit>) -> StoreResult<Vec<Vec<OutboxEntry>>>;
-    /// One step; see `commit_batch`.
+    /// Steps only, all or none; returns the created sends of each, in order.
+    fn commit_batch(&self, commits: Vec<StepCommit>) -> StoreResult<Vec<Vec<OutboxEntry>>> {
+        let part = WriteGroup {
+            ingest: Vec::new(),
+            steps: commits,
+        };
+        self.write_group(&part).map(|written| written.created)
+    }
+    /// One step; see `write_groups`.
     fn commit(&self, commit: StepCommit) -> StoreResult<Vec<OutboxEntry>> {
         self.commit_batch(vec![commit])?
             .pop()

@@ -125,6 +125,23 @@ pub struct StepCommit {
     pub now: Timestamp,
 }
 
+/// What one group commit writes in one transaction: inbound events to accept and steps
+/// to commit, from every request and worker that asked at about the same time.
+#[derive(Debug, Clone, Default)]
+pub struct WriteGroup {
+    pub ingest: Vec<InboxEntry>,
+    pub steps: Vec<StepCommit>,
+}
+
+/// A group's results, in the order of its parts.
+#[derive(Debug, Clone, Default)]
+pub struct GroupWritten {
+    /// One per event to ingest.
+    pub ingested: Vec<Ingested>,
+    /// One per step: the sends it created.
+    pub created: Vec<Vec<OutboxEntry>>,
+}
+
 /// One of our messages as the platform knows it, so delivery statuses can find it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SentRecord {

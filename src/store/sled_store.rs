@@ -17,8 +17,8 @@ use super::keys::{
     timer_slot_key, u64_key,
 };
 use super::records::{
-    DeadLetter, DeliveryRecord, HistoryEntry, InboxEntry, Ingested, OutboxEntry, SentRecord,
-    StepCommit, TimerChange, TimerEntry,
+    DeadLetter, DeliveryRecord, GroupWritten, HistoryEntry, InboxEntry, Ingested, OutboxEntry,
+    SentRecord, StepCommit, TimerChange, TimerEntry, WriteGroup,
 };
 use super::{Store, StoreError, StoreResult};
 
@@ -121,6 +121,29 @@ impl SledStore {
             .write()
             .unwrap_or_else(|poisoned| poisoned.into_inner());
         cache.insert(key, customer);
+    }
+
+    /// Accepts one event unless its dedup key was seen; reads see this transaction's own
+    /// writes, so a key twice in one group is a duplicate the second time.
+    fn ingest_one(
+        processed: &TransactionalTree,
+        processed_age: &TransactionalTree,
+        inbox: &TransactionalTree,
+        entry: &InboxEntry,
+    ) -> TxResult<Ingested> {
+        let Some(dedup_key) = &entry.dedup_key else {
+            return Self::put_inbox(inbox, entry.clone()).map(Ingested::New);
+        };
+        if processed.get(dedup_key.as_bytes())?.is_some() {
+            return Ok(Ingested::Duplicate);
+        }
+        let at = entry.received_at;
+        processed.insert(
+            dedup_key.as_bytes(),
+            &u64_key(u64::try_from(at.millis()).unwrap_or(0)),
+        )?;
+        processed_age.insert(processed_age_key(at, dedup_key), dedup_key.as_bytes())?;
+        Self::put_inbox(inbox, entry.clone()).map(Ingested::New)
     }
 
     fn put_inbox(inbox: &TransactionalTree, mut entry: InboxEntry) -> TxResult<InboxEntry> {
@@ -292,34 +315,6 @@ impl Store for SledStore {
         Self::get_decoded(&self.customers, "customer", id.0.as_bytes())
     }
 
-    fn ingest_batch(&self, entries: Vec<InboxEntry>) -> StoreResult<Vec<Ingested>> {
-        (&self.processed, &self.processed_age, &self.inbox)
-            .transaction(|(processed, processed_age, inbox)| {
-                let mut results = Vec::with_capacity(entries.len());
-                for entry in &entries {
-                    let Some(dedup_key) = &entry.dedup_key else {
-                        results.push(Self::put_inbox(inbox, entry.clone()).map(Ingested::New)?);
-                        continue;
-                    };
-                    // Reads see this transaction's own writes: a key twice in one batch is a
-                    // duplicate the second time.
-                    if processed.get(dedup_key.as_bytes())?.is_some() {
-                        results.push(Ingested::Duplicate);
-                        continue;
-                    }
-                    let at = entry.received_at;
-                    processed.insert(
-                        dedup_key.as_bytes(),
-                        &u64_key(u64::try_from(at.millis()).unwrap_or(0)),
-                    )?;
-                    processed_age.insert(processed_age_key(at, dedup_key), dedup_key.as_bytes())?;
-                    results.push(Self::put_inbox(inbox, entry.clone()).map(Ingested::New)?);
-                }
-                Ok(results)
-            })
-            .map_err(tx_error)
-    }
-
     fn pending_inbox(&self) -> StoreResult<Vec<InboxEntry>> {
         Self::decode_all("inbox entry", self.inbox.iter(), usize::MAX)
     }
@@ -328,8 +323,10 @@ impl Store for SledStore {
         Self::get_decoded(&self.conversations, "conversation", id.0.as_bytes())
     }
 
-    fn commit_batch(&self, commits: Vec<StepCommit>) -> StoreResult<Vec<Vec<OutboxEntry>>> {
+    fn write_groups(&self, parts: &[WriteGroup]) -> StoreResult<Vec<GroupWritten>> {
         (
+            &self.processed,
+            &self.processed_age,
             &self.inbox,
             &self.conversations,
             &self.history,
@@ -339,7 +336,17 @@ impl Store for SledStore {
             &self.orders,
         )
             .transaction(
-                |(inbox, conversations, history, outbox, timers, timer_slots, orders)| {
+                |(
+                    processed,
+                    processed_age,
+                    inbox,
+                    conversations,
+                    history,
+                    outbox,
+                    timers,
+                    timer_slots,
+                    orders,
+                )| {
                     let trees = StepTrees {
                         inbox,
                         conversations,
@@ -349,11 +356,26 @@ impl Store for SledStore {
                         timer_slots,
                         orders,
                     };
-                    commits.iter().map(|commit| trees.apply(commit)).collect()
+                    let mut written = Vec::with_capacity(parts.len());
+                    for part in parts {
+                        let ingested = part
+                            .ingest
+                            .iter()
+                            .map(|entry| Self::ingest_one(processed, processed_age, inbox, entry))
+                            .collect::<TxResult<Vec<_>>>()?;
+                        let created = part
+                            .steps
+                            .iter()
+                            .map(|commit| trees.apply(commit))
+                            .collect::<TxResult<Vec<_>>>()?;
+                        written.push(GroupWritten { ingested, created });
+                    }
+                    Ok(written)
                 },
             )
             .map_err(tx_error)
     }
+
     fn outbox(&self, limit: usize) -> StoreResult<Vec<OutboxEntry>> {
         Self::decode_all("outbox entry", self.outbox.iter(), limit)
     }

@@ -9,6 +9,7 @@ use flows::{
 };
 use souk::store::{
     InboxEntry, Ingested, NewOutbox, SledStore, StepCommit, Store, TimerChange, TimerEntry,
+    WriteGroup,
 };
 
 fn customer(id: &str, identity: &Identity) -> Customer {
@@ -296,4 +297,44 @@ fn a_batch_commit_applies_every_step_in_order_and_one_timer_slot_survives() {
             .len(),
         1
     );
+}
+
+#[test]
+fn one_transaction_writes_every_part_and_answers_each_in_order() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let store = SledStore::open(dir.path()).expect("open");
+    let Ingested::New(pending) = store.ingest(inbox("a", None, 1)).expect("ingest") else {
+        panic!("no dedup key, no duplicate")
+    };
+    let parts = [
+        WriteGroup {
+            ingest: vec![inbox("b", Some("wamid.x"), 2)],
+            steps: vec![],
+        },
+        WriteGroup {
+            ingest: vec![],
+            steps: vec![commit(pending.seq, "a", vec![], 2)],
+        },
+        // The same message id as the first part's: a duplicate across callers too.
+        WriteGroup {
+            ingest: vec![inbox("b", Some("wamid.x"), 3)],
+            steps: vec![],
+        },
+    ];
+    let written = store.write_groups(&parts).expect("write");
+    assert_eq!(written.len(), 3);
+    assert!(matches!(written[0].ingested.as_slice(), [Ingested::New(_)]));
+    assert!(written[0].created.is_empty());
+    assert_eq!(
+        written[1].created.iter().map(Vec::len).collect::<Vec<_>>(),
+        [2]
+    );
+    assert_eq!(written[2].ingested, [Ingested::Duplicate]);
+    let pending: Vec<String> = store
+        .pending_inbox()
+        .expect("inbox")
+        .into_iter()
+        .map(|e| e.customer.0)
+        .collect();
+    assert_eq!(pending, ["b"], "a's event was consumed by its step");
 }
