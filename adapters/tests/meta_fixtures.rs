@@ -63,6 +63,9 @@ fn summary(batch: &WebhookBatch) -> Vec<String> {
                 if let Some(reply_to) = &m.context.reply_to {
                     line.push_str(&format!(" reply_to={reply_to}"));
                 }
+                if let Some(story) = &m.context.story {
+                    line.push_str(&format!(" story={story}"));
+                }
                 if let Some(product) = &m.context.referred_product {
                     line.push_str(&format!(" product={product}"));
                 }
@@ -389,7 +392,9 @@ fn instagram_fixtures() {
         ),
         (
             "story_reply_factory.json",
-            &["msg ig:message-id-1 from=Sender-id-1 text \"This is the story reply\""],
+            &[
+                "msg ig:message-id-1 from=Sender-id-1 text \"This is the story reply\" story=https://chatwoot-assets.local/sample.png",
+            ],
         ),
     ];
     check(

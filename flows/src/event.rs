@@ -63,6 +63,10 @@ pub struct InboundContext {
     /// The ad or link that brought the customer (click-to-chat ads, m.me refs).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub referral: Option<AdReferral>,
+    /// The Instagram story the customer replied to (its media URL, else its id), so the
+    /// console can show what the reply is about.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub story: Option<String>,
     /// When the platform says the customer sent it. Messaging windows count from here, not
     /// from when a delayed delivery reached us.
     #[serde(default, skip_serializing_if = "Option::is_none")]

@@ -166,8 +166,11 @@ fn parse_event(product: Product, event: &Value) -> MetaEvent {
                 kind: "message:no-mid".into(),
             };
         }
+        let reply_to = message.get("reply_to");
+        let story = reply_to.and_then(|r| r.get("story"));
         let context = InboundContext {
-            reply_to: message.get("reply_to").and_then(|r| owned(r, "mid")),
+            reply_to: reply_to.and_then(|r| owned(r, "mid")),
+            story: story.and_then(|s| owned(s, "url").or_else(|| owned(s, "id"))),
             ..InboundContext::default()
         };
         let dedup = format!("{prefix}:{mid}");

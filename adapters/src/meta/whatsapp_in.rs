@@ -201,6 +201,7 @@ fn parse_message(message: &Value, names: &[(String, String)]) -> MetaEvent {
                 .and_then(|c| c.get("referred_product"))
                 .and_then(|p| owned(p, "product_retailer_id")),
             referral: referral(message),
+            story: None,
             // Filled in by the shell from `timestamp_ms`, which it also checks against its clock.
             sent_at: None,
         },
