@@ -3,5 +3,6 @@
 //! in, platform payloads out.
 
 pub mod meta;
+pub mod payments;
 pub mod rendered;
 pub mod webchat;

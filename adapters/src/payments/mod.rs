@@ -1,0 +1,3 @@
+//! Payment providers' webhook protocols: verification and parsing only, like the channels.
+
+pub mod stripe_signature;
