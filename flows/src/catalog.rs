@@ -6,8 +6,8 @@ use std::collections::{BTreeMap, HashSet};
 
 use crate::locale::Locale;
 use crate::money::{Currency, Money};
+use crate::search::SearchIndex;
 use crate::text::LocalizedText;
-use crate::understanding::SearchIndex;
 
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(transparent)]
@@ -47,6 +47,13 @@ pub struct Variant {
     pub name: LocalizedText,
     pub price_minor: i64,
     pub stock: u32,
+    /// The variant's colour in plain words ("red", "navy", "roșu"); search maps it to a
+    /// canonical colour so "czarne buty" finds black shoes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub colour: Option<String>,
+    /// As the shop writes it ("M", "42", "XL").
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub size: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -100,11 +107,20 @@ pub struct CatalogData {
 }
 
 /// A validated catalog with lookups. Built once per load; immutable afterwards.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone)]
 pub struct Catalog {
     data: CatalogData,
     index: SearchIndex,
 }
+
+/// The index is derived from the data: two catalogs are equal when their data are.
+impl PartialEq for Catalog {
+    fn eq(&self, other: &Catalog) -> bool {
+        self.data == other.data
+    }
+}
+
+impl Eq for Catalog {}
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum CatalogError {

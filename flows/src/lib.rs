@@ -14,6 +14,7 @@ mod flow;
 pub mod locale;
 pub mod money;
 pub mod order;
+pub mod search;
 pub mod text;
 pub mod time;
 pub mod understanding;

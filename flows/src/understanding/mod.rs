@@ -4,15 +4,12 @@
 
 pub mod lexicon;
 pub mod normalize;
-mod search;
-
-pub use search::SearchIndex;
 
 use serde::{Deserialize, Serialize};
 
 use crate::catalog::{Catalog, CategoryId, ProductId};
 use crate::locale::Locale;
-use lexicon::{Keyword, LANGUAGE_NAMES, PHRASES};
+use lexicon::{Keyword, LANGUAGE_NAMES, PHRASES, STOPWORDS};
 use normalize::{contains_phrase, fold, tokens};
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -79,6 +76,44 @@ fn first_keyword(words: &[&str], candidates: &[Keyword]) -> Option<Intent> {
         .map(|keyword| keyword_intent(*keyword))
 }
 
+/// Products shown for one search; more is not useful in a chat.
+const MAX_RESULTS: usize = 10;
+
+/// A lexicon word (a command, small talk, a stopword): never taken for a misspelt product.
+fn is_lexicon_word(word: &str) -> bool {
+    STOPWORDS.contains(&word)
+        || PHRASES
+            .iter()
+            .flat_map(|(_, phrases)| phrases.iter())
+            .any(|phrase| *phrase == word)
+}
+
+/// The message as a product search, when it is one: it names a category, a filter
+/// (colour, size, price), or words the catalog knows.
+fn search(text: &str, catalog: &Catalog) -> Option<Intent> {
+    let index = catalog.search_index();
+    let (query, outcome) = crate::search::search_text(catalog, text, MAX_RESULTS);
+    let only_category = query.category.is_some()
+        && query.colours.is_empty()
+        && query.sizes.is_empty()
+        && query.price.is_empty()
+        && query
+            .words
+            .iter()
+            .all(|word| index.category_named(std::slice::from_ref(word)).is_some());
+    if only_category {
+        return query.category.map(Intent::Category);
+    }
+    let known = query
+        .words
+        .iter()
+        .any(|word| index.knows_exactly(word) || (!is_lexicon_word(word) && index.knows(word)));
+    if !known && !query.has_filters() {
+        return None;
+    }
+    (!outcome.products.is_empty()).then_some(Intent::Products(outcome.products))
+}
+
 /// Understands one message. Total: anything it cannot place is `Intent::Unknown`.
 pub fn understand(text: &str, catalog: &Catalog) -> Intent {
     let folded = fold(text);
@@ -111,7 +146,7 @@ pub fn understand(text: &str, catalog: &Catalog) -> Intent {
     {
         return intent;
     }
-    if let Some(intent) = catalog.search_index().find(&words) {
+    if let Some(intent) = search(text, catalog) {
         return intent;
     }
     if short

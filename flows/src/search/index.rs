@@ -1,0 +1,377 @@
+//! The search index: BM25 over every locale's product names, keywords, category names and
+//! descriptions (names count most), stems per language, one-edit typo tolerance, and the
+//! query's filters applied per variant (one variant must satisfy colour, size and price
+//! together). Built once per catalog load.
+
+use std::collections::HashMap;
+
+use crate::catalog::{CatalogData, CategoryId, ProductId};
+use crate::text::LocalizedText;
+use crate::understanding::normalize::{fold, tokens};
+
+use super::attributes::{canonical_colour, colours};
+use super::query::SearchQuery;
+use super::stem::{all_stems, stem};
+use super::typo::TypoIndex;
+
+const K1: f32 = 1.2;
+const B: f32 = 0.75;
+const NAME_WEIGHT: f32 = 3.0;
+const KEYWORD_WEIGHT: f32 = 2.0;
+const CATEGORY_WEIGHT: f32 = 1.5;
+const DESCRIPTION_WEIGHT: f32 = 1.0;
+/// A word matched only through a typo counts for less than a word spelled right.
+const TYPO_FACTOR: f32 = 0.6;
+
+/// Function words of the shipped languages: no meaning to rank on.
+const FUNCTION_WORDS: &[&str] = &[
+    "a", "an", "the", "of", "in", "on", "to", "for", "with", "and", "or", "is", "it", "my", "me",
+    "de", "din", "la", "cu", "si", "sau", "in", "pe", "un", "o", "mi", "ce", "w", "z", "na", "do",
+    "i", "oraz", "lub", "ze", "ar", "uz", "no", "un", "ir", "ka", "ל", "ב", "עם", "של", "או",
+];
+
+fn words_of(text: &str) -> Vec<String> {
+    let folded = fold(text);
+    tokens(&folded)
+        .into_iter()
+        .filter(|w| w.chars().count() >= 2 && !FUNCTION_WORDS.contains(w))
+        .map(str::to_owned)
+        .collect()
+}
+
+/// What the filters look at, per variant.
+#[derive(Debug, Clone)]
+struct VariantFacts {
+    colour: Option<&'static str>,
+    size: Option<String>,
+    price_minor: i64,
+    in_stock: bool,
+}
+
+#[derive(Debug, Clone)]
+struct Doc {
+    id: ProductId,
+    /// Colours the product's name says in any language ("Green tea", "Zielona herbata").
+    name_colours: Vec<&'static str>,
+    variants: Vec<VariantFacts>,
+    length: f32,
+}
+
+/// Why results were found only after dropping part of the query.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Relaxed {
+    Price,
+    ColourOrSize,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SearchOutcome {
+    /// Best first.
+    pub products: Vec<ProductId>,
+    /// Filters dropped to find these, in the order they were dropped; empty for exact hits.
+    pub relaxed: Vec<Relaxed>,
+    /// A category the query named, for "no match: browse this instead".
+    pub category: Option<CategoryId>,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct SearchIndex {
+    docs: Vec<Doc>,
+    average_length: f32,
+    terms: HashMap<String, u32>,
+    /// Per term id: (document, weighted term frequency).
+    postings: Vec<Vec<(u32, f32)>>,
+    typos: TypoIndex,
+    /// Stem → category, for "shoes" meaning the shoe category.
+    category_terms: HashMap<String, CategoryId>,
+}
+
+/// Per-document weighted counts while building.
+type Counts = HashMap<String, f32>;
+
+fn add_text(counts: &mut Counts, length: &mut f32, text: &LocalizedText, weight: f32) {
+    for (locale, value) in &text.0 {
+        for word in words_of(value) {
+            *counts.entry(stem(*locale, &word)).or_default() += weight;
+            *length += weight;
+        }
+    }
+}
+
+impl SearchIndex {
+    pub fn build(data: &CatalogData) -> SearchIndex {
+        let mut index = SearchIndex::default();
+        let category_names: HashMap<&CategoryId, &LocalizedText> =
+            data.categories.iter().map(|c| (&c.id, &c.name)).collect();
+        for category in &data.categories {
+            for (locale, value) in &category.name.0 {
+                for word in words_of(value) {
+                    index
+                        .category_terms
+                        .entry(stem(*locale, &word))
+                        .or_insert_with(|| category.id.clone());
+                }
+            }
+        }
+        let mut total_length = 0.0;
+        for (doc_id, product) in data.products.iter().enumerate() {
+            let mut counts = Counts::new();
+            let mut length = 0.0;
+            add_text(&mut counts, &mut length, &product.name, NAME_WEIGHT);
+            add_text(
+                &mut counts,
+                &mut length,
+                &product.description,
+                DESCRIPTION_WEIGHT,
+            );
+            if let Some(name) = category_names.get(&product.category) {
+                add_text(&mut counts, &mut length, name, CATEGORY_WEIGHT);
+            }
+            for (locale, keywords) in &product.keywords {
+                for keyword in keywords {
+                    for word in words_of(keyword) {
+                        *counts.entry(stem(*locale, &word)).or_default() += KEYWORD_WEIGHT;
+                        length += KEYWORD_WEIGHT;
+                    }
+                }
+            }
+            let doc = u32::try_from(doc_id).unwrap_or(u32::MAX);
+            for (term, tf) in counts {
+                let next = u32::try_from(index.postings.len()).unwrap_or(u32::MAX);
+                let id = *index.terms.entry(term).or_insert(next);
+                if id == next {
+                    index.postings.push(Vec::new());
+                }
+                if let Some(list) = index.postings.get_mut(id as usize) {
+                    list.push((doc, tf));
+                }
+            }
+            total_length += length;
+            let mut name_colours: Vec<&'static str> = Vec::new();
+            for name in product.name.all() {
+                let folded = fold(name);
+                for (colour, _) in colours(&tokens(&folded)) {
+                    if !name_colours.contains(&colour) {
+                        name_colours.push(colour);
+                    }
+                }
+            }
+            index.docs.push(Doc {
+                id: product.id.clone(),
+                name_colours,
+                variants: product
+                    .variants
+                    .iter()
+                    .map(|v| VariantFacts {
+                        colour: v.colour.as_deref().and_then(canonical_colour),
+                        size: v.size.as_ref().map(|s| s.to_uppercase()),
+                        price_minor: v.price_minor,
+                        in_stock: v.stock > 0,
+                    })
+                    .collect(),
+                length,
+            });
+        }
+        index.average_length = if index.docs.is_empty() {
+            1.0
+        } else {
+            total_length / index.docs.len() as f32
+        };
+        index.typos = TypoIndex::build(index.terms.iter().map(|(t, id)| (*id, t.as_str())));
+        index
+    }
+
+    /// The category a query's words name, if any.
+    pub fn category_named(&self, words: &[String]) -> Option<CategoryId> {
+        words.iter().find_map(|word| {
+            all_stems(word)
+                .iter()
+                .find_map(|s| self.category_terms.get(s).cloned())
+        })
+    }
+
+    /// True when a word is in the vocabulary under some language's stem.
+    pub fn knows_exactly(&self, word: &str) -> bool {
+        all_stems(word).iter().any(|s| self.terms.contains_key(s))
+    }
+
+    /// True when a word is in the vocabulary (under some language's stem) or one edit away.
+    pub fn knows(&self, word: &str) -> bool {
+        all_stems(word).iter().any(|s| self.terms.contains_key(s))
+            || !self.typos.near(word).is_empty()
+    }
+
+    fn idf(&self, term: u32) -> f32 {
+        let n = self.docs.len() as f32;
+        let df = self.postings.get(term as usize).map_or(0, Vec::len) as f32;
+        ((n - df + 0.5) / (df + 0.5) + 1.0).ln()
+    }
+
+    /// Per document: how many of the query's words it matches, and its BM25 score (a word
+    /// counts once, by its best form).
+    fn scores(&self, words: &[String]) -> HashMap<u32, (usize, f32)> {
+        let mut total: HashMap<u32, (usize, f32)> = HashMap::new();
+        for word in words {
+            let mut exact: Vec<u32> = all_stems(word)
+                .iter()
+                .filter_map(|s| self.terms.get(s).copied())
+                .collect();
+            exact.sort_unstable();
+            exact.dedup();
+            let (candidates, factor) = if exact.is_empty() {
+                (self.typos.near(word), TYPO_FACTOR)
+            } else {
+                (exact, 1.0)
+            };
+            let mut best: HashMap<u32, f32> = HashMap::new();
+            for term in candidates {
+                let idf = self.idf(term);
+                for &(doc, tf) in self.postings.get(term as usize).into_iter().flatten() {
+                    let length = self.docs.get(doc as usize).map_or(1.0, |d| d.length);
+                    let norm = K1 * (1.0 - B + B * length / self.average_length);
+                    let score = factor * idf * tf * (K1 + 1.0) / (tf + norm);
+                    let slot = best.entry(doc).or_default();
+                    *slot = slot.max(score);
+                }
+            }
+            for (doc, score) in best {
+                let slot = total.entry(doc).or_default();
+                slot.0 += 1;
+                slot.1 += score;
+            }
+        }
+        total
+    }
+
+    fn declares_asked_colour(&self, doc: &Doc, query: &SearchQuery) -> bool {
+        doc.variants.iter().any(|v| {
+            v.colour
+                .is_some_and(|c| query.colours.iter().any(|q| q == c))
+        })
+    }
+
+    /// One variant must satisfy the colour, size and price asked for together. A product
+    /// whose variants declare no colour passes a colour only if its name says it ("Green
+    /// tea"), not because a description mentions the word.
+    fn passes(&self, doc: &Doc, query: &SearchQuery, use_price: bool, use_attrs: bool) -> bool {
+        let declares_colour = doc.variants.iter().any(|v| v.colour.is_some());
+        let named_colour = query
+            .colours
+            .iter()
+            .any(|q| doc.name_colours.contains(&q.as_str()));
+        doc.variants.iter().any(|v| {
+            let colour_ok = !use_attrs
+                || query.colours.is_empty()
+                || if declares_colour {
+                    v.colour
+                        .is_some_and(|c| query.colours.iter().any(|q| q == c))
+                } else {
+                    named_colour
+                };
+            let size_ok = !use_attrs
+                || query.sizes.is_empty()
+                || v.size.as_ref().is_some_and(|s| query.sizes.contains(s));
+            colour_ok && size_ok && (!use_price || query.price.contains(v.price_minor))
+        })
+    }
+
+    /// Ranks the catalog for `query`, at most `limit` products: those matching the most of
+    /// its words (a variant of the asked colour counts as one), in stock first, then by BM25.
+    /// A named category needs no filter of its own: its name is indexed text, so its products
+    /// match that word. With no exact result, the price and then colour and size are dropped,
+    /// and the outcome says which; an empty outcome means nothing came close.
+    pub fn search(&self, query: &SearchQuery, use_price: bool, limit: usize) -> SearchOutcome {
+        let words: Vec<String> = query
+            .words
+            .iter()
+            .filter(|w| w.chars().count() >= 2 && !FUNCTION_WORDS.contains(&w.as_str()))
+            .cloned()
+            .collect();
+        // Once colour stops being a filter, its word stops counting too: "red dress" with no
+        // red dress is about dresses, not about a coffee with "red fruit" notes.
+        let colourless: Vec<String> = {
+            let refs: Vec<&str> = words.iter().map(String::as_str).collect();
+            let colour_at: Vec<usize> = colours(&refs).into_iter().flat_map(|(_, at)| at).collect();
+            words
+                .iter()
+                .enumerate()
+                .filter(|(i, _)| !colour_at.contains(i))
+                .map(|(_, w)| w.clone())
+                .collect()
+        };
+        let all_scores = self.scores(&words);
+        let has_filters =
+            !query.colours.is_empty() || !query.sizes.is_empty() || !query.price.is_empty();
+        if all_scores.is_empty() && !has_filters {
+            return SearchOutcome::default();
+        }
+        let colourless_scores = if query.colours.is_empty() {
+            HashMap::new()
+        } else {
+            self.scores(&colourless)
+        };
+        let attempts: [(bool, bool, &[Relaxed]); 3] = [
+            (use_price, true, &[]),
+            (false, true, &[Relaxed::Price]),
+            (false, false, &[Relaxed::Price, Relaxed::ColourOrSize]),
+        ];
+        for (price, attrs, relaxed) in attempts {
+            let scores = if attrs || query.colours.is_empty() {
+                &all_scores
+            } else {
+                &colourless_scores
+            };
+            let has_words = !scores.is_empty();
+            let mut ranked: Vec<(usize, bool, f32, usize)> = self
+                .docs
+                .iter()
+                .enumerate()
+                .filter_map(|(i, doc)| {
+                    let key = u32::try_from(i).ok()?;
+                    let (mut matched, score) = scores.get(&key).copied().unwrap_or((0, 0.0));
+                    // A variant of the asked colour counts like a matched word: "black
+                    // boots" are the black boots, not every boot and every black tea.
+                    if attrs && self.declares_asked_colour(doc, query) {
+                        matched += 1;
+                    }
+                    // With words, a product must match one; with filters only, all may pass.
+                    let eligible =
+                        (matched > 0 || !has_words) && self.passes(doc, query, price, attrs);
+                    eligible.then(|| (matched, doc.variants.iter().any(|v| v.in_stock), score, i))
+                })
+                .collect();
+            let most = ranked.iter().map(|r| r.0).max().unwrap_or(0);
+            ranked.retain(|r| r.0 == most);
+            ranked.sort_by(|a, b| {
+                b.1.cmp(&a.1)
+                    .then(b.2.partial_cmp(&a.2).unwrap_or(std::cmp::Ordering::Equal))
+                    .then(a.3.cmp(&b.3))
+            });
+            if ranked.is_empty() {
+                continue;
+            }
+            let relaxed = relaxed
+                .iter()
+                .copied()
+                .filter(|r| match r {
+                    Relaxed::Price => use_price && !query.price.is_empty(),
+                    Relaxed::ColourOrSize => !query.colours.is_empty() || !query.sizes.is_empty(),
+                })
+                .collect();
+            return SearchOutcome {
+                products: ranked
+                    .into_iter()
+                    .take(limit)
+                    .filter_map(|(_, _, _, i)| self.docs.get(i).map(|d| d.id.clone()))
+                    .collect(),
+                relaxed,
+                category: query.category.clone(),
+            };
+        }
+        SearchOutcome {
+            category: query.category.clone(),
+            ..SearchOutcome::default()
+        }
+    }
+}
