@@ -162,6 +162,22 @@ fn filters_are_read_from_the_words() {
         product.category.0 == "shoes" && product.variants.iter().any(|v| v.price_minor <= 6_000)
     }));
 
+    // A colour alone: the products that come in it.
+    let (query, outcome) = search_text(&catalog, "something black", 10);
+    assert_eq!(query.colours, ["black"]);
+    assert!(!outcome.products.is_empty());
+    assert!(outcome.relaxed.is_empty());
+    for id in &outcome.products {
+        let product = catalog.product(id).unwrap();
+        assert!(
+            product
+                .variants
+                .iter()
+                .any(|v| v.colour.as_deref() == Some("black")),
+            "{id:?}"
+        );
+    }
+
     let (_, outcome) = search_text(&catalog, "submarine periscope", 10);
     assert!(outcome.products.is_empty(), "nothing close: {outcome:?}");
 }

@@ -87,6 +87,13 @@ pub struct SearchIndex {
     category_terms: HashMap<String, CategoryId>,
 }
 
+/// What `scores` found: per document (dense) and which documents matched anything.
+struct Scores {
+    matched: Vec<u8>,
+    score: Vec<f32>,
+    touched: Vec<u32>,
+}
+
 /// Per-document weighted counts while building.
 type Counts = HashMap<String, f32>;
 
@@ -209,9 +216,17 @@ impl SearchIndex {
     }
 
     /// Per document: how many of the query's words it matches, and its BM25 score (a word
-    /// counts once, by its best form).
-    fn scores(&self, words: &[String]) -> HashMap<u32, (usize, f32)> {
-        let mut total: HashMap<u32, (usize, f32)> = HashMap::new();
+    /// counts once, by its best form). Dense arrays over the catalog and a list of the
+    /// documents touched: a common word touches thousands, and hashing each was the cost.
+    fn scores(&self, words: &[String]) -> Scores {
+        let n = self.docs.len();
+        let mut scores = Scores {
+            matched: vec![0; n],
+            score: vec![0.0; n],
+            touched: Vec::new(),
+        };
+        let mut best = vec![0.0_f32; n];
+        let mut word_touched: Vec<u32> = Vec::new();
         for word in words {
             let mut exact: Vec<u32> = all_stems(word)
                 .iter()
@@ -224,24 +239,33 @@ impl SearchIndex {
             } else {
                 (exact, 1.0)
             };
-            let mut best: HashMap<u32, f32> = HashMap::new();
             for term in candidates {
                 let idf = self.idf(term);
                 for &(doc, tf) in self.postings.get(term as usize).into_iter().flatten() {
-                    let length = self.docs.get(doc as usize).map_or(1.0, |d| d.length);
-                    let norm = K1 * (1.0 - B + B * length / self.average_length);
+                    let (Some(d), Some(slot)) =
+                        (self.docs.get(doc as usize), best.get_mut(doc as usize))
+                    else {
+                        continue;
+                    };
+                    let norm = K1 * (1.0 - B + B * d.length / self.average_length);
                     let score = factor * idf * tf * (K1 + 1.0) / (tf + norm);
-                    let slot = best.entry(doc).or_default();
+                    if *slot == 0.0 {
+                        word_touched.push(doc);
+                    }
                     *slot = slot.max(score);
                 }
             }
-            for (doc, score) in best {
-                let slot = total.entry(doc).or_default();
-                slot.0 += 1;
-                slot.1 += score;
+            for doc in word_touched.drain(..) {
+                let i = doc as usize;
+                if scores.matched[i] == 0 {
+                    scores.touched.push(doc);
+                }
+                scores.matched[i] = scores.matched[i].saturating_add(1);
+                scores.score[i] += best[i];
+                best[i] = 0.0;
             }
         }
-        total
+        scores
     }
 
     fn declares_asked_colour(&self, doc: &Doc, query: &SearchQuery) -> bool {
@@ -282,75 +306,79 @@ impl SearchIndex {
     /// match that word. With no exact result, the price and then colour and size are dropped,
     /// and the outcome says which; an empty outcome means nothing came close.
     pub fn search(&self, query: &SearchQuery, use_price: bool, limit: usize) -> SearchOutcome {
-        let words: Vec<String> = query
-            .words
-            .iter()
-            .filter(|w| w.chars().count() >= 2 && !FUNCTION_WORDS.contains(&w.as_str()))
-            .cloned()
-            .collect();
-        // Once colour stops being a filter, its word stops counting too: "red dress" with no
-        // red dress is about dresses, not about a coffee with "red fruit" notes.
-        let colourless: Vec<String> = {
-            let refs: Vec<&str> = words.iter().map(String::as_str).collect();
+        // Colour words are a filter, not text: "red dress" asks for dresses in red, not for
+        // a coffee whose description mentions red fruit. A product named by its colour
+        // ("Green tea") passes the filter through its name.
+        let words: Vec<String> = {
+            let refs: Vec<&str> = query.words.iter().map(String::as_str).collect();
             let colour_at: Vec<usize> = colours(&refs).into_iter().flat_map(|(_, at)| at).collect();
-            words
+            query
+                .words
                 .iter()
                 .enumerate()
-                .filter(|(i, _)| !colour_at.contains(i))
+                .filter(|(i, w)| {
+                    !colour_at.contains(i)
+                        && w.chars().count() >= 2
+                        && !FUNCTION_WORDS.contains(&w.as_str())
+                })
                 .map(|(_, w)| w.clone())
                 .collect()
         };
-        let all_scores = self.scores(&words);
+        let scores = self.scores(&words);
         let has_filters =
             !query.colours.is_empty() || !query.sizes.is_empty() || !query.price.is_empty();
-        if all_scores.is_empty() && !has_filters {
+        if scores.touched.is_empty() && !has_filters {
             return SearchOutcome::default();
         }
-        let colourless_scores = if query.colours.is_empty() {
-            HashMap::new()
-        } else {
-            self.scores(&colourless)
-        };
         let attempts: [(bool, bool, &[Relaxed]); 3] = [
             (use_price, true, &[]),
             (false, true, &[Relaxed::Price]),
             (false, false, &[Relaxed::Price, Relaxed::ColourOrSize]),
         ];
         for (price, attrs, relaxed) in attempts {
-            let scores = if attrs || query.colours.is_empty() {
-                &all_scores
+            // With words that matched, only their documents compete; with filters alone,
+            // every product may.
+            let all_docs: Vec<u32>;
+            let candidates: &[u32] = if scores.touched.is_empty() {
+                all_docs = (0..u32::try_from(self.docs.len()).unwrap_or(u32::MAX)).collect();
+                &all_docs
             } else {
-                &colourless_scores
+                &scores.touched
             };
-            let has_words = !scores.is_empty();
-            let mut ranked: Vec<(usize, bool, f32, usize)> = self
-                .docs
+            let mut ranked: Vec<(usize, bool, f32, usize)> = candidates
                 .iter()
-                .enumerate()
-                .filter_map(|(i, doc)| {
-                    let key = u32::try_from(i).ok()?;
-                    let (mut matched, score) = scores.get(&key).copied().unwrap_or((0, 0.0));
+                .filter_map(|&doc| {
+                    let i = doc as usize;
+                    let d = self.docs.get(i)?;
+                    if !self.passes(d, query, price, attrs) {
+                        return None;
+                    }
+                    let mut matched = usize::from(scores.matched.get(i).copied().unwrap_or(0));
                     // A variant of the asked colour counts like a matched word: "black
                     // boots" are the black boots, not every boot and every black tea.
-                    if attrs && self.declares_asked_colour(doc, query) {
+                    if attrs && self.declares_asked_colour(d, query) {
                         matched += 1;
                     }
-                    // With words, a product must match one; with filters only, all may pass.
-                    let eligible =
-                        (matched > 0 || !has_words) && self.passes(doc, query, price, attrs);
-                    eligible.then(|| (matched, doc.variants.iter().any(|v| v.in_stock), score, i))
+                    let score = scores.score.get(i).copied().unwrap_or(0.0);
+                    Some((matched, d.variants.iter().any(|v| v.in_stock), score, i))
                 })
                 .collect();
-            let most = ranked.iter().map(|r| r.0).max().unwrap_or(0);
-            ranked.retain(|r| r.0 == most);
-            ranked.sort_by(|a, b| {
-                b.1.cmp(&a.1)
-                    .then(b.2.partial_cmp(&a.2).unwrap_or(std::cmp::Ordering::Equal))
-                    .then(a.3.cmp(&b.3))
-            });
             if ranked.is_empty() {
                 continue;
             }
+            let most = ranked.iter().map(|r| r.0).max().unwrap_or(0);
+            ranked.retain(|r| r.0 == most);
+            let order = |a: &(usize, bool, f32, usize), b: &(usize, bool, f32, usize)| {
+                b.1.cmp(&a.1)
+                    .then(b.2.partial_cmp(&a.2).unwrap_or(std::cmp::Ordering::Equal))
+                    .then(a.3.cmp(&b.3))
+            };
+            // Only the first `limit` are shown: select them, then sort just those.
+            if ranked.len() > limit && limit > 0 {
+                ranked.select_nth_unstable_by(limit - 1, order);
+                ranked.truncate(limit);
+            }
+            ranked.sort_by(order);
             let relaxed = relaxed
                 .iter()
                 .copied()
