@@ -80,10 +80,10 @@ impl App {
         );
         let shared = Arc::new(Shared {
             store: store.clone(),
-            ctx: Arc::new(Context {
+            ctx: std::sync::RwLock::new(Arc::new(Context {
                 catalog,
                 settings: flow_settings(&settings),
-            }),
+            })),
             settings: settings.clone(),
             renderer: Renderer,
             outbox_wakeup: Notify::new(),
@@ -160,10 +160,13 @@ impl App {
             driver.clone(),
             stop_timers.clone(),
         ))]);
-        let maintenance = Tasks(vec![tokio::spawn(prune_dedup_keys(
-            shared.clone(),
-            stop_timers.clone(),
-        ))]);
+        let maintenance = Tasks(vec![
+            tokio::spawn(prune_dedup_keys(shared.clone(), stop_timers.clone())),
+            tokio::spawn(reload_catalog_on_hangup(
+                shared.clone(),
+                stop_timers.clone(),
+            )),
+        ]);
 
         let state = AppState {
             settings,
@@ -227,6 +230,49 @@ impl App {
         tracing::info!("stopped cleanly");
         Ok(())
     }
+}
+
+/// Loads the catalog file again; a file that does not validate leaves the current catalog
+/// in place. Returns the number of products now served.
+pub fn reload_catalog(shared: &Shared) -> anyhow::Result<usize> {
+    let settings = &shared.settings;
+    let catalog = load_catalog(&settings.shop.catalog, &settings.shop.images)?;
+    let products = catalog.products().len();
+    shared.replace_catalog(catalog);
+    Ok(products)
+}
+
+/// SIGHUP reloads the catalog (after `souk catalog import`), without a restart.
+async fn reload_catalog_on_hangup(shared: Arc<Shared>, stop: CancellationToken) {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        let mut hangups = match signal(SignalKind::hangup()) {
+            Ok(hangups) => hangups,
+            Err(error) => {
+                tracing::error!(%error, "cannot listen for SIGHUP; catalog reload needs a restart");
+                return;
+            }
+        };
+        loop {
+            tokio::select! {
+                () = stop.cancelled() => return,
+                received = hangups.recv() => {
+                    if received.is_none() {
+                        return;
+                    }
+                    let shared = shared.clone();
+                    match tokio::task::spawn_blocking(move || reload_catalog(&shared)).await {
+                        Ok(Ok(products)) => tracing::info!(products, "catalog reloaded"),
+                        Ok(Err(error)) => tracing::error!(error = %format!("{error:#}"), "catalog reload refused; the current catalog stays"),
+                        Err(error) => tracing::error!(%error, "catalog reload task failed"),
+                    }
+                }
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    stop.cancelled().await;
 }
 
 async fn join_all(tasks: &mut Tasks, limit: Duration) {

@@ -34,10 +34,15 @@ pub fn load_catalog(path: &Path, images: &Path) -> anyhow::Result<Catalog> {
         .with_context(|| format!("reading catalog {}", path.display()))?;
     let data: CatalogData = serde_json::from_str(&raw)
         .with_context(|| format!("parsing catalog {}", path.display()))?;
+    validate(data, images).with_context(|| format!("validating catalog {}", path.display()))
+}
+
+/// The core's checks plus ours: local image files exist in the image folder.
+pub fn validate(data: CatalogData, images: &Path) -> anyhow::Result<Catalog> {
     for product in &data.products {
         if let Some(image) = &product.image {
             check_image(&product.id.0, image, images)?;
         }
     }
-    Catalog::new(data).with_context(|| format!("validating catalog {}", path.display()))
+    Ok(Catalog::new(data)?)
 }

@@ -28,4 +28,24 @@ pub enum Command {
         #[arg(long, default_value = "config/souk.toml")]
         config: PathBuf,
     },
+    /// The shop's catalog.
+    Catalog {
+        #[command(subcommand)]
+        command: CatalogCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum CatalogCommand {
+    /// Replace the catalog with FILE (souk JSON, or a Shopify-style product CSV export).
+    /// Every bad row is reported and nothing changes; a running souk loads the new
+    /// catalog on SIGHUP.
+    Import {
+        file: PathBuf,
+        #[arg(long, default_value = "config/souk.toml")]
+        config: PathBuf,
+        /// Only check the file; write nothing.
+        #[arg(long)]
+        dry_run: bool,
+    },
 }

@@ -3,6 +3,7 @@
 
 pub mod app;
 pub mod catalog_file;
+pub mod catalog_import;
 pub mod cli;
 pub mod clock;
 pub mod driver;

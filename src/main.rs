@@ -4,8 +4,8 @@ use std::process::ExitCode;
 
 use clap::Parser;
 
-use souk::cli::{Cli, Command};
-use souk::{App, AppOptions, Settings, catalog_file, telemetry};
+use souk::cli::{CatalogCommand, Cli, Command};
+use souk::{App, AppOptions, Settings, catalog_file, catalog_import, telemetry};
 
 // See Cargo.toml: the store's write path is allocation-heavy.
 #[global_allocator]
@@ -17,6 +17,14 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Serve { config } => serve(&config),
         Command::CheckConfig { config } => check_config(&config),
+        Command::Catalog {
+            command:
+                CatalogCommand::Import {
+                    file,
+                    config,
+                    dry_run,
+                },
+        } => import_catalog(&file, &config, dry_run),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -49,6 +57,54 @@ fn check_config(path: &std::path::Path) -> anyhow::Result<()> {
         println!("channel {name}: {state}");
     }
     println!("channel webchat: enabled at /chat");
+    Ok(())
+}
+
+fn import_catalog(
+    file: &std::path::Path,
+    config: &std::path::Path,
+    dry_run: bool,
+) -> anyhow::Result<()> {
+    let settings = Settings::load(config)?;
+    // Prices in a CSV are in the shop's currency: the one of the catalog it replaces.
+    let current = catalog_file::load_catalog(&settings.shop.catalog, &settings.shop.images)?;
+    let imported = match catalog_import::import(file, current.currency()) {
+        Ok(imported) => imported,
+        Err(problems) => {
+            for problem in &problems {
+                eprintln!("{}: {problem}", file.display());
+            }
+            anyhow::bail!(
+                "{} problem(s) in {}; the catalog is unchanged",
+                problems.len(),
+                file.display()
+            );
+        }
+    };
+    let catalog = catalog_file::validate(imported.data.clone(), &settings.shop.images)
+        .map_err(|error| anyhow::anyhow!("{error:#}; the catalog is unchanged"))?;
+    for warning in &imported.warnings {
+        eprintln!("warning: {warning}");
+    }
+    let variants: usize = catalog.products().iter().map(|p| p.variants.len()).sum();
+    let summary = format!(
+        "{} categories, {} products, {} variants",
+        catalog.categories().len(),
+        catalog.products().len(),
+        variants
+    );
+    if dry_run {
+        println!(
+            "{} is valid: {summary}; nothing written (--dry-run)",
+            file.display()
+        );
+        return Ok(());
+    }
+    catalog_import::write_atomically(&settings.shop.catalog, &imported.data)?;
+    println!(
+        "imported {summary} into {}; a running souk loads it on SIGHUP (kill -HUP <pid>)",
+        settings.shop.catalog.display()
+    );
     Ok(())
 }
 

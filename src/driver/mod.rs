@@ -28,7 +28,9 @@ use crate::store::{InboxEntry, Store};
 /// What every background task shares.
 pub struct Shared {
     pub store: Arc<dyn Store>,
-    pub ctx: Arc<Context>,
+    /// The catalog and flow settings; replaced whole when the catalog is reloaded, so a
+    /// step sees one catalog from start to end.
+    pub ctx: std::sync::RwLock<Arc<Context>>,
     pub settings: Arc<Settings>,
     pub renderer: Renderer,
     /// Poked after a commit that queued sends.
@@ -41,6 +43,28 @@ pub struct Shared {
     /// The one place that makes inbound events and steps durable, shared so concurrent
     /// needs share a transaction and an fsync.
     pub group_commit: group_commit::GroupCommit,
+}
+
+impl Shared {
+    pub fn context(&self) -> Arc<Context> {
+        self.ctx
+            .read()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .clone()
+    }
+
+    /// Steps that start after this see the new catalog; carts keep their SKUs, and a SKU
+    /// that is gone is reported by the cart and checkout flows as unavailable.
+    pub fn replace_catalog(&self, catalog: flows::Catalog) {
+        let mut ctx = self
+            .ctx
+            .write()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        *ctx = Arc::new(Context {
+            catalog,
+            settings: ctx.settings.clone(),
+        });
+    }
 }
 
 #[derive(Debug, thiserror::Error)]

@@ -187,7 +187,7 @@ fn step_one(
     let Step {
         conversation,
         actions,
-    } = conversation.step(&shared.ctx, entry.event.clone(), now);
+    } = conversation.step(&shared.context(), entry.event.clone(), now);
     metrics::histogram!("souk_step_duration_seconds").record(started.elapsed().as_secs_f64());
 
     let inbound = channel_of(&entry.event).map(|channel| HistoryEntry::In {
