@@ -316,6 +316,7 @@ impl Conversation {
                 },
             },
             Intent::Products(products) => return self.show_products(ctx, products, out),
+            Intent::Search(query) => return self.search(ctx, &query, out),
             Intent::Category(category) => ChoiceAction::Category { category, page: 1 },
             Intent::Unknown => return Handled::Missed,
         };

@@ -64,6 +64,8 @@ text_keys! {
     ProductDetails => "product-details",
     ProductOutOfStock => "product-out-of-stock",
     SearchResults => "search-results",
+    SearchRelaxed => "search-relaxed",
+    SearchNoMatch => "search-no-match",
     PickVariant => "pick-variant",
     PickQuantity => "pick-quantity",
     QuantityInvalid => "quantity-invalid",

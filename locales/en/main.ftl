@@ -34,6 +34,8 @@ product-details = { $name } — { $price }
     Available: { $variants }
 product-out-of-stock = { $name } is out of stock right now, sorry.
 search-results = I found { $count } matching products:
+search-relaxed = Nothing matched everything you asked for. The closest ({ $count }):
+search-no-match = I couldn't find anything like that. Have a look at our categories:
 pick-variant = Which { $product } would you like?
 pick-quantity = How many { $product } ({ $variant })? You can take up to { $max }.
 quantity-invalid = Please send a number from 1 to { $max }.

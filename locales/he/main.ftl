@@ -42,6 +42,8 @@ search-results = { $count ->
     [two] מצאתי שני מוצרים מתאימים:
    *[other] מצאתי { $count } מוצרים מתאימים:
 }
+search-relaxed = שום דבר לא תאם את כל מה שביקשת. הכי קרובים ({ $count }):
+search-no-match = לא מצאתי משהו כזה. אפשר לעיין בקטגוריות שלנו:
 pick-variant = איזו אפשרות של { $product } תרצו?
 pick-quantity = כמה יחידות של { $product } ({ $variant })? אפשר לקחת עד { $max }.
 quantity-invalid = נא לשלוח מספר מ-1 עד { $max }.

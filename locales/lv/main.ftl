@@ -42,6 +42,8 @@ search-results = { $count ->
     [one] Atradu { $count } atbilstošu preci:
    *[other] Atradu { $count } atbilstošas preces:
 }
+search-relaxed = Nekas neatbilst visam, ko lūdzāt. Vistuvākie ({ $count }):
+search-no-match = Neko līdzīgu neatradu. Apskatiet mūsu kategorijas:
 pick-variant = { $product }: kuru variantu vēlaties?
 pick-quantity = { $product } ({ $variant }): cik gabalus vēlaties? Varat ņemt ne vairāk kā { $max }.
 quantity-invalid = Lūdzu, nosūtiet skaitli no 1 līdz { $max }.

@@ -45,6 +45,8 @@ search-results = { $count ->
    *[many] Znaleziono { $count } pasujących produktów:
     [other] Znaleziono { $count } pasującego produktu:
 }
+search-relaxed = Nic nie pasuje do wszystkiego, o co prosisz. Najbliższe ({ $count }):
+search-no-match = Nie znalazłem niczego podobnego. Zobacz nasze kategorie:
 pick-variant = Który wariant produktu { $product } wybierasz?
 pick-quantity = Ile sztuk produktu { $product } ({ $variant })? Możesz wziąć maksymalnie { $max }.
 quantity-invalid = Wyślij liczbę od 1 do { $max }.

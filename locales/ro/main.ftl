@@ -42,6 +42,8 @@ search-results = { $count ->
     [few] Am găsit { $count } produse potrivite:
    *[other] Am găsit { $count } de produse potrivite:
 }
+search-relaxed = Nimic nu se potrivește cu tot ce ați cerut. Cele mai apropiate ({ $count }):
+search-no-match = Nu am găsit nimic asemănător. Aruncați o privire la categoriile noastre:
 pick-variant = Ce variantă doriți pentru { $product }?
 pick-quantity = Câte bucăți de { $product } ({ $variant }) doriți? Puteți lua cel mult { $max }.
 quantity-invalid = Vă rog să trimiteți un număr de la 1 la { $max }.

@@ -4,11 +4,15 @@ use crate::action::{Action, Card, Choice, ChoiceAction, Reply};
 use crate::catalog::{CategoryId, Product, ProductId};
 use crate::context::Context;
 use crate::conversation::{BrowseStep, Conversation, FlowState, Handled};
+use crate::search::SearchQuery;
 use crate::text::{Text, TextKey};
 
+/// Products shown for one search; more is not useful in a chat.
+const MAX_SEARCH_RESULTS: usize = 10;
+
 impl Conversation {
-    pub(crate) fn show_categories(&mut self, ctx: &Context, out: &mut Vec<Action>) -> Handled {
-        self.state = FlowState::Browsing(BrowseStep::Categories);
+    /// Every category as a choice, then the cart.
+    fn category_choices(&self, ctx: &Context) -> Vec<Choice> {
         let mut choices: Vec<Choice> = ctx
             .catalog
             .categories()
@@ -24,6 +28,12 @@ impl Conversation {
             })
             .collect();
         choices.push(Choice::new(ChoiceAction::Cart, TextKey::ChoiceCart));
+        choices
+    }
+
+    pub(crate) fn show_categories(&mut self, ctx: &Context, out: &mut Vec<Action>) -> Handled {
+        self.state = FlowState::Browsing(BrowseStep::Categories);
+        let choices = self.category_choices(ctx);
         self.say(out, Reply::key(TextKey::Categories).choices(choices));
         Handled::Yes
     }
@@ -71,6 +81,49 @@ impl Conversation {
         self.state = FlowState::Browsing(BrowseStep::Category {
             category: category_id.clone(),
             page: u32::try_from(page).unwrap_or(1),
+        });
+        self.say(out, reply);
+        Handled::Yes
+    }
+
+    /// Runs a search: exact results as `show_products` shows them; results found only by
+    /// dropping part of the query say so; nothing close offers the categories instead, never
+    /// an empty carousel.
+    pub(crate) fn search(
+        &mut self,
+        ctx: &Context,
+        query: &SearchQuery,
+        out: &mut Vec<Action>,
+    ) -> Handled {
+        let use_price = !query.foreign_currency(ctx.catalog.currency());
+        let outcome = ctx
+            .catalog
+            .search_index()
+            .search(query, use_price, MAX_SEARCH_RESULTS);
+        if outcome.products.is_empty() {
+            self.state = FlowState::Browsing(BrowseStep::Categories);
+            let choices = self.category_choices(ctx);
+            self.say(out, Reply::key(TextKey::SearchNoMatch).choices(choices));
+            return Handled::Yes;
+        }
+        if outcome.relaxed.is_empty() {
+            return self.show_products(ctx, outcome.products, out);
+        }
+        let found: Vec<&Product> = outcome
+            .products
+            .iter()
+            .filter_map(|id| ctx.catalog.product(id))
+            .collect();
+        let cards = found.iter().map(|p| self.card(ctx, p)).collect();
+        let text =
+            Text::new(TextKey::SearchRelaxed).int("count", i64::try_from(found.len()).unwrap_or(0));
+        let mut reply = Reply::text(text).choices(vec![
+            Choice::new(ChoiceAction::Browse, TextKey::ChoiceBrowse),
+            Choice::new(ChoiceAction::Cart, TextKey::ChoiceCart),
+        ]);
+        reply.cards = cards;
+        self.state = FlowState::Browsing(BrowseStep::Results {
+            products: found.iter().map(|p| p.id.clone()).collect(),
         });
         self.say(out, reply);
         Handled::Yes

@@ -335,7 +335,14 @@ impl SearchIndex {
             (false, true, &[Relaxed::Price]),
             (false, false, &[Relaxed::Price, Relaxed::ColourOrSize]),
         ];
-        for (price, attrs, relaxed) in attempts {
+        // Without matched words, the filters are all the customer said: dropping them would
+        // show the whole catalog, so there is no "closest" to offer.
+        let tries = if scores.touched.is_empty() {
+            1
+        } else {
+            attempts.len()
+        };
+        for (price, attrs, relaxed) in attempts.into_iter().take(tries) {
             // With words that matched, only their documents compete; with filters alone,
             // every product may.
             let all_docs: Vec<u32>;

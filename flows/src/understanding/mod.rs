@@ -33,6 +33,9 @@ pub enum Intent {
     Number(u32),
     /// Best matches first.
     Products(Vec<ProductId>),
+    /// A product search: the flow runs it against the catalog and answers with results, the
+    /// closest results, or categories when nothing comes close.
+    Search(crate::search::SearchQuery),
     Category(CategoryId),
     Unknown,
 }
@@ -76,9 +79,6 @@ fn first_keyword(words: &[&str], candidates: &[Keyword]) -> Option<Intent> {
         .map(|keyword| keyword_intent(*keyword))
 }
 
-/// Products shown for one search; more is not useful in a chat.
-const MAX_RESULTS: usize = 10;
-
 /// A lexicon word (a command, small talk, a stopword): never taken for a misspelt product.
 fn is_lexicon_word(word: &str) -> bool {
     STOPWORDS.contains(&word)
@@ -92,7 +92,8 @@ fn is_lexicon_word(word: &str) -> bool {
 /// (colour, size, price), or words the catalog knows.
 fn search(text: &str, catalog: &Catalog) -> Option<Intent> {
     let index = catalog.search_index();
-    let (query, outcome) = crate::search::search_text(catalog, text, MAX_RESULTS);
+    let mut query = crate::search::parse(text, catalog.currency());
+    query.category = index.category_named(&query.words);
     let only_category = query.category.is_some()
         && query.colours.is_empty()
         && query.sizes.is_empty()
@@ -108,10 +109,7 @@ fn search(text: &str, catalog: &Catalog) -> Option<Intent> {
         .words
         .iter()
         .any(|word| index.knows_exactly(word) || (!is_lexicon_word(word) && index.knows(word)));
-    if !known && !query.has_filters() {
-        return None;
-    }
-    (!outcome.products.is_empty()).then_some(Intent::Products(outcome.products))
+    (known || query.has_filters()).then_some(Intent::Search(query))
 }
 
 /// Understands one message. Total: anything it cannot place is `Intent::Unknown`.
