@@ -237,6 +237,7 @@ pub fn parse(tokens: &[Token], shop_currency: Currency) -> PriceFound {
     let mut found = PriceFound::default();
     let mut pending_between = false;
     let mut last_was_min = false;
+    let mut last_min_at: Option<usize> = None;
     for (i, token) in tokens.iter().enumerate() {
         let Token::Number(value) = token else {
             continue;
@@ -282,10 +283,21 @@ pub fn parse(tokens: &[Token], shop_currency: Currency) -> PriceFound {
                 pending_between = true;
                 Some(Bound::Min)
             }
-            // "between 50 and 100", "from 50 to 100": the second number closes the range.
-            None if (pending_between || last_was_min) && used.len() > 1 => Some(Bound::Max),
-            None if pending_between || last_was_min => Some(Bound::Max),
+            // "between 50 and 100", "from 50 to 100", "50-100": a number joined to the
+            // range's first by a filler, or right after it, closes the range. Any other
+            // bare number ("over 50, size 42") is not a price.
+            None if (pending_between || last_was_min)
+                && (used.len() > 1 || last_min_at.is_some_and(|at| at + 1 == i)) =>
+            {
+                Some(Bound::Max)
+            }
             None if currency.is_some() => Some(Bound::Max),
+            // "10-20 eur": a bare number right before a priced one opens the range.
+            None if matches!(tokens.get(i + 1), Some(Token::Number(_)))
+                && currency_at(tokens, i + 2).is_some() =>
+            {
+                Some(Bound::Min)
+            }
             other => other,
         };
         match bound {
@@ -297,6 +309,7 @@ pub fn parse(tokens: &[Token], shop_currency: Currency) -> PriceFound {
             Some(Bound::Min) => {
                 found.range.min_minor = Some(minor);
                 last_was_min = true;
+                last_min_at = Some(i);
             }
             // A number with no price word or currency: a quantity or a size, not ours.
             Some(Bound::Between) | None => continue,
@@ -352,11 +365,23 @@ mod tests {
             range("less than 30 euro"),
             (None, Some(3_000), Some("EUR".into()))
         );
+        assert_eq!(range("from 50 to 100"), (Some(5_000), Some(10_000), None));
+        assert_eq!(
+            range("mugs 10-20 eur"),
+            (Some(1_000), Some(2_000), Some("EUR".into()))
+        );
     }
 
     #[test]
     fn bare_numbers_are_not_prices() {
         assert_eq!(range("2 hoodies size 42"), (None, None, None));
         assert_eq!(range("do you have boots"), (None, None, None));
+        // A size after a price is not the top of a range.
+        assert_eq!(range("boots over 50, size 42"), (Some(5_000), None, None));
+        // Nothing here may panic: huge numbers, lone signs, only punctuation.
+        assert_eq!(range("€"), (None, None, None));
+        assert_eq!(range("..., ;;"), (None, None, None));
+        let (_, max, _) = range("under 99999999999999999999999999 euro");
+        assert!(max.is_some_and(|m| m > 0));
     }
 }
