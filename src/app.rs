@@ -14,10 +14,15 @@ use tokio_util::sync::CancellationToken;
 
 use flows::{Channel, Context, FlowSettings, Span};
 
-use crate::catalog_file::load_catalog;
+use crate::catalog_file::load_catalog_with_digest;
 use crate::driver::group_commit::GroupCommit;
-use crate::driver::{Driver, Ingest, Shared, Worker, run_outbox, run_timers, run_worker};
+use crate::driver::{
+    Driver, Ingest, Shared, Worker, run_outbox, run_payment_links, run_timers, run_worker,
+};
 use crate::http::{AppState, router};
+use crate::payments::demo::DemoProvider;
+use crate::payments::stripe::StripeClient;
+use crate::payments::{PaymentProvider, ProviderKind};
 use crate::render::Renderer;
 use crate::send::meta::MetaSender;
 use crate::send::webchat::{WebChatHub, WebChatSender};
@@ -69,7 +74,8 @@ fn flow_settings(settings: &Settings) -> FlowSettings {
 impl App {
     pub async fn build(settings: Settings, options: AppOptions) -> anyhow::Result<App> {
         let settings = Arc::new(settings);
-        let catalog = load_catalog(&settings.shop.catalog, &settings.shop.images)?;
+        let (catalog, digest) =
+            load_catalog_with_digest(&settings.shop.catalog, &settings.shop.images)?;
         let store_path = settings.store.path.clone();
         let store: Arc<dyn Store> = Arc::new(
             tokio::task::spawn_blocking(move || SledStore::open(&store_path))
@@ -78,6 +84,7 @@ impl App {
                     format!("opening the store at {}", settings.store.path.display())
                 })?,
         );
+        let catalog = with_sales(&store, catalog, &digest)?;
         let shared = Arc::new(Shared {
             store: store.clone(),
             ctx: std::sync::RwLock::new(Arc::new(Context {
@@ -89,6 +96,7 @@ impl App {
             outbox_wakeup: Notify::new(),
             outbox_feed: std::sync::Mutex::new(Vec::new()),
             timer_wakeup: Notify::new(),
+            payment_wakeup: Notify::new(),
             group_commit: GroupCommit::start(store.clone()),
         });
 
@@ -160,7 +168,19 @@ impl App {
             driver.clone(),
             stop_timers.clone(),
         ))]);
+        let ingest = Ingest::new(
+            shared.store.clone(),
+            driver.clone(),
+            shared.group_commit.clone(),
+        );
+        let provider = payment_provider(&settings, &store)?;
         let maintenance = Tasks(vec![
+            tokio::spawn(run_payment_links(
+                shared.clone(),
+                provider,
+                ingest.clone(),
+                stop_timers.clone(),
+            )),
             tokio::spawn(prune_dedup_keys(shared.clone(), stop_timers.clone())),
             tokio::spawn(reload_catalog_on_hangup(
                 shared.clone(),
@@ -171,7 +191,7 @@ impl App {
         let state = AppState {
             settings,
             store,
-            ingest: Ingest::new(shared.store.clone(), driver, shared.group_commit.clone()),
+            ingest,
             hub,
             renderer: Renderer,
             metrics: telemetry::metrics_handle(),
@@ -236,10 +256,58 @@ impl App {
 /// in place. Returns the number of products now served.
 pub fn reload_catalog(shared: &Shared) -> anyhow::Result<usize> {
     let settings = &shared.settings;
-    let catalog = load_catalog(&settings.shop.catalog, &settings.shop.images)?;
+    let (catalog, digest) =
+        load_catalog_with_digest(&settings.shop.catalog, &settings.shop.images)?;
+    let catalog = with_sales(&shared.store, catalog, &digest)?;
     let products = catalog.products().len();
     shared.replace_catalog(catalog);
     Ok(products)
+}
+
+/// The catalog's stock minus what was sold since its file was written. A new file (a new
+/// digest) brings its own stock numbers and the count of sales starts again.
+fn with_sales(
+    store: &Arc<dyn Store>,
+    catalog: flows::Catalog,
+    digest: &str,
+) -> anyhow::Result<flows::Catalog> {
+    let sold = store.stock_sold(digest)?;
+    if sold.is_empty() {
+        return Ok(catalog);
+    }
+    let levels: Vec<(flows::Sku, u32)> = sold
+        .into_iter()
+        .filter_map(|(sku, units)| {
+            let (_, variant) = catalog.variant(&sku)?;
+            Some((sku, variant.stock.saturating_sub(units)))
+        })
+        .collect();
+    Ok(catalog.with_stock(&levels))
+}
+
+fn payment_provider(
+    settings: &Settings,
+    store: &Arc<dyn Store>,
+) -> anyhow::Result<Option<Arc<PaymentProvider>>> {
+    let payments = &settings.payments;
+    // Links must work from the customer's phone: the public URL, else where we listen.
+    let base = if settings.server.public_url.is_empty() {
+        format!("http://{}", settings.server.listen)
+    } else {
+        settings.server.public_url.clone()
+    };
+    Ok(match payments.provider {
+        ProviderKind::None => None,
+        ProviderKind::Demo => Some(Arc::new(PaymentProvider::Demo(DemoProvider::new(
+            store.clone(),
+            &base,
+        )))),
+        ProviderKind::Stripe => Some(Arc::new(PaymentProvider::Stripe(StripeClient::new(
+            &payments.stripe,
+            &base,
+            payments.link_expiry_minutes,
+        )?))),
+    })
 }
 
 /// SIGHUP reloads the catalog (after `souk catalog import`), without a restart.

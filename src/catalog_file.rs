@@ -4,6 +4,8 @@ use std::path::Path;
 
 use anyhow::{Context as _, bail};
 
+use sha2::{Digest, Sha256};
+
 use flows::{Catalog, CatalogData};
 
 /// Image names must be plain file names (served from the image folder) or https URLs, so a
@@ -30,11 +32,20 @@ fn check_image(product: &str, image: &str, images: &Path) -> anyhow::Result<()> 
 }
 
 pub fn load_catalog(path: &Path, images: &Path) -> anyhow::Result<Catalog> {
+    load_catalog_with_digest(path, images).map(|(catalog, _)| catalog)
+}
+
+/// The catalog and the SHA-256 of its file: the stock numbers in a file count from when it
+/// was written, so sales are counted per file version (see `Store::stock_sold`).
+pub fn load_catalog_with_digest(path: &Path, images: &Path) -> anyhow::Result<(Catalog, String)> {
     let raw = std::fs::read_to_string(path)
         .with_context(|| format!("reading catalog {}", path.display()))?;
+    let digest = hex::encode(Sha256::digest(raw.as_bytes()));
     let data: CatalogData = serde_json::from_str(&raw)
         .with_context(|| format!("parsing catalog {}", path.display()))?;
-    validate(data, images).with_context(|| format!("validating catalog {}", path.display()))
+    let catalog =
+        validate(data, images).with_context(|| format!("validating catalog {}", path.display()))?;
+    Ok((catalog, digest))
 }
 
 /// The core's checks plus ours: local image files exist in the image folder.

@@ -8,6 +8,7 @@ pub mod cli;
 pub mod clock;
 pub mod driver;
 pub mod http;
+pub mod payments;
 pub mod render;
 pub mod send;
 pub mod settings;

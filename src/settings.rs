@@ -21,6 +21,8 @@ pub struct Settings {
     pub outbox: OutboxSettings,
     #[serde(default)]
     pub channels: ChannelSettings,
+    #[serde(default)]
+    pub payments: crate::payments::PaymentSettings,
 }
 
 /// A secret from the environment. Never printed: `Debug` shows a placeholder.
@@ -305,7 +307,22 @@ impl Settings {
                 }
             }
         }
+        for key in [
+            "payments.stripe.secret_key",
+            "payments.stripe.webhook_secret",
+        ] {
+            let from_file = figment
+                .find_metadata(key)
+                .is_some_and(|metadata| !metadata.name.contains("environment"));
+            if from_file {
+                return Err(SettingsError::Secret {
+                    key: key.to_owned(),
+                    variable: format!("SOUK__{}", key.replace('.', "__").to_uppercase()),
+                });
+            }
+        }
         settings.channels.take_raw_secrets_from_env();
+        settings.payments.take_raw_secrets_from_env();
         let base = path.parent().unwrap_or(Path::new("."));
         settings.shop.catalog = base.join(&settings.shop.catalog);
         settings.shop.images = base.join(&settings.shop.images);
@@ -399,6 +416,14 @@ impl Settings {
         }
         if self.outbox.concurrency == 0 {
             return Err(invalid("outbox.concurrency", "must be at least 1"));
+        }
+        if let Some((key, problem)) = self
+            .payments
+            .problems(&self.server.public_url)
+            .into_iter()
+            .next()
+        {
+            return Err(invalid(key, problem));
         }
         self.validate_channels()
     }

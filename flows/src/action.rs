@@ -7,7 +7,7 @@ use crate::catalog::{CategoryId, ProductId, Sku};
 use crate::event::TimerKind;
 use crate::locale::Locale;
 use crate::money::Money;
-use crate::order::{Order, OrderId};
+use crate::order::{Order, OrderId, OrderStatus};
 use crate::text::{Label, Text, TextKey};
 use crate::time::Timestamp;
 
@@ -15,11 +15,32 @@ use crate::time::Timestamp;
 #[serde(rename_all = "snake_case")]
 pub enum Action {
     Send(Reply),
-    SetTimer { kind: TimerKind, at: Timestamp },
+    SetTimer {
+        kind: TimerKind,
+        at: Timestamp,
+    },
     CancelTimer(TimerKind),
-    RequestNlu { text: String, locale: Locale },
+    RequestNlu {
+        text: String,
+        locale: Locale,
+    },
     PlaceOrder(Order),
-    CreatePaymentLink { order: OrderId, total: Money },
+    /// `attempt` numbers the links of one order: each gets its own idempotency key, so a
+    /// retried request returns the same link and a new attempt a new one.
+    CreatePaymentLink {
+        order: OrderId,
+        total: Money,
+        #[serde(default)]
+        attempt: u32,
+    },
+    /// The stored order moves to `status`. When it becomes paid the shell takes its units
+    /// out of stock, in the same transaction, once.
+    UpdateOrder {
+        order: OrderId,
+        status: OrderStatus,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        tracking: Option<String>,
+    },
     NotifyOperators(HandoffReason),
 }
 
@@ -27,6 +48,10 @@ pub enum Action {
 #[serde(rename_all = "snake_case")]
 pub enum HandoffReason {
     HumanRequested,
+    /// A payment arrived for units that sold out meanwhile: someone must refund or restock.
+    Oversold,
+    /// A payment arrived for an order the customer had cancelled.
+    PaidAfterCancel,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -155,6 +180,12 @@ pub enum ChoiceAction {
     Confirm,
     Back,
     Cancel,
+    /// A new payment link for an order whose payment failed or expired.
+    PayAgain(OrderId),
+    /// Cancel an unpaid order and put its items back in the cart.
+    EditOrder(OrderId),
+    /// "Where is my order?"
+    Orders,
 }
 
 impl ChoiceAction {
@@ -183,6 +214,9 @@ impl ChoiceAction {
             ChoiceAction::Confirm => "confirm".into(),
             ChoiceAction::Back => "back".into(),
             ChoiceAction::Cancel => "cancel".into(),
+            ChoiceAction::PayAgain(order) => format!("payagain:{order}"),
+            ChoiceAction::EditOrder(order) => format!("editorder:{order}"),
+            ChoiceAction::Orders => "orders".into(),
         }
     }
 
@@ -230,6 +264,9 @@ impl ChoiceAction {
             ("confirm", None, None) => ChoiceAction::Confirm,
             ("back", None, None) => ChoiceAction::Back,
             ("cancel", None, None) => ChoiceAction::Cancel,
+            ("payagain", Some(order), None) => ChoiceAction::PayAgain(OrderId(owned(order)?)),
+            ("editorder", Some(order), None) => ChoiceAction::EditOrder(OrderId(owned(order)?)),
+            ("orders", None, None) => ChoiceAction::Orders,
             _ => return None,
         };
         Some(action)

@@ -287,6 +287,21 @@ impl Catalog {
         &self.index
     }
 
+    /// The same catalog with new stock levels for some SKUs (unknown SKUs are ignored).
+    /// Copies the catalog: stock changes at payments, which are rare next to reads.
+    pub fn with_stock(&self, levels: &[(Sku, u32)]) -> Catalog {
+        let mut next = self.clone();
+        for (p, product) in next.data.products.iter_mut().enumerate() {
+            for (v, variant) in product.variants.iter_mut().enumerate() {
+                if let Some((_, level)) = levels.iter().find(|(sku, _)| *sku == variant.sku) {
+                    variant.stock = *level;
+                    next.index.set_in_stock(p, v, *level > 0);
+                }
+            }
+        }
+        next
+    }
+
     pub fn data(&self) -> &CatalogData {
         &self.data
     }

@@ -13,7 +13,7 @@ use crate::customer::{Channel, CustomerId};
 use crate::event::{AdReferral, Event, Inbound, InboundMessage, TimerKind};
 use crate::locale::Locale;
 use crate::money::Money;
-use crate::order::{ContactPoint, OrderId};
+use crate::order::{ContactPoint, Order, OrderId};
 use crate::time::Timestamp;
 use crate::understanding::{Intent, exact_command, understand};
 
@@ -81,6 +81,10 @@ pub struct Conversation {
     #[serde(default)]
     pub ad_referral: Option<AdReferral>,
     pub orders_placed: u32,
+    /// The customer's recent orders as placed, with their current status: payment events
+    /// and "where is my order?" are answered from here. The store keeps every order.
+    #[serde(default)]
+    pub orders: Vec<Order>,
     /// Set when the customer asked for a person; the console (a later issue) clears it.
     pub needs_human: bool,
     /// When the pending session-expiry timer fires. The timer is armed once and, if the
@@ -119,6 +123,7 @@ impl Conversation {
             last_inbound_by_channel: BTreeMap::new(),
             ad_referral: None,
             orders_placed: 0,
+            orders: Vec::new(),
             needs_human: false,
             session_timer_due: None,
         }
@@ -139,8 +144,15 @@ impl Conversation {
             Event::PaymentLinkReady { order, url } => {
                 self.on_payment_link(ctx, order, url, &mut out)
             }
-            Event::PaymentConfirmed { order } => self.on_payment_confirmed(order, &mut out),
-            Event::PaymentFailed { order } => self.on_payment_failed(order, &mut out),
+            Event::PaymentConfirmed { order } => self.on_payment_confirmed(ctx, &order, &mut out),
+            Event::PaymentFailed { order, reason } => {
+                self.on_payment_failed(ctx, &order, reason, &mut out)
+            }
+            Event::OrderStatusChanged {
+                order,
+                status,
+                tracking,
+            } => self.on_order_status(ctx, &order, status, tracking, &mut out),
         }
         Step {
             conversation: self,
@@ -288,6 +300,7 @@ impl Conversation {
             Intent::Cart => ChoiceAction::Cart,
             Intent::ClearCart => ChoiceAction::ClearCart,
             Intent::Checkout => ChoiceAction::Checkout,
+            Intent::Orders => ChoiceAction::Orders,
             Intent::Cancel => ChoiceAction::Cancel,
             Intent::Back => ChoiceAction::Back,
             Intent::Browse => ChoiceAction::Browse,
@@ -358,6 +371,9 @@ impl Conversation {
             ChoiceAction::Confirm => self.confirm_order(ctx, now, out),
             ChoiceAction::Back => self.back(ctx, out),
             ChoiceAction::Cancel => self.cancel(ctx, out),
+            ChoiceAction::PayAgain(order) => self.pay_again(ctx, &order, out),
+            ChoiceAction::EditOrder(order) => self.edit_order(ctx, &order, out),
+            ChoiceAction::Orders => self.show_orders(ctx, out),
         }
     }
 

@@ -3,7 +3,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::customer::Channel;
-use crate::order::OrderId;
+use crate::order::{OrderId, OrderStatus};
 use crate::time::Timestamp;
 use crate::understanding::Intent;
 
@@ -30,7 +30,29 @@ pub enum Event {
     },
     PaymentFailed {
         order: OrderId,
+        #[serde(default)]
+        reason: PaymentFailure,
     },
+    /// The shop moved an order on (shipped, delivered, cancelled, refunded…).
+    OrderStatusChanged {
+        order: OrderId,
+        status: OrderStatus,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        tracking: Option<String>,
+    },
+}
+
+/// Why a payment did not complete; the customer is told differently.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PaymentFailure {
+    /// The provider refused the payment (card declined, authentication failed).
+    #[default]
+    Declined,
+    /// The payment page expired before the customer paid.
+    Expired,
+    /// No link could be made (the provider kept failing or refused the request).
+    Unavailable,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -78,6 +100,7 @@ impl InboundContext {
         self.reply_to.is_none()
             && self.referred_product.is_none()
             && self.referral.is_none()
+            && self.story.is_none()
             && self.sent_at.is_none()
     }
 }

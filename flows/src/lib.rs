@@ -32,11 +32,12 @@ pub use conversation::{
 };
 pub use customer::{Channel, Customer, CustomerId, Identity};
 pub use event::{
-    AdReferral, CatalogItem, Event, Inbound, InboundContext, InboundMessage, MediaKind, TimerKind,
+    AdReferral, CatalogItem, Event, Inbound, InboundContext, InboundMessage, MediaKind,
+    PaymentFailure, TimerKind,
 };
 pub use locale::Locale;
 pub use money::{Currency, Money};
-pub use order::{ContactPoint, Order, OrderId, OrderLine, OrderStatus};
+pub use order::{ContactPoint, Fulfilment, Order, OrderId, OrderLine, OrderStatus};
 pub use text::{Arg, Label, LocalizedText, Text, TextKey};
 pub use time::{Span, Timestamp};
 pub use understanding::{Intent, understand};

@@ -35,12 +35,90 @@ pub enum ContactPoint {
     Email(String),
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+/// Where an order is. Payment events move it to `Paid` (or `PaymentFailed`); the shop moves
+/// it on by hand (`souk order set-status`, later the console) along `can_become`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum OrderStatus {
     PendingPayment,
     Paid,
     PaymentFailed,
+    Fulfilled,
+    Shipped,
+    Delivered,
+    Cancelled,
+    Refunded,
+}
+
+impl OrderStatus {
+    pub const ALL: [OrderStatus; 8] = [
+        OrderStatus::PendingPayment,
+        OrderStatus::Paid,
+        OrderStatus::PaymentFailed,
+        OrderStatus::Fulfilled,
+        OrderStatus::Shipped,
+        OrderStatus::Delivered,
+        OrderStatus::Cancelled,
+        OrderStatus::Refunded,
+    ];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            OrderStatus::PendingPayment => "pending_payment",
+            OrderStatus::Paid => "paid",
+            OrderStatus::PaymentFailed => "payment_failed",
+            OrderStatus::Fulfilled => "fulfilled",
+            OrderStatus::Shipped => "shipped",
+            OrderStatus::Delivered => "delivered",
+            OrderStatus::Cancelled => "cancelled",
+            OrderStatus::Refunded => "refunded",
+        }
+    }
+
+    /// Accepts `shipped`, `Shipped`, `pending-payment`.
+    pub fn parse(text: &str) -> Option<OrderStatus> {
+        let wanted = text.trim().to_ascii_lowercase().replace('-', "_");
+        OrderStatus::ALL
+            .into_iter()
+            .find(|status| status.name() == wanted)
+    }
+
+    /// The customer's money was taken (and, for `Refunded`, given back): a second payment
+    /// event for the order changes nothing.
+    pub fn money_taken(self) -> bool {
+        matches!(
+            self,
+            OrderStatus::Paid
+                | OrderStatus::Fulfilled
+                | OrderStatus::Shipped
+                | OrderStatus::Delivered
+                | OrderStatus::Refunded
+        )
+    }
+
+    /// The changes the shop may make by hand. Payment is never set by hand: it comes from
+    /// the payment provider. `Shipped` to `Shipped` is allowed to correct a tracking link.
+    pub fn can_become(self, next: OrderStatus) -> bool {
+        use OrderStatus::{
+            Cancelled, Delivered, Fulfilled, Paid, PaymentFailed, PendingPayment, Refunded, Shipped,
+        };
+        match (self, next) {
+            (PendingPayment | PaymentFailed, Cancelled) => true,
+            (Paid, Fulfilled | Shipped | Delivered | Cancelled | Refunded) => true,
+            (Fulfilled, Shipped | Delivered | Cancelled | Refunded) => true,
+            (Shipped, Shipped | Delivered | Refunded) => true,
+            (Delivered, Refunded) => true,
+            // A paid order that was cancelled still holds the customer's money.
+            (Cancelled, Refunded) => true,
+            _ => false,
+        }
+    }
+}
+
+impl std::fmt::Display for OrderStatus {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -53,4 +131,28 @@ pub struct Order {
     pub total: Money,
     pub status: OrderStatus,
     pub placed_at: Timestamp,
+    /// Delivery or pickup; absent on orders placed before the choice existed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fulfilment: Option<Fulfilment>,
+    /// The carrier's tracking link, once shipped.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tracking: Option<String>,
+    /// Payment links created for this order; each new one has its own idempotency key.
+    #[serde(default)]
+    pub payment_attempts: u32,
+}
+
+impl Order {
+    /// Units per SKU, as stock counts them.
+    pub fn quantities(&self) -> impl Iterator<Item = (&Sku, u32)> {
+        self.lines.iter().map(|line| (&line.sku, line.quantity))
+    }
+}
+
+/// How the customer gets the goods.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", tag = "kind")]
+pub enum Fulfilment {
+    Delivery { address: String },
+    Pickup { point: String },
 }

@@ -5,7 +5,9 @@
 //! - `> [action-id]`   the customer presses the button with that action id
 //! - `> {image}`, `> {image} caption`, `> {location}`, `> {contact}`   non-text messages
 //! - `@ +30m`          the clock advances (s, m, h, d); timers that fall due fire in order
-//! - `= paid ID`, `= failed ID`, `= link ID URL`   payment events
+//! - `= paid ID`, `= failed ID`, `= expired ID`, `= link ID URL`   payment events
+//! - `= status ID STATUS [TRACKING-URL]`   the shop moves an order on
+//! - `= stock SKU N`   the stock of a SKU changes (a sale elsewhere, a delivery)
 //! - `= nlu none`, `= nlu <Intent as JSON>`        an NLU answer
 //! - `= timer session-expiry`   a late or duplicate timer firing, right now
 //! - `= state`         prints the flow state, cart and miss counter
@@ -25,8 +27,8 @@ use std::path::Path;
 
 use flows::{
     Action, Arg, Catalog, CatalogData, Channel, Context, Conversation, CustomerId, Event,
-    FlowSettings, Inbound, InboundMessage, Label, Locale, MediaKind, Money, OrderId, Reply, Span,
-    TimerKind, Timestamp,
+    FlowSettings, Inbound, InboundMessage, Label, Locale, MediaKind, Money, OrderId, OrderStatus,
+    PaymentFailure, Reply, Sku, Span, TimerKind, Timestamp,
 };
 
 fn context() -> Context {
@@ -168,8 +170,30 @@ fn render_actions(
                     money(&order.total)
                 );
             }
-            Action::CreatePaymentLink { order, total } => {
-                let _ = writeln!(out, "! create-payment-link {order} {}", money(total));
+            Action::CreatePaymentLink {
+                order,
+                total,
+                attempt,
+            } => {
+                let _ = writeln!(
+                    out,
+                    "! create-payment-link {order} {} attempt {attempt}",
+                    money(total)
+                );
+            }
+            Action::UpdateOrder {
+                order,
+                status,
+                tracking,
+            } => {
+                let _ = writeln!(
+                    out,
+                    "! update-order {order} {status}{}",
+                    tracking
+                        .as_ref()
+                        .map(|url| format!(" tracking {url}"))
+                        .unwrap_or_default()
+                );
             }
             Action::NotifyOperators(reason) => {
                 let _ = writeln!(out, "! notify-operators {reason:?}");
@@ -204,12 +228,15 @@ fn parse_span(text: &str) -> Span {
 
 /// Runs one transcript and returns it with the output lines regenerated.
 fn run(source: &str, ctx: &Context) -> String {
+    // Stock can change during a transcript (`= stock SKU N`), as sales elsewhere change it.
+    let mut ctx = ctx.clone();
     let start = Timestamp(1_767_225_600_000); // 2026-01-01T00:00:00Z
     let mut now = start;
     let mut conversation = Conversation::new(CustomerId("c0ffee42-test".into()), Locale::En);
     let mut timers: BTreeMap<TimerKind, Timestamp> = BTreeMap::new();
     let mut out = String::new();
-    let step = |conversation: &mut Conversation,
+    let step = |ctx: &Context,
+                conversation: &mut Conversation,
                 event: Event,
                 now: Timestamp,
                 timers: &mut BTreeMap<TimerKind, Timestamp>,
@@ -261,7 +288,7 @@ fn run(source: &str, ctx: &Context) -> String {
                 },
             };
             let event = Event::Inbound(Inbound::new(Channel::WebChat, message));
-            step(&mut conversation, event, now, &mut timers, &mut out);
+            step(&ctx, &mut conversation, event, now, &mut timers, &mut out);
         } else if let Some(span) = line.strip_prefix("@ ") {
             let until = now.plus(parse_span(span));
             // Fire due timers in due order, each at its own time, as the shell's scheduler does.
@@ -279,6 +306,7 @@ fn run(source: &str, ctx: &Context) -> String {
                     now.since(start)
                 );
                 step(
+                    &ctx,
                     &mut conversation,
                     Event::TimerFired(kind),
                     now,
@@ -312,7 +340,22 @@ fn run(source: &str, ctx: &Context) -> String {
                 },
                 ["failed", id] => Event::PaymentFailed {
                     order: OrderId((*id).into()),
+                    reason: PaymentFailure::Declined,
                 },
+                ["expired", id] => Event::PaymentFailed {
+                    order: OrderId((*id).into()),
+                    reason: PaymentFailure::Expired,
+                },
+                ["status", id, status, tracking @ ..] => Event::OrderStatusChanged {
+                    order: OrderId((*id).into()),
+                    status: OrderStatus::parse(status).expect("a known order status"),
+                    tracking: tracking.first().map(|url| (*url).to_owned()),
+                },
+                ["stock", sku, level] => {
+                    let level: u32 = level.parse().expect("a stock level");
+                    ctx.catalog = ctx.catalog.with_stock(&[(Sku((*sku).into()), level)]);
+                    continue;
+                }
                 ["link", id, url] => Event::PaymentLinkReady {
                     order: OrderId((*id).into()),
                     url: (*url).into(),
@@ -327,7 +370,7 @@ fn run(source: &str, ctx: &Context) -> String {
                 },
                 other => panic!("unknown command {other:?}"),
             };
-            step(&mut conversation, event, now, &mut timers, &mut out);
+            step(&ctx, &mut conversation, event, now, &mut timers, &mut out);
         }
     }
     out

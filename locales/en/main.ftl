@@ -60,8 +60,29 @@ checkout-stock-changed = Sorry, stock changed while you were shopping: { $produc
 order-placed = Order { $order } is placed. Total: { $total }. I'm preparing your payment link.
 order-awaiting-payment = Order { $order } ({ $total }) is waiting for payment. The payment link is in the message above.
 payment-link = Here is the payment link for order { $order }:
-order-paid = Payment received, thank you! Order { $order } is confirmed.
-payment-failed = The payment for order { $order } did not go through. You can try again from the link, or talk to a person.
+order-paid = Payment received, thank you! Order { $order } is confirmed. Total paid: { $total }.
+payment-failed = The payment for order { $order } did not go through. Your items are kept: you can try again with a new link, change the order, or talk to a person.
+payment-expired = The payment link for order { $order } expired before the payment was made. Your items are kept: I can send a new link, or you can change the order.
+payment-unavailable = I couldn't prepare the payment link for order { $order } just now. Your items are kept: try again in a moment, or talk to a person.
+payment-new-link = I'm preparing a new payment link for order { $order }.
+order-oversold = One more thing: { $products } sold out just before your payment arrived. The shop will contact you to refund or replace it.
+order-fulfilled = Good news: order { $order } is packed and ready.
+order-shipped = Order { $order } is on its way!
+order-delivered = Order { $order } has been delivered. Enjoy, and thank you for shopping with us!
+order-cancelled = Order { $order } has been cancelled. If you paid, the refund follows.
+order-refunded = Order { $order } has been refunded. It can take a few days to show on your statement.
+order-status-line = Order { $order } ({ $total }): { $status ->
+        [pending_payment] waiting for payment
+        [paid] paid, being prepared
+        [payment_failed] payment did not go through
+        [fulfilled] packed and ready
+        [shipped] on its way
+        [delivered] delivered
+        [cancelled] cancelled
+        [refunded] refunded
+       *[other] …
+    }
+orders-none = I don't see any orders from you yet.
 choice-browse = Browse products
 choice-cart = View cart
 choice-help = Help
@@ -78,8 +99,19 @@ choice-clear = Empty cart
 choice-confirm = Place order
 choice-cancel = Cancel
 choice-pay = Pay now
+choice-pay-again = Pay again
+choice-edit-order = Change order
+choice-track = Track parcel
+choice-orders = My orders
 choice-use-saved = Use { $name }, { $contact }
 choice-options = Options
+pay-page-title = Pay for order { $order }
+pay-page-note = This is the demo payment page: no money is taken.
+pay-page-button = Pay { $total }
+pay-page-decline = Simulate a declined card
+pay-page-paid = Order { $order } is paid. You can go back to the chat.
+pay-page-closed = This order can no longer be paid here. Go back to the chat for a new link.
+pay-page-return = Thank you. You can close this page and go back to the chat.
 badge-out-of-stock = Out of stock
 card-price-from = from { $price }
 cart-title = Your cart

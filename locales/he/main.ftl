@@ -73,8 +73,29 @@ checkout-stock-changed = סליחה, המלאי השתנה בזמן הקנייה
 order-placed = ההזמנה { $order } בוצעה. סך הכול: { $total }. קישור התשלום בהכנה.
 order-awaiting-payment = ההזמנה { $order } ({ $total }) ממתינה לתשלום. קישור התשלום נמצא בהודעה הקודמת.
 payment-link = הנה קישור התשלום להזמנה { $order }:
-order-paid = התשלום התקבל, תודה! ההזמנה { $order } אושרה.
-payment-failed = התשלום להזמנה { $order } לא עבר. אפשר לנסות שוב דרך הקישור, או לדבר עם נציג.
+order-paid = התשלום התקבל, תודה! ההזמנה { $order } אושרה. סה״כ שולם: { $total }.
+payment-failed = התשלום להזמנה { $order } לא עבר. הפריטים נשמרים עבורך: אפשר לנסות שוב עם קישור חדש, לשנות את ההזמנה או לדבר עם נציג.
+payment-expired = קישור התשלום להזמנה { $order } פג לפני התשלום. הפריטים נשמרים: אפשר לקבל קישור חדש או לשנות את ההזמנה.
+payment-unavailable = לא הצלחתי להכין כרגע קישור תשלום להזמנה { $order }. הפריטים נשמרים: אפשר לנסות שוב בעוד רגע או לדבר עם נציג.
+payment-new-link = אני מכין קישור תשלום חדש להזמנה { $order }.
+order-oversold = עוד דבר: { $products } אזל רגע לפני שהתשלום הגיע. החנות תיצור קשר לגבי החזר או החלפה.
+order-fulfilled = חדשות טובות: ההזמנה { $order } ארוזה ומוכנה.
+order-shipped = ההזמנה { $order } בדרך אליך!
+order-delivered = ההזמנה { $order } נמסרה. תודה שקנית אצלנו!
+order-cancelled = ההזמנה { $order } בוטלה. אם שילמת, ההחזר יגיע.
+order-refunded = הכסף על ההזמנה { $order } הוחזר. ייתכן שיעברו כמה ימים עד שיופיע בחשבון.
+order-status-line = הזמנה { $order } ({ $total }): { $status ->
+        [pending_payment] ממתינה לתשלום
+        [paid] שולמה, בהכנה
+        [payment_failed] התשלום לא עבר
+        [fulfilled] ארוזה ומוכנה
+        [shipped] בדרך
+        [delivered] נמסרה
+        [cancelled] בוטלה
+        [refunded] הוחזרה
+       *[other] …
+    }
+orders-none = אני עדיין לא רואה הזמנות שלך.
 choice-browse = עיון במוצרים
 choice-cart = צפייה בעגלה
 choice-help = עזרה
@@ -91,8 +112,19 @@ choice-clear = ריקון העגלה
 choice-confirm = ביצוע הזמנה
 choice-cancel = ביטול
 choice-pay = תשלום עכשיו
+choice-pay-again = לשלם שוב
+choice-edit-order = שינוי ההזמנה
+choice-track = מעקב משלוח
+choice-orders = ההזמנות שלי
 choice-use-saved = שימוש בפרטים: { $name }, { $contact }
 choice-options = אפשרויות
+pay-page-title = תשלום עבור הזמנה { $order }
+pay-page-note = זהו דף תשלום לדוגמה: לא נגבה כסף.
+pay-page-button = לתשלום { $total }
+pay-page-decline = הדמיית כרטיס שנדחה
+pay-page-paid = ההזמנה { $order } שולמה. אפשר לחזור לצ׳אט.
+pay-page-closed = כבר אי אפשר לשלם כאן על ההזמנה הזו. חזרו לצ׳אט לקבלת קישור חדש.
+pay-page-return = תודה. אפשר לסגור את הדף ולחזור לצ׳אט.
 badge-out-of-stock = אזל מהמלאי
 card-price-from = החל מ-{ $price }
 cart-title = עגלת הקניות

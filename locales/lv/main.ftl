@@ -69,8 +69,29 @@ checkout-stock-changed = Atvainojiet, kamēr iepirkāties, mainījās preču atl
 order-placed = Pasūtījums { $order } ir noformēts. Kopā: { $total }. Gatavoju maksājuma saiti.
 order-awaiting-payment = Pasūtījums { $order } ({ $total }) gaida apmaksu. Maksājuma saite ir iepriekšējā ziņā.
 payment-link = Lūk, maksājuma saite pasūtījumam { $order }:
-order-paid = Maksājums saņemts, paldies! Pasūtījums { $order } ir apstiprināts.
-payment-failed = Pasūtījuma { $order } apmaksa neizdevās. Varat mēģināt vēlreiz, izmantojot saiti, vai runāt ar cilvēku.
+order-paid = Maksājums saņemts, paldies! Pasūtījums { $order } ir apstiprināts. Samaksāts: { $total }.
+payment-failed = Pasūtījuma { $order } apmaksa neizdevās. Preces paliek jums: varat mēģināt vēlreiz ar jaunu saiti, mainīt pasūtījumu vai runāt ar cilvēku.
+payment-expired = Pasūtījuma { $order } maksājuma saite beidzās pirms apmaksas. Preces paliek jums: varu nosūtīt jaunu saiti, vai varat mainīt pasūtījumu.
+payment-unavailable = Pašlaik neizdevās sagatavot maksājuma saiti pasūtījumam { $order }. Preces paliek jums: mēģiniet vēlreiz pēc brīža vai runājiet ar cilvēku.
+payment-new-link = Gatavoju jaunu maksājuma saiti pasūtījumam { $order }.
+order-oversold = Vēl kas: { $products } tika izpārdots tieši pirms jūsu maksājuma. Veikals sazināsies par naudas atmaksu vai aizstāšanu.
+order-fulfilled = Labas ziņas: pasūtījums { $order } ir iepakots un gatavs.
+order-shipped = Pasūtījums { $order } ir ceļā!
+order-delivered = Pasūtījums { $order } ir piegādāts. Paldies, ka iepērkaties pie mums!
+order-cancelled = Pasūtījums { $order } ir atcelts. Ja samaksājāt, nauda tiks atmaksāta.
+order-refunded = Nauda par pasūtījumu { $order } ir atmaksāta. Līdz tā parādās kontā, var paiet dažas dienas.
+order-status-line = Pasūtījums { $order } ({ $total }): { $status ->
+        [pending_payment] gaida apmaksu
+        [paid] apmaksāts, tiek sagatavots
+        [payment_failed] apmaksa neizdevās
+        [fulfilled] iepakots un gatavs
+        [shipped] ceļā
+        [delivered] piegādāts
+        [cancelled] atcelts
+        [refunded] atmaksāts
+       *[other] …
+    }
+orders-none = Pagaidām neredzu jūsu pasūtījumus.
 choice-browse = Skatīt preces
 choice-cart = Skatīt grozu
 choice-help = Palīdzība
@@ -87,8 +108,19 @@ choice-clear = Iztukšot grozu
 choice-confirm = Pasūtīt
 choice-cancel = Atcelt
 choice-pay = Maksāt tagad
+choice-pay-again = Maksāt vēlreiz
+choice-edit-order = Mainīt pasūtījumu
+choice-track = Izsekot sūtījumu
+choice-orders = Mani pasūtījumi
 choice-use-saved = Izmantot: { $name }, { $contact }
 choice-options = Iespējas
+pay-page-title = Pasūtījuma { $order } apmaksa
+pay-page-note = Šī ir demonstrācijas maksājumu lapa: nauda netiek iekasēta.
+pay-page-button = Maksāt { $total }
+pay-page-decline = Simulēt noraidītu karti
+pay-page-paid = Pasūtījums { $order } ir apmaksāts. Varat atgriezties tērzēšanā.
+pay-page-closed = Šo pasūtījumu šeit vairs nevar apmaksāt. Atgriezieties tērzēšanā pēc jaunas saites.
+pay-page-return = Paldies. Varat aizvērt šo lapu un atgriezties tērzēšanā.
 badge-out-of-stock = Nav noliktavā
 card-price-from = no { $price }
 cart-title = Jūsu grozs

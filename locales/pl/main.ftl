@@ -78,8 +78,29 @@ checkout-stock-changed = Przepraszamy, w trakcie zakupów zmieniła się dostęp
 order-placed = Zamówienie { $order } zostało złożone. Razem: { $total }. Przygotowuję link do płatności.
 order-awaiting-payment = Zamówienie { $order } ({ $total }) czeka na płatność. Link do płatności znajdziesz w wiadomości powyżej.
 payment-link = Oto link do płatności za zamówienie { $order }:
-order-paid = Płatność otrzymana, dziękujemy! Zamówienie { $order } zostało potwierdzone.
-payment-failed = Płatność za zamówienie { $order } nie powiodła się. Możesz spróbować ponownie, korzystając z linku, albo porozmawiać z konsultantem.
+order-paid = Płatność otrzymana, dziękujemy! Zamówienie { $order } zostało potwierdzone. Zapłacono: { $total }.
+payment-failed = Płatność za zamówienie { $order } nie powiodła się. Produkty czekają: możesz spróbować ponownie z nowym linkiem, zmienić zamówienie albo porozmawiać z konsultantem.
+payment-expired = Link do płatności za zamówienie { $order } wygasł przed zapłatą. Produkty czekają: mogę wysłać nowy link albo możesz zmienić zamówienie.
+payment-unavailable = Nie udało się teraz przygotować linku do płatności za zamówienie { $order }. Produkty czekają: spróbuj ponownie za chwilę albo porozmawiaj z konsultantem.
+payment-new-link = Przygotowuję nowy link do płatności za zamówienie { $order }.
+order-oversold = Jeszcze jedno: { $products } wyprzedał się tuż przed Twoją płatnością. Sklep skontaktuje się w sprawie zwrotu lub wymiany.
+order-fulfilled = Dobra wiadomość: zamówienie { $order } jest spakowane i gotowe.
+order-shipped = Zamówienie { $order } jest w drodze!
+order-delivered = Zamówienie { $order } zostało dostarczone. Dziękujemy za zakupy!
+order-cancelled = Zamówienie { $order } zostało anulowane. Jeśli zapłacono, zwrot nastąpi wkrótce.
+order-refunded = Zwrócono pieniądze za zamówienie { $order }. Może minąć kilka dni, zanim pojawią się na wyciągu.
+order-status-line = Zamówienie { $order } ({ $total }): { $status ->
+        [pending_payment] czeka na płatność
+        [paid] opłacone, w przygotowaniu
+        [payment_failed] płatność nie powiodła się
+        [fulfilled] spakowane i gotowe
+        [shipped] w drodze
+        [delivered] dostarczone
+        [cancelled] anulowane
+        [refunded] zwrócone
+       *[other] …
+    }
+orders-none = Nie widzę jeszcze żadnych Twoich zamówień.
 choice-browse = Przeglądaj produkty
 choice-cart = Pokaż koszyk
 choice-help = Pomoc
@@ -96,8 +117,19 @@ choice-clear = Opróżnij koszyk
 choice-confirm = Złóż zamówienie
 choice-cancel = Anuluj
 choice-pay = Zapłać teraz
+choice-pay-again = Zapłać ponownie
+choice-edit-order = Zmień zamówienie
+choice-track = Śledź paczkę
+choice-orders = Moje zamówienia
 choice-use-saved = Użyj: { $name }, { $contact }
 choice-options = Opcje
+pay-page-title = Płatność za zamówienie { $order }
+pay-page-note = To demonstracyjna strona płatności: żadne pieniądze nie są pobierane.
+pay-page-button = Zapłać { $total }
+pay-page-decline = Symuluj odrzuconą kartę
+pay-page-paid = Zamówienie { $order } jest opłacone. Możesz wrócić do czatu.
+pay-page-closed = Tego zamówienia nie można już tu opłacić. Wróć do czatu po nowy link.
+pay-page-return = Dziękujemy. Możesz zamknąć tę stronę i wrócić do czatu.
 badge-out-of-stock = Brak w magazynie
 card-price-from = od { $price }
 cart-title = Twój koszyk

@@ -73,8 +73,29 @@ checkout-stock-changed = Ne pare rău, stocul s-a modificat în timp ce făceaț
 order-placed = Comanda { $order } a fost plasată. Total: { $total }. Pregătesc linkul de plată.
 order-awaiting-payment = Comanda { $order } ({ $total }) așteaptă plata. Linkul de plată se află în mesajul de mai sus.
 payment-link = Iată linkul de plată pentru comanda { $order }:
-order-paid = Am primit plata, mulțumim! Comanda { $order } este confirmată.
-payment-failed = Plata pentru comanda { $order } nu a reușit. Puteți încerca din nou folosind linkul sau puteți vorbi cu o persoană.
+order-paid = Am primit plata, mulțumim! Comanda { $order } este confirmată. Total plătit: { $total }.
+payment-failed = Plata pentru comanda { $order } nu a reușit. Produsele sunt păstrate: puteți încerca din nou cu un link nou, puteți modifica comanda sau puteți vorbi cu o persoană.
+payment-expired = Linkul de plată pentru comanda { $order } a expirat înainte de plată. Produsele sunt păstrate: vă pot trimite un link nou sau puteți modifica comanda.
+payment-unavailable = Nu am putut pregăti acum linkul de plată pentru comanda { $order }. Produsele sunt păstrate: încercați din nou peste puțin timp sau vorbiți cu o persoană.
+payment-new-link = Pregătesc un nou link de plată pentru comanda { $order }.
+order-oversold = Încă ceva: { $products } s-a epuizat chiar înainte să ajungă plata. Magazinul vă va contacta pentru rambursare sau înlocuire.
+order-fulfilled = Vești bune: comanda { $order } este ambalată și gata.
+order-shipped = Comanda { $order } este pe drum!
+order-delivered = Comanda { $order } a fost livrată. Vă mulțumim că ați cumpărat de la noi!
+order-cancelled = Comanda { $order } a fost anulată. Dacă ați plătit, urmează rambursarea.
+order-refunded = Suma pentru comanda { $order } a fost rambursată. Poate dura câteva zile până apare în extras.
+order-status-line = Comanda { $order } ({ $total }): { $status ->
+        [pending_payment] așteaptă plata
+        [paid] plătită, în pregătire
+        [payment_failed] plata nu a reușit
+        [fulfilled] ambalată și gata
+        [shipped] pe drum
+        [delivered] livrată
+        [cancelled] anulată
+        [refunded] rambursată
+       *[other] …
+    }
+orders-none = Nu văd încă nicio comandă de la dumneavoastră.
 choice-browse = Vezi produsele
 choice-cart = Vezi coșul
 choice-help = Ajutor
@@ -91,8 +112,19 @@ choice-clear = Golește coșul
 choice-confirm = Plasează comanda
 choice-cancel = Anulează
 choice-pay = Plătește acum
+choice-pay-again = Plătește din nou
+choice-edit-order = Modifică comanda
+choice-track = Urmărește coletul
+choice-orders = Comenzile mele
 choice-use-saved = Folosește { $name }, { $contact }
 choice-options = Opțiuni
+pay-page-title = Plata comenzii { $order }
+pay-page-note = Aceasta este pagina de plată demonstrativă: nu se încasează bani.
+pay-page-button = Plătește { $total }
+pay-page-decline = Simulează un card refuzat
+pay-page-paid = Comanda { $order } este plătită. Vă puteți întoarce în chat.
+pay-page-closed = Această comandă nu mai poate fi plătită aici. Întoarceți-vă în chat pentru un link nou.
+pay-page-return = Vă mulțumim. Puteți închide această pagină și reveni în chat.
 badge-out-of-stock = Stoc epuizat
 card-price-from = de la { $price }
 cart-title = Coșul de cumpărături

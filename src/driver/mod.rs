@@ -6,11 +6,13 @@ pub mod backoff;
 pub mod group_commit;
 mod ingest;
 mod outbox;
+mod payment_links;
 mod timers;
 mod worker;
 
 pub use ingest::{Ingest, IngestError};
 pub use outbox::run_outbox;
+pub use payment_links::run_payment_links;
 pub use timers::run_timers;
 pub use worker::{Worker, run_worker};
 
@@ -40,6 +42,8 @@ pub struct Shared {
     pub outbox_feed: std::sync::Mutex<Vec<crate::store::OutboxEntry>>,
     /// Poked after a commit that changed timers.
     pub timer_wakeup: Notify,
+    /// Poked after a commit that asked for payment links.
+    pub payment_wakeup: Notify,
     /// The one place that makes inbound events and steps durable, shared so concurrent
     /// needs share a transaction and an fsync.
     pub group_commit: group_commit::GroupCommit,
@@ -62,6 +66,33 @@ impl Shared {
             .unwrap_or_else(|poisoned| poisoned.into_inner());
         *ctx = Arc::new(Context {
             catalog,
+            settings: ctx.settings.clone(),
+        });
+    }
+}
+
+impl Shared {
+    /// Takes paid units out of the catalog's stock, so the next steps see it. The store
+    /// counted them in the same transaction as the payment; this is the running copy.
+    pub fn sell(&self, sold: &[(flows::Sku, u32)]) {
+        let mut ctx = self
+            .ctx
+            .write()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        let mut units_by_sku: std::collections::BTreeMap<&flows::Sku, u32> = Default::default();
+        for (sku, units) in sold {
+            let total = units_by_sku.entry(sku).or_default();
+            *total = total.saturating_add(*units);
+        }
+        let levels: Vec<(flows::Sku, u32)> = units_by_sku
+            .into_iter()
+            .filter_map(|(sku, units)| {
+                let (_, variant) = ctx.catalog.variant(sku)?;
+                Some((sku.clone(), variant.stock.saturating_sub(units)))
+            })
+            .collect();
+        *ctx = Arc::new(Context {
+            catalog: ctx.catalog.with_stock(&levels),
             settings: ctx.settings.clone(),
         });
     }

@@ -12,7 +12,8 @@ use flows::{Action, Channel, Conversation, Customer, CustomerId, Event, Identity
 
 use crate::clock;
 use crate::store::{
-    HistoryEntry, InboxEntry, NewOutbox, StepCommit, StoreError, TimerChange, TimerEntry,
+    HistoryEntry, InboxEntry, NewOutbox, OrderUpdate, PaymentJob, StepCommit, StoreError,
+    TimerChange, TimerEntry,
 };
 
 use super::Shared;
@@ -119,6 +120,12 @@ impl Worker {
         if effects.changed_timers {
             self.shared.timer_wakeup.notify_one();
         }
+        if effects.payment_jobs {
+            self.shared.payment_wakeup.notify_one();
+        }
+        if !effects.sold.is_empty() {
+            self.shared.sell(&effects.sold);
+        }
     }
 }
 
@@ -128,6 +135,9 @@ const COMMIT_ATTEMPTS: u32 = 3;
 struct Effects {
     queued_sends: bool,
     changed_timers: bool,
+    payment_jobs: bool,
+    /// Units of orders that became paid: the catalog's stock drops by them.
+    sold: Vec<(flows::Sku, u32)>,
 }
 
 /// Steps every event in order, then commits them all at once through the group commit (one
@@ -150,6 +160,8 @@ async fn process_batch(shared: &Shared, entries: &[InboxEntry]) -> Result<Effect
     let effects = Effects {
         queued_sends: commits.iter().any(|commit| !commit.outbox.is_empty()),
         changed_timers: commits.iter().any(|commit| !commit.timers.is_empty()),
+        payment_jobs: commits.iter().any(|commit| !commit.payment_jobs.is_empty()),
+        sold: commits.iter().flat_map(units_sold).collect(),
     };
     metrics::histogram!("souk_commit_batch_size").record(commits.len() as f64);
     let created = shared.group_commit.commit(commits).await?;
@@ -162,6 +174,24 @@ async fn process_batch(shared: &Shared, entries: &[InboxEntry]) -> Result<Effect
             .extend(created);
     }
     Ok(effects)
+}
+
+/// The units of the orders a step marked paid. The core marks an order paid once (it keeps
+/// the order's status), so these are taken out of stock once.
+fn units_sold(commit: &StepCommit) -> Vec<(flows::Sku, u32)> {
+    commit
+        .order_updates
+        .iter()
+        .filter(|update| update.status == flows::OrderStatus::Paid)
+        .filter_map(|update| {
+            commit
+                .conversation
+                .orders
+                .iter()
+                .find(|order| order.id == update.order)
+        })
+        .flat_map(|order| order.quantities().map(|(sku, n)| (sku.clone(), n)))
+        .collect()
 }
 
 /// Load (unless this batch already stepped the conversation) and step one event.
@@ -201,6 +231,8 @@ fn step_one(
     let mut outbox = Vec::new();
     let mut timers = Vec::new();
     let mut orders = Vec::new();
+    let mut order_updates = Vec::new();
+    let mut payment_jobs = Vec::new();
     for action in actions {
         match action {
             Action::Send(reply) => match &route {
@@ -228,10 +260,32 @@ fn step_one(
                 tracing::info!(order = %order.id, total_minor = order.total.minor, "order placed");
                 orders.push(order);
             }
-            Action::CreatePaymentLink { order, .. } => {
-                // Payment providers arrive with the commerce issue; until then the order
-                // stays pending and is visible in the store.
-                tracing::warn!(%order, "no payment provider configured; the order waits for payment");
+            Action::CreatePaymentLink {
+                order,
+                total,
+                attempt,
+            } => payment_jobs.push(PaymentJob {
+                order,
+                customer: entry.customer.clone(),
+                total,
+                attempt,
+                tries: 0,
+                next_try_at: now,
+                last_error: None,
+            }),
+            Action::UpdateOrder {
+                order,
+                status,
+                tracking,
+            } => {
+                metrics::counter!("souk_order_status_changes_total", "status" => status.name())
+                    .increment(1);
+                tracing::info!(%order, %status, "order status");
+                order_updates.push(OrderUpdate {
+                    order,
+                    status,
+                    tracking,
+                });
             }
             Action::NotifyOperators(reason) => {
                 metrics::counter!("souk_handoff_requests_total").increment(1);
@@ -249,6 +303,8 @@ fn step_one(
         outbox,
         timers,
         orders,
+        order_updates,
+        payment_jobs,
         now,
     })
 }

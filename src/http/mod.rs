@@ -4,6 +4,7 @@ mod assets;
 mod error;
 mod health;
 mod meta;
+mod payments;
 mod webchat;
 
 pub use assets::escape_html;
@@ -81,6 +82,16 @@ pub fn router(state: AppState) -> Router {
             "/webhooks/instagram",
             meta_route(Channel::Instagram, webhook_limit),
         )
+        .route(
+            "/webhooks/payments/stripe",
+            post(payments::stripe_webhook).layer(DefaultBodyLimit::max(webhook_limit)),
+        )
+        .route(
+            "/pay/{token}",
+            get(payments::pay_page).post(payments::pay_submit),
+        )
+        .route("/pay/done", get(payments::returned))
+        .route("/pay/cancelled", get(payments::returned))
         .nest_service(MEDIA_PREFIX.trim_end_matches('/'), images)
         .layer(DefaultBodyLimit::max(body_limit))
         .layer(TraceLayer::new_for_http().make_span_with(request_span))

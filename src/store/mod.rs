@@ -9,11 +9,12 @@ mod sled_store;
 
 pub use records::{
     DeadLetter, DeliveryRecord, GroupWritten, HistoryEntry, InboxEntry, Ingested, NewOutbox,
-    OutboxEntry, SentRecord, StepCommit, TimerChange, TimerEntry, WriteGroup,
+    OrderUpdate, OutboxEntry, PaymentJob, SentRecord, StepCommit, TimerChange, TimerEntry,
+    WriteGroup,
 };
 pub use sled_store::SledStore;
 
-use flows::{Conversation, Customer, CustomerId, Identity, Order, OrderId, Timestamp};
+use flows::{Conversation, Customer, CustomerId, Identity, Order, OrderId, Sku, Timestamp};
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -122,6 +123,18 @@ pub trait Store: Send + Sync + 'static {
     /// Points an identity's new external id at the same customer (a changed phone number).
     fn move_identity(&self, from: &Identity, to: &Identity) -> StoreResult<bool>;
     fn order(&self, id: &OrderId) -> StoreResult<Option<Order>>;
+
+    /// Payment links still to create, oldest first.
+    fn payment_jobs(&self) -> StoreResult<Vec<PaymentJob>>;
+    /// Saves a job's retry state (tries, next try, last error).
+    fn payment_job_reschedule(&self, job: &PaymentJob) -> StoreResult<()>;
+    fn payment_job_done(&self, job: &PaymentJob) -> StoreResult<()>;
+    /// The demo provider's pay pages: a token's digest names the order it pays.
+    fn put_pay_token(&self, digest: &[u8], order: &OrderId) -> StoreResult<()>;
+    fn pay_token(&self, digest: &[u8]) -> StoreResult<Option<OrderId>>;
+    /// Units sold per SKU since the catalog file with digest `base` was loaded. When the
+    /// catalog changes, its stock numbers are the new truth and the count starts again.
+    fn stock_sold(&self, base: &str) -> StoreResult<Vec<(Sku, u32)>>;
 
     /// Forgets dedup keys older than `before`; returns how many.
     fn prune_processed(&self, before: Timestamp) -> StoreResult<usize>;

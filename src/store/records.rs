@@ -3,7 +3,10 @@
 
 use serde::{Deserialize, Serialize};
 
-use flows::{Channel, CustomerId, Event, Locale, Order, Reply, TimerKind, Timestamp};
+use flows::{
+    Channel, CustomerId, Event, Locale, Money, Order, OrderId, OrderStatus, Reply, TimerKind,
+    Timestamp,
+};
 
 /// An event accepted from outside and persisted before we answered the platform. Removed in
 /// the same transaction that commits its step, so a crash in between re-drives it.
@@ -122,7 +125,38 @@ pub struct StepCommit {
     pub outbox: Vec<NewOutbox>,
     pub timers: Vec<TimerChange>,
     pub orders: Vec<Order>,
+    /// Status changes of stored orders; the change to paid also takes the units out of stock.
+    pub order_updates: Vec<OrderUpdate>,
+    /// Payment links to create once the step is durable.
+    pub payment_jobs: Vec<PaymentJob>,
     pub now: Timestamp,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct OrderUpdate {
+    pub order: OrderId,
+    pub status: OrderStatus,
+    pub tracking: Option<String>,
+}
+
+/// A payment link to create with the provider, kept until the link reached the conversation.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PaymentJob {
+    pub order: OrderId,
+    pub customer: CustomerId,
+    pub total: Money,
+    /// The order's link number: with the order id, the provider's idempotency key.
+    pub attempt: u32,
+    /// Calls to the provider so far.
+    pub tries: u32,
+    pub next_try_at: Timestamp,
+    pub last_error: Option<String>,
+}
+
+impl PaymentJob {
+    pub fn idempotency_key(&self) -> String {
+        format!("souk-{}-{}", self.order, self.attempt)
+    }
 }
 
 /// What one group commit writes in one transaction: inbound events to accept and steps

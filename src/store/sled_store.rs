@@ -9,7 +9,10 @@ use std::path::Path;
 use sled::transaction::{ConflictableTransactionError, TransactionError, TransactionalTree};
 use sled::{Db, Transactional, Tree};
 
-use flows::{Conversation, Customer, CustomerId, Event, Identity, Order, OrderId, Timestamp};
+use flows::{
+    Conversation, Customer, CustomerId, Event, Identity, Order, OrderId, OrderStatus, Sku,
+    Timestamp,
+};
 
 use super::codec::{decode, encode};
 use super::keys::{
@@ -17,8 +20,8 @@ use super::keys::{
     timer_slot_key, u64_key,
 };
 use super::records::{
-    DeadLetter, DeliveryRecord, GroupWritten, HistoryEntry, InboxEntry, Ingested, OutboxEntry,
-    SentRecord, StepCommit, TimerChange, TimerEntry, WriteGroup,
+    DeadLetter, DeliveryRecord, GroupWritten, HistoryEntry, InboxEntry, Ingested, OrderUpdate,
+    OutboxEntry, PaymentJob, SentRecord, StepCommit, TimerChange, TimerEntry, WriteGroup,
 };
 use super::{Store, StoreError, StoreResult};
 
@@ -36,6 +39,9 @@ pub struct SledStore {
     timers: Tree,
     timer_slots: Tree,
     orders: Tree,
+    /// Payment jobs (`job\0…`), units sold (`sold\0SKU`) and their base (`stock-base`),
+    /// demo pay tokens (`pay\0…`): small records the commerce flows keep.
+    commerce: Tree,
     sent: Tree,
     deliveries: Tree,
     /// Identity → customer, the hottest lookup (every inbound message). Entries never go
@@ -100,6 +106,7 @@ impl SledStore {
             timers: tree("timers")?,
             timer_slots: tree("timer_slots")?,
             orders: tree("orders")?,
+            commerce: tree("commerce")?,
             sent: tree("sent")?,
             deliveries: tree("deliveries")?,
             identity_cache: std::sync::RwLock::default(),
@@ -194,9 +201,62 @@ struct StepTrees<'a> {
     timers: &'a TransactionalTree,
     timer_slots: &'a TransactionalTree,
     orders: &'a TransactionalTree,
+    commerce: &'a TransactionalTree,
+}
+
+fn job_key(job: &PaymentJob) -> Vec<u8> {
+    let mut key = format!("job\u{0}{}\u{0}", job.order).into_bytes();
+    key.extend_from_slice(&job.attempt.to_be_bytes());
+    key
+}
+
+fn sold_key(sku: &Sku) -> Vec<u8> {
+    format!("sold\u{0}{sku}").into_bytes()
+}
+
+fn pay_key(digest: &[u8]) -> Vec<u8> {
+    let mut key = b"pay\0".to_vec();
+    key.extend_from_slice(digest);
+    key
+}
+
+const STOCK_BASE_KEY: &[u8] = b"stock-base";
+
+fn read_count(bytes: Option<sled::IVec>) -> u32 {
+    bytes
+        .and_then(|b| b.as_ref().try_into().ok().map(u32::from_be_bytes))
+        .unwrap_or(0)
 }
 
 impl StepTrees<'_> {
+    /// Moves a stored order on. Becoming paid counts its units as sold, once: a second
+    /// paid update finds the money already taken and changes nothing.
+    fn update_order(&self, update: &OrderUpdate) -> TxResult<()> {
+        let key = update.order.0.as_bytes();
+        let Some(raw) = self.orders.get(key)? else {
+            tracing::error!(order = %update.order, "status change for an unknown order");
+            return Ok(());
+        };
+        let mut order: Order =
+            decode("order", &raw).map_err(|e| ConflictableTransactionError::Abort(e.into()))?;
+        if update.status == OrderStatus::Paid && !order.status.money_taken() {
+            for (sku, quantity) in order.quantities() {
+                let key = sold_key(sku);
+                let sold = read_count(self.commerce.get(&key)?).saturating_add(quantity);
+                self.commerce.insert(key, &sold.to_be_bytes())?;
+            }
+        }
+        order.status = update.status;
+        if update.tracking.is_some() {
+            order.tracking.clone_from(&update.tracking);
+        }
+        if update.status == OrderStatus::PendingPayment {
+            order.payment_attempts = order.payment_attempts.saturating_add(1);
+        }
+        self.orders.insert(key, encode(&order))?;
+        Ok(())
+    }
+
     /// Everything one step produced; returns the sends it created.
     fn apply(&self, commit: &StepCommit) -> TxResult<Vec<OutboxEntry>> {
         let customer = &commit.conversation.customer;
@@ -267,6 +327,12 @@ impl StepTrees<'_> {
             }
             self.orders.insert(order.id.0.as_bytes(), encode(order))?;
         }
+        for update in &commit.order_updates {
+            self.update_order(update)?;
+        }
+        for job in &commit.payment_jobs {
+            self.commerce.insert(job_key(job), encode(job))?;
+        }
         Ok(created)
     }
 }
@@ -334,6 +400,7 @@ impl Store for SledStore {
             &self.timers,
             &self.timer_slots,
             &self.orders,
+            &self.commerce,
         )
             .transaction(
                 |(
@@ -346,6 +413,7 @@ impl Store for SledStore {
                     timers,
                     timer_slots,
                     orders,
+                    commerce,
                 )| {
                     let trees = StepTrees {
                         inbox,
@@ -355,6 +423,7 @@ impl Store for SledStore {
                         timers,
                         timer_slots,
                         orders,
+                        commerce,
                     };
                     let mut written = Vec::with_capacity(parts.len());
                     for part in parts {
@@ -609,6 +678,65 @@ impl Store for SledStore {
 
     fn order(&self, id: &OrderId) -> StoreResult<Option<Order>> {
         Self::get_decoded(&self.orders, "order", id.0.as_bytes())
+    }
+
+    fn payment_jobs(&self) -> StoreResult<Vec<PaymentJob>> {
+        Self::decode_all(
+            "payment job",
+            self.commerce.scan_prefix(b"job\0"),
+            usize::MAX,
+        )
+    }
+
+    fn payment_job_reschedule(&self, job: &PaymentJob) -> StoreResult<()> {
+        self.commerce
+            .insert(job_key(job), encode(job))
+            .map(|_| ())
+            .map_err(engine)
+    }
+
+    fn payment_job_done(&self, job: &PaymentJob) -> StoreResult<()> {
+        self.commerce
+            .remove(job_key(job))
+            .map(|_| ())
+            .map_err(engine)
+    }
+
+    fn put_pay_token(&self, digest: &[u8], order: &OrderId) -> StoreResult<()> {
+        self.commerce
+            .insert(pay_key(digest), order.0.as_bytes())
+            .map(|_| ())
+            .map_err(engine)
+    }
+
+    fn pay_token(&self, digest: &[u8]) -> StoreResult<Option<OrderId>> {
+        Ok(self
+            .commerce
+            .get(pay_key(digest))
+            .map_err(engine)?
+            .map(|id| OrderId(String::from_utf8_lossy(&id).into_owned())))
+    }
+
+    fn stock_sold(&self, base: &str) -> StoreResult<Vec<(Sku, u32)>> {
+        let known = self.commerce.get(STOCK_BASE_KEY).map_err(engine)?;
+        if known.as_deref() != Some(base.as_bytes()) {
+            for entry in self.commerce.scan_prefix(b"sold\0").keys() {
+                self.commerce
+                    .remove(entry.map_err(engine)?)
+                    .map_err(engine)?;
+            }
+            self.commerce
+                .insert(STOCK_BASE_KEY, base.as_bytes())
+                .map_err(engine)?;
+            return Ok(Vec::new());
+        }
+        let mut sold = Vec::new();
+        for entry in self.commerce.scan_prefix(b"sold\0") {
+            let (key, value) = entry.map_err(engine)?;
+            let sku = String::from_utf8_lossy(key.get(5..).unwrap_or_default()).into_owned();
+            sold.push((Sku(sku), read_count(Some(value))));
+        }
+        Ok(sold)
     }
 
     fn prune_processed(&self, before: Timestamp) -> StoreResult<usize> {

@@ -57,6 +57,7 @@ fn every_message_renders_in_every_locale() {
                 "variants",
                 "language",
                 "products",
+                "status",
             ] {
                 text = text.with(name, Arg::Str(format!("<{name}>")));
             }
@@ -105,4 +106,28 @@ fn prices_and_plurals_follow_the_locale() {
         .money("total", total);
     assert!(renderer.text(Locale::En, &text).contains("€1,234.50"));
     assert!(renderer.text(Locale::Ro, &text).contains("1.234,50\u{a0}€"));
+}
+
+/// Order statuses are chosen inside the message (a Fluent select on the status name): each
+/// one must have its own words in every locale, never the raw name.
+#[test]
+fn every_order_status_has_words_in_every_locale() {
+    let renderer = Renderer;
+    for locale in Locale::ALL {
+        for status in flows::OrderStatus::ALL {
+            let text = Text::new(TextKey::OrderStatusLine)
+                .with("order", Arg::Str("A-1".into()))
+                .with("status", Arg::Str(status.name().into()))
+                .with(
+                    "total",
+                    Arg::Money(Money::new(1_000, Currency::new("EUR").expect("EUR"))),
+                );
+            let rendered = renderer.text(locale, &text);
+            // The fallback variant (an ellipsis) is for statuses nobody translated.
+            assert!(
+                !rendered.ends_with('…'),
+                "{locale}: status {status} has no words: {rendered}"
+            );
+        }
+    }
 }

@@ -481,6 +481,8 @@ fn age_and_confirm(store_dir: &Path, customer: &CustomerId) {
         outbox: vec![],
         timers: vec![],
         orders: vec![],
+        order_updates: vec![],
+        payment_jobs: vec![],
         now: long_ago,
     };
     store.commit(step).expect("commit");

@@ -61,6 +61,8 @@ fn commit(seq: u64, customer: &str, timers: Vec<TimerChange>, replies: usize) ->
             .collect(),
         timers,
         orders: vec![],
+        order_updates: vec![],
+        payment_jobs: vec![],
         now: Timestamp(1_000),
     }
 }

@@ -59,6 +59,7 @@ pub fn test_settings(store: &Path) -> Settings {
             concurrency: 16,
         },
         channels: Default::default(),
+        payments: Default::default(),
     }
 }
 

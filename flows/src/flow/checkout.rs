@@ -1,7 +1,7 @@
 //! Checkout: name, contact, confirmation, then the order and a request for a payment link.
 //! The payment itself is confirmed later by an event from the payment provider.
 
-use crate::action::{Action, Choice, ChoiceAction, Link, Reply};
+use crate::action::{Action, Choice, ChoiceAction, Reply};
 use crate::contact::{parse_contact, parse_name};
 use crate::context::Context;
 use crate::conversation::{CheckoutStep, Conversation, FlowState, Handled};
@@ -187,11 +187,16 @@ impl Conversation {
             total,
             status: OrderStatus::PendingPayment,
             placed_at: now,
+            fulfilment: None,
+            tracking: None,
+            payment_attempts: 1,
         };
+        self.remember_order(order.clone());
         out.push(Action::PlaceOrder(order));
         out.push(Action::CreatePaymentLink {
             order: order_id.clone(),
             total,
+            attempt: 1,
         });
         self.profile.name = Some(name);
         self.profile.contact = Some(contact);
@@ -224,40 +229,5 @@ impl Conversation {
         } else {
             prefix
         }
-    }
-
-    pub(crate) fn on_payment_link(
-        &mut self,
-        _ctx: &Context,
-        order: OrderId,
-        url: String,
-        out: &mut Vec<Action>,
-    ) {
-        let mut reply = Reply::text(Text::new(TextKey::PaymentLink).str("order", order.0));
-        reply.link = Some(Link {
-            url,
-            label: TextKey::ChoicePay,
-        });
-        self.say(out, reply);
-    }
-
-    pub(crate) fn on_payment_confirmed(&mut self, order: OrderId, out: &mut Vec<Action>) {
-        if let FlowState::Checkout(CheckoutStep::AwaitingPayment { order: waiting, .. }) =
-            &self.state
-            && *waiting == order
-        {
-            self.state = FlowState::Idle;
-        }
-        let text = Text::new(TextKey::OrderPaid).str("order", order.0);
-        self.say(out, Reply::text(text).choices(Self::menu_choices()));
-    }
-
-    pub(crate) fn on_payment_failed(&mut self, order: OrderId, out: &mut Vec<Action>) {
-        let text = Text::new(TextKey::PaymentFailed).str("order", order.0);
-        let choices = vec![
-            Choice::new(ChoiceAction::Human, TextKey::ChoiceHuman),
-            Choice::new(ChoiceAction::Menu, TextKey::ChoiceMenu),
-        ];
-        self.say(out, Reply::text(text).choices(choices));
     }
 }

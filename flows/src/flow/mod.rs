@@ -5,5 +5,6 @@ mod cart;
 mod checkout;
 mod fallback;
 mod navigation;
+mod orders;
 mod product;
 mod welcome;

@@ -189,6 +189,17 @@ impl SearchIndex {
         index
     }
 
+    /// Documents are in catalog order, variants in product order.
+    pub(crate) fn set_in_stock(&mut self, product: usize, variant: usize, in_stock: bool) {
+        if let Some(facts) = self
+            .docs
+            .get_mut(product)
+            .and_then(|doc| doc.variants.get_mut(variant))
+        {
+            facts.in_stock = in_stock;
+        }
+    }
+
     /// The category a query's words name, if any.
     pub fn category_named(&self, words: &[String]) -> Option<CategoryId> {
         words.iter().find_map(|word| {

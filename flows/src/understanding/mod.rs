@@ -21,6 +21,8 @@ pub enum Intent {
     Cart,
     ClearCart,
     Checkout,
+    /// "Where is my order?"
+    Orders,
     Cancel,
     Back,
     Browse,
@@ -61,6 +63,7 @@ fn keyword_intent(keyword: Keyword) -> Intent {
         Keyword::Cart => Intent::Cart,
         Keyword::ClearCart => Intent::ClearCart,
         Keyword::Checkout => Intent::Checkout,
+        Keyword::Orders => Intent::Orders,
         Keyword::Cancel => Intent::Cancel,
         Keyword::Back => Intent::Back,
         Keyword::Browse => Intent::Browse,
@@ -134,6 +137,11 @@ pub fn understand(text: &str, catalog: &Catalog) -> Intent {
     // Asking for a person is honoured in any sentence: missing it is worse than a false alarm.
     if keyword_in(&words, Keyword::Human) {
         return Intent::Human;
+    }
+    // "Where is my order?" is a sentence more often than a command, and its phrases name
+    // nothing a product search could want.
+    if keyword_in(&words, Keyword::Orders) {
+        return Intent::Orders;
     }
     let short = words.len() <= COMMAND_MAX_WORDS;
     if short

@@ -1,0 +1,172 @@
+//! The payment-link runner: for each `PaymentJob` a commit stored, asks the provider for a
+//! link and feeds it back to the conversation as an event. The job leaves the store only
+//! after that event is durably in the inbox, so a crash in between asks again: the provider
+//! call is idempotent per job and the event's dedup key drops the second copy.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio_util::sync::CancellationToken;
+
+use flows::{Event, OrderStatus, PaymentFailure, Timestamp};
+
+use crate::clock;
+use crate::payments::{PaymentError, PaymentProvider};
+use crate::store::{InboxEntry, PaymentJob};
+
+use super::backoff::retry_delay;
+use super::{Ingest, Shared};
+
+/// Longest sleep between scans; commits that queue a job wake the runner sooner.
+const IDLE_SLEEP: Duration = Duration::from_secs(30);
+const BACKOFF_BASE_MS: u64 = 1_000;
+const BACKOFF_MAX_MS: u64 = 300_000;
+
+pub async fn run_payment_links(
+    shared: Arc<Shared>,
+    provider: Option<Arc<PaymentProvider>>,
+    ingest: Ingest,
+    stop: CancellationToken,
+) {
+    loop {
+        let next = pass(&shared, provider.as_deref(), &ingest).await;
+        let sleep = next.map_or(IDLE_SLEEP, |at| {
+            let wait = at.since(clock::now()).as_millis().max(0);
+            Duration::from_millis(u64::try_from(wait).unwrap_or(0)).min(IDLE_SLEEP)
+        });
+        tokio::select! {
+            () = stop.cancelled() => return,
+            () = shared.payment_wakeup.notified() => {}
+            () = tokio::time::sleep(sleep) => {}
+        }
+    }
+}
+
+/// Runs every due job once; returns when the next one is due.
+async fn pass(
+    shared: &Shared,
+    provider: Option<&PaymentProvider>,
+    ingest: &Ingest,
+) -> Option<Timestamp> {
+    let store = shared.store.clone();
+    let jobs = match tokio::task::spawn_blocking(move || store.payment_jobs()).await {
+        Ok(Ok(jobs)) => jobs,
+        Ok(Err(error)) => {
+            tracing::error!(%error, "cannot read payment jobs");
+            return Some(clock::now().plus(flows::Span::seconds(5)));
+        }
+        Err(error) => {
+            tracing::error!(%error, "payment job scan failed");
+            return Some(clock::now().plus(flows::Span::seconds(5)));
+        }
+    };
+    let now = clock::now();
+    let mut next: Option<Timestamp> = None;
+    for job in jobs {
+        if job.next_try_at > now {
+            next = Some(next.map_or(job.next_try_at, |n| n.min(job.next_try_at)));
+            continue;
+        }
+        if let Some(retry_at) = run_job(shared, provider, ingest, job).await {
+            next = Some(next.map_or(retry_at, |n| n.min(retry_at)));
+        }
+    }
+    next
+}
+
+/// One job; returns its next try when it must be retried.
+async fn run_job(
+    shared: &Shared,
+    provider: Option<&PaymentProvider>,
+    ingest: &Ingest,
+    mut job: PaymentJob,
+) -> Option<Timestamp> {
+    let store = &shared.store;
+    let Some(provider) = provider else {
+        tracing::warn!(order = %job.order, "no payment provider configured; the order waits for payment");
+        forget(shared, &job);
+        return None;
+    };
+    let order = match store.order(&job.order) {
+        Ok(Some(order)) => order,
+        Ok(None) => {
+            tracing::error!(order = %job.order, "payment link for an unknown order dropped");
+            forget(shared, &job);
+            return None;
+        }
+        Err(error) => {
+            tracing::error!(%error, order = %job.order, "cannot read the order; retrying");
+            return Some(clock::now().plus(flows::Span::seconds(5)));
+        }
+    };
+    // Paid or cancelled meanwhile (another link, the customer changed the order): no link.
+    if order.status != OrderStatus::PendingPayment {
+        forget(shared, &job);
+        return None;
+    }
+    job.tries = job.tries.saturating_add(1);
+    let outcome = provider.create_link(&order, &job).await;
+    metrics::counter!("souk_payment_links_total", "provider" => provider.name(), "outcome" => match &outcome {
+        Ok(_) => "created",
+        Err(PaymentError::Retry { .. }) => "retry",
+        Err(PaymentError::Permanent(_)) => "failed",
+    })
+    .increment(1);
+    let event = match outcome {
+        Ok(url) => Event::PaymentLinkReady {
+            order: job.order.clone(),
+            url,
+        },
+        Err(PaymentError::Retry { reason, after })
+            if job.tries < shared.settings.payments.max_tries =>
+        {
+            let delay = retry_delay(
+                job.tries,
+                BACKOFF_BASE_MS,
+                BACKOFF_MAX_MS,
+                fastrand::f64(),
+                after,
+            );
+            let at = clock::now().plus(flows::Span(
+                i64::try_from(delay.as_millis()).unwrap_or(i64::MAX),
+            ));
+            tracing::warn!(order = %job.order, tries = job.tries, %reason, "payment link not created; retrying");
+            job.next_try_at = at;
+            job.last_error = Some(reason);
+            if let Err(error) = store.payment_job_reschedule(&job) {
+                tracing::error!(%error, "cannot save the payment job's retry");
+            }
+            return Some(at);
+        }
+        Err(error) => {
+            // The customer is told and offered another try or a person; the shop sees why.
+            tracing::error!(order = %job.order, tries = job.tries, %error, "payment link given up");
+            Event::PaymentFailed {
+                order: job.order.clone(),
+                reason: PaymentFailure::Unavailable,
+            }
+        }
+    };
+    let entry = InboxEntry {
+        seq: 0,
+        public_id: format!("link-{}-{}", job.order, job.attempt),
+        dedup_key: Some(format!("payment-link:{}:{}", job.order, job.attempt)),
+        customer: job.customer.clone(),
+        event,
+        received_at: clock::now(),
+    };
+    match ingest.accept(entry).await {
+        Ok(_) => forget(shared, &job),
+        Err(error) => {
+            tracing::error!(%error, order = %job.order, "payment link could not be handed to the conversation; retrying");
+            return Some(clock::now().plus(flows::Span::seconds(5)));
+        }
+    }
+    None
+}
+
+fn forget(shared: &Shared, job: &PaymentJob) {
+    if let Err(error) = shared.store.payment_job_done(job) {
+        tracing::error!(%error, order = %job.order, "cannot remove a finished payment job");
+    }
+}

@@ -1,0 +1,165 @@
+//! Stripe Checkout Sessions over Stripe's REST API (form-encoded, bearer secret key). One
+//! session per payment link, created with an `Idempotency-Key` of the order and its link
+//! number, so a retried request gets the same session back instead of a second one.
+
+use std::time::Duration;
+
+use serde::Deserialize;
+
+use flows::{ContactPoint, Order};
+
+use super::PaymentError;
+use super::settings::StripeSettings;
+use crate::clock;
+use crate::store::PaymentJob;
+
+pub struct StripeClient {
+    client: reqwest::Client,
+    api_base: String,
+    secret_key: String,
+    success_url: String,
+    cancel_url: String,
+    link_expiry_minutes: u32,
+}
+
+#[derive(Deserialize)]
+struct Session {
+    url: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct ErrorBody {
+    error: ErrorDetail,
+}
+
+#[derive(Deserialize)]
+struct ErrorDetail {
+    #[serde(default, rename = "type")]
+    kind: String,
+    #[serde(default)]
+    message: String,
+}
+
+impl StripeClient {
+    pub fn new(
+        settings: &StripeSettings,
+        public_url: &str,
+        link_expiry_minutes: u32,
+    ) -> anyhow::Result<StripeClient> {
+        let public_url = public_url.trim_end_matches('/');
+        let client = reqwest::Client::builder()
+            .timeout(Duration::from_millis(settings.request_timeout_ms.max(1)))
+            .build()?;
+        Ok(StripeClient {
+            client,
+            api_base: settings.api_base.trim_end_matches('/').to_owned(),
+            secret_key: settings
+                .secret_key
+                .as_ref()
+                .map(|s| s.expose().to_owned())
+                .unwrap_or_default(),
+            success_url: settings
+                .success_url
+                .clone()
+                .unwrap_or_else(|| format!("{public_url}/pay/done")),
+            cancel_url: settings
+                .cancel_url
+                .clone()
+                .unwrap_or_else(|| format!("{public_url}/pay/cancelled")),
+            link_expiry_minutes,
+        })
+    }
+
+    /// The session's form fields. Prices are the order's snapshot, in minor units.
+    fn form(&self, order: &Order) -> Vec<(String, String)> {
+        let expires_at = clock::now().millis() / 1000 + i64::from(self.link_expiry_minutes) * 60;
+        let mut form = vec![
+            ("mode".to_owned(), "payment".to_owned()),
+            ("client_reference_id".to_owned(), order.id.0.clone()),
+            ("metadata[order]".to_owned(), order.id.0.clone()),
+            // The PaymentIntent carries the order too, so `payment_intent.payment_failed`
+            // names it.
+            (
+                "payment_intent_data[metadata][order]".to_owned(),
+                order.id.0.clone(),
+            ),
+            ("success_url".to_owned(), self.success_url.clone()),
+            ("cancel_url".to_owned(), self.cancel_url.clone()),
+            ("expires_at".to_owned(), expires_at.to_string()),
+        ];
+        if let ContactPoint::Email(email) = &order.contact {
+            form.push(("customer_email".to_owned(), email.clone()));
+        }
+        for (i, line) in order.lines.iter().enumerate() {
+            let field = |name: &str| format!("line_items[{i}][{name}]");
+            form.push((field("quantity"), line.quantity.to_string()));
+            form.push((
+                field("price_data][currency"),
+                line.unit_price.currency.code().to_ascii_lowercase(),
+            ));
+            form.push((
+                field("price_data][unit_amount"),
+                line.unit_price.minor.to_string(),
+            ));
+            form.push((field("price_data][product_data][name"), line.title.clone()));
+        }
+        form
+    }
+
+    pub async fn create_link(
+        &self,
+        order: &Order,
+        job: &PaymentJob,
+    ) -> Result<String, PaymentError> {
+        let response = self
+            .client
+            .post(format!("{}/v1/checkout/sessions", self.api_base))
+            .bearer_auth(&self.secret_key)
+            .header("Idempotency-Key", job.idempotency_key())
+            .form(&self.form(order))
+            .send()
+            .await
+            .map_err(|error| PaymentError::Retry {
+                reason: format!("Stripe unreachable: {error}"),
+                after: None,
+            })?;
+        let status = response.status();
+        let retry_after = response
+            .headers()
+            .get(reqwest::header::RETRY_AFTER)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.parse::<u64>().ok())
+            .map(Duration::from_secs);
+        let body = response
+            .bytes()
+            .await
+            .map_err(|error| PaymentError::Retry {
+                reason: format!("reading Stripe's answer: {error}"),
+                after: None,
+            })?;
+        if status.is_success() {
+            let session: Session =
+                serde_json::from_slice(&body).map_err(|error| PaymentError::Retry {
+                    reason: format!("Stripe's session is not the expected JSON: {error}"),
+                    after: None,
+                })?;
+            return session.url.ok_or_else(|| {
+                PaymentError::Permanent("Stripe returned a session without a URL".into())
+            });
+        }
+        let detail = serde_json::from_slice::<ErrorBody>(&body)
+            .map(|e| format!("{}: {}", e.error.kind, e.error.message))
+            .unwrap_or_else(|_| String::from_utf8_lossy(&body).chars().take(200).collect());
+        let reason = format!("Stripe answered {status}: {detail}");
+        // Stripe: 429 and 5xx are safe to retry with the same idempotency key; 409 means a
+        // concurrent request with the key is still running. Anything else is our request.
+        if status.as_u16() == 429 || status.as_u16() == 409 || status.is_server_error() {
+            Err(PaymentError::Retry {
+                reason,
+                after: retry_after,
+            })
+        } else {
+            Err(PaymentError::Permanent(reason))
+        }
+    }
+}
