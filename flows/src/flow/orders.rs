@@ -138,6 +138,11 @@ impl Conversation {
             out.push(Action::NotifyOperators(HandoffReason::Oversold));
         }
         if was_cancelled {
+            // Its items went back to the cart when it was cancelled; they are bought now.
+            for (sku, quantity) in order.quantities() {
+                let left = self.cart.quantity_of(sku).saturating_sub(quantity);
+                self.cart.set_quantity(sku, left);
+            }
             out.push(Action::NotifyOperators(HandoffReason::PaidAfterCancel));
         }
     }
@@ -283,14 +288,22 @@ impl Conversation {
         out: &mut Vec<Action>,
     ) {
         if let Some(order) = self.order_mut(id) {
-            if order.status == status && order.tracking == tracking {
+            let repeated = order.status == status && order.tracking == tracking;
+            // The shell checks the change against the stored order before it gets here;
+            // the core holds the line too, so a replayed or raced change cannot undo one.
+            if repeated || !order.status.can_become(status) {
                 return;
             }
             order.status = status;
             if tracking.is_some() {
-                order.tracking = tracking.clone();
+                order.tracking.clone_from(&tracking);
             }
         }
+        out.push(Action::UpdateOrder {
+            order: id.clone(),
+            status,
+            tracking: tracking.clone(),
+        });
         let key = match status {
             OrderStatus::Fulfilled => TextKey::OrderFulfilled,
             OrderStatus::Shipped => TextKey::OrderShipped,
