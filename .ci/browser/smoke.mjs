@@ -1,5 +1,7 @@
 // Drives the web chat like a customer on a phone: welcome, browse, add to cart, view the
-// cart, switch to Hebrew. Fails on any console error. Screenshots go to $SHOTS.
+// cart, search in words ("red dress under 300"), check out, pay on the demo provider's page
+// and see the confirmation arrive in the chat, switch to Hebrew. Fails on any console error.
+// Screenshots go to $SHOTS.
 import { chromium } from 'playwright-core';
 
 const base = process.env.SOUK_URL ?? 'http://127.0.0.1:18080';
@@ -39,6 +41,45 @@ await page.locator('.msg.bot .cart').last().waitFor();
 const cartText = await page.locator('.msg.bot .cart').last().innerText();
 if (!cartText.includes('2')) problems.push(`cart does not show quantity 2: ${cartText}`);
 await page.screenshot({ path: `${shots}/cart.png` });
+
+// Search in words, add the red dress, check out and pay on the demo payment page.
+const say = async (text) => {
+  await page.locator('#input').fill(text);
+  await page.locator('#input').press('Enter');
+};
+const botSays = (needle) => page.waitForFunction(
+  (n) => [...document.querySelectorAll('.msg.bot')].some((m) => m.textContent.includes(n)),
+  needle, { timeout: 15000 });
+await say('red dress under 300');
+await botSays('Evening Dress');
+// One match: its details, with "Add to cart" among the choices.
+await press('Add to cart');
+await page.waitForFunction(() => [...document.querySelectorAll('.msg.bot:last-of-type button')].some((b) => b.textContent.includes('M / Red')));
+await press('M / Red');
+await page.waitForFunction(() => [...document.querySelectorAll('.msg.bot:last-of-type .choices button')].some((b) => b.textContent.trim() === '1'));
+await lastBot().getByRole('button', { name: '1', exact: true }).click();
+await botSays('Added');
+await press('Checkout');
+await botSays('What name');
+await say('Dana Pop');
+await botSays('Thanks, Dana Pop');
+await say('dana@example.ro');
+await page.waitForFunction(() => [...document.querySelectorAll('.msg.bot:last-of-type button')].some((b) => b.textContent.includes('Place order')));
+await press('Place order');
+const payLink = page.locator('.msg.bot a.link-btn').last();
+await payLink.waitFor({ timeout: 15000 });
+const [payPage] = await Promise.all([page.context().waitForEvent('page'), payLink.click()]);
+await payPage.waitForLoadState();
+payPage.on('response', (r) => { if (r.status() >= 400) problems.push(`${r.status()} ${r.url()}`); });
+const payText = await payPage.locator('body').innerText();
+if (!payText.includes('Evening Dress') || !payText.includes('189')) problems.push(`pay page lacks the order: ${payText}`);
+await payPage.screenshot({ path: `${shots}/pay-page.png` });
+await payPage.getByRole('button', { name: 'Pay', exact: false }).first().click();
+await payPage.waitForLoadState();
+if (!(await payPage.locator('body').innerText()).includes('is paid')) problems.push('pay page did not confirm');
+await payPage.close();
+await botSays('Payment received');
+await page.screenshot({ path: `${shots}/paid.png` });
 
 await page.locator('#input').fill('עברית');
 await page.locator('#input').press('Enter');

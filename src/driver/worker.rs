@@ -269,6 +269,7 @@ fn step_one(
                 customer: entry.customer.clone(),
                 total,
                 attempt,
+                created_at: now,
                 tries: 0,
                 next_try_at: now,
                 last_error: None,

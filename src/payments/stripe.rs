@@ -10,7 +10,6 @@ use flows::{ContactPoint, Order};
 
 use super::PaymentError;
 use super::settings::StripeSettings;
-use crate::clock;
 use crate::store::PaymentJob;
 
 pub struct StripeClient {
@@ -71,8 +70,9 @@ impl StripeClient {
     }
 
     /// The session's form fields. Prices are the order's snapshot, in minor units.
-    fn form(&self, order: &Order) -> Vec<(String, String)> {
-        let expires_at = clock::now().millis() / 1000 + i64::from(self.link_expiry_minutes) * 60;
+    fn form(&self, order: &Order, job: &PaymentJob) -> Vec<(String, String)> {
+        // From the job, not the clock: a retry must send the very same body with its key.
+        let expires_at = job.created_at.millis() / 1000 + i64::from(self.link_expiry_minutes) * 60;
         let mut form = vec![
             ("mode".to_owned(), "payment".to_owned()),
             ("client_reference_id".to_owned(), order.id.0.clone()),
@@ -116,7 +116,7 @@ impl StripeClient {
             .post(format!("{}/v1/checkout/sessions", self.api_base))
             .bearer_auth(&self.secret_key)
             .header("Idempotency-Key", job.idempotency_key())
-            .form(&self.form(order))
+            .form(&self.form(order, job))
             .send()
             .await
             .map_err(|error| PaymentError::Retry {

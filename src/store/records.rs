@@ -147,6 +147,9 @@ pub struct PaymentJob {
     pub total: Money,
     /// The order's link number: with the order id, the provider's idempotency key.
     pub attempt: u32,
+    /// When the step asked for the link. Whatever the request derives from time (Stripe's
+    /// `expires_at`) counts from here, so a retry sends the same body under the same key.
+    pub created_at: Timestamp,
     /// Calls to the provider so far.
     pub tries: u32,
     pub next_try_at: Timestamp,
