@@ -33,6 +33,30 @@ pub enum Command {
         #[command(subcommand)]
         command: CatalogCommand,
     },
+    /// Orders.
+    Order {
+        #[command(subcommand)]
+        command: OrderCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum OrderCommand {
+    /// Move an order on (fulfilled, shipped, delivered, cancelled, refunded); the customer
+    /// is told in their channel and language. Talks to the running souk's admin API with
+    /// the token in SOUK__ADMIN__TOKEN.
+    SetStatus {
+        id: String,
+        status: String,
+        /// The carrier's tracking link (https), sent to the customer with "shipped".
+        #[arg(long)]
+        tracking: Option<String>,
+        #[arg(long, default_value = "config/souk.toml")]
+        config: PathBuf,
+        /// Where souk runs; default: http:// and `server.listen` of the configuration.
+        #[arg(long)]
+        url: Option<String>,
+    },
 }
 
 #[derive(Debug, Subcommand)]

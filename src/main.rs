@@ -4,7 +4,7 @@ use std::process::ExitCode;
 
 use clap::Parser;
 
-use souk::cli::{CatalogCommand, Cli, Command};
+use souk::cli::{CatalogCommand, Cli, Command, OrderCommand};
 use souk::{App, AppOptions, Settings, catalog_file, catalog_import, telemetry};
 
 // See Cargo.toml: the store's write path is allocation-heavy.
@@ -25,6 +25,16 @@ fn main() -> ExitCode {
                     dry_run,
                 },
         } => import_catalog(&file, &config, dry_run),
+        Command::Order {
+            command:
+                OrderCommand::SetStatus {
+                    id,
+                    status,
+                    tracking,
+                    config,
+                    url,
+                },
+        } => set_order_status(&config, url, &id, &status, tracking),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -106,6 +116,48 @@ fn import_catalog(
         settings.shop.catalog.display()
     );
     Ok(())
+}
+
+fn set_order_status(
+    config: &std::path::Path,
+    url: Option<String>,
+    id: &str,
+    status: &str,
+    tracking: Option<String>,
+) -> anyhow::Result<()> {
+    let settings = Settings::load(config)?;
+    let Some(token) = settings.admin.token.clone() else {
+        anyhow::bail!("set SOUK__ADMIN__TOKEN (the same token the running souk has)");
+    };
+    let base = url.unwrap_or_else(|| format!("http://{}", settings.server.listen));
+    let endpoint = format!(
+        "{}/api/admin/orders/{id}/status",
+        base.trim_end_matches('/')
+    );
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
+    runtime.block_on(async move {
+        let response = reqwest::Client::new()
+            .post(&endpoint)
+            .bearer_auth(token.expose())
+            .json(&serde_json::json!({"status": status, "tracking": tracking}))
+            .send()
+            .await
+            .map_err(|error| anyhow::anyhow!("cannot reach souk at {base}: {error}"))?;
+        let code = response.status();
+        let body: serde_json::Value = response.json().await.unwrap_or_default();
+        if !code.is_success() {
+            let reason = body["error"].as_str().unwrap_or("no reason given");
+            anyhow::bail!("souk refused ({code}): {reason}");
+        }
+        println!(
+            "order {id}: {} → {}; the customer is being told",
+            body["from"].as_str().unwrap_or("?"),
+            body["status"].as_str().unwrap_or(status)
+        );
+        Ok(())
+    })
 }
 
 fn serve(path: &std::path::Path) -> anyhow::Result<()> {

@@ -23,6 +23,17 @@ pub struct Settings {
     pub channels: ChannelSettings,
     #[serde(default)]
     pub payments: crate::payments::PaymentSettings,
+    #[serde(default)]
+    pub admin: AdminSettings,
+}
+
+/// The shop's own API (`/api/admin/…`), used by `souk order set-status`. Off unless a token
+/// is set, from the environment only: `SOUK__ADMIN__TOKEN`.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AdminSettings {
+    #[serde(default)]
+    pub token: Option<Secret>,
 }
 
 /// A secret from the environment. Never printed: `Debug` shows a placeholder.
@@ -310,6 +321,7 @@ impl Settings {
         for key in [
             "payments.stripe.secret_key",
             "payments.stripe.webhook_secret",
+            "admin.token",
         ] {
             let from_file = figment
                 .find_metadata(key)
@@ -323,6 +335,9 @@ impl Settings {
         }
         settings.channels.take_raw_secrets_from_env();
         settings.payments.take_raw_secrets_from_env();
+        if let Ok(raw) = std::env::var("SOUK__ADMIN__TOKEN") {
+            settings.admin.token = Some(Secret::new(raw));
+        }
         let base = path.parent().unwrap_or(Path::new("."));
         settings.shop.catalog = base.join(&settings.shop.catalog);
         settings.shop.images = base.join(&settings.shop.images);
@@ -416,6 +431,17 @@ impl Settings {
         }
         if self.outbox.concurrency == 0 {
             return Err(invalid("outbox.concurrency", "must be at least 1"));
+        }
+        if self
+            .admin
+            .token
+            .as_ref()
+            .is_some_and(|token| token.expose().len() < 16)
+        {
+            return Err(invalid(
+                "admin.token",
+                "must be at least 16 characters (it guards order changes)",
+            ));
         }
         if let Some((key, problem)) = self
             .payments

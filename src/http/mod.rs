@@ -1,5 +1,6 @@
 //! HTTP: the `router()` factory (testable without a socket) and the shared handler state.
 
+mod admin;
 mod assets;
 mod error;
 mod health;
@@ -91,6 +92,10 @@ pub fn router(state: AppState) -> Router {
             get(payments::pay_page).post(payments::pay_submit),
         )
         .route("/pay/done", get(payments::returned))
+        .route(
+            "/api/admin/orders/{id}/status",
+            post(admin::set_order_status),
+        )
         .route("/pay/cancelled", get(payments::returned))
         .nest_service(MEDIA_PREFIX.trim_end_matches('/'), images)
         .layer(DefaultBodyLimit::max(body_limit))

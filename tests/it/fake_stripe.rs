@@ -29,11 +29,13 @@ impl Recorded {
     }
 }
 
+type FormBody = Vec<(String, String)>;
+
 #[derive(Default)]
 struct Inner {
     recorded: Mutex<Vec<Recorded>>,
     /// Idempotency key → (request body, the session answered).
-    sessions: Mutex<HashMap<String, (Vec<(String, String)>, Value)>>,
+    sessions: Mutex<HashMap<String, (FormBody, Value)>>,
     failures: Mutex<VecDeque<StatusCode>>,
 }
 
@@ -85,7 +87,7 @@ fn stripe_error(status: StatusCode, kind: &str, message: &str) -> Response {
 async fn create_session(
     State(inner): State<Arc<Inner>>,
     headers: HeaderMap,
-    Form(form): Form<Vec<(String, String)>>,
+    Form(form): Form<FormBody>,
 ) -> Response {
     let header = |name: &str| {
         headers

@@ -14,6 +14,7 @@ mod golden;
 mod kill;
 mod locales;
 mod meta;
+mod orders;
 mod payments;
 mod restart;
 mod store;

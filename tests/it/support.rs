@@ -60,6 +60,7 @@ pub fn test_settings(store: &Path) -> Settings {
         },
         channels: Default::default(),
         payments: Default::default(),
+        admin: Default::default(),
     }
 }
 

@@ -1,0 +1,281 @@
+//! The demo provider and order statuses over HTTP: a web chat customer checks out, pays on
+//! `/pay/{token}` (twice: one confirmation), the stock drops once; the shop moves the order
+//! on through the admin API and `souk order set-status`, and the customer hears each step.
+
+use std::time::Duration;
+
+use serde_json::{Value, json};
+
+use flows::{OrderId, OrderStatus, Sku};
+use souk::AppOptions;
+use souk::payments::ProviderKind;
+use souk::settings::Secret;
+
+use crate::support::{EventStream, TestApp, repo_path, spawn_app_with, test_settings};
+
+const TOKEN: &str = "admin-token-for-tests-0123";
+const WAIT: Duration = Duration::from_secs(10);
+
+/// Collects replies until one's text contains `needle`; returns it.
+async fn reply_with(events: &mut EventStream, needle: &str) -> Value {
+    let replies = events
+        .collect_until(WAIT, |seen| {
+            seen.iter()
+                .any(|r| r["text"].as_str().is_some_and(|t| t.contains(needle)))
+        })
+        .await;
+    replies
+        .iter()
+        .find(|r| r["text"].as_str().is_some_and(|t| t.contains(needle)))
+        .cloned()
+        .unwrap_or_else(|| panic!("no reply containing {needle:?} in {replies:#?}"))
+}
+
+async fn set_status(app: &TestApp, order: &str, body: Value, token: &str) -> (u16, Value) {
+    let response = app
+        .client
+        .post(format!("{}/api/admin/orders/{order}/status", app.base))
+        .bearer_auth(token)
+        .json(&body)
+        .send()
+        .await
+        .expect("admin request");
+    let status = response.status().as_u16();
+    (status, response.json().await.unwrap_or_default())
+}
+
+#[tokio::test]
+async fn demo_payment_then_the_shop_ships_and_the_customer_is_told() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut settings = test_settings(dir.path());
+    settings.payments.provider = ProviderKind::Demo;
+    settings.admin.token = Some(Secret::new(TOKEN));
+    let app = spawn_app_with(settings, AppOptions::default()).await;
+    let session = app.session().await;
+    let mut events = app.events(&session).await;
+
+    for said in [
+        "[add:table-lamp]",
+        "1",
+        "[checkout]",
+        "Ana Pop",
+        "ana@example.ro",
+        "[confirm]",
+    ] {
+        app.say(&session, said).await;
+    }
+    let link = reply_with(&mut events, "Here is the payment link").await;
+    let url = link["link"]["url"].as_str().expect("link url").to_owned();
+    let path = url
+        .find("/pay/")
+        .map(|at| url[at..].to_owned())
+        .expect("a /pay/ link");
+    let order_id = link["text"]
+        .as_str()
+        .and_then(|t| t.split_whitespace().last())
+        .map(|w| w.trim_end_matches(':').to_owned())
+        .expect("order id in the text");
+
+    // The page shows the order, escaped; paying twice confirms once.
+    let page = app
+        .client
+        .get(format!("{}{path}", app.base))
+        .send()
+        .await
+        .expect("pay page");
+    assert_eq!(page.status(), 200);
+    let html = page.text().await.expect("html");
+    assert!(html.contains("Table Lamp"), "{html}");
+    assert!(
+        html.contains("Test &lt;Shop&gt;"),
+        "shop name escaped: {html}"
+    );
+    for _ in 0..2 {
+        let paid = app
+            .client
+            .post(format!("{}{path}", app.base))
+            .form(&[("outcome", "pay")])
+            .send()
+            .await
+            .expect("pay");
+        assert_eq!(paid.status(), 200);
+    }
+    let confirmation = reply_with(&mut events, "Payment received").await;
+    assert!(
+        confirmation["text"]
+            .as_str()
+            .unwrap_or_default()
+            .contains(&order_id)
+    );
+    let extra = events
+        .collect_until(Duration::from_millis(500), |seen| !seen.is_empty())
+        .await;
+    assert!(
+        extra.is_empty(),
+        "a second payment said nothing: {extra:#?}"
+    );
+    let store = app.store().clone();
+    let id = OrderId(order_id.clone());
+    assert!(
+        crate::support::eventually(WAIT, || store
+            .order(&id)
+            .ok()
+            .flatten()
+            .is_some_and(|o| o.status == OrderStatus::Paid))
+        .await
+    );
+    let raw = std::fs::read(repo_path("config/demo/catalog.json")).expect("catalog");
+    let digest = {
+        use sha2::Digest as _;
+        hex::encode(sha2::Sha256::digest(&raw))
+    };
+    assert_eq!(
+        store.stock_sold(&digest).expect("sold"),
+        vec![(Sku("TL-STD".into()), 1)]
+    );
+
+    // The admin API: token, status names, the order's state all checked.
+    let shipped = json!({"status": "shipped", "tracking": "https://track.example/T1"});
+    assert_eq!(
+        set_status(&app, &order_id, shipped.clone(), "wrong-token")
+            .await
+            .0,
+        401
+    );
+    assert_eq!(
+        set_status(&app, &order_id, json!({"status": "teleported"}), TOKEN)
+            .await
+            .0,
+        422
+    );
+    assert_eq!(
+        set_status(
+            &app,
+            &order_id,
+            json!({"status": "shipped", "tracking": "javascript:x"}),
+            TOKEN
+        )
+        .await
+        .0,
+        422
+    );
+    assert_eq!(
+        set_status(&app, "NOPE-1", shipped.clone(), TOKEN).await.0,
+        404
+    );
+    assert_eq!(
+        set_status(&app, &order_id, json!({"status": "pending_payment"}), TOKEN)
+            .await
+            .0,
+        409,
+        "payment is never set by hand"
+    );
+    let (code, body) = set_status(&app, &order_id, shipped, TOKEN).await;
+    assert_eq!(code, 202, "{body}");
+    let told = reply_with(&mut events, "on its way").await;
+    assert_eq!(told["link"]["url"], "https://track.example/T1");
+
+    // The command line does the same against the running souk (run off the runtime's
+    // thread: this test's server shares it).
+    let port = app.base.rsplit(':').next().expect("port").to_owned();
+    let cli = |status: &'static str| {
+        let (order_id, port) = (order_id.clone(), port.clone());
+        tokio::task::spawn_blocking(move || {
+            std::process::Command::new(env!("CARGO_BIN_EXE_souk"))
+                .args(["order", "set-status", &order_id, status, "--config"])
+                .arg(repo_path("config/souk.toml"))
+                .args(["--url", &format!("http://127.0.0.1:{port}")])
+                .env("SOUK__ADMIN__TOKEN", TOKEN)
+                .env("RUST_LOG", "error")
+                .output()
+                .expect("souk runs")
+        })
+    };
+    let output = cli("delivered").await.expect("cli task");
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(String::from_utf8_lossy(&output.stdout).contains("shipped → delivered"));
+    reply_with(&mut events, "has been delivered").await;
+    let refused = cli("shipped").await.expect("cli task");
+    assert!(!refused.status.success());
+    assert!(
+        String::from_utf8_lossy(&refused.stderr).contains("cannot become shipped"),
+        "{}",
+        String::from_utf8_lossy(&refused.stderr)
+    );
+
+    // Without a token the admin API does not exist.
+    app.stop().await;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let app = spawn_app_with(test_settings(dir.path()), AppOptions::default()).await;
+    assert_eq!(
+        set_status(&app, &order_id, json!({"status": "shipped"}), TOKEN)
+            .await
+            .0,
+        404
+    );
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn a_declined_demo_payment_keeps_the_items_and_offers_a_new_link() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut settings = test_settings(dir.path());
+    settings.payments.provider = ProviderKind::Demo;
+    let app = spawn_app_with(settings, AppOptions::default()).await;
+    let session = app.session().await;
+    let mut events = app.events(&session).await;
+    for said in [
+        "[add:scented-candle]",
+        "2",
+        "[checkout]",
+        "Ana Pop",
+        "+40 721 234 567",
+        "[confirm]",
+    ] {
+        app.say(&session, said).await;
+    }
+    let link = reply_with(&mut events, "Here is the payment link").await;
+    let url = link["link"]["url"].as_str().expect("url").to_owned();
+    let path = url[url.find("/pay/").expect("/pay/")..].to_owned();
+    let declined = app
+        .client
+        .post(format!("{}{path}", app.base))
+        .form(&[("outcome", "decline")])
+        .send()
+        .await
+        .expect("decline");
+    assert_eq!(declined.status(), 200);
+    let told = reply_with(&mut events, "did not go through").await;
+    let again = told["choices"]
+        .as_array()
+        .and_then(|c| {
+            c.iter()
+                .find_map(|c| c["id"].as_str().filter(|id| id.starts_with("payagain:")))
+        })
+        .expect("a pay-again button")
+        .to_owned();
+    app.say(&session, &format!("[{again}]")).await;
+    let second = reply_with(&mut events, "Here is the payment link").await;
+    assert_ne!(second["link"]["url"], link["link"]["url"], "a new link");
+    // Junk outcomes and tokens are refused without a trace.
+    let junk = app
+        .client
+        .post(format!("{}{path}", app.base))
+        .form(&[("outcome", "steal")])
+        .send()
+        .await
+        .expect("junk");
+    assert_eq!(junk.status(), 400);
+    let unknown = app
+        .client
+        .get(format!("{}/pay/{}", app.base, "f".repeat(32)))
+        .send()
+        .await
+        .expect("unknown token");
+    assert_eq!(unknown.status(), 404);
+    app.stop().await;
+}
