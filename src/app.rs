@@ -85,11 +85,13 @@ impl App {
                 })?,
         );
         let catalog = with_sales(&store, catalog, &digest)?;
+        let together = bought_together(&store)?;
         let shared = Arc::new(Shared {
             store: store.clone(),
             ctx: std::sync::RwLock::new(Arc::new(Context {
                 catalog,
                 settings: flow_settings(&settings),
+                together,
             })),
             settings: settings.clone(),
             renderer: Renderer,
@@ -283,6 +285,17 @@ fn with_sales(
         })
         .collect();
     Ok(catalog.with_stock(&levels))
+}
+
+/// Products paid for together, from every paid order in the store.
+fn bought_together(store: &Arc<dyn Store>) -> anyhow::Result<flows::BoughtTogether> {
+    let mut together = flows::BoughtTogether::default();
+    for order in store.orders()? {
+        if order.status.money_taken() {
+            together.record(order.lines.iter().map(|line| &line.product));
+        }
+    }
+    Ok(together)
 }
 
 fn payment_provider(

@@ -186,6 +186,8 @@ pub enum ChoiceAction {
     EditOrder(OrderId),
     /// "Where is my order?"
     Orders,
+    /// Products like this one.
+    Similar(ProductId),
 }
 
 impl ChoiceAction {
@@ -217,6 +219,7 @@ impl ChoiceAction {
             ChoiceAction::PayAgain(order) => format!("payagain:{order}"),
             ChoiceAction::EditOrder(order) => format!("editorder:{order}"),
             ChoiceAction::Orders => "orders".into(),
+            ChoiceAction::Similar(id) => format!("sim:{id}"),
         }
     }
 
@@ -267,6 +270,7 @@ impl ChoiceAction {
             ("payagain", Some(order), None) => ChoiceAction::PayAgain(OrderId(owned(order)?)),
             ("editorder", Some(order), None) => ChoiceAction::EditOrder(OrderId(owned(order)?)),
             ("orders", None, None) => ChoiceAction::Orders,
+            ("sim", Some(id), None) => ChoiceAction::Similar(ProductId(owned(id)?)),
             _ => return None,
         };
         Some(action)

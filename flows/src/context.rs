@@ -1,6 +1,7 @@
 //! What a step may read besides the conversation: the catalog and the shop's settings.
 
 use crate::catalog::Catalog;
+use crate::recommend::BoughtTogether;
 use crate::time::Span;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -32,4 +33,6 @@ impl Default for FlowSettings {
 pub struct Context {
     pub catalog: Catalog,
     pub settings: FlowSettings,
+    /// Products paid for together, for recommendations after add-to-cart.
+    pub together: BoughtTogether,
 }

@@ -374,6 +374,7 @@ impl Conversation {
             ChoiceAction::PayAgain(order) => self.pay_again(ctx, &order, out),
             ChoiceAction::EditOrder(order) => self.edit_order(ctx, &order, out),
             ChoiceAction::Orders => self.show_orders(ctx, out),
+            ChoiceAction::Similar(product) => self.show_similar(ctx, &product, out),
         }
     }
 

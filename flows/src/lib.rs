@@ -14,6 +14,7 @@ mod flow;
 pub mod locale;
 pub mod money;
 pub mod order;
+pub mod recommend;
 pub mod search;
 pub mod text;
 pub mod time;
@@ -38,6 +39,7 @@ pub use event::{
 pub use locale::Locale;
 pub use money::{Currency, Money};
 pub use order::{ContactPoint, Fulfilment, Order, OrderId, OrderLine, OrderStatus};
+pub use recommend::BoughtTogether;
 pub use text::{Arg, Label, LocalizedText, Text, TextKey};
 pub use time::{Span, Timestamp};
 pub use understanding::{Intent, understand};

@@ -66,6 +66,8 @@ text_keys! {
     SearchResults => "search-results",
     SearchRelaxed => "search-relaxed",
     SearchNoMatch => "search-no-match",
+    SimilarProducts => "similar-products",
+    SimilarNone => "similar-none",
     PickVariant => "pick-variant",
     PickQuantity => "pick-quantity",
     QuantityInvalid => "quantity-invalid",
@@ -116,6 +118,7 @@ text_keys! {
     ChoiceEditOrder => "choice-edit-order",
     ChoiceTrack => "choice-track",
     ChoiceOrders => "choice-orders",
+    ChoiceSimilar => "choice-similar",
     ChoiceUseSaved => "choice-use-saved",
     // Used by channel renderers, not the core: the button that opens a list of choices.
     ChoiceOptions => "choice-options",

@@ -8,6 +8,7 @@
 //! - `= paid ID`, `= failed ID`, `= expired ID`, `= link ID URL`   payment events
 //! - `= status ID STATUS [TRACKING-URL]`   the shop moves an order on
 //! - `= stock SKU N`   the stock of a SKU changes (a sale elsewhere, a delivery)
+//! - `= bought-together P1 P2 …`   a paid order had these products (for recommendations)
 //! - `= nlu none`, `= nlu <Intent as JSON>`        an NLU answer
 //! - `= timer session-expiry`   a late or duplicate timer firing, right now
 //! - `= state`         prints the flow state, cart and miss counter
@@ -26,9 +27,9 @@ use std::fmt::Write as _;
 use std::path::Path;
 
 use flows::{
-    Action, Arg, Catalog, CatalogData, Channel, Context, Conversation, CustomerId, Event,
-    FlowSettings, Inbound, InboundMessage, Label, Locale, MediaKind, Money, OrderId, OrderStatus,
-    PaymentFailure, Reply, Sku, Span, TimerKind, Timestamp,
+    Action, Arg, BoughtTogether, Catalog, CatalogData, Channel, Context, Conversation, CustomerId,
+    Event, FlowSettings, Inbound, InboundMessage, Label, Locale, MediaKind, Money, OrderId,
+    OrderStatus, PaymentFailure, ProductId, Reply, Sku, Span, TimerKind, Timestamp,
 };
 
 fn context() -> Context {
@@ -42,6 +43,7 @@ fn context() -> Context {
             shop_name: "Test Shop".into(),
             ..FlowSettings::default()
         },
+        together: BoughtTogether::default(),
     }
 }
 
@@ -351,6 +353,12 @@ fn run(source: &str, ctx: &Context) -> String {
                     status: OrderStatus::parse(status).expect("a known order status"),
                     tracking: tracking.first().map(|url| (*url).to_owned()),
                 },
+                ["bought-together", products @ ..] => {
+                    let ids: Vec<ProductId> =
+                        products.iter().map(|p| ProductId((*p).into())).collect();
+                    ctx.together.record(&ids);
+                    continue;
+                }
                 ["stock", sku, level] => {
                     let level: u32 = level.parse().expect("a stock level");
                     ctx.catalog = ctx.catalog.with_stock(&[(Sku((*sku).into()), level)]);

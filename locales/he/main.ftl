@@ -44,6 +44,8 @@ search-results = { $count ->
 }
 search-relaxed = שום דבר לא תאם את כל מה שביקשת. הכי קרובים ({ $count }):
 search-no-match = לא מצאתי משהו כזה. אפשר לעיין בקטגוריות שלנו:
+similar-products = דומים ל{ $product }:
+similar-none = אין כרגע במלאי משהו דומה ל{ $product }. אולי קטגוריה אחרת?
 pick-variant = איזו אפשרות של { $product } תרצו?
 pick-quantity = כמה יחידות של { $product } ({ $variant })? אפשר לקחת עד { $max }.
 quantity-invalid = נא לשלוח מספר מ-1 עד { $max }.
@@ -116,6 +118,7 @@ choice-pay-again = לשלם שוב
 choice-edit-order = שינוי ההזמנה
 choice-track = מעקב משלוח
 choice-orders = ההזמנות שלי
+choice-similar = דומים
 choice-use-saved = שימוש בפרטים: { $name }, { $contact }
 choice-options = אפשרויות
 pay-page-title = תשלום עבור הזמנה { $order }

@@ -44,6 +44,8 @@ search-results = { $count ->
 }
 search-relaxed = Nekas neatbilst visam, ko lūdzāt. Vistuvākie ({ $count }):
 search-no-match = Neko līdzīgu neatradu. Apskatiet mūsu kategorijas:
+similar-products = Līdzīgi kā { $product }:
+similar-none = Pašlaik noliktavā nav nekā līdzīga kā { $product }. Varbūt cita kategorija?
 pick-variant = { $product }: kuru variantu vēlaties?
 pick-quantity = { $product } ({ $variant }): cik gabalus vēlaties? Varat ņemt ne vairāk kā { $max }.
 quantity-invalid = Lūdzu, nosūtiet skaitli no 1 līdz { $max }.
@@ -112,6 +114,7 @@ choice-pay-again = Maksāt vēlreiz
 choice-edit-order = Mainīt pasūtījumu
 choice-track = Izsekot sūtījumu
 choice-orders = Mani pasūtījumi
+choice-similar = Līdzīgi
 choice-use-saved = Izmantot: { $name }, { $contact }
 choice-options = Iespējas
 pay-page-title = Pasūtījuma { $order } apmaksa

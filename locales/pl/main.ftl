@@ -47,6 +47,8 @@ search-results = { $count ->
 }
 search-relaxed = Nic nie pasuje do wszystkiego, o co prosisz. Najbliższe ({ $count }):
 search-no-match = Nie znalazłem niczego podobnego. Zobacz nasze kategorie:
+similar-products = Podobne do { $product }:
+similar-none = Nie mam teraz w magazynie niczego podobnego do { $product }. Może inna kategoria?
 pick-variant = Który wariant produktu { $product } wybierasz?
 pick-quantity = Ile sztuk produktu { $product } ({ $variant })? Możesz wziąć maksymalnie { $max }.
 quantity-invalid = Wyślij liczbę od 1 do { $max }.
@@ -121,6 +123,7 @@ choice-pay-again = Zapłać ponownie
 choice-edit-order = Zmień zamówienie
 choice-track = Śledź paczkę
 choice-orders = Moje zamówienia
+choice-similar = Podobne
 choice-use-saved = Użyj: { $name }, { $contact }
 choice-options = Opcje
 pay-page-title = Płatność za zamówienie { $order }

@@ -44,6 +44,8 @@ search-results = { $count ->
 }
 search-relaxed = Nimic nu se potrivește cu tot ce ați cerut. Cele mai apropiate ({ $count }):
 search-no-match = Nu am găsit nimic asemănător. Aruncați o privire la categoriile noastre:
+similar-products = Produse asemănătoare cu { $product }:
+similar-none = Nu am acum în stoc nimic asemănător cu { $product }. Poate altă categorie?
 pick-variant = Ce variantă doriți pentru { $product }?
 pick-quantity = Câte bucăți de { $product } ({ $variant }) doriți? Puteți lua cel mult { $max }.
 quantity-invalid = Vă rog să trimiteți un număr de la 1 la { $max }.
@@ -116,6 +118,7 @@ choice-pay-again = Plătește din nou
 choice-edit-order = Modifică comanda
 choice-track = Urmărește coletul
 choice-orders = Comenzile mele
+choice-similar = Asemănătoare
 choice-use-saved = Folosește { $name }, { $contact }
 choice-options = Opțiuni
 pay-page-title = Plata comenzii { $order }

@@ -67,22 +67,28 @@ impl Shared {
         *ctx = Arc::new(Context {
             catalog,
             settings: ctx.settings.clone(),
+            together: ctx.together.clone(),
         });
     }
 }
 
 impl Shared {
-    /// Takes paid units out of the catalog's stock, so the next steps see it. The store
-    /// counted them in the same transaction as the payment; this is the running copy.
-    pub fn sell(&self, sold: &[(flows::Sku, u32)]) {
+    /// Takes the units of newly paid orders out of the catalog's stock and counts their
+    /// products as bought together, so the next steps see both. The store counted the units
+    /// in the same transaction as the payment; this is the running copy.
+    pub fn record_paid(&self, paid: &[flows::Order]) {
         let mut ctx = self
             .ctx
             .write()
             .unwrap_or_else(|poisoned| poisoned.into_inner());
         let mut units_by_sku: std::collections::BTreeMap<&flows::Sku, u32> = Default::default();
-        for (sku, units) in sold {
-            let total = units_by_sku.entry(sku).or_default();
-            *total = total.saturating_add(*units);
+        let mut together = ctx.together.clone();
+        for order in paid {
+            for (sku, units) in order.quantities() {
+                let total = units_by_sku.entry(sku).or_default();
+                *total = total.saturating_add(units);
+            }
+            together.record(order.lines.iter().map(|line| &line.product));
         }
         let levels: Vec<(flows::Sku, u32)> = units_by_sku
             .into_iter()
@@ -94,6 +100,7 @@ impl Shared {
         *ctx = Arc::new(Context {
             catalog: ctx.catalog.with_stock(&levels),
             settings: ctx.settings.clone(),
+            together,
         });
     }
 }

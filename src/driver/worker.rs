@@ -123,9 +123,6 @@ impl Worker {
         if effects.payment_jobs {
             self.shared.payment_wakeup.notify_one();
         }
-        if !effects.sold.is_empty() {
-            self.shared.sell(&effects.sold);
-        }
     }
 }
 
@@ -136,8 +133,8 @@ struct Effects {
     queued_sends: bool,
     changed_timers: bool,
     payment_jobs: bool,
-    /// Units of orders that became paid: the catalog's stock drops by them.
-    sold: Vec<(flows::Sku, u32)>,
+    /// Orders that became paid: the catalog's stock drops by their units.
+    paid: Vec<flows::Order>,
 }
 
 /// Steps every event in order, then commits them all at once through the group commit (one
@@ -161,10 +158,14 @@ async fn process_batch(shared: &Shared, entries: &[InboxEntry]) -> Result<Effect
         queued_sends: commits.iter().any(|commit| !commit.outbox.is_empty()),
         changed_timers: commits.iter().any(|commit| !commit.timers.is_empty()),
         payment_jobs: commits.iter().any(|commit| !commit.payment_jobs.is_empty()),
-        sold: commits.iter().flat_map(units_sold).collect(),
+        paid: commits.iter().flat_map(newly_paid).collect(),
     };
     metrics::histogram!("souk_commit_batch_size").record(commits.len() as f64);
     let created = shared.group_commit.commit(commits).await?;
+    // Before any reply of these steps can leave: whoever reads "paid" then sees the stock.
+    if !effects.paid.is_empty() {
+        shared.record_paid(&effects.paid);
+    }
     let created: Vec<_> = created.into_iter().flatten().collect();
     if !created.is_empty() {
         shared
@@ -176,9 +177,9 @@ async fn process_batch(shared: &Shared, entries: &[InboxEntry]) -> Result<Effect
     Ok(effects)
 }
 
-/// The units of the orders a step marked paid. The core marks an order paid once (it keeps
-/// the order's status), so these are taken out of stock once.
-fn units_sold(commit: &StepCommit) -> Vec<(flows::Sku, u32)> {
+/// The orders a step marked paid. The core marks an order paid once (it keeps the order's
+/// status), so their units are taken out of stock once.
+fn newly_paid(commit: &StepCommit) -> Vec<flows::Order> {
     commit
         .order_updates
         .iter()
@@ -190,7 +191,7 @@ fn units_sold(commit: &StepCommit) -> Vec<(flows::Sku, u32)> {
                 .iter()
                 .find(|order| order.id == update.order)
         })
-        .flat_map(|order| order.quantities().map(|(sku, n)| (sku.clone(), n)))
+        .cloned()
         .collect()
 }
 

@@ -123,6 +123,8 @@ pub trait Store: Send + Sync + 'static {
     /// Points an identity's new external id at the same customer (a changed phone number).
     fn move_identity(&self, from: &Identity, to: &Identity) -> StoreResult<bool>;
     fn order(&self, id: &OrderId) -> StoreResult<Option<Order>>;
+    /// Every order, in id order (start-up builds "bought together" from the paid ones).
+    fn orders(&self) -> StoreResult<Vec<Order>>;
 
     /// Payment links still to create, oldest first.
     fn payment_jobs(&self) -> StoreResult<Vec<PaymentJob>>;

@@ -680,6 +680,10 @@ impl Store for SledStore {
         Self::get_decoded(&self.orders, "order", id.0.as_bytes())
     }
 
+    fn orders(&self) -> StoreResult<Vec<Order>> {
+        Self::decode_all("order", self.orders.iter(), usize::MAX)
+    }
+
     fn payment_jobs(&self) -> StoreResult<Vec<PaymentJob>> {
         Self::decode_all(
             "payment job",

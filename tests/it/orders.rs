@@ -279,3 +279,80 @@ async fn a_declined_demo_payment_keeps_the_items_and_offers_a_new_link() {
     assert_eq!(unknown.status(), 404);
     app.stop().await;
 }
+
+/// Checks out what is in the cart and pays on the demo page.
+async fn buy(app: &TestApp, session: &str, events: &mut EventStream, adds: &[&str]) {
+    for said in adds {
+        app.say(session, said).await;
+    }
+    for said in ["[checkout]", "Ana Pop", "ana@example.ro", "[confirm]"] {
+        app.say(session, said).await;
+    }
+    let link = reply_with(events, "Here is the payment link").await;
+    let url = link["link"]["url"].as_str().expect("url").to_owned();
+    let path = url[url.find("/pay/").expect("/pay/")..].to_owned();
+    let paid = app
+        .client
+        .post(format!("{}{path}", app.base))
+        .form(&[("outcome", "pay")])
+        .send()
+        .await
+        .expect("pay");
+    assert_eq!(paid.status(), 200);
+    reply_with(events, "Payment received").await;
+}
+
+/// The cards of the "added to cart" reply after adding one table lamp.
+async fn ideas_after_adding_a_lamp(app: &TestApp) -> Vec<String> {
+    let session = app.session().await;
+    let mut events = app.events(&session).await;
+    app.say(&session, "[add:table-lamp]").await;
+    app.say(&session, "1").await;
+    let added = reply_with(&mut events, "Added").await;
+    added["cards"]
+        .as_array()
+        .map(|cards| {
+            cards
+                .iter()
+                .filter_map(|c| c["id"].as_str().map(str::to_owned))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+#[tokio::test]
+async fn bought_together_comes_from_paid_orders_and_survives_a_restart() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut settings = test_settings(dir.path());
+    settings.payments.provider = ProviderKind::Demo;
+    let app = spawn_app_with(settings.clone(), AppOptions::default()).await;
+    let before = ideas_after_adding_a_lamp(&app).await;
+    assert_eq!(before.len(), 3, "{before:?}");
+    assert_ne!(
+        before[0], "scented-candle",
+        "by price, the candle is not first"
+    );
+
+    let session = app.session().await;
+    let mut events = app.events(&session).await;
+    buy(
+        &app,
+        &session,
+        &mut events,
+        &["[add:table-lamp]", "1", "[add:scented-candle]", "1"],
+    )
+    .await;
+    // The confirmation left after the running catalog learnt the order: no wait needed.
+    let after = ideas_after_adding_a_lamp(&app).await;
+    assert_eq!(
+        after.first().map(String::as_str),
+        Some("scented-candle"),
+        "{after:?}"
+    );
+    app.stop().await;
+
+    let app = spawn_app_with(settings, AppOptions::default()).await;
+    let restarted = ideas_after_adding_a_lamp(&app).await;
+    assert_eq!(restarted, after, "rebuilt from the stored paid orders");
+    app.stop().await;
+}

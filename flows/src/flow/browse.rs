@@ -165,6 +165,40 @@ impl Conversation {
         }
     }
 
+    /// Products like `product`, in stock, as cards.
+    pub(crate) fn show_similar(
+        &mut self,
+        ctx: &Context,
+        id: &ProductId,
+        out: &mut Vec<Action>,
+    ) -> Handled {
+        let Some(product) = ctx.catalog.product(id) else {
+            return self.stale_choice(ctx, out);
+        };
+        let name = product.name.get(self.locale).to_owned();
+        let found: Vec<&Product> = crate::recommend::similar(&ctx.catalog, product)
+            .into_iter()
+            .take(ctx.settings.page_size)
+            .collect();
+        if found.is_empty() {
+            let text = Text::new(TextKey::SimilarNone).str("product", name);
+            let choices = self.category_choices(ctx);
+            self.say(out, Reply::text(text).choices(choices));
+            return Handled::Yes;
+        }
+        let mut reply = Reply::text(Text::new(TextKey::SimilarProducts).str("product", name))
+            .choices(vec![
+                Choice::new(ChoiceAction::Browse, TextKey::ChoiceBrowse),
+                Choice::new(ChoiceAction::Cart, TextKey::ChoiceCart),
+            ]);
+        reply.cards = found.iter().map(|p| self.card(ctx, p)).collect();
+        self.state = FlowState::Browsing(BrowseStep::Results {
+            products: found.iter().map(|p| p.id.clone()).collect(),
+        });
+        self.say(out, reply);
+        Handled::Yes
+    }
+
     pub(crate) fn card(&self, ctx: &Context, product: &Product) -> Card {
         let mut actions = vec![Choice::new(
             ChoiceAction::Product(product.id.clone()),
@@ -176,6 +210,10 @@ impl Conversation {
                 TextKey::ChoiceAdd,
             ));
         }
+        actions.push(Choice::new(
+            ChoiceAction::Similar(product.id.clone()),
+            TextKey::ChoiceSimilar,
+        ));
         Card {
             product: product.id.clone(),
             title: product.name.get(self.locale).to_owned(),

@@ -216,7 +216,24 @@ impl Conversation {
             Choice::new(ChoiceAction::Cart, TextKey::ChoiceCart),
         ];
         self.state = FlowState::Idle;
-        self.say(out, Reply::text(text).choices(choices));
+        let mut reply = Reply::text(text).choices(choices);
+        // Ideas to go with it: at most three cards, never something out of stock or already
+        // in the cart.
+        let in_cart: std::collections::BTreeSet<&crate::catalog::ProductId> = self
+            .cart
+            .lines
+            .iter()
+            .filter_map(|line| ctx.catalog.variant(&line.sku).map(|(p, _)| &p.id))
+            .collect();
+        reply.cards =
+            crate::recommend::after_add(&ctx.catalog, &ctx.together, found, &in_cart, RECOMMENDED)
+                .into_iter()
+                .map(|p| self.card(ctx, p))
+                .collect();
+        self.say(out, reply);
         Handled::Yes
     }
 }
+
+/// Recommendations shown after add-to-cart.
+const RECOMMENDED: usize = 3;
