@@ -68,6 +68,8 @@ fn flow_settings(settings: &Settings) -> FlowSettings {
         page_size: settings.conversation.page_size,
         max_quantity: settings.conversation.max_quantity,
         nlu_enabled: false,
+        delivery: settings.checkout.delivery,
+        pickup_points: settings.checkout.pickup_points.clone(),
     }
 }
 

@@ -25,6 +25,33 @@ pub struct Settings {
     pub payments: crate::payments::PaymentSettings,
     #[serde(default)]
     pub admin: AdminSettings,
+    #[serde(default)]
+    pub checkout: CheckoutSettings,
+}
+
+/// `[checkout]`: how orders reach customers.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CheckoutSettings {
+    /// Ask for a delivery address.
+    #[serde(default = "yes")]
+    pub delivery: bool,
+    /// Places customers may collect orders from, as customers should read them.
+    #[serde(default)]
+    pub pickup_points: Vec<String>,
+}
+
+impl Default for CheckoutSettings {
+    fn default() -> Self {
+        CheckoutSettings {
+            delivery: true,
+            pickup_points: Vec::new(),
+        }
+    }
+}
+
+fn yes() -> bool {
+    true
 }
 
 /// The shop's own API (`/api/admin/…`), used by `souk order set-status`. Off unless a token
@@ -431,6 +458,18 @@ impl Settings {
         }
         if self.outbox.concurrency == 0 {
             return Err(invalid("outbox.concurrency", "must be at least 1"));
+        }
+        if self.checkout.pickup_points.len() > 9
+            || self
+                .checkout
+                .pickup_points
+                .iter()
+                .any(|p| p.trim().is_empty() || p.chars().count() > 60)
+        {
+            return Err(invalid(
+                "checkout.pickup_points",
+                "at most 9 points, each 1-60 characters (they become buttons)",
+            ));
         }
         if self
             .admin

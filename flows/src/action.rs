@@ -188,6 +188,11 @@ pub enum ChoiceAction {
     Orders,
     /// Products like this one.
     Similar(ProductId),
+    /// Checkout: deliver to an address.
+    Delivery,
+    /// Checkout: collect at the pickup point with this index in the shop's list.
+    Pickup(u32),
+    UseSavedAddress,
 }
 
 impl ChoiceAction {
@@ -220,6 +225,9 @@ impl ChoiceAction {
             ChoiceAction::EditOrder(order) => format!("editorder:{order}"),
             ChoiceAction::Orders => "orders".into(),
             ChoiceAction::Similar(id) => format!("sim:{id}"),
+            ChoiceAction::Delivery => "delivery".into(),
+            ChoiceAction::Pickup(point) => format!("pickup:{point}"),
+            ChoiceAction::UseSavedAddress => "savedaddr".into(),
         }
     }
 
@@ -271,6 +279,9 @@ impl ChoiceAction {
             ("editorder", Some(order), None) => ChoiceAction::EditOrder(OrderId(owned(order)?)),
             ("orders", None, None) => ChoiceAction::Orders,
             ("sim", Some(id), None) => ChoiceAction::Similar(ProductId(owned(id)?)),
+            ("delivery", None, None) => ChoiceAction::Delivery,
+            ("pickup", Some(n), None) => ChoiceAction::Pickup(n.parse().ok()?),
+            ("savedaddr", None, None) => ChoiceAction::UseSavedAddress,
             _ => return None,
         };
         Some(action)

@@ -68,6 +68,24 @@ fn parse_phone(text: &str) -> Option<String> {
     })
 }
 
+const ADDRESS_MAX_CHARS: usize = 300;
+
+/// A delivery address: whitespace collapsed, 2+ words, 8+ letters and a number (a street
+/// number or a postcode): enough to catch "idk" or a lone city name, without guessing at
+/// the address formats of every country.
+pub fn parse_address(text: &str) -> Option<String> {
+    let address = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    let words = address.split(' ').filter(|w| !w.is_empty()).count();
+    let letters = address.chars().filter(|c| c.is_alphabetic()).count();
+    let has_number = address.chars().any(|c| c.is_ascii_digit());
+    let ok = words >= 2
+        && letters >= 8
+        && has_number
+        && address.chars().count() <= ADDRESS_MAX_CHARS
+        && !address.chars().any(char::is_control);
+    ok.then_some(address)
+}
+
 impl ContactPoint {
     pub fn as_str(&self) -> &str {
         match self {
@@ -89,6 +107,25 @@ mod tests {
         assert_eq!(parse_name("R2D2"), None);
         assert_eq!(parse_name(&"a".repeat(81)), None);
         assert_eq!(parse_name("🙂🙂🙂"), None);
+    }
+
+    #[test]
+    fn addresses() {
+        assert_eq!(
+            parse_address(" Str. Lipscani 12,\n  București 030031 "),
+            Some("Str. Lipscani 12, București 030031".into())
+        );
+        assert_eq!(
+            parse_address("רחוב הרצל 5, תל אביב"),
+            Some("רחוב הרצל 5, תל אביב".into())
+        );
+        assert_eq!(parse_address("Bucharest"), None);
+        assert_eq!(parse_address("idk 12"), None);
+        assert_eq!(parse_address("Main Street near the park"), None);
+        assert_eq!(
+            parse_address(&format!("Street 1 {}", "a".repeat(300))),
+            None
+        );
     }
 
     #[test]

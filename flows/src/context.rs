@@ -15,6 +15,10 @@ pub struct FlowSettings {
     pub max_quantity: u32,
     /// When true, text the rules cannot place is sent to the language model first.
     pub nlu_enabled: bool,
+    /// Checkout asks for a delivery address.
+    pub delivery: bool,
+    /// Places the customer may collect the order from, as the shop names them.
+    pub pickup_points: Vec<String>,
 }
 
 impl Default for FlowSettings {
@@ -25,6 +29,10 @@ impl Default for FlowSettings {
             page_size: 5,
             max_quantity: 10,
             nlu_enabled: false,
+            // A shop that ships nothing (vouchers, services) asks no address; the shell's
+            // configuration turns delivery on by default.
+            delivery: false,
+            pickup_points: Vec::new(),
         }
     }
 }

@@ -13,7 +13,7 @@ use crate::customer::{Channel, CustomerId};
 use crate::event::{AdReferral, Event, Inbound, InboundMessage, TimerKind};
 use crate::locale::Locale;
 use crate::money::Money;
-use crate::order::{ContactPoint, Order, OrderId};
+use crate::order::{ContactPoint, Fulfilment, Order, OrderId};
 use crate::time::Timestamp;
 use crate::understanding::{Intent, exact_command, understand};
 
@@ -49,9 +49,29 @@ pub enum ProductStep {
 #[serde(rename_all = "snake_case", tag = "step")]
 pub enum CheckoutStep {
     AskName,
-    AskContact { name: String },
-    Confirm { name: String, contact: ContactPoint },
-    AwaitingPayment { order: OrderId, total: Money },
+    AskContact {
+        name: String,
+    },
+    /// Delivery or one of the pickup points.
+    AskFulfilment {
+        name: String,
+        contact: ContactPoint,
+    },
+    AskAddress {
+        name: String,
+        contact: ContactPoint,
+    },
+    Confirm {
+        name: String,
+        contact: ContactPoint,
+        /// Absent when the shop asks neither (and in records from before it could).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        fulfilment: Option<Fulfilment>,
+    },
+    AwaitingPayment {
+        order: OrderId,
+        total: Money,
+    },
 }
 
 /// What the customer told us once and should not have to repeat.
@@ -59,6 +79,8 @@ pub enum CheckoutStep {
 pub struct Profile {
     pub name: Option<String>,
     pub contact: Option<ContactPoint>,
+    #[serde(default)]
+    pub address: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -264,8 +286,11 @@ impl Conversation {
     ) -> Handled {
         // While we ask for a name or a contact, free text is the answer unless the whole
         // message is one of the words that always work: "Jane Back" is a name, "back" is not.
-        if let FlowState::Checkout(CheckoutStep::AskName | CheckoutStep::AskContact { .. }) =
-            self.state
+        if let FlowState::Checkout(
+            CheckoutStep::AskName
+            | CheckoutStep::AskContact { .. }
+            | CheckoutStep::AskAddress { .. },
+        ) = self.state
         {
             return match exact_command(text) {
                 Some(intent) => self.on_intent(ctx, intent, now, out),
@@ -375,6 +400,9 @@ impl Conversation {
             ChoiceAction::EditOrder(order) => self.edit_order(ctx, &order, out),
             ChoiceAction::Orders => self.show_orders(ctx, out),
             ChoiceAction::Similar(product) => self.show_similar(ctx, &product, out),
+            ChoiceAction::Delivery => self.choose_delivery(ctx, out),
+            ChoiceAction::Pickup(point) => self.choose_pickup(ctx, point, out),
+            ChoiceAction::UseSavedAddress => self.use_saved_address(ctx, out),
         }
     }
 

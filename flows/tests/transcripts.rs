@@ -28,8 +28,8 @@ use std::path::Path;
 
 use flows::{
     Action, Arg, BoughtTogether, Catalog, CatalogData, Channel, Context, Conversation, CustomerId,
-    Event, FlowSettings, Inbound, InboundMessage, Label, Locale, MediaKind, Money, OrderId,
-    OrderStatus, PaymentFailure, ProductId, Reply, Sku, Span, TimerKind, Timestamp,
+    Event, FlowSettings, Fulfilment, Inbound, InboundMessage, Label, Locale, MediaKind, Money,
+    OrderId, OrderStatus, PaymentFailure, ProductId, Reply, Sku, Span, TimerKind, Timestamp,
 };
 
 fn context() -> Context {
@@ -162,9 +162,14 @@ fn render_actions(
                     .iter()
                     .map(|l| format!("{} x{} @ {}", l.sku, l.quantity, money(&l.unit_price)))
                     .collect();
+                let fulfilment = match &order.fulfilment {
+                    None => String::new(),
+                    Some(Fulfilment::Delivery { address }) => format!(" delivery {address:?}"),
+                    Some(Fulfilment::Pickup { point }) => format!(" pickup {point:?}"),
+                };
                 let _ = writeln!(
                     out,
-                    "! place-order {} {} {} [{}] total {}",
+                    "! place-order {} {} {} [{}] total {}{fulfilment}",
                     order.id,
                     order.name,
                     order.contact.as_str(),
@@ -402,6 +407,15 @@ fn transcripts() {
         let mut ctx = ctx.clone();
         if source.contains("#! nlu") {
             ctx.settings.nlu_enabled = true;
+        }
+        // `#! delivery` asks for an address at checkout; `#! pickup NAME` adds a pickup point.
+        if source.contains("#! delivery") {
+            ctx.settings.delivery = true;
+        }
+        for line in source.lines() {
+            if let Some(point) = line.strip_prefix("#! pickup ") {
+                ctx.settings.pickup_points.push(point.trim().to_owned());
+            }
         }
         let actual = run(&source, &ctx);
         if actual != source {

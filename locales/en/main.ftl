@@ -54,6 +54,11 @@ checkout-name-invalid = Please write your name (letters only, up to 80 character
 checkout-ask-contact = Thanks, { $name }! What phone number or e-mail can we reach you at?
 checkout-contact-invalid = That doesn't look like a phone number or an e-mail address. Please try again, for example +40 721 234 567 or name@example.com.
 checkout-confirm = Please check your order:
+checkout-ask-fulfilment = How would you like to get your order?
+checkout-ask-address = Where should we deliver it? Please write the street and number, city and postal code.
+checkout-address-invalid = That doesn't look like a full address. Please write the street and number, city and postal code, for example: Str. Lipscani 12, Bucharest 030031.
+checkout-confirm-delivery = Please check your order for { $name } ({ $contact }). Delivery to: { $address }
+checkout-confirm-pickup = Please check your order for { $name } ({ $contact }). Pickup at: { $point }
     Name: { $name }
     Contact: { $contact }
     Total: { $total }
@@ -106,6 +111,9 @@ choice-edit-order = Change order
 choice-track = Track parcel
 choice-orders = My orders
 choice-similar = Similar
+choice-delivery = Delivery
+choice-pickup = Pickup: { $point }
+choice-use-saved-address = Deliver to { $address }
 choice-use-saved = Use { $name }, { $contact }
 choice-options = Options
 pay-page-title = Pay for order { $order }

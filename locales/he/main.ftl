@@ -67,6 +67,11 @@ checkout-name-invalid = נא לכתוב שם (אותיות בלבד, עד 80 ת�
 checkout-ask-contact = תודה, { $name }! באיזה מספר טלפון או כתובת אימייל אפשר ליצור קשר?
 checkout-contact-invalid = זה לא נראה כמו מספר טלפון או כתובת אימייל. נא לנסות שוב, למשל +972 50 123 4567 או name@example.com.
 checkout-confirm = נא לבדוק את ההזמנה:
+checkout-ask-fulfilment = איך תרצו לקבל את ההזמנה?
+checkout-ask-address = לאן לשלוח? נא לכתוב רחוב ומספר, עיר ומיקוד.
+checkout-address-invalid = זו לא נראית כתובת מלאה. נא לכתוב רחוב ומספר, עיר ומיקוד, למשל: רחוב הרצל 5, תל אביב 6120101.
+checkout-confirm-delivery = נא לבדוק את ההזמנה עבור { $name } ({ $contact }). משלוח אל: { $address }
+checkout-confirm-pickup = נא לבדוק את ההזמנה עבור { $name } ({ $contact }). איסוף מ: { $point }
     שם: { $name }
     פרטי קשר: { $contact }
     סך הכול: { $total }
@@ -119,6 +124,9 @@ choice-edit-order = שינוי ההזמנה
 choice-track = מעקב משלוח
 choice-orders = ההזמנות שלי
 choice-similar = דומים
+choice-delivery = משלוח
+choice-pickup = איסוף: { $point }
+choice-use-saved-address = משלוח אל { $address }
 choice-use-saved = שימוש בפרטים: { $name }, { $contact }
 choice-options = אפשרויות
 pay-page-title = תשלום עבור הזמנה { $order }

@@ -63,6 +63,11 @@ checkout-name-invalid = Lūdzu, uzrakstiet savu vārdu (tikai burti, ne vairāk 
 checkout-ask-contact = Paldies, { $name }! Pa kādu tālruņa numuru vai e-pasta adresi varam ar Jums sazināties?
 checkout-contact-invalid = Tas neizskatās pēc tālruņa numura vai e-pasta adreses. Lūdzu, mēģiniet vēlreiz, piemēram, +371 2123 4567 vai vards@example.com.
 checkout-confirm = Lūdzu, pārbaudiet pasūtījumu:
+checkout-ask-fulfilment = Kā vēlaties saņemt pasūtījumu?
+checkout-ask-address = Kur to piegādāt? Lūdzu, uzrakstiet ielu un numuru, pilsētu un pasta indeksu.
+checkout-address-invalid = Tā neizskatās pēc pilnas adreses. Lūdzu, uzrakstiet ielu un numuru, pilsētu un pasta indeksu, piemēram: Brīvības iela 10, Rīga LV-1010.
+checkout-confirm-delivery = Lūdzu, pārbaudiet pasūtījumu: { $name } ({ $contact }). Piegāde uz: { $address }
+checkout-confirm-pickup = Lūdzu, pārbaudiet pasūtījumu: { $name } ({ $contact }). Saņemšana: { $point }
     Vārds: { $name }
     Kontakti: { $contact }
     Kopā: { $total }
@@ -115,6 +120,9 @@ choice-edit-order = Mainīt pasūtījumu
 choice-track = Izsekot sūtījumu
 choice-orders = Mani pasūtījumi
 choice-similar = Līdzīgi
+choice-delivery = Piegāde
+choice-pickup = Saņemt: { $point }
+choice-use-saved-address = Piegādāt uz { $address }
 choice-use-saved = Izmantot: { $name }, { $contact }
 choice-options = Iespējas
 pay-page-title = Pasūtījuma { $order } apmaksa

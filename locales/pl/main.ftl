@@ -72,6 +72,11 @@ checkout-name-invalid = Napisz swoje imię i nazwisko (tylko litery, maksymalnie
 checkout-ask-contact = Dziękuję, { $name }! Pod jakim numerem telefonu lub adresem e-mail możemy się z Tobą skontaktować?
 checkout-contact-invalid = To nie wygląda na numer telefonu ani adres e-mail. Spróbuj jeszcze raz, np. +48 601 234 567 lub jan@example.com.
 checkout-confirm = Sprawdź swoje zamówienie:
+checkout-ask-fulfilment = Jak chcesz otrzymać zamówienie?
+checkout-ask-address = Gdzie mamy je dostarczyć? Podaj ulicę i numer, miasto oraz kod pocztowy.
+checkout-address-invalid = To nie wygląda na pełny adres. Podaj ulicę i numer, miasto oraz kod pocztowy, na przykład: ul. Marszałkowska 10, 00-590 Warszawa.
+checkout-confirm-delivery = Sprawdź zamówienie dla: { $name } ({ $contact }). Dostawa na adres: { $address }
+checkout-confirm-pickup = Sprawdź zamówienie dla: { $name } ({ $contact }). Odbiór w: { $point }
     Imię i nazwisko: { $name }
     Kontakt: { $contact }
     Razem: { $total }
@@ -124,6 +129,9 @@ choice-edit-order = Zmień zamówienie
 choice-track = Śledź paczkę
 choice-orders = Moje zamówienia
 choice-similar = Podobne
+choice-delivery = Dostawa
+choice-pickup = Odbiór: { $point }
+choice-use-saved-address = Dostarcz na { $address }
 choice-use-saved = Użyj: { $name }, { $contact }
 choice-options = Opcje
 pay-page-title = Płatność za zamówienie { $order }

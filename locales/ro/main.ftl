@@ -67,6 +67,11 @@ checkout-name-invalid = Vă rog să scrieți numele (doar litere, cel mult 80 de
 checkout-ask-contact = Mulțumesc, { $name }! La ce număr de telefon sau adresă de e-mail vă putem contacta?
 checkout-contact-invalid = Acesta nu pare a fi un număr de telefon sau o adresă de e-mail. Vă rog să încercați din nou, de exemplu +40 721 234 567 sau nume@example.com.
 checkout-confirm = Vă rog să verificați comanda:
+checkout-ask-fulfilment = Cum doriți să primiți comanda?
+checkout-ask-address = Unde o livrăm? Vă rog scrieți strada și numărul, orașul și codul poștal.
+checkout-address-invalid = Nu pare o adresă completă. Vă rog scrieți strada și numărul, orașul și codul poștal, de exemplu: Str. Lipscani 12, București 030031.
+checkout-confirm-delivery = Vă rog verificați comanda pentru { $name } ({ $contact }). Livrare la: { $address }
+checkout-confirm-pickup = Vă rog verificați comanda pentru { $name } ({ $contact }). Ridicare de la: { $point }
     Nume: { $name }
     Contact: { $contact }
     Total: { $total }
@@ -119,6 +124,9 @@ choice-edit-order = Modifică comanda
 choice-track = Urmărește coletul
 choice-orders = Comenzile mele
 choice-similar = Asemănătoare
+choice-delivery = Livrare
+choice-pickup = Ridicare: { $point }
+choice-use-saved-address = Livrează la { $address }
 choice-use-saved = Folosește { $name }, { $contact }
 choice-options = Opțiuni
 pay-page-title = Plata comenzii { $order }

@@ -58,6 +58,8 @@ fn every_message_renders_in_every_locale() {
                 "language",
                 "products",
                 "status",
+                "address",
+                "point",
             ] {
                 text = text.with(name, Arg::Str(format!("<{name}>")));
             }

@@ -60,6 +60,7 @@ async fn demo_payment_then_the_shop_ships_and_the_customer_is_told() {
         "[checkout]",
         "Ana Pop",
         "ana@example.ro",
+        "Str. Lipscani 12, București 030031",
         "[confirm]",
     ] {
         app.say(&session, said).await;
@@ -234,6 +235,7 @@ async fn a_declined_demo_payment_keeps_the_items_and_offers_a_new_link() {
         "[checkout]",
         "Ana Pop",
         "+40 721 234 567",
+        "Str. Lipscani 12, București 030031",
         "[confirm]",
     ] {
         app.say(&session, said).await;
@@ -285,7 +287,13 @@ async fn buy(app: &TestApp, session: &str, events: &mut EventStream, adds: &[&st
     for said in adds {
         app.say(session, said).await;
     }
-    for said in ["[checkout]", "Ana Pop", "ana@example.ro", "[confirm]"] {
+    for said in [
+        "[checkout]",
+        "Ana Pop",
+        "ana@example.ro",
+        "Str. Lipscani 12, București 030031",
+        "[confirm]",
+    ] {
         app.say(session, said).await;
     }
     let link = reply_with(events, "Here is the payment link").await;

@@ -198,7 +198,15 @@ async fn order_red_dress(customer: &mut Customer<'_>) -> usize {
     customer.says("Dana Pop").await;
     let (seen, _) = customer.expect(seen, "Dana Pop").await;
     customer.says("dana@example.ro").await;
+    let (seen, _) = customer.expect(seen, "Where should we deliver").await;
+    customer.says("Str. Lipscani 12, București 030031").await;
     let (seen, confirm) = customer.expect(seen, "\"confirm\"").await;
+    assert!(
+        confirm
+            .to_string()
+            .contains("Delivery to: Str. Lipscani 12"),
+        "{confirm}"
+    );
     assert!(
         confirm.to_string().contains("189"),
         "total shown: {confirm}"

@@ -33,6 +33,10 @@ async fn cart_and_conversation_survive_a_restart() {
     let mut events = app.events(&session).await;
     // Still in checkout, waiting for the contact, in Romanian.
     app.say(&session, "0721 234 567").await;
+    let address = events.next_reply(WAIT).await.expect("address question");
+    assert_eq!(address["lang"], "ro");
+    app.say(&session, "Str. Lipscani 12, București 030031")
+        .await;
     let confirm = events.next_reply(WAIT).await.expect("confirmation");
     assert_eq!(confirm["lang"], "ro");
     assert!(

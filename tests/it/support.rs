@@ -61,6 +61,7 @@ pub fn test_settings(store: &Path) -> Settings {
         channels: Default::default(),
         payments: Default::default(),
         admin: Default::default(),
+        checkout: Default::default(),
     }
 }
 

@@ -126,7 +126,12 @@ async fn a_customer_browses_adds_to_cart_and_checks_out() {
     assert_eq!(cart["cart"]["lines"][0]["quantity"], 2);
     assert_eq!(cart["cart"]["empty"], false);
 
-    for said in ["[checkout]", "Ana Popescu", "ana@example.ro"] {
+    for said in [
+        "[checkout]",
+        "Ana Popescu",
+        "ana@example.ro",
+        "Str. Lipscani 12, București 030031",
+    ] {
         app.say(&session, said).await;
         events.next_reply(WAIT).await.expect("checkout step");
     }
@@ -139,7 +144,7 @@ async fn a_customer_browses_adds_to_cart_and_checks_out() {
     let history = app.history(&session).await;
     let customer_lines: Vec<_> = history.iter().filter(|m| m["from"] == "customer").collect();
     // The page's own "start" is not shown as something the customer said.
-    assert_eq!(customer_lines.len(), 9);
+    assert_eq!(customer_lines.len(), 10);
     assert_eq!(customer_lines[1]["action"], "add:espresso-blend");
     let label = customer_lines[1]["action_label"]
         .as_str()

@@ -5,7 +5,7 @@ use crate::action::{Action, Choice, ChoiceAction, Reply};
 use crate::contact::{parse_contact, parse_name};
 use crate::context::Context;
 use crate::conversation::{CheckoutStep, Conversation, FlowState, Handled};
-use crate::order::{ContactPoint, Order, OrderId, OrderLine, OrderStatus};
+use crate::order::{ContactPoint, Fulfilment, Order, OrderId, OrderLine, OrderStatus};
 use crate::text::{Label, Text, TextKey};
 use crate::time::Timestamp;
 
@@ -80,14 +80,24 @@ impl Conversation {
         Handled::Yes
     }
 
-    fn ask_confirmation(
+    pub(crate) fn ask_confirmation(
         &mut self,
         ctx: &Context,
         name: String,
         contact: ContactPoint,
+        fulfilment: Option<Fulfilment>,
         out: &mut Vec<Action>,
     ) -> Handled {
-        let text = Text::new(TextKey::CheckoutConfirm)
+        let text = match &fulfilment {
+            None => Text::new(TextKey::CheckoutConfirm),
+            Some(Fulfilment::Delivery { address }) => {
+                Text::new(TextKey::CheckoutConfirmDelivery).str("address", address.clone())
+            }
+            Some(Fulfilment::Pickup { point }) => {
+                Text::new(TextKey::CheckoutConfirmPickup).str("point", point.clone())
+            }
+        };
+        let text = text
             .str("name", name.clone())
             .str("contact", contact.as_str())
             .money("total", self.cart.total(&ctx.catalog));
@@ -98,7 +108,11 @@ impl Conversation {
         ];
         let mut reply = Reply::text(text).choices(choices);
         reply.cart = Some(self.cart_view(ctx, false));
-        self.state = FlowState::Checkout(CheckoutStep::Confirm { name, contact });
+        self.state = FlowState::Checkout(CheckoutStep::Confirm {
+            name,
+            contact,
+            fulfilment,
+        });
         self.say(out, reply);
         Handled::Yes
     }
@@ -119,12 +133,15 @@ impl Conversation {
                 }
             },
             FlowState::Checkout(CheckoutStep::AskContact { name }) => match parse_contact(text) {
-                Some(contact) => self.ask_confirmation(ctx, name, contact, out),
+                Some(contact) => self.ask_fulfilment(ctx, name, contact, out),
                 None => {
                     self.say(out, Reply::key(TextKey::CheckoutContactInvalid));
                     Handled::Yes
                 }
             },
+            FlowState::Checkout(CheckoutStep::AskAddress { name, contact }) => {
+                self.address_answer(ctx, name, contact, text, out)
+            }
             _ => Handled::Missed,
         }
     }
@@ -136,7 +153,7 @@ impl Conversation {
             self.profile.contact.clone(),
         ) {
             (FlowState::Checkout(CheckoutStep::AskName), Some(name), Some(contact)) => {
-                self.ask_confirmation(ctx, name, contact, out)
+                self.ask_fulfilment(ctx, name, contact, out)
             }
             _ => self.stale_choice(ctx, out),
         }
@@ -148,7 +165,11 @@ impl Conversation {
         now: Timestamp,
         out: &mut Vec<Action>,
     ) -> Handled {
-        let FlowState::Checkout(CheckoutStep::Confirm { name, contact }) = self.state.clone()
+        let FlowState::Checkout(CheckoutStep::Confirm {
+            name,
+            contact,
+            fulfilment,
+        }) = self.state.clone()
         else {
             return self.stale_choice(ctx, out);
         };
@@ -187,7 +208,7 @@ impl Conversation {
             total,
             status: OrderStatus::PendingPayment,
             placed_at: now,
-            fulfilment: None,
+            fulfilment: fulfilment.clone(),
             tracking: None,
             payment_attempts: 1,
         };
@@ -198,6 +219,9 @@ impl Conversation {
             total,
             attempt: 1,
         });
+        if let Some(Fulfilment::Delivery { address }) = fulfilment {
+            self.profile.address = Some(address);
+        }
         self.profile.name = Some(name);
         self.profile.contact = Some(contact);
         self.cart.lines.clear();

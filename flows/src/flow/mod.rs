@@ -4,6 +4,7 @@ mod browse;
 mod cart;
 mod checkout;
 mod fallback;
+mod fulfilment;
 mod navigation;
 mod orders;
 mod product;

@@ -6,6 +6,7 @@ use crate::context::Context;
 use crate::conversation::{
     BrowseStep, CheckoutStep, Conversation, FlowState, Handled, ProductStep,
 };
+use crate::order::Fulfilment;
 use crate::text::TextKey;
 
 impl Conversation {
@@ -30,7 +31,25 @@ impl Conversation {
             },
             FlowState::Checkout(CheckoutStep::AskName) => self.show_cart(ctx, out),
             FlowState::Checkout(CheckoutStep::AskContact { .. }) => self.ask_name(out),
-            FlowState::Checkout(CheckoutStep::Confirm { name, .. }) => self.ask_contact(name, out),
+            FlowState::Checkout(CheckoutStep::AskFulfilment { name, .. }) => {
+                self.ask_contact(name, out)
+            }
+            FlowState::Checkout(CheckoutStep::AskAddress { name, contact }) => {
+                if ctx.settings.pickup_points.is_empty() {
+                    self.ask_contact(name, out)
+                } else {
+                    self.ask_fulfilment(ctx, name, contact, out)
+                }
+            }
+            FlowState::Checkout(CheckoutStep::Confirm {
+                name,
+                contact,
+                fulfilment,
+            }) => match fulfilment {
+                Some(Fulfilment::Delivery { .. }) => self.ask_address(name, contact, out),
+                Some(Fulfilment::Pickup { .. }) => self.ask_fulfilment(ctx, name, contact, out),
+                None => self.ask_contact(name, out),
+            },
             FlowState::Idle
             | FlowState::Browsing(BrowseStep::Categories)
             | FlowState::Cart
