@@ -131,6 +131,7 @@ fn generate(count: usize) -> CatalogData {
                         stock: rng.u32(0..20),
                         colour: Some(COLOURS[rng.usize(..COLOURS.len())].to_owned()),
                         size: Some(SIZES[rng.usize(..SIZES.len())].to_owned()),
+                        image: None,
                     })
                     .collect(),
             }

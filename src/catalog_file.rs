@@ -54,6 +54,11 @@ pub fn validate(data: CatalogData, images: &Path) -> anyhow::Result<Catalog> {
         if let Some(image) = &product.image {
             check_image(&product.id.0, image, images)?;
         }
+        for variant in &product.variants {
+            if let Some(image) = &variant.image {
+                check_image(&product.id.0, image, images)?;
+            }
+        }
     }
     Ok(Catalog::new(data)?)
 }

@@ -338,6 +338,10 @@ fn from_csv(bytes: &[u8], currency: Currency) -> Result<Imported, Vec<RowError>>
                 stock,
                 colour,
                 size,
+                // Shopify's per-variant picture.
+                image: Some(columns.get(&record, "Variant Image"))
+                    .filter(|image| !image.is_empty())
+                    .map(str::to_owned),
             });
         }
     }

@@ -54,6 +54,9 @@ pub struct Variant {
     /// As the shop writes it ("M", "42", "XL").
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub size: Option<String>,
+    /// This variant's own picture (the red one in red); else the product's image is used.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub image: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -72,6 +75,20 @@ pub struct Product {
 }
 
 impl Product {
+    /// The picture for a card: the product's own, else that of its first variant in stock
+    /// (or any variant) that has one.
+    pub fn card_image(&self) -> Option<&str> {
+        self.image.as_deref().or_else(|| {
+            let with_image = |v: &&Variant| v.image.is_some();
+            self.variants
+                .iter()
+                .filter(|v| v.stock > 0)
+                .find(with_image)
+                .or_else(|| self.variants.iter().find(with_image))
+                .and_then(|v| v.image.as_deref())
+        })
+    }
+
     pub fn in_stock(&self) -> bool {
         self.variants.iter().any(|variant| variant.stock > 0)
     }

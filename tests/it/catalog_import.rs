@@ -41,6 +41,12 @@ fn a_shopify_export_becomes_a_catalog() {
         Some("https://cdn.example.com/apron-olive.jpg")
     );
     assert_eq!(apron.category.0, "kitchen");
+    let images: Vec<Option<&str>> = apron.variants.iter().map(|v| v.image.as_deref()).collect();
+    assert_eq!(
+        images,
+        [None, Some("https://cdn.example.com/apron-sand.jpg")],
+        "a variant's own picture"
+    );
     let skus: Vec<(&str, i64, u32, Option<&str>)> = catalog
         .products()
         .iter()

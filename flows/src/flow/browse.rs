@@ -220,7 +220,7 @@ impl Conversation {
             subtitle: product.description.get(self.locale).to_owned(),
             price: ctx.catalog.money(product.lowest_price_minor()),
             price_is_from: !product.has_one_price(),
-            image: product.image.clone(),
+            image: product.card_image().map(str::to_owned),
             out_of_stock: !product.in_stock(),
             actions,
         }

@@ -1,6 +1,6 @@
 //! A product's details and adding it to the cart: pick a variant, then a quantity.
 
-use crate::action::{Action, Choice, ChoiceAction, Reply};
+use crate::action::{Action, Card, Choice, ChoiceAction, Reply};
 use crate::catalog::{Product, ProductId, Sku};
 use crate::context::Context;
 use crate::conversation::{Conversation, FlowState, Handled, ProductStep};
@@ -153,7 +153,23 @@ impl Conversation {
             product: product.id.clone(),
             sku: sku.clone(),
         });
-        self.say(out, Reply::text(text).choices(choices));
+        let mut reply = Reply::text(text).choices(choices);
+        // A variant with its own picture is shown: the customer sees the colour they chose.
+        if let Some(variant) = product.variant(sku)
+            && variant.image.is_some()
+        {
+            reply.cards = vec![Card {
+                product: product.id.clone(),
+                title: format!("{} ({variant_name})", product.name.get(self.locale)),
+                subtitle: product.description.get(self.locale).to_owned(),
+                price: ctx.catalog.money(variant.price_minor),
+                price_is_from: false,
+                image: variant.image.clone(),
+                out_of_stock: variant.stock == 0,
+                actions: Vec::new(),
+            }];
+        }
+        self.say(out, reply);
         Handled::Yes
     }
 
