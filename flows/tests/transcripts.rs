@@ -4,6 +4,7 @@
 //! - `> text`          the customer writes `text` on the web chat
 //! - `> [action-id]`   the customer presses the button with that action id
 //! - `> {image}`, `> {image} caption`, `> {location}`, `> {contact}`   non-text messages
+//! - `> {order SKU:N SKU:N}`   a cart sent from the shop's Meta catalog (WhatsApp `order`)
 //! - `@ +30m`          the clock advances (s, m, h, d); timers that fall due fire in order
 //! - `= paid ID`, `= failed ID`, `= expired ID`, `= link ID URL`   payment events
 //! - `= status ID STATUS [TRACKING-URL]`   the shop moves an order on
@@ -27,9 +28,9 @@ use std::fmt::Write as _;
 use std::path::Path;
 
 use flows::{
-    Action, Arg, BoughtTogether, Catalog, CatalogData, Channel, Context, Conversation, CustomerId,
-    Event, FlowSettings, Fulfilment, Inbound, InboundMessage, Label, Locale, MediaKind, Money,
-    OrderId, OrderStatus, PaymentFailure, ProductId, Reply, Sku, Span, TimerKind, Timestamp,
+    Action, Arg, BoughtTogether, Catalog, CatalogData, CatalogItem, Channel, Context, Conversation,
+    CustomerId, Event, FlowSettings, Fulfilment, Inbound, InboundMessage, Label, Locale, MediaKind,
+    Money, OrderId, OrderStatus, PaymentFailure, ProductId, Reply, Sku, Span, TimerKind, Timestamp,
 };
 
 fn context() -> Context {
@@ -282,6 +283,20 @@ fn run(source: &str, ctx: &Context) -> String {
                     "{contact}" => InboundMessage::Contact {
                         phone: Some("+40721234567".into()),
                         name: None,
+                    },
+                    _ if said.starts_with("{order ") => InboundMessage::CatalogOrder {
+                        items: said
+                            .trim_start_matches("{order ")
+                            .trim_end_matches('}')
+                            .split_whitespace()
+                            .map(|item| {
+                                let (sku, quantity) = item.split_once(':').expect("SKU:N");
+                                CatalogItem {
+                                    retailer_id: sku.to_owned(),
+                                    quantity: quantity.parse().expect("a quantity"),
+                                }
+                            })
+                            .collect(),
                     },
                     _ => match said.strip_prefix("{image} ") {
                         Some(caption) => InboundMessage::Media {
