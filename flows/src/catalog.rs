@@ -2,7 +2,8 @@
 //! that was not looked up in the catalog at that moment.
 
 use serde::{Deserialize, Serialize};
-use std::collections::{BTreeMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::sync::Arc;
 
 use crate::locale::Locale;
 use crate::money::{Currency, Money};
@@ -127,7 +128,15 @@ pub struct CatalogData {
 #[derive(Debug, Clone)]
 pub struct Catalog {
     data: CatalogData,
-    index: SearchIndex,
+    /// Derived from the data and shared between stock versions of one catalog: stock is
+    /// not indexed, so a payment copies neither the index nor the lookups.
+    index: Arc<SearchIndex>,
+    /// SKU → (product, variant) positions in `data`.
+    skus: Arc<HashMap<Sku, (usize, usize)>>,
+    products_by_id: Arc<HashMap<ProductId, usize>>,
+    /// Per product, in catalog order: can it be bought now? Compact, so ranking reads it
+    /// without touching the product records; refreshed when stock changes.
+    buyable: Vec<bool>,
 }
 
 /// The index is derived from the data: two catalogs are equal when their data are.
@@ -254,8 +263,23 @@ impl Catalog {
                 }
             }
         }
-        let index = SearchIndex::build(&data);
-        Ok(Catalog { data, index })
+        let index = Arc::new(SearchIndex::build(&data));
+        let mut skus = HashMap::new();
+        let mut products_by_id = HashMap::new();
+        for (p, product) in data.products.iter().enumerate() {
+            products_by_id.insert(product.id.clone(), p);
+            for (v, variant) in product.variants.iter().enumerate() {
+                skus.insert(variant.sku.clone(), (p, v));
+            }
+        }
+        let buyable = data.products.iter().map(Product::in_stock).collect();
+        Ok(Catalog {
+            data,
+            index,
+            skus: Arc::new(skus),
+            products_by_id: Arc::new(products_by_id),
+            buyable,
+        })
     }
 
     pub fn currency(&self) -> Currency {
@@ -279,7 +303,9 @@ impl Catalog {
     }
 
     pub fn product(&self, id: &ProductId) -> Option<&Product> {
-        self.data.products.iter().find(|p| &p.id == id)
+        self.products_by_id
+            .get(id)
+            .and_then(|&p| self.data.products.get(p))
     }
 
     pub fn products_in<'a>(
@@ -294,26 +320,45 @@ impl Catalog {
 
     /// Finds the product and variant of a SKU.
     pub fn variant(&self, sku: &Sku) -> Option<(&Product, &Variant)> {
-        self.data
-            .products
-            .iter()
-            .find_map(|p| p.variant(sku).map(|v| (p, v)))
+        let &(p, v) = self.skus.get(sku)?;
+        let product = self.data.products.get(p)?;
+        Some((product, product.variants.get(v)?))
     }
 
     pub fn search_index(&self) -> &SearchIndex {
         &self.index
     }
 
+    /// Runs a query; in-stock products rank first.
+    pub fn search(
+        &self,
+        query: &crate::search::SearchQuery,
+        use_price: bool,
+        limit: usize,
+    ) -> crate::search::SearchOutcome {
+        let in_stock = |doc: usize| self.buyable.get(doc).copied().unwrap_or(false);
+        self.index.search(query, use_price, limit, &in_stock)
+    }
+
     /// The same catalog with new stock levels for some SKUs (unknown SKUs are ignored).
     /// Copies the catalog: stock changes at payments, which are rare next to reads.
     pub fn with_stock(&self, levels: &[(Sku, u32)]) -> Catalog {
         let mut next = self.clone();
-        for (p, product) in next.data.products.iter_mut().enumerate() {
-            for (v, variant) in product.variants.iter_mut().enumerate() {
-                if let Some((_, level)) = levels.iter().find(|(sku, _)| *sku == variant.sku) {
-                    variant.stock = *level;
-                    next.index.set_in_stock(p, v, *level > 0);
-                }
+        for (sku, level) in levels {
+            if let Some(&(p, v)) = self.skus.get(sku)
+                && let Some(variant) = next
+                    .data
+                    .products
+                    .get_mut(p)
+                    .and_then(|product| product.variants.get_mut(v))
+            {
+                variant.stock = *level;
+            }
+            if let Some(&(p, _)) = self.skus.get(sku)
+                && let Some(product) = next.data.products.get(p)
+                && let Some(slot) = next.buyable.get_mut(p)
+            {
+                *slot = product.in_stock();
             }
         }
         next

@@ -96,10 +96,7 @@ impl Conversation {
         out: &mut Vec<Action>,
     ) -> Handled {
         let use_price = !query.foreign_currency(ctx.catalog.currency());
-        let outcome = ctx
-            .catalog
-            .search_index()
-            .search(query, use_price, MAX_SEARCH_RESULTS);
+        let outcome = ctx.catalog.search(query, use_price, MAX_SEARCH_RESULTS);
         if outcome.products.is_empty() {
             self.state = FlowState::Browsing(BrowseStep::Categories);
             let choices = self.category_choices(ctx);

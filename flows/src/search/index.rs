@@ -45,7 +45,6 @@ struct VariantFacts {
     colour: Option<&'static str>,
     size: Option<String>,
     price_minor: i64,
-    in_stock: bool,
 }
 
 #[derive(Debug, Clone)]
@@ -174,7 +173,6 @@ impl SearchIndex {
                         colour: v.colour.as_deref().and_then(canonical_colour),
                         size: v.size.as_ref().map(|s| s.to_uppercase()),
                         price_minor: v.price_minor,
-                        in_stock: v.stock > 0,
                     })
                     .collect(),
                 length,
@@ -187,17 +185,6 @@ impl SearchIndex {
         };
         index.typos = TypoIndex::build(index.terms.iter().map(|(t, id)| (*id, t.as_str())));
         index
-    }
-
-    /// Documents are in catalog order, variants in product order.
-    pub(crate) fn set_in_stock(&mut self, product: usize, variant: usize, in_stock: bool) {
-        if let Some(facts) = self
-            .docs
-            .get_mut(product)
-            .and_then(|doc| doc.variants.get_mut(variant))
-        {
-            facts.in_stock = in_stock;
-        }
     }
 
     /// The category a query's words name, if any.
@@ -316,7 +303,15 @@ impl SearchIndex {
     /// A named category needs no filter of its own: its name is indexed text, so its products
     /// match that word. With no exact result, the price and then colour and size are dropped,
     /// and the outcome says which; an empty outcome means nothing came close.
-    pub fn search(&self, query: &SearchQuery, use_price: bool, limit: usize) -> SearchOutcome {
+    /// Documents are the catalog's products in order; `in_stock(doc)` says whether one can
+    /// be bought now (stock changes at every payment; the index does not).
+    pub fn search(
+        &self,
+        query: &SearchQuery,
+        use_price: bool,
+        limit: usize,
+        in_stock: &dyn Fn(usize) -> bool,
+    ) -> SearchOutcome {
         // Colour words are a filter, not text: "red dress" asks for dresses in red, not for
         // a coffee whose description mentions red fruit. A product named by its colour
         // ("Green tea") passes the filter through its name.
@@ -378,7 +373,7 @@ impl SearchIndex {
                         matched += 1;
                     }
                     let score = scores.score.get(i).copied().unwrap_or(0.0);
-                    Some((matched, d.variants.iter().any(|v| v.in_stock), score, i))
+                    Some((matched, in_stock(i), score, i))
                 })
                 .collect();
             if ranked.is_empty() {

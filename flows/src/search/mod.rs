@@ -24,6 +24,6 @@ pub fn search_text(catalog: &Catalog, text: &str, limit: usize) -> (SearchQuery,
     let mut query = parse(text, catalog.currency());
     query.category = index.category_named(&query.words);
     let use_price = !query.foreign_currency(catalog.currency());
-    let outcome = index.search(&query, use_price, limit);
+    let outcome = catalog.search(&query, use_price, limit);
     (query, outcome)
 }
