@@ -95,6 +95,7 @@ impl App {
                 settings: flow_settings(&settings),
                 together,
             })),
+            ctx_writer: std::sync::Mutex::new(()),
             settings: settings.clone(),
             renderer: Renderer,
             outbox_wakeup: Notify::new(),

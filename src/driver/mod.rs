@@ -33,6 +33,9 @@ pub struct Shared {
     /// The catalog and flow settings; replaced whole when the catalog is reloaded, so a
     /// step sees one catalog from start to end.
     pub ctx: std::sync::RwLock<Arc<Context>>,
+    /// Held while a new context is built from the current one (a payment's stock, a
+    /// reloaded catalog), so two changes cannot both start from the same old context.
+    pub ctx_writer: std::sync::Mutex<()>,
     pub settings: Arc<Settings>,
     pub renderer: Renderer,
     /// Poked after a commit that queued sends.
@@ -60,15 +63,23 @@ impl Shared {
     /// Steps that start after this see the new catalog; carts keep their SKUs, and a SKU
     /// that is gone is reported by the cart and checkout flows as unavailable.
     pub fn replace_catalog(&self, catalog: flows::Catalog) {
-        let mut ctx = self
+        let _writer = self
+            .ctx_writer
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        let current = self.context();
+        self.install(Context {
+            catalog,
+            settings: current.settings.clone(),
+            together: current.together.clone(),
+        });
+    }
+
+    fn install(&self, next: Context) {
+        *self
             .ctx
             .write()
-            .unwrap_or_else(|poisoned| poisoned.into_inner());
-        *ctx = Arc::new(Context {
-            catalog,
-            settings: ctx.settings.clone(),
-            together: ctx.together.clone(),
-        });
+            .unwrap_or_else(|poisoned| poisoned.into_inner()) = Arc::new(next);
     }
 }
 
@@ -76,11 +87,14 @@ impl Shared {
     /// Takes the units of newly paid orders out of the catalog's stock and counts their
     /// products as bought together, so the next steps see both. The store counted the units
     /// in the same transaction as the payment; this is the running copy.
+    /// The new context is built beside the current one (steps keep reading it meanwhile)
+    /// and swapped in; changes are serialized so none is lost.
     pub fn record_paid(&self, paid: &[flows::Order]) {
-        let mut ctx = self
-            .ctx
-            .write()
+        let _writer = self
+            .ctx_writer
+            .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner());
+        let ctx = self.context();
         let mut units_by_sku: std::collections::BTreeMap<&flows::Sku, u32> = Default::default();
         let mut together = ctx.together.clone();
         for order in paid {
@@ -97,7 +111,7 @@ impl Shared {
                 Some((sku.clone(), variant.stock.saturating_sub(units)))
             })
             .collect();
-        *ctx = Arc::new(Context {
+        self.install(Context {
             catalog: ctx.catalog.with_stock(&levels),
             settings: ctx.settings.clone(),
             together,
