@@ -176,21 +176,31 @@ fn paid_page(state: &AppState, order: &Order, locale: Locale) -> Response {
     page(state, locale, &title, "").into_response()
 }
 
-pub async fn pay_page(State(state): State<AppState>, Path(token): Path<String>) -> Response {
-    let (order, locale) = match demo_order(&state, &token) {
+/// The order behind a demo token if it can still be paid; else the page to answer with
+/// (closed, already paid, or an error).
+fn payable(state: &AppState, token: &str) -> Result<(Order, Locale), Box<Response>> {
+    let (order, locale) = match demo_order(state, token) {
         Ok(Some(found)) => found,
-        Ok(None) => return closed_page(&state),
-        Err(error) => return error.into_response(),
+        Ok(None) => return Err(Box::new(closed_page(state))),
+        Err(error) => return Err(Box::new(error.into_response())),
     };
     if order.status.money_taken() {
-        return paid_page(&state, &order, locale);
+        return Err(Box::new(paid_page(state, &order, locale)));
     }
     if !matches!(
         order.status,
         OrderStatus::PendingPayment | OrderStatus::PaymentFailed
     ) {
-        return closed_page(&state);
+        return Err(Box::new(closed_page(state)));
     }
+    Ok((order, locale))
+}
+
+pub async fn pay_page(State(state): State<AppState>, Path(token): Path<String>) -> Response {
+    let (order, locale) = match payable(&state, &token) {
+        Ok(found) => found,
+        Err(page) => return *page,
+    };
     let title = text(
         &state,
         locale,
@@ -234,14 +244,10 @@ pub async fn pay_submit(
     Path(token): Path<String>,
     Form(form): Form<PayForm>,
 ) -> Response {
-    let (order, locale) = match demo_order(&state, &token) {
-        Ok(Some(found)) => found,
-        Ok(None) => return closed_page(&state),
-        Err(error) => return error.into_response(),
+    let (order, locale) = match payable(&state, &token) {
+        Ok(found) => found,
+        Err(page) => return *page,
     };
-    if order.status.money_taken() {
-        return paid_page(&state, &order, locale);
-    }
     let (event, dedup_key) = match form.outcome.as_str() {
         "pay" => (
             Event::PaymentConfirmed {

@@ -44,6 +44,43 @@ async fn set_status(app: &TestApp, order: &str, body: Value, token: &str) -> (u1
     (status, response.json().await.unwrap_or_default())
 }
 
+/// Presses a button of the demo pay page; the page's status.
+async fn submit(app: &TestApp, path: &str, outcome: &str) -> u16 {
+    app.client
+        .post(format!("{}{path}", app.base))
+        .form(&[("outcome", outcome)])
+        .send()
+        .await
+        .expect("pay page")
+        .status()
+        .as_u16()
+}
+
+/// Adds, checks out with `contact` and a delivery address, and waits for the payment link:
+/// its reply and the link's path (`/pay/…`).
+async fn place_order(
+    app: &TestApp,
+    session: &str,
+    events: &mut EventStream,
+    adds: &[&str],
+    contact: &str,
+) -> (Value, String) {
+    let checkout = [
+        "[checkout]",
+        "Ana Pop",
+        contact,
+        "Str. Lipscani 12, București 030031",
+        "[confirm]",
+    ];
+    for said in adds.iter().chain(checkout.iter()) {
+        app.say(session, said).await;
+    }
+    let link = reply_with(events, "Here is the payment link").await;
+    let url = link["link"]["url"].as_str().expect("link url").to_owned();
+    let path = url[url.find("/pay/").expect("a /pay/ link")..].to_owned();
+    (link, path)
+}
+
 #[tokio::test]
 async fn demo_payment_then_the_shop_ships_and_the_customer_is_told() {
     let dir = tempfile::tempdir().expect("tempdir");
@@ -54,23 +91,14 @@ async fn demo_payment_then_the_shop_ships_and_the_customer_is_told() {
     let session = app.session().await;
     let mut events = app.events(&session).await;
 
-    for said in [
-        "[add:table-lamp]",
-        "1",
-        "[checkout]",
-        "Ana Pop",
+    let (link, path) = place_order(
+        &app,
+        &session,
+        &mut events,
+        &["[add:table-lamp]", "1"],
         "ana@example.ro",
-        "Str. Lipscani 12, București 030031",
-        "[confirm]",
-    ] {
-        app.say(&session, said).await;
-    }
-    let link = reply_with(&mut events, "Here is the payment link").await;
-    let url = link["link"]["url"].as_str().expect("link url").to_owned();
-    let path = url
-        .find("/pay/")
-        .map(|at| url[at..].to_owned())
-        .expect("a /pay/ link");
+    )
+    .await;
     let order_id = link["text"]
         .as_str()
         .and_then(|t| t.split_whitespace().last())
@@ -92,14 +120,7 @@ async fn demo_payment_then_the_shop_ships_and_the_customer_is_told() {
         "shop name escaped: {html}"
     );
     for _ in 0..2 {
-        let paid = app
-            .client
-            .post(format!("{}{path}", app.base))
-            .form(&[("outcome", "pay")])
-            .send()
-            .await
-            .expect("pay");
-        assert_eq!(paid.status(), 200);
+        assert_eq!(submit(&app, &path, "pay").await, 200);
     }
     let confirmation = reply_with(&mut events, "Payment received").await;
     assert!(
@@ -229,28 +250,15 @@ async fn a_declined_demo_payment_keeps_the_items_and_offers_a_new_link() {
     let app = spawn_app_with(settings, AppOptions::default()).await;
     let session = app.session().await;
     let mut events = app.events(&session).await;
-    for said in [
-        "[add:scented-candle]",
-        "2",
-        "[checkout]",
-        "Ana Pop",
+    let (link, path) = place_order(
+        &app,
+        &session,
+        &mut events,
+        &["[add:scented-candle]", "2"],
         "+40 721 234 567",
-        "Str. Lipscani 12, București 030031",
-        "[confirm]",
-    ] {
-        app.say(&session, said).await;
-    }
-    let link = reply_with(&mut events, "Here is the payment link").await;
-    let url = link["link"]["url"].as_str().expect("url").to_owned();
-    let path = url[url.find("/pay/").expect("/pay/")..].to_owned();
-    let declined = app
-        .client
-        .post(format!("{}{path}", app.base))
-        .form(&[("outcome", "decline")])
-        .send()
-        .await
-        .expect("decline");
-    assert_eq!(declined.status(), 200);
+    )
+    .await;
+    assert_eq!(submit(&app, &path, "decline").await, 200);
     let told = reply_with(&mut events, "did not go through").await;
     let again = told["choices"]
         .as_array()
@@ -264,14 +272,7 @@ async fn a_declined_demo_payment_keeps_the_items_and_offers_a_new_link() {
     let second = reply_with(&mut events, "Here is the payment link").await;
     assert_ne!(second["link"]["url"], link["link"]["url"], "a new link");
     // Junk outcomes and tokens are refused without a trace.
-    let junk = app
-        .client
-        .post(format!("{}{path}", app.base))
-        .form(&[("outcome", "steal")])
-        .send()
-        .await
-        .expect("junk");
-    assert_eq!(junk.status(), 400);
+    assert_eq!(submit(&app, &path, "steal").await, 400);
     let unknown = app
         .client
         .get(format!("{}/pay/{}", app.base, "f".repeat(32)))
@@ -284,29 +285,8 @@ async fn a_declined_demo_payment_keeps_the_items_and_offers_a_new_link() {
 
 /// Checks out what is in the cart and pays on the demo page.
 async fn buy(app: &TestApp, session: &str, events: &mut EventStream, adds: &[&str]) {
-    for said in adds {
-        app.say(session, said).await;
-    }
-    for said in [
-        "[checkout]",
-        "Ana Pop",
-        "ana@example.ro",
-        "Str. Lipscani 12, București 030031",
-        "[confirm]",
-    ] {
-        app.say(session, said).await;
-    }
-    let link = reply_with(events, "Here is the payment link").await;
-    let url = link["link"]["url"].as_str().expect("url").to_owned();
-    let path = url[url.find("/pay/").expect("/pay/")..].to_owned();
-    let paid = app
-        .client
-        .post(format!("{}{path}", app.base))
-        .form(&[("outcome", "pay")])
-        .send()
-        .await
-        .expect("pay");
-    assert_eq!(paid.status(), 200);
+    let (_, path) = place_order(app, session, events, adds, "ana@example.ro").await;
+    assert_eq!(submit(app, &path, "pay").await, 200);
     reply_with(events, "Payment received").await;
 }
 

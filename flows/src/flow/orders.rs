@@ -30,6 +30,31 @@ impl Conversation {
         self.orders.iter_mut().find(|order| &order.id == id)
     }
 
+    /// An order still waiting for its money: the only kind "pay again" and "change order"
+    /// may touch.
+    fn unpaid_order_mut(&mut self, id: &OrderId) -> Option<&mut Order> {
+        self.order_mut(id).filter(|order| {
+            matches!(
+                order.status,
+                OrderStatus::PaymentFailed | OrderStatus::PendingPayment
+            )
+        })
+    }
+
+    /// The titles of the order's lines the stock cannot cover now.
+    fn lines_short_of_stock(ctx: &Context, order: &Order) -> Vec<String> {
+        order
+            .lines
+            .iter()
+            .filter(|line| {
+                ctx.catalog
+                    .variant(&line.sku)
+                    .is_none_or(|(_, variant)| variant.stock < line.quantity)
+            })
+            .map(|line| line.title.clone())
+            .collect()
+    }
+
     /// The order's lines and total as the customer agreed to them (prices are the snapshot).
     pub(crate) fn order_view(order: &Order) -> CartView {
         CartView {
@@ -122,16 +147,7 @@ impl Conversation {
         self.say(out, reply);
         // Stock is taken at payment, so someone else may have bought the last units after
         // this order was placed. The money is in: a person must sort it out.
-        let short: Vec<String> = order
-            .lines
-            .iter()
-            .filter(|line| {
-                ctx.catalog
-                    .variant(&line.sku)
-                    .is_none_or(|(_, variant)| variant.stock < line.quantity)
-            })
-            .map(|line| line.title.clone())
-            .collect();
+        let short = Self::lines_short_of_stock(ctx, &order);
         if !short.is_empty() {
             let text = Text::new(TextKey::OrderOversold).str("products", short.join(", "));
             self.say(out, Reply::text(text));
@@ -195,21 +211,10 @@ impl Conversation {
         id: &OrderId,
         out: &mut Vec<Action>,
     ) -> Handled {
-        let Some(order) = self.order_mut(id) else {
+        let Some(order) = self.unpaid_order_mut(id) else {
             return self.stale_choice(ctx, out);
         };
-        if !matches!(
-            order.status,
-            OrderStatus::PaymentFailed | OrderStatus::PendingPayment
-        ) {
-            return self.stale_choice(ctx, out);
-        }
-        let sold_out = order.lines.iter().any(|line| {
-            ctx.catalog
-                .variant(&line.sku)
-                .is_none_or(|(_, variant)| variant.stock < line.quantity)
-        });
-        if sold_out {
+        if !Self::lines_short_of_stock(ctx, order).is_empty() {
             // The order can no longer be paid as agreed: the cart gets what is left.
             return self.edit_order(ctx, id, out);
         }
@@ -242,15 +247,9 @@ impl Conversation {
         id: &OrderId,
         out: &mut Vec<Action>,
     ) -> Handled {
-        let Some(order) = self.order_mut(id) else {
+        let Some(order) = self.unpaid_order_mut(id) else {
             return self.stale_choice(ctx, out);
         };
-        if !matches!(
-            order.status,
-            OrderStatus::PaymentFailed | OrderStatus::PendingPayment
-        ) {
-            return self.stale_choice(ctx, out);
-        }
         order.status = OrderStatus::Cancelled;
         let order = order.clone();
         out.push(Action::UpdateOrder {
