@@ -127,6 +127,9 @@ pub struct Card {
 pub struct CartView {
     pub lines: Vec<CartViewLine>,
     pub total: Money,
+    /// The lines of a placed order (a confirmation), not the cart being filled.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub is_order: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -141,6 +141,7 @@ text_keys! {
     BadgeOutOfStock => "badge-out-of-stock",
     CardPriceFrom => "card-price-from",
     CartTitle => "cart-title",
+    OrderTitle => "order-title",
     CartTotal => "cart-total",
 }
 

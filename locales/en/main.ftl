@@ -126,4 +126,5 @@ pay-page-return = Thank you. You can close this page and go back to the chat.
 badge-out-of-stock = Out of stock
 card-price-from = from { $price }
 cart-title = Your cart
+order-title = Your order
 cart-total = Total

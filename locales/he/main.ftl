@@ -139,4 +139,5 @@ pay-page-return = תודה. אפשר לסגור את הדף ולחזור לצ׳�
 badge-out-of-stock = אזל מהמלאי
 card-price-from = החל מ-{ $price }
 cart-title = עגלת הקניות
+order-title = ההזמנה שלך
 cart-total = סך הכול

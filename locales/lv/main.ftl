@@ -135,4 +135,5 @@ pay-page-return = Paldies. Varat aizvērt šo lapu un atgriezties tērzēšanā.
 badge-out-of-stock = Nav noliktavā
 card-price-from = no { $price }
 cart-title = Jūsu grozs
+order-title = Jūsu pasūtījums
 cart-total = Kopā

@@ -144,4 +144,5 @@ pay-page-return = Dziękujemy. Możesz zamknąć tę stronę i wrócić do czatu
 badge-out-of-stock = Brak w magazynie
 card-price-from = od { $price }
 cart-title = Twój koszyk
+order-title = Twoje zamówienie
 cart-total = Razem

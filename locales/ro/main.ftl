@@ -139,4 +139,5 @@ pay-page-return = Vă mulțumim. Puteți închide această pagină și reveni î
 badge-out-of-stock = Stoc epuizat
 card-price-from = de la { $price }
 cart-title = Coșul de cumpărături
+order-title = Comanda dumneavoastră
 cart-total = Total

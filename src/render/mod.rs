@@ -107,7 +107,14 @@ impl Renderer {
             })
             .collect();
         let cart = reply.cart.as_ref().map(|cart| RenderedCart {
-            title: self.key(locale, TextKey::CartTitle),
+            title: self.key(
+                locale,
+                if cart.is_order {
+                    TextKey::OrderTitle
+                } else {
+                    TextKey::CartTitle
+                },
+            ),
             lines: cart
                 .lines
                 .iter()

@@ -42,6 +42,7 @@ impl Conversation {
         CartView {
             lines,
             total: self.cart.total(&ctx.catalog),
+            is_order: false,
         }
     }
 

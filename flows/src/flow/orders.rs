@@ -72,6 +72,7 @@ impl Conversation {
                 })
                 .collect(),
             total: order.total,
+            is_order: true,
         }
     }
 
