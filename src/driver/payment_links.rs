@@ -6,6 +6,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use futures_util::StreamExt as _;
 use tokio_util::sync::CancellationToken;
 
 use flows::{Event, OrderStatus, PaymentFailure, Timestamp};
@@ -61,18 +62,24 @@ async fn pass(
         }
     };
     let now = clock::now();
-    let mut next: Option<Timestamp> = None;
-    for job in jobs {
-        if job.next_try_at > now {
-            next = Some(next.map_or(job.next_try_at, |n| n.min(job.next_try_at)));
-            continue;
-        }
-        if let Some(retry_at) = run_job(shared, provider, ingest, job).await {
-            next = Some(next.map_or(retry_at, |n| n.min(retry_at)));
-        }
-    }
-    next
+    let (due, later): (Vec<PaymentJob>, Vec<PaymentJob>) =
+        jobs.into_iter().partition(|job| job.next_try_at <= now);
+    // Several at once, so one slow provider call does not hold back the other customers'
+    // links; a pass ends when all of them have, so no job runs twice at the same time.
+    let retries: Vec<Option<Timestamp>> = futures_util::stream::iter(due)
+        .map(|job| run_job(shared, provider, ingest, job))
+        .buffer_unordered(CONCURRENT_JOBS)
+        .collect()
+        .await;
+    later
+        .iter()
+        .map(|job| job.next_try_at)
+        .chain(retries.into_iter().flatten())
+        .min()
 }
+
+/// Provider calls in flight at once.
+const CONCURRENT_JOBS: usize = 8;
 
 /// One job; returns its next try when it must be retried.
 async fn run_job(
