@@ -127,11 +127,15 @@ pub struct CatalogData {
 /// A validated catalog with lookups. Built once per load; immutable afterwards.
 #[derive(Debug, Clone)]
 pub struct Catalog {
-    data: CatalogData,
+    currency: Currency,
+    categories: Arc<Vec<Category>>,
+    /// One shared record per product: a stock change copies the pointers and the changed
+    /// products only.
+    products: Vec<Arc<Product>>,
     /// Derived from the data and shared between stock versions of one catalog: stock is
     /// not indexed, so a payment copies neither the index nor the lookups.
     index: Arc<SearchIndex>,
-    /// SKU → (product, variant) positions in `data`.
+    /// SKU → (product, variant) positions in `products`.
     skus: Arc<HashMap<Sku, (usize, usize)>>,
     products_by_id: Arc<HashMap<ProductId, usize>>,
     /// Per product, in catalog order: can it be bought now? Compact, so ranking reads it
@@ -142,7 +146,9 @@ pub struct Catalog {
 /// The index is derived from the data: two catalogs are equal when their data are.
 impl PartialEq for Catalog {
     fn eq(&self, other: &Catalog) -> bool {
-        self.data == other.data
+        self.currency == other.currency
+            && self.categories == other.categories
+            && self.products == other.products
     }
 }
 
@@ -274,7 +280,9 @@ impl Catalog {
         }
         let buyable = data.products.iter().map(Product::in_stock).collect();
         Ok(Catalog {
-            data,
+            currency: data.currency,
+            categories: Arc::new(data.categories),
+            products: data.products.into_iter().map(Arc::new).collect(),
             index,
             skus: Arc::new(skus),
             products_by_id: Arc::new(products_by_id),
@@ -283,45 +291,46 @@ impl Catalog {
     }
 
     pub fn currency(&self) -> Currency {
-        self.data.currency
+        self.currency
     }
 
     pub fn money(&self, minor: i64) -> Money {
-        Money::new(minor, self.data.currency)
+        Money::new(minor, self.currency)
     }
 
     pub fn categories(&self) -> &[Category] {
-        &self.data.categories
+        &self.categories
     }
 
-    pub fn products(&self) -> &[Product] {
-        &self.data.products
+    pub fn products(&self) -> &[Arc<Product>] {
+        &self.products
     }
 
     pub fn category(&self, id: &CategoryId) -> Option<&Category> {
-        self.data.categories.iter().find(|c| &c.id == id)
+        self.categories.iter().find(|c| &c.id == id)
     }
 
     pub fn product(&self, id: &ProductId) -> Option<&Product> {
         self.products_by_id
             .get(id)
-            .and_then(|&p| self.data.products.get(p))
+            .and_then(|&p| self.products.get(p))
+            .map(|p| &**p)
     }
 
     pub fn products_in<'a>(
         &'a self,
         category: &'a CategoryId,
     ) -> impl Iterator<Item = &'a Product> {
-        self.data
-            .products
+        self.products
             .iter()
+            .map(|p| &**p)
             .filter(move |p| &p.category == category)
     }
 
     /// Finds the product and variant of a SKU.
     pub fn variant(&self, sku: &Sku) -> Option<(&Product, &Variant)> {
         let &(p, v) = self.skus.get(sku)?;
-        let product = self.data.products.get(p)?;
+        let product = self.products.get(p)?;
         Some((product, product.variants.get(v)?))
     }
 
@@ -341,30 +350,25 @@ impl Catalog {
     }
 
     /// The same catalog with new stock levels for some SKUs (unknown SKUs are ignored).
-    /// Copies the catalog: stock changes at payments, which are rare next to reads.
+    /// Shares everything but the changed products, which are copied.
     pub fn with_stock(&self, levels: &[(Sku, u32)]) -> Catalog {
         let mut next = self.clone();
         for (sku, level) in levels {
-            if let Some(&(p, v)) = self.skus.get(sku)
-                && let Some(variant) = next
-                    .data
-                    .products
-                    .get_mut(p)
-                    .and_then(|product| product.variants.get_mut(v))
-            {
+            let Some(&(p, v)) = self.skus.get(sku) else {
+                continue;
+            };
+            let Some(product) = next.products.get_mut(p) else {
+                continue;
+            };
+            let product = Arc::make_mut(product);
+            if let Some(variant) = product.variants.get_mut(v) {
                 variant.stock = *level;
             }
-            if let Some(&(p, _)) = self.skus.get(sku)
-                && let Some(product) = next.data.products.get(p)
-                && let Some(slot) = next.buyable.get_mut(p)
-            {
-                *slot = product.in_stock();
+            let buyable = product.in_stock();
+            if let Some(slot) = next.buyable.get_mut(p) {
+                *slot = buyable;
             }
         }
         next
-    }
-
-    pub fn data(&self) -> &CatalogData {
-        &self.data
     }
 }

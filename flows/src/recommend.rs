@@ -67,6 +67,7 @@ pub fn similar<'a>(catalog: &'a Catalog, product: &Product) -> Vec<&'a Product> 
     let mut ranked: Vec<(usize, usize, i64, &Product)> = catalog
         .products()
         .iter()
+        .map(|other| &**other)
         .filter(|other| {
             other.category == product.category && other.id != product.id && other.in_stock()
         })
