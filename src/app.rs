@@ -102,6 +102,7 @@ impl App {
             outbox_feed: std::sync::Mutex::new(Vec::new()),
             timer_wakeup: Notify::new(),
             payment_wakeup: Notify::new(),
+            ingest: std::sync::OnceLock::new(),
             group_commit: GroupCommit::start(store.clone()),
         });
 
@@ -178,6 +179,7 @@ impl App {
             driver.clone(),
             shared.group_commit.clone(),
         );
+        let _ = shared.ingest.set(ingest.clone());
         let provider = payment_provider(&settings, &store)?;
         let maintenance = Tasks(vec![
             tokio::spawn(run_payment_links(
@@ -276,7 +278,12 @@ fn with_sales(
     catalog: flows::Catalog,
     digest: &str,
 ) -> anyhow::Result<flows::Catalog> {
-    let sold = store.stock_sold(digest)?;
+    let levels: Vec<(flows::Sku, u32)> = catalog
+        .products()
+        .iter()
+        .flat_map(|p| p.variants.iter().map(|v| (v.sku.clone(), v.stock)))
+        .collect();
+    let sold = store.stock_sold(digest, &levels)?;
     if sold.is_empty() {
         return Ok(catalog);
     }

@@ -166,10 +166,11 @@ impl Conversation {
             Event::PaymentLinkReady { order, url } => {
                 self.on_payment_link(ctx, order, url, &mut out)
             }
-            Event::PaymentConfirmed { order } => self.on_payment_confirmed(ctx, &order, &mut out),
+            Event::PaymentConfirmed { order } => self.on_payment_confirmed(&order, &mut out),
             Event::PaymentFailed { order, reason } => {
                 self.on_payment_failed(ctx, &order, reason, &mut out)
             }
+            Event::OrderOversold { order, skus } => self.on_oversold(&order, &skus, &mut out),
             Event::OrderStatusChanged {
                 order,
                 status,

@@ -33,6 +33,11 @@ pub enum Event {
         #[serde(default)]
         reason: PaymentFailure,
     },
+    /// The payment of an order took units that were no longer in stock.
+    OrderOversold {
+        order: OrderId,
+        skus: Vec<crate::catalog::Sku>,
+    },
     /// The shop moved an order on (shipped, delivered, cancelled, refunded…).
     OrderStatusChanged {
         order: OrderId,

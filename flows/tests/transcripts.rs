@@ -9,6 +9,7 @@
 //! - `= paid ID`, `= failed ID`, `= expired ID`, `= link ID URL`   payment events
 //! - `= status ID STATUS [TRACKING-URL]`   the shop moves an order on
 //! - `= stock SKU N`   the stock of a SKU changes (a sale elsewhere, a delivery)
+//! - `= oversold ID SKU…`   the store found the paid order's units already sold
 //! - `= bought-together P1 P2 …`   a paid order had these products (for recommendations)
 //! - `= nlu none`, `= nlu <Intent as JSON>`        an NLU answer
 //! - `= timer session-expiry`   a late or duplicate timer firing, right now
@@ -372,6 +373,10 @@ fn run(source: &str, ctx: &Context) -> String {
                     order: OrderId((*id).into()),
                     status: OrderStatus::parse(status).expect("a known order status"),
                     tracking: tracking.first().map(|url| (*url).to_owned()),
+                },
+                ["oversold", id, skus @ ..] => Event::OrderOversold {
+                    order: OrderId((*id).into()),
+                    skus: skus.iter().map(|s| Sku((*s).into())).collect(),
                 },
                 ["bought-together", products @ ..] => {
                     let ids: Vec<ProductId> =

@@ -165,6 +165,7 @@ async fn process_batch(shared: &Shared, entries: &[InboxEntry]) -> Result<Effect
     // Before any reply of these steps can leave: whoever reads "paid" then sees the stock.
     if !effects.paid.is_empty() {
         shared.record_paid(&effects.paid);
+        report_oversold(shared, &effects.paid);
     }
     let created: Vec<_> = created.into_iter().flatten().collect();
     if !created.is_empty() {
@@ -175,6 +176,47 @@ async fn process_batch(shared: &Shared, entries: &[InboxEntry]) -> Result<Effect
             .extend(created);
     }
     Ok(effects)
+}
+
+/// The store marks a paid order whose units were already gone (in the payment's own
+/// transaction); its conversation hears of it through the inbox like any other event. Sent
+/// from a task of its own: this worker may be the one that has to take it.
+fn report_oversold(shared: &Shared, paid: &[flows::Order]) {
+    let Some(ingest) = shared.ingest.get() else {
+        return;
+    };
+    for order in paid {
+        let stored = match shared.store.order(&order.id) {
+            Ok(Some(stored)) => stored,
+            Ok(None) => continue,
+            Err(error) => {
+                tracing::error!(%error, order = %order.id, "cannot read a paid order back");
+                continue;
+            }
+        };
+        if stored.oversold.is_empty() {
+            continue;
+        }
+        metrics::counter!("souk_orders_oversold_total").increment(1);
+        tracing::warn!(order = %stored.id, skus = ?stored.oversold, "paid for units no longer in stock");
+        let entry = InboxEntry {
+            seq: 0,
+            public_id: format!("oversold-{}", stored.id),
+            dedup_key: Some(format!("oversold:{}", stored.id)),
+            customer: stored.customer.clone(),
+            event: flows::Event::OrderOversold {
+                order: stored.id.clone(),
+                skus: stored.oversold.clone(),
+            },
+            received_at: clock::now(),
+        };
+        let ingest = ingest.clone();
+        tokio::spawn(async move {
+            if let Err(error) = ingest.accept(entry).await {
+                tracing::error!(%error, "could not report an oversold order");
+            }
+        });
+    }
 }
 
 /// The orders a step marked paid. The core marks an order paid once (it keeps the order's

@@ -135,8 +135,10 @@ pub trait Store: Send + Sync + 'static {
     fn put_pay_token(&self, digest: &[u8], order: &OrderId) -> StoreResult<()>;
     fn pay_token(&self, digest: &[u8]) -> StoreResult<Option<OrderId>>;
     /// Units sold per SKU since the catalog file with digest `base` was loaded. When the
-    /// catalog changes, its stock numbers are the new truth and the count starts again.
-    fn stock_sold(&self, base: &str) -> StoreResult<Vec<(Sku, u32)>>;
+    /// catalog changes, its stock numbers (`levels`) are the new truth: they are kept, so a
+    /// payment can tell in its transaction whether units were left, and the count starts
+    /// again.
+    fn stock_sold(&self, base: &str, levels: &[(Sku, u32)]) -> StoreResult<Vec<(Sku, u32)>>;
 
     /// Forgets dedup keys older than `before`; returns how many.
     fn prune_processed(&self, before: Timestamp) -> StoreResult<usize>;

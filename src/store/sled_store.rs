@@ -214,6 +214,10 @@ fn sold_key(sku: &Sku) -> Vec<u8> {
     format!("sold\u{0}{sku}").into_bytes()
 }
 
+fn level_key(sku: &Sku) -> Vec<u8> {
+    format!("level\u{0}{sku}").into_bytes()
+}
+
 fn pay_key(digest: &[u8]) -> Vec<u8> {
     let mut key = b"pay\0".to_vec();
     key.extend_from_slice(digest);
@@ -240,11 +244,20 @@ impl StepTrees<'_> {
         let mut order: Order =
             decode("order", &raw).map_err(|e| ConflictableTransactionError::Abort(e.into()))?;
         if update.status == OrderStatus::Paid && !order.status.money_taken() {
+            let mut oversold = Vec::new();
             for (sku, quantity) in order.quantities() {
                 let key = sold_key(sku);
                 let sold = read_count(self.commerce.get(&key)?).saturating_add(quantity);
                 self.commerce.insert(key, &sold.to_be_bytes())?;
+                // Concurrent payments write the same count, so sled serializes them: only
+                // the one that goes past the catalog's number sees it.
+                if let Some(level) = self.commerce.get(level_key(sku))?
+                    && sold > read_count(Some(level))
+                {
+                    oversold.push(sku.clone());
+                }
             }
+            order.oversold = oversold;
         }
         order.status = update.status;
         if update.tracking.is_some() {
@@ -721,14 +734,21 @@ impl Store for SledStore {
             .map(|id| OrderId(String::from_utf8_lossy(&id).into_owned())))
     }
 
-    fn stock_sold(&self, base: &str) -> StoreResult<Vec<(Sku, u32)>> {
+    fn stock_sold(&self, base: &str, levels: &[(Sku, u32)]) -> StoreResult<Vec<(Sku, u32)>> {
         let known = self.commerce.get(STOCK_BASE_KEY).map_err(engine)?;
         if known.as_deref() != Some(base.as_bytes()) {
-            for entry in self.commerce.scan_prefix(b"sold\0").keys() {
-                self.commerce
-                    .remove(entry.map_err(engine)?)
-                    .map_err(engine)?;
+            for prefix in [&b"sold\0"[..], b"level\0"] {
+                for entry in self.commerce.scan_prefix(prefix).keys() {
+                    self.commerce
+                        .remove(entry.map_err(engine)?)
+                        .map_err(engine)?;
+                }
             }
+            let mut batch = sled::Batch::default();
+            for (sku, level) in levels {
+                batch.insert(level_key(sku), &level.to_be_bytes());
+            }
+            self.commerce.apply_batch(batch).map_err(engine)?;
             self.commerce
                 .insert(STOCK_BASE_KEY, base.as_bytes())
                 .map_err(engine)?;

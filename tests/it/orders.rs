@@ -152,7 +152,7 @@ async fn demo_payment_then_the_shop_ships_and_the_customer_is_told() {
         hex::encode(sha2::Sha256::digest(&raw))
     };
     assert_eq!(
-        store.stock_sold(&digest).expect("sold"),
+        store.stock_sold(&digest, &[]).expect("sold"),
         vec![(Sku("TL-STD".into()), 1)]
     );
 
@@ -342,5 +342,51 @@ async fn bought_together_comes_from_paid_orders_and_survives_a_restart() {
     let app = spawn_app_with(settings, AppOptions::default()).await;
     let restarted = ideas_after_adding_a_lamp(&app).await;
     assert_eq!(restarted, after, "rebuilt from the stored paid orders");
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn the_second_payment_for_the_last_unit_is_told_it_sold_out() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    // The demo catalog with one table lamp left.
+    let raw = std::fs::read_to_string(repo_path("config/demo/catalog.json")).expect("catalog");
+    let mut catalog: Value = serde_json::from_str(&raw).expect("json");
+    for product in catalog["products"].as_array_mut().expect("products") {
+        for variant in product["variants"].as_array_mut().expect("variants") {
+            if variant["sku"] == "TL-STD" {
+                variant["stock"] = json!(1);
+            }
+        }
+    }
+    let path = dir.path().join("catalog.json");
+    std::fs::write(&path, catalog.to_string()).expect("write");
+    let mut settings = test_settings(&dir.path().join("store"));
+    settings.shop.catalog = path;
+    settings.payments.provider = ProviderKind::Demo;
+    let app = spawn_app_with(settings, AppOptions::default()).await;
+
+    let (first, second) = (app.session().await, app.session().await);
+    let mut first_events = app.events(&first).await;
+    let mut second_events = app.events(&second).await;
+    // Both get the last lamp into an order before either pays.
+    let adds = ["[add:table-lamp]", "1"];
+    let (_, first_page) = place_order(&app, &first, &mut first_events, &adds, "a@example.ro").await;
+    let (_, second_page) =
+        place_order(&app, &second, &mut second_events, &adds, "b@example.ro").await;
+    assert_eq!(submit(&app, &first_page, "pay").await, 200);
+    reply_with(&mut first_events, "Payment received").await;
+    assert_eq!(submit(&app, &second_page, "pay").await, 200);
+    reply_with(&mut second_events, "Payment received").await;
+    let told = reply_with(&mut second_events, "sold out just before your payment").await;
+    assert!(
+        told["text"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("Table Lamp")
+    );
+    let quiet = first_events
+        .collect_until(Duration::from_millis(500), |seen| !seen.is_empty())
+        .await;
+    assert!(quiet.is_empty(), "the first buyer got the lamp: {quiet:#?}");
     app.stop().await;
 }

@@ -300,7 +300,7 @@ async fn whatsapp_search_to_stripe_payment_to_confirmation() {
         .await
     );
     assert_eq!(
-        store.stock_sold(&catalog_digest()).expect("sold"),
+        store.stock_sold(&catalog_digest(), &[]).expect("sold"),
         vec![(Sku("ED-M-RED".into()), 1)]
     );
     tokio::time::sleep(Duration::from_millis(300)).await;

@@ -340,3 +340,89 @@ fn one_transaction_writes_every_part_and_answers_each_in_order() {
         .collect();
     assert_eq!(pending, ["b"], "a's event was consumed by its step");
 }
+
+fn order(id: &str, customer: &str, sku: &str) -> flows::Order {
+    let euro = flows::Currency::new("EUR").expect("EUR");
+    flows::Order {
+        id: flows::OrderId(id.into()),
+        customer: CustomerId(customer.into()),
+        name: "Ana".into(),
+        contact: flows::ContactPoint::Email("ana@example.ro".into()),
+        lines: vec![flows::OrderLine {
+            sku: flows::Sku(sku.into()),
+            product: flows::ProductId("lamp".into()),
+            title: "Lamp".into(),
+            quantity: 1,
+            unit_price: flows::Money::new(5_900, euro),
+        }],
+        total: flows::Money::new(5_900, euro),
+        status: flows::OrderStatus::PendingPayment,
+        placed_at: Timestamp(0),
+        fulfilment: None,
+        tracking: None,
+        payment_attempts: 1,
+        oversold: vec![],
+    }
+}
+
+fn paid(seq: u64, customer: &str, order: &str) -> StepCommit {
+    let mut step = commit(seq, customer, vec![], 0);
+    step.order_updates = vec![souk::store::OrderUpdate {
+        order: flows::OrderId(order.into()),
+        status: flows::OrderStatus::Paid,
+        tracking: None,
+    }];
+    step
+}
+
+/// Two customers pay for the last lamp in the same group commit, then a third in another:
+/// units are counted once per paid order, and exactly the payments past the catalog's
+/// number are marked oversold, in their own transaction.
+#[test]
+fn payments_count_stock_once_and_mark_the_ones_past_the_last_unit() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let store = SledStore::open(dir.path()).expect("open");
+    let lamp = flows::Sku("TL-STD".into());
+    assert!(
+        store
+            .stock_sold("catalog-v1", &[(lamp.clone(), 1)])
+            .expect("base")
+            .is_empty()
+    );
+    let mut placing = commit(u64::MAX, "a", vec![], 0);
+    placing.orders = vec![
+        order("A-1", "a", "TL-STD"),
+        order("B-1", "b", "TL-STD"),
+        order("C-1", "c", "TL-STD"),
+    ];
+    store.commit(placing).expect("orders placed");
+    let both = WriteGroup {
+        ingest: vec![],
+        steps: vec![paid(u64::MAX, "a", "A-1"), paid(u64::MAX, "b", "B-1")],
+    };
+    store.write_groups(&[both]).expect("two payments");
+    // The same payment reported again changes nothing.
+    store.commit(paid(u64::MAX, "a", "A-1")).expect("again");
+    store.commit(paid(u64::MAX, "c", "C-1")).expect("third");
+    let oversold = |id: &str| {
+        store
+            .order(&flows::OrderId(id.into()))
+            .expect("read")
+            .expect("order")
+            .oversold
+    };
+    assert!(oversold("A-1").is_empty(), "the first payment got the lamp");
+    assert_eq!(oversold("B-1"), [lamp.clone()]);
+    assert_eq!(oversold("C-1"), [lamp.clone()]);
+    assert_eq!(
+        store.stock_sold("catalog-v1", &[]).expect("sold"),
+        [(lamp.clone(), 3)]
+    );
+    // A new catalog file brings its own numbers: the count starts again.
+    assert!(
+        store
+            .stock_sold("catalog-v2", &[(lamp, 5)])
+            .expect("reset")
+            .is_empty()
+    );
+}

@@ -5,6 +5,7 @@
 use crate::action::{
     Action, CartView, CartViewLine, Choice, ChoiceAction, HandoffReason, Link, Reply,
 };
+use crate::catalog::Sku;
 use crate::context::Context;
 use crate::conversation::{CheckoutStep, Conversation, FlowState, Handled};
 use crate::event::PaymentFailure;
@@ -100,12 +101,7 @@ impl Conversation {
         self.say(out, reply);
     }
 
-    pub(crate) fn on_payment_confirmed(
-        &mut self,
-        ctx: &Context,
-        id: &OrderId,
-        out: &mut Vec<Action>,
-    ) {
+    pub(crate) fn on_payment_confirmed(&mut self, id: &OrderId, out: &mut Vec<Action>) {
         if let FlowState::Checkout(CheckoutStep::AwaitingPayment { order, .. }) = &self.state
             && order == id
         {
@@ -146,14 +142,6 @@ impl Conversation {
         ]);
         reply.cart = Some(Self::order_view(&order));
         self.say(out, reply);
-        // Stock is taken at payment, so someone else may have bought the last units after
-        // this order was placed. The money is in: a person must sort it out.
-        let short = Self::lines_short_of_stock(ctx, &order);
-        if !short.is_empty() {
-            let text = Text::new(TextKey::OrderOversold).str("products", short.join(", "));
-            self.say(out, Reply::text(text));
-            out.push(Action::NotifyOperators(HandoffReason::Oversold));
-        }
         if was_cancelled {
             // Its items went back to the cart when it was cancelled; they are bought now.
             for (sku, quantity) in order.quantities() {
@@ -203,6 +191,28 @@ impl Conversation {
             Choice::new(ChoiceAction::Human, TextKey::ChoiceHuman),
         ];
         self.say(out, Reply::text(text).choices(choices));
+    }
+
+    /// Stock is taken at payment, so someone else may have bought the last units after this
+    /// order was placed; the store finds that out in the payment's transaction. The money is
+    /// in: the customer is told and a person must sort it out.
+    pub(crate) fn on_oversold(&mut self, id: &OrderId, skus: &[Sku], out: &mut Vec<Action>) {
+        let Some(order) = self.order_mut(id) else {
+            return;
+        };
+        if !order.oversold.is_empty() {
+            return;
+        }
+        order.oversold = skus.to_vec();
+        let titles: Vec<String> = order
+            .lines
+            .iter()
+            .filter(|line| skus.contains(&line.sku))
+            .map(|line| line.title.clone())
+            .collect();
+        let text = Text::new(TextKey::OrderOversold).str("products", titles.join(", "));
+        self.say(out, Reply::text(text));
+        out.push(Action::NotifyOperators(HandoffReason::Oversold));
     }
 
     /// A new link for the same order, once its items are checked against stock again.
