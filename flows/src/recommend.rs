@@ -59,12 +59,25 @@ fn sizes(product: &Product) -> BTreeSet<&str> {
         .collect()
 }
 
-/// Products like `product`: the same category, in stock, ranked by shared colours, then
-/// shared sizes, then the closest price.
+/// The shop's keywords for a product in every language ("dress", "rochie"…): what kind
+/// of thing it is, which colours and sizes do not say.
+fn keywords(product: &Product) -> BTreeSet<String> {
+    product
+        .keywords
+        .values()
+        .flatten()
+        .map(|k| k.to_lowercase())
+        .collect()
+}
+
+/// Products like `product`: the same category, in stock, ranked by shared keywords (a dress
+/// is like a dress before it is like a black T-shirt), then shared colours, then shared
+/// sizes, then the closest price.
 pub fn similar<'a>(catalog: &'a Catalog, product: &Product) -> Vec<&'a Product> {
-    let (own_colours, own_sizes) = (colours(product), sizes(product));
+    let (own_keywords, own_colours, own_sizes) =
+        (keywords(product), colours(product), sizes(product));
     let price = product.lowest_price_minor();
-    let mut ranked: Vec<(usize, usize, i64, &Product)> = catalog
+    let mut ranked: Vec<((usize, usize, usize), i64, &Product)> = catalog
         .products()
         .iter()
         .map(|other| &**other)
@@ -72,17 +85,19 @@ pub fn similar<'a>(catalog: &'a Catalog, product: &Product) -> Vec<&'a Product> 
             other.category == product.category && other.id != product.id && other.in_stock()
         })
         .map(|other| {
-            let shared_colours = colours(other).intersection(&own_colours).count();
-            let shared_sizes = sizes(other).intersection(&own_sizes).count();
+            let shared = (
+                keywords(other).intersection(&own_keywords).count(),
+                colours(other).intersection(&own_colours).count(),
+                sizes(other).intersection(&own_sizes).count(),
+            );
             let distance = (other.lowest_price_minor() - price).abs();
-            (shared_colours, shared_sizes, distance, other)
+            (shared, distance, other)
         })
         .collect();
     ranked.sort_by(|a, b| {
         b.0.cmp(&a.0)
-            .then(b.1.cmp(&a.1))
-            .then(a.2.cmp(&b.2))
-            .then_with(|| a.3.id.cmp(&b.3.id))
+            .then(a.1.cmp(&b.1))
+            .then_with(|| a.2.id.cmp(&b.2.id))
     });
     ranked.into_iter().map(|(.., p)| p).collect()
 }

@@ -93,3 +93,27 @@ fn similar_is_the_same_category_in_stock_and_never_itself() {
             .all(|p| p.in_stock() && p.category == grinder.category && p.id != grinder.id)
     );
 }
+
+#[test]
+fn in_the_demo_shop_a_dress_is_most_like_the_other_dress() {
+    let raw = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../config/demo/catalog.json"),
+    )
+    .unwrap();
+    let catalog = Catalog::new(serde_json::from_str(&raw).unwrap()).unwrap();
+    let first = |id: &str| {
+        let product = catalog.product(&ProductId(id.into())).unwrap();
+        similar(&catalog, product)
+            .first()
+            .map(|p| p.id.0.clone())
+            .unwrap()
+    };
+    // Shared keywords ("dress", "boots") rank before shared colours and sizes.
+    assert_eq!(first("evening-dress"), "summer-dress");
+    assert_eq!(first("summer-dress"), "evening-dress");
+    assert!(
+        first("leather-boots").ends_with("boots"),
+        "{}",
+        first("leather-boots")
+    );
+}

@@ -146,13 +146,10 @@ async fn demo_payment_then_the_shop_ships_and_the_customer_is_told() {
             .is_some_and(|o| o.status == OrderStatus::Paid))
         .await
     );
-    let raw = std::fs::read(repo_path("config/demo/catalog.json")).expect("catalog");
-    let digest = {
-        use sha2::Digest as _;
-        hex::encode(sha2::Sha256::digest(&raw))
-    };
     assert_eq!(
-        store.stock_sold(&digest, &[]).expect("sold"),
+        store
+            .stock_sold(&crate::support::demo_catalog_digest(), &[])
+            .expect("sold"),
         vec![(Sku("TL-STD".into()), 1)]
     );
 

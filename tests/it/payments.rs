@@ -7,7 +7,6 @@ use std::time::Duration;
 
 use axum::http::StatusCode;
 use serde_json::{Value, json};
-use sha2::{Digest, Sha256};
 
 use adapters::meta::signature::sign as meta_sign;
 use adapters::payments::stripe_signature::sign as stripe_sign;
@@ -18,7 +17,9 @@ use souk::settings::{MetaChannelSettings, Secret, Settings};
 
 use crate::fake_graph::FakeGraph;
 use crate::fake_stripe::{FakeStripe, SECRET_KEY};
-use crate::support::{TestApp, eventually, repo_path, spawn_app_with, test_settings};
+use crate::support::{
+    TestApp, demo_catalog_digest, eventually, repo_path, spawn_app_with, test_settings,
+};
 
 const APP_SECRET: &str = "test-app-secret";
 const WEBHOOK_SECRET: &str = "whsec_souk_test";
@@ -69,7 +70,10 @@ struct Customer<'a> {
 }
 
 impl Customer<'_> {
-    async fn post(&mut self, message: Value) {
+    /// Sends one message of `kind` with its `body` (the field named like the kind).
+    async fn post(&mut self, kind: &str, body: Value) {
+        let message = json!({"from": CUSTOMER, "id": format!("wamid.in{}", self.sent),
+            "timestamp": now_seconds(), "type": kind, kind: body});
         self.sent += 1;
         let body = whatsapp(message);
         let status = self
@@ -90,27 +94,24 @@ impl Customer<'_> {
     }
 
     async fn says(&mut self, text: &str) {
-        let id = format!("wamid.in{}", self.sent);
-        self.post(json!({"from": CUSTOMER, "id": id, "timestamp": now_seconds(), "type": "text", "text": {"body": text}}))
-            .await;
+        self.post("text", json!({"body": text})).await;
+    }
+
+    /// A reply button (`button_reply`) or a list row (`list_reply`).
+    async fn chooses(&mut self, reply: &str, action: &str) {
+        self.post(
+            "interactive",
+            json!({"type": reply, reply: {"id": action, "title": "x"}}),
+        )
+        .await;
     }
 
     async fn presses(&mut self, action: &str) {
-        let id = format!("wamid.in{}", self.sent);
-        self.post(
-            json!({"from": CUSTOMER, "id": id, "timestamp": now_seconds(), "type": "interactive",
-            "interactive": {"type": "button_reply", "button_reply": {"id": action, "title": "x"}}}),
-        )
-        .await;
+        self.chooses("button_reply", action).await;
     }
 
     async fn picks(&mut self, action: &str) {
-        let id = format!("wamid.in{}", self.sent);
-        self.post(
-            json!({"from": CUSTOMER, "id": id, "timestamp": now_seconds(), "type": "interactive",
-            "interactive": {"type": "list_reply", "list_reply": {"id": action, "title": "x"}}}),
-        )
-        .await;
+        self.chooses("list_reply", action).await;
     }
 
     /// Waits for a message to the customer that contains `needle`, sent after `from`
@@ -176,11 +177,6 @@ fn signed_now(body: &[u8]) -> String {
         body,
         souk::clock::now().millis() / 1000,
     )
-}
-
-fn catalog_digest() -> String {
-    let raw = std::fs::read(repo_path("config/demo/catalog.json")).expect("catalog");
-    hex::encode(Sha256::digest(&raw))
 }
 
 /// The customer finds the red dress in words and orders one, up to the confirm button.
@@ -300,7 +296,7 @@ async fn whatsapp_search_to_stripe_payment_to_confirmation() {
         .await
     );
     assert_eq!(
-        store.stock_sold(&catalog_digest(), &[]).expect("sold"),
+        store.stock_sold(&demo_catalog_digest(), &[]).expect("sold"),
         vec![(Sku("ED-M-RED".into()), 1)]
     );
     tokio::time::sleep(Duration::from_millis(300)).await;

@@ -23,6 +23,13 @@ pub fn repo_path(relative: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join(relative)
 }
 
+/// The SHA-256 of the demo catalog file: the base its sold units are counted against.
+pub fn demo_catalog_digest() -> String {
+    use sha2::Digest as _;
+    let raw = std::fs::read(repo_path("config/demo/catalog.json")).expect("catalog");
+    hex::encode(sha2::Sha256::digest(&raw))
+}
+
 pub fn test_settings(store: &Path) -> Settings {
     Settings {
         server: ServerSettings {
