@@ -445,3 +445,39 @@ async fn the_stripe_route_is_closed_unless_stripe_is_the_provider() {
     assert_eq!(page.status(), 404);
     app.stop().await;
 }
+
+#[tokio::test]
+async fn a_refused_session_request_tells_the_customer_and_keeps_the_order_payable() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let graph = FakeGraph::start().await;
+    let stripe = FakeStripe::start().await;
+    // Stripe refuses the request (a 400 is ours to fix, not worth retrying).
+    stripe.fail_next([StatusCode::BAD_REQUEST]);
+    let app = spawn_app_with(settings(dir.path(), &graph, &stripe), AppOptions::default()).await;
+    let mut customer = Customer {
+        app: &app,
+        graph: &graph,
+        sent: 0,
+    };
+    let seen = order_red_dress(&mut customer).await;
+    let (seen, told) = customer
+        .expect(seen, "couldn't prepare the payment link")
+        .await;
+    assert_eq!(stripe.recorded().len(), 1, "not retried");
+    let order = stripe.recorded()[0]
+        .field("client_reference_id")
+        .expect("order")
+        .to_owned();
+    assert!(
+        told.to_string().contains(&format!("payagain:{order}")),
+        "{told}"
+    );
+    // Trying again gets a session under the next link number.
+    customer.presses(&format!("payagain:{order}")).await;
+    customer.expect(seen, "cs_test_1").await;
+    assert_eq!(
+        stripe.recorded()[1].idempotency_key.as_deref(),
+        Some(format!("souk-{order}-2").as_str())
+    );
+    app.stop().await;
+}
