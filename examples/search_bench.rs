@@ -205,10 +205,18 @@ fn main() {
     for query in QUERIES {
         let started = Instant::now();
         let (_, outcome) = search_text(&catalog, query, 10);
+        // The first three ids show a ranking change between two builds at a glance.
+        let first: Vec<&str> = outcome
+            .products
+            .iter()
+            .take(3)
+            .map(|p| p.0.as_str())
+            .collect();
         println!(
-            "  {:>8.3} ms  {:>2} results  {query}",
+            "  {:>8.3} ms  {:>2} results  {query}  [{}]",
             started.elapsed().as_secs_f64() * 1e3,
-            outcome.products.len()
+            outcome.products.len(),
+            first.join(" ")
         );
     }
     // A payment takes units out of stock by copying the catalog with the new levels

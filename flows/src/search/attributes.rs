@@ -138,6 +138,14 @@ pub fn sizes(words: &[&str]) -> Vec<(String, Vec<usize>)> {
     found
 }
 
+/// A set of canonical colours as bits (one per entry of the colour table), so the search's
+/// per-variant filter compares integers, not strings.
+pub fn colour_bits<'a>(ids: impl IntoIterator<Item = &'a str>) -> u32 {
+    ids.into_iter()
+        .filter_map(|id| COLOURS.iter().position(|(c, _)| *c == id))
+        .fold(0, |bits, at| bits | (1 << at))
+}
+
 /// The canonical colour of a catalog variant's colour field, if it names one we know.
 pub fn canonical_colour(value: &str) -> Option<&'static str> {
     let folded = crate::understanding::normalize::fold(value);
@@ -169,6 +177,17 @@ mod tests {
         assert_eq!(colours_of("albastru sau alb"), ["white", "blue"]);
         // Not colours: words that merely start like one.
         assert!(colours_of("album redactor zilele").is_empty());
+    }
+
+    #[test]
+    fn colour_bits_are_distinct_and_skip_unknown_ids() {
+        assert!(COLOURS.len() <= 32);
+        let red = colour_bits(["red"]);
+        let black = colour_bits(["black"]);
+        assert_ne!(red, 0);
+        assert_eq!(red & black, 0);
+        assert_eq!(colour_bits(["red", "black", "plaid"]), red | black);
+        assert_eq!(colour_bits(["plaid"]), 0);
     }
 
     #[test]

@@ -9,7 +9,7 @@ use crate::catalog::{CatalogData, CategoryId, ProductId};
 use crate::text::LocalizedText;
 use crate::understanding::normalize::{fold, tokens};
 
-use super::attributes::{canonical_colour, colours};
+use super::attributes::{canonical_colour, colour_bits, colours};
 use super::query::SearchQuery;
 use super::stem::{all_stems, stem};
 use super::typo::TypoIndex;
@@ -39,21 +39,39 @@ fn words_of(text: &str) -> Vec<String> {
         .collect()
 }
 
-/// What the filters look at, per variant.
-#[derive(Debug, Clone)]
+/// What the filters look at, per variant, as integers: the filter runs on every candidate of
+/// a common word (tens of thousands in a large catalog), and comparing strings there was
+/// half of a query's time.
+#[derive(Debug, Clone, Copy)]
 struct VariantFacts {
-    colour: Option<&'static str>,
-    size: Option<String>,
+    /// Canonical colour as one bit (`colour_bits`); 0 when none is declared or known.
+    colour: u32,
+    /// Index into `SearchIndex::sizes`, or `NO_SIZE`.
+    size: u32,
     price_minor: i64,
 }
+
+const NO_SIZE: u32 = u32::MAX;
 
 #[derive(Debug, Clone)]
 struct Doc {
     id: ProductId,
     /// Colours the product's name says in any language ("Green tea", "Zielona herbata").
-    name_colours: Vec<&'static str>,
-    variants: Vec<VariantFacts>,
+    name_colours: u32,
+    /// True when some variant declares a colour we know.
+    declares_colour: bool,
+    /// This product's range in `SearchIndex::variants`.
+    variants: (u32, u32),
     length: f32,
+}
+
+/// A query's colour, size and price, resolved against the index once per search.
+struct Filter<'q> {
+    colours_asked: bool,
+    colours: u32,
+    sizes_asked: bool,
+    sizes: Vec<u32>,
+    price: &'q super::price::PriceRange,
 }
 
 /// Why results were found only after dropping part of the query.
@@ -77,6 +95,9 @@ pub struct SearchOutcome {
 #[derive(Debug, Clone, Default)]
 pub struct SearchIndex {
     docs: Vec<Doc>,
+    variants: Vec<VariantFacts>,
+    /// Sizes as catalogs write them (upper case) → id.
+    sizes: HashMap<String, u32>,
     average_length: f32,
     terms: HashMap<String, u32>,
     /// Per term id: (document, weighted term frequency).
@@ -154,27 +175,33 @@ impl SearchIndex {
                 }
             }
             total_length += length;
-            let mut name_colours: Vec<&'static str> = Vec::new();
+            let mut name_colours = 0;
             for name in product.name.all() {
                 let folded = fold(name);
-                for (colour, _) in colours(&tokens(&folded)) {
-                    if !name_colours.contains(&colour) {
-                        name_colours.push(colour);
-                    }
-                }
+                name_colours |= colour_bits(colours(&tokens(&folded)).into_iter().map(|(c, _)| c));
             }
+            let start = u32::try_from(index.variants.len()).unwrap_or(u32::MAX);
+            for variant in &product.variants {
+                let size = variant.size.as_ref().map_or(NO_SIZE, |s| {
+                    let next = u32::try_from(index.sizes.len()).unwrap_or(NO_SIZE);
+                    *index.sizes.entry(s.to_uppercase()).or_insert(next)
+                });
+                index.variants.push(VariantFacts {
+                    colour: colour_bits(variant.colour.as_deref().and_then(canonical_colour)),
+                    size,
+                    price_minor: variant.price_minor,
+                });
+            }
+            let end = u32::try_from(index.variants.len()).unwrap_or(u32::MAX);
+            let declares_colour = index
+                .variants
+                .get(start as usize..end as usize)
+                .is_some_and(|vs| vs.iter().any(|v| v.colour != 0));
             index.docs.push(Doc {
                 id: product.id.clone(),
                 name_colours,
-                variants: product
-                    .variants
-                    .iter()
-                    .map(|v| VariantFacts {
-                        colour: v.colour.as_deref().and_then(canonical_colour),
-                        size: v.size.as_ref().map(|s| s.to_uppercase()),
-                        price_minor: v.price_minor,
-                    })
-                    .collect(),
+                declares_colour,
+                variants: (start, end),
                 length,
             });
         }
@@ -266,35 +293,47 @@ impl SearchIndex {
         scores
     }
 
-    fn declares_asked_colour(&self, doc: &Doc, query: &SearchQuery) -> bool {
-        doc.variants.iter().any(|v| {
-            v.colour
-                .is_some_and(|c| query.colours.iter().any(|q| q == c))
-        })
+    fn variants_of(&self, doc: &Doc) -> &[VariantFacts] {
+        self.variants
+            .get(doc.variants.0 as usize..doc.variants.1 as usize)
+            .unwrap_or_default()
+    }
+
+    fn filter<'q>(&self, query: &'q SearchQuery) -> Filter<'q> {
+        Filter {
+            colours_asked: !query.colours.is_empty(),
+            colours: colour_bits(query.colours.iter().map(String::as_str)),
+            sizes_asked: !query.sizes.is_empty(),
+            sizes: query
+                .sizes
+                .iter()
+                .filter_map(|s| self.sizes.get(&s.to_uppercase()).copied())
+                .collect(),
+            price: &query.price,
+        }
+    }
+
+    fn declares_asked_colour(&self, doc: &Doc, filter: &Filter) -> bool {
+        self.variants_of(doc)
+            .iter()
+            .any(|v| v.colour & filter.colours != 0)
     }
 
     /// One variant must satisfy the colour, size and price asked for together. A product
     /// whose variants declare no colour passes a colour only if its name says it ("Green
     /// tea"), not because a description mentions the word.
-    fn passes(&self, doc: &Doc, query: &SearchQuery, use_price: bool, use_attrs: bool) -> bool {
-        let declares_colour = doc.variants.iter().any(|v| v.colour.is_some());
-        let named_colour = query
-            .colours
-            .iter()
-            .any(|q| doc.name_colours.contains(&q.as_str()));
-        doc.variants.iter().any(|v| {
+    fn passes(&self, doc: &Doc, filter: &Filter, use_price: bool, use_attrs: bool) -> bool {
+        let named_colour = doc.name_colours & filter.colours != 0;
+        self.variants_of(doc).iter().any(|v| {
             let colour_ok = !use_attrs
-                || query.colours.is_empty()
-                || if declares_colour {
-                    v.colour
-                        .is_some_and(|c| query.colours.iter().any(|q| q == c))
+                || !filter.colours_asked
+                || if doc.declares_colour {
+                    v.colour & filter.colours != 0
                 } else {
                     named_colour
                 };
-            let size_ok = !use_attrs
-                || query.sizes.is_empty()
-                || v.size.as_ref().is_some_and(|s| query.sizes.contains(s));
-            colour_ok && size_ok && (!use_price || query.price.contains(v.price_minor))
+            let size_ok = !use_attrs || !filter.sizes_asked || filter.sizes.contains(&v.size);
+            colour_ok && size_ok && (!use_price || filter.price.contains(v.price_minor))
         })
     }
 
@@ -331,6 +370,7 @@ impl SearchIndex {
                 .collect()
         };
         let scores = self.scores(&words);
+        let filter = self.filter(query);
         let has_filters =
             !query.colours.is_empty() || !query.sizes.is_empty() || !query.price.is_empty();
         if scores.touched.is_empty() && !has_filters {
@@ -358,29 +398,50 @@ impl SearchIndex {
             } else {
                 &scores.touched
             };
-            let mut ranked: Vec<(usize, bool, f32, usize)> = candidates
-                .iter()
-                .filter_map(|&doc| {
+            // Only the products matching the most words are shown, so candidates are tried
+            // by how many words they matched, most first, and the filter stops running once
+            // no lower level can reach the best found (a colour can add one).
+            let bonus = usize::from(attrs && filter.colours_asked);
+            let mut levels: Vec<Vec<u32>> = Vec::new();
+            for &doc in candidates {
+                let level = usize::from(scores.matched.get(doc as usize).copied().unwrap_or(0));
+                if levels.len() <= level {
+                    levels.resize_with(level + 1, Vec::new);
+                }
+                if let Some(bucket) = levels.get_mut(level) {
+                    bucket.push(doc);
+                }
+            }
+            let mut ranked: Vec<(usize, bool, f32, usize)> = Vec::new();
+            let mut most = 0;
+            for (level, bucket) in levels.iter().enumerate().rev() {
+                if !ranked.is_empty() && level + bonus < most {
+                    break;
+                }
+                for &doc in bucket {
                     let i = doc as usize;
-                    let d = self.docs.get(i)?;
-                    if !self.passes(d, query, price, attrs) {
-                        return None;
+                    let Some(d) = self.docs.get(i) else { continue };
+                    if !self.passes(d, &filter, price, attrs) {
+                        continue;
                     }
-                    let mut matched = usize::from(scores.matched.get(i).copied().unwrap_or(0));
                     // A variant of the asked colour counts like a matched word: "black
                     // boots" are the black boots, not every boot and every black tea.
-                    if attrs && self.declares_asked_colour(d, query) {
-                        matched += 1;
+                    let matched =
+                        level + usize::from(attrs && self.declares_asked_colour(d, &filter));
+                    if matched < most {
+                        continue;
+                    }
+                    if matched > most {
+                        most = matched;
+                        ranked.retain(|r| r.0 == most);
                     }
                     let score = scores.score.get(i).copied().unwrap_or(0.0);
-                    Some((matched, in_stock(i), score, i))
-                })
-                .collect();
+                    ranked.push((matched, in_stock(i), score, i));
+                }
+            }
             if ranked.is_empty() {
                 continue;
             }
-            let most = ranked.iter().map(|r| r.0).max().unwrap_or(0);
-            ranked.retain(|r| r.0 == most);
             let order = |a: &(usize, bool, f32, usize), b: &(usize, bool, f32, usize)| {
                 b.1.cmp(&a.1)
                     .then(b.2.partial_cmp(&a.2).unwrap_or(std::cmp::Ordering::Equal))
