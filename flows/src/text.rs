@@ -133,6 +133,8 @@ text_keys! {
     // The demo payment page (`/pay/{token}`), rendered by the shell.
     PayPageTitle => "pay-page-title",
     PayPageNote => "pay-page-note",
+    PayPageDelivery => "pay-page-delivery",
+    PayPagePickup => "pay-page-pickup",
     PayPageButton => "pay-page-button",
     PayPageDecline => "pay-page-decline",
     PayPagePaid => "pay-page-paid",

@@ -117,6 +117,7 @@ async fn run_job(
         Ok(_) => "created",
         Err(PaymentError::Retry { .. }) => "retry",
         Err(PaymentError::Permanent(_)) => "failed",
+        Err(PaymentError::TooLate(_)) => "too_late",
     })
     .increment(1);
     let event = match outcome {
@@ -144,6 +145,13 @@ async fn run_job(
                 tracing::error!(%error, "cannot save the payment job's retry");
             }
             return Some(at);
+        }
+        Err(PaymentError::TooLate(reason)) => {
+            tracing::warn!(order = %job.order, tries = job.tries, %reason, "payment link given up");
+            Event::PaymentFailed {
+                order: job.order.clone(),
+                reason: PaymentFailure::Expired,
+            }
         }
         Err(error) => {
             // The customer is told and offered another try or a person; the shop sees why.

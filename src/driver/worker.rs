@@ -178,42 +178,50 @@ async fn process_batch(shared: &Shared, entries: &[InboxEntry]) -> Result<Effect
     Ok(effects)
 }
 
-/// The store marks a paid order whose units were already gone (in the payment's own
-/// transaction); its conversation hears of it through the inbox like any other event. Sent
-/// from a task of its own: this worker may be the one that has to take it.
+/// The store marks a paid order whose units were already gone and puts `OrderOversold` in
+/// the inbox, both in the payment's own transaction; here the entry is handed to its worker
+/// (after a crash, the start-up replay of the inbox does it). From a task of its own: this
+/// worker may be the one that has to take it.
 fn report_oversold(shared: &Shared, paid: &[flows::Order]) {
     let Some(ingest) = shared.ingest.get() else {
         return;
     };
+    let mut oversold: Vec<&flows::OrderId> = Vec::new();
     for order in paid {
-        let stored = match shared.store.order(&order.id) {
-            Ok(Some(stored)) => stored,
-            Ok(None) => continue,
+        match shared.store.order(&order.id) {
+            Ok(Some(stored)) if !stored.oversold.is_empty() => {
+                metrics::counter!("souk_orders_oversold_total").increment(1);
+                tracing::warn!(order = %stored.id, skus = ?stored.oversold, "paid for units no longer in stock");
+                oversold.push(&order.id);
+            }
+            Ok(_) => {}
             Err(error) => {
                 tracing::error!(%error, order = %order.id, "cannot read a paid order back");
-                continue;
             }
+        }
+    }
+    if oversold.is_empty() {
+        return;
+    }
+    // Rare (a payment for the last unit raced another): scanning the pending inbox is fine.
+    let pending = match shared.store.pending_inbox() {
+        Ok(pending) => pending,
+        Err(error) => {
+            tracing::error!(%error, "cannot read the inbox; the oversold report waits for a restart");
+            return;
+        }
+    };
+    for entry in pending {
+        let flows::Event::OrderOversold { order, .. } = &entry.event else {
+            continue;
         };
-        if stored.oversold.is_empty() {
+        if !oversold.contains(&order) {
             continue;
         }
-        metrics::counter!("souk_orders_oversold_total").increment(1);
-        tracing::warn!(order = %stored.id, skus = ?stored.oversold, "paid for units no longer in stock");
-        let entry = InboxEntry {
-            seq: 0,
-            public_id: format!("oversold-{}", stored.id),
-            dedup_key: Some(format!("oversold:{}", stored.id)),
-            customer: stored.customer.clone(),
-            event: flows::Event::OrderOversold {
-                order: stored.id.clone(),
-                skus: stored.oversold.clone(),
-            },
-            received_at: clock::now(),
-        };
         let ingest = ingest.clone();
         tokio::spawn(async move {
-            if let Err(error) = ingest.accept(entry).await {
-                tracing::error!(%error, "could not report an oversold order");
+            if let Err(error) = ingest.dispatch(entry).await {
+                tracing::error!(%error, "could not hand an oversold order to its conversation");
             }
         });
     }

@@ -11,7 +11,9 @@ use serde::Deserialize;
 
 use adapters::payments::stripe_event::{self, StripeEventKind};
 use adapters::payments::stripe_signature;
-use flows::{Event, Locale, Order, OrderId, OrderStatus, PaymentFailure, Text, TextKey};
+use flows::{
+    Event, Fulfilment, Locale, Order, OrderId, OrderStatus, PaymentFailure, Text, TextKey,
+};
 
 use super::AppState;
 use super::error::ApiError;
@@ -218,8 +220,20 @@ pub async fn pay_page(State(state): State<AppState>, Path(token): Path<String>) 
             )
         })
         .collect();
+    // The customer checks where the order goes before paying for it.
+    let fulfilment = match &order.fulfilment {
+        Some(Fulfilment::Delivery { address }) => {
+            Some(Text::new(TextKey::PayPageDelivery).str("address", address.clone()))
+        }
+        Some(Fulfilment::Pickup { point }) => {
+            Some(Text::new(TextKey::PayPagePickup).str("point", point.clone()))
+        }
+        None => None,
+    }
+    .map(|line| format!("<p>{}</p>", text(&state, locale, line)))
+    .unwrap_or_default();
     let body = format!(
-        "<table>{rows}<tr><td></td><td></td><td class=\"n\"><b>{total}</b></td></tr></table>\
+        "<table>{rows}<tr><td></td><td></td><td class=\"n\"><b>{total}</b></td></tr></table>{fulfilment}\
 <form method=\"post\"><button class=\"pay\" name=\"outcome\" value=\"pay\">{pay}</button>\
 <button name=\"outcome\" value=\"decline\">{decline}</button></form><p class=\"note\">{note}</p>",
         total = escape_html(&format_money(order.total, locale)),

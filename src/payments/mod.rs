@@ -25,6 +25,11 @@ pub enum PaymentError {
     /// Trying again cannot help (rejected request, bad key): the customer must be told.
     #[error("{0}")]
     Permanent(String),
+    /// The job waited so long that a link made now would not be usable for long enough
+    /// (Stripe wants a session to live 30 minutes at least): the customer is offered a new
+    /// one, which is a new attempt with its own expiry.
+    #[error("too late for this link: {0}")]
+    TooLate(String),
 }
 
 pub enum PaymentProvider {

@@ -21,7 +21,8 @@ pub enum ProviderKind {
 pub struct PaymentSettings {
     #[serde(default)]
     pub provider: ProviderKind,
-    /// How long a payment link can be used (Stripe accepts 30 minutes to 24 hours).
+    /// How long a payment link can be used (Stripe accepts 30 minutes to 24 hours; 35 at least
+    /// here, so a retried request still gives the session 30).
     #[serde(default = "default_link_expiry_minutes")]
     pub link_expiry_minutes: u32,
     /// Calls to the provider before a link is given up and the customer told.
@@ -119,10 +120,12 @@ impl PaymentSettings {
     /// Problems as (key, what is wrong); `public_url` is `server.public_url`.
     pub fn problems(&self, public_url: &str) -> Vec<(&'static str, String)> {
         let mut problems = Vec::new();
-        if !(30..=24 * 60).contains(&self.link_expiry_minutes) {
+        // Stripe wants a session to live 30 minutes at least when it is created; five more
+        // leave room for a retried request.
+        if !(35..=24 * 60).contains(&self.link_expiry_minutes) {
             problems.push((
                 "payments.link_expiry_minutes",
-                "must be between 30 and 1440 (Stripe's limits)".to_owned(),
+                "must be between 35 and 1440 (Stripe's limits, with room for retries)".to_owned(),
             ));
         }
         if !(1..=50).contains(&self.max_tries) {

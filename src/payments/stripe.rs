@@ -6,11 +6,14 @@ use std::time::Duration;
 
 use serde::Deserialize;
 
-use flows::{ContactPoint, Order};
+use flows::{ContactPoint, Order, Timestamp};
 
 use super::PaymentError;
 use super::settings::StripeSettings;
 use crate::store::PaymentJob;
+
+/// The shortest life Stripe accepts for a Checkout Session.
+const STRIPE_MIN_LIFETIME_SECS: i64 = 30 * 60;
 
 pub struct StripeClient {
     client: reqwest::Client,
@@ -70,9 +73,22 @@ impl StripeClient {
     }
 
     /// The session's form fields. Prices are the order's snapshot, in minor units.
-    fn form(&self, order: &Order, job: &PaymentJob) -> Vec<(String, String)> {
-        // From the job, not the clock: a retry must send the very same body with its key.
+    /// The session's `expires_at` (seconds), from the job, not the clock: a retry must send
+    /// the very same body under its key. Stripe refuses a session that expires sooner than
+    /// 30 minutes after it is created, so a job retried too long is given up instead.
+    fn expires_at(&self, job: &PaymentJob, now: Timestamp) -> Result<i64, PaymentError> {
         let expires_at = job.created_at.millis() / 1000 + i64::from(self.link_expiry_minutes) * 60;
+        let earliest = now.millis() / 1000 + STRIPE_MIN_LIFETIME_SECS;
+        if expires_at < earliest {
+            return Err(PaymentError::TooLate(format!(
+                "the link would expire {} s from now; Stripe needs {STRIPE_MIN_LIFETIME_SECS} s",
+                expires_at - now.millis() / 1000
+            )));
+        }
+        Ok(expires_at)
+    }
+
+    fn form(&self, order: &Order, expires_at: i64) -> Vec<(String, String)> {
         let mut form = vec![
             ("mode".to_owned(), "payment".to_owned()),
             ("client_reference_id".to_owned(), order.id.0.clone()),
@@ -111,12 +127,13 @@ impl StripeClient {
         order: &Order,
         job: &PaymentJob,
     ) -> Result<String, PaymentError> {
+        let expires_at = self.expires_at(job, crate::clock::now())?;
         let response = self
             .client
             .post(format!("{}/v1/checkout/sessions", self.api_base))
             .bearer_auth(&self.secret_key)
             .header("Idempotency-Key", job.idempotency_key())
-            .form(&self.form(order, job))
+            .form(&self.form(order, expires_at))
             .send()
             .await
             .map_err(|error| PaymentError::Retry {
@@ -161,5 +178,45 @@ impl StripeClient {
         } else {
             Err(PaymentError::Permanent(reason))
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::payments::settings::StripeSettings;
+    use flows::{CustomerId, Money, OrderId};
+
+    fn job(created_at: Timestamp) -> PaymentJob {
+        PaymentJob {
+            order: OrderId("o-1".to_owned()),
+            customer: CustomerId("c-1".to_owned()),
+            total: Money::new(1000, flows::Currency::new("EUR").unwrap()),
+            attempt: 1,
+            created_at,
+            tries: 0,
+            next_try_at: created_at,
+            last_error: None,
+        }
+    }
+
+    #[test]
+    fn expiry_counts_from_the_job_and_a_job_too_old_for_stripe_is_given_up() {
+        let settings = StripeSettings::default();
+        let client = StripeClient::new(&settings, "https://shop.example", 60).unwrap();
+        let created = Timestamp(1_800_000_000_000);
+
+        let expected = 1_800_000_000 + 3600;
+        // A retry sends the same expiry as the first try, whenever it runs.
+        for later in [0, 10, 30] {
+            let now = created.plus(flows::Span::minutes(later));
+            assert!(matches!(client.expires_at(&job(created), now), Ok(at) if at == expected));
+        }
+        // 31 minutes after the order, 29 would be left: Stripe would refuse the session.
+        let now = created.plus(flows::Span::minutes(31));
+        assert!(matches!(
+            client.expires_at(&job(created), now),
+            Err(PaymentError::TooLate(_))
+        ));
     }
 }

@@ -34,6 +34,9 @@ pub struct MetaSender {
     renderer: Renderer,
 }
 
+/// The template parameter that takes the reply's link URL.
+const LINK_URL_PARAM: &str = "link_url";
+
 impl MetaSender {
     pub fn new(
         channel: Channel,
@@ -165,6 +168,13 @@ impl MetaSender {
                     Some(Arg::Str(s)) => s.clone(),
                     Some(Arg::Int(n)) => n.to_string(),
                     Some(Arg::Money(m)) => format_money(*m, locale),
+                    // A template cannot carry the reply's button, so its URL (a tracking or
+                    // payment link) can be a parameter of its own.
+                    None if name == LINK_URL_PARAM => reply
+                        .link
+                        .as_ref()
+                        .map(|l| l.url.clone())
+                        .unwrap_or_default(),
                     None => String::new(),
                 };
                 json!({"type": "text", "text": text})

@@ -234,8 +234,10 @@ fn read_count(bytes: Option<sled::IVec>) -> u32 {
 
 impl StepTrees<'_> {
     /// Moves a stored order on. Becoming paid counts its units as sold, once: a second
-    /// paid update finds the money already taken and changes nothing.
-    fn update_order(&self, update: &OrderUpdate) -> TxResult<()> {
+    /// paid update finds the money already taken and changes nothing. A payment that went
+    /// past the last unit puts `OrderOversold` in the inbox in the same transaction, so the
+    /// conversation hears of it even if the process stops right after the commit.
+    fn update_order(&self, update: &OrderUpdate, now: Timestamp) -> TxResult<()> {
         let key = update.order.0.as_bytes();
         let Some(raw) = self.orders.get(key)? else {
             tracing::error!(order = %update.order, "status change for an unknown order");
@@ -257,6 +259,9 @@ impl StepTrees<'_> {
                     oversold.push(sku.clone());
                 }
             }
+            if !oversold.is_empty() {
+                Self::put_oversold(self.inbox, &order, &oversold, now)?;
+            }
             order.oversold = oversold;
         }
         order.status = update.status;
@@ -268,6 +273,29 @@ impl StepTrees<'_> {
         }
         self.orders.insert(key, encode(&order))?;
         Ok(())
+    }
+
+    fn put_oversold(
+        inbox: &TransactionalTree,
+        order: &Order,
+        skus: &[Sku],
+        now: Timestamp,
+    ) -> TxResult<()> {
+        SledStore::put_inbox(
+            inbox,
+            InboxEntry {
+                seq: 0,
+                public_id: format!("oversold-{}", order.id),
+                dedup_key: None,
+                customer: order.customer.clone(),
+                event: flows::Event::OrderOversold {
+                    order: order.id.clone(),
+                    skus: skus.to_vec(),
+                },
+                received_at: now,
+            },
+        )
+        .map(drop)
     }
 
     /// Everything one step produced; returns the sends it created.
@@ -341,7 +369,7 @@ impl StepTrees<'_> {
             self.orders.insert(order.id.0.as_bytes(), encode(order))?;
         }
         for update in &commit.order_updates {
-            self.update_order(update)?;
+            self.update_order(update, commit.now)?;
         }
         for job in &commit.payment_jobs {
             self.commerce.insert(job_key(job), encode(job))?;

@@ -463,6 +463,17 @@ impl ConversationExists for std::sync::Arc<dyn souk::store::Store> {
 }
 
 fn age_and_confirm(store_dir: &Path, customer: &CustomerId) {
+    age_and_ingest(
+        store_dir,
+        customer,
+        Event::PaymentConfirmed {
+            order: OrderId("ORDER-7".into()),
+        },
+    );
+}
+
+/// Ages the customer's last message by 25 hours and puts `event` in the inbox.
+fn age_and_ingest(store_dir: &Path, customer: &CustomerId, event: Event) {
     let store = souk::store::SledStore::open(store_dir).expect("open");
     use souk::store::Store as _;
     let mut conversation: Conversation = store
@@ -492,9 +503,7 @@ fn age_and_confirm(store_dir: &Path, customer: &CustomerId) {
             public_id: "stripe-evt-1".into(),
             dedup_key: Some("evt_1".into()),
             customer: customer.clone(),
-            event: Event::PaymentConfirmed {
-                order: OrderId("ORDER-7".into()),
-            },
+            event,
             received_at: souk::clock::now(),
         })
         .expect("ingest");
@@ -527,6 +536,42 @@ async fn outside_the_window_a_configured_template_goes_out() {
         template["template"]["components"][0]["parameters"][0]["text"],
         "ORDER-7"
     );
+    app.stop().await;
+}
+
+/// A shipping notice outside the window: the utility template carries the order number and
+/// the tracking link (the reply's link, as the `link_url` parameter).
+#[tokio::test]
+async fn outside_the_window_the_shipping_template_carries_the_tracking_link() {
+    let fake = FakeGraph::start().await;
+    let dir = tempfile::tempdir().expect("temp dir");
+    let mut config = settings(dir.path(), &fake);
+    config.channels.whatsapp.templates.insert(
+        "order-shipped".into(),
+        TemplateSettings {
+            name: "order_shipped".into(),
+            language: "ro".into(),
+            params: vec!["order".into(), "link_url".into()],
+        },
+    );
+    let app = spawn_app_with(config.clone(), AppOptions::default()).await;
+    let customer = payment_confirmed_25_hours_after_last_message(app, "40700000015").await;
+    age_and_ingest(
+        dir.path(),
+        &customer,
+        Event::OrderStatusChanged {
+            order: OrderId("ORDER-9".into()),
+            status: flows::OrderStatus::Shipped,
+            tracking: Some("https://track.example/AB<1>".into()),
+        },
+    );
+    let app = spawn_app_with(config, AppOptions::default()).await;
+    let sent = fake.wait_for(2, WAIT).await;
+    let template = &sent.last().expect("template").body;
+    assert_eq!(template["template"]["name"], "order_shipped", "{template}");
+    let parameters = &template["template"]["components"][0]["parameters"];
+    assert_eq!(parameters[0]["text"], "ORDER-9");
+    assert_eq!(parameters[1]["text"], "https://track.example/AB<1>");
     app.stop().await;
 }
 

@@ -116,6 +116,10 @@ async fn demo_payment_then_the_shop_ships_and_the_customer_is_told() {
     let html = page.text().await.expect("html");
     assert!(html.contains("Table Lamp"), "{html}");
     assert!(
+        html.contains("Delivery to:") && html.contains("Str. Lipscani 12"),
+        "the page says where the order goes: {html}"
+    );
+    assert!(
         html.contains("Test &lt;Shop&gt;"),
         "shop name escaped: {html}"
     );

@@ -414,6 +414,25 @@ fn payments_count_stock_once_and_mark_the_ones_past_the_last_unit() {
     assert!(oversold("A-1").is_empty(), "the first payment got the lamp");
     assert_eq!(oversold("B-1"), std::slice::from_ref(&lamp));
     assert_eq!(oversold("C-1"), std::slice::from_ref(&lamp));
+    // Each oversold payment left its conversation an event in the inbox, committed with it
+    // (a crash after the commit still reaches the customer at the next start).
+    let mut reported: Vec<(String, String)> = store
+        .pending_inbox()
+        .expect("inbox")
+        .into_iter()
+        .filter_map(|entry| match entry.event {
+            flows::Event::OrderOversold { order, skus } => {
+                assert_eq!(skus, std::slice::from_ref(&lamp));
+                Some((entry.customer.0, order.0))
+            }
+            _ => None,
+        })
+        .collect();
+    reported.sort();
+    assert_eq!(
+        reported,
+        [("b".into(), "B-1".into()), ("c".into(), "C-1".into())]
+    );
     assert_eq!(
         store.stock_sold("catalog-v1", &[]).expect("sold"),
         [(lamp.clone(), 3)]
