@@ -70,6 +70,17 @@ fn flow_settings(settings: &Settings) -> FlowSettings {
         nlu_enabled: false,
         delivery: settings.checkout.delivery,
         pickup_points: settings.checkout.pickup_points.clone(),
+        handoff: flows::HandoffSettings {
+            wait_timeout: Span::minutes(settings.handoff.wait_timeout_minutes),
+            expected_wait_minutes: settings.handoff.expected_wait_minutes,
+            resume_message: settings.handoff.resume_message,
+            // Validated at start-up; an invalid list cannot reach here.
+            on_duty: settings
+                .business_hours()
+                .map(crate::business_hours::BusinessHours::on_duty)
+                .unwrap_or_else(|_| flows::OnDuty::always()),
+            ..flows::HandoffSettings::default()
+        },
     }
 }
 

@@ -27,6 +27,46 @@ pub struct Settings {
     pub admin: AdminSettings,
     #[serde(default)]
     pub checkout: CheckoutSettings,
+    #[serde(default)]
+    pub handoff: HandoffSettings,
+}
+
+/// `[handoff]`: how a conversation reaches a person.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HandoffSettings {
+    /// How long a customer waits for an operator before being offered the bot or a message.
+    #[serde(default = "default_wait_timeout_minutes")]
+    pub wait_timeout_minutes: i64,
+    /// The wait customers are told to expect.
+    #[serde(default = "default_expected_wait_minutes")]
+    pub expected_wait_minutes: u32,
+    /// Say so when the bot takes a conversation back.
+    #[serde(default = "yes")]
+    pub resume_message: bool,
+    /// When operators are on duty, in `shop.timezone`: lines such as "mon-fri 09:00-18:00".
+    /// Empty: always.
+    #[serde(default)]
+    pub hours: Vec<String>,
+}
+
+impl Default for HandoffSettings {
+    fn default() -> Self {
+        HandoffSettings {
+            wait_timeout_minutes: default_wait_timeout_minutes(),
+            expected_wait_minutes: default_expected_wait_minutes(),
+            resume_message: true,
+            hours: Vec::new(),
+        }
+    }
+}
+
+fn default_wait_timeout_minutes() -> i64 {
+    10
+}
+
+fn default_expected_wait_minutes() -> u32 {
+    5
 }
 
 /// `[checkout]`: how orders reach customers.
@@ -409,6 +449,15 @@ impl Settings {
                 ),
             ));
         }
+        if !(1..=24 * 60).contains(&self.handoff.wait_timeout_minutes) {
+            return Err(invalid(
+                "handoff.wait_timeout_minutes",
+                "must be between 1 and 1440 (a day)",
+            ));
+        }
+        if let Err(why) = self.business_hours() {
+            return Err(invalid("handoff.hours", why));
+        }
         if !self.shop.catalog.is_file() {
             return Err(invalid(
                 "shop.catalog",
@@ -556,6 +605,10 @@ impl Settings {
 
     pub fn timezone(&self) -> chrono_tz::Tz {
         self.shop.timezone.parse().unwrap_or(chrono_tz::UTC)
+    }
+
+    pub fn business_hours(&self) -> Result<crate::business_hours::BusinessHours, String> {
+        crate::business_hours::BusinessHours::parse(&self.handoff.hours, self.timezone())
     }
 }
 

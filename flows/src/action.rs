@@ -42,6 +42,9 @@ pub enum Action {
         tracking: Option<String>,
     },
     NotifyOperators(HandoffReason),
+    /// A reply the bot would have sent while an operator owns the conversation: recorded for
+    /// the operator to see, never sent.
+    HeldForOperator(Reply),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -52,6 +55,10 @@ pub enum HandoffReason {
     Oversold,
     /// A payment arrived for an order the customer had cancelled.
     PaidAfterCancel,
+    /// The bot did not understand two messages in a row.
+    MissedTwice,
+    /// The second payment of one order failed.
+    PaymentFailedTwice,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -65,6 +72,10 @@ pub struct Reply {
     pub cart: Option<CartView>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub link: Option<Link>,
+    /// Written or caused by a person, not the bot: Messenger lets these out with the
+    /// `HUMAN_AGENT` tag for 7 days after the customer's last message.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub by_operator: bool,
 }
 
 impl Reply {
@@ -75,7 +86,13 @@ impl Reply {
             cards: Vec::new(),
             cart: None,
             link: None,
+            by_operator: false,
         }
+    }
+
+    pub fn by_operator(mut self) -> Reply {
+        self.by_operator = true;
+        self
     }
 
     pub fn key(key: TextKey) -> Reply {
@@ -196,6 +213,10 @@ pub enum ChoiceAction {
     /// Checkout: collect at the pickup point with this index in the shop's list.
     Pickup(u32),
     UseSavedAddress,
+    /// Stop waiting for a person and go on with the bot.
+    ContinueWithBot,
+    /// Leave a message for the team instead of waiting.
+    LeaveMessage,
 }
 
 impl ChoiceAction {
@@ -231,6 +252,8 @@ impl ChoiceAction {
             ChoiceAction::Delivery => "delivery".into(),
             ChoiceAction::Pickup(point) => format!("pickup:{point}"),
             ChoiceAction::UseSavedAddress => "savedaddr".into(),
+            ChoiceAction::ContinueWithBot => "bot".into(),
+            ChoiceAction::LeaveMessage => "leavemsg".into(),
         }
     }
 
@@ -285,6 +308,8 @@ impl ChoiceAction {
             ("delivery", None, None) => ChoiceAction::Delivery,
             ("pickup", Some(n), None) => ChoiceAction::Pickup(n.parse().ok()?),
             ("savedaddr", None, None) => ChoiceAction::UseSavedAddress,
+            ("bot", None, None) => ChoiceAction::ContinueWithBot,
+            ("leavemsg", None, None) => ChoiceAction::LeaveMessage,
             _ => return None,
         };
         Some(action)

@@ -1,6 +1,7 @@
 //! What a step may read besides the conversation: the catalog and the shop's settings.
 
 use crate::catalog::Catalog;
+use crate::handoff::HandoffSettings;
 use crate::recommend::BoughtTogether;
 use crate::time::Span;
 
@@ -19,6 +20,7 @@ pub struct FlowSettings {
     pub delivery: bool,
     /// Places the customer may collect the order from, as the shop names them.
     pub pickup_points: Vec<String>,
+    pub handoff: HandoffSettings,
 }
 
 impl Default for FlowSettings {
@@ -33,6 +35,7 @@ impl Default for FlowSettings {
             // configuration turns delivery on by default.
             delivery: false,
             pickup_points: Vec::new(),
+            handoff: HandoffSettings::default(),
         }
     }
 }

@@ -11,6 +11,7 @@ use crate::catalog::{CategoryId, ProductId, Sku};
 use crate::context::Context;
 use crate::customer::{Channel, CustomerId};
 use crate::event::{AdReferral, Event, Inbound, InboundMessage, TimerKind};
+use crate::handoff::Handoff;
 use crate::locale::Locale;
 use crate::money::Money;
 use crate::order::{ContactPoint, Fulfilment, Order, OrderId};
@@ -107,8 +108,12 @@ pub struct Conversation {
     /// and "where is my order?" are answered from here. The store keeps every order.
     #[serde(default)]
     pub orders: Vec<Order>,
-    /// Set when the customer asked for a person; the console (a later issue) clears it.
-    pub needs_human: bool,
+    /// Who talks to the customer: the bot, nobody yet, or one operator.
+    #[serde(default)]
+    pub handoff: Handoff,
+    /// Records from before the handoff protocol said only this; read once, then `handoff`.
+    #[serde(default, rename = "needs_human", skip_serializing)]
+    legacy_needs_human: bool,
     /// When the pending session-expiry timer fires. The timer is armed once and, if the
     /// customer wrote since, re-armed when it fires, instead of being moved on every message:
     /// moving it cost three store writes per message.
@@ -146,21 +151,33 @@ impl Conversation {
             ad_referral: None,
             orders_placed: 0,
             orders: Vec::new(),
-            needs_human: false,
+            handoff: Handoff::Bot,
+            legacy_needs_human: false,
             session_timer_due: None,
         }
     }
 
     pub fn step(mut self, ctx: &Context, event: Event, now: Timestamp) -> Step {
         let mut out = Vec::new();
+        if std::mem::take(&mut self.legacy_needs_human) && self.handoff == Handoff::Bot {
+            self.handoff = Handoff::Waiting {
+                since: now,
+                reason: crate::action::HandoffReason::HumanRequested,
+                mode: crate::handoff::WaitMode::Offered,
+                told_at: Some(now),
+            };
+        }
+        let by_operator = event.is_operator();
         match event {
             Event::Inbound(inbound) => self.on_inbound(ctx, inbound, now, &mut out),
+            // An answer that arrives after an operator took over is not acted on.
+            Event::NluResult { .. } if self.handoff.owner().is_some() => {}
             Event::NluResult { intent } => {
                 let handled = match intent {
                     Some(intent) => self.on_intent(ctx, intent, now, &mut out),
                     None => Handled::Missed,
                 };
-                self.count(ctx, handled, &mut out);
+                self.count(ctx, handled, now, &mut out);
             }
             Event::TimerFired(kind) => self.on_timer(ctx, kind, now, &mut out),
             Event::PaymentLinkReady { order, url } => {
@@ -168,7 +185,7 @@ impl Conversation {
             }
             Event::PaymentConfirmed { order } => self.on_payment_confirmed(&order, &mut out),
             Event::PaymentFailed { order, reason } => {
-                self.on_payment_failed(ctx, &order, reason, &mut out)
+                self.on_payment_failed(ctx, &order, reason, now, &mut out)
             }
             Event::OrderOversold { order, skus } => self.on_oversold(&order, &skus, &mut out),
             Event::OrderStatusChanged {
@@ -176,6 +193,27 @@ impl Conversation {
                 status,
                 tracking,
             } => self.on_order_status(ctx, &order, status, tracking, &mut out),
+            Event::OperatorTookOver { operator, name } => {
+                self.on_takeover(operator, &name, now, &mut out)
+            }
+            Event::OperatorMessage { operator, text } => {
+                self.on_operator_message(&operator, &text, &mut out)
+            }
+            Event::OperatorReassigned { from, to, name } => {
+                self.on_reassign(&from, to, &name, &mut out)
+            }
+            Event::OperatorHandedBack { operator, resolved } => {
+                self.on_hand_back(ctx, &operator, resolved, now, &mut out)
+            }
+        }
+        // The bot and the person never talk over each other: while an operator owns the
+        // conversation, what the bot would say is kept for the operator, not sent.
+        if !by_operator && self.handoff.owner().is_some() {
+            for action in &mut out {
+                if let Action::Send(reply) = action {
+                    *action = Action::HeldForOperator(reply.clone());
+                }
+            }
         }
         Step {
             conversation: self,
@@ -233,6 +271,17 @@ impl Conversation {
         if self.session_timer_due.is_none_or(|due| due <= now) {
             self.arm_session_timer(now.plus(ctx.settings.session_timeout), out);
         }
+        // An operator owns the conversation: the message is recorded (by the shell) for them;
+        // the bot neither answers nor counts it.
+        if self.handoff.owner().is_some() {
+            return;
+        }
+        // Writing a message for the team: kept for them, acknowledged, not interpreted.
+        if self.handoff.is_taking_message() && !matches!(inbound.message, InboundMessage::Action(_))
+        {
+            self.tell_waiting(ctx, now, false, out);
+            return;
+        }
         let referred = inbound.context.referred_product.clone();
         let handled = match inbound.message {
             InboundMessage::Action(id) => match ChoiceAction::parse(&id) {
@@ -259,7 +308,7 @@ impl Conversation {
             | InboundMessage::Reaction { .. }
             | InboundMessage::Unsend { .. } => self.unsupported_message(ctx, out),
         };
-        self.count(ctx, handled, out);
+        self.count(ctx, handled, now, out);
     }
 
     fn show_referred(
@@ -307,6 +356,11 @@ impl Conversation {
             return Handled::Yes;
         }
         if intent == Intent::Greeting {
+            // "Hello?" from someone waiting for a person is a nudge, not a new visit.
+            if self.handoff.is_waiting() {
+                self.tell_waiting(ctx, now, false, out);
+                return Handled::Yes;
+            }
             return self.greet(ctx, first_contact, out);
         }
         self.on_intent(ctx, intent, now, out)
@@ -374,7 +428,11 @@ impl Conversation {
             ChoiceAction::Start => self.greet(ctx, first_contact, out),
             ChoiceAction::Menu => self.menu(ctx, out),
             ChoiceAction::Help => self.help(out),
-            ChoiceAction::Human => self.request_human(out),
+            ChoiceAction::Human => {
+                self.escalate(ctx, crate::action::HandoffReason::HumanRequested, now, out)
+            }
+            ChoiceAction::ContinueWithBot => self.continue_with_bot(ctx, out),
+            ChoiceAction::LeaveMessage => self.leave_message(now, out),
             ChoiceAction::Language => self.choose_language(out),
             ChoiceAction::SetLanguage(locale) => self.set_language(ctx, locale, out),
             ChoiceAction::Browse => self.show_categories(ctx, out),
@@ -407,8 +465,23 @@ impl Conversation {
         }
     }
 
-    fn on_timer(&mut self, ctx: &Context, kind: TimerKind, now: Timestamp, out: &mut Vec<Action>) {
+    pub(crate) fn on_timer(
+        &mut self,
+        ctx: &Context,
+        kind: TimerKind,
+        now: Timestamp,
+        out: &mut Vec<Action>,
+    ) {
+        // Held while a person owns the conversation; run again (re-checked) at hand back.
+        // The wait timer means nothing once somebody came.
+        if let Handoff::Human { held, .. } = &mut self.handoff {
+            if kind != TimerKind::HandoffWait && !held.contains(&kind) {
+                held.push(kind);
+            }
+            return;
+        }
         match kind {
+            TimerKind::HandoffWait => self.on_handoff_timer(ctx, now, out),
             TimerKind::SessionExpiry => {
                 // Timers can fire late or twice, and this one is not moved when the customer
                 // writes: only a real silence resets the flow; otherwise wait out the rest.

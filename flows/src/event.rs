@@ -3,6 +3,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::customer::Channel;
+use crate::handoff::OperatorId;
 use crate::order::{OrderId, OrderStatus};
 use crate::time::Timestamp;
 use crate::understanding::Intent;
@@ -45,6 +46,42 @@ pub enum Event {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         tracking: Option<String>,
     },
+    /// An operator takes the conversation from the bot (or from the waiting queue). `name`
+    /// is what the customer is told ("Maria from our team").
+    OperatorTookOver {
+        operator: OperatorId,
+        name: String,
+    },
+    /// The owning operator writes to the customer.
+    OperatorMessage {
+        operator: OperatorId,
+        text: String,
+    },
+    /// The owner gives the conversation to another operator.
+    OperatorReassigned {
+        from: OperatorId,
+        to: OperatorId,
+        name: String,
+    },
+    /// The owner hands back to the bot; `resolved` closes the case without a resume message.
+    OperatorHandedBack {
+        operator: OperatorId,
+        #[serde(default)]
+        resolved: bool,
+    },
+}
+
+impl Event {
+    /// Events an operator caused: their replies are the operator's, never held.
+    pub fn is_operator(&self) -> bool {
+        matches!(
+            self,
+            Event::OperatorTookOver { .. }
+                | Event::OperatorMessage { .. }
+                | Event::OperatorReassigned { .. }
+                | Event::OperatorHandedBack { .. }
+        )
+    }
 }
 
 /// Why a payment did not complete; the customer is told differently.
@@ -188,14 +225,17 @@ pub enum InboundMessage {
 pub enum TimerKind {
     /// Resets a half-finished flow after a long silence so the next message starts fresh.
     SessionExpiry,
+    /// Nobody took a conversation waiting for a person within the configured time.
+    HandoffWait,
 }
 
 impl TimerKind {
-    pub const ALL: [TimerKind; 1] = [TimerKind::SessionExpiry];
+    pub const ALL: [TimerKind; 2] = [TimerKind::SessionExpiry, TimerKind::HandoffWait];
 
     pub const fn name(self) -> &'static str {
         match self {
             TimerKind::SessionExpiry => "session-expiry",
+            TimerKind::HandoffWait => "handoff-wait",
         }
     }
 }

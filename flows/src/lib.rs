@@ -11,6 +11,7 @@ pub mod conversation;
 pub mod customer;
 pub mod event;
 mod flow;
+pub mod handoff;
 pub mod locale;
 pub mod money;
 pub mod order;
@@ -36,6 +37,7 @@ pub use event::{
     AdReferral, CatalogItem, Event, Inbound, InboundContext, InboundMessage, MediaKind,
     PaymentFailure, TimerKind,
 };
+pub use handoff::{Handoff, HandoffSettings, OnDuty, OperatorId, WaitMode};
 pub use locale::Locale;
 pub use money::{Currency, Money};
 pub use order::{ContactPoint, Fulfilment, Order, OrderId, OrderLine, OrderStatus};

@@ -140,6 +140,9 @@ pub struct Order {
     /// Payment links created for this order; each new one has its own idempotency key.
     #[serde(default)]
     pub payment_attempts: u32,
+    /// Failed payments of this order; the second brings in a person.
+    #[serde(default)]
+    pub payment_failures: u32,
     /// SKUs whose stock this order's payment found already sold (set by the store, in the
     /// payment's transaction, so two payments for the last unit cannot both have it).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]

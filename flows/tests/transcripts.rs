@@ -13,10 +13,15 @@
 //! - `= bought-together P1 P2 …`   a paid order had these products (for recommendations)
 //! - `= nlu none`, `= nlu <Intent as JSON>`        an NLU answer
 //! - `= timer session-expiry`   a late or duplicate timer firing, right now
+//! - `= takeover OP Name`, `= operator OP text…`, `= handback OP [resolved]`,
+//!   `= reassign FROM TO Name`   the console's operators at work
+//! - `#! hours 9-17`   operators are on duty between those UTC hours (default: always);
+//!   the clock starts at 2026-01-01 00:00 UTC
 //! - `= state`         prints the flow state, cart and miss counter
 //! - `# comment` and blank lines
 //!
-//! Output lines (regenerated and compared): `<` replies (key, args, then `|` choice ids),
+//! Output lines (regenerated and compared): `<` replies (key, args, then `|` choice ids;
+//! `< [operator]` for a person's message),
 //! `+` cards/cart/link of the reply above, `!` other actions, `~` timer firings, `state:`.
 //! Run with `UPDATE_EXPECT=1` to rewrite the files after an intended change, then review
 //! the diff like any other code change.
@@ -33,6 +38,7 @@ use flows::{
     CustomerId, Event, FlowSettings, Fulfilment, Inbound, InboundMessage, Label, Locale, MediaKind,
     Money, OrderId, OrderStatus, PaymentFailure, ProductId, Reply, Sku, Span, TimerKind, Timestamp,
 };
+use flows::{Handoff, OnDuty, OperatorId};
 
 fn context() -> Context {
     let raw =
@@ -84,7 +90,13 @@ fn label(l: &Label) -> String {
 }
 
 fn render_reply(reply: &Reply, out: &mut String) {
-    let _ = write!(out, "< {}{}", reply.text.key.id(), args(&reply.text.args));
+    let by = if reply.by_operator { "[operator] " } else { "" };
+    let _ = write!(
+        out,
+        "< {by}{}{}",
+        reply.text.key.id(),
+        args(&reply.text.args)
+    );
     if !reply.choices.is_empty() {
         let ids: Vec<String> = reply.choices.iter().map(|c| c.action.id()).collect();
         let _ = write!(out, " | {}", ids.join(" "));
@@ -206,6 +218,13 @@ fn render_actions(
             }
             Action::NotifyOperators(reason) => {
                 let _ = writeln!(out, "! notify-operators {reason:?}");
+            }
+            Action::HeldForOperator(reply) => {
+                let mut held = String::new();
+                render_reply(reply, &mut held);
+                for line in held.lines() {
+                    let _ = writeln!(out, "! held {}", line.trim_start_matches("< "));
+                }
             }
         }
     }
@@ -348,9 +367,16 @@ fn run(source: &str, ctx: &Context) -> String {
                         .iter()
                         .map(|l| format!("{}x{}", l.sku, l.quantity))
                         .collect();
+                    let handoff = match &conversation.handoff {
+                        Handoff::Bot => String::new(),
+                        other => format!(
+                            " | handoff {}",
+                            serde_json::to_string(other).expect("handoff serializes")
+                        ),
+                    };
                     let _ = writeln!(
                         out,
-                        "state: {} | locale {} | cart [{}] | misses {}",
+                        "state: {} | locale {} | cart [{}] | misses {}{handoff}",
                         serde_json::to_string(&conversation.state).expect("state serializes"),
                         conversation.locale,
                         cart.join(" "),
@@ -394,6 +420,24 @@ fn run(source: &str, ctx: &Context) -> String {
                     url: (*url).into(),
                 },
                 ["timer", "session-expiry"] => Event::TimerFired(TimerKind::SessionExpiry),
+                ["timer", "handoff-wait"] => Event::TimerFired(TimerKind::HandoffWait),
+                ["takeover", operator, name @ ..] => Event::OperatorTookOver {
+                    operator: OperatorId((*operator).into()),
+                    name: name.join(" "),
+                },
+                ["operator", operator, ..] => Event::OperatorMessage {
+                    operator: OperatorId((*operator).into()),
+                    text: command.splitn(3, ' ').nth(2).unwrap_or_default().to_owned(),
+                },
+                ["handback", operator, rest @ ..] => Event::OperatorHandedBack {
+                    operator: OperatorId((*operator).into()),
+                    resolved: rest.first() == Some(&"resolved"),
+                },
+                ["reassign", from, to, name @ ..] => Event::OperatorReassigned {
+                    from: OperatorId((*from).into()),
+                    to: OperatorId((*to).into()),
+                    name: name.join(" "),
+                },
                 ["nlu", "none"] => Event::NluResult { intent: None },
                 ["nlu", ..] => Event::NluResult {
                     intent: Some(
@@ -431,6 +475,15 @@ fn transcripts() {
         // `#! delivery` asks for an address at checkout; `#! pickup NAME` adds a pickup point.
         if source.contains("#! delivery") {
             ctx.settings.delivery = true;
+        }
+        if let Some(hours) = source.lines().find_map(|l| l.strip_prefix("#! hours ")) {
+            let (from, to) = hours.trim().split_once('-').expect("#! hours FROM-TO");
+            let from: i64 = from.parse().expect("an hour");
+            let to: i64 = to.parse().expect("an hour");
+            ctx.settings.handoff.on_duty = OnDuty::new(move |at: Timestamp| {
+                let hour = at.millis().rem_euclid(86_400_000) / 3_600_000;
+                (from..to).contains(&hour)
+            });
         }
         for line in source.lines() {
             if let Some(point) = line.strip_prefix("#! pickup ") {

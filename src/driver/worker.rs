@@ -271,12 +271,24 @@ fn step_one(
     } = conversation.step(&shared.context(), entry.event.clone(), now);
     metrics::histogram!("souk_step_duration_seconds").record(started.elapsed().as_secs_f64());
 
-    let inbound = channel_of(&entry.event).map(|channel| HistoryEntry::In {
-        at: entry.received_at,
-        channel,
-        public_id: entry.public_id.clone(),
-        event: entry.event.clone(),
-    });
+    let mut history: Vec<HistoryEntry> = match channel_of(&entry.event) {
+        Some(channel) => vec![HistoryEntry::In {
+            at: entry.received_at,
+            channel,
+            public_id: entry.public_id.clone(),
+            event: entry.event.clone(),
+        }],
+        // Takeovers and hand backs; the operator's messages are recorded as sends.
+        None if entry.event.is_operator()
+            && !matches!(entry.event, flows::Event::OperatorMessage { .. }) =>
+        {
+            vec![HistoryEntry::Operator {
+                at: now,
+                event: entry.event.clone(),
+            }]
+        }
+        None => Vec::new(),
+    };
     let route = reply_route(customer.as_ref(), &conversation, &entry.event);
     let reply_to = channel_of(&entry.event).map(|_| entry.public_id.clone());
     let mut outbox = Vec::new();
@@ -339,6 +351,11 @@ fn step_one(
                     tracking,
                 });
             }
+            Action::HeldForOperator(reply) => history.push(HistoryEntry::Held {
+                at: now,
+                locale: conversation.locale,
+                reply,
+            }),
             Action::NotifyOperators(reason) => {
                 metrics::counter!("souk_handoff_requests_total").increment(1);
                 tracing::info!(?reason, "customer asked for a person");
@@ -351,7 +368,7 @@ fn step_one(
     Ok(StepCommit {
         inbox_seq: entry.seq,
         conversation,
-        inbound,
+        history,
         outbox,
         timers,
         orders,

@@ -237,6 +237,10 @@ pub async fn history(
                     &rendered, outbox_id, None, &time,
                 ));
             }
+            // The team's own records are not part of the customer's transcript.
+            HistoryEntry::Held { .. }
+            | HistoryEntry::Operator { .. }
+            | HistoryEntry::Note { .. } => {}
         }
     }
     Ok(Json(json!({ "messages": messages })))

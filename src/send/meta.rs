@@ -90,7 +90,7 @@ impl MetaSender {
         if decide(self.window_product(), outgoing.entry.last_inbound_at, now)
             == WindowDecision::Open
         {
-            return Ok((self.render(outgoing, recipient), false));
+            return Ok((self.render(outgoing, recipient, None), false));
         }
         let store = self.store.clone();
         let customer = outgoing.entry.customer.clone();
@@ -100,10 +100,15 @@ impl MetaSender {
         let last_inbound =
             conversation.and_then(|c| c.last_inbound_by_channel.get(&self.channel).copied());
         match decide(self.window_product(), last_inbound, now) {
-            WindowDecision::Open => Ok((self.render(outgoing, recipient), false)),
+            WindowDecision::Open => Ok((self.render(outgoing, recipient, None), false)),
             WindowDecision::TemplateOnly => self
                 .template(&outgoing.entry.reply, outgoing, recipient)
                 .map(|t| (vec![t], true)),
+            // Messenger and Instagram let a person (never the bot) answer for 7 days.
+            WindowDecision::HumanAgentTagOnly if outgoing.entry.reply.by_operator => Ok((
+                self.render(outgoing, recipient, Some(HUMAN_AGENT_TAG)),
+                false,
+            )),
             WindowDecision::HumanAgentTagOnly | WindowDecision::Closed => Err(SendError::Permanent(
                 "window closed: the customer last wrote more than 24 hours ago; only a person may reply \
                  (HUMAN_AGENT tag, within 7 days)"
@@ -112,7 +117,8 @@ impl MetaSender {
         }
     }
 
-    fn render(&self, outgoing: &Outgoing, recipient: &str) -> Vec<Value> {
+    /// `tag` is a Messenger message tag; it makes the message type `MESSAGE_TAG`.
+    fn render(&self, outgoing: &Outgoing, recipient: &str, tag: Option<&str>) -> Vec<Value> {
         let rendered = &outgoing.rendered;
         match self.channel {
             Channel::WhatsApp => {
@@ -136,8 +142,12 @@ impl MetaSender {
                 let options = MessengerRenderOptions {
                     recipient,
                     public_base_url: &self.public_url,
-                    messaging_type: "RESPONSE",
-                    tag: None,
+                    messaging_type: if tag.is_some() {
+                        "MESSAGE_TAG"
+                    } else {
+                        "RESPONSE"
+                    },
+                    tag,
                 };
                 render_messenger(product, rendered, &options)
             }
@@ -278,6 +288,9 @@ impl WithoutUrl for reqwest::Error {
         text.split(" for url").next().unwrap_or_default().to_owned()
     }
 }
+
+/// Messenger's tag for a person's reply up to 7 days after the customer's last message.
+const HUMAN_AGENT_TAG: &str = "HUMAN_AGENT";
 
 /// How refusals for a closed messaging window start, whoever noticed first.
 const WINDOW_CLOSED: &str = "window closed";

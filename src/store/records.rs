@@ -113,6 +113,21 @@ pub enum HistoryEntry {
         locale: Locale,
         reply: Reply,
     },
+    /// What the bot would have said while an operator owned the conversation: not sent,
+    /// shown to the operator.
+    Held {
+        at: Timestamp,
+        locale: Locale,
+        reply: Reply,
+    },
+    /// An operator took over, reassigned or handed back (their words are `Out` entries).
+    Operator { at: Timestamp, event: Event },
+    /// A private note for the team; never sent.
+    Note {
+        at: Timestamp,
+        operator: flows::OperatorId,
+        text: String,
+    },
 }
 
 /// Everything one step writes, committed in one transaction.
@@ -121,7 +136,8 @@ pub struct StepCommit {
     /// The inbox entry this step consumed.
     pub inbox_seq: u64,
     pub conversation: flows::Conversation,
-    pub inbound: Option<HistoryEntry>,
+    /// The customer's message, an operator's action, replies held for the operator.
+    pub history: Vec<HistoryEntry>,
     pub outbox: Vec<NewOutbox>,
     pub timers: Vec<TimerChange>,
     pub orders: Vec<Order>,

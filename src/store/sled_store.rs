@@ -304,10 +304,10 @@ impl StepTrees<'_> {
         self.inbox.remove(&u64_key(commit.inbox_seq))?;
         self.conversations
             .insert(customer.0.as_bytes(), encode(&commit.conversation))?;
-        if let Some(inbound) = &commit.inbound {
+        for record in &commit.history {
             self.history.insert(
                 history_key(customer, self.history.generate_id()?),
-                encode(inbound),
+                encode(record),
             )?;
         }
         let mut created = Vec::with_capacity(commit.outbox.len());

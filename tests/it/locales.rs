@@ -60,6 +60,8 @@ fn every_message_renders_in_every_locale() {
                 "status",
                 "address",
                 "point",
+                "operator",
+                "text",
             ] {
                 text = text.with(name, Arg::Str(format!("<{name}>")));
             }
@@ -71,6 +73,7 @@ fn every_message_renders_in_every_locale() {
                 "quantity",
                 "max",
                 "available",
+                "minutes",
             ] {
                 text = text.with(name, Arg::Int(3));
             }

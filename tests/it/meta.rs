@@ -488,7 +488,7 @@ fn age_and_ingest(store_dir: &Path, customer: &CustomerId, event: Event) {
     let step = StepCommit {
         inbox_seq: u64::MAX,
         conversation,
-        inbound: None,
+        history: Vec::new(),
         outbox: vec![],
         timers: vec![],
         orders: vec![],

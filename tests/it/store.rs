@@ -48,7 +48,7 @@ fn commit(seq: u64, customer: &str, timers: Vec<TimerChange>, replies: usize) ->
     StepCommit {
         inbox_seq: seq,
         conversation: Conversation::new(CustomerId(customer.into()), Locale::En),
-        inbound: None,
+        history: Vec::new(),
         outbox: (0..replies)
             .map(|_| NewOutbox {
                 last_inbound_at: None,
@@ -361,6 +361,7 @@ fn order(id: &str, customer: &str, sku: &str) -> flows::Order {
         fulfilment: None,
         tracking: None,
         payment_attempts: 1,
+        payment_failures: 0,
         oversold: vec![],
     }
 }

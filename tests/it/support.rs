@@ -69,6 +69,7 @@ pub fn test_settings(store: &Path) -> Settings {
         payments: Default::default(),
         admin: Default::default(),
         checkout: Default::default(),
+        handoff: Default::default(),
     }
 }
 

@@ -211,6 +211,7 @@ impl Conversation {
             fulfilment: fulfilment.clone(),
             tracking: None,
             payment_attempts: 1,
+            payment_failures: 0,
             oversold: Vec::new(),
         };
         self.remember_order(order.clone());

@@ -1,31 +1,35 @@
 //! What happens when we do not understand: a polite "didn't get that" with the options that
 //! fit, and after repeated misses an offer to reach a person.
 
-use crate::action::{Action, Choice, ChoiceAction, Reply};
+use crate::action::{Action, Choice, ChoiceAction, HandoffReason, Reply};
 use crate::context::Context;
 use crate::conversation::{Conversation, Handled};
 use crate::text::TextKey;
+use crate::time::Timestamp;
 
-/// Consecutive misses after which we stop guessing and offer a person.
-const MISSES_BEFORE_OFFERING_HUMAN: u32 = 2;
+/// Consecutive misses after which we stop guessing and bring in a person.
+const MISSES_BEFORE_ESCALATING: u32 = 2;
 
 impl Conversation {
     /// Keeps the miss counter and answers a miss; an understood input resets the counter.
-    pub(crate) fn count(&mut self, _ctx: &Context, handled: Handled, out: &mut Vec<Action>) {
+    pub(crate) fn count(
+        &mut self,
+        ctx: &Context,
+        handled: Handled,
+        now: Timestamp,
+        out: &mut Vec<Action>,
+    ) {
         match handled {
             Handled::Yes => self.misses = 0,
+            // Waiting for a person: what the bot cannot place is for them; the customer
+            // hears the expected wait, not "didn't get that".
+            Handled::Missed if self.handoff.is_waiting() => {
+                self.tell_waiting(ctx, now, false, out);
+            }
             Handled::Missed => {
                 self.misses = self.misses.saturating_add(1);
-                if self.misses >= MISSES_BEFORE_OFFERING_HUMAN {
-                    let choices = vec![
-                        Choice::new(ChoiceAction::Human, TextKey::ChoiceHuman),
-                        Choice::new(ChoiceAction::Menu, TextKey::ChoiceMenu),
-                        Choice::new(ChoiceAction::Help, TextKey::ChoiceHelp),
-                    ];
-                    self.say(
-                        out,
-                        Reply::key(TextKey::NotUnderstoodAgain).choices(choices),
-                    );
+                if self.misses >= MISSES_BEFORE_ESCALATING {
+                    let _ = self.escalate(ctx, HandoffReason::MissedTwice, now, out);
                 } else {
                     // Repeat what was on offer, so the customer can simply tap instead.
                     let choices = self.reoffer_choices();

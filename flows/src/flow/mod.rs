@@ -5,6 +5,7 @@ mod cart;
 mod checkout;
 mod fallback;
 mod fulfilment;
+mod handoff;
 mod navigation;
 mod orders;
 mod product;

@@ -11,6 +11,7 @@ use crate::conversation::{CheckoutStep, Conversation, FlowState, Handled};
 use crate::event::PaymentFailure;
 use crate::order::{Order, OrderId, OrderStatus};
 use crate::text::{Text, TextKey};
+use crate::time::Timestamp;
 
 /// Orders kept on the conversation; older ones live only in the store.
 const RECENT_ORDERS: usize = 20;
@@ -154,9 +155,10 @@ impl Conversation {
 
     pub(crate) fn on_payment_failed(
         &mut self,
-        _ctx: &Context,
+        ctx: &Context,
         id: &OrderId,
         reason: PaymentFailure,
+        now: Timestamp,
         out: &mut Vec<Action>,
     ) {
         let Some(order) = self.order_mut(id) else {
@@ -168,6 +170,8 @@ impl Conversation {
             return;
         }
         order.status = OrderStatus::PaymentFailed;
+        order.payment_failures = order.payment_failures.saturating_add(1);
+        let failed_twice = order.payment_failures >= 2;
         let id = order.id.clone();
         out.push(Action::UpdateOrder {
             order: id.clone(),
@@ -191,6 +195,9 @@ impl Conversation {
             Choice::new(ChoiceAction::Human, TextKey::ChoiceHuman),
         ];
         self.say(out, Reply::text(text).choices(choices));
+        if failed_twice {
+            let _ = self.escalate(ctx, HandoffReason::PaymentFailedTwice, now, out);
+        }
     }
 
     /// Stock is taken at payment, so someone else may have bought the last units after this

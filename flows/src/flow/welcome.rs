@@ -1,6 +1,6 @@
 //! Greeting, menu, help, language and asking for a person: the intents that work anywhere.
 
-use crate::action::{Action, Choice, ChoiceAction, HandoffReason, Reply};
+use crate::action::{Action, Choice, ChoiceAction, Reply};
 use crate::context::Context;
 use crate::conversation::{Conversation, FlowState, Handled};
 use crate::locale::Locale;
@@ -49,16 +49,6 @@ impl Conversation {
             Choice::new(ChoiceAction::Menu, TextKey::ChoiceMenu),
         ];
         self.say(out, Reply::key(TextKey::Help).choices(choices));
-        Handled::Yes
-    }
-
-    pub(crate) fn request_human(&mut self, out: &mut Vec<Action>) -> Handled {
-        if !self.needs_human {
-            out.push(Action::NotifyOperators(HandoffReason::HumanRequested));
-        }
-        self.needs_human = true;
-        let choices = vec![Choice::new(ChoiceAction::Menu, TextKey::ChoiceMenu)];
-        self.say(out, Reply::key(TextKey::HumanRequested).choices(choices));
         Handled::Yes
     }
 
