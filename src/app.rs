@@ -115,6 +115,7 @@ impl App {
             payment_wakeup: Notify::new(),
             ingest: std::sync::OnceLock::new(),
             group_commit: GroupCommit::start(store.clone()),
+            console_feed: crate::console::ConsoleFeed::default(),
         });
 
         let hub = Arc::new(WebChatHub::default());
@@ -206,6 +207,17 @@ impl App {
             )),
         ]);
 
+        let base_url = if settings.server.public_url.is_empty() {
+            format!("http://{}", settings.server.listen)
+        } else {
+            settings.server.public_url.trim_end_matches('/').to_owned()
+        };
+        crate::console::offer_setup_link(store.as_ref(), &base_url)?;
+        let canned = if settings.console.canned_replies.is_dir() {
+            crate::console::CannedReplies::load(&settings.console.canned_replies)?
+        } else {
+            crate::console::CannedReplies::empty()
+        };
         let state = AppState {
             settings,
             store,
@@ -215,6 +227,10 @@ impl App {
             metrics: telemetry::metrics_handle(),
             ready: Arc::new(AtomicBool::new(true)),
             shutdown: CancellationToken::new(),
+            console_feed: shared.console_feed.clone(),
+            login_limiter: Arc::default(),
+            canned: Arc::new(canned),
+            shared: shared.clone(),
         };
         Ok(App {
             state,
@@ -253,7 +269,11 @@ impl App {
             ready.store(false, Ordering::Release);
             stopping.cancel();
         };
-        let server = axum::serve(listener, self.router()).with_graceful_shutdown(signal);
+        // The peer address feeds the console's login rate limit.
+        let service = self
+            .router()
+            .into_make_service_with_connect_info::<std::net::SocketAddr>();
+        let server = axum::serve(listener, service).with_graceful_shutdown(signal);
         server.await.context("HTTP server failed")?;
 
         self.stop_timers.cancel();

@@ -1,4 +1,5 @@
-//! The command line: `souk serve` and `souk check-config`.
+//! The command line: `souk serve`, `souk check-config`, and the catalog, order and operator
+//! commands.
 
 use std::path::PathBuf;
 
@@ -37,6 +38,37 @@ pub enum Command {
     Order {
         #[command(subcommand)]
         command: OrderCommand,
+    },
+    /// Operator accounts of the web console.
+    Operator {
+        #[command(subcommand)]
+        command: OperatorCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum OperatorCommand {
+    /// Create an operator. The password is asked for on the terminal (not echoed), or read
+    /// from the first line of standard input when that is not a terminal. Works on the store
+    /// directly, so run it while souk is stopped (or add operators in the console as an admin).
+    Add {
+        /// Login name: lower-case letters, digits, dots, dashes, underscores.
+        name: String,
+        #[arg(long, default_value = "agent", value_parser = ["admin", "agent"])]
+        role: String,
+        /// The name customers are told ("Ana from our team"); default: NAME, capitalised.
+        #[arg(long)]
+        display_name: Option<String>,
+        /// Replace an existing operator of that name (a new password).
+        #[arg(long)]
+        replace: bool,
+        #[arg(long, default_value = "config/souk.toml")]
+        config: PathBuf,
+    },
+    /// List the operators.
+    List {
+        #[arg(long, default_value = "config/souk.toml")]
+        config: PathBuf,
     },
 }
 

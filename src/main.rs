@@ -4,7 +4,7 @@ use std::process::ExitCode;
 
 use clap::Parser;
 
-use souk::cli::{CatalogCommand, Cli, Command, OrderCommand};
+use souk::cli::{CatalogCommand, Cli, Command, OperatorCommand, OrderCommand};
 use souk::{App, AppOptions, Settings, catalog_file, catalog_import, telemetry};
 
 // See Cargo.toml: the store's write path is allocation-heavy.
@@ -35,6 +35,19 @@ fn main() -> ExitCode {
                     url,
                 },
         } => set_order_status(&config, url, &id, &status, tracking),
+        Command::Operator {
+            command:
+                OperatorCommand::Add {
+                    name,
+                    role,
+                    display_name,
+                    replace,
+                    config,
+                },
+        } => souk::operators::add(&config, &name, &role, display_name, replace),
+        Command::Operator {
+            command: OperatorCommand::List { config },
+        } => souk::operators::list(&config),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

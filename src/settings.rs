@@ -29,6 +29,38 @@ pub struct Settings {
     pub checkout: CheckoutSettings,
     #[serde(default)]
     pub handoff: HandoffSettings,
+    #[serde(default)]
+    pub console: ConsoleSettings,
+}
+
+/// `[console]`: the operators' web console at `/console`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ConsoleSettings {
+    /// A login lasts this long.
+    #[serde(default = "default_session_hours")]
+    pub session_hours: i64,
+    /// A folder of Fluent files, `<locale>.ftl`, with the operators' canned replies
+    /// (relative to the config file's folder). Missing: none.
+    #[serde(default = "default_canned_replies")]
+    pub canned_replies: PathBuf,
+}
+
+impl Default for ConsoleSettings {
+    fn default() -> Self {
+        ConsoleSettings {
+            session_hours: default_session_hours(),
+            canned_replies: default_canned_replies(),
+        }
+    }
+}
+
+fn default_canned_replies() -> PathBuf {
+    PathBuf::from("canned")
+}
+
+fn default_session_hours() -> i64 {
+    12
 }
 
 /// `[handoff]`: how a conversation reaches a person.
@@ -408,6 +440,7 @@ impl Settings {
         let base = path.parent().unwrap_or(Path::new("."));
         settings.shop.catalog = base.join(&settings.shop.catalog);
         settings.shop.images = base.join(&settings.shop.images);
+        settings.console.canned_replies = base.join(&settings.console.canned_replies);
         settings.validate()?;
         Ok(settings)
     }
@@ -453,6 +486,12 @@ impl Settings {
             return Err(invalid(
                 "handoff.wait_timeout_minutes",
                 "must be between 1 and 1440 (a day)",
+            ));
+        }
+        if !(1..=24 * 30).contains(&self.console.session_hours) {
+            return Err(invalid(
+                "console.session_hours",
+                "must be between 1 and 720 (30 days)",
             ));
         }
         if let Err(why) = self.business_hours() {

@@ -90,11 +90,6 @@ impl Reply {
         }
     }
 
-    pub fn by_operator(mut self) -> Reply {
-        self.by_operator = true;
-        self
-    }
-
     pub fn key(key: TextKey) -> Reply {
         Reply::text(Text::new(key))
     }

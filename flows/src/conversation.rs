@@ -168,6 +168,8 @@ impl Conversation {
             };
         }
         let by_operator = event.is_operator();
+        // A payment link is what the customer is waiting for, whoever asked for it.
+        let passes_through = matches!(event, Event::PaymentLinkReady { .. });
         match event {
             Event::Inbound(inbound) => self.on_inbound(ctx, inbound, now, &mut out),
             // An answer that arrives after an operator took over is not acted on.
@@ -205,16 +207,14 @@ impl Conversation {
             Event::OperatorHandedBack { operator, resolved } => {
                 self.on_hand_back(ctx, &operator, resolved, now, &mut out)
             }
-        }
-        // The bot and the person never talk over each other: while an operator owns the
-        // conversation, what the bot would say is kept for the operator, not sent.
-        if !by_operator && self.handoff.owner().is_some() {
-            for action in &mut out {
-                if let Action::Send(reply) = action {
-                    *action = Action::HeldForOperator(reply.clone());
-                }
+            Event::OperatorSentProduct { operator, product } => {
+                self.on_operator_product(ctx, &operator, &product, &mut out)
+            }
+            Event::OperatorSentPaymentLink { operator } => {
+                self.on_operator_payment_link(ctx, &operator, now, &mut out)
             }
         }
+        self.attribute_replies(by_operator, passes_through, &mut out);
         Step {
             conversation: self,
             actions: out,

@@ -69,6 +69,16 @@ pub enum Event {
         #[serde(default)]
         resolved: bool,
     },
+    /// The owner sends a product card.
+    OperatorSentProduct {
+        operator: OperatorId,
+        product: crate::catalog::ProductId,
+    },
+    /// The owner turns the cart into an order and sends its payment link, with the name and
+    /// contact the customer gave before.
+    OperatorSentPaymentLink {
+        operator: OperatorId,
+    },
 }
 
 impl Event {
@@ -80,6 +90,8 @@ impl Event {
                 | Event::OperatorMessage { .. }
                 | Event::OperatorReassigned { .. }
                 | Event::OperatorHandedBack { .. }
+                | Event::OperatorSentProduct { .. }
+                | Event::OperatorSentPaymentLink { .. }
         )
     }
 }

@@ -14,7 +14,8 @@
 //! - `= nlu none`, `= nlu <Intent as JSON>`        an NLU answer
 //! - `= timer session-expiry`   a late or duplicate timer firing, right now
 //! - `= takeover OP Name`, `= operator OP text…`, `= handback OP [resolved]`,
-//!   `= reassign FROM TO Name`   the console's operators at work
+//!   `= reassign FROM TO Name`, `= product OP PRODUCT`, `= payment-link OP`   the
+//!   console's operators at work
 //! - `#! hours 9-17`   operators are on duty between those UTC hours (default: always);
 //!   the clock starts at 2026-01-01 00:00 UTC
 //! - `= state`         prints the flow state, cart and miss counter
@@ -432,6 +433,13 @@ fn run(source: &str, ctx: &Context) -> String {
                 ["handback", operator, rest @ ..] => Event::OperatorHandedBack {
                     operator: OperatorId((*operator).into()),
                     resolved: rest.first() == Some(&"resolved"),
+                },
+                ["product", operator, product] => Event::OperatorSentProduct {
+                    operator: OperatorId((*operator).into()),
+                    product: ProductId((*product).into()),
+                },
+                ["payment-link", operator] => Event::OperatorSentPaymentLink {
+                    operator: OperatorId((*operator).into()),
                 },
                 ["reassign", from, to, name @ ..] => Event::OperatorReassigned {
                     from: OperatorId((*from).into()),

@@ -53,6 +53,8 @@ pub struct Shared {
     /// The one place that makes inbound events and steps durable, shared so concurrent
     /// needs share a transaction and an fsync.
     pub group_commit: group_commit::GroupCommit,
+    /// Conversations that changed, for open consoles.
+    pub console_feed: crate::console::ConsoleFeed,
 }
 
 impl Shared {

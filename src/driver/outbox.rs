@@ -337,6 +337,7 @@ async fn settle(
     let now = clock::now();
     let store = shared.store.clone();
     let id = entry.id;
+    let entry_customer = entry.customer.clone();
     let mut rescheduled = None;
     let (outcome, write): (
         Outcome,
@@ -394,6 +395,9 @@ async fn settle(
     };
     if let Err(error) = write() {
         tracing::error!(%error, "could not record a send result");
+    }
+    if outcome != Outcome::Retry {
+        shared.console_feed.publish(&entry_customer);
     }
     let update = match rescheduled {
         Some(entry) => Update::Rescheduled(Box::new(entry)),

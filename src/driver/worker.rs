@@ -161,7 +161,11 @@ async fn process_batch(shared: &Shared, entries: &[InboxEntry]) -> Result<Effect
         paid: commits.iter().flat_map(newly_paid).collect(),
     };
     metrics::histogram!("souk_commit_batch_size").record(commits.len() as f64);
+    let changed: Vec<CustomerId> = stepped.keys().map(|c| (*c).clone()).collect();
     let created = shared.group_commit.commit(commits).await?;
+    for customer in &changed {
+        shared.console_feed.publish(customer);
+    }
     // Before any reply of these steps can leave: whoever reads "paid" then sees the stock.
     if !effects.paid.is_empty() {
         shared.record_paid(&effects.paid);

@@ -10,6 +10,8 @@ use serde_json::json;
 pub struct ApiError {
     pub status: StatusCode,
     pub message: String,
+    /// The console's conflicts name who owns the conversation.
+    pub owner: Option<String>,
 }
 
 impl ApiError {
@@ -17,7 +19,13 @@ impl ApiError {
         ApiError {
             status,
             message: message.into(),
+            owner: None,
         }
+    }
+
+    pub fn with_owner(mut self, owner: Option<&flows::OperatorId>) -> ApiError {
+        self.owner = owner.map(|o| o.0.clone());
+        self
     }
 
     /// For failures that are ours, not the client's: logged in full, reported briefly.
@@ -32,7 +40,11 @@ impl ApiError {
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        (self.status, Json(json!({ "error": self.message }))).into_response()
+        let body = match self.owner {
+            Some(owner) => json!({ "error": self.message, "owner": owner }),
+            None => json!({ "error": self.message }),
+        };
+        (self.status, Json(body)).into_response()
     }
 }
 

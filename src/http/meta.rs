@@ -86,13 +86,24 @@ pub async fn receive(
     .map_err(|error| ApiError::new(StatusCode::BAD_REQUEST, format!("malformed JSON: {error}")))?;
 
     let ingest = state.ingest.clone();
+    let feed = state.console_feed.clone();
     let default_locale = state.settings.shop.default_locale;
     // Detached from the request: if the platform hangs up (we are slow under back-pressure),
     // the request future is dropped, but what was persisted must still reach its workers —
     // a retry of it would be dropped as a duplicate.
     let work = tokio::spawn(async move {
         // Inline: statuses and identity changes are short store writes.
-        let messages = record(ingest.store().as_ref(), channel, batch, default_locale)?;
+        let mut changed = Vec::new();
+        let messages = record(
+            ingest.store().as_ref(),
+            channel,
+            batch,
+            default_locale,
+            &mut changed,
+        )?;
+        for customer in &changed {
+            feed.publish(customer);
+        }
         // Acknowledge only what is on disk: the messages go into the next group commit, one
         // transaction and one fsync shared with every concurrent request.
         for ingested in ingest.persist(messages).await? {
@@ -114,14 +125,15 @@ pub async fn receive(
     Ok((StatusCode::OK, "EVENT_RECEIVED").into_response())
 }
 
-/// Records the batch's statuses and identity changes and returns its messages as inbox
-/// entries; the caller persists those and waits for the group flush, so a crash loses
+/// Records the batch's statuses (naming the conversations they change in `changed`) and
+/// identity changes and returns its messages as inbox entries; the caller persists those and waits for the group flush, so a crash loses
 /// nothing the platform was told we received.
 fn record(
     store: &dyn Store,
     channel: Channel,
     batch: WebhookBatch,
     default_locale: flows::Locale,
+    changed: &mut Vec<CustomerId>,
 ) -> Result<Vec<InboxEntry>, StoreError> {
     let now = clock::now();
     let mut messages = Vec::new();
@@ -166,6 +178,9 @@ fn record(
                     error: status.error.map(|(code, title)| format!("{code}: {title}")),
                 };
                 if store.record_delivery(&status.dedup_key, &record, now)? {
+                    if let Some(sent) = store.sent_record(channel, &record.platform_id)? {
+                        changed.push(sent.customer);
+                    }
                     "status"
                 } else {
                     "duplicate"

@@ -41,6 +41,12 @@ pub struct AppState {
     pub ready: Arc<AtomicBool>,
     /// Cancelled when shutdown begins; long-lived streams end on it.
     pub shutdown: CancellationToken,
+    /// Conversations that changed, for open consoles.
+    pub console_feed: crate::console::ConsoleFeed,
+    /// The running catalog and flow settings (the console reads products and carts).
+    pub shared: Arc<crate::driver::Shared>,
+    pub login_limiter: Arc<crate::console::LoginLimiter>,
+    pub canned: Arc<crate::console::CannedReplies>,
 }
 
 /// GET (handshake) and POST (events) of one Meta product's webhook.
@@ -97,6 +103,7 @@ pub fn router(state: AppState) -> Router {
             post(admin::set_order_status),
         )
         .route("/pay/cancelled", get(payments::returned))
+        .merge(crate::console::router(state.clone()))
         .nest_service(MEDIA_PREFIX.trim_end_matches('/'), images)
         .layer(DefaultBodyLimit::max(body_limit))
         .layer(TraceLayer::new_for_http().make_span_with(request_span))

@@ -3,10 +3,12 @@
 //! pass the same conformance tests.
 
 pub mod codec;
+pub mod console_records;
 mod keys;
 pub mod records;
 mod sled_store;
 
+pub use console_records::{ConsoleSession, ConversationSummary, Operator, Role};
 pub use records::{
     DeadLetter, DeliveryRecord, GroupWritten, HistoryEntry, InboxEntry, Ingested, NewOutbox,
     OrderUpdate, OutboxEntry, PaymentJob, SentRecord, StepCommit, TimerChange, TimerEntry,
@@ -65,6 +67,8 @@ pub trait Store: Send + Sync + 'static {
             .pop()
             .ok_or_else(|| StoreError::Engine("ingest returned nothing".into()))
     }
+    /// Whether an accepted event still waits for its step.
+    fn in_inbox(&self, seq: u64) -> StoreResult<bool>;
     /// Events accepted but not yet stepped, oldest first (re-driven at start-up).
     fn pending_inbox(&self) -> StoreResult<Vec<InboxEntry>>;
 
@@ -139,6 +143,37 @@ pub trait Store: Send + Sync + 'static {
     /// payment can tell in its transaction whether units were left, and the count starts
     /// again.
     fn stock_sold(&self, base: &str, levels: &[(Sku, u32)]) -> StoreResult<Vec<(Sku, u32)>>;
+
+    /// Where a send went: the platform ids it got (one per part).
+    fn sent_for(&self, outbox_id: u64) -> StoreResult<Vec<SentRecord>>;
+    fn dead_letter(&self, outbox_id: u64) -> StoreResult<Option<DeadLetter>>;
+
+    /// The conversation list's rows, in no particular order.
+    fn summaries(&self) -> StoreResult<Vec<ConversationSummary>>;
+    fn summary(&self, customer: &CustomerId) -> StoreResult<Option<ConversationSummary>>;
+    /// An operator opened the conversation: nothing unread.
+    fn mark_read(&self, customer: &CustomerId) -> StoreResult<()>;
+    /// Adds a record to a customer's history outside a step (an operator's private note).
+    fn append_history(&self, customer: &CustomerId, entry: &HistoryEntry) -> StoreResult<()>;
+    /// Customers with a history entry `matches` accepts (the console's text search).
+    fn customers_with_history(
+        &self,
+        matches: &mut dyn FnMut(&HistoryEntry) -> bool,
+    ) -> StoreResult<Vec<CustomerId>>;
+
+    /// Creates the operator; `Ok(false)` when the name is taken (unless `replace`).
+    fn put_operator(&self, operator: &Operator, replace: bool) -> StoreResult<bool>;
+    fn operator(&self, name: &str) -> StoreResult<Option<Operator>>;
+    fn operators(&self) -> StoreResult<Vec<Operator>>;
+    fn put_console_session(&self, digest: &[u8], session: &ConsoleSession) -> StoreResult<()>;
+    fn console_session(&self, digest: &[u8]) -> StoreResult<Option<ConsoleSession>>;
+    fn delete_console_session(&self, digest: &[u8]) -> StoreResult<()>;
+    /// Drops sessions that expired before `now`; returns how many.
+    fn prune_console_sessions(&self, now: Timestamp) -> StoreResult<usize>;
+    /// The first-start set-up link's token (its digest), valid until `expires_at`.
+    fn put_setup_token(&self, digest: &[u8], expires_at: Timestamp) -> StoreResult<()>;
+    /// Removes and returns the token's expiry: a set-up link works once.
+    fn take_setup_token(&self, digest: &[u8]) -> StoreResult<Option<Timestamp>>;
 
     /// Forgets dedup keys older than `before`; returns how many.
     fn prune_processed(&self, before: Timestamp) -> StoreResult<usize>;

@@ -15,6 +15,7 @@ use flows::{
 };
 
 use super::codec::{decode, encode};
+use super::console_records::{ConsoleSession, ConversationSummary, Operator};
 use super::keys::{
     history_key, history_prefix, identity_key, processed_age_key, timer_due_of, timer_key,
     timer_slot_key, u64_key,
@@ -44,6 +45,11 @@ pub struct SledStore {
     commerce: Tree,
     sent: Tree,
     deliveries: Tree,
+    /// The conversation list's rows, one per customer, written with each step.
+    summaries: Tree,
+    /// Operators (`op\0NAME`), login sessions (`session\0DIGEST`), the set-up token
+    /// (`setup\0DIGEST`).
+    console: Tree,
     /// Identity → customer, the hottest lookup (every inbound message). Entries never go
     /// stale: an identity only changes customer through `move_identity`, which updates it.
     identity_cache: std::sync::RwLock<std::collections::HashMap<Vec<u8>, CustomerId>>,
@@ -109,6 +115,8 @@ impl SledStore {
             commerce: tree("commerce")?,
             sent: tree("sent")?,
             deliveries: tree("deliveries")?,
+            summaries: tree("summaries")?,
+            console: tree("console")?,
             identity_cache: std::sync::RwLock::default(),
             db,
         })
@@ -202,6 +210,22 @@ struct StepTrees<'a> {
     timer_slots: &'a TransactionalTree,
     orders: &'a TransactionalTree,
     commerce: &'a TransactionalTree,
+    summaries: &'a TransactionalTree,
+}
+
+fn console_key(kind: &str, id: &[u8]) -> Vec<u8> {
+    let mut key = kind.as_bytes().to_vec();
+    key.push(0);
+    key.extend_from_slice(id);
+    key
+}
+
+/// `sent` also maps an outbox id to its platform ids: `#`, the id, then the platform key.
+/// Platform keys start with a channel name, never `#`.
+fn sent_by_outbox_prefix(outbox_id: u64) -> Vec<u8> {
+    let mut key = b"#".to_vec();
+    key.extend_from_slice(&u64_key(outbox_id));
+    key
 }
 
 fn job_key(job: &PaymentJob) -> Vec<u8> {
@@ -275,6 +299,43 @@ impl StepTrees<'_> {
         Ok(())
     }
 
+    /// The conversation list's row: last activity, unread customer messages, who owns it.
+    fn update_summary(&self, commit: &StepCommit) -> TxResult<()> {
+        let customer = &commit.conversation.customer;
+        let key = customer.0.as_bytes();
+        let old: Option<ConversationSummary> = match self.summaries.get(key)? {
+            Some(raw) => Some(
+                decode("summary", &raw)
+                    .map_err(|e| ConflictableTransactionError::Abort(e.into()))?,
+            ),
+            None => None,
+        };
+        let mut summary = old.clone().unwrap_or_else(|| ConversationSummary {
+            customer: customer.clone(),
+            last_at: commit.now,
+            unread: 0,
+            handoff: commit.conversation.handoff.clone(),
+            channels: Vec::new(),
+        });
+        for record in &commit.history {
+            if let HistoryEntry::In { at, channel, .. } = record {
+                summary.unread = summary.unread.saturating_add(1);
+                summary.last_at = summary.last_at.max(*at);
+                if !summary.channels.contains(channel) {
+                    summary.channels.push(*channel);
+                }
+            }
+        }
+        if !commit.outbox.is_empty() {
+            summary.last_at = summary.last_at.max(commit.now);
+        }
+        summary.handoff.clone_from(&commit.conversation.handoff);
+        if old.as_ref() != Some(&summary) {
+            self.summaries.insert(key, encode(&summary))?;
+        }
+        Ok(())
+    }
+
     fn put_oversold(
         inbox: &TransactionalTree,
         order: &Order,
@@ -310,6 +371,7 @@ impl StepTrees<'_> {
                 encode(record),
             )?;
         }
+        self.update_summary(commit)?;
         let mut created = Vec::with_capacity(commit.outbox.len());
         for send in &commit.outbox {
             let entry = OutboxEntry {
@@ -422,6 +484,10 @@ impl Store for SledStore {
         Self::get_decoded(&self.customers, "customer", id.0.as_bytes())
     }
 
+    fn in_inbox(&self, seq: u64) -> StoreResult<bool> {
+        self.inbox.contains_key(u64_key(seq)).map_err(engine)
+    }
+
     fn pending_inbox(&self) -> StoreResult<Vec<InboxEntry>> {
         Self::decode_all("inbox entry", self.inbox.iter(), usize::MAX)
     }
@@ -442,6 +508,7 @@ impl Store for SledStore {
             &self.timer_slots,
             &self.orders,
             &self.commerce,
+            &self.summaries,
         )
             .transaction(
                 |(
@@ -455,6 +522,7 @@ impl Store for SledStore {
                     timer_slots,
                     orders,
                     commerce,
+                    summaries,
                 )| {
                     let trees = StepTrees {
                         inbox,
@@ -465,6 +533,7 @@ impl Store for SledStore {
                         timer_slots,
                         orders,
                         commerce,
+                        summaries,
                     };
                     let mut written = Vec::with_capacity(parts.len());
                     for part in parts {
@@ -502,12 +571,13 @@ impl Store for SledStore {
         // Plain writes in this order, no transaction: a sled transaction costs a log write
         // of its own, and this runs once per send.
         for record in sent {
+            let platform = platform_key(record.channel, &record.platform_id);
+            let mut by_outbox = sent_by_outbox_prefix(id);
+            by_outbox.extend_from_slice(&platform);
             self.sent
-                .insert(
-                    platform_key(record.channel, &record.platform_id),
-                    encode(record),
-                )
+                .insert(by_outbox, encode(record))
                 .map_err(engine)?;
+            self.sent.insert(platform, encode(record)).map_err(engine)?;
         }
         self.outbox.remove(u64_key(id)).map_err(engine)?;
         Ok(())
@@ -789,6 +859,165 @@ impl Store for SledStore {
             sold.push((Sku(sku), read_count(Some(value))));
         }
         Ok(sold)
+    }
+
+    fn sent_for(&self, outbox_id: u64) -> StoreResult<Vec<SentRecord>> {
+        Self::decode_all(
+            "sent record",
+            self.sent.scan_prefix(sent_by_outbox_prefix(outbox_id)),
+            usize::MAX,
+        )
+    }
+
+    fn dead_letter(&self, outbox_id: u64) -> StoreResult<Option<DeadLetter>> {
+        Self::get_decoded(&self.dead, "dead letter", &u64_key(outbox_id))
+    }
+
+    fn summaries(&self) -> StoreResult<Vec<ConversationSummary>> {
+        Self::decode_all("summary", self.summaries.iter(), usize::MAX)
+    }
+
+    fn summary(&self, customer: &CustomerId) -> StoreResult<Option<ConversationSummary>> {
+        Self::get_decoded(&self.summaries, "summary", customer.0.as_bytes())
+    }
+
+    fn mark_read(&self, customer: &CustomerId) -> StoreResult<()> {
+        // Compare-and-swap on the row a step may be rewriting at the same moment.
+        let key = customer.0.as_bytes();
+        self.summaries
+            .transaction(|summaries| {
+                let Some(raw) = summaries.get(key)? else {
+                    return Ok(());
+                };
+                let mut summary: ConversationSummary = decode("summary", &raw)
+                    .map_err(|e| ConflictableTransactionError::Abort(e.into()))?;
+                if summary.unread != 0 {
+                    summary.unread = 0;
+                    summaries.insert(key, encode(&summary))?;
+                }
+                Ok(())
+            })
+            .map_err(tx_error)
+    }
+
+    fn append_history(&self, customer: &CustomerId, entry: &HistoryEntry) -> StoreResult<()> {
+        let id = self.db.generate_id().map_err(engine)?;
+        self.history
+            .insert(history_key(customer, id), encode(entry))
+            .map_err(engine)?;
+        Ok(())
+    }
+
+    fn customers_with_history(
+        &self,
+        matches: &mut dyn FnMut(&HistoryEntry) -> bool,
+    ) -> StoreResult<Vec<CustomerId>> {
+        let mut found: Vec<CustomerId> = Vec::new();
+        for item in self.history.iter() {
+            let (key, value) = item.map_err(engine)?;
+            // The key is the customer id, a zero byte, then the sequence.
+            let Some(end) = key.iter().position(|b| *b == 0) else {
+                continue;
+            };
+            let Ok(customer) = std::str::from_utf8(&key[..end]) else {
+                continue;
+            };
+            if found.last().is_some_and(|last| last.0 == customer) {
+                continue;
+            }
+            if let Ok(entry) = decode::<HistoryEntry>("history entry", &value)
+                && matches(&entry)
+            {
+                found.push(CustomerId(customer.to_owned()));
+            }
+        }
+        Ok(found)
+    }
+
+    fn put_operator(&self, operator: &Operator, replace: bool) -> StoreResult<bool> {
+        let key = console_key("op", operator.name.as_bytes());
+        if replace {
+            self.console.insert(key, encode(operator)).map_err(engine)?;
+            return Ok(true);
+        }
+        let created = self
+            .console
+            .compare_and_swap(key, None as Option<&[u8]>, Some(encode(operator)))
+            .map_err(engine)?;
+        Ok(created.is_ok())
+    }
+
+    fn operator(&self, name: &str) -> StoreResult<Option<Operator>> {
+        Self::get_decoded(
+            &self.console,
+            "operator",
+            &console_key("op", name.as_bytes()),
+        )
+    }
+
+    fn operators(&self) -> StoreResult<Vec<Operator>> {
+        Self::decode_all(
+            "operator",
+            self.console.scan_prefix(console_key("op", b"")),
+            usize::MAX,
+        )
+    }
+
+    fn put_console_session(&self, digest: &[u8], session: &ConsoleSession) -> StoreResult<()> {
+        self.console
+            .insert(console_key("session", digest), encode(session))
+            .map_err(engine)?;
+        Ok(())
+    }
+
+    fn console_session(&self, digest: &[u8]) -> StoreResult<Option<ConsoleSession>> {
+        Self::get_decoded(
+            &self.console,
+            "console session",
+            &console_key("session", digest),
+        )
+    }
+
+    fn delete_console_session(&self, digest: &[u8]) -> StoreResult<()> {
+        self.console
+            .remove(console_key("session", digest))
+            .map_err(engine)?;
+        Ok(())
+    }
+
+    fn prune_console_sessions(&self, now: Timestamp) -> StoreResult<usize> {
+        let mut pruned = 0;
+        for item in self.console.scan_prefix(console_key("session", b"")) {
+            let (key, value) = item.map_err(engine)?;
+            let expired = decode::<ConsoleSession>("console session", &value)
+                .map(|session| session.expires_at < now)
+                .unwrap_or(true);
+            if expired {
+                self.console.remove(key).map_err(engine)?;
+                pruned += 1;
+            }
+        }
+        Ok(pruned)
+    }
+
+    fn put_setup_token(&self, digest: &[u8], expires_at: Timestamp) -> StoreResult<()> {
+        self.console
+            .insert(
+                console_key("setup", digest),
+                &expires_at.millis().to_be_bytes(),
+            )
+            .map_err(engine)?;
+        Ok(())
+    }
+
+    fn take_setup_token(&self, digest: &[u8]) -> StoreResult<Option<Timestamp>> {
+        let removed = self
+            .console
+            .remove(console_key("setup", digest))
+            .map_err(engine)?;
+        Ok(removed
+            .and_then(|raw| raw.as_ref().try_into().ok())
+            .map(|bytes: [u8; 8]| Timestamp(i64::from_be_bytes(bytes))))
     }
 
     fn prune_processed(&self, before: Timestamp) -> StoreResult<usize> {

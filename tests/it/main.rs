@@ -7,6 +7,7 @@ mod bad_input;
 mod catalog_import;
 mod concurrency;
 mod config;
+mod console;
 mod crash;
 mod fake_graph;
 mod fake_stripe;

@@ -70,6 +70,7 @@ pub fn test_settings(store: &Path) -> Settings {
         admin: Default::default(),
         checkout: Default::default(),
         handoff: Default::default(),
+        console: Default::default(),
     }
 }
 
@@ -237,6 +238,13 @@ pub struct EventStream {
 }
 
 impl EventStream {
+    pub fn new(response: reqwest::Response) -> EventStream {
+        EventStream {
+            stream: Box::pin(response.bytes_stream()),
+            buffer: String::new(),
+        }
+    }
+
     pub async fn next_reply(&mut self, within: Duration) -> Option<Value> {
         tokio::time::timeout(within, async {
             loop {

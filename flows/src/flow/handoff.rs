@@ -5,10 +5,12 @@
 //! their replies are held for the operator to see, and timers are held until hand back.
 
 use crate::action::{Action, Choice, ChoiceAction, HandoffReason, Reply};
+use crate::catalog::ProductId;
 use crate::context::Context;
 use crate::conversation::{CheckoutStep, Conversation, FlowState, Handled, ProductStep};
 use crate::event::TimerKind;
 use crate::handoff::{Handoff, OperatorId, WaitMode};
+use crate::order::Fulfilment;
 use crate::text::{Text, TextKey};
 use crate::time::Timestamp;
 
@@ -215,7 +217,73 @@ impl Conversation {
             held: Vec::new(),
         };
         let text = Text::new(TextKey::OperatorJoined).str("operator", name.to_owned());
-        self.say(out, Reply::text(text).by_operator());
+        self.say(out, Reply::text(text));
+    }
+
+    /// The bot and the person never talk over each other: while an operator owns the
+    /// conversation, what the bot would say is kept for the operator, not sent. What an
+    /// operator's action says is theirs (Messenger may tag it `HUMAN_AGENT`).
+    pub(crate) fn attribute_replies(
+        &self,
+        by_operator: bool,
+        passes_through: bool,
+        out: &mut [Action],
+    ) {
+        let owned = self.handoff.owner().is_some();
+        for action in out.iter_mut() {
+            let Action::Send(reply) = action else {
+                continue;
+            };
+            if by_operator || (owned && passes_through) {
+                reply.by_operator = true;
+            } else if owned {
+                *action = Action::HeldForOperator(reply.clone());
+            }
+        }
+    }
+
+    /// A product card the owner picked in the console.
+    pub(crate) fn on_operator_product(
+        &mut self,
+        ctx: &Context,
+        operator: &OperatorId,
+        product: &ProductId,
+        out: &mut Vec<Action>,
+    ) {
+        if self.handoff.owner() == Some(operator) && ctx.catalog.product(product).is_some() {
+            let _ = self.show_product(ctx, product, out);
+        }
+    }
+
+    /// The owner sends a payment link for the cart. It needs what checkout would have asked:
+    /// a name and a contact given before (the console checks first and says what is missing);
+    /// the delivery address given before, if any, else the shop arranges it in the chat.
+    pub(crate) fn on_operator_payment_link(
+        &mut self,
+        ctx: &Context,
+        operator: &OperatorId,
+        now: Timestamp,
+        out: &mut Vec<Action>,
+    ) {
+        if self.handoff.owner() != Some(operator) || self.cart.is_empty() {
+            return;
+        }
+        let (Some(name), Some(contact)) = (self.profile.name.clone(), self.profile.contact.clone())
+        else {
+            return;
+        };
+        let fulfilment = self
+            .profile
+            .address
+            .clone()
+            .filter(|_| ctx.settings.delivery)
+            .map(|address| Fulfilment::Delivery { address });
+        self.state = FlowState::Checkout(CheckoutStep::Confirm {
+            name,
+            contact,
+            fulfilment,
+        });
+        let _ = self.confirm_order(ctx, now, out);
     }
 
     /// The owner's words go out as they are; anyone else's are dropped.
@@ -231,7 +299,7 @@ impl Conversation {
         let text = Text::new(TextKey::OperatorMessage).str("text", text.to_owned());
         // Not through `say`: an operator's words offer nothing, and the bot's last offer
         // must still mean the same numbers when the bot resumes.
-        out.push(Action::Send(Reply::text(text).by_operator()));
+        out.push(Action::Send(Reply::text(text)));
     }
 
     /// An operator hands the conversation to another (the console checks who may).
@@ -250,7 +318,7 @@ impl Conversation {
         }
         *operator = to;
         let text = Text::new(TextKey::OperatorJoined).str("operator", name.to_owned());
-        self.say(out, Reply::text(text).by_operator());
+        self.say(out, Reply::text(text));
     }
 
     /// The owner hands back (or dismisses a waiting conversation): the bot resumes where the

@@ -1,0 +1,364 @@
+//! What operators do to a conversation. Each action that concerns the customer is an event
+//! through the conversation's own worker, like a customer message: the core alone decides
+//! who owns a conversation, so two operators taking over at once are ordered by the worker
+//! and exactly one wins. The handler waits until its event is applied, then answers with
+//! the outcome.
+
+use std::time::Duration;
+
+use axum::Json;
+use axum::extract::{Extension, Path, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use serde::Deserialize;
+use serde_json::json;
+
+use flows::{Conversation, CustomerId, Event, Handoff, OperatorId, ProductId};
+
+use super::session::Authed;
+use super::window::reply_window;
+use crate::clock;
+use crate::http::{ApiError, AppState};
+use crate::store::{HistoryEntry, InboxEntry, Ingested, Operator, Role};
+
+/// Longest message an operator may send in one go (WhatsApp's text limit).
+const MAX_REPLY_CHARS: usize = 4096;
+/// How long a handler waits for its event to be applied before answering 503.
+const APPLY_TIMEOUT: Duration = Duration::from_secs(10);
+
+fn conflict(message: impl Into<String>, owner: Option<&OperatorId>) -> ApiError {
+    ApiError::new(StatusCode::CONFLICT, message).with_owner(owner)
+}
+
+fn load(state: &AppState, customer: &CustomerId) -> Result<Conversation, ApiError> {
+    state
+        .store
+        .conversation(customer)?
+        .ok_or_else(|| ApiError::new(StatusCode::NOT_FOUND, "no such conversation"))
+}
+
+/// The operator's name as customers read it.
+pub fn shown_name(operator: &Operator) -> String {
+    if operator.display_name.trim().is_empty() {
+        let mut chars = operator.name.chars();
+        chars
+            .next()
+            .map(|first| first.to_uppercase().chain(chars).collect())
+            .unwrap_or_default()
+    } else {
+        operator.display_name.trim().to_owned()
+    }
+}
+
+/// Puts an operator event in the conversation's inbox, hands it to its worker and waits
+/// until the worker has applied it; returns the conversation as it is then.
+async fn apply(
+    state: &AppState,
+    customer: &CustomerId,
+    event: Event,
+) -> Result<Conversation, ApiError> {
+    // Subscribed before the event exists, so its change notice cannot be missed.
+    let mut changes = state.console_feed.subscribe();
+    let entry = InboxEntry {
+        seq: 0,
+        public_id: format!("console-{}", clock::random_hex_128()),
+        dedup_key: None,
+        customer: customer.clone(),
+        event,
+        received_at: clock::now(),
+    };
+    let seq = match state.ingest.persist(vec![entry]).await?.pop() {
+        Some(Ingested::New(entry)) => {
+            let seq = entry.seq;
+            state.ingest.dispatch(entry).await?;
+            seq
+        }
+        Some(Ingested::Duplicate) | None => {
+            return Err(ApiError::internal("the operator event was not stored"));
+        }
+    };
+    let deadline = tokio::time::Instant::now() + APPLY_TIMEOUT;
+    while state.store.in_inbox(seq)? {
+        // Woken by any conversation's change; a short cap covers a lagged receiver.
+        let wait = tokio::time::timeout(Duration::from_millis(50), changes.recv());
+        if tokio::time::timeout_at(deadline, wait).await.is_err() {
+            return Err(ApiError::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "the conversation is busy; the action is queued and will apply shortly",
+            ));
+        }
+    }
+    load(state, customer)
+}
+
+pub async fn takeover(
+    State(state): State<AppState>,
+    Extension(authed): Extension<Authed>,
+    Path(customer): Path<String>,
+) -> Result<Response, ApiError> {
+    let customer = CustomerId(customer);
+    let me = OperatorId(authed.operator.name.clone());
+    let before = load(&state, &customer)?;
+    if let Some(owner) = before.handoff.owner() {
+        return owned_outcome(owner, &me);
+    }
+    let event = Event::OperatorTookOver {
+        operator: me.clone(),
+        name: shown_name(&authed.operator),
+    };
+    let after = apply(&state, &customer, event).await?;
+    match after.handoff.owner() {
+        Some(owner) => owned_outcome(owner, &me),
+        None => Err(ApiError::internal("takeover was not applied")),
+    }
+}
+
+fn owned_outcome(owner: &OperatorId, me: &OperatorId) -> Result<Response, ApiError> {
+    if owner == me {
+        Ok(Json(json!({ "owner": owner })).into_response())
+    } else {
+        Err(conflict(
+            format!("{owner} already owns this conversation"),
+            Some(owner),
+        ))
+    }
+}
+
+/// The caller must own the conversation.
+fn require_owner(conversation: &Conversation, me: &OperatorId) -> Result<(), ApiError> {
+    match conversation.handoff.owner() {
+        Some(owner) if owner == me => Ok(()),
+        Some(owner) => Err(conflict(
+            format!("{owner} owns this conversation"),
+            Some(owner),
+        )),
+        None => Err(conflict("take the conversation over first", None)),
+    }
+}
+
+#[derive(Deserialize)]
+pub struct ReplyBody {
+    text: String,
+}
+
+pub async fn reply(
+    State(state): State<AppState>,
+    Extension(authed): Extension<Authed>,
+    Path(customer): Path<String>,
+    body: Result<Json<ReplyBody>, axum::extract::rejection::JsonRejection>,
+) -> Result<Response, ApiError> {
+    let Json(body) = body.map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, e.body_text()))?;
+    let text = body.text.trim().to_owned();
+    if text.is_empty() {
+        return Err(ApiError::new(StatusCode::BAD_REQUEST, "the reply is empty"));
+    }
+    if text.chars().count() > MAX_REPLY_CHARS {
+        return Err(ApiError::new(
+            StatusCode::BAD_REQUEST,
+            format!("the reply is longer than {MAX_REPLY_CHARS} characters"),
+        ));
+    }
+    let customer = CustomerId(customer);
+    let me = OperatorId(authed.operator.name.clone());
+    let conversation = load(&state, &customer)?;
+    require_owner(&conversation, &me)?;
+    let window = reply_window(&state.settings, &conversation, clock::now());
+    if let Some(refusal) = window.refusal {
+        return Err(ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, refusal));
+    }
+    apply(
+        &state,
+        &customer,
+        Event::OperatorMessage { operator: me, text },
+    )
+    .await?;
+    Ok((StatusCode::ACCEPTED, Json(json!({ "note": window.note }))).into_response())
+}
+
+#[derive(Deserialize, Default)]
+pub struct HandBackBody {
+    #[serde(default)]
+    resolved: bool,
+}
+
+pub async fn hand_back(
+    State(state): State<AppState>,
+    Extension(authed): Extension<Authed>,
+    Path(customer): Path<String>,
+    body: Option<Json<HandBackBody>>,
+) -> Result<Response, ApiError> {
+    let resolved = body.map(|Json(b)| b.resolved).unwrap_or_default();
+    let customer = CustomerId(customer);
+    let me = OperatorId(authed.operator.name.clone());
+    let conversation = load(&state, &customer)?;
+    // A waiting conversation may be dismissed by anyone; an owned one only by its owner.
+    if !conversation.handoff.is_waiting() {
+        require_owner(&conversation, &me)?;
+    }
+    let event = Event::OperatorHandedBack {
+        operator: me,
+        resolved,
+    };
+    let after = apply(&state, &customer, event).await?;
+    Ok(Json(json!({ "state": after.handoff.name() })).into_response())
+}
+
+#[derive(Deserialize)]
+pub struct AssignBody {
+    operator: String,
+}
+
+pub async fn assign(
+    State(state): State<AppState>,
+    Extension(authed): Extension<Authed>,
+    Path(customer): Path<String>,
+    body: Result<Json<AssignBody>, axum::extract::rejection::JsonRejection>,
+) -> Result<Response, ApiError> {
+    let Json(body) = body.map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, e.body_text()))?;
+    let target = state
+        .store
+        .operator(&body.operator)?
+        .ok_or_else(|| ApiError::new(StatusCode::NOT_FOUND, "no such operator"))?;
+    let customer = CustomerId(customer);
+    let me = OperatorId(authed.operator.name.clone());
+    let to = OperatorId(target.name.clone());
+    let conversation = load(&state, &customer)?;
+    let event = match &conversation.handoff {
+        // The owner passes it on; an admin may move anyone's.
+        Handoff::Human { operator, .. }
+            if *operator == me || authed.operator.role == Role::Admin =>
+        {
+            Event::OperatorReassigned {
+                from: operator.clone(),
+                to: to.clone(),
+                name: shown_name(&target),
+            }
+        }
+        Handoff::Human { operator, .. } => {
+            return Err(conflict(
+                format!("{operator} owns this conversation"),
+                Some(operator),
+            ));
+        }
+        Handoff::Bot | Handoff::Waiting { .. } => Event::OperatorTookOver {
+            operator: to.clone(),
+            name: shown_name(&target),
+        },
+    };
+    let after = apply(&state, &customer, event).await?;
+    match after.handoff.owner() {
+        Some(owner) if *owner == to => Ok(Json(json!({ "owner": owner })).into_response()),
+        owner => Err(conflict("the conversation changed hands meanwhile", owner)),
+    }
+}
+
+#[derive(Deserialize)]
+pub struct NoteBody {
+    text: String,
+}
+
+pub async fn add_note(
+    State(state): State<AppState>,
+    Extension(authed): Extension<Authed>,
+    Path(customer): Path<String>,
+    body: Result<Json<NoteBody>, axum::extract::rejection::JsonRejection>,
+) -> Result<Response, ApiError> {
+    let Json(body) = body.map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, e.body_text()))?;
+    let text = body.text.trim().to_owned();
+    if text.is_empty() || text.chars().count() > MAX_REPLY_CHARS {
+        return Err(ApiError::new(
+            StatusCode::BAD_REQUEST,
+            format!("a note has 1 to {MAX_REPLY_CHARS} characters"),
+        ));
+    }
+    let customer = CustomerId(customer);
+    load(&state, &customer)?;
+    let note = HistoryEntry::Note {
+        at: clock::now(),
+        operator: OperatorId(authed.operator.name.clone()),
+        text,
+    };
+    state.store.append_history(&customer, &note)?;
+    state.console_feed.publish(&customer);
+    Ok(StatusCode::CREATED.into_response())
+}
+
+pub async fn mark_read(
+    State(state): State<AppState>,
+    Path(customer): Path<String>,
+) -> Result<Response, ApiError> {
+    let customer = CustomerId(customer);
+    state.store.mark_read(&customer)?;
+    state.console_feed.publish(&customer);
+    Ok(StatusCode::NO_CONTENT.into_response())
+}
+
+#[derive(Deserialize)]
+pub struct ProductBody {
+    product: String,
+}
+
+pub async fn send_product(
+    State(state): State<AppState>,
+    Extension(authed): Extension<Authed>,
+    Path(customer): Path<String>,
+    body: Result<Json<ProductBody>, axum::extract::rejection::JsonRejection>,
+) -> Result<Response, ApiError> {
+    let Json(body) = body.map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, e.body_text()))?;
+    let product = ProductId(body.product);
+    if state.shared.context().catalog.product(&product).is_none() {
+        return Err(ApiError::new(StatusCode::NOT_FOUND, "no such product"));
+    }
+    let customer = CustomerId(customer);
+    let me = OperatorId(authed.operator.name.clone());
+    let conversation = load(&state, &customer)?;
+    require_owner(&conversation, &me)?;
+    refuse_closed_window(&state, &conversation)?;
+    apply(
+        &state,
+        &customer,
+        Event::OperatorSentProduct {
+            operator: me,
+            product,
+        },
+    )
+    .await?;
+    Ok(StatusCode::ACCEPTED.into_response())
+}
+
+pub async fn send_payment_link(
+    State(state): State<AppState>,
+    Extension(authed): Extension<Authed>,
+    Path(customer): Path<String>,
+) -> Result<Response, ApiError> {
+    let customer = CustomerId(customer);
+    let me = OperatorId(authed.operator.name.clone());
+    let conversation = load(&state, &customer)?;
+    require_owner(&conversation, &me)?;
+    if conversation.cart.is_empty() {
+        return Err(conflict("the cart is empty", None));
+    }
+    if conversation.profile.name.is_none() || conversation.profile.contact.is_none() {
+        return Err(conflict(
+            "the customer has not given a name and a phone or e-mail yet: ask for them, or hand \
+             back so the bot's checkout asks",
+            None,
+        ));
+    }
+    refuse_closed_window(&state, &conversation)?;
+    let after = apply(
+        &state,
+        &customer,
+        Event::OperatorSentPaymentLink { operator: me },
+    )
+    .await?;
+    let order = after.orders.last().map(|order| order.id.clone());
+    Ok((StatusCode::ACCEPTED, Json(json!({ "order": order }))).into_response())
+}
+
+fn refuse_closed_window(state: &AppState, conversation: &Conversation) -> Result<(), ApiError> {
+    match reply_window(&state.settings, conversation, clock::now()).refusal {
+        Some(refusal) => Err(ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, refusal)),
+        None => Ok(()),
+    }
+}

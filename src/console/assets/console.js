@@ -1,0 +1,884 @@
+/* Souk operator console — plain DOM, no framework, no build step.
+ * Customer and operator text is untrusted: the DOM is built with createElement/textContent
+ * only, never parsed as markup, and URLs are used only when they are same-origin paths or https. */
+(() => {
+  'use strict';
+
+  const API = '/console/api';
+  const LOGIN_URL = '/console/login';
+  const WAITING_TICK_MS = 30000;
+  const NOTICE_MS = { error: 10000, info: 4000 };
+
+  const CHANNELS = {
+    whatsapp: ['WA', 'WhatsApp'],
+    messenger: ['MSG', 'Messenger'],
+    instagram: ['IG', 'Instagram'],
+    telegram: ['TG', 'Telegram'],
+    discord: ['DC', 'Discord'],
+    webchat: ['WEB', 'Web chat'],
+  };
+  const REASONS = {
+    human_requested: 'Asked for a human',
+    missed_twice: 'Bot did not understand twice',
+    payment_failed_twice: 'Payment failed twice',
+  };
+  const STATUS_LABELS = {
+    pending: 'sending…',
+    sent: '✓ sent',
+    delivered: '✓✓ delivered',
+    read: '✓✓ read',
+    failed: 'failed',
+  };
+  const KINDS = ['in', 'out', 'held', 'operator', 'note'];
+  const OUTBOUND = new Set(['out', 'operator']);
+
+  const $ = (id) => document.getElementById(id);
+  const ui = {
+    layout: $('layout'), notice: $('notice'), live: $('live-status'), meName: $('me-name'),
+    logout: $('btn-logout'), helpBtn: $('btn-help'), help: $('help'), helpClose: $('btn-help-close'),
+    filters: document.querySelectorAll('[data-filter]'), channel: $('filter-channel'), search: $('search'),
+    list: $('conv-list'), convEmpty: $('conv-empty'), convView: $('conv-view'),
+    back: $('btn-back'), convName: $('conv-name'), convChannels: $('conv-channels'),
+    convState: $('conv-state'), convReason: $('conv-reason'),
+    takeover: $('btn-takeover'), handback: $('btn-handback'), resolve: $('btn-resolve'),
+    assign: $('assign-select'), panelBtn: $('btn-panel'), panelClose: $('btn-panel-close'),
+    timeline: $('timeline'), composer: $('composer'), replyText: $('reply-text'), send: $('btn-send'),
+    noteMode: $('btn-note-mode'), modeLabel: $('composer-mode'), composerHint: $('composer-hint'),
+    windowHint: $('window-hint'), canned: $('btn-canned'), cannedMenu: $('canned-menu'),
+    product: $('btn-product'), productPicker: $('product-picker'), productSearch: $('product-search'),
+    productResults: $('product-results'), paylink: $('btn-paylink'),
+    sideEmpty: $('side-empty'), sideBody: $('side-body'), identities: $('side-identities'),
+    language: $('side-language'), windowInfo: $('side-window'), cart: $('side-cart'),
+    cartTotal: $('side-cart-total'), orders: $('side-orders'), notes: $('side-notes'),
+  };
+
+  const state = {
+    me: null,
+    csrf: '',
+    filter: 'all',
+    channel: '',
+    q: '',
+    list: [],          // Summaries as last fetched, in display order
+    open: null,        // customer id of the open conversation
+    detail: null,      // its last fetched detail
+    itemCount: 0,      // timeline length on screen, to know when new items arrived
+    noteMode: false,
+    sending: false,
+    drafts: new Map(), // unsent text per conversation, so a reply never goes to the wrong customer
+  };
+  // Sequence numbers: a slow response must not overwrite a newer one.
+  let listSeq = 0;
+  let convSeq = 0;
+  let productSeq = 0;
+  let noticeTimer = 0;
+  let helpReturnFocus = null;
+
+  // ---------- helpers ----------
+  const str = (v) => (typeof v === 'string' ? v : v == null ? '' : String(v));
+  const arr = (v) => (Array.isArray(v) ? v : []);
+  const obj = (v) => (v && typeof v === 'object' ? v : {});
+  const num = (v) => (Number.isFinite(Number(v)) ? Number(v) : 0);
+  const pad2 = (n) => String(n).padStart(2, '0');
+  const capitalise = (s) => s.charAt(0).toUpperCase() + s.slice(1);
+
+  function el(tag, cls, text) {
+    const node = document.createElement(tag);
+    if (cls) node.className = cls;
+    if (text != null) node.textContent = str(text);
+    return node;
+  }
+
+  // Text that may be in any script (Hebrew, Arabic…): let the browser pick the direction.
+  function textEl(tag, cls, text) {
+    const node = el(tag, cls, text);
+    node.dir = 'auto';
+    return node;
+  }
+
+  // Same-origin paths ("/x", not the protocol-relative "//host") or https only:
+  // this rejects javascript:, data:, http: and anything with leading junk.
+  function safeUrl(v) {
+    const s = str(v);
+    return /^\/(?![/\\])/.test(s) || s.startsWith('https://') ? s : null;
+  }
+
+  function imageEl(cls, src, alt) {
+    const img = el('img', cls);
+    img.loading = 'lazy'; // before src, so the browser really defers it
+    img.alt = alt;
+    img.src = src;
+    return img;
+  }
+
+  function debounce(fn, ms) {
+    let timer = 0;
+    return (...args) => {
+      clearTimeout(timer);
+      timer = setTimeout(() => fn(...args), ms);
+    };
+  }
+
+  // Milliseconds (or an ISO string) to local HH:MM, prefixed with the date when not today.
+  function toDate(at) {
+    const d = new Date(typeof at === 'string' && !/^\d+$/.test(at) ? at : num(at));
+    return at && !Number.isNaN(d.getTime()) ? d : null;
+  }
+  function formatTime(at) {
+    const d = toDate(at);
+    if (!d) return '';
+    const hm = `${pad2(d.getHours())}:${pad2(d.getMinutes())}`;
+    const now = new Date();
+    if (d.toDateString() === now.toDateString()) return hm;
+    const opts = { day: 'numeric', month: 'short' };
+    if (d.getFullYear() !== now.getFullYear()) opts.year = 'numeric';
+    return `${d.toLocaleDateString(undefined, opts)} ${hm}`;
+  }
+
+  function timeEl(at) {
+    const t = el('time', 'msg-time', formatTime(at));
+    const d = toDate(at);
+    if (d) {
+      t.dateTime = d.toISOString();
+      t.title = d.toLocaleString();
+    }
+    return t;
+  }
+
+  const waitingLabel = (since) =>
+    since ? `Waiting ${Math.max(0, Math.floor((Date.now() - num(since)) / 60000))} min` : 'Waiting';
+
+  const reasonLabel = (r) => REASONS[r] || str(r).replace(/_/g, ' ');
+
+  function displayName(name, identities) {
+    const first = obj(arr(identities)[0]);
+    return str(name) || str(first.id) || 'Customer';
+  }
+
+  // Event handlers must never leave an error uncaught: report it in #notice instead.
+  function safe(fn) {
+    return (...args) => {
+      try {
+        const r = fn(...args);
+        if (r && typeof r.catch === 'function') r.catch(reportError);
+      } catch (e) {
+        reportError(e);
+      }
+    };
+  }
+  function reportError(e) { showNotice(`Something went wrong: ${str(e && e.message) || e}`); }
+
+  // ---------- notice ----------
+  function showNotice(message, kind = 'error') {
+    ui.notice.textContent = message;
+    ui.notice.className = `notice notice-${kind}`;
+    ui.notice.hidden = false;
+    clearTimeout(noticeTimer);
+    noticeTimer = setTimeout(hideNotice, NOTICE_MS[kind] || NOTICE_MS.error);
+  }
+  function hideNotice() { ui.notice.hidden = true; }
+
+  // ---------- API ----------
+  // Resolves to {ok, status, data, error}; never rejects, so callers only branch on `ok`.
+  async function request(method, path, body) {
+    const headers = {};
+    if (method === 'POST') headers['X-CSRF-Token'] = state.csrf;
+    if (body !== undefined) headers['Content-Type'] = 'application/json';
+    let res;
+    try {
+      res = await fetch(path, {
+        method,
+        headers,
+        body: body === undefined ? undefined : JSON.stringify(body),
+        credentials: 'same-origin',
+        cache: 'no-store',
+      });
+    } catch {
+      return { ok: false, status: 0, data: {}, error: 'Network problem — is the server reachable?' };
+    }
+    if (res.status === 401) location.assign(LOGIN_URL); // session expired or logged out elsewhere
+    const data = obj(await res.json().catch(() => null));
+    const error = res.ok ? '' : str(data.error) || `Request failed (${res.status}).`;
+    return { ok: res.ok, status: res.status, data, error };
+  }
+  const post = (path, body) => request('POST', path, body);
+  const convPath = (c) => `${API}/conversations/${encodeURIComponent(c)}`;
+
+  // ---------- badges ----------
+  function channelBadge(channel) {
+    const [label, name] = CHANNELS[channel] || [str(channel).slice(0, 3).toUpperCase(), str(channel)];
+    const b = el('span', `ch ch-${str(channel).replace(/[^a-z]/g, '')}`, label);
+    b.title = name;
+    return b;
+  }
+
+  function channelBadges(channels) {
+    const wrap = el('span', 'channels');
+    for (const c of arr(channels)) wrap.append(channelBadge(c));
+    return wrap;
+  }
+
+  function stateBadge(s) {
+    const b = el('span', `badge state-${str(s.state) || 'bot'}`);
+    if (s.state === 'waiting') {
+      // The label is recomputed every 30 s from this attribute (see tickWaiting).
+      b.dataset.waitingSince = str(s.waiting_since);
+      b.textContent = waitingLabel(s.waiting_since);
+      if (s.reason) b.title = reasonLabel(s.reason);
+    } else if (s.state === 'human') {
+      const owner = str(s.owner);
+      b.textContent = owner ? capitalise(owner) : 'Human';
+      b.title = owner ? `Handled by ${owner}` : 'Handled by an operator';
+      if (state.me && owner === state.me.name) b.classList.add('mine');
+    } else {
+      b.textContent = 'Bot';
+    }
+    return b;
+  }
+
+  function tickWaiting() {
+    for (const b of document.querySelectorAll('[data-waiting-since]')) {
+      b.textContent = waitingLabel(b.dataset.waitingSince);
+    }
+  }
+
+  // ---------- conversation list ----------
+  async function refreshList() {
+    const seq = ++listSeq;
+    const params = new URLSearchParams({ filter: state.filter });
+    if (state.channel) params.set('channel', state.channel);
+    if (state.q) params.set('q', state.q);
+    const res = await request('GET', `${API}/conversations?${params}`);
+    if (seq !== listSeq) return;
+    if (!res.ok) {
+      showNotice(`Could not load conversations: ${res.error}`);
+      return;
+    }
+    state.list = arr(res.data.conversations).filter((s) => s && str(s.customer));
+    renderList();
+  }
+  const scheduleListRefresh = debounce(safe(refreshList), 200);
+
+  function previewText(last) {
+    if (!last) return 'No messages yet';
+    const prefix = last.from === 'bot' ? 'Bot: ' : last.from === 'operator' ? 'Operator: ' : '';
+    return prefix + str(last.text);
+  }
+
+  function renderRow(s) {
+    const row = el('button', 'conv-row');
+    row.type = 'button';
+    row.dataset.customer = s.customer;
+    if (s.state === 'waiting') row.classList.add('is-waiting');
+    if (s.customer === state.open) {
+      row.classList.add('active');
+      row.setAttribute('aria-current', 'true');
+    }
+    const top = el('span', 'conv-top');
+    const last = s.last ? obj(s.last) : null;
+    top.append(
+      textEl('span', 'conv-name', displayName(s.name, s.identities)),
+      channelBadges(s.channels),
+      el('span', 'conv-time', last ? formatTime(last.at) : ''),
+    );
+    const bottom = el('span', 'conv-bottom');
+    bottom.append(textEl('span', 'conv-preview', previewText(last)), stateBadge(s));
+    const unread = num(s.unread);
+    if (unread > 0) {
+      const bubble = el('span', 'unread', unread > 99 ? '99+' : unread);
+      bubble.setAttribute('aria-label', `${unread} unread`);
+      bottom.append(bubble);
+    }
+    row.append(top, bottom);
+    row.addEventListener('click', safe(() => openConversation(s.customer)));
+    return row;
+  }
+
+  function renderList() {
+    // Rows are rebuilt on every refresh; keep keyboard focus on the same customer's row.
+    const active = document.activeElement;
+    const focused = active && active.classList.contains('conv-row') ? active.dataset.customer : null;
+    ui.list.replaceChildren(...state.list.map(renderRow));
+    if (!state.list.length) ui.list.append(el('p', 'empty', 'No conversations here.'));
+    if (focused) rowFor(focused)?.focus({ preventScroll: true });
+  }
+
+  // No CSS selector built from an id: ids are data, not code.
+  const rowFor = (customer) =>
+    [...ui.list.querySelectorAll('.conv-row')].find((r) => r.dataset.customer === customer);
+
+  function setFilter(filter) {
+    state.filter = filter;
+    for (const b of ui.filters) b.setAttribute('aria-pressed', String(b.dataset.filter === filter));
+    void refreshList();
+  }
+
+  // ---------- conversation ----------
+  const summary = () => obj(state.detail && state.detail.summary);
+  const isMine = (s) => s.state === 'human' && !!state.me && s.owner === state.me.name;
+
+  function openConversation(customer, focusRow) {
+    if (!customer) return;
+    const switching = customer !== state.open;
+    if (switching) {
+      if (state.open) state.drafts.set(state.open, ui.replyText.value);
+      state.open = customer;
+      state.detail = null;
+      state.itemCount = 0;
+      state.noteMode = false;
+      ui.replyText.value = state.drafts.get(customer) || '';
+      closeMenus();
+      history.replaceState(null, '', `#${encodeURIComponent(customer)}`);
+      ui.convEmpty.hidden = true;
+      ui.convView.hidden = false;
+      ui.timeline.replaceChildren(el('p', 'placeholder', 'Loading…'));
+      updateComposer();
+    }
+    ui.layout.classList.add('show-conv'); // narrow screens: switch from the list to the conversation
+    for (const r of ui.list.querySelectorAll('.conv-row')) {
+      const on = r.dataset.customer === customer;
+      r.classList.toggle('active', on);
+      if (on) r.setAttribute('aria-current', 'true'); else r.removeAttribute('aria-current');
+    }
+    if (focusRow) rowFor(customer)?.focus();
+    return loadConversation(switching);
+  }
+
+  async function loadConversation(fresh) {
+    const customer = state.open;
+    if (!customer) return;
+    const seq = ++convSeq;
+    const res = await request('GET', convPath(customer));
+    if (seq !== convSeq || customer !== state.open) return;
+    if (!res.ok) {
+      showNotice(`Could not load the conversation: ${res.error}`);
+      if (!state.detail) ui.timeline.replaceChildren(el('p', 'placeholder', 'Could not load this conversation.'));
+      return;
+    }
+    state.detail = res.data;
+    renderConversation(fresh);
+    await markReadIfNeeded(customer);
+  }
+  const scheduleConvRefresh = debounce(safe(() => loadConversation(false)), 200);
+
+  async function markReadIfNeeded(customer) {
+    const s = summary();
+    if (num(s.unread) <= 0 || document.visibilityState !== 'visible') return;
+    const res = await post(`${convPath(customer)}/read`);
+    if (!res.ok) return; // harmless: the count stays until the next open
+    s.unread = 0;
+    const listed = state.list.find((x) => x.customer === customer);
+    if (listed) {
+      listed.unread = 0;
+      renderList();
+    }
+  }
+
+  function renderConversation(fresh) {
+    const d = obj(state.detail);
+    const s = summary();
+    const c = obj(d.customer);
+    ui.convName.textContent = displayName(s.name || c.name, c.identities);
+    ui.convChannels.replaceChildren(channelBadges(s.channels));
+    ui.convState.replaceChildren(stateBadge(s));
+    ui.convReason.textContent = s.state === 'waiting' && s.reason ? reasonLabel(s.reason) : '';
+    const mine = isMine(s);
+    ui.takeover.hidden = mine;
+    ui.handback.hidden = !mine;
+    ui.resolve.hidden = !mine;
+    renderTimeline(arr(d.timeline), fresh);
+    renderSide(d);
+    updateComposer();
+  }
+
+  function renderTimeline(items, fresh) {
+    const box = ui.timeline;
+    const keep = box.scrollTop;
+    const customerName = displayName(summary().name, obj(obj(state.detail).customer).identities);
+    box.replaceChildren(...items.map((it) => renderItem(obj(it), customerName)));
+    if (!items.length) box.append(el('p', 'placeholder', 'No messages yet.'));
+    const grew = items.length > state.itemCount;
+    state.itemCount = items.length;
+    // rAF: measure after the new nodes are laid out.
+    requestAnimationFrame(() => { box.scrollTop = fresh || grew ? box.scrollHeight : keep; });
+  }
+
+  function byLabel(it, kind, customerName) {
+    if (kind === 'held') return 'Bot (held, not sent)';
+    if (kind === 'note') return 'Private note';
+    if (it.by === 'customer' || kind === 'in') return customerName;
+    if (it.by === 'bot' || !it.by) return 'Bot';
+    return str(it.by);
+  }
+
+  function renderItem(it, customerName) {
+    const kind = KINDS.includes(it.kind) ? it.kind : 'in';
+    const wrap = el('div', `msg msg-${kind}`);
+    const meta = el('div', 'msg-meta');
+    meta.append(textEl('span', 'msg-by', byLabel(it, kind, customerName)));
+    if (kind === 'note' && it.by) meta.append(el('span', 'msg-author', `by ${str(it.by)}`));
+    if (it.channel) meta.append(channelBadge(it.channel));
+    meta.append(timeEl(it.at));
+    if (OUTBOUND.has(kind) && STATUS_LABELS[it.status]) {
+      const st = el('span', `msg-status status-${it.status}`, STATUS_LABELS[it.status]);
+      if (it.status === 'failed') {
+        wrap.classList.add('msg-failed');
+        st.title = str(it.error) || 'Sending failed';
+      }
+      meta.append(st);
+    }
+    wrap.append(meta);
+    if (str(it.text)) wrap.append(textEl('p', 'msg-text', it.text));
+    if (it.media) wrap.append(renderMedia(obj(it.media)));
+    if (arr(it.cards).length) wrap.append(renderCards(it.cards));
+    if (arr(it.choices).length) {
+      const chips = el('div', 'chips');
+      for (const label of it.choices) chips.append(textEl('span', 'chip', label));
+      wrap.append(chips);
+    }
+    if (str(it.understood)) wrap.append(textEl('p', 'understood', `Bot understood: ${str(it.understood)}`));
+    return wrap;
+  }
+
+  function renderMedia(m) {
+    const url = safeUrl(m.url);
+    const name = str(m.name) || (m.kind === 'image' ? 'Image' : 'File');
+    if (!url) return el('p', 'media-missing', `[${name}]`);
+    const a = el('a', m.kind === 'image' ? 'media-link' : 'media-file');
+    a.href = url;
+    a.target = '_blank';
+    a.rel = 'noopener noreferrer';
+    if (m.kind === 'image') {
+      a.append(imageEl('media-img', url, name));
+    } else {
+      a.download = name;
+      a.textContent = `⬇ ${name}`;
+    }
+    return a;
+  }
+
+  function renderCards(cards) {
+    const list = el('div', 'cards');
+    for (const raw of cards) {
+      const c = obj(raw);
+      const card = el('div', 'card');
+      const src = safeUrl(c.image);
+      if (src) card.append(imageEl('card-img', src, ''));
+      const body = el('div', 'card-body');
+      body.append(textEl('strong', 'card-title', c.title));
+      if (str(c.subtitle)) body.append(textEl('span', 'card-sub', c.subtitle));
+      card.append(body);
+      list.append(card);
+    }
+    return list;
+  }
+
+  // ---------- side panel ----------
+  function renderSide(d) {
+    const c = obj(d.customer);
+    ui.sideEmpty.hidden = true;
+    ui.sideBody.hidden = false;
+
+    ui.identities.replaceChildren(...arr(c.identities).map((raw) => {
+      const i = obj(raw);
+      const li = el('li', 'identity');
+      li.append(channelBadge(i.channel), el('span', 'identity-id', i.id));
+      return li;
+    }));
+    ui.language.textContent = str(c.locale) || '—';
+
+    const w = obj(d.window);
+    const channelName = (CHANNELS[w.channel] || [])[1] || str(w.channel);
+    ui.windowInfo.className = w.open ? 'window-open' : 'window-closed';
+    ui.windowInfo.textContent = `${w.open ? 'Open' : 'Closed'}${channelName ? ` on ${channelName}` : ''}`
+      + (str(w.note) ? ` — ${str(w.note)}` : '');
+
+    const cart = obj(d.cart);
+    const lines = arr(cart.lines).map((raw) => {
+      const l = obj(raw);
+      const li = el('li', 'cart-line');
+      li.append(textEl('span', 'cart-name', `${num(l.quantity)} × ${str(l.name) || str(l.sku)}`),
+        el('span', 'cart-price', l.price));
+      return li;
+    });
+    ui.cart.replaceChildren(...(lines.length ? lines : [el('li', 'muted', 'Cart is empty')]));
+    ui.cartTotal.textContent = lines.length && str(cart.total) ? `Total ${str(cart.total)}` : '';
+
+    const orders = arr(d.orders).map((raw) => {
+      const o = obj(raw);
+      const li = el('li', 'order');
+      li.append(el('span', 'order-id', `#${str(o.id)}`), el('span', 'badge order-status', o.status),
+        el('span', 'order-total', o.total), el('span', 'muted', formatTime(o.at)));
+      return li;
+    });
+    ui.orders.replaceChildren(...(orders.length ? orders : [el('li', 'muted', 'No orders')]));
+
+    // Notes live in the timeline (kind "note"); the panel lists them newest first.
+    const notes = arr(d.timeline).map(obj).filter((it) => it.kind === 'note').reverse().map((n) => {
+      const li = el('li', 'note');
+      li.append(textEl('p', 'note-text', n.text), el('span', 'muted', `${str(n.by)} · ${formatTime(n.at)}`));
+      return li;
+    });
+    ui.notes.replaceChildren(...(notes.length ? notes : [el('li', 'muted', 'No notes')]));
+  }
+
+  // ---------- composer ----------
+  function updateComposer() {
+    const mine = isMine(summary());
+    const canWrite = !!state.detail && (mine || state.noteMode);
+    ui.composer.classList.toggle('note-mode', state.noteMode);
+    ui.noteMode.setAttribute('aria-pressed', String(state.noteMode));
+    ui.modeLabel.textContent = state.noteMode ? 'Private note — only operators see it' : 'Reply to customer';
+    ui.replyText.placeholder = state.noteMode ? 'Write a private note…' : 'Type a reply…';
+    ui.send.textContent = state.noteMode ? 'Add note' : 'Send';
+    ui.replyText.disabled = !canWrite;
+    ui.send.disabled = !canWrite || state.sending;
+    ui.composerHint.hidden = canWrite || !state.detail;
+    for (const b of [ui.canned, ui.product, ui.paylink]) b.disabled = !mine || state.sending;
+    const w = obj(obj(state.detail).window);
+    ui.windowHint.hidden = !state.detail || state.noteMode || w.open !== false;
+    ui.windowHint.textContent = `Reply window closed${w.note ? `: ${str(w.note)}` : '.'}`;
+  }
+
+  function toggleNoteMode() {
+    state.noteMode = !state.noteMode;
+    updateComposer();
+    if (!ui.replyText.disabled) ui.replyText.focus();
+  }
+
+  function describeFailure(res) {
+    if (res.status === 422) return `Cannot send now: ${res.error}`;
+    if (res.status === 409 && res.data.owner) return `${res.error} (owner: ${str(res.data.owner)})`;
+    return res.error;
+  }
+
+  async function submitComposer() {
+    const customer = state.open;
+    const text = ui.replyText.value.trim();
+    if (!customer || !text || state.sending || ui.replyText.disabled) return;
+    const note = state.noteMode;
+    state.sending = true;
+    updateComposer();
+    const res = await post(`${convPath(customer)}/${note ? 'notes' : 'reply'}`, { text });
+    state.sending = false;
+    updateComposer();
+    if (!res.ok) {
+      showNotice(describeFailure(res));
+      return;
+    }
+    // Clear only if the operator has not typed on or switched conversation meanwhile.
+    if (customer === state.open && ui.replyText.value.trim() === text) ui.replyText.value = '';
+    state.drafts.delete(customer);
+    // A reply shows up through the event stream; a note is fetched right away.
+    if (note) void loadConversation(false);
+  }
+
+  // ---------- conversation actions ----------
+  function afterAction(customer) {
+    scheduleListRefresh();
+    return customer === state.open ? loadConversation(false) : Promise.resolve();
+  }
+
+  async function takeOver() {
+    const customer = state.open;
+    if (!customer || ui.takeover.hidden) return;
+    const res = await post(`${convPath(customer)}/takeover`);
+    if (!res.ok) showNotice(describeFailure(res));
+    await afterAction(customer);
+    if (res.ok && !ui.replyText.disabled) ui.replyText.focus();
+  }
+
+  async function handBack(resolved) {
+    const customer = state.open;
+    if (!customer) return;
+    const res = await post(`${convPath(customer)}/handback`, { resolved });
+    if (res.ok) showNotice(resolved ? 'Resolved and handed back to the bot.' : 'Handed back to the bot.', 'info');
+    else showNotice(describeFailure(res));
+    await afterAction(customer);
+  }
+
+  async function assignTo(operator) {
+    const customer = state.open;
+    ui.assign.value = ''; // the select is an action menu, not a state display
+    if (!customer || !operator) return;
+    const res = await post(`${convPath(customer)}/assign`, { operator });
+    if (res.ok) showNotice(`Assigned to ${operator}.`, 'info');
+    else showNotice(describeFailure(res));
+    await afterAction(customer);
+  }
+
+  async function sendPaymentLink() {
+    const customer = state.open;
+    if (!customer) return;
+    ui.paylink.disabled = true; // against double clicks; updateComposer re-enables it
+    const res = await post(`${convPath(customer)}/payment-link`);
+    updateComposer();
+    if (res.ok) showNotice('Payment link sent.', 'info');
+    else showNotice(describeFailure(res));
+  }
+
+  async function loadOperators() {
+    const res = await request('GET', `${API}/operators`);
+    if (!res.ok) {
+      showNotice(`Could not load operators: ${res.error}`);
+      return;
+    }
+    const options = arr(res.data.operators).map(obj).filter((o) => str(o.name)).map((o) => {
+      const opt = el('option', '', o.name === state.me.name ? `${o.name} (me)` : o.name);
+      opt.value = o.name;
+      return opt;
+    });
+    const placeholder = el('option', '', 'Assign…');
+    placeholder.value = '';
+    ui.assign.replaceChildren(placeholder, ...options);
+  }
+
+  // ---------- menus: canned replies and product picker ----------
+  function setMenu(button, menu, open) {
+    menu.hidden = !open;
+    button.setAttribute('aria-expanded', String(open));
+  }
+  function closeMenus() {
+    setMenu(ui.canned, ui.cannedMenu, false);
+    setMenu(ui.product, ui.productPicker, false);
+  }
+  const menuOpen = () => !ui.cannedMenu.hidden || !ui.productPicker.hidden;
+
+  function menuItem(title, detail, onPick) {
+    const b = el('button', 'menu-item');
+    b.type = 'button';
+    b.append(textEl('span', 'menu-title', title));
+    if (detail) b.append(textEl('span', 'menu-detail', detail));
+    b.addEventListener('click', safe(onPick));
+    const li = el('li');
+    li.append(b);
+    return li;
+  }
+
+  async function openCanned() {
+    if (!ui.cannedMenu.hidden) { closeMenus(); return; }
+    const customer = state.open;
+    closeMenus();
+    const res = await request('GET', `${convPath(customer)}/canned`);
+    if (customer !== state.open) return;
+    if (!res.ok) { showNotice(`Could not load canned replies: ${res.error}`); return; }
+    const items = arr(res.data.replies).map(obj).map((r) => menuItem(r.title, r.text, () => {
+      ui.replyText.value = str(r.text);
+      closeMenus();
+      ui.replyText.focus();
+    }));
+    ui.cannedMenu.replaceChildren(...(items.length ? items : [el('li', 'muted', 'No canned replies')]));
+    setMenu(ui.canned, ui.cannedMenu, true);
+    ui.cannedMenu.querySelector('button')?.focus();
+  }
+
+  function openProductPicker() {
+    if (!ui.productPicker.hidden) { closeMenus(); return; }
+    closeMenus();
+    setMenu(ui.product, ui.productPicker, true);
+    ui.productSearch.value = '';
+    ui.productSearch.focus();
+    void searchProducts();
+  }
+
+  async function searchProducts() {
+    const seq = ++productSeq;
+    const res = await request('GET', `${API}/products?q=${encodeURIComponent(ui.productSearch.value.trim())}`);
+    if (seq !== productSeq) return;
+    if (!res.ok) { showNotice(`Could not search products: ${res.error}`); return; }
+    const items = arr(res.data.products).map(obj).map((p) =>
+      menuItem(p.name, p.price, () => sendProduct(str(p.id), str(p.name))));
+    ui.productResults.replaceChildren(...(items.length ? items : [el('li', 'muted', 'No products found')]));
+  }
+
+  async function sendProduct(id, name) {
+    const customer = state.open;
+    closeMenus();
+    const res = await post(`${convPath(customer)}/product`, { product: id });
+    if (res.ok) showNotice(`Sent ${name || 'the product'}.`, 'info');
+    else showNotice(describeFailure(res));
+  }
+
+  // ---------- live updates ----------
+  function setLive(live) {
+    ui.live.textContent = live ? 'live' : 'reconnecting…';
+    ui.live.className = `live-status ${live ? 'is-live' : 'is-down'}`;
+  }
+
+  function connectEvents() {
+    const es = new EventSource(`${API}/events`);
+    let dropped = false;
+    es.addEventListener('open', () => {
+      setLive(true);
+      if (!dropped) return;
+      // Events may have been missed while disconnected: catch up.
+      scheduleListRefresh();
+      if (state.open) scheduleConvRefresh();
+    });
+    es.addEventListener('message', (ev) => {
+      let customer = null;
+      try { customer = str(obj(JSON.parse(ev.data)).customer); } catch { /* still refresh the list */ }
+      scheduleListRefresh();
+      if (customer && customer === state.open) scheduleConvRefresh();
+    });
+    es.addEventListener('error', () => {
+      dropped = true;
+      setLive(false);
+      // CONNECTING: the browser retries by itself. CLOSED: it gave up (e.g. a 401 after the
+      // session expired); check the session (a 401 redirects to login), then start over.
+      if (es.readyState === EventSource.CLOSED) {
+        setTimeout(safe(async () => {
+          const res = await request('GET', `${API}/me`);
+          if (res.status !== 401) connectEvents();
+        }), 5000);
+      }
+    });
+  }
+
+  // ---------- keyboard ----------
+  function isTyping(target) {
+    return !!target && (target.isContentEditable || /^(INPUT|TEXTAREA|SELECT)$/.test(target.tagName));
+  }
+
+  function moveInList(step) {
+    if (!state.list.length) return;
+    const at = state.list.findIndex((s) => s.customer === state.open);
+    const next = at < 0 ? (step > 0 ? 0 : state.list.length - 1) : at + step;
+    if (next >= 0 && next < state.list.length) return openConversation(state.list[next].customer, true);
+  }
+
+  function nextWaiting() {
+    const n = state.list.length;
+    const at = state.list.findIndex((s) => s.customer === state.open);
+    for (let i = 1; i <= n; i++) {
+      const s = state.list[(at + i + n) % n];
+      if (s.state === 'waiting' && s.customer !== state.open) return openConversation(s.customer, true);
+    }
+    showNotice('Nobody in this list is waiting for a human.', 'info');
+  }
+
+  function focusReply() {
+    if (state.open && !ui.replyText.disabled) ui.replyText.focus();
+    else if (state.open) showNotice('Take over to reply.', 'info');
+  }
+
+  function openHelp() {
+    helpReturnFocus = document.activeElement;
+    ui.help.hidden = false;
+    ui.helpClose.focus();
+  }
+  function closeHelp() {
+    ui.help.hidden = true;
+    if (helpReturnFocus && helpReturnFocus.focus) helpReturnFocus.focus();
+  }
+
+  // Escape closes the innermost thing open, else leaves the text field.
+  function onEscape() {
+    if (!ui.help.hidden) closeHelp();
+    else if (menuOpen()) { closeMenus(); focusReply(); }
+    else if (ui.layout.classList.contains('panel-open')) setPanel(false);
+    else if (document.activeElement && document.activeElement !== document.body) document.activeElement.blur();
+  }
+
+  const SHORTCUTS = {
+    r: focusReply,
+    j: () => moveInList(1),
+    k: () => moveInList(-1),
+    t: takeOver,
+    n: nextWaiting,
+    '/': () => ui.search.focus(),
+    '?': openHelp,
+  };
+
+  function onKeydown(ev) {
+    if (ev.key === 'Escape') { onEscape(); return; }
+    if (!ui.help.hidden || ev.ctrlKey || ev.metaKey || ev.altKey || isTyping(ev.target)) return;
+    const action = SHORTCUTS[ev.key];
+    if (!action) return;
+    ev.preventDefault(); // e.g. "/" would open the browser's quick find
+    return action();
+  }
+
+  // ---------- layout (tablet/phone) ----------
+  function setPanel(open) {
+    ui.layout.classList.toggle('panel-open', open);
+    ui.panelBtn.setAttribute('aria-expanded', String(open));
+    if (open) ui.panelClose.focus();
+  }
+
+  // ---------- wiring ----------
+  function wire() {
+    for (const b of ui.filters) b.addEventListener('click', () => setFilter(b.dataset.filter));
+    ui.channel.addEventListener('change', () => { state.channel = ui.channel.value; void refreshList(); });
+    ui.search.addEventListener('input', debounce(() => { state.q = ui.search.value.trim(); void refreshList(); }, 250));
+
+    ui.back.addEventListener('click', () => { ui.layout.classList.remove('show-conv'); rowFor(state.open)?.focus(); });
+    ui.panelBtn.addEventListener('click', () => setPanel(!ui.layout.classList.contains('panel-open')));
+    ui.panelClose.addEventListener('click', () => { setPanel(false); ui.panelBtn.focus(); });
+
+    ui.takeover.addEventListener('click', safe(takeOver));
+    ui.handback.addEventListener('click', safe(() => handBack(false)));
+    ui.resolve.addEventListener('click', safe(() => handBack(true)));
+    ui.assign.addEventListener('change', safe(() => assignTo(ui.assign.value)));
+
+    ui.composer.addEventListener('submit', (ev) => { ev.preventDefault(); safe(submitComposer)(); });
+    ui.replyText.addEventListener('keydown', (ev) => {
+      // Enter sends, Shift+Enter is a new line; never while an IME is composing.
+      if (ev.key !== 'Enter' || ev.shiftKey || ev.isComposing) return;
+      ev.preventDefault();
+      safe(submitComposer)();
+    });
+    ui.noteMode.addEventListener('click', toggleNoteMode);
+    ui.canned.addEventListener('click', safe(openCanned));
+    ui.product.addEventListener('click', safe(openProductPicker));
+    ui.productSearch.addEventListener('input', debounce(safe(searchProducts), 250));
+    ui.paylink.addEventListener('click', safe(sendPaymentLink));
+    document.addEventListener('click', (ev) => {
+      if (menuOpen() && !ev.target.closest('.menu-wrap')) closeMenus();
+    });
+
+    ui.notice.addEventListener('click', hideNotice);
+    ui.helpBtn.addEventListener('click', openHelp);
+    ui.helpClose.addEventListener('click', closeHelp);
+    ui.help.addEventListener('click', (ev) => { if (ev.target === ui.help) closeHelp(); });
+    ui.logout.addEventListener('click', safe(logout));
+    document.addEventListener('keydown', safe(onKeydown));
+    // Coming back to the tab: refresh, which also marks the open conversation read.
+    document.addEventListener('visibilitychange', () => {
+      if (document.visibilityState === 'visible' && state.me) {
+        scheduleListRefresh();
+        if (state.open) scheduleConvRefresh();
+      }
+    });
+    window.addEventListener('unhandledrejection', (ev) => { ev.preventDefault(); reportError(ev.reason); });
+  }
+
+  async function logout() {
+    const res = await post('/console/logout');
+    if (res.ok || res.status === 401) location.assign(LOGIN_URL);
+    else showNotice(`Could not log out: ${res.error}`);
+  }
+
+  async function boot() {
+    const res = await request('GET', `${API}/me`);
+    if (res.status === 401) return; // request() is already on its way to the login page
+    if (!res.ok) {
+      showNotice(`Could not start the console: ${res.error} Retrying…`);
+      setTimeout(safe(boot), 5000);
+      return;
+    }
+    state.me = { name: str(res.data.name), role: str(res.data.role) };
+    state.csrf = str(res.data.csrf);
+    ui.meName.textContent = state.me.name;
+    setFilter(state.filter);
+    connectEvents();
+    setInterval(tickWaiting, WAITING_TICK_MS);
+    await loadOperators();
+    // A link or reload with #<customer> reopens that conversation.
+    let fromHash = '';
+    try { fromHash = decodeURIComponent(location.hash.slice(1)); } catch { /* malformed: ignore */ }
+    if (fromHash) await openConversation(fromHash);
+  }
+
+  wire();
+  safe(boot)();
+})();

@@ -1,0 +1,134 @@
+//! Canned replies: Fluent messages in `config/canned/<locale>.ftl`, one per reply, with a
+//! `.title` attribute for the menu and the placeholders `$name` (the customer's name) and
+//! `$order` (their latest order number). The shop edits the files; souk reads them at start.
+
+use std::collections::HashMap;
+use std::path::Path;
+
+use axum::Json;
+use axum::extract::{Path as UrlPath, State};
+use axum::http::StatusCode;
+use fluent_templates::fluent_bundle::concurrent::FluentBundle;
+use fluent_templates::fluent_bundle::{FluentArgs, FluentResource};
+use serde_json::{Value, json};
+
+use flows::{CustomerId, Locale};
+
+use crate::http::{ApiError, AppState};
+
+pub struct CannedReplies {
+    by_locale: HashMap<Locale, Bundle>,
+}
+
+struct Bundle {
+    bundle: FluentBundle<FluentResource>,
+    /// Message ids in file order (Fluent keeps no order of its own).
+    ids: Vec<String>,
+}
+
+impl CannedReplies {
+    pub fn empty() -> CannedReplies {
+        CannedReplies {
+            by_locale: HashMap::new(),
+        }
+    }
+
+    /// Reads every `<locale>.ftl` in `dir`; a file with syntax errors is refused with them.
+    pub fn load(dir: &Path) -> anyhow::Result<CannedReplies> {
+        let mut by_locale = HashMap::new();
+        for locale in Locale::ALL {
+            let path = dir.join(format!("{}.ftl", locale.code()));
+            let Ok(source) = std::fs::read_to_string(&path) else {
+                continue;
+            };
+            let ids = source
+                .lines()
+                .filter_map(|line| line.split_once(" ="))
+                .map(|(id, _)| id)
+                .filter(|id| {
+                    !id.is_empty()
+                        && id
+                            .chars()
+                            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+                })
+                .map(str::to_owned)
+                .collect();
+            let resource = FluentResource::try_new(source)
+                .map_err(|(_, errors)| anyhow::anyhow!("{}: {:?}", path.display(), errors))?;
+            let language = locale
+                .code()
+                .parse()
+                .map_err(|e| anyhow::anyhow!("{}: {e}", locale.code()))?;
+            let mut bundle = FluentBundle::new_concurrent(vec![language]);
+            bundle.set_use_isolating(false);
+            bundle
+                .add_resource(resource)
+                .map_err(|errors| anyhow::anyhow!("{}: {errors:?}", path.display()))?;
+            by_locale.insert(locale, Bundle { bundle, ids });
+        }
+        Ok(CannedReplies { by_locale })
+    }
+
+    /// The replies in `locale` (else the fallback's), filled in.
+    pub fn render(&self, locale: Locale, fallback: Locale, name: &str, order: &str) -> Vec<Value> {
+        let Some(Bundle { bundle, ids }) = self
+            .by_locale
+            .get(&locale)
+            .or_else(|| self.by_locale.get(&fallback))
+        else {
+            return Vec::new();
+        };
+        let mut args = FluentArgs::new();
+        args.set("name", name.to_owned());
+        args.set("order", order.to_owned());
+        let mut errors = Vec::new();
+        ids.iter()
+            .filter_map(|id| {
+                let message = bundle.get_message(id)?;
+                let text = bundle.format_pattern(message.value()?, Some(&args), &mut errors);
+                let title = message
+                    .get_attribute("title")
+                    .map(|a| {
+                        bundle
+                            .format_pattern(a.value(), None, &mut errors)
+                            .into_owned()
+                    })
+                    .unwrap_or_else(|| id.clone());
+                Some(json!({ "id": id, "title": title, "text": text }))
+            })
+            .collect()
+    }
+}
+
+pub async fn replies(
+    State(state): State<AppState>,
+    UrlPath(customer): UrlPath<String>,
+) -> Result<Json<Value>, ApiError> {
+    let customer = CustomerId(customer);
+    let conversation = state
+        .store
+        .conversation(&customer)?
+        .ok_or_else(|| ApiError::new(StatusCode::NOT_FOUND, "no such conversation"))?;
+    let shown = state
+        .store
+        .customer(&customer)?
+        .and_then(|c| c.display_name);
+    let name = conversation
+        .profile
+        .name
+        .clone()
+        .or(shown)
+        .unwrap_or_default();
+    let order = conversation
+        .orders
+        .last()
+        .map(|o| o.id.0.clone())
+        .unwrap_or_default();
+    let replies = state.canned.render(
+        conversation.locale,
+        state.settings.shop.default_locale,
+        &name,
+        &order,
+    );
+    Ok(Json(json!({ "replies": replies })))
+}

@@ -1,0 +1,198 @@
+//! The conversation list: every conversation across channels, newest activity first, with
+//! filters (needs a person, mine, per channel) and search by name, phone or text.
+
+use axum::Json;
+use axum::extract::{Extension, Query, State};
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use flows::{Channel, Customer, Event, Handoff, InboundMessage};
+
+use super::describe;
+use super::session::Authed;
+use crate::http::{ApiError, AppState};
+use crate::store::{ConversationSummary, HistoryEntry};
+
+/// Rows per answer: enough for a shift's queue; search narrows the rest.
+const MAX_ROWS: usize = 200;
+
+#[derive(Deserialize, Default)]
+pub struct ListQuery {
+    #[serde(default)]
+    filter: Option<String>,
+    #[serde(default)]
+    channel: Option<String>,
+    #[serde(default)]
+    q: Option<String>,
+}
+
+pub async fn conversations(
+    State(state): State<AppState>,
+    Extension(authed): Extension<Authed>,
+    query: Result<Query<ListQuery>, axum::extract::rejection::QueryRejection>,
+) -> Result<Json<Value>, ApiError> {
+    let Query(query) =
+        query.map_err(|e| ApiError::new(axum::http::StatusCode::BAD_REQUEST, e.body_text()))?;
+    let me = authed.operator.name;
+    let state2 = state.clone();
+    let rows = tokio::task::spawn_blocking(move || list(&state2, &me, &query))
+        .await
+        .map_err(ApiError::internal)??;
+    Ok(Json(json!({ "conversations": rows })))
+}
+
+fn list(state: &AppState, me: &str, query: &ListQuery) -> Result<Vec<Value>, ApiError> {
+    let channel = match query
+        .channel
+        .as_deref()
+        .filter(|c| !c.is_empty() && *c != "all")
+    {
+        Some(name) => Some(
+            Channel::ALL
+                .into_iter()
+                .find(|c| c.name() == name)
+                .ok_or_else(|| {
+                    ApiError::new(
+                        axum::http::StatusCode::BAD_REQUEST,
+                        format!("unknown channel {name:?}"),
+                    )
+                })?,
+        ),
+        None => None,
+    };
+    let mut rows: Vec<ConversationSummary> = state
+        .store
+        .summaries()?
+        .into_iter()
+        .filter(|row| match query.filter.as_deref() {
+            Some("waiting") => row.handoff.is_waiting(),
+            Some("mine") => row.handoff.owner().is_some_and(|owner| owner.0 == me),
+            _ => true,
+        })
+        .filter(|row| channel.is_none_or(|c| row.channels.contains(&c)))
+        .collect();
+    let needle = query
+        .q
+        .as_deref()
+        .map(|q| q.trim().to_lowercase())
+        .filter(|q| !q.is_empty());
+    let by_text = match &needle {
+        // Text search reads every message: only for a real word, not a letter.
+        Some(needle) if needle.chars().count() >= 2 => {
+            let mut matches = |entry: &HistoryEntry| match entry {
+                HistoryEntry::In {
+                    event:
+                        Event::Inbound(flows::Inbound {
+                            message: InboundMessage::Text(text),
+                            ..
+                        }),
+                    ..
+                } => text.to_lowercase().contains(needle.as_str()),
+                _ => false,
+            };
+            state.store.customers_with_history(&mut matches)?
+        }
+        _ => Vec::new(),
+    };
+    rows.sort_by_key(|row| std::cmp::Reverse(row.last_at));
+    let mut out = Vec::new();
+    for row in rows {
+        if out.len() >= MAX_ROWS {
+            break;
+        }
+        let customer = state.store.customer(&row.customer)?;
+        if let Some(needle) = &needle
+            && !by_text.contains(&row.customer)
+            && !customer_matches(customer.as_ref(), &row, needle)
+        {
+            continue;
+        }
+        out.push(summary_json(state, &row, customer.as_ref())?);
+    }
+    Ok(out)
+}
+
+fn customer_matches(customer: Option<&Customer>, row: &ConversationSummary, needle: &str) -> bool {
+    let digits: String = needle.chars().filter(char::is_ascii_digit).collect();
+    row.customer.0.to_lowercase().contains(needle)
+        || customer.is_some_and(|customer| {
+            customer
+                .display_name
+                .as_ref()
+                .is_some_and(|name| name.to_lowercase().contains(needle))
+                || customer.identities.iter().any(|identity| {
+                    identity.external_id.to_lowercase().contains(needle)
+                        || (digits.len() >= 4 && identity.external_id.contains(&digits))
+                })
+        })
+}
+
+/// One row as the page shows it.
+pub fn summary_json(
+    state: &AppState,
+    row: &ConversationSummary,
+    customer: Option<&Customer>,
+) -> Result<Value, ApiError> {
+    let last = state
+        .store
+        .history(&row.customer, 1)?
+        .first()
+        .map(|entry| describe::preview(state, entry));
+    let (state_name, waiting_since, reason, owner) = match &row.handoff {
+        Handoff::Bot => ("bot", None, None, None),
+        Handoff::Waiting { since, reason, .. } => {
+            ("waiting", Some(since.millis()), Some(*reason), None)
+        }
+        Handoff::Human { operator, .. } => ("human", None, None, Some(operator.0.clone())),
+    };
+    Ok(json!({
+        "customer": row.customer,
+        "name": customer.and_then(|c| c.display_name.clone()),
+        "channels": row.channels.iter().map(|c| c.name()).collect::<Vec<_>>(),
+        "last": last,
+        "state": state_name,
+        "waiting_since": waiting_since,
+        "reason": reason,
+        "owner": owner,
+        "unread": row.unread,
+    }))
+}
+
+pub async fn operators(State(state): State<AppState>) -> Result<Json<Value>, ApiError> {
+    let operators: Vec<Value> = state
+        .store
+        .operators()?
+        .into_iter()
+        .map(|op| json!({ "name": op.name, "role": op.role.name() }))
+        .collect();
+    Ok(Json(json!({ "operators": operators })))
+}
+
+#[derive(Deserialize)]
+pub struct ProductQuery {
+    #[serde(default)]
+    q: String,
+}
+
+/// For the "send a product" picker: the catalog's own search, in the shop's language.
+pub async fn products(
+    State(state): State<AppState>,
+    Query(query): Query<ProductQuery>,
+) -> Json<Value> {
+    let ctx = state.shared.context();
+    let locale = state.settings.shop.default_locale;
+    let q = query.q.trim().to_lowercase();
+    let products: Vec<Value> = ctx
+        .catalog
+        .products()
+        .iter()
+        .filter(|p| {
+            q.is_empty()
+                || p.id.0.to_lowercase().contains(&q)
+                || p.name.get(locale).to_lowercase().contains(&q)
+        })
+        .take(20)
+        .map(|p| json!({ "id": p.id, "name": p.name.get(locale) }))
+        .collect();
+    Json(json!({ "products": products }))
+}

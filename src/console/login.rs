@@ -1,0 +1,258 @@
+//! Logging in and out, and the first-start set-up link that creates the first admin.
+
+use std::net::SocketAddr;
+use std::time::Instant;
+
+use axum::extract::{ConnectInfo, Extension, Form, Query, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use serde::Deserialize;
+
+use flows::{Span, Timestamp};
+
+use super::password;
+use super::session::{self, Authed};
+use crate::clock;
+use crate::http::{ApiError, AppState, escape_html};
+use crate::store::{ConsoleSession, Operator, Role, Store};
+
+const LOGIN_PAGE: &str = include_str!("assets/login.html");
+const SETUP_PAGE: &str = include_str!("assets/setup.html");
+/// How long the set-up link logged at first start works.
+const SETUP_LINK_HOURS: i64 = 24;
+
+fn page(template: &str, error: Option<&str>, token: &str) -> String {
+    let error = error
+        .map(|e| format!("<p class=\"error\" role=\"alert\">{}</p>", escape_html(e)))
+        .unwrap_or_default();
+    template
+        .replace("<!--error-->", &error)
+        .replace("{{token}}", &escape_html(token))
+}
+
+pub async fn login_page() -> Html<String> {
+    Html(page(LOGIN_PAGE, None, ""))
+}
+
+#[derive(Deserialize)]
+pub struct LoginForm {
+    #[serde(default)]
+    name: String,
+    #[serde(default)]
+    password: String,
+}
+
+/// Names are lower-case words: they appear in conversations ("Ana from our team") and URLs.
+pub fn valid_name(name: &str) -> bool {
+    (1..=64).contains(&name.len())
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b"._-".contains(&b))
+}
+
+fn login_error(status: StatusCode, message: &str) -> Response {
+    (status, Html(page(LOGIN_PAGE, Some(message), ""))).into_response()
+}
+
+pub async fn login(
+    State(state): State<AppState>,
+    peer: Option<Extension<ConnectInfo<SocketAddr>>>,
+    headers: HeaderMap,
+    form: Result<Form<LoginForm>, axum::extract::rejection::FormRejection>,
+) -> Response {
+    if !session::same_origin(&headers) {
+        return login_error(StatusCode::FORBIDDEN, "Cross-origin login refused.");
+    }
+    let Ok(Form(form)) = form else {
+        return login_error(StatusCode::BAD_REQUEST, "Enter your name and password.");
+    };
+    let name = form.name.trim().to_lowercase();
+    let name_key = format!("name:{name}");
+    let mut keys = vec![name_key.clone()];
+    if let Some(Extension(ConnectInfo(peer))) = peer {
+        keys.push(format!("ip:{}", peer.ip()));
+    }
+    if let Some(wait) = state.login_limiter.locked(&keys, Instant::now()) {
+        let mut response = login_error(
+            StatusCode::TOO_MANY_REQUESTS,
+            "Too many failed attempts. Please wait a few minutes and try again.",
+        );
+        if let Ok(value) = HeaderValue::from_str(&wait.as_secs().max(1).to_string()) {
+            response.headers_mut().insert(header::RETRY_AFTER, value);
+        }
+        return response;
+    }
+    let store = state.store.clone();
+    let checked = tokio::task::spawn_blocking(move || -> Result<Option<Operator>, ApiError> {
+        let operator = if valid_name(&name) {
+            store.operator(&name)?
+        } else {
+            None
+        };
+        Ok(match operator {
+            Some(op) if password::verify(&form.password, &op.password_hash) => Some(op),
+            Some(_) => None,
+            None => {
+                password::verify_against_nothing(&form.password);
+                None
+            }
+        })
+    })
+    .await;
+    let operator = match checked {
+        Ok(Ok(operator)) => operator,
+        Ok(Err(error)) => return error.into_response(),
+        Err(error) => return ApiError::internal(error).into_response(),
+    };
+    let Some(operator) = operator else {
+        state.login_limiter.failed(&keys, Instant::now());
+        metrics::counter!("souk_console_logins_total", "result" => "failed").increment(1);
+        return login_error(StatusCode::UNAUTHORIZED, "Wrong name or password.");
+    };
+    state.login_limiter.succeeded(&name_key);
+    metrics::counter!("souk_console_logins_total", "result" => "ok").increment(1);
+    tracing::info!(operator = %operator.name, "console login");
+    match start_session(&state, &operator.name) {
+        Ok(cookie) => ([(header::SET_COOKIE, cookie)], Redirect::to("/console")).into_response(),
+        Err(error) => error.into_response(),
+    }
+}
+
+/// A new session for `operator`; returns its cookie.
+fn start_session(state: &AppState, operator: &str) -> Result<HeaderValue, ApiError> {
+    let token = session::random_token()?;
+    let hours = state.settings.console.session_hours;
+    let now = clock::now();
+    let record = ConsoleSession {
+        operator: operator.to_owned(),
+        csrf: session::random_token()?,
+        created_at: now,
+        expires_at: now.plus(Span::hours(hours)),
+    };
+    state
+        .store
+        .put_console_session(&session::digest(&token), &record)?;
+    Ok(session::set_cookie(state, &token, hours * 3600))
+}
+
+pub async fn logout(
+    State(state): State<AppState>,
+    Extension(authed): Extension<Authed>,
+) -> Result<Response, ApiError> {
+    state.store.delete_console_session(&authed.digest)?;
+    tracing::info!(operator = %authed.operator.name, "console logout");
+    Ok((
+        StatusCode::NO_CONTENT,
+        [(header::SET_COOKIE, session::clear_cookie(&state))],
+    )
+        .into_response())
+}
+
+#[derive(Deserialize)]
+pub struct SetupQuery {
+    #[serde(default)]
+    token: String,
+}
+
+pub async fn setup_page(Query(query): Query<SetupQuery>) -> Html<String> {
+    Html(page(SETUP_PAGE, None, &query.token))
+}
+
+#[derive(Deserialize)]
+pub struct SetupForm {
+    #[serde(default)]
+    token: String,
+    #[serde(default)]
+    name: String,
+    #[serde(default)]
+    password: String,
+}
+
+pub async fn setup(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    form: Result<Form<SetupForm>, axum::extract::rejection::FormRejection>,
+) -> Response {
+    let Ok(Form(form)) = form else {
+        return (
+            StatusCode::BAD_REQUEST,
+            Html(page(SETUP_PAGE, Some("Fill in every field."), "")),
+        )
+            .into_response();
+    };
+    let retry = |status: StatusCode, message: &str| {
+        (status, Html(page(SETUP_PAGE, Some(message), &form.token))).into_response()
+    };
+    if !session::same_origin(&headers) {
+        return retry(StatusCode::FORBIDDEN, "Cross-origin request refused.");
+    }
+    let name = form.name.trim().to_lowercase();
+    if !valid_name(&name) {
+        return retry(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "The name must be 1–64 lower-case letters, digits, dots, dashes or underscores.",
+        );
+    }
+    let password = form.password.clone();
+    let hashed = match tokio::task::spawn_blocking(move || password::hash(&password)).await {
+        Ok(Ok(hash)) => hash,
+        Ok(Err(error)) => return retry(StatusCode::UNPROCESSABLE_ENTITY, &error.to_string()),
+        Err(error) => return ApiError::internal(error).into_response(),
+    };
+    // The link works once, and only while nobody has an account.
+    let digest = session::digest(&form.token);
+    let created = (|| -> Result<bool, ApiError> {
+        let Some(expires_at) = state.store.take_setup_token(&digest)? else {
+            return Ok(false);
+        };
+        if expires_at <= clock::now() || !state.store.operators()?.is_empty() {
+            return Ok(false);
+        }
+        let operator = Operator {
+            name: name.clone(),
+            display_name: String::new(),
+            role: Role::Admin,
+            password_hash: hashed,
+            created_at: clock::now(),
+        };
+        Ok(state.store.put_operator(&operator, false)?)
+    })();
+    match created {
+        Ok(true) => {}
+        Ok(false) => {
+            return (
+                StatusCode::FORBIDDEN,
+                Html(page(
+                    SETUP_PAGE,
+                    Some("This set-up link is not valid any more. Use `souk operator add`."),
+                    "",
+                )),
+            )
+                .into_response();
+        }
+        Err(error) => return error.into_response(),
+    }
+    tracing::info!(operator = %name, "first console admin created through the set-up link");
+    match start_session(&state, &name) {
+        Ok(cookie) => ([(header::SET_COOKIE, cookie)], Redirect::to("/console")).into_response(),
+        Err(error) => error.into_response(),
+    }
+}
+
+/// At start with no operator: a one-time link to create the first admin, instead of any
+/// default password. Logged, because whoever runs the binary reads its log.
+/// Returns the link (for tests); `None` when operators exist.
+pub fn offer_setup_link(store: &dyn Store, base_url: &str) -> anyhow::Result<Option<String>> {
+    if !store.operators()?.is_empty() {
+        return Ok(None);
+    }
+    let token = session::random_token().map_err(|e| anyhow::anyhow!(e.message))?;
+    let expires_at: Timestamp = clock::now().plus(Span::hours(SETUP_LINK_HOURS));
+    store.put_setup_token(&session::digest(&token), expires_at)?;
+    let link = format!("{base_url}/console/setup?token={token}");
+    tracing::warn!(
+        "no console operator yet: open {link} within {SETUP_LINK_HOURS} hours to create the \
+         first admin (or run `souk operator add NAME --role admin`)"
+    );
+    Ok(Some(link))
+}

@@ -1,0 +1,149 @@
+//! The operators' web console at `/console`: log in, watch every conversation live, take one
+//! over, reply through the customer's channel, hand back. The HTTP contract is in
+//! `docs/console-api.md`; ownership itself lives in the core (`flows::Handoff`).
+
+mod actions;
+mod canned;
+mod describe;
+mod feed;
+mod list;
+mod login;
+mod media;
+pub mod password;
+mod rate_limit;
+mod session;
+mod view;
+mod window;
+
+pub use actions::shown_name;
+pub use canned::CannedReplies;
+pub use feed::ConsoleFeed;
+pub use login::{offer_setup_link, valid_name};
+pub use rate_limit::LoginLimiter;
+pub use session::digest as session_digest;
+
+use axum::Router;
+use axum::extract::{Extension, Request};
+use axum::http::{HeaderValue, header};
+use axum::middleware::{Next, from_fn, from_fn_with_state};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use serde_json::{Value, json};
+
+use crate::http::AppState;
+use session::Authed;
+
+const CONSOLE_HTML: &str = include_str!("assets/console.html");
+const CONSOLE_JS: &str = include_str!("assets/console.js");
+const CONSOLE_CSS: &str = include_str!("assets/console.css");
+
+const CONTENT_SECURITY_POLICY: &str = "default-src 'self'; img-src 'self' data: https:; \
+     style-src 'self'; script-src 'self'; connect-src 'self'; frame-ancestors 'none'; \
+     base-uri 'none'; form-action 'self'";
+
+pub fn router(state: AppState) -> Router<AppState> {
+    let conversation = "/console/api/conversations/{customer}";
+    let api = Router::new()
+        .route("/console/api/me", get(me))
+        .route("/console/api/operators", get(list::operators))
+        .route("/console/api/products", get(list::products))
+        .route("/console/api/conversations", get(list::conversations))
+        .route(conversation, get(view::conversation))
+        .route(&format!("{conversation}/canned"), get(canned::replies))
+        .route(&format!("{conversation}/takeover"), post(actions::takeover))
+        .route(&format!("{conversation}/reply"), post(actions::reply))
+        .route(
+            &format!("{conversation}/handback"),
+            post(actions::hand_back),
+        )
+        .route(&format!("{conversation}/assign"), post(actions::assign))
+        .route(&format!("{conversation}/notes"), post(actions::add_note))
+        .route(&format!("{conversation}/read"), post(actions::mark_read))
+        .route(
+            &format!("{conversation}/product"),
+            post(actions::send_product),
+        )
+        .route(
+            &format!("{conversation}/payment-link"),
+            post(actions::send_payment_link),
+        )
+        .route(
+            "/console/api/media/whatsapp/{media_id}",
+            get(media::whatsapp),
+        )
+        .route("/console/api/events", get(feed::events))
+        .route("/console/logout", post(login::logout))
+        .route_layer(from_fn_with_state(state.clone(), session::require_api));
+    let pages = Router::new()
+        .route("/console", get(page))
+        .route("/console/", get(page))
+        .route("/console/assets/console.js", get(script))
+        .route_layer(from_fn_with_state(state, session::require_page));
+    let public = Router::new()
+        .route("/console/login", get(login::login_page).post(login::login))
+        .route("/console/setup", get(login::setup_page).post(login::setup))
+        .route("/console/assets/console.css", get(style));
+    api.merge(pages)
+        .merge(public)
+        .route_layer(from_fn(security_headers))
+}
+
+/// The same guard rails on every console response: no framing, no sniffing, no referrer,
+/// nothing cached (answers hold customers' data).
+async fn security_headers(request: Request, next: Next) -> Response {
+    let mut response = next.run(request).await;
+    let headers = response.headers_mut();
+    headers.insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static(CONTENT_SECURITY_POLICY),
+    );
+    headers.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    headers.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    headers.insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("no-referrer"),
+    );
+    if !headers.contains_key(header::CACHE_CONTROL) {
+        headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    }
+    response
+}
+
+async fn page() -> Response {
+    (
+        [(header::CONTENT_TYPE, "text/html; charset=utf-8")],
+        CONSOLE_HTML,
+    )
+        .into_response()
+}
+
+async fn script() -> Response {
+    (
+        [(header::CONTENT_TYPE, "text/javascript; charset=utf-8")],
+        CONSOLE_JS,
+    )
+        .into_response()
+}
+
+async fn style() -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, "text/css; charset=utf-8"),
+            (header::CACHE_CONTROL, "public, max-age=300"),
+        ],
+        CONSOLE_CSS,
+    )
+        .into_response()
+}
+
+async fn me(Extension(authed): Extension<Authed>) -> axum::Json<Value> {
+    axum::Json(json!({
+        "name": authed.operator.name,
+        "display_name": shown_name(&authed.operator),
+        "role": authed.operator.role.name(),
+        "csrf": authed.session.csrf,
+    }))
+}

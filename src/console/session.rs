@@ -1,0 +1,166 @@
+//! Who is logged in: an opaque cookie token whose SHA-256 names a stored session, a CSRF
+//! token per session checked on every state-changing request, and same-origin checks.
+
+use axum::Json;
+use axum::extract::{Request, State};
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Redirect, Response};
+use serde_json::json;
+use sha2::{Digest, Sha256};
+
+use crate::clock;
+use crate::http::{ApiError, AppState};
+use crate::store::{ConsoleSession, Operator};
+
+pub const COOKIE: &str = "souk_console";
+pub const CSRF_HEADER: &str = "x-csrf-token";
+
+/// The logged-in operator, put in the request's extensions by the session checks.
+#[derive(Clone, Debug)]
+pub struct Authed {
+    pub operator: Operator,
+    pub session: ConsoleSession,
+    pub digest: [u8; 32],
+}
+
+/// 256 random bits, hex: cookie tokens, CSRF tokens and set-up links.
+pub fn random_token() -> Result<String, ApiError> {
+    let mut bytes = [0u8; 32];
+    getrandom::fill(&mut bytes).map_err(ApiError::internal)?;
+    Ok(hex::encode(bytes))
+}
+
+pub fn digest(token: &str) -> [u8; 32] {
+    Sha256::digest(token.as_bytes()).into()
+}
+
+fn cookie<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|value| value.to_str().ok())
+        .flat_map(|value| value.split(';'))
+        .filter_map(|pair| pair.trim().split_once('='))
+        .find(|(key, _)| *key == name)
+        .map(|(_, value)| value)
+}
+
+/// The session of this request's cookie, if it is valid now.
+pub fn current(state: &AppState, headers: &HeaderMap) -> Result<Option<Authed>, ApiError> {
+    let Some(token) = cookie(headers, COOKIE) else {
+        return Ok(None);
+    };
+    let digest = digest(token);
+    let Some(session) = state.store.console_session(&digest)? else {
+        return Ok(None);
+    };
+    if session.expires_at <= clock::now() {
+        state.store.delete_console_session(&digest)?;
+        return Ok(None);
+    }
+    // An operator removed since logging in is logged out.
+    let Some(operator) = state.store.operator(&session.operator)? else {
+        return Ok(None);
+    };
+    Ok(Some(Authed {
+        operator,
+        session,
+        digest,
+    }))
+}
+
+fn secure(state: &AppState) -> &'static str {
+    if state.settings.server.public_url.starts_with("https://") {
+        "; Secure"
+    } else {
+        ""
+    }
+}
+
+pub fn set_cookie(state: &AppState, token: &str, max_age_seconds: i64) -> HeaderValue {
+    let value = format!(
+        "{COOKIE}={token}; Path=/console; HttpOnly; SameSite=Strict; Max-Age={max_age_seconds}{}",
+        secure(state)
+    );
+    HeaderValue::from_str(&value).unwrap_or_else(|_| HeaderValue::from_static(""))
+}
+
+pub fn clear_cookie(state: &AppState) -> HeaderValue {
+    let value = format!(
+        "{COOKIE}=; Path=/console; HttpOnly; SameSite=Strict; Max-Age=0{}",
+        secure(state)
+    );
+    HeaderValue::from_str(&value).unwrap_or_else(|_| HeaderValue::from_static(""))
+}
+
+/// A browser sends `Origin` on cross-site requests; one naming another site is refused
+/// even before the CSRF token is looked at.
+pub fn same_origin(headers: &HeaderMap) -> bool {
+    let Some(origin) = headers.get(header::ORIGIN) else {
+        return true;
+    };
+    let host = headers.get(header::HOST).and_then(|h| h.to_str().ok());
+    let origin_host = origin
+        .to_str()
+        .ok()
+        .and_then(|o| o.split_once("://"))
+        .map(|(_, rest)| rest.trim_end_matches('/'));
+    matches!((origin_host, host), (Some(a), Some(b)) if a.eq_ignore_ascii_case(b))
+}
+
+fn csrf_ok(headers: &HeaderMap, session: &ConsoleSession) -> bool {
+    headers
+        .get(CSRF_HEADER)
+        .and_then(|value| value.to_str().ok())
+        // Digests compared, not the tokens: the comparison's timing says nothing useful.
+        .is_some_and(|given| digest(given) == digest(&session.csrf))
+}
+
+fn changes_state(method: &Method) -> bool {
+    !matches!(*method, Method::GET | Method::HEAD | Method::OPTIONS)
+}
+
+/// Guards `/console/api/…` and `/console/logout`: 401 without a session, 403 without the
+/// CSRF token (or from another origin) on anything that changes state.
+pub async fn require_api(
+    State(state): State<AppState>,
+    mut request: Request,
+    next: Next,
+) -> Response {
+    let authed = match current(&state, request.headers()) {
+        Ok(Some(authed)) => authed,
+        Ok(None) => {
+            return (
+                StatusCode::UNAUTHORIZED,
+                Json(json!({"error": "log in to the console first"})),
+            )
+                .into_response();
+        }
+        Err(error) => return error.into_response(),
+    };
+    if changes_state(request.method()) {
+        if !same_origin(request.headers()) {
+            return ApiError::new(StatusCode::FORBIDDEN, "cross-origin request refused")
+                .into_response();
+        }
+        if !csrf_ok(request.headers(), &authed.session) {
+            return ApiError::new(
+                StatusCode::FORBIDDEN,
+                "missing or wrong X-CSRF-Token header",
+            )
+            .into_response();
+        }
+    }
+    request.extensions_mut().insert(authed);
+    next.run(request).await
+}
+
+/// Guards the console's page and script: without a session, to the login page.
+pub async fn require_page(State(state): State<AppState>, request: Request, next: Next) -> Response {
+    match current(&state, request.headers()) {
+        Ok(Some(_)) => next.run(request).await,
+        Ok(None) => Redirect::to("/console/login").into_response(),
+        Err(error) => error.into_response(),
+    }
+}

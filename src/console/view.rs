@@ -1,0 +1,231 @@
+//! One conversation as the console shows it: the customer's whole history across their
+//! channels, each send's delivery status, what the bot understood, cart, orders and notes.
+
+use axum::Json;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use serde_json::{Value, json};
+
+use flows::{Catalog, CustomerId, Event, Inbound, InboundMessage, understand};
+
+use super::describe::{self, inbound_text, reply_parts};
+use super::list::summary_json;
+use super::window::reply_window;
+use crate::clock;
+use crate::http::{ApiError, AppState};
+use crate::render::format_money;
+use crate::store::{HistoryEntry, Store};
+
+/// The newest records shown; older ones stay in the store.
+const TIMELINE_LIMIT: usize = 500;
+
+pub async fn conversation(
+    State(state): State<AppState>,
+    Path(customer): Path<String>,
+) -> Result<Json<Value>, ApiError> {
+    let customer = CustomerId(customer);
+    let state2 = state.clone();
+    let view = tokio::task::spawn_blocking(move || build(&state2, &customer))
+        .await
+        .map_err(ApiError::internal)??;
+    Ok(Json(view))
+}
+
+fn build(state: &AppState, id: &CustomerId) -> Result<Value, ApiError> {
+    let store = state.store.as_ref();
+    let (Some(summary), Some(conversation)) = (store.summary(id)?, store.conversation(id)?) else {
+        return Err(ApiError::new(StatusCode::NOT_FOUND, "no such conversation"));
+    };
+    let customer = store.customer(id)?;
+    let ctx = state.shared.context();
+    let locale = conversation.locale;
+    let timeline: Vec<Value> = store
+        .history(id, TIMELINE_LIMIT)?
+        .iter()
+        .map(|entry| item(state, store, &ctx.catalog, entry))
+        .collect::<Result<_, _>>()?;
+    let cart_lines: Vec<Value> = conversation
+        .cart
+        .lines
+        .iter()
+        .map(|line| {
+            let (name, price) = match ctx.catalog.variant(&line.sku) {
+                Some((product, variant)) => (
+                    format!(
+                        "{} ({})",
+                        product.name.get(locale),
+                        variant.name.get(locale)
+                    ),
+                    format_money(ctx.catalog.money(variant.price_minor), locale),
+                ),
+                None => (line.sku.0.clone(), String::new()),
+            };
+            json!({ "sku": line.sku, "name": name, "quantity": line.quantity, "price": price })
+        })
+        .collect();
+    let orders: Vec<Value> = conversation
+        .orders
+        .iter()
+        .rev()
+        .map(|order| {
+            json!({
+                "id": order.id, "status": order.status.name(),
+                "total": format_money(order.total, locale), "at": order.placed_at.millis(),
+            })
+        })
+        .collect();
+    let window = reply_window(&state.settings, &conversation, clock::now());
+    Ok(json!({
+        "summary": summary_json(state, &summary, customer.as_ref())?,
+        "customer": {
+            "id": id,
+            "name": customer.as_ref().and_then(|c| c.display_name.clone()),
+            "locale": locale.code(),
+            "identities": customer.as_ref().map(|c| c.identities.iter().map(|i| json!({
+                "channel": i.channel.name(), "id": i.external_id,
+            })).collect::<Vec<_>>()).unwrap_or_default(),
+            "profile": {
+                "name": conversation.profile.name,
+                "contact": conversation.profile.contact,
+                "address": conversation.profile.address,
+            },
+        },
+        "timeline": timeline,
+        "cart": {
+            "lines": cart_lines,
+            "total": format_money(conversation.cart.total(&ctx.catalog), locale),
+        },
+        "orders": orders,
+        "window": {
+            "channel": window.channel.map(|c| c.name()),
+            "open": window.refusal.is_none(),
+            "note": window.refusal.or(window.note),
+        },
+    }))
+}
+
+fn item(
+    state: &AppState,
+    store: &dyn Store,
+    catalog: &Catalog,
+    entry: &HistoryEntry,
+) -> Result<Value, ApiError> {
+    Ok(match entry {
+        HistoryEntry::In {
+            at, channel, event, ..
+        } => json!({
+            "kind": "in", "at": at.millis(), "channel": channel.name(), "by": "customer",
+            "text": inbound_text(event), "understood": understood(event, catalog),
+            "media": media(event),
+        }),
+        HistoryEntry::Out {
+            at,
+            outbox_id,
+            channel,
+            locale,
+            reply,
+        } => {
+            let rendered = state.renderer.reply(*locale, reply);
+            let (choices, cards) = reply_parts(&rendered);
+            let (status, error) = delivery(store, *outbox_id)?;
+            json!({
+                "kind": "out", "at": at.millis(), "channel": channel.name(),
+                "by": if reply.by_operator { "operator" } else { "bot" },
+                "text": rendered.text, "choices": choices, "cards": cards,
+                "link": rendered.link.as_ref().map(|l| l.url.clone()),
+                "status": status, "error": error,
+            })
+        }
+        HistoryEntry::Held { at, locale, reply } => {
+            let rendered = state.renderer.reply(*locale, reply);
+            let (choices, cards) = reply_parts(&rendered);
+            json!({
+                "kind": "held", "at": at.millis(), "by": "bot", "text": rendered.text,
+                "choices": choices, "cards": cards,
+            })
+        }
+        HistoryEntry::Operator { at, event } => json!({
+            "kind": "operator", "at": at.millis(), "by": operator_of(event),
+            "text": describe::operator_action(event),
+        }),
+        HistoryEntry::Note { at, operator, text } => json!({
+            "kind": "note", "at": at.millis(), "by": operator, "text": text,
+        }),
+    })
+}
+
+fn operator_of(event: &Event) -> String {
+    match event {
+        Event::OperatorTookOver { operator, .. }
+        | Event::OperatorHandedBack { operator, .. }
+        | Event::OperatorReassigned { from: operator, .. } => operator.0.clone(),
+        _ => String::new(),
+    }
+}
+
+/// What the rules make of a text today (the catalog may have changed since it was written).
+fn understood(event: &Event, catalog: &Catalog) -> Option<String> {
+    let Event::Inbound(Inbound {
+        message: InboundMessage::Text(text),
+        ..
+    }) = event
+    else {
+        return None;
+    };
+    serde_json::to_string(&understand(text, catalog)).ok()
+}
+
+fn media(event: &Event) -> Option<Value> {
+    let Event::Inbound(Inbound {
+        channel,
+        message:
+            InboundMessage::Media {
+                kind,
+                media_id,
+                mime,
+                ..
+            },
+        ..
+    }) = event
+    else {
+        return None;
+    };
+    let name = describe::media_name(*kind);
+    let url = media_id
+        .as_ref()
+        .and_then(|id| super::media::console_url(*channel, id));
+    Some(json!({
+        "kind": if matches!(kind, flows::MediaKind::Image | flows::MediaKind::Sticker) { "image" } else { "file" },
+        "name": name, "mime": mime, "url": url,
+    }))
+}
+
+/// The best news about a send: read beats delivered beats sent; a failure says why.
+fn delivery(store: &dyn Store, outbox_id: u64) -> Result<(&'static str, Option<String>), ApiError> {
+    if let Some(letter) = store.dead_letter(outbox_id)? {
+        return Ok(("failed", Some(letter.reason)));
+    }
+    if let Some(pending) = store.outbox_entry(outbox_id)? {
+        return Ok(("pending", pending.last_error));
+    }
+    let mut best = ("sent", None);
+    for sent in store.sent_for(outbox_id)? {
+        for record in store.deliveries(sent.channel, &sent.platform_id)? {
+            let rank = |s: &str| match s {
+                "failed" => 4,
+                "read" => 3,
+                "delivered" => 2,
+                _ => 1,
+            };
+            if rank(&record.state) > rank(best.0) {
+                best = match record.state.as_str() {
+                    "failed" => ("failed", record.error.clone()),
+                    "read" => ("read", None),
+                    "delivered" => ("delivered", None),
+                    _ => best,
+                };
+            }
+        }
+    }
+    Ok(best)
+}

@@ -1,0 +1,78 @@
+//! `souk operator add|list`: console accounts, written to the store directly.
+
+use std::io::{BufRead, IsTerminal, Write};
+use std::path::Path;
+
+use anyhow::Context as _;
+
+use crate::clock;
+use crate::console::{password, valid_name};
+use crate::settings::Settings;
+use crate::store::{Operator, Role, SledStore, Store};
+
+pub fn add(
+    config: &Path,
+    name: &str,
+    role: &str,
+    display_name: Option<String>,
+    replace: bool,
+) -> anyhow::Result<()> {
+    let name = name.trim().to_lowercase();
+    if !valid_name(&name) {
+        anyhow::bail!(
+            "{name:?} is not a valid operator name: 1–64 lower-case letters, digits, dots, dashes or underscores"
+        );
+    }
+    let role = Role::parse(role).context("the role is admin or agent")?;
+    let settings = Settings::load(config)?;
+    let secret = read_password()?;
+    let password_hash = password::hash(&secret)?;
+    let store = open_store(&settings)?;
+    let operator = Operator {
+        name: name.clone(),
+        display_name: display_name.unwrap_or_default(),
+        role,
+        password_hash,
+        created_at: clock::now(),
+    };
+    if !store.put_operator(&operator, replace)? {
+        anyhow::bail!("operator {name:?} exists; add --replace to set a new password");
+    }
+    store.flush()?;
+    println!("operator {name} ({}) saved", role.name());
+    Ok(())
+}
+
+pub fn list(config: &Path) -> anyhow::Result<()> {
+    let settings = Settings::load(config)?;
+    let store = open_store(&settings)?;
+    for operator in store.operators()? {
+        println!("{}\t{}", operator.name, operator.role.name());
+    }
+    Ok(())
+}
+
+fn open_store(settings: &Settings) -> anyhow::Result<SledStore> {
+    SledStore::open(&settings.store.path).with_context(|| {
+        format!(
+            "opening the store at {} (is souk running? stop it first, or add operators in the console)",
+            settings.store.path.display()
+        )
+    })
+}
+
+/// From the terminal without echo, twice; or the first line of standard input.
+fn read_password() -> anyhow::Result<String> {
+    if std::io::stdin().is_terminal() {
+        let first = rpassword::prompt_password("Password: ")?;
+        let again = rpassword::prompt_password("Password again: ")?;
+        if first != again {
+            anyhow::bail!("the two passwords differ");
+        }
+        return Ok(first);
+    }
+    let mut line = String::new();
+    std::io::stdin().lock().read_line(&mut line)?;
+    std::io::stderr().flush()?;
+    Ok(line.trim_end_matches(['\r', '\n']).to_owned())
+}

@@ -1,0 +1,645 @@
+//! The operator console over HTTP: sessions, CSRF, login rate limit, the set-up link,
+//! untrusted text, the takeover protocol end to end through the web chat, and two operators
+//! racing for one conversation.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use reqwest::StatusCode;
+use reqwest::redirect::Policy;
+use serde_json::{Value, json};
+
+use flows::{Channel, CustomerId, Identity, Timestamp};
+use souk::AppOptions;
+use souk::console::password;
+use souk::store::{ConsoleSession, Operator, Role, Store};
+
+use crate::support::{TestApp, spawn_app};
+
+const PASSWORD: &str = "correct horse battery staple";
+const WAIT: Duration = Duration::from_secs(5);
+
+fn add_operator(store: &Arc<dyn Store>, name: &str, role: Role) {
+    let operator = Operator {
+        name: name.into(),
+        display_name: String::new(),
+        role,
+        password_hash: password::hash(PASSWORD).expect("hash"),
+        created_at: souk::clock::now(),
+    };
+    assert!(store.put_operator(&operator, false).expect("put operator"));
+}
+
+fn client() -> reqwest::Client {
+    reqwest::Client::builder()
+        .redirect(Policy::none())
+        .build()
+        .expect("client")
+}
+
+/// A logged-in browser: its cookie and CSRF token.
+struct Console {
+    base: String,
+    client: reqwest::Client,
+    cookie: String,
+    csrf: String,
+}
+
+async fn try_login(base: &str, name: &str, password: &str) -> reqwest::Response {
+    client()
+        .post(format!("{base}/console/login"))
+        .form(&[("name", name), ("password", password)])
+        .send()
+        .await
+        .expect("login request")
+}
+
+async fn login(app: &TestApp, name: &str) -> Console {
+    let response = try_login(&app.base, name, PASSWORD).await;
+    assert_eq!(response.status(), StatusCode::SEE_OTHER);
+    assert_eq!(response.headers()["location"], "/console");
+    let set_cookie = response.headers()["set-cookie"]
+        .to_str()
+        .expect("cookie")
+        .to_owned();
+    for attribute in ["HttpOnly", "SameSite=Strict", "Path=/console"] {
+        assert!(set_cookie.contains(attribute), "{set_cookie}");
+    }
+    let cookie = set_cookie.split(';').next().expect("pair").to_owned();
+    let mut console = Console {
+        base: app.base.clone(),
+        client: client(),
+        cookie,
+        csrf: String::new(),
+    };
+    let me = console.get("/console/api/me").await;
+    assert_eq!(me["name"], name);
+    console.csrf = me["csrf"].as_str().expect("csrf").to_owned();
+    console
+}
+
+impl Console {
+    async fn get(&self, path: &str) -> Value {
+        let response = self
+            .client
+            .get(format!("{}{path}", self.base))
+            .header("cookie", &self.cookie)
+            .send()
+            .await
+            .expect("GET");
+        assert_eq!(response.status(), StatusCode::OK, "GET {path}");
+        response.json().await.expect("JSON")
+    }
+
+    async fn post(&self, path: &str, body: Value) -> (StatusCode, Value) {
+        let response = self
+            .client
+            .post(format!("{}{path}", self.base))
+            .header("cookie", &self.cookie)
+            .header("x-csrf-token", &self.csrf)
+            .json(&body)
+            .send()
+            .await
+            .expect("POST");
+        let status = response.status();
+        (status, response.json().await.unwrap_or(Value::Null))
+    }
+
+    async fn conversation(&self, customer: &CustomerId) -> Value {
+        self.get(&format!("/console/api/conversations/{customer}"))
+            .await
+    }
+
+    /// Polls until the conversation's timeline satisfies `done`.
+    async fn wait_for(&self, customer: &CustomerId, done: impl Fn(&[Value]) -> bool) -> Vec<Value> {
+        let deadline = tokio::time::Instant::now() + WAIT;
+        loop {
+            let view = self.conversation(customer).await;
+            let timeline = view["timeline"].as_array().cloned().unwrap_or_default();
+            if done(&timeline) {
+                return timeline;
+            }
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "timeline: {timeline:#?}"
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+}
+
+/// The web chat customer behind a session token.
+fn customer_of(app: &TestApp, session: &str) -> CustomerId {
+    use sha2::Digest as _;
+    let digest = hex::encode(sha2::Sha256::digest(session.as_bytes()));
+    app.store()
+        .find_identity(&Identity::new(Channel::WebChat, digest))
+        .expect("lookup")
+        .expect("the session's customer")
+}
+
+async fn customer_with_a_conversation(app: &TestApp) -> (String, CustomerId) {
+    let session = app.session().await;
+    let mut events = app.events(&session).await;
+    app.say(&session, "hello").await;
+    events.next_reply(WAIT).await.expect("greeting");
+    let customer = customer_of(app, &session);
+    (session, customer)
+}
+
+#[tokio::test]
+async fn every_console_route_needs_a_session() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let app = spawn_app(dir.path(), AppOptions::default()).await;
+    let client = client();
+    for path in ["/console", "/console/", "/console/assets/console.js"] {
+        let response = client
+            .get(format!("{}{path}", app.base))
+            .send()
+            .await
+            .expect("GET");
+        assert_eq!(response.status(), StatusCode::SEE_OTHER, "{path}");
+        assert_eq!(response.headers()["location"], "/console/login", "{path}");
+    }
+    let c = "/console/api/conversations/c-1";
+    let gets = [
+        "/console/api/me",
+        "/console/api/operators",
+        "/console/api/products?q=mug",
+        "/console/api/conversations",
+        c,
+        &format!("{c}/canned"),
+        "/console/api/media/whatsapp/123",
+        "/console/api/events",
+    ];
+    for path in gets {
+        let response = client
+            .get(format!("{}{path}", app.base))
+            .send()
+            .await
+            .expect("GET");
+        assert_eq!(response.status(), StatusCode::UNAUTHORIZED, "GET {path}");
+    }
+    let posts = [
+        "takeover",
+        "reply",
+        "handback",
+        "assign",
+        "notes",
+        "read",
+        "product",
+        "payment-link",
+    ]
+    .map(|action| format!("{c}/{action}"));
+    for path in posts.iter().map(String::as_str).chain(["/console/logout"]) {
+        let response = client
+            .post(format!("{}{path}", app.base))
+            .header("x-csrf-token", "anything")
+            .json(&json!({"text": "hi"}))
+            .send()
+            .await
+            .expect("POST");
+        assert_eq!(response.status(), StatusCode::UNAUTHORIZED, "POST {path}");
+    }
+    // A forged or expired cookie is no session either.
+    let response = client
+        .get(format!("{}/console/api/me", app.base))
+        .header("cookie", "souk_console=0123456789abcdef")
+        .send()
+        .await
+        .expect("GET");
+    assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
+    let token = "f".repeat(64);
+    let expired = ConsoleSession {
+        operator: "ana".into(),
+        csrf: "x".into(),
+        created_at: Timestamp(0),
+        expires_at: Timestamp(1),
+    };
+    add_operator(app.store(), "ana", Role::Agent);
+    app.store()
+        .put_console_session(&souk::console::session_digest(&token), &expired)
+        .expect("put session");
+    let response = client
+        .get(format!("{}/console/api/me", app.base))
+        .header("cookie", format!("souk_console={token}"))
+        .send()
+        .await
+        .expect("GET");
+    assert_eq!(
+        response.status(),
+        StatusCode::UNAUTHORIZED,
+        "expired session"
+    );
+    // The login page and its style are public; the page has no script.
+    let login = client
+        .get(format!("{}/console/login", app.base))
+        .send()
+        .await
+        .expect("GET");
+    assert_eq!(login.status(), StatusCode::OK);
+    assert!(
+        login.headers()["content-security-policy"]
+            .to_str()
+            .expect("csp")
+            .contains("script-src 'self'")
+    );
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn state_changing_requests_need_the_csrf_token() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let app = spawn_app(dir.path(), AppOptions::default()).await;
+    add_operator(app.store(), "ana", Role::Agent);
+    let console = login(&app, "ana").await;
+    let (_, customer) = customer_with_a_conversation(&app).await;
+    let path = format!("{}/console/api/conversations/{customer}/takeover", app.base);
+    let without = console
+        .client
+        .post(&path)
+        .header("cookie", &console.cookie)
+        .send()
+        .await
+        .expect("POST");
+    assert_eq!(without.status(), StatusCode::FORBIDDEN);
+    let wrong = console
+        .client
+        .post(&path)
+        .header("cookie", &console.cookie)
+        .header("x-csrf-token", "0".repeat(64))
+        .send()
+        .await
+        .expect("POST");
+    assert_eq!(wrong.status(), StatusCode::FORBIDDEN);
+    let cross_site = console
+        .client
+        .post(&path)
+        .header("cookie", &console.cookie)
+        .header("x-csrf-token", &console.csrf)
+        .header("origin", "https://evil.example")
+        .send()
+        .await
+        .expect("POST");
+    assert_eq!(cross_site.status(), StatusCode::FORBIDDEN);
+    let logout = console
+        .client
+        .post(format!("{}/console/logout", app.base))
+        .header("cookie", &console.cookie)
+        .send()
+        .await
+        .expect("POST");
+    assert_eq!(
+        logout.status(),
+        StatusCode::FORBIDDEN,
+        "logout needs it too"
+    );
+    // Nothing changed hands.
+    let view = console.conversation(&customer).await;
+    assert_eq!(view["summary"]["state"], "bot");
+    let (status, body) = console
+        .post(
+            &format!("/console/api/conversations/{customer}/takeover"),
+            Value::Null,
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    // Logout ends the session.
+    let (status, _) = console.post("/console/logout", Value::Null).await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
+    let me = console
+        .client
+        .get(format!("{}/console/api/me", app.base))
+        .header("cookie", &console.cookie)
+        .send()
+        .await
+        .expect("GET");
+    assert_eq!(me.status(), StatusCode::UNAUTHORIZED);
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn login_brute_force_is_rate_limited() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let app = spawn_app(dir.path(), AppOptions::default()).await;
+    add_operator(app.store(), "ana", Role::Admin);
+    for attempt in 0..5 {
+        let response = try_login(&app.base, "ana", &format!("guess number {attempt}")).await;
+        assert_eq!(
+            response.status(),
+            StatusCode::UNAUTHORIZED,
+            "attempt {attempt}"
+        );
+        let page = response.text().await.expect("page");
+        assert!(page.contains("Wrong name or password"), "{page}");
+    }
+    // Locked: even the right password is refused for now, and says when to come back.
+    let response = try_login(&app.base, "ana", PASSWORD).await;
+    assert_eq!(response.status(), StatusCode::TOO_MANY_REQUESTS);
+    let retry_after: u64 = response.headers()["retry-after"]
+        .to_str()
+        .expect("header")
+        .parse()
+        .expect("seconds");
+    assert!((1..=900).contains(&retry_after), "{retry_after}");
+    // The address is locked too: spraying other names does not help.
+    let response = try_login(&app.base, "bob", "another guess here").await;
+    assert_eq!(response.status(), StatusCode::TOO_MANY_REQUESTS);
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn the_setup_link_creates_the_first_admin_once() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let app = spawn_app(dir.path(), AppOptions::default()).await;
+    let link = souk::console::offer_setup_link(app.store().as_ref(), &app.base)
+        .expect("offer")
+        .expect("no operator yet, so a link");
+    let token = link.split("token=").nth(1).expect("token").to_owned();
+    let page = client().get(&link).send().await.expect("GET");
+    assert_eq!(page.status(), StatusCode::OK);
+    let form = [
+        ("token", token.as_str()),
+        ("name", "owner"),
+        ("password", PASSWORD),
+    ];
+    let short = client()
+        .post(format!("{}/console/setup", app.base))
+        .form(&[
+            ("token", token.as_str()),
+            ("name", "owner"),
+            ("password", "short"),
+        ])
+        .send()
+        .await
+        .expect("POST");
+    assert_eq!(short.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let created = client()
+        .post(format!("{}/console/setup", app.base))
+        .form(&form)
+        .send()
+        .await
+        .expect("POST");
+    assert_eq!(created.status(), StatusCode::SEE_OTHER);
+    assert!(created.headers().contains_key("set-cookie"));
+    let owner = app
+        .store()
+        .operator("owner")
+        .expect("read")
+        .expect("created");
+    assert_eq!(owner.role, Role::Admin);
+    assert!(owner.password_hash.starts_with("$argon2id$"));
+    let again = client()
+        .post(format!("{}/console/setup", app.base))
+        .form(&[
+            ("token", token.as_str()),
+            ("name", "intruder"),
+            ("password", PASSWORD),
+        ])
+        .send()
+        .await
+        .expect("POST");
+    assert_eq!(again.status(), StatusCode::FORBIDDEN);
+    assert!(app.store().operator("intruder").expect("read").is_none());
+    assert!(
+        souk::console::offer_setup_link(app.store().as_ref(), &app.base)
+            .expect("offer")
+            .is_none(),
+        "no link once an operator exists"
+    );
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn customer_markup_reaches_the_console_as_plain_text() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let app = spawn_app(dir.path(), AppOptions::default()).await;
+    add_operator(app.store(), "ana", Role::Agent);
+    let console = login(&app, "ana").await;
+    let session = app.session().await;
+    let payloads = ["<script>alert(1)</script>", "<img src=x onerror=alert(1)>"];
+    for payload in payloads {
+        app.say(&session, payload).await;
+    }
+    let customer = customer_of(&app, &session);
+    let timeline = console
+        .wait_for(&customer, |t| {
+            t.iter().filter(|i| i["kind"] == "in").count() >= 2
+        })
+        .await;
+    let texts: Vec<&str> = timeline
+        .iter()
+        .filter(|i| i["kind"] == "in")
+        .filter_map(|i| i["text"].as_str())
+        .collect();
+    assert_eq!(texts, payloads, "kept exactly, as data");
+    // The page builds the DOM from text only; no HTML sink exists in its script.
+    let script = include_str!("../../src/console/assets/console.js");
+    for sink in [
+        "innerHTML",
+        "outerHTML",
+        "insertAdjacentHTML",
+        "document.write",
+        "eval(",
+    ] {
+        assert!(!script.contains(sink), "console.js uses {sink}");
+    }
+    // Search finds the conversation by what was written.
+    let found = console.get("/console/api/conversations?q=onerror").await;
+    assert_eq!(found["conversations"][0]["customer"], json!(customer));
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn takeover_reply_and_hand_back_through_the_web_chat() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let app = spawn_app(dir.path(), AppOptions::default()).await;
+    add_operator(app.store(), "ana", Role::Agent);
+    let console = login(&app, "ana").await;
+    let mut feed = console_events(&console).await;
+    let session = app.session().await;
+    let mut events = app.events(&session).await;
+    app.say(&session, "I want to talk to a human").await;
+    let told = events.next_reply(WAIT).await.expect("told to wait");
+    assert!(
+        told["text"].as_str().expect("text").contains("5 minutes"),
+        "{told}"
+    );
+    let customer = customer_of(&app, &session);
+    assert!(
+        feed_names(&mut feed, &customer).await,
+        "the console heard of it live"
+    );
+    let waiting = console
+        .get("/console/api/conversations?filter=waiting")
+        .await;
+    assert_eq!(waiting["conversations"][0]["customer"], json!(customer));
+    assert_eq!(waiting["conversations"][0]["state"], "waiting");
+
+    let takeover = format!("/console/api/conversations/{customer}/takeover");
+    let (status, body) = console.post(&takeover, Value::Null).await;
+    assert_eq!((status, &body["owner"]), (StatusCode::OK, &json!("ana")));
+    let joined = events.next_reply(WAIT).await.expect("operator joined");
+    assert!(
+        joined["text"].as_str().expect("text").contains("Ana"),
+        "{joined}"
+    );
+
+    // The bot keeps quiet: the customer's message is only recorded.
+    app.say(&session, "my parcel is late").await;
+    assert!(
+        events
+            .next_reply(Duration::from_millis(600))
+            .await
+            .is_none()
+    );
+    let reply = format!("/console/api/conversations/{customer}/reply");
+    let (status, _) = console
+        .post(
+            &reply,
+            json!({"text": "Sorry! It left the warehouse today <b>promise</b>."}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::ACCEPTED);
+    let answer = events.next_reply(WAIT).await.expect("operator reply");
+    assert_eq!(
+        answer["text"], "Sorry! It left the warehouse today <b>promise</b>.",
+        "sent as written"
+    );
+    let (status, _) = console.post(&reply, json!({"text": "   "})).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+
+    // A private note never reaches the customer.
+    let (status, _) = console
+        .post(
+            &format!("/console/api/conversations/{customer}/notes"),
+            json!({"text": "VIP, offer free shipping"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED);
+    assert!(
+        events
+            .next_reply(Duration::from_millis(300))
+            .await
+            .is_none()
+    );
+
+    let view = console.conversation(&customer).await;
+    let kinds: Vec<&str> = view["timeline"]
+        .as_array()
+        .expect("timeline")
+        .iter()
+        .filter_map(|i| i["kind"].as_str())
+        .collect();
+    assert!(
+        kinds.contains(&"note") && kinds.contains(&"operator"),
+        "{kinds:?}"
+    );
+    let operator_reply = view["timeline"]
+        .as_array()
+        .expect("timeline")
+        .iter()
+        .find(|i| i["by"] == "operator" && i["kind"] == "out")
+        .expect("the operator's reply is in the timeline");
+    assert_eq!(operator_reply["channel"], "webchat");
+    assert!(view["timeline"].as_array().expect("t").iter().any(|i| {
+        i["kind"] == "in"
+            && i["understood"]
+                .as_str()
+                .is_some_and(|u| u.contains("human"))
+    }));
+
+    let (status, _) = console
+        .post(
+            &format!("/console/api/conversations/{customer}/handback"),
+            json!({"resolved": false}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    let resumed = events.next_reply(WAIT).await.expect("bot is back");
+    assert!(
+        resumed["text"]
+            .as_str()
+            .expect("text")
+            .contains("here again"),
+        "{resumed}"
+    );
+    events
+        .next_reply(WAIT)
+        .await
+        .expect("and asks what it was waiting for");
+    app.say(&session, "cart").await;
+    let cart = events
+        .next_reply(WAIT)
+        .await
+        .expect("the bot answers again");
+    assert!(
+        cart["text"].as_str().expect("text").contains("empty"),
+        "{cart}"
+    );
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn two_operators_taking_over_at_once_leave_exactly_one_owner() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let app = spawn_app(dir.path(), AppOptions::default()).await;
+    add_operator(app.store(), "ana", Role::Agent);
+    add_operator(app.store(), "bob", Role::Agent);
+    let ana = login(&app, "ana").await;
+    let bob = login(&app, "bob").await;
+    for round in 0..10 {
+        let (_, customer) = customer_with_a_conversation(&app).await;
+        let path = format!("/console/api/conversations/{customer}/takeover");
+        let ((a_status, a_body), (b_status, b_body)) =
+            tokio::join!(ana.post(&path, Value::Null), bob.post(&path, Value::Null));
+        let owner = app
+            .store()
+            .conversation(&customer)
+            .expect("read")
+            .expect("conversation")
+            .handoff
+            .owner()
+            .cloned()
+            .expect("owned");
+        let (winner, loser) = match (a_status, b_status) {
+            (StatusCode::OK, StatusCode::CONFLICT) => (a_body, b_body),
+            (StatusCode::CONFLICT, StatusCode::OK) => (b_body, a_body),
+            other => panic!("round {round}: {other:?} {a_body} {b_body}"),
+        };
+        assert_eq!(winner["owner"], json!(owner.0), "round {round}");
+        assert_eq!(loser["owner"], json!(owner.0), "the loser sees who owns it");
+        // The loser cannot write to the customer.
+        let other = if owner.0 == "ana" { &bob } else { &ana };
+        let (status, _) = other
+            .post(
+                &format!("/console/api/conversations/{customer}/reply"),
+                json!({"text": "me too"}),
+            )
+            .await;
+        assert_eq!(status, StatusCode::CONFLICT, "round {round}");
+    }
+    app.stop().await;
+}
+
+/// The console's live stream.
+async fn console_events(console: &Console) -> crate::support::EventStream {
+    let response = console
+        .client
+        .get(format!("{}/console/api/events", console.base))
+        .header("cookie", &console.cookie)
+        .send()
+        .await
+        .expect("events");
+    assert_eq!(response.status(), StatusCode::OK);
+    crate::support::EventStream::new(response)
+}
+
+async fn feed_names(feed: &mut crate::support::EventStream, customer: &CustomerId) -> bool {
+    while let Some(event) = feed.next_reply(WAIT).await {
+        if event["customer"] == json!(customer) {
+            return true;
+        }
+    }
+    false
+}
