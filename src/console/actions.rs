@@ -136,28 +136,34 @@ fn require_owner(conversation: &Conversation, me: &OperatorId) -> Result<(), Api
     }
 }
 
+/// A reply or a note.
 #[derive(Deserialize)]
-pub struct ReplyBody {
+pub struct TextBody {
     text: String,
+}
+
+/// The body's text, trimmed, between 1 and `MAX_REPLY_CHARS` characters.
+fn checked_text(
+    body: Result<Json<TextBody>, axum::extract::rejection::JsonRejection>,
+) -> Result<String, ApiError> {
+    let Json(body) = body.map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, e.body_text()))?;
+    let text = body.text.trim().to_owned();
+    if text.is_empty() || text.chars().count() > MAX_REPLY_CHARS {
+        return Err(ApiError::new(
+            StatusCode::BAD_REQUEST,
+            format!("write 1 to {MAX_REPLY_CHARS} characters"),
+        ));
+    }
+    Ok(text)
 }
 
 pub async fn reply(
     State(state): State<AppState>,
     Extension(authed): Extension<Authed>,
     Path(customer): Path<String>,
-    body: Result<Json<ReplyBody>, axum::extract::rejection::JsonRejection>,
+    body: Result<Json<TextBody>, axum::extract::rejection::JsonRejection>,
 ) -> Result<Response, ApiError> {
-    let Json(body) = body.map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, e.body_text()))?;
-    let text = body.text.trim().to_owned();
-    if text.is_empty() {
-        return Err(ApiError::new(StatusCode::BAD_REQUEST, "the reply is empty"));
-    }
-    if text.chars().count() > MAX_REPLY_CHARS {
-        return Err(ApiError::new(
-            StatusCode::BAD_REQUEST,
-            format!("the reply is longer than {MAX_REPLY_CHARS} characters"),
-        ));
-    }
+    let text = checked_text(body)?;
     let customer = CustomerId(customer);
     let me = OperatorId(authed.operator.name.clone());
     let conversation = load(&state, &customer)?;
@@ -252,25 +258,13 @@ pub async fn assign(
     }
 }
 
-#[derive(Deserialize)]
-pub struct NoteBody {
-    text: String,
-}
-
 pub async fn add_note(
     State(state): State<AppState>,
     Extension(authed): Extension<Authed>,
     Path(customer): Path<String>,
-    body: Result<Json<NoteBody>, axum::extract::rejection::JsonRejection>,
+    body: Result<Json<TextBody>, axum::extract::rejection::JsonRejection>,
 ) -> Result<Response, ApiError> {
-    let Json(body) = body.map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, e.body_text()))?;
-    let text = body.text.trim().to_owned();
-    if text.is_empty() || text.chars().count() > MAX_REPLY_CHARS {
-        return Err(ApiError::new(
-            StatusCode::BAD_REQUEST,
-            format!("a note has 1 to {MAX_REPLY_CHARS} characters"),
-        ));
-    }
+    let text = checked_text(body)?;
     let customer = CustomerId(customer);
     load(&state, &customer)?;
     let note = HistoryEntry::Note {

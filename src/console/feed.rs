@@ -46,7 +46,7 @@ pub async fn events(
         .filter_map(|changed| async move { changed.ok() })
         .map(|customer| {
             let data = serde_json::json!({ "customer": customer }).to_string();
-            Ok(SseEvent::default().event("changed").data(data))
+            Ok(SseEvent::default().data(data))
         })
         .take_until(async move { shutdown.cancelled().await });
     Sse::new(stream).keep_alive(KeepAlive::new().interval(Duration::from_secs(15)))

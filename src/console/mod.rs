@@ -37,10 +37,6 @@ const CONSOLE_HTML: &str = include_str!("assets/console.html");
 const CONSOLE_JS: &str = include_str!("assets/console.js");
 const CONSOLE_CSS: &str = include_str!("assets/console.css");
 
-const CONTENT_SECURITY_POLICY: &str = "default-src 'self'; img-src 'self' data: https:; \
-     style-src 'self'; script-src 'self'; connect-src 'self'; frame-ancestors 'none'; \
-     base-uri 'none'; form-action 'self'";
-
 pub fn router(state: AppState) -> Router<AppState> {
     let conversation = "/console/api/conversations/{customer}";
     let api = Router::new()
@@ -88,24 +84,12 @@ pub fn router(state: AppState) -> Router<AppState> {
         .route_layer(from_fn(security_headers))
 }
 
-/// The same guard rails on every console response: no framing, no sniffing, no referrer,
-/// nothing cached (answers hold customers' data).
+/// The pages' guard rails on every console response, and nothing cached: answers hold
+/// customers' data.
 async fn security_headers(request: Request, next: Next) -> Response {
     let mut response = next.run(request).await;
     let headers = response.headers_mut();
-    headers.insert(
-        header::CONTENT_SECURITY_POLICY,
-        HeaderValue::from_static(CONTENT_SECURITY_POLICY),
-    );
-    headers.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
-    headers.insert(
-        header::X_CONTENT_TYPE_OPTIONS,
-        HeaderValue::from_static("nosniff"),
-    );
-    headers.insert(
-        header::REFERRER_POLICY,
-        HeaderValue::from_static("no-referrer"),
-    );
+    crate::http::protect(headers);
     if !headers.contains_key(header::CACHE_CONTROL) {
         headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     }

@@ -86,3 +86,76 @@ pub fn reply_window(
         note,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use flows::{CustomerId, Locale, Span};
+
+    fn wrote(channel: Channel, ago: Span, now: Timestamp) -> Conversation {
+        let mut conversation = Conversation::new(CustomerId("c".into()), Locale::En);
+        conversation.last_channel = Some(channel);
+        conversation
+            .last_inbound_by_channel
+            .insert(channel, Timestamp(now.millis() - ago.as_millis()));
+        conversation
+    }
+
+    fn settings() -> Settings {
+        let toml = concat!(env!("CARGO_MANIFEST_DIR"), "/config/souk.toml");
+        Settings::load(std::path::Path::new(toml)).expect("shipped config loads")
+    }
+
+    #[test]
+    fn whatsapp_after_a_day_needs_a_template_for_operator_replies() {
+        let now = Timestamp(1_800_000_000_000);
+        let mut settings = settings();
+        let open = reply_window(
+            &settings,
+            &wrote(Channel::WhatsApp, Span::hours(23), now),
+            now,
+        );
+        assert!(open.refusal.is_none() && open.note.is_none());
+        let late = wrote(Channel::WhatsApp, Span::hours(25), now);
+        let refused = reply_window(&settings, &late, now)
+            .refusal
+            .expect("refused");
+        assert!(refused.contains("templates.operator-message"), "{refused}");
+        settings.channels.whatsapp.templates.insert(
+            "operator-message".into(),
+            crate::settings::TemplateSettings {
+                name: "team_reply".into(),
+                language: "en".into(),
+                params: vec!["text".into()],
+            },
+        );
+        let templated = reply_window(&settings, &late, now);
+        assert!(templated.refusal.is_none());
+        assert!(templated.note.expect("note").contains("template"));
+    }
+
+    #[test]
+    fn messenger_allows_a_person_seven_days_with_the_tag() {
+        let now = Timestamp(1_800_000_000_000);
+        let settings = settings();
+        let tagged = reply_window(
+            &settings,
+            &wrote(Channel::Messenger, Span::hours(72), now),
+            now,
+        );
+        assert!(tagged.refusal.is_none());
+        assert!(tagged.note.expect("note").contains("HUMAN_AGENT"));
+        let closed = reply_window(
+            &settings,
+            &wrote(Channel::Instagram, Span::hours(24 * 8), now),
+            now,
+        );
+        assert!(closed.refusal.expect("refused").contains("7 days"));
+        let web = reply_window(
+            &settings,
+            &wrote(Channel::WebChat, Span::hours(24 * 30), now),
+            now,
+        );
+        assert!(web.refusal.is_none());
+    }
+}

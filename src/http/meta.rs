@@ -126,8 +126,9 @@ pub async fn receive(
 }
 
 /// Records the batch's statuses (naming the conversations they change in `changed`) and
-/// identity changes and returns its messages as inbox entries; the caller persists those and waits for the group flush, so a crash loses
-/// nothing the platform was told we received.
+/// identity changes and returns its messages as inbox entries; the caller persists those
+/// and waits for the group flush, so a crash loses nothing the platform was told we
+/// received.
 fn record(
     store: &dyn Store,
     channel: Channel,

@@ -8,7 +8,7 @@ mod meta;
 mod payments;
 mod webchat;
 
-pub use assets::escape_html;
+pub use assets::{escape_html, protect};
 pub use error::ApiError;
 
 use std::sync::Arc;

@@ -643,3 +643,83 @@ async fn feed_names(feed: &mut crate::support::EventStream, customer: &CustomerI
     }
     false
 }
+
+#[tokio::test]
+async fn on_messenger_an_operator_may_answer_for_seven_days_with_the_human_agent_tag() {
+    use crate::fake_graph::FakeGraph;
+    let fake = FakeGraph::start().await;
+    let dir = tempfile::tempdir().expect("temp dir");
+    let app = crate::support::spawn_app_with(
+        crate::meta::settings(dir.path(), &fake),
+        AppOptions::default(),
+    )
+    .await;
+    add_operator(app.store(), "ana", Role::Agent);
+    let console = login(&app, "ana").await;
+    // Meta delivers, late, a message the customer wrote three days ago.
+    let three_days_ago = souk::clock::now().millis() - 3 * 24 * 3_600_000;
+    let body =
+        crate::meta::messenger_text_at("page", "m.old.1", "PSID9", "anyone?", three_days_ago);
+    assert_eq!(crate::meta::signed(&app, "messenger", &body).await, 200);
+    let customer = app
+        .store()
+        .find_identity(&Identity::new(Channel::Messenger, "PSID9"))
+        .expect("lookup");
+    let customer = match customer {
+        Some(customer) => customer,
+        None => {
+            tokio::time::sleep(Duration::from_millis(300)).await;
+            app.store()
+                .find_identity(&Identity::new(Channel::Messenger, "PSID9"))
+                .expect("lookup")
+                .expect("customer")
+        }
+    };
+    // The bot may not answer after 24 hours: its greeting is refused, with the reason.
+    let timeline = console
+        .wait_for(&customer, |t| t.iter().any(|i| i["status"] == "failed"))
+        .await;
+    let failed = timeline
+        .iter()
+        .find(|i| i["status"] == "failed")
+        .expect("failed");
+    assert!(
+        failed["error"]
+            .as_str()
+            .expect("error")
+            .contains("window closed")
+    );
+    let view = console.conversation(&customer).await;
+    assert!(
+        view["window"]["note"]
+            .as_str()
+            .expect("note")
+            .contains("HUMAN_AGENT")
+    );
+
+    let path = |action: &str| format!("/console/api/conversations/{customer}/{action}");
+    let (status, _) = console.post(&path("takeover"), Value::Null).await;
+    assert_eq!(status, StatusCode::OK);
+    let (status, _) = console
+        .post(
+            &path("reply"),
+            json!({"text": "Sorry for the wait, how can I help?"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::ACCEPTED);
+    let sent = fake.wait_for(2, WAIT).await;
+    for request in &sent {
+        assert_eq!(request.body["recipient"]["id"], "PSID9");
+        assert_eq!(
+            request.body["messaging_type"], "MESSAGE_TAG",
+            "{}",
+            request.body
+        );
+        assert_eq!(request.body["tag"], "HUMAN_AGENT");
+    }
+    assert_eq!(
+        sent[1].body["message"]["text"],
+        "Sorry for the wait, how can I help?"
+    );
+    app.stop().await;
+}

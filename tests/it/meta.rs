@@ -36,7 +36,7 @@ fn meta(fake: &FakeGraph, id_key: &str) -> MetaChannelSettings {
     settings
 }
 
-fn settings(store: &Path, fake: &FakeGraph) -> Settings {
+pub fn settings(store: &Path, fake: &FakeGraph) -> Settings {
     let mut settings = test_settings(store);
     settings.server.public_url = "https://shop.example".into();
     settings.channels.whatsapp = meta(fake, "phone");
@@ -63,7 +63,7 @@ async fn post(
     request.send().await.expect("webhook").status()
 }
 
-async fn signed(app: &TestApp, product: &str, body: &[u8]) -> reqwest::StatusCode {
+pub async fn signed(app: &TestApp, product: &str, body: &[u8]) -> reqwest::StatusCode {
     post(app, product, body, Some(sign(SECRET.as_bytes(), body))).await
 }
 
@@ -88,7 +88,11 @@ fn now_seconds() -> String {
 }
 
 fn messenger_text(object: &str, mid: &str, from: &str, text: &str) -> Vec<u8> {
-    let now = souk::clock::now().millis();
+    messenger_text_at(object, mid, from, text, souk::clock::now().millis())
+}
+
+/// Sent at `now` (milliseconds), as Meta stamps it.
+pub fn messenger_text_at(object: &str, mid: &str, from: &str, text: &str, now: i64) -> Vec<u8> {
     json!({"object": object, "entry": [{"id": "1895382890692545", "time": now, "messaging": [{
         "sender": {"id": from}, "recipient": {"id": "1895382890692545"}, "timestamp": now,
         "message": {"mid": mid, "text": text}

@@ -1,0 +1,352 @@
+// Drives the operator console like an operator on a desktop: log in, watch a WhatsApp
+// conversation appear live (SSE), check that customer text is shown as text and never run,
+// take over, reply, hand back, and see the bot answer again. souk runs with WhatsApp
+// enabled against a fake Graph API started here, and customer messages arrive as signed
+// webhooks. Fails on any page error, console error or HTTP error. Screenshots go to $SHOTS.
+import { chromium } from 'playwright-core';
+import { spawn, spawnSync } from 'node:child_process';
+import { createHmac } from 'node:crypto';
+import fs from 'node:fs';
+import http from 'node:http';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+const bin = process.env.SOUK_BIN ?? path.join(root, 'target/debug/souk');
+const config = 'config/souk.toml';
+const shots = path.resolve(root, process.env.SHOTS ?? 'target/screenshots');
+const APP_SECRET = 'test-app-secret';
+const PHONE_ID = '1234567890';
+const CUSTOMER = '40712345678';
+const CUSTOMER_NAME = 'Dana <b>Test</b>';
+const PASSWORD = 'console-test-password-42';
+const REPLY = 'Hello from Ana, how can I help?';
+const XSS1 = '<script>window.__xss1=1</script>';
+const XSS2 = '<img src=x onerror="window.__xss2=1">';
+const TOTAL_MS = 90000;
+
+const step = (what) => console.log(`console: ${what}`);
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+// Polls `predicate` (may be async) until it returns something truthy; throws after `ms`.
+async function waitFor(predicate, what, ms = 10000) {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    const value = await predicate();
+    if (value) return value;
+    if (Date.now() > deadline) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
+    await sleep(100);
+  }
+}
+
+function freePort() {
+  return new Promise((resolve, reject) => {
+    const s = net.createServer();
+    s.once('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const { port } = s.address();
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+// ---------- fake Graph API: records every POST /{version}/{phone_id}/messages ----------
+const recorded = []; // {path, authorization, body}
+let graphCount = 0;
+const graph = http.createServer((req, res) => {
+  const chunks = [];
+  req.on('data', (c) => chunks.push(c));
+  req.on('end', () => {
+    if (req.method !== 'POST' || !/^\/[^/]+\/[^/]+\/messages$/.test(req.url)) {
+      res.writeHead(404, { 'content-type': 'application/json' });
+      res.end('{"error":{"message":"unknown path","code":100}}');
+      return;
+    }
+    let body;
+    try {
+      body = JSON.parse(Buffer.concat(chunks).toString('utf8'));
+    } catch {
+      res.writeHead(400, { 'content-type': 'application/json' });
+      res.end('{"error":{"message":"bad json","code":100}}');
+      return;
+    }
+    recorded.push({ path: req.url, authorization: req.headers.authorization ?? '', body });
+    const to = String(body.to ?? '');
+    res.writeHead(200, { 'content-type': 'application/json' });
+    res.end(JSON.stringify({
+      messaging_product: 'whatsapp',
+      contacts: [{ input: to, wa_id: to }],
+      messages: [{ id: `wamid.FAKE${++graphCount}` }],
+    }));
+  });
+});
+
+// Bodies the fake Graph API received, from index `since` on.
+const graphBodies = (since = 0) => recorded.slice(since).map((r) => r.body);
+
+// ---------- webhooks ----------
+function signature(raw) {
+  return `sha256=${createHmac('sha256', APP_SECRET).update(raw).digest('hex')}`;
+}
+
+let inbound = 0;
+function whatsappText(text) {
+  return {
+    object: 'whatsapp_business_account',
+    entry: [{
+      id: 'WABA-CONSOLE-TEST',
+      changes: [{
+        field: 'messages',
+        value: {
+          messaging_product: 'whatsapp',
+          metadata: { display_phone_number: '15550001111', phone_number_id: PHONE_ID },
+          contacts: [{ profile: { name: CUSTOMER_NAME }, wa_id: CUSTOMER }],
+          messages: [{
+            from: CUSTOMER,
+            id: `wamid.IN${++inbound}.${Date.now()}`,
+            timestamp: String(Math.floor(Date.now() / 1000)),
+            type: 'text',
+            text: { body: text },
+          }],
+        },
+      }],
+    }],
+  };
+}
+
+async function postWebhook(base, text) {
+  const raw = Buffer.from(JSON.stringify(whatsappText(text)), 'utf8');
+  const res = await fetch(`${base}/webhooks/whatsapp`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', 'x-hub-signature-256': signature(raw) },
+    body: raw,
+  });
+  if (res.status !== 200) throw new Error(`webhook ${JSON.stringify(text)} answered ${res.status}: ${await res.text()}`);
+}
+
+// ---------- souk ----------
+const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'souk-console-'));
+const logLines = [];
+let souk = null;
+let soukExited = false;
+let browser = null;
+let page = null;
+
+function soukEnv(soukPort, graphPort) {
+  return {
+    ...process.env,
+    SOUK__SERVER__LISTEN: `127.0.0.1:${soukPort}`,
+    SOUK__STORE__PATH: path.join(tmp, 'data'),
+    SOUK__CHANNELS__WHATSAPP__ENABLED: 'true',
+    SOUK__CHANNELS__WHATSAPP__APP_SECRET: APP_SECRET,
+    SOUK__CHANNELS__WHATSAPP__VERIFY_TOKEN: 'test-verify',
+    SOUK__CHANNELS__WHATSAPP__ACCESS_TOKEN: 'test-access-token',
+    SOUK__CHANNELS__WHATSAPP__PHONE_NUMBER_ID: PHONE_ID,
+    SOUK__CHANNELS__WHATSAPP__API_BASE: `http://127.0.0.1:${graphPort}`,
+    RUST_LOG: 'info',
+  };
+}
+
+function addOperator(env) {
+  const r = spawnSync(bin, ['operator', 'add', 'ana', '--role', 'admin', '--config', config], {
+    cwd: root, env, input: `${PASSWORD}\n`, encoding: 'utf8',
+  });
+  if (r.status !== 0) {
+    throw new Error(`souk operator add failed (${r.error ?? `exit ${r.status}`}): ${r.stderr}${r.stdout}`);
+  }
+}
+
+function startSouk(env) {
+  const child = spawn(bin, ['serve', '--config', config], { cwd: root, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const log = fs.createWriteStream(path.join(tmp, 'souk.log'));
+  for (const stream of [child.stdout, child.stderr]) {
+    let rest = '';
+    stream.on('data', (chunk) => {
+      log.write(chunk);
+      const lines = (rest + chunk.toString('utf8')).split('\n');
+      rest = lines.pop();
+      logLines.push(...lines);
+      if (logLines.length > 2000) logLines.splice(0, logLines.length - 2000);
+    });
+    stream.on('end', () => { if (rest) logLines.push(rest); });
+  }
+  child.on('exit', (code, sig) => {
+    soukExited = true;
+    logLines.push(`[souk exited: ${sig ?? code}]`);
+  });
+  return child;
+}
+
+async function stopSouk() {
+  if (!souk || soukExited) return;
+  souk.kill('SIGTERM');
+  const exited = await Promise.race([
+    new Promise((r) => souk.once('exit', () => r(true))),
+    sleep(5000).then(() => soukExited),
+  ]);
+  if (!exited && !soukExited) souk.kill('SIGKILL');
+}
+
+async function cleanup() {
+  if (browser) await browser.close().catch(() => {});
+  await stopSouk();
+  graph.close();
+  graph.closeAllConnections?.();
+  fs.rmSync(tmp, { recursive: true, force: true });
+}
+
+let failing = false;
+async function fail(error) {
+  if (failing) return;
+  failing = true;
+  console.error(`console browser test failed: ${error?.stack ?? error}`);
+  if (page) await page.screenshot({ path: `${shots}/console-failure.png` }).catch(() => {});
+  console.error(`--- fake Graph API received ${recorded.length} message(s)`);
+  for (const r of recorded.slice(-10)) console.error(JSON.stringify(r.body));
+  console.error('--- souk log (last 60 lines)');
+  console.error(logLines.slice(-60).join('\n'));
+  await cleanup().catch(() => {});
+  process.exit(1);
+}
+
+const guard = setTimeout(() => fail(new Error(`the whole test took over ${TOTAL_MS / 1000} s`)), TOTAL_MS);
+
+// ---------- the test ----------
+async function main() {
+  fs.mkdirSync(shots, { recursive: true });
+  await new Promise((r) => graph.listen(0, '127.0.0.1', r));
+  const graphPort = graph.address().port;
+  const soukPort = await freePort();
+  const base = `http://127.0.0.1:${soukPort}`;
+  const env = soukEnv(soukPort, graphPort);
+
+  step('adding operator ana');
+  addOperator(env);
+  step(`starting souk on ${base} (fake Graph API on port ${graphPort})`);
+  souk = startSouk(env);
+  await waitFor(async () => {
+    if (soukExited) throw new Error('souk exited before it was ready');
+    try {
+      return (await fetch(`${base}/readyz`)).status === 200;
+    } catch {
+      return false;
+    }
+  }, 'GET /readyz == 200', 20000);
+
+  browser = await chromium.launch({
+    executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
+    headless: true,
+    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+           '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+  });
+  page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+  const problems = [];
+  page.on('console', (m) => { if (m.type() === 'error') problems.push(`console: ${m.text()}`); });
+  page.on('pageerror', (e) => problems.push(`page error: ${e}`));
+  page.on('response', (r) => { if (r.status() >= 400) problems.push(`${r.status()} ${r.url()}`); });
+  page.on('dialog', (d) => { problems.push(`unexpected dialog: ${d.message()}`); d.dismiss().catch(() => {}); });
+
+  // b. log in
+  step('GET /console without a session goes to the login page');
+  await page.goto(`${base}/console`);
+  if (new URL(page.url()).pathname !== '/console/login') throw new Error(`expected /console/login, got ${page.url()}`);
+  await page.locator('#login-name').fill('ana');
+  await page.locator('#login-password').fill(PASSWORD);
+  await page.screenshot({ path: `${shots}/console-login.png` });
+  await page.locator('#login-submit').click();
+  await page.waitForURL((u) => u.pathname === '/console', { timeout: 10000 });
+  await page.locator('#conv-list').waitFor({ state: 'visible', timeout: 10000 });
+  await page.waitForFunction(() => document.getElementById('live-status')?.textContent.trim() === 'live',
+    null, { timeout: 10000 });
+  step('logged in; the event stream is live');
+  await page.screenshot({ path: `${shots}/console-live.png` });
+
+  // c. a new WhatsApp conversation shows up without a reload
+  await page.evaluate(() => { window.__sameDocument = true; });
+  await postWebhook(base, 'I want to talk to a human');
+  const row = page.locator('#conv-list button.conv-row').first();
+  await row.waitFor({ state: 'visible', timeout: 10000 });
+  if (!(await page.evaluate(() => window.__sameDocument === true))) throw new Error('the page reloaded');
+  step(`the conversation appeared live (customer ${await row.getAttribute('data-customer')})`);
+  await page.screenshot({ path: `${shots}/console-new-conversation.png` });
+  await row.click();
+  await page.waitForFunction((t) => [...document.querySelectorAll('#timeline p.msg-text')]
+    .some((p) => p.textContent === t), 'I want to talk to a human', { timeout: 10000 });
+
+  // d. customer text is text, never markup
+  await postWebhook(base, XSS1);
+  await postWebhook(base, XSS2);
+  await page.waitForFunction((texts) => {
+    const got = [...document.querySelectorAll('#timeline p.msg-text')].map((p) => p.textContent);
+    return texts.every((t) => got.includes(t));
+  }, [XSS1, XSS2], { timeout: 10000 });
+  const flags = await page.evaluate(() => [window.__xss1, window.__xss2]);
+  if (flags[0] !== undefined || flags[1] !== undefined) throw new Error(`customer text ran as script: ${JSON.stringify(flags)}`);
+  const injected = await page.evaluate(() => [...document.querySelectorAll('#timeline img')]
+    .filter((i) => i.getAttribute('src') === 'x').length);
+  if (injected) throw new Error(`${injected} <img src="x"> element(s) in the timeline`);
+  const names = await page.evaluate(() => ({
+    head: document.getElementById('conv-name')?.textContent ?? '',
+    rows: [...document.querySelectorAll('#conv-list .conv-name')].map((n) => n.textContent),
+    bold: document.querySelectorAll('#conv-name b, #conv-list b').length,
+  }));
+  if (names.head !== CUSTOMER_NAME && !names.rows.includes(CUSTOMER_NAME)) {
+    throw new Error(`customer name not shown literally: ${JSON.stringify(names)}`);
+  }
+  if (names.bold) throw new Error('the customer name was parsed as HTML');
+  step('customer text and name are shown as text; nothing ran');
+  await page.screenshot({ path: `${shots}/console-untrusted-text.png` });
+
+  // e. take over and reply
+  let mark = recorded.length;
+  await page.locator('#btn-takeover').click();
+  await page.locator('#btn-handback').waitFor({ state: 'visible', timeout: 10000 });
+  await waitFor(() => graphBodies(mark).some((b) => JSON.stringify(b).includes('from our team')),
+    'the "… from our team is here" message at the Graph API');
+  step('taken over; the customer was told an operator joined');
+  await page.screenshot({ path: `${shots}/console-takeover.png` });
+
+  mark = recorded.length;
+  await page.locator('#reply-text').fill(REPLY);
+  await page.locator('#btn-send').click();
+  await waitFor(() => graphBodies(mark).some((b) => b.to === CUSTOMER && b.text?.body === REPLY),
+    'the operator reply at the Graph API');
+  await page.waitForFunction((t) => [...document.querySelectorAll('#timeline .msg-out p.msg-text')]
+    .some((p) => p.textContent === t), REPLY, { timeout: 10000 });
+  step('the reply went out and is in the timeline');
+  await page.screenshot({ path: `${shots}/console-reply.png` });
+
+  // f. hand back; the bot answers again
+  mark = recorded.length;
+  await page.locator('#btn-handback').click();
+  await page.locator('#btn-takeover').waitFor({ state: 'visible', timeout: 10000 });
+  await waitFor(() => graphBodies(mark).length > 0, 'a message at the Graph API after the hand back');
+  if (!graphBodies(mark).some((b) => JSON.stringify(b).includes('here again'))) {
+    step(`note: first message after the hand back: ${JSON.stringify(graphBodies(mark)[0])}`);
+  }
+  step('handed back to the bot');
+
+  mark = recorded.length;
+  await postWebhook(base, 'cart');
+  await waitFor(() => graphBodies(mark).some((b) => JSON.stringify(b).includes('empty')),
+    'the bot\'s "your cart is empty" answer at the Graph API');
+  step('the bot answered "cart" again');
+  await page.screenshot({ path: `${shots}/console-handback.png` });
+
+  if (recorded.some((r) => r.authorization !== 'Bearer test-access-token')) {
+    problems.push(`a Graph API call without the access token: ${recorded.map((r) => r.authorization).join(', ')}`);
+  }
+  if (problems.length) throw new Error(`problems in the page:\n${problems.join('\n')}`);
+}
+
+try {
+  await main();
+  clearTimeout(guard);
+  await cleanup();
+  console.log(`console browser test passed; screenshots in ${shots}`);
+} catch (e) {
+  clearTimeout(guard);
+  await fail(e);
+}
