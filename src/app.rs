@@ -200,7 +200,7 @@ impl App {
                 ingest.clone(),
                 stop_timers.clone(),
             )),
-            tokio::spawn(prune_dedup_keys(shared.clone(), stop_timers.clone())),
+            tokio::spawn(prune_expired(shared.clone(), stop_timers.clone())),
             tokio::spawn(reload_catalog_on_hangup(
                 shared.clone(),
                 stop_timers.clone(),
@@ -405,8 +405,9 @@ async fn join_all(tasks: &mut Tasks, limit: Duration) {
     }
 }
 
-/// Forgets provider message ids older than the dedup retention, hourly.
-async fn prune_dedup_keys(shared: Arc<Shared>, stop: CancellationToken) {
+/// Hourly: provider message ids past the dedup retention, console sessions past their
+/// expiry.
+async fn prune_expired(shared: Arc<Shared>, stop: CancellationToken) {
     let retention =
         Span::hours(i64::try_from(shared.settings.store.dedup_retention_hours).unwrap_or(24 * 365));
     loop {
@@ -416,6 +417,14 @@ async fn prune_dedup_keys(shared: Arc<Shared>, stop: CancellationToken) {
             Ok(Ok(0)) => {}
             Ok(Ok(pruned)) => tracing::info!(pruned, "forgot old dedup keys"),
             Ok(Err(error)) => tracing::error!(%error, "pruning dedup keys failed"),
+            Err(error) => tracing::error!(%error, "pruning task failed"),
+        }
+        let store = shared.store.clone();
+        match tokio::task::spawn_blocking(move || store.prune_console_sessions(clock::now())).await
+        {
+            Ok(Ok(0)) => {}
+            Ok(Ok(pruned)) => tracing::info!(pruned, "dropped expired console sessions"),
+            Ok(Err(error)) => tracing::error!(%error, "pruning console sessions failed"),
             Err(error) => tracing::error!(%error, "pruning task failed"),
         }
         tokio::select! {

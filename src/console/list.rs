@@ -196,3 +196,64 @@ pub async fn products(
         .collect();
     Json(json!({ "products": products }))
 }
+
+#[derive(Deserialize)]
+pub struct NewOperator {
+    name: String,
+    #[serde(default)]
+    display_name: String,
+    role: String,
+    password: String,
+}
+
+/// Admins add colleagues here while souk runs (`souk operator add` needs it stopped).
+pub async fn add_operator(
+    State(state): State<AppState>,
+    Extension(authed): Extension<Authed>,
+    body: Result<Json<NewOperator>, axum::extract::rejection::JsonRejection>,
+) -> Result<(axum::http::StatusCode, Json<Value>), ApiError> {
+    use axum::http::StatusCode;
+    if authed.operator.role != crate::store::Role::Admin {
+        return Err(ApiError::new(
+            StatusCode::FORBIDDEN,
+            "only admins add operators",
+        ));
+    }
+    let Json(body) = body.map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, e.body_text()))?;
+    let name = body.name.trim().to_lowercase();
+    if !super::valid_name(&name) {
+        return Err(ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "the name must be 1–64 lower-case letters, digits, dots, dashes or underscores",
+        ));
+    }
+    let role = crate::store::Role::parse(&body.role).ok_or_else(|| {
+        ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "the role is admin or agent",
+        )
+    })?;
+    let password = body.password;
+    let hash = tokio::task::spawn_blocking(move || super::password::hash(&password))
+        .await
+        .map_err(ApiError::internal)?
+        .map_err(|e| ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, e.to_string()))?;
+    let operator = crate::store::Operator {
+        name: name.clone(),
+        display_name: body.display_name.trim().to_owned(),
+        role,
+        password_hash: hash,
+        created_at: crate::clock::now(),
+    };
+    if !state.store.put_operator(&operator, false)? {
+        return Err(ApiError::new(
+            StatusCode::CONFLICT,
+            format!("{name} exists"),
+        ));
+    }
+    tracing::info!(operator = %name, by = %authed.operator.name, "operator added");
+    Ok((
+        StatusCode::CREATED,
+        Json(json!({ "name": name, "role": role.name() })),
+    ))
+}

@@ -41,7 +41,10 @@ pub fn router(state: AppState) -> Router<AppState> {
     let conversation = "/console/api/conversations/{customer}";
     let api = Router::new()
         .route("/console/api/me", get(me))
-        .route("/console/api/operators", get(list::operators))
+        .route(
+            "/console/api/operators",
+            get(list::operators).post(list::add_operator),
+        )
         .route("/console/api/products", get(list::products))
         .route("/console/api/conversations", get(list::conversations))
         .route(conversation, get(view::conversation))

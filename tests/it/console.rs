@@ -191,7 +191,11 @@ async fn every_console_route_needs_a_session() {
         "payment-link",
     ]
     .map(|action| format!("{c}/{action}"));
-    for path in posts.iter().map(String::as_str).chain(["/console/logout"]) {
+    for path in posts
+        .iter()
+        .map(String::as_str)
+        .chain(["/console/logout", "/console/api/operators"])
+    {
         let response = client
             .post(format!("{}{path}", app.base))
             .header("x-csrf-token", "anything")
@@ -304,6 +308,14 @@ async fn state_changing_requests_need_the_csrf_token() {
         )
         .await;
     assert_eq!(status, StatusCode::OK, "{body}");
+    // Only admins add operators.
+    let (status, _) = console
+        .post(
+            "/console/api/operators",
+            json!({"name": "eve", "role": "admin", "password": PASSWORD}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
     // Logout ends the session.
     let (status, _) = console.post("/console/logout", Value::Null).await;
     assert_eq!(status, StatusCode::NO_CONTENT);
@@ -389,6 +401,23 @@ async fn the_setup_link_creates_the_first_admin_once() {
         .expect("created");
     assert_eq!(owner.role, Role::Admin);
     assert!(owner.password_hash.starts_with("$argon2id$"));
+    // The new admin adds an agent from the console, who can then log in.
+    let admin = login(&app, "owner").await;
+    let (status, body) = admin
+        .post(
+            "/console/api/operators",
+            json!({"name": "Bob", "role": "agent", "password": PASSWORD, "display_name": "Bob M."}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    let (status, _) = admin
+        .post(
+            "/console/api/operators",
+            json!({"name": "bob", "role": "agent", "password": PASSWORD}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CONFLICT);
+    login(&app, "bob").await;
     let again = client()
         .post(format!("{}/console/setup", app.base))
         .form(&[
