@@ -335,6 +335,14 @@ async function main() {
   step('the bot answered "cart" again');
   await page.screenshot({ path: `${shots}/console-handback.png` });
 
+  // Tablet: list and conversation side by side, the customer panel behind a button.
+  await page.setViewportSize({ width: 900, height: 1100 });
+  await page.locator('#timeline').waitFor({ state: 'visible' });
+  await page.locator('#conv-list button.conv-row').first().waitFor({ state: 'visible' });
+  await page.locator('#side-panel').waitFor({ state: 'hidden' }); // the drawer slides away
+  await page.screenshot({ path: `${shots}/console-tablet.png` });
+  step('tablet width shows the list and the conversation');
+
   if (recorded.some((r) => r.authorization !== 'Bearer test-access-token')) {
     problems.push(`a Graph API call without the access token: ${recorded.map((r) => r.authorization).join(', ')}`);
   }

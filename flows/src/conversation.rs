@@ -167,7 +167,8 @@ impl Conversation {
                 told_at: Some(now),
             };
         }
-        let by_operator = event.is_operator();
+        // What an operator's action says is theirs, except at hand back: then the bot speaks.
+        let by_operator = event.is_operator() && !matches!(event, Event::OperatorHandedBack { .. });
         // A payment link is what the customer is waiting for, whoever asked for it.
         let passes_through = matches!(event, Event::PaymentLinkReady { .. });
         match event {

@@ -57,6 +57,16 @@ async fn apply(
     customer: &CustomerId,
     event: Event,
 ) -> Result<Conversation, ApiError> {
+    let kind = match &event {
+        Event::OperatorTookOver { .. } => "takeover",
+        Event::OperatorMessage { .. } => "reply",
+        Event::OperatorReassigned { .. } => "assign",
+        Event::OperatorHandedBack { .. } => "handback",
+        Event::OperatorSentProduct { .. } => "product",
+        Event::OperatorSentPaymentLink { .. } => "payment_link",
+        _ => "other",
+    };
+    metrics::counter!("souk_console_actions_total", "action" => kind).increment(1);
     // Subscribed before the event exists, so its change notice cannot be missed.
     let mut changes = state.console_feed.subscribe();
     let entry = InboxEntry {

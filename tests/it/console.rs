@@ -752,3 +752,100 @@ async fn on_messenger_an_operator_may_answer_for_seven_days_with_the_human_agent
     );
     app.stop().await;
 }
+
+#[tokio::test]
+async fn whatsapp_media_comes_through_souk_and_only_images_show_inline() {
+    use crate::fake_graph::FakeGraph;
+    let fake = FakeGraph::start().await;
+    let dir = tempfile::tempdir().expect("temp dir");
+    let app = crate::support::spawn_app_with(
+        crate::meta::settings(dir.path(), &fake),
+        AppOptions::default(),
+    )
+    .await;
+    add_operator(app.store(), "ana", Role::Agent);
+    let console = login(&app, "ana").await;
+    let media_message = |wamid: &str, kind: &str, id: &str| {
+        json!({"object": "whatsapp_business_account", "entry": [{"id": "WABA", "changes": [{"field": "messages", "value": {
+            "messaging_product": "whatsapp",
+            "metadata": {"display_phone_number": "15550001111", "phone_number_id": "1122334455667"},
+            "contacts": [{"profile": {"name": "Dana"}, "wa_id": "40711111111"}],
+            "messages": [{"from": "40711111111", "id": wamid, "timestamp": (souk::clock::now().millis() / 1000).to_string(),
+                "type": kind, kind: {"id": id, "mime_type": "application/octet-stream", "caption": "look"}}]
+        }}]}]})
+        .to_string()
+        .into_bytes()
+    };
+    for (wamid, kind, id) in [
+        ("wamid.M1", "image", "img1"),
+        ("wamid.M2", "document", "doc1"),
+    ] {
+        assert_eq!(
+            crate::meta::signed(&app, "whatsapp", &media_message(wamid, kind, id)).await,
+            200
+        );
+    }
+    let mut customer = None;
+    for _ in 0..100 {
+        customer = app
+            .store()
+            .find_identity(&Identity::new(Channel::WhatsApp, "40711111111"))
+            .expect("lookup");
+        if customer.is_some() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let customer = customer.expect("customer");
+    let timeline = console
+        .wait_for(&customer, |t| {
+            t.iter().filter(|i| !i["media"].is_null()).count() >= 2
+        })
+        .await;
+    let urls: Vec<String> = timeline
+        .iter()
+        .filter_map(|i| i["media"]["url"].as_str().map(str::to_owned))
+        .collect();
+    assert_eq!(
+        urls,
+        [
+            "/console/api/media/whatsapp/img1",
+            "/console/api/media/whatsapp/doc1"
+        ]
+    );
+    let fetch = |url: String| {
+        console
+            .client
+            .get(format!("{}{url}", app.base))
+            .header("cookie", &console.cookie)
+            .send()
+    };
+    let image = fetch(urls[0].clone()).await.expect("image");
+    assert_eq!(image.status(), StatusCode::OK);
+    assert_eq!(image.headers()["content-type"], "image/jpeg");
+    assert_eq!(
+        image.bytes().await.expect("bytes").as_ref(),
+        b"\xff\xd8\xff\xe0 fake jpeg"
+    );
+    // A file that claims to be HTML downloads as opaque bytes; it never renders as a page.
+    let file = fetch(urls[1].clone()).await.expect("file");
+    assert_eq!(file.status(), StatusCode::OK);
+    assert_eq!(file.headers()["content-type"], "application/octet-stream");
+    assert!(
+        file.headers()["content-disposition"]
+            .to_str()
+            .expect("header")
+            .starts_with("attachment")
+    );
+    let missing = fetch("/console/api/media/whatsapp/nope".into())
+        .await
+        .expect("missing");
+    assert_eq!(missing.status(), StatusCode::BAD_GATEWAY);
+    let unauthenticated = client()
+        .get(format!("{}{}", app.base, urls[0]))
+        .send()
+        .await
+        .expect("GET");
+    assert_eq!(unauthenticated.status(), StatusCode::UNAUTHORIZED);
+    app.stop().await;
+}

@@ -1,5 +1,7 @@
 //! A fake Meta Graph API on 127.0.0.1: answers `POST /{version}/{id}/messages` like the real
-//! one (WhatsApp and Send API shapes), records every request, and fails on command.
+//! one (WhatsApp and Send API shapes), records every request, and fails on command. It also
+//! serves WhatsApp media as documented: `GET /{version}/{media-id}` gives a short-lived URL
+//! and the MIME type, and that URL gives the bytes; both need the access token.
 
 use std::collections::VecDeque;
 use std::sync::{Arc, Mutex};
@@ -49,6 +51,8 @@ impl FakeGraph {
         let inner = Arc::new(Inner::default());
         let app = axum::Router::new()
             .route("/{version}/{id}/messages", axum::routing::post(messages))
+            .route("/{version}/{id}", axum::routing::get(media_info))
+            .route("/download/{id}", axum::routing::get(media_bytes))
             .with_state(inner.clone());
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await
@@ -133,5 +137,52 @@ async fn messages(
     } else {
         Json(json!({"recipient_id": body["recipient"]["id"], "message_id": format!("m_fake_{n}")}))
             .into_response()
+    }
+}
+
+/// Media ids the fake knows: `img1` (a JPEG) and `doc1` (a PDF, or HTML pretending to be one).
+fn media(id: &str) -> Option<(&'static str, &'static [u8])> {
+    match id {
+        "img1" => Some(("image/jpeg", b"\xff\xd8\xff\xe0 fake jpeg")),
+        "doc1" => Some(("text/html", b"<script>alert(1)</script>")),
+        _ => None,
+    }
+}
+
+fn authorized(headers: &HeaderMap) -> bool {
+    headers
+        .get("authorization")
+        .is_some_and(|v| v.as_bytes().starts_with(b"Bearer EAAB"))
+}
+
+async fn media_info(Path((_version, id)): Path<(String, String)>, headers: HeaderMap) -> Response {
+    let host = headers
+        .get("host")
+        .and_then(|h| h.to_str().ok())
+        .unwrap_or_default()
+        .to_owned();
+    if !authorized(&headers) {
+        return StatusCode::UNAUTHORIZED.into_response();
+    }
+    match media(&id) {
+        Some((mime, bytes)) => Json(json!({
+            "messaging_product": "whatsapp",
+            "url": format!("http://{host}/download/{id}"),
+            "mime_type": mime,
+            "file_size": bytes.len(),
+            "id": id,
+        }))
+        .into_response(),
+        None => StatusCode::NOT_FOUND.into_response(),
+    }
+}
+
+async fn media_bytes(Path(id): Path<String>, headers: HeaderMap) -> Response {
+    if !authorized(&headers) {
+        return StatusCode::UNAUTHORIZED.into_response();
+    }
+    match media(&id) {
+        Some((mime, bytes)) => ([("content-type", mime)], bytes).into_response(),
+        None => StatusCode::NOT_FOUND.into_response(),
     }
 }
