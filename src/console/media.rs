@@ -1,6 +1,7 @@
-//! Customers' media for the console. WhatsApp media needs the access token to download, so
-//! souk fetches it (Graph: media id → short-lived URL → bytes) and hands it on; Messenger and
-//! Instagram attachments arrive as https URLs the browser can open itself.
+//! Customers' media for the console, always through souk. WhatsApp media needs the access
+//! token (Graph: media id → short-lived URL → bytes); Messenger and Instagram attachments
+//! arrive as https URLs in signed webhooks, and souk fetches only a URL that such a webhook
+//! gave for that customer, so the route cannot be used to reach anything else.
 
 use std::time::Duration;
 
@@ -8,30 +9,36 @@ use axum::body::Body;
 use axum::extract::{Path, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use flows::Channel;
+use flows::{Channel, CustomerId, Event, InboundMessage};
 use serde::Deserialize;
 
 use crate::http::{ApiError, AppState};
+use crate::store::HistoryEntry;
 
 /// Larger files are refused rather than held in memory (WhatsApp's documents go to 100 MB).
 const MAX_BYTES: usize = 16 * 1024 * 1024;
+/// How many of a customer's latest records are searched for the attachment asked for.
+const MEDIA_LOOKBACK: usize = 2000;
 
 /// Where the console downloads a media item from, if it can.
-pub fn console_url(channel: Channel, media_id: &str) -> Option<String> {
+pub fn console_url(customer: &CustomerId, channel: Channel, media_id: &str) -> Option<String> {
     match channel {
-        Channel::WhatsApp
-            if !media_id.is_empty()
-                && media_id
-                    .bytes()
-                    .all(|b| b.is_ascii_alphanumeric() || b == b'_') =>
-        {
+        Channel::WhatsApp if whatsapp_id(media_id) => {
             Some(format!("/console/api/media/whatsapp/{media_id}"))
         }
-        Channel::Messenger | Channel::Instagram if media_id.starts_with("https://") => {
-            Some(media_id.to_owned())
-        }
+        // Hex keeps any URL one plain path segment.
+        Channel::Messenger | Channel::Instagram if media_id.starts_with("https://") => Some(
+            format!("/console/api/media/{customer}/{}", hex::encode(media_id)),
+        ),
         _ => None,
     }
+}
+
+fn whatsapp_id(media_id: &str) -> bool {
+    !media_id.is_empty()
+        && media_id
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'_')
 }
 
 #[derive(Deserialize)]
@@ -53,11 +60,65 @@ fn inline_type(mime: &str) -> Option<&'static str> {
     }
 }
 
+fn client() -> Result<reqwest::Client, ApiError> {
+    reqwest::Client::builder()
+        .timeout(Duration::from_secs(20))
+        .build()
+        .map_err(ApiError::internal)
+}
+
+fn unavailable(what: &str) -> ApiError {
+    ApiError::new(
+        StatusCode::BAD_GATEWAY,
+        format!("the platform did not give the media ({what})"),
+    )
+}
+
+async fn bounded_body(response: reqwest::Response) -> Result<Vec<u8>, ApiError> {
+    let too_large = || ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, "the file is over 16 MB");
+    if response
+        .content_length()
+        .is_some_and(|n| n > MAX_BYTES as u64)
+    {
+        return Err(too_large());
+    }
+    let bytes = response
+        .bytes()
+        .await
+        .map_err(|_| unavailable("download cut"))?;
+    if bytes.len() > MAX_BYTES {
+        return Err(too_large());
+    }
+    Ok(bytes.to_vec())
+}
+
+/// Images inline; anything else as an opaque download, sandboxed if opened anyway.
+fn hand_on(bytes: Vec<u8>, mime: &str, name: &str) -> Response {
+    let (content_type, disposition) = match inline_type(mime) {
+        Some(kind) => (kind, "inline".to_owned()),
+        None => (
+            "application/octet-stream",
+            format!("attachment; filename=\"{name}\""),
+        ),
+    };
+    (
+        [
+            (header::CONTENT_TYPE, content_type.to_owned()),
+            (header::CONTENT_DISPOSITION, disposition),
+            (header::CACHE_CONTROL, "private, max-age=3600".to_owned()),
+            (header::CONTENT_SECURITY_POLICY, "sandbox".to_owned()),
+        ],
+        Body::from(bytes),
+    )
+        .into_response()
+}
+
+/// `GET /console/api/media/whatsapp/{media id}`.
 pub async fn whatsapp(
     State(state): State<AppState>,
     Path(media_id): Path<String>,
 ) -> Result<Response, ApiError> {
-    if console_url(Channel::WhatsApp, &media_id).is_none() {
+    if !whatsapp_id(&media_id) {
         return Err(ApiError::new(StatusCode::BAD_REQUEST, "not a media id"));
     }
     let settings = &state.settings.channels.whatsapp;
@@ -66,22 +127,13 @@ pub async fn whatsapp(
         .as_ref()
         .map(|t| t.expose().to_owned())
         .ok_or_else(|| ApiError::new(StatusCode::NOT_FOUND, "WhatsApp is not configured"))?;
-    let client = reqwest::Client::builder()
-        .timeout(Duration::from_secs(20))
-        .build()
-        .map_err(ApiError::internal)?;
+    let client = client()?;
     let info_url = format!(
         "{}/{}/{}",
         settings.api_base.trim_end_matches('/'),
         settings.api_version,
         media_id
     );
-    let unavailable = |what: &str| {
-        ApiError::new(
-            StatusCode::BAD_GATEWAY,
-            format!("WhatsApp did not give the media ({what})"),
-        )
-    };
     let info: MediaInfo = client
         .get(&info_url)
         .bearer_auth(&token)
@@ -101,41 +153,52 @@ pub async fn whatsapp(
         .map_err(|_| unavailable("download failed"))?
         .error_for_status()
         .map_err(|_| unavailable("download refused"))?;
-    if response
-        .content_length()
-        .is_some_and(|n| n > MAX_BYTES as u64)
-    {
-        return Err(ApiError::new(
-            StatusCode::PAYLOAD_TOO_LARGE,
-            "the file is over 16 MB",
-        ));
-    }
-    let bytes = response
-        .bytes()
-        .await
-        .map_err(|_| unavailable("download cut"))?;
-    if bytes.len() > MAX_BYTES {
-        return Err(ApiError::new(
-            StatusCode::PAYLOAD_TOO_LARGE,
-            "the file is over 16 MB",
-        ));
-    }
+    let bytes = bounded_body(response).await?;
     let mime = info.mime_type.unwrap_or_default();
-    let (content_type, disposition) = match inline_type(&mime) {
-        Some(kind) => (kind, "inline".to_owned()),
-        None => (
-            "application/octet-stream",
-            format!("attachment; filename=\"whatsapp-{media_id}\""),
-        ),
+    Ok(hand_on(bytes, &mime, &format!("whatsapp-{media_id}")))
+}
+
+/// `GET /console/api/media/{customer}/{hex url}`: a Messenger or Instagram attachment.
+pub async fn attachment(
+    State(state): State<AppState>,
+    Path((customer, hex_url)): Path<(String, String)>,
+) -> Result<Response, ApiError> {
+    let not_found = || ApiError::new(StatusCode::NOT_FOUND, "no such attachment");
+    let url = hex::decode(&hex_url)
+        .ok()
+        .and_then(|bytes| String::from_utf8(bytes).ok())
+        .filter(|url| url.starts_with("https://"))
+        .ok_or_else(not_found)?;
+    let customer = CustomerId(customer);
+    let history = state.store.history(&customer, MEDIA_LOOKBACK)?;
+    if !history.iter().any(|entry| gave_url(entry, &url)) {
+        return Err(not_found());
+    }
+    let response = client()?
+        .get(&url)
+        .send()
+        .await
+        .map_err(|_| unavailable("download failed"))?
+        .error_for_status()
+        .map_err(|_| unavailable("download refused"))?;
+    let mime = response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_owned();
+    let bytes = bounded_body(response).await?;
+    Ok(hand_on(bytes, &mime, "attachment"))
+}
+
+/// Whether a stored customer message carried this attachment URL.
+fn gave_url(entry: &HistoryEntry, url: &str) -> bool {
+    let HistoryEntry::In {
+        event: Event::Inbound(inbound),
+        ..
+    } = entry
+    else {
+        return false;
     };
-    Ok((
-        [
-            (header::CONTENT_TYPE, content_type.to_owned()),
-            (header::CONTENT_DISPOSITION, disposition),
-            (header::CACHE_CONTROL, "private, max-age=3600".to_owned()),
-            (header::CONTENT_SECURITY_POLICY, "sandbox".to_owned()),
-        ],
-        Body::from(bytes),
-    )
-        .into_response())
+    matches!(&inbound.message, InboundMessage::Media { media_id: Some(id), .. } if id == url)
 }

@@ -70,6 +70,10 @@ pub fn router(state: AppState) -> Router<AppState> {
             "/console/api/media/whatsapp/{media_id}",
             get(media::whatsapp),
         )
+        .route(
+            "/console/api/media/{customer}/{url}",
+            get(media::attachment),
+        )
         .route("/console/api/events", get(feed::events))
         .route("/console/logout", post(login::logout))
         .route_layer(from_fn_with_state(state.clone(), session::require_api));

@@ -42,7 +42,7 @@ fn build(state: &AppState, id: &CustomerId) -> Result<Value, ApiError> {
     let timeline: Vec<Value> = store
         .history(id, TIMELINE_LIMIT)?
         .iter()
-        .map(|entry| item(state, store, &ctx.catalog, entry))
+        .map(|entry| item(state, store, &ctx.catalog, id, entry))
         .collect::<Result<_, _>>()?;
     let cart_lines: Vec<Value> = conversation
         .cart
@@ -108,6 +108,7 @@ fn item(
     state: &AppState,
     store: &dyn Store,
     catalog: &Catalog,
+    customer: &CustomerId,
     entry: &HistoryEntry,
 ) -> Result<Value, ApiError> {
     Ok(match entry {
@@ -116,7 +117,7 @@ fn item(
         } => json!({
             "kind": "in", "at": at.millis(), "channel": channel.name(), "by": "customer",
             "text": inbound_text(event), "understood": understood(event, catalog),
-            "media": media(event),
+            "media": media(customer, event),
         }),
         HistoryEntry::Out {
             at,
@@ -175,7 +176,7 @@ fn understood(event: &Event, catalog: &Catalog) -> Option<String> {
     serde_json::to_string(&understand(text, catalog)).ok()
 }
 
-fn media(event: &Event) -> Option<Value> {
+fn media(customer: &CustomerId, event: &Event) -> Option<Value> {
     let Event::Inbound(Inbound {
         channel,
         message:
@@ -193,7 +194,7 @@ fn media(event: &Event) -> Option<Value> {
     let name = describe::media_name(*kind);
     let url = media_id
         .as_ref()
-        .and_then(|id| super::media::console_url(*channel, id));
+        .and_then(|id| super::media::console_url(customer, *channel, id));
     Some(json!({
         "kind": if matches!(kind, flows::MediaKind::Image | flows::MediaKind::Sticker) { "image" } else { "file" },
         "name": name, "mime": mime, "url": url,

@@ -114,7 +114,22 @@ impl Console {
     async fn wait_for(&self, customer: &CustomerId, done: impl Fn(&[Value]) -> bool) -> Vec<Value> {
         let deadline = tokio::time::Instant::now() + WAIT;
         loop {
-            let view = self.conversation(customer).await;
+            // Until its first step commits, the conversation is not there yet (404).
+            let response = self
+                .client
+                .get(format!(
+                    "{}/console/api/conversations/{customer}",
+                    self.base
+                ))
+                .header("cookie", &self.cookie)
+                .send()
+                .await
+                .expect("GET");
+            let view: Value = if response.status() == StatusCode::OK {
+                response.json().await.expect("JSON")
+            } else {
+                Value::Null
+            };
             let timeline = view["timeline"].as_array().cloned().unwrap_or_default();
             if done(&timeline) {
                 return timeline;
@@ -690,20 +705,7 @@ async fn on_messenger_an_operator_may_answer_for_seven_days_with_the_human_agent
     let body =
         crate::meta::messenger_text_at("page", "m.old.1", "PSID9", "anyone?", three_days_ago);
     assert_eq!(crate::meta::signed(&app, "messenger", &body).await, 200);
-    let customer = app
-        .store()
-        .find_identity(&Identity::new(Channel::Messenger, "PSID9"))
-        .expect("lookup");
-    let customer = match customer {
-        Some(customer) => customer,
-        None => {
-            tokio::time::sleep(Duration::from_millis(300)).await;
-            app.store()
-                .find_identity(&Identity::new(Channel::Messenger, "PSID9"))
-                .expect("lookup")
-                .expect("customer")
-        }
-    };
+    let customer = wait_for_customer(&app, Identity::new(Channel::Messenger, "PSID9")).await;
     // The bot may not answer after 24 hours: its greeting is refused, with the reason.
     let timeline = console
         .wait_for(&customer, |t| t.iter().any(|i| i["status"] == "failed"))
@@ -785,18 +787,7 @@ async fn whatsapp_media_comes_through_souk_and_only_images_show_inline() {
             200
         );
     }
-    let mut customer = None;
-    for _ in 0..100 {
-        customer = app
-            .store()
-            .find_identity(&Identity::new(Channel::WhatsApp, "40711111111"))
-            .expect("lookup");
-        if customer.is_some() {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
-    let customer = customer.expect("customer");
+    let customer = wait_for_customer(&app, Identity::new(Channel::WhatsApp, "40711111111")).await;
     let timeline = console
         .wait_for(&customer, |t| {
             t.iter().filter(|i| !i["media"].is_null()).count() >= 2
@@ -848,4 +839,78 @@ async fn whatsapp_media_comes_through_souk_and_only_images_show_inline() {
         .expect("GET");
     assert_eq!(unauthenticated.status(), StatusCode::UNAUTHORIZED);
     app.stop().await;
+}
+
+#[tokio::test]
+async fn a_messenger_attachment_is_fetched_only_if_a_webhook_gave_it() {
+    use crate::fake_graph::FakeGraph;
+    let fake = FakeGraph::start().await;
+    let dir = tempfile::tempdir().expect("temp dir");
+    let app = crate::support::spawn_app_with(
+        crate::meta::settings(dir.path(), &fake),
+        AppOptions::default(),
+    )
+    .await;
+    add_operator(app.store(), "ana", Role::Agent);
+    let console = login(&app, "ana").await;
+    // Port 9 (discard) refuses: the fetch fails, which shows souk tried that URL and no other.
+    let given = "https://127.0.0.1:9/attachment/photo.jpg";
+    let now = souk::clock::now().millis();
+    let body = json!({"object": "page", "entry": [{"id": "1895382890692545", "time": now, "messaging": [{
+        "sender": {"id": "PSID7"}, "recipient": {"id": "1895382890692545"}, "timestamp": now,
+        "message": {"mid": "m.att.1", "attachments": [{"type": "image", "payload": {"url": given}}]}
+    }]}]})
+    .to_string();
+    assert_eq!(
+        crate::meta::signed(&app, "messenger", body.as_bytes()).await,
+        200
+    );
+    let customer = wait_for_customer(&app, Identity::new(Channel::Messenger, "PSID7")).await;
+    let timeline = console
+        .wait_for(&customer, |t| t.iter().any(|i| !i["media"].is_null()))
+        .await;
+    let url = timeline
+        .iter()
+        .find_map(|i| i["media"]["url"].as_str())
+        .expect("a console URL")
+        .to_owned();
+    assert_eq!(
+        url,
+        format!("/console/api/media/{customer}/{}", hex::encode(given))
+    );
+    let get = |path: String| {
+        console
+            .client
+            .get(format!("{}{path}", app.base))
+            .header("cookie", &console.cookie)
+            .send()
+    };
+    assert_eq!(
+        get(url).await.expect("GET").status(),
+        StatusCode::BAD_GATEWAY
+    );
+    // Any other address is refused before a request leaves souk.
+    for other in [
+        "https://169.254.169.254/latest/meta-data",
+        "http://127.0.0.1:9/x",
+    ] {
+        let path = format!("/console/api/media/{customer}/{}", hex::encode(other));
+        assert_eq!(
+            get(path).await.expect("GET").status(),
+            StatusCode::NOT_FOUND,
+            "{other}"
+        );
+    }
+    app.stop().await;
+}
+
+/// The customer a webhook created, once its identity is stored.
+async fn wait_for_customer(app: &TestApp, identity: Identity) -> CustomerId {
+    for _ in 0..250 {
+        if let Some(customer) = app.store().find_identity(&identity).expect("lookup") {
+            return customer;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    panic!("no customer for {identity:?}");
 }
