@@ -5,4 +5,5 @@
 pub mod meta;
 pub mod payments;
 pub mod rendered;
+pub mod telegram;
 pub mod webchat;
