@@ -59,9 +59,15 @@ pub enum OperatorCommand {
         /// The name customers are told ("Ana from our team"); default: NAME, capitalised.
         #[arg(long)]
         display_name: Option<String>,
-        /// Replace an existing operator of that name (a new password).
+        /// Replace an existing operator of that name (a new password; their sessions end).
         #[arg(long)]
         replace: bool,
+        #[arg(long, default_value = "config/souk.toml")]
+        config: PathBuf,
+    },
+    /// Remove an operator; their console sessions end.
+    Remove {
+        name: String,
         #[arg(long, default_value = "config/souk.toml")]
         config: PathBuf,
     },

@@ -48,6 +48,9 @@ fn main() -> ExitCode {
         Command::Operator {
             command: OperatorCommand::List { config },
         } => souk::operators::list(&config),
+        Command::Operator {
+            command: OperatorCommand::Remove { name, config },
+        } => souk::operators::remove(&config, &name),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

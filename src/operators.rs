@@ -1,4 +1,4 @@
-//! `souk operator add|list`: console accounts, written to the store directly.
+//! `souk operator add|remove|list`: console accounts, written to the store directly.
 
 use std::io::{BufRead, IsTerminal, Write};
 use std::path::Path;
@@ -40,6 +40,17 @@ pub fn add(
     }
     store.flush()?;
     println!("operator {name} ({}) saved", role.name());
+    Ok(())
+}
+
+pub fn remove(config: &Path, name: &str) -> anyhow::Result<()> {
+    let settings = Settings::load(config)?;
+    let store = open_store(&settings)?;
+    if !store.remove_operator(&name.trim().to_lowercase())? {
+        anyhow::bail!("no operator {name:?}");
+    }
+    store.flush()?;
+    println!("operator {name} removed; their sessions ended");
     Ok(())
 }
 

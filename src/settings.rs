@@ -44,6 +44,16 @@ pub struct ConsoleSettings {
     /// (relative to the config file's folder). Missing: none.
     #[serde(default = "default_canned_replies")]
     pub canned_replies: PathBuf,
+    /// Hosts (and their subdomains) souk fetches Messenger and Instagram attachments from
+    /// for the console; nothing else is fetched.
+    #[serde(default = "default_attachment_hosts")]
+    pub attachment_hosts: Vec<String>,
+}
+
+fn default_attachment_hosts() -> Vec<String> {
+    ["fbcdn.net", "fbsbx.com", "cdninstagram.com"]
+        .map(String::from)
+        .to_vec()
 }
 
 impl Default for ConsoleSettings {
@@ -51,6 +61,7 @@ impl Default for ConsoleSettings {
         ConsoleSettings {
             session_hours: default_session_hours(),
             canned_replies: default_canned_replies(),
+            attachment_hosts: default_attachment_hosts(),
         }
     }
 }

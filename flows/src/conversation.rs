@@ -169,8 +169,10 @@ impl Conversation {
         }
         // What an operator's action says is theirs, except at hand back: then the bot speaks.
         let by_operator = event.is_operator() && !matches!(event, Event::OperatorHandedBack { .. });
-        // A payment link is what the customer is waiting for, whoever asked for it.
+        // A payment link is what the customer is waiting for, whoever asked for it: it goes
+        // out even while an operator owns the conversation (as the bot's, untagged).
         let passes_through = matches!(event, Event::PaymentLinkReady { .. });
+        let offered_before = self.offered.clone();
         match event {
             Event::Inbound(inbound) => self.on_inbound(ctx, inbound, now, &mut out),
             // An answer that arrives after an operator took over is not acted on.
@@ -215,7 +217,7 @@ impl Conversation {
                 self.on_operator_payment_link(ctx, &operator, now, &mut out)
             }
         }
-        self.attribute_replies(by_operator, passes_through, &mut out);
+        self.attribute_replies(by_operator, passes_through, offered_before, &mut out);
         Step {
             conversation: self,
             actions: out,

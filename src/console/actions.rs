@@ -134,6 +134,18 @@ fn owned_outcome(owner: &OperatorId, me: &OperatorId) -> Result<Response, ApiErr
     }
 }
 
+/// The core applies an owner's action only while they own the conversation; if it changed
+/// hands between the check and the worker, the action did nothing and the operator hears so.
+fn still_owner(after: &Conversation, me: &OperatorId) -> Result<(), ApiError> {
+    match after.handoff.owner() {
+        Some(owner) if owner == me => Ok(()),
+        owner => Err(conflict(
+            "the conversation changed hands before this was applied; nothing was sent",
+            owner,
+        )),
+    }
+}
+
 /// The caller must own the conversation.
 fn require_owner(conversation: &Conversation, me: &OperatorId) -> Result<(), ApiError> {
     match conversation.handoff.owner() {
@@ -182,12 +194,12 @@ pub async fn reply(
     if let Some(refusal) = window.refusal {
         return Err(ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, refusal));
     }
-    apply(
-        &state,
-        &customer,
-        Event::OperatorMessage { operator: me, text },
-    )
-    .await?;
+    let event = Event::OperatorMessage {
+        operator: me.clone(),
+        text,
+    };
+    let after = apply(&state, &customer, event).await?;
+    still_owner(&after, &me)?;
     Ok((StatusCode::ACCEPTED, Json(json!({ "note": window.note }))).into_response())
 }
 
@@ -212,10 +224,13 @@ pub async fn hand_back(
         require_owner(&conversation, &me)?;
     }
     let event = Event::OperatorHandedBack {
-        operator: me,
+        operator: me.clone(),
         resolved,
     };
     let after = apply(&state, &customer, event).await?;
+    if after.handoff.owner() == Some(&me) {
+        return Err(conflict("the hand back was not applied", Some(&me)));
+    }
     Ok(Json(json!({ "state": after.handoff.name() })).into_response())
 }
 
@@ -318,15 +333,12 @@ pub async fn send_product(
     let conversation = load(&state, &customer)?;
     require_owner(&conversation, &me)?;
     refuse_closed_window(&state, &conversation)?;
-    apply(
-        &state,
-        &customer,
-        Event::OperatorSentProduct {
-            operator: me,
-            product,
-        },
-    )
-    .await?;
+    let event = Event::OperatorSentProduct {
+        operator: me.clone(),
+        product,
+    };
+    let after = apply(&state, &customer, event).await?;
+    still_owner(&after, &me)?;
     Ok(StatusCode::ACCEPTED.into_response())
 }
 
@@ -350,12 +362,19 @@ pub async fn send_payment_link(
         ));
     }
     refuse_closed_window(&state, &conversation)?;
-    let after = apply(
-        &state,
-        &customer,
-        Event::OperatorSentPaymentLink { operator: me },
-    )
-    .await?;
+    let placed_before = conversation.orders_placed;
+    let event = Event::OperatorSentPaymentLink {
+        operator: me.clone(),
+    };
+    let after = apply(&state, &customer, event).await?;
+    still_owner(&after, &me)?;
+    if after.orders_placed == placed_before {
+        return Err(conflict(
+            "no order was placed: the cart changed or its stock ran out (the customer was shown \
+             the cart)",
+            None,
+        ));
+    }
     let order = after.orders.last().map(|order| order.id.clone());
     Ok((StatusCode::ACCEPTED, Json(json!({ "order": order }))).into_response())
 }

@@ -10,7 +10,8 @@ use serde::Deserialize;
 
 use flows::{Span, Timestamp};
 
-use super::password;
+use super::hashing;
+use super::rate_limit::AttemptKeys;
 use super::session::{self, Authed};
 use crate::clock;
 use crate::http::{ApiError, AppState, escape_html};
@@ -60,56 +61,48 @@ pub async fn login(
     headers: HeaderMap,
     form: Result<Form<LoginForm>, axum::extract::rejection::FormRejection>,
 ) -> Response {
-    if !session::same_origin(&headers) {
+    if !session::same_origin(&state, &headers) {
         return login_error(StatusCode::FORBIDDEN, "Cross-origin login refused.");
     }
     let Ok(Form(form)) = form else {
         return login_error(StatusCode::BAD_REQUEST, "Enter your name and password.");
     };
     let name = form.name.trim().to_lowercase();
-    let name_key = format!("name:{name}");
-    let mut keys = vec![name_key.clone()];
-    if let Some(Extension(ConnectInfo(peer))) = peer {
-        keys.push(format!("ip:{}", peer.ip()));
-    }
-    if let Some(wait) = state.login_limiter.locked(&keys, Instant::now()) {
+    let keys = AttemptKeys::new(&name, peer.map(|Extension(ConnectInfo(peer))| peer.ip()));
+    if let Err(wait) = state.login_limiter.begin(&keys, Instant::now()) {
+        metrics::counter!("souk_console_logins_total", "result" => "limited").increment(1);
         let mut response = login_error(
             StatusCode::TOO_MANY_REQUESTS,
             "Too many failed attempts. Please wait a few minutes and try again.",
         );
-        if let Ok(value) = HeaderValue::from_str(&wait.as_secs().max(1).to_string()) {
+        if let Ok(value) = HeaderValue::from_str(&wait.as_secs().to_string()) {
             response.headers_mut().insert(header::RETRY_AFTER, value);
         }
         return response;
     }
-    let store = state.store.clone();
-    let checked = tokio::task::spawn_blocking(move || -> Result<Option<Operator>, ApiError> {
-        let operator = if valid_name(&name) {
-            store.operator(&name)?
-        } else {
-            None
-        };
-        Ok(match operator {
-            Some(op) if password::verify(&form.password, &op.password_hash) => Some(op),
-            Some(_) => None,
-            None => {
-                password::verify_against_nothing(&form.password);
-                None
-            }
-        })
-    })
-    .await;
-    let operator = match checked {
-        Ok(Ok(operator)) => operator,
-        Ok(Err(error)) => return error.into_response(),
-        Err(error) => return ApiError::internal(error).into_response(),
+    let operator = if valid_name(&name) {
+        match state.store.operator(&name) {
+            Ok(operator) => operator,
+            Err(error) => return ApiError::from(error).into_response(),
+        }
+    } else {
+        None
+    };
+    let stored = operator.as_ref().map(|op| op.password_hash.clone());
+    let operator = match hashing::verify(form.password, stored).await {
+        Ok(true) => operator,
+        Ok(false) => None,
+        Err(error) => {
+            // Not checked, so not counted against the name.
+            state.login_limiter.succeeded(&keys);
+            return error.into_response();
+        }
     };
     let Some(operator) = operator else {
-        state.login_limiter.failed(&keys, Instant::now());
         metrics::counter!("souk_console_logins_total", "result" => "failed").increment(1);
         return login_error(StatusCode::UNAUTHORIZED, "Wrong name or password.");
     };
-    state.login_limiter.succeeded(&name_key);
+    state.login_limiter.succeeded(&keys);
     metrics::counter!("souk_console_logins_total", "result" => "ok").increment(1);
     tracing::info!(operator = %operator.name, "console login");
     match start_session(&state, &operator.name) {
@@ -183,7 +176,7 @@ pub async fn setup(
     let retry = |status: StatusCode, message: &str| {
         (status, Html(page(SETUP_PAGE, Some(message), &form.token))).into_response()
     };
-    if !session::same_origin(&headers) {
+    if !session::same_origin(&state, &headers) {
         return retry(StatusCode::FORBIDDEN, "Cross-origin request refused.");
     }
     let name = form.name.trim().to_lowercase();
@@ -193,14 +186,38 @@ pub async fn setup(
             "The name must be 1–64 lower-case letters, digits, dots, dashes or underscores.",
         );
     }
-    let password = form.password.clone();
-    let hashed = match tokio::task::spawn_blocking(move || password::hash(&password)).await {
+    // Cheap checks before the expensive hash: the link must be live and nobody may have an
+    // account yet.
+    let digest = session::digest(&form.token);
+    let live = |store: &dyn Store| -> Result<bool, ApiError> {
+        Ok(store
+            .setup_token(&digest)?
+            .is_some_and(|expires_at| expires_at > clock::now())
+            && store.operators()?.is_empty())
+    };
+    let refused = || {
+        (
+            StatusCode::FORBIDDEN,
+            Html(page(
+                SETUP_PAGE,
+                Some("This set-up link is not valid any more. Use `souk operator add`."),
+                "",
+            )),
+        )
+            .into_response()
+    };
+    match live(state.store.as_ref()) {
+        Ok(true) => {}
+        Ok(false) => return refused(),
+        Err(error) => return error.into_response(),
+    }
+    let hashed = match hashing::hash(form.password.clone()).await {
         Ok(Ok(hash)) => hash,
         Ok(Err(error)) => return retry(StatusCode::UNPROCESSABLE_ENTITY, &error.to_string()),
-        Err(error) => return ApiError::internal(error).into_response(),
+        Err(error) => return error.into_response(),
     };
-    // The link works once, and only while nobody has an account.
-    let digest = session::digest(&form.token);
+    // Taking the token is atomic and only one token exists at a time, so of two
+    // concurrent set-ups exactly one creates the admin.
     let created = (|| -> Result<bool, ApiError> {
         let Some(expires_at) = state.store.take_setup_token(&digest)? else {
             return Ok(false);
@@ -219,17 +236,7 @@ pub async fn setup(
     })();
     match created {
         Ok(true) => {}
-        Ok(false) => {
-            return (
-                StatusCode::FORBIDDEN,
-                Html(page(
-                    SETUP_PAGE,
-                    Some("This set-up link is not valid any more. Use `souk operator add`."),
-                    "",
-                )),
-            )
-                .into_response();
-        }
+        Ok(false) => return refused(),
         Err(error) => return error.into_response(),
     }
     tracing::info!(operator = %name, "first console admin created through the set-up link");
@@ -248,6 +255,7 @@ pub fn offer_setup_link(store: &dyn Store, base_url: &str) -> anyhow::Result<Opt
     }
     let token = session::random_token().map_err(|e| anyhow::anyhow!(e.message))?;
     let expires_at: Timestamp = clock::now().plus(Span::hours(SETUP_LINK_HOURS));
+    // Replaces any earlier link: one live token at a time.
     store.put_setup_token(&session::digest(&token), expires_at)?;
     let link = format!("{base_url}/console/setup?token={token}");
     tracing::warn!(

@@ -9,7 +9,7 @@ use axum::body::Body;
 use axum::extract::{Path, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use flows::{Channel, CustomerId, Event, InboundMessage};
+use flows::{Channel, CustomerId, Event, InboundMessage, MediaKind};
 use serde::Deserialize;
 
 use crate::http::{ApiError, AppState};
@@ -60,9 +60,23 @@ fn inline_type(mime: &str) -> Option<&'static str> {
     }
 }
 
+/// Fetches at a time; more wait their turn briefly, then get 503.
+static FETCHES: std::sync::LazyLock<tokio::sync::Semaphore> =
+    std::sync::LazyLock::new(|| tokio::sync::Semaphore::new(8));
+
+async fn fetch_permit() -> Result<tokio::sync::SemaphorePermit<'static>, ApiError> {
+    tokio::time::timeout(Duration::from_secs(5), FETCHES.acquire())
+        .await
+        .ok()
+        .and_then(Result::ok)
+        .ok_or_else(|| ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "media downloads are busy"))
+}
+
 fn client() -> Result<reqwest::Client, ApiError> {
     reqwest::Client::builder()
         .timeout(Duration::from_secs(20))
+        // Only the address the platform named: a redirect could lead anywhere.
+        .redirect(reqwest::redirect::Policy::none())
         .build()
         .map_err(ApiError::internal)
 }
@@ -74,7 +88,8 @@ fn unavailable(what: &str) -> ApiError {
     )
 }
 
-async fn bounded_body(response: reqwest::Response) -> Result<Vec<u8>, ApiError> {
+/// Reads the body chunk by chunk and stops past `MAX_BYTES`, whatever the headers claim.
+async fn bounded_body(mut response: reqwest::Response) -> Result<Vec<u8>, ApiError> {
     let too_large = || ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, "the file is over 16 MB");
     if response
         .content_length()
@@ -82,14 +97,18 @@ async fn bounded_body(response: reqwest::Response) -> Result<Vec<u8>, ApiError> 
     {
         return Err(too_large());
     }
-    let bytes = response
-        .bytes()
+    let mut body = Vec::new();
+    while let Some(chunk) = response
+        .chunk()
         .await
-        .map_err(|_| unavailable("download cut"))?;
-    if bytes.len() > MAX_BYTES {
-        return Err(too_large());
+        .map_err(|_| unavailable("download cut"))?
+    {
+        if body.len() + chunk.len() > MAX_BYTES {
+            return Err(too_large());
+        }
+        body.extend_from_slice(&chunk);
     }
-    Ok(bytes.to_vec())
+    Ok(body)
 }
 
 /// Images inline; anything else as an opaque download, sandboxed if opened anyway.
@@ -105,7 +124,7 @@ fn hand_on(bytes: Vec<u8>, mime: &str, name: &str) -> Response {
         [
             (header::CONTENT_TYPE, content_type.to_owned()),
             (header::CONTENT_DISPOSITION, disposition),
-            (header::CACHE_CONTROL, "private, max-age=3600".to_owned()),
+            (header::CACHE_CONTROL, "private, no-store".to_owned()),
             (header::CONTENT_SECURITY_POLICY, "sandbox".to_owned()),
         ],
         Body::from(bytes),
@@ -127,6 +146,7 @@ pub async fn whatsapp(
         .as_ref()
         .map(|t| t.expose().to_owned())
         .ok_or_else(|| ApiError::new(StatusCode::NOT_FOUND, "WhatsApp is not configured"))?;
+    let _permit = fetch_permit().await?;
     let client = client()?;
     let info_url = format!(
         "{}/{}/{}",
@@ -169,11 +189,15 @@ pub async fn attachment(
         .and_then(|bytes| String::from_utf8(bytes).ok())
         .filter(|url| url.starts_with("https://"))
         .ok_or_else(not_found)?;
+    if !allowed_host(&url, &state.settings.console.attachment_hosts) {
+        return Err(not_found());
+    }
     let customer = CustomerId(customer);
     let history = state.store.history(&customer, MEDIA_LOOKBACK)?;
     if !history.iter().any(|entry| gave_url(entry, &url)) {
         return Err(not_found());
     }
+    let _permit = fetch_permit().await?;
     let response = client()?
         .get(&url)
         .send()
@@ -191,7 +215,8 @@ pub async fn attachment(
     Ok(hand_on(bytes, &mime, "attachment"))
 }
 
-/// Whether a stored customer message carried this attachment URL.
+/// Whether a stored customer message carried this URL as a file of its own (not a shared
+/// post or story, whose URLs point at pages).
 fn gave_url(entry: &HistoryEntry, url: &str) -> bool {
     let HistoryEntry::In {
         event: Event::Inbound(inbound),
@@ -200,5 +225,56 @@ fn gave_url(entry: &HistoryEntry, url: &str) -> bool {
     else {
         return false;
     };
-    matches!(&inbound.message, InboundMessage::Media { media_id: Some(id), .. } if id == url)
+    matches!(
+        &inbound.message,
+        InboundMessage::Media { kind, media_id: Some(id), .. }
+            if id == url && is_file(*kind)
+    )
+}
+
+fn is_file(kind: MediaKind) -> bool {
+    match kind {
+        MediaKind::Image
+        | MediaKind::Audio
+        | MediaKind::Video
+        | MediaKind::Document
+        | MediaKind::Sticker => true,
+        MediaKind::StoryMention | MediaKind::Share => false,
+    }
+}
+
+/// An https URL on one of `hosts` or their subdomains.
+fn allowed_host(url: &str, hosts: &[String]) -> bool {
+    let Ok(url) = reqwest::Url::parse(url) else {
+        return false;
+    };
+    let Some(host) = url.host_str() else {
+        return false;
+    };
+    url.scheme() == "https"
+        && hosts.iter().any(|allowed| {
+            host == allowed
+                || host
+                    .strip_suffix(allowed.as_str())
+                    .is_some_and(|prefix| prefix.ends_with('.'))
+        })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::allowed_host;
+
+    #[test]
+    fn only_listed_hosts_over_https() {
+        let hosts = vec!["fbcdn.net".to_owned()];
+        assert!(allowed_host(
+            "https://scontent.xx.fbcdn.net/v/t1/1.jpg",
+            &hosts
+        ));
+        assert!(allowed_host("https://fbcdn.net/a", &hosts));
+        assert!(!allowed_host("https://evilfbcdn.net/a", &hosts));
+        assert!(!allowed_host("https://fbcdn.net.evil.example/a", &hosts));
+        assert!(!allowed_host("http://scontent.fbcdn.net/a", &hosts));
+        assert!(!allowed_host("https://169.254.169.254/latest", &hosts));
+    }
 }

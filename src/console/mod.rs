@@ -6,6 +6,7 @@ mod actions;
 mod canned;
 mod describe;
 mod feed;
+mod hashing;
 mod list;
 mod login;
 mod media;
@@ -96,7 +97,12 @@ pub fn router(state: AppState) -> Router<AppState> {
 async fn security_headers(request: Request, next: Next) -> Response {
     let mut response = next.run(request).await;
     let headers = response.headers_mut();
+    // A response with a policy of its own (media: `sandbox`) keeps it.
+    let own_policy = headers.remove(header::CONTENT_SECURITY_POLICY);
     crate::http::protect(headers);
+    if let Some(policy) = own_policy {
+        headers.insert(header::CONTENT_SECURITY_POLICY, policy);
+    }
     if !headers.contains_key(header::CACHE_CONTROL) {
         headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     }

@@ -1,56 +1,87 @@
-//! Login attempts: at most `MAX_FAILURES` failed logins per name and per address within
-//! `WINDOW`; further attempts are refused (429) until the oldest failure ages out. Kept in
-//! memory: a restart forgets, which costs an attacker a restart they cannot cause.
+//! Login attempts. Each attempt is counted before its password is checked (so parallel
+//! guesses cannot slip past the count while hashing runs) and taken back when it succeeds.
+//! Three keys, three limits within `WINDOW`:
+//! - a name from one address: 5 (the brute force a legitimate user never reaches);
+//! - one address over any names: 20 (spraying names);
+//! - one name from any address: 50 (guessing spread over many addresses), high enough that
+//!   someone who knows an operator's name cannot lock them out with a few tries.
+//!
+//! Kept in memory: a restart forgets, which costs an attacker a restart they cannot cause.
 
 use std::collections::{HashMap, VecDeque};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-pub const MAX_FAILURES: usize = 5;
 pub const WINDOW: Duration = Duration::from_secs(15 * 60);
+pub const PER_NAME_AND_ADDRESS: usize = 5;
+pub const PER_ADDRESS: usize = 20;
+pub const PER_NAME: usize = 50;
 
 #[derive(Default)]
 pub struct LoginLimiter {
-    failures: Mutex<HashMap<String, VecDeque<Instant>>>,
+    attempts: Mutex<HashMap<String, VecDeque<Instant>>>,
+}
+
+/// The keys of one login attempt and their limits.
+pub struct AttemptKeys(Vec<(String, usize)>);
+
+impl AttemptKeys {
+    pub fn new(name: &str, address: Option<std::net::IpAddr>) -> AttemptKeys {
+        let mut keys = vec![(format!("name:{name}"), PER_NAME)];
+        if let Some(address) = address {
+            keys.push((format!("pair:{name}@{address}"), PER_NAME_AND_ADDRESS));
+            keys.push((format!("address:{address}"), PER_ADDRESS));
+        } else {
+            // Without a peer address (a router under test), the name alone is the pair.
+            keys.push((format!("pair:{name}"), PER_NAME_AND_ADDRESS));
+        }
+        AttemptKeys(keys)
+    }
 }
 
 impl LoginLimiter {
-    /// `Some(wait)` when any of `keys` is locked out now.
-    pub fn locked(&self, keys: &[String], now: Instant) -> Option<Duration> {
-        let mut failures = self.lock();
-        keys.iter()
-            .filter_map(|key| {
-                let times = failures.get_mut(key)?;
-                Self::forget_old(times, now);
-                if times.len() < MAX_FAILURES {
-                    return None;
-                }
-                times
-                    .front()
-                    .map(|oldest| WINDOW.saturating_sub(now - *oldest))
-            })
-            .max()
-    }
-
-    pub fn failed(&self, keys: &[String], now: Instant) {
-        let mut failures = self.lock();
-        // Bound the memory an address spraying names can take.
-        if failures.len() > 100_000 {
-            failures.retain(|_, times| {
+    /// Counts an attempt, or refuses it with how long to wait when a limit is reached.
+    pub fn begin(&self, keys: &AttemptKeys, now: Instant) -> Result<(), Duration> {
+        let mut attempts = self.lock();
+        if attempts.len() > 100_000 {
+            // Bound the memory an address spraying names can take.
+            attempts.retain(|_, times| {
                 Self::forget_old(times, now);
                 !times.is_empty()
             });
         }
-        for key in keys {
-            let times = failures.entry(key.clone()).or_default();
-            Self::forget_old(times, now);
-            times.push_back(now);
+        let wait = keys
+            .0
+            .iter()
+            .filter_map(|(key, limit)| {
+                let times = attempts.get_mut(key)?;
+                Self::forget_old(times, now);
+                (times.len() >= *limit)
+                    .then(|| {
+                        times
+                            .front()
+                            .map(|oldest| WINDOW.saturating_sub(now - *oldest))
+                    })
+                    .flatten()
+            })
+            .max();
+        if let Some(wait) = wait {
+            return Err(wait.max(Duration::from_secs(1)));
         }
+        for (key, _) in &keys.0 {
+            attempts.entry(key.clone()).or_default().push_back(now);
+        }
+        Ok(())
     }
 
-    /// A good login clears its name; the address keeps its record.
-    pub fn succeeded(&self, name_key: &str) {
-        self.lock().remove(name_key);
+    /// The attempt was right: it does not count.
+    pub fn succeeded(&self, keys: &AttemptKeys) {
+        let mut attempts = self.lock();
+        for (key, _) in &keys.0 {
+            if let Some(times) = attempts.get_mut(key) {
+                times.pop_back();
+            }
+        }
     }
 
     fn forget_old(times: &mut VecDeque<Instant>, now: Instant) {
@@ -63,7 +94,7 @@ impl LoginLimiter {
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, VecDeque<Instant>>> {
-        self.failures
+        self.attempts
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
@@ -73,20 +104,51 @@ impl LoginLimiter {
 mod tests {
     use super::*;
 
+    fn address(last: u8) -> Option<std::net::IpAddr> {
+        Some(std::net::IpAddr::from([10, 0, 0, last]))
+    }
+
     #[test]
-    fn five_failures_lock_for_the_window() {
+    fn five_tries_per_name_and_address_then_a_wait() {
         let limiter = LoginLimiter::default();
-        let keys = vec!["name:ana".to_owned(), "ip:127.0.0.1".to_owned()];
+        let ana = AttemptKeys::new("ana", address(1));
         let start = Instant::now();
-        for _ in 0..MAX_FAILURES {
-            assert_eq!(limiter.locked(&keys, start), None);
-            limiter.failed(&keys, start);
+        for _ in 0..PER_NAME_AND_ADDRESS {
+            assert!(limiter.begin(&ana, start).is_ok());
         }
-        let wait = limiter.locked(&keys, start).expect("locked");
-        assert_eq!(wait, WINDOW);
-        // Another name from the same address is locked too.
-        let other = vec!["name:bob".to_owned(), "ip:127.0.0.1".to_owned()];
-        assert!(limiter.locked(&other, start).is_some());
-        assert_eq!(limiter.locked(&keys, start + WINDOW), None);
+        assert_eq!(limiter.begin(&ana, start), Err(WINDOW));
+        // Someone else's address still may: one attacker cannot lock Ana out.
+        assert!(
+            limiter
+                .begin(&AttemptKeys::new("ana", address(2)), start)
+                .is_ok()
+        );
+        assert!(limiter.begin(&ana, start + WINDOW).is_ok());
+    }
+
+    #[test]
+    fn one_address_spraying_names_is_stopped() {
+        let limiter = LoginLimiter::default();
+        let start = Instant::now();
+        for n in 0..PER_ADDRESS {
+            let keys = AttemptKeys::new(&format!("name{n}"), address(9));
+            assert!(limiter.begin(&keys, start).is_ok(), "{n}");
+        }
+        assert!(
+            limiter
+                .begin(&AttemptKeys::new("other", address(9)), start)
+                .is_err()
+        );
+    }
+
+    #[test]
+    fn a_success_gives_its_attempt_back() {
+        let limiter = LoginLimiter::default();
+        let ana = AttemptKeys::new("ana", address(1));
+        let start = Instant::now();
+        for _ in 0..20 {
+            assert!(limiter.begin(&ana, start).is_ok());
+            limiter.succeeded(&ana);
+        }
     }
 }

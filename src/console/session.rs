@@ -95,17 +95,22 @@ pub fn clear_cookie(state: &AppState) -> HeaderValue {
 }
 
 /// A browser sends `Origin` on cross-site requests; one naming another site is refused
-/// even before the CSRF token is looked at.
-pub fn same_origin(headers: &HeaderMap) -> bool {
+/// even before the CSRF token is looked at. Behind a proxy (`server.public_url` set) the
+/// origin must be exactly that one, scheme and port included; otherwise its host must be
+/// the request's `Host`.
+pub fn same_origin(state: &AppState, headers: &HeaderMap) -> bool {
     let Some(origin) = headers.get(header::ORIGIN) else {
         return true;
     };
+    let Ok(origin) = origin.to_str() else {
+        return false;
+    };
+    let origin = origin.trim_end_matches('/');
+    if let Ok(public) = reqwest::Url::parse(&state.settings.server.public_url) {
+        return origin.eq_ignore_ascii_case(&public.origin().ascii_serialization());
+    }
     let host = headers.get(header::HOST).and_then(|h| h.to_str().ok());
-    let origin_host = origin
-        .to_str()
-        .ok()
-        .and_then(|o| o.split_once("://"))
-        .map(|(_, rest)| rest.trim_end_matches('/'));
+    let origin_host = origin.split_once("://").map(|(_, rest)| rest);
     matches!((origin_host, host), (Some(a), Some(b)) if a.eq_ignore_ascii_case(b))
 }
 
@@ -140,7 +145,7 @@ pub async fn require_api(
         Err(error) => return error.into_response(),
     };
     if changes_state(request.method()) {
-        if !same_origin(request.headers()) {
+        if !same_origin(&state, request.headers()) {
             return ApiError::new(StatusCode::FORBIDDEN, "cross-origin request refused")
                 .into_response();
         }

@@ -268,6 +268,7 @@ fn step_one(
             .unwrap_or_else(|| Conversation::new(entry.customer.clone(), locale)),
     };
     let now = clock::now();
+    let handoff_before = conversation.handoff.clone();
     let started = Instant::now();
     let Step {
         conversation,
@@ -282,10 +283,10 @@ fn step_one(
             public_id: entry.public_id.clone(),
             event: entry.event.clone(),
         }],
-        // Takeovers and hand backs; the operator's messages are recorded as sends.
-        None if entry.event.is_operator()
-            && !matches!(entry.event, flows::Event::OperatorMessage { .. }) =>
-        {
+        // Takeovers, reassignments and hand backs that changed who owns the conversation
+        // (a second takeover the core ignored is not history); the operator's messages
+        // are recorded as sends.
+        None if entry.event.is_operator() && conversation.handoff != handoff_before => {
             vec![HistoryEntry::Operator {
                 at: now,
                 event: entry.event.clone(),

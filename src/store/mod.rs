@@ -155,14 +155,19 @@ pub trait Store: Send + Sync + 'static {
     fn mark_read(&self, customer: &CustomerId) -> StoreResult<()>;
     /// Adds a record to a customer's history outside a step (an operator's private note).
     fn append_history(&self, customer: &CustomerId, entry: &HistoryEntry) -> StoreResult<()>;
-    /// Customers with a history entry `matches` accepts (the console's text search).
+    /// Customers with a history entry `matches` accepts (the console's text search), read
+    /// until `deadline`; the flag says whether every entry was read.
     fn customers_with_history(
         &self,
         matches: &mut dyn FnMut(&HistoryEntry) -> bool,
-    ) -> StoreResult<Vec<CustomerId>>;
+        deadline: std::time::Instant,
+    ) -> StoreResult<(Vec<CustomerId>, bool)>;
 
-    /// Creates the operator; `Ok(false)` when the name is taken (unless `replace`).
+    /// Creates the operator; `Ok(false)` when the name is taken (unless `replace`, which
+    /// also ends that operator's sessions: a new password logs everyone out).
     fn put_operator(&self, operator: &Operator, replace: bool) -> StoreResult<bool>;
+    /// Removes an operator and ends their sessions; `Ok(false)` if there was none.
+    fn remove_operator(&self, name: &str) -> StoreResult<bool>;
     fn operator(&self, name: &str) -> StoreResult<Option<Operator>>;
     fn operators(&self) -> StoreResult<Vec<Operator>>;
     fn put_console_session(&self, digest: &[u8], session: &ConsoleSession) -> StoreResult<()>;
@@ -170,8 +175,10 @@ pub trait Store: Send + Sync + 'static {
     fn delete_console_session(&self, digest: &[u8]) -> StoreResult<()>;
     /// Drops sessions that expired before `now`; returns how many.
     fn prune_console_sessions(&self, now: Timestamp) -> StoreResult<usize>;
-    /// The first-start set-up link's token (its digest), valid until `expires_at`.
+    /// The first-start set-up link's token (its digest), valid until `expires_at`; any
+    /// earlier token stops working.
     fn put_setup_token(&self, digest: &[u8], expires_at: Timestamp) -> StoreResult<()>;
+    fn setup_token(&self, digest: &[u8]) -> StoreResult<Option<Timestamp>>;
     /// Removes and returns the token's expiry: a set-up link works once.
     fn take_setup_token(&self, digest: &[u8]) -> StoreResult<Option<Timestamp>>;
 

@@ -122,6 +122,19 @@ impl SledStore {
         })
     }
 
+    fn end_sessions_of(&self, operator: &str) -> StoreResult<()> {
+        for item in self.console.scan_prefix(console_key("session", b"")) {
+            let (key, value) = item.map_err(engine)?;
+            let theirs = decode::<ConsoleSession>("console session", &value)
+                .map(|session| session.operator == operator)
+                .unwrap_or(true);
+            if theirs {
+                self.console.remove(key).map_err(engine)?;
+            }
+        }
+        Ok(())
+    }
+
     fn cached_identity(&self, key: &[u8]) -> Option<CustomerId> {
         let cache = self
             .identity_cache
@@ -911,9 +924,13 @@ impl Store for SledStore {
     fn customers_with_history(
         &self,
         matches: &mut dyn FnMut(&HistoryEntry) -> bool,
-    ) -> StoreResult<Vec<CustomerId>> {
+        deadline: std::time::Instant,
+    ) -> StoreResult<(Vec<CustomerId>, bool)> {
         let mut found: Vec<CustomerId> = Vec::new();
-        for item in self.history.iter() {
+        for (read, item) in self.history.iter().enumerate() {
+            if read % 1024 == 0 && std::time::Instant::now() > deadline {
+                return Ok((found, false));
+            }
             let (key, value) = item.map_err(engine)?;
             // The key is the customer id, a zero byte, then the sequence.
             let Some(end) = key.iter().position(|b| *b == 0) else {
@@ -931,13 +948,14 @@ impl Store for SledStore {
                 found.push(CustomerId(customer.to_owned()));
             }
         }
-        Ok(found)
+        Ok((found, true))
     }
 
     fn put_operator(&self, operator: &Operator, replace: bool) -> StoreResult<bool> {
         let key = console_key("op", operator.name.as_bytes());
         if replace {
             self.console.insert(key, encode(operator)).map_err(engine)?;
+            self.end_sessions_of(&operator.name)?;
             return Ok(true);
         }
         let created = self
@@ -945,6 +963,16 @@ impl Store for SledStore {
             .compare_and_swap(key, None as Option<&[u8]>, Some(encode(operator)))
             .map_err(engine)?;
         Ok(created.is_ok())
+    }
+
+    fn remove_operator(&self, name: &str) -> StoreResult<bool> {
+        let removed = self
+            .console
+            .remove(console_key("op", name.as_bytes()))
+            .map_err(engine)?
+            .is_some();
+        self.end_sessions_of(name)?;
+        Ok(removed)
     }
 
     fn operator(&self, name: &str) -> StoreResult<Option<Operator>> {
@@ -1001,6 +1029,10 @@ impl Store for SledStore {
     }
 
     fn put_setup_token(&self, digest: &[u8], expires_at: Timestamp) -> StoreResult<()> {
+        for item in self.console.scan_prefix(console_key("setup", b"")) {
+            let (key, _) = item.map_err(engine)?;
+            self.console.remove(key).map_err(engine)?;
+        }
         self.console
             .insert(
                 console_key("setup", digest),
@@ -1008,6 +1040,15 @@ impl Store for SledStore {
             )
             .map_err(engine)?;
         Ok(())
+    }
+
+    fn setup_token(&self, digest: &[u8]) -> StoreResult<Option<Timestamp>> {
+        Ok(self
+            .console
+            .get(console_key("setup", digest))
+            .map_err(engine)?
+            .and_then(|raw| raw.as_ref().try_into().ok())
+            .map(|bytes: [u8; 8]| Timestamp(i64::from_be_bytes(bytes))))
     }
 
     fn take_setup_token(&self, digest: &[u8]) -> StoreResult<Option<Timestamp>> {

@@ -223,22 +223,31 @@ impl Conversation {
     /// The bot and the person never talk over each other: while an operator owns the
     /// conversation, what the bot would say is kept for the operator, not sent. What an
     /// operator's action says is theirs (Messenger may tag it `HUMAN_AGENT`).
+    ///
+    /// A held reply offered nothing the customer saw, so the choices on offer go back to
+    /// `offered_before` (else "2" could pick a button of a reply that was never sent).
     pub(crate) fn attribute_replies(
-        &self,
+        &mut self,
         by_operator: bool,
         passes_through: bool,
+        offered_before: Vec<ChoiceAction>,
         out: &mut [Action],
     ) {
         let owned = self.handoff.owner().is_some();
+        let mut held = false;
         for action in out.iter_mut() {
             let Action::Send(reply) = action else {
                 continue;
             };
-            if by_operator || (owned && passes_through) {
+            if by_operator {
                 reply.by_operator = true;
-            } else if owned {
+            } else if owned && !passes_through {
                 *action = Action::HeldForOperator(reply.clone());
+                held = true;
             }
+        }
+        if held {
+            self.offered = offered_before;
         }
     }
 
@@ -321,9 +330,9 @@ impl Conversation {
         self.say(out, Reply::text(text));
     }
 
-    /// The owner hands back (or dismisses a waiting conversation): the bot resumes where the
-    /// flow was, with a short message unless the shop turned it off or the case was resolved,
-    /// then the timers held meanwhile run (each re-checks whether it still applies).
+    /// The owner hands back (or dismisses a waiting conversation): the timers held meanwhile
+    /// run (each re-checks whether it still applies), then the bot resumes where the flow is,
+    /// with a short message unless the shop turned it off or the case was resolved.
     pub(crate) fn on_hand_back(
         &mut self,
         ctx: &Context,
@@ -348,11 +357,13 @@ impl Conversation {
         };
         self.handoff = Handoff::Bot;
         self.misses = 0;
-        if !resolved && ctx.settings.handoff.resume_message {
-            self.resume(ctx, out);
-        }
+        // Timers first: a session that expired meanwhile resets the flow, and the re-prompt
+        // must then ask for what the flow waits for now, not before.
         for kind in held {
             self.on_timer(ctx, kind, now, out);
+        }
+        if !resolved && ctx.settings.handoff.resume_message {
+            self.resume(ctx, out);
         }
     }
 
