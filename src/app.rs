@@ -136,6 +136,14 @@ impl App {
                 senders.insert(channel, Arc::new(sender));
             }
         }
+        if settings.channels.telegram.enabled {
+            let sender = crate::telegram::sender::TelegramSender::new(
+                &settings.channels.telegram,
+                settings.server.public_url.clone(),
+                store.clone(),
+            )?;
+            senders.insert(Channel::Telegram, Arc::new(sender));
+        }
         for (channel, sender) in options.senders {
             senders.insert(channel, sender);
         }
@@ -193,19 +201,25 @@ impl App {
         );
         let _ = shared.ingest.set(ingest.clone());
         let provider = payment_provider(&settings, &store)?;
-        let maintenance = Tasks(vec![
-            tokio::spawn(run_payment_links(
-                shared.clone(),
-                provider,
-                ingest.clone(),
-                stop_timers.clone(),
-            )),
-            tokio::spawn(prune_expired(shared.clone(), stop_timers.clone())),
-            tokio::spawn(reload_catalog_on_hangup(
-                shared.clone(),
-                stop_timers.clone(),
-            )),
-        ]);
+        let (telegram, telegram_task) = start_telegram(&settings, &ingest, stop_timers.clone())?;
+        let maintenance = Tasks(
+            vec![
+                tokio::spawn(run_payment_links(
+                    shared.clone(),
+                    provider,
+                    ingest.clone(),
+                    stop_timers.clone(),
+                )),
+                tokio::spawn(prune_expired(shared.clone(), stop_timers.clone())),
+                tokio::spawn(reload_catalog_on_hangup(
+                    shared.clone(),
+                    stop_timers.clone(),
+                )),
+            ]
+            .into_iter()
+            .chain(telegram_task)
+            .collect(),
+        );
 
         let base_url = if settings.server.public_url.is_empty() {
             format!("http://{}", settings.server.listen)
@@ -231,6 +245,7 @@ impl App {
             login_limiter: Arc::default(),
             canned: Arc::new(canned),
             shared: shared.clone(),
+            telegram,
         };
         Ok(App {
             state,
@@ -403,6 +418,49 @@ async fn join_all(tasks: &mut Tasks, limit: Duration) {
             tracing::warn!("a background task did not stop in time");
         }
     }
+}
+
+/// Telegram's update handling, and the task that brings updates: long polling, or the
+/// webhook's registration when souk has a public URL.
+fn start_telegram(
+    settings: &Settings,
+    ingest: &Ingest,
+    stop: CancellationToken,
+) -> anyhow::Result<(
+    crate::telegram::ingress::SharedIngress,
+    Option<JoinHandle<()>>,
+)> {
+    use crate::telegram::{ingress::TelegramIngress, polling, sender};
+    let telegram = &settings.channels.telegram;
+    if !telegram.enabled {
+        return Ok((None, None));
+    }
+    let ingress = Arc::new(TelegramIngress {
+        ingest: ingest.clone(),
+        bot: sender::bot(telegram)?,
+        default_locale: settings.shop.default_locale,
+    });
+    let public_url = settings.server.public_url.trim_end_matches('/');
+    let task = if telegram.uses_webhook(public_url) {
+        let secret = telegram
+            .webhook_secret
+            .as_ref()
+            .map(|s| s.expose().to_owned())
+            .unwrap_or_default();
+        tokio::spawn(polling::register_webhook(
+            ingress.clone(),
+            format!("{public_url}/webhooks/telegram"),
+            secret,
+            stop,
+        ))
+    } else {
+        tokio::spawn(polling::run_polling(
+            ingress.clone(),
+            telegram.poll_timeout_seconds,
+            stop,
+        ))
+    };
+    Ok((Some(ingress), Some(task)))
 }
 
 /// Hourly: provider message ids past the dedup retention, console sessions past their

@@ -16,6 +16,7 @@ pub mod render;
 pub mod send;
 pub mod settings;
 pub mod store;
+pub mod telegram;
 pub mod telemetry;
 
 pub use app::{App, AppOptions};

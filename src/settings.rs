@@ -191,6 +191,8 @@ pub struct ChannelSettings {
     pub messenger: MetaChannelSettings,
     #[serde(default)]
     pub instagram: MetaChannelSettings,
+    #[serde(default)]
+    pub telegram: crate::telegram::settings::TelegramSettings,
 }
 
 /// One of Meta's products. The secrets must come from the environment, e.g.
@@ -428,6 +430,18 @@ impl Settings {
                 }
             }
         }
+        for secret in crate::telegram::settings::TelegramSettings::SECRETS {
+            let key = format!("channels.telegram.{secret}");
+            let from_file = figment
+                .find_metadata(&key)
+                .is_some_and(|metadata| !metadata.name.contains("environment"));
+            if from_file {
+                return Err(SettingsError::Secret {
+                    variable: format!("SOUK__CHANNELS__TELEGRAM__{}", secret.to_uppercase()),
+                    key,
+                });
+            }
+        }
         for key in [
             "payments.stripe.secret_key",
             "payments.stripe.webhook_secret",
@@ -593,6 +607,7 @@ impl Settings {
     }
 
     fn validate_channels(&self) -> Result<(), SettingsError> {
+        self.channels.telegram.validate(&self.server.public_url)?;
         for (name, channel) in self.channels.meta() {
             if !channel.enabled {
                 continue;
@@ -691,5 +706,6 @@ impl ChannelSettings {
                 }
             }
         }
+        self.telegram.take_raw_secrets_from_env();
     }
 }

@@ -6,6 +6,7 @@ mod error;
 mod health;
 mod meta;
 mod payments;
+mod telegram;
 mod webchat;
 
 pub use assets::{escape_html, protect};
@@ -47,6 +48,8 @@ pub struct AppState {
     pub shared: Arc<crate::driver::Shared>,
     pub login_limiter: Arc<crate::console::LoginLimiter>,
     pub canned: Arc<crate::console::CannedReplies>,
+    /// Telegram's update handling, when the channel is on.
+    pub telegram: crate::telegram::ingress::SharedIngress,
 }
 
 /// GET (handshake) and POST (events) of one Meta product's webhook.
@@ -88,6 +91,10 @@ pub fn router(state: AppState) -> Router {
         .route(
             "/webhooks/instagram",
             meta_route(Channel::Instagram, webhook_limit),
+        )
+        .route(
+            "/webhooks/telegram",
+            post(telegram::receive).layer(DefaultBodyLimit::max(webhook_limit)),
         )
         .route(
             "/webhooks/payments/stripe",

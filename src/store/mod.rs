@@ -182,6 +182,14 @@ pub trait Store: Send + Sync + 'static {
     /// Removes and returns the token's expiry: a set-up link works once.
     fn take_setup_token(&self, digest: &[u8]) -> StoreResult<Option<Timestamp>>;
 
+    /// Telegram callback data longer than 64 bytes travels as a short token: its action.
+    fn put_callback_token(&self, token: &str, action: &str) -> StoreResult<()>;
+    fn callback_token(&self, token: &str) -> StoreResult<Option<String>>;
+    /// A customer blocked the bot on that identity's channel (or unblocked it): nothing is
+    /// sent there while blocked.
+    fn set_blocked(&self, identity: &Identity, blocked: bool) -> StoreResult<()>;
+    fn is_blocked(&self, identity: &Identity) -> StoreResult<bool>;
+
     /// Forgets dedup keys older than `before`; returns how many.
     fn prune_processed(&self, before: Timestamp) -> StoreResult<usize>;
     /// Makes everything written so far durable.

@@ -50,6 +50,9 @@ pub struct SledStore {
     /// Operators (`op\0NAME`), login sessions (`session\0DIGEST`), the set-up token
     /// (`setup\0DIGEST`).
     console: Tree,
+    /// Per-channel facts: Telegram callback tokens (`cb\0TOKEN`), blocked identities
+    /// (`blocked\0CHANNEL\0ID`).
+    channel_state: Tree,
     /// Identity → customer, the hottest lookup (every inbound message). Entries never go
     /// stale: an identity only changes customer through `move_identity`, which updates it.
     identity_cache: std::sync::RwLock<std::collections::HashMap<Vec<u8>, CustomerId>>,
@@ -117,6 +120,7 @@ impl SledStore {
             deliveries: tree("deliveries")?,
             summaries: tree("summaries")?,
             console: tree("console")?,
+            channel_state: tree("channel_state")?,
             identity_cache: std::sync::RwLock::default(),
             db,
         })
@@ -1059,6 +1063,37 @@ impl Store for SledStore {
         Ok(removed
             .and_then(|raw| raw.as_ref().try_into().ok())
             .map(|bytes: [u8; 8]| Timestamp(i64::from_be_bytes(bytes))))
+    }
+
+    fn put_callback_token(&self, token: &str, action: &str) -> StoreResult<()> {
+        self.channel_state
+            .insert(console_key("cb", token.as_bytes()), action.as_bytes())
+            .map_err(engine)?;
+        Ok(())
+    }
+
+    fn callback_token(&self, token: &str) -> StoreResult<Option<String>> {
+        Ok(self
+            .channel_state
+            .get(console_key("cb", token.as_bytes()))
+            .map_err(engine)?
+            .and_then(|raw| String::from_utf8(raw.to_vec()).ok()))
+    }
+
+    fn set_blocked(&self, identity: &Identity, blocked: bool) -> StoreResult<()> {
+        let key = console_key("blocked", &identity_key(identity));
+        if blocked {
+            self.channel_state.insert(key, &[1u8]).map_err(engine)?;
+        } else {
+            self.channel_state.remove(key).map_err(engine)?;
+        }
+        Ok(())
+    }
+
+    fn is_blocked(&self, identity: &Identity) -> StoreResult<bool> {
+        self.channel_state
+            .contains_key(console_key("blocked", &identity_key(identity)))
+            .map_err(engine)
     }
 
     fn prune_processed(&self, before: Timestamp) -> StoreResult<usize> {

@@ -65,6 +65,21 @@ fn bad_values_name_their_key() {
             "[channels.messenger]\napp_secret = \"abc\"\n\n[outbox]",
             "SOUK__CHANNELS__MESSENGER__APP_SECRET",
         ),
+        (
+            "[outbox]",
+            "[channels.telegram]\nbot_token = \"1:abc\"\n\n[outbox]",
+            "SOUK__CHANNELS__TELEGRAM__BOT_TOKEN",
+        ),
+        (
+            "[outbox]",
+            "[channels.telegram]\nenabled = true\n\n[outbox]",
+            "SOUK__CHANNELS__TELEGRAM__BOT_TOKEN",
+        ),
+        (
+            "[handoff]",
+            "[channels.telegram]\nmode = \"sometimes\"\n\n[handoff]",
+            "mode",
+        ),
     ];
     for (original, replacement, key) in cases {
         let error = with_override(&file, original, replacement).expect_err(replacement);
