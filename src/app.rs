@@ -201,12 +201,23 @@ impl App {
         );
         let _ = shared.ingest.set(ingest.clone());
         let provider = payment_provider(&settings, &store)?;
-        let (telegram, telegram_task) = start_telegram(&settings, &ingest, stop_timers.clone())?;
+        let (telegram, telegram_task) =
+            start_telegram(&settings, &shared, &ingest, stop_timers.clone())?;
+        let makers = crate::driver::payment_links::LinkMakers {
+            provider,
+            telegram: match settings.channels.telegram.invoices() {
+                Some(token) => Some(Arc::new(crate::payments::telegram::TelegramInvoices {
+                    bot: crate::telegram::sender::bot(&settings.channels.telegram)?,
+                    provider_token: token.clone(),
+                })),
+                None => None,
+            },
+        };
         let maintenance = Tasks(
             vec![
                 tokio::spawn(run_payment_links(
                     shared.clone(),
-                    provider,
+                    makers,
                     ingest.clone(),
                     stop_timers.clone(),
                 )),
@@ -424,6 +435,7 @@ async fn join_all(tasks: &mut Tasks, limit: Duration) {
 /// webhook's registration when souk has a public URL.
 fn start_telegram(
     settings: &Settings,
+    shared: &Arc<Shared>,
     ingest: &Ingest,
     stop: CancellationToken,
 ) -> anyhow::Result<(
@@ -439,6 +451,7 @@ fn start_telegram(
         ingest: ingest.clone(),
         bot: sender::bot(telegram)?,
         default_locale: settings.shop.default_locale,
+        shared: shared.clone(),
     });
     let public_url = settings.server.public_url.trim_end_matches('/');
     let task = if telegram.uses_webhook(public_url) {

@@ -147,6 +147,8 @@ text_keys! {
     PayPageNote => "pay-page-note",
     PayPageDelivery => "pay-page-delivery",
     PayPagePickup => "pay-page-pickup",
+    PaySoldOut => "pay-sold-out",
+    PayNotPayable => "pay-not-payable",
     PayPageButton => "pay-page-button",
     PayPageDecline => "pay-page-decline",
     PayPagePaid => "pay-page-paid",

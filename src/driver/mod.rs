@@ -6,7 +6,7 @@ pub mod backoff;
 pub mod group_commit;
 mod ingest;
 mod outbox;
-mod payment_links;
+pub mod payment_links;
 mod timers;
 mod worker;
 

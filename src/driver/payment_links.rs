@@ -12,6 +12,7 @@ use tokio_util::sync::CancellationToken;
 use flows::{Event, OrderStatus, PaymentFailure, Timestamp};
 
 use crate::clock;
+use crate::payments::telegram::TelegramInvoices;
 use crate::payments::{PaymentError, PaymentProvider};
 use crate::store::{InboxEntry, PaymentJob};
 
@@ -23,14 +24,21 @@ const IDLE_SLEEP: Duration = Duration::from_secs(30);
 const BACKOFF_BASE_MS: u64 = 1_000;
 const BACKOFF_MAX_MS: u64 = 300_000;
 
+/// The ways links are made: the shop's provider, and Telegram's own invoices for customers
+/// who write on Telegram (when configured).
+pub struct LinkMakers {
+    pub provider: Option<Arc<PaymentProvider>>,
+    pub telegram: Option<Arc<TelegramInvoices>>,
+}
+
 pub async fn run_payment_links(
     shared: Arc<Shared>,
-    provider: Option<Arc<PaymentProvider>>,
+    makers: LinkMakers,
     ingest: Ingest,
     stop: CancellationToken,
 ) {
     loop {
-        let next = pass(&shared, provider.as_deref(), &ingest).await;
+        let next = pass(&shared, &makers, &ingest).await;
         let sleep = next.map_or(IDLE_SLEEP, |at| {
             let wait = at.since(clock::now()).as_millis().max(0);
             Duration::from_millis(u64::try_from(wait).unwrap_or(0)).min(IDLE_SLEEP)
@@ -44,11 +52,7 @@ pub async fn run_payment_links(
 }
 
 /// Runs every due job once; returns when the next one is due.
-async fn pass(
-    shared: &Shared,
-    provider: Option<&PaymentProvider>,
-    ingest: &Ingest,
-) -> Option<Timestamp> {
+async fn pass(shared: &Shared, makers: &LinkMakers, ingest: &Ingest) -> Option<Timestamp> {
     let store = shared.store.clone();
     let jobs = match tokio::task::spawn_blocking(move || store.payment_jobs()).await {
         Ok(Ok(jobs)) => jobs,
@@ -67,7 +71,7 @@ async fn pass(
     // Several at once, so one slow provider call does not hold back the other customers'
     // links; a pass ends when all of them have, so no job runs twice at the same time.
     let retries: Vec<Option<Timestamp>> = futures_util::stream::iter(due)
-        .map(|job| run_job(shared, provider, ingest, job))
+        .map(|job| run_job(shared, makers, ingest, job))
         .buffer_unordered(CONCURRENT_JOBS)
         .collect()
         .await;
@@ -81,18 +85,30 @@ async fn pass(
 /// Provider calls in flight at once.
 const CONCURRENT_JOBS: usize = 8;
 
+#[derive(Clone, Copy)]
+enum Maker<'a> {
+    Provider(&'a PaymentProvider),
+    Telegram(&'a TelegramInvoices),
+}
+
 /// One job; returns its next try when it must be retried.
 async fn run_job(
     shared: &Shared,
-    provider: Option<&PaymentProvider>,
+    makers: &LinkMakers,
     ingest: &Ingest,
     mut job: PaymentJob,
 ) -> Option<Timestamp> {
     let store = &shared.store;
-    let Some(provider) = provider else {
-        tracing::warn!(order = %job.order, "no payment provider configured; the order waits for payment");
-        forget(shared, &job);
-        return None;
+    let on_telegram = makers.telegram.is_some()
+        && matches!(store.conversation(&job.customer), Ok(Some(c)) if c.last_channel == Some(flows::Channel::Telegram));
+    let maker = match (&makers.telegram, &makers.provider) {
+        (Some(telegram), _) if on_telegram => Maker::Telegram(telegram),
+        (_, Some(provider)) => Maker::Provider(provider),
+        (_, None) => {
+            tracing::warn!(order = %job.order, "no payment provider configured; the order waits for payment");
+            forget(shared, &job);
+            return None;
+        }
     };
     let order = match store.order(&job.order) {
         Ok(Some(order)) => order,
@@ -112,8 +128,15 @@ async fn run_job(
         return None;
     }
     job.tries = job.tries.saturating_add(1);
-    let outcome = provider.create_link(&order, &job).await;
-    metrics::counter!("souk_payment_links_total", "provider" => provider.name(), "outcome" => match &outcome {
+    let outcome = match maker {
+        Maker::Provider(provider) => provider.create_link(&order, &job).await,
+        Maker::Telegram(telegram) => telegram.create_link(&order, &job).await,
+    };
+    let provider_name = match maker {
+        Maker::Provider(provider) => provider.name(),
+        Maker::Telegram(_) => "telegram",
+    };
+    metrics::counter!("souk_payment_links_total", "provider" => provider_name, "outcome" => match &outcome {
         Ok(_) => "created",
         Err(PaymentError::Retry { .. }) => "retry",
         Err(PaymentError::Permanent(_)) => "failed",

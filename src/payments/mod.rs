@@ -5,6 +5,7 @@
 pub mod demo;
 pub mod settings;
 pub mod stripe;
+pub mod telegram;
 
 use std::time::Duration;
 

@@ -1,7 +1,8 @@
 //! What a Telegram update does, whether it came by webhook or by long polling: customer
 //! messages and button presses become inbox events of that chat's customer (deduplicated by
 //! `update_id`); every callback query is answered at once and its keyboard retired, so a
-//! button cannot be pressed twice; blocks are recorded.
+//! button cannot be pressed twice; blocks are recorded; a pre-checkout query is answered
+//! after re-checking the order, and a payment confirms it.
 
 use std::sync::Arc;
 
@@ -10,10 +11,13 @@ use teloxide::payloads::setters::*;
 use teloxide::prelude::Requester;
 use teloxide::types::{ChatId, MessageId};
 
-use adapters::telegram::inbound::{Callback, CustomerMessage, TelegramEvent};
+use adapters::telegram::inbound::{Callback, CustomerMessage, Payment, PreCheckout, TelegramEvent};
 use flows::{
-    Channel, Customer, CustomerId, Event, Identity, Inbound, InboundMessage, Locale, Timestamp,
+    Channel, Customer, CustomerId, Event, Identity, Inbound, InboundMessage, Locale, OrderStatus,
+    Text, TextKey, Timestamp,
 };
+
+use crate::payments::telegram::order_of;
 
 use crate::clock;
 use crate::driver::{Ingest, IngestError};
@@ -33,6 +37,8 @@ pub struct TelegramIngress {
     pub ingest: Ingest,
     pub bot: Bot,
     pub default_locale: Locale,
+    /// The running catalog (stock at pre-checkout).
+    pub shared: Arc<crate::driver::Shared>,
 }
 
 impl TelegramIngress {
@@ -58,25 +64,11 @@ impl TelegramIngress {
                 Ok("blocked")
             }
             TelegramEvent::PreCheckout(query) => {
-                // No invoices are sent yet, so none can be paid: say so within Telegram's
-                // ten seconds rather than let the payment hang.
-                let bot = self.bot.clone();
-                tokio::spawn(async move {
-                    let answer = bot
-                        .answer_pre_checkout_query(teloxide::types::PreCheckoutQueryId(query.query_id), false)
-                        .error_message("This payment is not available. Please use the payment link in the chat.")
-                        .await;
-                    if let Err(error) = answer {
-                        tracing::warn!(%error, "answering a pre-checkout query failed");
-                    }
-                });
+                self.pre_checkout(query).await?;
                 Ok("pre_checkout")
             }
             TelegramEvent::Payment(payment) => {
-                tracing::warn!(
-                    chat = payment.chat_id,
-                    "a Telegram payment arrived but no invoice was sent; acknowledged"
-                );
+                self.paid(payment).await?;
                 Ok("payment")
             }
             TelegramEvent::Ignored { kind } => {
@@ -87,6 +79,98 @@ impl TelegramIngress {
                 Ok("ignored")
             }
         }
+    }
+
+    /// Telegram asks before taking the money (answer within 10 seconds): the order must
+    /// still await payment, for exactly this amount, and its stock must still be there.
+    async fn pre_checkout(&self, query: PreCheckout) -> Result<(), IngressError> {
+        let refusal = self.refusal(&query)?;
+        let id = teloxide::types::PreCheckoutQueryId(query.query_id.clone());
+        let answer = match &refusal {
+            None => self.bot.answer_pre_checkout_query(id, true).await,
+            Some(reason) => {
+                self.bot
+                    .answer_pre_checkout_query(id, false)
+                    .error_message(reason.clone())
+                    .await
+            }
+        };
+        let ok = if refusal.is_none() { "yes" } else { "no" };
+        metrics::counter!("souk_telegram_pre_checkouts_total", "ok" => ok).increment(1);
+        if let Err(error) = answer {
+            tracing::warn!(%error, "answering a Telegram pre-checkout query failed");
+        }
+        Ok(())
+    }
+
+    /// Why this payment must not go ahead (in the customer's language), if it must not.
+    fn refusal(&self, query: &PreCheckout) -> Result<Option<String>, StoreError> {
+        let store = self.ingest.store();
+        let locale = store
+            .find_identity(&Identity::new(Channel::Telegram, query.chat_id.to_string()))?
+            .and_then(|customer| store.conversation(&customer).ok().flatten())
+            .map_or(self.default_locale, |c| c.locale);
+        let say = |text: Text| Some(crate::render::Renderer.text(locale, &text));
+        let Some(order) = order_of(&query.payload)
+            .map(|id| store.order(&id))
+            .transpose()?
+            .flatten()
+        else {
+            return Ok(say(Text::new(TextKey::PayNotPayable)));
+        };
+        let amount_matches = i64::from(query.total_amount) == order.total.minor
+            && query.currency == order.total.currency.code();
+        if order.status != OrderStatus::PendingPayment || !amount_matches {
+            tracing::warn!(order = %order.id, status = %order.status, amount_matches, "Telegram pre-checkout refused");
+            return Ok(say(Text::new(TextKey::PayNotPayable)));
+        }
+        let ctx = self.shared.context();
+        let sold_out: Vec<String> = order
+            .lines
+            .iter()
+            .filter(|line| {
+                ctx.catalog
+                    .variant(&line.sku)
+                    .is_none_or(|(_, variant)| variant.stock < line.quantity)
+            })
+            .map(|line| line.title.clone())
+            .collect();
+        if !sold_out.is_empty() {
+            return Ok(say(
+                Text::new(TextKey::PaySoldOut).str("products", sold_out.join(", "))
+            ));
+        }
+        Ok(None)
+    }
+
+    /// Telegram took the money: the order is confirmed through its conversation, once per
+    /// charge however often the update comes.
+    async fn paid(&self, payment: Payment) -> Result<(), IngressError> {
+        let store = self.ingest.store();
+        let Some(order) = order_of(&payment.payload)
+            .map(|id| store.order(&id))
+            .transpose()?
+            .flatten()
+        else {
+            tracing::error!(charge = %payment.telegram_charge_id, "a Telegram payment for no order of ours; refund it by hand");
+            return Ok(());
+        };
+        if i64::from(payment.total_amount) != order.total.minor {
+            tracing::error!(order = %order.id, "a Telegram payment of another amount than the order's; check it by hand");
+        }
+        let key = format!("tg-pay:{}", payment.telegram_charge_id);
+        let entry = InboxEntry {
+            seq: 0,
+            public_id: key.clone(),
+            dedup_key: Some(key),
+            customer: order.customer.clone(),
+            event: Event::PaymentConfirmed {
+                order: order.id.clone(),
+            },
+            received_at: clock::now(),
+        };
+        self.ingest.accept(entry).await?;
+        Ok(())
     }
 
     fn customer_of(

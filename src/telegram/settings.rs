@@ -1,5 +1,6 @@
-//! `[channels.telegram]`. The bot token and the webhook secret come from the environment:
-//! `SOUK__CHANNELS__TELEGRAM__BOT_TOKEN`, `SOUK__CHANNELS__TELEGRAM__WEBHOOK_SECRET`.
+//! `[channels.telegram]`. The bot token, the webhook secret and the payment provider token
+//! come from the environment: `SOUK__CHANNELS__TELEGRAM__BOT_TOKEN`, `…__WEBHOOK_SECRET`,
+//! `…__PAYMENT_PROVIDER_TOKEN`.
 
 use serde::Deserialize;
 
@@ -15,6 +16,10 @@ pub struct TelegramSettings {
     /// Sent by Telegram in `X-Telegram-Bot-Api-Secret-Token` on every webhook call.
     #[serde(default)]
     pub webhook_secret: Option<Secret>,
+    /// A payment provider token from @BotFather: Telegram customers then pay inside
+    /// Telegram (an invoice) instead of through the payment link.
+    #[serde(default)]
+    pub payment_provider_token: Option<Secret>,
     /// The Bot API's address (tests point it at a fake).
     #[serde(default = "default_api_url")]
     pub api_url: String,
@@ -50,6 +55,7 @@ impl Default for TelegramSettings {
             enabled: false,
             bot_token: None,
             webhook_secret: None,
+            payment_provider_token: None,
             api_url: default_api_url(),
             mode: TelegramMode::Auto,
             messages_per_second: default_messages_per_second(),
@@ -81,12 +87,14 @@ fn default_request_timeout_ms() -> u64 {
 }
 
 impl TelegramSettings {
-    pub const SECRETS: [&'static str; 2] = ["bot_token", "webhook_secret"];
+    pub const SECRETS: [&'static str; 3] =
+        ["bot_token", "webhook_secret", "payment_provider_token"];
 
     pub fn take_raw_secrets_from_env(&mut self) {
         for (key, slot) in [
             ("BOT_TOKEN", &mut self.bot_token),
             ("WEBHOOK_SECRET", &mut self.webhook_secret),
+            ("PAYMENT_PROVIDER_TOKEN", &mut self.payment_provider_token),
         ] {
             if let Ok(raw) = std::env::var(format!("SOUK__CHANNELS__TELEGRAM__{key}")) {
                 *slot = Some(Secret::new(raw));
@@ -101,6 +109,13 @@ impl TelegramSettings {
             TelegramMode::Polling => false,
             TelegramMode::Auto => public_url.starts_with("https://"),
         }
+    }
+
+    /// Whether Telegram customers pay with native invoices.
+    pub fn invoices(&self) -> Option<&Secret> {
+        self.payment_provider_token
+            .as_ref()
+            .filter(|token| self.enabled && !token.expose().is_empty())
     }
 
     pub fn validate(&self, public_url: &str) -> Result<(), SettingsError> {

@@ -27,6 +27,7 @@ fn settings(store: &std::path::Path, fake: &FakeTelegram, mode: TelegramMode) ->
         enabled: true,
         bot_token: Some(Secret::new(TOKEN)),
         webhook_secret: Some(Secret::new(SECRET)),
+        payment_provider_token: None,
         api_url: fake.base.clone(),
         mode,
         messages_per_second: 1000,
@@ -41,24 +42,30 @@ fn now_seconds() -> i64 {
     souk::clock::now().millis() / 1000
 }
 
-fn customer() -> Value {
-    json!({"id": CHAT, "is_bot": false, "first_name": "Ana", "last_name": "Pop", "language_code": "en"})
-}
-
-fn chat() -> Value {
-    json!({"id": CHAT, "type": "private", "first_name": "Ana"})
-}
-
 fn text_update(update_id: i64, text: &str) -> Value {
+    text_update_from(CHAT, update_id, text)
+}
+
+fn text_update_from(chat_id: i64, update_id: i64, text: &str) -> Value {
     json!({"update_id": update_id, "message": {
-        "message_id": update_id, "date": now_seconds(), "chat": chat(), "from": customer(), "text": text
+        "message_id": update_id, "date": now_seconds(),
+        "chat": {"id": chat_id, "type": "private", "first_name": "Ana"},
+        "from": {"id": chat_id, "is_bot": false, "first_name": "Ana", "language_code": "en"},
+        "text": text
     }})
 }
 
 fn button_update(update_id: i64, message_id: i64, data: &str) -> Value {
+    button_update_from(CHAT, update_id, message_id, data)
+}
+
+fn button_update_from(chat_id: i64, update_id: i64, message_id: i64, data: &str) -> Value {
+    let chat = json!({"id": chat_id, "type": "private", "first_name": "Ana"});
     json!({"update_id": update_id, "callback_query": {
-        "id": format!("cq{update_id}"), "from": customer(), "chat_instance": "ci-1", "data": data,
-        "message": {"message_id": message_id, "date": now_seconds(), "chat": chat(), "text": "…"}
+        "id": format!("cq{update_id}"),
+        "from": {"id": chat_id, "is_bot": false, "first_name": "Ana"},
+        "chat_instance": "ci-1", "data": data,
+        "message": {"message_id": message_id, "date": now_seconds(), "chat": chat, "text": "…"}
     }})
 }
 
@@ -337,5 +344,202 @@ async fn a_customer_who_blocked_the_bot_gets_nothing_until_they_write_again() {
     let sent = fake.wait_for("sent", 1, WAIT).await;
     assert_eq!(sent.len(), 1);
     assert!(!app.store().is_blocked(&identity).expect("read"));
+    app.stop().await;
+}
+
+/// Messages to one chat (JSON calls carry the id as a number, multipart ones as text).
+fn sent_to(fake: &FakeTelegram, chat: i64) -> usize {
+    let text = chat.to_string();
+    fake.sent()
+        .iter()
+        .filter(|c| c.body["chat_id"] == chat || c.body["chat_id"].as_str() == Some(text.as_str()))
+        .count()
+}
+
+/// Drives one Telegram customer through checkout with `quantity` evening dresses (red, L),
+/// one update at a time, each after the bot answered the previous one; returns the update
+/// id to go on from.
+async fn order_dresses(
+    app: &TestApp,
+    fake: &FakeTelegram,
+    chat: i64,
+    mut update: i64,
+    quantity: u32,
+) -> i64 {
+    let steps: Vec<Value> = vec![
+        button_update_from(chat, update, 1, "add:evening-dress"),
+        button_update_from(chat, update + 1, 1, "var:ED-L-RED"),
+        button_update_from(chat, update + 2, 1, &format!("qty:ED-L-RED:{quantity}")),
+        button_update_from(chat, update + 3, 1, "checkout"),
+        text_update_from(chat, update + 4, "Ana Popescu"),
+        text_update_from(chat, update + 5, "+40 721 234 567"),
+        text_update_from(chat, update + 6, "Strada Lipscani 12, Bucuresti"),
+        button_update_from(chat, update + 7, 1, "confirm"),
+    ];
+    for step in steps {
+        let before = sent_to(fake, chat);
+        assert_eq!(post(app, Some(SECRET), &step.to_string()).await, 200);
+        let deadline = tokio::time::Instant::now() + WAIT;
+        loop {
+            let now = sent_to(fake, chat);
+            if now > before {
+                break;
+            }
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "no answer to {step}"
+            );
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        update += 1;
+    }
+    update
+}
+
+fn pre_checkout_update(update_id: i64, chat_id: i64, invoice: &Value) -> Value {
+    let amount: i64 = invoice["prices"]
+        .as_array()
+        .expect("prices")
+        .iter()
+        .map(|p| p["amount"].as_i64().expect("amount"))
+        .sum();
+    json!({"update_id": update_id, "pre_checkout_query": {
+        "id": format!("pcq{update_id}"),
+        "from": {"id": chat_id, "is_bot": false, "first_name": "Ana"},
+        "currency": invoice["currency"], "total_amount": amount,
+        "invoice_payload": invoice["payload"]
+    }})
+}
+
+fn payment_update(update_id: i64, chat_id: i64, invoice: &Value, charge: &str) -> Value {
+    let amount: i64 = invoice["prices"]
+        .as_array()
+        .expect("prices")
+        .iter()
+        .map(|p| p["amount"].as_i64().expect("amount"))
+        .sum();
+    json!({"update_id": update_id, "message": {
+        "message_id": update_id, "date": now_seconds(),
+        "chat": {"id": chat_id, "type": "private", "first_name": "Ana"},
+        "from": {"id": chat_id, "is_bot": false, "first_name": "Ana"},
+        "successful_payment": {
+            "currency": invoice["currency"], "total_amount": amount,
+            "invoice_payload": invoice["payload"],
+            "telegram_payment_charge_id": charge, "provider_payment_charge_id": format!("prov-{charge}")
+        }
+    }})
+}
+
+#[tokio::test]
+async fn telegram_payments_check_stock_and_pay_once() {
+    let fake = FakeTelegram::start().await;
+    let dir = tempfile::tempdir().expect("temp dir");
+    let mut config = settings(dir.path(), &fake, TelegramMode::Webhook);
+    config.channels.telegram.payment_provider_token = Some(Secret::new("284685063:TEST:provider"));
+    let app = spawn_app_with(config, AppOptions::default()).await;
+    const ANA: i64 = 5001;
+    const BOB: i64 = 5002;
+    // Ana orders all three red dresses in L; Bob orders one.
+    let next = order_dresses(&app, &fake, ANA, 100, 3).await;
+    let next = order_dresses(&app, &fake, BOB, next, 1).await;
+    let invoices = fake.wait_for("createInvoiceLink", 2, WAIT).await;
+    assert_eq!(invoices.len(), 2, "one invoice per order");
+    let invoice_of = |amount_units: usize| {
+        invoices
+            .iter()
+            .find(|c| {
+                c.body["prices"].as_array().is_some_and(|p| {
+                    p.len() == 1
+                        && p[0]["label"]
+                            .as_str()
+                            .is_some_and(|l| l.starts_with(&format!("{amount_units} ×")))
+                })
+            })
+            .expect("invoice")
+            .body
+            .clone()
+    };
+    let (ana_invoice, bob_invoice) = (invoice_of(3), invoice_of(1));
+    assert_eq!(ana_invoice["provider_token"], "284685063:TEST:provider");
+    // The link reaches the customer as a button to the invoice.
+    let linked = fake.sent().iter().any(|c| {
+        c.body["chat_id"] == ANA
+            && c.body["reply_markup"]
+                .to_string()
+                .contains("https://t.me/$invoice")
+    });
+    assert!(linked, "the invoice link was sent");
+
+    // Bob pays first: asked, answered yes, paid (the update comes twice), paid once.
+    assert_eq!(
+        post(
+            &app,
+            Some(SECRET),
+            &pre_checkout_update(next, BOB, &bob_invoice).to_string()
+        )
+        .await,
+        200
+    );
+    let answers = fake.wait_for("answerPreCheckoutQuery", 1, WAIT).await;
+    assert_eq!(answers[0].body["ok"], true, "{}", answers[0].body);
+    let paid = payment_update(next + 1, BOB, &bob_invoice, "charge-bob").to_string();
+    let paid_again = payment_update(next + 2, BOB, &bob_invoice, "charge-bob").to_string();
+    assert_eq!(post(&app, Some(SECRET), &paid).await, 200);
+    assert_eq!(post(&app, Some(SECRET), &paid_again).await, 200);
+    let bob_order =
+        souk::payments::telegram::order_of(bob_invoice["payload"].as_str().expect("payload"))
+            .expect("order");
+    let deadline = tokio::time::Instant::now() + WAIT;
+    loop {
+        let order = app.store().order(&bob_order).expect("read").expect("order");
+        if order.status == flows::OrderStatus::Paid {
+            break;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "Bob's order is not paid: {:?}",
+            order.status
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let confirmations = fake
+        .sent()
+        .iter()
+        .filter(|c| {
+            c.body["chat_id"] == BOB
+                && c.body["text"]
+                    .as_str()
+                    .is_some_and(|t| t.contains(&bob_order.0) && t.to_lowercase().contains("paid"))
+        })
+        .count();
+    assert_eq!(confirmations, 1, "confirmed once");
+
+    // Now only two red dresses are left: Ana's payment for three is refused before any money moves.
+    assert_eq!(
+        post(
+            &app,
+            Some(SECRET),
+            &pre_checkout_update(next + 3, ANA, &ana_invoice).to_string()
+        )
+        .await,
+        200
+    );
+    let answers = fake.wait_for("answerPreCheckoutQuery", 2, WAIT).await;
+    assert_eq!(answers[1].body["ok"], false);
+    assert!(
+        answers[1].body["error_message"]
+            .as_str()
+            .expect("reason")
+            .contains("sold out"),
+        "{}",
+        answers[1].body
+    );
+    // A tampered amount is refused too.
+    let mut tampered = pre_checkout_update(next + 4, BOB, &bob_invoice);
+    tampered["pre_checkout_query"]["total_amount"] = json!(1);
+    assert_eq!(post(&app, Some(SECRET), &tampered.to_string()).await, 200);
+    let answers = fake.wait_for("answerPreCheckoutQuery", 3, WAIT).await;
+    assert_eq!(answers[2].body["ok"], false);
     app.stop().await;
 }
