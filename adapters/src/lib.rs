@@ -2,6 +2,8 @@
 //! state or touches the store. Platform payloads in, `flows` events out; rendered replies
 //! in, platform payloads out.
 
+#[cfg(feature = "discord")]
+pub mod discord;
 pub mod meta;
 pub mod payments;
 pub mod rendered;
