@@ -144,6 +144,16 @@ impl App {
             )?;
             senders.insert(Channel::Telegram, Arc::new(sender));
         }
+        #[cfg(feature = "discord")]
+        if settings.channels.discord.enabled {
+            let http = Arc::new(crate::discord::sender::http(&settings.channels.discord));
+            let sender = crate::discord::sender::DiscordSender::new(
+                http,
+                settings.server.public_url.clone(),
+                store.clone(),
+            );
+            senders.insert(Channel::Discord, Arc::new(sender));
+        }
         for (channel, sender) in options.senders {
             senders.insert(channel, sender);
         }
@@ -229,6 +239,7 @@ impl App {
             ]
             .into_iter()
             .chain(telegram_task)
+            .chain(start_discord(&settings, &ingest, stop_timers.clone()))
             .collect(),
         );
 
@@ -429,6 +440,34 @@ async fn join_all(tasks: &mut Tasks, limit: Duration) {
             tracing::warn!("a background task did not stop in time");
         }
     }
+}
+
+/// The Discord gateway client, when the channel is on.
+#[cfg(feature = "discord")]
+fn start_discord(
+    settings: &Settings,
+    ingest: &Ingest,
+    stop: CancellationToken,
+) -> Option<JoinHandle<()>> {
+    let discord = &settings.channels.discord;
+    if !discord.enabled {
+        return None;
+    }
+    let ingress = Arc::new(crate::discord::ingress::DiscordIngress {
+        ingest: ingest.clone(),
+        http: Arc::new(crate::discord::sender::http(discord)),
+        default_locale: settings.shop.default_locale,
+    });
+    Some(tokio::spawn(crate::discord::gateway::run_gateway(
+        discord.clone(),
+        ingress,
+        stop,
+    )))
+}
+
+#[cfg(not(feature = "discord"))]
+fn start_discord(_: &Settings, _: &Ingest, _: CancellationToken) -> Option<JoinHandle<()>> {
+    None
 }
 
 /// Telegram's update handling, and the task that brings updates: long polling, or the

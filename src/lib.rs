@@ -8,6 +8,7 @@ pub mod catalog_import;
 pub mod cli;
 pub mod clock;
 pub mod console;
+pub mod discord;
 pub mod driver;
 pub mod http;
 pub mod operators;

@@ -193,6 +193,8 @@ pub struct ChannelSettings {
     pub instagram: MetaChannelSettings,
     #[serde(default)]
     pub telegram: crate::telegram::settings::TelegramSettings,
+    #[serde(default)]
+    pub discord: crate::discord::settings::DiscordSettings,
 }
 
 /// One of Meta's products. The secrets must come from the environment, e.g.
@@ -430,14 +432,26 @@ impl Settings {
                 }
             }
         }
-        for secret in crate::telegram::settings::TelegramSettings::SECRETS {
-            let key = format!("channels.telegram.{secret}");
+        let channel_secrets = crate::telegram::settings::TelegramSettings::SECRETS
+            .iter()
+            .map(|secret| ("telegram", *secret))
+            .chain(
+                crate::discord::settings::DiscordSettings::SECRETS
+                    .iter()
+                    .map(|secret| ("discord", *secret)),
+            );
+        for (channel, secret) in channel_secrets {
+            let key = format!("channels.{channel}.{secret}");
             let from_file = figment
                 .find_metadata(&key)
                 .is_some_and(|metadata| !metadata.name.contains("environment"));
             if from_file {
                 return Err(SettingsError::Secret {
-                    variable: format!("SOUK__CHANNELS__TELEGRAM__{}", secret.to_uppercase()),
+                    variable: format!(
+                        "SOUK__CHANNELS__{}__{}",
+                        channel.to_uppercase(),
+                        secret.to_uppercase()
+                    ),
                     key,
                 });
             }
@@ -608,6 +622,7 @@ impl Settings {
 
     fn validate_channels(&self) -> Result<(), SettingsError> {
         self.channels.telegram.validate(&self.server.public_url)?;
+        self.channels.discord.validate()?;
         for (name, channel) in self.channels.meta() {
             if !channel.enabled {
                 continue;
@@ -707,5 +722,6 @@ impl ChannelSettings {
             }
         }
         self.telegram.take_raw_secrets_from_env();
+        self.discord.take_raw_secrets_from_env();
     }
 }

@@ -3,6 +3,8 @@
 
 use std::sync::Arc;
 
+use flows::{Customer, CustomerId, Event, Identity, Locale};
+
 use crate::store::{InboxEntry, Ingested, Store, StoreError};
 
 use super::group_commit::{CommitError, GroupCommit};
@@ -34,6 +36,45 @@ impl Ingest {
             driver,
             group_commit,
         }
+    }
+
+    /// The customer behind a chat identity, created on its first message; writing again
+    /// lifts a block recorded when sends to it were refused.
+    pub fn customer_of(
+        &self,
+        identity: &Identity,
+        name: Option<String>,
+        locale: Locale,
+    ) -> Result<CustomerId, StoreError> {
+        if self.store.is_blocked(identity)? {
+            self.store.set_blocked(identity, false)?;
+        }
+        let customer = Customer {
+            id: CustomerId(crate::clock::random_hex_128()),
+            identities: vec![identity.clone()],
+            display_name: name,
+            locale: Some(locale),
+            created_at: crate::clock::now(),
+        };
+        self.store.resolve_identity(identity, customer)
+    }
+
+    /// Accepts an event under the platform's dedup key (its public id too).
+    pub async fn accept_keyed(
+        &self,
+        key: String,
+        customer: CustomerId,
+        event: Event,
+    ) -> Result<bool, IngestError> {
+        self.accept(InboxEntry {
+            seq: 0,
+            public_id: key.clone(),
+            dedup_key: Some(key),
+            customer,
+            event,
+            received_at: crate::clock::now(),
+        })
+        .await
     }
 
     /// Waits until everything written so far is on disk (shared with concurrent callers).

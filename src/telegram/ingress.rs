@@ -13,23 +13,15 @@ use teloxide::types::{ChatId, MessageId};
 
 use adapters::telegram::inbound::{Callback, CustomerMessage, Payment, PreCheckout, TelegramEvent};
 use flows::{
-    Channel, Customer, CustomerId, Event, Identity, Inbound, InboundMessage, Locale, OrderStatus,
-    Text, TextKey, Timestamp,
+    Channel, CustomerId, Event, Identity, Inbound, InboundMessage, Locale, OrderStatus, Text,
+    TextKey, Timestamp,
 };
 
 use crate::payments::telegram::order_of;
 
 use crate::clock;
 use crate::driver::{Ingest, IngestError};
-use crate::store::{InboxEntry, StoreError};
-
-#[derive(Debug, thiserror::Error)]
-pub enum IngressError {
-    #[error(transparent)]
-    Store(#[from] StoreError),
-    #[error(transparent)]
-    Ingest(#[from] IngestError),
-}
+use crate::store::StoreError;
 
 /// Everything an update needs; shared by the webhook route and the polling task.
 #[derive(Clone)]
@@ -44,7 +36,7 @@ pub struct TelegramIngress {
 impl TelegramIngress {
     /// Applies one update; returns its kind for metrics. Answered platform calls (callback
     /// answers, keyboard edits) run detached: they must not hold up the update.
-    pub async fn handle(&self, event: TelegramEvent) -> Result<&'static str, IngressError> {
+    pub async fn handle(&self, event: TelegramEvent) -> Result<&'static str, IngestError> {
         match event {
             TelegramEvent::Message(message) => {
                 self.customer_message(&message).await?;
@@ -83,7 +75,7 @@ impl TelegramIngress {
 
     /// Telegram asks before taking the money (answer within 10 seconds): the order must
     /// still await payment, for exactly this amount, and its stock must still be there.
-    async fn pre_checkout(&self, query: PreCheckout) -> Result<(), IngressError> {
+    async fn pre_checkout(&self, query: PreCheckout) -> Result<(), IngestError> {
         let refusal = self.refusal(&query)?;
         let id = teloxide::types::PreCheckoutQueryId(query.query_id.clone());
         let answer = match &refusal {
@@ -145,7 +137,7 @@ impl TelegramIngress {
 
     /// Telegram took the money: the order is confirmed through its conversation, once per
     /// charge however often the update comes.
-    async fn paid(&self, payment: Payment) -> Result<(), IngressError> {
+    async fn paid(&self, payment: Payment) -> Result<(), IngestError> {
         let store = self.ingest.store();
         let Some(order) = order_of(&payment.payload)
             .map(|id| store.order(&id))
@@ -158,18 +150,13 @@ impl TelegramIngress {
         if i64::from(payment.total_amount) != order.total.minor {
             tracing::error!(order = %order.id, "a Telegram payment of another amount than the order's; check it by hand");
         }
-        let key = format!("tg-pay:{}", payment.telegram_charge_id);
-        let entry = InboxEntry {
-            seq: 0,
-            public_id: key.clone(),
-            dedup_key: Some(key),
-            customer: order.customer.clone(),
-            event: Event::PaymentConfirmed {
-                order: order.id.clone(),
-            },
-            received_at: clock::now(),
+        let event = Event::PaymentConfirmed {
+            order: order.id.clone(),
         };
-        self.ingest.accept(entry).await?;
+        let key = format!("tg-pay:{}", payment.telegram_charge_id);
+        self.ingest
+            .accept_keyed(key, order.customer.clone(), event)
+            .await?;
         Ok(())
     }
 
@@ -180,25 +167,13 @@ impl TelegramIngress {
         language: Option<&str>,
     ) -> Result<CustomerId, StoreError> {
         let identity = Identity::new(Channel::Telegram, chat_id.to_string());
-        let store = self.ingest.store();
-        // Writing again lifts a block recorded earlier.
-        if store.is_blocked(&identity)? {
-            store.set_blocked(&identity, false)?;
-        }
         let locale = language
             .and_then(Locale::from_tag)
             .unwrap_or(self.default_locale);
-        let customer = Customer {
-            id: CustomerId(clock::random_hex_128()),
-            identities: vec![identity.clone()],
-            display_name: name,
-            locale: Some(locale),
-            created_at: clock::now(),
-        };
-        store.resolve_identity(&identity, customer)
+        self.ingest.customer_of(&identity, name, locale)
     }
 
-    async fn customer_message(&self, message: &CustomerMessage) -> Result<(), IngressError> {
+    async fn customer_message(&self, message: &CustomerMessage) -> Result<(), IngestError> {
         let customer = self.customer_of(
             message.chat_id,
             message.name.clone(),
@@ -212,7 +187,7 @@ impl TelegramIngress {
             .await
     }
 
-    async fn button(&self, callback: Callback) -> Result<(), IngressError> {
+    async fn button(&self, callback: Callback) -> Result<(), IngestError> {
         self.retire_keyboard(&callback);
         let Some(data) = callback.data.clone() else {
             return Ok(());
@@ -257,17 +232,10 @@ impl TelegramIngress {
         update_id: u32,
         customer: CustomerId,
         event: Event,
-    ) -> Result<(), IngressError> {
-        let key = format!("tg:{update_id}");
-        let entry = InboxEntry {
-            seq: 0,
-            public_id: key.clone(),
-            dedup_key: Some(key),
-            customer,
-            event,
-            received_at: clock::now(),
-        };
-        self.ingest.accept(entry).await?;
+    ) -> Result<(), IngestError> {
+        self.ingest
+            .accept_keyed(format!("tg:{update_id}"), customer, event)
+            .await?;
         Ok(())
     }
 }

@@ -9,6 +9,10 @@ mod concurrency;
 mod config;
 mod console;
 mod crash;
+#[cfg(feature = "discord")]
+mod discord;
+#[cfg(feature = "discord")]
+mod fake_discord;
 mod fake_graph;
 mod fake_stripe;
 mod fake_telegram;
