@@ -11,6 +11,7 @@ pub mod console;
 pub mod discord;
 pub mod driver;
 pub mod http;
+pub mod linking;
 pub mod operators;
 pub mod payments;
 pub mod render;

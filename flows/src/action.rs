@@ -42,6 +42,12 @@ pub enum Action {
         tracking: Option<String>,
     },
     NotifyOperators(HandoffReason),
+    /// Make a one-time link code for this customer; the shell answers with
+    /// `Event::LinkCodeIssued`.
+    IssueLinkCode,
+    /// The customer sent a link code from another channel; the shell checks it, links the
+    /// two customers and answers with `Event::Linked` (to the surviving conversation).
+    RedeemLinkCode(String),
     /// A reply the bot would have sent while an operator owns the conversation: recorded for
     /// the operator to see, never sent.
     HeldForOperator(Reply),
@@ -212,6 +218,10 @@ pub enum ChoiceAction {
     ContinueWithBot,
     /// Leave a message for the team instead of waiting.
     LeaveMessage,
+    /// After linking, add the other chat's cart to this one.
+    MergeCarts,
+    /// After linking, keep only this chat's cart.
+    KeepCart,
 }
 
 impl ChoiceAction {
@@ -249,6 +259,8 @@ impl ChoiceAction {
             ChoiceAction::UseSavedAddress => "savedaddr".into(),
             ChoiceAction::ContinueWithBot => "bot".into(),
             ChoiceAction::LeaveMessage => "leavemsg".into(),
+            ChoiceAction::MergeCarts => "mergecarts".into(),
+            ChoiceAction::KeepCart => "keepcart".into(),
         }
     }
 
@@ -305,6 +317,8 @@ impl ChoiceAction {
             ("savedaddr", None, None) => ChoiceAction::UseSavedAddress,
             ("bot", None, None) => ChoiceAction::ContinueWithBot,
             ("leavemsg", None, None) => ChoiceAction::LeaveMessage,
+            ("mergecarts", None, None) => ChoiceAction::MergeCarts,
+            ("keepcart", None, None) => ChoiceAction::KeepCart,
             _ => return None,
         };
         Some(action)

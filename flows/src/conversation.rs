@@ -111,6 +111,9 @@ pub struct Conversation {
     /// Who talks to the customer: the bot, nobody yet, or one operator.
     #[serde(default)]
     pub handoff: Handoff,
+    /// After a link: the other chat's cart, until the customer adds it or keeps this one.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub pending_cart: Vec<crate::cart::CartLine>,
     /// Records from before the handoff protocol said only this; read once, then `handoff`.
     #[serde(default, rename = "needs_human", skip_serializing)]
     legacy_needs_human: bool,
@@ -153,6 +156,7 @@ impl Conversation {
             orders: Vec::new(),
             handoff: Handoff::Bot,
             legacy_needs_human: false,
+            pending_cart: Vec::new(),
             session_timer_due: None,
         }
     }
@@ -216,6 +220,8 @@ impl Conversation {
             Event::OperatorSentPaymentLink { operator } => {
                 self.on_operator_payment_link(ctx, &operator, now, &mut out)
             }
+            Event::LinkCodeIssued { code, minutes } => self.on_link_code(&code, minutes, &mut out),
+            Event::Linked(outcome) => self.on_linked(ctx, outcome, &mut out),
         }
         self.attribute_replies(by_operator, passes_through, offered_before, &mut out);
         Step {
@@ -414,6 +420,8 @@ impl Conversation {
             Intent::Products(products) => return self.show_products(ctx, products, out),
             Intent::Search(query) => return self.search(ctx, &query, out),
             Intent::Category(category) => ChoiceAction::Category { category, page: 1 },
+            Intent::Link => return self.ask_link_code(out),
+            Intent::LinkCode(code) => return self.redeem_link_code(code, out),
             Intent::Unknown => return Handled::Missed,
         };
         self.on_choice(ctx, action, now, false, out)
@@ -436,6 +444,8 @@ impl Conversation {
             }
             ChoiceAction::ContinueWithBot => self.continue_with_bot(ctx, out),
             ChoiceAction::LeaveMessage => self.leave_message(now, out),
+            ChoiceAction::MergeCarts => self.merge_carts(ctx, false, out),
+            ChoiceAction::KeepCart => self.merge_carts(ctx, true, out),
             ChoiceAction::Language => self.choose_language(out),
             ChoiceAction::SetLanguage(locale) => self.set_language(ctx, locale, out),
             ChoiceAction::Browse => self.show_categories(ctx, out),

@@ -79,6 +79,33 @@ pub enum Event {
     OperatorSentPaymentLink {
         operator: OperatorId,
     },
+    /// The link code the customer asked for, valid for `minutes`.
+    LinkCodeIssued {
+        code: String,
+        minutes: u32,
+    },
+    /// What came of a link code sent from another channel. On success the other chat's
+    /// customer has been merged into this one.
+    Linked(LinkOutcome),
+}
+
+/// The outcome of redeeming a link code.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", tag = "outcome")]
+pub enum LinkOutcome {
+    /// Linked; `other_cart` is what the other chat's cart held.
+    Done {
+        #[serde(default)]
+        other_cart: Vec<crate::cart::CartLine>,
+    },
+    /// No such code (mistyped, or never issued).
+    Unknown,
+    Expired,
+    Used,
+    /// The code came from this very customer.
+    SameCustomer,
+    /// Too many wrong codes lately: wait.
+    TooManyTries,
 }
 
 impl Event {

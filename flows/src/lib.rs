@@ -34,8 +34,8 @@ pub use conversation::{
 };
 pub use customer::{Channel, Customer, CustomerId, Identity};
 pub use event::{
-    AdReferral, CatalogItem, Event, Inbound, InboundContext, InboundMessage, MediaKind,
-    PaymentFailure, TimerKind,
+    AdReferral, CatalogItem, Event, Inbound, InboundContext, InboundMessage, LinkOutcome,
+    MediaKind, PaymentFailure, TimerKind,
 };
 pub use handoff::{Handoff, HandoffSettings, OnDuty, OperatorId, WaitMode};
 pub use locale::Locale;

@@ -16,6 +16,8 @@
 //! - `= takeover OP Name`, `= operator OP text…`, `= handback OP [resolved]`,
 //!   `= reassign FROM TO Name`, `= product OP PRODUCT`, `= payment-link OP`   the
 //!   console's operators at work
+//! - `= link-code CODE`, `= linked done SKU:N…`, `= linked unknown|expired|used|same|too-many`
+//!   the shell's answers about link codes
 //! - `#! hours 9-17`   operators are on duty between those UTC hours (default: always);
 //!   the clock starts at 2026-01-01 00:00 UTC
 //! - `= state`         prints the flow state, cart and miss counter
@@ -39,7 +41,7 @@ use flows::{
     CustomerId, Event, FlowSettings, Fulfilment, Inbound, InboundMessage, Label, Locale, MediaKind,
     Money, OrderId, OrderStatus, PaymentFailure, ProductId, Reply, Sku, Span, TimerKind, Timestamp,
 };
-use flows::{Handoff, OnDuty, OperatorId};
+use flows::{CartLine, Handoff, LinkOutcome, OnDuty, OperatorId};
 
 fn context() -> Context {
     let raw =
@@ -219,6 +221,12 @@ fn render_actions(
             }
             Action::NotifyOperators(reason) => {
                 let _ = writeln!(out, "! notify-operators {reason:?}");
+            }
+            Action::IssueLinkCode => {
+                let _ = writeln!(out, "! issue-link-code");
+            }
+            Action::RedeemLinkCode(code) => {
+                let _ = writeln!(out, "! redeem-link-code {code}");
             }
             Action::HeldForOperator(reply) => {
                 let mut held = String::new();
@@ -438,6 +446,30 @@ fn run(source: &str, ctx: &Context) -> String {
                     operator: OperatorId((*operator).into()),
                     product: ProductId((*product).into()),
                 },
+                ["link-code", code] => Event::LinkCodeIssued {
+                    code: (*code).to_owned(),
+                    minutes: 10,
+                },
+                ["linked", "done", lines @ ..] => Event::Linked(LinkOutcome::Done {
+                    other_cart: lines
+                        .iter()
+                        .map(|line| {
+                            let (sku, quantity) = line.split_once(':').expect("SKU:N");
+                            CartLine {
+                                sku: Sku(sku.into()),
+                                quantity: quantity.parse().expect("a quantity"),
+                            }
+                        })
+                        .collect(),
+                }),
+                ["linked", outcome] => Event::Linked(match *outcome {
+                    "unknown" => LinkOutcome::Unknown,
+                    "expired" => LinkOutcome::Expired,
+                    "used" => LinkOutcome::Used,
+                    "same" => LinkOutcome::SameCustomer,
+                    "too-many" => LinkOutcome::TooManyTries,
+                    other => panic!("unknown link outcome {other}"),
+                }),
                 ["payment-link", operator] => Event::OperatorSentPaymentLink {
                     operator: OperatorId((*operator).into()),
                 },

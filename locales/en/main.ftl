@@ -133,6 +133,19 @@ pay-page-delivery = Delivery to: { $address }
 pay-page-pickup = Pickup at: { $point }
 pay-sold-out = Sorry, { $products } sold out before the payment went through. Nothing was charged.
 pay-not-payable = This order can no longer be paid here. Nothing was charged.
+link-code-issued = Your link code is { $code }. Send it from your other chat (WhatsApp, Telegram, Messenger…) within { $minutes } minutes to continue there with the same cart and orders.
+link-done = Done! Your chats are linked: you can go on here or there. Your cart has { $items ->
+    [one] 1 item
+   *[other] { $items } items
+ }.
+link-carts-differ = Done, your chats are linked. This cart has { $items } items and the other chat's cart { $other }. Add them together, or keep only this one?
+link-code-unknown = That link code doesn't match any. Please check it and send it again.
+link-code-expired = That link code has expired. Ask for a new one with "link my account" in your other chat.
+link-code-used = That link code was already used. Ask for a new one if you need it.
+link-same-customer = This chat is already linked to the one that made that code.
+link-too-many-tries = Too many wrong codes. Please wait a few minutes and try again.
+choice-merge-carts = Add them together
+choice-keep-cart = Keep only this cart
 pay-page-button = Pay { $total }
 pay-page-decline = Simulate a declined card
 pay-page-paid = Order { $order } is paid. You can go back to the chat.

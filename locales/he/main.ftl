@@ -146,6 +146,19 @@ pay-page-delivery = משלוח אל: { $address }
 pay-page-pickup = איסוף מ: { $point }
 pay-sold-out = מצטערים, { $products } אזל לפני שהתשלום עבר. לא חויבת.
 pay-not-payable = לא ניתן עוד לשלם על הזמנה זו כאן. לא חויבת.
+link-code-issued = קוד הקישור שלך הוא { $code }. שלח אותו מהצ'אט השני שלך (WhatsApp, Telegram, Messenger…) תוך { $minutes } דקות כדי להמשיך שם עם אותה עגלה ואותן הזמנות.
+link-done = בוצע! הצ'אטים שלך מקושרים: אפשר להמשיך כאן או שם. בעגלה שלך { $items ->
+    [one] פריט אחד
+   *[other] { $items } פריטים
+ }.
+link-carts-differ = בוצע, הצ'אטים שלך מקושרים. בעגלה הזו { $items } פריטים ובעגלה של הצ'אט השני { $other }. לאחד אותן או להשאיר רק את זו?
+link-code-unknown = קוד הקישור אינו תואם. בדוק אותו ושלח שוב.
+link-code-expired = תוקף קוד הקישור פג. בקש קוד חדש עם "קישור חשבון" בצ'אט השני.
+link-code-used = קוד הקישור כבר נוצל. בקש קוד חדש אם צריך.
+link-same-customer = הצ'אט הזה כבר מקושר לזה שיצר את הקוד.
+link-too-many-tries = יותר מדי קודים שגויים. המתן כמה דקות ונסה שוב.
+choice-merge-carts = לאחד אותן
+choice-keep-cart = להשאיר רק את העגלה הזו
 pay-page-button = לתשלום { $total }
 pay-page-decline = הדמיית כרטיס שנדחה
 pay-page-paid = ההזמנה { $order } שולמה. אפשר לחזור לצ׳אט.

@@ -142,6 +142,20 @@ pay-page-delivery = Piegāde uz: { $address }
 pay-page-pickup = Saņemšana: { $point }
 pay-sold-out = Atvainojiet, { $products } tika izpārdots pirms maksājuma. Nauda netika iekasēta.
 pay-not-payable = Šo pasūtījumu vairs nevar apmaksāt šeit. Nauda netika iekasēta.
+link-code-issued = Tavs savienošanas kods ir { $code }. Nosūti to no otras sarunas (WhatsApp, Telegram, Messenger…) { $minutes } minūšu laikā, lai turpinātu tur ar to pašu grozu un pasūtījumiem.
+link-done = Gatavs! Tavas sarunas ir savienotas: vari turpināt šeit vai tur. Grozā ir { $items ->
+    [zero] { $items } preču
+    [one] { $items } prece
+   *[other] { $items } preces
+ }.
+link-carts-differ = Gatavs, tavas sarunas ir savienotas. Šajā grozā ir { $items } preces, otras sarunas grozā — { $other }. Apvienot tos vai paturēt tikai šo?
+link-code-unknown = Šis savienošanas kods neatbilst. Lūdzu, pārbaudi to un nosūti vēlreiz.
+link-code-expired = Šī savienošanas koda derīgums ir beidzies. Palūdz jaunu ar “savienot kontu” otrā sarunā.
+link-code-used = Šis savienošanas kods jau ir izmantots. Palūdz jaunu, ja nepieciešams.
+link-same-customer = Šī saruna jau ir savienota ar to, kas izveidoja kodu.
+link-too-many-tries = Pārāk daudz nepareizu kodu. Lūdzu, pagaidi dažas minūtes un mēģini vēlreiz.
+choice-merge-carts = Apvienot
+choice-keep-cart = Paturēt tikai šo grozu
 pay-page-button = Maksāt { $total }
 pay-page-decline = Simulēt noraidītu karti
 pay-page-paid = Pasūtījums { $order } ir apmaksāts. Varat atgriezties tērzēšanā.

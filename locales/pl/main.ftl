@@ -151,6 +151,20 @@ pay-page-delivery = Dostawa na adres: { $address }
 pay-page-pickup = Odbiór w: { $point }
 pay-sold-out = Przepraszamy, { $products } wyprzedało się przed płatnością. Nic nie zostało pobrane.
 pay-not-payable = Tego zamówienia nie można już tutaj opłacić. Nic nie zostało pobrane.
+link-code-issued = Twój kod łączenia to { $code }. Wyślij go z drugiego czatu (WhatsApp, Telegram, Messenger…) w ciągu { $minutes } minut, aby kontynuować tam z tym samym koszykiem i zamówieniami.
+link-done = Gotowe! Twoje czaty są połączone: możesz kontynuować tu lub tam. W koszyku { $items ->
+    [one] jest 1 produkt
+    [few] są { $items } produkty
+   *[other] jest { $items } produktów
+ }.
+link-carts-differ = Gotowe, Twoje czaty są połączone. Ten koszyk ma { $items } produktów, a koszyk z drugiego czatu { $other }. Połączyć je czy zostawić tylko ten?
+link-code-unknown = Ten kod łączenia nie pasuje. Sprawdź go i wyślij ponownie.
+link-code-expired = Ten kod łączenia wygasł. Poproś o nowy, pisząc „połącz konto” w drugim czacie.
+link-code-used = Ten kod łączenia został już użyty. Poproś o nowy, jeśli go potrzebujesz.
+link-same-customer = Ten czat jest już połączony z tym, który utworzył kod.
+link-too-many-tries = Zbyt wiele błędnych kodów. Odczekaj kilka minut i spróbuj ponownie.
+choice-merge-carts = Połącz je
+choice-keep-cart = Zostaw tylko ten koszyk
 pay-page-button = Zapłać { $total }
 pay-page-decline = Symuluj odrzuconą kartę
 pay-page-paid = Zamówienie { $order } jest opłacone. Możesz wrócić do czatu.

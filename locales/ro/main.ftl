@@ -146,6 +146,20 @@ pay-page-delivery = Livrare la: { $address }
 pay-page-pickup = Ridicare de la: { $point }
 pay-sold-out = Ne pare rău, { $products } s-a epuizat înainte de plată. Nu s-a încasat nimic.
 pay-not-payable = Această comandă nu mai poate fi plătită aici. Nu s-a încasat nimic.
+link-code-issued = Codul tău de legătură este { $code }. Trimite-l din celălalt chat (WhatsApp, Telegram, Messenger…) în { $minutes } minute ca să continui acolo cu același coș și aceleași comenzi.
+link-done = Gata! Conversațiile tale sunt legate: poți continua aici sau acolo. Coșul tău are { $items ->
+    [one] 1 produs
+    [few] { $items } produse
+   *[other] { $items } de produse
+ }.
+link-carts-differ = Gata, conversațiile tale sunt legate. Coșul de aici are { $items } produse, iar cel din celălalt chat { $other }. Le adunăm sau îl păstrăm doar pe acesta?
+link-code-unknown = Codul de legătură nu se potrivește. Verifică-l și trimite-l din nou.
+link-code-expired = Codul de legătură a expirat. Cere unul nou cu „leagă contul” în celălalt chat.
+link-code-used = Codul de legătură a fost deja folosit. Cere unul nou dacă ai nevoie.
+link-same-customer = Acest chat este deja legat de cel care a generat codul.
+link-too-many-tries = Prea multe coduri greșite. Te rugăm să aștepți câteva minute și să încerci din nou.
+choice-merge-carts = Adună-le
+choice-keep-cart = Păstrează doar acest coș
 pay-page-button = Plătește { $total }
 pay-page-decline = Simulează un card refuzat
 pay-page-paid = Comanda { $order } este plătită. Vă puteți întoarce în chat.

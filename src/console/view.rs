@@ -39,8 +39,14 @@ fn build(state: &AppState, id: &CustomerId) -> Result<Value, ApiError> {
     let customer = store.customer(id)?;
     let ctx = state.shared.context();
     let locale = conversation.locale;
-    let timeline: Vec<Value> = store
-        .history(id, TIMELINE_LIMIT)?
+    // Customers linked into this one keep their own history: one timeline, by time.
+    let mut entries = store.history(id, TIMELINE_LIMIT)?;
+    for merged in store.merged_into(id)? {
+        entries.extend(store.history(&merged.from.id, TIMELINE_LIMIT)?);
+    }
+    entries.sort_by_key(HistoryEntry::at);
+    let skip = entries.len().saturating_sub(TIMELINE_LIMIT);
+    let timeline: Vec<Value> = entries[skip..]
         .iter()
         .map(|entry| item(state, store, &ctx.catalog, id, entry))
         .collect::<Result<_, _>>()?;

@@ -18,6 +18,7 @@ use crate::store::{
 
 use super::Shared;
 use super::group_commit::CommitError;
+use crate::linking::LinkRequest;
 
 pub struct Worker {
     pub shard: usize,
@@ -143,6 +144,7 @@ async fn process_batch(shared: &Shared, entries: &[InboxEntry]) -> Result<Effect
     // A customer's latest state within this batch: the store has not seen it yet.
     let mut stepped: HashMap<&CustomerId, usize> = HashMap::new();
     let mut commits: Vec<StepCommit> = Vec::with_capacity(entries.len());
+    let mut links: Vec<(CustomerId, LinkRequest)> = Vec::new();
     for entry in entries {
         let earlier = stepped
             .get(&entry.customer)
@@ -150,7 +152,8 @@ async fn process_batch(shared: &Shared, entries: &[InboxEntry]) -> Result<Effect
             .map(|commit| commit.conversation.clone());
         let span =
             tracing::info_span!("conversation", id = %entry.customer, event = %entry.public_id);
-        let commit = span.in_scope(|| step_one(shared, entry, earlier))?;
+        let (commit, requests) = span.in_scope(|| step_one(shared, entry, earlier))?;
+        links.extend(requests.into_iter().map(|r| (entry.customer.clone(), r)));
         stepped.insert(&entry.customer, commits.len());
         commits.push(commit);
     }
@@ -165,6 +168,11 @@ async fn process_batch(shared: &Shared, entries: &[InboxEntry]) -> Result<Effect
     let created = shared.group_commit.commit(commits).await?;
     for customer in &changed {
         shared.console_feed.publish(customer);
+    }
+    // After the commit: the code the customer asked for, or a link made with one, is
+    // answered as an event of its own.
+    for (customer, request) in links {
+        crate::linking::spawn(shared, customer, request);
     }
     // Before any reply of these steps can leave: whoever reads "paid" then sees the stock.
     if !effects.paid.is_empty() {
@@ -254,7 +262,7 @@ fn step_one(
     shared: &Shared,
     entry: &InboxEntry,
     earlier: Option<Conversation>,
-) -> Result<StepCommit, StoreError> {
+) -> Result<(StepCommit, Vec<LinkRequest>), StoreError> {
     let store = &shared.store;
     let customer = store.customer(&entry.customer)?;
     let locale = customer
@@ -301,6 +309,7 @@ fn step_one(
     let mut orders = Vec::new();
     let mut order_updates = Vec::new();
     let mut payment_jobs = Vec::new();
+    let mut links = Vec::new();
     for action in actions {
         match action {
             Action::Send(reply) => match &route {
@@ -361,6 +370,8 @@ fn step_one(
                 locale: conversation.locale,
                 reply,
             }),
+            Action::IssueLinkCode => links.push(LinkRequest::Issue),
+            Action::RedeemLinkCode(code) => links.push(LinkRequest::Redeem(code)),
             Action::NotifyOperators(reason) => {
                 metrics::counter!("souk_handoff_requests_total").increment(1);
                 tracing::info!(?reason, "customer asked for a person");
@@ -370,7 +381,7 @@ fn step_one(
             }
         }
     }
-    Ok(StepCommit {
+    let commit = StepCommit {
         inbox_seq: entry.seq,
         conversation,
         history,
@@ -380,5 +391,6 @@ fn step_one(
         order_updates,
         payment_jobs,
         now,
-    })
+    };
+    Ok((commit, links))
 }

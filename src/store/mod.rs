@@ -5,10 +5,12 @@
 pub mod codec;
 pub mod console_records;
 mod keys;
+pub mod linking;
 pub mod records;
 mod sled_store;
 
 pub use console_records::{ConsoleSession, ConversationSummary, Operator, Role};
+pub use linking::{LinkCode, MergeRecord, Redeemed};
 pub use records::{
     DeadLetter, DeliveryRecord, GroupWritten, HistoryEntry, InboxEntry, Ingested, NewOutbox,
     OrderUpdate, OutboxEntry, PaymentJob, SentRecord, StepCommit, TimerChange, TimerEntry,
@@ -189,6 +191,22 @@ pub trait Store: Send + Sync + 'static {
     /// sent there while blocked.
     fn set_blocked(&self, identity: &Identity, blocked: bool) -> StoreResult<()>;
     fn is_blocked(&self, identity: &Identity) -> StoreResult<bool>;
+
+    fn put_link_code(&self, code: &str, record: &LinkCode) -> StoreResult<()>;
+    /// Checks a code at `now` and marks a valid one used, atomically.
+    fn redeem_link_code(&self, code: &str, now: Timestamp) -> StoreResult<Redeemed>;
+    /// Makes `from` part of `into`, in one transaction: `from`'s identities point at `into`,
+    /// its conversation's channels, windows, orders and profile join `into`'s (which then
+    /// answers on `from`'s channel), its summary and timers go, and a `MergeRecord` keeps
+    /// what `from` was. Returns `from`'s cart, for the customer to add or not.
+    fn merge_customers(
+        &self,
+        from: &CustomerId,
+        into: &CustomerId,
+        now: Timestamp,
+    ) -> StoreResult<Vec<flows::CartLine>>;
+    /// The customers merged into `into`, oldest first (their history stays theirs).
+    fn merged_into(&self, into: &CustomerId) -> StoreResult<Vec<MergeRecord>>;
 
     /// Forgets dedup keys older than `before`; returns how many.
     fn prune_processed(&self, before: Timestamp) -> StoreResult<usize>;

@@ -130,6 +130,18 @@ pub enum HistoryEntry {
     },
 }
 
+impl HistoryEntry {
+    pub fn at(&self) -> Timestamp {
+        match self {
+            HistoryEntry::In { at, .. }
+            | HistoryEntry::Out { at, .. }
+            | HistoryEntry::Held { at, .. }
+            | HistoryEntry::Operator { at, .. }
+            | HistoryEntry::Note { at, .. } => *at,
+        }
+    }
+}
+
 /// Everything one step writes, committed in one transaction.
 #[derive(Debug, Clone)]
 pub struct StepCommit {

@@ -20,6 +20,7 @@ use super::keys::{
     history_key, history_prefix, identity_key, processed_age_key, timer_due_of, timer_key,
     timer_slot_key, u64_key,
 };
+use super::linking::{LinkCode, MergeRecord, Redeemed};
 use super::records::{
     DeadLetter, DeliveryRecord, GroupWritten, HistoryEntry, InboxEntry, Ingested, OrderUpdate,
     OutboxEntry, PaymentJob, SentRecord, StepCommit, TimerChange, TimerEntry, WriteGroup,
@@ -1096,6 +1097,59 @@ impl Store for SledStore {
             .map_err(engine)
     }
 
+    fn put_link_code(&self, code: &str, record: &LinkCode) -> StoreResult<()> {
+        self.channel_state
+            .insert(console_key("link", code.as_bytes()), encode(record))
+            .map_err(engine)?;
+        Ok(())
+    }
+
+    fn redeem_link_code(&self, code: &str, now: Timestamp) -> StoreResult<Redeemed> {
+        let key = console_key("link", code.as_bytes());
+        self.channel_state
+            .transaction(|state| {
+                let Some(raw) = state.get(&key)? else {
+                    return Ok(Redeemed::Unknown);
+                };
+                let mut record: LinkCode = decode("link code", &raw)
+                    .map_err(|e| ConflictableTransactionError::Abort(e.into()))?;
+                if record.used {
+                    return Ok(Redeemed::Used);
+                }
+                if record.expires_at <= now {
+                    return Ok(Redeemed::Expired);
+                }
+                record.used = true;
+                state.insert(key.as_slice(), encode(&record))?;
+                Ok(Redeemed::Valid(record.customer))
+            })
+            .map_err(tx_error)
+    }
+
+    fn merge_customers(
+        &self,
+        from: &CustomerId,
+        into: &CustomerId,
+        now: Timestamp,
+    ) -> StoreResult<Vec<flows::CartLine>> {
+        let (cart, moved) = self.merge_in_transaction(from, into, now)?;
+        // Identities are looked up through the cache first: it must follow the merge.
+        for identity in moved {
+            self.cache_identity(identity_key(&identity), into.clone());
+        }
+        Ok(cart)
+    }
+
+    fn merged_into(&self, into: &CustomerId) -> StoreResult<Vec<MergeRecord>> {
+        let mut prefix = console_key("merge", into.0.as_bytes());
+        prefix.push(0);
+        Self::decode_all(
+            "merge record",
+            self.channel_state.scan_prefix(prefix),
+            usize::MAX,
+        )
+    }
+
     fn prune_processed(&self, before: Timestamp) -> StoreResult<usize> {
         let end = processed_age_key(before, "");
         let mut pruned = 0;
@@ -1119,5 +1173,125 @@ impl Store for SledStore {
 
     fn size_on_disk(&self) -> StoreResult<u64> {
         self.db.size_on_disk().map_err(engine)
+    }
+}
+
+impl SledStore {
+    /// See `Store::merge_customers`; also returns the identities that moved.
+    fn merge_in_transaction(
+        &self,
+        from: &CustomerId,
+        into: &CustomerId,
+        now: Timestamp,
+    ) -> StoreResult<(Vec<flows::CartLine>, Vec<Identity>)> {
+        let abort = |e: super::codec::CodecError| ConflictableTransactionError::Abort(e.into());
+        let missing = |what: &str| {
+            ConflictableTransactionError::Abort(StoreError::Engine(format!("merge: no {what}")))
+        };
+        (
+            &self.identities,
+            &self.customers,
+            &self.conversations,
+            &self.summaries,
+            &self.orders,
+            &self.timers,
+            &self.timer_slots,
+            &self.channel_state,
+        )
+            .transaction(
+                |(
+                    identities,
+                    customers,
+                    conversations,
+                    summaries,
+                    orders,
+                    timers,
+                    slots,
+                    state,
+                )| {
+                    let customer_of = |id: &CustomerId| -> TxResult<Customer> {
+                        let raw = customers
+                            .get(id.0.as_bytes())?
+                            .ok_or_else(|| missing("customer"))?;
+                        decode("customer", &raw).map_err(abort)
+                    };
+                    let (mut target, source) = (customer_of(into)?, customer_of(from)?);
+                    for identity in &source.identities {
+                        identities.insert(identity_key(identity), into.0.as_bytes())?;
+                    }
+                    crate::store::linking::fold_customer(&mut target, &source);
+                    customers.insert(into.0.as_bytes(), encode(&target))?;
+                    customers.remove(from.0.as_bytes())?;
+                    let conversation_of = |id: &CustomerId| -> TxResult<Option<Conversation>> {
+                        match conversations.get(id.0.as_bytes())? {
+                            Some(raw) => Ok(Some(decode("conversation", &raw).map_err(abort)?)),
+                            None => Ok(None),
+                        }
+                    };
+                    let source_conversation = conversation_of(from)?;
+                    let mut cart = Vec::new();
+                    if let Some(source_conversation) = &source_conversation {
+                        let mut target_conversation = conversation_of(into)?.unwrap_or_else(|| {
+                            Conversation::new(into.clone(), source_conversation.locale)
+                        });
+                        crate::store::linking::fold_conversation(
+                            &mut target_conversation,
+                            source_conversation,
+                        );
+                        cart.clone_from(&source_conversation.cart.lines);
+                        conversations.insert(into.0.as_bytes(), encode(&target_conversation))?;
+                        conversations.remove(from.0.as_bytes())?;
+                        for order in &source_conversation.orders {
+                            if let Some(raw) = orders.get(order.id.0.as_bytes())? {
+                                let mut stored: Order = decode("order", &raw).map_err(abort)?;
+                                stored.customer = into.clone();
+                                orders.insert(order.id.0.as_bytes(), encode(&stored))?;
+                            }
+                        }
+                    }
+                    if let Some(raw) = summaries.remove(from.0.as_bytes())? {
+                        let source_summary: ConversationSummary =
+                            decode("summary", &raw).map_err(abort)?;
+                        let mut target_summary = match summaries.get(into.0.as_bytes())? {
+                            Some(raw) => {
+                                decode::<ConversationSummary>("summary", &raw).map_err(abort)?
+                            }
+                            None => ConversationSummary {
+                                customer: into.clone(),
+                                ..source_summary.clone()
+                            },
+                        };
+                        for channel in &source_summary.channels {
+                            if !target_summary.channels.contains(channel) {
+                                target_summary.channels.push(*channel);
+                            }
+                        }
+                        target_summary.unread =
+                            target_summary.unread.saturating_add(source_summary.unread);
+                        target_summary.last_at = target_summary.last_at.max(source_summary.last_at);
+                        summaries.insert(into.0.as_bytes(), encode(&target_summary))?;
+                    }
+                    // `from` has no conversation any more: its timers would only start a
+                    // new, empty one.
+                    for kind in flows::TimerKind::ALL {
+                        if let Some(key) = slots.remove(timer_slot_key(from, kind))? {
+                            timers.remove(key)?;
+                        }
+                    }
+                    let record = MergeRecord {
+                        into: into.clone(),
+                        from: source.clone(),
+                        from_conversation: source_conversation.clone(),
+                        at: now,
+                    };
+                    let mut key = console_key("merge", into.0.as_bytes());
+                    key.push(0);
+                    key.extend_from_slice(&u64_key(u64::try_from(now.millis()).unwrap_or(0)));
+                    key.extend_from_slice(from.0.as_bytes());
+                    state.insert(key, encode(&record))?;
+                    Ok((cart, source.identities.clone()))
+                },
+            )
+            .map_err(tx_error)
     }
 }

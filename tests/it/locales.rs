@@ -62,6 +62,7 @@ fn every_message_renders_in_every_locale() {
                 "point",
                 "operator",
                 "text",
+                "code",
             ] {
                 text = text.with(name, Arg::Str(format!("<{name}>")));
             }
@@ -74,6 +75,7 @@ fn every_message_renders_in_every_locale() {
                 "max",
                 "available",
                 "minutes",
+                "other",
             ] {
                 text = text.with(name, Arg::Int(3));
             }

@@ -446,3 +446,43 @@ fn payments_count_stock_once_and_mark_the_ones_past_the_last_unit() {
             .is_empty()
     );
 }
+
+#[test]
+fn a_link_code_works_once_and_not_after_it_expires() {
+    use souk::store::{LinkCode, Redeemed};
+    let dir = tempfile::tempdir().expect("temp dir");
+    let store = SledStore::open(dir.path()).expect("open");
+    let owner = CustomerId("owner".into());
+    let expires_at = Timestamp(1_000_000);
+    let record = LinkCode {
+        customer: owner.clone(),
+        expires_at,
+        used: false,
+    };
+    store.put_link_code("LK-AAAAAA", &record).expect("put");
+    store.put_link_code("LK-BBBBBB", &record).expect("put");
+    assert_eq!(
+        store
+            .redeem_link_code("LK-AAAAAA", expires_at)
+            .expect("redeem"),
+        Redeemed::Expired
+    );
+    assert_eq!(
+        store
+            .redeem_link_code("LK-BBBBBB", Timestamp(999_999))
+            .expect("redeem"),
+        Redeemed::Valid(owner)
+    );
+    assert_eq!(
+        store
+            .redeem_link_code("LK-BBBBBB", Timestamp(999_999))
+            .expect("redeem"),
+        Redeemed::Used
+    );
+    assert_eq!(
+        store
+            .redeem_link_code("LK-CCCCCC", Timestamp(0))
+            .expect("redeem"),
+        Redeemed::Unknown
+    );
+}

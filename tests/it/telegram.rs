@@ -543,3 +543,119 @@ async fn telegram_payments_check_stock_and_pay_once() {
     assert_eq!(answers[2].body["ok"], false);
     app.stop().await;
 }
+
+/// The last text the bot sent to a chat.
+fn last_text_to(fake: &FakeTelegram, chat: i64) -> String {
+    let text = chat.to_string();
+    fake.sent()
+        .iter()
+        .rev()
+        .find(|c| c.body["chat_id"] == chat || c.body["chat_id"].as_str() == Some(text.as_str()))
+        .and_then(|c| c.body["text"].as_str().map(str::to_owned))
+        .unwrap_or_default()
+}
+
+/// Posts a message and waits for the bot's answer to that chat.
+async fn say_on_telegram(
+    app: &TestApp,
+    fake: &FakeTelegram,
+    chat: i64,
+    update: i64,
+    text: &str,
+) -> String {
+    let before = sent_to(fake, chat);
+    assert_eq!(
+        post(
+            app,
+            Some(SECRET),
+            &text_update_from(chat, update, text).to_string()
+        )
+        .await,
+        200
+    );
+    let deadline = tokio::time::Instant::now() + WAIT;
+    while sent_to(fake, chat) == before {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "no answer to {text:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    // Replies of several parts: let them all arrive.
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    last_text_to(fake, chat)
+}
+
+#[tokio::test]
+async fn a_link_code_from_the_web_chat_brings_the_cart_to_telegram() {
+    let fake = FakeTelegram::start().await;
+    let dir = tempfile::tempdir().expect("temp dir");
+    let app = spawn_app_with(
+        settings(dir.path(), &fake, TelegramMode::Webhook),
+        AppOptions::default(),
+    )
+    .await;
+    // On the web chat: a mug in the cart, then a link code.
+    let session = app.session().await;
+    let mut events = app.events(&session).await;
+    for said in ["[add:ceramic-mug]", "[var:CM-BLUE]", "2"] {
+        app.say(&session, said).await;
+        events.next_reply(WAIT).await.expect("answer");
+    }
+    // Related products may follow the "added" reply.
+    while events
+        .next_reply(Duration::from_millis(300))
+        .await
+        .is_some()
+    {}
+    app.say(&session, "link my account").await;
+    let issued = events.next_reply(WAIT).await.expect("the code");
+    let text = issued["text"].as_str().expect("text").to_owned();
+    let code = text
+        .split_whitespace()
+        .find(|w| w.starts_with("LK-"))
+        .map(|w| w.trim_end_matches(['.', ',']).to_owned())
+        .unwrap_or_else(|| panic!("no code in {text}"));
+
+    // On Telegram: a wrong code, then the right one.
+    let wrong = say_on_telegram(&app, &fake, CHAT, 1, "LK-222222").await;
+    assert!(wrong.contains("doesn't match"), "{wrong}");
+    let linked = say_on_telegram(&app, &fake, CHAT, 2, &code.to_lowercase()).await;
+    assert!(
+        linked.contains("linked") && linked.contains("2 items"),
+        "{linked}"
+    );
+    let cart = say_on_telegram(&app, &fake, CHAT, 3, "cart").await;
+    assert!(
+        cart.contains("Ceramic Mug"),
+        "the same cart on Telegram: {cart}"
+    );
+    let web = app
+        .store()
+        .find_identity(&Identity::new(Channel::Telegram, CHAT.to_string()))
+        .expect("lookup")
+        .expect("customer");
+    let conversation = app
+        .store()
+        .conversation(&web)
+        .expect("read")
+        .expect("conversation");
+    assert_eq!(conversation.last_channel, Some(Channel::Telegram));
+    assert_eq!(
+        app.store().merged_into(&web).expect("records").len(),
+        1,
+        "the merge is recorded"
+    );
+
+    // The code worked once; another chat cannot use it again.
+    let reused = say_on_telegram(&app, &fake, 777, 10, &code).await;
+    assert!(reused.contains("already used"), "{reused}");
+    // Guessing is limited: five wrong codes, then a wait.
+    for n in 0..5 {
+        let answer = say_on_telegram(&app, &fake, 888, 20 + n, &format!("LK-33333{}", n + 2)).await;
+        assert!(answer.contains("doesn't match"), "{answer}");
+    }
+    let limited = say_on_telegram(&app, &fake, 888, 30, &code).await;
+    assert!(limited.contains("Too many"), "{limited}");
+    app.stop().await;
+}

@@ -6,6 +6,7 @@ mod checkout;
 mod fallback;
 mod fulfilment;
 mod handoff;
+mod linking;
 mod navigation;
 mod orders;
 mod product;

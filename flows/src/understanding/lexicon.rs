@@ -21,10 +21,37 @@ pub enum Keyword {
     Thanks,
     Yes,
     No,
+    /// Connect this chat to the same customer on another channel.
+    Link,
 }
 
 /// Phrases per keyword. A message matches when it contains the phrase as whole words.
 pub const PHRASES: &[(Keyword, &[&str])] = &[
+    (
+        Keyword::Link,
+        &[
+            "link account",
+            "link my account",
+            "link my accounts",
+            "link chats",
+            "link code",
+            "connect account",
+            "connect my account",
+            "leaga contul",
+            "leaga conturile",
+            "conecteaza contul",
+            "cod de legatura",
+            "polacz konto",
+            "polacz konta",
+            "kod laczenia",
+            "savienot kontu",
+            "saistit kontu",
+            "savienosanas kods",
+            "לקשר חשבון",
+            "קישור חשבון",
+            "קוד קישור",
+        ],
+    ),
     (
         Keyword::Human,
         &[

@@ -39,6 +39,10 @@ pub enum Intent {
     /// closest results, or categories when nothing comes close.
     Search(crate::search::SearchQuery),
     Category(CategoryId),
+    /// "Link my account": a code to send from another channel.
+    Link,
+    /// A link code from another channel, as written (normalized).
+    LinkCode(String),
     Unknown,
 }
 
@@ -72,6 +76,7 @@ fn keyword_intent(keyword: Keyword) -> Intent {
         Keyword::Thanks => Intent::Thanks,
         Keyword::Yes => Intent::Yes,
         Keyword::No => Intent::No,
+        Keyword::Link => Intent::Link,
     }
 }
 
@@ -115,8 +120,30 @@ fn search(text: &str, catalog: &Catalog) -> Option<Intent> {
     (known || query.has_filters()).then_some(Intent::Search(query))
 }
 
+/// Link codes look like `LK-7QX4MF`: the prefix keeps them apart from anything else a
+/// customer writes; the letters leave out the look-alikes 0/O and 1/I.
+pub const LINK_CODE_PREFIX: &str = "LK";
+pub const LINK_CODE_ALPHABET: &str = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ";
+pub const LINK_CODE_LENGTH: usize = 6;
+
+/// The code in a message that is only a link code (spaces, dashes and case forgiven).
+pub fn link_code(text: &str) -> Option<String> {
+    let compact: String = text
+        .chars()
+        .filter(|c| !c.is_whitespace() && *c != '-')
+        .collect::<String>()
+        .to_uppercase();
+    let body = compact.strip_prefix(LINK_CODE_PREFIX)?;
+    (body.chars().count() == LINK_CODE_LENGTH
+        && body.chars().all(|c| LINK_CODE_ALPHABET.contains(c)))
+    .then(|| format!("{LINK_CODE_PREFIX}-{body}"))
+}
+
 /// Understands one message. Total: anything it cannot place is `Intent::Unknown`.
 pub fn understand(text: &str, catalog: &Catalog) -> Intent {
+    if let Some(code) = link_code(text) {
+        return Intent::LinkCode(code);
+    }
     let folded = fold(text);
     let words = tokens(&folded);
     if words.is_empty() {
@@ -137,6 +164,9 @@ pub fn understand(text: &str, catalog: &Catalog) -> Intent {
     // Asking for a person is honoured in any sentence: missing it is worse than a false alarm.
     if keyword_in(&words, Keyword::Human) {
         return Intent::Human;
+    }
+    if words.len() <= COMMAND_MAX_WORDS && keyword_in(&words, Keyword::Link) {
+        return Intent::Link;
     }
     // "Where is my order?" is a sentence more often than a command, and its phrases name
     // nothing a product search could want.

@@ -1,0 +1,74 @@
+//! Records for one customer across channels: one-time link codes, and what a merge moved
+//! (kept, so an operator can see it and the console can show the merged chats' history).
+
+use serde::{Deserialize, Serialize};
+
+use flows::{Conversation, Customer, CustomerId, Timestamp};
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LinkCode {
+    pub customer: CustomerId,
+    pub expires_at: Timestamp,
+    pub used: bool,
+}
+
+/// What checking a code found. Checking marks a valid code used, atomically: a code links
+/// once however many chats send it at the same time.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Redeemed {
+    Valid(CustomerId),
+    Unknown,
+    Expired,
+    Used,
+}
+
+/// A merge of `from` into `into`, with what `from` was, for the record and for undoing.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct MergeRecord {
+    pub into: CustomerId,
+    pub from: Customer,
+    pub from_conversation: Option<Conversation>,
+    pub at: Timestamp,
+}
+
+/// What `from`'s conversation brings to `into`'s: channels and their windows, orders, the
+/// profile where `into` has none, and its language (the customer wrote there last). `into`
+/// answers on `from`'s channel from now on. The cart is not touched: the customer chooses.
+pub fn fold_conversation(into: &mut Conversation, from: &Conversation) {
+    for (channel, at) in &from.last_inbound_by_channel {
+        let entry = into.last_inbound_by_channel.entry(*channel).or_insert(*at);
+        *entry = (*entry).max(*at);
+    }
+    into.last_inbound_at = into.last_inbound_at.max(from.last_inbound_at);
+    if from.last_channel.is_some() {
+        into.last_channel = from.last_channel;
+    }
+    into.locale = from.locale;
+    for order in &from.orders {
+        if !into.orders.iter().any(|o| o.id == order.id) {
+            into.orders.push(order.clone());
+        }
+    }
+    into.orders.sort_by_key(|order| order.placed_at);
+    if into.profile.name.is_none() {
+        into.profile.name.clone_from(&from.profile.name);
+    }
+    if into.profile.contact.is_none() {
+        into.profile.contact.clone_from(&from.profile.contact);
+    }
+    if into.profile.address.is_none() {
+        into.profile.address.clone_from(&from.profile.address);
+    }
+}
+
+/// `from`'s identities join `into`'s.
+pub fn fold_customer(into: &mut Customer, from: &Customer) {
+    for identity in &from.identities {
+        if !into.identities.contains(identity) {
+            into.identities.push(identity.clone());
+        }
+    }
+    if into.display_name.is_none() {
+        into.display_name.clone_from(&from.display_name);
+    }
+}
