@@ -30,6 +30,8 @@ const FAILURE_WINDOW: Duration = Duration::from_secs(15 * 60);
 pub enum LinkRequest {
     Issue,
     Redeem(String),
+    /// The customer's own phone number (Telegram's contact button).
+    Phone(String),
 }
 
 static FAILURES: LazyLock<Mutex<HashMap<CustomerId, VecDeque<Instant>>>> =
@@ -82,6 +84,7 @@ pub fn spawn(shared: &Shared, customer: CustomerId, request: LinkRequest) {
     let event = match request {
         LinkRequest::Issue => issue(&ingest, &customer),
         LinkRequest::Redeem(code) => redeem(&ingest, &customer, &code),
+        LinkRequest::Phone(phone) => by_phone(&ingest, &customer, &phone),
     };
     let Some((to, event)) = event else {
         return;
@@ -115,6 +118,53 @@ fn issue(ingest: &Ingest, customer: &CustomerId) -> Option<(CustomerId, Event)> 
     ))
 }
 
+/// A number in E.164 without the plus, as WhatsApp ids are: digits only, a leading
+/// international "00" dropped, 8 to 15 digits.
+pub fn e164_digits(phone: &str) -> Option<String> {
+    let digits: String = phone.chars().filter(char::is_ascii_digit).collect();
+    let digits = match digits.strip_prefix("00") {
+        Some(rest) if !phone.trim_start().starts_with('+') => rest.to_owned(),
+        _ => digits,
+    };
+    (8..=15).contains(&digits.len()).then_some(digits)
+}
+
+/// The WhatsApp chat of the customer's own number takes this chat in.
+fn by_phone(ingest: &Ingest, customer: &CustomerId, phone: &str) -> Option<(CustomerId, Event)> {
+    let told = |outcome: LinkOutcome| Some((customer.clone(), Event::Linked(outcome)));
+    let Some(digits) = e164_digits(phone) else {
+        return told(LinkOutcome::NoMatch);
+    };
+    let identity = flows::Identity::new(flows::Channel::WhatsApp, digits);
+    match ingest.store().find_identity(&identity) {
+        Ok(Some(owner)) if owner == *customer => told(LinkOutcome::SameCustomer),
+        Ok(Some(owner)) => merge(ingest, customer, &owner),
+        Ok(None) => told(LinkOutcome::NoMatch),
+        Err(error) => {
+            tracing::error!(%error, "could not look a phone number up");
+            None
+        }
+    }
+}
+
+/// Merges `from` into `into` and tells `into`'s conversation, with `from`'s cart.
+fn merge(ingest: &Ingest, from: &CustomerId, into: &CustomerId) -> Option<(CustomerId, Event)> {
+    match ingest.store().merge_customers(from, into, clock::now()) {
+        Ok(other_cart) => {
+            metrics::counter!("souk_link_codes_total", "event" => "linked").increment(1);
+            tracing::info!(%from, %into, "customers linked");
+            Some((
+                into.clone(),
+                Event::Linked(LinkOutcome::Done { other_cart }),
+            ))
+        }
+        Err(error) => {
+            tracing::error!(%error, "could not merge linked customers");
+            None
+        }
+    }
+}
+
 /// Checks the code and merges; returns who is told what.
 fn redeem(ingest: &Ingest, customer: &CustomerId, code: &str) -> Option<(CustomerId, Event)> {
     let now = Instant::now();
@@ -132,17 +182,7 @@ fn redeem(ingest: &Ingest, customer: &CustomerId, code: &str) -> Option<(Custome
     };
     let outcome = match found {
         Redeemed::Valid(owner) if owner == *customer => LinkOutcome::SameCustomer,
-        Redeemed::Valid(owner) => match store.merge_customers(customer, &owner, clock::now()) {
-            Ok(other_cart) => {
-                metrics::counter!("souk_link_codes_total", "event" => "linked").increment(1);
-                tracing::info!(from = %customer, into = %owner, "customers linked");
-                return Some((owner, Event::Linked(LinkOutcome::Done { other_cart })));
-            }
-            Err(error) => {
-                tracing::error!(%error, "could not merge linked customers");
-                return None;
-            }
-        },
+        Redeemed::Valid(owner) => return merge(ingest, customer, &owner),
         Redeemed::Unknown => {
             failed(customer, now);
             LinkOutcome::Unknown
@@ -152,4 +192,25 @@ fn redeem(ingest: &Ingest, customer: &CustomerId, code: &str) -> Option<(Custome
     };
     metrics::counter!("souk_link_codes_total", "event" => "refused").increment(1);
     told(outcome)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::e164_digits;
+
+    #[test]
+    fn phone_numbers_as_whatsapp_writes_them() {
+        assert_eq!(
+            e164_digits("+40 712 345 678").as_deref(),
+            Some("40712345678")
+        );
+        assert_eq!(e164_digits("0040712345678").as_deref(), Some("40712345678"));
+        assert_eq!(e164_digits("40712345678").as_deref(), Some("40712345678"));
+        assert_eq!(
+            e164_digits("+1 (555) 010-9999").as_deref(),
+            Some("15550109999")
+        );
+        assert_eq!(e164_digits("112"), None);
+        assert_eq!(e164_digits("not a number"), None);
+    }
 }

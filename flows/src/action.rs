@@ -48,6 +48,9 @@ pub enum Action {
     /// The customer sent a link code from another channel; the shell checks it, links the
     /// two customers and answers with `Event::Linked` (to the surviving conversation).
     RedeemLinkCode(String),
+    /// The customer shared their own phone number: the shell links them to the WhatsApp
+    /// chat of that number, if there is one, and answers with `Event::Linked`.
+    LinkByPhone(String),
     /// A reply the bot would have sent while an operator owns the conversation: recorded for
     /// the operator to see, never sent.
     HeldForOperator(Reply),

@@ -291,6 +291,12 @@ impl Conversation {
             self.tell_waiting(ctx, now, false, out);
             return;
         }
+        // Their own number, vouched for by the platform: a way to link chats.
+        if let Some(phone) = inbound.context.own_phone.clone() {
+            out.push(Action::LinkByPhone(phone));
+            self.count(ctx, Handled::Yes, now, out);
+            return;
+        }
         let referred = inbound.context.referred_product.clone();
         let handled = match inbound.message {
             InboundMessage::Action(id) => match ChoiceAction::parse(&id) {

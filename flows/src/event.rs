@@ -106,6 +106,8 @@ pub enum LinkOutcome {
     SameCustomer,
     /// Too many wrong codes lately: wait.
     TooManyTries,
+    /// No other chat uses the phone number the customer shared.
+    NoMatch,
 }
 
 impl Event {
@@ -174,6 +176,10 @@ pub struct InboundContext {
     /// from when a delayed delivery reached us.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sent_at: Option<Timestamp>,
+    /// The customer's own phone number, as the platform vouches for it (Telegram's "share
+    /// my contact"): it may link them to the chat of the same number on another channel.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub own_phone: Option<String>,
 }
 
 impl InboundContext {
@@ -183,6 +189,7 @@ impl InboundContext {
             && self.referral.is_none()
             && self.story.is_none()
             && self.sent_at.is_none()
+            && self.own_phone.is_none()
     }
 }
 

@@ -157,6 +157,7 @@ text_keys! {
     LinkCodeUsed => "link-code-used",
     LinkSameCustomer => "link-same-customer",
     LinkTooManyTries => "link-too-many-tries",
+    LinkPhoneUnknown => "link-phone-unknown",
     ChoiceMergeCarts => "choice-merge-carts",
     ChoiceKeepCart => "choice-keep-cart",
     PayPageButton => "pay-page-button",

@@ -225,6 +225,9 @@ fn render_actions(
             Action::IssueLinkCode => {
                 let _ = writeln!(out, "! issue-link-code");
             }
+            Action::LinkByPhone(phone) => {
+                let _ = writeln!(out, "! link-by-phone {phone}");
+            }
             Action::RedeemLinkCode(code) => {
                 let _ = writeln!(out, "! redeem-link-code {code}");
             }
@@ -468,6 +471,7 @@ fn run(source: &str, ctx: &Context) -> String {
                     "used" => LinkOutcome::Used,
                     "same" => LinkOutcome::SameCustomer,
                     "too-many" => LinkOutcome::TooManyTries,
+                    "no-match" => LinkOutcome::NoMatch,
                     other => panic!("unknown link outcome {other}"),
                 }),
                 ["payment-link", operator] => Event::OperatorSentPaymentLink {

@@ -144,6 +144,7 @@ link-code-expired = That link code has expired. Ask for a new one with "link my 
 link-code-used = That link code was already used. Ask for a new one if you need it.
 link-same-customer = This chat is already linked to the one that made that code.
 link-too-many-tries = Too many wrong codes. Please wait a few minutes and try again.
+link-phone-unknown = Thanks! No other chat of yours uses that number yet.
 choice-merge-carts = Add them together
 choice-keep-cart = Keep only this cart
 pay-page-button = Pay { $total }

@@ -157,6 +157,7 @@ link-code-expired = תוקף קוד הקישור פג. בקש קוד חדש עם
 link-code-used = קוד הקישור כבר נוצל. בקש קוד חדש אם צריך.
 link-same-customer = הצ'אט הזה כבר מקושר לזה שיצר את הקוד.
 link-too-many-tries = יותר מדי קודים שגויים. המתן כמה דקות ונסה שוב.
+link-phone-unknown = תודה! אף צ'אט אחר שלך עדיין לא משתמש במספר הזה.
 choice-merge-carts = לאחד אותן
 choice-keep-cart = להשאיר רק את העגלה הזו
 pay-page-button = לתשלום { $total }

@@ -154,6 +154,7 @@ link-code-expired = Šī savienošanas koda derīgums ir beidzies. Palūdz jaunu
 link-code-used = Šis savienošanas kods jau ir izmantots. Palūdz jaunu, ja nepieciešams.
 link-same-customer = Šī saruna jau ir savienota ar to, kas izveidoja kodu.
 link-too-many-tries = Pārāk daudz nepareizu kodu. Lūdzu, pagaidi dažas minūtes un mēģini vēlreiz.
+link-phone-unknown = Paldies! Neviena cita tava saruna vēl neizmanto šo numuru.
 choice-merge-carts = Apvienot
 choice-keep-cart = Paturēt tikai šo grozu
 pay-page-button = Maksāt { $total }

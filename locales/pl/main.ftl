@@ -163,6 +163,7 @@ link-code-expired = Ten kod łączenia wygasł. Poproś o nowy, pisząc „poł�
 link-code-used = Ten kod łączenia został już użyty. Poproś o nowy, jeśli go potrzebujesz.
 link-same-customer = Ten czat jest już połączony z tym, który utworzył kod.
 link-too-many-tries = Zbyt wiele błędnych kodów. Odczekaj kilka minut i spróbuj ponownie.
+link-phone-unknown = Dziękujemy! Żaden inny Twój czat nie używa jeszcze tego numeru.
 choice-merge-carts = Połącz je
 choice-keep-cart = Zostaw tylko ten koszyk
 pay-page-button = Zapłać { $total }

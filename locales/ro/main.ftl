@@ -158,6 +158,7 @@ link-code-expired = Codul de legătură a expirat. Cere unul nou cu „leagă co
 link-code-used = Codul de legătură a fost deja folosit. Cere unul nou dacă ai nevoie.
 link-same-customer = Acest chat este deja legat de cel care a generat codul.
 link-too-many-tries = Prea multe coduri greșite. Te rugăm să aștepți câteva minute și să încerci din nou.
+link-phone-unknown = Mulțumim! Niciun alt chat al tău nu folosește încă acest număr.
 choice-merge-carts = Adună-le
 choice-keep-cart = Păstrează doar acest coș
 pay-page-button = Plătește { $total }

@@ -179,10 +179,20 @@ impl TelegramIngress {
             message.name.clone(),
             message.language.as_deref(),
         )?;
-        let mut inbound = Inbound::new(Channel::Telegram, message.message.clone());
+        // A deep link `t.me/<bot>?start=LK-…` carries a link code: read it as sent.
+        let content = match message
+            .start_parameter
+            .as_deref()
+            .and_then(flows::understanding::link_code)
+        {
+            Some(code) => InboundMessage::Text(code),
+            None => message.message.clone(),
+        };
+        let mut inbound = Inbound::new(Channel::Telegram, content);
         // Telegram stamps seconds; never later than our clock.
         let sent = Timestamp(message.date.saturating_mul(1000));
         inbound.context.sent_at = Some(sent.min(clock::now()));
+        inbound.context.own_phone.clone_from(&message.own_phone);
         self.accept(message.update_id, customer, Event::Inbound(inbound))
             .await
     }

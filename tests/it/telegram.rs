@@ -647,8 +647,8 @@ async fn a_link_code_from_the_web_chat_brings_the_cart_to_telegram() {
         "the merge is recorded"
     );
 
-    // The code worked once; another chat cannot use it again.
-    let reused = say_on_telegram(&app, &fake, 777, 10, &code).await;
+    // The code worked once; another chat cannot use it again, also not by deep link.
+    let reused = say_on_telegram(&app, &fake, 777, 10, &format!("/start {code}")).await;
     assert!(reused.contains("already used"), "{reused}");
     // Guessing is limited: five wrong codes, then a wait.
     for n in 0..5 {
@@ -657,5 +657,75 @@ async fn a_link_code_from_the_web_chat_brings_the_cart_to_telegram() {
     }
     let limited = say_on_telegram(&app, &fake, 888, 30, &code).await;
     assert!(limited.contains("Too many"), "{limited}");
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn sharing_ones_own_phone_on_telegram_joins_the_whatsapp_chat_of_that_number() {
+    let fake = FakeTelegram::start().await;
+    let graph = crate::fake_graph::FakeGraph::start().await;
+    let dir = tempfile::tempdir().expect("temp dir");
+    let mut config = crate::meta::settings(dir.path(), &graph);
+    config.channels.telegram = settings(dir.path(), &fake, TelegramMode::Webhook)
+        .channels
+        .telegram;
+    let app = spawn_app_with(config, AppOptions::default()).await;
+    // The customer first wrote on WhatsApp.
+    let wa = json!({"object": "whatsapp_business_account", "entry": [{"id": "WABA", "changes": [{"field": "messages", "value": {
+        "messaging_product": "whatsapp",
+        "metadata": {"display_phone_number": "15550001111", "phone_number_id": "1122334455667"},
+        "contacts": [{"profile": {"name": "Dana"}, "wa_id": "40712345678"}],
+        "messages": [{"from": "40712345678", "id": "wamid.P1", "timestamp": now_seconds().to_string(), "type": "text", "text": {"body": "hello"}}]
+    }}]}]}).to_string();
+    assert_eq!(
+        crate::meta::signed(&app, "whatsapp", wa.as_bytes()).await,
+        200
+    );
+    graph.wait_for(1, WAIT).await;
+    let whatsapp = app
+        .store()
+        .find_identity(&Identity::new(Channel::WhatsApp, "40712345678"))
+        .expect("lookup")
+        .expect("customer");
+    // On Telegram, someone else's contact links nothing; their own does.
+    let contact = |update: i64, user_id: i64, phone: &str| {
+        json!({"update_id": update, "message": {
+            "message_id": update, "date": now_seconds(),
+            "chat": {"id": CHAT, "type": "private", "first_name": "Dana"},
+            "from": {"id": CHAT, "is_bot": false, "first_name": "Dana"},
+            "contact": {"phone_number": phone, "first_name": "Dana", "user_id": user_id}
+        }})
+        .to_string()
+    };
+    assert_eq!(
+        post(&app, Some(SECRET), &contact(1, 999, "+40 712 345 678")).await,
+        200
+    );
+    fake.wait_for("sent", 1, WAIT).await;
+    let telegram = Identity::new(Channel::Telegram, CHAT.to_string());
+    assert_ne!(
+        app.store().find_identity(&telegram).expect("lookup"),
+        Some(whatsapp.clone())
+    );
+    let before = sent_to(&fake, CHAT);
+    assert_eq!(
+        post(&app, Some(SECRET), &contact(2, CHAT, "+40 712 345 678")).await,
+        200
+    );
+    let deadline = tokio::time::Instant::now() + WAIT;
+    while sent_to(&fake, CHAT) == before {
+        assert!(tokio::time::Instant::now() < deadline, "no answer");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    assert!(
+        last_text_to(&fake, CHAT).contains("linked"),
+        "{}",
+        last_text_to(&fake, CHAT)
+    );
+    assert_eq!(
+        app.store().find_identity(&telegram).expect("lookup"),
+        Some(whatsapp)
+    );
     app.stop().await;
 }

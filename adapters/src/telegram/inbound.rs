@@ -34,6 +34,8 @@ pub struct CustomerMessage {
     pub message: InboundMessage,
     /// The parameter of `/start PARAM` (a deep link).
     pub start_parameter: Option<String>,
+    /// The sender shared their own contact (not someone else's): their phone number.
+    pub own_phone: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -219,6 +221,12 @@ pub fn from_message(update_id: u32, message: &Message) -> TelegramEvent {
         language: from.and_then(|user| user.language_code.clone()),
         message: inbound,
         start_parameter,
+        own_phone: message
+            .contact()
+            .filter(|contact| {
+                contact.user_id.is_some() && contact.user_id == from.map(|user| user.id)
+            })
+            .map(|contact| contact.phone_number.clone()),
     })
 }
 

@@ -36,6 +36,7 @@ impl Conversation {
             LinkOutcome::Used => TextKey::LinkCodeUsed,
             LinkOutcome::SameCustomer => TextKey::LinkSameCustomer,
             LinkOutcome::TooManyTries => TextKey::LinkTooManyTries,
+            LinkOutcome::NoMatch => TextKey::LinkPhoneUnknown,
         };
         self.say(out, Reply::key(key));
     }
