@@ -302,6 +302,36 @@ pub async fn add_note(
     Ok(StatusCode::CREATED.into_response())
 }
 
+#[derive(Deserialize)]
+pub struct UnlinkBody {
+    customer: String,
+}
+
+/// Undoes a link (admins): the linked chat becomes a customer of its own again.
+pub async fn unlink(
+    State(state): State<AppState>,
+    Extension(authed): Extension<Authed>,
+    Path(customer): Path<String>,
+    body: Result<Json<UnlinkBody>, axum::extract::rejection::JsonRejection>,
+) -> Result<Response, ApiError> {
+    if authed.operator.role != Role::Admin {
+        return Err(ApiError::new(
+            StatusCode::FORBIDDEN,
+            "only admins undo links",
+        ));
+    }
+    let Json(body) = body.map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, e.body_text()))?;
+    let into = CustomerId(customer);
+    let from = CustomerId(body.customer);
+    if !state.store.unmerge_customers(&from, &into)? {
+        return Err(ApiError::new(StatusCode::NOT_FOUND, "no such link"));
+    }
+    tracing::info!(%from, %into, by = %authed.operator.name, "link undone");
+    state.console_feed.publish(&into);
+    state.console_feed.publish(&from);
+    Ok(Json(json!({ "customer": from })).into_response())
+}
+
 pub async fn mark_read(
     State(state): State<AppState>,
     Path(customer): Path<String>,

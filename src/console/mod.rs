@@ -59,6 +59,7 @@ pub fn router(state: AppState) -> Router<AppState> {
         .route(&format!("{conversation}/assign"), post(actions::assign))
         .route(&format!("{conversation}/notes"), post(actions::add_note))
         .route(&format!("{conversation}/read"), post(actions::mark_read))
+        .route(&format!("{conversation}/unlink"), post(actions::unlink))
         .route(
             &format!("{conversation}/product"),
             post(actions::send_product),

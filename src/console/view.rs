@@ -41,7 +41,21 @@ fn build(state: &AppState, id: &CustomerId) -> Result<Value, ApiError> {
     let locale = conversation.locale;
     // Customers linked into this one keep their own history: one timeline, by time.
     let mut entries = store.history(id, TIMELINE_LIMIT)?;
-    for merged in store.merged_into(id)? {
+    let merges = store.merged_into(id)?;
+    let links: Vec<Value> = merges
+        .iter()
+        .map(|merge| {
+            json!({
+                "customer": merge.from.id,
+                "name": merge.from.display_name,
+                "identities": merge.from.identities.iter().map(|i| json!({
+                    "channel": i.channel.name(), "id": i.external_id,
+                })).collect::<Vec<_>>(),
+                "at": merge.at.millis(),
+            })
+        })
+        .collect();
+    for merged in merges {
         entries.extend(store.history(&merged.from.id, TIMELINE_LIMIT)?);
     }
     entries.sort_by_key(HistoryEntry::at);
@@ -102,6 +116,7 @@ fn build(state: &AppState, id: &CustomerId) -> Result<Value, ApiError> {
             "total": format_money(conversation.cart.total(&ctx.catalog), locale),
         },
         "orders": orders,
+        "links": links,
         "window": {
             "channel": window.channel.map(|c| c.name()),
             "open": window.refusal.is_none(),

@@ -72,3 +72,32 @@ pub fn fold_customer(into: &mut Customer, from: &Customer) {
         into.display_name.clone_from(&from.display_name);
     }
 }
+
+/// Undoes `fold_customer`: `from`'s identities leave `into`.
+pub fn unfold_customer(into: &mut Customer, from: &Customer) {
+    into.identities
+        .retain(|identity| !from.identities.contains(identity));
+}
+
+/// Undoes `fold_conversation` as far as it can: `from`'s orders and the channels only its
+/// identities use leave `into`, which answers again on its own latest channel. What the
+/// customer did after the link (a combined cart, new orders) stays with `into`.
+pub fn unfold_conversation(into: &mut Conversation, from: &Conversation, into_customer: &Customer) {
+    into.orders
+        .retain(|order| !from.orders.iter().any(|o| o.id == order.id));
+    let kept = |channel: &flows::Channel| {
+        into_customer
+            .identities
+            .iter()
+            .any(|identity| identity.channel == *channel)
+    };
+    into.last_inbound_by_channel
+        .retain(|channel, _| kept(channel));
+    if into.last_channel.is_some_and(|channel| !kept(&channel)) {
+        into.last_channel = into
+            .last_inbound_by_channel
+            .iter()
+            .max_by_key(|(_, at)| **at)
+            .map(|(channel, _)| *channel);
+    }
+}

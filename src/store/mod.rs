@@ -205,6 +205,10 @@ pub trait Store: Send + Sync + 'static {
         into: &CustomerId,
         now: Timestamp,
     ) -> StoreResult<Vec<flows::CartLine>>;
+    /// Undoes the merge of `from` into `into` (an operator's call): `from` gets back its
+    /// customer record, identities, conversation as it was and the orders it brought.
+    /// `Ok(false)` when there is no such merge.
+    fn unmerge_customers(&self, from: &CustomerId, into: &CustomerId) -> StoreResult<bool>;
     /// The customers merged into `into`, oldest first (their history stays theirs).
     fn merged_into(&self, into: &CustomerId) -> StoreResult<Vec<MergeRecord>>;
 

@@ -1140,6 +1140,27 @@ impl Store for SledStore {
         Ok(cart)
     }
 
+    fn unmerge_customers(&self, from: &CustomerId, into: &CustomerId) -> StoreResult<bool> {
+        let mut prefix = console_key("merge", into.0.as_bytes());
+        prefix.push(0);
+        let mut found = None;
+        for item in self.channel_state.scan_prefix(&prefix) {
+            let (key, value) = item.map_err(engine)?;
+            let record: MergeRecord = decode("merge record", &value)?;
+            if record.from.id == *from {
+                found = Some((key, record));
+            }
+        }
+        let Some((key, record)) = found else {
+            return Ok(false);
+        };
+        self.unmerge_in_transaction(&key, &record)?;
+        for identity in &record.from.identities {
+            self.cache_identity(identity_key(identity), from.clone());
+        }
+        Ok(true)
+    }
+
     fn merged_into(&self, into: &CustomerId) -> StoreResult<Vec<MergeRecord>> {
         let mut prefix = console_key("merge", into.0.as_bytes());
         prefix.push(0);
@@ -1177,6 +1198,68 @@ impl Store for SledStore {
 }
 
 impl SledStore {
+    fn unmerge_in_transaction(&self, record_key: &[u8], record: &MergeRecord) -> StoreResult<()> {
+        let abort = |e: super::codec::CodecError| ConflictableTransactionError::Abort(e.into());
+        let (from, into) = (&record.from.id, &record.into);
+        (
+            &self.identities,
+            &self.customers,
+            &self.conversations,
+            &self.summaries,
+            &self.orders,
+            &self.channel_state,
+        )
+            .transaction(
+                |(identities, customers, conversations, summaries, orders, state)| {
+                    for identity in &record.from.identities {
+                        identities.insert(identity_key(identity), from.0.as_bytes())?;
+                    }
+                    customers.insert(from.0.as_bytes(), encode(&record.from))?;
+                    let mut target: Option<Customer> = match customers.get(into.0.as_bytes())? {
+                        Some(raw) => Some(decode("customer", &raw).map_err(abort)?),
+                        None => None,
+                    };
+                    if let Some(target) = &mut target {
+                        crate::store::linking::unfold_customer(target, &record.from);
+                        customers.insert(into.0.as_bytes(), encode(&*target))?;
+                    }
+                    if let Some(source) = &record.from_conversation {
+                        conversations.insert(from.0.as_bytes(), encode(source))?;
+                        if let (Some(raw), Some(target)) =
+                            (conversations.get(into.0.as_bytes())?, &target)
+                        {
+                            let mut conversation: Conversation =
+                                decode("conversation", &raw).map_err(abort)?;
+                            crate::store::linking::unfold_conversation(
+                                &mut conversation,
+                                source,
+                                target,
+                            );
+                            conversations.insert(into.0.as_bytes(), encode(&conversation))?;
+                        }
+                        for order in &source.orders {
+                            if let Some(raw) = orders.get(order.id.0.as_bytes())? {
+                                let mut stored: Order = decode("order", &raw).map_err(abort)?;
+                                stored.customer = from.clone();
+                                orders.insert(order.id.0.as_bytes(), encode(&stored))?;
+                            }
+                        }
+                        let summary = ConversationSummary {
+                            customer: from.clone(),
+                            last_at: source.last_inbound_at.unwrap_or(record.at),
+                            unread: 0,
+                            handoff: source.handoff.clone(),
+                            channels: source.last_inbound_by_channel.keys().copied().collect(),
+                        };
+                        summaries.insert(from.0.as_bytes(), encode(&summary))?;
+                    }
+                    state.remove(record_key)?;
+                    Ok(())
+                },
+            )
+            .map_err(tx_error)
+    }
+
     /// See `Store::merge_customers`; also returns the identities that moved.
     fn merge_in_transaction(
         &self,

@@ -19,7 +19,7 @@ use crate::support::{TestApp, spawn_app};
 const PASSWORD: &str = "correct horse battery staple";
 const WAIT: Duration = Duration::from_secs(5);
 
-fn add_operator(store: &Arc<dyn Store>, name: &str, role: Role) {
+pub fn add_operator(store: &Arc<dyn Store>, name: &str, role: Role) {
     let operator = Operator {
         name: name.into(),
         display_name: String::new(),
@@ -38,7 +38,7 @@ fn client() -> reqwest::Client {
 }
 
 /// A logged-in browser: its cookie and CSRF token.
-struct Console {
+pub struct Console {
     base: String,
     client: reqwest::Client,
     cookie: String,
@@ -54,7 +54,7 @@ async fn try_login(base: &str, name: &str, password: &str) -> reqwest::Response 
         .expect("login request")
 }
 
-async fn login(app: &TestApp, name: &str) -> Console {
+pub async fn login(app: &TestApp, name: &str) -> Console {
     let response = try_login(&app.base, name, PASSWORD).await;
     assert_eq!(response.status(), StatusCode::SEE_OTHER);
     assert_eq!(response.headers()["location"], "/console");
@@ -79,7 +79,7 @@ async fn login(app: &TestApp, name: &str) -> Console {
 }
 
 impl Console {
-    async fn get(&self, path: &str) -> Value {
+    pub async fn get(&self, path: &str) -> Value {
         let response = self
             .client
             .get(format!("{}{path}", self.base))
@@ -91,7 +91,7 @@ impl Console {
         response.json().await.expect("JSON")
     }
 
-    async fn post(&self, path: &str, body: Value) -> (StatusCode, Value) {
+    pub async fn post(&self, path: &str, body: Value) -> (StatusCode, Value) {
         let response = self
             .client
             .post(format!("{}{path}", self.base))

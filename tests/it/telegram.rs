@@ -646,6 +646,43 @@ async fn a_link_code_from_the_web_chat_brings_the_cart_to_telegram() {
         1,
         "the merge is recorded"
     );
+    // The console shows the link; an agent may not undo it, an admin may.
+    crate::console::add_operator(app.store(), "ana", souk::store::Role::Agent);
+    crate::console::add_operator(app.store(), "boss", souk::store::Role::Admin);
+    let boss = crate::console::login(&app, "boss").await;
+    let view = boss.get(&format!("/console/api/conversations/{web}")).await;
+    let linked = view["links"][0]["customer"]
+        .as_str()
+        .expect("a link")
+        .to_owned();
+    assert_eq!(view["links"][0]["identities"][0]["channel"], "telegram");
+    let unlink = format!("/console/api/conversations/{web}/unlink");
+    let agent = crate::console::login(&app, "ana").await;
+    let (status, _) = agent.post(&unlink, json!({"customer": linked})).await;
+    assert_eq!(status, reqwest::StatusCode::FORBIDDEN);
+    let (status, _) = boss.post(&unlink, json!({"customer": linked})).await;
+    assert_eq!(status, reqwest::StatusCode::OK);
+    let telegram = Identity::new(Channel::Telegram, CHAT.to_string());
+    assert_eq!(
+        app.store()
+            .find_identity(&telegram)
+            .expect("lookup")
+            .map(|c| c.0),
+        Some(linked),
+        "the Telegram chat is its own customer again"
+    );
+    assert!(app.store().merged_into(&web).expect("records").is_empty());
+    let web_conversation = app
+        .store()
+        .conversation(&web)
+        .expect("read")
+        .expect("conversation");
+    assert_eq!(web_conversation.last_channel, Some(Channel::WebChat));
+    assert_eq!(
+        web_conversation.cart.item_count(),
+        2,
+        "the web chat keeps its cart"
+    );
 
     // The code worked once; another chat cannot use it again, also not by deep link.
     let reused = say_on_telegram(&app, &fake, 777, 10, &format!("/start {code}")).await;

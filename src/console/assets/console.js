@@ -485,6 +485,7 @@
       return li;
     }));
     ui.language.textContent = str(c.locale) || '—';
+    renderLinks(arr(d.links));
 
     const w = obj(d.window);
     const channelName = (CHANNELS[w.channel] || [])[1] || str(w.channel);
@@ -585,6 +586,37 @@
     if (!res.ok) showNotice(describeFailure(res));
     await afterAction(customer);
     if (res.ok && !ui.replyText.disabled) ui.replyText.focus();
+  }
+
+  // Chats linked into this customer; an admin can undo a link made by mistake.
+  function renderLinks(links) {
+    const list = $('side-links');
+    if (!list) return;
+    const items = links.map((raw) => {
+      const link = obj(raw);
+      const li = el('li', 'link');
+      for (const i of arr(link.identities).map(obj)) {
+        li.append(channelBadge(i.channel), el('span', 'identity-id', i.id));
+      }
+      li.append(el('span', 'muted', formatTime(link.at)));
+      if (state.me && state.me.role === 'admin') {
+        const undo = el('button', 'ghost small', 'Undo link');
+        undo.type = 'button';
+        undo.addEventListener('click', safe(() => unlink(str(link.customer))));
+        li.append(undo);
+      }
+      return li;
+    });
+    list.replaceChildren(...(items.length ? items : [el('li', 'muted', 'None')]));
+  }
+
+  async function unlink(linked) {
+    const customer = state.open;
+    if (!customer || !linked) return;
+    const res = await post(`${convPath(customer)}/unlink`, { customer: linked });
+    if (res.ok) showNotice('Link undone: that chat is a customer of its own again.', 'info');
+    else showNotice(describeFailure(res));
+    await afterAction(customer);
   }
 
   async function handBack(resolved) {
