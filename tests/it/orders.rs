@@ -45,7 +45,7 @@ async fn set_status(app: &TestApp, order: &str, body: Value, token: &str) -> (u1
 }
 
 /// Presses a button of the demo pay page; the page's status.
-async fn submit(app: &TestApp, path: &str, outcome: &str) -> u16 {
+pub async fn submit(app: &TestApp, path: &str, outcome: &str) -> u16 {
     app.client
         .post(format!("{}{path}", app.base))
         .form(&[("outcome", outcome)])

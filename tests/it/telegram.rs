@@ -766,3 +766,116 @@ async fn sharing_ones_own_phone_on_telegram_joins_the_whatsapp_chat_of_that_numb
     );
     app.stop().await;
 }
+
+/// A signed WhatsApp webhook with one message `body` (a `messages[]` item without `from`,
+/// `id` and `timestamp`) from Dana.
+async fn whatsapp_says(app: &TestApp, id: &str, message: Value) -> reqwest::StatusCode {
+    let mut message = message;
+    message["from"] = json!("40799999999");
+    message["id"] = json!(id);
+    message["timestamp"] = json!(now_seconds().to_string());
+    let body = json!({"object": "whatsapp_business_account", "entry": [{"id": "WABA", "changes": [{"field": "messages", "value": {
+        "messaging_product": "whatsapp",
+        "metadata": {"display_phone_number": "15550001111", "phone_number_id": "1122334455667"},
+        "contacts": [{"profile": {"name": "Dana"}, "wa_id": "40799999999"}],
+        "messages": [message]
+    }}]}]})
+    .to_string();
+    crate::meta::signed(app, "whatsapp", body.as_bytes()).await
+}
+
+#[tokio::test]
+async fn a_cart_started_on_whatsapp_is_paid_on_telegram() {
+    let fake = FakeTelegram::start().await;
+    let graph = crate::fake_graph::FakeGraph::start().await;
+    let dir = tempfile::tempdir().expect("temp dir");
+    let mut config = crate::meta::settings(dir.path(), &graph);
+    config.channels.telegram = settings(dir.path(), &fake, TelegramMode::Webhook)
+        .channels
+        .telegram;
+    config.payments.provider = souk::payments::ProviderKind::Demo;
+    let app = spawn_app_with(config, AppOptions::default()).await;
+    // WhatsApp: two blue mugs from the shop's catalog, then a link code.
+    let order = json!({"type": "order", "order": {"catalog_id": "1", "text": "", "product_items": [
+        {"product_retailer_id": "CM-BLUE", "quantity": 2, "item_price": 14, "currency": "EUR"}
+    ]}});
+    assert_eq!(whatsapp_says(&app, "wamid.L1", order).await, 200);
+    graph.wait_for(1, WAIT).await;
+    let before = graph.recorded().len();
+    let ask = json!({"type": "text", "text": {"body": "link my account"}});
+    assert_eq!(whatsapp_says(&app, "wamid.L2", ask).await, 200);
+    let sent = graph.wait_for(before + 1, WAIT).await;
+    let text = sent.last().expect("the code").body.to_string();
+    let code = text
+        .split(|c: char| !(c.is_ascii_alphanumeric() || c == '-'))
+        .find(|w| w.starts_with("LK-"))
+        .unwrap_or_else(|| panic!("no code in {text}"))
+        .to_owned();
+    // Telegram: the code, then the same cart, checked out and paid.
+    let linked = say_on_telegram(&app, &fake, CHAT, 1, &code).await;
+    assert!(linked.contains("2 items"), "{linked}");
+    let steps = [
+        button_update(2, 1, "checkout"),
+        text_update(3, "Dana Pop"),
+        text_update(4, "+40 799 999 999"),
+        text_update(5, "Strada Lipscani 12, Bucuresti"),
+        button_update(6, 1, "confirm"),
+    ];
+    for step in steps {
+        let before = sent_to(&fake, CHAT);
+        assert_eq!(post(&app, Some(SECRET), &step.to_string()).await, 200);
+        let deadline = tokio::time::Instant::now() + WAIT;
+        while sent_to(&fake, CHAT) == before {
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "no answer to {step}"
+            );
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+    // The payment link arrives on Telegram, where the customer is now.
+    let deadline = tokio::time::Instant::now() + WAIT;
+    let url = loop {
+        let found = fake.sent().iter().find_map(|c| {
+            let markup = c.body["reply_markup"].to_string();
+            markup.find("/pay/").map(|at| {
+                markup[at..]
+                    .split('"')
+                    .next()
+                    .unwrap_or_default()
+                    .to_owned()
+            })
+        });
+        if let Some(url) = found {
+            break url;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "no payment link on Telegram"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    };
+    assert_eq!(crate::orders::submit(&app, &url, "pay").await, 200);
+    let deadline = tokio::time::Instant::now() + WAIT;
+    while !last_text_to(&fake, CHAT).contains("Payment received") {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "{}",
+            last_text_to(&fake, CHAT)
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let whatsapp = app
+        .store()
+        .find_identity(&Identity::new(Channel::WhatsApp, "40799999999"))
+        .expect("lookup")
+        .expect("customer");
+    let conversation = app
+        .store()
+        .conversation(&whatsapp)
+        .expect("read")
+        .expect("conversation");
+    assert_eq!(conversation.orders.len(), 1);
+    assert_eq!(conversation.orders[0].status, flows::OrderStatus::Paid);
+    app.stop().await;
+}
