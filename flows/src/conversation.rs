@@ -291,6 +291,18 @@ impl Conversation {
             self.tell_waiting(ctx, now, false, out);
             return;
         }
+        // An m.me link whose `ref` is a link code (`m.me/<page>?ref=LK-…`): as if typed.
+        if let Some(code) = inbound
+            .context
+            .referral
+            .as_ref()
+            .and_then(|referral| referral.click_id.as_deref())
+            .and_then(crate::understanding::link_code)
+        {
+            let handled = self.redeem_link_code(code, out);
+            self.count(ctx, handled, now, out);
+            return;
+        }
         // Their own number, vouched for by the platform: a way to link chats.
         if let Some(phone) = inbound.context.own_phone.clone() {
             out.push(Action::LinkByPhone(phone));

@@ -5,6 +5,8 @@
 //! - `> [action-id]`   the customer presses the button with that action id
 //! - `> {image}`, `> {image} caption`, `> {location}`, `> {contact}`   non-text messages
 //! - `> {order SKU:N SKU:N}`   a cart sent from the shop's Meta catalog (WhatsApp `order`)
+//! - `> {mme REF}`   the thread opened from an m.me link with that `ref`
+//! - `> {own-contact PHONE}`   the customer shared their own number (Telegram's button)
 //! - `@ +30m`          the clock advances (s, m, h, d); timers that fall due fire in order
 //! - `= paid ID`, `= failed ID`, `= expired ID`, `= link ID URL`   payment events
 //! - `= status ID STATUS [TRACKING-URL]`   the shop moves an order on
@@ -41,7 +43,7 @@ use flows::{
     CustomerId, Event, FlowSettings, Fulfilment, Inbound, InboundMessage, Label, Locale, MediaKind,
     Money, OrderId, OrderStatus, PaymentFailure, ProductId, Reply, Sku, Span, TimerKind, Timestamp,
 };
-use flows::{CartLine, Handoff, LinkOutcome, OnDuty, OperatorId};
+use flows::{AdReferral, CartLine, Handoff, LinkOutcome, OnDuty, OperatorId};
 
 fn context() -> Context {
     let raw =
@@ -341,7 +343,30 @@ fn run(source: &str, ctx: &Context) -> String {
                     },
                 },
             };
-            let event = Event::Inbound(Inbound::new(Channel::WebChat, message));
+            let mut inbound = Inbound::new(Channel::WebChat, message);
+            // `> {mme REF}`: the thread was opened from an m.me link with that `ref`;
+            // `> {own-contact PHONE}`: the customer shared their own number.
+            if let Some(reference) = said.strip_prefix("{mme ").and_then(|r| r.strip_suffix('}')) {
+                inbound.message = InboundMessage::Action("start".into());
+                inbound.context.referral = Some(AdReferral {
+                    source_type: "SHORTLINK".into(),
+                    source_id: None,
+                    source_url: None,
+                    headline: None,
+                    click_id: Some(reference.to_owned()),
+                });
+            }
+            if let Some(phone) = said
+                .strip_prefix("{own-contact ")
+                .and_then(|r| r.strip_suffix('}'))
+            {
+                inbound.message = InboundMessage::Contact {
+                    phone: Some(phone.to_owned()),
+                    name: None,
+                };
+                inbound.context.own_phone = Some(phone.to_owned());
+            }
+            let event = Event::Inbound(inbound);
             step(&ctx, &mut conversation, event, now, &mut timers, &mut out);
         } else if let Some(span) = line.strip_prefix("@ ") {
             let until = now.plus(parse_span(span));
