@@ -8,4 +8,5 @@ pub mod meta;
 pub mod payments;
 pub mod rendered;
 pub mod telegram;
+pub mod text_limits;
 pub mod webchat;

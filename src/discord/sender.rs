@@ -8,13 +8,13 @@ use std::sync::Arc;
 use futures_util::future::BoxFuture;
 use serenity::http::{Http, HttpBuilder, HttpError};
 use serenity::model::id::{ChannelId, UserId};
-use sha2::{Digest, Sha256};
 use tokio::sync::Mutex;
 
 use adapters::discord::outbound::{RenderOptions, render};
 use flows::{Channel, Identity};
 
 use super::settings::DiscordSettings;
+use crate::send::action_tokens::StoredTokens;
 use crate::send::{ChannelSender, Outgoing, SendError, SendResult};
 use crate::store::Store;
 
@@ -35,12 +35,6 @@ pub fn http(settings: &DiscordSettings) -> Http {
         builder = builder.proxy(proxy.clone()).ratelimiter_disabled(true);
     }
     builder.build()
-}
-
-/// A custom id for an action longer than Discord's 100 characters.
-pub fn custom_id_token(action: &str) -> String {
-    let digest = Sha256::digest(action.as_bytes());
-    format!("~{}", hex::encode(&digest[..12]))
 }
 
 pub struct DiscordSender {
@@ -125,28 +119,15 @@ impl ChannelSender for DiscordSender {
                 .dm_channel(user_id)
                 .await
                 .map_err(|error| self.classify(&user, error, parts_sent))?;
-            let store = self.store.clone();
-            let mut failed_token = None;
+            let mut tokens = StoredTokens::new(self.store.as_ref());
             let messages = render(
                 &outgoing.rendered,
                 &RenderOptions {
                     public_base_url: &self.public_url,
                 },
-                &mut |action: &str| {
-                    let token = custom_id_token(action);
-                    if let Err(error) = store.put_callback_token(&token, action) {
-                        failed_token = Some(error.to_string());
-                    }
-                    token
-                },
+                &mut |action: &str| tokens.shorten(action),
             );
-            if let Some(error) = failed_token {
-                return Err(SendError::Retryable {
-                    reason: format!("store: {error}"),
-                    retry_after: None,
-                    parts_sent,
-                });
-            }
+            tokens.stored(parts_sent)?;
             let already = usize::try_from(parts_sent).unwrap_or(0);
             let mut ids = Vec::new();
             for (index, message) in messages.into_iter().enumerate().skip(already) {

@@ -2,6 +2,7 @@
 //! channel; each reports success, a retryable failure (with the platform's Retry-After when
 //! it gave one) or a permanent failure that goes to the dead-letter list.
 
+pub mod action_tokens;
 pub mod meta;
 pub mod pacer;
 pub mod webchat;

@@ -7,7 +7,6 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use futures_util::future::BoxFuture;
-use sha2::{Digest, Sha256};
 use teloxide::payloads::setters::*;
 use teloxide::prelude::Requester;
 use teloxide::types::{ChatId, InputFile, Message};
@@ -19,6 +18,7 @@ use adapters::telegram::outbound::{RenderOptions, TelegramMessage, render};
 use flows::{Channel, Identity};
 
 use super::settings::TelegramSettings;
+use crate::send::action_tokens::StoredTokens;
 use crate::send::pacer::{Pacer, RecipientGap};
 use crate::send::{ChannelSender, Outgoing, SendError, SendResult};
 use crate::store::Store;
@@ -48,13 +48,6 @@ pub fn bot(settings: &TelegramSettings) -> anyhow::Result<Bot> {
         .unwrap_or_default();
     let url = reqwest::Url::parse(&settings.api_url)?;
     Ok(Bot::with_client(token, client).set_api_url(url))
-}
-
-/// A token for callback data over 64 bytes: derived from the action, so pressing the same
-/// button twice, or rendering it again, maps to one stored pair.
-pub fn callback_token(action: &str) -> String {
-    let digest = Sha256::digest(action.as_bytes());
-    format!("~{}", hex::encode(&digest[..12]))
 }
 
 impl TelegramSender {
@@ -178,28 +171,15 @@ impl ChannelSender for TelegramSender {
             let chat = recipient.parse::<i64>().map(ChatId).map_err(|_| {
                 SendError::Permanent(format!("not a Telegram chat id: {recipient}"))
             })?;
-            let store = self.store.clone();
-            let mut failed_token = None;
+            let mut tokens = StoredTokens::new(self.store.as_ref());
             let messages = render(
                 &outgoing.rendered,
                 &RenderOptions {
                     public_base_url: &self.public_url,
                 },
-                &mut |action: &str| {
-                    let token = callback_token(action);
-                    if let Err(error) = store.put_callback_token(&token, action) {
-                        failed_token = Some(error.to_string());
-                    }
-                    token
-                },
+                &mut |action: &str| tokens.shorten(action),
             );
-            if let Some(error) = failed_token {
-                return Err(SendError::Retryable {
-                    reason: format!("store: {error}"),
-                    retry_after: None,
-                    parts_sent: outgoing.entry.parts_sent,
-                });
-            }
+            tokens.stored(outgoing.entry.parts_sent)?;
             let already = usize::try_from(outgoing.entry.parts_sent).unwrap_or(0);
             let mut ids = Vec::new();
             for (index, message) in messages.iter().enumerate().skip(already) {

@@ -10,6 +10,7 @@ use serenity::builder::{
 };
 
 use crate::rendered::{RenderedCard, RenderedChoice, RenderedReply};
+use crate::text_limits::{absolute_https, cut, split};
 
 pub const CONTENT_LIMIT: usize = 2000;
 pub const EMBEDS_PER_MESSAGE: usize = 10;
@@ -137,55 +138,10 @@ fn embeds(cards: &[RenderedCard], base: &str) -> Vec<CreateEmbed> {
         let description = cut(&description, EMBED_DESCRIPTION_LIMIT.min(budget));
         budget = budget.saturating_sub(description.chars().count());
         let mut embed = CreateEmbed::new().title(title).description(description);
-        if let Some(image) = card.image.as_deref().and_then(|i| absolute(i, base)) {
+        if let Some(image) = card.image.as_deref().and_then(|i| absolute_https(i, base)) {
             embed = embed.thumbnail(image);
         }
         out.push(embed);
     }
     out
-}
-
-fn absolute(image: &str, base: &str) -> Option<String> {
-    if image.starts_with("https://") {
-        return Some(image.to_owned());
-    }
-    (image.starts_with('/') && base.starts_with("https://"))
-        .then(|| format!("{}{image}", base.trim_end_matches('/')))
-}
-
-/// At most `limit` characters (0 gives an empty string), cut with an ellipsis.
-fn cut(text: &str, limit: usize) -> String {
-    if text.chars().count() <= limit {
-        return text.to_owned();
-    }
-    if limit == 0 {
-        return String::new();
-    }
-    let mut cut: String = text.chars().take(limit - 1).collect();
-    cut.push('…');
-    cut
-}
-
-/// Pieces of at most `limit` characters, split at a line break or a space where possible.
-fn split(text: &str, limit: usize) -> Vec<String> {
-    let mut pieces = Vec::new();
-    let mut rest = text.trim();
-    while rest.chars().count() > limit {
-        let hard: usize = rest
-            .char_indices()
-            .nth(limit)
-            .map_or(rest.len(), |(i, _)| i);
-        let window = &rest[..hard];
-        let cut = window
-            .rfind('\n')
-            .or_else(|| window.rfind(' '))
-            .filter(|&i| i > 0)
-            .unwrap_or(hard);
-        pieces.push(rest[..cut].trim_end().to_owned());
-        rest = rest[cut..].trim_start();
-    }
-    if !rest.is_empty() || pieces.is_empty() {
-        pieces.push(rest.to_owned());
-    }
-    pieces
 }

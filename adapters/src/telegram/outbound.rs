@@ -7,6 +7,8 @@
 use teloxide::types::{InlineKeyboardButton, InlineKeyboardMarkup};
 use url::Url;
 
+use crate::text_limits::{absolute_https, cut, split};
+
 use crate::rendered::{RenderedCart, RenderedChoice, RenderedReply};
 
 pub const TEXT_LIMIT: usize = 4096;
@@ -57,12 +59,13 @@ pub fn render(
                     caption.push_str(line);
                 }
             }
-            let caption = truncate(&caption, CAPTION_LIMIT);
+            let caption = cut(&caption, CAPTION_LIMIT);
             let keyboard = keyboard(&card.actions, None, shorten);
             match card
                 .image
                 .as_deref()
-                .and_then(|i| absolute(i, options.public_base_url))
+                .and_then(|i| absolute_https(i, options.public_base_url))
+                .and_then(|url| Url::parse(&url).ok())
             {
                 Some(photo) => TelegramMessage::Photo {
                     photo,
@@ -140,50 +143,6 @@ fn cart_text(cart: &RenderedCart) -> String {
     }
     text.push_str(&format!("\n{}: {}", cart.total_label, cart.total));
     text
-}
-
-fn absolute(image: &str, base: &str) -> Option<Url> {
-    if image.starts_with("https://") {
-        return Url::parse(image).ok();
-    }
-    if image.starts_with('/') && base.starts_with("https://") {
-        return Url::parse(&format!("{}{image}", base.trim_end_matches('/'))).ok();
-    }
-    None
-}
-
-/// At most `limit` characters, cut at a character boundary with an ellipsis.
-fn truncate(text: &str, limit: usize) -> String {
-    if text.chars().count() <= limit {
-        return text.to_owned();
-    }
-    let mut cut: String = text.chars().take(limit - 1).collect();
-    cut.push('…');
-    cut
-}
-
-/// Pieces of at most `limit` characters, split at a line break or space where possible.
-fn split(text: &str, limit: usize) -> Vec<String> {
-    let mut pieces = Vec::new();
-    let mut rest = text.trim();
-    while rest.chars().count() > limit {
-        let hard: usize = rest
-            .char_indices()
-            .nth(limit)
-            .map_or(rest.len(), |(i, _)| i);
-        let window = &rest[..hard];
-        let cut = window
-            .rfind('\n')
-            .or_else(|| window.rfind(' '))
-            .filter(|&i| i > 0)
-            .unwrap_or(hard);
-        pieces.push(rest[..cut].trim_end().to_owned());
-        rest = rest[cut..].trim_start();
-    }
-    if !rest.is_empty() || pieces.is_empty() {
-        pieces.push(rest.to_owned());
-    }
-    pieces
 }
 
 #[cfg(test)]
@@ -332,17 +291,5 @@ mod tests {
             &mut no_tokens,
         );
         assert!(matches!(messages[0], TelegramMessage::Text { .. }));
-    }
-
-    #[test]
-    fn captions_and_splits_respect_characters_not_bytes() {
-        let hebrew = "שלום ".repeat(300);
-        assert_eq!(
-            truncate(&hebrew, CAPTION_LIMIT).chars().count(),
-            CAPTION_LIMIT
-        );
-        let pieces = split(&"א".repeat(TEXT_LIMIT + 10), TEXT_LIMIT);
-        assert_eq!(pieces.len(), 2);
-        assert_eq!(pieces[0].chars().count(), TEXT_LIMIT);
     }
 }
