@@ -225,6 +225,8 @@ pub enum ChoiceAction {
     MergeCarts,
     /// After linking, keep only this chat's cart.
     KeepCart,
+    /// Send news (payments, shipping) to the channel this was pressed on.
+    PreferHere,
 }
 
 impl ChoiceAction {
@@ -264,6 +266,7 @@ impl ChoiceAction {
             ChoiceAction::LeaveMessage => "leavemsg".into(),
             ChoiceAction::MergeCarts => "mergecarts".into(),
             ChoiceAction::KeepCart => "keepcart".into(),
+            ChoiceAction::PreferHere => "preferhere".into(),
         }
     }
 
@@ -322,6 +325,7 @@ impl ChoiceAction {
             ("leavemsg", None, None) => ChoiceAction::LeaveMessage,
             ("mergecarts", None, None) => ChoiceAction::MergeCarts,
             ("keepcart", None, None) => ChoiceAction::KeepCart,
+            ("preferhere", None, None) => ChoiceAction::PreferHere,
             _ => return None,
         };
         Some(action)

@@ -111,6 +111,10 @@ pub struct Conversation {
     /// Who talks to the customer: the bot, nobody yet, or one operator.
     #[serde(default)]
     pub handoff: Handoff,
+    /// Where the customer wants news (payments, shipping) when they are not writing: chosen
+    /// after linking chats; otherwise the channel they wrote from last.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub preferred_channel: Option<Channel>,
     /// After a link: the other chat's cart, until the customer adds it or keeps this one.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub pending_cart: Vec<crate::cart::CartLine>,
@@ -157,6 +161,7 @@ impl Conversation {
             handoff: Handoff::Bot,
             legacy_needs_human: false,
             pending_cart: Vec::new(),
+            preferred_channel: None,
             session_timer_due: None,
         }
     }
@@ -464,6 +469,7 @@ impl Conversation {
             ChoiceAction::LeaveMessage => self.leave_message(now, out),
             ChoiceAction::MergeCarts => self.merge_carts(ctx, false, out),
             ChoiceAction::KeepCart => self.merge_carts(ctx, true, out),
+            ChoiceAction::PreferHere => self.prefer_here(out),
             ChoiceAction::Language => self.choose_language(out),
             ChoiceAction::SetLanguage(locale) => self.set_language(ctx, locale, out),
             ChoiceAction::Browse => self.show_categories(ctx, out),

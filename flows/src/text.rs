@@ -158,6 +158,8 @@ text_keys! {
     LinkSameCustomer => "link-same-customer",
     LinkTooManyTries => "link-too-many-tries",
     LinkPhoneUnknown => "link-phone-unknown",
+    PreferredChannelSet => "preferred-channel-set",
+    ChoicePreferHere => "choice-prefer-here",
     ChoiceMergeCarts => "choice-merge-carts",
     ChoiceKeepCart => "choice-keep-cart",
     PayPageButton => "pay-page-button",

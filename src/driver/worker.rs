@@ -64,13 +64,16 @@ fn channel_of(event: &Event) -> Option<Channel> {
     }
 }
 
-/// Where replies go: the channel of this message, else the one the customer used last.
+/// Where replies go: the channel of this message; for anything else (payments, shipping,
+/// reminders) the channel the customer chose, else the one they used last.
 fn reply_route(
     customer: Option<&Customer>,
     conversation: &Conversation,
     event: &Event,
 ) -> Option<(Channel, String)> {
-    let channel = channel_of(event).or(conversation.last_channel)?;
+    let channel = channel_of(event)
+        .or(conversation.preferred_channel)
+        .or(conversation.last_channel)?;
     let identity: &Identity = customer?
         .identities
         .iter()

@@ -814,6 +814,25 @@ async fn a_cart_started_on_whatsapp_is_paid_on_telegram() {
     // Telegram: the code, then the same cart, checked out and paid.
     let linked = say_on_telegram(&app, &fake, CHAT, 1, &code).await;
     assert!(linked.contains("2 items"), "{linked}");
+    // News should come to Telegram from now on.
+    let before = sent_to(&fake, CHAT);
+    assert_eq!(
+        post(
+            &app,
+            Some(SECRET),
+            &button_update(100, 1, "preferhere").to_string()
+        )
+        .await,
+        200
+    );
+    let deadline = tokio::time::Instant::now() + WAIT;
+    while sent_to(&fake, CHAT) == before {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "no answer to preferhere"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
     let steps = [
         button_update(2, 1, "checkout"),
         text_update(3, "Dana Pop"),
@@ -855,6 +874,11 @@ async fn a_cart_started_on_whatsapp_is_paid_on_telegram() {
         );
         tokio::time::sleep(Duration::from_millis(20)).await;
     };
+    // The customer writes on WhatsApp meanwhile; the payment news still goes to Telegram.
+    let before = graph.recorded().len();
+    let thanks = json!({"type": "text", "text": {"body": "thanks"}});
+    assert_eq!(whatsapp_says(&app, "wamid.L3", thanks).await, 200);
+    graph.wait_for(before + 1, WAIT).await;
     assert_eq!(crate::orders::submit(&app, &url, "pay").await, 200);
     let deadline = tokio::time::Instant::now() + WAIT;
     while !last_text_to(&fake, CHAT).contains("Payment received") {
@@ -875,6 +899,15 @@ async fn a_cart_started_on_whatsapp_is_paid_on_telegram() {
         .conversation(&whatsapp)
         .expect("read")
         .expect("conversation");
+    assert_eq!(conversation.preferred_channel, Some(Channel::Telegram));
+    assert_eq!(conversation.last_channel, Some(Channel::WhatsApp));
+    assert!(
+        !graph
+            .recorded()
+            .iter()
+            .any(|r| r.body.to_string().contains("Payment received")),
+        "no payment news on WhatsApp"
+    );
     assert_eq!(conversation.orders.len(), 1);
     assert_eq!(conversation.orders[0].status, flows::OrderStatus::Paid);
     app.stop().await;

@@ -53,7 +53,11 @@ impl Conversation {
                 self.cart.set_quantity(&line.sku, line.quantity);
             }
             let text = Text::new(TextKey::LinkDone).int("items", i64::from(self.cart.item_count()));
-            self.say(out, Reply::text(text));
+            let choices = vec![Choice::new(
+                ChoiceAction::PreferHere,
+                TextKey::ChoicePreferHere,
+            )];
+            self.say(out, Reply::text(text).choices(choices));
             return;
         }
         let items: u32 = other.iter().map(|line| line.quantity).sum();
@@ -66,6 +70,14 @@ impl Conversation {
             Choice::new(ChoiceAction::KeepCart, TextKey::ChoiceKeepCart),
         ];
         self.say(out, Reply::text(text).choices(choices));
+    }
+
+    /// News goes to the channel the customer is writing from now (set when the message
+    /// arrived), whichever they write from later.
+    pub(crate) fn prefer_here(&mut self, out: &mut Vec<Action>) -> Handled {
+        self.preferred_channel = self.last_channel;
+        self.say(out, Reply::key(TextKey::PreferredChannelSet));
+        Handled::Yes
     }
 
     /// Adds the other chat's cart, line by line, within the quantity limit per line.
