@@ -32,6 +32,8 @@ pub enum LinkRequest {
     Redeem(String),
     /// The customer's own phone number (Telegram's contact button).
     Phone(String),
+    /// A number the customer typed: a code goes to the WhatsApp chat of that number.
+    CodeToPhone(String),
 }
 
 static FAILURES: LazyLock<Mutex<HashMap<CustomerId, VecDeque<Instant>>>> =
@@ -85,7 +87,14 @@ pub fn spawn(shared: &Shared, customer: CustomerId, request: LinkRequest) {
         LinkRequest::Issue => issue(&ingest, &customer),
         LinkRequest::Redeem(code) => redeem(&ingest, &customer, &code),
         LinkRequest::Phone(phone) => by_phone(&ingest, &customer, &phone),
+        LinkRequest::CodeToPhone(phone) => {
+            return code_to_phone(&ingest, &customer, &phone);
+        }
     };
+    tell(ingest, event);
+}
+
+fn tell(ingest: Ingest, event: Option<(CustomerId, Event)>) {
     let Some((to, event)) = event else {
         return;
     };
@@ -95,6 +104,31 @@ pub fn spawn(shared: &Shared, customer: CustomerId, request: LinkRequest) {
             tracing::error!(%error, "could not answer a link request");
         }
     });
+}
+
+/// A typed number is not proof: the code goes to the WhatsApp chat of that number, made
+/// for that chat's customer, and only its owner can bring it back. The asking chat hears
+/// that a code was sent (or that no chat has that number).
+fn code_to_phone(ingest: &Ingest, customer: &CustomerId, phone: &str) {
+    let told = |outcome: LinkOutcome| Some((customer.clone(), Event::Linked(outcome)));
+    let owner = e164_digits(phone).and_then(|digits| {
+        let identity = flows::Identity::new(flows::Channel::WhatsApp, digits);
+        ingest.store().find_identity(&identity).ok().flatten()
+    });
+    match owner {
+        Some(owner) if owner == *customer => tell(ingest.clone(), told(LinkOutcome::SameCustomer)),
+        Some(owner) => {
+            if limited(customer, Instant::now()) {
+                tell(ingest.clone(), told(LinkOutcome::TooManyTries));
+                return;
+            }
+            // Each request counts: a stranger cannot flood someone's WhatsApp with codes.
+            failed(customer, Instant::now());
+            tell(ingest.clone(), issue(ingest, &owner));
+            tell(ingest.clone(), told(LinkOutcome::CodeSent));
+        }
+        None => tell(ingest.clone(), told(LinkOutcome::NoMatch)),
+    }
 }
 
 fn issue(ingest: &Ingest, customer: &CustomerId) -> Option<(CustomerId, Event)> {

@@ -51,6 +51,9 @@ pub enum Action {
     /// The customer shared their own phone number: the shell links them to the WhatsApp
     /// chat of that number, if there is one, and answers with `Event::Linked`.
     LinkByPhone(String),
+    /// The customer named the number of their other chat: the shell sends a link code to
+    /// that chat (if there is one) and answers with `Event::Linked`.
+    SendLinkCodeToPhone(String),
     /// A reply the bot would have sent while an operator owns the conversation: recorded for
     /// the operator to see, never sent.
     HeldForOperator(Reply),

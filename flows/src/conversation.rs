@@ -445,6 +445,10 @@ impl Conversation {
             Intent::Category(category) => ChoiceAction::Category { category, page: 1 },
             Intent::Link => return self.ask_link_code(out),
             Intent::LinkCode(code) => return self.redeem_link_code(code, out),
+            Intent::LinkPhone(phone) => {
+                out.push(Action::SendLinkCodeToPhone(phone));
+                return Handled::Yes;
+            }
             Intent::Unknown => return Handled::Missed,
         };
         self.on_choice(ctx, action, now, false, out)

@@ -108,6 +108,9 @@ pub enum LinkOutcome {
     TooManyTries,
     /// No other chat uses the phone number the customer shared.
     NoMatch,
+    /// A code went to the other chat of the number the customer named: it proves the chat
+    /// is theirs when they send it here.
+    CodeSent,
 }
 
 impl Event {

@@ -158,6 +158,7 @@ text_keys! {
     LinkSameCustomer => "link-same-customer",
     LinkTooManyTries => "link-too-many-tries",
     LinkPhoneUnknown => "link-phone-unknown",
+    LinkCodeSent => "link-code-sent",
     PreferredChannelSet => "preferred-channel-set",
     ChoicePreferHere => "choice-prefer-here",
     ChoiceMergeCarts => "choice-merge-carts",

@@ -227,6 +227,9 @@ fn render_actions(
             Action::IssueLinkCode => {
                 let _ = writeln!(out, "! issue-link-code");
             }
+            Action::SendLinkCodeToPhone(phone) => {
+                let _ = writeln!(out, "! send-link-code-to-phone {phone}");
+            }
             Action::LinkByPhone(phone) => {
                 let _ = writeln!(out, "! link-by-phone {phone}");
             }
@@ -497,6 +500,7 @@ fn run(source: &str, ctx: &Context) -> String {
                     "same" => LinkOutcome::SameCustomer,
                     "too-many" => LinkOutcome::TooManyTries,
                     "no-match" => LinkOutcome::NoMatch,
+                    "code-sent" => LinkOutcome::CodeSent,
                     other => panic!("unknown link outcome {other}"),
                 }),
                 ["payment-link", operator] => Event::OperatorSentPaymentLink {

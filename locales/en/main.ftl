@@ -145,6 +145,7 @@ link-code-used = That link code was already used. Ask for a new one if you need 
 link-same-customer = This chat is already linked to the one that made that code.
 link-too-many-tries = Too many wrong codes. Please wait a few minutes and try again.
 link-phone-unknown = Thanks! No other chat of yours uses that number yet.
+link-code-sent = I've sent a link code to your WhatsApp chat with that number. Send it here to link the two.
 preferred-channel-set = Done: order and delivery news will come here, wherever you write to us from.
 choice-prefer-here = Send news here
 choice-merge-carts = Add them together

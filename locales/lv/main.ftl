@@ -155,6 +155,7 @@ link-code-used = Šis savienošanas kods jau ir izmantots. Palūdz jaunu, ja nep
 link-same-customer = Šī saruna jau ir savienota ar to, kas izveidoja kodu.
 link-too-many-tries = Pārāk daudz nepareizu kodu. Lūdzu, pagaidi dažas minūtes un mēģini vēlreiz.
 link-phone-unknown = Paldies! Neviena cita tava saruna vēl neizmanto šo numuru.
+link-code-sent = Nosūtīju savienošanas kodu uz tavu WhatsApp sarunu ar šo numuru. Nosūti to šeit, lai tās savienotu.
 preferred-channel-set = Gatavs: ziņas par pasūtījumiem un piegādēm nāks šeit, lai kur tu mums rakstītu.
 choice-prefer-here = Sūtīt ziņas šeit
 choice-merge-carts = Apvienot

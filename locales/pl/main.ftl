@@ -164,6 +164,7 @@ link-code-used = Ten kod łączenia został już użyty. Poproś o nowy, jeśli 
 link-same-customer = Ten czat jest już połączony z tym, który utworzył kod.
 link-too-many-tries = Zbyt wiele błędnych kodów. Odczekaj kilka minut i spróbuj ponownie.
 link-phone-unknown = Dziękujemy! Żaden inny Twój czat nie używa jeszcze tego numeru.
+link-code-sent = Wysłałem kod łączenia na Twój czat WhatsApp z tym numerem. Wyślij go tutaj, aby je połączyć.
 preferred-channel-set = Gotowe: informacje o zamówieniach i dostawach będą przychodzić tutaj, skądkolwiek do nas napiszesz.
 choice-prefer-here = Wysyłaj informacje tutaj
 choice-merge-carts = Połącz je

@@ -159,6 +159,7 @@ link-code-used = Codul de legătură a fost deja folosit. Cere unul nou dacă ai
 link-same-customer = Acest chat este deja legat de cel care a generat codul.
 link-too-many-tries = Prea multe coduri greșite. Te rugăm să aștepți câteva minute și să încerci din nou.
 link-phone-unknown = Mulțumim! Niciun alt chat al tău nu folosește încă acest număr.
+link-code-sent = Ți-am trimis un cod de legătură în chatul WhatsApp cu acel număr. Trimite-l aici ca să le legăm.
 preferred-channel-set = Gata: noutățile despre comenzi și livrări vor veni aici, oriunde ne-ai scrie.
 choice-prefer-here = Trimite noutățile aici
 choice-merge-carts = Adună-le

@@ -376,6 +376,7 @@ fn step_one(
             Action::IssueLinkCode => links.push(LinkRequest::Issue),
             Action::RedeemLinkCode(code) => links.push(LinkRequest::Redeem(code)),
             Action::LinkByPhone(phone) => links.push(LinkRequest::Phone(phone)),
+            Action::SendLinkCodeToPhone(phone) => links.push(LinkRequest::CodeToPhone(phone)),
             Action::NotifyOperators(reason) => {
                 metrics::counter!("souk_handoff_requests_total").increment(1);
                 tracing::info!(?reason, "customer asked for a person");

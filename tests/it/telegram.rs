@@ -912,3 +912,46 @@ async fn a_cart_started_on_whatsapp_is_paid_on_telegram() {
     assert_eq!(conversation.orders[0].status, flows::OrderStatus::Paid);
     app.stop().await;
 }
+
+#[tokio::test]
+async fn a_typed_number_gets_a_code_sent_to_that_whatsapp_chat() {
+    let fake = FakeTelegram::start().await;
+    let graph = crate::fake_graph::FakeGraph::start().await;
+    let dir = tempfile::tempdir().expect("temp dir");
+    let mut config = crate::meta::settings(dir.path(), &graph);
+    config.channels.telegram = settings(dir.path(), &fake, TelegramMode::Webhook)
+        .channels
+        .telegram;
+    let app = spawn_app_with(config, AppOptions::default()).await;
+    let hello = json!({"type": "text", "text": {"body": "hello"}});
+    assert_eq!(whatsapp_says(&app, "wamid.T1", hello).await, 200);
+    graph.wait_for(1, WAIT).await;
+    let before = graph.recorded().len();
+    let asked = say_on_telegram(&app, &fake, CHAT, 1, "link my account +40 799 999 999").await;
+    assert!(asked.contains("sent a link code"), "{asked}");
+    // The code went to WhatsApp, not to the chat that typed the number.
+    let sent = graph.wait_for(before + 1, WAIT).await;
+    let text = sent.last().expect("the code").body.to_string();
+    assert_eq!(sent.last().expect("sent").body["to"], "40799999999");
+    let code = text
+        .split(|c: char| !(c.is_ascii_alphanumeric() || c == '-'))
+        .find(|w| w.starts_with("LK-"))
+        .unwrap_or_else(|| panic!("no code in {text}"))
+        .to_owned();
+    assert!(!last_text_to(&fake, CHAT).contains(&code));
+    let linked = say_on_telegram(&app, &fake, CHAT, 2, &code).await;
+    assert!(linked.contains("linked"), "{linked}");
+    let whatsapp = app
+        .store()
+        .find_identity(&Identity::new(Channel::WhatsApp, "40799999999"))
+        .expect("lookup");
+    let telegram = app
+        .store()
+        .find_identity(&Identity::new(Channel::Telegram, CHAT.to_string()))
+        .expect("lookup");
+    assert_eq!(whatsapp, telegram);
+    // A number no chat has: said so.
+    let unknown = say_on_telegram(&app, &fake, 4242, 3, "link my account +40 711 111 111").await;
+    assert!(unknown.contains("No other chat"), "{unknown}");
+    app.stop().await;
+}

@@ -37,6 +37,7 @@ impl Conversation {
             LinkOutcome::SameCustomer => TextKey::LinkSameCustomer,
             LinkOutcome::TooManyTries => TextKey::LinkTooManyTries,
             LinkOutcome::NoMatch => TextKey::LinkPhoneUnknown,
+            LinkOutcome::CodeSent => TextKey::LinkCodeSent,
         };
         self.say(out, Reply::key(key));
     }

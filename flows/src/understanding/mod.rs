@@ -43,6 +43,9 @@ pub enum Intent {
     Link,
     /// A link code from another channel, as written (normalized).
     LinkCode(String),
+    /// "Link my account +40 712 345 678": the customer names the number of their other chat;
+    /// a code goes there, to prove it is theirs.
+    LinkPhone(String),
     Unknown,
 }
 
@@ -165,8 +168,20 @@ pub fn understand(text: &str, catalog: &Catalog) -> Intent {
     if keyword_in(&words, Keyword::Human) {
         return Intent::Human;
     }
-    if words.len() <= COMMAND_MAX_WORDS && keyword_in(&words, Keyword::Link) {
-        return Intent::Link;
+    // Digits apart, a short "link" request; with a phone number in it, linking by number.
+    let digits: String = text.chars().filter(char::is_ascii_digit).collect();
+    let wordy: Vec<&str> = words
+        .iter()
+        .copied()
+        .filter(|w| !w.chars().any(|c| c.is_ascii_digit()))
+        .collect();
+    if wordy.len() <= COMMAND_MAX_WORDS && keyword_in(&wordy, Keyword::Link) {
+        if (8..=15).contains(&digits.len()) {
+            return Intent::LinkPhone(digits);
+        }
+        if digits.is_empty() {
+            return Intent::Link;
+        }
     }
     // "Where is my order?" is a sentence more often than a command, and its phrases name
     // nothing a product search could want.
