@@ -6,11 +6,11 @@
 //! hears `Event::Linked`. Wrong codes are limited per customer (5 in 15 minutes), so codes
 //! cannot be guessed: there are 32⁶ ≈ 10⁹ of them.
 //!
-//! The merge runs in the redeeming conversation's worker, after its step committed, so that
-//! conversation is not being written meanwhile; the code owner's conversation is on another
-//! worker, and an event of it applied in the same instant could be overwritten (it is the
-//! chat the customer just left, so this is rare; a later issue moves merges into both
-//! conversations' workers).
+//! The code is checked (and used up) in the redeeming conversation's worker after its step
+//! committed; the merge itself is an inbox event of the surviving conversation
+//! (`MERGE_PREFIX` in its public id), which that conversation's worker carries out alone,
+//! before stepping it: so no step of the survivor can be overwritten by the merge. The
+//! merged chat's own worker has just committed the step that sent the code.
 
 use std::collections::{HashMap, VecDeque};
 use std::sync::{LazyLock, Mutex};
@@ -78,60 +78,107 @@ fn new_code() -> Option<String> {
     Some(format!("{}-{body}", flows::understanding::LINK_CODE_PREFIX))
 }
 
+/// What a link request comes to: an event for a conversation (its public id carries the
+/// merge for `MergeInto`). Short-lived, so not boxed.
+#[allow(clippy::large_enum_variant)]
+enum Answer {
+    Tell(CustomerId, Event),
+    /// `from` joins `into`, carried out by `into`'s worker before it steps the entry.
+    MergeInto {
+        from: CustomerId,
+        into: CustomerId,
+    },
+}
+
 /// Carries out a link request of `customer`'s step, after that step committed.
 pub fn spawn(shared: &Shared, customer: CustomerId, request: LinkRequest) {
     let Some(ingest) = shared.ingest.get().cloned() else {
         return;
     };
-    let event = match request {
-        LinkRequest::Issue => issue(&ingest, &customer),
-        LinkRequest::Redeem(code) => redeem(&ingest, &customer, &code),
-        LinkRequest::Phone(phone) => by_phone(&ingest, &customer, &phone),
-        LinkRequest::CodeToPhone(phone) => {
-            return code_to_phone(&ingest, &customer, &phone);
-        }
+    let answers = match request {
+        LinkRequest::Issue => issue(&ingest, &customer).into_iter().collect(),
+        LinkRequest::Redeem(code) => redeem(&ingest, &customer, &code).into_iter().collect(),
+        LinkRequest::Phone(phone) => by_phone(&ingest, &customer, &phone).into_iter().collect(),
+        LinkRequest::CodeToPhone(phone) => code_to_phone(&ingest, &customer, &phone),
     };
-    tell(ingest, event);
+    for answer in answers {
+        let ingest = ingest.clone();
+        tokio::spawn(async move {
+            let (key, to, event) = match answer {
+                Answer::Tell(to, event) => (format!("link:{}", clock::random_hex_128()), to, event),
+                Answer::MergeInto { from, into } => (
+                    format!("{MERGE_PREFIX}{from}:{}", clock::random_hex_128()),
+                    into,
+                    Event::Linked(LinkOutcome::Done {
+                        other_cart: Vec::new(),
+                    }),
+                ),
+            };
+            if let Err(error) = ingest.accept_keyed(key, to, event).await {
+                tracing::error!(%error, "could not answer a link request");
+            }
+        });
+    }
 }
 
-fn tell(ingest: Ingest, event: Option<(CustomerId, Event)>) {
-    let Some((to, event)) = event else {
-        return;
-    };
-    tokio::spawn(async move {
-        let key = format!("link:{}", clock::random_hex_128());
-        if let Err(error) = ingest.accept_keyed(key, to, event).await {
-            tracing::error!(%error, "could not answer a link request");
-        }
-    });
+/// Inbox entries whose public id starts with this merge the customer named after it into
+/// their conversation's customer before they are stepped.
+pub const MERGE_PREFIX: &str = "merge:";
+
+/// The customer an inbox entry asks to merge in, if it is a merge.
+pub fn merge_source(entry: &crate::store::InboxEntry) -> Option<CustomerId> {
+    let rest = entry.public_id.strip_prefix(MERGE_PREFIX)?;
+    let (from, _) = rest.split_once(':')?;
+    matches!(entry.event, Event::Linked(LinkOutcome::Done { .. }))
+        .then(|| CustomerId(from.to_owned()))
+}
+
+/// Carries out a merge entry's merge (in the surviving conversation's worker, alone in its
+/// batch) and returns the event to step: the link, with the merged chat's cart. Re-driven
+/// after a crash, a merge already done finds no `from` and is told with no cart.
+pub fn carry_out_merge(
+    store: &dyn crate::store::Store,
+    from: &CustomerId,
+    into: &CustomerId,
+) -> Result<Event, crate::store::StoreError> {
+    if store.customer(from)?.is_none() || from == into {
+        return Ok(Event::Linked(LinkOutcome::Done {
+            other_cart: Vec::new(),
+        }));
+    }
+    let other_cart = store.merge_customers(from, into, clock::now())?;
+    metrics::counter!("souk_link_codes_total", "event" => "linked").increment(1);
+    tracing::info!(%from, %into, "customers linked");
+    Ok(Event::Linked(LinkOutcome::Done { other_cart }))
 }
 
 /// A typed number is not proof: the code goes to the WhatsApp chat of that number, made
 /// for that chat's customer, and only its owner can bring it back. The asking chat hears
 /// that a code was sent (or that no chat has that number).
-fn code_to_phone(ingest: &Ingest, customer: &CustomerId, phone: &str) {
-    let told = |outcome: LinkOutcome| Some((customer.clone(), Event::Linked(outcome)));
+fn code_to_phone(ingest: &Ingest, customer: &CustomerId, phone: &str) -> Vec<Answer> {
+    let told = |outcome: LinkOutcome| Answer::Tell(customer.clone(), Event::Linked(outcome));
     let owner = e164_digits(phone).and_then(|digits| {
         let identity = flows::Identity::new(flows::Channel::WhatsApp, digits);
         ingest.store().find_identity(&identity).ok().flatten()
     });
     match owner {
-        Some(owner) if owner == *customer => tell(ingest.clone(), told(LinkOutcome::SameCustomer)),
+        Some(owner) if owner == *customer => vec![told(LinkOutcome::SameCustomer)],
         Some(owner) => {
             if limited(customer, Instant::now()) {
-                tell(ingest.clone(), told(LinkOutcome::TooManyTries));
-                return;
+                return vec![told(LinkOutcome::TooManyTries)];
             }
             // Each request counts: a stranger cannot flood someone's WhatsApp with codes.
             failed(customer, Instant::now());
-            tell(ingest.clone(), issue(ingest, &owner));
-            tell(ingest.clone(), told(LinkOutcome::CodeSent));
+            issue(ingest, &owner)
+                .into_iter()
+                .chain([told(LinkOutcome::CodeSent)])
+                .collect()
         }
-        None => tell(ingest.clone(), told(LinkOutcome::NoMatch)),
+        None => vec![told(LinkOutcome::NoMatch)],
     }
 }
 
-fn issue(ingest: &Ingest, customer: &CustomerId) -> Option<(CustomerId, Event)> {
+fn issue(ingest: &Ingest, customer: &CustomerId) -> Option<Answer> {
     let code = new_code()?;
     let record = LinkCode {
         customer: customer.clone(),
@@ -143,7 +190,7 @@ fn issue(ingest: &Ingest, customer: &CustomerId) -> Option<(CustomerId, Event)> 
         return None;
     }
     metrics::counter!("souk_link_codes_total", "event" => "issued").increment(1);
-    Some((
+    Some(Answer::Tell(
         customer.clone(),
         Event::LinkCodeIssued {
             code,
@@ -164,15 +211,18 @@ pub fn e164_digits(phone: &str) -> Option<String> {
 }
 
 /// The WhatsApp chat of the customer's own number takes this chat in.
-fn by_phone(ingest: &Ingest, customer: &CustomerId, phone: &str) -> Option<(CustomerId, Event)> {
-    let told = |outcome: LinkOutcome| Some((customer.clone(), Event::Linked(outcome)));
+fn by_phone(ingest: &Ingest, customer: &CustomerId, phone: &str) -> Option<Answer> {
+    let told = |outcome: LinkOutcome| Some(Answer::Tell(customer.clone(), Event::Linked(outcome)));
     let Some(digits) = e164_digits(phone) else {
         return told(LinkOutcome::NoMatch);
     };
     let identity = flows::Identity::new(flows::Channel::WhatsApp, digits);
     match ingest.store().find_identity(&identity) {
         Ok(Some(owner)) if owner == *customer => told(LinkOutcome::SameCustomer),
-        Ok(Some(owner)) => merge(ingest, customer, &owner),
+        Ok(Some(owner)) => Some(Answer::MergeInto {
+            from: customer.clone(),
+            into: owner,
+        }),
         Ok(None) => told(LinkOutcome::NoMatch),
         Err(error) => {
             tracing::error!(%error, "could not look a phone number up");
@@ -181,28 +231,10 @@ fn by_phone(ingest: &Ingest, customer: &CustomerId, phone: &str) -> Option<(Cust
     }
 }
 
-/// Merges `from` into `into` and tells `into`'s conversation, with `from`'s cart.
-fn merge(ingest: &Ingest, from: &CustomerId, into: &CustomerId) -> Option<(CustomerId, Event)> {
-    match ingest.store().merge_customers(from, into, clock::now()) {
-        Ok(other_cart) => {
-            metrics::counter!("souk_link_codes_total", "event" => "linked").increment(1);
-            tracing::info!(%from, %into, "customers linked");
-            Some((
-                into.clone(),
-                Event::Linked(LinkOutcome::Done { other_cart }),
-            ))
-        }
-        Err(error) => {
-            tracing::error!(%error, "could not merge linked customers");
-            None
-        }
-    }
-}
-
 /// Checks the code and merges; returns who is told what.
-fn redeem(ingest: &Ingest, customer: &CustomerId, code: &str) -> Option<(CustomerId, Event)> {
+fn redeem(ingest: &Ingest, customer: &CustomerId, code: &str) -> Option<Answer> {
     let now = Instant::now();
-    let told = |outcome: LinkOutcome| Some((customer.clone(), Event::Linked(outcome)));
+    let told = |outcome: LinkOutcome| Some(Answer::Tell(customer.clone(), Event::Linked(outcome)));
     if limited(customer, now) {
         return told(LinkOutcome::TooManyTries);
     }
@@ -216,7 +248,12 @@ fn redeem(ingest: &Ingest, customer: &CustomerId, code: &str) -> Option<(Custome
     };
     let outcome = match found {
         Redeemed::Valid(owner) if owner == *customer => LinkOutcome::SameCustomer,
-        Redeemed::Valid(owner) => return merge(ingest, customer, &owner),
+        Redeemed::Valid(owner) => {
+            return Some(Answer::MergeInto {
+                from: customer.clone(),
+                into: owner,
+            });
+        }
         Redeemed::Unknown => {
             failed(customer, now);
             LinkOutcome::Unknown

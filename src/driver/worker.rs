@@ -83,7 +83,12 @@ fn reply_route(
 
 impl Worker {
     async fn handle(&self, entries: Vec<InboxEntry>) {
-        if entries.len() > 1 {
+        // A merge rewrites its conversation from the store: it runs alone, never beside a
+        // step of the same batch the store has not seen yet.
+        let has_merge = entries
+            .iter()
+            .any(|entry| crate::linking::merge_source(entry).is_some());
+        if entries.len() > 1 && !has_merge {
             // Steps run inline, not on the blocking pool: they take microseconds, and the hop
             // to another thread cost more than the work on two cores.
             match process_batch(&self.shared, &entries).await {
@@ -267,6 +272,10 @@ fn step_one(
     earlier: Option<Conversation>,
 ) -> Result<(StepCommit, Vec<LinkRequest>), StoreError> {
     let store = &shared.store;
+    let event = match crate::linking::merge_source(entry) {
+        Some(from) => crate::linking::carry_out_merge(store.as_ref(), &from, &entry.customer)?,
+        None => entry.event.clone(),
+    };
     let customer = store.customer(&entry.customer)?;
     let locale = customer
         .as_ref()
@@ -284,7 +293,7 @@ fn step_one(
     let Step {
         conversation,
         actions,
-    } = conversation.step(&shared.context(), entry.event.clone(), now);
+    } = conversation.step(&shared.context(), event, now);
     metrics::histogram!("souk_step_duration_seconds").record(started.elapsed().as_secs_f64());
 
     let mut history: Vec<HistoryEntry> = match channel_of(&entry.event) {
