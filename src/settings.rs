@@ -31,6 +31,85 @@ pub struct Settings {
     pub handoff: HandoffSettings,
     #[serde(default)]
     pub console: ConsoleSettings,
+    #[serde(default)]
+    pub recovery: RecoveryConfig,
+}
+
+/// `[recovery]`: abandoned-cart reminders.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RecoveryConfig {
+    #[serde(default)]
+    pub enabled: bool,
+    /// Reminders after the customer's last activity: minutes and the message id in
+    /// `locales/` (one of recovery-gentle, recovery-next-day, recovery-last-call).
+    #[serde(default = "default_recovery_steps")]
+    pub steps: Vec<RecoveryStepConfig>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RecoveryStepConfig {
+    pub after_minutes: i64,
+    pub text: String,
+}
+
+impl Default for RecoveryConfig {
+    fn default() -> Self {
+        RecoveryConfig {
+            enabled: false,
+            steps: default_recovery_steps(),
+        }
+    }
+}
+
+fn default_recovery_steps() -> Vec<RecoveryStepConfig> {
+    [
+        (30, "recovery-gentle"),
+        (24 * 60, "recovery-next-day"),
+        (72 * 60, "recovery-last-call"),
+    ]
+    .map(|(after_minutes, text)| RecoveryStepConfig {
+        after_minutes,
+        text: text.to_owned(),
+    })
+    .to_vec()
+}
+
+/// Message ids a reminder may use.
+const RECOVERY_TEXTS: [flows::TextKey; 3] = [
+    flows::TextKey::RecoveryGentle,
+    flows::TextKey::RecoveryNextDay,
+    flows::TextKey::RecoveryLastCall,
+];
+
+impl RecoveryConfig {
+    /// The core's sequence; empty when off.
+    pub fn flow_settings(&self) -> Result<flows::recovery::RecoverySettings, String> {
+        if !self.enabled {
+            return Ok(flows::recovery::RecoverySettings::default());
+        }
+        let mut last = 0;
+        let steps = self
+            .steps
+            .iter()
+            .map(|step| {
+                let key = RECOVERY_TEXTS
+                    .into_iter()
+                    .find(|key| key.id() == step.text)
+                    .ok_or_else(|| format!("{:?} is not a reminder message id", step.text))?;
+                if step.after_minutes <= last {
+                    return Err("steps must come later and later (after_minutes rising)".to_owned());
+                }
+                last = step.after_minutes;
+                Ok(flows::recovery::RecoveryStep {
+                    after: flows::Span::minutes(step.after_minutes),
+                    key,
+                })
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(flows::recovery::RecoverySettings { steps })
+    }
 }
 
 /// `[console]`: the operators' web console at `/console`.
@@ -532,6 +611,9 @@ impl Settings {
                 "console.session_hours",
                 "must be between 1 and 720 (30 days)",
             ));
+        }
+        if let Err(why) = self.recovery.flow_settings() {
+            return Err(invalid("recovery.steps", why));
         }
         if let Err(why) = self.business_hours() {
             return Err(invalid("handoff.hours", why));

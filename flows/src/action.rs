@@ -230,6 +230,10 @@ pub enum ChoiceAction {
     KeepCart,
     /// Send news (payments, shipping) to the channel this was pressed on.
     PreferHere,
+    /// Yes to later cart reminders.
+    RemindMe,
+    /// No more cart reminders.
+    StopReminders,
 }
 
 impl ChoiceAction {
@@ -270,6 +274,8 @@ impl ChoiceAction {
             ChoiceAction::MergeCarts => "mergecarts".into(),
             ChoiceAction::KeepCart => "keepcart".into(),
             ChoiceAction::PreferHere => "preferhere".into(),
+            ChoiceAction::RemindMe => "remindme".into(),
+            ChoiceAction::StopReminders => "stopreminders".into(),
         }
     }
 
@@ -329,6 +335,8 @@ impl ChoiceAction {
             ("mergecarts", None, None) => ChoiceAction::MergeCarts,
             ("keepcart", None, None) => ChoiceAction::KeepCart,
             ("preferhere", None, None) => ChoiceAction::PreferHere,
+            ("remindme", None, None) => ChoiceAction::RemindMe,
+            ("stopreminders", None, None) => ChoiceAction::StopReminders,
             _ => return None,
         };
         Some(action)

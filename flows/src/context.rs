@@ -21,6 +21,7 @@ pub struct FlowSettings {
     /// Places the customer may collect the order from, as the shop names them.
     pub pickup_points: Vec<String>,
     pub handoff: HandoffSettings,
+    pub recovery: crate::recovery::RecoverySettings,
 }
 
 impl Default for FlowSettings {
@@ -36,6 +37,7 @@ impl Default for FlowSettings {
             delivery: false,
             pickup_points: Vec::new(),
             handoff: HandoffSettings::default(),
+            recovery: crate::recovery::RecoverySettings::default(),
         }
     }
 }

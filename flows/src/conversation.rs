@@ -111,6 +111,9 @@ pub struct Conversation {
     /// Who talks to the customer: the bot, nobody yet, or one operator.
     #[serde(default)]
     pub handoff: Handoff,
+    /// Abandoned-cart reminders: the running sequence, opt-out and consent.
+    #[serde(default)]
+    pub recovery: crate::recovery::RecoveryState,
     /// Where the customer wants news (payments, shipping) when they are not writing: chosen
     /// after linking chats; otherwise the channel they wrote from last.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -162,6 +165,7 @@ impl Conversation {
             legacy_needs_human: false,
             pending_cart: Vec::new(),
             preferred_channel: None,
+            recovery: crate::recovery::RecoveryState::default(),
             session_timer_due: None,
         }
     }
@@ -183,7 +187,18 @@ impl Conversation {
         let passes_through = matches!(event, Event::PaymentLinkReady { .. });
         let offered_before = self.offered.clone();
         match event {
-            Event::Inbound(inbound) => self.on_inbound(ctx, inbound, now, &mut out),
+            Event::Inbound(inbound) => {
+                // Reactions are no visit, and answering a reminder is not abandoning anew.
+                let not_activity = match &inbound.message {
+                    InboundMessage::Reaction { .. } | InboundMessage::Unsend { .. } => true,
+                    InboundMessage::Action(id) => id == "remindme" || id == "stopreminders",
+                    _ => false,
+                };
+                self.on_inbound(ctx, inbound, now, &mut out);
+                if !not_activity {
+                    self.recovery_after_activity(ctx, now, &mut out);
+                }
+            }
             // An answer that arrives after an operator took over is not acted on.
             Event::NluResult { .. } if self.handoff.owner().is_some() => {}
             Event::NluResult { intent } => {
@@ -197,7 +212,10 @@ impl Conversation {
             Event::PaymentLinkReady { order, url } => {
                 self.on_payment_link(ctx, order, url, &mut out)
             }
-            Event::PaymentConfirmed { order } => self.on_payment_confirmed(&order, &mut out),
+            Event::PaymentConfirmed { order } => {
+                self.on_payment_confirmed(&order, &mut out);
+                self.end_recovery(&mut out);
+            }
             Event::PaymentFailed { order, reason } => {
                 self.on_payment_failed(ctx, &order, reason, now, &mut out)
             }
@@ -444,6 +462,7 @@ impl Conversation {
             Intent::Search(query) => return self.search(ctx, &query, out),
             Intent::Category(category) => ChoiceAction::Category { category, page: 1 },
             Intent::Link => return self.ask_link_code(out),
+            Intent::StopReminders => ChoiceAction::StopReminders,
             Intent::LinkCode(code) => return self.redeem_link_code(code, out),
             Intent::LinkPhone(phone) => {
                 out.push(Action::SendLinkCodeToPhone(phone));
@@ -474,6 +493,8 @@ impl Conversation {
             ChoiceAction::MergeCarts => self.merge_carts(ctx, false, out),
             ChoiceAction::KeepCart => self.merge_carts(ctx, true, out),
             ChoiceAction::PreferHere => self.prefer_here(out),
+            ChoiceAction::RemindMe => self.remind_me(ctx, now, out),
+            ChoiceAction::StopReminders => self.stop_reminders(now, out),
             ChoiceAction::Language => self.choose_language(out),
             ChoiceAction::SetLanguage(locale) => self.set_language(ctx, locale, out),
             ChoiceAction::Browse => self.show_categories(ctx, out),
@@ -523,6 +544,7 @@ impl Conversation {
         }
         match kind {
             TimerKind::HandoffWait => self.on_handoff_timer(ctx, now, out),
+            TimerKind::CartRecovery => self.on_recovery_timer(ctx, now, out),
             TimerKind::SessionExpiry => {
                 // Timers can fire late or twice, and this one is not moved when the customer
                 // writes: only a real silence resets the flow; otherwise wait out the rest.

@@ -276,15 +276,22 @@ pub enum TimerKind {
     SessionExpiry,
     /// Nobody took a conversation waiting for a person within the configured time.
     HandoffWait,
+    /// The next abandoned-cart reminder falls due.
+    CartRecovery,
 }
 
 impl TimerKind {
-    pub const ALL: [TimerKind; 2] = [TimerKind::SessionExpiry, TimerKind::HandoffWait];
+    pub const ALL: [TimerKind; 3] = [
+        TimerKind::SessionExpiry,
+        TimerKind::HandoffWait,
+        TimerKind::CartRecovery,
+    ];
 
     pub const fn name(self) -> &'static str {
         match self {
             TimerKind::SessionExpiry => "session-expiry",
             TimerKind::HandoffWait => "handoff-wait",
+            TimerKind::CartRecovery => "cart-recovery",
         }
     }
 }

@@ -16,6 +16,7 @@ pub mod locale;
 pub mod money;
 pub mod order;
 pub mod recommend;
+pub mod recovery;
 pub mod search;
 pub mod text;
 pub mod time;

@@ -20,6 +20,7 @@
 //!   console's operators at work
 //! - `= link-code CODE`, `= linked done SKU:N…`, `= linked unknown|expired|used|same|too-many`
 //!   the shell's answers about link codes
+//! - `#! recovery`   the standard abandoned-cart reminders (30 min, 1 day, 3 days)
 //! - `#! hours 9-17`   operators are on duty between those UTC hours (default: always);
 //!   the clock starts at 2026-01-01 00:00 UTC
 //! - `= state`         prints the flow state, cart and miss counter
@@ -461,6 +462,7 @@ fn run(source: &str, ctx: &Context) -> String {
                 },
                 ["timer", "session-expiry"] => Event::TimerFired(TimerKind::SessionExpiry),
                 ["timer", "handoff-wait"] => Event::TimerFired(TimerKind::HandoffWait),
+                ["timer", "cart-recovery"] => Event::TimerFired(TimerKind::CartRecovery),
                 ["takeover", operator, name @ ..] => Event::OperatorTookOver {
                     operator: OperatorId((*operator).into()),
                     name: name.join(" "),
@@ -546,6 +548,10 @@ fn transcripts() {
             ctx.settings.nlu_enabled = true;
         }
         // `#! delivery` asks for an address at checkout; `#! pickup NAME` adds a pickup point.
+        // `#! recovery` turns on the standard reminder sequence (30 min, 1 day, 3 days).
+        if source.contains("#! recovery") {
+            ctx.settings.recovery = flows::recovery::RecoverySettings::standard();
+        }
         if source.contains("#! delivery") {
             ctx.settings.delivery = true;
         }

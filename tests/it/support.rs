@@ -71,6 +71,7 @@ pub fn test_settings(store: &Path) -> Settings {
         checkout: Default::default(),
         handoff: Default::default(),
         console: Default::default(),
+        recovery: Default::default(),
     }
 }
 

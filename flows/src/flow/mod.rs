@@ -10,4 +10,5 @@ mod linking;
 mod navigation;
 mod orders;
 mod product;
+mod recovery;
 mod welcome;

@@ -23,10 +23,33 @@ pub enum Keyword {
     No,
     /// Connect this chat to the same customer on another channel.
     Link,
+    /// No more cart reminders.
+    StopReminders,
 }
 
 /// Phrases per keyword. A message matches when it contains the phrase as whole words.
 pub const PHRASES: &[(Keyword, &[&str])] = &[
+    (
+        Keyword::StopReminders,
+        &[
+            "stop",
+            "stop reminders",
+            "unsubscribe",
+            "no more reminders",
+            "nu mai trimite",
+            "dezabonare",
+            "fara amintiri",
+            "przestan",
+            "wypisz",
+            "bez przypomnien",
+            "partraukt",
+            "atteikties",
+            "bez atgadinajumiem",
+            "הפסק",
+            "בלי תזכורות",
+            "הסר",
+        ],
+    ),
     (
         Keyword::Link,
         &[

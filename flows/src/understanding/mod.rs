@@ -41,6 +41,8 @@ pub enum Intent {
     Category(CategoryId),
     /// "Link my account": a code to send from another channel.
     Link,
+    /// "Stop": no more cart reminders.
+    StopReminders,
     /// A link code from another channel, as written (normalized).
     LinkCode(String),
     /// "Link my account +40 712 345 678": the customer names the number of their other chat;
@@ -80,6 +82,7 @@ fn keyword_intent(keyword: Keyword) -> Intent {
         Keyword::Yes => Intent::Yes,
         Keyword::No => Intent::No,
         Keyword::Link => Intent::Link,
+        Keyword::StopReminders => Intent::StopReminders,
     }
 }
 
@@ -167,6 +170,9 @@ pub fn understand(text: &str, catalog: &Catalog) -> Intent {
     // Asking for a person is honoured in any sentence: missing it is worse than a false alarm.
     if keyword_in(&words, Keyword::Human) {
         return Intent::Human;
+    }
+    if words.len() <= SMALL_TALK_MAX_WORDS && keyword_in(&words, Keyword::StopReminders) {
+        return Intent::StopReminders;
     }
     // Digits apart, a short "link" request; with a phone number in it, linking by number.
     let digits: String = text.chars().filter(char::is_ascii_digit).collect();
