@@ -32,7 +32,8 @@ pub struct MergeRecord {
 }
 
 /// What `from`'s conversation brings to `into`'s: channels and their windows, orders, the
-/// profile where `into` has none, and its language (the customer wrote there last). `into`
+/// profile where `into` has none, its language (the customer wrote there last), and the
+/// newer of the two answers about reminders. `into`
 /// answers on `from`'s channel from now on. The cart is not touched: the customer chooses.
 pub fn fold_conversation(into: &mut Conversation, from: &Conversation) {
     for (channel, at) in &from.last_inbound_by_channel {
@@ -58,6 +59,16 @@ pub fn fold_conversation(into: &mut Conversation, from: &Conversation) {
     }
     if into.profile.address.is_none() {
         into.profile.address.clone_from(&from.profile.address);
+    }
+    // Consent to reminders: the customer's latest word, wherever they said it.
+    let newer = match (from.recovery.consent, into.recovery.consent) {
+        (Some(theirs), Some(ours)) => theirs.at > ours.at,
+        (Some(_), None) => true,
+        (None, _) => false,
+    };
+    if newer {
+        into.recovery.consent = from.recovery.consent;
+        into.recovery.opted_out = from.recovery.opted_out;
     }
 }
 
@@ -99,5 +110,50 @@ pub fn unfold_conversation(into: &mut Conversation, from: &Conversation, into_cu
             .iter()
             .max_by_key(|(_, at)| **at)
             .map(|(channel, _)| *channel);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use flows::recovery::Consent;
+    use flows::{Channel, CustomerId, Locale};
+
+    fn conversation(id: &str) -> Conversation {
+        Conversation::new(CustomerId(id.into()), Locale::En)
+    }
+
+    #[test]
+    fn the_latest_answer_about_reminders_wins() {
+        let mut into = conversation("a");
+        let mut from = conversation("b");
+        into.recovery.consent = Some(Consent {
+            granted: true,
+            at: Timestamp(1),
+        });
+        from.recovery.consent = Some(Consent {
+            granted: false,
+            at: Timestamp(2),
+        });
+        from.recovery.opted_out = true;
+        from.last_channel = Some(Channel::Telegram);
+        from.last_inbound_by_channel
+            .insert(Channel::Telegram, Timestamp(5));
+        fold_conversation(&mut into, &from);
+        assert!(into.recovery.opted_out);
+        assert_eq!(into.last_channel, Some(Channel::Telegram));
+        let mut older = conversation("c");
+        older.recovery.consent = Some(Consent {
+            granted: false,
+            at: Timestamp(0),
+        });
+        older.recovery.opted_out = true;
+        let mut fresh = conversation("d");
+        fresh.recovery.consent = Some(Consent {
+            granted: true,
+            at: Timestamp(9),
+        });
+        fold_conversation(&mut fresh, &older);
+        assert!(!fresh.recovery.opted_out);
     }
 }
