@@ -71,7 +71,10 @@ fn flow_settings(settings: &Settings) -> FlowSettings {
         delivery: settings.checkout.delivery,
         pickup_points: settings.checkout.pickup_points.clone(),
         // Validated at start-up; an invalid sequence cannot reach here.
-        recovery: settings.recovery.flow_settings().unwrap_or_default(),
+        recovery: settings
+            .recovery
+            .flow_settings(settings.timezone())
+            .unwrap_or_default(),
         handoff: flows::HandoffSettings {
             wait_timeout: Span::minutes(settings.handoff.wait_timeout_minutes),
             expected_wait_minutes: settings.handoff.expected_wait_minutes,

@@ -163,3 +163,60 @@ mod tests {
         assert!(ok.is_open(at("2026-03-08T23:59:00Z")));
     }
 }
+
+/// `recovery.quiet_hours = "21:00-09:00"` in the shop's time zone → the core's `QuietHours`:
+/// for an instant at night, the next morning's end of quiet hours.
+pub fn quiet_hours(range: &str, zone: Tz) -> Result<flows::recovery::QuietHours, String> {
+    let (from, to) = range
+        .trim()
+        .split_once('-')
+        .ok_or("expected HH:MM-HH:MM, e.g. \"21:00-09:00\"")?;
+    let (from, to) = (minute_of_day(from)?, minute_of_day(to)?);
+    if from == to {
+        return Err("the quiet hours must not start and end at the same time".into());
+    }
+    Ok(flows::recovery::QuietHours::new(move |now: Timestamp| {
+        let utc = DateTime::from_timestamp_millis(now.millis())?;
+        let local = zone.from_utc_datetime(&utc.naive_utc());
+        let minute = local.hour() * 60 + local.minute();
+        let quiet = if from > to {
+            minute >= from || minute < to
+        } else {
+            (from..to).contains(&minute)
+        };
+        if !quiet {
+            return None;
+        }
+        // Minutes until `to`, on this day or the next; a daylight-saving shift moves the
+        // wake-up by at most an hour, which a reminder can bear.
+        let wait = (i64::from(to) - i64::from(minute)).rem_euclid(24 * 60);
+        let end = now.millis() - i64::from(local.second()) * 1000 + wait * 60_000;
+        Some(Timestamp(end))
+    }))
+}
+
+#[cfg(test)]
+mod quiet_tests {
+    use super::*;
+
+    fn at(text: &str) -> Timestamp {
+        Timestamp(
+            DateTime::parse_from_rfc3339(text)
+                .expect("rfc3339")
+                .timestamp_millis(),
+        )
+    }
+
+    #[test]
+    fn night_waits_for_the_morning_in_the_shops_zone() {
+        let quiet =
+            quiet_hours("21:00-09:00", "Europe/Bucharest".parse().expect("zone")).expect("ok");
+        // 23:30 in Bucharest (UTC+2 in winter) waits until 09:00 local = 07:00 UTC.
+        assert_eq!(
+            quiet.until(at("2026-03-02T21:30:00Z")),
+            Some(at("2026-03-03T07:00:00Z"))
+        );
+        assert_eq!(quiet.until(at("2026-03-02T12:00:00Z")), None);
+        assert!(quiet_hours("9-5", chrono_tz::UTC).is_err());
+    }
+}

@@ -45,6 +45,20 @@ pub struct RecoveryConfig {
     /// `locales/` (one of recovery-gentle, recovery-next-day, recovery-last-call).
     #[serde(default = "default_recovery_steps")]
     pub steps: Vec<RecoveryStepConfig>,
+    /// No reminders at night (in `shop.timezone`): one due then waits for the morning.
+    #[serde(default = "default_quiet_hours")]
+    pub quiet_hours: String,
+    /// At most one sequence per customer in this many days.
+    #[serde(default = "default_once_per_days")]
+    pub once_per_days: i64,
+}
+
+fn default_quiet_hours() -> String {
+    "21:00-09:00".into()
+}
+
+fn default_once_per_days() -> i64 {
+    7
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -59,6 +73,8 @@ impl Default for RecoveryConfig {
         RecoveryConfig {
             enabled: false,
             steps: default_recovery_steps(),
+            quiet_hours: default_quiet_hours(),
+            once_per_days: default_once_per_days(),
         }
     }
 }
@@ -85,7 +101,10 @@ const RECOVERY_TEXTS: [flows::TextKey; 3] = [
 
 impl RecoveryConfig {
     /// The core's sequence; empty when off.
-    pub fn flow_settings(&self) -> Result<flows::recovery::RecoverySettings, String> {
+    pub fn flow_settings(
+        &self,
+        zone: chrono_tz::Tz,
+    ) -> Result<flows::recovery::RecoverySettings, String> {
         if !self.enabled {
             return Ok(flows::recovery::RecoverySettings::default());
         }
@@ -108,7 +127,16 @@ impl RecoveryConfig {
                 })
             })
             .collect::<Result<Vec<_>, _>>()?;
-        Ok(flows::recovery::RecoverySettings { steps })
+        let quiet = crate::business_hours::quiet_hours(&self.quiet_hours, zone)
+            .map_err(|why| format!("quiet_hours: {why}"))?;
+        if self.once_per_days < 0 {
+            return Err("once_per_days must be 0 (no limit) or more".into());
+        }
+        Ok(flows::recovery::RecoverySettings {
+            steps,
+            quiet,
+            once_per: (self.once_per_days > 0).then(|| flows::Span::hours(24 * self.once_per_days)),
+        })
     }
 }
 
@@ -612,7 +640,7 @@ impl Settings {
                 "must be between 1 and 720 (30 days)",
             ));
         }
-        if let Err(why) = self.recovery.flow_settings() {
+        if let Err(why) = self.recovery.flow_settings(self.timezone()) {
             return Err(invalid("recovery.steps", why));
         }
         if let Err(why) = self.business_hours() {

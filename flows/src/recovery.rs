@@ -3,6 +3,8 @@
 
 use serde::{Deserialize, Serialize};
 
+use std::sync::Arc;
+
 use crate::text::TextKey;
 use crate::time::{Span, Timestamp};
 
@@ -14,16 +16,62 @@ pub struct RecoveryStep {
     pub key: TextKey,
 }
 
+/// When reminders may not go out (the customer's night), as the shell computes it: for an
+/// instant in quiet hours, when they end.
+#[derive(Clone)]
+pub struct QuietHours(Arc<dyn Fn(Timestamp) -> Option<Timestamp> + Send + Sync>);
+
+impl QuietHours {
+    pub fn never() -> QuietHours {
+        QuietHours(Arc::new(|_| None))
+    }
+
+    pub fn new(f: impl Fn(Timestamp) -> Option<Timestamp> + Send + Sync + 'static) -> QuietHours {
+        QuietHours(Arc::new(f))
+    }
+
+    /// `Some(end)` when `at` falls in quiet hours.
+    pub fn until(&self, at: Timestamp) -> Option<Timestamp> {
+        (self.0)(at).filter(|end| *end > at)
+    }
+}
+
+impl std::fmt::Debug for QuietHours {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("QuietHours(..)")
+    }
+}
+
+impl PartialEq for QuietHours {
+    fn eq(&self, other: &Self) -> bool {
+        Arc::ptr_eq(&self.0, &other.0)
+    }
+}
+
+impl Eq for QuietHours {}
+
+impl Default for QuietHours {
+    fn default() -> Self {
+        QuietHours::never()
+    }
+}
+
 /// No steps: recovery is off.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct RecoverySettings {
     pub steps: Vec<RecoveryStep>,
+    /// A reminder that falls due at night waits for the morning.
+    pub quiet: QuietHours,
+    /// At most one sequence per customer in this long (`None`: no limit).
+    pub once_per: Option<Span>,
 }
 
 impl RecoverySettings {
     /// 30 minutes, a day, three days: the shipped sequence.
     pub fn standard() -> RecoverySettings {
         RecoverySettings {
+            quiet: QuietHours::never(),
+            once_per: Some(Span::hours(24 * 7)),
             steps: vec![
                 RecoveryStep {
                     after: Span::minutes(30),
@@ -66,4 +114,7 @@ pub struct RecoveryState {
     pub opted_out: bool,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub consent: Option<Consent>,
+    /// When the last sequence's first reminder went out (for `once_per`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_sequence_at: Option<Timestamp>,
 }

@@ -21,6 +21,7 @@
 //! - `= link-code CODE`, `= linked done SKU:N…`, `= linked unknown|expired|used|same|too-many`
 //!   the shell's answers about link codes
 //! - `#! recovery`   the standard abandoned-cart reminders (30 min, 1 day, 3 days)
+//! - `#! quiet 21-9`   no reminders between those UTC hours
 //! - `#! hours 9-17`   operators are on duty between those UTC hours (default: always);
 //!   the clock starts at 2026-01-01 00:00 UTC
 //! - `= state`         prints the flow state, cart and miss counter
@@ -551,6 +552,28 @@ fn transcripts() {
         // `#! recovery` turns on the standard reminder sequence (30 min, 1 day, 3 days).
         if source.contains("#! recovery") {
             ctx.settings.recovery = flows::recovery::RecoverySettings::standard();
+        }
+        // `#! quiet 21-9`: no reminders between those UTC hours.
+        if let Some(quiet) = source.lines().find_map(|l| l.strip_prefix("#! quiet ")) {
+            let (from, to) = quiet.trim().split_once('-').expect("#! quiet FROM-TO");
+            let (from, to): (i64, i64) = (from.parse().expect("hour"), to.parse().expect("hour"));
+            ctx.settings.recovery.quiet = flows::recovery::QuietHours::new(move |at: Timestamp| {
+                let hour = at.millis().rem_euclid(86_400_000) / 3_600_000;
+                let night = if from > to {
+                    hour >= from || hour < to
+                } else {
+                    hour >= from && hour < to
+                };
+                night.then(|| {
+                    let day_start = at.millis() - at.millis().rem_euclid(86_400_000);
+                    let end = day_start + to * 3_600_000;
+                    Timestamp(if end > at.millis() {
+                        end
+                    } else {
+                        end + 86_400_000
+                    })
+                })
+            });
         }
         if source.contains("#! delivery") {
             ctx.settings.delivery = true;

@@ -82,12 +82,26 @@ impl Conversation {
             return;
         }
         let consented = self.recovery.consent.is_some_and(|c| c.granted);
+        let settings = &ctx.settings.recovery;
+        // One sequence per customer per period: a new one starting too soon is dropped.
+        let too_soon = index == 0
+            && settings.once_per.is_some_and(|period| {
+                self.recovery
+                    .last_sequence_at
+                    .is_some_and(|last| now < last.plus(period))
+            });
         if self.cart.is_empty()
             || self.recovery.opted_out
             || self.paying()
             || (index > 0 && !consented)
+            || too_soon
         {
             self.recovery.since = None;
+            return;
+        }
+        // Not at night in the customer's time: the reminder waits for the morning.
+        if let Some(morning) = settings.quiet.until(now) {
+            self.arm_recovery(morning, out);
             return;
         }
         // A restart after a long downtime sends the latest step that fell due, not a burst.
@@ -111,6 +125,9 @@ impl Conversation {
             TextKey::ChoiceStopReminders,
         ));
         self.say(out, Reply::text(text).choices(choices));
+        if index == 0 {
+            self.recovery.last_sequence_at = Some(now);
+        }
         self.recovery.next_step = u32::try_from(index + 1).unwrap_or(u32::MAX);
         match steps.get(index + 1) {
             Some(next) => {
