@@ -39,10 +39,25 @@ pub enum Command {
         #[command(subcommand)]
         command: OrderCommand,
     },
+    /// Reports from the store.
+    Report {
+        #[command(subcommand)]
+        command: ReportCommand,
+    },
     /// Operator accounts of the web console.
     Operator {
         #[command(subcommand)]
         command: OperatorCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ReportCommand {
+    /// Abandoned-cart reminders: carts chased, reminders sent per step, recovered orders and
+    /// revenue per step, opt-outs.
+    Recovery {
+        #[arg(long, default_value = "config/souk.toml")]
+        config: PathBuf,
     },
 }
 

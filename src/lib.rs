@@ -15,6 +15,7 @@ pub mod linking;
 pub mod operators;
 pub mod payments;
 pub mod render;
+pub mod report;
 pub mod send;
 pub mod settings;
 pub mod store;

@@ -4,7 +4,7 @@ use std::process::ExitCode;
 
 use clap::Parser;
 
-use souk::cli::{CatalogCommand, Cli, Command, OperatorCommand, OrderCommand};
+use souk::cli::{CatalogCommand, Cli, Command, OperatorCommand, OrderCommand, ReportCommand};
 use souk::{App, AppOptions, Settings, catalog_file, catalog_import, telemetry};
 
 // See Cargo.toml: the store's write path is allocation-heavy.
@@ -48,6 +48,9 @@ fn main() -> ExitCode {
         Command::Operator {
             command: OperatorCommand::List { config },
         } => souk::operators::list(&config),
+        Command::Report {
+            command: ReportCommand::Recovery { config },
+        } => souk::report::recovery(&config),
         Command::Operator {
             command: OperatorCommand::Remove { name, config },
         } => souk::operators::remove(&config, &name),

@@ -147,6 +147,9 @@ pub struct Order {
     /// payment's transaction, so two payments for the last unit cannot both have it).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub oversold: Vec<Sku>,
+    /// Placed after an abandoned-cart reminder: which one (0 = the first), for attribution.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub recovered_step: Option<u32>,
 }
 
 impl Order {

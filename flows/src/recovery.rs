@@ -114,6 +114,10 @@ pub struct RecoveryState {
     pub opted_out: bool,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub consent: Option<Consent>,
+    /// The last reminder sent (its step and when): an order placed within a week of it
+    /// counts as recovered by it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_reminder: Option<(u32, Timestamp)>,
     /// When the last sequence's first reminder went out (for `once_per`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub last_sequence_at: Option<Timestamp>,

@@ -188,9 +188,13 @@ fn render_actions(
                     Some(Fulfilment::Delivery { address }) => format!(" delivery {address:?}"),
                     Some(Fulfilment::Pickup { point }) => format!(" pickup {point:?}"),
                 };
+                let recovered = order
+                    .recovered_step
+                    .map(|step| format!(" recovered-by-step {step}"))
+                    .unwrap_or_default();
                 let _ = writeln!(
                     out,
-                    "! place-order {} {} {} [{}] total {}{fulfilment}",
+                    "! place-order {} {} {} [{}] total {}{fulfilment}{recovered}",
                     order.id,
                     order.name,
                     order.contact.as_str(),

@@ -64,6 +64,15 @@ fn channel_of(event: &Event) -> Option<Channel> {
     }
 }
 
+fn is_reminder(reply: &flows::Reply) -> bool {
+    matches!(
+        reply.text.key,
+        flows::TextKey::RecoveryGentle
+            | flows::TextKey::RecoveryNextDay
+            | flows::TextKey::RecoveryLastCall
+    )
+}
+
 /// Where replies go: the channel of this message; for anything else (payments, shipping,
 /// reminders) the channel the customer chose, else the one they used last.
 fn reply_route(
@@ -323,6 +332,12 @@ fn step_one(
     let mut payment_jobs = Vec::new();
     let mut links = Vec::new();
     for action in actions {
+        if let Action::Send(reply) = &action
+            && is_reminder(reply)
+        {
+            metrics::counter!("souk_recovery_reminders_total", "message" => reply.text.key.id())
+                .increment(1);
+        }
         match action {
             Action::Send(reply) => match &route {
                 Some((channel, recipient)) => outbox.push(NewOutbox {
@@ -346,6 +361,9 @@ fn step_one(
             }),
             Action::PlaceOrder(order) => {
                 metrics::counter!("souk_orders_placed_total").increment(1);
+                if order.recovered_step.is_some() {
+                    metrics::counter!("souk_orders_after_reminder_total").increment(1);
+                }
                 tracing::info!(order = %order.id, total_minor = order.total.minor, "order placed");
                 orders.push(order);
             }

@@ -363,6 +363,7 @@ fn order(id: &str, customer: &str, sku: &str) -> flows::Order {
         payment_attempts: 1,
         payment_failures: 0,
         oversold: vec![],
+        recovered_step: None,
     }
 }
 
@@ -484,5 +485,69 @@ fn a_link_code_works_once_and_not_after_it_expires() {
             .redeem_link_code("LK-CCCCCC", Timestamp(0))
             .expect("redeem"),
         Redeemed::Unknown
+    );
+}
+
+#[test]
+fn the_recovery_report_counts_reminders_recovered_orders_and_opt_outs() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let store_path = dir.path().join("data");
+    {
+        let store = SledStore::open(&store_path).expect("open");
+        // Two customers were reminded (the first one twice); one asked to stop.
+        let mut a = commit(1, "a", vec![], 0);
+        a.conversation.recovery.last_sequence_at = Some(Timestamp(1));
+        for key in [TextKey::RecoveryGentle, TextKey::RecoveryNextDay] {
+            a.outbox.push(NewOutbox {
+                last_inbound_at: None,
+                channel: Channel::WebChat,
+                recipient: "r".into(),
+                locale: Locale::En,
+                reply: Reply::key(key),
+                reply_to: None,
+            });
+        }
+        let mut recovered = order("ORDER-A", "a", "SKU-1");
+        recovered.recovered_step = Some(1);
+        recovered.status = flows::OrderStatus::Paid;
+        a.orders = vec![recovered, order("ORDER-B", "a", "SKU-1")];
+        let mut b = commit(2, "b", vec![], 0);
+        b.conversation.recovery.last_sequence_at = Some(Timestamp(1));
+        b.conversation.recovery.opted_out = true;
+        b.outbox.push(NewOutbox {
+            last_inbound_at: None,
+            channel: Channel::WebChat,
+            recipient: "r".into(),
+            locale: Locale::En,
+            reply: Reply::key(TextKey::RecoveryGentle),
+            reply_to: None,
+        });
+        store.commit_batch(vec![a, b]).expect("commit");
+        store.flush().expect("flush");
+    }
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_souk"))
+        .args(["report", "recovery", "--config"])
+        .arg(crate::support::repo_path("config/souk.toml"))
+        .env("SOUK__STORE__PATH", &store_path)
+        .output()
+        .expect("souk runs");
+    let text = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        output.status.success(),
+        "{text} {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(
+        text.contains("carts chased (customers reminded at least once): 2"),
+        "{text}"
+    );
+    assert!(text.contains("customers who asked to stop: 1"), "{text}");
+    assert!(
+        text.contains("step 1 (recovery-gentle): 2 sent, 0 orders recovered"),
+        "{text}"
+    );
+    assert!(
+        text.contains("step 2 (recovery-next-day): 1 sent, 1 orders recovered, €59.00"),
+        "{text}"
     );
 }

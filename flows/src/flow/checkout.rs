@@ -213,6 +213,7 @@ impl Conversation {
             payment_attempts: 1,
             payment_failures: 0,
             oversold: Vec::new(),
+            recovered_step: self.recovered_step(now),
         };
         self.remember_order(order.clone());
         out.push(Action::PlaceOrder(order));

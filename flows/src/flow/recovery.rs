@@ -11,7 +11,10 @@ use crate::conversation::{CheckoutStep, Conversation, FlowState, Handled};
 use crate::event::TimerKind;
 use crate::recovery::Consent;
 use crate::text::{Text, TextKey};
-use crate::time::Timestamp;
+use crate::time::{Span, Timestamp};
+
+/// How long after a reminder an order still counts as recovered by it.
+const ATTRIBUTION_WINDOW: Span = Span::hours(24 * 7);
 
 impl Conversation {
     fn paying(&self) -> bool {
@@ -128,6 +131,7 @@ impl Conversation {
         if index == 0 {
             self.recovery.last_sequence_at = Some(now);
         }
+        self.recovery.last_reminder = Some((u32::try_from(index).unwrap_or(u32::MAX), now));
         self.recovery.next_step = u32::try_from(index + 1).unwrap_or(u32::MAX);
         match steps.get(index + 1) {
             Some(next) => {
@@ -136,6 +140,12 @@ impl Conversation {
             }
             None => self.recovery.since = None,
         }
+    }
+
+    /// The reminder an order placed now is owed to, if any (then it is used up).
+    pub(crate) fn recovered_step(&mut self, now: Timestamp) -> Option<u32> {
+        let (step, at) = self.recovery.last_reminder.take()?;
+        (now < at.plus(ATTRIBUTION_WINDOW)).then_some(step)
     }
 
     /// "Yes, remind me": consent to the later reminders, kept with its time.

@@ -1,0 +1,79 @@
+//! `souk report recovery`: what abandoned-cart reminders did, from the store (run it while
+//! souk is stopped, or on a copy of the store).
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use anyhow::Context as _;
+
+use flows::TextKey;
+
+use crate::render::format_money;
+use crate::settings::Settings;
+use crate::store::{HistoryEntry, SledStore, Store};
+
+const STEPS: [TextKey; 3] = [
+    TextKey::RecoveryGentle,
+    TextKey::RecoveryNextDay,
+    TextKey::RecoveryLastCall,
+];
+
+pub fn recovery(config: &Path) -> anyhow::Result<()> {
+    let settings = Settings::load(config)?;
+    let store = SledStore::open(&settings.store.path).with_context(|| {
+        format!(
+            "opening the store at {} (is souk running? stop it first)",
+            settings.store.path.display()
+        )
+    })?;
+    let mut sent = [0u64; STEPS.len()];
+    let mut count = |entry: &HistoryEntry| {
+        if let HistoryEntry::Out { reply, .. } = entry
+            && let Some(step) = STEPS.iter().position(|key| *key == reply.text.key)
+        {
+            sent[step] += 1;
+        }
+        false
+    };
+    let far = std::time::Instant::now() + std::time::Duration::from_secs(3600);
+    store.customers_with_history(&mut count, far)?;
+    let (mut abandoned, mut opted_out) = (0u64, 0u64);
+    for summary in store.summaries()? {
+        if let Some(conversation) = store.conversation(&summary.customer)? {
+            abandoned += u64::from(conversation.recovery.last_sequence_at.is_some());
+            opted_out += u64::from(conversation.recovery.opted_out);
+        }
+    }
+    // Recovered: paid orders placed within a week of a reminder, by step.
+    let mut recovered: BTreeMap<u32, (u64, i64)> = BTreeMap::new();
+    let mut currency = None;
+    for order in store.orders()? {
+        if let Some(step) = order.recovered_step
+            && order.status.money_taken()
+        {
+            let entry = recovered.entry(step).or_default();
+            entry.0 += 1;
+            entry.1 += order.total.minor;
+            currency = Some(order.total.currency);
+        }
+    }
+    let locale = settings.shop.default_locale;
+    println!("carts chased (customers reminded at least once): {abandoned}");
+    println!("customers who asked to stop: {opted_out}");
+    for (index, key) in STEPS.iter().enumerate() {
+        let step = u32::try_from(index).unwrap_or(u32::MAX);
+        let (orders, minor) = recovered.get(&step).copied().unwrap_or_default();
+        let revenue = currency
+            .map(|currency| format_money(flows::Money::new(minor, currency), locale))
+            .unwrap_or_else(|| "0".into());
+        println!(
+            "step {} ({}): {} sent, {} orders recovered, {} revenue",
+            index + 1,
+            key.id(),
+            sent[index],
+            orders,
+            revenue
+        );
+    }
+    Ok(())
+}
