@@ -46,6 +46,7 @@ pub struct RecoveryConfig {
     #[serde(default = "default_recovery_steps")]
     pub steps: Vec<RecoveryStepConfig>,
     /// No reminders at night (in `shop.timezone`): one due then waits for the morning.
+    /// Empty: any time.
     #[serde(default = "default_quiet_hours")]
     pub quiet_hours: String,
     /// At most one sequence per customer in this many days.
@@ -127,8 +128,12 @@ impl RecoveryConfig {
                 })
             })
             .collect::<Result<Vec<_>, _>>()?;
-        let quiet = crate::business_hours::quiet_hours(&self.quiet_hours, zone)
-            .map_err(|why| format!("quiet_hours: {why}"))?;
+        let quiet = if self.quiet_hours.trim().is_empty() {
+            flows::recovery::QuietHours::never()
+        } else {
+            crate::business_hours::quiet_hours(&self.quiet_hours, zone)
+                .map_err(|why| format!("quiet_hours: {why}"))?
+        };
         if self.once_per_days < 0 {
             return Err("once_per_days must be 0 (no limit) or more".into());
         }

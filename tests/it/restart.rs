@@ -56,3 +56,105 @@ async fn cart_and_conversation_survive_a_restart() {
     );
     app.stop().await;
 }
+
+/// Puts the customer's cart reminders `days` days in the past, as if souk had been down
+/// since: consent given, the sequence counting from then, its first timer long due.
+fn reminders_overdue_since(dir: &std::path::Path, customer: &flows::CustomerId, days: i64) {
+    use souk::store::{SledStore, StepCommit, Store, TimerChange, TimerEntry};
+    let store = SledStore::open(dir).expect("open");
+    let mut conversation = store
+        .conversation(customer)
+        .expect("read")
+        .expect("conversation");
+    let then = flows::Timestamp(souk::clock::now().millis() - days * 24 * 3_600_000);
+    conversation.recovery.since = Some(then);
+    conversation.recovery.next_step = 0;
+    conversation.recovery.timer_due = Some(then.plus(flows::Span::minutes(30)));
+    conversation.recovery.consent = Some(flows::recovery::Consent {
+        granted: true,
+        at: then,
+    });
+    let step = StepCommit {
+        inbox_seq: u64::MAX,
+        conversation,
+        history: Vec::new(),
+        outbox: vec![],
+        timers: vec![TimerChange::Set(TimerEntry {
+            customer: customer.clone(),
+            kind: flows::TimerKind::CartRecovery,
+            due: then.plus(flows::Span::minutes(30)),
+        })],
+        orders: vec![],
+        order_updates: vec![],
+        payment_jobs: vec![],
+        now: then,
+    };
+    store.commit(step).expect("commit");
+    store.flush().expect("flush");
+}
+
+#[tokio::test]
+async fn after_a_long_downtime_only_the_latest_due_reminder_is_sent_once() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let mut settings = crate::support::test_settings(dir.path());
+    settings.recovery.enabled = true;
+    // Whatever the hour the test runs at.
+    settings.recovery.quiet_hours = String::new();
+    let app = crate::support::spawn_app_with(settings.clone(), AppOptions::default()).await;
+    let session = app.session().await;
+    let mut events = app.events(&session).await;
+    for said in ["[add:ceramic-mug]", "[var:CM-BLUE]", "2"] {
+        app.say(&session, said).await;
+        events.next_reply(WAIT).await.expect("reply");
+    }
+    use sha2::Digest as _;
+    let digest = hex::encode(sha2::Sha256::digest(session.as_bytes()));
+    let customer = app
+        .store()
+        .find_identity(&flows::Identity::new(flows::Channel::WebChat, digest))
+        .expect("lookup")
+        .expect("customer");
+    drop(events);
+    app.stop().await;
+    // Down for four days: the 30-minute, 1-day and 3-day reminders all fell due meanwhile.
+    reminders_overdue_since(&dir.path().join(""), &customer, 4);
+    let app = crate::support::spawn_app_with(settings.clone(), AppOptions::default()).await;
+    let reminders = |history: &[serde_json::Value]| {
+        history
+            .iter()
+            .filter(|m| {
+                m["text"].as_str().is_some_and(|t| t.contains("cart")) && m["from"] != "customer"
+            })
+            .filter(|m| {
+                m["text"].as_str().is_some_and(|t| {
+                    t.contains("Last reminder") || t.contains("still waiting") || t.contains("left")
+                })
+            })
+            .count()
+    };
+    let deadline = tokio::time::Instant::now() + WAIT;
+    let mut history = app.history(&session).await;
+    while reminders(&history) == 0 && tokio::time::Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        history = app.history(&session).await;
+    }
+    let texts: Vec<String> = history
+        .iter()
+        .filter_map(|m| m["text"].as_str().map(str::to_owned))
+        .collect();
+    assert_eq!(
+        reminders(&history),
+        1,
+        "one reminder, not a burst: {texts:#?}"
+    );
+    assert!(
+        texts.iter().any(|t| t.contains("Last reminder")),
+        "the latest due step: {texts:#?}"
+    );
+    app.stop().await;
+    // Restarted again: the reminder is not sent a second time.
+    let app = crate::support::spawn_app_with(settings, AppOptions::default()).await;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert_eq!(reminders(&app.history(&session).await), 1, "sent once");
+    app.stop().await;
+}
