@@ -168,7 +168,7 @@ pub struct TextBody {
 fn checked_text(
     body: Result<Json<TextBody>, axum::extract::rejection::JsonRejection>,
 ) -> Result<String, ApiError> {
-    let Json(body) = body.map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, e.body_text()))?;
+    let Json(body) = body?;
     let text = body.text.trim().to_owned();
     if text.is_empty() || text.chars().count() > MAX_REPLY_CHARS {
         return Err(ApiError::new(
@@ -245,7 +245,7 @@ pub async fn assign(
     Path(customer): Path<String>,
     body: Result<Json<AssignBody>, axum::extract::rejection::JsonRejection>,
 ) -> Result<Response, ApiError> {
-    let Json(body) = body.map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, e.body_text()))?;
+    let Json(body) = body?;
     let target = state
         .store
         .operator(&body.operator)?
@@ -320,7 +320,7 @@ pub async fn unlink(
             "only admins undo links",
         ));
     }
-    let Json(body) = body.map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, e.body_text()))?;
+    let Json(body) = body?;
     let into = CustomerId(customer);
     let from = CustomerId(body.customer);
     if !state.store.unmerge_customers(&from, &into)? {
@@ -353,7 +353,7 @@ pub async fn send_product(
     Path(customer): Path<String>,
     body: Result<Json<ProductBody>, axum::extract::rejection::JsonRejection>,
 ) -> Result<Response, ApiError> {
-    let Json(body) = body.map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, e.body_text()))?;
+    let Json(body) = body?;
     let product = ProductId(body.product);
     if state.shared.context().catalog.product(&product).is_none() {
         return Err(ApiError::new(StatusCode::NOT_FOUND, "no such product"));

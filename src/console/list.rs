@@ -36,8 +36,7 @@ pub async fn conversations(
     Extension(authed): Extension<Authed>,
     query: Result<Query<ListQuery>, axum::extract::rejection::QueryRejection>,
 ) -> Result<Json<Value>, ApiError> {
-    let Query(query) =
-        query.map_err(|e| ApiError::new(axum::http::StatusCode::BAD_REQUEST, e.body_text()))?;
+    let Query(query) = query?;
     let me = authed.operator.name;
     let state2 = state.clone();
     let rows = tokio::task::spawn_blocking(move || list(&state2, &me, &query))
@@ -229,7 +228,7 @@ pub async fn add_operator(
             "only admins add operators",
         ));
     }
-    let Json(body) = body.map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, e.body_text()))?;
+    let Json(body) = body?;
     let name = body.name.trim().to_lowercase();
     if !super::valid_name(&name) {
         return Err(ApiError::new(

@@ -70,3 +70,17 @@ impl From<crate::store::StoreError> for ApiError {
         ApiError::internal(error)
     }
 }
+
+/// A body or query the client got wrong: the rejection's own status (400 bad syntax, 415
+/// wrong content type, 422 wrong shape) and its explanation.
+impl From<axum::extract::rejection::JsonRejection> for ApiError {
+    fn from(rejection: axum::extract::rejection::JsonRejection) -> ApiError {
+        ApiError::new(rejection.status(), rejection.body_text())
+    }
+}
+
+impl From<axum::extract::rejection::QueryRejection> for ApiError {
+    fn from(rejection: axum::extract::rejection::QueryRejection) -> ApiError {
+        ApiError::new(StatusCode::BAD_REQUEST, rejection.body_text())
+    }
+}

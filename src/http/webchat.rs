@@ -113,15 +113,11 @@ pub struct SessionQuery {
     session: String,
 }
 
-fn query_error(error: axum::extract::rejection::QueryRejection) -> ApiError {
-    ApiError::new(StatusCode::BAD_REQUEST, error.body_text())
-}
-
 pub async fn events(
     State(state): State<AppState>,
     query: Result<Query<SessionQuery>, axum::extract::rejection::QueryRejection>,
 ) -> Result<Sse<impl Stream<Item = Result<SseEvent, Infallible>>>, ApiError> {
-    let Query(query) = query.map_err(query_error)?;
+    let Query(query) = query?;
     let (_, digest) = resolve_session(&state, &query.session).await?;
     let receiver = state.hub.subscribe(&digest);
     let shutdown = state.shutdown.clone();
@@ -183,7 +179,7 @@ pub async fn history(
     State(state): State<AppState>,
     query: Result<Query<SessionQuery>, axum::extract::rejection::QueryRejection>,
 ) -> Result<Json<Value>, ApiError> {
-    let Query(query) = query.map_err(query_error)?;
+    let Query(query) = query?;
     let (customer, _) = resolve_session(&state, &query.session).await?;
     let store = state.store.clone();
     let entries = tokio::task::spawn_blocking(move || store.history(&customer, 200))

@@ -356,6 +356,20 @@ fn sent_to(fake: &FakeTelegram, chat: i64) -> usize {
         .count()
 }
 
+/// Posts an update to the webhook and waits until the bot has answered that chat.
+async fn send_and_wait(app: &TestApp, fake: &FakeTelegram, chat: i64, update: &Value) {
+    let before = sent_to(fake, chat);
+    assert_eq!(post(app, Some(SECRET), &update.to_string()).await, 200);
+    let deadline = tokio::time::Instant::now() + WAIT;
+    while sent_to(fake, chat) == before {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "no answer to {update}"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
 /// Drives one Telegram customer through checkout with `quantity` evening dresses (red, L),
 /// one update at a time, each after the bot answered the previous one; returns the update
 /// id to go on from.
@@ -377,20 +391,7 @@ async fn order_dresses(
         button_update_from(chat, update + 7, 1, "confirm"),
     ];
     for step in steps {
-        let before = sent_to(fake, chat);
-        assert_eq!(post(app, Some(SECRET), &step.to_string()).await, 200);
-        let deadline = tokio::time::Instant::now() + WAIT;
-        loop {
-            let now = sent_to(fake, chat);
-            if now > before {
-                break;
-            }
-            assert!(
-                tokio::time::Instant::now() < deadline,
-                "no answer to {step}"
-            );
-            tokio::time::sleep(Duration::from_millis(20)).await;
-        }
+        send_and_wait(app, fake, chat, &step).await;
         update += 1;
     }
     update
@@ -563,24 +564,7 @@ async fn say_on_telegram(
     update: i64,
     text: &str,
 ) -> String {
-    let before = sent_to(fake, chat);
-    assert_eq!(
-        post(
-            app,
-            Some(SECRET),
-            &text_update_from(chat, update, text).to_string()
-        )
-        .await,
-        200
-    );
-    let deadline = tokio::time::Instant::now() + WAIT;
-    while sent_to(fake, chat) == before {
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "no answer to {text:?}"
-        );
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+    send_and_wait(app, fake, chat, &text_update_from(chat, update, text)).await;
     // Replies of several parts: let them all arrive.
     tokio::time::sleep(Duration::from_millis(200)).await;
     last_text_to(fake, chat)
@@ -744,16 +728,8 @@ async fn sharing_ones_own_phone_on_telegram_joins_the_whatsapp_chat_of_that_numb
         app.store().find_identity(&telegram).expect("lookup"),
         Some(whatsapp.clone())
     );
-    let before = sent_to(&fake, CHAT);
-    assert_eq!(
-        post(&app, Some(SECRET), &contact(2, CHAT, "+40 712 345 678")).await,
-        200
-    );
-    let deadline = tokio::time::Instant::now() + WAIT;
-    while sent_to(&fake, CHAT) == before {
-        assert!(tokio::time::Instant::now() < deadline, "no answer");
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+    let own = serde_json::from_str(&contact(2, CHAT, "+40 712 345 678")).expect("json");
+    send_and_wait(&app, &fake, CHAT, &own).await;
     tokio::time::sleep(Duration::from_millis(200)).await;
     assert!(
         last_text_to(&fake, CHAT).contains("linked"),
@@ -815,24 +791,7 @@ async fn a_cart_started_on_whatsapp_is_paid_on_telegram() {
     let linked = say_on_telegram(&app, &fake, CHAT, 1, &code).await;
     assert!(linked.contains("2 items"), "{linked}");
     // News should come to Telegram from now on.
-    let before = sent_to(&fake, CHAT);
-    assert_eq!(
-        post(
-            &app,
-            Some(SECRET),
-            &button_update(100, 1, "preferhere").to_string()
-        )
-        .await,
-        200
-    );
-    let deadline = tokio::time::Instant::now() + WAIT;
-    while sent_to(&fake, CHAT) == before {
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "no answer to preferhere"
-        );
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+    send_and_wait(&app, &fake, CHAT, &button_update(100, 1, "preferhere")).await;
     let steps = [
         button_update(2, 1, "checkout"),
         text_update(3, "Dana Pop"),
@@ -841,16 +800,7 @@ async fn a_cart_started_on_whatsapp_is_paid_on_telegram() {
         button_update(6, 1, "confirm"),
     ];
     for step in steps {
-        let before = sent_to(&fake, CHAT);
-        assert_eq!(post(&app, Some(SECRET), &step.to_string()).await, 200);
-        let deadline = tokio::time::Instant::now() + WAIT;
-        while sent_to(&fake, CHAT) == before {
-            assert!(
-                tokio::time::Instant::now() < deadline,
-                "no answer to {step}"
-            );
-            tokio::time::sleep(Duration::from_millis(20)).await;
-        }
+        send_and_wait(&app, &fake, CHAT, &step).await;
     }
     // The payment link arrives on Telegram, where the customer is now.
     let deadline = tokio::time::Instant::now() + WAIT;
