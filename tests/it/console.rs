@@ -575,6 +575,34 @@ async fn takeover_reply_and_hand_back_through_the_web_chat() {
     );
     let (status, _) = console.post(&reply, json!({"text": "   "})).await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
+    // Bodies that are not what the API takes get a clear error, never a 500.
+    for (content_type, body, expected) in [
+        ("application/json", "{not json", StatusCode::BAD_REQUEST),
+        (
+            "application/json",
+            r#"{"txt": "hi"}"#,
+            StatusCode::UNPROCESSABLE_ENTITY,
+        ),
+        (
+            "text/plain",
+            r#"{"text": "hi"}"#,
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+        ),
+    ] {
+        let response = console
+            .client
+            .post(format!("{}{reply}", app.base))
+            .header("cookie", &console.cookie)
+            .header("x-csrf-token", &console.csrf)
+            .header("content-type", content_type)
+            .body(body)
+            .send()
+            .await
+            .expect("POST");
+        assert_eq!(response.status(), expected, "{content_type} {body}");
+        let error: Value = response.json().await.expect("a JSON error");
+        assert!(error["error"].as_str().is_some_and(|e| !e.is_empty()));
+    }
 
     // A private note never reaches the customer.
     let (status, _) = console
