@@ -70,6 +70,11 @@ fn flow_settings(settings: &Settings) -> FlowSettings {
         nlu_enabled: false,
         delivery: settings.checkout.delivery,
         pickup_points: settings.checkout.pickup_points.clone(),
+        // Validated at start-up; an invalid file cannot reach here.
+        booking: settings
+            .booking
+            .flow_settings(settings.timezone())
+            .unwrap_or_default(),
         // Validated at start-up; an invalid sequence cannot reach here.
         recovery: settings
             .recovery
@@ -104,12 +109,14 @@ impl App {
         );
         let catalog = with_sales(&store, catalog, &digest)?;
         let together = bought_together(&store)?;
+        let calendar = crate::booking::load(store.as_ref())?;
         let shared = Arc::new(Shared {
             store: store.clone(),
             ctx: std::sync::RwLock::new(Arc::new(Context {
                 catalog,
                 settings: flow_settings(&settings),
                 together,
+                calendar: calendar.clone(),
             })),
             ctx_writer: std::sync::Mutex::new(()),
             settings: settings.clone(),
@@ -245,6 +252,13 @@ impl App {
             .into_iter()
             .chain(telegram_task)
             .chain(start_discord(&settings, &ingest, stop_timers.clone()))
+            .chain(shared.context().settings.booking.enabled().then(|| {
+                tokio::spawn(crate::booking::refresh(
+                    store.clone(),
+                    calendar.clone(),
+                    stop_timers.clone(),
+                ))
+            }))
             .collect(),
         );
 

@@ -2,6 +2,7 @@
 //! the driver (workers, outbox, timers), rendering and sending.
 
 pub mod app;
+pub mod booking;
 pub mod business_hours;
 pub mod catalog_file;
 pub mod catalog_import;

@@ -33,6 +33,8 @@ pub struct Settings {
     pub console: ConsoleSettings,
     #[serde(default)]
     pub recovery: RecoveryConfig,
+    #[serde(default)]
+    pub booking: crate::booking::config::BookingConfig,
 }
 
 /// `[recovery]`: abandoned-cart reminders.
@@ -592,6 +594,7 @@ impl Settings {
         settings.shop.catalog = base.join(&settings.shop.catalog);
         settings.shop.images = base.join(&settings.shop.images);
         settings.console.canned_replies = base.join(&settings.console.canned_replies);
+        settings.booking.resolve(base);
         settings.validate()?;
         Ok(settings)
     }
@@ -647,6 +650,9 @@ impl Settings {
         }
         if let Err(why) = self.recovery.flow_settings(self.timezone()) {
             return Err(invalid("recovery.steps", why));
+        }
+        if let Err(why) = self.booking.flow_settings(self.timezone()) {
+            return Err(invalid("booking", why));
         }
         if let Err(why) = self.business_hours() {
             return Err(invalid("handoff.hours", why));

@@ -31,6 +31,9 @@ struct MessageBody {
     /// Chosen by the page per message and kept across its retries: the dedup key.
     #[serde(default)]
     client_id: Option<String>,
+    /// The browser's IANA time zone: appointment times are shown in it too.
+    #[serde(default)]
+    time_zone: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -45,6 +48,8 @@ pub struct WebChatMessage {
     pub session: String,
     pub client_id: Option<String>,
     pub message: InboundMessage,
+    /// Shaped like an IANA name; the shell checks that it is one.
+    pub time_zone: Option<String>,
 }
 
 fn from_json<'a, T: Deserialize<'a>>(body: &'a [u8]) -> Result<T, WebChatError> {
@@ -107,10 +112,22 @@ pub fn parse_message(body: &[u8]) -> Result<WebChatMessage, WebChatError> {
             ));
         }
     }
+    if let Some(zone) = &body.time_zone {
+        let ok = (1..=64).contains(&zone.len())
+            && zone
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'/' | b'_' | b'-' | b'+'));
+        if !ok {
+            return Err(WebChatError::Invalid(
+                "time_zone must be an IANA time zone name such as \"Europe/Bucharest\"".into(),
+            ));
+        }
+    }
     Ok(WebChatMessage {
         session: body.session,
         client_id: body.client_id,
         message,
+        time_zone: body.time_zone,
     })
 }
 

@@ -57,6 +57,9 @@ pub enum Action {
     /// A reply the bot would have sent while an operator owns the conversation: recorded for
     /// the operator to see, never sent.
     HeldForOperator(Reply),
+    /// Hold, book, cancel or mark an appointment in the store; holds and bookings are
+    /// answered with `Event::Booking`.
+    Booking(crate::booking::BookingRequest),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -234,6 +237,24 @@ pub enum ChoiceAction {
     RemindMe,
     /// No more cart reminders.
     StopReminders,
+    /// Start booking an appointment.
+    Book,
+    /// The customer's upcoming appointments.
+    Bookings,
+    Service(crate::booking::ServiceId),
+    /// A date, `YYYYMMDD` in the shop's calendar.
+    Day(String),
+    /// A start time (minutes since the epoch) with the staff member free then.
+    Slot {
+        staff: crate::booking::StaffId,
+        minute: i64,
+    },
+    /// Yes to the booking summary.
+    ConfirmBooking,
+    Reschedule(crate::booking::BookingId),
+    CancelBooking(crate::booking::BookingId),
+    /// "I'll be there", from a reminder.
+    Attend(crate::booking::BookingId),
 }
 
 impl ChoiceAction {
@@ -276,6 +297,15 @@ impl ChoiceAction {
             ChoiceAction::PreferHere => "preferhere".into(),
             ChoiceAction::RemindMe => "remindme".into(),
             ChoiceAction::StopReminders => "stopreminders".into(),
+            ChoiceAction::Book => "book".into(),
+            ChoiceAction::Bookings => "bookings".into(),
+            ChoiceAction::Service(id) => format!("svc:{id}"),
+            ChoiceAction::Day(date) => format!("day:{date}"),
+            ChoiceAction::Slot { staff, minute } => format!("slot:{staff}:{minute}"),
+            ChoiceAction::ConfirmBooking => "bconfirm".into(),
+            ChoiceAction::Reschedule(id) => format!("resched:{id}"),
+            ChoiceAction::CancelBooking(id) => format!("bcancel:{id}"),
+            ChoiceAction::Attend(id) => format!("attend:{id}"),
         }
     }
 
@@ -337,6 +367,28 @@ impl ChoiceAction {
             ("preferhere", None, None) => ChoiceAction::PreferHere,
             ("remindme", None, None) => ChoiceAction::RemindMe,
             ("stopreminders", None, None) => ChoiceAction::StopReminders,
+            ("book", None, None) => ChoiceAction::Book,
+            ("bookings", None, None) => ChoiceAction::Bookings,
+            ("svc", Some(id), None) => ChoiceAction::Service(crate::booking::ServiceId(owned(id)?)),
+            ("day", Some(date), None)
+                if date.len() == 8 && date.bytes().all(|b| b.is_ascii_digit()) =>
+            {
+                ChoiceAction::Day(date.to_owned())
+            }
+            ("slot", Some(staff), Some(minute)) => ChoiceAction::Slot {
+                staff: crate::booking::StaffId(owned(staff)?),
+                minute: minute.parse().ok().filter(|m: &i64| *m > 0)?,
+            },
+            ("bconfirm", None, None) => ChoiceAction::ConfirmBooking,
+            ("resched", Some(id), None) => {
+                ChoiceAction::Reschedule(crate::booking::BookingId(owned(id)?))
+            }
+            ("bcancel", Some(id), None) => {
+                ChoiceAction::CancelBooking(crate::booking::BookingId(owned(id)?))
+            }
+            ("attend", Some(id), None) => {
+                ChoiceAction::Attend(crate::booking::BookingId(owned(id)?))
+            }
             _ => return None,
         };
         Some(action)

@@ -22,6 +22,7 @@ pub struct FlowSettings {
     pub pickup_points: Vec<String>,
     pub handoff: HandoffSettings,
     pub recovery: crate::recovery::RecoverySettings,
+    pub booking: crate::booking::BookingSettings,
 }
 
 impl Default for FlowSettings {
@@ -38,6 +39,7 @@ impl Default for FlowSettings {
             pickup_points: Vec::new(),
             handoff: HandoffSettings::default(),
             recovery: crate::recovery::RecoverySettings::default(),
+            booking: crate::booking::BookingSettings::default(),
         }
     }
 }
@@ -48,4 +50,6 @@ pub struct Context {
     pub settings: FlowSettings,
     /// Products paid for together, for recommendations after add-to-cart.
     pub together: BoughtTogether,
+    /// Who is busy when (the shell's copy of the store's calendar), for free slots.
+    pub calendar: crate::booking::CalendarView,
 }

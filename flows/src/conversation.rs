@@ -28,6 +28,7 @@ pub enum FlowState {
     Product(ProductStep),
     Cart,
     Checkout(CheckoutStep),
+    Booking(crate::booking::BookingStep),
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -82,6 +83,9 @@ pub struct Profile {
     pub contact: Option<ContactPoint>,
     #[serde(default)]
     pub address: Option<String>,
+    /// The customer's time zone (IANA name), when their channel told it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub time_zone: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -129,6 +133,18 @@ pub struct Conversation {
     /// moving it cost three store writes per message.
     #[serde(default)]
     pub session_timer_due: Option<Timestamp>,
+    /// Appointments: every upcoming one and the latest few finished.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub bookings: Vec<crate::booking::Booking>,
+    /// Bookings ever started here: numbers the next booking id.
+    #[serde(default)]
+    pub bookings_made: u32,
+    /// Appointments an operator marked as missed.
+    #[serde(default)]
+    pub no_shows: u32,
+    /// When the pending appointment-reminder timer fires.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub booking_timer_due: Option<Timestamp>,
 }
 
 /// The result of one step: the conversation to store and what to do, in order.
@@ -167,6 +183,10 @@ impl Conversation {
             preferred_channel: None,
             recovery: crate::recovery::RecoveryState::default(),
             session_timer_due: None,
+            bookings: Vec::new(),
+            bookings_made: 0,
+            no_shows: 0,
+            booking_timer_due: None,
         }
     }
 
@@ -184,7 +204,11 @@ impl Conversation {
         let by_operator = event.is_operator() && !matches!(event, Event::OperatorHandedBack { .. });
         // A payment link is what the customer is waiting for, whoever asked for it: it goes
         // out even while an operator owns the conversation (as the bot's, untagged).
-        let passes_through = matches!(event, Event::PaymentLinkReady { .. });
+        let passes_through = matches!(
+            event,
+            Event::PaymentLinkReady { .. }
+                | Event::Booking(crate::booking::BookingOutcome::Booked { .. })
+        );
         let offered_before = self.offered.clone();
         match event {
             Event::Inbound(inbound) => {
@@ -245,6 +269,8 @@ impl Conversation {
             }
             Event::LinkCodeIssued { code, minutes } => self.on_link_code(&code, minutes, &mut out),
             Event::Linked(outcome) => self.on_linked(ctx, outcome, &mut out),
+            Event::Booking(outcome) => self.on_booking_outcome(ctx, outcome, now, &mut out),
+            Event::OperatorMarkedNoShow { booking, .. } => self.on_no_show(&booking, now, &mut out),
         }
         self.attribute_replies(by_operator, passes_through, offered_before, &mut out);
         Step {
@@ -298,6 +324,11 @@ impl Conversation {
             .insert(inbound.channel, sent_at);
         if let Some(referral) = inbound.context.referral.clone() {
             self.ad_referral = Some(referral);
+        }
+        if let Some(zone) = inbound.context.time_zone.as_deref()
+            && zone.parse::<chrono_tz::Tz>().is_ok()
+        {
+            self.profile.time_zone = Some(zone.to_owned());
         }
         // None pending (or it is overdue and was lost): arm it.
         if self.session_timer_due.is_none_or(|due| due <= now) {
@@ -397,6 +428,20 @@ impl Conversation {
                 None => self.checkout_answer(ctx, text, out),
             };
         }
+        if let FlowState::Booking(
+            crate::booking::BookingStep::AskName { .. }
+            | crate::booking::BookingStep::AskContact { .. },
+        ) = self.state
+        {
+            return match exact_command(text) {
+                Some(intent) => self.on_intent(ctx, intent, now, out),
+                None => self.booking_answer(ctx, text, out),
+            };
+        }
+        // In a booking: a service named, or a day and time in words.
+        if let Some(handled) = self.booking_words(ctx, text, now, out) {
+            return handled;
+        }
         let intent = understand(text, &ctx.catalog);
         if intent == Intent::Unknown && ctx.settings.nlu_enabled {
             out.push(Action::RequestNlu {
@@ -404,6 +449,17 @@ impl Conversation {
                 locale: self.locale,
             });
             return Handled::Yes;
+        }
+        // "An appointment tomorrow at 10": start, then take the day and time as said.
+        if intent == Intent::Book && ctx.settings.booking.enabled() {
+            // The services list is only said when the words did not already pick one.
+            let mut first = Vec::new();
+            let handled = self.start_booking(ctx, None, now, &mut first);
+            if let Some(handled) = self.booking_words(ctx, text, now, out) {
+                return handled;
+            }
+            out.extend(first);
+            return handled;
         }
         if intent == Intent::Greeting {
             // "Hello?" from someone waiting for a person is a nudge, not a new visit.
@@ -440,12 +496,20 @@ impl Conversation {
             Intent::Thanks => return self.thanks(out),
             Intent::Yes => match self.state {
                 FlowState::Checkout(CheckoutStep::Confirm { .. }) => ChoiceAction::Confirm,
+                FlowState::Booking(crate::booking::BookingStep::Confirm { .. }) => {
+                    ChoiceAction::ConfirmBooking
+                }
                 _ => return Handled::Missed,
             },
             Intent::No => match self.state {
                 FlowState::Checkout(CheckoutStep::Confirm { .. }) => ChoiceAction::Back,
+                FlowState::Booking(crate::booking::BookingStep::Confirm { .. }) => {
+                    ChoiceAction::Cancel
+                }
                 _ => return Handled::Missed,
             },
+            Intent::Book => ChoiceAction::Book,
+            Intent::Bookings => ChoiceAction::Bookings,
             Intent::Number(n) => match &self.state {
                 FlowState::Product(ProductStep::PickQuantity { sku, .. }) => {
                     ChoiceAction::Quantity {
@@ -515,7 +579,7 @@ impl Conversation {
             ChoiceAction::Checkout => self.start_checkout(ctx, out),
             ChoiceAction::UseSaved => self.use_saved_details(ctx, out),
             ChoiceAction::Confirm => self.confirm_order(ctx, now, out),
-            ChoiceAction::Back => self.back(ctx, out),
+            ChoiceAction::Back => self.back(ctx, now, out),
             ChoiceAction::Cancel => self.cancel(ctx, out),
             ChoiceAction::PayAgain(order) => self.pay_again(ctx, &order, out),
             ChoiceAction::EditOrder(order) => self.edit_order(ctx, &order, out),
@@ -524,6 +588,18 @@ impl Conversation {
             ChoiceAction::Delivery => self.choose_delivery(ctx, out),
             ChoiceAction::Pickup(point) => self.choose_pickup(ctx, point, out),
             ChoiceAction::UseSavedAddress => self.use_saved_address(ctx, out),
+            ChoiceAction::Book => {
+                let replaces = self.booking_replaces();
+                self.start_booking(ctx, replaces, now, out)
+            }
+            ChoiceAction::Bookings => self.show_bookings(ctx, now, out),
+            ChoiceAction::Service(service) => self.pick_service(ctx, service, now, out),
+            ChoiceAction::Day(day) => self.pick_day(ctx, &day, now, out),
+            ChoiceAction::Slot { staff, minute } => self.pick_slot(ctx, staff, minute, now, out),
+            ChoiceAction::ConfirmBooking => self.confirm_booking(ctx, out),
+            ChoiceAction::Reschedule(id) => self.reschedule_booking(ctx, &id, now, out),
+            ChoiceAction::CancelBooking(id) => self.cancel_booking(ctx, &id, now, out),
+            ChoiceAction::Attend(id) => self.attend_booking(ctx, &id, now, out),
         }
     }
 
@@ -545,6 +621,7 @@ impl Conversation {
         match kind {
             TimerKind::HandoffWait => self.on_handoff_timer(ctx, now, out),
             TimerKind::CartRecovery => self.on_recovery_timer(ctx, now, out),
+            TimerKind::BookingReminder => self.on_booking_timer(ctx, now, out),
             TimerKind::SessionExpiry => {
                 // Timers can fire late or twice, and this one is not moved when the customer
                 // writes: only a real silence resets the flow; otherwise wait out the rest.

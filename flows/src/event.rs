@@ -87,6 +87,13 @@ pub enum Event {
     /// What came of a link code sent from another channel. On success the other chat's
     /// customer has been merged into this one.
     Linked(LinkOutcome),
+    /// The store's answer to a hold or a booking.
+    Booking(crate::booking::BookingOutcome),
+    /// An operator recorded that the customer did not come to an appointment.
+    OperatorMarkedNoShow {
+        operator: OperatorId,
+        booking: crate::booking::BookingId,
+    },
 }
 
 /// The outcome of redeeming a link code.
@@ -124,6 +131,7 @@ impl Event {
                 | Event::OperatorHandedBack { .. }
                 | Event::OperatorSentProduct { .. }
                 | Event::OperatorSentPaymentLink { .. }
+                | Event::OperatorMarkedNoShow { .. }
         )
     }
 }
@@ -183,6 +191,10 @@ pub struct InboundContext {
     /// my contact"): it may link them to the chat of the same number on another channel.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub own_phone: Option<String>,
+    /// The customer's time zone (IANA name) where the channel tells it (the web chat's
+    /// browser): appointment times are then shown in it too.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub time_zone: Option<String>,
 }
 
 impl InboundContext {
@@ -193,6 +205,7 @@ impl InboundContext {
             && self.story.is_none()
             && self.sent_at.is_none()
             && self.own_phone.is_none()
+            && self.time_zone.is_none()
     }
 }
 
@@ -278,13 +291,16 @@ pub enum TimerKind {
     HandoffWait,
     /// The next abandoned-cart reminder falls due.
     CartRecovery,
+    /// The next appointment reminder falls due.
+    BookingReminder,
 }
 
 impl TimerKind {
-    pub const ALL: [TimerKind; 3] = [
+    pub const ALL: [TimerKind; 4] = [
         TimerKind::SessionExpiry,
         TimerKind::HandoffWait,
         TimerKind::CartRecovery,
+        TimerKind::BookingReminder,
     ];
 
     pub const fn name(self) -> &'static str {
@@ -292,6 +308,7 @@ impl TimerKind {
             TimerKind::SessionExpiry => "session-expiry",
             TimerKind::HandoffWait => "handoff-wait",
             TimerKind::CartRecovery => "cart-recovery",
+            TimerKind::BookingReminder => "booking-reminder",
         }
     }
 }

@@ -3,6 +3,7 @@
 //! of the conversation, the context, one event and the current time.
 
 pub mod action;
+pub mod booking;
 pub mod cart;
 pub mod catalog;
 pub mod contact;

@@ -6,6 +6,7 @@ use std::collections::BTreeMap;
 
 use crate::locale::Locale;
 use crate::money::Money;
+use crate::time::Timestamp;
 
 /// A string given per language by shop data (product names, descriptions). Falls back to
 /// English, then to any language, so a half-translated catalog still shows something.
@@ -180,6 +181,34 @@ text_keys! {
     CartTitle => "cart-title",
     OrderTitle => "order-title",
     CartTotal => "cart-total",
+    // Appointment booking (`flow/booking.rs`).
+    BookingServices => "booking-services",
+    BookingDays => "booking-days",
+    BookingNoDays => "booking-no-days",
+    BookingTimes => "booking-times",
+    BookingNoTimes => "booking-no-times",
+    BookingAskName => "booking-ask-name",
+    BookingAskContact => "booking-ask-contact",
+    BookingConfirm => "booking-confirm",
+    BookingDone => "booking-done",
+    BookingMoved => "booking-moved",
+    BookingTaken => "booking-taken",
+    BookingCancelled => "booking-cancelled",
+    BookingTooLate => "booking-too-late",
+    BookingReminder => "booking-reminder",
+    BookingAttendThanks => "booking-attend-thanks",
+    BookingItem => "booking-item",
+    BookingNone => "booking-none",
+    BookingGone => "booking-gone",
+    ChoiceBook => "choice-book",
+    ChoiceBookings => "choice-bookings",
+    ChoiceReschedule => "choice-reschedule",
+    ChoiceCancelBooking => "choice-cancel-booking",
+    ChoiceAttend => "choice-attend",
+    ChoiceOtherDays => "choice-other-days",
+    DayLabel => "day-label",
+    TimeLabel => "time-label",
+    LinkCalendar => "link-calendar",
 }
 
 /// An argument of a message. Money stays typed so the shell formats it per locale.
@@ -189,6 +218,21 @@ pub enum Arg {
     Str(String),
     Int(i64),
     Money(Money),
+    /// A date and time, written in the shop's zone; with `also`, the customer's zone too
+    /// ("30 Mar 2026, 10:00 (08:00 Europe/London)").
+    When {
+        at: Timestamp,
+        zone: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        also: Option<String>,
+    },
+    /// A date as the customer's language writes it ("Mon 30 Mar"); ISO `YYYY-MM-DD`.
+    Day(String),
+    /// The time of day only ("10:00"), in `zone`.
+    Clock {
+        at: Timestamp,
+        zone: String,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

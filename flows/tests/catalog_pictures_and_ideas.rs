@@ -20,6 +20,7 @@ fn context() -> Context {
         catalog: Catalog::new(data).unwrap(),
         settings: FlowSettings::default(),
         together: BoughtTogether::default(),
+        calendar: flows::booking::CalendarView::default(),
     }
 }
 

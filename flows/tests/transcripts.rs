@@ -40,12 +40,20 @@ use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::path::Path;
 
+use flows::booking::{
+    BookingId, BookingOutcome, BookingRequest, BookingSettings, Busy, Calendar, CalendarView,
+    LocalRange, Service, ServiceId, Staff, StaffId,
+};
 use flows::{
     Action, Arg, BoughtTogether, Catalog, CatalogData, CatalogItem, Channel, Context, Conversation,
     CustomerId, Event, FlowSettings, Fulfilment, Inbound, InboundMessage, Label, Locale, MediaKind,
     Money, OrderId, OrderStatus, PaymentFailure, ProductId, Reply, Sku, Span, TimerKind, Timestamp,
 };
 use flows::{AdReferral, CartLine, Handoff, LinkOutcome, OnDuty, OperatorId};
+
+/// The booking transcripts' shop is in Bucharest (EET/EEST, DST on the last Sundays of
+/// March and October).
+const SHOP_ZONE: &str = "Europe/Bucharest";
 
 fn context() -> Context {
     let raw =
@@ -59,7 +67,200 @@ fn context() -> Context {
             ..FlowSettings::default()
         },
         together: BoughtTogether::default(),
+        calendar: CalendarView::default(),
     }
+}
+
+fn hours(text: &str) -> Vec<LocalRange> {
+    text.split(',')
+        .filter(|part| !part.is_empty())
+        .map(|part| {
+            let (from, to) = part.split_once('-').expect("HH:MM-HH:MM");
+            LocalRange {
+                from: chrono::NaiveTime::parse_from_str(from, "%H:%M").expect("HH:MM"),
+                to: chrono::NaiveTime::parse_from_str(to, "%H:%M").expect("HH:MM"),
+            }
+        })
+        .collect()
+}
+
+/// `#! booking`: a salon in Bucharest. Ana cuts and colours Monday to Friday 09–17 with
+/// lunch 13–14; Ion cuts Tuesday to Saturday 10–18. Both are off on New Year's 1 and 2
+/// January. On the two Sundays the clocks change (29 March, 25 October) Ion works a night
+/// shift 01:00–06:00 across the change. A cut takes 45 minutes plus 15 to clean up; a
+/// colour 90 minutes.
+fn booking_settings() -> BookingSettings {
+    let ron = flows::Currency::new("RON").expect("RON");
+    let name = |en: &str, ro: &str| {
+        flows::LocalizedText(BTreeMap::from([
+            (Locale::En, en.to_owned()),
+            (Locale::Ro, ro.to_owned()),
+        ]))
+    };
+    let off: BTreeMap<chrono::NaiveDate, Vec<LocalRange>> = ["2026-01-01", "2026-01-02"]
+        .iter()
+        .map(|d| (d.parse().expect("a date"), Vec::new()))
+        .collect();
+    let weekdays = hours("09:00-17:00");
+    BookingSettings {
+        services: vec![
+            Service {
+                id: ServiceId("cut".into()),
+                name: name("Haircut", "Tuns"),
+                duration: Span::minutes(45),
+                price: Some(Money {
+                    minor: 12_000,
+                    currency: ron,
+                }),
+                buffer_before: Span::minutes(0),
+                buffer_after: Span::minutes(15),
+                staff: vec![StaffId("ana".into()), StaffId("ion".into())],
+            },
+            Service {
+                id: ServiceId("colour".into()),
+                name: name("Colouring", "Vopsit"),
+                duration: Span::minutes(90),
+                price: None,
+                buffer_before: Span::minutes(0),
+                buffer_after: Span::minutes(0),
+                staff: vec![StaffId("ana".into())],
+            },
+        ],
+        staff: vec![
+            Staff {
+                id: StaffId("ana".into()),
+                name: "Ana".into(),
+                week: [
+                    weekdays.clone(),
+                    weekdays.clone(),
+                    weekdays.clone(),
+                    weekdays.clone(),
+                    weekdays,
+                    Vec::new(),
+                    Vec::new(),
+                ],
+                breaks: hours("13:00-14:00"),
+                exceptions: off.clone(),
+            },
+            Staff {
+                id: StaffId("ion".into()),
+                name: "Ion".into(),
+                week: [
+                    Vec::new(),
+                    hours("10:00-18:00"),
+                    hours("10:00-18:00"),
+                    hours("10:00-18:00"),
+                    hours("10:00-18:00"),
+                    hours("10:00-18:00"),
+                    Vec::new(),
+                ],
+                breaks: Vec::new(),
+                exceptions: {
+                    let mut days = off;
+                    for night in ["2026-03-29", "2026-10-25"] {
+                        days.insert(night.parse().expect("a date"), hours("01:00-06:00"));
+                    }
+                    days
+                },
+            },
+        ],
+        zone: SHOP_ZONE.parse().expect("a known zone"),
+        days_offered: 4,
+        times_offered: 6,
+        ..BookingSettings::default()
+    }
+}
+
+/// The shell's part for a booking request: the store checks and writes it atomically;
+/// here the shared in-memory calendar plays the store.
+fn answer_booking(
+    calendar: &CalendarView,
+    request: &BookingRequest,
+    now: Timestamp,
+) -> Option<BookingOutcome> {
+    match request {
+        BookingRequest::Hold { busy, staff } => {
+            let booking = busy.booking.clone();
+            Some(
+                if calendar.write().reserve(staff, busy.clone(), now, None) {
+                    BookingOutcome::Held { booking }
+                } else {
+                    BookingOutcome::Taken { booking }
+                },
+            )
+        }
+        BookingRequest::Book {
+            booking,
+            busy,
+            replaces,
+        } => {
+            let reserved =
+                calendar
+                    .write()
+                    .reserve(&booking.staff, busy.clone(), now, replaces.as_ref());
+            Some(if reserved {
+                let mut booking = booking.clone();
+                booking.calendar_url =
+                    Some(format!("https://shop.test/bookings/{}.ics", booking.id));
+                BookingOutcome::Booked { booking }
+            } else {
+                BookingOutcome::Taken {
+                    booking: booking.id.clone(),
+                }
+            })
+        }
+        BookingRequest::Cancel { booking } => {
+            calendar.write().release(booking);
+            None
+        }
+        BookingRequest::SetStatus { .. } => None,
+    }
+}
+
+fn outcome_line(outcome: &BookingOutcome) -> String {
+    match outcome {
+        BookingOutcome::Held { booking } => format!("held {booking}"),
+        BookingOutcome::Taken { booking } => format!("taken {booking}"),
+        BookingOutcome::Booked { booking } => format!("booked {}", booking.id),
+    }
+}
+
+/// The conversation's bookings and no-show count, when it has any.
+fn booking_state(conversation: &Conversation) -> String {
+    if conversation.bookings.is_empty() && conversation.no_shows == 0 {
+        return String::new();
+    }
+    let bookings: Vec<String> = conversation
+        .bookings
+        .iter()
+        .map(|b| {
+            format!(
+                "{} {:?} {} reminders-done {}{}",
+                b.id,
+                b.status,
+                local(b.start, SHOP_ZONE),
+                b.reminders_done,
+                if b.confirmed { " confirmed" } else { "" }
+            )
+        })
+        .collect();
+    format!(
+        " | bookings [{}] | no-shows {}",
+        bookings.join("; "),
+        conversation.no_shows
+    )
+}
+
+/// `YYYY-MM-DDTHH:MM` on the shop's wall clock.
+fn shop_time(text: &str) -> Timestamp {
+    let zone: chrono_tz::Tz = SHOP_ZONE.parse().expect("a known zone");
+    let naive =
+        chrono::NaiveDateTime::parse_from_str(text, "%Y-%m-%dT%H:%M").expect("YYYY-MM-DDTHH:MM");
+    let at = naive
+        .and_local_timezone(zone)
+        .earliest()
+        .expect("a wall-clock time that exists");
+    Timestamp(at.timestamp_millis())
 }
 
 fn money(m: &Money) -> String {
@@ -72,11 +273,27 @@ fn money(m: &Money) -> String {
     )
 }
 
+/// A time in a zone, as the wall clock there shows it, with the offset from UTC.
+fn local(at: Timestamp, zone: &str) -> String {
+    let zone: chrono_tz::Tz = zone.parse().expect("a known time zone");
+    chrono::DateTime::from_timestamp_millis(at.millis())
+        .expect("a valid time")
+        .with_timezone(&zone)
+        .format("%a %Y-%m-%d %H:%M%:z")
+        .to_string()
+}
+
 fn arg(a: &Arg) -> String {
     match a {
         Arg::Str(s) => s.clone(),
         Arg::Int(i) => i.to_string(),
         Arg::Money(m) => money(m),
+        Arg::When { at, zone, also } => match also {
+            Some(theirs) => format!("{} / {} {theirs}", local(*at, zone), local(*at, theirs)),
+            None => local(*at, zone),
+        },
+        Arg::Day(iso) => iso.clone(),
+        Arg::Clock { at, zone } => local(*at, zone)[15..20].to_owned(),
     }
 }
 
@@ -242,6 +459,36 @@ fn render_actions(
             Action::RedeemLinkCode(code) => {
                 let _ = writeln!(out, "! redeem-link-code {code}");
             }
+            Action::Booking(request) => {
+                let line = match request {
+                    BookingRequest::Hold { busy, staff } => format!(
+                        "hold {} {staff} {} until +{}",
+                        busy.booking,
+                        local(busy.from, SHOP_ZONE),
+                        busy.hold_until.unwrap_or(busy.to).since(start)
+                    ),
+                    BookingRequest::Book {
+                        booking, replaces, ..
+                    } => format!(
+                        "book {} {} {} {} {} {}{}",
+                        booking.id,
+                        booking.service.0,
+                        booking.staff,
+                        local(booking.start, SHOP_ZONE),
+                        booking.name,
+                        booking.contact,
+                        replaces
+                            .as_ref()
+                            .map(|old| format!(" replacing {old}"))
+                            .unwrap_or_default()
+                    ),
+                    BookingRequest::Cancel { booking } => format!("cancel {booking}"),
+                    BookingRequest::SetStatus { booking, status } => {
+                        format!("set-status {booking} {status:?}")
+                    }
+                };
+                let _ = writeln!(out, "! booking {line}");
+            }
             Action::HeldForOperator(reply) => {
                 let mut held = String::new();
                 render_reply(reply, &mut held);
@@ -281,7 +528,19 @@ fn parse_span(text: &str) -> Span {
 fn run(source: &str, ctx: &Context) -> String {
     // Stock can change during a transcript (`= stock SKU N`), as sales elsewhere change it.
     let mut ctx = ctx.clone();
-    let start = Timestamp(1_767_225_600_000); // 2026-01-01T00:00:00Z
+    // Every transcript books on an empty calendar of its own.
+    ctx.calendar = CalendarView::new(Calendar::default());
+    // `#! start 2026-03-27T10:00`: the clock starts then (shop time); else 2026-01-01 00:00 UTC.
+    let start = source
+        .lines()
+        .find_map(|l| l.strip_prefix("#! start "))
+        .map_or(Timestamp(1_767_225_600_000), |at| shop_time(at.trim()));
+    // `#! customer-tz ZONE`: the customer's device says they are in that zone.
+    let customer_zone = source
+        .lines()
+        .find_map(|l| l.strip_prefix("#! customer-tz "))
+        .map(|zone| zone.trim().to_owned());
+    let mut occupied = 0;
     let mut now = start;
     let mut conversation = Conversation::new(CustomerId("c0ffee42-test".into()), Locale::En);
     let mut timers: BTreeMap<TimerKind, Timestamp> = BTreeMap::new();
@@ -292,13 +551,24 @@ fn run(source: &str, ctx: &Context) -> String {
                 now: Timestamp,
                 timers: &mut BTreeMap<TimerKind, Timestamp>,
                 out: &mut String| {
-        let taken = std::mem::replace(
-            conversation,
-            Conversation::new(CustomerId(String::new()), Locale::En),
-        );
-        let step = taken.step(ctx, event, now);
-        *conversation = step.conversation;
-        render_actions(&step.actions, timers, start, out);
+        let mut pending = std::collections::VecDeque::from([event]);
+        while let Some(event) = pending.pop_front() {
+            let current = std::mem::replace(
+                conversation,
+                Conversation::new(CustomerId(String::new()), Locale::En),
+            );
+            let step = current.step(ctx, event, now);
+            *conversation = step.conversation;
+            render_actions(&step.actions, timers, start, out);
+            for action in &step.actions {
+                if let Action::Booking(request) = action
+                    && let Some(outcome) = answer_booking(&ctx.calendar, request, now)
+                {
+                    let _ = writeln!(out, "~ store {}", outcome_line(&outcome));
+                    pending.push_back(Event::Booking(outcome));
+                }
+            }
+        }
     };
     for line in source.lines() {
         let is_output = ["<", "+", "!", "~", "state:"]
@@ -353,6 +623,7 @@ fn run(source: &str, ctx: &Context) -> String {
                 },
             };
             let mut inbound = Inbound::new(Channel::WebChat, message);
+            inbound.context.time_zone = customer_zone.clone();
             // `> {mme REF}`: the thread was opened from an m.me link with that `ref`;
             // `> {own-contact PHONE}`: the customer shared their own number.
             if let Some(reference) = said.strip_prefix("{mme ").and_then(|r| r.strip_suffix('}')) {
@@ -422,11 +693,12 @@ fn run(source: &str, ctx: &Context) -> String {
                     };
                     let _ = writeln!(
                         out,
-                        "state: {} | locale {} | cart [{}] | misses {}{handoff}",
+                        "state: {} | locale {} | cart [{}] | misses {}{handoff}{}",
                         serde_json::to_string(&conversation.state).expect("state serializes"),
                         conversation.locale,
                         cart.join(" "),
-                        conversation.misses
+                        conversation.misses,
+                        booking_state(&conversation)
                     );
                     continue;
                 }
@@ -468,6 +740,29 @@ fn run(source: &str, ctx: &Context) -> String {
                 ["timer", "session-expiry"] => Event::TimerFired(TimerKind::SessionExpiry),
                 ["timer", "handoff-wait"] => Event::TimerFired(TimerKind::HandoffWait),
                 ["timer", "cart-recovery"] => Event::TimerFired(TimerKind::CartRecovery),
+                ["timer", "booking-reminder"] => Event::TimerFired(TimerKind::BookingReminder),
+                // `= occupy ana 2026-01-05T10:00 1h`: somebody else booked that time.
+                ["occupy", staff, at, span] => {
+                    occupied += 1;
+                    let from = shop_time(at);
+                    let busy = Busy {
+                        booking: BookingId(format!("other-{occupied}")),
+                        customer: CustomerId(format!("someone-else-{occupied}")),
+                        from,
+                        to: from.plus(parse_span(span)),
+                        hold_until: None,
+                    };
+                    let ok =
+                        ctx.calendar
+                            .write()
+                            .reserve(&StaffId((*staff).into()), busy, now, None);
+                    assert!(ok, "`= occupy` on a time already taken");
+                    continue;
+                }
+                ["noshow", operator, booking] => Event::OperatorMarkedNoShow {
+                    operator: OperatorId((*operator).into()),
+                    booking: BookingId((*booking).into()),
+                },
                 ["takeover", operator, name @ ..] => Event::OperatorTookOver {
                     operator: OperatorId((*operator).into()),
                     name: name.join(" "),
@@ -578,6 +873,9 @@ fn transcripts() {
                     })
                 })
             });
+        }
+        if source.contains("#! booking") {
+            ctx.settings.booking = booking_settings();
         }
         if source.contains("#! delivery") {
             ctx.settings.delivery = true;

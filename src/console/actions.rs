@@ -64,6 +64,7 @@ async fn apply(
         Event::OperatorHandedBack { .. } => "handback",
         Event::OperatorSentProduct { .. } => "product",
         Event::OperatorSentPaymentLink { .. } => "payment_link",
+        Event::OperatorMarkedNoShow { .. } => "no_show",
         _ => "other",
     };
     metrics::counter!("souk_console_actions_total", "action" => kind).increment(1);
@@ -407,6 +408,39 @@ pub async fn send_payment_link(
     }
     let order = after.orders.last().map(|order| order.id.clone());
     Ok((StatusCode::ACCEPTED, Json(json!({ "order": order }))).into_response())
+}
+
+/// Any operator may record that the customer did not come, once the appointment began.
+pub async fn mark_no_show(
+    State(state): State<AppState>,
+    Extension(authed): Extension<Authed>,
+    Path((customer, booking)): Path<(String, String)>,
+) -> Result<Response, ApiError> {
+    let customer = CustomerId(customer);
+    let booking = flows::booking::BookingId(booking);
+    let conversation = load(&state, &customer)?;
+    let Some(found) = conversation.bookings.iter().find(|b| b.id == booking) else {
+        return Err(ApiError::new(StatusCode::NOT_FOUND, "no such booking"));
+    };
+    if found.status != flows::booking::BookingStatus::Booked {
+        return Err(conflict(
+            "the booking is not open (cancelled, moved or marked)",
+            None,
+        ));
+    }
+    if found.start > clock::now() {
+        return Err(conflict("the appointment has not started yet", None));
+    }
+    let event = Event::OperatorMarkedNoShow {
+        operator: OperatorId(authed.operator.name.clone()),
+        booking,
+    };
+    let after = apply(&state, &customer, event).await?;
+    Ok((
+        StatusCode::ACCEPTED,
+        Json(json!({ "no_shows": after.no_shows })),
+    )
+        .into_response())
 }
 
 fn refuse_closed_window(state: &AppState, conversation: &Conversation) -> Result<(), ApiError> {

@@ -61,6 +61,10 @@ pub fn router(state: AppState) -> Router<AppState> {
         .route(&format!("{conversation}/read"), post(actions::mark_read))
         .route(&format!("{conversation}/unlink"), post(actions::unlink))
         .route(
+            &format!("{conversation}/bookings/{{booking}}/no-show"),
+            post(actions::mark_no_show),
+        )
+        .route(
             &format!("{conversation}/product"),
             post(actions::send_product),
         )

@@ -94,6 +94,23 @@ fn build(state: &AppState, id: &CustomerId) -> Result<Value, ApiError> {
             })
         })
         .collect();
+    let booking = &ctx.settings.booking;
+    let bookings: Vec<Value> = conversation
+        .bookings
+        .iter()
+        .rev()
+        .map(|b| {
+            json!({
+                "id": b.id,
+                "service": booking.service(&b.service).map_or_else(|| b.service.0.clone(), |s| s.name.get(locale).to_owned()),
+                "staff": booking.staff_member(&b.staff).map_or_else(|| b.staff.0.clone(), |s| s.name.clone()),
+                "start": b.start.millis(),
+                "when": crate::render::dates::format_when(b.start, booking.zone.name(), None, locale),
+                "status": b.status,
+                "confirmed": b.confirmed,
+            })
+        })
+        .collect();
     let window = reply_window(&state.settings, &conversation, clock::now());
     Ok(json!({
         "summary": summary_json(state, &summary, customer.as_ref())?,
@@ -116,6 +133,8 @@ fn build(state: &AppState, id: &CustomerId) -> Result<Value, ApiError> {
             "total": format_money(conversation.cart.total(&ctx.catalog), locale),
         },
         "orders": orders,
+        "bookings": bookings,
+        "no_shows": conversation.no_shows,
         "links": links,
         "window": {
             "channel": window.channel.map(|c| c.name()),

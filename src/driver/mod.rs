@@ -77,6 +77,7 @@ impl Shared {
             catalog,
             settings: current.settings.clone(),
             together: current.together.clone(),
+            calendar: current.calendar.clone(),
         });
     }
 
@@ -120,6 +121,7 @@ impl Shared {
             catalog: ctx.catalog.with_stock(&levels),
             settings: ctx.settings.clone(),
             together,
+            calendar: ctx.calendar.clone(),
         });
     }
 }

@@ -147,6 +147,13 @@ impl Worker {
 /// Attempts at committing one step before the worker moves on.
 const COMMIT_ATTEMPTS: u32 = 3;
 
+/// Store work a step asked for that must wait until the step is durable; its answer comes
+/// back as an event of its own.
+enum AfterCommit {
+    Link(LinkRequest),
+    Booking(Box<flows::booking::BookingRequest>),
+}
+
 struct Effects {
     queued_sends: bool,
     changed_timers: bool,
@@ -161,7 +168,7 @@ async fn process_batch(shared: &Shared, entries: &[InboxEntry]) -> Result<Effect
     // A customer's latest state within this batch: the store has not seen it yet.
     let mut stepped: HashMap<&CustomerId, usize> = HashMap::new();
     let mut commits: Vec<StepCommit> = Vec::with_capacity(entries.len());
-    let mut links: Vec<(CustomerId, LinkRequest)> = Vec::new();
+    let mut links: Vec<(CustomerId, AfterCommit)> = Vec::new();
     for entry in entries {
         let earlier = stepped
             .get(&entry.customer)
@@ -189,7 +196,10 @@ async fn process_batch(shared: &Shared, entries: &[InboxEntry]) -> Result<Effect
     // After the commit: the code the customer asked for, or a link made with one, is
     // answered as an event of its own.
     for (customer, request) in links {
-        crate::linking::spawn(shared, customer, request);
+        match request {
+            AfterCommit::Link(request) => crate::linking::spawn(shared, customer, request),
+            AfterCommit::Booking(request) => crate::booking::spawn(shared, customer, *request),
+        }
     }
     // Before any reply of these steps can leave: whoever reads "paid" then sees the stock.
     if !effects.paid.is_empty() {
@@ -279,7 +289,7 @@ fn step_one(
     shared: &Shared,
     entry: &InboxEntry,
     earlier: Option<Conversation>,
-) -> Result<(StepCommit, Vec<LinkRequest>), StoreError> {
+) -> Result<(StepCommit, Vec<AfterCommit>), StoreError> {
     let store = &shared.store;
     let event = match crate::linking::merge_source(entry) {
         Some(from) => crate::linking::carry_out_merge(store.as_ref(), &from, &entry.customer)?,
@@ -400,14 +410,19 @@ fn step_one(
                 locale: conversation.locale,
                 reply,
             }),
-            Action::IssueLinkCode => links.push(LinkRequest::Issue),
-            Action::RedeemLinkCode(code) => links.push(LinkRequest::Redeem(code)),
-            Action::LinkByPhone(phone) => links.push(LinkRequest::Phone(phone)),
-            Action::SendLinkCodeToPhone(phone) => links.push(LinkRequest::CodeToPhone(phone)),
+            Action::IssueLinkCode => links.push(AfterCommit::Link(LinkRequest::Issue)),
+            Action::RedeemLinkCode(code) => {
+                links.push(AfterCommit::Link(LinkRequest::Redeem(code)));
+            }
+            Action::LinkByPhone(phone) => links.push(AfterCommit::Link(LinkRequest::Phone(phone))),
+            Action::SendLinkCodeToPhone(phone) => {
+                links.push(AfterCommit::Link(LinkRequest::CodeToPhone(phone)));
+            }
             Action::NotifyOperators(reason) => {
                 metrics::counter!("souk_handoff_requests_total").increment(1);
                 tracing::info!(?reason, "customer asked for a person");
             }
+            Action::Booking(request) => links.push(AfterCommit::Booking(Box::new(request))),
             Action::RequestNlu { .. } => {
                 tracing::warn!("NLU requested but no language model is configured");
             }

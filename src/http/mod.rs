@@ -2,6 +2,7 @@
 
 mod admin;
 mod assets;
+mod bookings;
 mod error;
 mod health;
 mod meta;
@@ -105,6 +106,7 @@ pub fn router(state: AppState) -> Router {
             get(payments::pay_page).post(payments::pay_submit),
         )
         .route("/pay/done", get(payments::returned))
+        .route("/bookings/{file}", get(bookings::calendar_file))
         .route(
             "/api/admin/orders/{id}/status",
             post(admin::set_order_status),

@@ -98,7 +98,14 @@ pub async fn post_message(
         public_id: public_id.clone(),
         dedup_key,
         customer,
-        event: Event::Inbound(Inbound::new(Channel::WebChat, message.message)),
+        event: Event::Inbound({
+            let mut inbound = Inbound::new(Channel::WebChat, message.message);
+            // A hint from the browser: a name chrono-tz does not know is ignored.
+            inbound.context.time_zone = message
+                .time_zone
+                .filter(|zone| zone.parse::<chrono_tz::Tz>().is_ok());
+            inbound
+        }),
         received_at: clock::now(),
     };
     let fresh = state.ingest.accept(entry).await?;

@@ -49,6 +49,11 @@ impl Renderer {
                     Arg::Str(s) => FluentValue::from(s.clone()),
                     Arg::Int(n) => FluentValue::from(*n),
                     Arg::Money(m) => FluentValue::from(format_money(*m, locale)),
+                    Arg::When { at, zone, also } => {
+                        FluentValue::from(dates::format_when(*at, zone, also.as_deref(), locale))
+                    }
+                    Arg::Day(iso) => FluentValue::from(dates::format_day(iso, locale)),
+                    Arg::Clock { at, zone } => FluentValue::from(dates::format_clock(*at, zone)),
                 };
                 (Cow::Owned(name.clone()), value)
             })

@@ -178,6 +178,11 @@ impl MetaSender {
                     Some(Arg::Str(s)) => s.clone(),
                     Some(Arg::Int(n)) => n.to_string(),
                     Some(Arg::Money(m)) => format_money(*m, locale),
+                    Some(Arg::When { at, zone, also }) => {
+                        crate::render::dates::format_when(*at, zone, also.as_deref(), locale)
+                    }
+                    Some(Arg::Day(iso)) => crate::render::dates::format_day(iso, locale),
+                    Some(Arg::Clock { at, zone }) => crate::render::dates::format_clock(*at, zone),
                     // A template cannot carry the reply's button, so its URL (a tracking or
                     // payment link) can be a parameter of its own.
                     None if name == LINK_URL_PARAM => reply

@@ -195,6 +195,28 @@ pub trait Store: Send + Sync + 'static {
     fn put_link_code(&self, code: &str, record: &LinkCode) -> StoreResult<()>;
     /// Checks a code at `now` and marks a valid one used, atomically.
     fn redeem_link_code(&self, code: &str, now: Timestamp) -> StoreResult<Redeemed>;
+    /// Who is busy when, for every staff member (the shell's in-memory copy starts here).
+    fn calendar(&self) -> StoreResult<flows::booking::Calendar>;
+    /// Carries out a booking flow's request in one transaction over every calendar of
+    /// `staff`: a hold or a booking succeeds only if nothing in force overlaps it, so no
+    /// time is ever given twice, whichever worker or replica asks. A new booking gets the
+    /// calendar link `link` (its URL and the token in it). `Hold` and `Book` are answered;
+    /// a `Book` asked again answers what was stored.
+    fn booking_request(
+        &self,
+        request: &flows::booking::BookingRequest,
+        staff: &[flows::booking::StaffId],
+        now: Timestamp,
+        link: Option<(&str, &str)>,
+    ) -> StoreResult<Option<flows::booking::BookingOutcome>>;
+    fn booking(
+        &self,
+        id: &flows::booking::BookingId,
+    ) -> StoreResult<Option<flows::booking::Booking>>;
+    /// The booking a calendar link's token names.
+    fn booking_by_token(&self, token: &str) -> StoreResult<Option<flows::booking::Booking>>;
+    fn bookings(&self) -> StoreResult<Vec<flows::booking::Booking>>;
+
     /// Makes `from` part of `into`, in one transaction: `from`'s identities point at `into`,
     /// its conversation's channels, windows, orders and profile join `into`'s (which then
     /// answers on `from`'s channel), its summary and timers go, and a `MergeRecord` keeps

@@ -4,6 +4,8 @@
 //! steps or events per transaction), and the per-send and per-status writes are plain writes
 //! in an order that a crash between them cannot turn into a loss.
 
+mod bookings;
+
 use std::path::Path;
 
 use sled::transaction::{ConflictableTransactionError, TransactionError, TransactionalTree};
@@ -54,6 +56,8 @@ pub struct SledStore {
     /// Per-channel facts: Telegram callback tokens (`cb\0TOKEN`), blocked identities
     /// (`blocked\0CHANNEL\0ID`).
     channel_state: Tree,
+    /// Appointment calendars, bookings and their calendar-link tokens (`sled_store/bookings.rs`).
+    bookings: Tree,
     /// Identity → customer, the hottest lookup (every inbound message). Entries never go
     /// stale: an identity only changes customer through `move_identity`, which updates it.
     identity_cache: std::sync::RwLock<std::collections::HashMap<Vec<u8>, CustomerId>>,
@@ -122,6 +126,7 @@ impl SledStore {
             summaries: tree("summaries")?,
             console: tree("console")?,
             channel_state: tree("channel_state")?,
+            bookings: tree("bookings")?,
             identity_cache: std::sync::RwLock::default(),
             db,
         })
@@ -1124,6 +1129,35 @@ impl Store for SledStore {
                 Ok(Redeemed::Valid(record.customer))
             })
             .map_err(tx_error)
+    }
+
+    fn calendar(&self) -> StoreResult<flows::booking::Calendar> {
+        self.booking_calendar()
+    }
+
+    fn booking_request(
+        &self,
+        request: &flows::booking::BookingRequest,
+        staff: &[flows::booking::StaffId],
+        now: Timestamp,
+        link: Option<(&str, &str)>,
+    ) -> StoreResult<Option<flows::booking::BookingOutcome>> {
+        self.booking_request_tx(request, staff, now, link)
+    }
+
+    fn booking(
+        &self,
+        id: &flows::booking::BookingId,
+    ) -> StoreResult<Option<flows::booking::Booking>> {
+        self.booking_by_id(id)
+    }
+
+    fn booking_by_token(&self, token: &str) -> StoreResult<Option<flows::booking::Booking>> {
+        self.booking_by_token_id(token)
+    }
+
+    fn bookings(&self) -> StoreResult<Vec<flows::booking::Booking>> {
+        self.all_bookings()
     }
 
     fn merge_customers(

@@ -122,6 +122,11 @@ fn shop_copy(dir: &Path) -> std::path::PathBuf {
         demo.join("catalog.json"),
     )
     .expect("copy catalog");
+    std::fs::copy(
+        repo_path("config/demo/booking.toml"),
+        demo.join("booking.toml"),
+    )
+    .expect("copy booking");
     let config = dir.join("souk.toml");
     std::fs::copy(repo_path("config/souk.toml"), &config).expect("copy config");
     config

@@ -63,6 +63,9 @@ fn every_message_renders_in_every_locale() {
                 "operator",
                 "text",
                 "code",
+                "service",
+                "staff",
+                "zone",
             ] {
                 text = text.with(name, Arg::Str(format!("<{name}>")));
             }
@@ -76,12 +79,32 @@ fn every_message_renders_in_every_locale() {
                 "available",
                 "minutes",
                 "other",
+                "days",
+                "hours",
             ] {
                 text = text.with(name, Arg::Int(3));
             }
             for name in ["price", "total"] {
                 text = text.with(name, Arg::Money(Money::new(123_456, euro)));
             }
+            let at = flows::Timestamp(1_767_600_000_000);
+            text = text
+                .with(
+                    "when",
+                    Arg::When {
+                        at,
+                        zone: "Europe/Bucharest".into(),
+                        also: Some("Europe/London".into()),
+                    },
+                )
+                .with("day", Arg::Day("2026-01-05".into()))
+                .with(
+                    "time",
+                    Arg::Clock {
+                        at,
+                        zone: "Europe/Bucharest".into(),
+                    },
+                );
             let rendered = renderer.text(locale, &text);
             assert_ne!(rendered, key.id(), "{locale}: {} did not render", key.id());
             assert!(

@@ -4,6 +4,7 @@
 
 mod architecture;
 mod bad_input;
+mod booking;
 mod catalog_import;
 mod concurrency;
 mod config;

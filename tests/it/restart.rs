@@ -158,3 +158,114 @@ async fn after_a_long_downtime_only_the_latest_due_reminder_is_sent_once() {
     assert_eq!(reminders(&app.history(&session).await), 1, "sent once");
     app.stop().await;
 }
+
+/// Gives the customer a booking that starts in `starts_in_minutes`, as if made days ago
+/// (no reminder sent yet) with its reminder timer due at `timer_due` (it fell due while souk
+/// was down, or falls due just after the restart).
+fn booking_reminder_pending(
+    dir: &std::path::Path,
+    customer: &flows::CustomerId,
+    starts_in_minutes: i64,
+    timer_due: flows::Timestamp,
+) {
+    use flows::booking::{Booking, BookingId, BookingStatus, ServiceId, StaffId};
+    use souk::store::{SledStore, StepCommit, Store, TimerChange, TimerEntry};
+    let store = SledStore::open(dir).expect("open");
+    let mut conversation = store
+        .conversation(customer)
+        .expect("read")
+        .expect("conversation");
+    let now = souk::clock::now();
+    let start = now.plus(flows::Span::minutes(starts_in_minutes));
+    conversation.bookings.push(Booking {
+        id: BookingId("restart-B1".into()),
+        customer: customer.clone(),
+        service: ServiceId("fitting".into()),
+        staff: StaffId("ana".into()),
+        start,
+        end: start.plus(flows::Span::minutes(30)),
+        status: BookingStatus::Booked,
+        name: "Maria".into(),
+        contact: "+40721234567".into(),
+        reminders_done: 0,
+        confirmed: false,
+        calendar_url: None,
+    });
+    conversation.booking_timer_due = Some(timer_due);
+    let step = StepCommit {
+        inbox_seq: u64::MAX,
+        conversation,
+        history: Vec::new(),
+        outbox: vec![],
+        timers: vec![TimerChange::Set(TimerEntry {
+            customer: customer.clone(),
+            kind: flows::TimerKind::BookingReminder,
+            due: timer_due,
+        })],
+        orders: vec![],
+        order_updates: vec![],
+        payment_jobs: vec![],
+        now,
+    };
+    store.commit(step).expect("commit");
+    store.flush().expect("flush");
+}
+
+#[tokio::test]
+async fn a_booking_reminder_due_around_a_restart_is_sent_once_and_only_the_latest() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let mut settings = crate::support::test_settings(dir.path());
+    settings.booking.file = crate::support::repo_path("config/demo/booking.toml");
+    let app = crate::support::spawn_app_with(settings.clone(), AppOptions::default()).await;
+    let session = app.session().await;
+    let mut events = app.events(&session).await;
+    app.say(&session, "hello").await;
+    events.next_reply(WAIT).await.expect("reply");
+    use sha2::Digest as _;
+    let digest = hex::encode(sha2::Sha256::digest(session.as_bytes()));
+    let customer = app
+        .store()
+        .find_identity(&flows::Identity::new(flows::Channel::WebChat, digest))
+        .expect("lookup")
+        .expect("customer");
+    drop(events);
+    app.stop().await;
+    // While souk was down, the appointment came within 2 hours: both the 24-hour and the
+    // 2-hour reminder are due. The timer falls due a second after the restart.
+    let due = souk::clock::now().plus(flows::Span::seconds(1));
+    booking_reminder_pending(&dir.path().join(""), &customer, 100, due);
+    let app = crate::support::spawn_app_with(settings.clone(), AppOptions::default()).await;
+    let reminders = |history: &[serde_json::Value]| {
+        history
+            .iter()
+            .filter(|m| {
+                m["text"]
+                    .as_str()
+                    .is_some_and(|t| t.starts_with("Reminder:"))
+            })
+            .count()
+    };
+    let deadline = tokio::time::Instant::now() + WAIT;
+    let mut history = app.history(&session).await;
+    while reminders(&history) == 0 && tokio::time::Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        history = app.history(&session).await;
+    }
+    let texts: Vec<String> = history
+        .iter()
+        .filter_map(|m| m["text"].as_str().map(str::to_owned))
+        .collect();
+    assert_eq!(reminders(&history), 1, "one reminder, not two: {texts:#?}");
+    let conversation = app
+        .store()
+        .conversation(&customer)
+        .expect("read")
+        .expect("conversation");
+    assert_eq!(conversation.bookings[0].reminders_done, 2, "the 2-hour one");
+    app.stop().await;
+    // Restarted again: nothing more is due, nothing is sent again.
+    let app = crate::support::spawn_app_with(settings, AppOptions::default()).await;
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    assert_eq!(reminders(&app.history(&session).await), 1, "sent once");
+    app.stop().await;
+}

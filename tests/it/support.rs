@@ -72,6 +72,7 @@ pub fn test_settings(store: &Path) -> Settings {
         handoff: Default::default(),
         console: Default::default(),
         recovery: Default::default(),
+        booking: Default::default(),
     }
 }
 

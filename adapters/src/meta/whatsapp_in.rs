@@ -205,6 +205,7 @@ fn parse_message(message: &Value, names: &[(String, String)]) -> MetaEvent {
             // Filled in by the shell from `timestamp_ms`, which it also checks against its clock.
             sent_at: None,
             own_phone: None,
+            time_zone: None,
         },
     })
 }

@@ -363,12 +363,12 @@ impl Conversation {
             self.on_timer(ctx, kind, now, out);
         }
         if !resolved && ctx.settings.handoff.resume_message {
-            self.resume(ctx, out);
+            self.resume(ctx, now, out);
         }
     }
 
     /// Says the bot is back and asks again what the flow was waiting for.
-    fn resume(&mut self, ctx: &Context, out: &mut Vec<Action>) {
+    fn resume(&mut self, ctx: &Context, now: crate::time::Timestamp, out: &mut Vec<Action>) {
         self.say(out, Reply::key(TextKey::BotResumed));
         match self.state.clone() {
             FlowState::Checkout(step) => {
@@ -398,6 +398,10 @@ impl Conversation {
             }
             FlowState::Cart => {
                 let _ = self.show_cart(ctx, out);
+            }
+            // The time held for the customer may be gone by now: the day's times again.
+            FlowState::Booking(step) => {
+                let _ = self.booking_back(ctx, step, now, out);
             }
             FlowState::Idle | FlowState::Browsing(_) => {
                 let _ = self.menu(ctx, out);

@@ -1,5 +1,7 @@
 //! One file per flow. Each adds methods to `Conversation`; `conversation.rs` dispatches.
 
+mod booking;
+mod booking_changes;
 mod browse;
 mod cart;
 mod checkout;

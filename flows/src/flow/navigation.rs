@@ -10,7 +10,12 @@ use crate::order::Fulfilment;
 use crate::text::TextKey;
 
 impl Conversation {
-    pub(crate) fn back(&mut self, ctx: &Context, out: &mut Vec<Action>) -> Handled {
+    pub(crate) fn back(
+        &mut self,
+        ctx: &Context,
+        now: crate::time::Timestamp,
+        out: &mut Vec<Action>,
+    ) -> Handled {
         match self.state.clone() {
             FlowState::Browsing(BrowseStep::Category { .. } | BrowseStep::Results { .. }) => {
                 self.show_categories(ctx, out)
@@ -50,6 +55,7 @@ impl Conversation {
                 Some(Fulfilment::Pickup { .. }) => self.ask_fulfilment(ctx, name, contact, out),
                 None => self.ask_contact(name, out),
             },
+            FlowState::Booking(step) => self.booking_back(ctx, step, now, out),
             FlowState::Idle
             | FlowState::Browsing(BrowseStep::Categories)
             | FlowState::Cart
@@ -59,6 +65,17 @@ impl Conversation {
 
     /// Drops whatever is in progress but never the cart: cancelling is not emptying.
     pub(crate) fn cancel(&mut self, _ctx: &Context, out: &mut Vec<Action>) -> Handled {
+        // A time held for this customer is freed at once rather than when the hold lapses.
+        if let FlowState::Booking(
+            crate::booking::BookingStep::AskName { draft }
+            | crate::booking::BookingStep::AskContact { draft, .. }
+            | crate::booking::BookingStep::Confirm { draft, .. },
+        ) = &self.state
+        {
+            out.push(Action::Booking(crate::booking::BookingRequest::Cancel {
+                booking: draft.booking.clone(),
+            }));
+        }
         if !matches!(
             self.state,
             FlowState::Checkout(CheckoutStep::AwaitingPayment { .. })

@@ -16,6 +16,15 @@ impl Conversation {
         ]
     }
 
+    /// The menu, with booking when the shop takes appointments.
+    fn menu_for(ctx: &Context) -> Vec<Choice> {
+        let mut choices = Self::menu_choices();
+        if ctx.settings.booking.enabled() {
+            choices.insert(1, Choice::new(ChoiceAction::Book, TextKey::ChoiceBook));
+        }
+        choices
+    }
+
     pub(crate) fn greet(
         &mut self,
         ctx: &Context,
@@ -31,13 +40,13 @@ impl Conversation {
                 .str("shop", shop)
                 .int("items", self.cart.item_count())
         };
-        self.say(out, Reply::text(text).choices(Self::menu_choices()));
+        self.say(out, Reply::text(text).choices(Self::menu_for(ctx)));
         Handled::Yes
     }
 
-    pub(crate) fn menu(&mut self, _ctx: &Context, out: &mut Vec<Action>) -> Handled {
+    pub(crate) fn menu(&mut self, ctx: &Context, out: &mut Vec<Action>) -> Handled {
         self.state = FlowState::Idle;
-        self.say(out, Reply::key(TextKey::Menu).choices(Self::menu_choices()));
+        self.say(out, Reply::key(TextKey::Menu).choices(Self::menu_for(ctx)));
         Handled::Yes
     }
 

@@ -25,10 +25,63 @@ pub enum Keyword {
     Link,
     /// No more cart reminders.
     StopReminders,
+    /// Book an appointment.
+    Book,
+    /// The customer's appointments.
+    Bookings,
 }
 
 /// Phrases per keyword. A message matches when it contains the phrase as whole words.
 pub const PHRASES: &[(Keyword, &[&str])] = &[
+    (
+        Keyword::Bookings,
+        &[
+            "my appointments",
+            "my appointment",
+            "my bookings",
+            "my booking",
+            "programarile mele",
+            "programarea mea",
+            "moje wizyty",
+            "moja wizyta",
+            "moje rezerwacje",
+            "mani pieraksti",
+            "mans pieraksts",
+            "התורים שלי",
+            "התור שלי",
+        ],
+    ),
+    (
+        Keyword::Book,
+        &[
+            "appointment",
+            "book a",
+            "book an",
+            "book me",
+            "to book",
+            "reserve a",
+            "book an appointment",
+            "make an appointment",
+            "book a time",
+            "booking",
+            "programare",
+            "programez",
+            "programeaza",
+            "vreau o programare",
+            "wizyta",
+            "wizyte",
+            "umow",
+            "umowic",
+            "rezerwacja",
+            "pierakstities",
+            "pieraksts",
+            "pierakstit",
+            "vizite",
+            "לקבוע תור",
+            "תור",
+            "פגישה",
+        ],
+    ),
     (
         Keyword::StopReminders,
         &[

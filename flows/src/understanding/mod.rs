@@ -4,6 +4,7 @@
 
 pub mod lexicon;
 pub mod normalize;
+pub mod when;
 
 use serde::{Deserialize, Serialize};
 
@@ -48,6 +49,10 @@ pub enum Intent {
     /// "Link my account +40 712 345 678": the customer names the number of their other chat;
     /// a code goes there, to prove it is theirs.
     LinkPhone(String),
+    /// "I'd like an appointment".
+    Book,
+    /// "My appointments".
+    Bookings,
     Unknown,
 }
 
@@ -83,6 +88,8 @@ fn keyword_intent(keyword: Keyword) -> Intent {
         Keyword::No => Intent::No,
         Keyword::Link => Intent::Link,
         Keyword::StopReminders => Intent::StopReminders,
+        Keyword::Book => Intent::Book,
+        Keyword::Bookings => Intent::Bookings,
     }
 }
 
@@ -188,6 +195,10 @@ pub fn understand(text: &str, catalog: &Catalog) -> Intent {
         if digits.is_empty() {
             return Intent::Link;
         }
+    }
+    // "My appointments" before "an appointment": the first contains the second's words.
+    if let Some(intent) = first_keyword(&words, &[Keyword::Bookings, Keyword::Book]) {
+        return intent;
     }
     // "Where is my order?" is a sentence more often than a command, and its phrases name
     // nothing a product search could want.

@@ -49,7 +49,8 @@
     productResults: $('product-results'), paylink: $('btn-paylink'),
     sideEmpty: $('side-empty'), sideBody: $('side-body'), identities: $('side-identities'),
     language: $('side-language'), windowInfo: $('side-window'), cart: $('side-cart'),
-    cartTotal: $('side-cart-total'), orders: $('side-orders'), notes: $('side-notes'),
+    cartTotal: $('side-cart-total'), orders: $('side-orders'),
+    bookings: $('side-bookings'), noShows: $('side-no-shows'), notes: $('side-notes'),
   };
 
   const state = {
@@ -513,6 +514,23 @@
     });
     ui.orders.replaceChildren(...(orders.length ? orders : [el('li', 'muted', 'No orders')]));
 
+    // Appointments: an open one whose time has come can be marked as a no-show.
+    const bookings = arr(d.bookings).map((raw) => {
+      const b = obj(raw);
+      const li = el('li', 'booking');
+      li.append(textEl('span', 'booking-service', b.service), el('span', 'muted', `${str(b.when)} · ${str(b.staff)}`),
+        el('span', 'badge', b.confirmed && b.status === 'booked' ? 'confirmed' : b.status));
+      if (b.status === 'booked' && num(b.start) <= Date.now()) {
+        const mark = el('button', 'ghost small', 'No-show');
+        mark.type = 'button';
+        mark.addEventListener('click', safe(() => markNoShow(str(b.id))));
+        li.append(mark);
+      }
+      return li;
+    });
+    ui.bookings.replaceChildren(...(bookings.length ? bookings : [el('li', 'muted', 'None')]));
+    ui.noShows.textContent = num(d.no_shows) ? `(${num(d.no_shows)} no-show${num(d.no_shows) === 1 ? '' : 's'})` : '';
+
     // Notes live in the timeline (kind "note"); the panel lists them newest first.
     const notes = arr(d.timeline).map(obj).filter((it) => it.kind === 'note').reverse().map((n) => {
       const li = el('li', 'note');
@@ -608,6 +626,15 @@
       return li;
     });
     list.replaceChildren(...(items.length ? items : [el('li', 'muted', 'None')]));
+  }
+
+  async function markNoShow(booking) {
+    const customer = state.open;
+    if (!customer || !booking) return;
+    const res = await post(`${convPath(customer)}/bookings/${encodeURIComponent(booking)}/no-show`, {});
+    if (res.ok) showNotice('Marked as a no-show.', 'info');
+    else showNotice(describeFailure(res));
+    await afterAction(customer);
   }
 
   async function unlink(linked) {

@@ -82,6 +82,11 @@
   const isUnknownSession = (e) =>
     e instanceof ApiError && e.status === 404 && /unknown session/i.test(e.message);
 
+  // The browser's time zone, so appointment times are also shown in the customer's own.
+  function timeZone() {
+    try { return Intl.DateTimeFormat().resolvedOptions().timeZone || undefined; } catch { return undefined; }
+  }
+
   // Network errors and 5xx are retried 3 times with exponential backoff; 4xx are final.
   async function api(method, path, body) {
     for (let attempt = 0; ; attempt++) {
@@ -309,7 +314,7 @@
       store.set(session);
       await openEvents();
       showTyping();
-      await api('POST', '/messages', { session, action: 'start', client_id: newId() });
+      await api('POST', '/messages', { session, action: 'start', client_id: newId(), time_zone: timeZone() });
     })().finally(() => { starting = null; });
     return starting;
   }
@@ -326,7 +331,7 @@
     showTyping(); // before the POST: the reply may arrive over SSE before the 202 does
     try {
       // One id per message, kept across retries, so a retried POST is not applied twice.
-      const res = await api('POST', '/messages', { session, client_id: newId(), ...payload });
+      const res = await api('POST', '/messages', { session, client_id: newId(), time_zone: timeZone(), ...payload });
       if (res.id) rendered.add(str(res.id));
       return true;
     } catch (e) {

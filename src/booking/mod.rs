@@ -1,0 +1,115 @@
+//! The shell's side of appointment booking: the `[booking]` configuration, carrying out the
+//! booking flow's store requests after its step committed, and the `.ics` calendar links.
+//!
+//! A request (hold, book, cancel, no-show) runs as one store transaction that alone decides
+//! whether a time is free; its answer comes back to the conversation as an event of its own
+//! (`Event::Booking`), and the in-memory calendar the core computes free times from is
+//! refreshed from the store after each one (and every few seconds, for other replicas).
+
+pub mod config;
+pub mod ics;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use flows::booking::{BookingRequest, CalendarView, StaffId};
+use flows::{CustomerId, Event};
+use tokio_util::sync::CancellationToken;
+
+use crate::clock;
+use crate::driver::Shared;
+use crate::store::Store;
+
+/// The path of a booking's calendar link, under the public URL.
+pub const ICS_PREFIX: &str = "/bookings/";
+
+/// Carries out a booking request of `customer`'s step, after that step committed.
+pub fn spawn(shared: &Shared, customer: CustomerId, request: BookingRequest) {
+    let Some(ingest) = shared.ingest.get().cloned() else {
+        return;
+    };
+    let ctx = shared.context();
+    let staff: Vec<StaffId> = ctx
+        .settings
+        .booking
+        .staff
+        .iter()
+        .map(|s| s.id.clone())
+        .collect();
+    let calendar = ctx.calendar.clone();
+    let base = shared
+        .settings
+        .server
+        .public_url
+        .trim_end_matches('/')
+        .to_owned();
+    tokio::spawn(async move {
+        let kind = match &request {
+            BookingRequest::Hold { .. } => "hold",
+            BookingRequest::Book { .. } => "book",
+            BookingRequest::Cancel { .. } => "cancel",
+            BookingRequest::SetStatus { .. } => "status",
+        };
+        let store = ingest.store().clone();
+        let token = clock::random_hex_128();
+        let url = format!("{base}{ICS_PREFIX}{token}.ics");
+        let done = tokio::task::spawn_blocking(move || {
+            let outcome =
+                store.booking_request(&request, &staff, clock::now(), Some((&url, &token)))?;
+            Ok::<_, crate::store::StoreError>((outcome, store.calendar()?))
+        })
+        .await;
+        let outcome = match done {
+            Ok(Ok((outcome, fresh))) => {
+                *calendar.write() = fresh;
+                outcome
+            }
+            Ok(Err(error)) => {
+                tracing::error!(%error, kind, "a booking request failed in the store");
+                return;
+            }
+            Err(error) => {
+                tracing::error!(%error, kind, "a booking request's task failed");
+                return;
+            }
+        };
+        let result = match &outcome {
+            Some(flows::booking::BookingOutcome::Held { .. }) => "held",
+            Some(flows::booking::BookingOutcome::Booked { .. }) => "booked",
+            Some(flows::booking::BookingOutcome::Taken { .. }) => "taken",
+            None => "done",
+        };
+        metrics::counter!("souk_booking_requests_total", "request" => kind, "result" => result)
+            .increment(1);
+        if let Some(outcome) = outcome {
+            let key = format!("booking:{}", clock::random_hex_128());
+            if let Err(error) = ingest
+                .accept_keyed(key, customer, Event::Booking(outcome))
+                .await
+            {
+                tracing::error!(%error, "could not answer a booking request");
+            }
+        }
+    });
+}
+
+/// Loads the calendar at start-up.
+pub fn load(store: &dyn Store) -> anyhow::Result<CalendarView> {
+    Ok(CalendarView::new(store.calendar()?))
+}
+
+/// Keeps the in-memory calendar in step with the store, for what other replicas book.
+pub async fn refresh(store: Arc<dyn Store>, calendar: CalendarView, stop: CancellationToken) {
+    loop {
+        tokio::select! {
+            () = stop.cancelled() => return,
+            () = tokio::time::sleep(Duration::from_secs(5)) => {}
+        }
+        let store = store.clone();
+        match tokio::task::spawn_blocking(move || store.calendar()).await {
+            Ok(Ok(fresh)) => *calendar.write() = fresh,
+            Ok(Err(error)) => tracing::warn!(%error, "could not reload the booking calendar"),
+            Err(_) => return,
+        }
+    }
+}

@@ -1,0 +1,76 @@
+//! `GET /bookings/{token}.ics`: a booking as a calendar file. The token is the secret part
+//! of the link the customer was sent (128 random bits); anything else is a plain 404, so
+//! the route tells nothing about which bookings exist.
+
+use axum::extract::{Path, State};
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Response};
+
+use super::AppState;
+use crate::booking::ics::{IcsEvent, render};
+use crate::clock;
+
+fn not_found() -> Response {
+    (StatusCode::NOT_FOUND, "no such booking").into_response()
+}
+
+pub async fn calendar_file(State(state): State<AppState>, Path(file): Path<String>) -> Response {
+    let Some(token) = file.strip_suffix(".ics") else {
+        return not_found();
+    };
+    if token.len() != 32 || !token.bytes().all(|b| b.is_ascii_hexdigit()) {
+        return not_found();
+    }
+    let store = state.store.clone();
+    let owned = token.to_owned();
+    let found = tokio::task::spawn_blocking(move || store.booking_by_token(&owned)).await;
+    let booking = match found {
+        Ok(Ok(Some(booking))) => booking,
+        Ok(Ok(None)) => return not_found(),
+        Ok(Err(error)) => {
+            tracing::error!(%error, "could not read a booking");
+            return StatusCode::SERVICE_UNAVAILABLE.into_response();
+        }
+        Err(_) => return StatusCode::SERVICE_UNAVAILABLE.into_response(),
+    };
+    let ctx = state.shared.context();
+    let locale = state.settings.shop.default_locale;
+    let service = ctx.settings.booking.service(&booking.service).map_or_else(
+        || booking.service.0.clone(),
+        |s| s.name.get(locale).to_owned(),
+    );
+    let staff = ctx
+        .settings
+        .booking
+        .staff_member(&booking.staff)
+        .map_or_else(|| booking.staff.0.clone(), |s| s.name.clone());
+    let public = &state.settings.server.public_url;
+    let host = public
+        .split("://")
+        .nth(1)
+        .unwrap_or(public)
+        .split('/')
+        .next()
+        .filter(|h| !h.is_empty())
+        .unwrap_or("souk.local");
+    let body = render(&IcsEvent {
+        booking: &booking,
+        shop: &state.settings.shop.name,
+        service: &service,
+        staff: &staff,
+        host,
+        now: clock::now(),
+    });
+    (
+        [
+            (header::CONTENT_TYPE, "text/calendar; charset=utf-8"),
+            (header::CACHE_CONTROL, "private, no-cache"),
+            (
+                header::CONTENT_DISPOSITION,
+                "attachment; filename=\"appointment.ics\"",
+            ),
+        ],
+        body,
+    )
+        .into_response()
+}
