@@ -598,6 +598,8 @@ async fn run(config: Config) -> anyhow::Result<()> {
     let _ = stop.send(());
     server.await??;
     println!("shutdown: {:.0} ms", stopping.elapsed().as_secs_f64() * 1e3);
+    // The store's file lock goes with the last handle.
+    drop(store);
 
     // How much of start-up is the store: opening it alone, now that the app has let go.
     let opening = Instant::now();

@@ -38,10 +38,18 @@ pub fn recovery(config: &Path) -> anyhow::Result<()> {
     let far = std::time::Instant::now() + std::time::Duration::from_secs(3600);
     store.customers_with_history(&mut count, far)?;
     let (mut abandoned, mut opted_out) = (0u64, 0u64);
+    let (mut codes_given, mut codes_used) = (0u64, 0u64);
     for summary in store.summaries()? {
         if let Some(conversation) = store.conversation(&summary.customer)? {
             abandoned += u64::from(conversation.recovery.last_sequence_at.is_some());
             opted_out += u64::from(conversation.recovery.opted_out);
+            codes_given += conversation.recovery.codes.len() as u64;
+            codes_used += conversation
+                .recovery
+                .codes
+                .iter()
+                .filter(|code| code.used_by.is_some())
+                .count() as u64;
         }
     }
     // Recovered: paid orders placed within a week of a reminder, by step.
@@ -60,6 +68,7 @@ pub fn recovery(config: &Path) -> anyhow::Result<()> {
     let locale = settings.shop.default_locale;
     println!("carts chased (customers reminded at least once): {abandoned}");
     println!("customers who asked to stop: {opted_out}");
+    println!("discount codes given: {codes_given}, used on an order: {codes_used}");
     for (index, key) in STEPS.iter().enumerate() {
         let step = u32::try_from(index).unwrap_or(u32::MAX);
         let (orders, minor) = recovered.get(&step).copied().unwrap_or_default();

@@ -69,6 +69,16 @@ fn default_once_per_days() -> i64 {
 pub struct RecoveryStepConfig {
     pub after_minutes: i64,
     pub text: String,
+    /// A code for this percentage off comes with the reminder (1–90).
+    #[serde(default)]
+    pub discount_percent: Option<u32>,
+    /// How long that code works.
+    #[serde(default = "default_discount_hours")]
+    pub discount_valid_hours: i64,
+}
+
+fn default_discount_hours() -> i64 {
+    48
 }
 
 impl Default for RecoveryConfig {
@@ -89,6 +99,8 @@ fn default_recovery_steps() -> Vec<RecoveryStepConfig> {
         (72 * 60, "recovery-last-call"),
     ]
     .map(|(after_minutes, text)| RecoveryStepConfig {
+        discount_percent: None,
+        discount_valid_hours: default_discount_hours(),
         after_minutes,
         text: text.to_owned(),
     })
@@ -124,9 +136,23 @@ impl RecoveryConfig {
                     return Err("steps must come later and later (after_minutes rising)".to_owned());
                 }
                 last = step.after_minutes;
+                let discount = match step.discount_percent {
+                    None => None,
+                    Some(percent) if (1..=90).contains(&percent) => {
+                        if !(1..=24 * 90).contains(&step.discount_valid_hours) {
+                            return Err("discount_valid_hours must be between 1 and 2160".into());
+                        }
+                        Some(flows::discount::StepDiscount {
+                            percent,
+                            valid_for: flows::Span::hours(step.discount_valid_hours),
+                        })
+                    }
+                    Some(_) => return Err("discount_percent must be between 1 and 90".into()),
+                };
                 Ok(flows::recovery::RecoveryStep {
                     after: flows::Span::minutes(step.after_minutes),
                     key,
+                    discount,
                 })
             })
             .collect::<Result<Vec<_>, _>>()?;

@@ -237,6 +237,8 @@ pub enum ChoiceAction {
     RemindMe,
     /// No more cart reminders.
     StopReminders,
+    /// Apply this discount code (a reminder's button).
+    UseDiscount(String),
     /// Start booking an appointment.
     Book,
     /// The customer's upcoming appointments.
@@ -296,6 +298,7 @@ impl ChoiceAction {
             ChoiceAction::KeepCart => "keepcart".into(),
             ChoiceAction::PreferHere => "preferhere".into(),
             ChoiceAction::RemindMe => "remindme".into(),
+            ChoiceAction::UseDiscount(code) => format!("disc:{code}"),
             ChoiceAction::StopReminders => "stopreminders".into(),
             ChoiceAction::Book => "book".into(),
             ChoiceAction::Bookings => "bookings".into(),
@@ -366,6 +369,7 @@ impl ChoiceAction {
             ("keepcart", None, None) => ChoiceAction::KeepCart,
             ("preferhere", None, None) => ChoiceAction::PreferHere,
             ("remindme", None, None) => ChoiceAction::RemindMe,
+            ("disc", Some(code), None) => ChoiceAction::UseDiscount(owned(code)?),
             ("stopreminders", None, None) => ChoiceAction::StopReminders,
             ("book", None, None) => ChoiceAction::Book,
             ("bookings", None, None) => ChoiceAction::Bookings,

@@ -425,7 +425,7 @@ impl Conversation {
         {
             return match exact_command(text) {
                 Some(intent) => self.on_intent(ctx, intent, now, out),
-                None => self.checkout_answer(ctx, text, out),
+                None => self.checkout_answer(ctx, text, now, out),
             };
         }
         if let FlowState::Booking(
@@ -528,6 +528,7 @@ impl Conversation {
             Intent::Link => return self.ask_link_code(out),
             Intent::StopReminders => ChoiceAction::StopReminders,
             Intent::LinkCode(code) => return self.redeem_link_code(code, out),
+            Intent::DiscountCode(code) => return self.apply_discount(ctx, &code, now, out),
             Intent::LinkPhone(phone) => {
                 out.push(Action::SendLinkCodeToPhone(phone));
                 return Handled::Yes;
@@ -577,7 +578,7 @@ impl Conversation {
             ChoiceAction::Cart => self.show_cart(ctx, out),
             ChoiceAction::ClearCart => self.clear_cart(ctx, out),
             ChoiceAction::Checkout => self.start_checkout(ctx, out),
-            ChoiceAction::UseSaved => self.use_saved_details(ctx, out),
+            ChoiceAction::UseSaved => self.use_saved_details(ctx, now, out),
             ChoiceAction::Confirm => self.confirm_order(ctx, now, out),
             ChoiceAction::Back => self.back(ctx, now, out),
             ChoiceAction::Cancel => self.cancel(ctx, out),
@@ -586,13 +587,14 @@ impl Conversation {
             ChoiceAction::Orders => self.show_orders(ctx, out),
             ChoiceAction::Similar(product) => self.show_similar(ctx, &product, out),
             ChoiceAction::Delivery => self.choose_delivery(ctx, out),
-            ChoiceAction::Pickup(point) => self.choose_pickup(ctx, point, out),
-            ChoiceAction::UseSavedAddress => self.use_saved_address(ctx, out),
+            ChoiceAction::Pickup(point) => self.choose_pickup(ctx, point, now, out),
+            ChoiceAction::UseSavedAddress => self.use_saved_address(ctx, now, out),
             ChoiceAction::Book => {
                 let replaces = self.booking_replaces();
                 self.start_booking(ctx, replaces, now, out)
             }
             ChoiceAction::Bookings => self.show_bookings(ctx, now, out),
+            ChoiceAction::UseDiscount(code) => self.apply_discount(ctx, &code, now, out),
             ChoiceAction::Service(service) => self.pick_service(ctx, service, now, out),
             ChoiceAction::Day(day) => self.pick_day(ctx, &day, now, out),
             ChoiceAction::Slot { staff, minute } => self.pick_slot(ctx, staff, minute, now, out),

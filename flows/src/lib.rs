@@ -10,6 +10,7 @@ pub mod contact;
 pub mod context;
 pub mod conversation;
 pub mod customer;
+pub mod discount;
 pub mod event;
 mod flow;
 pub mod handoff;

@@ -150,6 +150,9 @@ pub struct Order {
     /// Placed after an abandoned-cart reminder: which one (0 = the first), for attribution.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub recovered_step: Option<u32>,
+    /// A reminder's discount code spent on it; `total` is after it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub discount: Option<crate::discount::OrderDiscount>,
 }
 
 impl Order {

@@ -14,6 +14,8 @@ use crate::time::{Span, Timestamp};
 pub struct RecoveryStep {
     pub after: Span,
     pub key: TextKey,
+    /// A code for a percentage off, minted for the customer with this reminder.
+    pub discount: Option<crate::discount::StepDiscount>,
 }
 
 /// When reminders may not go out (the customer's night), as the shell computes it: for an
@@ -76,14 +78,17 @@ impl RecoverySettings {
                 RecoveryStep {
                     after: Span::minutes(30),
                     key: TextKey::RecoveryGentle,
+                    discount: None,
                 },
                 RecoveryStep {
                     after: Span::hours(24),
                     key: TextKey::RecoveryNextDay,
+                    discount: None,
                 },
                 RecoveryStep {
                     after: Span::hours(72),
                     key: TextKey::RecoveryLastCall,
+                    discount: None,
                 },
             ],
         }
@@ -121,4 +126,14 @@ pub struct RecoveryState {
     /// When the last sequence's first reminder went out (for `once_per`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub last_sequence_at: Option<Timestamp>,
+    /// Discount codes the reminders gave this customer (kept after use, so a second use is
+    /// recognised and refused).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub codes: Vec<crate::discount::DiscountCode>,
+    /// How many codes were minted: the next one's number.
+    #[serde(default)]
+    pub codes_minted: u32,
+    /// The code the customer applied to the cart, spent when an order is placed with it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub applied: Option<String>,
 }

@@ -225,6 +225,32 @@ fn outcome_line(outcome: &BookingOutcome) -> String {
     }
 }
 
+/// The conversation's discount codes, when it has any.
+fn discount_state(conversation: &Conversation, start: Timestamp) -> String {
+    if conversation.recovery.codes.is_empty() {
+        return String::new();
+    }
+    let codes: Vec<String> = conversation
+        .recovery
+        .codes
+        .iter()
+        .map(|c| {
+            format!(
+                "{} {}% step {} until +{}{}",
+                c.code,
+                c.percent,
+                c.step,
+                c.expires_at.since(start),
+                c.used_by
+                    .as_ref()
+                    .map(|o| format!(" used-by {o}"))
+                    .unwrap_or_default()
+            )
+        })
+        .collect();
+    format!(" | codes [{}]", codes.join("; "))
+}
+
 /// The conversation's bookings and no-show count, when it has any.
 fn booking_state(conversation: &Conversation) -> String {
     if conversation.bookings.is_empty() && conversation.no_shows == 0 {
@@ -409,9 +435,14 @@ fn render_actions(
                     .recovered_step
                     .map(|step| format!(" recovered-by-step {step}"))
                     .unwrap_or_default();
+                let discount = order
+                    .discount
+                    .as_ref()
+                    .map(|d| format!(" discount {} -{}% -{}", d.code, d.percent, money(&d.amount)))
+                    .unwrap_or_default();
                 let _ = writeln!(
                     out,
-                    "! place-order {} {} {} [{}] total {}{fulfilment}{recovered}",
+                    "! place-order {} {} {} [{}] total {}{fulfilment}{recovered}{discount}",
                     order.id,
                     order.name,
                     order.contact.as_str(),
@@ -693,12 +724,13 @@ fn run(source: &str, ctx: &Context) -> String {
                     };
                     let _ = writeln!(
                         out,
-                        "state: {} | locale {} | cart [{}] | misses {}{handoff}{}",
+                        "state: {} | locale {} | cart [{}] | misses {}{handoff}{}{}",
                         serde_json::to_string(&conversation.state).expect("state serializes"),
                         conversation.locale,
                         cart.join(" "),
                         conversation.misses,
-                        booking_state(&conversation)
+                        booking_state(&conversation),
+                        discount_state(&conversation, start)
                     );
                     continue;
                 }
@@ -851,6 +883,19 @@ fn transcripts() {
         // `#! recovery` turns on the standard reminder sequence (30 min, 1 day, 3 days).
         if source.contains("#! recovery") {
             ctx.settings.recovery = flows::recovery::RecoverySettings::standard();
+        }
+        // `#! recovery-discount`: the next-day reminder gives 15% off for 2 days, the last
+        // call 20% off for 1 day.
+        if source.contains("#! recovery-discount") {
+            let steps = &mut ctx.settings.recovery.steps;
+            steps[1].discount = Some(flows::discount::StepDiscount {
+                percent: 15,
+                valid_for: Span::hours(48),
+            });
+            steps[2].discount = Some(flows::discount::StepDiscount {
+                percent: 20,
+                valid_for: Span::hours(24),
+            });
         }
         // `#! quiet 21-9`: no reminders between those UTC hours.
         if let Some(quiet) = source.lines().find_map(|l| l.strip_prefix("#! quiet ")) {

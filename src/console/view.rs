@@ -91,6 +91,10 @@ fn build(state: &AppState, id: &CustomerId) -> Result<Value, ApiError> {
             json!({
                 "id": order.id, "status": order.status.name(),
                 "total": format_money(order.total, locale), "at": order.placed_at.millis(),
+                "discount": order.discount.as_ref().map(|d| json!({
+                    "code": d.code, "percent": d.percent,
+                    "amount": format_money(d.amount, locale),
+                })),
             })
         })
         .collect();

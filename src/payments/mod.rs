@@ -59,3 +59,13 @@ impl PaymentProvider {
         }
     }
 }
+
+/// The one line a discounted order is charged as, e.g. "Order ABC-1: 3 items, code
+/// SAVE-7QX4MF2K −15%".
+pub fn discounted_title(order: &flows::Order, discount: &flows::discount::OrderDiscount) -> String {
+    let items: u32 = order.lines.iter().map(|line| line.quantity).sum();
+    format!(
+        "Order {}: {items} items, code {} −{}%",
+        order.id, discount.code, discount.percent
+    )
+}

@@ -106,6 +106,25 @@ impl StripeClient {
         if let ContactPoint::Email(email) = &order.contact {
             form.push(("customer_email".to_owned(), email.clone()));
         }
+        // A discounted order is charged as one line at its total: the lines' prices would
+        // add up to more than was agreed.
+        if let Some(discount) = &order.discount {
+            let field = |name: &str| format!("line_items[0][{name}]");
+            form.push((field("quantity"), "1".to_owned()));
+            form.push((
+                field("price_data][currency"),
+                order.total.currency.code().to_ascii_lowercase(),
+            ));
+            form.push((
+                field("price_data][unit_amount"),
+                order.total.minor.to_string(),
+            ));
+            form.push((
+                field("price_data][product_data][name"),
+                crate::payments::discounted_title(order, discount),
+            ));
+            return form;
+        }
         for (i, line) in order.lines.iter().enumerate() {
             let field = |name: &str| format!("line_items[{i}][{name}]");
             form.push((field("quantity"), line.quantity.to_string()));
@@ -218,5 +237,48 @@ mod tests {
             client.expires_at(&job(created), now),
             Err(PaymentError::TooLate(_))
         ));
+    }
+
+    #[test]
+    fn a_discounted_order_is_charged_as_one_line_at_its_total() {
+        let settings = StripeSettings::default();
+        let client = StripeClient::new(&settings, "https://shop.example", 60).unwrap();
+        let eur = flows::Currency::new("EUR").unwrap();
+        let order = flows::Order {
+            id: OrderId("o-1".into()),
+            customer: CustomerId("c-1".into()),
+            name: "Ana".into(),
+            contact: flows::ContactPoint::Phone("+40721234567".into()),
+            lines: vec![flows::OrderLine {
+                sku: flows::Sku("MUG".into()),
+                product: flows::ProductId("mug".into()),
+                title: "Mug".into(),
+                quantity: 2,
+                unit_price: Money::new(1500, eur),
+            }],
+            total: Money::new(2550, eur),
+            status: flows::OrderStatus::PendingPayment,
+            placed_at: Timestamp(1_800_000_000_000),
+            fulfilment: None,
+            tracking: None,
+            payment_attempts: 1,
+            payment_failures: 0,
+            oversold: Vec::new(),
+            recovered_step: Some(1),
+            discount: Some(flows::discount::OrderDiscount {
+                code: "SAVE-7QX4MF2K".into(),
+                percent: 15,
+                amount: Money::new(450, eur),
+            }),
+        };
+        let form = client.form(&order, 1_800_003_600);
+        let get = |key: &str| form.iter().find(|(k, _)| k == key).map(|(_, v)| v.as_str());
+        assert_eq!(get("line_items[0][price_data][unit_amount]"), Some("2550"));
+        assert_eq!(get("line_items[0][quantity]"), Some("1"));
+        assert_eq!(get("line_items[1][quantity]"), None);
+        assert!(
+            get("line_items[0][price_data][product_data][name]")
+                .is_some_and(|name| name.contains("SAVE-7QX4MF2K"))
+        );
     }
 }

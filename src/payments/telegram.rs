@@ -47,6 +47,15 @@ fn cut(text: &str, limit: usize) -> String {
 
 /// The order's lines as Telegram prices (amounts in minor units, as ours are).
 pub fn prices(order: &Order) -> Result<Vec<LabeledPrice>, PaymentError> {
+    // Telegram's prices cannot be negative: a discounted order is one price, its total.
+    if let Some(discount) = &order.discount {
+        let amount = u32::try_from(order.total.minor)
+            .map_err(|_| PaymentError::Permanent("the order total does not fit Telegram".into()))?;
+        return Ok(vec![LabeledPrice::new(
+            cut(&crate::payments::discounted_title(order, discount), 64),
+            amount,
+        )]);
+    }
     order
         .lines
         .iter()

@@ -81,10 +81,11 @@ fn every_message_renders_in_every_locale() {
                 "other",
                 "days",
                 "hours",
+                "percent",
             ] {
                 text = text.with(name, Arg::Int(3));
             }
-            for name in ["price", "total"] {
+            for name in ["price", "total", "amount"] {
                 text = text.with(name, Arg::Money(Money::new(123_456, euro)));
             }
             let at = flows::Timestamp(1_767_600_000_000);
@@ -98,6 +99,14 @@ fn every_message_renders_in_every_locale() {
                     },
                 )
                 .with("day", Arg::Day("2026-01-05".into()))
+                .with(
+                    "until",
+                    Arg::When {
+                        at,
+                        zone: "Europe/Bucharest".into(),
+                        also: None,
+                    },
+                )
                 .with(
                     "time",
                     Arg::Clock {

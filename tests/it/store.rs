@@ -364,6 +364,7 @@ fn order(id: &str, customer: &str, sku: &str) -> flows::Order {
         payment_failures: 0,
         oversold: vec![],
         recovered_step: None,
+        discount: None,
     }
 }
 

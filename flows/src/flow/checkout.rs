@@ -86,6 +86,7 @@ impl Conversation {
         name: String,
         contact: ContactPoint,
         fulfilment: Option<Fulfilment>,
+        now: Timestamp,
         out: &mut Vec<Action>,
     ) -> Handled {
         let text = match &fulfilment {
@@ -97,10 +98,14 @@ impl Conversation {
                 Text::new(TextKey::CheckoutConfirmPickup).str("point", point.clone())
             }
         };
+        let (total, discount) = self.priced_cart(ctx, now, out);
+        if let Some(discount) = &discount {
+            self.say_discount(discount, out);
+        }
         let text = text
             .str("name", name.clone())
             .str("contact", contact.as_str())
-            .money("total", self.cart.total(&ctx.catalog));
+            .money("total", total);
         let choices = vec![
             Choice::new(ChoiceAction::Confirm, TextKey::ChoiceConfirm),
             Choice::new(ChoiceAction::Back, TextKey::ChoiceBack),
@@ -122,6 +127,7 @@ impl Conversation {
         &mut self,
         ctx: &Context,
         text: &str,
+        now: Timestamp,
         out: &mut Vec<Action>,
     ) -> Handled {
         match self.state.clone() {
@@ -133,27 +139,32 @@ impl Conversation {
                 }
             },
             FlowState::Checkout(CheckoutStep::AskContact { name }) => match parse_contact(text) {
-                Some(contact) => self.ask_fulfilment(ctx, name, contact, out),
+                Some(contact) => self.ask_fulfilment(ctx, name, contact, now, out),
                 None => {
                     self.say(out, Reply::key(TextKey::CheckoutContactInvalid));
                     Handled::Yes
                 }
             },
             FlowState::Checkout(CheckoutStep::AskAddress { name, contact }) => {
-                self.address_answer(ctx, name, contact, text, out)
+                self.address_answer(ctx, name, contact, text, now, out)
             }
             _ => Handled::Missed,
         }
     }
 
-    pub(crate) fn use_saved_details(&mut self, ctx: &Context, out: &mut Vec<Action>) -> Handled {
+    pub(crate) fn use_saved_details(
+        &mut self,
+        ctx: &Context,
+        now: Timestamp,
+        out: &mut Vec<Action>,
+    ) -> Handled {
         match (
             &self.state,
             self.profile.name.clone(),
             self.profile.contact.clone(),
         ) {
             (FlowState::Checkout(CheckoutStep::AskName), Some(name), Some(contact)) => {
-                self.ask_fulfilment(ctx, name, contact, out)
+                self.ask_fulfilment(ctx, name, contact, now, out)
             }
             _ => self.stale_choice(ctx, out),
         }
@@ -196,7 +207,13 @@ impl Conversation {
                 })
             })
             .collect();
-        let total = self.cart.total(&ctx.catalog);
+        // The code applied may have expired while the customer confirmed: then they see the
+        // summary again, at the full price, and confirm that.
+        let had_code = self.recovery.applied.is_some();
+        let (total, discount) = self.priced_cart(ctx, now, out);
+        if had_code && discount.is_none() {
+            return self.ask_confirmation(ctx, name, contact, fulfilment, now, out);
+        }
         self.orders_placed = self.orders_placed.saturating_add(1);
         let order_id = OrderId(format!("{}-{}", self.order_prefix(), self.orders_placed));
         let order = Order {
@@ -214,7 +231,11 @@ impl Conversation {
             payment_failures: 0,
             oversold: Vec::new(),
             recovered_step: self.recovered_step(now),
+            discount: discount.clone(),
         };
+        if let Some(discount) = &discount {
+            self.spend_discount(discount, &order_id);
+        }
         self.remember_order(order.clone());
         out.push(Action::PlaceOrder(order));
         out.push(Action::CreatePaymentLink {

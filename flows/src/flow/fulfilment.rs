@@ -7,6 +7,7 @@ use crate::context::Context;
 use crate::conversation::{CheckoutStep, Conversation, FlowState, Handled};
 use crate::order::{ContactPoint, Fulfilment};
 use crate::text::{Label, Text, TextKey};
+use crate::time::Timestamp;
 
 impl Conversation {
     /// Asks how the order reaches the customer; with only one way, takes it.
@@ -15,11 +16,12 @@ impl Conversation {
         ctx: &Context,
         name: String,
         contact: ContactPoint,
+        now: Timestamp,
         out: &mut Vec<Action>,
     ) -> Handled {
         let points = &ctx.settings.pickup_points;
         match (ctx.settings.delivery, points.as_slice()) {
-            (false, []) => return self.ask_confirmation(ctx, name, contact, None, out),
+            (false, []) => return self.ask_confirmation(ctx, name, contact, None, now, out),
             (true, []) => return self.ask_address(name, contact, out),
             _ => {}
         }
@@ -82,6 +84,7 @@ impl Conversation {
         &mut self,
         ctx: &Context,
         index: u32,
+        now: Timestamp,
         out: &mut Vec<Action>,
     ) -> Handled {
         let point = usize::try_from(index)
@@ -91,17 +94,22 @@ impl Conversation {
         match (self.state.clone(), point) {
             (FlowState::Checkout(CheckoutStep::AskFulfilment { name, contact }), Some(point)) => {
                 let fulfilment = Some(Fulfilment::Pickup { point });
-                self.ask_confirmation(ctx, name, contact, fulfilment, out)
+                self.ask_confirmation(ctx, name, contact, fulfilment, now, out)
             }
             _ => self.stale_choice(ctx, out),
         }
     }
 
-    pub(crate) fn use_saved_address(&mut self, ctx: &Context, out: &mut Vec<Action>) -> Handled {
+    pub(crate) fn use_saved_address(
+        &mut self,
+        ctx: &Context,
+        now: Timestamp,
+        out: &mut Vec<Action>,
+    ) -> Handled {
         match (self.state.clone(), self.profile.address.clone()) {
             (FlowState::Checkout(CheckoutStep::AskAddress { name, contact }), Some(address)) => {
                 let fulfilment = Some(Fulfilment::Delivery { address });
-                self.ask_confirmation(ctx, name, contact, fulfilment, out)
+                self.ask_confirmation(ctx, name, contact, fulfilment, now, out)
             }
             _ => self.stale_choice(ctx, out),
         }
@@ -114,12 +122,13 @@ impl Conversation {
         name: String,
         contact: ContactPoint,
         text: &str,
+        now: Timestamp,
         out: &mut Vec<Action>,
     ) -> Handled {
         match parse_address(text) {
             Some(address) => {
                 let fulfilment = Some(Fulfilment::Delivery { address });
-                self.ask_confirmation(ctx, name, contact, fulfilment, out)
+                self.ask_confirmation(ctx, name, contact, fulfilment, now, out)
             }
             None => {
                 self.say(out, Reply::key(TextKey::CheckoutAddressInvalid));

@@ -376,7 +376,7 @@ impl Conversation {
                     CheckoutStep::AskName => self.ask_name(out),
                     CheckoutStep::AskContact { name } => self.ask_contact(name, out),
                     CheckoutStep::AskFulfilment { name, contact } => {
-                        self.ask_fulfilment(ctx, name, contact, out)
+                        self.ask_fulfilment(ctx, name, contact, now, out)
                     }
                     CheckoutStep::AskAddress { name, contact } => {
                         self.ask_address(name, contact, out)
@@ -385,7 +385,7 @@ impl Conversation {
                         name,
                         contact,
                         fulfilment,
-                    } => self.ask_confirmation(ctx, name, contact, fulfilment, out),
+                    } => self.ask_confirmation(ctx, name, contact, fulfilment, now, out),
                     CheckoutStep::AwaitingPayment { .. } => self.start_checkout(ctx, out),
                 };
             }

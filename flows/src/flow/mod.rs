@@ -5,6 +5,7 @@ mod booking_changes;
 mod browse;
 mod cart;
 mod checkout;
+mod discount;
 mod fallback;
 mod fulfilment;
 mod handoff;

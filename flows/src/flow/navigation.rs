@@ -43,7 +43,7 @@ impl Conversation {
                 if ctx.settings.pickup_points.is_empty() {
                     self.ask_contact(name, out)
                 } else {
-                    self.ask_fulfilment(ctx, name, contact, out)
+                    self.ask_fulfilment(ctx, name, contact, now, out)
                 }
             }
             FlowState::Checkout(CheckoutStep::Confirm {
@@ -52,7 +52,9 @@ impl Conversation {
                 fulfilment,
             }) => match fulfilment {
                 Some(Fulfilment::Delivery { .. }) => self.ask_address(name, contact, out),
-                Some(Fulfilment::Pickup { .. }) => self.ask_fulfilment(ctx, name, contact, out),
+                Some(Fulfilment::Pickup { .. }) => {
+                    self.ask_fulfilment(ctx, name, contact, now, out)
+                }
                 None => self.ask_contact(name, out),
             },
             FlowState::Booking(step) => self.booking_back(ctx, step, now, out),

@@ -128,6 +128,15 @@ impl Conversation {
             TextKey::ChoiceStopReminders,
         ));
         self.say(out, Reply::text(text).choices(choices));
+        if let Some(offer) = step.discount {
+            self.offer_discount(
+                ctx,
+                u32::try_from(index).unwrap_or(u32::MAX),
+                offer,
+                now,
+                out,
+            );
+        }
         if index == 0 {
             self.recovery.last_sequence_at = Some(now);
         }

@@ -49,6 +49,8 @@ pub enum Intent {
     /// "Link my account +40 712 345 678": the customer names the number of their other chat;
     /// a code goes there, to prove it is theirs.
     LinkPhone(String),
+    /// A discount code a reminder gave, as written (normalized).
+    DiscountCode(String),
     /// "I'd like an appointment".
     Book,
     /// "My appointments".
@@ -139,13 +141,17 @@ pub const LINK_CODE_PREFIX: &str = "LK";
 pub const LINK_CODE_ALPHABET: &str = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ";
 pub const LINK_CODE_LENGTH: usize = 6;
 
-/// The code in a message that is only a link code (spaces, dashes and case forgiven).
-pub fn link_code(text: &str) -> Option<String> {
-    let compact: String = text
-        .chars()
+/// A code as typed, without spaces or dashes, in capitals: codes are forgiving to write.
+pub fn compact_code(text: &str) -> String {
+    text.chars()
         .filter(|c| !c.is_whitespace() && *c != '-')
         .collect::<String>()
-        .to_uppercase();
+        .to_uppercase()
+}
+
+/// The code in a message that is only a link code (spaces, dashes and case forgiven).
+pub fn link_code(text: &str) -> Option<String> {
+    let compact = compact_code(text);
     let body = compact.strip_prefix(LINK_CODE_PREFIX)?;
     (body.chars().count() == LINK_CODE_LENGTH
         && body.chars().all(|c| LINK_CODE_ALPHABET.contains(c)))
@@ -156,6 +162,9 @@ pub fn link_code(text: &str) -> Option<String> {
 pub fn understand(text: &str, catalog: &Catalog) -> Intent {
     if let Some(code) = link_code(text) {
         return Intent::LinkCode(code);
+    }
+    if let Some(code) = crate::discount::code_in(text) {
+        return Intent::DiscountCode(code);
     }
     let folded = fold(text);
     let words = tokens(&folded);

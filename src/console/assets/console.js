@@ -510,6 +510,10 @@
       const li = el('li', 'order');
       li.append(el('span', 'order-id', `#${str(o.id)}`), el('span', 'badge order-status', o.status),
         el('span', 'order-total', o.total), el('span', 'muted', formatTime(o.at)));
+      if (o.discount) {
+        const d = obj(o.discount);
+        li.append(el('span', 'muted', `code ${str(d.code)} −${num(d.percent)}% (−${str(d.amount)})`));
+      }
       return li;
     });
     ui.orders.replaceChildren(...(orders.length ? orders : [el('li', 'muted', 'No orders')]));
