@@ -175,24 +175,7 @@ pub fn quiet_hours(range: &str, zone: Tz) -> Result<flows::recovery::QuietHours,
     if from == to {
         return Err("the quiet hours must not start and end at the same time".into());
     }
-    Ok(flows::recovery::QuietHours::new(move |now: Timestamp| {
-        let utc = DateTime::from_timestamp_millis(now.millis())?;
-        let local = zone.from_utc_datetime(&utc.naive_utc());
-        let minute = local.hour() * 60 + local.minute();
-        let quiet = if from > to {
-            minute >= from || minute < to
-        } else {
-            (from..to).contains(&minute)
-        };
-        if !quiet {
-            return None;
-        }
-        // Minutes until `to`, on this day or the next; a daylight-saving shift moves the
-        // wake-up by at most an hour, which a reminder can bear.
-        let wait = (i64::from(to) - i64::from(minute)).rem_euclid(24 * 60);
-        let end = now.millis() - i64::from(local.second()) * 1000 + wait * 60_000;
-        Some(Timestamp(end))
-    }))
+    Ok(flows::recovery::QuietHours::daily(from, to, zone))
 }
 
 #[cfg(test)]
@@ -213,10 +196,18 @@ mod quiet_tests {
             quiet_hours("21:00-09:00", "Europe/Bucharest".parse().expect("zone")).expect("ok");
         // 23:30 in Bucharest (UTC+2 in winter) waits until 09:00 local = 07:00 UTC.
         assert_eq!(
-            quiet.until(at("2026-03-02T21:30:00Z")),
+            quiet.until(at("2026-03-02T21:30:00Z"), None),
             Some(at("2026-03-03T07:00:00Z"))
         );
-        assert_eq!(quiet.until(at("2026-03-02T12:00:00Z")), None);
+        assert_eq!(quiet.until(at("2026-03-02T12:00:00Z"), None), None);
         assert!(quiet_hours("9-5", chrono_tz::UTC).is_err());
+        // A customer whose browser says New York (UTC-5): 21:30 UTC is 16:30 there, not night;
+        // 03:00 UTC is 22:00 there, quiet until 09:00 New York = 14:00 UTC.
+        let new_york = Some("America/New_York");
+        assert_eq!(quiet.until(at("2026-03-02T21:30:00Z"), new_york), None);
+        assert_eq!(
+            quiet.until(at("2026-03-03T03:00:00Z"), new_york),
+            Some(at("2026-03-03T14:00:00Z"))
+        );
     }
 }

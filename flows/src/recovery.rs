@@ -3,8 +3,6 @@
 
 use serde::{Deserialize, Serialize};
 
-use std::sync::Arc;
-
 use crate::text::TextKey;
 use crate::time::{Span, Timestamp};
 
@@ -18,43 +16,56 @@ pub struct RecoveryStep {
     pub discount: Option<crate::discount::StepDiscount>,
 }
 
-/// When reminders may not go out (the customer's night), as the shell computes it: for an
-/// instant in quiet hours, when they end.
-#[derive(Clone)]
-pub struct QuietHours(Arc<dyn Fn(Timestamp) -> Option<Timestamp> + Send + Sync>);
+/// When reminders may not go out: every night between two wall-clock times, in the
+/// customer's time zone when their channel told it (the web chat's browser), else the
+/// shop's.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct QuietHours(Option<Nightly>);
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Nightly {
+    /// Minutes after midnight; `from > to` spans midnight.
+    from: u32,
+    to: u32,
+    zone: chrono_tz::Tz,
+}
 
 impl QuietHours {
     pub fn never() -> QuietHours {
-        QuietHours(Arc::new(|_| None))
+        QuietHours(None)
     }
 
-    pub fn new(f: impl Fn(Timestamp) -> Option<Timestamp> + Send + Sync + 'static) -> QuietHours {
-        QuietHours(Arc::new(f))
+    /// From `from` to `to` (minutes after midnight) every day; `zone` is the shop's.
+    pub fn daily(from: u32, to: u32, zone: chrono_tz::Tz) -> QuietHours {
+        QuietHours((from != to).then_some(Nightly { from, to, zone }))
     }
 
-    /// `Some(end)` when `at` falls in quiet hours.
-    pub fn until(&self, at: Timestamp) -> Option<Timestamp> {
-        (self.0)(at).filter(|end| *end > at)
-    }
-}
-
-impl std::fmt::Debug for QuietHours {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("QuietHours(..)")
-    }
-}
-
-impl PartialEq for QuietHours {
-    fn eq(&self, other: &Self) -> bool {
-        Arc::ptr_eq(&self.0, &other.0)
-    }
-}
-
-impl Eq for QuietHours {}
-
-impl Default for QuietHours {
-    fn default() -> Self {
-        QuietHours::never()
+    /// `Some(end)` when `at` falls in quiet hours where the customer is.
+    pub fn until(&self, at: Timestamp, customer_zone: Option<&str>) -> Option<Timestamp> {
+        use chrono::{TimeZone, Timelike};
+        let nightly = self.0?;
+        let zone = customer_zone
+            .and_then(|name| name.parse::<chrono_tz::Tz>().ok())
+            .unwrap_or(nightly.zone);
+        let utc = chrono::DateTime::from_timestamp_millis(at.millis())?;
+        let local = zone.from_utc_datetime(&utc.naive_utc());
+        let minute = local.hour() * 60 + local.minute();
+        let quiet = if nightly.from > nightly.to {
+            minute >= nightly.from || minute < nightly.to
+        } else {
+            (nightly.from..nightly.to).contains(&minute)
+        };
+        if !quiet {
+            return None;
+        }
+        // Minutes until `to`, on this day or the next; a daylight-saving shift moves the
+        // wake-up by at most an hour, which a reminder can bear.
+        let wait = (i64::from(nightly.to) - i64::from(minute)).rem_euclid(24 * 60);
+        let end = at.millis()
+            - i64::from(local.second()) * 1000
+            - i64::from(local.nanosecond() / 1_000_000)
+            + wait * 60_000;
+        Some(Timestamp(end)).filter(|end| *end > at)
     }
 }
 

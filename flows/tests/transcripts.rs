@@ -897,27 +897,12 @@ fn transcripts() {
                 valid_for: Span::hours(24),
             });
         }
-        // `#! quiet 21-9`: no reminders between those UTC hours.
+        // `#! quiet 21-9`: no reminders between those hours (UTC, or the customer's zone).
         if let Some(quiet) = source.lines().find_map(|l| l.strip_prefix("#! quiet ")) {
             let (from, to) = quiet.trim().split_once('-').expect("#! quiet FROM-TO");
-            let (from, to): (i64, i64) = (from.parse().expect("hour"), to.parse().expect("hour"));
-            ctx.settings.recovery.quiet = flows::recovery::QuietHours::new(move |at: Timestamp| {
-                let hour = at.millis().rem_euclid(86_400_000) / 3_600_000;
-                let night = if from > to {
-                    hour >= from || hour < to
-                } else {
-                    hour >= from && hour < to
-                };
-                night.then(|| {
-                    let day_start = at.millis() - at.millis().rem_euclid(86_400_000);
-                    let end = day_start + to * 3_600_000;
-                    Timestamp(if end > at.millis() {
-                        end
-                    } else {
-                        end + 86_400_000
-                    })
-                })
-            });
+            let (from, to): (u32, u32) = (from.parse().expect("hour"), to.parse().expect("hour"));
+            ctx.settings.recovery.quiet =
+                flows::recovery::QuietHours::daily(from * 60, to * 60, chrono_tz::UTC);
         }
         if source.contains("#! booking") {
             ctx.settings.booking = booking_settings();

@@ -478,6 +478,16 @@ fn age_and_confirm(store_dir: &Path, customer: &CustomerId) {
 
 /// Ages the customer's last message by 25 hours and puts `event` in the inbox.
 fn age_and_ingest(store_dir: &Path, customer: &CustomerId, event: Event) {
+    age_prepare_and_ingest(store_dir, customer, event, |_, _| {});
+}
+
+/// The same, with the conversation changed by `prepare` (given the aged time) first.
+fn age_prepare_and_ingest(
+    store_dir: &Path,
+    customer: &CustomerId,
+    event: Event,
+    prepare: impl FnOnce(&mut Conversation, Timestamp),
+) {
     let store = souk::store::SledStore::open(store_dir).expect("open");
     use souk::store::Store as _;
     let mut conversation: Conversation = store
@@ -489,6 +499,7 @@ fn age_and_ingest(store_dir: &Path, customer: &CustomerId, event: Event) {
         .last_inbound_by_channel
         .insert(Channel::WhatsApp, long_ago);
     conversation.last_inbound_at = Some(long_ago);
+    prepare(&mut conversation, long_ago);
     let step = StepCommit {
         inbox_seq: u64::MAX,
         conversation,
@@ -665,4 +676,77 @@ async fn first_dead_letter(app: &TestApp) -> String {
     store.dead_letters().expect("dead letters")[0]
         .reason
         .clone()
+}
+
+/// The customer has a navy jacket in the cart, said yes to reminders, and their next-day
+/// reminder fell due; their last message was 25 hours ago (the WhatsApp window is closed).
+fn cart_reminder_due_after_the_window(store_dir: &Path, customer: &CustomerId) {
+    let event = Event::TimerFired(flows::TimerKind::CartRecovery);
+    age_prepare_and_ingest(store_dir, customer, event, |conversation, long_ago| {
+        conversation.cart.lines = vec![flows::CartLine {
+            sku: flows::Sku("RJ-M-NAVY".into()),
+            quantity: 1,
+        }];
+        conversation.recovery.since = Some(long_ago);
+        conversation.recovery.next_step = 1;
+        conversation.recovery.consent = Some(flows::recovery::Consent {
+            granted: true,
+            at: long_ago,
+        });
+    });
+}
+
+fn with_reminders(mut config: Settings) -> Settings {
+    config.recovery.enabled = true;
+    config.recovery.quiet_hours = String::new();
+    config
+}
+
+#[tokio::test]
+async fn a_cart_reminder_outside_the_window_goes_as_its_template() {
+    let fake = FakeGraph::start().await;
+    let dir = tempfile::tempdir().expect("temp dir");
+    let mut config = with_reminders(settings(dir.path(), &fake));
+    config.channels.whatsapp.templates.insert(
+        "recovery-next-day".into(),
+        TemplateSettings {
+            name: "cart_reminder".into(),
+            language: "en_US".into(),
+            params: vec!["items".into(), "total".into()],
+        },
+    );
+    let app = spawn_app_with(config.clone(), AppOptions::default()).await;
+    let customer = payment_confirmed_25_hours_after_last_message(app, "40700000025").await;
+    let before = fake.recorded().len();
+    cart_reminder_due_after_the_window(dir.path(), &customer);
+    let app = spawn_app_with(config, AppOptions::default()).await;
+    let sent = fake.wait_for(before + 1, WAIT).await;
+    let template = &sent.last().expect("template").body;
+    assert_eq!(template["template"]["name"], "cart_reminder", "{template}");
+    let parameters = &template["template"]["components"][0]["parameters"];
+    assert_eq!(parameters[0]["text"], "1", "{template}");
+    assert!(
+        parameters[1]["text"]
+            .as_str()
+            .is_some_and(|t| !t.is_empty()),
+        "{template}"
+    );
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn a_cart_reminder_outside_the_window_without_a_template_is_refused_with_a_reason() {
+    let fake = FakeGraph::start().await;
+    let dir = tempfile::tempdir().expect("temp dir");
+    let config = with_reminders(settings(dir.path(), &fake));
+    let app = spawn_app_with(config.clone(), AppOptions::default()).await;
+    let customer = payment_confirmed_25_hours_after_last_message(app, "40700000026").await;
+    let before = fake.recorded().len();
+    cart_reminder_due_after_the_window(dir.path(), &customer);
+    let app = spawn_app_with(config, AppOptions::default()).await;
+    let reason = first_dead_letter(&app).await;
+    assert!(reason.contains("window closed"), "{reason}");
+    assert!(reason.contains("recovery-next-day"), "{reason}");
+    assert_eq!(fake.recorded().len(), before, "nothing went out");
+    app.stop().await;
 }

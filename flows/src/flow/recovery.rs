@@ -103,7 +103,7 @@ impl Conversation {
             return;
         }
         // Not at night in the customer's time: the reminder waits for the morning.
-        if let Some(morning) = settings.quiet.until(now) {
+        if let Some(morning) = settings.quiet.until(now, self.profile.time_zone.as_deref()) {
             self.arm_recovery(morning, out);
             return;
         }
