@@ -91,11 +91,13 @@ fn hours(text: &str) -> Vec<LocalRange> {
 /// colour 90 minutes.
 fn booking_settings() -> BookingSettings {
     let ron = flows::Currency::new("RON").expect("RON");
-    let name = |en: &str, ro: &str| {
-        flows::LocalizedText(BTreeMap::from([
-            (Locale::En, en.to_owned()),
-            (Locale::Ro, ro.to_owned()),
-        ]))
+    let name = |names: [&str; 5]| {
+        flows::LocalizedText(
+            Locale::ALL
+                .into_iter()
+                .zip(names.map(str::to_owned))
+                .collect(),
+        )
     };
     let off: BTreeMap<chrono::NaiveDate, Vec<LocalRange>> = ["2026-01-01", "2026-01-02"]
         .iter()
@@ -106,7 +108,7 @@ fn booking_settings() -> BookingSettings {
         services: vec![
             Service {
                 id: ServiceId("cut".into()),
-                name: name("Haircut", "Tuns"),
+                name: name(["Haircut", "Tuns", "Strzyżenie", "Frizūra", "תספורת"]),
                 duration: Span::minutes(45),
                 price: Some(Money {
                     minor: 12_000,
@@ -118,7 +120,7 @@ fn booking_settings() -> BookingSettings {
             },
             Service {
                 id: ServiceId("colour".into()),
-                name: name("Colouring", "Vopsit"),
+                name: name(["Colouring", "Vopsit", "Farbowanie", "Krāsošana", "צביעה"]),
                 duration: Span::minutes(90),
                 price: None,
                 buffer_before: Span::minutes(0),
