@@ -24,6 +24,10 @@
 //! - `#! quiet 21-9`   no reminders between those UTC hours
 //! - `#! hours 9-17`   operators are on duty between those UTC hours (default: always);
 //!   the clock starts at 2026-01-01 00:00 UTC
+//! - `#! booking`, `#! start 2026-03-27T10:00` (shop time), `#! customer-tz ZONE`: the
+//!   booking transcripts' salon, clock and customer; `= occupy STAFF LOCAL-TIME SPAN`
+//!   (somebody else booked), `= noshow OP BOOKING`, `= lose-store-answer` (the next
+//!   booking request never reaches the store), `= timer booking-reminder`
 //! - `= state`         prints the flow state, cart and miss counter
 //! - `# comment` and blank lines
 //!
@@ -574,6 +578,9 @@ fn run(source: &str, ctx: &Context) -> String {
         .find_map(|l| l.strip_prefix("#! customer-tz "))
         .map(|zone| zone.trim().to_owned());
     let mut occupied = 0;
+    // `= lose-store-answer`: the next booking request is lost (a crash before the store
+    // saw it).
+    let lose_answer = std::cell::Cell::new(false);
     let mut now = start;
     let mut conversation = Conversation::new(CustomerId("c0ffee42-test".into()), Locale::En);
     let mut timers: BTreeMap<TimerKind, Timestamp> = BTreeMap::new();
@@ -594,6 +601,12 @@ fn run(source: &str, ctx: &Context) -> String {
             *conversation = step.conversation;
             render_actions(&step.actions, timers, start, out);
             for action in &step.actions {
+                if let Action::Booking(_) = action
+                    && lose_answer.replace(false)
+                {
+                    let _ = writeln!(out, "~ store never saw it");
+                    continue;
+                }
                 if let Action::Booking(request) = action
                     && let Some(outcome) = answer_booking(&ctx.calendar, request, now)
                 {
@@ -791,6 +804,10 @@ fn run(source: &str, ctx: &Context) -> String {
                             .write()
                             .reserve(&StaffId((*staff).into()), busy, now, None);
                     assert!(ok, "`= occupy` on a time already taken");
+                    continue;
+                }
+                ["lose-store-answer"] => {
+                    lose_answer.set(true);
                     continue;
                 }
                 ["noshow", operator, booking] => Event::OperatorMarkedNoShow {

@@ -525,13 +525,22 @@ impl Conversation {
     }
 
     pub(crate) fn confirm_booking(&mut self, ctx: &Context, out: &mut Vec<Action>) -> Handled {
-        let FlowState::Booking(BookingStep::Confirm {
-            draft,
-            name,
-            contact,
-        }) = self.state.clone()
-        else {
-            return self.stale_choice(ctx, out);
+        let (draft, name, contact) = match self.state.clone() {
+            FlowState::Booking(BookingStep::Confirm {
+                draft,
+                name,
+                contact,
+            }) => (draft, name, contact),
+            // Pressed again while the store's answer is awaited (it may have been lost in a
+            // crash between the step and the request): asked again, the store answers what
+            // it decided, or decides now.
+            FlowState::Booking(BookingStep::Waiting { draft }) => {
+                match (self.profile.name.clone(), self.profile.contact.clone()) {
+                    (Some(name), Some(contact)) => (draft, name, contact),
+                    _ => return self.stale_choice(ctx, out),
+                }
+            }
+            _ => return self.stale_choice(ctx, out),
         };
         let Some(service) = ctx.settings.booking.service(&draft.service) else {
             return self.stale_choice(ctx, out);
