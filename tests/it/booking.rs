@@ -299,3 +299,72 @@ async fn a_hundred_customers_press_the_same_time_and_one_gets_it() {
         assert_eq!(response.status(), 404, "{wrong}");
     }
 }
+
+#[tokio::test]
+async fn an_operator_marks_a_no_show_once_the_time_has_come() {
+    use souk::store::Role;
+    let dir = tempfile::tempdir().expect("temp dir");
+    let app = booking_app(dir.path()).await;
+    crate::console::add_operator(app.store(), "ana", Role::Agent);
+    let console = crate::console::login(&app, "ana").await;
+    let session = app.session().await;
+    let mut events = app.events(&session).await;
+    app.say(&session, "hello").await;
+    events
+        .next_reply(Duration::from_secs(5))
+        .await
+        .expect("greeting");
+    let customer = crate::support::web_customer(&app, &session);
+    // One appointment an hour ago, one tomorrow.
+    let now = souk::clock::now();
+    let mut conversation = app
+        .store()
+        .conversation(&customer)
+        .expect("read")
+        .expect("conversation");
+    for (id, start) in [
+        ("past-B1", Timestamp(now.millis() - 3_600_000)),
+        ("future-B2", now.plus(Span::hours(24))),
+    ] {
+        conversation.bookings.push(flows::booking::Booking {
+            id: BookingId(id.into()),
+            customer: customer.clone(),
+            service: flows::booking::ServiceId("fitting".into()),
+            staff: StaffId("ana".into()),
+            start,
+            end: start.plus(Span::minutes(30)),
+            status: flows::booking::BookingStatus::Booked,
+            name: "Maria".into(),
+            contact: "+40721234567".into(),
+            reminders_done: 2,
+            confirmed: false,
+            calendar_url: None,
+        });
+    }
+    app.store()
+        .commit(crate::support::state_commit(conversation, now))
+        .expect("commit");
+    let path =
+        |booking: &str| format!("/console/api/conversations/{customer}/bookings/{booking}/no-show");
+    let (status, _) = console.post(&path("future-B2"), Value::Null).await;
+    assert_eq!(status, 409, "not started yet");
+    let (status, _) = console.post(&path("nope"), Value::Null).await;
+    assert_eq!(status, 404);
+    let (status, body) = console.post(&path("past-B1"), Value::Null).await;
+    assert_eq!(status, 202, "{body}");
+    assert_eq!(body["no_shows"], 1);
+    let (status, _) = console.post(&path("past-B1"), Value::Null).await;
+    assert_eq!(status, 409, "marked once");
+    let view = console
+        .get(&format!("/console/api/conversations/{customer}"))
+        .await;
+    assert_eq!(view["no_shows"], 1, "{view}");
+    let statuses: Vec<&str> = view["bookings"]
+        .as_array()
+        .expect("bookings")
+        .iter()
+        .filter_map(|b| b["status"].as_str())
+        .collect();
+    assert_eq!(statuses, ["booked", "no_show"], "newest first");
+    app.stop().await;
+}

@@ -10,7 +10,7 @@ use adapters::meta::signature::sign;
 use flows::{Channel, Conversation, CustomerId, Event, Identity, OrderId, Span, Timestamp};
 use souk::AppOptions;
 use souk::settings::{MetaChannelSettings, Secret, Settings, TemplateSettings};
-use souk::store::{InboxEntry, StepCommit};
+use souk::store::InboxEntry;
 
 use crate::fake_graph::{Failure, FakeGraph};
 use crate::support::{TestApp, repo_path, spawn_app_with, test_settings};
@@ -500,18 +500,9 @@ fn age_prepare_and_ingest(
         .insert(Channel::WhatsApp, long_ago);
     conversation.last_inbound_at = Some(long_ago);
     prepare(&mut conversation, long_ago);
-    let step = StepCommit {
-        inbox_seq: u64::MAX,
-        conversation,
-        history: Vec::new(),
-        outbox: vec![],
-        timers: vec![],
-        orders: vec![],
-        order_updates: vec![],
-        payment_jobs: vec![],
-        now: long_ago,
-    };
-    store.commit(step).expect("commit");
+    store
+        .commit(crate::support::state_commit(conversation, long_ago))
+        .expect("commit");
     store
         .ingest(InboxEntry {
             seq: 0,

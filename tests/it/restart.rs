@@ -107,13 +107,7 @@ async fn after_a_long_downtime_only_the_latest_due_reminder_is_sent_once() {
         app.say(&session, said).await;
         events.next_reply(WAIT).await.expect("reply");
     }
-    use sha2::Digest as _;
-    let digest = hex::encode(sha2::Sha256::digest(session.as_bytes()));
-    let customer = app
-        .store()
-        .find_identity(&flows::Identity::new(flows::Channel::WebChat, digest))
-        .expect("lookup")
-        .expect("customer");
+    let customer = crate::support::web_customer(&app, &session);
     drop(events);
     app.stop().await;
     // Down for four days: the 30-minute, 1-day and 3-day reminders all fell due meanwhile.
@@ -221,13 +215,7 @@ async fn a_booking_reminder_due_around_a_restart_is_sent_once_and_only_the_lates
     let mut events = app.events(&session).await;
     app.say(&session, "hello").await;
     events.next_reply(WAIT).await.expect("reply");
-    use sha2::Digest as _;
-    let digest = hex::encode(sha2::Sha256::digest(session.as_bytes()));
-    let customer = app
-        .store()
-        .find_identity(&flows::Identity::new(flows::Channel::WebChat, digest))
-        .expect("lookup")
-        .expect("customer");
+    let customer = crate::support::web_customer(&app, &session);
     drop(events);
     app.stop().await;
     // While souk was down, the appointment came within 2 hours: both the 24-hour and the

@@ -345,3 +345,31 @@ pub async fn eventually(limit: Duration, mut check: impl FnMut() -> bool) -> boo
     }
     check()
 }
+
+/// The web chat customer behind a session token.
+pub fn web_customer(app: &TestApp, session: &str) -> flows::CustomerId {
+    use sha2::Digest as _;
+    let digest = hex::encode(sha2::Sha256::digest(session.as_bytes()));
+    app.store()
+        .find_identity(&flows::Identity::new(flows::Channel::WebChat, digest))
+        .expect("lookup")
+        .expect("the session's customer")
+}
+
+/// A commit that only writes `conversation` as it is (tests set up state with it).
+pub fn state_commit(
+    conversation: flows::Conversation,
+    now: flows::Timestamp,
+) -> souk::store::StepCommit {
+    souk::store::StepCommit {
+        inbox_seq: u64::MAX,
+        conversation,
+        history: Vec::new(),
+        outbox: vec![],
+        timers: vec![],
+        orders: vec![],
+        order_updates: vec![],
+        payment_jobs: vec![],
+        now,
+    }
+}
