@@ -3,13 +3,15 @@
 //!
 //!     cargo run --release --example timers_bench -- [pending] [due-together] [spread-ms] [lead-s]
 //!
-//! Defaults: 1000000 10000 1000 10. Three phases:
+//! Defaults: 1000000 10000 1000 15. Three phases:
 //!
 //! 1. Fill (set-up, not the target), in a child process so that its memory does not count:
 //!    every timer belongs to a conversation of its own (a `Conversation::new` with its
 //!    session-expiry timer armed) and is written as a `StepCommit` through `commit_batch`,
 //!    the way a worker writes it. The timers that fall due together are written last, due
-//!    `lead-s` seconds after the fill ends, spread evenly over `spread-ms`.
+//!    `lead-s` seconds after the fill ends, spread evenly over `spread-ms`. The store is then
+//!    settled as `souk serve` does after a graceful stop (`SledStore::settle`, timed: a start
+//!    after a crash pays that time on top of the start-up below).
 //! 2. Start-up: `App::build` on that store, then serving on 127.0.0.1, until `/readyz`
 //!    answers 200. Resident memory (VmRSS, VmHWM) is read before and after.
 //! 3. Lateness of every timer that falls due together, as the running app processes it
@@ -70,7 +72,7 @@ fn main() -> anyhow::Result<()> {
         pending: arg(0, 1_000_000)?,
         due: arg(1, 10_000)?,
         spread_ms: arg(2, 1_000)?.max(1),
-        lead_s: arg(3, 10)?,
+        lead_s: arg(3, 15)?,
     };
     anyhow::ensure!(
         config.due >= 1 && config.due <= config.pending,
@@ -139,7 +141,8 @@ fn armed(customer: CustomerId, due: Timestamp, now: Timestamp) -> StepCommit {
     }
 }
 
-/// The child: fills the store, prints `filled <due start ms> <fill ms> <bytes on disk>`.
+/// The child: fills the store, settles it, prints `filled <due start ms> <fill ms> <bytes on
+/// disk> <settle ms>`.
 fn fill(args: &[String]) -> anyhow::Result<()> {
     let [dir, pending, due, spread_ms, lead_s] = args else {
         anyhow::bail!("usage: {FILL} DIR PENDING DUE SPREAD_MS LEAD_S");
@@ -197,7 +200,12 @@ fn fill(args: &[String]) -> anyhow::Result<()> {
     let fill_ms = started.elapsed().as_millis();
     let size = store.size_on_disk()?;
     drop(store);
-    println!("filled {due_start} {fill_ms} {size}");
+    // The filling process stops the way `souk serve` stops on SIGTERM: it settles the store
+    // (sled replays its log and writes a fresh snapshot), so the start measured next is the
+    // start after a graceful stop; a start after a crash pays this time on top. In this
+    // process, so that its memory does not count either.
+    let settle_ms = SledStore::settle(std::path::Path::new(dir))?.as_millis();
+    println!("filled {due_start} {fill_ms} {size} {settle_ms}");
     Ok(())
 }
 
@@ -387,7 +395,7 @@ async fn run(config: Config) -> anyhow::Result<()> {
         .split_whitespace()
         .map(str::parse)
         .collect::<Result<_, _>>()?;
-    let [due_start, fill_ms, size] = fields[..] else {
+    let [due_start, fill_ms, size, settle_ms] = fields[..] else {
         anyhow::bail!("unexpected fill result: {report}");
     };
     println!(
@@ -396,6 +404,9 @@ async fn run(config: Config) -> anyhow::Result<()> {
         fill_ms as f64 / 1e3,
         config.pending as f64 / (fill_ms.max(1) as f64 / 1e3),
         size as f64 / (1024.0 * 1024.0)
+    );
+    println!(
+        "settle after the fill (what a graceful stop does; a start after a crash adds it): {settle_ms} ms"
     );
 
     // 2. Start-up.

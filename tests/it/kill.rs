@@ -119,3 +119,56 @@ async fn acknowledged_messages_survive_sigkill() {
         "acknowledged messages lost or reordered by SIGKILL"
     );
 }
+
+/// SIGTERM: souk stops in order and, once every handle on the store is gone, opens and
+/// closes it once more so that the next start opens from a fresh sled snapshot.
+#[tokio::test]
+async fn a_graceful_stop_settles_the_store_for_a_quick_next_start() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let store = dir.path().join("data");
+    let port = free_port();
+    let base = format!("http://127.0.0.1:{port}");
+    let client = reqwest::Client::new();
+    let mut souk = Command::new(env!("CARGO_BIN_EXE_souk"))
+        .args(["serve", "--config"])
+        .arg(repo_path("config/souk.toml"))
+        .env("SOUK__SERVER__LISTEN", format!("127.0.0.1:{port}"))
+        .env("SOUK__STORE__PATH", &store)
+        .env("RUST_LOG", "info")
+        // tracing's formatter writes to standard output.
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("souk starts");
+    wait_ready(&client, &base).await;
+    let response = client
+        .post(format!("{base}/chat/api/sessions"))
+        .body("{}")
+        .send()
+        .await
+        .expect("session");
+    assert_eq!(response.status(), 200);
+    let terminated = Command::new("kill")
+        .args(["-TERM", &souk.id().to_string()])
+        .status()
+        .expect("kill runs");
+    assert!(terminated.success());
+    let output = tokio::task::spawn_blocking(move || {
+        let _ = souk.wait();
+        let mut log = String::new();
+        if let Some(mut stdout) = souk.stdout.take() {
+            use std::io::Read as _;
+            let _ = stdout.read_to_string(&mut log);
+        }
+        log
+    })
+    .await
+    .expect("reaped");
+    assert!(output.contains("stopped cleanly"), "{output}");
+    assert!(output.contains("store settled"), "{output}");
+    // And it starts again on that store.
+    let mut again = start(&store, port);
+    wait_ready(&client, &base).await;
+    let _ = again.kill();
+    let _ = again.wait();
+}
