@@ -17,7 +17,8 @@ use flows::{Channel, Context, FlowSettings, Span};
 use crate::catalog_file::load_catalog_with_digest;
 use crate::driver::group_commit::GroupCommit;
 use crate::driver::{
-    Driver, Ingest, Shared, Worker, run_outbox, run_payment_links, run_timers, run_worker,
+    Driver, Ingest, Shared, Worker, run_outbox, run_payment_links, run_read_ahead, run_timers,
+    run_worker,
 };
 use crate::http::{AppState, router};
 use crate::payments::demo::DemoProvider;
@@ -211,11 +212,14 @@ impl App {
             grace,
         ))]);
         let stop_timers = CancellationToken::new();
-        let timers = Tasks(vec![tokio::spawn(run_timers(
-            shared.clone(),
-            driver.clone(),
-            stop_timers.clone(),
-        ))]);
+        let timers = Tasks(vec![
+            tokio::spawn(run_timers(
+                shared.clone(),
+                driver.clone(),
+                stop_timers.clone(),
+            )),
+            tokio::spawn(run_read_ahead(shared.clone(), stop_timers.clone())),
+        ]);
         let ingest = Ingest::new(
             shared.store.clone(),
             driver.clone(),

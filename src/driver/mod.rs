@@ -13,7 +13,7 @@ mod worker;
 pub use ingest::{Ingest, IngestError};
 pub use outbox::run_outbox;
 pub use payment_links::run_payment_links;
-pub use timers::run_timers;
+pub use timers::{run_read_ahead, run_timers};
 pub use worker::{Worker, run_worker};
 
 use std::hash::{BuildHasher, Hasher};

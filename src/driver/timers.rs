@@ -52,3 +52,44 @@ pub async fn run_timers(shared: Arc<Shared>, driver: Driver, stop: CancellationT
         }
     }
 }
+
+/// How far ahead the read-ahead looks, and how often.
+const READ_AHEAD: Duration = Duration::from_secs(60);
+const READ_AHEAD_EVERY: Duration = Duration::from_secs(10);
+/// At most this many timers' conversations per pass (a pass is one blocking task).
+const READ_AHEAD_LIMIT: usize = 50_000;
+
+/// Reads ahead the conversations of timers due within the next minute, so that many timers
+/// falling due together (a campaign's reminders, a restart after downtime) are stepped
+/// from memory rather than each waiting on a read from disk.
+pub async fn run_read_ahead(shared: Arc<Shared>, stop: CancellationToken) {
+    let mut warmed_until = clock::now();
+    loop {
+        let now = clock::now();
+        let until = now.plus(flows::Span(
+            i64::try_from(READ_AHEAD.as_millis()).unwrap_or(60_000),
+        ));
+        let from = warmed_until.max(now);
+        if until > from {
+            let store = shared.store.clone();
+            match tokio::task::spawn_blocking(move || {
+                store.warm_timers(from, until, READ_AHEAD_LIMIT)
+            })
+            .await
+            {
+                Ok(Ok(count)) => {
+                    if count > 0 {
+                        tracing::debug!(count, "read ahead the conversations of due timers");
+                    }
+                    warmed_until = until;
+                }
+                Ok(Err(error)) => tracing::warn!(%error, "timer read-ahead failed"),
+                Err(_) => return,
+            }
+        }
+        tokio::select! {
+            () = stop.cancelled() => return,
+            () = tokio::time::sleep(READ_AHEAD_EVERY) => {}
+        }
+    }
+}

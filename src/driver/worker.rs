@@ -295,16 +295,24 @@ fn step_one(
         Some(from) => crate::linking::carry_out_merge(store.as_ref(), &from, &entry.customer)?,
         None => entry.event.clone(),
     };
-    let customer = store.customer(&entry.customer)?;
-    let locale = customer
-        .as_ref()
-        .and_then(|c| c.locale)
-        .unwrap_or(shared.settings.shop.default_locale);
+    // The customer record (identities, first locale) is read only when needed: for a new
+    // conversation's language and for where replies go. A timer that sends nothing (most
+    // of them) costs no read of it.
+    let mut customer: Option<Option<Customer>> = None;
     let conversation = match earlier {
         Some(conversation) => conversation,
-        None => store
-            .conversation(&entry.customer)?
-            .unwrap_or_else(|| Conversation::new(entry.customer.clone(), locale)),
+        None => match store.conversation(&entry.customer)? {
+            Some(conversation) => conversation,
+            None => {
+                let found = store.customer(&entry.customer)?;
+                let locale = found
+                    .as_ref()
+                    .and_then(|c| c.locale)
+                    .unwrap_or(shared.settings.shop.default_locale);
+                customer = Some(found);
+                Conversation::new(entry.customer.clone(), locale)
+            }
+        },
     };
     let now = clock::now();
     let handoff_before = conversation.handoff.clone();
@@ -332,6 +340,14 @@ fn step_one(
             }]
         }
         None => Vec::new(),
+    };
+    let sends = actions
+        .iter()
+        .any(|action| matches!(action, Action::Send(_)));
+    let customer = match customer {
+        Some(found) => found,
+        None if sends => store.customer(&entry.customer)?,
+        None => None,
     };
     let route = reply_route(customer.as_ref(), &conversation, &entry.event);
     let reply_to = channel_of(&entry.event).map(|_| entry.public_id.clone());

@@ -15,6 +15,11 @@ fn time_bytes(at: Timestamp) -> [u8; 8] {
     u64::try_from(at.millis()).unwrap_or(0).to_be_bytes()
 }
 
+/// The first possible timer key at `at`: a bound for ranges of due times.
+pub fn time_key(at: Timestamp) -> [u8; 8] {
+    time_bytes(at)
+}
+
 pub fn identity_key(identity: &Identity) -> Vec<u8> {
     format!("{}\u{0}{}", identity.channel, identity.external_id).into_bytes()
 }

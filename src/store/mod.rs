@@ -103,6 +103,9 @@ pub trait Store: Send + Sync + 'static {
     fn dead_letters(&self) -> StoreResult<Vec<DeadLetter>>;
 
     fn next_timer_due(&self) -> StoreResult<Option<Timestamp>>;
+    /// Reads ahead what the steps of the timers due in `from..until` will read (at most
+    /// `limit` of them), so that a burst of them finds it in memory; returns how many.
+    fn warm_timers(&self, from: Timestamp, until: Timestamp, limit: usize) -> StoreResult<usize>;
     /// Atomically turns every timer due at `now` into an inbox entry and returns them.
     fn fire_due_timers(&self, now: Timestamp) -> StoreResult<Vec<InboxEntry>>;
 

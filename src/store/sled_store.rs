@@ -19,8 +19,8 @@ use flows::{
 use super::codec::{decode, encode};
 use super::console_records::{ConsoleSession, ConversationSummary, Operator};
 use super::keys::{
-    history_key, history_prefix, identity_key, processed_age_key, timer_due_of, timer_key,
-    timer_slot_key, u64_key,
+    history_key, history_prefix, identity_key, processed_age_key, time_key, timer_due_of,
+    timer_key, timer_slot_key, u64_key,
 };
 use super::linking::{LinkCode, MergeRecord, Redeemed};
 use super::records::{
@@ -657,6 +657,27 @@ impl Store for SledStore {
             .first()
             .map_err(engine)?
             .and_then(|(key, _)| timer_due_of(&key)))
+    }
+
+    fn warm_timers(&self, from: Timestamp, until: Timestamp, limit: usize) -> StoreResult<usize> {
+        let mut warmed = 0;
+        for item in self
+            .timers
+            .range(time_key(from)..time_key(until))
+            .take(limit)
+        {
+            let (key, _) = item.map_err(engine)?;
+            // Due time, customer id, a zero byte, the kind (`keys::timer_key`).
+            let Some(customer) = key.get(8..).and_then(|rest| rest.split(|b| *b == 0).next())
+            else {
+                continue;
+            };
+            // Reading a key brings its node into sled's cache; the value is not needed.
+            self.conversations.get(customer).map_err(engine)?;
+            self.summaries.get(customer).map_err(engine)?;
+            warmed += 1;
+        }
+        Ok(warmed)
     }
 
     fn fire_due_timers(&self, now: Timestamp) -> StoreResult<Vec<InboxEntry>> {

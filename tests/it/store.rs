@@ -188,6 +188,20 @@ fn timers_fire_in_due_order_and_cancel() {
     store
         .commit(commit(entry.seq, "cancelled", vec![cancel], 0))
         .expect("commit");
+    // The read-ahead covers the timers due in its window, and no more than its limit.
+    assert_eq!(
+        store
+            .warm_timers(Timestamp(0), Timestamp(250), 10)
+            .expect("warm"),
+        1,
+        "only `early` is pending before 250"
+    );
+    assert_eq!(
+        store
+            .warm_timers(Timestamp(0), Timestamp(1_000), 1)
+            .expect("warm"),
+        1
+    );
     let fired = store.fire_due_timers(Timestamp(1_000)).expect("fire");
     let order: Vec<&str> = fired.iter().map(|e| e.customer.0.as_str()).collect();
     assert_eq!(order, ["early", "late"]);
