@@ -237,7 +237,7 @@ impl Conversation {
                 self.on_payment_link(ctx, order, url, &mut out)
             }
             Event::PaymentConfirmed { order } => {
-                self.on_payment_confirmed(&order, &mut out);
+                self.on_payment_confirmed(ctx, &order, &mut out);
                 self.end_recovery(&mut out);
             }
             Event::PaymentFailed { order, reason } => {

@@ -153,6 +153,9 @@ pub struct Order {
     /// A reminder's discount code spent on it; `total` is after it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub discount: Option<crate::discount::OrderDiscount>,
+    /// A booking's deposit: this order collects it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub booking: Option<crate::booking::BookingId>,
 }
 
 impl Order {

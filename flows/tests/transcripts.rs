@@ -118,6 +118,7 @@ fn booking_settings() -> BookingSettings {
                     minor: 12_000,
                     currency: ron,
                 }),
+                deposit: None,
                 buffer_before: Span::minutes(0),
                 buffer_after: Span::minutes(15),
                 staff: vec![StaffId("ana".into()), StaffId("ion".into())],
@@ -127,6 +128,7 @@ fn booking_settings() -> BookingSettings {
                 name: name(["Colouring", "Vopsit", "Farbowanie", "Krāsošana", "צביעה"]),
                 duration: Span::minutes(90),
                 price: None,
+                deposit: None,
                 buffer_before: Span::minutes(0),
                 buffer_after: Span::minutes(0),
                 staff: vec![StaffId("ana".into())],
@@ -267,12 +269,20 @@ fn booking_state(conversation: &Conversation) -> String {
         .iter()
         .map(|b| {
             format!(
-                "{} {:?} {} reminders-done {}{}",
+                "{} {:?} {} reminders-done {}{}{}",
                 b.id,
                 b.status,
                 local(b.start, SHOP_ZONE),
                 b.reminders_done,
-                if b.confirmed { " confirmed" } else { "" }
+                if b.confirmed { " confirmed" } else { "" },
+                b.deposit
+                    .as_ref()
+                    .map(|d| format!(
+                        " deposit {} {}",
+                        d.order,
+                        if d.paid { "paid" } else { "unpaid" }
+                    ))
+                    .unwrap_or_default()
             )
         })
         .collect();
@@ -925,6 +935,13 @@ fn transcripts() {
         }
         if source.contains("#! booking") {
             ctx.settings.booking = booking_settings();
+        }
+        // `#! booking-deposit`: a colour needs a deposit of 50.00 RON.
+        if source.contains("#! booking-deposit") {
+            ctx.settings.booking.services[1].deposit = Some(Money {
+                minor: 5_000,
+                currency: flows::Currency::new("RON").expect("RON"),
+            });
         }
         if source.contains("#! delivery") {
             ctx.settings.delivery = true;

@@ -201,3 +201,6 @@ discount-unknown = I don't know that code. Codes come with our reminders and wor
 discount-used = That code was already used for an order; each code works once.
 discount-expired = Sorry, that code has expired.
 choice-use-discount = Use the code
+booking-deposit = To keep this time, please pay a deposit of { $amount } with the link that follows. Without it the booking lapses when the link expires.
+booking-deposit-paid = Deposit received: { $service }, { $when } is yours.
+booking-deposit-expired = The deposit for { $service }, { $when } was not paid in time, so the booking is cancelled and the time freed.

@@ -214,3 +214,6 @@ discount-unknown = אני לא מכיר את הקוד הזה. קודים מגי�
 discount-used = הקוד הזה כבר שומש להזמנה; כל קוד פועל פעם אחת.
 discount-expired = מצטערים, תוקף הקוד פג.
 choice-use-discount = להשתמש בקוד
+booking-deposit = כדי לשמור את המועד, נא לשלם מקדמה של { $amount } בקישור שיגיע מיד. בלעדיה התור יבוטל כשתוקף הקישור יפוג.
+booking-deposit-paid = המקדמה התקבלה: { $service }, { $when } שמור לך.
+booking-deposit-expired = המקדמה עבור { $service }, { $when } לא שולמה בזמן, ולכן התור בוטל והמועד התפנה.

@@ -211,3 +211,6 @@ discount-unknown = Šo kodu nepazīstu. Kodi nāk ar mūsu atgādinājumiem un d
 discount-used = Šis kods jau izmantots pasūtījumam; katrs kods der vienu reizi.
 discount-expired = Diemžēl šī koda derīgums ir beidzies.
 choice-use-discount = Izmantot kodu
+booking-deposit = Lai paturētu šo laiku, lūdzu, samaksājiet depozītu { $amount }, izmantojot saiti, kas sekos. Bez tā pieraksts beigsies, kad saite zaudēs derīgumu.
+booking-deposit-paid = Depozīts saņemts: { $service }, { $when } ir jūsu.
+booking-deposit-expired = Depozīts par { $service }, { $when } netika samaksāts laikā, tāpēc pieraksts ir atcelts un laiks atbrīvots.

@@ -220,3 +220,6 @@ discount-unknown = Nie znam tego kodu. Kody przychodzą z naszymi przypomnieniam
 discount-used = Ten kod został już użyty do zamówienia; każdy kod działa raz.
 discount-expired = Przykro nam, ten kod wygasł.
 choice-use-discount = Użyj kodu
+booking-deposit = Aby zatrzymać ten termin, wpłać zaliczkę { $amount } przez link, który zaraz przyjdzie. Bez niej rezerwacja wygaśnie razem z linkiem.
+booking-deposit-paid = Zaliczka otrzymana: { $service }, { $when } jest Twoja.
+booking-deposit-expired = Zaliczka za { $service }, { $when } nie została wpłacona na czas, więc rezerwacja jest anulowana, a termin zwolniony.

@@ -215,3 +215,6 @@ discount-unknown = Nu cunosc acest cod. Codurile vin cu mesajele noastre de ream
 discount-used = Acest cod a fost deja folosit pentru o comandă; fiecare cod merge o singură dată.
 discount-expired = Ne pare rău, codul a expirat.
 choice-use-discount = Folosește codul
+booking-deposit = Ca să păstrezi această oră, te rog plătește un avans de { $amount } prin linkul care urmează. Fără el, programarea se anulează când linkul expiră.
+booking-deposit-paid = Avans primit: { $service }, { $when } este a ta.
+booking-deposit-expired = Avansul pentru { $service }, { $when } nu a fost plătit la timp, așa că programarea este anulată și ora eliberată.

@@ -103,6 +103,9 @@ struct ServiceEntry {
     minutes: i64,
     #[serde(default)]
     price_minor: Option<i64>,
+    /// Paid through the payment link to keep the time (in `currency`).
+    #[serde(default)]
+    deposit_minor: Option<i64>,
     #[serde(default)]
     currency: Option<String>,
     #[serde(default)]
@@ -244,18 +247,30 @@ fn service_from(entry: ServiceEntry) -> Result<Service, String> {
     if entry.staff.is_empty() {
         return Err(at("no staff can do it".into()));
     }
-    let price = match (entry.price_minor, &entry.currency) {
-        (Some(minor), Some(code)) => Some(Money::new(
-            minor,
-            Currency::new(code).map_err(|e| at(e.to_string()))?,
-        )),
-        (None, None) => None,
-        _ => return Err(at("price_minor and currency go together".into())),
+    let currency = entry
+        .currency
+        .as_deref()
+        .map(Currency::new)
+        .transpose()
+        .map_err(|e| at(e.to_string()))?;
+    let money = |minor: Option<i64>, what: &str| match (minor, currency) {
+        (Some(minor), Some(currency)) if minor > 0 => Ok(Some(Money::new(minor, currency))),
+        (Some(_), Some(_)) => Err(at(format!("{what} must be more than 0"))),
+        (Some(_), None) => Err(at(format!("{what} needs currency"))),
+        (None, _) => Ok(None),
     };
+    let price = money(entry.price_minor, "price_minor")?;
+    let deposit = money(entry.deposit_minor, "deposit_minor")?;
+    if let (Some(deposit), Some(price)) = (deposit, price)
+        && deposit.minor > price.minor
+    {
+        return Err(at("deposit_minor is more than the price".into()));
+    }
     Ok(Service {
         id: ServiceId(entry.id.clone()),
         duration: Span::minutes(entry.minutes),
         price,
+        deposit,
         buffer_before: positive_minutes(entry.buffer_before_minutes, "buffer_before_minutes")
             .map_err(at)?,
         buffer_after: positive_minutes(entry.buffer_after_minutes, "buffer_after_minutes")

@@ -128,6 +128,7 @@ mod tests {
             reminders_done: 0,
             confirmed: false,
             calendar_url: None,
+            deposit: None,
         }
     }
 

@@ -270,6 +270,7 @@ mod tests {
                 percent: 15,
                 amount: Money::new(450, eur),
             }),
+            booking: None,
         };
         let form = client.form(&order, 1_800_003_600);
         let get = |key: &str| form.iter().find(|(k, _)| k == key).map(|(_, v)| v.as_str());

@@ -86,9 +86,10 @@ fn the_store_gives_one_time_to_one_of_a_hundred_threads() {
         reminders_done: 0,
         confirmed: false,
         calendar_url: None,
+        deposit: None,
     };
     let book = BookingRequest::Book {
-        booking: booking.clone(),
+        booking: Box::new(booking.clone()),
         busy: Busy {
             hold_until: None,
             ..busy
@@ -339,6 +340,7 @@ async fn an_operator_marks_a_no_show_once_the_time_has_come() {
             reminders_done: 2,
             confirmed: false,
             calendar_url: None,
+            deposit: None,
         });
     }
     app.store()

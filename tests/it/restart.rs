@@ -184,6 +184,7 @@ fn booking_reminder_pending(
         reminders_done: 0,
         confirmed: false,
         calendar_url: None,
+        deposit: None,
     });
     conversation.booking_timer_due = Some(timer_due);
     let step = StepCommit {

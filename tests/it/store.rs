@@ -379,6 +379,7 @@ fn order(id: &str, customer: &str, sku: &str) -> flows::Order {
         oversold: vec![],
         recovered_step: None,
         discount: None,
+        booking: None,
     }
 }
 

@@ -7,6 +7,7 @@ mod settings;
 mod slots;
 
 pub use calendar::{Busy, Calendar, CalendarView};
+// `Deposit` is defined below.
 pub use settings::{BookingSettings, LocalRange, Service, ServiceId, Staff, StaffId};
 pub use slots::{Slot, days_with_slots, free_slots, local_date};
 
@@ -59,6 +60,17 @@ pub struct Booking {
     /// The `.ics` link souk serves for it, once the store confirmed the booking.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub calendar_url: Option<String>,
+    /// The deposit the service asks for: the order that collects it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub deposit: Option<Deposit>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Deposit {
+    pub order: crate::order::OrderId,
+    pub amount: crate::money::Money,
+    #[serde(default)]
+    pub paid: bool,
 }
 
 /// What the shell does in the store for the booking flow. The store checks and writes each
@@ -73,7 +85,7 @@ pub enum BookingRequest {
     /// still free); with `replaces`, the old booking's time is freed in the same
     /// transaction. Answered with `Booked` or `Taken`.
     Book {
-        booking: Booking,
+        booking: Box<Booking>,
         busy: Busy,
         #[serde(default, skip_serializing_if = "Option::is_none")]
         replaces: Option<BookingId>,
@@ -96,7 +108,7 @@ pub enum BookingOutcome {
     },
     /// The booking as stored, with its calendar link.
     Booked {
-        booking: Booking,
+        booking: Box<Booking>,
     },
     /// Somebody else has that time now.
     Taken {

@@ -43,6 +43,9 @@ pub struct Service {
     pub name: LocalizedText,
     pub duration: Span,
     pub price: Option<Money>,
+    /// Paid through the payment link to keep the time; unpaid when the link expires, the
+    /// booking is cancelled.
+    pub deposit: Option<Money>,
     /// Kept free before and after an appointment (setting up, cleaning).
     pub buffer_before: Span,
     pub buffer_after: Span,

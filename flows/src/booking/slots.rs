@@ -152,6 +152,7 @@ mod tests {
             name: LocalizedText::default(),
             duration: Span::minutes(60),
             price: None,
+            deposit: None,
             buffer_before: Span::minutes(0),
             buffer_after: Span::minutes(15),
             staff: vec![StaffId("ana".into())],

@@ -560,6 +560,7 @@ impl Conversation {
             reminders_done: 0,
             confirmed: false,
             calendar_url: None,
+            deposit: None,
         };
         let busy = Busy {
             booking: draft.booking.clone(),
@@ -569,7 +570,7 @@ impl Conversation {
             hold_until: None,
         };
         out.push(Action::Booking(BookingRequest::Book {
-            booking,
+            booking: Box::new(booking),
             busy,
             replaces: draft.replaces.clone(),
         }));
@@ -614,7 +615,7 @@ impl Conversation {
                 };
                 self.slot_taken(ctx, draft.service, draft.start, now, out);
             }
-            BookingOutcome::Booked { booking } => self.on_booked(ctx, booking, now, out),
+            BookingOutcome::Booked { booking } => self.on_booked(ctx, *booking, now, out),
         }
     }
 
@@ -652,6 +653,7 @@ impl Conversation {
         {
             self.state = FlowState::Idle;
         }
+        self.take_deposit(ctx, &mut booking, moved.as_ref(), now, out);
         let key = if moved.is_some() {
             TextKey::BookingMoved
         } else {
@@ -668,9 +670,10 @@ impl Conversation {
             url,
             label: TextKey::LinkCalendar,
         });
+        self.say(out, reply);
+        self.say_deposit_due(&booking, out);
         self.bookings.push(booking);
         self.forget_old_bookings(now);
-        self.say(out, reply);
         self.arm_booking_timer(ctx, now, out);
     }
 

@@ -80,6 +80,7 @@ impl Conversation {
         let Some(booking) = self.changeable(ctx, id, now, out) else {
             return Handled::Yes;
         };
+        self.drop_unpaid_deposit(id, out);
         if let Some(found) = self.bookings.iter_mut().find(|b| &b.id == id) {
             found.status = BookingStatus::Cancelled;
         }

@@ -214,8 +214,7 @@ impl Conversation {
         if had_code && discount.is_none() {
             return self.ask_confirmation(ctx, name, contact, fulfilment, now, out);
         }
-        self.orders_placed = self.orders_placed.saturating_add(1);
-        let order_id = OrderId(format!("{}-{}", self.order_prefix(), self.orders_placed));
+        let order_id = self.next_order_id();
         let order = Order {
             id: order_id.clone(),
             customer: self.customer.clone(),
@@ -232,6 +231,7 @@ impl Conversation {
             oversold: Vec::new(),
             recovered_step: self.recovered_step(now),
             discount: discount.clone(),
+            booking: None,
         };
         if let Some(discount) = &discount {
             self.spend_discount(discount, &order_id);
@@ -263,6 +263,11 @@ impl Conversation {
     /// Readable and unique: 16 hex digits (64 random bits) of the customer id and the
     /// customer's running number. Deterministic, because the core has no randomness; the
     /// store still refuses to overwrite an existing order id.
+    pub(crate) fn next_order_id(&mut self) -> OrderId {
+        self.orders_placed = self.orders_placed.saturating_add(1);
+        OrderId(format!("{}-{}", self.order_prefix(), self.orders_placed))
+    }
+
     fn order_prefix(&self) -> String {
         let prefix: String = self
             .customer

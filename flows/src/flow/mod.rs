@@ -2,6 +2,7 @@
 
 mod booking;
 mod booking_changes;
+mod booking_deposit;
 mod browse;
 mod cart;
 mod checkout;

@@ -102,7 +102,12 @@ impl Conversation {
         self.say(out, reply);
     }
 
-    pub(crate) fn on_payment_confirmed(&mut self, id: &OrderId, out: &mut Vec<Action>) {
+    pub(crate) fn on_payment_confirmed(
+        &mut self,
+        ctx: &Context,
+        id: &OrderId,
+        out: &mut Vec<Action>,
+    ) {
         if let FlowState::Checkout(CheckoutStep::AwaitingPayment { order, .. }) = &self.state
             && order == id
         {
@@ -132,6 +137,9 @@ impl Conversation {
             status: OrderStatus::Paid,
             tracking: None,
         });
+        if order.booking.is_some() {
+            return self.on_deposit_paid(ctx, &order.id, out);
+        }
         let mut reply = Reply::text(
             Text::new(TextKey::OrderPaid)
                 .str("order", order.id.0.clone())
@@ -183,17 +191,27 @@ impl Conversation {
         {
             self.state = FlowState::Idle;
         }
+        if self.is_deposit(&id) && reason == PaymentFailure::Expired {
+            return self.on_deposit_expired(ctx, &id, out);
+        }
         let key = match reason {
             PaymentFailure::Declined => TextKey::PaymentFailed,
             PaymentFailure::Expired => TextKey::PaymentExpired,
             PaymentFailure::Unavailable => TextKey::PaymentUnavailable,
         };
         let text = Text::new(key).str("order", id.0.clone());
-        let choices = vec![
-            Choice::new(ChoiceAction::PayAgain(id.clone()), TextKey::ChoicePayAgain),
-            Choice::new(ChoiceAction::EditOrder(id), TextKey::ChoiceEditOrder),
-            Choice::new(ChoiceAction::Human, TextKey::ChoiceHuman),
-        ];
+        // A deposit has no items to change: pay again or ask a person.
+        let mut choices = vec![Choice::new(
+            ChoiceAction::PayAgain(id.clone()),
+            TextKey::ChoicePayAgain,
+        )];
+        if !self.is_deposit(&id) {
+            choices.push(Choice::new(
+                ChoiceAction::EditOrder(id),
+                TextKey::ChoiceEditOrder,
+            ));
+        }
+        choices.push(Choice::new(ChoiceAction::Human, TextKey::ChoiceHuman));
         self.say(out, Reply::text(text).choices(choices));
         if failed_twice {
             let _ = self.escalate(ctx, HandoffReason::PaymentFailedTwice, now, out);
@@ -232,7 +250,8 @@ impl Conversation {
         let Some(order) = self.unpaid_order_mut(id) else {
             return self.stale_choice(ctx, out);
         };
-        if !Self::lines_short_of_stock(ctx, order).is_empty() {
+        // A deposit's line is no catalog item: there is no stock to check.
+        if order.booking.is_none() && !Self::lines_short_of_stock(ctx, order).is_empty() {
             // The order can no longer be paid as agreed: the cart gets what is left.
             return self.edit_order(ctx, id, out);
         }
@@ -265,7 +284,7 @@ impl Conversation {
         id: &OrderId,
         out: &mut Vec<Action>,
     ) -> Handled {
-        let Some(order) = self.unpaid_order_mut(id) else {
+        let Some(order) = self.unpaid_order_mut(id).filter(|o| o.booking.is_none()) else {
             return self.stale_choice(ctx, out);
         };
         order.status = OrderStatus::Cancelled;

@@ -116,10 +116,12 @@ impl SledStore {
                         // Asked again (a retry after a crash): the stored answer stands.
                         if let Some(raw) = tree.get(booking_key(&booking.id))? {
                             let stored: Booking = decode("booking", &raw).map_err(abort)?;
-                            return Ok(Some(BookingOutcome::Booked { booking: stored }));
+                            return Ok(Some(BookingOutcome::Booked {
+                                booking: Box::new(stored),
+                            }));
                         }
                         if calendar.reserve(&booking.staff, busy.clone(), now, replaces.as_ref()) {
-                            let mut stored = booking.clone();
+                            let mut stored = (**booking).clone();
                             if let Some((url, token)) = link {
                                 stored.calendar_url = Some(url.to_owned());
                                 tree.insert(token_key(token), booking.id.0.as_bytes())?;
@@ -128,7 +130,9 @@ impl SledStore {
                             if let Some(old) = replaces {
                                 set_status(tree, old, BookingStatus::Rescheduled)?;
                             }
-                            Some(BookingOutcome::Booked { booking: stored })
+                            Some(BookingOutcome::Booked {
+                                booking: Box::new(stored),
+                            })
                         } else {
                             Some(BookingOutcome::Taken {
                                 booking: booking.id.clone(),
