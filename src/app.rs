@@ -266,12 +266,7 @@ impl App {
             .collect(),
         );
 
-        let base_url = if settings.server.public_url.is_empty() {
-            format!("http://{}", settings.server.listen)
-        } else {
-            settings.server.public_url.trim_end_matches('/').to_owned()
-        };
-        crate::console::offer_setup_link(store.as_ref(), &base_url)?;
+        crate::console::offer_setup_link(store.as_ref(), &settings.link_base())?;
         let canned = if settings.console.canned_replies.is_dir() {
             crate::console::CannedReplies::load(&settings.console.canned_replies)?
         } else {
@@ -405,11 +400,7 @@ fn payment_provider(
 ) -> anyhow::Result<Option<Arc<PaymentProvider>>> {
     let payments = &settings.payments;
     // Links must work from the customer's phone: the public URL, else where we listen.
-    let base = if settings.server.public_url.is_empty() {
-        format!("http://{}", settings.server.listen)
-    } else {
-        settings.server.public_url.clone()
-    };
+    let base = settings.link_base();
     Ok(match payments.provider {
         ProviderKind::None => None,
         ProviderKind::Demo => Some(Arc::new(PaymentProvider::Demo(DemoProvider::new(

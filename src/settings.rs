@@ -830,6 +830,16 @@ impl Settings {
         self.channels.meta()
     }
 
+    /// Where links souk sends (pay pages, calendar files, the set-up link) point: the public
+    /// URL, else where it listens. No trailing slash.
+    pub fn link_base(&self) -> String {
+        if self.server.public_url.is_empty() {
+            format!("http://{}", self.server.listen)
+        } else {
+            self.server.public_url.trim_end_matches('/').to_owned()
+        }
+    }
+
     pub fn timezone(&self) -> chrono_tz::Tz {
         self.shop.timezone.parse().unwrap_or(chrono_tz::UTC)
     }

@@ -442,7 +442,12 @@ impl Conversation {
         if let Some(handled) = self.booking_words(ctx, text, now, out) {
             return handled;
         }
-        let intent = understand(text, &ctx.catalog);
+        let intent = if ctx.settings.booking.enabled() && crate::understanding::only_book_verb(text)
+        {
+            Intent::Book
+        } else {
+            understand(text, &ctx.catalog)
+        };
         if intent == Intent::Unknown && ctx.settings.nlu_enabled {
             out.push(Action::RequestNlu {
                 text: text.to_owned(),

@@ -168,6 +168,7 @@ text_keys! {
     RecoveryStopped => "recovery-stopped",
     RecoveryDiscount => "recovery-discount",
     BookingDeposit => "booking-deposit",
+    ChoiceConfirmBooking => "choice-confirm-booking",
     BookingDepositPaid => "booking-deposit-paid",
     BookingDepositExpired => "booking-deposit-expired",
     DiscountApplied => "discount-applied",
@@ -238,10 +239,13 @@ pub enum Arg {
     },
     /// A date as the customer's language writes it ("Mon 30 Mar"); ISO `YYYY-MM-DD`.
     Day(String),
-    /// The time of day only ("10:00"), in `zone`.
+    /// The time of day only ("10:00"), in `zone`; with the customer's zone when it differs,
+    /// theirs too ("10:00 (03:00)").
     Clock {
         at: Timestamp,
         zone: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        also: Option<String>,
     },
 }
 

@@ -335,7 +335,14 @@ fn arg(a: &Arg) -> String {
             None => local(*at, zone),
         },
         Arg::Day(iso) => iso.clone(),
-        Arg::Clock { at, zone } => local(*at, zone)[15..20].to_owned(),
+        Arg::Clock { at, zone, also } => match also {
+            Some(theirs) => format!(
+                "{} ({})",
+                &local(*at, zone)[15..20],
+                &local(*at, theirs)[15..20]
+            ),
+            None => local(*at, zone)[15..20].to_owned(),
+        },
     }
 }
 

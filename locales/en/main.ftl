@@ -170,7 +170,10 @@ cart-total = Total
 booking-services = What would you like to book?
 booking-days = When would you like to come for { $service }? These days have free times, or write a day and time, like "tomorrow afternoon" or "Friday at 10".
 booking-no-days = Sorry, there are no free times for { $service } in the next { $days } days. A person from our team can help.
-booking-times = Free times for { $service } on { $day } ({ $zone } time):
+booking-times = Free times for { $service } on { $day } ({ $zone } time{ $theirs ->
+        [none] {""}
+       *[other] ; yours, { $theirs }, in brackets
+    }):
 booking-no-times = Nothing is free on { $day } at that time. These days have free times:
 booking-ask-name = I'm keeping this time for you for a few minutes. What name should the booking be under?
 booking-ask-contact = Thanks, { $name }. What phone number (or e-mail) can we reach you on?
@@ -204,3 +207,4 @@ choice-use-discount = Use the code
 booking-deposit = To keep this time, please pay a deposit of { $amount } with the link that follows. Without it the booking lapses when the link expires.
 booking-deposit-paid = Deposit received: { $service }, { $when } is yours.
 booking-deposit-expired = The deposit for { $service }, { $when } was not paid in time, so the booking is cancelled and the time freed.
+choice-confirm-booking = Book it

@@ -183,7 +183,10 @@ cart-total = סך הכול
 booking-services = מה תרצו להזמין?
 booking-days = מתי תרצו להגיע ל{ $service }? בימים האלה יש שעות פנויות, או כתבו יום ושעה, למשל "מחר אחר הצהריים" או "ביום שישי ב-10".
 booking-no-days = מצטערים, אין שעות פנויות ל{ $service } ב-{ $days } הימים הקרובים. מישהו מהצוות יוכל לעזור.
-booking-times = שעות פנויות ל{ $service } ב-{ $day } (שעון { $zone }):
+booking-times = שעות פנויות ל{ $service } ב-{ $day } (שעון { $zone }{ $theirs ->
+        [none] {""}
+       *[other] ; השעה אצלך, { $theirs }, בסוגריים
+    }):
 booking-no-times = אין שום דבר פנוי ב-{ $day } בשעה הזו. בימים האלה יש שעות פנויות:
 booking-ask-name = אני שומר לכם את השעה לכמה דקות. על איזה שם לרשום את התור?
 booking-ask-contact = תודה, { $name }. באיזה מספר טלפון (או דוא"ל) אפשר ליצור קשר?
@@ -217,3 +220,4 @@ choice-use-discount = להשתמש בקוד
 booking-deposit = כדי לשמור את המועד, נא לשלם מקדמה של { $amount } בקישור שיגיע מיד. בלעדיה התור יבוטל כשתוקף הקישור יפוג.
 booking-deposit-paid = המקדמה התקבלה: { $service }, { $when } שמור לך.
 booking-deposit-expired = המקדמה עבור { $service }, { $when } לא שולמה בזמן, ולכן התור בוטל והמועד התפנה.
+choice-confirm-booking = לקבוע

@@ -180,7 +180,10 @@ cart-total = Kopā
 booking-services = Ko vēlaties rezervēt?
 booking-days = Kad vēlaties nākt uz { $service }? Šajās dienās ir brīvi laiki, vai uzrakstiet dienu un laiku, piemēram, “rīt pēcpusdienā” vai “piektdien plkst. 10”.
 booking-no-days = Diemžēl nākamajās { $days } dienās { $service } brīvu laiku nav. Kāds no mūsu komandas var palīdzēt.
-booking-times = Brīvie laiki { $service } { $day } ({ $zone } laiks):
+booking-times = Brīvie laiki { $service } { $day } ({ $zone } laiks{ $theirs ->
+        [none] {""}
+       *[other] ; jūsu laiks, { $theirs }, iekavās
+    }):
 booking-no-times = { $day } tajā laikā nekas nav brīvs. Šajās dienās ir brīvi laiki:
 booking-ask-name = Turu šo laiku jums dažas minūtes. Uz kādu vārdu pierakstīt?
 booking-ask-contact = Paldies, { $name }. Pa kādu tālruni (vai e-pastu) varam sazināties?
@@ -214,3 +217,4 @@ choice-use-discount = Izmantot kodu
 booking-deposit = Lai paturētu šo laiku, lūdzu, samaksājiet depozītu { $amount }, izmantojot saiti, kas sekos. Bez tā pieraksts beigsies, kad saite zaudēs derīgumu.
 booking-deposit-paid = Depozīts saņemts: { $service }, { $when } ir jūsu.
 booking-deposit-expired = Depozīts par { $service }, { $when } netika samaksāts laikā, tāpēc pieraksts ir atcelts un laiks atbrīvots.
+choice-confirm-booking = Pierakstīties

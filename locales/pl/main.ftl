@@ -189,7 +189,10 @@ cart-total = Razem
 booking-services = Co chcesz zarezerwować?
 booking-days = Kiedy chcesz przyjść na { $service }? W te dni są wolne terminy; możesz też napisać dzień i godzinę, np. „jutro po południu” albo „w piątek o 10”.
 booking-no-days = Niestety, w ciągu najbliższych { $days } dni nie ma wolnych terminów na { $service }. Ktoś z naszego zespołu może pomóc.
-booking-times = Wolne terminy na { $service } w dniu { $day } (czas { $zone }):
+booking-times = Wolne terminy na { $service } w dniu { $day } (czas { $zone }{ $theirs ->
+        [none] {""}
+       *[other] ; Twój czas, { $theirs }, w nawiasie
+    }):
 booking-no-times = W dniu { $day } o tej porze nic nie ma. W te dni są wolne terminy:
 booking-ask-name = Trzymam ten termin dla Ciebie przez kilka minut. Na jakie nazwisko zapisać wizytę?
 booking-ask-contact = Dziękuję, { $name }. Pod jakim numerem telefonu (lub e-mailem) możemy się skontaktować?
@@ -223,3 +226,4 @@ choice-use-discount = Użyj kodu
 booking-deposit = Aby zatrzymać ten termin, wpłać zaliczkę { $amount } przez link, który zaraz przyjdzie. Bez niej rezerwacja wygaśnie razem z linkiem.
 booking-deposit-paid = Zaliczka otrzymana: { $service }, { $when } jest Twoja.
 booking-deposit-expired = Zaliczka za { $service }, { $when } nie została wpłacona na czas, więc rezerwacja jest anulowana, a termin zwolniony.
+choice-confirm-booking = Zarezerwuj

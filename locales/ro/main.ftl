@@ -184,7 +184,10 @@ cart-total = Total
 booking-services = Ce doriți să programați?
 booking-days = Când doriți să veniți pentru { $service }? Zilele acestea au ore libere, sau scrieți o zi și o oră, de exemplu „mâine după-amiază” sau „vineri la 10”.
 booking-no-days = Ne pare rău, nu sunt ore libere pentru { $service } în următoarele { $days } zile. Un coleg vă poate ajuta.
-booking-times = Ore libere pentru { $service } pe { $day } (ora { $zone }):
+booking-times = Ore libere pentru { $service } pe { $day } (ora { $zone }{ $theirs ->
+        [none] {""}
+       *[other] ; ora ta, { $theirs }, în paranteză
+    }):
 booking-no-times = Nu e nimic liber pe { $day } la ora aceea. Zilele acestea au ore libere:
 booking-ask-name = Vă păstrez ora câteva minute. Pe ce nume fac programarea?
 booking-ask-contact = Mulțumesc, { $name }. La ce număr de telefon (sau e-mail) vă putem contacta?
@@ -218,3 +221,4 @@ choice-use-discount = Folosește codul
 booking-deposit = Ca să păstrezi această oră, te rog plătește un avans de { $amount } prin linkul care urmează. Fără el, programarea se anulează când linkul expiră.
 booking-deposit-paid = Avans primit: { $service }, { $when } este a ta.
 booking-deposit-expired = Avansul pentru { $service }, { $when } nu a fost plătit la timp, așa că programarea este anulată și ora eliberată.
+choice-confirm-booking = Fă programarea

@@ -314,3 +314,79 @@ fn staff_from(entry: StaffEntry) -> Result<Staff, String> {
         exceptions,
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn settings_from(file: &str) -> Result<BookingSettings, String> {
+        let dir = tempfile::tempdir().map_err(|e| e.to_string())?;
+        let path = dir.path().join("booking.toml");
+        std::fs::write(&path, file).map_err(|e| e.to_string())?;
+        BookingConfig {
+            file: path,
+            ..BookingConfig::default()
+        }
+        .flow_settings(chrono_tz::Europe::Bucharest)
+    }
+
+    const STAFF: &str = r#"
+[[staff]]
+id = "ana"
+name = "Ana"
+hours = { mon = "09:00-13:00,14:00-17:00" }
+breaks = ["11:00-11:15"]
+exceptions = { "2026-12-25" = "" }
+"#;
+
+    #[test]
+    fn a_good_file_becomes_the_cores_settings() {
+        let file = format!(
+            "{STAFF}\n[[service]]\nid = \"cut\"\nname = {{ en = \"Haircut\" }}\nminutes = 45\nprice_minor = 12000\ndeposit_minor = 2000\ncurrency = \"RON\"\nstaff = [\"ana\"]\n"
+        );
+        let settings = settings_from(&file).expect("valid");
+        assert!(settings.enabled());
+        let ana = &settings.staff[0];
+        assert_eq!(ana.week[0].len(), 2, "two ranges on Monday");
+        assert!(ana.week[1].is_empty(), "Tuesday is a day off");
+        let christmas = NaiveDate::from_ymd_opt(2026, 12, 25).expect("date");
+        assert_eq!(ana.exceptions.get(&christmas), Some(&Vec::new()));
+        assert_eq!(settings.services[0].deposit.map(|d| d.minor), Some(2000));
+        assert_eq!(settings.reminders, vec![Span::hours(24), Span::hours(2)]);
+    }
+
+    #[test]
+    fn every_mistake_names_its_entry() {
+        let cases = [
+            (
+                "[[service]]\nid = \"cut\"\nname = { en = \"Cut\" }\nminutes = 45\nstaff = [\"bob\"]\n",
+                "names staff \"bob\"",
+            ),
+            (
+                "[[service]]\nid = \"cut\"\nname = { en = \"Cut\" }\nminutes = 45\nprice_minor = 100\ndeposit_minor = 500\ncurrency = \"EUR\"\nstaff = [\"ana\"]\n",
+                "deposit_minor is more than the price",
+            ),
+            (
+                "[[service]]\nid = \"cut\"\nname = { en = \"Cut\" }\nminutes = 45\nprice_minor = 100\nstaff = [\"ana\"]\n",
+                "price_minor needs currency",
+            ),
+            (
+                "[[service]]\nid = \"a:b\"\nname = { en = \"Cut\" }\nminutes = 45\nstaff = [\"ana\"]\n",
+                "without ':'",
+            ),
+        ];
+        for (service, expected) in cases {
+            let error = settings_from(&format!("{STAFF}\n{service}")).expect_err(expected);
+            assert!(error.contains(expected), "{error}");
+        }
+        for (hours, expected) in [
+            ("mon = \"17:00-09:00\"", "ends before it starts"),
+            ("mon = \"9-5\"", "not a time"),
+            ("funday = \"09:00-17:00\"", "not one of mon..sun"),
+        ] {
+            let file = format!("[[staff]]\nid = \"ana\"\nname = \"Ana\"\nhours = {{ {hours} }}\n");
+            let error = settings_from(&file).expect_err(expected);
+            assert!(error.contains(expected), "{error}");
+        }
+    }
+}

@@ -37,12 +37,7 @@ pub fn spawn(shared: &Shared, customer: CustomerId, request: BookingRequest) {
         .map(|s| s.id.clone())
         .collect();
     let calendar = ctx.calendar.clone();
-    let base = shared
-        .settings
-        .server
-        .public_url
-        .trim_end_matches('/')
-        .to_owned();
+    let base = shared.settings.link_base();
     tokio::spawn(async move {
         let kind = match &request {
             BookingRequest::Hold { .. } => "hold",

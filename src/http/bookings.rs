@@ -44,13 +44,12 @@ pub async fn calendar_file(State(state): State<AppState>, Path(file): Path<Strin
         .booking
         .staff_member(&booking.staff)
         .map_or_else(|| booking.staff.0.clone(), |s| s.name.clone());
-    let public = &state.settings.server.public_url;
-    let host = public
+    let base = state.settings.link_base();
+    // The UID's host: the one the links point at (the port dropped).
+    let host = base
         .split("://")
         .nth(1)
-        .unwrap_or(public)
-        .split('/')
-        .next()
+        .and_then(|rest| rest.split(['/', ':']).next())
         .filter(|h| !h.is_empty())
         .unwrap_or("souk.local");
     let body = render(&IcsEvent {

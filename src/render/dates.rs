@@ -65,11 +65,18 @@ pub fn format_day(iso: &str, locale: Locale) -> String {
     }
 }
 
-/// The time of day in a zone: "10:00".
-pub fn format_clock(at: Timestamp, zone: &str) -> String {
-    local(at, zone_named(zone))
-        .map(|time| time.format("%H:%M").to_string())
-        .unwrap_or_default()
+/// The time of day in a zone: "10:00"; with the customer's zone, "10:00 (03:00)" (short:
+/// it is a button's label).
+pub fn format_clock(at: Timestamp, zone: &str, also: Option<&str>) -> String {
+    let time = |name: &str| {
+        local(at, zone_named(name))
+            .map(|time| time.format("%H:%M").to_string())
+            .unwrap_or_default()
+    };
+    match also {
+        Some(theirs) => format!("{} ({})", time(zone), time(theirs)),
+        None => time(zone),
+    }
 }
 
 #[cfg(test)]
@@ -98,7 +105,11 @@ mod tests {
             format_when(at, "Europe/Bucharest", Some("Europe/London"), Locale::En),
             "Mon 30 Mar 2026, 10:00 (08:00 Europe/London)"
         );
-        assert_eq!(format_clock(at, "Europe/Bucharest"), "10:00");
+        assert_eq!(format_clock(at, "Europe/Bucharest", None), "10:00");
+        assert_eq!(
+            format_clock(at, "Europe/Bucharest", Some("America/New_York")),
+            "10:00 (03:00)"
+        );
         assert_eq!(format_day("2026-03-30", Locale::En), "Mon 30 Mar");
     }
 }

@@ -53,7 +53,9 @@ impl Renderer {
                         FluentValue::from(dates::format_when(*at, zone, also.as_deref(), locale))
                     }
                     Arg::Day(iso) => FluentValue::from(dates::format_day(iso, locale)),
-                    Arg::Clock { at, zone } => FluentValue::from(dates::format_clock(*at, zone)),
+                    Arg::Clock { at, zone, also } => {
+                        FluentValue::from(dates::format_clock(*at, zone, also.as_deref()))
+                    }
                 };
                 (Cow::Owned(name.clone()), value)
             })

@@ -182,7 +182,9 @@ impl MetaSender {
                         crate::render::dates::format_when(*at, zone, also.as_deref(), locale)
                     }
                     Some(Arg::Day(iso)) => crate::render::dates::format_day(iso, locale),
-                    Some(Arg::Clock { at, zone }) => crate::render::dates::format_clock(*at, zone),
+                    Some(Arg::Clock { at, zone, also }) => {
+                        crate::render::dates::format_clock(*at, zone, also.as_deref())
+                    }
                     // A template cannot carry the reply's button, so its URL (a tracking or
                     // payment link) can be a parameter of its own.
                     None if name == LINK_URL_PARAM => reply

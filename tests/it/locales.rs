@@ -66,6 +66,7 @@ fn every_message_renders_in_every_locale() {
                 "service",
                 "staff",
                 "zone",
+                "theirs",
             ] {
                 text = text.with(name, Arg::Str(format!("<{name}>")));
             }
@@ -112,6 +113,7 @@ fn every_message_renders_in_every_locale() {
                     Arg::Clock {
                         at,
                         zone: "Europe/Bucharest".into(),
+                        also: Some("America/New_York".into()),
                     },
                 );
             let rendered = renderer.text(locale, &text);

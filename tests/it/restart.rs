@@ -57,6 +57,25 @@ async fn cart_and_conversation_survive_a_restart() {
     app.stop().await;
 }
 
+/// The session's history once `ready` holds (or after `WAIT`), with its texts for messages.
+async fn history_once(
+    app: &crate::support::TestApp,
+    session: &str,
+    ready: impl Fn(&[serde_json::Value]) -> bool,
+) -> (Vec<serde_json::Value>, Vec<String>) {
+    let deadline = tokio::time::Instant::now() + WAIT;
+    let mut history = app.history(session).await;
+    while !ready(&history) && tokio::time::Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        history = app.history(session).await;
+    }
+    let texts = history
+        .iter()
+        .filter_map(|m| m["text"].as_str().map(str::to_owned))
+        .collect();
+    (history, texts)
+}
+
 /// Puts the customer's cart reminders `days` days in the past, as if souk had been down
 /// since: consent given, the sequence counting from then, its first timer long due.
 fn reminders_overdue_since(dir: &std::path::Path, customer: &flows::CustomerId, days: i64) {
@@ -126,16 +145,7 @@ async fn after_a_long_downtime_only_the_latest_due_reminder_is_sent_once() {
             })
             .count()
     };
-    let deadline = tokio::time::Instant::now() + WAIT;
-    let mut history = app.history(&session).await;
-    while reminders(&history) == 0 && tokio::time::Instant::now() < deadline {
-        tokio::time::sleep(Duration::from_millis(50)).await;
-        history = app.history(&session).await;
-    }
-    let texts: Vec<String> = history
-        .iter()
-        .filter_map(|m| m["text"].as_str().map(str::to_owned))
-        .collect();
+    let (history, texts) = history_once(&app, &session, |h| reminders(h) > 0).await;
     assert_eq!(
         reminders(&history),
         1,
@@ -234,16 +244,7 @@ async fn a_booking_reminder_due_around_a_restart_is_sent_once_and_only_the_lates
             })
             .count()
     };
-    let deadline = tokio::time::Instant::now() + WAIT;
-    let mut history = app.history(&session).await;
-    while reminders(&history) == 0 && tokio::time::Instant::now() < deadline {
-        tokio::time::sleep(Duration::from_millis(50)).await;
-        history = app.history(&session).await;
-    }
-    let texts: Vec<String> = history
-        .iter()
-        .filter_map(|m| m["text"].as_str().map(str::to_owned))
-        .collect();
+    let (history, texts) = history_once(&app, &session, |h| reminders(h) > 0).await;
     assert_eq!(reminders(&history), 1, "one reminder, not two: {texts:#?}");
     let conversation = app
         .store()

@@ -17,7 +17,7 @@ use crate::conversation::{Conversation, FlowState, Handled};
 use crate::order::ContactPoint;
 use crate::text::{Arg, Label, Text, TextKey};
 use crate::time::Timestamp;
-use crate::understanding::normalize::fold;
+use crate::understanding::normalize::{fold, tokens};
 use crate::understanding::when::{DayWord, When, parse_when};
 
 pub(crate) fn date_id(date: NaiveDate) -> String {
@@ -26,6 +26,49 @@ pub(crate) fn date_id(date: NaiveDate) -> String {
 
 fn parse_date_id(id: &str) -> Option<NaiveDate> {
     NaiveDate::parse_from_str(id, "%Y%m%d").ok()
+}
+
+/// The service the words name: its whole name in any language, else one of its longer
+/// words ("alteration" for "Alterations consultation"), when only one service has it.
+fn service_named(ctx: &Context, text: &str) -> Option<ServiceId> {
+    let folded = fold(text);
+    let said = tokens(&folded);
+    let services = &ctx.settings.booking.services;
+    let names = |service: &crate::booking::Service| -> Vec<String> {
+        service
+            .name
+            .all()
+            .map(fold)
+            .filter(|name| !name.is_empty())
+            .collect()
+    };
+    if let Some(whole) = services.iter().find(|service| {
+        names(service)
+            .iter()
+            .any(|name| folded.contains(name.as_str()))
+    }) {
+        return Some(whole.id.clone());
+    }
+    // Short words and stopwords ("of", "pentru") say nothing; a word and its plural share
+    // a stem ("alteration", "alterations"; "proba", "probe").
+    let telling = |word: &str| {
+        word.chars().count() >= 4 && !crate::understanding::lexicon::STOPWORDS.contains(&word)
+    };
+    let shares_a_word = |service: &&crate::booking::Service| {
+        names(service).iter().any(|name| {
+            tokens(name).iter().filter(|w| telling(w)).any(|word| {
+                said.iter().filter(|s| telling(s)).any(|s| {
+                    let stem = |w: &str| w.chars().take(4).collect::<String>();
+                    word.starts_with(*s) || s.starts_with(*word) || stem(word) == stem(s)
+                })
+            })
+        })
+    };
+    let mut matching = services.iter().filter(shares_a_word);
+    match (matching.next(), matching.next()) {
+        (Some(only), None) => Some(only.id.clone()),
+        _ => None,
+    }
 }
 
 fn day_arg(date: NaiveDate) -> Arg {
@@ -54,21 +97,29 @@ fn resolve_day(word: DayWord, today: NaiveDate) -> NaiveDate {
 }
 
 impl Conversation {
-    /// A time written for the customer: the shop's zone, and theirs when it differs.
-    pub(crate) fn when_arg(&self, ctx: &Context, at: Timestamp) -> Arg {
+    /// The zones a time is written in: the shop's, and the customer's when it differs.
+    fn zones(&self, ctx: &Context) -> (String, Option<String>) {
         let zone = ctx.settings.booking.zone.name().to_owned();
         let also = self
             .profile
             .time_zone
             .clone()
             .filter(|theirs| *theirs != zone);
+        (zone, also)
+    }
+
+    /// A time written for the customer, in both zones when they differ.
+    pub(crate) fn when_arg(&self, ctx: &Context, at: Timestamp) -> Arg {
+        let (zone, also) = self.zones(ctx);
         Arg::When { at, zone, also }
     }
 
-    fn slot_choice(ctx: &Context, slot: &Slot) -> Choice {
+    fn slot_choice(&self, ctx: &Context, slot: &Slot) -> Choice {
+        let (zone, also) = self.zones(ctx);
         let time = Arg::Clock {
             at: slot.start,
-            zone: ctx.settings.booking.zone.name().to_owned(),
+            zone,
+            also,
         };
         Choice {
             action: ChoiceAction::Slot {
@@ -343,14 +394,15 @@ impl Conversation {
         let mut choices: Vec<Choice> = slots
             .iter()
             .take(ctx.settings.booking.times_offered)
-            .map(|slot| Self::slot_choice(ctx, slot))
+            .map(|slot| self.slot_choice(ctx, slot))
             .collect();
         choices.push(Choice::new(ChoiceAction::Book, TextKey::ChoiceOtherDays));
         choices.push(Choice::new(ChoiceAction::Cancel, TextKey::ChoiceCancel));
         let text = Text::new(TextKey::BookingTimes)
             .str("service", self.service_name(ctx, &service))
             .with("day", day_arg(date))
-            .str("zone", zone.name());
+            .str("zone", zone.name())
+            .str("theirs", self.zones(ctx).1.unwrap_or_else(|| "none".into()));
         self.state = FlowState::Booking(BookingStep::Time {
             service,
             day: date_id(date),
@@ -480,7 +532,7 @@ impl Conversation {
             .str("name", name.clone())
             .str("contact", contact.as_str());
         let choices = vec![
-            Choice::new(ChoiceAction::ConfirmBooking, TextKey::ChoiceConfirm),
+            Choice::new(ChoiceAction::ConfirmBooking, TextKey::ChoiceConfirmBooking),
             Choice::new(ChoiceAction::Book, TextKey::ChoiceOtherDays),
             Choice::new(ChoiceAction::Cancel, TextKey::ChoiceCancel),
         ];
@@ -686,14 +738,7 @@ impl Conversation {
         out: &mut Vec<Action>,
     ) -> Option<Handled> {
         if let FlowState::Booking(BookingStep::Service { .. }) = self.state {
-            let folded = fold(text);
-            let service = ctx.settings.booking.services.iter().find(|service| {
-                service
-                    .name
-                    .all()
-                    .any(|name| !name.is_empty() && folded.contains(&fold(name)))
-            })?;
-            let id = service.id.clone();
+            let id = service_named(ctx, text)?;
             // "A haircut tomorrow afternoon": the service, then the day and time as said.
             let mut days = Vec::new();
             let picked = self.pick_service(ctx, id.clone(), now, &mut days);

@@ -66,7 +66,7 @@ impl Conversation {
     }
 
     /// Drops whatever is in progress but never the cart: cancelling is not emptying.
-    pub(crate) fn cancel(&mut self, _ctx: &Context, out: &mut Vec<Action>) -> Handled {
+    pub(crate) fn cancel(&mut self, ctx: &Context, out: &mut Vec<Action>) -> Handled {
         // A time held for this customer is freed at once rather than when the hold lapses.
         if let FlowState::Booking(
             crate::booking::BookingStep::AskName { draft }
@@ -84,7 +84,7 @@ impl Conversation {
         ) {
             self.state = FlowState::Idle;
         }
-        let mut choices = Self::menu_choices();
+        let mut choices = Self::menu_for(ctx);
         if !self.cart.is_empty() {
             choices.insert(
                 0,

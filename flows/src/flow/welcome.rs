@@ -17,7 +17,7 @@ impl Conversation {
     }
 
     /// The menu, with booking when the shop takes appointments.
-    fn menu_for(ctx: &Context) -> Vec<Choice> {
+    pub(crate) fn menu_for(ctx: &Context) -> Vec<Choice> {
         let mut choices = Self::menu_choices();
         if ctx.settings.booking.enabled() {
             choices.insert(1, Choice::new(ChoiceAction::Book, TextKey::ChoiceBook));

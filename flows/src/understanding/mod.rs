@@ -158,6 +158,16 @@ pub fn link_code(text: &str) -> Option<String> {
     .then(|| format!("{LINK_CODE_PREFIX}-{body}"))
 }
 
+/// Verbs that, said alone, ask to book an appointment; alone because "book" is also what a
+/// bookshop sells, so they count only where the shop takes appointments.
+const BOOK_VERBS: &[&str] = &["book", "rezerwuj", "zarezerwuj", "לקבוע"];
+
+/// Whether the message is only a verb asking to book.
+pub fn only_book_verb(text: &str) -> bool {
+    let folded = fold(text);
+    BOOK_VERBS.iter().any(|verb| folded == *verb)
+}
+
 /// Understands one message. Total: anything it cannot place is `Intent::Unknown`.
 pub fn understand(text: &str, catalog: &Catalog) -> Intent {
     if let Some(code) = link_code(text) {
