@@ -5,7 +5,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::money::Currency;
-use crate::understanding::normalize::fold;
+use crate::understanding::normalize::{MAX_TEXT_CHARS, MAX_WORD_CHARS, fold, head};
 
 /// One piece of the message: a folded word, a number, or a currency sign.
 #[derive(Debug, Clone, PartialEq)]
@@ -27,9 +27,13 @@ impl Token {
 }
 
 /// Splits raw text into words (folded), numbers (with a decimal part) and currency signs.
+/// Reads at most `MAX_TEXT_CHARS` characters, and drops words longer than `MAX_WORD_CHARS`
+/// as `tokens` does.
 pub fn tokenize(text: &str) -> Vec<Token> {
     // The shekel abbreviation is written with a quote mark that folding would split.
-    let text = text.replace("ש\"ח", " ₪ ").replace("ש״ח", " ₪ ");
+    let text = head(text, MAX_TEXT_CHARS)
+        .replace("ש\"ח", " ₪ ")
+        .replace("ש״ח", " ₪ ");
     let mut out = Vec::new();
     let mut chars = text.chars().peekable();
     while let Some(&c) = chars.peek() {
@@ -66,7 +70,11 @@ pub fn tokenize(text: &str) -> Vec<Token> {
                     break;
                 }
             }
-            for folded in fold(&word).split(' ').filter(|w| !w.is_empty()) {
+            let words = fold(&word);
+            for folded in words
+                .split(' ')
+                .filter(|w| !w.is_empty() && w.chars().nth(MAX_WORD_CHARS).is_none())
+            {
                 out.push(Token::Word(folded.to_owned()));
             }
         } else {
@@ -230,6 +238,9 @@ fn is_filler(tokens: &[Token], i: usize) -> bool {
     matches!(tokens.get(i), Some(Token::Word(w)) if FILLERS.contains(&w.as_str()))
 }
 
+/// Tokens looked at before a number for its price word.
+const LOOK_BACK: usize = 4;
+
 /// Finds the price constraints; amounts are converted with the shop currency's minor digits.
 pub fn parse(tokens: &[Token], shop_currency: Currency) -> PriceFound {
     let scale = 10_f64.powi(i32::try_from(shop_currency.minor_digits()).unwrap_or(2));
@@ -242,11 +253,12 @@ pub fn parse(tokens: &[Token], shop_currency: Currency) -> PriceFound {
         let Token::Number(value) = token else {
             continue;
         };
-        // Look back over currency signs and fillers for a price word.
+        // Look back over currency signs and fillers for a price word, a few tokens at most
+        // ("under 200 de lei"): a long run of fillers must not make this quadratic.
         let mut j = i;
         let mut bound = None;
         let mut used = vec![i];
-        while j > 0 {
+        while j > 0 && i - j < LOOK_BACK {
             j -= 1;
             if let Some(b) = bound_at(tokens, j) {
                 bound = Some(b);

@@ -1,7 +1,10 @@
 //! Typo tolerance: a query word that is not in the vocabulary may match a vocabulary word one
 //! edit away (insert, delete, substitute, or swap two neighbours). Lookups go through an
 //! index of every word's one-letter deletions (the SymSpell idea), so the cost does not grow
-//! with the vocabulary.
+//! with the vocabulary. A query word longer than every vocabulary word by more than one letter
+//! cannot be one edit from any of them and is not looked up at all: its deletions alone would
+//! cost the square of its length (a pasted URL or base64 blob of 65,536 characters once took
+//! gigabytes here).
 
 use std::collections::HashMap;
 
@@ -51,6 +54,8 @@ pub struct TypoIndex {
     /// Deletion (or the word itself) → vocabulary word ids.
     by_deletion: HashMap<String, Vec<u32>>,
     words: Vec<Vec<char>>,
+    /// The longest vocabulary word, in chars.
+    longest: usize,
 }
 
 impl TypoIndex {
@@ -72,6 +77,7 @@ impl TypoIndex {
                     index.by_deletion.entry(deletion).or_default().push(id);
                 }
             }
+            index.longest = index.longest.max(chars.len());
             index.words[slot] = chars;
         }
         index
@@ -79,10 +85,12 @@ impl TypoIndex {
 
     /// Vocabulary word ids one edit from `word`.
     pub fn near(&self, word: &str) -> Vec<u32> {
-        let chars: Vec<char> = word.chars().collect();
-        if chars.len() < MIN_LEN {
+        // Counted without collecting: the length check must not cost the long word's size.
+        let len = word.chars().take(self.longest + 2).count();
+        if len < MIN_LEN || len > self.longest + 1 {
             return Vec::new();
         }
+        let chars: Vec<char> = word.chars().collect();
         let mut keys = deletions(&chars);
         keys.push(word.to_owned());
         let mut found: Vec<u32> = keys
@@ -123,5 +131,10 @@ mod tests {
         assert_eq!(near("boats"), ["boots"]); // substitution
         assert!(near("bxxts").is_empty());
         assert!(near("box").is_empty(), "too short to guess");
+        assert!(
+            near("sweatersx").is_empty(),
+            "two letters longer than any word"
+        );
+        assert!(near(&"a".repeat(65_536)).is_empty());
     }
 }

@@ -4,8 +4,27 @@
 use unicode_normalization::UnicodeNormalization;
 use unicode_normalization::char::is_combining_mark;
 
-/// Lower-cases, strips diacritics and niqqud, and turns punctuation into spaces.
+/// The most characters of one text that are read. Channels cut customer text to their
+/// platform's own maximum (4,096 at most) before it gets here; this is the core's own bound,
+/// so no caller can make folding, and everything that walks its words, cost more.
+pub const MAX_TEXT_CHARS: usize = 8_192;
+
+/// Longer "words" (a pasted URL, a base64 blob) name nothing a shop sells or a flow asks
+/// for; dropping them keeps every per-word lookup (stems, typo deletions) small.
+pub const MAX_WORD_CHARS: usize = 48;
+
+/// At most the first `limit` characters of `text`, without copying.
+pub fn head(text: &str, limit: usize) -> &str {
+    match text.char_indices().nth(limit) {
+        Some((end, _)) => &text[..end],
+        None => text,
+    }
+}
+
+/// Lower-cases, strips diacritics and niqqud, and turns punctuation into spaces. Reads at
+/// most `MAX_TEXT_CHARS` characters.
 pub fn fold(text: &str) -> String {
+    let text = head(text, MAX_TEXT_CHARS);
     let mut out = String::with_capacity(text.len());
     let mut last_was_space = true;
     for c in text.nfd().filter(|c| !is_combining_mark(*c)) {
@@ -31,8 +50,12 @@ pub fn fold(text: &str) -> String {
     out
 }
 
+/// The words of a folded text, without those longer than `MAX_WORD_CHARS`.
 pub fn tokens(folded: &str) -> Vec<&str> {
-    folded.split(' ').filter(|t| !t.is_empty()).collect()
+    folded
+        .split(' ')
+        .filter(|t| !t.is_empty() && t.chars().nth(MAX_WORD_CHARS).is_none())
+        .collect()
 }
 
 /// True when `phrase` (already folded) occurs as consecutive whole tokens of `words`.
@@ -55,6 +78,18 @@ mod tests {
         assert_eq!(fold("Latviešu valoda"), "latviesu valoda");
         assert_eq!(fold("שָׁלוֹם"), "שלום");
         assert_eq!(fold("🙂🙂🙂"), "");
+    }
+
+    #[test]
+    fn long_texts_and_words_are_bounded() {
+        let long = "ab ".repeat(MAX_TEXT_CHARS);
+        assert!(fold(&long).chars().count() <= MAX_TEXT_CHARS);
+        let word = "x".repeat(MAX_WORD_CHARS);
+        let longer = "y".repeat(MAX_WORD_CHARS + 1);
+        let folded = fold(&format!("red {word} {longer} dress"));
+        assert_eq!(tokens(&folded), ["red", word.as_str(), "dress"]);
+        assert_eq!(head("żółw", 2), "żó");
+        assert_eq!(head("ab", 5), "ab");
     }
 
     #[test]
