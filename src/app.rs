@@ -36,6 +36,8 @@ use crate::{clock, telemetry};
 #[derive(Default)]
 pub struct AppOptions {
     pub senders: Vec<(Channel, Arc<dyn ChannelSender>)>,
+    /// Runs before every step (tests make a step panic or hang with it).
+    pub step_hook: Option<crate::driver::poison::StepHook>,
 }
 
 /// Background tasks; dropping the set aborts them (an abrupt stop, as in a crash).
@@ -60,6 +62,8 @@ pub struct App {
     stop_timers: CancellationToken,
     drain_workers: CancellationToken,
     stop_outbox: CancellationToken,
+    /// Cancelled when a step has wedged its worker: souk stops for a restart.
+    wedged: CancellationToken,
 }
 
 fn flow_settings(settings: &Settings) -> FlowSettings {
@@ -129,6 +133,11 @@ impl App {
             ingest: std::sync::OnceLock::new(),
             group_commit: GroupCommit::start(store.clone()),
             console_feed: crate::console::ConsoleFeed::default(),
+            poison: crate::driver::poison::PoisonGuard::new(
+                settings.workers.shards,
+                Duration::from_secs(settings.workers.step_budget_seconds),
+                options.step_hook.clone(),
+            ),
         });
 
         let hub = Arc::new(WebChatHub::default());
@@ -189,16 +198,23 @@ impl App {
         }
         let driver = Driver::new(queues);
 
-        // Events accepted before a crash or stop are applied before anything new.
+        // Events accepted before a crash or stop are applied before anything new; their
+        // steps are watched for taking the process down again (`driver/poison.rs`).
         let store_for_redrive = store.clone();
-        let pending =
-            tokio::task::spawn_blocking(move || store_for_redrive.pending_inbox()).await??;
+        let pending = tokio::task::spawn_blocking(move || {
+            store_for_redrive.forget_settled_attempts()?;
+            store_for_redrive.pending_inbox()
+        })
+        .await??;
         if !pending.is_empty() {
             tracing::info!(
                 count = pending.len(),
                 "re-driving events accepted before the last stop"
             );
         }
+        shared
+            .poison
+            .mark_redriven(pending.iter().map(|entry| entry.seq));
         for entry in pending {
             driver.dispatch(entry).await?;
         }
@@ -212,7 +228,13 @@ impl App {
             grace,
         ))]);
         let stop_timers = CancellationToken::new();
+        let wedged = CancellationToken::new();
         let timers = Tasks(vec![
+            tokio::spawn(crate::driver::poison::run_step_watch(
+                shared.clone(),
+                stop_timers.clone(),
+                wedged.clone(),
+            )),
             tokio::spawn(run_timers(
                 shared.clone(),
                 driver.clone(),
@@ -297,6 +319,7 @@ impl App {
             stop_timers,
             drain_workers,
             stop_outbox,
+            wedged,
         })
     }
 
@@ -318,8 +341,12 @@ impl App {
         let grace = Duration::from_secs(self.state.settings.server.shutdown_grace_seconds);
         let stopping = self.state.shutdown.clone();
         let ready = self.state.ready.clone();
+        let wedged = self.wedged.clone();
         let signal = async move {
-            shutdown.await;
+            tokio::select! {
+                () = shutdown => {}
+                () = wedged.cancelled() => {}
+            }
             tracing::info!("shutting down");
             ready.store(false, Ordering::Release);
             stopping.cancel();
@@ -340,6 +367,9 @@ impl App {
         join_all(&mut self.outbox, grace + Duration::from_secs(1)).await;
         let store = self.shared.store.clone();
         tokio::task::spawn_blocking(move || store.flush()).await??;
+        if self.wedged.is_cancelled() {
+            anyhow::bail!("a step wedged its worker; stopped so that a restart can set it aside");
+        }
         tracing::info!("stopped cleanly");
         Ok(())
     }

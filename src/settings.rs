@@ -502,6 +502,15 @@ pub struct WorkerSettings {
     pub shards: usize,
     /// Events waiting per shard before ingest pushes back.
     pub queue_depth: usize,
+    /// A step running longer than this is counted as a failed attempt (a restart then
+    /// knows it was tried); one running three times as long stops souk, so that a supervisor
+    /// restarts it and the event is set aside after three such attempts.
+    #[serde(default = "default_step_budget_seconds")]
+    pub step_budget_seconds: u64,
+}
+
+fn default_step_budget_seconds() -> u64 {
+    10
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -718,6 +727,12 @@ impl Settings {
         }
         if self.workers.queue_depth == 0 {
             return Err(invalid("workers.queue_depth", "must be at least 1"));
+        }
+        if !(1..=3_600).contains(&self.workers.step_budget_seconds) {
+            return Err(invalid(
+                "workers.step_budget_seconds",
+                "must be between 1 and 3600",
+            ));
         }
         if self.outbox.max_attempts == 0 {
             return Err(invalid("outbox.max_attempts", "must be at least 1"));

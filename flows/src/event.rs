@@ -195,6 +195,10 @@ pub struct InboundContext {
     /// browser): appointment times are then shown in it too.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub time_zone: Option<String>,
+    /// The customer's text was longer than the channel allows and was cut to it: how many
+    /// characters it had (the history says so; the rest was never read).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cut_from_chars: Option<u64>,
 }
 
 impl InboundContext {
@@ -206,6 +210,7 @@ impl InboundContext {
             && self.sent_at.is_none()
             && self.own_phone.is_none()
             && self.time_zone.is_none()
+            && self.cut_from_chars.is_none()
     }
 }
 

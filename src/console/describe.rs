@@ -42,7 +42,15 @@ pub fn inbound_text(event: &Event) -> String {
     let Event::Inbound(inbound) = event else {
         return String::new();
     };
-    match &inbound.message {
+    let described = describe_message(&inbound.message);
+    match inbound.context.cut_from_chars {
+        Some(had) => format!("{described} [cut: the message had {had} characters]"),
+        None => described,
+    }
+}
+
+fn describe_message(message: &InboundMessage) -> String {
+    match message {
         InboundMessage::Text(text) => text.clone(),
         InboundMessage::Action(id) => format!("[pressed {id}]"),
         InboundMessage::Location {

@@ -13,6 +13,7 @@ mod media;
 pub mod password;
 mod rate_limit;
 mod session;
+mod set_aside;
 mod view;
 mod window;
 
@@ -47,6 +48,8 @@ pub fn router(state: AppState) -> Router<AppState> {
             get(list::operators).post(list::add_operator),
         )
         .route("/console/api/products", get(list::products))
+        .route("/console/api/set-aside", get(set_aside::list))
+        .route("/console/api/set-aside/{seq}/retry", post(set_aside::retry))
         .route("/console/api/conversations", get(list::conversations))
         .route(conversation, get(view::conversation))
         .route(&format!("{conversation}/canned"), get(canned::replies))

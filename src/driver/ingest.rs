@@ -88,7 +88,11 @@ impl Ingest {
 
     /// Persists the events (duplicates dropped) in the next group commit and waits until they
     /// are on disk; one result per event, in order. The caller then dispatches the new ones.
-    pub async fn persist(&self, entries: Vec<InboxEntry>) -> Result<Vec<Ingested>, IngestError> {
+    pub async fn persist(
+        &self,
+        mut entries: Vec<InboxEntry>,
+    ) -> Result<Vec<Ingested>, IngestError> {
+        entries.iter_mut().for_each(cut_to_channel_limit);
         self.group_commit
             .ingest(entries)
             .await
@@ -132,5 +136,22 @@ impl Ingest {
                 Ok(false)
             }
         }
+    }
+}
+
+/// Every channel's text is cut to what its platform allows before it is stored: nothing a
+/// platform's own app could send is lost, and no later step reads more.
+fn cut_to_channel_limit(entry: &mut InboxEntry) {
+    if let Event::Inbound(inbound) = &mut entry.event
+        && let Some(had) = adapters::text_limits::cut_inbound(inbound)
+    {
+        metrics::counter!("souk_inbound_text_cut_total", "channel" => inbound.channel.name())
+            .increment(1);
+        tracing::warn!(
+            channel = inbound.channel.name(),
+            chars = had,
+            limit = adapters::text_limits::inbound_text_max(inbound.channel),
+            "customer text longer than the channel allows; cut"
+        );
     }
 }

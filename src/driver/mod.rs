@@ -7,6 +7,7 @@ pub mod group_commit;
 mod ingest;
 mod outbox;
 pub mod payment_links;
+pub mod poison;
 mod timers;
 mod worker;
 
@@ -55,6 +56,8 @@ pub struct Shared {
     pub group_commit: group_commit::GroupCommit,
     /// Conversations that changed, for open consoles.
     pub console_feed: crate::console::ConsoleFeed,
+    /// Sets aside events whose step keeps failing.
+    pub poison: poison::PoisonGuard,
 }
 
 impl Shared {

@@ -12,12 +12,12 @@ use flows::{Action, Channel, Conversation, Customer, CustomerId, Event, Identity
 
 use crate::clock;
 use crate::store::{
-    HistoryEntry, InboxEntry, NewOutbox, OrderUpdate, PaymentJob, StepCommit, StoreError,
-    TimerChange, TimerEntry,
+    HistoryEntry, InboxEntry, NewOutbox, OrderUpdate, PaymentJob, StepCommit, TimerChange,
+    TimerEntry,
 };
 
 use super::Shared;
-use super::group_commit::CommitError;
+use super::poison::{STEP_ATTEMPTS, StepFailure, admit_redriven, set_aside};
 use crate::linking::LinkRequest;
 
 pub struct Worker {
@@ -97,10 +97,15 @@ impl Worker {
         let has_merge = entries
             .iter()
             .any(|entry| crate::linking::merge_source(entry).is_some());
-        if entries.len() > 1 && !has_merge {
+        // Events re-driven after a stop may be what stopped it: one at a time, each attempt
+        // counted on disk first (see `poison.rs`).
+        let redriven = entries
+            .iter()
+            .any(|entry| self.shared.poison.is_redriven(entry.seq));
+        if entries.len() > 1 && !has_merge && !redriven {
             // Steps run inline, not on the blocking pool: they take microseconds, and the hop
             // to another thread cost more than the work on two cores.
-            match process_batch(&self.shared, &entries).await {
+            match process_batch(&self.shared, self.shard, &entries).await {
                 Ok(effects) => return self.done(entries.len(), &effects),
                 // One bad event must not hold back the others: retry them one at a time.
                 Err(error) => {
@@ -117,10 +122,24 @@ impl Worker {
         // A failed commit (a full disk, say) is retried here, before this shard's next event,
         // so the conversation's order holds. If it keeps failing, the event stays in the inbox
         // and is re-driven at the next start.
+        if !admit_redriven(&self.shared, &entry).await {
+            return;
+        }
         let batch = std::slice::from_ref(&entry);
+        let mut panics = 0;
         for attempt in 1..=COMMIT_ATTEMPTS {
-            match process_batch(&self.shared, batch).await {
+            match process_batch(&self.shared, self.shard, batch).await {
                 Ok(effects) => return self.done(1, &effects),
+                // A bug the event's content triggers: the same step would panic forever.
+                Err(StepFailure::Panicked(message)) => {
+                    panics += 1;
+                    tracing::error!(%message, attempt, shard = self.shard, customer = %entry.customer, event = %entry.public_id, "step panicked");
+                    if panics >= STEP_ATTEMPTS {
+                        let reason = format!("its step panicked: {message}");
+                        return set_aside(&self.shared, &entry, &reason, panics).await;
+                    }
+                    continue;
+                }
                 Err(error) => {
                     tracing::error!(%error, attempt, shard = self.shard, customer = %entry.customer, event = %entry.public_id, "step could not be committed")
                 }
@@ -164,7 +183,11 @@ struct Effects {
 
 /// Steps every event in order, then commits them all at once through the group commit (one
 /// transaction, durable when it returns, so the outbox may send what they queued).
-async fn process_batch(shared: &Shared, entries: &[InboxEntry]) -> Result<Effects, CommitError> {
+async fn process_batch(
+    shared: &Shared,
+    shard: usize,
+    entries: &[InboxEntry],
+) -> Result<Effects, StepFailure> {
     // A customer's latest state within this batch: the store has not seen it yet.
     let mut stepped: HashMap<&CustomerId, usize> = HashMap::new();
     let mut commits: Vec<StepCommit> = Vec::with_capacity(entries.len());
@@ -176,7 +199,7 @@ async fn process_batch(shared: &Shared, entries: &[InboxEntry]) -> Result<Effect
             .map(|commit| commit.conversation.clone());
         let span =
             tracing::info_span!("conversation", id = %entry.customer, event = %entry.public_id);
-        let (commit, requests) = span.in_scope(|| step_one(shared, entry, earlier))?;
+        let (commit, requests) = span.in_scope(|| step_one(shared, shard, entry, earlier))?;
         links.extend(requests.into_iter().map(|r| (entry.customer.clone(), r)));
         stepped.insert(&entry.customer, commits.len());
         commits.push(commit);
@@ -287,9 +310,10 @@ fn newly_paid(commit: &StepCommit) -> Vec<flows::Order> {
 /// Load (unless this batch already stepped the conversation) and step one event.
 fn step_one(
     shared: &Shared,
+    shard: usize,
     entry: &InboxEntry,
     earlier: Option<Conversation>,
-) -> Result<(StepCommit, Vec<AfterCommit>), StoreError> {
+) -> Result<(StepCommit, Vec<AfterCommit>), StepFailure> {
     let store = &shared.store;
     let event = match crate::linking::merge_source(entry) {
         Some(from) => crate::linking::carry_out_merge(store.as_ref(), &from, &entry.customer)?,
@@ -320,7 +344,9 @@ fn step_one(
     let Step {
         conversation,
         actions,
-    } = conversation.step(&shared.context(), event, now);
+    } = shared.poison.step(shard, entry, || {
+        conversation.step(&shared.context(), event, now)
+    })?;
     metrics::histogram!("souk_step_duration_seconds").record(started.elapsed().as_secs_f64());
 
     let mut history: Vec<HistoryEntry> = match channel_of(&entry.event) {

@@ -13,8 +13,8 @@ pub use console_records::{ConsoleSession, ConversationSummary, Operator, Role};
 pub use linking::{LinkCode, MergeRecord, Redeemed};
 pub use records::{
     DeadLetter, DeliveryRecord, GroupWritten, HistoryEntry, InboxEntry, Ingested, NewOutbox,
-    OrderUpdate, OutboxEntry, PaymentJob, SentRecord, StepCommit, TimerChange, TimerEntry,
-    WriteGroup,
+    OrderUpdate, OutboxEntry, PaymentJob, SentRecord, SetAside, StepCommit, TimerChange,
+    TimerEntry, WriteGroup,
 };
 pub use sled_store::SledStore;
 
@@ -73,6 +73,24 @@ pub trait Store: Send + Sync + 'static {
     fn in_inbox(&self, seq: u64) -> StoreResult<bool>;
     /// Events accepted but not yet stepped, oldest first (re-driven at start-up).
     fn pending_inbox(&self) -> StoreResult<Vec<InboxEntry>>;
+
+    /// Counts one more attempt at an event's step, durably before the step runs (only for
+    /// events re-driven after a stop, whose step may have been what stopped the process);
+    /// returns the attempts so far, this one included.
+    fn note_step_attempt(&self, seq: u64) -> StoreResult<u32>;
+    /// The attempts counted for an event still in the inbox.
+    fn step_attempts(&self, seq: u64) -> StoreResult<u32>;
+    /// Forgets the attempt counts of events whose step has since committed.
+    fn forget_settled_attempts(&self) -> StoreResult<usize>;
+    /// Takes an event out of the inbox and keeps it aside with the reason, atomically;
+    /// `Ok(false)` when it was no longer in the inbox.
+    fn set_aside(&self, seq: u64, reason: &str, attempts: u32, now: Timestamp)
+    -> StoreResult<bool>;
+    /// Events set aside, oldest first.
+    fn set_aside_events(&self) -> StoreResult<Vec<SetAside>>;
+    /// Puts a set-aside event back in the inbox (an admin's retry) and returns it, to be
+    /// handed to its worker; `None` when there is no such event.
+    fn retry_set_aside(&self, seq: u64) -> StoreResult<Option<InboxEntry>>;
 
     fn conversation(&self, id: &CustomerId) -> StoreResult<Option<Conversation>>;
     /// Steps only, all or none; returns the created sends of each, in order.

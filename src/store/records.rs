@@ -63,6 +63,16 @@ impl OutboxEntry {
     }
 }
 
+/// An inbound event taken out of the inbox because its step kept failing (it panicked, or
+/// the process went down while it ran): kept for an admin to look at and retry.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SetAside {
+    pub entry: InboxEntry,
+    pub reason: String,
+    pub attempts: u32,
+    pub set_aside_at: Timestamp,
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct DeadLetter {
     pub entry: OutboxEntry,

@@ -5,6 +5,7 @@
 //! in an order that a crash between them cannot turn into a loss.
 
 mod bookings;
+mod set_aside;
 
 use std::path::Path;
 
@@ -25,7 +26,7 @@ use super::keys::{
 use super::linking::{LinkCode, MergeRecord, Redeemed};
 use super::records::{
     DeadLetter, DeliveryRecord, GroupWritten, HistoryEntry, InboxEntry, Ingested, OrderUpdate,
-    OutboxEntry, PaymentJob, SentRecord, StepCommit, TimerChange, TimerEntry, WriteGroup,
+    OutboxEntry, PaymentJob, SentRecord, SetAside, StepCommit, TimerChange, TimerEntry, WriteGroup,
 };
 use super::{Store, StoreError, StoreResult};
 
@@ -58,6 +59,8 @@ pub struct SledStore {
     channel_state: Tree,
     /// Appointment calendars, bookings and their calendar-link tokens (`sled_store/bookings.rs`).
     bookings: Tree,
+    /// Attempt counts and events set aside by the poison guard (`sled_store/set_aside.rs`).
+    set_aside: Tree,
     /// Identity → customer, the hottest lookup (every inbound message). Entries never go
     /// stale: an identity only changes customer through `move_identity`, which updates it.
     identity_cache: std::sync::RwLock<std::collections::HashMap<Vec<u8>, CustomerId>>,
@@ -127,6 +130,7 @@ impl SledStore {
             console: tree("console")?,
             channel_state: tree("channel_state")?,
             bookings: tree("bookings")?,
+            set_aside: tree("set_aside")?,
             identity_cache: std::sync::RwLock::default(),
             db,
         })
@@ -525,6 +529,36 @@ impl Store for SledStore {
 
     fn pending_inbox(&self) -> StoreResult<Vec<InboxEntry>> {
         Self::decode_all("inbox entry", self.inbox.iter(), usize::MAX)
+    }
+
+    fn note_step_attempt(&self, seq: u64) -> StoreResult<u32> {
+        self.count_step_attempt(seq)
+    }
+
+    fn step_attempts(&self, seq: u64) -> StoreResult<u32> {
+        self.step_attempts_of(seq)
+    }
+
+    fn forget_settled_attempts(&self) -> StoreResult<usize> {
+        self.drop_settled_attempts()
+    }
+
+    fn set_aside(
+        &self,
+        seq: u64,
+        reason: &str,
+        attempts: u32,
+        now: Timestamp,
+    ) -> StoreResult<bool> {
+        self.move_to_set_aside(seq, reason, attempts, now)
+    }
+
+    fn set_aside_events(&self) -> StoreResult<Vec<SetAside>> {
+        self.set_aside_records()
+    }
+
+    fn retry_set_aside(&self, seq: u64) -> StoreResult<Option<InboxEntry>> {
+        self.take_set_aside(seq)
     }
 
     fn conversation(&self, id: &CustomerId) -> StoreResult<Option<Conversation>> {

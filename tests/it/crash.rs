@@ -18,6 +18,7 @@ async fn pending_sends_survive_an_abrupt_stop_and_go_out_exactly_once() {
         dir.path(),
         AppOptions {
             senders: vec![(Channel::WebChat, down.clone())],
+            ..AppOptions::default()
         },
     )
     .await;
@@ -46,6 +47,7 @@ async fn pending_sends_survive_an_abrupt_stop_and_go_out_exactly_once() {
         dir.path(),
         AppOptions {
             senders: vec![(Channel::WebChat, up.clone())],
+            ..AppOptions::default()
         },
     )
     .await;
@@ -101,6 +103,7 @@ async fn a_permanent_failure_goes_to_the_dead_letters_and_does_not_block_the_res
         dir.path(),
         AppOptions {
             senders: vec![(Channel::WebChat, Arc::new(Refusing))],
+            ..AppOptions::default()
         },
     )
     .await;

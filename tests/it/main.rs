@@ -23,6 +23,7 @@ mod locales;
 mod meta;
 mod orders;
 mod payments;
+mod poison;
 mod restart;
 mod store;
 mod support;

@@ -58,6 +58,7 @@ pub fn test_settings(store: &Path) -> Settings {
         workers: WorkerSettings {
             shards: 4,
             queue_depth: 256,
+            step_budget_seconds: 10,
         },
         outbox: OutboxSettings {
             max_attempts: 50,
@@ -96,6 +97,7 @@ pub async fn spawn_app_with(settings: Settings, options: AppOptions) -> TestApp 
             settings.clone(),
             AppOptions {
                 senders: options.senders.clone(),
+                step_hook: options.step_hook.clone(),
             },
         )
         .await
@@ -139,6 +141,16 @@ impl TestApp {
         }
         if let Some(server) = self.server.take() {
             server.await.expect("server task").expect("clean stop");
+        }
+    }
+
+    /// Waits until souk stops by itself, with what `App::run` returned.
+    pub async fn finished(&mut self) -> anyhow::Result<()> {
+        match self.server.take() {
+            Some(server) => server
+                .await
+                .unwrap_or_else(|error| Err(anyhow::anyhow!("server task: {error}"))),
+            None => Ok(()),
         }
     }
 

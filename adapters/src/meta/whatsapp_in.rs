@@ -206,6 +206,7 @@ fn parse_message(message: &Value, names: &[(String, String)]) -> MetaEvent {
             sent_at: None,
             own_phone: None,
             time_zone: None,
+            cut_from_chars: None,
         },
     })
 }

@@ -51,6 +51,8 @@
     language: $('side-language'), windowInfo: $('side-window'), cart: $('side-cart'),
     cartTotal: $('side-cart-total'), orders: $('side-orders'),
     bookings: $('side-bookings'), noShows: $('side-no-shows'), notes: $('side-notes'),
+    setAsideBtn: $('btn-set-aside'), setAside: $('set-aside'), setAsideList: $('set-aside-list'),
+    setAsideClose: $('btn-set-aside-close'),
   };
 
   const state = {
@@ -834,9 +836,47 @@
     if (helpReturnFocus && helpReturnFocus.focus) helpReturnFocus.focus();
   }
 
+  // ---------- set-aside events (admins) ----------
+  async function loadSetAside() {
+    if (!state.me || state.me.role !== 'admin') return;
+    const res = await request('GET', `${API}/set-aside`);
+    if (!res.ok) return;
+    const rows = arr(res.data.events).map(obj);
+    ui.setAsideBtn.hidden = rows.length === 0;
+    ui.setAsideBtn.textContent = `Set aside (${rows.length})`;
+    ui.setAsideList.replaceChildren(...rows.map((row) => {
+      const li = el('li', 'set-aside-row');
+      const head = el('div', 'muted', `${str(row.channel)} · ${new Date(Number(row.received_at)).toLocaleString()} · ${str(row.attempts)} tries`);
+      const text = textEl('p', 'set-aside-text', str(row.text));
+      const reason = el('p', 'muted', str(row.reason));
+      const retry = el('button', '', 'Retry');
+      retry.type = 'button';
+      retry.addEventListener('click', safe(async () => {
+        retry.disabled = true;
+        const done = await post(`${API}/set-aside/${encodeURIComponent(str(row.seq))}/retry`);
+        if (!done.ok) showNotice(`Could not retry: ${done.error}`);
+        await loadSetAside();
+        if (ui.setAsideBtn.hidden) closeSetAside(); else ui.setAsideClose.focus();
+      }));
+      li.append(head, text, reason, retry);
+      return li;
+    }));
+  }
+  function openSetAside() {
+    helpReturnFocus = document.activeElement;
+    ui.setAside.hidden = false;
+    ui.setAsideClose.focus();
+    void loadSetAside();
+  }
+  function closeSetAside() {
+    ui.setAside.hidden = true;
+    if (helpReturnFocus && helpReturnFocus.focus) helpReturnFocus.focus();
+  }
+
   // Escape closes the innermost thing open, else leaves the text field.
   function onEscape() {
-    if (!ui.help.hidden) closeHelp();
+    if (!ui.setAside.hidden) closeSetAside();
+    else if (!ui.help.hidden) closeHelp();
     else if (menuOpen()) { closeMenus(); focusReply(); }
     else if (ui.layout.classList.contains('panel-open')) setPanel(false);
     else if (document.activeElement && document.activeElement !== document.body) document.activeElement.blur();
@@ -854,7 +894,7 @@
 
   function onKeydown(ev) {
     if (ev.key === 'Escape') { onEscape(); return; }
-    if (!ui.help.hidden || ev.ctrlKey || ev.metaKey || ev.altKey || isTyping(ev.target)) return;
+    if (!ui.help.hidden || !ui.setAside.hidden || ev.ctrlKey || ev.metaKey || ev.altKey || isTyping(ev.target)) return;
     const action = SHORTCUTS[ev.key];
     if (!action) return;
     ev.preventDefault(); // e.g. "/" would open the browser's quick find
@@ -901,6 +941,9 @@
 
     ui.notice.addEventListener('click', hideNotice);
     ui.helpBtn.addEventListener('click', openHelp);
+    ui.setAsideBtn.addEventListener('click', openSetAside);
+    ui.setAsideClose.addEventListener('click', closeSetAside);
+    ui.setAside.addEventListener('click', (ev) => { if (ev.target === ui.setAside) closeSetAside(); });
     ui.helpClose.addEventListener('click', closeHelp);
     ui.help.addEventListener('click', (ev) => { if (ev.target === ui.help) closeHelp(); });
     ui.logout.addEventListener('click', safe(logout));
@@ -936,6 +979,8 @@
     connectEvents();
     setInterval(tickWaiting, WAITING_TICK_MS);
     await loadOperators();
+    await loadSetAside();
+    setInterval(safe(loadSetAside), 60000);
     // A link or reload with #<customer> reopens that conversation.
     let fromHash = '';
     try { fromHash = decodeURIComponent(location.hash.slice(1)); } catch { /* malformed: ignore */ }

@@ -1,0 +1,78 @@
+//! Inbound events the poison guard set aside (`driver/poison.rs`), for admins: what each was,
+//! why it was set aside, and a retry that puts it back in its conversation's queue.
+
+use axum::Json;
+use axum::extract::{Extension, Path, State};
+use axum::http::StatusCode;
+use serde_json::{Value, json};
+
+use super::describe::inbound_text;
+use super::session::Authed;
+use crate::http::{ApiError, AppState};
+use crate::store::Role;
+
+/// Characters of the customer's text shown in the list (the event itself may be huge).
+const PREVIEW_CHARS: usize = 200;
+
+fn admin_only(authed: &Authed) -> Result<(), ApiError> {
+    if authed.operator.role == Role::Admin {
+        Ok(())
+    } else {
+        Err(ApiError::new(
+            StatusCode::FORBIDDEN,
+            "only admins see and retry set-aside events",
+        ))
+    }
+}
+
+pub async fn list(
+    State(state): State<AppState>,
+    Extension(authed): Extension<Authed>,
+) -> Result<Json<Value>, ApiError> {
+    admin_only(&authed)?;
+    let store = state.store.clone();
+    let events = tokio::task::spawn_blocking(move || store.set_aside_events())
+        .await
+        .map_err(|error| ApiError::internal(error.to_string()))??;
+    let rows: Vec<Value> = events
+        .iter()
+        .map(|set_aside| {
+            let entry = &set_aside.entry;
+            let channel = match &entry.event {
+                flows::Event::Inbound(inbound) => inbound.channel.name(),
+                _ => "internal",
+            };
+            json!({
+                "seq": entry.seq,
+                "customer": entry.customer.0,
+                "channel": channel,
+                "received_at": entry.received_at.millis(),
+                "set_aside_at": set_aside.set_aside_at.millis(),
+                "attempts": set_aside.attempts,
+                "reason": set_aside.reason,
+                "text": adapters::text_limits::cut(&inbound_text(&entry.event), PREVIEW_CHARS),
+            })
+        })
+        .collect();
+    Ok(Json(json!({ "events": rows })))
+}
+
+pub async fn retry(
+    State(state): State<AppState>,
+    Extension(authed): Extension<Authed>,
+    Path(seq): Path<u64>,
+) -> Result<(StatusCode, Json<Value>), ApiError> {
+    admin_only(&authed)?;
+    let store = state.store.clone();
+    let entry = tokio::task::spawn_blocking(move || store.retry_set_aside(seq))
+        .await
+        .map_err(|error| ApiError::internal(error.to_string()))??
+        .ok_or_else(|| ApiError::new(StatusCode::NOT_FOUND, "no such set-aside event"))?;
+    tracing::info!(seq, operator = %authed.operator.name, "set-aside event retried");
+    state
+        .ingest
+        .dispatch(entry)
+        .await
+        .map_err(|error| ApiError::new(StatusCode::SERVICE_UNAVAILABLE, error.to_string()))?;
+    Ok((StatusCode::ACCEPTED, Json(json!({ "retried": seq }))))
+}
