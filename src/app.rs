@@ -294,6 +294,8 @@ impl App {
         } else {
             crate::console::CannedReplies::empty()
         };
+        let webhook_budget =
+            crate::http::webhook_guard::WebhookBudget::new(settings.server.webhook_inflight_bytes);
         let state = AppState {
             settings,
             store,
@@ -308,6 +310,7 @@ impl App {
             canned: Arc::new(canned),
             shared: shared.clone(),
             telegram,
+            webhook_budget,
         };
         Ok(App {
             state,
@@ -351,12 +354,13 @@ impl App {
             ready.store(false, Ordering::Release);
             stopping.cancel();
         };
-        // The peer address feeds the console's login rate limit.
-        let service = self
-            .router()
-            .into_make_service_with_connect_info::<std::net::SocketAddr>();
-        let server = axum::serve(listener, service).with_graceful_shutdown(signal);
-        server.await.context("HTTP server failed")?;
+        let server = &self.state.settings.server;
+        let limits = crate::http::serve::ServeLimits {
+            header_timeout: Duration::from_secs(server.header_timeout_seconds),
+            max_connections: crate::http::serve::connection_budget(server.max_connections),
+            grace,
+        };
+        crate::http::serve::serve(listener, self.router(), limits, signal).await;
 
         self.stop_timers.cancel();
         join_all(&mut self.timers, grace).await;

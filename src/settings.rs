@@ -465,6 +465,37 @@ pub struct ServerSettings {
     pub webhook_body_limit_bytes: usize,
     /// How long a graceful shutdown waits for in-flight work before giving up.
     pub shutdown_grace_seconds: u64,
+    /// A client must send a request's headers within this long (also after a keep-alive
+    /// response), else its connection is closed: idle or slow connections cannot pile up.
+    #[serde(default = "default_header_timeout_seconds")]
+    pub header_timeout_seconds: u64,
+    /// A request's whole body must arrive within this long (408 otherwise).
+    #[serde(default = "default_body_timeout_seconds")]
+    pub body_timeout_seconds: u64,
+    /// Open connections at most; more wait in the kernel's queue. Kept below the process's
+    /// open-file limit, which souk raises to its hard limit at start.
+    #[serde(default = "default_max_connections")]
+    pub max_connections: usize,
+    /// Bytes of webhook bodies being read at once, across all connections; a webhook that
+    /// would go over waits a moment, then gets 503 (the platform retries it later).
+    #[serde(default = "default_webhook_inflight_bytes")]
+    pub webhook_inflight_bytes: usize,
+}
+
+fn default_header_timeout_seconds() -> u64 {
+    10
+}
+
+fn default_body_timeout_seconds() -> u64 {
+    30
+}
+
+fn default_max_connections() -> usize {
+    4_096
+}
+
+fn default_webhook_inflight_bytes() -> usize {
+    64 * 1024 * 1024
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -657,6 +688,30 @@ impl Settings {
             return Err(invalid(
                 "server.webhook_body_limit_bytes",
                 "must be between 1024 and 67108864",
+            ));
+        }
+        if !(1..=600).contains(&self.server.header_timeout_seconds) {
+            return Err(invalid(
+                "server.header_timeout_seconds",
+                "must be between 1 and 600",
+            ));
+        }
+        if !(1..=3_600).contains(&self.server.body_timeout_seconds) {
+            return Err(invalid(
+                "server.body_timeout_seconds",
+                "must be between 1 and 3600",
+            ));
+        }
+        if !(16..=1_000_000).contains(&self.server.max_connections) {
+            return Err(invalid(
+                "server.max_connections",
+                "must be between 16 and 1000000",
+            ));
+        }
+        if self.server.webhook_inflight_bytes < self.server.webhook_body_limit_bytes {
+            return Err(invalid(
+                "server.webhook_inflight_bytes",
+                "must be at least server.webhook_body_limit_bytes (one largest webhook)",
             ));
         }
         if self.shop.name.trim().is_empty() {

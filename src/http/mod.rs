@@ -7,8 +7,10 @@ mod error;
 mod health;
 mod meta;
 mod payments;
+pub mod serve;
 mod telegram;
 mod webchat;
+pub mod webhook_guard;
 
 pub use assets::{escape_html, protect};
 pub use error::ApiError;
@@ -51,13 +53,37 @@ pub struct AppState {
     pub canned: Arc<crate::console::CannedReplies>,
     /// Telegram's update handling, when the channel is on.
     pub telegram: crate::telegram::ingress::SharedIngress,
+    /// Bytes of webhook bodies held at once (`webhook_guard.rs`).
+    pub webhook_budget: webhook_guard::WebhookBudget,
 }
 
 /// GET (handshake) and POST (events) of one Meta product's webhook.
-fn meta_route(channel: Channel, body_limit: usize) -> axum::routing::MethodRouter<AppState> {
-    get(move |state, query| meta::verify(state, channel, query))
-        .post(move |state, headers, body| meta::receive(state, channel, headers, body))
+fn meta_route(
+    state: &AppState,
+    channel: Channel,
+    body_limit: usize,
+) -> axum::routing::MethodRouter<AppState> {
+    guarded(
+        state,
+        get(move |state, query| meta::verify(state, channel, query))
+            .post(move |state, headers, body| meta::receive(state, channel, headers, body)),
+        body_limit,
+    )
+}
+
+/// A webhook route behind its guard: signature header, length, byte budget and body deadline
+/// are checked before the body is read (`webhook_guard.rs`).
+fn guarded(
+    state: &AppState,
+    route: axum::routing::MethodRouter<AppState>,
+    body_limit: usize,
+) -> axum::routing::MethodRouter<AppState> {
+    route
         .layer(DefaultBodyLimit::max(body_limit))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            webhook_guard::guard,
+        ))
 }
 
 /// A span per request with the path only: query strings can carry secrets (Meta's
@@ -83,23 +109,23 @@ pub fn router(state: AppState) -> Router {
         .route("/chat/api/history", get(webchat::history))
         .route(
             "/webhooks/whatsapp",
-            meta_route(Channel::WhatsApp, webhook_limit),
+            meta_route(&state, Channel::WhatsApp, webhook_limit),
         )
         .route(
             "/webhooks/messenger",
-            meta_route(Channel::Messenger, webhook_limit),
+            meta_route(&state, Channel::Messenger, webhook_limit),
         )
         .route(
             "/webhooks/instagram",
-            meta_route(Channel::Instagram, webhook_limit),
+            meta_route(&state, Channel::Instagram, webhook_limit),
         )
         .route(
             "/webhooks/telegram",
-            post(telegram::receive).layer(DefaultBodyLimit::max(webhook_limit)),
+            guarded(&state, post(telegram::receive), webhook_limit),
         )
         .route(
             "/webhooks/payments/stripe",
-            post(payments::stripe_webhook).layer(DefaultBodyLimit::max(webhook_limit)),
+            guarded(&state, post(payments::stripe_webhook), webhook_limit),
         )
         .route(
             "/pay/{token}",
@@ -115,6 +141,11 @@ pub fn router(state: AppState) -> Router {
         .merge(crate::console::router(state.clone()))
         .nest_service(MEDIA_PREFIX.trim_end_matches('/'), images)
         .layer(DefaultBodyLimit::max(body_limit))
+        // Every other body must also keep coming: a client that stops sending mid-body is
+        // cut off instead of holding its connection and buffer.
+        .layer(tower_http::timeout::RequestBodyTimeoutLayer::new(
+            std::time::Duration::from_secs(state.settings.server.body_timeout_seconds),
+        ))
         .layer(TraceLayer::new_for_http().make_span_with(request_span))
         .with_state(state)
 }

@@ -18,6 +18,7 @@ mod fake_graph;
 mod fake_stripe;
 mod fake_telegram;
 mod golden;
+mod greedy_clients;
 mod kill;
 mod locales;
 mod meta;

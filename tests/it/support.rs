@@ -38,6 +38,10 @@ pub fn test_settings(store: &Path) -> Settings {
             webhook_body_limit_bytes: 100_000,
             body_limit_bytes: 65_536,
             shutdown_grace_seconds: 5,
+            header_timeout_seconds: 10,
+            body_timeout_seconds: 30,
+            max_connections: 4_096,
+            webhook_inflight_bytes: 64 * 1024 * 1024,
         },
         store: StoreSettings {
             path: store.to_path_buf(),

@@ -1,0 +1,141 @@
+//! souk's own accept loop, in place of `axum::serve`, which runs hyper without a timer: with
+//! it no header timeout applies, and a thousand idle connections held the process's every
+//! file descriptor ("accept error: Too many open files") for as long as they stayed open.
+//! Here each connection must send its request headers within `header_timeout` (hyper starts
+//! that clock again while a keep-alive connection waits for its next request, so it is also
+//! the idle timeout), at most `max_connections` are open at once (more wait in the kernel's
+//! accept queue until one closes), and an accept error backs off briefly instead of spinning.
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::Router;
+use axum::extract::ConnectInfo;
+use hyper::body::Incoming;
+use hyper_util::rt::{TokioIo, TokioTimer};
+use tokio::net::TcpListener;
+use tokio::sync::Semaphore;
+use tokio_util::sync::CancellationToken;
+use tower_service::Service as _;
+
+#[derive(Debug, Clone, Copy)]
+pub struct ServeLimits {
+    pub header_timeout: Duration,
+    pub max_connections: usize,
+    /// How long a graceful stop waits for open requests (SSE streams end on their own).
+    pub grace: Duration,
+}
+
+/// Serves `router` on `listener` until `shutdown` resolves, then lets open requests finish
+/// (up to `grace`) and returns.
+pub async fn serve(
+    listener: TcpListener,
+    router: Router,
+    limits: ServeLimits,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) {
+    let slots = Arc::new(Semaphore::new(limits.max_connections));
+    let stopping = CancellationToken::new();
+    let mut builder = hyper::server::conn::http1::Builder::new();
+    builder
+        .timer(TokioTimer::new())
+        .header_read_timeout(limits.header_timeout)
+        .keep_alive(true);
+    let builder = Arc::new(builder);
+    tokio::pin!(shutdown);
+    loop {
+        let slot = tokio::select! {
+            () = &mut shutdown => break,
+            slot = slots.clone().acquire_owned() => match slot {
+                Ok(slot) => slot,
+                Err(_) => break,
+            },
+        };
+        let (stream, peer) = tokio::select! {
+            () = &mut shutdown => break,
+            accepted = listener.accept() => match accepted {
+                Ok(accepted) => accepted,
+                Err(error) => {
+                    // Out of file descriptors, or the peer gave up before we took it: wait a
+                    // little (another connection may close) and go on.
+                    metrics::counter!("souk_accept_errors_total").increment(1);
+                    tracing::warn!(%error, "accept failed");
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                    continue;
+                }
+            },
+        };
+        let _ = stream.set_nodelay(true);
+        metrics::gauge!("souk_http_connections").increment(1.0);
+        let router = router.clone();
+        let builder = builder.clone();
+        let stopping = stopping.clone();
+        tokio::spawn(async move {
+            let service =
+                hyper::service::service_fn(move |mut request: hyper::Request<Incoming>| {
+                    // The peer address feeds the console's and the web chat's rate limits.
+                    request
+                        .extensions_mut()
+                        .insert(ConnectInfo::<SocketAddr>(peer));
+                    let mut router = router.clone();
+                    async move { router.call(request).await }
+                });
+            let connection = builder.serve_connection(TokioIo::new(stream), service);
+            tokio::pin!(connection);
+            tokio::select! {
+                result = connection.as_mut() => log_connection_end(result),
+                () = stopping.cancelled() => {
+                    connection.as_mut().graceful_shutdown();
+                    log_connection_end(connection.await);
+                }
+            }
+            metrics::gauge!("souk_http_connections").decrement(1.0);
+            drop(slot);
+        });
+    }
+    // Stop accepting; ask every connection to finish its request and close, then wait for
+    // them (each holds a slot until it ends).
+    drop(listener);
+    stopping.cancel();
+    let all = u32::try_from(limits.max_connections).unwrap_or(u32::MAX);
+    if tokio::time::timeout(limits.grace, slots.acquire_many(all))
+        .await
+        .is_err()
+    {
+        tracing::warn!("connections still open after the grace period; closing them");
+    }
+}
+
+fn log_connection_end(result: Result<(), hyper::Error>) {
+    if let Err(error) = result {
+        if error.is_timeout() {
+            metrics::counter!("souk_http_connection_timeouts_total").increment(1);
+        }
+        tracing::debug!(%error, "connection ended");
+    }
+}
+
+/// Raises the soft open-file limit to the hard one (the default soft limit, often 1,024, is
+/// what a few idle clients exhausted), and returns how many connections fit under it with
+/// room left for the store's files, outgoing requests and the platform gateways.
+pub fn connection_budget(wanted: usize) -> usize {
+    const RESERVED: u64 = 256;
+    let limit = match rlimit::increase_nofile_limit(u64::MAX) {
+        Ok(limit) => limit,
+        Err(error) => {
+            tracing::warn!(%error, "cannot raise the open-file limit");
+            rlimit::getrlimit(rlimit::Resource::NOFILE).map_or(1_024, |(soft, _)| soft)
+        }
+    };
+    let fits = usize::try_from(limit.saturating_sub(RESERVED).max(16)).unwrap_or(usize::MAX);
+    if fits < wanted {
+        tracing::warn!(
+            open_file_limit = limit,
+            max_connections = fits,
+            "server.max_connections lowered to fit the open-file limit"
+        );
+    }
+    wanted.min(fits)
+}
