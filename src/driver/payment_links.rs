@@ -13,8 +13,8 @@ use flows::{Event, OrderStatus, PaymentFailure, Timestamp};
 
 use crate::clock;
 use crate::payments::telegram::TelegramInvoices;
-use crate::payments::{PaymentError, PaymentProvider};
-use crate::store::{InboxEntry, PaymentJob};
+use crate::payments::{PaymentError, PaymentLink, PaymentProvider};
+use crate::store::{InboxEntry, PaymentJob, PaymentSession};
 
 use super::backoff::retry_delay;
 use super::{Ingest, Shared};
@@ -130,7 +130,10 @@ async fn run_job(
     job.tries = job.tries.saturating_add(1);
     let outcome = match maker {
         Maker::Provider(provider) => provider.create_link(&order, &job).await,
-        Maker::Telegram(telegram) => telegram.create_link(&order, &job).await,
+        Maker::Telegram(telegram) => telegram
+            .create_link(&order, &job)
+            .await
+            .map(|url| PaymentLink { url, session: None }),
     };
     let provider_name = match maker {
         Maker::Provider(provider) => provider.name(),
@@ -144,10 +147,25 @@ async fn run_job(
     })
     .increment(1);
     let event = match outcome {
-        Ok(url) => Event::PaymentLinkReady {
-            order: job.order.clone(),
-            url,
-        },
+        Ok(link) => {
+            // Before the customer can pay: a payment for a session not recorded here, or
+            // of another amount, is never taken as this order's.
+            if let Some(session) = &link.session {
+                let record = PaymentSession {
+                    order: order.id.clone(),
+                    amount: order.total,
+                    created_at: clock::now(),
+                };
+                if let Err(error) = store.put_payment_session(session, &record) {
+                    tracing::error!(%error, order = %job.order, "cannot record the payment session; retrying");
+                    return Some(clock::now().plus(flows::Span::seconds(5)));
+                }
+            }
+            Event::PaymentLinkReady {
+                order: job.order.clone(),
+                url: link.url,
+            }
+        }
         Err(PaymentError::Retry { reason, after })
             if job.tries < shared.settings.payments.max_tries =>
         {

@@ -19,8 +19,8 @@ use super::AppState;
 use super::error::ApiError;
 use super::escape_html;
 use crate::clock;
-use crate::payments::ProviderKind;
 use crate::payments::demo::token_digest;
+use crate::payments::{ProviderKind, Refusal};
 use crate::render::format_money;
 use crate::store::InboxEntry;
 
@@ -108,6 +108,20 @@ pub async fn stripe_webhook(
         tracing::warn!(order = %id, event = %event.id, "Stripe event for an unknown order");
         return Ok(StatusCode::OK);
     };
+    // Only a session souk created for this order, charging the order's total, moves it.
+    // Acknowledged either way: Stripe retrying the same event cannot make it right.
+    let paid = matches!(payment, Event::PaymentConfirmed { .. });
+    if let Err((refusal, detail)) = session_check(&state, &order, event.session.as_ref(), paid)? {
+        crate::payments::refuse_payment(
+            store.as_ref(),
+            &state.console_feed,
+            &order,
+            "stripe",
+            refusal,
+            &detail,
+        );
+        return Ok(StatusCode::OK);
+    }
     let fresh = feed(
         &state,
         &order,
@@ -120,6 +134,55 @@ pub async fn stripe_webhook(
         metrics::counter!("souk_events_duplicate_total", "channel" => "stripe").increment(1);
     }
     Ok(StatusCode::OK)
+}
+
+/// Whether a Stripe event's session is one souk made for `order` and, for a payment, charged
+/// the order's total in its currency.
+fn session_check(
+    state: &AppState,
+    order: &Order,
+    session: Option<&stripe_event::SessionFacts>,
+    paid: bool,
+) -> Result<Result<(), (Refusal, String)>, ApiError> {
+    let Some(session) = session else {
+        return Ok(Err((
+            Refusal::UnknownSession,
+            "the event is not about a Checkout Session".into(),
+        )));
+    };
+    let recorded = state.store.payment_session(&session.id)?;
+    let Some(recorded) = recorded.filter(|r| r.order == order.id) else {
+        return Ok(Err((
+            Refusal::UnknownSession,
+            format!(
+                "session {} was not created by souk for this order",
+                session.id
+            ),
+        )));
+    };
+    if !paid {
+        return Ok(Ok(()));
+    }
+    let expected_currency = order.total.currency.code().to_ascii_lowercase();
+    let charged = (session.amount_total, session.currency.as_deref());
+    if charged != (Some(order.total.minor), Some(expected_currency.as_str()))
+        || recorded.amount != order.total
+    {
+        return Ok(Err((
+            Refusal::WrongAmount,
+            format!(
+                "session {} charged {} {}, the order is {} {}",
+                session.id,
+                session
+                    .amount_total
+                    .map_or_else(|| "nothing".to_owned(), |a| a.to_string()),
+                session.currency.as_deref().unwrap_or("?"),
+                order.total.minor,
+                expected_currency
+            ),
+        )));
+    }
+    Ok(Ok(()))
 }
 
 /// The order a demo token pays, with the locale of its customer's conversation.

@@ -33,6 +33,13 @@ pub enum PaymentError {
     TooLate(String),
 }
 
+/// A link made by a provider: where the customer pays, and the provider's id of the session
+/// behind it when it has one (Stripe), which souk records with what it must charge.
+pub struct PaymentLink {
+    pub url: String,
+    pub session: Option<String>,
+}
+
 pub enum PaymentProvider {
     Demo(demo::DemoProvider),
     Stripe(stripe::StripeClient),
@@ -52,9 +59,11 @@ impl PaymentProvider {
         &self,
         order: &Order,
         job: &PaymentJob,
-    ) -> Result<String, PaymentError> {
+    ) -> Result<PaymentLink, PaymentError> {
         match self {
-            PaymentProvider::Demo(demo) => demo.create_link(order, job),
+            PaymentProvider::Demo(demo) => demo
+                .create_link(order, job)
+                .map(|url| PaymentLink { url, session: None }),
             PaymentProvider::Stripe(stripe) => stripe.create_link(order, job).await,
         }
     }
@@ -68,4 +77,51 @@ pub fn discounted_title(order: &flows::Order, discount: &flows::discount::OrderD
         "Order {}: {items} items, code {} −{}%",
         order.id, discount.code, discount.percent
     )
+}
+
+/// Why a provider's word that an order was paid is not taken.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Refusal {
+    /// Not a session souk created for that order.
+    UnknownSession,
+    /// The amount or currency charged is not the order's.
+    WrongAmount,
+}
+
+impl Refusal {
+    pub fn name(self) -> &'static str {
+        match self {
+            Refusal::UnknownSession => "unknown_session",
+            Refusal::WrongAmount => "wrong_amount",
+        }
+    }
+}
+
+/// A payment souk will not confirm: logged, counted, and written into the order's
+/// conversation as a note the shop's operators see. The customer is told nothing: the money
+/// question is the shop's to settle (a refund or a new link).
+pub fn refuse_payment(
+    store: &dyn crate::store::Store,
+    console: &crate::console::ConsoleFeed,
+    order: &Order,
+    provider: &'static str,
+    refusal: Refusal,
+    detail: &str,
+) {
+    metrics::counter!("souk_payments_refused_total", "provider" => provider, "reason" => refusal.name())
+        .increment(1);
+    tracing::error!(order = %order.id, provider, reason = refusal.name(), detail, "payment not confirmed");
+    let note = crate::store::HistoryEntry::Note {
+        at: crate::clock::now(),
+        operator: flows::OperatorId("souk".into()),
+        text: format!(
+            "A {provider} payment for order {} was NOT confirmed ({}): {detail}. Check it at {provider} and refund or settle it by hand.",
+            order.id,
+            refusal.name().replace('_', " ")
+        ),
+    };
+    match store.append_history(&order.customer, &note) {
+        Ok(()) => console.publish(&order.customer),
+        Err(error) => tracing::error!(%error, order = %order.id, "cannot note the refused payment"),
+    }
 }

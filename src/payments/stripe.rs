@@ -26,6 +26,7 @@ pub struct StripeClient {
 
 #[derive(Deserialize)]
 struct Session {
+    id: Option<String>,
     url: Option<String>,
 }
 
@@ -145,7 +146,7 @@ impl StripeClient {
         &self,
         order: &Order,
         job: &PaymentJob,
-    ) -> Result<String, PaymentError> {
+    ) -> Result<super::PaymentLink, PaymentError> {
         let expires_at = self.expires_at(job, crate::clock::now())?;
         let response = self
             .client
@@ -179,8 +180,14 @@ impl StripeClient {
                     reason: format!("Stripe's session is not the expected JSON: {error}"),
                     after: None,
                 })?;
-            return session.url.ok_or_else(|| {
-                PaymentError::Permanent("Stripe returned a session without a URL".into())
+            let (Some(url), Some(id)) = (session.url, session.id) else {
+                return Err(PaymentError::Permanent(
+                    "Stripe returned a session without a URL or id".into(),
+                ));
+            };
+            return Ok(super::PaymentLink {
+                url,
+                session: Some(id),
             });
         }
         let detail = serde_json::from_slice::<ErrorBody>(&body)

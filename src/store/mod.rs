@@ -13,8 +13,8 @@ pub use console_records::{ConsoleSession, ConversationSummary, Operator, Role};
 pub use linking::{LinkCode, MergeRecord, Redeemed};
 pub use records::{
     DeadLetter, DeliveryRecord, GroupWritten, HistoryEntry, InboxEntry, Ingested, NewOutbox,
-    OrderUpdate, OutboxEntry, PaymentJob, SentRecord, SetAside, StepCommit, TimerChange,
-    TimerEntry, WriteGroup,
+    OrderUpdate, OutboxEntry, PaymentJob, PaymentSession, SentRecord, SetAside, StepCommit,
+    TimerChange, TimerEntry, WriteGroup,
 };
 pub use sled_store::SledStore;
 
@@ -161,6 +161,9 @@ pub trait Store: Send + Sync + 'static {
     /// The demo provider's pay pages: a token's digest names the order it pays.
     fn put_pay_token(&self, digest: &[u8], order: &OrderId) -> StoreResult<()>;
     fn pay_token(&self, digest: &[u8]) -> StoreResult<Option<OrderId>>;
+    /// Remembers a payment session souk created (its provider id) and what it charges.
+    fn put_payment_session(&self, id: &str, session: &PaymentSession) -> StoreResult<()>;
+    fn payment_session(&self, id: &str) -> StoreResult<Option<PaymentSession>>;
     /// Units sold per SKU since the catalog file with digest `base` was loaded. When the
     /// catalog changes, its stock numbers (`levels`) are the new truth: they are kept, so a
     /// payment can tell in its transaction whether units were left, and the count starts

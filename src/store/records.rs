@@ -63,6 +63,16 @@ impl OutboxEntry {
     }
 }
 
+/// A payment session souk created at a provider (a Stripe Checkout Session): what it must
+/// charge. A provider's word that a session was paid counts only for such a session, at this
+/// amount and currency.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PaymentSession {
+    pub order: flows::OrderId,
+    pub amount: flows::Money,
+    pub created_at: Timestamp,
+}
+
 /// An inbound event taken out of the inbox because its step kept failing (it panicked, or
 /// the process went down while it ran): kept for an admin to look at and retry.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -26,7 +26,8 @@ use super::keys::{
 use super::linking::{LinkCode, MergeRecord, Redeemed};
 use super::records::{
     DeadLetter, DeliveryRecord, GroupWritten, HistoryEntry, InboxEntry, Ingested, OrderUpdate,
-    OutboxEntry, PaymentJob, SentRecord, SetAside, StepCommit, TimerChange, TimerEntry, WriteGroup,
+    OutboxEntry, PaymentJob, PaymentSession, SentRecord, SetAside, StepCommit, TimerChange,
+    TimerEntry, WriteGroup,
 };
 use super::{Store, StoreError, StoreResult};
 
@@ -279,6 +280,12 @@ fn sold_key(sku: &Sku) -> Vec<u8> {
 
 fn level_key(sku: &Sku) -> Vec<u8> {
     format!("level\u{0}{sku}").into_bytes()
+}
+
+fn payment_session_key(id: &str) -> Vec<u8> {
+    let mut key = b"psess\0".to_vec();
+    key.extend_from_slice(id.as_bytes());
+    key
 }
 
 fn pay_key(digest: &[u8]) -> Vec<u8> {
@@ -920,6 +927,17 @@ impl Store for SledStore {
             .get(pay_key(digest))
             .map_err(engine)?
             .map(|id| OrderId(String::from_utf8_lossy(&id).into_owned())))
+    }
+
+    fn put_payment_session(&self, id: &str, session: &PaymentSession) -> StoreResult<()> {
+        self.commerce
+            .insert(payment_session_key(id), encode(session))
+            .map(|_| ())
+            .map_err(engine)
+    }
+
+    fn payment_session(&self, id: &str) -> StoreResult<Option<PaymentSession>> {
+        Self::get_decoded(&self.commerce, "payment session", &payment_session_key(id))
     }
 
     fn stock_sold(&self, base: &str, levels: &[(Sku, u32)]) -> StoreResult<Vec<(Sku, u32)>> {

@@ -147,8 +147,27 @@ impl TelegramIngress {
             tracing::error!(charge = %payment.telegram_charge_id, "a Telegram payment for no order of ours; refund it by hand");
             return Ok(());
         };
-        if i64::from(payment.total_amount) != order.total.minor {
-            tracing::error!(order = %order.id, "a Telegram payment of another amount than the order's; check it by hand");
+        // Telegram checked the invoice souk sent, but an invoice made before the order changed
+        // (or by another bot sharing the token) must not confirm it at another price.
+        if i64::from(payment.total_amount) != order.total.minor
+            || payment.currency != order.total.currency.code()
+        {
+            crate::payments::refuse_payment(
+                store.as_ref(),
+                &self.shared.console_feed,
+                &order,
+                "telegram",
+                crate::payments::Refusal::WrongAmount,
+                &format!(
+                    "charge {} took {} {}, the order is {} {}",
+                    payment.telegram_charge_id,
+                    payment.total_amount,
+                    payment.currency,
+                    order.total.minor,
+                    order.total.currency.code()
+                ),
+            );
+            return Ok(());
         }
         let event = Event::PaymentConfirmed {
             order: order.id.clone(),

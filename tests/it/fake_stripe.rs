@@ -74,6 +74,32 @@ impl FakeStripe {
     pub fn sessions(&self) -> usize {
         self.inner.sessions.lock().expect("lock").len()
     }
+
+    /// A session by its id.
+    pub fn session_named(&self, id: &str) -> Value {
+        let sessions = self.inner.sessions.lock().expect("lock");
+        sessions
+            .values()
+            .map(|(_, session)| session)
+            .find(|session| session["id"] == id)
+            .cloned()
+            .expect("a session of that id")
+    }
+
+    /// The session created for an order (the last, if several).
+    pub fn session_for(&self, order: &str) -> Value {
+        let sessions = self.inner.sessions.lock().expect("lock");
+        let mut found: Vec<&Value> = sessions
+            .values()
+            .map(|(_, session)| session)
+            .filter(|session| session["client_reference_id"] == order)
+            .collect();
+        found.sort_by_key(|session| session["id"].as_str().unwrap_or_default().to_owned());
+        found
+            .last()
+            .map(|s| (*s).clone())
+            .expect("a session for the order")
+    }
 }
 
 fn stripe_error(status: StatusCode, kind: &str, message: &str) -> Response {
@@ -138,9 +164,22 @@ async fn create_session(
         return (StatusCode::OK, axum::Json(session.clone())).into_response();
     }
     let id = format!("cs_test_{}", sessions.len() + 1);
+    // What Stripe charges: the sum of the line items, in their currency.
+    let mut amount_total: i64 = 0;
+    for line in 0.. {
+        let Some(quantity) = field(&format!("line_items[{line}][quantity]")) else {
+            break;
+        };
+        let unit = field(&format!("line_items[{line}][price_data][unit_amount]"))
+            .and_then(|v| v.parse::<i64>().ok())
+            .unwrap_or(0);
+        amount_total += unit * quantity.parse::<i64>().unwrap_or(0);
+    }
     let session = json!({
         "id": id,
         "object": "checkout.session",
+        "amount_total": amount_total,
+        "currency": field("line_items[0][price_data][currency]"),
         "mode": "payment",
         "status": "open",
         "payment_status": "unpaid",

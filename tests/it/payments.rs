@@ -146,16 +146,25 @@ impl Customer<'_> {
     }
 }
 
-fn stripe_event(id: &str, event_type: &str, order: &str, payment_status: &str) -> Vec<u8> {
+/// An event about `session` (as the fake made it), with its payment status.
+fn stripe_event(id: &str, event_type: &str, session: &Value, payment_status: &str) -> Vec<u8> {
+    let order = session["client_reference_id"].clone();
     json!({
         "id": id, "object": "event", "api_version": "2024-06-20", "created": 1_700_000_000,
         "livemode": false, "pending_webhooks": 1, "type": event_type,
-        "data": {"object": {"id": "cs_test_1", "object": "checkout.session",
+        "data": {"object": {"id": session["id"], "object": "checkout.session",
             "client_reference_id": order, "metadata": {"order": order},
+            "amount_total": session["amount_total"], "currency": session["currency"],
             "payment_status": payment_status, "status": "complete"}}
     })
     .to_string()
     .into_bytes()
+}
+
+/// A session souk never made, for `order`.
+fn foreign_session(order: &str, amount_total: i64) -> Value {
+    json!({"id": "cs_test_not_ours", "client_reference_id": order,
+        "amount_total": amount_total, "currency": "eur"})
 }
 
 async fn post_stripe(app: &TestApp, body: &[u8], signature: Option<String>) -> StatusCode {
@@ -272,8 +281,58 @@ async fn whatsapp_search_to_stripe_payment_to_confirmation() {
         .expect("order stored");
     assert_eq!(stored.status, OrderStatus::PendingPayment);
 
+    // Signed events that must not confirm the order: a session souk never made, and souk's
+    // own session with another amount or currency. Acknowledged, counted, noted for the
+    // operators, and the order stays unpaid.
+    let ours = stripe.session_for(&order);
+    let mut cheap = ours.clone();
+    cheap["amount_total"] = json!(1);
+    let mut dollars = ours.clone();
+    dollars["currency"] = json!("usd");
+    for (id, session) in [
+        ("evt_forged_1", foreign_session(&order, 18_900)),
+        ("evt_forged_2", cheap),
+        ("evt_forged_3", dollars),
+    ] {
+        let forged = stripe_event(id, "checkout.session.completed", &session, "paid");
+        assert_eq!(
+            post_stripe(&app, &forged, Some(signed_now(&forged))).await,
+            StatusCode::OK
+        );
+    }
+    let inbox_empty = eventually(WAIT, || {
+        app.store()
+            .pending_inbox()
+            .map(|p| p.is_empty())
+            .unwrap_or(false)
+    })
+    .await;
+    assert!(inbox_empty);
+    let unpaid = app
+        .store()
+        .order(&OrderId(order.clone()))
+        .expect("read")
+        .expect("order");
+    assert_eq!(unpaid.status, OrderStatus::PendingPayment);
+    assert_eq!(app.metric("souk_payments_refused_total").await, 3.0);
+    let notes = app
+        .store()
+        .history(&unpaid.customer, 100)
+        .expect("history")
+        .into_iter()
+        .filter(|entry| {
+            matches!(entry, souk::store::HistoryEntry::Note { text, .. } if text.contains("NOT confirmed"))
+        })
+        .count();
+    assert_eq!(notes, 3, "each refusal is noted for the operators");
+
     // Stripe calls back, twice (at-least-once): one confirmation, stock taken once.
-    let paid = stripe_event("evt_paid_1", "checkout.session.completed", &order, "paid");
+    let paid = stripe_event(
+        "evt_paid_1",
+        "checkout.session.completed",
+        &stripe.session_for(&order),
+        "paid",
+    );
     assert_eq!(
         post_stripe(&app, &paid, Some(signed_now(&paid))).await,
         StatusCode::OK
@@ -336,7 +395,12 @@ async fn an_expired_session_is_told_and_a_new_link_has_its_own_key() {
         .field("client_reference_id")
         .expect("order")
         .to_owned();
-    let expired = stripe_event("evt_exp_1", "checkout.session.expired", &order, "unpaid");
+    let expired = stripe_event(
+        "evt_exp_1",
+        "checkout.session.expired",
+        &stripe.session_for(&order),
+        "unpaid",
+    );
     assert_eq!(
         post_stripe(&app, &expired, Some(signed_now(&expired))).await,
         StatusCode::OK
@@ -361,7 +425,12 @@ async fn an_expired_session_is_told_and_a_new_link_has_its_own_key() {
         ]
     );
     // The late payment of the first session still counts, once.
-    let paid = stripe_event("evt_paid_9", "checkout.session.completed", &order, "paid");
+    let paid = stripe_event(
+        "evt_paid_9",
+        "checkout.session.completed",
+        &stripe.session_named("cs_test_1"),
+        "paid",
+    );
     assert_eq!(
         post_stripe(&app, &paid, Some(signed_now(&paid))).await,
         StatusCode::OK
@@ -376,7 +445,12 @@ async fn stripe_webhooks_are_verified_and_odd_events_acknowledged() {
     let graph = FakeGraph::start().await;
     let stripe = FakeStripe::start().await;
     let app = spawn_app_with(settings(dir.path(), &graph, &stripe), AppOptions::default()).await;
-    let body = stripe_event("evt_1", "checkout.session.completed", "NOPE-1", "paid");
+    let body = stripe_event(
+        "evt_1",
+        "checkout.session.completed",
+        &foreign_session("NOPE-1", 100),
+        "paid",
+    );
     // No header, a wrong secret, an old timestamp, a tampered body: 400, nothing ingested.
     assert_eq!(
         post_stripe(&app, &body, None).await,
@@ -431,7 +505,12 @@ async fn stripe_webhooks_are_verified_and_odd_events_acknowledged() {
 async fn the_stripe_route_is_closed_unless_stripe_is_the_provider() {
     let dir = tempfile::tempdir().expect("tempdir");
     let app = spawn_app_with(test_settings(dir.path()), AppOptions::default()).await;
-    let body = stripe_event("evt_1", "checkout.session.completed", "A-1", "paid");
+    let body = stripe_event(
+        "evt_1",
+        "checkout.session.completed",
+        &foreign_session("A-1", 100),
+        "paid",
+    );
     assert_eq!(
         post_stripe(&app, &body, Some(signed_now(&body))).await,
         StatusCode::NOT_FOUND

@@ -542,6 +542,27 @@ async fn telegram_payments_check_stock_and_pay_once() {
     assert_eq!(post(&app, Some(SECRET), &tampered.to_string()).await, 200);
     let answers = fake.wait_for("answerPreCheckoutQuery", 3, WAIT).await;
     assert_eq!(answers[2].body["ok"], false);
+    // A successful payment of another amount or currency than Ana's order (an invoice made
+    // before the order changed) is noted for the operators and never confirms it.
+    let ana_order =
+        souk::payments::telegram::order_of(ana_invoice["payload"].as_str().expect("payload"))
+            .expect("order");
+    let mut cheap = payment_update(next + 5, ANA, &ana_invoice, "charge-cheap");
+    cheap["message"]["successful_payment"]["total_amount"] = json!(1);
+    let mut dollars = payment_update(next + 6, ANA, &ana_invoice, "charge-usd");
+    dollars["message"]["successful_payment"]["currency"] = json!("USD");
+    for update in [cheap, dollars] {
+        assert_eq!(post(&app, Some(SECRET), &update.to_string()).await, 200);
+    }
+    assert_eq!(app.metric("souk_payments_refused_total").await, 2.0);
+    let store = app.store().clone();
+    let settled = crate::support::eventually(WAIT, || {
+        store.pending_inbox().map(|p| p.is_empty()).unwrap_or(false)
+    })
+    .await;
+    assert!(settled);
+    let order = store.order(&ana_order).expect("read").expect("order");
+    assert_eq!(order.status, flows::OrderStatus::PendingPayment);
     app.stop().await;
 }
 

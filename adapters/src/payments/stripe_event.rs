@@ -11,6 +11,30 @@ pub struct StripeEvent {
     /// `evt_…`: Stripe's dedup key.
     pub id: String,
     pub kind: StripeEventKind,
+    /// The Checkout Session the event is about, when its object is one: souk acts only on
+    /// sessions it created, for the amount and currency of their order.
+    pub session: Option<SessionFacts>,
+}
+
+/// What a Checkout Session says it charged.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SessionFacts {
+    pub id: String,
+    /// In the currency's minor units.
+    pub amount_total: Option<i64>,
+    /// Lower-case ISO code, as Stripe writes it.
+    pub currency: Option<String>,
+}
+
+fn session_facts(object: &Value) -> Option<SessionFacts> {
+    if object.get("object").and_then(Value::as_str) != Some("checkout.session") {
+        return None;
+    }
+    Some(SessionFacts {
+        id: text(object, "id")?.to_owned(),
+        amount_total: object.get("amount_total").and_then(Value::as_i64),
+        currency: text(object, "currency").map(str::to_ascii_lowercase),
+    })
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -112,5 +136,6 @@ pub fn parse(body: &[u8]) -> Result<StripeEvent, StripeEventError> {
     Ok(StripeEvent {
         id: envelope.id,
         kind,
+        session: session_facts(object),
     })
 }
