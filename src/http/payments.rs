@@ -71,7 +71,7 @@ pub async fn stripe_webhook(
         now,
         payments.stripe.tolerance_seconds,
     ) {
-        metrics::counter!("souk_webhook_rejected_total", "channel" => "stripe").increment(1);
+        metrics::counter!("souk_webhook_rejected_total", "channel" => "stripe", "reason" => "signature").increment(1);
         tracing::warn!(%error, "Stripe webhook refused");
         return Err(ApiError::new(StatusCode::BAD_REQUEST, error.to_string()));
     }

@@ -38,7 +38,7 @@ pub async fn receive(
         .unwrap_or_default();
     // Digests of equal length compare in time that says nothing about the secret.
     if expected.is_empty() || Sha256::digest(given) != Sha256::digest(expected.as_bytes()) {
-        metrics::counter!("souk_webhook_rejected_total", "channel" => "telegram", "reason" => "secret").increment(1);
+        metrics::counter!("souk_webhook_rejected_total", "channel" => "telegram", "reason" => "signature").increment(1);
         return Err(ApiError::new(
             StatusCode::UNAUTHORIZED,
             "wrong or missing secret token",

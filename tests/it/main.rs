@@ -22,6 +22,7 @@ mod greedy_clients;
 mod kill;
 mod locales;
 mod meta;
+mod metrics_families;
 mod orders;
 mod payments;
 mod poison;
