@@ -149,15 +149,6 @@ function soukEnv(soukPort, graphPort) {
   };
 }
 
-function addOperator(env) {
-  const r = spawnSync(bin, ['operator', 'add', 'ana', '--role', 'admin', '--config', config], {
-    cwd: root, env, input: `${PASSWORD}\n`, encoding: 'utf8',
-  });
-  if (r.status !== 0) {
-    throw new Error(`souk operator add failed (${r.error ?? `exit ${r.status}`}): ${r.stderr}${r.stdout}`);
-  }
-}
-
 function startSouk(env) {
   const child = spawn(bin, ['serve', '--config', config], { cwd: root, env, stdio: ['ignore', 'pipe', 'pipe'] });
   const log = fs.createWriteStream(path.join(tmp, 'souk.log'));
@@ -222,9 +213,7 @@ async function main() {
   const base = `http://127.0.0.1:${soukPort}`;
   const env = soukEnv(soukPort, graphPort);
 
-  step('adding operator ana');
-  addOperator(env);
-  step(`starting souk on ${base} (fake Graph API on port ${graphPort})`);
+  step(`starting souk on ${base} (fake Graph API on port ${graphPort}); no operator yet`);
   souk = startSouk(env);
   await waitFor(async () => {
     if (soukExited) throw new Error('souk exited before it was ready');
@@ -247,6 +236,26 @@ async function main() {
   page.on('pageerror', (e) => problems.push(`page error: ${e}`));
   page.on('response', (r) => { if (r.status() >= 400) problems.push(`${r.status()} ${r.url()}`); });
   page.on('dialog', (d) => { problems.push(`unexpected dialog: ${d.message()}`); d.dismiss().catch(() => {}); });
+
+  // a. first start: the set-up link souk logged, as a new shop finds it
+  step('creating the first admin through the set-up link from the log');
+  let setupLink = '';
+  await waitFor(async () => {
+    const line = logLines.find((l) => l.includes('/console/setup?token='));
+    const found = line?.match(/http:\/\/\S+\/console\/setup\?token=[0-9a-f]+/);
+    if (found) setupLink = found[0];
+    return Boolean(found);
+  }, 'the set-up link in the log', 20000);
+  await page.goto(setupLink);
+  await page.locator('#setup-name').fill('ana');
+  await page.locator('#setup-password').fill(PASSWORD);
+  await page.screenshot({ path: `${shots}/console-setup.png` });
+  await page.locator('#setup-submit').click();
+  await page.waitForURL((u) => u.pathname === '/console', { timeout: 10000 });
+  await page.locator('#conv-list').waitFor({ state: 'visible', timeout: 10000 });
+  // The link worked once; log out to walk the login page as an operator would next time.
+  await page.locator('#btn-logout').click();
+  await page.waitForURL((u) => u.pathname === '/console/login', { timeout: 10000 });
 
   // b. log in
   step('GET /console without a session goes to the login page');

@@ -105,6 +105,14 @@ pub fn same_origin(state: &AppState, headers: &HeaderMap) -> bool {
     let Ok(origin) = origin.to_str() else {
         return false;
     };
+    // Browsers send `Origin: null` for a form posted from a page whose referrer policy is
+    // `no-referrer` (and from sandboxed or file pages). `Sec-Fetch-Site` is set by the
+    // browser itself, never by a page's script, and says whether it came from our origin.
+    if origin == "null" {
+        return headers
+            .get("sec-fetch-site")
+            .is_some_and(|site| site.as_bytes() == b"same-origin");
+    }
     let origin = origin.trim_end_matches('/');
     if let Ok(public) = reqwest::Url::parse(&state.settings.server.public_url) {
         return origin.eq_ignore_ascii_case(&public.origin().ascii_serialization());

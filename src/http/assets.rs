@@ -38,7 +38,9 @@ pub async fn page(State(state): State<AppState>) -> Response {
 }
 
 /// Our pages' guard rails: scripts and styles from our origin only, no MIME sniffing, no
-/// referrer (links may carry tokens), no framing.
+/// referrer to other sites (links may carry tokens), no framing. `same-origin` rather than
+/// `no-referrer`: under `no-referrer` a browser posts forms with `Origin: null`, which the
+/// console's same-origin check must otherwise refuse (the first-start set-up link was).
 pub fn protect(headers: &mut axum::http::HeaderMap) {
     headers.insert(
         header::CONTENT_SECURITY_POLICY,
@@ -50,7 +52,7 @@ pub fn protect(headers: &mut axum::http::HeaderMap) {
     );
     headers.insert(
         header::REFERRER_POLICY,
-        HeaderValue::from_static("no-referrer"),
+        HeaderValue::from_static("same-origin"),
     );
     headers.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
 }

@@ -424,8 +424,29 @@ async fn the_setup_link_creates_the_first_admin_once() {
         .await
         .expect("POST");
     assert_eq!(short.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    // `Origin: null` (what a browser sends from a no-referrer page) with nothing to vouch
+    // for it is refused; the same from our own page, as the browser marks it, is not.
+    let opaque = client()
+        .post(format!("{}/console/setup", app.base))
+        .header("origin", "null")
+        .form(&form)
+        .send()
+        .await
+        .expect("POST");
+    assert_eq!(opaque.status(), StatusCode::FORBIDDEN);
+    let cross_site = client()
+        .post(format!("{}/console/setup", app.base))
+        .header("origin", "null")
+        .header("sec-fetch-site", "cross-site")
+        .form(&form)
+        .send()
+        .await
+        .expect("POST");
+    assert_eq!(cross_site.status(), StatusCode::FORBIDDEN);
     let created = client()
         .post(format!("{}/console/setup", app.base))
+        .header("origin", "null")
+        .header("sec-fetch-site", "same-origin")
         .form(&form)
         .send()
         .await
