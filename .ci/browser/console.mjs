@@ -20,7 +20,9 @@ const shots = path.resolve(root, process.env.SHOTS ?? 'target/screenshots');
 const APP_SECRET = 'test-app-secret';
 const PHONE_ID = '1234567890';
 const CUSTOMER = '40712345678';
-const CUSTOMER_NAME = 'Dana <b>Test</b>';
+// Markup and a right-to-left override (a name that would read "Dana <b>Test</b> exe.png").
+const CUSTOMER_NAME = 'Dana <b>Test</b> \u202Egnp.exe';
+const SHOWN_NAME = 'Dana <b>Test</b> ⟦U+202E⟧gnp.exe';
 const PASSWORD = 'console-test-password-42';
 const REPLY = 'Hello from Ana, how can I help?';
 const XSS1 = '<script>window.__xss1=1</script>';
@@ -300,10 +302,13 @@ async function main() {
     head: document.getElementById('conv-name')?.textContent ?? '',
     rows: [...document.querySelectorAll('#conv-list .conv-name')].map((n) => n.textContent),
     bold: document.querySelectorAll('#conv-name b, #conv-list b').length,
+    isolated: [document.getElementById('conv-name'), ...document.querySelectorAll('#conv-list .conv-name')]
+      .every((n) => n && n.getAttribute('dir') === 'auto'),
   }));
-  if (names.head !== CUSTOMER_NAME && !names.rows.includes(CUSTOMER_NAME)) {
-    throw new Error(`customer name not shown literally: ${JSON.stringify(names)}`);
+  if (names.head !== SHOWN_NAME || !names.rows.includes(SHOWN_NAME)) {
+    throw new Error(`customer name not shown literally with its bidi control visible: ${JSON.stringify(names)}`);
   }
+  if (!names.isolated) throw new Error('a customer name is not bidi-isolated (dir=auto)');
   if (names.bold) throw new Error('the customer name was parsed as HTML');
   step('customer text and name are shown as text; nothing ran');
   await page.screenshot({ path: `${shots}/console-untrusted-text.png` });

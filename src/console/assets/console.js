@@ -84,10 +84,17 @@
   const pad2 = (n) => String(n).padStart(2, '0');
   const capitalise = (s) => s.charAt(0).toUpperCase() + s.slice(1);
 
+  // Bidi embeddings, overrides and isolates in customer text (a name ending in U+202E
+  // "gnp.exe") would reorder what an operator reads: shown as visible marks instead. The
+  // direction marks (LRM, RLM) stay: they only steer the text they sit in, which is isolated.
+  const BIDI_CONTROLS = /[\u202A-\u202E\u2066-\u2069]/g;
+  const shown = (v) => str(v).replace(BIDI_CONTROLS,
+    (c) => `⟦U+${c.charCodeAt(0).toString(16).toUpperCase()}⟧`);
+
   function el(tag, cls, text) {
     const node = document.createElement(tag);
     if (cls) node.className = cls;
-    if (text != null) node.textContent = str(text);
+    if (text != null) node.textContent = shown(text);
     return node;
   }
 
@@ -380,7 +387,7 @@
     const d = obj(state.detail);
     const s = summary();
     const c = obj(d.customer);
-    ui.convName.textContent = displayName(s.name || c.name, c.identities);
+    ui.convName.textContent = shown(displayName(s.name || c.name, c.identities));
     ui.convChannels.replaceChildren(channelBadges(s.channels));
     ui.convState.replaceChildren(stateBadge(s));
     ui.convReason.textContent = s.state === 'waiting' && s.reason ? reasonLabel(s.reason) : '';
@@ -454,7 +461,8 @@
       a.append(imageEl('media-img', url, name));
     } else {
       a.download = name;
-      a.textContent = `⬇ ${name}`;
+      a.textContent = shown(`⬇ ${name}`);
+      a.dir = 'auto';
     }
     return a;
   }
