@@ -133,6 +133,7 @@ impl App {
             ingest: std::sync::OnceLock::new(),
             group_commit: GroupCommit::start(store.clone()),
             console_feed: crate::console::ConsoleFeed::default(),
+            verify_inbox: AtomicBool::new(false),
             poison: crate::driver::poison::PoisonGuard::new(
                 settings.workers.shards,
                 Duration::from_secs(settings.workers.step_budget_seconds),
@@ -270,6 +271,11 @@ impl App {
                     stop_timers.clone(),
                 )),
                 tokio::spawn(prune_expired(shared.clone(), stop_timers.clone())),
+                tokio::spawn(recover_store(
+                    shared.clone(),
+                    driver.clone(),
+                    stop_timers.clone(),
+                )),
                 tokio::spawn(reload_catalog_on_hangup(
                     shared.clone(),
                     stop_timers.clone(),
@@ -561,6 +567,54 @@ fn start_telegram(
         ))
     };
     Ok((Some(ingress), Some(task)))
+}
+
+/// While the store refuses writes (a full disk), tries every second to reopen it; once it
+/// takes writes again, the events still in the inbox (their commits failed meanwhile) go to
+/// their workers again, as at a start.
+async fn recover_store(shared: Arc<Shared>, driver: Driver, stop: CancellationToken) {
+    loop {
+        tokio::select! {
+            () = stop.cancelled() => return,
+            () = tokio::time::sleep(Duration::from_secs(1)) => {}
+        }
+        if shared.store.healthy() {
+            continue;
+        }
+        let store = shared.store.clone();
+        let recovered = tokio::task::spawn_blocking(move || {
+            if !store.recover()? {
+                return Ok(None);
+            }
+            store.pending_inbox().map(Some)
+        })
+        .await;
+        let pending = match recovered {
+            Ok(Ok(Some(pending))) => pending,
+            Ok(Ok(None)) => continue,
+            Ok(Err(error)) => {
+                tracing::warn!(%error, "the store is not back yet");
+                continue;
+            }
+            Err(error) => {
+                tracing::error!(%error, "store recovery task failed");
+                continue;
+            }
+        };
+        shared.verify_inbox.store(true, Ordering::Release);
+        tracing::info!(
+            count = pending.len(),
+            "store back: re-driving events whose commits failed"
+        );
+        for entry in pending {
+            if driver.dispatch(entry).await.is_err() {
+                return;
+            }
+        }
+        shared.outbox_wakeup.notify_one();
+        shared.timer_wakeup.notify_one();
+        shared.payment_wakeup.notify_one();
+    }
 }
 
 /// Hourly: provider message ids past the dedup retention, console sessions past their

@@ -92,6 +92,13 @@ impl Ingest {
         &self,
         mut entries: Vec<InboxEntry>,
     ) -> Result<Vec<Ingested>, IngestError> {
+        // While the store refuses writes, say so at once (503: the platform retries later)
+        // instead of queueing behind a disk that is full.
+        if !self.store.healthy() {
+            return Err(IngestError::Store(StoreError::Unavailable(
+                "the store refuses writes (is the disk full?)".into(),
+            )));
+        }
         entries.iter_mut().for_each(cut_to_channel_limit);
         self.group_commit
             .ingest(entries)

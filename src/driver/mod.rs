@@ -58,6 +58,10 @@ pub struct Shared {
     pub console_feed: crate::console::ConsoleFeed,
     /// Sets aside events whose step keeps failing.
     pub poison: poison::PoisonGuard,
+    /// Set once the store was reopened after refusing writes: the pending inbox was handed
+    /// to the workers again, so an event may now be queued twice, and each is checked to be
+    /// still in the inbox before its step (the first copy's commit took it out).
+    pub verify_inbox: std::sync::atomic::AtomicBool,
 }
 
 impl Shared {

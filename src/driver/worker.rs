@@ -91,7 +91,18 @@ fn reply_route(
 }
 
 impl Worker {
-    async fn handle(&self, entries: Vec<InboxEntry>) {
+    async fn handle(&self, mut entries: Vec<InboxEntry>) {
+        if self
+            .shared
+            .verify_inbox
+            .load(std::sync::atomic::Ordering::Acquire)
+        {
+            let store = &self.shared.store;
+            entries.retain(|entry| store.in_inbox(entry.seq).unwrap_or(true));
+            if entries.is_empty() {
+                return;
+            }
+        }
         // A merge rewrites its conversation from the store: it runs alone, never beside a
         // step of the same batch the store has not seen yet.
         let has_merge = entries

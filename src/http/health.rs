@@ -12,9 +12,10 @@ pub async fn healthz() -> &'static str {
     "ok"
 }
 
-/// Ready once start-up re-drove the inbox, and until shutdown begins.
+/// Ready once start-up re-drove the inbox, until shutdown begins, and while the store takes
+/// writes (a full disk makes it refuse them until space is freed).
 pub async fn readyz(State(state): State<AppState>) -> impl IntoResponse {
-    if state.ready.load(Ordering::Acquire) {
+    if state.ready.load(Ordering::Acquire) && state.store.healthy() {
         (StatusCode::OK, "ready")
     } else {
         (StatusCode::SERVICE_UNAVAILABLE, "not ready")

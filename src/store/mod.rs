@@ -24,6 +24,10 @@ use flows::{Conversation, Customer, CustomerId, Identity, Order, OrderId, Sku, T
 pub enum StoreError {
     #[error("storage engine: {0}")]
     Engine(String),
+    /// The disk refused a read or write (full, read-only, failing). Retryable: the store
+    /// reopens itself once the disk takes writes again.
+    #[error("storage unavailable: {0}")]
+    Unavailable(String),
     #[error(transparent)]
     Codec(#[from] codec::CodecError),
 }
@@ -262,6 +266,14 @@ pub trait Store: Send + Sync + 'static {
     fn prune_processed(&self, before: Timestamp) -> StoreResult<usize>;
     /// Makes everything written so far durable.
     fn flush(&self) -> StoreResult<()>;
+    /// False while the store refuses writes (a full disk): not ready.
+    fn healthy(&self) -> bool {
+        true
+    }
+    /// Tries to make an unhealthy store take writes again; `Ok(true)` when it did.
+    fn recover(&self) -> StoreResult<bool> {
+        Ok(false)
+    }
     /// Bytes on disk, for benchmarks and metrics.
     fn size_on_disk(&self) -> StoreResult<u64>;
 }

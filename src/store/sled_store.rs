@@ -5,7 +5,10 @@
 //! in an order that a crash between them cannot turn into a loss.
 
 mod bookings;
+mod recovering;
 mod set_aside;
+
+pub use recovering::SledStore;
 
 use std::path::Path;
 
@@ -31,7 +34,8 @@ use super::records::{
 };
 use super::{Store, StoreError, StoreResult};
 
-pub struct SledStore {
+/// The sled database and its trees; `SledStore` (recovering.rs) is the handle the shell uses.
+pub struct SledTrees {
     db: Db,
     customers: Tree,
     identities: Tree,
@@ -72,7 +76,11 @@ fn platform_key(channel: flows::Channel, platform_id: &str) -> Vec<u8> {
 }
 
 fn engine(error: sled::Error) -> StoreError {
-    StoreError::Engine(error.to_string())
+    match error {
+        // A full or failing disk: sled refuses everything after it until reopened.
+        sled::Error::Io(_) => StoreError::Unavailable(error.to_string()),
+        other => StoreError::Engine(other.to_string()),
+    }
 }
 
 /// A previous holder of the store (a process still exiting, or a just-dropped handle whose
@@ -102,8 +110,8 @@ fn tx_error(error: TransactionError<StoreError>) -> StoreError {
 
 type TxResult<T> = Result<T, ConflictableTransactionError<StoreError>>;
 
-impl SledStore {
-    pub fn open(path: &Path) -> StoreResult<SledStore> {
+impl SledTrees {
+    pub fn open(path: &Path) -> StoreResult<SledTrees> {
         let config = sled::Config::new()
             .path(path)
             // sled's default; named here because the durability argument in ARCHITECTURE.md
@@ -111,7 +119,7 @@ impl SledStore {
             .flush_every_ms(Some(500));
         let db = open_waiting_for_lock(&config)?;
         let tree = |name: &str| db.open_tree(name).map_err(engine);
-        Ok(SledStore {
+        Ok(SledTrees {
             customers: tree("customers")?,
             identities: tree("identities")?,
             inbox: tree("inbox")?,
@@ -388,7 +396,7 @@ impl StepTrees<'_> {
         skus: &[Sku],
         now: Timestamp,
     ) -> TxResult<()> {
-        SledStore::put_inbox(
+        SledTrees::put_inbox(
             inbox,
             InboxEntry {
                 seq: 0,
@@ -486,7 +494,7 @@ impl StepTrees<'_> {
     }
 }
 
-impl Store for SledStore {
+impl Store for SledTrees {
     fn resolve_identity(
         &self,
         identity: &Identity,
@@ -1316,7 +1324,7 @@ impl Store for SledStore {
     }
 }
 
-impl SledStore {
+impl SledTrees {
     fn unmerge_in_transaction(&self, record_key: &[u8], record: &MergeRecord) -> StoreResult<()> {
         let abort = |e: super::codec::CodecError| ConflictableTransactionError::Abort(e.into());
         let (from, into) = (&record.from.id, &record.into);

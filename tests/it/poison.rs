@@ -78,7 +78,8 @@ async fn a_step_that_panics_is_set_aside_and_an_admin_can_retry_it() {
         store.pending_inbox().expect("inbox").is_empty(),
         "nothing left to re-drive at the next start"
     );
-    assert_eq!(app.metric("souk_inbound_set_aside_total").await, 1.0);
+    // Shared by the tests of this process (another one sets an event aside too).
+    assert!(app.metric("souk_inbound_set_aside_total").await >= 1.0);
 
     // Admins see it with its reason and the customer's text; agents do not.
     add_operator(&store, "ana", Role::Admin);

@@ -10,7 +10,7 @@ use flows::booking::{
     Booking, BookingId, BookingOutcome, BookingRequest, BookingStatus, Busy, Calendar, StaffId,
 };
 
-use super::{SledStore, TxResult, console_key, engine, tx_error};
+use super::{SledTrees, TxResult, console_key, engine, tx_error};
 use crate::store::StoreResult;
 use crate::store::codec::{decode, encode};
 
@@ -63,7 +63,7 @@ fn set_status(tree: &TransactionalTree, id: &BookingId, status: BookingStatus) -
     Ok(())
 }
 
-impl SledStore {
+impl SledTrees {
     pub(super) fn booking_calendar(&self) -> StoreResult<Calendar> {
         let mut calendar = Calendar::default();
         for item in self.bookings.scan_prefix(console_key("cal", b"")) {

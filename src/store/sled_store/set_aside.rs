@@ -7,7 +7,7 @@ use sled::transaction::ConflictableTransactionError;
 
 use flows::Timestamp;
 
-use super::{SledStore, console_key, engine, tx_error};
+use super::{SledTrees, console_key, engine, tx_error};
 use crate::store::codec::{decode, encode};
 use crate::store::keys::u64_key;
 use crate::store::records::{InboxEntry, SetAside};
@@ -26,7 +26,7 @@ fn read_count(raw: Option<sled::IVec>) -> u32 {
         .map_or(0, u32::from_be_bytes)
 }
 
-impl SledStore {
+impl SledTrees {
     pub(super) fn count_step_attempt(&self, seq: u64) -> StoreResult<u32> {
         let key = attempts_key(seq);
         let mut count = 0;

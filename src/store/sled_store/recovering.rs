@@ -1,0 +1,441 @@
+//! The embedded store as the shell uses it: `SledTrees` behind a handle that can reopen it.
+//! sled 0.34 remembers the first I/O error it meets (a full disk) and refuses every later
+//! operation, even once space is free: souk then answered 503 until restarted. Here such an
+//! error marks the store unhealthy (`/readyz` says so), and `recover` reopens the database
+//! in place once the disk takes writes again, with nothing acknowledged lost (every
+//! acknowledged write was flushed before the error).
+
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, RwLock};
+
+use flows::{Conversation, Customer, CustomerId, Identity, Order, OrderId, Sku, Timestamp};
+
+use super::SledTrees;
+use crate::store::{
+    ConsoleSession, ConversationSummary, DeadLetter, DeliveryRecord, GroupWritten, HistoryEntry,
+    InboxEntry, LinkCode, MergeRecord, Operator, OutboxEntry, PaymentJob, PaymentSession, Redeemed,
+    SentRecord, SetAside, Store, StoreError, StoreResult, WriteGroup,
+};
+
+pub struct SledStore {
+    path: PathBuf,
+    /// `None` only while the database is being reopened.
+    current: RwLock<Option<Arc<SledTrees>>>,
+    /// An operation met an I/O error: sled refuses everything until reopened.
+    broken: AtomicBool,
+}
+
+impl SledStore {
+    pub fn open(path: &Path) -> StoreResult<SledStore> {
+        Ok(SledStore {
+            path: path.to_path_buf(),
+            current: RwLock::new(Some(Arc::new(SledTrees::open(path)?))),
+            broken: AtomicBool::new(false),
+        })
+    }
+
+    /// See `SledTrees::settle`.
+    pub fn settle(path: &Path) -> StoreResult<std::time::Duration> {
+        SledTrees::settle(path)
+    }
+
+    fn engine(&self) -> StoreResult<Arc<SledTrees>> {
+        self.current
+            .read()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .clone()
+            .ok_or_else(|| StoreError::Unavailable("the store is being reopened".into()))
+    }
+
+    fn call<T>(&self, operation: impl FnOnce(&SledTrees) -> StoreResult<T>) -> StoreResult<T> {
+        let result = operation(&*self.engine()?);
+        if let Err(StoreError::Unavailable(reason)) = &result
+            && !self.broken.swap(true, Ordering::AcqRel)
+        {
+            tracing::error!(%reason, "the store refuses writes; not ready until the disk takes them again");
+        }
+        result
+    }
+
+    /// Whether the disk takes a small write and its fsync in the store's folder.
+    fn disk_writable(&self) -> bool {
+        use std::io::Write as _;
+        let probe = self.path.join("souk-disk-probe");
+        let written = std::fs::File::create(&probe).and_then(|mut file| {
+            file.write_all(&[0_u8; 64 * 1024])?;
+            file.sync_all()
+        });
+        let _ = std::fs::remove_file(&probe);
+        written.is_ok()
+    }
+
+    fn reopen(&self) -> StoreResult<bool> {
+        if !self.broken.load(Ordering::Acquire) || !self.disk_writable() {
+            return Ok(false);
+        }
+        let mut slot = self
+            .current
+            .write()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        // sled keeps its file lock until the old database is dropped (callers holding it
+        // finish their operation first; opening waits for the lock).
+        drop(slot.take());
+        match SledTrees::open(&self.path) {
+            Ok(trees) => {
+                *slot = Some(Arc::new(trees));
+                self.broken.store(false, Ordering::Release);
+                tracing::info!("the store was reopened and takes writes again");
+                Ok(true)
+            }
+            Err(error) => {
+                // Keep trying on the next round; meanwhile every call is refused.
+                tracing::error!(%error, "reopening the store failed");
+                Err(error)
+            }
+        }
+    }
+}
+
+impl Store for SledStore {
+    fn healthy(&self) -> bool {
+        !self.broken.load(Ordering::Acquire)
+    }
+
+    fn recover(&self) -> StoreResult<bool> {
+        self.reopen()
+    }
+
+    fn resolve_identity(
+        &self,
+        identity: &Identity,
+        new_customer: Customer,
+    ) -> StoreResult<CustomerId> {
+        self.call(|store| store.resolve_identity(identity, new_customer))
+    }
+
+    fn find_identity(&self, identity: &Identity) -> StoreResult<Option<CustomerId>> {
+        self.call(|store| store.find_identity(identity))
+    }
+
+    fn customer(&self, id: &CustomerId) -> StoreResult<Option<Customer>> {
+        self.call(|store| store.customer(id))
+    }
+
+    fn write_groups(&self, parts: &[WriteGroup]) -> StoreResult<Vec<GroupWritten>> {
+        self.call(|store| store.write_groups(parts))
+    }
+
+    fn in_inbox(&self, seq: u64) -> StoreResult<bool> {
+        self.call(|store| store.in_inbox(seq))
+    }
+
+    fn pending_inbox(&self) -> StoreResult<Vec<InboxEntry>> {
+        self.call(|store| store.pending_inbox())
+    }
+
+    fn note_step_attempt(&self, seq: u64) -> StoreResult<u32> {
+        self.call(|store| store.note_step_attempt(seq))
+    }
+
+    fn step_attempts(&self, seq: u64) -> StoreResult<u32> {
+        self.call(|store| store.step_attempts(seq))
+    }
+
+    fn forget_settled_attempts(&self) -> StoreResult<usize> {
+        self.call(|store| store.forget_settled_attempts())
+    }
+
+    fn set_aside(
+        &self,
+        seq: u64,
+        reason: &str,
+        attempts: u32,
+        now: Timestamp,
+    ) -> StoreResult<bool> {
+        self.call(|store| store.set_aside(seq, reason, attempts, now))
+    }
+
+    fn set_aside_events(&self) -> StoreResult<Vec<SetAside>> {
+        self.call(|store| store.set_aside_events())
+    }
+
+    fn retry_set_aside(&self, seq: u64) -> StoreResult<Option<InboxEntry>> {
+        self.call(|store| store.retry_set_aside(seq))
+    }
+
+    fn conversation(&self, id: &CustomerId) -> StoreResult<Option<Conversation>> {
+        self.call(|store| store.conversation(id))
+    }
+
+    fn outbox(&self, limit: usize) -> StoreResult<Vec<OutboxEntry>> {
+        self.call(|store| store.outbox(limit))
+    }
+
+    fn outbox_entry(&self, id: u64) -> StoreResult<Option<OutboxEntry>> {
+        self.call(|store| store.outbox_entry(id))
+    }
+
+    fn outbox_depth(&self) -> StoreResult<usize> {
+        self.call(|store| store.outbox_depth())
+    }
+
+    fn outbox_delivered(&self, id: u64, sent: &[SentRecord]) -> StoreResult<()> {
+        self.call(|store| store.outbox_delivered(id, sent))
+    }
+
+    fn outbox_reschedule(&self, entry: &OutboxEntry) -> StoreResult<()> {
+        self.call(|store| store.outbox_reschedule(entry))
+    }
+
+    fn outbox_dead(&self, entry: OutboxEntry, reason: String, now: Timestamp) -> StoreResult<()> {
+        self.call(|store| store.outbox_dead(entry, reason, now))
+    }
+
+    fn dead_letters(&self) -> StoreResult<Vec<DeadLetter>> {
+        self.call(|store| store.dead_letters())
+    }
+
+    fn next_timer_due(&self) -> StoreResult<Option<Timestamp>> {
+        self.call(|store| store.next_timer_due())
+    }
+
+    fn warm_timers(&self, from: Timestamp, until: Timestamp, limit: usize) -> StoreResult<usize> {
+        self.call(|store| store.warm_timers(from, until, limit))
+    }
+
+    fn fire_due_timers(&self, now: Timestamp) -> StoreResult<Vec<InboxEntry>> {
+        self.call(|store| store.fire_due_timers(now))
+    }
+
+    fn history(&self, customer: &CustomerId, limit: usize) -> StoreResult<Vec<HistoryEntry>> {
+        self.call(|store| store.history(customer, limit))
+    }
+
+    fn sent_record(
+        &self,
+        channel: flows::Channel,
+        platform_id: &str,
+    ) -> StoreResult<Option<SentRecord>> {
+        self.call(|store| store.sent_record(channel, platform_id))
+    }
+
+    fn record_delivery(
+        &self,
+        dedup_key: &str,
+        record: &DeliveryRecord,
+        received_at: Timestamp,
+    ) -> StoreResult<bool> {
+        self.call(|store| store.record_delivery(dedup_key, record, received_at))
+    }
+
+    fn deliveries(
+        &self,
+        channel: flows::Channel,
+        platform_id: &str,
+    ) -> StoreResult<Vec<DeliveryRecord>> {
+        self.call(|store| store.deliveries(channel, platform_id))
+    }
+
+    fn move_identity(&self, from: &Identity, to: &Identity) -> StoreResult<bool> {
+        self.call(|store| store.move_identity(from, to))
+    }
+
+    fn order(&self, id: &OrderId) -> StoreResult<Option<Order>> {
+        self.call(|store| store.order(id))
+    }
+
+    fn orders(&self) -> StoreResult<Vec<Order>> {
+        self.call(|store| store.orders())
+    }
+
+    fn payment_jobs(&self) -> StoreResult<Vec<PaymentJob>> {
+        self.call(|store| store.payment_jobs())
+    }
+
+    fn payment_job_reschedule(&self, job: &PaymentJob) -> StoreResult<()> {
+        self.call(|store| store.payment_job_reschedule(job))
+    }
+
+    fn payment_job_done(&self, job: &PaymentJob) -> StoreResult<()> {
+        self.call(|store| store.payment_job_done(job))
+    }
+
+    fn put_pay_token(&self, digest: &[u8], order: &OrderId) -> StoreResult<()> {
+        self.call(|store| store.put_pay_token(digest, order))
+    }
+
+    fn pay_token(&self, digest: &[u8]) -> StoreResult<Option<OrderId>> {
+        self.call(|store| store.pay_token(digest))
+    }
+
+    fn put_payment_session(&self, id: &str, session: &PaymentSession) -> StoreResult<()> {
+        self.call(|store| store.put_payment_session(id, session))
+    }
+
+    fn payment_session(&self, id: &str) -> StoreResult<Option<PaymentSession>> {
+        self.call(|store| store.payment_session(id))
+    }
+
+    fn stock_sold(&self, base: &str, levels: &[(Sku, u32)]) -> StoreResult<Vec<(Sku, u32)>> {
+        self.call(|store| store.stock_sold(base, levels))
+    }
+
+    fn sent_for(&self, outbox_id: u64) -> StoreResult<Vec<SentRecord>> {
+        self.call(|store| store.sent_for(outbox_id))
+    }
+
+    fn dead_letter(&self, outbox_id: u64) -> StoreResult<Option<DeadLetter>> {
+        self.call(|store| store.dead_letter(outbox_id))
+    }
+
+    fn summaries(&self) -> StoreResult<Vec<ConversationSummary>> {
+        self.call(|store| store.summaries())
+    }
+
+    fn summary(&self, customer: &CustomerId) -> StoreResult<Option<ConversationSummary>> {
+        self.call(|store| store.summary(customer))
+    }
+
+    fn mark_read(&self, customer: &CustomerId) -> StoreResult<()> {
+        self.call(|store| store.mark_read(customer))
+    }
+
+    fn append_history(&self, customer: &CustomerId, entry: &HistoryEntry) -> StoreResult<()> {
+        self.call(|store| store.append_history(customer, entry))
+    }
+
+    fn customers_with_history(
+        &self,
+        matches: &mut dyn FnMut(&HistoryEntry) -> bool,
+        deadline: std::time::Instant,
+    ) -> StoreResult<(Vec<CustomerId>, bool)> {
+        self.call(|store| store.customers_with_history(matches, deadline))
+    }
+
+    fn put_operator(&self, operator: &Operator, replace: bool) -> StoreResult<bool> {
+        self.call(|store| store.put_operator(operator, replace))
+    }
+
+    fn remove_operator(&self, name: &str) -> StoreResult<bool> {
+        self.call(|store| store.remove_operator(name))
+    }
+
+    fn operator(&self, name: &str) -> StoreResult<Option<Operator>> {
+        self.call(|store| store.operator(name))
+    }
+
+    fn operators(&self) -> StoreResult<Vec<Operator>> {
+        self.call(|store| store.operators())
+    }
+
+    fn put_console_session(&self, digest: &[u8], session: &ConsoleSession) -> StoreResult<()> {
+        self.call(|store| store.put_console_session(digest, session))
+    }
+
+    fn console_session(&self, digest: &[u8]) -> StoreResult<Option<ConsoleSession>> {
+        self.call(|store| store.console_session(digest))
+    }
+
+    fn delete_console_session(&self, digest: &[u8]) -> StoreResult<()> {
+        self.call(|store| store.delete_console_session(digest))
+    }
+
+    fn prune_console_sessions(&self, now: Timestamp) -> StoreResult<usize> {
+        self.call(|store| store.prune_console_sessions(now))
+    }
+
+    fn put_setup_token(&self, digest: &[u8], expires_at: Timestamp) -> StoreResult<()> {
+        self.call(|store| store.put_setup_token(digest, expires_at))
+    }
+
+    fn setup_token(&self, digest: &[u8]) -> StoreResult<Option<Timestamp>> {
+        self.call(|store| store.setup_token(digest))
+    }
+
+    fn take_setup_token(&self, digest: &[u8]) -> StoreResult<Option<Timestamp>> {
+        self.call(|store| store.take_setup_token(digest))
+    }
+
+    fn put_callback_token(&self, token: &str, action: &str) -> StoreResult<()> {
+        self.call(|store| store.put_callback_token(token, action))
+    }
+
+    fn callback_token(&self, token: &str) -> StoreResult<Option<String>> {
+        self.call(|store| store.callback_token(token))
+    }
+
+    fn set_blocked(&self, identity: &Identity, blocked: bool) -> StoreResult<()> {
+        self.call(|store| store.set_blocked(identity, blocked))
+    }
+
+    fn is_blocked(&self, identity: &Identity) -> StoreResult<bool> {
+        self.call(|store| store.is_blocked(identity))
+    }
+
+    fn put_link_code(&self, code: &str, record: &LinkCode) -> StoreResult<()> {
+        self.call(|store| store.put_link_code(code, record))
+    }
+
+    fn redeem_link_code(&self, code: &str, now: Timestamp) -> StoreResult<Redeemed> {
+        self.call(|store| store.redeem_link_code(code, now))
+    }
+
+    fn calendar(&self) -> StoreResult<flows::booking::Calendar> {
+        self.call(|store| store.calendar())
+    }
+
+    fn booking_request(
+        &self,
+        request: &flows::booking::BookingRequest,
+        staff: &[flows::booking::StaffId],
+        now: Timestamp,
+        link: Option<(&str, &str)>,
+    ) -> StoreResult<Option<flows::booking::BookingOutcome>> {
+        self.call(|store| store.booking_request(request, staff, now, link))
+    }
+
+    fn booking(
+        &self,
+        id: &flows::booking::BookingId,
+    ) -> StoreResult<Option<flows::booking::Booking>> {
+        self.call(|store| store.booking(id))
+    }
+
+    fn booking_by_token(&self, token: &str) -> StoreResult<Option<flows::booking::Booking>> {
+        self.call(|store| store.booking_by_token(token))
+    }
+
+    fn bookings(&self) -> StoreResult<Vec<flows::booking::Booking>> {
+        self.call(|store| store.bookings())
+    }
+
+    fn merge_customers(
+        &self,
+        from: &CustomerId,
+        into: &CustomerId,
+        now: Timestamp,
+    ) -> StoreResult<Vec<flows::CartLine>> {
+        self.call(|store| store.merge_customers(from, into, now))
+    }
+
+    fn unmerge_customers(&self, from: &CustomerId, into: &CustomerId) -> StoreResult<bool> {
+        self.call(|store| store.unmerge_customers(from, into))
+    }
+
+    fn merged_into(&self, into: &CustomerId) -> StoreResult<Vec<MergeRecord>> {
+        self.call(|store| store.merged_into(into))
+    }
+
+    fn prune_processed(&self, before: Timestamp) -> StoreResult<usize> {
+        self.call(|store| store.prune_processed(before))
+    }
+
+    fn flush(&self) -> StoreResult<()> {
+        self.call(|store| store.flush())
+    }
+
+    fn size_on_disk(&self) -> StoreResult<u64> {
+        self.call(|store| store.size_on_disk())
+    }
+}
