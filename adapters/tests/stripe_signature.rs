@@ -119,3 +119,25 @@ fn malformed_or_missing_headers_are_told_apart() {
         );
     }
 }
+
+/// Found by `tests/fuzz_parsers.rs`: a timestamp so far from our clock that the skew
+/// saturated at `i64::MIN` overflowed `abs()` (a panic in debug builds; in release a
+/// negative distance that passed the tolerance check and went on to the MAC).
+#[test]
+fn a_skew_beyond_i64_is_outside_the_tolerance_not_an_overflow() {
+    assert_eq!(
+        verify(
+            SECRET,
+            &body(),
+            Some("v1=,t=8362494277244387544"),
+            -860_877_759_610_388_264,
+            DEFAULT_TOLERANCE_SECONDS,
+        ),
+        Err(StripeSignatureError::OutsideTolerance(i64::MIN))
+    );
+    let header = format!("t={},v1={KNOWN_V1}", i64::MAX);
+    assert_eq!(
+        check(&header, -1),
+        Err(StripeSignatureError::OutsideTolerance(i64::MIN))
+    );
+}

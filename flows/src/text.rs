@@ -104,6 +104,9 @@ text_keys! {
     OrderAwaitingPayment => "order-awaiting-payment",
     PaymentLink => "payment-link",
     OrderPaid => "order-paid",
+    // A payment for an order older than the conversation's recent list: its total is not
+    // at hand, so the thanks does not name it.
+    OrderPaidUnlisted => "order-paid-unlisted",
     PaymentFailed => "payment-failed",
     PaymentExpired => "payment-expired",
     PaymentUnavailable => "payment-unavailable",

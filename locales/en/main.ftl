@@ -79,6 +79,7 @@ order-placed = Order { $order } is placed. Total: { $total }. I'm preparing your
 order-awaiting-payment = Order { $order } ({ $total }) is waiting for payment. The payment link is in the message above.
 payment-link = Here is the payment link for order { $order }:
 order-paid = Payment received, thank you! Order { $order } is confirmed. Total paid: { $total }.
+order-paid-unlisted = Payment received, thank you! Order { $order } is confirmed.
 payment-failed = The payment for order { $order } did not go through. Your items are kept: you can try again with a new link, change the order, or talk to a person.
 payment-expired = The payment link for order { $order } expired before the payment was made. Your items are kept: I can send a new link, or you can change the order.
 payment-unavailable = I couldn't prepare the payment link for order { $order } just now. Your items are kept: try again in a moment, or talk to a person.

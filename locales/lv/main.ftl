@@ -88,6 +88,7 @@ order-placed = Pasūtījums { $order } ir noformēts. Kopā: { $total }. Gatavoj
 order-awaiting-payment = Pasūtījums { $order } ({ $total }) gaida apmaksu. Maksājuma saite ir iepriekšējā ziņā.
 payment-link = Lūk, maksājuma saite pasūtījumam { $order }:
 order-paid = Maksājums saņemts, paldies! Pasūtījums { $order } ir apstiprināts. Samaksāts: { $total }.
+order-paid-unlisted = Maksājums saņemts, paldies! Pasūtījums { $order } ir apstiprināts.
 payment-failed = Pasūtījuma { $order } apmaksa neizdevās. Preces paliek jums: varat mēģināt vēlreiz ar jaunu saiti, mainīt pasūtījumu vai runāt ar cilvēku.
 payment-expired = Pasūtījuma { $order } maksājuma saite beidzās pirms apmaksas. Preces paliek jums: varu nosūtīt jaunu saiti, vai varat mainīt pasūtījumu.
 payment-unavailable = Pašlaik neizdevās sagatavot maksājuma saiti pasūtījumam { $order }. Preces paliek jums: mēģiniet vēlreiz pēc brīža vai runājiet ar cilvēku.

@@ -97,6 +97,7 @@ order-placed = Zamówienie { $order } zostało złożone. Razem: { $total }. Prz
 order-awaiting-payment = Zamówienie { $order } ({ $total }) czeka na płatność. Link do płatności znajdziesz w wiadomości powyżej.
 payment-link = Oto link do płatności za zamówienie { $order }:
 order-paid = Płatność otrzymana, dziękujemy! Zamówienie { $order } zostało potwierdzone. Zapłacono: { $total }.
+order-paid-unlisted = Płatność otrzymana, dziękujemy! Zamówienie { $order } zostało potwierdzone.
 payment-failed = Płatność za zamówienie { $order } nie powiodła się. Produkty czekają: możesz spróbować ponownie z nowym linkiem, zmienić zamówienie albo porozmawiać z konsultantem.
 payment-expired = Link do płatności za zamówienie { $order } wygasł przed zapłatą. Produkty czekają: mogę wysłać nowy link albo możesz zmienić zamówienie.
 payment-unavailable = Nie udało się teraz przygotować linku do płatności za zamówienie { $order }. Produkty czekają: spróbuj ponownie za chwilę albo porozmawiaj z konsultantem.

@@ -92,6 +92,7 @@ order-placed = Comanda { $order } a fost plasată. Total: { $total }. Pregătesc
 order-awaiting-payment = Comanda { $order } ({ $total }) așteaptă plata. Linkul de plată se află în mesajul de mai sus.
 payment-link = Iată linkul de plată pentru comanda { $order }:
 order-paid = Am primit plata, mulțumim! Comanda { $order } este confirmată. Total plătit: { $total }.
+order-paid-unlisted = Am primit plata, mulțumim! Comanda { $order } este confirmată.
 payment-failed = Plata pentru comanda { $order } nu a reușit. Produsele sunt păstrate: puteți încerca din nou cu un link nou, puteți modifica comanda sau puteți vorbi cu o persoană.
 payment-expired = Linkul de plată pentru comanda { $order } a expirat înainte de plată. Produsele sunt păstrate: vă pot trimite un link nou sau puteți modifica comanda.
 payment-unavailable = Nu am putut pregăti acum linkul de plată pentru comanda { $order }. Produsele sunt păstrate: încercați din nou peste puțin timp sau vorbiți cu o persoană.

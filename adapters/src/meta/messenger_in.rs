@@ -198,8 +198,9 @@ fn parse_event(product: Product, event: &Value) -> MetaEvent {
     if let Some(postback) = event.get("postback") {
         let payload = owned(postback, "payload").unwrap_or_default();
         // Postbacks carry a mid only on newer API versions; otherwise sender, time and payload
-        // identify a retry of the same tap.
-        let dedup = match owned(postback, "mid") {
+        // identify a retry of the same tap. An empty mid is no id: as the key `fb:` it would
+        // make every such tap, of every customer, a duplicate of the first.
+        let dedup = match owned(postback, "mid").filter(|mid| !mid.is_empty()) {
             Some(mid) => format!("{prefix}:{mid}"),
             None => format!("{prefix}-postback:{sender}:{at}:{payload}"),
         };
@@ -306,6 +307,25 @@ fn status(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Found by `tests/fuzz_parsers.rs`: a postback with `"mid": ""` was keyed `fb:`.
+    #[test]
+    fn a_postback_with_an_empty_mid_is_keyed_by_sender_time_and_payload() {
+        let body = br#"{"object":"page","entry":[{"messaging":[
+            {"sender":{"id":"U1"},"timestamp":7,"postback":{"mid":"","payload":"cart"}},
+            {"sender":{"id":"U2"},"timestamp":7,"postback":{"mid":"","payload":"cart"}}
+        ]}]}"#;
+        let batch = parse(Product::Messenger, body).expect("json");
+        let keys: Vec<&str> = batch
+            .events
+            .iter()
+            .map(|e| match e {
+                MetaEvent::Message(m) => m.dedup_key.as_str(),
+                _ => "not a message",
+            })
+            .collect();
+        assert_eq!(keys, ["fb-postback:U1:7:cart", "fb-postback:U2:7:cart"]);
+    }
 
     #[test]
     fn a_delivery_of_several_messages_records_each_and_watermarks_name_the_sender() {

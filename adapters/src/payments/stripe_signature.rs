@@ -53,7 +53,12 @@ pub fn verify(
         return Err(StripeSignatureError::Malformed("no v1 signature"));
     }
     let skew = now_seconds.saturating_sub(timestamp);
-    if skew.abs() > tolerance_seconds {
+    // A skew that saturated at i64::MIN has no absolute value in i64: outside any tolerance
+    // (`abs` would overflow: a panic in debug builds, a negative "distance" in release).
+    if skew
+        .checked_abs()
+        .is_none_or(|distance| distance > tolerance_seconds)
+    {
         return Err(StripeSignatureError::OutsideTolerance(skew));
     }
     let mac = signed_payload_mac(secret, timestamp, raw_body);

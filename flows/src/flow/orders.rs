@@ -120,7 +120,7 @@ impl Conversation {
                 status: OrderStatus::Paid,
                 tracking: None,
             });
-            let text = Text::new(TextKey::OrderPaid).str("order", id.0.clone());
+            let text = Text::new(TextKey::OrderPaidUnlisted).str("order", id.0.clone());
             self.say(out, Reply::text(text).choices(Self::menu_choices()));
             return;
         };
