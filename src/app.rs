@@ -302,6 +302,9 @@ impl App {
         };
         let webhook_budget =
             crate::http::webhook_guard::WebhookBudget::new(settings.server.webhook_inflight_bytes);
+        let webchat_sessions = Arc::new(crate::http::webchat_sessions::PendingSessions::new(
+            settings.server.webchat_sessions_per_address,
+        ));
         let state = AppState {
             settings,
             store,
@@ -317,6 +320,7 @@ impl App {
             shared: shared.clone(),
             telegram,
             webhook_budget,
+            webchat_sessions,
         };
         Ok(App {
             state,

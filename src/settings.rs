@@ -480,6 +480,13 @@ pub struct ServerSettings {
     /// would go over waits a moment, then gets 503 (the platform retries it later).
     #[serde(default = "default_webhook_inflight_bytes")]
     pub webhook_inflight_bytes: usize,
+    /// New web chat sessions one address may start per 10 minutes (429 past it).
+    #[serde(default = "default_webchat_sessions_per_address")]
+    pub webchat_sessions_per_address: usize,
+}
+
+fn default_webchat_sessions_per_address() -> usize {
+    30
 }
 
 fn default_header_timeout_seconds() -> u64 {

@@ -10,6 +10,7 @@ mod payments;
 pub mod serve;
 mod telegram;
 mod webchat;
+pub mod webchat_sessions;
 pub mod webhook_guard;
 
 pub use assets::{escape_html, protect};
@@ -55,6 +56,8 @@ pub struct AppState {
     pub telegram: crate::telegram::ingress::SharedIngress,
     /// Bytes of webhook bodies held at once (`webhook_guard.rs`).
     pub webhook_budget: webhook_guard::WebhookBudget,
+    /// Web chat sessions that have not sent anything yet.
+    pub webchat_sessions: Arc<webchat_sessions::PendingSessions>,
 }
 
 /// GET (handshake) and POST (events) of one Meta product's webhook.

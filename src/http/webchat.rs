@@ -2,11 +2,12 @@
 
 use std::collections::HashMap;
 use std::convert::Infallible;
-use std::time::Duration;
+use std::net::SocketAddr;
+use std::time::{Duration, Instant};
 
 use axum::Json;
 use axum::body::Bytes;
-use axum::extract::{Query, State};
+use axum::extract::{ConnectInfo, Extension, Query, State};
 use axum::http::StatusCode;
 use axum::response::sse::{Event as SseEvent, KeepAlive, Sse};
 use futures_util::stream::{Stream, StreamExt};
@@ -22,6 +23,7 @@ use flows::{
 
 use super::AppState;
 use super::error::ApiError;
+use super::webchat_sessions::Refused;
 use crate::clock;
 use crate::render::dates::format_datetime;
 use crate::store::{HistoryEntry, InboxEntry};
@@ -35,7 +37,14 @@ fn identity_of(token: &str) -> Identity {
     Identity::new(Channel::WebChat, session_digest(token))
 }
 
-async fn resolve_session(state: &AppState, token: &str) -> Result<(CustomerId, String), ApiError> {
+/// A session token's conversation: in the store once it sent something, else waiting in
+/// memory with the language it asked for (`webchat_sessions.rs`).
+enum Session {
+    Stored(CustomerId),
+    Pending(Locale),
+}
+
+async fn resolve_session(state: &AppState, token: &str) -> Result<(Session, String), ApiError> {
     if !adapters::webchat::valid_session_token(token) {
         return Err(ApiError::new(StatusCode::NOT_FOUND, "unknown session"));
     }
@@ -45,14 +54,46 @@ async fn resolve_session(state: &AppState, token: &str) -> Result<(CustomerId, S
     let found = tokio::task::spawn_blocking(move || store.find_identity(&lookup))
         .await
         .map_err(ApiError::internal)??;
-    match found {
-        Some(customer) => Ok((customer, identity.external_id)),
+    let digest = identity.external_id;
+    if let Some(customer) = found {
+        return Ok((Session::Stored(customer), digest));
+    }
+    match state.webchat_sessions.locale(&digest, Instant::now()) {
+        Some(locale) => Ok((Session::Pending(locale), digest)),
         None => Err(ApiError::new(StatusCode::NOT_FOUND, "unknown session")),
     }
 }
 
+/// The customer of a session, created in the store with its first message.
+async fn customer_of(
+    state: &AppState,
+    session: Session,
+    digest: &str,
+) -> Result<CustomerId, ApiError> {
+    let locale = match session {
+        Session::Stored(customer) => return Ok(customer),
+        Session::Pending(locale) => locale,
+    };
+    let identity = Identity::new(Channel::WebChat, digest.to_owned());
+    let customer = Customer {
+        id: CustomerId(clock::random_hex_128()),
+        identities: vec![identity.clone()],
+        display_name: None,
+        locale: Some(locale),
+        created_at: clock::now(),
+    };
+    let store = state.store.clone();
+    // Atomic per identity: two first messages at once make one customer.
+    let customer = tokio::task::spawn_blocking(move || store.resolve_identity(&identity, customer))
+        .await
+        .map_err(ApiError::internal)??;
+    state.webchat_sessions.persisted(digest);
+    Ok(customer)
+}
+
 pub async fn create_session(
     State(state): State<AppState>,
+    peer: Option<Extension<ConnectInfo<SocketAddr>>>,
     body: Bytes,
 ) -> Result<Json<Value>, ApiError> {
     let request = adapters::webchat::parse_session(&body)?;
@@ -62,18 +103,28 @@ pub async fn create_session(
         .and_then(Locale::from_tag)
         .unwrap_or(state.settings.shop.default_locale);
     let token = clock::random_hex_128();
-    let identity = identity_of(&token);
-    let customer = Customer {
-        id: CustomerId(clock::random_hex_128()),
-        identities: vec![identity.clone()],
-        display_name: None,
-        locale: Some(locale),
-        created_at: clock::now(),
-    };
-    let store = state.store.clone();
-    tokio::task::spawn_blocking(move || store.resolve_identity(&identity, customer))
-        .await
-        .map_err(ApiError::internal)??;
+    let address = peer.map(|Extension(ConnectInfo(peer))| peer.ip());
+    match state
+        .webchat_sessions
+        .create(session_digest(&token), locale, address, Instant::now())
+    {
+        Ok(()) => {}
+        Err(Refused::TooMany(wait)) => {
+            return Err(ApiError::new(
+                StatusCode::TOO_MANY_REQUESTS,
+                format!(
+                    "too many new chats from this address; try again in {} s",
+                    wait.as_secs().max(1)
+                ),
+            ));
+        }
+        Err(Refused::Full) => {
+            return Err(ApiError::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "too many new chats right now; please retry",
+            ));
+        }
+    }
     metrics::counter!("souk_webchat_sessions_total").increment(1);
     Ok(Json(json!({ "session": token })))
 }
@@ -83,7 +134,8 @@ pub async fn post_message(
     body: Bytes,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
     let message = adapters::webchat::parse_message(&body)?;
-    let (customer, digest) = resolve_session(&state, &message.session).await?;
+    let (session, digest) = resolve_session(&state, &message.session).await?;
+    let customer = customer_of(&state, session, &digest).await?;
     // With a client id, a retried POST is recognised and applied once; the id doubles as
     // the message's public id so the page can match replies to it.
     let (public_id, dedup_key) = match message.client_id {
@@ -187,7 +239,11 @@ pub async fn history(
     query: Result<Query<SessionQuery>, axum::extract::rejection::QueryRejection>,
 ) -> Result<Json<Value>, ApiError> {
     let Query(query) = query?;
-    let (customer, _) = resolve_session(&state, &query.session).await?;
+    let customer = match resolve_session(&state, &query.session).await? {
+        (Session::Stored(customer), _) => customer,
+        // Nothing said yet, nothing to show.
+        (Session::Pending(_), _) => return Ok(Json(json!({ "messages": [] }))),
+    };
     let store = state.store.clone();
     let entries = tokio::task::spawn_blocking(move || store.history(&customer, 200))
         .await

@@ -163,7 +163,14 @@ impl MetaSender {
         recipient: &str,
     ) -> Result<Value, SendError> {
         let key = reply.text.key.id();
-        let Some(template) = self.settings.templates.get(key) else {
+        // A message that is a variant of another (the thanks for a payment of an order no
+        // longer in the conversation's list) goes out as that one's template.
+        let template = self.settings.templates.get(key).or_else(|| {
+            (reply.text.key == flows::TextKey::OrderPaidUnlisted)
+                .then(|| self.settings.templates.get(flows::TextKey::OrderPaid.id()))
+                .flatten()
+        });
+        let Some(template) = template else {
             return Err(SendError::Permanent(format!(
                 "window closed: more than 24 hours since the customer's last message and no approved \
                  template is configured for `{key}` (channels.whatsapp.templates.{key})"

@@ -42,6 +42,8 @@ pub fn test_settings(store: &Path) -> Settings {
             body_timeout_seconds: 30,
             max_connections: 4_096,
             webhook_inflight_bytes: 64 * 1024 * 1024,
+            // Tests start hundreds of chats from 127.0.0.1; the limit has a test of its own.
+            webchat_sessions_per_address: 100_000,
         },
         store: StoreSettings {
             path: store.to_path_buf(),

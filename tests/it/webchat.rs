@@ -228,3 +228,58 @@ async fn a_retried_post_with_the_same_client_id_is_applied_once() {
     );
     app.stop().await;
 }
+
+/// A session costs the store nothing until it says something, expires if it never does, and
+/// one address cannot create them without end (10,000 in 2.7 s once filled the disk).
+#[tokio::test]
+async fn sessions_are_free_until_their_first_message_and_limited_per_address() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let mut settings = crate::support::test_settings(dir.path());
+    settings.server.webchat_sessions_per_address = 30;
+    let app = crate::support::spawn_app_with(settings, AppOptions::default()).await;
+    let session = app.session().await;
+    let identity = {
+        use sha2::Digest as _;
+        flows::Identity::new(
+            flows::Channel::WebChat,
+            hex::encode(sha2::Sha256::digest(session.as_bytes())),
+        )
+    };
+    assert!(
+        app.store()
+            .find_identity(&identity)
+            .expect("lookup")
+            .is_none(),
+        "nothing stored for a session that has not said anything"
+    );
+    assert!(app.history(&session).await.is_empty());
+    // Its event stream works before the first message, and the greeting comes through it.
+    let mut events = app.events(&session).await;
+    app.say(&session, "[start]").await;
+    assert!(events.next_reply(WAIT).await.is_some(), "greeted");
+    assert!(
+        app.store()
+            .find_identity(&identity)
+            .expect("lookup")
+            .is_some(),
+        "stored with its first message"
+    );
+    // This test's address already made one; the rest of its share, then 429.
+    for _ in 1..30 {
+        app.session().await;
+    }
+    let refused = app
+        .client
+        .post(format!("{}/chat/api/sessions", app.base))
+        .body(r#"{"locale":"en"}"#)
+        .send()
+        .await
+        .expect("session request");
+    assert_eq!(refused.status(), 429);
+    // A token that was never issued (or expired) is unknown.
+    let unknown = app
+        .post_raw(serde_json::json!({"session": "0".repeat(32), "text": "hi"}).to_string())
+        .await;
+    assert_eq!(unknown.status(), 404);
+    app.stop().await;
+}
