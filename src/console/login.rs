@@ -68,7 +68,15 @@ pub async fn login(
         return login_error(StatusCode::BAD_REQUEST, "Enter your name and password.");
     };
     let name = form.name.trim().to_lowercase();
-    let keys = AttemptKeys::new(&name, peer.map(|Extension(ConnectInfo(peer))| peer.ip()));
+    let known_device = match known_device(&state, &headers, &name) {
+        Ok(known) => known,
+        Err(error) => return error.into_response(),
+    };
+    let keys = AttemptKeys::new(
+        &name,
+        peer.map(|Extension(ConnectInfo(peer))| peer.ip()),
+        known_device,
+    );
     if let Err(wait) = state.login_limiter.begin(&keys, Instant::now()) {
         metrics::counter!("souk_console_logins_total", "result" => "limited").increment(1);
         let mut response = login_error(
@@ -105,10 +113,48 @@ pub async fn login(
     state.login_limiter.succeeded(&keys);
     metrics::counter!("souk_console_logins_total", "result" => "ok").increment(1);
     tracing::info!(operator = %operator.name, "console login");
-    match start_session(&state, &operator.name) {
-        Ok(cookie) => ([(header::SET_COOKIE, cookie)], Redirect::to("/console")).into_response(),
+    let cookies = start_session(&state, &operator.name)
+        .and_then(|session| Ok((session, remember_device(&state, &operator.name)?)));
+    match cookies {
+        Ok((session, device)) => {
+            let mut response = Redirect::to("/console").into_response();
+            response.headers_mut().append(header::SET_COOKIE, session);
+            response.headers_mut().append(header::SET_COOKIE, device);
+            response
+        }
         Err(error) => error.into_response(),
     }
+}
+
+/// How long a browser stays known after a login from it.
+const KNOWN_DEVICE_DAYS: i64 = 90;
+
+/// Whether this browser carries a known-device cookie of a login as `name`.
+fn known_device(state: &AppState, headers: &HeaderMap, name: &str) -> Result<bool, ApiError> {
+    let Some(token) = session::cookie(headers, session::DEVICE_COOKIE) else {
+        return Ok(false);
+    };
+    Ok(state
+        .store
+        .known_device(&session::digest(token))?
+        .is_some_and(|device| device.operator == name && device.expires_at > clock::now()))
+}
+
+/// Marks this browser as one `operator` logged in from; returns its cookie.
+fn remember_device(state: &AppState, operator: &str) -> Result<HeaderValue, ApiError> {
+    let token = session::random_token()?;
+    let device = crate::store::KnownDevice {
+        operator: operator.to_owned(),
+        expires_at: clock::now().plus(Span::hours(24 * KNOWN_DEVICE_DAYS)),
+    };
+    state
+        .store
+        .put_known_device(&session::digest(&token), &device)?;
+    Ok(session::device_cookie(
+        state,
+        &token,
+        KNOWN_DEVICE_DAYS * 24 * 3600,
+    ))
 }
 
 /// A new session for `operator`; returns its cookie.

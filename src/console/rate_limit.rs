@@ -3,8 +3,10 @@
 //! Three keys, three limits within `WINDOW`:
 //! - a name from one address: 5 (the brute force a legitimate user never reaches);
 //! - one address over any names: 20 (spraying names);
-//! - one name from any address: 50 (guessing spread over many addresses), high enough that
-//!   someone who knows an operator's name cannot lock them out with a few tries.
+//! - one name from any address: 50 (guessing spread over many addresses). It does not apply
+//!   to a browser the operator logged in from before (a known-device cookie): strangers
+//!   spraying guesses from many addresses then lock out only unknown browsers, never the
+//!   operator's own (OWASP's guidance on account lockout).
 //!
 //! Kept in memory: a restart forgets, which costs an attacker a restart they cannot cause.
 
@@ -26,8 +28,11 @@ pub struct LoginLimiter {
 pub struct AttemptKeys(Vec<(String, usize)>);
 
 impl AttemptKeys {
-    pub fn new(name: &str, address: Option<std::net::IpAddr>) -> AttemptKeys {
-        let mut keys = vec![(format!("name:{name}"), PER_NAME)];
+    pub fn new(name: &str, address: Option<std::net::IpAddr>, known_device: bool) -> AttemptKeys {
+        let mut keys = Vec::new();
+        if !known_device {
+            keys.push((format!("name:{name}"), PER_NAME));
+        }
         if let Some(address) = address {
             keys.push((format!("pair:{name}@{address}"), PER_NAME_AND_ADDRESS));
             keys.push((format!("address:{address}"), PER_ADDRESS));
@@ -111,7 +116,7 @@ mod tests {
     #[test]
     fn five_tries_per_name_and_address_then_a_wait() {
         let limiter = LoginLimiter::default();
-        let ana = AttemptKeys::new("ana", address(1));
+        let ana = AttemptKeys::new("ana", address(1), false);
         let start = Instant::now();
         for _ in 0..PER_NAME_AND_ADDRESS {
             assert!(limiter.begin(&ana, start).is_ok());
@@ -120,7 +125,7 @@ mod tests {
         // Someone else's address still may: one attacker cannot lock Ana out.
         assert!(
             limiter
-                .begin(&AttemptKeys::new("ana", address(2)), start)
+                .begin(&AttemptKeys::new("ana", address(2), false), start)
                 .is_ok()
         );
         assert!(limiter.begin(&ana, start + WINDOW).is_ok());
@@ -131,20 +136,44 @@ mod tests {
         let limiter = LoginLimiter::default();
         let start = Instant::now();
         for n in 0..PER_ADDRESS {
-            let keys = AttemptKeys::new(&format!("name{n}"), address(9));
+            let keys = AttemptKeys::new(&format!("name{n}"), address(9), false);
             assert!(limiter.begin(&keys, start).is_ok(), "{n}");
         }
         assert!(
             limiter
-                .begin(&AttemptKeys::new("other", address(9)), start)
+                .begin(&AttemptKeys::new("other", address(9), false), start)
                 .is_err()
+        );
+    }
+
+    #[test]
+    fn strangers_on_many_addresses_lock_out_only_unknown_browsers() {
+        let limiter = LoginLimiter::default();
+        let start = Instant::now();
+        // 50 wrong passwords for "ana" from 12 addresses (within each pair's and address's
+        // own limits) reach the per-name limit...
+        for n in 0..PER_NAME {
+            let keys = AttemptKeys::new("ana", address(10 + (n % 12) as u8), false);
+            assert!(limiter.begin(&keys, start).is_ok(), "{n}");
+        }
+        // ...which holds back a browser that never logged in as ana,
+        assert!(
+            limiter
+                .begin(&AttemptKeys::new("ana", address(1), false), start)
+                .is_err()
+        );
+        // but not ana's own browser, known from an earlier login.
+        assert!(
+            limiter
+                .begin(&AttemptKeys::new("ana", address(1), true), start)
+                .is_ok()
         );
     }
 
     #[test]
     fn a_success_gives_its_attempt_back() {
         let limiter = LoginLimiter::default();
-        let ana = AttemptKeys::new("ana", address(1));
+        let ana = AttemptKeys::new("ana", address(1), false);
         let start = Instant::now();
         for _ in 0..20 {
             assert!(limiter.begin(&ana, start).is_ok());

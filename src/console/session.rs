@@ -14,6 +14,8 @@ use crate::http::{ApiError, AppState};
 use crate::store::{ConsoleSession, Operator};
 
 pub const COOKIE: &str = "souk_console";
+/// Marks a browser an operator logged in from (`login.rs`, the lockout exemption).
+pub const DEVICE_COOKIE: &str = "souk_device";
 pub const CSRF_HEADER: &str = "x-csrf-token";
 
 /// The logged-in operator, put in the request's extensions by the session checks.
@@ -35,7 +37,7 @@ pub fn digest(token: &str) -> [u8; 32] {
     Sha256::digest(token.as_bytes()).into()
 }
 
-fn cookie<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
+pub(super) fn cookie<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
     headers
         .get_all(header::COOKIE)
         .iter()
@@ -76,6 +78,14 @@ fn secure(state: &AppState) -> &'static str {
     } else {
         ""
     }
+}
+
+pub fn device_cookie(state: &AppState, token: &str, max_age_seconds: i64) -> HeaderValue {
+    let value = format!(
+        "{DEVICE_COOKIE}={token}; Path=/console/login; HttpOnly; SameSite=Strict; Max-Age={max_age_seconds}{}",
+        secure(state)
+    );
+    HeaderValue::from_str(&value).unwrap_or_else(|_| HeaderValue::from_static(""))
 }
 
 pub fn set_cookie(state: &AppState, token: &str, max_age_seconds: i64) -> HeaderValue {

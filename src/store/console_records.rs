@@ -55,6 +55,15 @@ pub struct ConsoleSession {
     pub expires_at: Timestamp,
 }
 
+/// A browser an operator logged in from before (its cookie's digest is the key): a login
+/// from it is not held back by the per-name limit, so strangers guessing an operator's
+/// password from many addresses cannot lock the operator out (OWASP's device cookie).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct KnownDevice {
+    pub operator: String,
+    pub expires_at: Timestamp,
+}
+
 /// One row of the conversation list, kept up to date in each step's transaction so the list
 /// does not decode every conversation.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

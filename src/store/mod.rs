@@ -9,7 +9,7 @@ pub mod linking;
 pub mod records;
 mod sled_store;
 
-pub use console_records::{ConsoleSession, ConversationSummary, Operator, Role};
+pub use console_records::{ConsoleSession, ConversationSummary, KnownDevice, Operator, Role};
 pub use linking::{LinkCode, MergeRecord, Redeemed};
 pub use records::{
     DeadLetter, DeliveryRecord, GroupWritten, HistoryEntry, InboxEntry, Ingested, NewOutbox,
@@ -203,8 +203,10 @@ pub trait Store: Send + Sync + 'static {
     fn put_console_session(&self, digest: &[u8], session: &ConsoleSession) -> StoreResult<()>;
     fn console_session(&self, digest: &[u8]) -> StoreResult<Option<ConsoleSession>>;
     fn delete_console_session(&self, digest: &[u8]) -> StoreResult<()>;
-    /// Drops sessions that expired before `now`; returns how many.
+    /// Drops sessions and known devices that expired before `now`; returns how many.
     fn prune_console_sessions(&self, now: Timestamp) -> StoreResult<usize>;
+    fn put_known_device(&self, digest: &[u8], device: &KnownDevice) -> StoreResult<()>;
+    fn known_device(&self, digest: &[u8]) -> StoreResult<Option<KnownDevice>>;
     /// The first-start set-up link's token (its digest), valid until `expires_at`; any
     /// earlier token stops working.
     fn put_setup_token(&self, digest: &[u8], expires_at: Timestamp) -> StoreResult<()>;

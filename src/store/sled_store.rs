@@ -21,7 +21,7 @@ use flows::{
 };
 
 use super::codec::{decode, encode};
-use super::console_records::{ConsoleSession, ConversationSummary, Operator};
+use super::console_records::{ConsoleSession, ConversationSummary, KnownDevice, Operator};
 use super::keys::{
     history_key, history_prefix, identity_key, processed_age_key, time_key, timer_due_of,
     timer_key, timer_slot_key, u64_key,
@@ -1128,7 +1128,32 @@ impl Store for SledTrees {
                 pruned += 1;
             }
         }
+        for item in self.console.scan_prefix(console_key("device", b"")) {
+            let (key, value) = item.map_err(engine)?;
+            let expired = decode::<KnownDevice>("known device", &value)
+                .map(|device| device.expires_at < now)
+                .unwrap_or(true);
+            if expired {
+                self.console.remove(key).map_err(engine)?;
+                pruned += 1;
+            }
+        }
         Ok(pruned)
+    }
+
+    fn put_known_device(&self, digest: &[u8], device: &KnownDevice) -> StoreResult<()> {
+        self.console
+            .insert(console_key("device", digest), encode(device))
+            .map(drop)
+            .map_err(engine)
+    }
+
+    fn known_device(&self, digest: &[u8]) -> StoreResult<Option<KnownDevice>> {
+        Self::get_decoded(
+            &self.console,
+            "known device",
+            &console_key("device", digest),
+        )
     }
 
     fn put_setup_token(&self, digest: &[u8], expires_at: Timestamp) -> StoreResult<()> {

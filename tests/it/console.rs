@@ -398,6 +398,70 @@ async fn login_brute_force_is_rate_limited() {
     app.stop().await;
 }
 
+/// Fifty wrong passwords for one name from twelve addresses (each within its own limits)
+/// once locked the real operator out everywhere for fifteen minutes. They still hold back
+/// browsers that never logged in as that operator, but not the operator's own.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn strangers_cannot_lock_an_operator_out_of_a_browser_they_used_before() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let app = spawn_app(dir.path(), AppOptions::default()).await;
+    add_operator(app.store(), "ana", Role::Admin);
+    // Ana logged in from her browser before: it keeps a known-device cookie.
+    let first = try_login(&app.base, "ana", PASSWORD).await;
+    assert_eq!(first.status(), StatusCode::SEE_OTHER);
+    let device = first
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find(|v| v.starts_with("souk_device="))
+        .and_then(|v| v.split(';').next())
+        .expect("a known-device cookie")
+        .to_owned();
+    // The attack: loopback addresses 127.0.0.10-21 stand for twelve machines.
+    let mut guesses = 0;
+    'attack: for round in 0..5 {
+        for machine in 10..22_u8 {
+            let client = reqwest::Client::builder()
+                .redirect(Policy::none())
+                .local_address(std::net::IpAddr::from([127, 0, 0, machine]))
+                .build()
+                .expect("client");
+            let response = client
+                .post(format!("{}/console/login", app.base))
+                .form(&[
+                    ("name", "ana"),
+                    ("password", &format!("guess {round} {machine}")),
+                ])
+                .send()
+                .await
+                .expect("login");
+            if response.status() == StatusCode::TOO_MANY_REQUESTS {
+                break 'attack;
+            }
+            assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
+            guesses += 1;
+        }
+    }
+    assert!(
+        guesses >= 50,
+        "the per-name limit came only after {guesses}"
+    );
+    // A browser that never logged in as Ana is held back, even with her password...
+    let stranger = try_login(&app.base, "ana", PASSWORD).await;
+    assert_eq!(stranger.status(), StatusCode::TOO_MANY_REQUESTS);
+    // ...but her own browser gets in.
+    let own = client()
+        .post(format!("{}/console/login", app.base))
+        .header("cookie", &device)
+        .form(&[("name", "ana"), ("password", PASSWORD)])
+        .send()
+        .await
+        .expect("login");
+    assert_eq!(own.status(), StatusCode::SEE_OTHER);
+    app.stop().await;
+}
+
 #[tokio::test]
 async fn the_setup_link_creates_the_first_admin_once() {
     let dir = tempfile::tempdir().expect("temp dir");

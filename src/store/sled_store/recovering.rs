@@ -14,8 +14,8 @@ use flows::{Conversation, Customer, CustomerId, Identity, Order, OrderId, Sku, T
 use super::SledTrees;
 use crate::store::{
     ConsoleSession, ConversationSummary, DeadLetter, DeliveryRecord, GroupWritten, HistoryEntry,
-    InboxEntry, LinkCode, MergeRecord, Operator, OutboxEntry, PaymentJob, PaymentSession, Redeemed,
-    SentRecord, SetAside, Store, StoreError, StoreResult, WriteGroup,
+    InboxEntry, KnownDevice, LinkCode, MergeRecord, Operator, OutboxEntry, PaymentJob,
+    PaymentSession, Redeemed, SentRecord, SetAside, Store, StoreError, StoreResult, WriteGroup,
 };
 
 pub struct SledStore {
@@ -437,5 +437,13 @@ impl Store for SledStore {
 
     fn size_on_disk(&self) -> StoreResult<u64> {
         self.call(|store| store.size_on_disk())
+    }
+
+    fn put_known_device(&self, digest: &[u8], device: &KnownDevice) -> StoreResult<()> {
+        self.call(|store| store.put_known_device(digest, device))
+    }
+
+    fn known_device(&self, digest: &[u8]) -> StoreResult<Option<KnownDevice>> {
+        self.call(|store| store.known_device(digest))
     }
 }
