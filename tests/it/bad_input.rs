@@ -1,6 +1,5 @@
 //! Bad input gets a clear 4xx or a polite reply; never a panic, never a 500.
 
-use std::time::Duration;
 
 use serde_json::{Value, json};
 use souk::AppOptions;
@@ -95,7 +94,7 @@ async fn ten_kilobytes_of_emoji_and_forged_buttons_get_polite_replies() {
     assert!(emoji.len() > 10_000);
     app.say(&session, &emoji).await;
     let reply = events
-        .next_reply(Duration::from_secs(10))
+        .next_reply(crate::support::PATIENCE)
         .await
         .expect("polite reply");
     assert!(
@@ -115,7 +114,7 @@ async fn ten_kilobytes_of_emoji_and_forged_buttons_get_polite_replies() {
     ] {
         app.say(&session, forged).await;
         let reply = events
-            .next_reply(Duration::from_secs(10))
+            .next_reply(crate::support::PATIENCE)
             .await
             .expect("reply");
         assert!(
@@ -126,7 +125,7 @@ async fn ten_kilobytes_of_emoji_and_forged_buttons_get_polite_replies() {
     // Customer text is echoed back only as JSON data, never interpreted.
     app.say(&session, "<img src=x onerror=alert(1)>").await;
     let reply = events
-        .next_reply(Duration::from_secs(10))
+        .next_reply(crate::support::PATIENCE)
         .await
         .expect("reply");
     assert!(!reply.to_string().contains("onerror"), "{reply}");

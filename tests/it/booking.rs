@@ -222,7 +222,7 @@ async fn a_hundred_customers_press_the_same_time_and_one_gets_it() {
             // The answer settles: a question for the name (held), or, at once or after the
             // store's answer, "taken" with other times (or other days).
             let replies = events
-                .collect_until(Duration::from_secs(3), |seen| {
+                .collect_until(Duration::from_secs(20), |seen| {
                     seen.iter().any(|r| {
                         choice_ids(r)
                             .iter()
@@ -314,7 +314,7 @@ async fn an_operator_marks_a_no_show_once_the_time_has_come() {
     let mut events = app.events(&session).await;
     app.say(&session, "hello").await;
     events
-        .next_reply(Duration::from_secs(5))
+        .next_reply(crate::support::PATIENCE)
         .await
         .expect("greeting");
     let customer = crate::support::web_customer(&app, &session);

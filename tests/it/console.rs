@@ -17,7 +17,7 @@ use souk::store::{ConsoleSession, Operator, Role, Store};
 use crate::support::{TestApp, spawn_app};
 
 const PASSWORD: &str = "correct horse battery staple";
-const WAIT: Duration = Duration::from_secs(5);
+const WAIT: Duration = crate::support::PATIENCE;
 
 pub fn add_operator(store: &Arc<dyn Store>, name: &str, role: Role) {
     let operator = Operator {

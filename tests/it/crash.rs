@@ -28,7 +28,7 @@ async fn pending_sends_survive_an_abrupt_stop_and_go_out_exactly_once() {
     }
     let store = app.store().clone();
     // Every step committed (inbox empty), five replies queued, and the platform refused them.
-    let queued = eventually(Duration::from_secs(10), || {
+    let queued = eventually(crate::support::PATIENCE, || {
         store.pending_inbox().map(|p| p.is_empty()).unwrap_or(false)
             && store.outbox_depth().unwrap_or(0) == 5
             && down.attempts.load(Ordering::SeqCst) >= 2
@@ -51,7 +51,7 @@ async fn pending_sends_survive_an_abrupt_stop_and_go_out_exactly_once() {
         },
     )
     .await;
-    let delivered = eventually(Duration::from_secs(10), || {
+    let delivered = eventually(crate::support::PATIENCE, || {
         up.delivered.lock().map(|d| d.len() >= 5).unwrap_or(false)
     })
     .await;
@@ -111,7 +111,7 @@ async fn a_permanent_failure_goes_to_the_dead_letters_and_does_not_block_the_res
     app.say(&session, "[start]").await;
     app.say(&session, "help").await;
     let store = app.store().clone();
-    let settled = eventually(Duration::from_secs(10), || {
+    let settled = eventually(crate::support::PATIENCE, || {
         store.dead_letters().map(|d| d.len() == 1).unwrap_or(false)
             && store.outbox_depth().unwrap_or(1) == 0
     })

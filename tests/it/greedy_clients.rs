@@ -12,7 +12,7 @@ use crate::fake_graph::FakeGraph;
 use crate::support::{TestApp, spawn_app_with};
 
 /// Generous: the machine may be loaded; each wait ends as soon as its event happens.
-const WAIT: Duration = Duration::from_secs(20);
+const WAIT: Duration = crate::support::PATIENCE;
 
 fn address(app: &TestApp) -> String {
     app.base.trim_start_matches("http://").to_owned()

@@ -16,7 +16,7 @@ use crate::fake_graph::{Failure, FakeGraph};
 use crate::support::{TestApp, repo_path, spawn_app_with, test_settings};
 
 const SECRET: &str = "test-app-secret";
-const WAIT: Duration = Duration::from_secs(10);
+const WAIT: Duration = crate::support::PATIENCE;
 
 fn meta(fake: &FakeGraph, id_key: &str) -> MetaChannelSettings {
     let mut settings = MetaChannelSettings {
@@ -350,7 +350,7 @@ async fn a_failing_then_recovering_graph_api_gets_each_reply_once() {
         .await,
         200
     );
-    let sent = fake.wait_for(1, Duration::from_secs(15)).await;
+    let sent = fake.wait_for(1, WAIT).await;
     tokio::time::sleep(Duration::from_millis(300)).await;
     assert_eq!(
         fake.recorded().len(),

@@ -14,7 +14,7 @@ use souk::settings::Secret;
 use crate::support::{EventStream, TestApp, repo_path, spawn_app_with, test_settings};
 
 const TOKEN: &str = "admin-token-for-tests-0123";
-const WAIT: Duration = Duration::from_secs(10);
+const WAIT: Duration = crate::support::PATIENCE;
 
 /// Collects replies until one's text contains `needle`; returns it.
 async fn reply_with(events: &mut EventStream, needle: &str) -> Value {

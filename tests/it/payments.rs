@@ -23,7 +23,7 @@ use crate::support::{
 
 const APP_SECRET: &str = "test-app-secret";
 const WEBHOOK_SECRET: &str = "whsec_souk_test";
-const WAIT: Duration = Duration::from_secs(10);
+const WAIT: Duration = crate::support::PATIENCE;
 const CUSTOMER: &str = "40722000111";
 
 fn settings(store: &Path, graph: &FakeGraph, stripe: &FakeStripe) -> Settings {

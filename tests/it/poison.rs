@@ -12,7 +12,7 @@ use souk::store::{InboxEntry, Role};
 use crate::console::{add_operator, login};
 use crate::support::{eventually, spawn_app, spawn_app_with, test_settings, web_customer};
 
-const WAIT: Duration = Duration::from_secs(30);
+const WAIT: Duration = crate::support::PATIENCE;
 
 fn said(entry: &InboxEntry) -> Option<&str> {
     match &entry.event {

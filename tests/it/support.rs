@@ -83,6 +83,11 @@ pub fn test_settings(store: &Path) -> Settings {
     }
 }
 
+/// How long a test waits for something it expects before failing. Waits end as soon as the
+/// event happens; the ceiling is generous because CI runs on two shared, often busy, cores
+/// (a fixed 10 s once failed there).
+pub const PATIENCE: Duration = Duration::from_secs(60);
+
 pub struct TestApp {
     pub base: String,
     pub client: reqwest::Client,

@@ -15,7 +15,7 @@ use crate::fake_telegram::{Call, Failure, FakeTelegram, TOKEN};
 use crate::support::{TestApp, spawn_app_with, test_settings};
 
 const SECRET: &str = "hook-secret_123";
-const WAIT: Duration = Duration::from_secs(10);
+const WAIT: Duration = crate::support::PATIENCE;
 const CHAT: i64 = 424_242;
 
 fn settings(store: &std::path::Path, fake: &FakeTelegram, mode: TelegramMode) -> Settings {

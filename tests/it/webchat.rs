@@ -6,7 +6,7 @@ use souk::AppOptions;
 
 use crate::support::spawn_app;
 
-const WAIT: Duration = Duration::from_secs(10);
+const WAIT: Duration = crate::support::PATIENCE;
 
 #[tokio::test]
 async fn page_assets_and_images_are_served_safely() {
