@@ -20,6 +20,37 @@ use super::{ApiError, AppState};
 /// How long a webhook waits for its share of the byte budget before it gets 503.
 const BUDGET_WAIT: Duration = Duration::from_secs(1);
 
+/// JSON values one webhook body may hold. Parsed into a tree, a value costs 30 to 80 bytes
+/// whatever its size in the body, so 4 MB of `0,0,0,…` became ~45 MB; the byte budget
+/// alone does not bound that. Real batches are far below (a thousand WhatsApp messages are
+/// about 20,000 values).
+const MAX_JSON_VALUES: usize = 200_000;
+
+/// An upper bound on the number of JSON values in `body`, in one pass: every value but the
+/// first follows a `[`, `,` or `:` outside a string.
+fn json_values_at_most(body: &[u8]) -> usize {
+    let mut count = 1;
+    let mut in_string = false;
+    let mut escaped = false;
+    for &byte in body {
+        if in_string {
+            match byte {
+                _ if escaped => escaped = false,
+                b'\\' => escaped = true,
+                b'"' => in_string = false,
+                _ => {}
+            }
+        } else {
+            match byte {
+                b'"' => in_string = true,
+                b'[' | b',' | b':' => count += 1,
+                _ => {}
+            }
+        }
+    }
+    count
+}
+
 /// Bytes of webhook bodies held at once, shared by every webhook route.
 #[derive(Clone)]
 pub struct WebhookBudget {
@@ -210,6 +241,14 @@ pub async fn guard(State(state): State<AppState>, request: Request, next: Next) 
             );
         }
     };
+    if json_values_at_most(&bytes) > MAX_JSON_VALUES {
+        return reject(
+            &path,
+            "too_large",
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "the body holds more JSON values than any platform batch",
+        );
+    }
     let response = next
         .run(Request::from_parts(parts, Body::from(bytes)))
         .await;
@@ -244,5 +283,12 @@ mod tests {
         assert!(!stripe_header_ok("t=soon,v1=abc"));
         assert!(!stripe_header_ok("t=1700000000"));
         assert!(!stripe_header_ok(&format!("t=1,v1={}", "a".repeat(2_000))));
+    }
+
+    #[test]
+    fn json_values_are_counted_outside_strings() {
+        assert_eq!(json_values_at_most(br#"{"a":[1,2,{"b":"x,y:[z"}]}"#), 6);
+        assert_eq!(json_values_at_most(br#""a\",b""#), 1);
+        assert_eq!(json_values_at_most(&b"0,".repeat(1000)), 1001);
     }
 }

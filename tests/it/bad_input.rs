@@ -1,6 +1,5 @@
 //! Bad input gets a clear 4xx or a polite reply; never a panic, never a 500.
 
-
 use serde_json::{Value, json};
 use souk::AppOptions;
 
