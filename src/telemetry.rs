@@ -327,6 +327,13 @@ pub const FAMILIES: &[Family] = &[
         buckets: &[],
     },
     Family {
+        name: "souk_http_connections_evicted_total",
+        kind: Kind::Counter,
+        help: "Idle HTTP connections closed to make room when every connection slot was taken.",
+        labels: &[],
+        buckets: &[],
+    },
+    Family {
         name: "souk_accept_errors_total",
         kind: Kind::Counter,
         help: "Failed accepts of new connections (out of file descriptors, aborted).",

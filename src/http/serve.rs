@@ -3,13 +3,17 @@
 //! file descriptor ("accept error: Too many open files") for as long as they stayed open.
 //! Here each connection must send its request headers within `header_timeout` (hyper starts
 //! that clock again while a keep-alive connection waits for its next request, so it is also
-//! the idle timeout), at most `max_connections` are open at once (more wait in the kernel's
-//! accept queue until one closes), and an accept error backs off briefly instead of spinning.
+//! the idle timeout), at most `max_connections` are open at once, and an accept error backs
+//! off briefly instead of spinning. When every slot is taken, the connection idle the longest
+//! (no request in progress, no event stream) is closed to make room, so a crowd of silent
+//! connections cannot keep a health check or a customer waiting for the header timeout.
 
+use std::collections::HashMap;
 use std::future::Future;
 use std::net::SocketAddr;
-use std::sync::Arc;
-use std::time::Duration;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 use axum::Router;
 use axum::extract::ConnectInfo;
@@ -28,6 +32,69 @@ pub struct ServeLimits {
     pub grace: Duration,
 }
 
+/// One open connection, as the eviction sees it.
+struct Open {
+    /// When it last started or finished a request (or was accepted).
+    last_active: Mutex<Instant>,
+    /// Requests whose response has not been produced yet.
+    in_flight: AtomicUsize,
+    /// It serves a server-sent event stream: a customer or operator watching live.
+    streaming: AtomicBool,
+    close: CancellationToken,
+}
+
+impl Open {
+    fn touch(&self) {
+        *self
+            .last_active
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner()) = Instant::now();
+    }
+
+    fn idle_since(&self) -> Option<Instant> {
+        let busy =
+            self.in_flight.load(Ordering::Acquire) > 0 || self.streaming.load(Ordering::Acquire);
+        (!busy).then(|| {
+            *self
+                .last_active
+                .lock()
+                .unwrap_or_else(|poisoned| poisoned.into_inner())
+        })
+    }
+}
+
+#[derive(Default)]
+struct Registry {
+    next: AtomicUsize,
+    open: Mutex<HashMap<usize, Arc<Open>>>,
+}
+
+impl Registry {
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<usize, Arc<Open>>> {
+        self.open
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// Closes the connection idle the longest; false when every one is busy.
+    fn evict_idlest(&self) -> bool {
+        let open = self.lock();
+        let idlest = open
+            .values()
+            .filter(|conn| !conn.close.is_cancelled())
+            .filter_map(|conn| conn.idle_since().map(|since| (since, conn)))
+            .min_by_key(|(since, _)| *since);
+        match idlest {
+            Some((_, conn)) => {
+                conn.close.cancel();
+                metrics::counter!("souk_http_connections_evicted_total").increment(1);
+                true
+            }
+            None => false,
+        }
+    }
+}
+
 /// Serves `router` on `listener` until `shutdown` resolves, then lets open requests finish
 /// (up to `grace`) and returns.
 pub async fn serve(
@@ -44,8 +111,12 @@ pub async fn serve(
         .header_read_timeout(limits.header_timeout)
         .keep_alive(true);
     let builder = Arc::new(builder);
+    let registry = Arc::new(Registry::default());
     tokio::pin!(shutdown);
     loop {
+        if slots.available_permits() == 0 {
+            registry.evict_idlest();
+        }
         let slot = tokio::select! {
             () = &mut shutdown => break,
             slot = slots.clone().acquire_owned() => match slot {
@@ -72,7 +143,17 @@ pub async fn serve(
         let router = router.clone();
         let builder = builder.clone();
         let stopping = stopping.clone();
+        let id = registry.next.fetch_add(1, Ordering::Relaxed);
+        let open = Arc::new(Open {
+            last_active: Mutex::new(Instant::now()),
+            in_flight: AtomicUsize::new(0),
+            streaming: AtomicBool::new(false),
+            close: CancellationToken::new(),
+        });
+        registry.lock().insert(id, open.clone());
+        let registry = registry.clone();
         tokio::spawn(async move {
+            let watched = open.clone();
             let service =
                 hyper::service::service_fn(move |mut request: hyper::Request<Incoming>| {
                     // The peer address feeds the console's and the web chat's rate limits.
@@ -80,17 +161,36 @@ pub async fn serve(
                         .extensions_mut()
                         .insert(ConnectInfo::<SocketAddr>(peer));
                     let mut router = router.clone();
-                    async move { router.call(request).await }
+                    let open = watched.clone();
+                    open.in_flight.fetch_add(1, Ordering::AcqRel);
+                    open.touch();
+                    async move {
+                        let response = router.call(request).await;
+                        if let Ok(response) = &response
+                            && response
+                                .headers()
+                                .get(axum::http::header::CONTENT_TYPE)
+                                .is_some_and(|t| t.as_bytes().starts_with(b"text/event-stream"))
+                        {
+                            open.streaming.store(true, Ordering::Release);
+                        }
+                        open.in_flight.fetch_sub(1, Ordering::AcqRel);
+                        open.touch();
+                        response
+                    }
                 });
             let connection = builder.serve_connection(TokioIo::new(stream), service);
             tokio::pin!(connection);
             tokio::select! {
                 result = connection.as_mut() => log_connection_end(result),
+                // Evicted to make room: dropped at once (it was idle).
+                () = open.close.cancelled() => {}
                 () = stopping.cancelled() => {
                     connection.as_mut().graceful_shutdown();
                     log_connection_end(connection.await);
                 }
             }
+            registry.lock().remove(&id);
             metrics::gauge!("souk_http_connections").decrement(1.0);
             drop(slot);
         });
