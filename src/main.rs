@@ -188,7 +188,7 @@ fn serve(path: &std::path::Path) -> anyhow::Result<()> {
     runtime.block_on(async move {
         let listen = settings.server.listen;
         let app = App::build(settings, AppOptions::default()).await?;
-        let listener = tokio::net::TcpListener::bind(listen).await?;
+        let listener = souk::http::serve::listen(listen)?;
         tracing::info!(
             "souk is listening on http://{}/chat",
             listener.local_addr()?

@@ -20,7 +20,7 @@ use souk::AppOptions;
 
 use support::{eventually, spawn_app_with, test_settings, web_customer};
 
-const WAIT: Duration = Duration::from_secs(30);
+const WAIT: Duration = support::PATIENCE;
 
 /// A tmpfs of `megabytes` mounted at a fresh folder, unmounted on drop.
 struct SmallDisk {
@@ -67,6 +67,18 @@ async fn ready(app: &support::TestApp) -> u16 {
         .unwrap_or(0)
 }
 
+/// Polls `/readyz` until it answers `status` (true) or the patience runs out.
+async fn readyz_becomes(app: &support::TestApp, status: u16) -> bool {
+    let deadline = tokio::time::Instant::now() + support::PATIENCE;
+    while tokio::time::Instant::now() < deadline {
+        if ready(app).await == status {
+            return true;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    false
+}
+
 async fn post_text(app: &support::TestApp, session: &str, text: &str) -> u16 {
     let body = serde_json::json!({"session": session, "text": text});
     app.post_raw(body.to_string()).await.status().as_u16()
@@ -105,31 +117,18 @@ async fn a_full_disk_is_refused_reported_and_recovered_from_without_a_restart() 
         }
     }
     assert!(refused, "a full disk never refused a message");
-    let mut not_ready = false;
-    for _ in 0..100 {
-        if ready(&app).await == 503 {
-            not_ready = true;
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
     assert!(
-        not_ready,
+        readyz_becomes(&app, 503).await,
         "/readyz kept saying ready while writes were refused"
     );
     assert_eq!(post_text(&app, &session, "still full?").await, 503);
 
     // Space comes back: souk takes writes again by itself.
     std::fs::remove_file(&filler).expect("free space");
-    let mut back = false;
-    for _ in 0..300 {
-        if ready(&app).await == 200 {
-            back = true;
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    assert!(back, "souk did not recover after space was freed");
+    assert!(
+        readyz_becomes(&app, 200).await,
+        "souk did not recover after space was freed"
+    );
     let mut stream = app.events(&session).await;
     assert_eq!(post_text(&app, &session, "help").await, 202);
     accepted.push("help".into());

@@ -217,6 +217,20 @@ fn log_connection_end(result: Result<(), hyper::Error>) {
     }
 }
 
+/// Binds the listening socket with a deep accept queue: a burst of connects (hundreds at
+/// once) waits there instead of having its SYNs dropped and retried a second later, which
+/// is what a health check behind such a burst saw with the default of 128.
+pub fn listen(address: SocketAddr) -> std::io::Result<TcpListener> {
+    let socket = if address.is_ipv4() {
+        tokio::net::TcpSocket::new_v4()?
+    } else {
+        tokio::net::TcpSocket::new_v6()?
+    };
+    socket.set_reuseaddr(true)?;
+    socket.bind(address)?;
+    socket.listen(4_096)
+}
+
 /// Raises the soft open-file limit to the hard one (the default soft limit, often 1,024, is
 /// what a few idle clients exhausted), and returns how many connections fit under it with
 /// room left for the store's files, outgoing requests and the platform gateways.

@@ -7,7 +7,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use axum::body::Body;
+use axum::body::{Body, Bytes};
 use axum::extract::{Request, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::middleware::Next;
@@ -214,9 +214,9 @@ pub async fn guard(State(state): State<AppState>, request: Request, next: Next) 
     };
     let timeout = Duration::from_secs(state.settings.server.body_timeout_seconds);
     let (parts, body) = request.into_parts();
-    let bytes = match tokio::time::timeout(timeout, axum::body::to_bytes(body, limit)).await {
+    let bytes = match tokio::time::timeout(timeout, read_body(body, declared, limit)).await {
         Ok(Ok(bytes)) => bytes,
-        Ok(Err(error)) if timed_out(&error) => {
+        Ok(Err(BodyError::TimedOut)) | Err(_) => {
             return reject(
                 &path,
                 "slow_body",
@@ -224,20 +224,12 @@ pub async fn guard(State(state): State<AppState>, request: Request, next: Next) 
                 "the body did not arrive in time",
             );
         }
-        Ok(Err(_)) => {
+        Ok(Err(BodyError::Broken)) => {
             return reject(
                 &path,
                 "too_large",
                 StatusCode::PAYLOAD_TOO_LARGE,
                 "the body is over the webhook limit or was cut off",
-            );
-        }
-        Err(_) => {
-            return reject(
-                &path,
-                "slow_body",
-                StatusCode::REQUEST_TIMEOUT,
-                "the body did not arrive in time",
             );
         }
     };
@@ -254,6 +246,34 @@ pub async fn guard(State(state): State<AppState>, request: Request, next: Next) 
         .await;
     drop(held);
     response
+}
+
+enum BodyError {
+    TimedOut,
+    /// Over the limit, or the client went away mid-body.
+    Broken,
+}
+
+/// Reads the whole body into one buffer of the declared length: growing a buffer by
+/// doubling held up to twice the bytes (and the budget counts them once).
+async fn read_body(body: Body, declared: Option<usize>, limit: usize) -> Result<Bytes, BodyError> {
+    use futures_util::StreamExt as _;
+    let mut buffer: Vec<u8> = Vec::with_capacity(declared.unwrap_or(0).min(limit));
+    let mut chunks = body.into_data_stream();
+    while let Some(chunk) = chunks.next().await {
+        let chunk = chunk.map_err(|error| {
+            if timed_out(&error) {
+                BodyError::TimedOut
+            } else {
+                BodyError::Broken
+            }
+        })?;
+        if buffer.len() + chunk.len() > limit {
+            return Err(BodyError::Broken);
+        }
+        buffer.extend_from_slice(&chunk);
+    }
+    Ok(Bytes::from(buffer))
 }
 
 /// Whether a body failed because a frame did not come in time (the router-wide body
