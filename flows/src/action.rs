@@ -255,6 +255,8 @@ pub enum ChoiceAction {
     ConfirmBooking,
     Reschedule(crate::booking::BookingId),
     CancelBooking(crate::booking::BookingId),
+    /// "Yes, cancel it", after `CancelBooking` asked.
+    ConfirmCancelBooking(crate::booking::BookingId),
     /// "I'll be there", from a reminder.
     Attend(crate::booking::BookingId),
 }
@@ -308,6 +310,7 @@ impl ChoiceAction {
             ChoiceAction::ConfirmBooking => "bconfirm".into(),
             ChoiceAction::Reschedule(id) => format!("resched:{id}"),
             ChoiceAction::CancelBooking(id) => format!("bcancel:{id}"),
+            ChoiceAction::ConfirmCancelBooking(id) => format!("bcancelok:{id}"),
             ChoiceAction::Attend(id) => format!("attend:{id}"),
         }
     }
@@ -389,6 +392,9 @@ impl ChoiceAction {
             }
             ("bcancel", Some(id), None) => {
                 ChoiceAction::CancelBooking(crate::booking::BookingId(owned(id)?))
+            }
+            ("bcancelok", Some(id), None) => {
+                ChoiceAction::ConfirmCancelBooking(crate::booking::BookingId(owned(id)?))
             }
             ("attend", Some(id), None) => {
                 ChoiceAction::Attend(crate::booking::BookingId(owned(id)?))

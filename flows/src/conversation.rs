@@ -498,7 +498,7 @@ impl Conversation {
             Intent::Language => ChoiceAction::Language,
             Intent::SetLanguage(locale) => ChoiceAction::SetLanguage(locale),
             Intent::Greeting => return self.greet(ctx, false, out),
-            Intent::Thanks => return self.thanks(out),
+            Intent::Thanks => return self.thanks(ctx, out),
             Intent::Yes => match self.state {
                 FlowState::Checkout(CheckoutStep::Confirm { .. }) => ChoiceAction::Confirm,
                 FlowState::Booking(crate::booking::BookingStep::Confirm { .. }) => {
@@ -605,7 +605,8 @@ impl Conversation {
             ChoiceAction::Slot { staff, minute } => self.pick_slot(ctx, staff, minute, now, out),
             ChoiceAction::ConfirmBooking => self.confirm_booking(ctx, out),
             ChoiceAction::Reschedule(id) => self.reschedule_booking(ctx, &id, now, out),
-            ChoiceAction::CancelBooking(id) => self.cancel_booking(ctx, &id, now, out),
+            ChoiceAction::CancelBooking(id) => self.ask_cancel_booking(ctx, &id, now, out),
+            ChoiceAction::ConfirmCancelBooking(id) => self.cancel_booking(ctx, &id, now, out),
             ChoiceAction::Attend(id) => self.attend_booking(ctx, &id, now, out),
         }
     }

@@ -204,6 +204,9 @@ text_keys! {
     BookingAskName => "booking-ask-name",
     BookingAskContact => "booking-ask-contact",
     BookingConfirm => "booking-confirm",
+    // Before the customer confirms: what it costs, and the deposit it takes.
+    BookingConfirmPrice => "booking-confirm-price",
+    BookingConfirmDeposit => "booking-confirm-deposit",
     BookingDone => "booking-done",
     BookingMoved => "booking-moved",
     BookingTaken => "booking-taken",
@@ -218,6 +221,10 @@ text_keys! {
     ChoiceBookings => "choice-bookings",
     ChoiceReschedule => "choice-reschedule",
     ChoiceCancelBooking => "choice-cancel-booking",
+    // A cancellation is asked to be confirmed: one stray tap must not give the time away.
+    BookingCancelAsk => "booking-cancel-ask",
+    ChoiceConfirmCancelBooking => "choice-confirm-cancel-booking",
+    ChoiceKeepBooking => "choice-keep-booking",
     ChoiceAttend => "choice-attend",
     ChoiceOtherDays => "choice-other-days",
     DayLabel => "day-label",

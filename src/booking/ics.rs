@@ -89,7 +89,10 @@ pub fn render(event: &IcsEvent<'_>) -> String {
         ),
     );
     line(&mut out, &format!("LOCATION:{}", escape_text(event.shop)));
+    // A time held by a deposit not yet paid is not confirmed: calendars show it as tentative.
+    let unpaid = booking.deposit.as_ref().is_some_and(|d| !d.paid);
     let (status, sequence) = match booking.status {
+        BookingStatus::Booked if unpaid => ("TENTATIVE", 0),
         BookingStatus::Booked => ("CONFIRMED", 0),
         BookingStatus::NoShow => ("CONFIRMED", 1),
         BookingStatus::Cancelled | BookingStatus::Rescheduled => ("CANCELLED", 1),
@@ -157,6 +160,31 @@ mod tests {
             assert!(l.len() <= 75, "line longer than 75 octets: {l:?}");
         }
         assert!(ics.contains("STATUS:CONFIRMED"));
+    }
+
+    #[test]
+    fn a_booking_whose_deposit_is_unpaid_is_tentative() {
+        let mut b = booking("Ana");
+        b.deposit = Some(flows::booking::Deposit {
+            order: flows::OrderId("D-1".into()),
+            amount: flows::Money::new(2_000, flows::Currency::new("EUR").expect("EUR")),
+            paid: false,
+        });
+        let event = |b: &Booking| {
+            render(&IcsEvent {
+                booking: b,
+                shop: "Shop",
+                service: "Haircut",
+                staff: "Ana",
+                host: "shop.test",
+                now: Timestamp(1_767_500_000_000),
+            })
+        };
+        assert!(event(&b).contains("STATUS:TENTATIVE\r\n"));
+        if let Some(deposit) = b.deposit.as_mut() {
+            deposit.paid = true;
+        }
+        assert!(event(&b).contains("STATUS:CONFIRMED\r\n"));
     }
 
     #[test]

@@ -24,7 +24,7 @@ pub async fn calendar_file(State(state): State<AppState>, Path(file): Path<Strin
     let store = state.store.clone();
     let owned = token.to_owned();
     let found = tokio::task::spawn_blocking(move || store.booking_by_token(&owned)).await;
-    let booking = match found {
+    let mut booking = match found {
         Ok(Ok(Some(booking))) => booking,
         Ok(Ok(None)) => return not_found(),
         Ok(Err(error)) => {
@@ -33,6 +33,14 @@ pub async fn calendar_file(State(state): State<AppState>, Path(file): Path<Strin
         }
         Err(_) => return StatusCode::SERVICE_UNAVAILABLE.into_response(),
     };
+    // The booking record keeps the deposit as it was when booked; whether it is paid now is
+    // the order's to say.
+    if let Some(deposit) = booking.deposit.as_mut().filter(|d| !d.paid) {
+        deposit.paid = matches!(
+            state.store.order(&deposit.order),
+            Ok(Some(order)) if order.status.money_taken()
+        );
+    }
     let ctx = state.shared.context();
     let locale = state.settings.shop.default_locale;
     let service = ctx.settings.booking.service(&booking.service).map_or_else(

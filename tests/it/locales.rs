@@ -86,7 +86,7 @@ fn every_message_renders_in_every_locale() {
             ] {
                 text = text.with(name, Arg::Int(3));
             }
-            for name in ["price", "total", "amount"] {
+            for name in ["price", "total", "amount", "deposit"] {
                 text = text.with(name, Arg::Money(Money::new(123_456, euro)));
             }
             let at = flows::Timestamp(1_767_600_000_000);

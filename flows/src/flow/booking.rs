@@ -519,11 +519,23 @@ impl Conversation {
         contact: ContactPoint,
         out: &mut Vec<Action>,
     ) -> Handled {
-        let minutes = ctx
-            .settings
-            .booking
-            .service(&draft.service)
-            .map_or(0, |s| s.duration.as_millis() / 60_000);
+        let service = ctx.settings.booking.service(&draft.service);
+        let minutes = service.map_or(0, |s| s.duration.as_millis() / 60_000);
+        // What it costs is said before the customer agrees, not after "Booked!".
+        if let Some(price) = service.and_then(|s| s.price) {
+            let text = Text::new(TextKey::BookingConfirmPrice).money("price", price);
+            self.say(out, Reply::text(text));
+        }
+        // A moved booking keeps the deposit of the one it replaces: nothing more to pay.
+        let keeps_deposit = draft.replaces.as_ref().is_some_and(|old| {
+            self.bookings
+                .iter()
+                .any(|b| &b.id == old && b.deposit.is_some())
+        });
+        if let Some(deposit) = service.and_then(|s| s.deposit).filter(|_| !keeps_deposit) {
+            let text = Text::new(TextKey::BookingConfirmDeposit).money("deposit", deposit);
+            self.say(out, Reply::text(text));
+        }
         let text = Text::new(TextKey::BookingConfirm)
             .str("service", self.service_name(ctx, &draft.service))
             .str("staff", Self::staff_name(ctx, &draft.staff))

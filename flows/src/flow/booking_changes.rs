@@ -70,6 +70,31 @@ impl Conversation {
         Some(booking)
     }
 
+    /// "Cancel booking" asks first: one stray tap must not give the time away.
+    pub(crate) fn ask_cancel_booking(
+        &mut self,
+        ctx: &Context,
+        id: &BookingId,
+        now: Timestamp,
+        out: &mut Vec<Action>,
+    ) -> Handled {
+        let Some(booking) = self.changeable(ctx, id, now, out) else {
+            return Handled::Yes;
+        };
+        let text = Text::new(TextKey::BookingCancelAsk)
+            .str("service", self.service_name(ctx, &booking.service))
+            .with("when", self.when_arg(ctx, booking.start));
+        let choices = vec![
+            Choice::new(
+                ChoiceAction::ConfirmCancelBooking(id.clone()),
+                TextKey::ChoiceConfirmCancelBooking,
+            ),
+            Choice::new(ChoiceAction::Bookings, TextKey::ChoiceKeepBooking),
+        ];
+        self.say(out, Reply::text(text).choices(choices));
+        Handled::Yes
+    }
+
     pub(crate) fn cancel_booking(
         &mut self,
         ctx: &Context,

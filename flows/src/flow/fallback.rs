@@ -32,15 +32,15 @@ impl Conversation {
                     let _ = self.escalate(ctx, HandoffReason::MissedTwice, now, out);
                 } else {
                     // Repeat what was on offer, so the customer can simply tap instead.
-                    let choices = self.reoffer_choices();
+                    let choices = self.reoffer_choices(ctx);
                     self.say(out, Reply::key(TextKey::NotUnderstood).choices(choices));
                 }
             }
         }
     }
 
-    fn reoffer_choices(&self) -> Vec<Choice> {
-        let mut choices = Self::menu_choices();
+    fn reoffer_choices(&self, ctx: &Context) -> Vec<Choice> {
+        let mut choices = Self::menu_for(ctx);
         if !self.offered.is_empty() {
             choices.retain(|c| c.action == ChoiceAction::Help);
             choices.insert(0, Choice::new(ChoiceAction::Back, TextKey::ChoiceBack));
@@ -50,18 +50,18 @@ impl Conversation {
     }
 
     /// A button from an earlier step, or a forged id: not the customer's fault, not a miss.
-    pub(crate) fn stale_choice(&mut self, _ctx: &Context, out: &mut Vec<Action>) -> Handled {
+    pub(crate) fn stale_choice(&mut self, ctx: &Context, out: &mut Vec<Action>) -> Handled {
         self.say(
             out,
-            Reply::key(TextKey::StaleChoice).choices(Self::menu_choices()),
+            Reply::key(TextKey::StaleChoice).choices(Self::menu_for(ctx)),
         );
         Handled::Yes
     }
 
-    pub(crate) fn unsupported_message(&mut self, _ctx: &Context, out: &mut Vec<Action>) -> Handled {
+    pub(crate) fn unsupported_message(&mut self, ctx: &Context, out: &mut Vec<Action>) -> Handled {
         self.say(
             out,
-            Reply::key(TextKey::UnsupportedMessage).choices(Self::menu_choices()),
+            Reply::key(TextKey::UnsupportedMessage).choices(Self::menu_for(ctx)),
         );
         Handled::Yes
     }

@@ -121,7 +121,7 @@ impl Conversation {
                 tracking: None,
             });
             let text = Text::new(TextKey::OrderPaidUnlisted).str("order", id.0.clone());
-            self.say(out, Reply::text(text).choices(Self::menu_choices()));
+            self.say(out, Reply::text(text).choices(Self::menu_for(ctx)));
             return;
         };
         // The same payment reported twice (a redelivered webhook, two event types for one
@@ -394,13 +394,17 @@ impl Conversation {
                 order.status,
                 OrderStatus::PendingPayment | OrderStatus::PaymentFailed
             ) {
-                reply.choices = vec![
-                    Choice::new(
-                        ChoiceAction::PayAgain(order.id.clone()),
-                        TextKey::ChoicePayAgain,
-                    ),
-                    Choice::new(ChoiceAction::EditOrder(order.id), TextKey::ChoiceEditOrder),
-                ];
+                reply.choices = vec![Choice::new(
+                    ChoiceAction::PayAgain(order.id.clone()),
+                    TextKey::ChoicePayAgain,
+                )];
+                // A booking's deposit has no items to change.
+                if order.booking.is_none() {
+                    reply.choices.push(Choice::new(
+                        ChoiceAction::EditOrder(order.id),
+                        TextKey::ChoiceEditOrder,
+                    ));
+                }
             }
             self.say(out, reply);
         }

@@ -7,7 +7,9 @@ use crate::locale::Locale;
 use crate::text::{Text, TextKey};
 
 impl Conversation {
-    pub(crate) fn menu_choices() -> Vec<Choice> {
+    /// The menu's choices; every menu the customer sees goes through `menu_for`, so booking
+    /// is never missing from one of them (it was after a language switch).
+    fn menu_choices() -> Vec<Choice> {
         vec![
             Choice::new(ChoiceAction::Browse, TextKey::ChoiceBrowse),
             Choice::new(ChoiceAction::Cart, TextKey::ChoiceCart),
@@ -72,21 +74,21 @@ impl Conversation {
 
     pub(crate) fn set_language(
         &mut self,
-        _ctx: &Context,
+        ctx: &Context,
         locale: Locale,
         out: &mut Vec<Action>,
     ) -> Handled {
         self.locale = locale;
         self.state = FlowState::Idle;
         let text = Text::new(TextKey::LanguageSet).str("language", locale.native_name());
-        self.say(out, Reply::text(text).choices(Self::menu_choices()));
+        self.say(out, Reply::text(text).choices(Self::menu_for(ctx)));
         Handled::Yes
     }
 
-    pub(crate) fn thanks(&mut self, out: &mut Vec<Action>) -> Handled {
+    pub(crate) fn thanks(&mut self, ctx: &Context, out: &mut Vec<Action>) -> Handled {
         self.say(
             out,
-            Reply::key(TextKey::ThanksReply).choices(Self::menu_choices()),
+            Reply::key(TextKey::ThanksReply).choices(Self::menu_for(ctx)),
         );
         Handled::Yes
     }
