@@ -58,7 +58,7 @@ search-no-match = לא מצאתי משהו כזה. אפשר לעיין בקטג�
 similar-products = דומים ל{ $product }:
 similar-none = אין כרגע במלאי משהו דומה ל{ $product }. אולי קטגוריה אחרת?
 pick-variant = איזו אפשרות של { $product } תרצו?
-pick-quantity = כמה יחידות של { $product } ({ $variant })? אפשר לקחת עד { $max }.
+pick-quantity = כמה יחידות של { $product } ({ $variant })? בחרו או הקלידו מספר, עד { $max }.
 quantity-invalid = נא לשלוח מספר מ-1 עד { $max }.
 not-enough-stock = { $available ->
     [one] סליחה, נשארה במלאי רק עוד יחידה אחת.

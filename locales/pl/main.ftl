@@ -61,7 +61,7 @@ search-no-match = Nie znalazłem niczego podobnego. Zobacz nasze kategorie:
 similar-products = Podobne do { $product }:
 similar-none = Nie mam teraz w magazynie niczego podobnego do { $product }. Może inna kategoria?
 pick-variant = Który wariant produktu { $product } wybierasz?
-pick-quantity = Ile sztuk produktu { $product } ({ $variant })? Możesz wziąć maksymalnie { $max }.
+pick-quantity = Ile sztuk produktu { $product } ({ $variant })? Wybierz lub wpisz liczbę, maksymalnie { $max }.
 quantity-invalid = Wyślij liczbę od 1 do { $max }.
 not-enough-stock = { $available ->
     [one] Przepraszamy, dostępna jest jeszcze tylko 1 sztuka.

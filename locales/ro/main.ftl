@@ -58,7 +58,7 @@ search-no-match = Nu am găsit nimic asemănător. Aruncați o privire la catego
 similar-products = Produse asemănătoare cu { $product }:
 similar-none = Nu am acum în stoc nimic asemănător cu { $product }. Poate altă categorie?
 pick-variant = Ce variantă doriți pentru { $product }?
-pick-quantity = Câte bucăți de { $product } ({ $variant }) doriți? Puteți lua cel mult { $max }.
+pick-quantity = Câte bucăți de { $product } ({ $variant }) doriți? Alegeți sau scrieți un număr, cel mult { $max }.
 quantity-invalid = Vă rog să trimiteți un număr de la 1 la { $max }.
 not-enough-stock = { $available ->
     [one] Ne pare rău, mai este disponibilă doar 1 bucată.

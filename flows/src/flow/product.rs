@@ -6,8 +6,8 @@ use crate::context::Context;
 use crate::conversation::{Conversation, FlowState, Handled, ProductStep};
 use crate::text::{Label, Text, TextKey};
 
-/// Quantities offered as buttons; any other number can be typed.
-const QUANTITY_BUTTONS: [u32; 4] = [1, 2, 3, 5];
+/// One to five as buttons; any other number up to the maximum can be typed.
+const QUANTITY_BUTTONS: [u32; 5] = [1, 2, 3, 4, 5];
 
 impl Conversation {
     pub(crate) fn show_product(
