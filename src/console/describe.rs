@@ -121,3 +121,117 @@ pub fn reply_parts(rendered: &RenderedReply) -> (Vec<String>, Vec<Value>) {
         .collect();
     (choices, cards)
 }
+
+/// What the rules understood, in words for the operator ("search: red dress, colour red,
+/// under 300,00 lei"), not the intent's JSON.
+pub fn intent_in_words(
+    intent: &flows::Intent,
+    catalog: &flows::Catalog,
+    locale: flows::Locale,
+) -> String {
+    use flows::Intent;
+    let product = |id: &flows::ProductId| {
+        catalog
+            .product(id)
+            .map_or_else(|| id.0.clone(), |p| p.name.get(locale).to_owned())
+    };
+    let category = |id: &flows::CategoryId| {
+        catalog
+            .category(id)
+            .map_or_else(|| id.0.clone(), |c| c.name.get(locale).to_owned())
+    };
+    let money = |minor: i64| crate::render::format_money(catalog.money(minor), locale);
+    match intent {
+        Intent::Menu => "menu".into(),
+        Intent::Help => "help".into(),
+        Intent::Human => "asks for a person".into(),
+        Intent::Cart => "show the cart".into(),
+        Intent::ClearCart => "empty the cart".into(),
+        Intent::Checkout => "check out".into(),
+        Intent::Orders => "where is my order".into(),
+        Intent::Cancel => "cancel".into(),
+        Intent::Back => "back".into(),
+        Intent::Browse => "browse the catalog".into(),
+        Intent::Language => "choose a language".into(),
+        Intent::SetLanguage(to) => format!("switch to {}", to.native_name()),
+        Intent::Greeting => "greeting".into(),
+        Intent::Thanks => "thanks".into(),
+        Intent::Yes => "yes".into(),
+        Intent::No => "no".into(),
+        Intent::Number(n) => format!("the number {n}"),
+        Intent::Products(ids) => {
+            let names: Vec<String> = ids.iter().take(5).map(product).collect();
+            format!("products: {}", names.join(", "))
+        }
+        Intent::Search(query) => {
+            let mut parts: Vec<String> = Vec::new();
+            if !query.words.is_empty() {
+                parts.push(query.words.join(" "));
+            }
+            if let Some(id) = &query.category {
+                parts.push(format!("in {}", category(id)));
+            }
+            if !query.colours.is_empty() {
+                parts.push(format!("colour {}", query.colours.join(" or ")));
+            }
+            if !query.sizes.is_empty() {
+                parts.push(format!("size {}", query.sizes.join(" or ")));
+            }
+            match (query.price.min_minor, query.price.max_minor) {
+                (Some(min), Some(max)) => parts.push(format!("{} to {}", money(min), money(max))),
+                (Some(min), None) => parts.push(format!("over {}", money(min))),
+                (None, Some(max)) => parts.push(format!("under {}", money(max))),
+                (None, None) => {}
+            }
+            if let Some(currency) = &query.currency
+                && *currency != catalog.currency().code()
+            {
+                parts.push(format!("priced in {currency} (not applied)"));
+            }
+            format!("search: {}", parts.join(", "))
+        }
+        Intent::Category(id) => format!("category: {}", category(id)),
+        Intent::Link => "link my account".into(),
+        Intent::StopReminders => "stop reminders".into(),
+        Intent::LinkCode(code) => format!("link code {code}"),
+        Intent::LinkPhone(phone) => format!("link to the chat of {phone}"),
+        Intent::DiscountCode(code) => format!("discount code {code}"),
+        Intent::Book => "book an appointment".into(),
+        Intent::Bookings => "my appointments".into(),
+        Intent::Unknown => "not understood".into(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn demo() -> flows::Catalog {
+        let raw = std::fs::read_to_string(
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("config/demo/catalog.json"),
+        )
+        .unwrap_or_default();
+        let data: flows::catalog::CatalogData =
+            serde_json::from_str(&raw).unwrap_or_else(|e| panic!("demo catalog: {e}"));
+        flows::Catalog::new(data).unwrap_or_else(|e| panic!("demo catalog: {e}"))
+    }
+
+    #[test]
+    fn a_search_reads_as_words() {
+        let catalog = demo();
+        let said = |text: &str| {
+            intent_in_words(
+                &flows::understand(text, &catalog),
+                &catalog,
+                flows::Locale::En,
+            )
+        };
+        let search = said("red dress under 300");
+        assert!(search.starts_with("search: "), "{search}");
+        assert!(search.contains("colour red"), "{search}");
+        assert!(search.contains("under "), "{search}");
+        assert!(!search.contains('{'), "no JSON: {search}");
+        assert_eq!(said("cart"), "show the cart");
+        assert_eq!(said("asdfghjkl qwertz"), "not understood");
+    }
+}

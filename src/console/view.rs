@@ -217,7 +217,11 @@ fn understood(event: &Event, catalog: &Catalog) -> Option<String> {
     else {
         return None;
     };
-    serde_json::to_string(&understand(text, catalog)).ok()
+    Some(describe::intent_in_words(
+        &understand(text, catalog),
+        catalog,
+        flows::Locale::En,
+    ))
 }
 
 fn media(customer: &CustomerId, event: &Event) -> Option<Value> {

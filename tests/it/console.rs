@@ -724,9 +724,7 @@ async fn takeover_reply_and_hand_back_through_the_web_chat() {
     assert_eq!(operator_reply["channel"], "webchat");
     assert!(view["timeline"].as_array().expect("t").iter().any(|i| {
         i["kind"] == "in"
-            && i["understood"]
-                .as_str()
-                .is_some_and(|u| u.contains("human"))
+            && i["understood"] == "asks for a person"
     }));
 
     let (status, _) = console
