@@ -86,7 +86,85 @@ fn check_config(path: &std::path::Path) -> anyhow::Result<()> {
         println!("channel {name}: {state}");
     }
     println!("channel webchat: enabled at /chat");
+    for line in summary_lines(&settings) {
+        println!("{line}");
+    }
     Ok(())
+}
+
+/// What `check-config` reports beyond the shop and the Meta channels: payments, Telegram,
+/// Discord, appointments and cart reminders, each as it will run.
+fn summary_lines(settings: &Settings) -> Vec<String> {
+    use souk::payments::ProviderKind;
+    let present = |secret: bool| if secret { "set" } else { "MISSING" };
+    let mut lines = Vec::new();
+    let payments = &settings.payments;
+    lines.push(match payments.provider {
+        ProviderKind::None => "payments: none (orders wait to be paid some other way)".to_owned(),
+        ProviderKind::Demo => format!(
+            "payments: demo pay page at {}/pay/… (no money moves)",
+            settings.link_base()
+        ),
+        ProviderKind::Stripe => format!(
+            "payments: stripe at {}, secret key {}, webhook secret {}, customers return to {}",
+            payments.stripe.api_base,
+            present(payments.stripe.secret_key.is_some()),
+            present(payments.stripe.webhook_secret.is_some()),
+            payments
+                .stripe
+                .success_url
+                .clone()
+                .unwrap_or_else(|| format!("{}/pay/done", settings.link_base())),
+        ),
+    });
+    let telegram = &settings.channels.telegram;
+    lines.push(if telegram.enabled {
+        let mode = if telegram.uses_webhook(settings.server.public_url.trim_end_matches('/')) {
+            "webhook at /webhooks/telegram"
+        } else {
+            "long polling"
+        };
+        let invoices = if telegram.invoices().is_some() {
+            "payments inside Telegram"
+        } else {
+            "payment links"
+        };
+        format!("channel telegram: enabled, {mode}, {invoices}")
+    } else {
+        "channel telegram: disabled".to_owned()
+    });
+    lines.push(if settings.channels.discord.enabled {
+        if cfg!(feature = "discord") {
+            "channel discord: enabled (gateway)".to_owned()
+        } else {
+            "channel discord: enabled, but this build has no Discord support".to_owned()
+        }
+    } else {
+        "channel discord: disabled".to_owned()
+    });
+    lines.push(match settings.booking.flow_settings(settings.timezone()) {
+        Ok(booking) if booking.enabled() => format!(
+            "appointments: {} services, {} staff, from {}",
+            booking.services.len(),
+            booking.staff.len(),
+            settings.booking.file.display()
+        ),
+        _ => "appointments: off".to_owned(),
+    });
+    lines.push(if settings.recovery.enabled {
+        format!(
+            "cart reminders: {} steps, quiet hours {}",
+            settings.recovery.steps.len(),
+            if settings.recovery.quiet_hours.is_empty() {
+                "none"
+            } else {
+                settings.recovery.quiet_hours.as_str()
+            }
+        )
+    } else {
+        "cart reminders: off".to_owned()
+    });
+    lines
 }
 
 fn import_catalog(

@@ -563,8 +563,9 @@ pub struct OutboxSettings {
 
 #[derive(Debug, thiserror::Error)]
 pub enum SettingsError {
-    #[error("configuration: {0}")]
-    Load(#[from] Box<figment::Error>),
+    /// Every problem figment found, one line each, said once.
+    #[error("{0}")]
+    Load(String),
     #[error("configuration key `{key}`: {problem}")]
     Invalid { key: &'static str, problem: String },
     #[error(
@@ -579,6 +580,70 @@ pub enum SettingsError {
         key: &'static str,
         variable: String,
     },
+}
+
+/// figment's own text says each problem twice when printed with its source, nests
+/// backticks ("expected `one of `none`, `demo``") and prefixes keys with the profile
+/// ("default."): each problem here is one line naming the key, where its value came from,
+/// and what is wrong, in the same form as the other configuration errors.
+pub fn describe_load_error(error: figment::Error) -> String {
+    use figment::error::Kind;
+    let lines: Vec<String> = error
+        .into_iter()
+        .map(|e| {
+            let mut path: Vec<String> = e.path.iter().map(|k| k.to_lowercase()).collect();
+            let problem = match &e.kind {
+                Kind::UnknownVariant(found, expected) => {
+                    format!("{found:?} is not one of: {}", expected.join(", "))
+                }
+                Kind::UnknownField(field, _) => {
+                    if path.last() != Some(&field.to_lowercase()) {
+                        path.push(field.to_lowercase());
+                    }
+                    "is not a configuration key (misspelt, or in the wrong section?)".into()
+                }
+                Kind::MissingField(field) => {
+                    if path.last() != Some(&field.to_lowercase()) {
+                        path.push(field.to_lowercase());
+                    }
+                    "is required and missing".into()
+                }
+                Kind::InvalidType(actual, expected) | Kind::InvalidValue(actual, expected) => {
+                    format!("expected {expected}, found {actual}").replace('`', "")
+                }
+                other => other.to_string().replace('`', ""),
+            };
+            let source = e
+                .metadata
+                .as_ref()
+                .map(|metadata| match &metadata.source {
+                    Some(figment::Source::File(file)) => format!(" (in {})", file.display()),
+                    _ if metadata.name.contains("environment") => {
+                        let variable = format!("SOUK__{}", path.join("__").to_uppercase());
+                        format!(" (from the environment variable {variable})")
+                    }
+                    _ => String::new(),
+                })
+                .unwrap_or_default();
+            let key = if path.is_empty() {
+                "(top level)".to_owned()
+            } else {
+                path.join(".")
+            };
+            format!("configuration key `{key}`{source}: {problem}")
+        })
+        .collect();
+    lines.join("\n")
+}
+
+/// A path from the configuration that is not there, said with the folder a relative path
+/// was taken from (the configuration file's).
+fn missing_path(path: &Path, what: &str) -> String {
+    let shown = std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf());
+    format!(
+        "{} {what} (relative paths are taken from the configuration file's folder)",
+        shown.display()
+    )
 }
 
 fn invalid(key: &'static str, problem: impl Into<String>) -> SettingsError {
@@ -600,7 +665,9 @@ impl Settings {
         let figment = Figment::new()
             .merge(Toml::file_exact(path))
             .merge(Env::prefixed("SOUK__").split("__"));
-        let mut settings: Settings = figment.extract().map_err(Box::new)?;
+        let mut settings: Settings = figment
+            .extract()
+            .map_err(|error| SettingsError::Load(describe_load_error(error)))?;
         for channel in ["whatsapp", "messenger", "instagram"] {
             for secret in ["app_secret", "verify_token", "access_token"] {
                 let key = format!("channels.{channel}.{secret}");
@@ -757,13 +824,13 @@ impl Settings {
         if !self.shop.catalog.is_file() {
             return Err(invalid(
                 "shop.catalog",
-                format!("{} does not exist", self.shop.catalog.display()),
+                missing_path(&self.shop.catalog, "does not exist"),
             ));
         }
         if !self.shop.images.is_dir() {
             return Err(invalid(
                 "shop.images",
-                format!("{} is not a folder", self.shop.images.display()),
+                missing_path(&self.shop.images, "is not a folder"),
             ));
         }
         if !(1..=24 * 60).contains(&self.conversation.session_timeout_minutes) {

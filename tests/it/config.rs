@@ -90,3 +90,108 @@ fn bad_values_name_their_key() {
     }
     let _ = std::fs::remove_file(&file);
 }
+
+/// Each form of message `souk check-config` prints: one line per problem, the key as it is
+/// written in the file, where the value came from, no doubled text, no nested backticks, no
+/// profile prefix ("default."), and a missing relative path shown resolved.
+#[test]
+fn each_message_form_is_one_clear_line() {
+    let file = repo_path("config").join(format!("forms-{}.toml", std::process::id()));
+    let file_name = file.display().to_string();
+    let cases: [(&str, &str, String); 6] = [
+        // An unknown value of a closed set.
+        (
+            "provider = \"demo\"",
+            "provider = \"paypal\"",
+            format!(
+                "configuration key `payments.provider` (in {file_name}): \"paypal\" is not one of: none, demo, stripe"
+            ),
+        ),
+        // A key nobody reads.
+        (
+            "[outbox]",
+            "[outbox]\nmystery = 1",
+            format!(
+                "configuration key `outbox.mystery` (in {file_name}): is not a configuration key (misspelt, or in the wrong section?)"
+            ),
+        ),
+        // A value of the wrong type.
+        (
+            "shards = 4",
+            "shards = \"four\"",
+            format!(
+                "configuration key `workers.shards` (in {file_name}): expected usize, found string \"four\""
+            ),
+        ),
+        // A required key missing.
+        (
+            "listen = \"127.0.0.1:8080\"",
+            "",
+            format!("configuration key `server.listen` (in {file_name}): is required and missing"),
+        ),
+        // A value out of its range, checked after loading.
+        (
+            "page_size = 5",
+            "page_size = 50",
+            "configuration key `conversation.page_size`: must be between 1 and 10 (carousel limits)"
+                .to_owned(),
+        ),
+        // A relative path that is not there: shown resolved against the file's folder.
+        (
+            "catalog = \"demo/catalog.json\"",
+            "catalog = \"demo/nope.json\"",
+            format!(
+                "configuration key `shop.catalog`: {} does not exist (relative paths are taken from the configuration file's folder)",
+                std::path::absolute(repo_path("config/demo/nope.json"))
+                    .expect("absolute")
+                    .display()
+            ),
+        ),
+    ];
+    for (original, replacement, expected) in cases {
+        let error = with_override(&file, original, replacement).expect_err(original);
+        assert_eq!(error, expected);
+        assert!(!error.contains("default."), "{error}");
+        assert_eq!(error.matches("configuration key `").count(), 1, "{error}");
+    }
+    let _ = std::fs::remove_file(&file);
+}
+
+/// An environment override that is wrong names its variable.
+#[test]
+fn a_bad_environment_value_names_its_variable() {
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_souk"))
+        .args(["check-config", "--config"])
+        .arg(repo_path("config/souk.toml"))
+        .env("SOUK__PAYMENTS__PROVIDER", "paypal")
+        .output()
+        .expect("souk runs");
+    assert!(!output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(
+        stderr.trim(),
+        "error: configuration key `payments.provider` (from the environment variable SOUK__PAYMENTS__PROVIDER): \"paypal\" is not one of: none, demo, stripe"
+    );
+}
+
+/// The summary names every part that will run.
+#[test]
+fn the_summary_covers_payments_channels_booking_and_reminders() {
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_souk"))
+        .args(["check-config", "--config"])
+        .arg(repo_path("config/souk.toml"))
+        .output()
+        .expect("souk runs");
+    assert!(output.status.success());
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    for part in [
+        "configuration OK",
+        "payments: demo",
+        "channel telegram: disabled",
+        "channel discord: disabled",
+        "appointments: 2 services",
+        "cart reminders: 3 steps",
+    ] {
+        assert!(stdout.contains(part), "{part} missing from: {stdout}");
+    }
+}

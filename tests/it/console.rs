@@ -722,10 +722,13 @@ async fn takeover_reply_and_hand_back_through_the_web_chat() {
         .find(|i| i["by"] == "operator" && i["kind"] == "out")
         .expect("the operator's reply is in the timeline");
     assert_eq!(operator_reply["channel"], "webchat");
-    assert!(view["timeline"].as_array().expect("t").iter().any(|i| {
-        i["kind"] == "in"
-            && i["understood"] == "asks for a person"
-    }));
+    assert!(
+        view["timeline"]
+            .as_array()
+            .expect("t")
+            .iter()
+            .any(|i| { i["kind"] == "in" && i["understood"] == "asks for a person" })
+    );
 
     let (status, _) = console
         .post(
