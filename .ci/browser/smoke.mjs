@@ -91,6 +91,18 @@ await page.screenshot({ path: `${shots}/paid.png` });
 await page.locator('#input').fill('עברית');
 await page.locator('#input').press('Enter');
 await page.waitForFunction(() => document.documentElement.dir === 'rtl', null, { timeout: 10000 });
+// The page's own labels speak the conversation's language too (they stayed English).
+await page.waitForFunction(() => document.documentElement.lang === 'he', null, { timeout: 10000 });
+const chrome = await page.evaluate(() => ({
+  menu: document.querySelector('.top [data-action="menu"]')?.textContent.trim(),
+  cart: document.querySelector('.top [data-action="cart"]')?.textContent.trim(),
+  send: document.querySelector('button.send')?.textContent.trim(),
+  placeholder: document.getElementById('input')?.placeholder,
+}));
+const hebrew = /[\u05d0-\u05ea]/;
+for (const [name, text] of Object.entries(chrome)) {
+  if (!hebrew.test(text ?? '')) problems.push(`the page's ${name} is not in Hebrew: ${text}`);
+}
 await press('');
 await page.waitForTimeout(800);
 await page.screenshot({ path: `${shots}/hebrew.png` });

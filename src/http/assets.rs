@@ -30,8 +30,55 @@ pub fn escape_html(text: &str) -> String {
     out
 }
 
+/// The web chat page's own labels (`chat-page-<name>` in `locales/<lang>/page.ftl`): sent
+/// with the page for every shipped language, so it speaks the conversation's language and
+/// switches with it without another request.
+pub const CHAT_PAGE_LABELS: &[&str] = &[
+    "menu",
+    "cart",
+    "send",
+    "placeholder",
+    "typing",
+    "message",
+    "conversation",
+    "shortcuts",
+    "connection",
+    "start",
+    "connecting",
+    "total",
+];
+
+/// `{"en": {"menu": "Menu", …}, "he": {…}}`, safe inside a `<script type="application/json">`
+/// element (no `<` can close it).
+fn chat_page_labels(state: &AppState) -> String {
+    let mut all = serde_json::Map::new();
+    for locale in flows::Locale::ALL {
+        let labels: serde_json::Map<String, serde_json::Value> = CHAT_PAGE_LABELS
+            .iter()
+            .filter_map(|name| {
+                let text = state
+                    .renderer
+                    .page_label(locale, &format!("chat-page-{name}"))?;
+                Some(((*name).to_owned(), serde_json::Value::String(text)))
+            })
+            .collect();
+        all.insert(locale.code().to_owned(), serde_json::Value::Object(labels));
+    }
+    serde_json::Value::Object(all)
+        .to_string()
+        .replace('<', "\\u003c")
+        .replace('>', "\\u003e")
+        .replace('&', "\\u0026")
+}
+
 pub async fn page(State(state): State<AppState>) -> Response {
-    let html = INDEX_HTML.replace("{{SHOP_NAME}}", &escape_html(&state.settings.shop.name));
+    let html = INDEX_HTML
+        .replace("{{SHOP_NAME}}", &escape_html(&state.settings.shop.name))
+        .replace("{{LABELS}}", &chat_page_labels(&state))
+        .replace(
+            "{{DEFAULT_LANG}}",
+            state.settings.shop.default_locale.code(),
+        );
     let mut response = ([(header::CONTENT_TYPE, "text/html; charset=utf-8")], html).into_response();
     protect(response.headers_mut());
     response

@@ -13,7 +13,7 @@ mod webchat;
 pub mod webchat_sessions;
 pub mod webhook_guard;
 
-pub use assets::{escape_html, protect};
+pub use assets::{CHAT_PAGE_LABELS, escape_html, protect};
 pub use error::ApiError;
 
 use std::sync::Arc;

@@ -69,6 +69,12 @@ impl Renderer {
         self.text(locale, &Text::new(key))
     }
 
+    /// A label of a page of ours (`locales/<lang>/page.ftl`), by its id; `None` when the
+    /// id is unknown (the locale test keeps every listed id in every locale).
+    pub fn page_label(&self, locale: Locale, id: &str) -> Option<String> {
+        LOCALES.try_lookup(&language(locale), id)
+    }
+
     fn label(&self, locale: Locale, label: &Label) -> String {
         match label {
             Label::Text(text) => self.text(locale, text),

@@ -172,3 +172,21 @@ fn every_order_status_has_words_in_every_locale() {
         }
     }
 }
+
+/// The web chat page's own labels exist in every shipped locale.
+#[test]
+fn every_chat_page_label_is_in_every_locale() {
+    let renderer = Renderer;
+    for locale in Locale::ALL {
+        for name in souk::http::CHAT_PAGE_LABELS {
+            let id = format!("chat-page-{name}");
+            let ftl = std::fs::read_to_string(repo_path(&format!("locales/{locale}/page.ftl")))
+                .expect("page.ftl");
+            assert!(
+                ftl.lines().any(|line| line.starts_with(&format!("{id} ="))),
+                "{locale} lacks {id}"
+            );
+            assert!(renderer.page_label(locale, &id).is_some(), "{locale}: {id}");
+        }
+    }
+}

@@ -22,6 +22,35 @@
   let starting = null; // in-flight startSession(), shared by concurrent callers
   let typingTimer = 0;
 
+  // ---------- the page's own labels, in the conversation's language ----------
+  const labelsElement = document.getElementById('labels');
+  let LABELS = {};
+  try { LABELS = JSON.parse(labelsElement ? labelsElement.textContent : '{}') || {}; } catch { LABELS = {}; }
+  const RTL = new Set(['he', 'ar', 'fa', 'ur']);
+  let pageLang = '';
+  const label = (name) => str((LABELS[pageLang] || LABELS.en || {})[name]);
+
+  // Sets every label, the placeholder, the page's lang and direction; called with the
+  // browser's language at start and with each reply's language (the customer may switch).
+  function applyLanguage(lang) {
+    const code = str(lang).slice(0, 2).toLowerCase();
+    const chosen = LABELS[code] ? code : (LABELS[pageLang] ? pageLang : (labelsElement?.dataset.defaultLang || 'en'));
+    if (chosen === pageLang) return;
+    pageLang = chosen;
+    document.documentElement.lang = chosen;
+    document.documentElement.dir = RTL.has(chosen) ? 'rtl' : 'ltr';
+    for (const node of document.querySelectorAll('[data-label]')) {
+      const text = label(node.dataset.label);
+      if (text) node.textContent = text;
+    }
+    for (const node of document.querySelectorAll('[data-label-aria]')) {
+      const text = label(node.dataset.labelAria);
+      if (text) node.setAttribute('aria-label', text);
+    }
+    const placeholder = label('placeholder');
+    if (placeholder) input.placeholder = placeholder;
+  }
+
   // ---------- helpers ----------
   const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
   const str = (v) => (typeof v === 'string' ? v : v == null ? '' : String(v));
@@ -105,7 +134,7 @@
         if (res.ok) return data || {};
         throw new ApiError(res.status, str(data && data.error) || `Request failed (${res.status}).`);
       }
-      if (attempt >= 3) throw new ApiError(0, 'Connection problem. Please try again.');
+      if (attempt >= 3) throw new ApiError(0, label('connection') || 'Connection problem. Please try again.');
       await sleep(600 * 2 ** attempt);
     }
   }
@@ -192,7 +221,7 @@
       lines.append(li);
     }
     const sum = el('div', 'cart-sum');
-    sum.append(el('span', '', str(cart.total_label) || 'Total'), el('strong', '', cart.total));
+    sum.append(el('span', '', str(cart.total_label) || label('total') || 'Total'), el('strong', '', cart.total));
     box.append(lines, sum);
     return box;
   }
@@ -224,9 +253,10 @@
       for (const c of r.choices) row.append(actionButton(c, 'pill'));
       wrap.append(row);
     }
-    // The newest reply sets the page language/direction (Hebrew mirrors the whole layout).
+    // The newest reply sets the page's language, labels and direction (Hebrew mirrors the
+    // whole layout).
+    if (lang) applyLanguage(lang);
     document.documentElement.dir = dir;
-    if (lang) document.documentElement.lang = lang;
     append(wrap);
   }
 
@@ -309,7 +339,7 @@
       rendered.clear();
       const locale = str(navigator.language || 'en').slice(0, 2).toLowerCase();
       const data = await api('POST', '/sessions', { locale });
-      if (!str(data.session)) throw new ApiError(0, 'Could not start the chat. Please reload.');
+      if (!str(data.session)) throw new ApiError(0, label('start') || 'Could not start the chat. Please reload.');
       session = str(data.session);
       store.set(session);
       await openEvents();
@@ -324,7 +354,7 @@
     showError('');
     if (starting) await starting.catch(() => {});
     if (!session) {
-      showError('Still connecting. Please try again in a moment.');
+      showError(label('connecting') || 'Still connecting. Please try again in a moment.');
       return false;
     }
     const bubble = label ? renderCustomer(label) : null;
@@ -369,6 +399,9 @@
   const shop = document.getElementById('shop-name');
   if (shop.textContent.includes('{{')) shop.textContent = FALLBACK_SHOP;
   if (document.title.includes('{{')) document.title = FALLBACK_SHOP;
+
+  // Until the first reply says which language the conversation is in: the browser's.
+  applyLanguage(navigator.language || '');
 
   for (const btn of document.querySelectorAll('.top [data-action]')) {
     btn.addEventListener('click', () => {
