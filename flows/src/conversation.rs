@@ -145,6 +145,41 @@ pub struct Conversation {
     /// When the pending appointment-reminder timer fires.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub booking_timer_due: Option<Timestamp>,
+    /// The colours and sizes the customer's last search named: "Add" then offers only the
+    /// variants that fit them (and skips the choice when one does).
+    #[serde(default, skip_serializing_if = "Wanted::is_empty")]
+    pub wanted: Wanted,
+}
+
+/// Colours (canonical ids) and sizes (as catalogs write them) a search asked for.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct Wanted {
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub colours: Vec<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub sizes: Vec<String>,
+}
+
+impl Wanted {
+    pub fn is_empty(&self) -> bool {
+        self.colours.is_empty() && self.sizes.is_empty()
+    }
+
+    /// Whether a variant is what was asked for (a filter not asked for fits anything).
+    pub fn fits(&self, variant: &crate::catalog::Variant) -> bool {
+        let colour_fits = self.colours.is_empty()
+            || variant
+                .colour
+                .as_deref()
+                .and_then(crate::search::canonical_colour)
+                .is_some_and(|colour| self.colours.iter().any(|c| c == colour));
+        let size_fits = self.sizes.is_empty()
+            || variant
+                .size
+                .as_deref()
+                .is_some_and(|size| self.sizes.iter().any(|s| s.eq_ignore_ascii_case(size)));
+        colour_fits && size_fits
+    }
 }
 
 /// The result of one step: the conversation to store and what to do, in order.
@@ -187,6 +222,7 @@ impl Conversation {
             bookings_made: 0,
             no_shows: 0,
             booking_timer_due: None,
+            wanted: Wanted::default(),
         }
     }
 

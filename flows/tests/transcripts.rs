@@ -24,6 +24,7 @@
 //! - `#! quiet 21-9`   no reminders between those UTC hours
 //! - `#! hours 9-17`   operators are on duty between those UTC hours (default: always);
 //!   the clock starts at 2026-01-01 00:00 UTC
+//! - `#! demo-catalog`   the shipped demo shop's catalog instead of `tests/catalog.json`
 //! - `#! booking`, `#! start 2026-03-27T10:00` (shop time), `#! customer-tz ZONE`: the
 //!   booking transcripts' salon, clock and customer; `= occupy STAFF LOCAL-TIME SPAN`
 //!   (somebody else booked), `= noshow OP BOOKING`, `= lose-store-answer` (the next
@@ -912,6 +913,15 @@ fn transcripts() {
     for path in files {
         let source = std::fs::read_to_string(&path).expect("transcript readable");
         let mut ctx = ctx.clone();
+        // `#! demo-catalog`: the shipped demo shop's catalog (colours, sizes, variants).
+        if source.contains("#! demo-catalog") {
+            let raw = std::fs::read_to_string(
+                Path::new(env!("CARGO_MANIFEST_DIR")).join("../config/demo/catalog.json"),
+            )
+            .expect("demo catalog readable");
+            let data: CatalogData = serde_json::from_str(&raw).expect("demo catalog parses");
+            ctx.catalog = Catalog::new(data).expect("demo catalog valid");
+        }
         if source.contains("#! nlu") {
             ctx.settings.nlu_enabled = true;
         }

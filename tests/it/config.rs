@@ -8,6 +8,22 @@ use souk::Settings;
 
 use crate::support::repo_path;
 
+/// A configuration file next to the shipped one (so its relative paths resolve the same),
+/// removed when the test ends, failed or not.
+struct ScratchConfig(std::path::PathBuf);
+
+impl ScratchConfig {
+    fn new(prefix: &str) -> ScratchConfig {
+        ScratchConfig(repo_path("config").join(format!("{prefix}-{}.toml", std::process::id())))
+    }
+}
+
+impl Drop for ScratchConfig {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.0);
+    }
+}
+
 fn with_override(file: &Path, original: &str, replacement: &str) -> Result<Settings, String> {
     let text = std::fs::read_to_string(repo_path("config/souk.toml")).expect("shipped config");
     assert!(
@@ -28,7 +44,8 @@ fn the_shipped_configuration_loads() {
 #[test]
 fn bad_values_name_their_key() {
     // The demo catalog path is relative to the config file's folder: point it back.
-    let file = repo_path("config").join(format!("test-{}.toml", std::process::id()));
+    let scratch = ScratchConfig::new("test");
+    let file = &scratch.0;
     let cases = [
         (
             "timezone = \"Europe/Bucharest\"",
@@ -82,13 +99,12 @@ fn bad_values_name_their_key() {
         ),
     ];
     for (original, replacement, key) in cases {
-        let error = with_override(&file, original, replacement).expect_err(replacement);
+        let error = with_override(file, original, replacement).expect_err(replacement);
         assert!(
             error.contains(key),
             "error for {replacement:?} does not name {key}: {error}"
         );
     }
-    let _ = std::fs::remove_file(&file);
 }
 
 /// Each form of message `souk check-config` prints: one line per problem, the key as it is
@@ -96,7 +112,8 @@ fn bad_values_name_their_key() {
 /// profile prefix ("default."), and a missing relative path shown resolved.
 #[test]
 fn each_message_form_is_one_clear_line() {
-    let file = repo_path("config").join(format!("forms-{}.toml", std::process::id()));
+    let scratch = ScratchConfig::new("forms");
+    let file = &scratch.0;
     let file_name = file.display().to_string();
     let cases: [(&str, &str, String); 6] = [
         // An unknown value of a closed set.
@@ -149,12 +166,11 @@ fn each_message_form_is_one_clear_line() {
         ),
     ];
     for (original, replacement, expected) in cases {
-        let error = with_override(&file, original, replacement).expect_err(original);
+        let error = with_override(file, original, replacement).expect_err(original);
         assert_eq!(error, expected);
         assert!(!error.contains("default."), "{error}");
         assert_eq!(error.matches("configuration key `").count(), 1, "{error}");
     }
-    let _ = std::fs::remove_file(&file);
 }
 
 /// An environment override that is wrong names its variable.

@@ -33,6 +33,8 @@ impl Conversation {
 
     pub(crate) fn show_categories(&mut self, ctx: &Context, out: &mut Vec<Action>) -> Handled {
         self.state = FlowState::Browsing(BrowseStep::Categories);
+        // Browsing anew: what an earlier search asked for no longer narrows "Add".
+        self.wanted = crate::conversation::Wanted::default();
         let choices = self.category_choices(ctx);
         self.say(out, Reply::key(TextKey::Categories).choices(choices));
         Handled::Yes
@@ -97,6 +99,11 @@ impl Conversation {
     ) -> Handled {
         let use_price = !query.foreign_currency(ctx.catalog.currency());
         let outcome = ctx.catalog.search(query, use_price, MAX_SEARCH_RESULTS);
+        // Remembered for "Add": the customer said which colour and size they want.
+        self.wanted = crate::conversation::Wanted {
+            colours: query.colours.clone(),
+            sizes: query.sizes.clone(),
+        };
         if outcome.products.is_empty() {
             self.state = FlowState::Browsing(BrowseStep::Categories);
             let choices = self.category_choices(ctx);

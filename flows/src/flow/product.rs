@@ -64,9 +64,18 @@ impl Conversation {
             return self.stale_choice(ctx, out);
         };
         let in_stock: Vec<_> = product.variants.iter().filter(|v| v.stock > 0).collect();
-        match in_stock.as_slice() {
+        // What the customer's search already said (red, size M) is not asked again: only
+        // the variants that fit are offered, and one that fits alone is taken.
+        let fitting: Vec<_> = in_stock
+            .iter()
+            .copied()
+            .filter(|v| self.wanted.fits(v))
+            .collect();
+        let narrowed = !self.wanted.is_empty() && !fitting.is_empty();
+        let offered = if narrowed { fitting } else { in_stock };
+        match offered.as_slice() {
             [] => self.show_product(ctx, id, out),
-            [only] if product.variants.len() == 1 => {
+            [only] if narrowed || product.variants.len() == 1 => {
                 let sku = only.sku.clone();
                 self.ask_quantity(ctx, product, &sku, out)
             }

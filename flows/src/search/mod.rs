@@ -10,6 +10,7 @@ mod query;
 mod stem;
 mod typo;
 
+pub use attributes::canonical_colour;
 pub use index::{Relaxed, SearchIndex, SearchOutcome};
 pub use price::PriceRange;
 pub use query::{SearchQuery, parse};
