@@ -339,6 +339,37 @@ breaks = ["11:00-11:15"]
 exceptions = { "2026-12-25" = "" }
 "#;
 
+    /// The README's example, "book an alteration tomorrow afternoon", works whatever day
+    /// it is tried: some staff member who does alterations works each afternoon (12-17) of
+    /// the week long enough for one.
+    #[test]
+    fn the_demo_shop_takes_alterations_every_afternoon() {
+        let demo = BookingConfig {
+            file: std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("config/demo/booking.toml"),
+            ..BookingConfig::default()
+        }
+        .flow_settings(chrono_tz::Europe::Bucharest)
+        .expect("the demo booking file is valid");
+        let alteration = demo
+            .services
+            .iter()
+            .find(|s| s.id.0 == "alteration")
+            .expect("alterations");
+        let noon = chrono::NaiveTime::from_hms_opt(12, 0, 0).expect("noon");
+        let five = chrono::NaiveTime::from_hms_opt(17, 0, 0).expect("five");
+        let needed = chrono::Duration::milliseconds(alteration.duration.as_millis());
+        for weekday in 0..7 {
+            let works = alteration.staff.iter().any(|id| {
+                demo.staff
+                    .iter()
+                    .filter(|staff| &staff.id == id)
+                    .flat_map(|staff| staff.week[weekday].iter())
+                    .any(|range| range.to.min(five) - range.from.max(noon) >= needed)
+            });
+            assert!(works, "no alteration afternoon on weekday {weekday} (0 = Monday)");
+        }
+    }
+
     #[test]
     fn a_good_file_becomes_the_cores_settings() {
         let file = format!(
