@@ -70,20 +70,36 @@ fn parse_phone(text: &str) -> Option<String> {
 
 const ADDRESS_MAX_CHARS: usize = 300;
 
-/// A delivery address: whitespace collapsed, 2+ words, 8+ letters and a number (a street
-/// number or a postcode): enough to catch "idk" or a lone city name, without guessing at
-/// the address formats of every country.
+/// A delivery address: whitespace collapsed, 2+ words, 8+ letters, and a postal code, which
+/// the prompt asks for: enough to catch "idk", a lone city name or a street without its
+/// postal code, without guessing at every country's street formats.
 pub fn parse_address(text: &str) -> Option<String> {
     let address = text.split_whitespace().collect::<Vec<_>>().join(" ");
     let words = address.split(' ').filter(|w| !w.is_empty()).count();
     let letters = address.chars().filter(|c| c.is_alphabetic()).count();
-    let has_number = address.chars().any(|c| c.is_ascii_digit());
     let ok = words >= 2
         && letters >= 8
-        && has_number
+        && has_postal_code(&address)
         && address.chars().count() <= ADDRESS_MAX_CHARS
         && !address.chars().any(char::is_control);
     ok.then_some(address)
+}
+
+/// A postal code of the shipped countries' forms: a word of 4 to 7 digits once a country
+/// prefix and a dash are set aside (Romania 030031, Poland 00-590, Latvia LV-1010, Israel
+/// 6120101). A street number has fewer digits.
+fn has_postal_code(address: &str) -> bool {
+    address
+        .split(|c: char| c.is_whitespace() || c == ',')
+        .any(|word| {
+            let word = word.trim_matches(|c: char| c == '.' || c == ';');
+            let digits = word.chars().filter(char::is_ascii_digit).count();
+            let rest_ok = word
+                .chars()
+                .all(|c| c.is_ascii_digit() || c == '-' || c.is_ascii_uppercase());
+            let letters = word.chars().filter(char::is_ascii_uppercase).count();
+            rest_ok && letters <= 2 && (4..=7).contains(&digits)
+        })
 }
 
 impl ContactPoint {
@@ -116,9 +132,14 @@ mod tests {
             Some("Str. Lipscani 12, București 030031".into())
         );
         assert_eq!(
-            parse_address("רחוב הרצל 5, תל אביב"),
-            Some("רחוב הרצל 5, תל אביב".into())
+            parse_address("רחוב הרצל 5, תל אביב 6120101"),
+            Some("רחוב הרצל 5, תל אביב 6120101".into())
         );
+        assert!(parse_address("ul. Marszałkowska 10, 00-590 Warszawa").is_some());
+        assert!(parse_address("Brīvības iela 10, Rīga LV-1010").is_some());
+        // The postal code the prompt asks for is missing.
+        assert_eq!(parse_address("Str. Lipscani 12, București"), None);
+        assert_eq!(parse_address("רחוב הרצל 5, תל אביב"), None);
         assert_eq!(parse_address("Bucharest"), None);
         assert_eq!(parse_address("idk 12"), None);
         assert_eq!(parse_address("Main Street near the park"), None);
