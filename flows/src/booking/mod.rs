@@ -128,6 +128,10 @@ pub enum BookingStep {
         service: ServiceId,
         #[serde(default, skip_serializing_if = "Option::is_none")]
         replaces: Option<BookingId>,
+        /// The part of the day the customer asked for ("afternoon": 12 to 17), kept when
+        /// that day had nothing: the days offered have times then, and only those are shown.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        hours: Option<(u32, u32)>,
     },
     /// `day` is `YYYYMMDD` in the shop's calendar.
     Time {

@@ -71,6 +71,18 @@ fn service_named(ctx: &Context, text: &str) -> Option<ServiceId> {
     }
 }
 
+/// Whether a slot starts within `hours` (local hours, from inclusive, to exclusive) of the
+/// shop's zone; any slot when no part of the day was asked for.
+fn in_hours(slot: &Slot, zone: chrono_tz::Tz, hours: Option<(u32, u32)>) -> bool {
+    hours.is_none_or(|(from, to)| {
+        let hour = chrono::DateTime::from_timestamp_millis(slot.start.millis())
+            .unwrap_or_default()
+            .with_timezone(&zone)
+            .hour();
+        (from..to).contains(&hour)
+    })
+}
+
 fn day_arg(date: NaiveDate) -> Arg {
     Arg::Day(date.format("%Y-%m-%d").to_string())
 }
@@ -325,7 +337,11 @@ impl Conversation {
         }
         let mut choices: Vec<Choice> = days.into_iter().map(day_choice).collect();
         choices.push(Choice::new(ChoiceAction::Cancel, TextKey::ChoiceCancel));
-        self.state = FlowState::Booking(BookingStep::Day { service, replaces });
+        self.state = FlowState::Booking(BookingStep::Day {
+            service,
+            replaces,
+            hours: None,
+        });
         let text = Text::new(TextKey::BookingDays).str("service", name);
         self.say(out, Reply::text(text).choices(choices));
         Handled::Yes
@@ -338,8 +354,14 @@ impl Conversation {
         now: Timestamp,
         out: &mut Vec<Action>,
     ) -> Handled {
+        // A part of the day asked for earlier ("tomorrow afternoon", tomorrow being full)
+        // still holds for the day picked instead.
+        let hours = match &self.state {
+            FlowState::Booking(BookingStep::Day { hours, .. }) => *hours,
+            _ => None,
+        };
         match (self.booking_service(), parse_date_id(day)) {
-            (Some(service), Some(date)) => self.show_times(ctx, service, date, None, now, out),
+            (Some(service), Some(date)) => self.show_times(ctx, service, date, hours, now, out),
             _ => self.stale_choice(ctx, out),
         }
     }
@@ -377,19 +399,11 @@ impl Conversation {
         let slots: Vec<Slot> = self
             .day_slots(ctx, &service, date, now)
             .into_iter()
-            .filter(|slot| {
-                hours.is_none_or(|(from, to)| {
-                    let hour = chrono::DateTime::from_timestamp_millis(slot.start.millis())
-                        .unwrap_or_default()
-                        .with_timezone(&zone)
-                        .hour();
-                    (from..to).contains(&hour)
-                })
-            })
+            .filter(|slot| in_hours(slot, zone, hours))
             .collect();
         let replaces = self.replaces();
         if slots.is_empty() {
-            return self.no_times(ctx, service, date, replaces, now, out);
+            return self.no_times(ctx, service, date, replaces, hours, now, out);
         }
         let mut choices: Vec<Choice> = slots
             .iter()
@@ -412,19 +426,41 @@ impl Conversation {
         Handled::Yes
     }
 
+    #[allow(clippy::too_many_arguments)]
     fn no_times(
         &mut self,
         ctx: &Context,
         service: ServiceId,
         date: NaiveDate,
         replaces: Option<BookingId>,
+        hours: Option<(u32, u32)>,
         now: Timestamp,
         out: &mut Vec<Action>,
     ) -> Handled {
-        let days = Self::free_days(ctx, &service, replaces.as_ref(), now);
+        let mut days = Self::free_days(ctx, &service, replaces.as_ref(), now);
+        // The days offered instead have times in the part of the day asked for, if any do.
+        if hours.is_some() {
+            let zone = ctx.settings.booking.zone;
+            let fitting: Vec<NaiveDate> = days
+                .iter()
+                .copied()
+                .filter(|day| {
+                    self.day_slots(ctx, &service, *day, now)
+                        .iter()
+                        .any(|slot| in_hours(slot, zone, hours))
+                })
+                .collect();
+            if !fitting.is_empty() {
+                days = fitting;
+            }
+        }
         let mut choices: Vec<Choice> = days.into_iter().map(day_choice).collect();
         choices.push(Choice::new(ChoiceAction::Cancel, TextKey::ChoiceCancel));
-        self.state = FlowState::Booking(BookingStep::Day { service, replaces });
+        self.state = FlowState::Booking(BookingStep::Day {
+            service,
+            replaces,
+            hours,
+        });
         let text = Text::new(TextKey::BookingNoTimes).with("day", day_arg(date));
         self.say(out, Reply::text(text).choices(choices));
         Handled::Yes
