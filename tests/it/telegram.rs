@@ -387,7 +387,7 @@ async fn order_dresses(
         button_update_from(chat, update + 3, 1, "checkout"),
         text_update_from(chat, update + 4, "Ana Popescu"),
         text_update_from(chat, update + 5, "+40 721 234 567"),
-        text_update_from(chat, update + 6, "Strada Lipscani 12, Bucuresti"),
+        text_update_from(chat, update + 6, "Strada Lipscani 12, Bucuresti 030031"),
         button_update_from(chat, update + 7, 1, "confirm"),
     ];
     for step in steps {
@@ -821,7 +821,7 @@ async fn a_cart_started_on_whatsapp_is_paid_on_telegram() {
         button_update(2, 1, "checkout"),
         text_update(3, "Dana Pop"),
         text_update(4, "+40 799 999 999"),
-        text_update(5, "Strada Lipscani 12, Bucuresti"),
+        text_update(5, "Strada Lipscani 12, Bucuresti 030031"),
         button_update(6, 1, "confirm"),
     ];
     for step in steps {
