@@ -282,6 +282,9 @@ async function main() {
   if (!(await page.evaluate(() => window.__sameDocument === true))) throw new Error('the page reloaded');
   step(`the conversation appeared live (customer ${await row.getAttribute('data-customer')})`);
   await page.screenshot({ path: `${shots}/console-new-conversation.png` });
+  // A customer waiting for a person shows in the tab's title, whichever list is open.
+  await page.waitForFunction(() => /^\(1\) /.test(document.title), null, { timeout: 10000 });
+  step(`the tab's title counts the waiting customer: ${await page.title()}`);
   await row.click();
   await page.waitForFunction((t) => [...document.querySelectorAll('#timeline p.msg-text')]
     .some((p) => p.textContent === t), 'I want to talk to a human', { timeout: 10000 });

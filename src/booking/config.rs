@@ -366,7 +366,10 @@ exceptions = { "2026-12-25" = "" }
                     .flat_map(|staff| staff.week[weekday].iter())
                     .any(|range| range.to.min(five) - range.from.max(noon) >= needed)
             });
-            assert!(works, "no alteration afternoon on weekday {weekday} (0 = Monday)");
+            assert!(
+                works,
+                "no alteration afternoon on weekday {weekday} (0 = Monday)"
+            );
         }
     }
 

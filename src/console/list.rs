@@ -39,10 +39,20 @@ pub async fn conversations(
     let Query(query) = query?;
     let me = authed.operator.name;
     let state2 = state.clone();
-    let rows = tokio::task::spawn_blocking(move || list(&state2, &me, &query))
-        .await
-        .map_err(ApiError::internal)??;
-    Ok(Json(json!({ "conversations": rows })))
+    let (rows, waiting) = tokio::task::spawn_blocking(move || {
+        let rows = list(&state2, &me, &query)?;
+        // Whatever the filter shows, the page's title counts everyone waiting for a person.
+        let waiting = state2
+            .store
+            .summaries()?
+            .iter()
+            .filter(|row| row.handoff.is_waiting())
+            .count();
+        Ok::<_, ApiError>((rows, waiting))
+    })
+    .await
+    .map_err(ApiError::internal)??;
+    Ok(Json(json!({ "conversations": rows, "waiting": waiting })))
 }
 
 fn list(state: &AppState, me: &str, query: &ListQuery) -> Result<Vec<Value>, ApiError> {

@@ -53,6 +53,7 @@
     bookings: $('side-bookings'), noShows: $('side-no-shows'), notes: $('side-notes'),
     setAsideBtn: $('btn-set-aside'), setAside: $('set-aside'), setAsideList: $('set-aside-list'),
     setAsideClose: $('btn-set-aside-close'),
+    alerts: $('btn-alerts'),
   };
 
   const state = {
@@ -265,6 +266,57 @@
     }
     state.list = arr(res.data.conversations).filter((s) => s && str(s.customer));
     renderList();
+    noticeWaiting(num(res.data.waiting));
+  }
+
+  // ---------- waiting customers: title badge, optional sound and desktop notification ----------
+  const BASE_TITLE = document.title;
+  const ALERTS_KEY = 'souk.console.alerts';
+  let lastWaiting = -1;
+  let alertsOn = localStorage.getItem(ALERTS_KEY) === 'on';
+
+  function showAlertsState() {
+    ui.alerts.textContent = alertsOn ? 'Alerts on' : 'Alerts off';
+    ui.alerts.setAttribute('aria-pressed', String(alertsOn));
+  }
+
+  async function toggleAlerts() {
+    alertsOn = !alertsOn;
+    localStorage.setItem(ALERTS_KEY, alertsOn ? 'on' : 'off');
+    // Asked on the operator's click, as browsers require; refused, the sound still plays.
+    if (alertsOn && 'Notification' in window && Notification.permission === 'default') {
+      await Notification.requestPermission().catch(() => 'denied');
+    }
+    showAlertsState();
+  }
+
+  function chime() {
+    try {
+      const audio = new (window.AudioContext || window.webkitAudioContext)();
+      const tone = audio.createOscillator();
+      const gain = audio.createGain();
+      tone.frequency.value = 880;
+      gain.gain.setValueAtTime(0.15, audio.currentTime);
+      gain.gain.exponentialRampToValueAtTime(0.001, audio.currentTime + 0.4);
+      tone.connect(gain).connect(audio.destination);
+      tone.start();
+      tone.stop(audio.currentTime + 0.4);
+    } catch { /* no audio here: the title badge still shows */ }
+  }
+
+  function noticeWaiting(count) {
+    document.title = count > 0 ? `(${count}) ${BASE_TITLE}` : BASE_TITLE;
+    const more = lastWaiting >= 0 && count > lastWaiting;
+    lastWaiting = count;
+    if (!more || !alertsOn) return;
+    chime();
+    if ('Notification' in window && Notification.permission === 'granted' && document.visibilityState !== 'visible') {
+      const note = new Notification('A customer is waiting for a person', {
+        body: count === 1 ? '1 conversation needs a human' : `${count} conversations need a human`,
+        tag: 'souk-waiting',
+      });
+      note.onclick = () => { window.focus(); setFilter('waiting'); note.close(); };
+    }
   }
   const scheduleListRefresh = debounce(safe(refreshList), 200);
 
@@ -950,6 +1002,8 @@
     ui.notice.addEventListener('click', hideNotice);
     ui.helpBtn.addEventListener('click', openHelp);
     ui.setAsideBtn.addEventListener('click', openSetAside);
+    ui.alerts.addEventListener('click', safe(toggleAlerts));
+    showAlertsState();
     ui.setAsideClose.addEventListener('click', closeSetAside);
     ui.setAside.addEventListener('click', (ev) => { if (ev.target === ui.setAside) closeSetAside(); });
     ui.helpClose.addEventListener('click', closeHelp);
