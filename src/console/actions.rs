@@ -180,6 +180,15 @@ fn checked_text(
     Ok(text)
 }
 
+/// The first `⟨placeholder⟩` left in a reply (lower-case letters between the marks).
+fn unfilled_gap(text: &str) -> Option<&str> {
+    let start = text.find('⟨')?;
+    let rest = &text[start..];
+    let end = rest.find('⟩')? + '⟩'.len_utf8();
+    let inner = &rest['⟨'.len_utf8()..end - '⟩'.len_utf8()];
+    (!inner.is_empty() && inner.bytes().all(|b| b.is_ascii_lowercase())).then(|| &rest[..end])
+}
+
 pub async fn reply(
     State(state): State<AppState>,
     Extension(authed): Extension<Authed>,
@@ -187,6 +196,13 @@ pub async fn reply(
     body: Result<Json<TextBody>, axum::extract::rejection::JsonRejection>,
 ) -> Result<Response, ApiError> {
     let text = checked_text(body)?;
+    // A canned reply's unfilled placeholder (`⟨name⟩`) must not reach the customer.
+    if let Some(gap) = unfilled_gap(&text) {
+        return Err(ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            format!("fill in {gap} before sending"),
+        ));
+    }
     let customer = CustomerId(customer);
     let me = OperatorId(authed.operator.name.clone());
     let conversation = load(&state, &customer)?;

@@ -69,7 +69,9 @@ impl CannedReplies {
         Ok(CannedReplies { by_locale })
     }
 
-    /// The replies in `locale` (else the fallback's), filled in.
+    /// The replies in `locale` (else the fallback's), filled in. A placeholder with no value
+    /// (no name given, no order yet) is left as a visible gap, `⟨name⟩`, listed in `gaps`:
+    /// the console has the operator fill it and never sends it blank.
     pub fn render(&self, locale: Locale, fallback: Locale, name: &str, order: &str) -> Vec<Value> {
         let Some(Bundle { bundle, ids }) = self
             .by_locale
@@ -79,8 +81,15 @@ impl CannedReplies {
             return Vec::new();
         };
         let mut args = FluentArgs::new();
-        args.set("name", name.to_owned());
-        args.set("order", order.to_owned());
+        let value = |placeholder: &str, value: &str| {
+            if value.trim().is_empty() {
+                gap(placeholder)
+            } else {
+                value.to_owned()
+            }
+        };
+        args.set("name", value("name", name));
+        args.set("order", value("order", order));
         let mut errors = Vec::new();
         ids.iter()
             .filter_map(|id| {
@@ -94,10 +103,19 @@ impl CannedReplies {
                             .into_owned()
                     })
                     .unwrap_or_else(|| id.clone());
-                Some(json!({ "id": id, "title": title, "text": text }))
+                let gaps: Vec<&str> = ["name", "order"]
+                    .into_iter()
+                    .filter(|placeholder| text.contains(&gap(placeholder)))
+                    .collect();
+                Some(json!({ "id": id, "title": title, "text": text, "gaps": gaps }))
             })
             .collect()
     }
+}
+
+/// How a placeholder without a value shows in a canned reply.
+fn gap(placeholder: &str) -> String {
+    format!("⟨{placeholder}⟩")
 }
 
 pub async fn replies(
@@ -131,4 +149,27 @@ pub async fn replies(
         &order,
     );
     Ok(Json(json!({ "replies": replies })))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_placeholder_without_a_value_is_a_visible_gap_never_a_blank() {
+        let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+        std::fs::write(
+            dir.path().join("en.ftl"),
+            "greeting = Hi { $name }, thanks for waiting!\n    .title = Greeting\nstatus = Order { $order } is on its way.\n",
+        )
+        .unwrap_or_else(|e| panic!("{e}"));
+        let canned = CannedReplies::load(dir.path()).unwrap_or_else(|e| panic!("{e}"));
+        let replies = canned.render(Locale::En, Locale::En, "", "");
+        assert_eq!(replies[0]["text"], "Hi ⟨name⟩, thanks for waiting!");
+        assert_eq!(replies[0]["gaps"], serde_json::json!(["name"]));
+        assert_eq!(replies[1]["text"], "Order ⟨order⟩ is on its way.");
+        let filled = canned.render(Locale::En, Locale::En, "Dana", "A-1");
+        assert_eq!(filled[0]["text"], "Hi Dana, thanks for waiting!");
+        assert_eq!(filled[0]["gaps"], serde_json::json!([]));
+    }
 }

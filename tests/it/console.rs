@@ -1049,3 +1049,55 @@ async fn wait_for_customer(app: &TestApp, identity: Identity) -> CustomerId {
     }
     panic!("no customer for {identity:?}");
 }
+
+/// A canned reply whose placeholder has no value (a web chat customer gave no name) is
+/// offered with the gap marked, and a reply that still has a gap is refused, never sent.
+#[tokio::test]
+async fn canned_replies_mark_gaps_and_a_reply_with_a_gap_is_refused() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let mut settings = crate::support::test_settings(dir.path());
+    settings.console.canned_replies = crate::support::repo_path("config/canned");
+    let app = crate::support::spawn_app_with(settings, AppOptions::default()).await;
+    add_operator(app.store(), "ana", Role::Admin);
+    let console = login(&app, "ana").await;
+    let (_, customer) = customer_with_a_conversation(&app).await;
+    let canned = console
+        .get(&format!("/console/api/conversations/{customer}/canned"))
+        .await;
+    let greeting = canned["replies"]
+        .as_array()
+        .expect("replies")
+        .iter()
+        .find(|r| r["id"] == "greeting")
+        .expect("the greeting")
+        .clone();
+    assert!(
+        greeting["text"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("⟨name⟩"),
+        "{greeting}"
+    );
+    assert_eq!(greeting["gaps"], json!(["name"]));
+    let (status, _) = console
+        .post(
+            &format!("/console/api/conversations/{customer}/takeover"),
+            json!({}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    let (status, body) = console
+        .post(
+            &format!("/console/api/conversations/{customer}/reply"),
+            json!({"text": greeting["text"]}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    assert!(
+        body["error"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("⟨name⟩")
+    );
+    app.stop().await;
+}

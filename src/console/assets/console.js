@@ -636,10 +636,26 @@
     return res.error;
   }
 
+  // A canned reply's placeholder that had no value stays as ⟨name⟩: selected for the
+  // operator to type over, and the reply is not sent while one is left.
+  const GAP = /⟨[a-z]+⟩/;
+  function selectFirstGap() {
+    const found = GAP.exec(ui.replyText.value);
+    if (!found) return false;
+    ui.replyText.focus();
+    ui.replyText.setSelectionRange(found.index, found.index + found[0].length);
+    return true;
+  }
+
   async function submitComposer() {
     const customer = state.open;
     const text = ui.replyText.value.trim();
     if (!customer || !text || state.sending || ui.replyText.disabled) return;
+    if (GAP.test(text)) {
+      selectFirstGap();
+      showNotice(`Fill in ${GAP.exec(text)[0]} before sending: this customer has no value for it.`, 'info');
+      return;
+    }
     const note = state.noteMode;
     state.sending = true;
     updateComposer();
@@ -790,6 +806,7 @@
       ui.replyText.value = str(r.text);
       closeMenus();
       ui.replyText.focus();
+      selectFirstGap();
     }));
     ui.cannedMenu.replaceChildren(...(items.length ? items : [el('li', 'muted', 'No canned replies')]));
     setMenu(ui.canned, ui.cannedMenu, true);
