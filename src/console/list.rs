@@ -133,7 +133,16 @@ fn list(state: &AppState, me: &str, query: &ListQuery) -> Result<Vec<Value>, Api
 
 fn customer_matches(customer: Option<&Customer>, row: &ConversationSummary, needle: &str) -> bool {
     let digits: String = needle.chars().filter(char::is_ascii_digit).collect();
+    let given = [&row.name, &row.contact, &row.address];
     row.customer.0.to_lowercase().contains(needle)
+        || reference(&row.customer).to_lowercase().contains(needle)
+        || given
+            .iter()
+            .filter_map(|value| value.as_deref())
+            .any(|value| {
+                value.to_lowercase().contains(needle)
+                    || (digits.len() >= 4 && value.replace([' ', '-'], "").contains(&digits))
+            })
         || customer.is_some_and(|customer| {
             customer
                 .display_name
@@ -144,6 +153,27 @@ fn customer_matches(customer: Option<&Customer>, row: &ConversationSummary, need
                         || (digits.len() >= 4 && identity.external_id.contains(&digits))
                 })
         })
+}
+
+/// A short, readable reference for a customer ("C-4F3A9B"), from their id: what staff say
+/// to each other instead of a 32-character id.
+pub fn reference(customer: &flows::CustomerId) -> String {
+    let head: String = customer
+        .0
+        .chars()
+        .filter(char::is_ascii_alphanumeric)
+        .take(6)
+        .collect();
+    format!("C-{}", head.to_uppercase())
+}
+
+/// The best name souk knows for a customer: the one they gave at checkout or booking, else
+/// the platform's profile name.
+fn best_name(row: &ConversationSummary, customer: Option<&Customer>) -> Option<String> {
+    row.name
+        .clone()
+        .or_else(|| customer.and_then(|c| c.display_name.clone()))
+        .filter(|name| !name.trim().is_empty())
 }
 
 /// One row as the page shows it.
@@ -166,7 +196,10 @@ pub fn summary_json(
     };
     Ok(json!({
         "customer": row.customer,
-        "name": customer.and_then(|c| c.display_name.clone()),
+        "name": best_name(row, customer),
+        "reference": reference(&row.customer),
+        "contact": row.contact,
+        "address": row.address,
         "channels": row.channels.iter().map(|c| c.name()).collect::<Vec<_>>(),
         "last": last,
         "state": state_name,

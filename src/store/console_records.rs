@@ -77,4 +77,12 @@ pub struct ConversationSummary {
     /// Every channel the customer wrote from.
     #[serde(default)]
     pub channels: Vec<Channel>,
+    /// What the customer told us about themselves (at checkout or booking), kept with each
+    /// step so the list can name them without decoding every conversation.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub contact: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub address: Option<String>,
 }

@@ -370,6 +370,9 @@ impl StepTrees<'_> {
             unread: 0,
             handoff: commit.conversation.handoff.clone(),
             channels: Vec::new(),
+            name: None,
+            contact: None,
+            address: None,
         });
         for record in &commit.history {
             if let HistoryEntry::In { at, channel, .. } = record {
@@ -384,6 +387,10 @@ impl StepTrees<'_> {
             summary.last_at = summary.last_at.max(commit.now);
         }
         summary.handoff.clone_from(&commit.conversation.handoff);
+        let profile = &commit.conversation.profile;
+        summary.name.clone_from(&profile.name);
+        summary.contact = profile.contact.as_ref().map(|c| c.as_str().to_owned());
+        summary.address.clone_from(&profile.address);
         if old.as_ref() != Some(&summary) {
             self.summaries.insert(key, encode(&summary))?;
         }
@@ -1402,6 +1409,13 @@ impl SledTrees {
                             unread: 0,
                             handoff: source.handoff.clone(),
                             channels: source.last_inbound_by_channel.keys().copied().collect(),
+                            name: source.profile.name.clone(),
+                            contact: source
+                                .profile
+                                .contact
+                                .as_ref()
+                                .map(|c| c.as_str().to_owned()),
+                            address: source.profile.address.clone(),
                         };
                         summaries.insert(from.0.as_bytes(), encode(&summary))?;
                     }

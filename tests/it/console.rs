@@ -1101,3 +1101,65 @@ async fn canned_replies_mark_gaps_and_a_reply_with_a_gap_is_refused() {
     );
     app.stop().await;
 }
+
+/// Customers are named by what they told us (at checkout or booking), else the platform's
+/// name, else a short reference; their contact and address are on the row, and search
+/// finds them by any of these.
+#[tokio::test]
+async fn customers_are_named_by_what_they_gave_and_found_by_it() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let app = spawn_app(dir.path(), AppOptions::default()).await;
+    add_operator(app.store(), "ana", Role::Admin);
+    let console = login(&app, "ana").await;
+    let (_, customer) = customer_with_a_conversation(&app).await;
+    let rows = console.get("/console/api/conversations").await;
+    let row = rows["conversations"][0].clone();
+    assert!(
+        row["name"].is_null(),
+        "a web chat visitor has no name: {row}"
+    );
+    let reference = row["reference"].as_str().expect("reference").to_owned();
+    assert!(
+        reference.starts_with("C-") && reference.len() == 8,
+        "{reference}"
+    );
+    // The customer checks out: name, phone and address are theirs now.
+    let store = app.store().clone();
+    let mut conversation = store
+        .conversation(&customer)
+        .expect("read")
+        .expect("conversation");
+    conversation.profile.name = Some("Ana Popescu".into());
+    conversation.profile.contact = Some(flows::ContactPoint::Phone("+40721234567".into()));
+    conversation.profile.address = Some("Str. Lipscani 12, București 030031".into());
+    store
+        .commit(crate::support::state_commit(
+            conversation,
+            souk::clock::now(),
+        ))
+        .expect("commit");
+    let rows = console.get("/console/api/conversations").await;
+    let row = &rows["conversations"][0];
+    assert_eq!(row["name"], "Ana Popescu");
+    assert_eq!(row["contact"], "+40721234567");
+    assert_eq!(row["address"], "Str. Lipscani 12, București 030031");
+    for needle in [
+        "popescu",
+        "0721 234 567",
+        "lipscani",
+        &reference.to_lowercase(),
+    ] {
+        let found = console
+            .get(&format!(
+                "/console/api/conversations?q={}",
+                needle.replace(' ', "%20")
+            ))
+            .await;
+        assert_eq!(
+            found["conversations"].as_array().map(Vec::len),
+            Some(1),
+            "search for {needle:?}"
+        );
+    }
+    app.stop().await;
+}

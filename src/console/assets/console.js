@@ -160,9 +160,20 @@
 
   const reasonLabel = (r) => REASONS[r] || str(r).replace(/_/g, ' ');
 
-  function displayName(name, identities) {
-    const first = obj(arr(identities)[0]);
-    return str(name) || str(first.id) || 'Customer';
+  // The best known name (given at checkout or booking, else the platform's profile name),
+  // else their phone or e-mail, else a short reference: never a 64-character id.
+  function displayName(row) {
+    const s = obj(row);
+    return str(s.name) || str(s.contact) || `Customer ${str(s.reference)}`.trim();
+  }
+
+  // A platform id as staff read it: a phone number or a handle as it is, a web chat
+  // visitor's digest as "visitor" (the raw id is in the tooltip for whoever needs it).
+  function identityLabel(identity) {
+    const i = obj(identity);
+    const id = str(i.id);
+    if (i.channel === 'webchat' || id.length > 32) return 'web chat visitor';
+    return id;
   }
 
   // Event handlers must never leave an error uncaught: report it in #notice instead.
@@ -338,7 +349,7 @@
     const top = el('span', 'conv-top');
     const last = s.last ? obj(s.last) : null;
     top.append(
-      textEl('span', 'conv-name', displayName(s.name, s.identities)),
+      textEl('span', 'conv-name', displayName(s)),
       channelBadges(s.channels),
       el('span', 'conv-time', last ? formatTime(last.at) : ''),
     );
@@ -439,7 +450,9 @@
     const d = obj(state.detail);
     const s = summary();
     const c = obj(d.customer);
-    ui.convName.textContent = shown(displayName(s.name || c.name, c.identities));
+    ui.convName.textContent = shown(displayName(s));
+    ui.convName.title = [str(s.reference), str(s.contact), str(s.address), str(s.customer)]
+      .filter(Boolean).join(' · ');
     ui.convChannels.replaceChildren(channelBadges(s.channels));
     ui.convState.replaceChildren(stateBadge(s));
     ui.convReason.textContent = s.state === 'waiting' && s.reason ? reasonLabel(s.reason) : '';
@@ -455,7 +468,7 @@
   function renderTimeline(items, fresh) {
     const box = ui.timeline;
     const keep = box.scrollTop;
-    const customerName = displayName(summary().name, obj(obj(state.detail).customer).identities);
+    const customerName = displayName(summary());
     box.replaceChildren(...items.map((it) => renderItem(obj(it), customerName)));
     if (!items.length) box.append(el('p', 'placeholder', 'No messages yet.'));
     const grew = items.length > state.itemCount;
@@ -541,10 +554,22 @@
     ui.sideEmpty.hidden = true;
     ui.sideBody.hidden = false;
 
-    ui.identities.replaceChildren(...arr(c.identities).map((raw) => {
+    const s = summary();
+    const known = [
+      ['Reference', str(s.reference)],
+      ['Contact', str(s.contact)],
+      ['Delivery address', str(s.address)],
+    ].filter(([, value]) => value).map(([label, value]) => {
+      const li = el('li', 'identity');
+      li.append(el('span', 'muted', label), textEl('span', 'identity-id', value));
+      return li;
+    });
+    ui.identities.replaceChildren(...known, ...arr(c.identities).map((raw) => {
       const i = obj(raw);
       const li = el('li', 'identity');
-      li.append(channelBadge(i.channel), el('span', 'identity-id', i.id));
+      const id = textEl('span', 'identity-id', identityLabel(i));
+      id.title = str(i.id);
+      li.append(channelBadge(i.channel), id);
       return li;
     }));
     ui.language.textContent = str(c.locale) || '—';
@@ -696,7 +721,7 @@
       const link = obj(raw);
       const li = el('li', 'link');
       for (const i of arr(link.identities).map(obj)) {
-        li.append(channelBadge(i.channel), el('span', 'identity-id', i.id));
+        li.append(channelBadge(i.channel), el('span', 'identity-id', identityLabel(i)));
       }
       li.append(el('span', 'muted', formatTime(link.at)));
       if (state.me && state.me.role === 'admin') {
