@@ -249,6 +249,7 @@ async function main() {
     return Boolean(found);
   }, 'the set-up link in the log', 20000);
   await page.goto(setupLink);
+  await page.locator('#setup-display-name').fill('Ana Ionescu');
   await page.locator('#setup-name').fill('ana');
   await page.locator('#setup-password').fill(PASSWORD);
   await page.screenshot({ path: `${shots}/console-setup.png` });
@@ -272,6 +273,9 @@ async function main() {
   await page.waitForFunction(() => document.getElementById('live-status')?.textContent.trim() === 'live',
     null, { timeout: 10000 });
   step('logged in; the event stream is live');
+  // The display name given at set-up is the one the console shows.
+  const me = (await page.locator('#me-name').textContent())?.trim();
+  if (me !== 'Ana Ionescu') throw new Error(`the header names the operator ${JSON.stringify(me)}, not her display name`);
   await page.screenshot({ path: `${shots}/console-live.png` });
 
   // c. a new WhatsApp conversation shows up without a reload

@@ -8,8 +8,32 @@ use serde_json::{Value, json};
 use crate::http::AppState;
 use crate::store::HistoryEntry;
 
+/// Operators' display names by login name: every place the console names staff ("took
+/// over", replies, notes) uses the one name the operator is known by, as customers hear it.
+pub struct StaffNames(std::collections::HashMap<String, String>);
+
+impl StaffNames {
+    pub fn load(store: &dyn crate::store::Store) -> Result<StaffNames, crate::store::StoreError> {
+        Ok(StaffNames(
+            store
+                .operators()?
+                .iter()
+                .map(|op| (op.name.clone(), super::shown_name(op)))
+                .collect(),
+        ))
+    }
+
+    /// The display name of an operator (their login name if they were removed since).
+    pub fn of(&self, operator: &flows::OperatorId) -> String {
+        self.0
+            .get(&operator.0)
+            .cloned()
+            .unwrap_or_else(|| operator.0.clone())
+    }
+}
+
 /// Who wrote a record and its text, for list previews.
-pub fn preview(state: &AppState, entry: &HistoryEntry) -> Value {
+pub fn preview(state: &AppState, entry: &HistoryEntry, names: &StaffNames) -> Value {
     let (at, from, text) = match entry {
         HistoryEntry::In { at, event, .. } => (*at, "customer".to_owned(), inbound_text(event)),
         HistoryEntry::Out {
@@ -28,10 +52,10 @@ pub fn preview(state: &AppState, entry: &HistoryEntry) -> Value {
             format!("(held) {}", state.renderer.reply(*locale, reply).text),
         ),
         HistoryEntry::Operator { at, event } => {
-            (*at, "operator".to_owned(), operator_action(event))
+            (*at, "operator".to_owned(), operator_action(event, names))
         }
         HistoryEntry::Note { at, operator, text } => {
-            (*at, operator.0.clone(), format!("(note) {text}"))
+            (*at, names.of(operator), format!("(note) {text}"))
         }
     };
     json!({ "at": at.millis(), "from": from, "text": text })
@@ -92,15 +116,19 @@ pub fn media_name(kind: MediaKind) -> &'static str {
     }
 }
 
-pub fn operator_action(event: &Event) -> String {
+pub fn operator_action(event: &Event, names: &StaffNames) -> String {
     match event {
-        Event::OperatorTookOver { operator, .. } => format!("{operator} took over"),
-        Event::OperatorReassigned { from, to, .. } => format!("{from} assigned it to {to}"),
+        Event::OperatorTookOver { operator, .. } => format!("{} took over", names.of(operator)),
+        Event::OperatorReassigned { from, to, .. } => {
+            format!("{} assigned it to {}", names.of(from), names.of(to))
+        }
         Event::OperatorHandedBack {
             operator,
             resolved: true,
-        } => format!("{operator} marked it resolved"),
-        Event::OperatorHandedBack { operator, .. } => format!("{operator} handed back to the bot"),
+        } => format!("{} marked it resolved", names.of(operator)),
+        Event::OperatorHandedBack { operator, .. } => {
+            format!("{} handed back to the bot", names.of(operator))
+        }
         _ => String::new(),
     }
 }

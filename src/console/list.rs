@@ -114,6 +114,7 @@ fn list(state: &AppState, me: &str, query: &ListQuery) -> Result<Vec<Value>, Api
         _ => HashSet::new(),
     };
     rows.sort_by_key(|row| std::cmp::Reverse(row.last_at));
+    let names = describe::StaffNames::load(state.store.as_ref())?;
     let mut out = Vec::new();
     for row in rows {
         if out.len() >= MAX_ROWS {
@@ -126,7 +127,7 @@ fn list(state: &AppState, me: &str, query: &ListQuery) -> Result<Vec<Value>, Api
         {
             continue;
         }
-        out.push(summary_json(state, &row, customer.as_ref())?);
+        out.push(summary_json(state, &row, customer.as_ref(), &names)?);
     }
     Ok(out)
 }
@@ -181,12 +182,13 @@ pub fn summary_json(
     state: &AppState,
     row: &ConversationSummary,
     customer: Option<&Customer>,
+    names: &describe::StaffNames,
 ) -> Result<Value, ApiError> {
     let last = state
         .store
         .history(&row.customer, 1)?
         .first()
-        .map(|entry| describe::preview(state, entry));
+        .map(|entry| describe::preview(state, entry, names));
     let (state_name, waiting_since, reason, owner) = match &row.handoff {
         Handoff::Bot => ("bot", None, None, None),
         Handoff::Waiting { since, reason, .. } => {
@@ -206,6 +208,7 @@ pub fn summary_json(
         "waiting_since": waiting_since,
         "reason": reason,
         "owner": owner,
+        "owner_name": row.handoff.owner().map(|o| names.of(o)),
         "unread": row.unread,
     }))
 }

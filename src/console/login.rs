@@ -204,6 +204,8 @@ pub struct SetupForm {
     #[serde(default)]
     name: String,
     #[serde(default)]
+    display_name: String,
+    #[serde(default)]
     password: String,
 }
 
@@ -273,7 +275,8 @@ pub async fn setup(
         }
         let operator = Operator {
             name: name.clone(),
-            display_name: String::new(),
+            // The one name the console and customers know them by ("Ana Ionescu").
+            display_name: form.display_name.trim().chars().take(80).collect(),
             role: Role::Admin,
             password_hash: hashed,
             created_at: clock::now(),

@@ -60,9 +60,10 @@ fn build(state: &AppState, id: &CustomerId) -> Result<Value, ApiError> {
     }
     entries.sort_by_key(HistoryEntry::at);
     let skip = entries.len().saturating_sub(TIMELINE_LIMIT);
+    let names = describe::StaffNames::load(store)?;
     let timeline: Vec<Value> = entries[skip..]
         .iter()
-        .map(|entry| item(state, store, &ctx.catalog, id, entry))
+        .map(|entry| item(state, store, &ctx.catalog, id, entry, &names))
         .collect::<Result<_, _>>()?;
     let cart_lines: Vec<Value> = conversation
         .cart
@@ -117,7 +118,7 @@ fn build(state: &AppState, id: &CustomerId) -> Result<Value, ApiError> {
         .collect();
     let window = reply_window(&state.settings, &conversation, clock::now());
     Ok(json!({
-        "summary": summary_json(state, &summary, customer.as_ref())?,
+        "summary": summary_json(state, &summary, customer.as_ref(), &names)?,
         "customer": {
             "id": id,
             "name": customer.as_ref().and_then(|c| c.display_name.clone()),
@@ -154,6 +155,7 @@ fn item(
     catalog: &Catalog,
     customer: &CustomerId,
     entry: &HistoryEntry,
+    names: &describe::StaffNames,
 ) -> Result<Value, ApiError> {
     Ok(match entry {
         HistoryEntry::In {
@@ -175,7 +177,11 @@ fn item(
             let (status, error) = delivery(store, *outbox_id)?;
             json!({
                 "kind": "out", "at": at.millis(), "channel": channel.name(),
-                "by": if reply.by_operator { "operator" } else { "bot" },
+                "by": match (&reply.operator, reply.by_operator) {
+                    (Some(operator), _) => names.of(operator),
+                    (None, true) => "operator".to_owned(),
+                    (None, false) => "bot".to_owned(),
+                },
                 "text": rendered.text, "choices": choices, "cards": cards,
                 "link": rendered.link.as_ref().map(|l| l.url.clone()),
                 "status": status, "error": error,
@@ -190,22 +196,14 @@ fn item(
             })
         }
         HistoryEntry::Operator { at, event } => json!({
-            "kind": "operator", "at": at.millis(), "by": operator_of(event),
-            "text": describe::operator_action(event),
+            "kind": "operator", "at": at.millis(),
+            "by": event.operator().map(|o| names.of(o)).unwrap_or_default(),
+            "text": describe::operator_action(event, names),
         }),
         HistoryEntry::Note { at, operator, text } => json!({
-            "kind": "note", "at": at.millis(), "by": operator, "text": text,
+            "kind": "note", "at": at.millis(), "by": names.of(operator), "text": text,
         }),
     })
-}
-
-fn operator_of(event: &Event) -> String {
-    match event {
-        Event::OperatorTookOver { operator, .. }
-        | Event::OperatorHandedBack { operator, .. }
-        | Event::OperatorReassigned { from: operator, .. } => operator.0.clone(),
-        _ => String::new(),
-    }
 }
 
 /// What the rules make of a text today (the catalog may have changed since it was written).

@@ -607,6 +607,10 @@ async fn takeover_reply_and_hand_back_through_the_web_chat() {
     let dir = tempfile::tempdir().expect("temp dir");
     let app = spawn_app(dir.path(), AppOptions::default()).await;
     add_operator(app.store(), "ana", Role::Agent);
+    // One display name, used everywhere the console names her (and told to customers).
+    let mut ana = app.store().operator("ana").expect("read").expect("ana");
+    ana.display_name = "Ana Ionescu".into();
+    assert!(app.store().put_operator(&ana, true).expect("rename"));
     let console = login(&app, "ana").await;
     let mut feed = console_events(&console).await;
     let session = app.session().await;
@@ -719,8 +723,22 @@ async fn takeover_reply_and_hand_back_through_the_web_chat() {
         .as_array()
         .expect("timeline")
         .iter()
-        .find(|i| i["by"] == "operator" && i["kind"] == "out")
-        .expect("the operator's reply is in the timeline");
+        .find(|i| i["by"] == "Ana Ionescu" && i["kind"] == "out")
+        .expect("the operator's reply is in the timeline, by her display name");
+    for item in view["timeline"].as_array().expect("timeline") {
+        if item["kind"] == "operator" {
+            assert!(
+                item["text"]
+                    .as_str()
+                    .unwrap_or_default()
+                    .starts_with("Ana Ionescu "),
+                "{item}"
+            );
+        }
+        if item["kind"] == "note" {
+            assert_eq!(item["by"], "Ana Ionescu");
+        }
+    }
     assert_eq!(operator_reply["channel"], "webchat");
     assert!(
         view["timeline"]

@@ -247,7 +247,7 @@
       b.textContent = waitingLabel(s.waiting_since);
       if (s.reason) b.title = reasonLabel(s.reason);
     } else if (s.state === 'human') {
-      const owner = str(s.owner);
+      const owner = str(s.owner_name) || str(s.owner);
       b.textContent = owner ? capitalise(owner) : 'Human';
       b.title = owner ? `Handled by ${owner}` : 'Handled by an operator';
       if (state.me && owner === state.me.name) b.classList.add('mine');
@@ -479,7 +479,7 @@
 
   function byLabel(it, kind, customerName) {
     if (kind === 'held') return 'Bot (held, not sent)';
-    if (kind === 'note') return 'Private note';
+    if (kind === 'note') return it.by ? `Private note · ${str(it.by)}` : 'Private note';
     if (it.by === 'customer' || kind === 'in') return customerName;
     if (it.by === 'bot' || !it.by) return 'Bot';
     return str(it.by);
@@ -1078,7 +1078,7 @@
     }
     state.me = { name: str(res.data.name), role: str(res.data.role) };
     state.csrf = str(res.data.csrf);
-    ui.meName.textContent = state.me.name;
+    ui.meName.textContent = str(res.data.display_name) || state.me.name;
     setFilter(state.filter);
     connectEvents();
     setInterval(tickWaiting, WAITING_TICK_MS);
