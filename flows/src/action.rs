@@ -91,6 +91,9 @@ pub struct Reply {
     /// `HUMAN_AGENT` tag for 7 days after the customer's last message.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub by_operator: bool,
+    /// Which operator it is from, when `by_operator`: the console names them.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub operator: Option<crate::handoff::OperatorId>,
 }
 
 impl Reply {
@@ -102,6 +105,7 @@ impl Reply {
             cart: None,
             link: None,
             by_operator: false,
+            operator: None,
         }
     }
 
@@ -255,6 +259,11 @@ pub enum ChoiceAction {
     ConfirmBooking,
     Reschedule(crate::booking::BookingId),
     CancelBooking(crate::booking::BookingId),
+    /// Another page of a day's free times ("Earlier" / "Later"): the day and the page.
+    TimesPage {
+        day: String,
+        page: u32,
+    },
     /// "Yes, cancel it", after `CancelBooking` asked.
     ConfirmCancelBooking(crate::booking::BookingId),
     /// "I'll be there", from a reminder.
@@ -310,6 +319,7 @@ impl ChoiceAction {
             ChoiceAction::ConfirmBooking => "bconfirm".into(),
             ChoiceAction::Reschedule(id) => format!("resched:{id}"),
             ChoiceAction::CancelBooking(id) => format!("bcancel:{id}"),
+            ChoiceAction::TimesPage { day, page } => format!("tpage:{day}:{page}"),
             ChoiceAction::ConfirmCancelBooking(id) => format!("bcancelok:{id}"),
             ChoiceAction::Attend(id) => format!("attend:{id}"),
         }
@@ -393,6 +403,10 @@ impl ChoiceAction {
             ("bcancel", Some(id), None) => {
                 ChoiceAction::CancelBooking(crate::booking::BookingId(owned(id)?))
             }
+            ("tpage", Some(day), Some(page)) => ChoiceAction::TimesPage {
+                day: owned(day)?,
+                page: page.parse().ok().filter(|p: &u32| *p < 100)?,
+            },
             ("bcancelok", Some(id), None) => {
                 ChoiceAction::ConfirmCancelBooking(crate::booking::BookingId(owned(id)?))
             }

@@ -237,7 +237,10 @@ impl Conversation {
             };
         }
         // What an operator's action says is theirs, except at hand back: then the bot speaks.
-        let by_operator = event.is_operator() && !matches!(event, Event::OperatorHandedBack { .. });
+        let by_operator = (event.is_operator()
+            && !matches!(event, Event::OperatorHandedBack { .. }))
+        .then(|| event.operator().cloned())
+        .flatten();
         // A payment link is what the customer is waiting for, whoever asked for it: it goes
         // out even while an operator owns the conversation (as the bot's, untagged).
         let passes_through = matches!(
@@ -308,7 +311,12 @@ impl Conversation {
             Event::Booking(outcome) => self.on_booking_outcome(ctx, outcome, now, &mut out),
             Event::OperatorMarkedNoShow { booking, .. } => self.on_no_show(&booking, now, &mut out),
         }
-        self.attribute_replies(by_operator, passes_through, offered_before, &mut out);
+        self.attribute_replies(
+            by_operator.as_ref(),
+            passes_through,
+            offered_before,
+            &mut out,
+        );
         Step {
             conversation: self,
             actions: out,
@@ -638,6 +646,7 @@ impl Conversation {
             ChoiceAction::UseDiscount(code) => self.apply_discount(ctx, &code, now, out),
             ChoiceAction::Service(service) => self.pick_service(ctx, service, now, out),
             ChoiceAction::Day(day) => self.pick_day(ctx, &day, now, out),
+            ChoiceAction::TimesPage { day, page } => self.page_times(ctx, &day, page, now, out),
             ChoiceAction::Slot { staff, minute } => self.pick_slot(ctx, staff, minute, now, out),
             ChoiceAction::ConfirmBooking => self.confirm_booking(ctx, out),
             ChoiceAction::Reschedule(id) => self.reschedule_booking(ctx, &id, now, out),

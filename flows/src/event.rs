@@ -122,6 +122,20 @@ pub enum LinkOutcome {
 
 impl Event {
     /// Events an operator caused: their replies are the operator's, never held.
+    /// The operator behind an operator's event (for a reassignment, the one who gave it).
+    pub fn operator(&self) -> Option<&OperatorId> {
+        match self {
+            Event::OperatorTookOver { operator, .. }
+            | Event::OperatorMessage { operator, .. }
+            | Event::OperatorHandedBack { operator, .. }
+            | Event::OperatorSentProduct { operator, .. }
+            | Event::OperatorSentPaymentLink { operator }
+            | Event::OperatorMarkedNoShow { operator, .. } => Some(operator),
+            Event::OperatorReassigned { from, .. } => Some(from),
+            _ => None,
+        }
+    }
+
     pub fn is_operator(&self) -> bool {
         matches!(
             self,

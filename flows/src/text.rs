@@ -225,6 +225,9 @@ text_keys! {
     BookingCancelAsk => "booking-cancel-ask",
     ChoiceConfirmCancelBooking => "choice-confirm-cancel-booking",
     ChoiceKeepBooking => "choice-keep-booking",
+    // More free times of a day than fit one message: pages of them.
+    ChoiceEarlierTimes => "choice-earlier-times",
+    ChoiceLaterTimes => "choice-later-times",
     ChoiceAttend => "choice-attend",
     ChoiceOtherDays => "choice-other-days",
     DayLabel => "day-label",

@@ -139,6 +139,9 @@ pub enum BookingStep {
         day: String,
         #[serde(default, skip_serializing_if = "Option::is_none")]
         replaces: Option<BookingId>,
+        /// The part of the day asked for, kept while paging through its times.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        hours: Option<(u32, u32)>,
     },
     AskName {
         draft: Draft,

@@ -395,6 +395,45 @@ impl Conversation {
         now: Timestamp,
         out: &mut Vec<Action>,
     ) -> Handled {
+        self.show_times_page(ctx, service, date, hours, 0, now, out)
+    }
+
+    /// "Earlier" / "Later" on a day's times.
+    pub(crate) fn page_times(
+        &mut self,
+        ctx: &Context,
+        day: &str,
+        page: u32,
+        now: Timestamp,
+        out: &mut Vec<Action>,
+    ) -> Handled {
+        let (service, hours) = match &self.state {
+            FlowState::Booking(BookingStep::Time {
+                service,
+                day: shown,
+                hours,
+                ..
+            }) if shown == day => (service.clone(), *hours),
+            _ => return self.stale_choice(ctx, out),
+        };
+        match parse_date_id(day) {
+            Some(date) => self.show_times_page(ctx, service, date, hours, page, now, out),
+            None => self.stale_choice(ctx, out),
+        }
+    }
+
+    /// One page of a day's free times, with "Earlier" and "Later" when there are more.
+    #[allow(clippy::too_many_arguments)]
+    fn show_times_page(
+        &mut self,
+        ctx: &Context,
+        service: ServiceId,
+        date: NaiveDate,
+        hours: Option<(u32, u32)>,
+        page: u32,
+        now: Timestamp,
+        out: &mut Vec<Action>,
+    ) -> Handled {
         let zone = ctx.settings.booking.zone;
         let slots: Vec<Slot> = self
             .day_slots(ctx, &service, date, now)
@@ -405,11 +444,30 @@ impl Conversation {
         if slots.is_empty() {
             return self.no_times(ctx, service, date, replaces, hours, now, out);
         }
+        let per_page = ctx.settings.booking.times_offered.max(1);
+        let pages = slots.len().div_ceil(per_page);
+        let page = (page as usize).min(pages.saturating_sub(1));
         let mut choices: Vec<Choice> = slots
             .iter()
-            .take(ctx.settings.booking.times_offered)
+            .skip(page * per_page)
+            .take(per_page)
             .map(|slot| self.slot_choice(ctx, slot))
             .collect();
+        let turn = |to: usize, key| {
+            Choice::new(
+                ChoiceAction::TimesPage {
+                    day: date_id(date),
+                    page: u32::try_from(to).unwrap_or(0),
+                },
+                key,
+            )
+        };
+        if page > 0 {
+            choices.push(turn(page - 1, TextKey::ChoiceEarlierTimes));
+        }
+        if page + 1 < pages {
+            choices.push(turn(page + 1, TextKey::ChoiceLaterTimes));
+        }
         choices.push(Choice::new(ChoiceAction::Book, TextKey::ChoiceOtherDays));
         choices.push(Choice::new(ChoiceAction::Cancel, TextKey::ChoiceCancel));
         let text = Text::new(TextKey::BookingTimes)
@@ -421,6 +479,7 @@ impl Conversation {
             service,
             day: date_id(date),
             replaces,
+            hours,
         });
         self.say(out, Reply::text(text).choices(choices));
         Handled::Yes

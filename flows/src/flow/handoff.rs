@@ -228,7 +228,7 @@ impl Conversation {
     /// `offered_before` (else "2" could pick a button of a reply that was never sent).
     pub(crate) fn attribute_replies(
         &mut self,
-        by_operator: bool,
+        by_operator: Option<&crate::handoff::OperatorId>,
         passes_through: bool,
         offered_before: Vec<ChoiceAction>,
         out: &mut [Action],
@@ -239,8 +239,9 @@ impl Conversation {
             let Action::Send(reply) = action else {
                 continue;
             };
-            if by_operator {
+            if let Some(operator) = by_operator {
                 reply.by_operator = true;
+                reply.operator = Some(operator.clone());
             } else if owned && !passes_through {
                 *action = Action::HeldForOperator(reply.clone());
                 held = true;
