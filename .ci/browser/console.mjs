@@ -273,6 +273,19 @@ async function main() {
   await page.waitForFunction(() => document.getElementById('live-status')?.textContent.trim() === 'live',
     null, { timeout: 10000 });
   step('logged in; the event stream is live');
+  // The team, managed in the page: invite a colleague, get their one-time link.
+  await page.locator('#btn-team').click();
+  await page.locator('#team-display').fill('Ion Popa');
+  await page.locator('#team-login').fill('ion');
+  await page.locator('#team-invite').click();
+  await page.locator('#team-link code').waitFor({ state: 'visible', timeout: 10000 });
+  const inviteLink = (await page.locator('#team-link code').textContent()) ?? '';
+  if (!inviteLink.includes('/console/setup?invite=')) throw new Error(`no set-up link for the colleague: ${inviteLink}`);
+  await page.waitForFunction(() => [...document.querySelectorAll('#team-list .team-name')]
+    .some((n) => n.textContent.includes('Ion Popa')), null, { timeout: 10000 });
+  await page.screenshot({ path: `${shots}/console-team.png` });
+  await page.locator('#btn-team-close').click();
+  step('a colleague was invited from the team dialog');
   // The display name given at set-up is the one the console shows.
   const me = (await page.locator('#me-name').textContent())?.trim();
   if (me !== 'Ana Ionescu') throw new Error(`the header names the operator ${JSON.stringify(me)}, not her display name`);

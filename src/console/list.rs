@@ -218,7 +218,14 @@ pub async fn operators(State(state): State<AppState>) -> Result<Json<Value>, Api
         .store
         .operators()?
         .into_iter()
-        .map(|op| json!({ "name": op.name, "role": op.role.name() }))
+        .map(|op| {
+            json!({
+                "name": op.name,
+                "display_name": super::shown_name(&op),
+                "role": op.role.name(),
+                "awaiting_set_up": op.password_hash == super::staff::NO_PASSWORD,
+            })
+        })
         .collect();
     Ok(Json(json!({ "operators": operators })))
 }
@@ -258,6 +265,8 @@ pub struct NewOperator {
     #[serde(default)]
     display_name: String,
     role: String,
+    /// Empty: the colleague sets it through a one-time link in the answer.
+    #[serde(default)]
     password: String,
 }
 
@@ -294,9 +303,14 @@ pub async fn add_operator(
             format!("{name} exists"),
         ));
     }
-    let hash = super::hashing::hash(body.password)
-        .await?
-        .map_err(|e| ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, e.to_string()))?;
+    let invited = body.password.is_empty();
+    let hash = if invited {
+        super::staff::NO_PASSWORD.to_owned()
+    } else {
+        super::hashing::hash(body.password)
+            .await?
+            .map_err(|e| ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, e.to_string()))?
+    };
     let operator = crate::store::Operator {
         name: name.clone(),
         display_name: body.display_name.trim().to_owned(),
@@ -311,8 +325,13 @@ pub async fn add_operator(
         ));
     }
     tracing::info!(operator = %name, by = %authed.operator.name, "operator added");
+    let setup_link = if invited {
+        Some(super::staff::invite_link(&state, &name)?)
+    } else {
+        None
+    };
     Ok((
         StatusCode::CREATED,
-        Json(json!({ "name": name, "role": role.name() })),
+        Json(json!({ "name": name, "role": role.name(), "setup_link": setup_link })),
     ))
 }

@@ -19,6 +19,7 @@ use crate::store::{ConsoleSession, Operator, Role, Store};
 
 const LOGIN_PAGE: &str = include_str!("assets/login.html");
 const SETUP_PAGE: &str = include_str!("assets/setup.html");
+const INVITE_PAGE: &str = include_str!("assets/invite.html");
 /// How long the set-up link logged at first start works.
 const SETUP_LINK_HOURS: i64 = 24;
 
@@ -191,10 +192,55 @@ pub async fn logout(
 pub struct SetupQuery {
     #[serde(default)]
     token: String,
+    /// An admin's invitation or reset link (`staff.rs`).
+    #[serde(default)]
+    invite: String,
 }
 
 pub async fn setup_page(Query(query): Query<SetupQuery>) -> Html<String> {
+    if !query.invite.is_empty() {
+        return Html(page(INVITE_PAGE, None, &query.invite));
+    }
     Html(page(SETUP_PAGE, None, &query.token))
+}
+
+/// A colleague's invitation or reset link: sets that operator's password, once.
+async fn accept_invite(state: &AppState, invite: &str, password: String) -> Response {
+    let retry = |status: StatusCode, message: &str| {
+        (status, Html(page(INVITE_PAGE, Some(message), invite))).into_response()
+    };
+    let hashed = match hashing::hash(password).await {
+        Ok(Ok(hash)) => hash,
+        Ok(Err(error)) => return retry(StatusCode::UNPROCESSABLE_ENTITY, &error.to_string()),
+        Err(error) => return error.into_response(),
+    };
+    let taken = match state.store.take_invite(&session::digest(invite)) {
+        Ok(taken) => taken,
+        Err(error) => return ApiError::from(error).into_response(),
+    };
+    let operator = taken
+        .filter(|invite| invite.expires_at > clock::now())
+        .and_then(|invite| state.store.operator(&invite.operator).ok().flatten());
+    let Some(mut operator) = operator else {
+        return (
+            StatusCode::FORBIDDEN,
+            Html(page(
+                INVITE_PAGE,
+                Some("This link is not valid any more. Ask an admin for a new one."),
+                "",
+            )),
+        )
+            .into_response();
+    };
+    operator.password_hash = hashed;
+    if let Err(error) = state.store.put_operator(&operator, true) {
+        return ApiError::from(error).into_response();
+    }
+    tracing::info!(operator = %operator.name, "operator set a password through an invitation");
+    match start_session(state, &operator.name) {
+        Ok(cookie) => ([(header::SET_COOKIE, cookie)], Redirect::to("/console")).into_response(),
+        Err(error) => error.into_response(),
+    }
 }
 
 #[derive(Deserialize)]
@@ -207,6 +253,8 @@ pub struct SetupForm {
     display_name: String,
     #[serde(default)]
     password: String,
+    #[serde(default)]
+    invite: String,
 }
 
 pub async fn setup(
@@ -226,6 +274,9 @@ pub async fn setup(
     };
     if !session::same_origin(&state, &headers) {
         return retry(StatusCode::FORBIDDEN, "Cross-origin request refused.");
+    }
+    if !form.invite.is_empty() {
+        return accept_invite(&state, &form.invite, form.password.clone()).await;
     }
     let name = form.name.trim().to_lowercase();
     if !valid_name(&name) {

@@ -14,6 +14,7 @@ pub mod password;
 mod rate_limit;
 mod session;
 mod set_aside;
+mod staff;
 mod view;
 mod window;
 
@@ -47,6 +48,9 @@ pub fn router(state: AppState) -> Router<AppState> {
             "/console/api/operators",
             get(list::operators).post(list::add_operator),
         )
+        .route("/console/api/operators/{name}/remove", post(staff::remove))
+        .route("/console/api/operators/{name}/reset", post(staff::reset))
+        .route("/console/api/operators/{name}/role", post(staff::set_role))
         .route("/console/api/products", get(list::products))
         .route("/console/api/set-aside", get(set_aside::list))
         .route("/console/api/set-aside/{seq}/retry", post(set_aside::retry))

@@ -55,6 +55,14 @@ pub struct ConsoleSession {
     pub expires_at: Timestamp,
 }
 
+/// A one-time link an admin made for a colleague (a new operator, or a reset): whoever
+/// opens it before it expires sets that operator's password. Stored under its digest.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Invite {
+    pub operator: String,
+    pub expires_at: Timestamp,
+}
+
 /// A browser an operator logged in from before (its cookie's digest is the key): a login
 /// from it is not held back by the per-name limit, so strangers guessing an operator's
 /// password from many addresses cannot lock the operator out (OWASP's device cookie).

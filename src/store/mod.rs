@@ -9,7 +9,9 @@ pub mod linking;
 pub mod records;
 mod sled_store;
 
-pub use console_records::{ConsoleSession, ConversationSummary, KnownDevice, Operator, Role};
+pub use console_records::{
+    ConsoleSession, ConversationSummary, Invite, KnownDevice, Operator, Role,
+};
 pub use linking::{LinkCode, MergeRecord, Redeemed};
 pub use records::{
     DeadLetter, DeliveryRecord, GroupWritten, HistoryEntry, InboxEntry, Ingested, NewOutbox,
@@ -207,6 +209,9 @@ pub trait Store: Send + Sync + 'static {
     fn prune_console_sessions(&self, now: Timestamp) -> StoreResult<usize>;
     fn put_known_device(&self, digest: &[u8], device: &KnownDevice) -> StoreResult<()>;
     fn known_device(&self, digest: &[u8]) -> StoreResult<Option<KnownDevice>>;
+    fn put_invite(&self, digest: &[u8], invite: &Invite) -> StoreResult<()>;
+    /// Removes and returns an invite: a link works once.
+    fn take_invite(&self, digest: &[u8]) -> StoreResult<Option<Invite>>;
     /// The first-start set-up link's token (its digest), valid until `expires_at`; any
     /// earlier token stops working.
     fn put_setup_token(&self, digest: &[u8], expires_at: Timestamp) -> StoreResult<()>;

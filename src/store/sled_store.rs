@@ -21,7 +21,7 @@ use flows::{
 };
 
 use super::codec::{decode, encode};
-use super::console_records::{ConsoleSession, ConversationSummary, KnownDevice, Operator};
+use super::console_records::{ConsoleSession, ConversationSummary, Invite, KnownDevice, Operator};
 use super::keys::{
     history_key, history_prefix, identity_key, processed_age_key, time_key, timer_due_of,
     timer_key, timer_slot_key, u64_key,
@@ -1153,6 +1153,24 @@ impl Store for SledTrees {
             .insert(console_key("device", digest), encode(device))
             .map(drop)
             .map_err(engine)
+    }
+
+    fn put_invite(&self, digest: &[u8], invite: &Invite) -> StoreResult<()> {
+        self.console
+            .insert(console_key("invite", digest), encode(invite))
+            .map(drop)
+            .map_err(engine)
+    }
+
+    fn take_invite(&self, digest: &[u8]) -> StoreResult<Option<Invite>> {
+        match self
+            .console
+            .remove(console_key("invite", digest))
+            .map_err(engine)?
+        {
+            Some(raw) => Ok(Some(decode("invite", &raw)?)),
+            None => Ok(None),
+        }
     }
 
     fn known_device(&self, digest: &[u8]) -> StoreResult<Option<KnownDevice>> {

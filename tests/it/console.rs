@@ -1181,3 +1181,114 @@ async fn customers_are_named_by_what_they_gave_and_found_by_it() {
     }
     app.stop().await;
 }
+
+/// Admins manage the team in the page: invite with a one-time link (the colleague sets their
+/// password through it, once), reset (a new link; sessions end), change role, remove; the
+/// team always keeps an admin, and agents can do none of it.
+#[tokio::test]
+async fn admins_invite_reset_change_and_remove_colleagues() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let app = spawn_app(dir.path(), AppOptions::default()).await;
+    add_operator(app.store(), "ana", Role::Admin);
+    let admin = login(&app, "ana").await;
+    let (status, body) = admin
+        .post(
+            "/console/api/operators",
+            json!({"name": "ion", "display_name": "Ion Popa", "role": "agent"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    let link = body["setup_link"]
+        .as_str()
+        .expect("a set-up link")
+        .to_owned();
+    let invite = link.split("invite=").nth(1).expect("token").to_owned();
+    // Invited, not yet able to log in.
+    assert_eq!(
+        try_login(&app.base, "ion", PASSWORD).await.status(),
+        StatusCode::UNAUTHORIZED
+    );
+    // (The link names the configured address; the test server listens elsewhere.)
+    let page = client()
+        .get(format!("{}/console/setup?invite={invite}", app.base))
+        .send()
+        .await
+        .expect("GET");
+    assert!(
+        page.text()
+            .await
+            .expect("page")
+            .contains("Set your password")
+    );
+    let set = client()
+        .post(format!("{}/console/setup", app.base))
+        .form(&[("invite", invite.as_str()), ("password", PASSWORD)])
+        .send()
+        .await
+        .expect("POST");
+    assert_eq!(set.status(), StatusCode::SEE_OTHER);
+    let again = client()
+        .post(format!("{}/console/setup", app.base))
+        .form(&[
+            ("invite", invite.as_str()),
+            ("password", "another password 42"),
+        ])
+        .send()
+        .await
+        .expect("POST");
+    assert_eq!(again.status(), StatusCode::FORBIDDEN, "a link works once");
+    let ion = login(&app, "ion").await;
+    // An agent manages nobody.
+    let (status, _) = ion
+        .post("/console/api/operators/ana/remove", json!({}))
+        .await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    // Role changes; the last admin cannot be demoted or removed.
+    let (status, _) = admin
+        .post("/console/api/operators/ion/role", json!({"role": "admin"}))
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    let admin = login(&app, "ana").await;
+    let (status, _) = admin
+        .post("/console/api/operators/ion/role", json!({"role": "agent"}))
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    let (status, _) = admin
+        .post("/console/api/operators/ana/role", json!({"role": "agent"}))
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    // Reset: a new link, and the old password no longer works.
+    let (status, body) = admin
+        .post("/console/api/operators/ion/reset", json!({}))
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(
+        body["setup_link"]
+            .as_str()
+            .is_some_and(|l| l.contains("invite="))
+    );
+    assert_eq!(
+        try_login(&app.base, "ion", PASSWORD).await.status(),
+        StatusCode::UNAUTHORIZED
+    );
+    let team = admin.get("/console/api/operators").await;
+    let ion_row = team["operators"]
+        .as_array()
+        .expect("operators")
+        .iter()
+        .find(|o| o["name"] == "ion")
+        .expect("ion")
+        .clone();
+    assert_eq!(ion_row["display_name"], "Ion Popa");
+    assert_eq!(ion_row["awaiting_set_up"], true);
+    let (status, _) = admin
+        .post("/console/api/operators/ion/remove", json!({}))
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(app.store().operator("ion").expect("read").is_none());
+    let (status, _) = admin
+        .post("/console/api/operators/ana/remove", json!({}))
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "not yourself");
+    app.stop().await;
+}

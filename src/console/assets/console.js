@@ -54,6 +54,9 @@
     setAsideBtn: $('btn-set-aside'), setAside: $('set-aside'), setAsideList: $('set-aside-list'),
     setAsideClose: $('btn-set-aside-close'),
     alerts: $('btn-alerts'),
+    teamBtn: $('btn-team'), team: $('team'), teamList: $('team-list'), teamAdd: $('team-add'),
+    teamDisplay: $('team-display'), teamLogin: $('team-login'), teamRole: $('team-role'),
+    teamLink: $('team-link'), teamClose: $('btn-team-close'),
   };
 
   const state = {
@@ -938,6 +941,82 @@
     if (helpReturnFocus && helpReturnFocus.focus) helpReturnFocus.focus();
   }
 
+  // ---------- the team (admins): invite, reset, change role, remove ----------
+  function showLink(who, link) {
+    ui.teamLink.hidden = false;
+    ui.teamLink.replaceChildren(
+      el('span', '', `One-time link for ${who} (works for 72 hours, once): `),
+      el('code', 'team-link-url', link),
+    );
+  }
+
+  async function loadTeam() {
+    const res = await request('GET', `${API}/operators`);
+    if (!res.ok) { showNotice(`Could not load the team: ${res.error}`); return; }
+    ui.teamList.replaceChildren(...arr(res.data.operators).map(obj).map((op) => {
+      const li = el('li', 'team-row');
+      const who = textEl('span', 'team-name', `${str(op.display_name)} (${str(op.name)})`);
+      const role = el('select', 'team-role');
+      for (const r of ['agent', 'admin']) {
+        const o = el('option', '', r === 'admin' ? 'Admin' : 'Agent');
+        o.value = r;
+        o.selected = op.role === r;
+        role.append(o);
+      }
+      role.setAttribute('aria-label', `Role of ${str(op.name)}`);
+      role.addEventListener('change', safe(async () => {
+        const done = await post(`${API}/operators/${encodeURIComponent(str(op.name))}/role`, { role: role.value });
+        if (!done.ok) showNotice(`Could not change the role: ${done.error}`);
+        await loadTeam();
+      }));
+      const reset = el('button', 'ghost small', 'New set-up link');
+      reset.type = 'button';
+      reset.addEventListener('click', safe(async () => {
+        const done = await post(`${API}/operators/${encodeURIComponent(str(op.name))}/reset`);
+        if (!done.ok) { showNotice(`Could not reset: ${done.error}`); return; }
+        showLink(str(op.name), str(done.data.setup_link));
+        await loadTeam();
+      }));
+      const remove = el('button', 'ghost small warn', 'Remove');
+      remove.type = 'button';
+      remove.addEventListener('click', safe(async () => {
+        if (!window.confirm(`Remove ${str(op.name)} from the team?`)) return;
+        const done = await post(`${API}/operators/${encodeURIComponent(str(op.name))}/remove`);
+        if (!done.ok) showNotice(`Could not remove: ${done.error}`);
+        await loadTeam();
+      }));
+      li.append(who, role, reset, remove);
+      if (op.awaiting_set_up) li.append(el('span', 'badge', 'invited'));
+      return li;
+    }));
+  }
+
+  async function inviteColleague(ev) {
+    ev.preventDefault();
+    const name = ui.teamLogin.value.trim();
+    if (!name) return;
+    const done = await post(`${API}/operators`, {
+      name, display_name: ui.teamDisplay.value.trim(), role: ui.teamRole.value,
+    });
+    if (!done.ok) { showNotice(`Could not invite: ${done.error}`); return; }
+    showLink(name, str(done.data.setup_link));
+    ui.teamLogin.value = '';
+    ui.teamDisplay.value = '';
+    await loadTeam();
+  }
+
+  function openTeam() {
+    helpReturnFocus = document.activeElement;
+    ui.team.hidden = false;
+    ui.teamLink.hidden = true;
+    ui.teamClose.focus();
+    void loadTeam();
+  }
+  function closeTeam() {
+    ui.team.hidden = true;
+    if (helpReturnFocus && helpReturnFocus.focus) helpReturnFocus.focus();
+  }
+
   // ---------- set-aside events (admins) ----------
   async function loadSetAside() {
     if (!state.me || state.me.role !== 'admin') return;
@@ -977,7 +1056,8 @@
 
   // Escape closes the innermost thing open, else leaves the text field.
   function onEscape() {
-    if (!ui.setAside.hidden) closeSetAside();
+    if (!ui.team.hidden) closeTeam();
+    else if (!ui.setAside.hidden) closeSetAside();
     else if (!ui.help.hidden) closeHelp();
     else if (menuOpen()) { closeMenus(); focusReply(); }
     else if (ui.layout.classList.contains('panel-open')) setPanel(false);
@@ -996,7 +1076,7 @@
 
   function onKeydown(ev) {
     if (ev.key === 'Escape') { onEscape(); return; }
-    if (!ui.help.hidden || !ui.setAside.hidden || ev.ctrlKey || ev.metaKey || ev.altKey || isTyping(ev.target)) return;
+    if (!ui.help.hidden || !ui.setAside.hidden || !ui.team.hidden || ev.ctrlKey || ev.metaKey || ev.altKey || isTyping(ev.target)) return;
     const action = SHORTCUTS[ev.key];
     if (!action) return;
     ev.preventDefault(); // e.g. "/" would open the browser's quick find
@@ -1045,6 +1125,9 @@
     ui.helpBtn.addEventListener('click', openHelp);
     ui.setAsideBtn.addEventListener('click', openSetAside);
     ui.alerts.addEventListener('click', safe(toggleAlerts));
+    ui.teamBtn.addEventListener('click', openTeam);
+    ui.teamClose.addEventListener('click', closeTeam);
+    ui.teamAdd.addEventListener('submit', safe(inviteColleague));
     showAlertsState();
     ui.setAsideClose.addEventListener('click', closeSetAside);
     ui.setAside.addEventListener('click', (ev) => { if (ev.target === ui.setAside) closeSetAside(); });
@@ -1084,6 +1167,7 @@
     setInterval(tickWaiting, WAITING_TICK_MS);
     await loadOperators();
     await loadSetAside();
+    ui.teamBtn.hidden = state.me.role !== 'admin';
     setInterval(safe(loadSetAside), 60000);
     // A link or reload with #<customer> reopens that conversation.
     let fromHash = '';

@@ -14,7 +14,7 @@ use flows::{Conversation, Customer, CustomerId, Identity, Order, OrderId, Sku, T
 use super::SledTrees;
 use crate::store::{
     ConsoleSession, ConversationSummary, DeadLetter, DeliveryRecord, GroupWritten, HistoryEntry,
-    InboxEntry, KnownDevice, LinkCode, MergeRecord, Operator, OutboxEntry, PaymentJob,
+    InboxEntry, Invite, KnownDevice, LinkCode, MergeRecord, Operator, OutboxEntry, PaymentJob,
     PaymentSession, Redeemed, SentRecord, SetAside, Store, StoreError, StoreResult, WriteGroup,
 };
 
@@ -445,5 +445,13 @@ impl Store for SledStore {
 
     fn known_device(&self, digest: &[u8]) -> StoreResult<Option<KnownDevice>> {
         self.call(|store| store.known_device(digest))
+    }
+
+    fn put_invite(&self, digest: &[u8], invite: &Invite) -> StoreResult<()> {
+        self.call(|store| store.put_invite(digest, invite))
+    }
+
+    fn take_invite(&self, digest: &[u8]) -> StoreResult<Option<Invite>> {
+        self.call(|store| store.take_invite(digest))
     }
 }

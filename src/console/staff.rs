@@ -1,0 +1,136 @@
+//! Admins manage the team in the page: invite a colleague (a one-time set-up link instead
+//! of a password typed for them), reset a colleague's password (a new link; their sessions
+//! end), change a role, remove. The team always keeps an admin.
+
+use axum::Json;
+use axum::extract::{Extension, Path, State};
+use axum::http::StatusCode;
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use flows::Span;
+
+use super::session::{self, Authed};
+use crate::clock;
+use crate::http::{ApiError, AppState};
+use crate::store::{Invite, Operator, Role};
+
+/// How long an invitation or reset link works.
+pub const INVITE_HOURS: i64 = 72;
+
+/// Stored in place of a password hash until the operator sets one: no password matches it.
+pub const NO_PASSWORD: &str = "!awaiting-set-up";
+
+fn admin_only(authed: &Authed) -> Result<(), ApiError> {
+    if authed.operator.role == Role::Admin {
+        Ok(())
+    } else {
+        Err(ApiError::new(
+            StatusCode::FORBIDDEN,
+            "only admins manage the team",
+        ))
+    }
+}
+
+/// A new one-time link for `operator` to set their password.
+pub fn invite_link(state: &AppState, operator: &str) -> Result<String, ApiError> {
+    let token = session::random_token()?;
+    let invite = Invite {
+        operator: operator.to_owned(),
+        expires_at: clock::now().plus(Span::hours(INVITE_HOURS)),
+    };
+    state.store.put_invite(&session::digest(&token), &invite)?;
+    Ok(format!(
+        "{}/console/setup?invite={token}",
+        state.settings.link_base()
+    ))
+}
+
+fn existing(state: &AppState, name: &str) -> Result<Operator, ApiError> {
+    state
+        .store
+        .operator(name)?
+        .ok_or_else(|| ApiError::new(StatusCode::NOT_FOUND, format!("no operator {name}")))
+}
+
+/// Refuses a change that would leave the team without an admin.
+fn keeps_an_admin(state: &AppState, changing: &str) -> Result<(), ApiError> {
+    let others = state
+        .store
+        .operators()?
+        .iter()
+        .filter(|op| op.role == Role::Admin && op.name != changing)
+        .count();
+    if others == 0 {
+        return Err(ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "the team must keep at least one admin",
+        ));
+    }
+    Ok(())
+}
+
+pub async fn remove(
+    State(state): State<AppState>,
+    Extension(authed): Extension<Authed>,
+    Path(name): Path<String>,
+) -> Result<Json<Value>, ApiError> {
+    admin_only(&authed)?;
+    let operator = existing(&state, &name)?;
+    if operator.name == authed.operator.name {
+        return Err(ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "you cannot remove yourself",
+        ));
+    }
+    if operator.role == Role::Admin {
+        keeps_an_admin(&state, &operator.name)?;
+    }
+    state.store.remove_operator(&operator.name)?;
+    tracing::info!(operator = %operator.name, by = %authed.operator.name, "operator removed");
+    Ok(Json(json!({ "removed": operator.name })))
+}
+
+pub async fn reset(
+    State(state): State<AppState>,
+    Extension(authed): Extension<Authed>,
+    Path(name): Path<String>,
+) -> Result<Json<Value>, ApiError> {
+    admin_only(&authed)?;
+    let mut operator = existing(&state, &name)?;
+    operator.password_hash = NO_PASSWORD.to_owned();
+    // Replacing the record ends the operator's sessions.
+    state.store.put_operator(&operator, true)?;
+    let link = invite_link(&state, &operator.name)?;
+    tracing::info!(operator = %operator.name, by = %authed.operator.name, "operator password reset");
+    Ok(Json(json!({ "name": operator.name, "setup_link": link })))
+}
+
+#[derive(Deserialize)]
+pub struct RoleBody {
+    role: String,
+}
+
+pub async fn set_role(
+    State(state): State<AppState>,
+    Extension(authed): Extension<Authed>,
+    Path(name): Path<String>,
+    body: Result<Json<RoleBody>, axum::extract::rejection::JsonRejection>,
+) -> Result<Json<Value>, ApiError> {
+    admin_only(&authed)?;
+    let Json(body) = body?;
+    let role = Role::parse(&body.role).ok_or_else(|| {
+        ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "the role is admin or agent",
+        )
+    })?;
+    let mut operator = existing(&state, &name)?;
+    if operator.role == Role::Admin && role != Role::Admin {
+        keeps_an_admin(&state, &operator.name)?;
+    }
+    operator.role = role;
+    state.store.put_operator(&operator, true)?;
+    tracing::info!(operator = %operator.name, role = role.name(), by = %authed.operator.name, "operator role changed");
+    Ok(Json(json!({ "name": operator.name, "role": role.name() })))
+}
