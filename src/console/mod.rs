@@ -10,6 +10,7 @@ mod hashing;
 mod list;
 mod login;
 mod media;
+mod orders;
 pub mod password;
 mod rate_limit;
 mod session;
@@ -51,6 +52,8 @@ pub fn router(state: AppState) -> Router<AppState> {
         .route("/console/api/operators/{name}/remove", post(staff::remove))
         .route("/console/api/operators/{name}/reset", post(staff::reset))
         .route("/console/api/operators/{name}/role", post(staff::set_role))
+        .route("/console/api/orders/{id}", get(orders::order))
+        .route("/console/api/orders/{id}/status", post(orders::set_status))
         .route("/console/api/products", get(list::products))
         .route("/console/api/set-aside", get(set_aside::list))
         .route("/console/api/set-aside/{seq}/retry", post(set_aside::retry))

@@ -54,18 +54,28 @@ pub async fn set_order_status(
     Json(change): Json<StatusChange>,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
     authorized(&state, &headers)?;
-    let status = OrderStatus::parse(&change.status).ok_or_else(|| {
+    let answer = change_order_status(&state, OrderId(id), &change.status, change.tracking).await?;
+    Ok((StatusCode::ACCEPTED, Json(answer)))
+}
+
+/// Moves an order on (`souk order set-status`, the admin API and the console share this):
+/// checked against the stored order, then handed to the order's conversation, which updates
+/// the order and tells the customer in their channel and language.
+pub async fn change_order_status(
+    state: &AppState,
+    id: OrderId,
+    status: &str,
+    tracking: Option<String>,
+) -> Result<Value, ApiError> {
+    let status = OrderStatus::parse(status).ok_or_else(|| {
         let known: Vec<&str> = OrderStatus::ALL.iter().map(|s| s.name()).collect();
         ApiError::new(
             StatusCode::UNPROCESSABLE_ENTITY,
-            format!(
-                "unknown status {:?}; one of {}",
-                change.status,
-                known.join(", ")
-            ),
+            format!("unknown status {status:?}; one of {}", known.join(", ")),
         )
     })?;
-    if let Some(url) = &change.tracking
+    let tracking = tracking.filter(|url| !url.trim().is_empty());
+    if let Some(url) = &tracking
         && !(url.starts_with("https://") && url.len() <= 2_000)
     {
         return Err(ApiError::new(
@@ -73,7 +83,6 @@ pub async fn set_order_status(
             "tracking must be an https URL",
         ));
     }
-    let id = OrderId(id);
     let order = state
         .store
         .order(&id)?
@@ -93,13 +102,10 @@ pub async fn set_order_status(
         event: Event::OrderStatusChanged {
             order: id.clone(),
             status,
-            tracking: change.tracking,
+            tracking,
         },
         received_at: now,
     };
     state.ingest.accept(entry).await?;
-    Ok((
-        StatusCode::ACCEPTED,
-        Json(json!({"order": id.0, "from": order.status.name(), "status": status.name()})),
-    ))
+    Ok(json!({"order": id.0, "from": order.status.name(), "status": status.name()}))
 }

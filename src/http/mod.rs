@@ -1,6 +1,6 @@
 //! HTTP: the `router()` factory (testable without a socket) and the shared handler state.
 
-mod admin;
+pub mod admin;
 mod assets;
 mod bookings;
 mod error;

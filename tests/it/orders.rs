@@ -391,3 +391,70 @@ async fn the_second_payment_for_the_last_unit_is_told_it_sold_out() {
     assert!(quiet.is_empty(), "the first buyer got the lamp: {quiet:#?}");
     app.stop().await;
 }
+
+/// An order opened in the console: its lines, total, delivery and contact, and the moves it
+/// can make next; an operator ships it with a tracking link, the customer is told, and an
+/// impossible move is refused.
+#[tokio::test]
+async fn an_operator_opens_an_order_and_ships_it_from_the_console() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut settings = test_settings(dir.path());
+    settings.payments.provider = ProviderKind::Demo;
+    let app = spawn_app_with(settings, AppOptions::default()).await;
+    crate::console::add_operator(app.store(), "ana", souk::store::Role::Agent);
+    let console = crate::console::login(&app, "ana").await;
+    let session = app.session().await;
+    let mut events = app.events(&session).await;
+    let (link, path) = place_order(
+        &app,
+        &session,
+        &mut events,
+        &["[add:table-lamp]", "1"],
+        "ana@example.ro",
+    )
+    .await;
+    let order_id = link["text"]
+        .as_str()
+        .and_then(|t| t.split_whitespace().last())
+        .map(|w| w.trim_end_matches(':').to_owned())
+        .expect("order id in the text");
+    // Unpaid: it cannot be shipped yet.
+    let (status, _) = console
+        .post(
+            &format!("/console/api/orders/{order_id}/status"),
+            serde_json::json!({"status": "shipped"}),
+        )
+        .await;
+    assert_eq!(status.as_u16(), 409);
+    assert_eq!(submit(&app, &path, "pay").await, 200);
+    reply_with(&mut events, "Payment received").await;
+    let order = console
+        .get(&format!("/console/api/orders/{order_id}"))
+        .await;
+    assert_eq!(order["status"], "paid");
+    assert_eq!(order["contact"], "ana@example.ro");
+    assert_eq!(order["fulfilment"]["kind"], "delivery");
+    assert!(
+        order["lines"][0]["title"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("Table Lamp")
+    );
+    assert!(
+        order["next"]
+            .as_array()
+            .expect("next")
+            .iter()
+            .any(|s| s == "shipped")
+    );
+    let (status, _) = console
+        .post(
+            &format!("/console/api/orders/{order_id}/status"),
+            serde_json::json!({"status": "shipped", "tracking": "https://carrier.example/t/42"}),
+        )
+        .await;
+    assert_eq!(status.as_u16(), 202);
+    let told = reply_with(&mut events, "on its way").await;
+    assert_eq!(told["link"]["url"], "https://carrier.example/t/42");
+    app.stop().await;
+}

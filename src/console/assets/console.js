@@ -57,6 +57,8 @@
     teamBtn: $('btn-team'), team: $('team'), teamList: $('team-list'), teamAdd: $('team-add'),
     teamDisplay: $('team-display'), teamLogin: $('team-login'), teamRole: $('team-role'),
     teamLink: $('team-link'), teamClose: $('btn-team-close'),
+    order: $('order'), orderTitle: $('order-title'), orderBody: $('order-body'),
+    orderMoves: $('order-moves'), orderClose: $('btn-order-close'),
   };
 
   const state = {
@@ -598,7 +600,11 @@
     const orders = arr(d.orders).map((raw) => {
       const o = obj(raw);
       const li = el('li', 'order');
-      li.append(el('span', 'order-id', `#${str(o.id)}`), el('span', 'badge order-status', o.status),
+      const open = el('button', 'link-like order-id', `#${str(o.id)}`);
+      open.type = 'button';
+      open.setAttribute('aria-haspopup', 'dialog');
+      open.addEventListener('click', safe(() => openOrder(str(o.id))));
+      li.append(open, el('span', 'badge order-status', o.status),
         el('span', 'order-total', o.total), el('span', 'muted', formatTime(o.at)));
       if (o.discount) {
         const d = obj(o.discount);
@@ -941,6 +947,64 @@
     if (helpReturnFocus && helpReturnFocus.focus) helpReturnFocus.focus();
   }
 
+  // ---------- an order: its details, and moving it on ----------
+  const MOVE_LABELS = {
+    fulfilled: 'Mark fulfilled', shipped: 'Mark shipped', delivered: 'Mark delivered',
+    cancelled: 'Cancel order', refunded: 'Mark refunded',
+  };
+
+  async function openOrder(id) {
+    const res = await request('GET', `${API}/orders/${encodeURIComponent(id)}`);
+    if (!res.ok) { showNotice(`Could not load order ${id}: ${res.error}`); return; }
+    const o = obj(res.data);
+    ui.orderTitle.textContent = `Order #${str(o.id)} · ${str(o.status)}`;
+    const rows = arr(o.lines).map(obj).map((l) => {
+      const li = el('li', 'cart-line');
+      li.append(textEl('span', 'cart-name', `${num(l.quantity)} × ${str(l.title)}`), el('span', 'cart-price', l.line_total));
+      return li;
+    });
+    const list = el('ul', 'plain');
+    list.append(...rows);
+    const facts = [
+      `For ${str(o.name)} (${str(o.contact)})`,
+      o.fulfilment ? (obj(o.fulfilment).kind === 'pickup' ? `Pickup at ${str(obj(o.fulfilment).at)}` : `Delivery to ${str(obj(o.fulfilment).to)}`) : '',
+      o.discount ? `Code ${str(obj(o.discount).code)} −${num(obj(o.discount).percent)}% (−${str(obj(o.discount).amount)})` : '',
+      `Total ${str(o.total)}`,
+      `Payment links ${num(o.payment_links)}, failed payments ${num(o.payment_failures)}`,
+      o.tracking ? `Tracking ${str(o.tracking)}` : '',
+      o.booking ? `Deposit for booking ${str(o.booking)}` : '',
+      `Placed ${formatTime(o.placed_at)}`,
+    ].filter(Boolean).map((t) => textEl('p', 'order-fact', t));
+    ui.orderBody.replaceChildren(list, ...facts);
+    const tracking = el('input', 'order-tracking');
+    tracking.type = 'url';
+    tracking.placeholder = 'https://carrier.example/track/…';
+    tracking.setAttribute('aria-label', 'Tracking link (for shipped)');
+    const moves = arr(o.next).map(str).map((status) => {
+      const b = el('button', status === 'cancelled' ? 'ghost warn' : 'primary', MOVE_LABELS[status] || status);
+      b.type = 'button';
+      b.addEventListener('click', safe(async () => {
+        if (status === 'cancelled' && !window.confirm(`Cancel order #${str(o.id)}? The customer is told.`)) return;
+        const body = { status };
+        if (status === 'shipped' && tracking.value.trim()) body.tracking = tracking.value.trim();
+        const done = await post(`${API}/orders/${encodeURIComponent(str(o.id))}/status`, body);
+        if (!done.ok) { showNotice(`Could not move the order: ${done.error}`); return; }
+        showNotice(`Order #${str(o.id)} is ${status}; the customer is told.`, 'info');
+        closeOrder();
+        if (state.open) void loadConversation(false);
+      }));
+      return b;
+    });
+    ui.orderMoves.replaceChildren(...(arr(o.next).includes('shipped') ? [tracking] : []), ...moves);
+    helpReturnFocus = document.activeElement;
+    ui.order.hidden = false;
+    ui.orderClose.focus();
+  }
+  function closeOrder() {
+    ui.order.hidden = true;
+    if (helpReturnFocus && helpReturnFocus.focus) helpReturnFocus.focus();
+  }
+
   // ---------- the team (admins): invite, reset, change role, remove ----------
   function showLink(who, link) {
     ui.teamLink.hidden = false;
@@ -1056,7 +1120,8 @@
 
   // Escape closes the innermost thing open, else leaves the text field.
   function onEscape() {
-    if (!ui.team.hidden) closeTeam();
+    if (!ui.order.hidden) closeOrder();
+    else if (!ui.team.hidden) closeTeam();
     else if (!ui.setAside.hidden) closeSetAside();
     else if (!ui.help.hidden) closeHelp();
     else if (menuOpen()) { closeMenus(); focusReply(); }
@@ -1076,7 +1141,7 @@
 
   function onKeydown(ev) {
     if (ev.key === 'Escape') { onEscape(); return; }
-    if (!ui.help.hidden || !ui.setAside.hidden || !ui.team.hidden || ev.ctrlKey || ev.metaKey || ev.altKey || isTyping(ev.target)) return;
+    if (!ui.help.hidden || !ui.setAside.hidden || !ui.team.hidden || !ui.order.hidden || ev.ctrlKey || ev.metaKey || ev.altKey || isTyping(ev.target)) return;
     const action = SHORTCUTS[ev.key];
     if (!action) return;
     ev.preventDefault(); // e.g. "/" would open the browser's quick find
@@ -1126,6 +1191,7 @@
     ui.setAsideBtn.addEventListener('click', openSetAside);
     ui.alerts.addEventListener('click', safe(toggleAlerts));
     ui.teamBtn.addEventListener('click', openTeam);
+    ui.orderClose.addEventListener('click', closeOrder);
     ui.teamClose.addEventListener('click', closeTeam);
     ui.teamAdd.addEventListener('submit', safe(inviteColleague));
     showAlertsState();
