@@ -377,6 +377,14 @@ async function main() {
   await page.screenshot({ path: `${shots}/console-tablet.png` });
   step('tablet width shows the list and the conversation');
 
+  // Phone: the conversation alone, with a way back to the list.
+  await page.setViewportSize({ width: 390, height: 844 });
+  await page.locator('#timeline').waitFor({ state: 'visible' });
+  const sideways = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
+  if (sideways > 1) throw new Error(`the console scrolls sideways at phone width (${sideways}px)`);
+  await page.screenshot({ path: `${shots}/console-phone.png` });
+  step('phone width shows the conversation without sideways scrolling');
+
   if (recorded.some((r) => r.authorization !== 'Bearer test-access-token')) {
     problems.push(`a Graph API call without the access token: ${recorded.map((r) => r.authorization).join(', ')}`);
   }

@@ -106,6 +106,14 @@ for (const [name, text] of Object.entries(chrome)) {
 await press('');
 await page.waitForTimeout(800);
 await page.screenshot({ path: `${shots}/hebrew.png` });
+// The same conversation at tablet and laptop widths.
+for (const [name, width, height] of [['tablet', 820, 1180], ['laptop', 1366, 800]]) {
+  await page.setViewportSize({ width, height });
+  await page.waitForTimeout(300);
+  const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
+  if (overflow > 1) problems.push(`the chat scrolls sideways at ${width}px (${overflow}px)`);
+  await page.screenshot({ path: `${shots}/hebrew-${name}.png` });
+}
 
 await browser.close();
 if (problems.length) {
