@@ -56,6 +56,15 @@ pub async fn submit(app: &TestApp, path: &str, outcome: &str) -> u16 {
         .as_u16()
 }
 
+/// The order number a payment-link reply names ("Here is the payment link for ABC-1:").
+fn order_id_of(link: &Value) -> String {
+    link["text"]
+        .as_str()
+        .and_then(|t| t.split_whitespace().last())
+        .map(|w| w.trim_end_matches(':').to_owned())
+        .expect("order id in the text")
+}
+
 /// Adds, checks out with `contact` and a delivery address, and waits for the payment link:
 /// its reply and the link's path (`/pay/…`).
 async fn place_order(
@@ -99,11 +108,7 @@ async fn demo_payment_then_the_shop_ships_and_the_customer_is_told() {
         "ana@example.ro",
     )
     .await;
-    let order_id = link["text"]
-        .as_str()
-        .and_then(|t| t.split_whitespace().last())
-        .map(|w| w.trim_end_matches(':').to_owned())
-        .expect("order id in the text");
+    let order_id = order_id_of(&link);
 
     // The page shows the order, escaped; paying twice confirms once.
     let page = app
@@ -413,11 +418,7 @@ async fn an_operator_opens_an_order_and_ships_it_from_the_console() {
         "ana@example.ro",
     )
     .await;
-    let order_id = link["text"]
-        .as_str()
-        .and_then(|t| t.split_whitespace().last())
-        .map(|w| w.trim_end_matches(':').to_owned())
-        .expect("order id in the text");
+    let order_id = order_id_of(&link);
     // Unpaid: it cannot be shipped yet.
     let (status, _) = console
         .post(
