@@ -118,6 +118,26 @@ function whatsappText(text) {
   };
 }
 
+// A web chat customer, driven over its API: places an order awaiting payment.
+async function webChatOrder(base) {
+  const json = (r) => r.json();
+  const { session } = await fetch(`${base}/chat/api/sessions`, {
+    method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"locale":"en"}',
+  }).then(json);
+  const say = (body) => fetch(`${base}/chat/api/messages`, {
+    method: 'POST', headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ session, ...body }),
+  });
+  for (const step of [
+    { action: 'add:table-lamp' }, { text: '1' }, { action: 'checkout' }, { text: 'Maria Pop' },
+    { text: 'maria@example.ro' }, { action: 'delivery' }, { text: 'Str. Lipscani 12, București 030031' },
+    { action: 'confirm' },
+  ]) {
+    await say(step);
+    await sleep(300); // one conversation's steps apply in order; this only spaces them out
+  }
+}
+
 async function postWebhook(base, text) {
   const raw = Buffer.from(JSON.stringify(whatsappText(text)), 'utf8');
   const res = await fetch(`${base}/webhooks/whatsapp`, {
@@ -384,6 +404,23 @@ async function main() {
   if (sideways > 1) throw new Error(`the console scrolls sideways at phone width (${sideways}px)`);
   await page.screenshot({ path: `${shots}/console-phone.png` });
   step('phone width shows the conversation without sideways scrolling');
+
+  // An order, opened from the side panel, with the moves it can make.
+  await page.setViewportSize({ width: 1280, height: 800 });
+  await webChatOrder(base);
+  await page.locator('#filter-all').click();
+  const maria = page.locator('#conv-list .conv-row', { hasText: 'Maria Pop' }).first();
+  await maria.waitFor({ state: 'visible', timeout: 20000 });
+  await maria.click();
+  await page.locator('#side-orders button.order-id').first().waitFor({ state: 'visible', timeout: 20000 });
+  if (await page.locator('#btn-panel').isVisible()) await page.locator('#btn-panel').click();
+  await page.locator('#side-orders button.order-id').first().click();
+  await page.locator('#order-moves button').first().waitFor({ state: 'visible', timeout: 10000 });
+  const orderText = await page.locator('#order-body').innerText();
+  if (!orderText.includes('Table Lamp') || !orderText.includes('Delivery to')) throw new Error(`the order dialog lacks its lines or delivery: ${orderText}`);
+  await page.screenshot({ path: `${shots}/console-order.png` });
+  await page.locator('#btn-order-close').click();
+  step('an order opens from the side panel with its lines, delivery and next moves');
 
   if (recorded.some((r) => r.authorization !== 'Bearer test-access-token')) {
     problems.push(`a Graph API call without the access token: ${recorded.map((r) => r.authorization).join(', ')}`);
