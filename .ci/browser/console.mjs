@@ -138,6 +138,33 @@ async function webChatOrder(base) {
   }
 }
 
+// A web chat customer books the first free time of the first service, taking each button
+// from the bot's last reply as the page would.
+async function webChatBooking(base) {
+  const { session } = await fetch(`${base}/chat/api/sessions`, {
+    method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"locale":"en"}',
+  }).then((r) => r.json());
+  const say = (body) => fetch(`${base}/chat/api/messages`, {
+    method: 'POST', headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ session, ...body }),
+  });
+  const lastChoice = async (prefix) => waitFor(async () => {
+    const { messages } = await fetch(`${base}/chat/api/history?session=${session}`).then((r) => r.json());
+    const bot = (messages ?? []).filter((m) => m.from === 'bot');
+    const ids = (bot[bot.length - 1]?.choices ?? []).map((c) => c.id);
+    return ids.find((id) => id.startsWith(prefix));
+  }, `a ${prefix} button`, 20000);
+  await say({ action: 'book' });
+  await say({ action: await lastChoice('svc:') });
+  await say({ action: await lastChoice('day:') });
+  await say({ action: await lastChoice('slot:') });
+  await sleep(500);
+  await say({ text: 'Elena Dobre' });
+  await sleep(500);
+  await say({ text: '+40 722 000 111' });
+  await say({ action: await lastChoice('bconfirm') });
+}
+
 async function postWebhook(base, text) {
   const raw = Buffer.from(JSON.stringify(whatsappText(text)), 'utf8');
   const res = await fetch(`${base}/webhooks/whatsapp`, {
@@ -421,6 +448,21 @@ async function main() {
   await page.screenshot({ path: `${shots}/console-order.png` });
   await page.locator('#btn-order-close').click();
   step('an order opens from the side panel with its lines, delivery and next moves');
+
+  // An appointment in the side panel: the service on its own line, then when and with whom.
+  await webChatBooking(base);
+  const elena = page.locator('#conv-list .conv-row', { hasText: 'Elena Dobre' }).first();
+  await elena.waitFor({ state: 'visible', timeout: 20000 });
+  await elena.click();
+  await page.locator('#side-bookings .booking-service').first().waitFor({ state: 'visible', timeout: 20000 });
+  const lines = await page.evaluate(() => {
+    const service = document.querySelector('#side-bookings .booking-service');
+    const when = service?.nextElementSibling;
+    return service && when ? [service.getBoundingClientRect().top, when.getBoundingClientRect().top] : null;
+  });
+  if (!lines || !(lines[1] > lines[0])) throw new Error(`the appointment's service and time share a line: ${JSON.stringify(lines)}`);
+  await page.screenshot({ path: `${shots}/console-appointment.png` });
+  step('an appointment shows its service above its time');
 
   if (recorded.some((r) => r.authorization !== 'Bearer test-access-token')) {
     problems.push(`a Graph API call without the access token: ${recorded.map((r) => r.authorization).join(', ')}`);

@@ -215,11 +215,16 @@ fn understood(event: &Event, catalog: &Catalog) -> Option<String> {
     else {
         return None;
     };
-    Some(describe::intent_in_words(
-        &understand(text, catalog),
-        catalog,
-        flows::Locale::En,
-    ))
+    // Said only when the rules recognise something: a name or a phone typed at checkout is
+    // "not understood" by the rules alone, though the flow took it as asked.
+    match understand(text, catalog) {
+        flows::Intent::Unknown => None,
+        intent => Some(describe::intent_in_words(
+            &intent,
+            catalog,
+            flows::Locale::En,
+        )),
+    }
 }
 
 fn media(customer: &CustomerId, event: &Event) -> Option<Value> {
