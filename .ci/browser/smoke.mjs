@@ -88,6 +88,38 @@ await payPage.close();
 await botSays('Payment received');
 await page.screenshot({ path: `${shots}/paid.png` });
 
+// Booking in words, as the README shows it: the times offered, the price and deposit said
+// before confirming, and "Cancel booking" asking first.
+await say('book an alteration tomorrow afternoon');
+await page.waitForFunction(() => [...document.querySelectorAll('.msg.bot:last-of-type .choices button')]
+  .some((b) => /\d\d:\d\d/.test(b.textContent)), null, { timeout: 15000 });
+await page.screenshot({ path: `${shots}/booking-times.png` });
+await page.locator('.msg.bot').last().locator('.choices button').first().click();
+// The name and contact given at checkout are used again; asked only if they were not.
+const lastBotText = () => page.evaluate(() => document.querySelector('.msg.bot:last-of-type')?.textContent ?? '');
+const next = await page.waitForFunction(() => {
+  const t = document.querySelector('.msg.bot:last-of-type')?.textContent ?? '';
+  return t.includes('name should the booking') ? 'name' : t.includes('Shall I book it') ? 'confirm' : '';
+}, null, { timeout: 15000 }).then((h) => h.jsonValue());
+if (next === 'name') {
+  await say('Dana Pop');
+  await botSays('can we reach you on');
+  await say('dana@example.ro');
+}
+await botSays('Shall I book it');
+if (!(await page.locator('.msg.bot').allInnerTexts()).some((t) => t.includes('deposit of'))) {
+  problems.push(`the deposit was not said before confirming: ${await lastBotText()}`);
+}
+await page.screenshot({ path: `${shots}/booking-confirm.png` });
+await press('Book it');
+await botSays('Booked!');
+// The deposit's payment link follows "Booked!"; its buttons are on the "Booked!" message.
+await page.locator('.msg.bot', { hasText: 'Booked!' }).last()
+  .getByRole('button', { name: 'Cancel booking' }).click();
+await botSays('Cancel your booking');
+await page.screenshot({ path: `${shots}/booking-cancel-ask.png` });
+await press('No, keep it');
+
 await page.locator('#input').fill('עברית');
 await page.locator('#input').press('Enter');
 await page.waitForFunction(() => document.documentElement.dir === 'rtl', null, { timeout: 10000 });
