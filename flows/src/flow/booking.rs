@@ -142,6 +142,13 @@ impl Conversation {
         }
     }
 
+    /// A message about one booking: its service and when, in the customer's zone too.
+    pub(crate) fn booking_text(&self, ctx: &Context, key: TextKey, booking: &Booking) -> Text {
+        Text::new(key)
+            .str("service", self.service_name(ctx, &booking.service))
+            .with("when", self.when_arg(ctx, booking.start))
+    }
+
     pub(crate) fn service_name(&self, ctx: &Context, id: &ServiceId) -> String {
         ctx.settings
             .booking

@@ -81,9 +81,7 @@ impl Conversation {
         let Some(booking) = self.changeable(ctx, id, now, out) else {
             return Handled::Yes;
         };
-        let text = Text::new(TextKey::BookingCancelAsk)
-            .str("service", self.service_name(ctx, &booking.service))
-            .with("when", self.when_arg(ctx, booking.start));
+        let text = self.booking_text(ctx, TextKey::BookingCancelAsk, &booking);
         let choices = vec![
             Choice::new(
                 ChoiceAction::ConfirmCancelBooking(id.clone()),
@@ -116,9 +114,7 @@ impl Conversation {
         out.push(Action::Booking(BookingRequest::Cancel {
             booking: id.clone(),
         }));
-        let text = Text::new(TextKey::BookingCancelled)
-            .str("service", self.service_name(ctx, &booking.service))
-            .with("when", self.when_arg(ctx, booking.start));
+        let text = self.booking_text(ctx, TextKey::BookingCancelled, &booking);
         let choices = vec![
             Choice::new(ChoiceAction::Book, TextKey::ChoiceBook),
             Choice::new(ChoiceAction::Menu, TextKey::ChoiceMenu),
@@ -182,9 +178,7 @@ impl Conversation {
             return Handled::Yes;
         }
         for booking in upcoming {
-            let text = Text::new(TextKey::BookingItem)
-                .str("service", self.service_name(ctx, &booking.service))
-                .with("when", self.when_arg(ctx, booking.start));
+            let text = self.booking_text(ctx, TextKey::BookingItem, &booking);
             let choices = Self::booking_choices(&booking.id, false);
             self.say(out, Reply::text(text).choices(choices));
         }

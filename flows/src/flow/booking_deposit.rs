@@ -134,9 +134,7 @@ impl Conversation {
             deposit.paid = true;
         }
         let booking = booking.clone();
-        let text = Text::new(TextKey::BookingDepositPaid)
-            .str("service", self.service_name(ctx, &booking.service))
-            .with("when", self.when_arg(ctx, booking.start));
+        let text = self.booking_text(ctx, TextKey::BookingDepositPaid, &booking);
         let choices = Self::booking_choices(&booking.id, false);
         self.say(out, Reply::text(text).choices(choices));
     }
@@ -159,9 +157,7 @@ impl Conversation {
         out.push(Action::Booking(BookingRequest::Cancel {
             booking: booking.id.clone(),
         }));
-        let text = Text::new(TextKey::BookingDepositExpired)
-            .str("service", self.service_name(ctx, &booking.service))
-            .with("when", self.when_arg(ctx, booking.start));
+        let text = self.booking_text(ctx, TextKey::BookingDepositExpired, &booking);
         let choices = vec![
             Choice::new(ChoiceAction::Book, TextKey::ChoiceBook),
             Choice::new(ChoiceAction::Human, TextKey::ChoiceHuman),
