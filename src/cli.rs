@@ -95,8 +95,8 @@ pub enum OperatorCommand {
 
 #[derive(Debug, Subcommand)]
 pub enum OrderCommand {
-    /// Move an order on (fulfilled, shipped, delivered, cancelled, refunded); the customer
-    /// is told in their channel and language. Talks to the running souk's admin API with
+    /// Move an order on (fulfilled, shipped, delivered, cancelled, refund-needed, refunded);
+    /// the customer is told in their channel and language. Talks to the running souk's admin API with
     /// the token in SOUK__ADMIN__TOKEN.
     SetStatus {
         id: String,

@@ -13,6 +13,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
+import { atEverySize } from './sizes.mjs';
+
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const bin = process.env.SOUK_BIN ?? path.join(root, 'target/debug/souk');
 const config = 'config/souk.toml';
@@ -118,7 +120,8 @@ function whatsappText(text) {
   };
 }
 
-// A web chat customer, driven over its API: places an order awaiting payment.
+// A web chat customer, driven over its API: places an order awaiting payment; returns the
+// session.
 async function webChatOrder(base) {
   const json = (r) => r.json();
   const { session } = await fetch(`${base}/chat/api/sessions`, {
@@ -136,6 +139,24 @@ async function webChatOrder(base) {
     await say(step);
     await sleep(300); // one conversation's steps apply in order; this only spaces them out
   }
+  return session;
+}
+
+// The customer pays on the demo provider's page, through the link the bot sent.
+async function payDemo(base, session) {
+  const url = await waitFor(async () => {
+    const { messages } = await fetch(`${base}/chat/api/history?session=${session}`).then((r) => r.json());
+    return (messages ?? []).map((m) => m.link?.url).find((u) => u && u.includes('/pay/'));
+  }, 'a payment link', 20000);
+  const path = url.slice(url.indexOf('/pay/'));
+  const res = await fetch(`${base}${path}`, {
+    method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: 'outcome=pay',
+  });
+  if (res.status !== 200) throw new Error(`the demo pay page answered ${res.status}`);
+  await waitFor(async () => {
+    const { messages } = await fetch(`${base}/chat/api/history?session=${session}`).then((r) => r.json());
+    return (messages ?? []).some((m) => m.from === 'bot' && (m.text ?? '').includes('Payment received'));
+  }, 'the payment confirmed in the chat', 20000);
 }
 
 // A web chat customer books the first free time of the first service, taking each button
@@ -182,6 +203,12 @@ let souk = null;
 let soukExited = false;
 let browser = null;
 let page = null;
+
+// The page as it is now at phone, tablet and laptop sizes; sideways scrolling fails the test.
+async function everySize(name) {
+  const problems = await atEverySize(page, shots, name);
+  if (problems.length) throw new Error(problems.join('; '));
+}
 
 function soukEnv(soukPort, graphPort) {
   return {
@@ -313,7 +340,7 @@ async function main() {
   if (new URL(page.url()).pathname !== '/console/login') throw new Error(`expected /console/login, got ${page.url()}`);
   await page.locator('#login-name').fill('ana');
   await page.locator('#login-password').fill(PASSWORD);
-  await page.screenshot({ path: `${shots}/console-login.png` });
+  await everySize('console-login');
   await page.locator('#login-submit').click();
   await page.waitForURL((u) => u.pathname === '/console', { timeout: 10000 });
   await page.locator('#conv-list').waitFor({ state: 'visible', timeout: 10000 });
@@ -330,13 +357,13 @@ async function main() {
   if (!inviteLink.includes('/console/setup?invite=')) throw new Error(`no set-up link for the colleague: ${inviteLink}`);
   await page.waitForFunction(() => [...document.querySelectorAll('#team-list .team-name')]
     .some((n) => n.textContent.includes('Ion Popa')), null, { timeout: 10000 });
-  await page.screenshot({ path: `${shots}/console-team.png` });
+  await everySize('console-team');
   await page.locator('#btn-team-close').click();
   step('a colleague was invited from the team dialog');
   // The display name given at set-up is the one the console shows.
   const me = (await page.locator('#me-name').textContent())?.trim();
   if (me !== 'Ana Ionescu') throw new Error(`the header names the operator ${JSON.stringify(me)}, not her display name`);
-  await page.screenshot({ path: `${shots}/console-live.png` });
+  await everySize('console-live');
 
   // c. a new WhatsApp conversation shows up without a reload
   await page.evaluate(() => { window.__sameDocument = true; });
@@ -387,7 +414,7 @@ async function main() {
   await waitFor(() => graphBodies(mark).some((b) => JSON.stringify(b).includes('from our team')),
     'the "… from our team is here" message at the Graph API');
   step('taken over; the customer was told an operator joined');
-  await page.screenshot({ path: `${shots}/console-takeover.png` });
+  await everySize('console-takeover');
 
   mark = recorded.length;
   await page.locator('#reply-text').fill(REPLY);
@@ -397,7 +424,7 @@ async function main() {
   await page.waitForFunction((t) => [...document.querySelectorAll('#timeline .msg-out p.msg-text')]
     .some((p) => p.textContent === t), REPLY, { timeout: 10000 });
   step('the reply went out and is in the timeline');
-  await page.screenshot({ path: `${shots}/console-reply.png` });
+  await everySize('console-reply');
 
   // f. hand back; the bot answers again
   mark = recorded.length;
@@ -434,7 +461,8 @@ async function main() {
 
   // An order, opened from the side panel, with the moves it can make.
   await page.setViewportSize({ width: 1280, height: 800 });
-  await webChatOrder(base);
+  const buyer = await webChatOrder(base);
+  await payDemo(base, buyer);
   await page.locator('#filter-all').click();
   const maria = page.locator('#conv-list .conv-row', { hasText: 'Maria Pop' }).first();
   await maria.waitFor({ state: 'visible', timeout: 20000 });
@@ -445,9 +473,27 @@ async function main() {
   await page.locator('#order-moves button').first().waitFor({ state: 'visible', timeout: 10000 });
   const orderText = await page.locator('#order-body').innerText();
   if (!orderText.includes('Table Lamp') || !orderText.includes('Delivery to')) throw new Error(`the order dialog lacks its lines or delivery: ${orderText}`);
-  await page.screenshot({ path: `${shots}/console-order.png` });
-  await page.locator('#btn-order-close').click();
+  await everySize('console-order');
   step('an order opens from the side panel with its lines, delivery and next moves');
+
+  // It moves on from the dialog: shipped with a tracking link, then a refund is owed; its
+  // history says each move, when and by whom.
+  await waitFor(async () => (await page.locator('#order-title').innerText()).includes('paid'), 'the order paid');
+  await page.locator('#order-moves input.order-tracking').fill('https://carrier.example/t/42');
+  await page.locator('#order-moves button', { hasText: 'Mark shipped' }).click();
+  await waitFor(async () => (await page.locator('#notice').innerText()).includes('shipped'), 'the shipped notice');
+  await page.locator('#side-orders button.order-id').first().click();
+  await page.locator('#order-moves button', { hasText: 'Refund needed' }).click();
+  await waitFor(async () => (await page.locator('#notice').innerText()).includes('refund needed'), 'the refund notice');
+  await page.locator('#side-orders button.order-id').first().click();
+  await page.locator('#order-moves button', { hasText: 'Mark refunded' }).waitFor({ state: 'visible', timeout: 10000 });
+  const history = await page.locator('#order-body .order-history').innerText();
+  for (const word of ['Placed', 'Paid', 'Shipped', 'Refund needed', 'carrier.example/t/42']) {
+    if (!history.includes(word)) throw new Error(`the order's history lacks "${word}": ${history}`);
+  }
+  await everySize('console-order-history');
+  await page.locator('#btn-order-close').click();
+  step('an order is shipped and marked for a refund from the console; its history shows each move');
 
   // An appointment in the side panel: the service on its own line, then when and with whom.
   await webChatBooking(base);
@@ -461,7 +507,7 @@ async function main() {
     return service && when ? [service.getBoundingClientRect().top, when.getBoundingClientRect().top] : null;
   });
   if (!lines || !(lines[1] > lines[0])) throw new Error(`the appointment's service and time share a line: ${JSON.stringify(lines)}`);
-  await page.screenshot({ path: `${shots}/console-appointment.png` });
+  await everySize('console-appointment');
   step('an appointment shows its service above its time');
 
   if (recorded.some((r) => r.authorization !== 'Bearer test-access-token')) {

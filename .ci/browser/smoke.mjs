@@ -3,6 +3,7 @@
 // and see the confirmation arrive in the chat, switch to Hebrew. Fails on any console error.
 // Screenshots go to $SHOTS.
 import { chromium } from 'playwright-core';
+import { atEverySize } from './sizes.mjs';
 
 const base = process.env.SOUK_URL ?? 'http://127.0.0.1:18080';
 const shots = process.env.SHOTS ?? '.';
@@ -30,6 +31,7 @@ await press('Coffee');
 await page.locator('.msg.bot .card').first().waitFor();
 await page.waitForTimeout(500); // let images decode before the picture
 await lastBot().locator('.cards').screenshot({ path: `${shots}/product-cards.png` });
+problems.push(...await atEverySize(page, shots, 'product-cards'));
 await lastBot().locator('.card').first().getByRole('button', { name: 'Add to cart' }).click();
 await page.waitForFunction(() => document.querySelectorAll('.msg.bot').length >= 4);
 await press('250');
@@ -40,7 +42,7 @@ await page.locator('.top [data-action="cart"]').click();
 await page.locator('.msg.bot .cart').last().waitFor();
 const cartText = await page.locator('.msg.bot .cart').last().innerText();
 if (!cartText.includes('2')) problems.push(`cart does not show quantity 2: ${cartText}`);
-await page.screenshot({ path: `${shots}/cart.png` });
+problems.push(...await atEverySize(page, shots, 'cart'));
 
 // Search in words, add the red dress, check out and pay on the demo payment page.
 const say = async (text) => {
@@ -86,14 +88,14 @@ await payPage.waitForLoadState();
 if (!(await payPage.locator('body').innerText()).includes('is paid')) problems.push('pay page did not confirm');
 await payPage.close();
 await botSays('Payment received');
-await page.screenshot({ path: `${shots}/paid.png` });
+problems.push(...await atEverySize(page, shots, 'paid'));
 
 // Booking in words, as the README shows it: the times offered, the price and deposit said
 // before confirming, and "Cancel booking" asking first.
 await say('book an alteration tomorrow afternoon');
 await page.waitForFunction(() => [...document.querySelectorAll('.msg.bot:last-of-type .choices button')]
   .some((b) => /\d\d:\d\d/.test(b.textContent)), null, { timeout: 15000 });
-await page.screenshot({ path: `${shots}/booking-times.png` });
+problems.push(...await atEverySize(page, shots, 'booking-times'));
 await page.locator('.msg.bot').last().locator('.choices button').first().click();
 // The name and contact given at checkout are used again; asked only if they were not.
 const lastBotText = () => page.evaluate(() => document.querySelector('.msg.bot:last-of-type')?.textContent ?? '');
@@ -110,14 +112,14 @@ await botSays('Shall I book it');
 if (!(await page.locator('.msg.bot').allInnerTexts()).some((t) => t.includes('deposit of'))) {
   problems.push(`the deposit was not said before confirming: ${await lastBotText()}`);
 }
-await page.screenshot({ path: `${shots}/booking-confirm.png` });
+problems.push(...await atEverySize(page, shots, 'booking-confirm'));
 await press('Book it');
 await botSays('Booked!');
 // The deposit's payment link follows "Booked!"; its buttons are on the "Booked!" message.
 await page.locator('.msg.bot', { hasText: 'Booked!' }).last()
   .getByRole('button', { name: 'Cancel booking' }).click();
 await botSays('Cancel your booking');
-await page.screenshot({ path: `${shots}/booking-cancel-ask.png` });
+problems.push(...await atEverySize(page, shots, 'booking-cancel-ask'));
 await press('No, keep it');
 
 await page.locator('#input').fill('עברית');

@@ -40,6 +40,9 @@ pub enum Action {
         status: OrderStatus,
         #[serde(default, skip_serializing_if = "Option::is_none")]
         tracking: Option<String>,
+        /// The operator's display name, for a change made by hand.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        by: Option<String>,
     },
     NotifyOperators(HandoffReason),
     /// Make a one-time link code for this customer; the shell answers with

@@ -287,7 +287,8 @@ impl Conversation {
                 order,
                 status,
                 tracking,
-            } => self.on_order_status(ctx, &order, status, tracking, &mut out),
+                by,
+            } => self.on_order_status(ctx, &order, (status, tracking), by, &mut out),
             Event::OperatorTookOver { operator, name } => {
                 self.on_takeover(operator, &name, now, &mut out)
             }

@@ -45,6 +45,9 @@ pub enum Event {
         status: OrderStatus,
         #[serde(default, skip_serializing_if = "Option::is_none")]
         tracking: Option<String>,
+        /// Who moved it: an operator's display name (none from the command line).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        by: Option<String>,
     },
     /// An operator takes the conversation from the bot (or from the waiting queue). `name`
     /// is what the customer is told ("Maria from our team").

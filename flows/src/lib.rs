@@ -43,7 +43,7 @@ pub use event::{
 pub use handoff::{Handoff, HandoffSettings, OnDuty, OperatorId, WaitMode};
 pub use locale::Locale;
 pub use money::{Currency, Money};
-pub use order::{ContactPoint, Fulfilment, Order, OrderId, OrderLine, OrderStatus};
+pub use order::{ContactPoint, Fulfilment, Order, OrderChange, OrderId, OrderLine, OrderStatus};
 pub use recommend::BoughtTogether;
 pub use text::{Arg, Label, LocalizedText, Text, TextKey};
 pub use time::{Span, Timestamp};

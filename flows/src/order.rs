@@ -47,11 +47,14 @@ pub enum OrderStatus {
     Shipped,
     Delivered,
     Cancelled,
+    /// The shop owes the customer money back (a cancelled paid order, a return) and has not
+    /// paid it yet: a to-do for the shop, and the customer is told it is under way.
+    RefundNeeded,
     Refunded,
 }
 
 impl OrderStatus {
-    pub const ALL: [OrderStatus; 8] = [
+    pub const ALL: [OrderStatus; 9] = [
         OrderStatus::PendingPayment,
         OrderStatus::Paid,
         OrderStatus::PaymentFailed,
@@ -59,6 +62,7 @@ impl OrderStatus {
         OrderStatus::Shipped,
         OrderStatus::Delivered,
         OrderStatus::Cancelled,
+        OrderStatus::RefundNeeded,
         OrderStatus::Refunded,
     ];
 
@@ -71,6 +75,7 @@ impl OrderStatus {
             OrderStatus::Shipped => "shipped",
             OrderStatus::Delivered => "delivered",
             OrderStatus::Cancelled => "cancelled",
+            OrderStatus::RefundNeeded => "refund_needed",
             OrderStatus::Refunded => "refunded",
         }
     }
@@ -92,6 +97,7 @@ impl OrderStatus {
                 | OrderStatus::Fulfilled
                 | OrderStatus::Shipped
                 | OrderStatus::Delivered
+                | OrderStatus::RefundNeeded
                 | OrderStatus::Refunded
         )
     }
@@ -100,16 +106,18 @@ impl OrderStatus {
     /// the payment provider. `Shipped` to `Shipped` is allowed to correct a tracking link.
     pub fn can_become(self, next: OrderStatus) -> bool {
         use OrderStatus::{
-            Cancelled, Delivered, Fulfilled, Paid, PaymentFailed, PendingPayment, Refunded, Shipped,
+            Cancelled, Delivered, Fulfilled, Paid, PaymentFailed, PendingPayment, RefundNeeded,
+            Refunded, Shipped,
         };
         match (self, next) {
             (PendingPayment | PaymentFailed, Cancelled) => true,
-            (Paid, Fulfilled | Shipped | Delivered | Cancelled | Refunded) => true,
-            (Fulfilled, Shipped | Delivered | Cancelled | Refunded) => true,
-            (Shipped, Shipped | Delivered | Refunded) => true,
-            (Delivered, Refunded) => true,
+            (Paid, Fulfilled | Shipped | Delivered | Cancelled | RefundNeeded | Refunded) => true,
+            (Fulfilled, Shipped | Delivered | Cancelled | RefundNeeded | Refunded) => true,
+            (Shipped, Shipped | Delivered | RefundNeeded | Refunded) => true,
+            (Delivered, RefundNeeded | Refunded) => true,
             // A paid order that was cancelled still holds the customer's money.
-            (Cancelled, Refunded) => true,
+            (Cancelled, RefundNeeded | Refunded) => true,
+            (RefundNeeded, Refunded) => true,
             _ => false,
         }
     }
@@ -156,6 +164,48 @@ pub struct Order {
     /// A booking's deposit: this order collects it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub booking: Option<crate::booking::BookingId>,
+    /// Every status change after placing, oldest first, kept by the store as it applies them
+    /// (the conversation's own copy leaves it empty). At most `OrderChange::KEPT`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub history: Vec<OrderChange>,
+}
+
+/// One move of an order: when, to what, and who made it (an operator's display name; none
+/// for the customer's checkout and the payment provider).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OrderChange {
+    pub at: Timestamp,
+    pub status: OrderStatus,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub by: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tracking: Option<String>,
+}
+
+impl OrderChange {
+    /// Bounds an order's record: a status flapping by hand cannot grow it without end. The
+    /// oldest changes after the first go first.
+    pub const KEPT: usize = 40;
+
+    pub fn record(history: &mut Vec<OrderChange>, change: OrderChange) {
+        if history.len() >= Self::KEPT {
+            history.remove(1);
+        }
+        history.push(change);
+    }
+}
+
+impl Order {
+    /// Whether the customer ever paid for it: a cancelled order that was never paid has no
+    /// refund to make. Orders from before the history existed are given the benefit.
+    pub fn ever_paid(&self) -> bool {
+        self.status.money_taken()
+            || self.history.is_empty()
+            || self
+                .history
+                .iter()
+                .any(|change| change.status == OrderStatus::Paid)
+    }
 }
 
 impl Order {

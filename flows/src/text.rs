@@ -116,6 +116,7 @@ text_keys! {
     OrderShipped => "order-shipped",
     OrderDelivered => "order-delivered",
     OrderCancelled => "order-cancelled",
+    OrderRefundNeeded => "order-refund-needed",
     OrderRefunded => "order-refunded",
     OrderStatusLine => "order-status-line",
     OrdersNone => "orders-none",

@@ -991,6 +991,7 @@ impl Shell {
                 order: self.order(*n),
                 status: *status,
                 tracking: tracking.then(|| "https://track.test/1".to_owned()),
+                by: None,
             },
             Input::Oversold(n) => Event::OrderOversold {
                 order: self.order(*n),

@@ -489,6 +489,7 @@ fn render_actions(
                 order,
                 status,
                 tracking,
+                by: _,
             } => {
                 let _ = writeln!(
                     out,
@@ -782,6 +783,7 @@ fn run(source: &str, ctx: &Context) -> String {
                     order: OrderId((*id).into()),
                     status: OrderStatus::parse(status).expect("a known order status"),
                     tracking: tracking.first().map(|url| (*url).to_owned()),
+                    by: None,
                 },
                 ["oversold", id, skus @ ..] => Event::OrderOversold {
                     order: OrderId((*id).into()),

@@ -89,6 +89,7 @@ order-fulfilled = Good news: order { $order } is packed and ready.
 order-shipped = Order { $order } is on its way!
 order-delivered = Order { $order } has been delivered. Enjoy, and thank you for shopping with us!
 order-cancelled = Order { $order } has been cancelled. If you paid, the refund follows.
+order-refund-needed = We're arranging a refund for order { $order }. We'll write again when the money is on its way back to you.
 order-refunded = Order { $order } has been refunded. It can take a few days to show on your statement.
 order-status-line = Order { $order } ({ $total }): { $status ->
         [pending_payment] waiting for payment
@@ -98,6 +99,7 @@ order-status-line = Order { $order } ({ $total }): { $status ->
         [shipped] on its way
         [delivered] delivered
         [cancelled] cancelled
+        [refund_needed] refund being arranged
         [refunded] refunded
        *[other] …
     }

@@ -102,6 +102,7 @@ order-fulfilled = חדשות טובות: ההזמנה { $order } ארוזה ומ
 order-shipped = ההזמנה { $order } בדרך אליך!
 order-delivered = ההזמנה { $order } נמסרה. תודה שקנית אצלנו!
 order-cancelled = ההזמנה { $order } בוטלה. אם שילמת, ההחזר יגיע.
+order-refund-needed = אנחנו מסדרים החזר כספי על ההזמנה { $order }. נכתוב שוב כשהכסף יישלח אליך בחזרה.
 order-refunded = הכסף על ההזמנה { $order } הוחזר. ייתכן שיעברו כמה ימים עד שיופיע בחשבון.
 order-status-line = הזמנה { $order } ({ $total }): { $status ->
         [pending_payment] ממתינה לתשלום
@@ -111,6 +112,7 @@ order-status-line = הזמנה { $order } ({ $total }): { $status ->
         [shipped] בדרך
         [delivered] נמסרה
         [cancelled] בוטלה
+        [refund_needed] ההחזר בטיפול
         [refunded] הוחזרה
        *[other] …
     }

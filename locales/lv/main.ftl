@@ -98,6 +98,7 @@ order-fulfilled = Labas ziņas: pasūtījums { $order } ir iepakots un gatavs.
 order-shipped = Pasūtījums { $order } ir ceļā!
 order-delivered = Pasūtījums { $order } ir piegādāts. Paldies, ka iepērkaties pie mums!
 order-cancelled = Pasūtījums { $order } ir atcelts. Ja samaksājāt, nauda tiks atmaksāta.
+order-refund-needed = Mēs kārtojam naudas atmaksu par pasūtījumu { $order }. Uzrakstīsim vēlreiz, kad nauda būs nosūtīta atpakaļ.
 order-refunded = Nauda par pasūtījumu { $order } ir atmaksāta. Līdz tā parādās kontā, var paiet dažas dienas.
 order-status-line = Pasūtījums { $order } ({ $total }): { $status ->
         [pending_payment] gaida apmaksu
@@ -107,6 +108,7 @@ order-status-line = Pasūtījums { $order } ({ $total }): { $status ->
         [shipped] ceļā
         [delivered] piegādāts
         [cancelled] atcelts
+        [refund_needed] atmaksa tiek kārtota
         [refunded] atmaksāts
        *[other] …
     }

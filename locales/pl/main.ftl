@@ -107,6 +107,7 @@ order-fulfilled = Dobra wiadomość: zamówienie { $order } jest spakowane i got
 order-shipped = Zamówienie { $order } jest w drodze!
 order-delivered = Zamówienie { $order } zostało dostarczone. Dziękujemy za zakupy!
 order-cancelled = Zamówienie { $order } zostało anulowane. Jeśli zapłacono, zwrot nastąpi wkrótce.
+order-refund-needed = Przygotowujemy zwrot pieniędzy za zamówienie { $order }. Napiszemy ponownie, gdy pieniądze zostaną odesłane.
 order-refunded = Zwrócono pieniądze za zamówienie { $order }. Może minąć kilka dni, zanim pojawią się na wyciągu.
 order-status-line = Zamówienie { $order } ({ $total }): { $status ->
         [pending_payment] czeka na płatność
@@ -116,6 +117,7 @@ order-status-line = Zamówienie { $order } ({ $total }): { $status ->
         [shipped] w drodze
         [delivered] dostarczone
         [cancelled] anulowane
+        [refund_needed] zwrot w przygotowaniu
         [refunded] zwrócone
        *[other] …
     }

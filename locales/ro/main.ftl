@@ -102,6 +102,7 @@ order-fulfilled = Vești bune: comanda { $order } este ambalată și gata.
 order-shipped = Comanda { $order } este pe drum!
 order-delivered = Comanda { $order } a fost livrată. Vă mulțumim că ați cumpărat de la noi!
 order-cancelled = Comanda { $order } a fost anulată. Dacă ați plătit, urmează rambursarea.
+order-refund-needed = Pregătim rambursarea pentru comanda { $order }. Vă scriem din nou când banii sunt trimiși înapoi.
 order-refunded = Suma pentru comanda { $order } a fost rambursată. Poate dura câteva zile până apare în extras.
 order-status-line = Comanda { $order } ({ $total }): { $status ->
         [pending_payment] așteaptă plata
@@ -111,6 +112,7 @@ order-status-line = Comanda { $order } ({ $total }): { $status ->
         [shipped] pe drum
         [delivered] livrată
         [cancelled] anulată
+        [refund_needed] rambursare în curs
         [refunded] rambursată
        *[other] …
     }

@@ -43,10 +43,35 @@ pub async fn order(
         Some(Fulfilment::Pickup { point }) => json!({"kind": "pickup", "at": point}),
         None => Value::Null,
     };
+    let refundable = order.ever_paid();
     let next: Vec<&str> = OrderStatus::ALL
         .iter()
         .filter(|s| order.status.can_become(**s))
+        .filter(|s| refundable || !matches!(s, OrderStatus::RefundNeeded | OrderStatus::Refunded))
         .map(|s| s.name())
+        .collect();
+    let history: Vec<Value> = order
+        .history
+        .iter()
+        .map(|change| {
+            json!({
+                "at": change.at.millis(), "status": change.status.name(),
+                "by": change.by.as_deref().unwrap_or(match change.status {
+                    OrderStatus::Paid | OrderStatus::PaymentFailed => "payment provider",
+                    OrderStatus::PendingPayment => "customer",
+                    _ => "shop (command line or API)",
+                }),
+                "tracking": change.tracking,
+            })
+        })
+        .collect();
+    let sessions: Vec<Value> = state
+        .store
+        .payment_sessions_of(&order.id)?
+        .into_iter()
+        .map(|(id, session)| {
+            json!({"id": id, "amount": money(session.amount), "created_at": session.created_at.millis()})
+        })
         .collect();
     Ok(Json(json!({
         "id": order.id, "customer": order.customer, "status": order.status.name(),
@@ -58,6 +83,7 @@ pub async fn order(
         "fulfilment": fulfilment, "tracking": order.tracking,
         "payment_links": order.payment_attempts, "payment_failures": order.payment_failures,
         "oversold": order.oversold, "booking": order.booking,
+        "history": history, "payment_sessions": sessions,
     })))
 }
 
@@ -80,6 +106,7 @@ pub async fn set_status(
         OrderId(id.clone()),
         &change.status,
         change.tracking,
+        Some(super::actions::shown_name(&authed.operator)),
     )
     .await?;
     tracing::info!(order = %id, status = %change.status, operator = %authed.operator.name, "order moved from the console");

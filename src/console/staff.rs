@@ -35,6 +35,9 @@ fn admin_only(authed: &Authed) -> Result<(), ApiError> {
 /// A new one-time link for `operator` to set their password.
 pub fn invite_link(state: &AppState, operator: &str) -> Result<String, ApiError> {
     let token = session::random_token()?;
+    // One live link per operator: an older one (sent to the wrong person, or superseded by
+    // a reset) stops working.
+    state.store.revoke_invites(operator)?;
     let invite = Invite {
         operator: operator.to_owned(),
         expires_at: clock::now().plus(Span::hours(INVITE_HOURS)),
@@ -87,6 +90,7 @@ pub async fn remove(
         keeps_an_admin(&state, &operator.name)?;
     }
     state.store.remove_operator(&operator.name)?;
+    state.store.revoke_invites(&operator.name)?;
     tracing::info!(operator = %operator.name, by = %authed.operator.name, "operator removed");
     Ok(Json(json!({ "removed": operator.name })))
 }

@@ -61,9 +61,10 @@ fn build(state: &AppState, id: &CustomerId) -> Result<Value, ApiError> {
     entries.sort_by_key(HistoryEntry::at);
     let skip = entries.len().saturating_sub(TIMELINE_LIMIT);
     let names = describe::StaffNames::load(store)?;
+    let mut offered = Offered::default();
     let timeline: Vec<Value> = entries[skip..]
         .iter()
-        .map(|entry| item(state, store, &ctx.catalog, id, entry, &names))
+        .map(|entry| item(state, store, &ctx.catalog, id, entry, &names, &mut offered))
         .collect::<Result<_, _>>()?;
     let cart_lines: Vec<Value> = conversation
         .cart
@@ -149,6 +150,48 @@ fn build(state: &AppState, id: &CustomerId) -> Result<Value, ApiError> {
     }))
 }
 
+/// The buttons of the bot's latest reply, by action id: a press is shown by its label
+/// ("pressed “10:00”"), not its id ("slot:ion:29940960").
+#[derive(Default)]
+struct Offered(Vec<(String, String)>);
+
+impl Offered {
+    fn replace(&mut self, rendered: &adapters::rendered::RenderedReply) {
+        self.0.clear();
+        for choice in &rendered.choices {
+            self.0.push((choice.id.clone(), choice.label.clone()));
+        }
+        for card in &rendered.cards {
+            for action in &card.actions {
+                let label = format!("{} · {}", action.label, card.title);
+                self.0.push((action.id.clone(), label));
+            }
+        }
+        if let Some(cart) = &rendered.cart {
+            for line in &cart.lines {
+                for action in &line.actions {
+                    let label = format!("{} · {}", action.label, line.title);
+                    self.0.push((action.id.clone(), label));
+                }
+            }
+        }
+    }
+
+    fn label(&self, event: &Event) -> Option<&str> {
+        let Event::Inbound(Inbound {
+            message: InboundMessage::Action(id),
+            ..
+        }) = event
+        else {
+            return None;
+        };
+        self.0
+            .iter()
+            .find(|(offered, _)| offered == id)
+            .map(|(_, label)| label.as_str())
+    }
+}
+
 fn item(
     state: &AppState,
     store: &dyn Store,
@@ -156,13 +199,15 @@ fn item(
     customer: &CustomerId,
     entry: &HistoryEntry,
     names: &describe::StaffNames,
+    offered: &mut Offered,
 ) -> Result<Value, ApiError> {
     Ok(match entry {
         HistoryEntry::In {
             at, channel, event, ..
         } => json!({
             "kind": "in", "at": at.millis(), "channel": channel.name(), "by": "customer",
-            "text": inbound_text(event), "understood": understood(event, catalog),
+            "text": offered.label(event).map_or_else(|| inbound_text(event), |label| format!("[pressed “{label}”]")),
+            "understood": understood(event, catalog),
             "media": media(customer, event),
         }),
         HistoryEntry::Out {
@@ -173,6 +218,7 @@ fn item(
             reply,
         } => {
             let rendered = state.renderer.reply(*locale, reply);
+            offered.replace(&rendered);
             let (choices, cards) = reply_parts(&rendered);
             let (status, error) = delivery(store, *outbox_id)?;
             json!({
@@ -189,6 +235,7 @@ fn item(
         }
         HistoryEntry::Held { at, locale, reply } => {
             let rendered = state.renderer.reply(*locale, reply);
+            offered.replace(&rendered);
             let (choices, cards) = reply_parts(&rendered);
             json!({
                 "kind": "held", "at": at.millis(), "by": "bot", "text": rendered.text,

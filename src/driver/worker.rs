@@ -448,6 +448,7 @@ fn step_one(
                 order,
                 status,
                 tracking,
+                by,
             } => {
                 metrics::counter!("souk_order_status_changes_total", "status" => status.name())
                     .increment(1);
@@ -456,6 +457,7 @@ fn step_one(
                     order,
                     status,
                     tracking,
+                    by,
                 });
             }
             Action::HeldForOperator(reply) => history.push(HistoryEntry::Held {

@@ -54,7 +54,8 @@ pub async fn set_order_status(
     Json(change): Json<StatusChange>,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
     authorized(&state, &headers)?;
-    let answer = change_order_status(&state, OrderId(id), &change.status, change.tracking).await?;
+    let answer =
+        change_order_status(&state, OrderId(id), &change.status, change.tracking, None).await?;
     Ok((StatusCode::ACCEPTED, Json(answer)))
 }
 
@@ -66,6 +67,7 @@ pub async fn change_order_status(
     id: OrderId,
     status: &str,
     tracking: Option<String>,
+    by: Option<String>,
 ) -> Result<Value, ApiError> {
     let status = OrderStatus::parse(status).ok_or_else(|| {
         let known: Vec<&str> = OrderStatus::ALL.iter().map(|s| s.name()).collect();
@@ -93,6 +95,12 @@ pub async fn change_order_status(
             format!("order {id} is {} and cannot become {status}", order.status),
         ));
     }
+    if matches!(status, OrderStatus::RefundNeeded | OrderStatus::Refunded) && !order.ever_paid() {
+        return Err(ApiError::new(
+            StatusCode::CONFLICT,
+            format!("order {id} was never paid: there is nothing to refund"),
+        ));
+    }
     let now = clock::now();
     let entry = InboxEntry {
         seq: 0,
@@ -103,6 +111,7 @@ pub async fn change_order_status(
             order: id.clone(),
             status,
             tracking,
+            by,
         },
         received_at: now,
     };

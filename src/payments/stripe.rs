@@ -278,6 +278,7 @@ mod tests {
                 amount: Money::new(450, eur),
             }),
             booking: None,
+            history: Vec::new(),
         };
         let form = client.form(&order, 1_800_003_600);
         let get = |key: &str| form.iter().find(|(k, _)| k == key).map(|(_, v)| v.as_str());

@@ -170,6 +170,9 @@ pub trait Store: Send + Sync + 'static {
     /// Remembers a payment session souk created (its provider id) and what it charges.
     fn put_payment_session(&self, id: &str, session: &PaymentSession) -> StoreResult<()>;
     fn payment_session(&self, id: &str) -> StoreResult<Option<PaymentSession>>;
+    /// The sessions made for one order, oldest first (sessions recorded before the index
+    /// existed are not found).
+    fn payment_sessions_of(&self, order: &OrderId) -> StoreResult<Vec<(String, PaymentSession)>>;
     /// Units sold per SKU since the catalog file with digest `base` was loaded. When the
     /// catalog changes, its stock numbers (`levels`) are the new truth: they are kept, so a
     /// payment can tell in its transaction whether units were left, and the count starts
@@ -205,13 +208,15 @@ pub trait Store: Send + Sync + 'static {
     fn put_console_session(&self, digest: &[u8], session: &ConsoleSession) -> StoreResult<()>;
     fn console_session(&self, digest: &[u8]) -> StoreResult<Option<ConsoleSession>>;
     fn delete_console_session(&self, digest: &[u8]) -> StoreResult<()>;
-    /// Drops sessions and known devices that expired before `now`; returns how many.
+    /// Drops sessions, known devices and invitations that expired before `now`; returns how many.
     fn prune_console_sessions(&self, now: Timestamp) -> StoreResult<usize>;
     fn put_known_device(&self, digest: &[u8], device: &KnownDevice) -> StoreResult<()>;
     fn known_device(&self, digest: &[u8]) -> StoreResult<Option<KnownDevice>>;
     fn put_invite(&self, digest: &[u8], invite: &Invite) -> StoreResult<()>;
     /// Removes and returns an invite: a link works once.
     fn take_invite(&self, digest: &[u8]) -> StoreResult<Option<Invite>>;
+    /// Ends every unused invitation of `operator` (a reset or a removal makes them stale).
+    fn revoke_invites(&self, operator: &str) -> StoreResult<usize>;
     /// The first-start set-up link's token (its digest), valid until `expires_at`; any
     /// earlier token stops working.
     fn put_setup_token(&self, digest: &[u8], expires_at: Timestamp) -> StoreResult<()>;

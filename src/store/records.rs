@@ -185,6 +185,8 @@ pub struct OrderUpdate {
     pub order: OrderId,
     pub status: OrderStatus,
     pub tracking: Option<String>,
+    /// The operator's display name, for a change made by hand; kept in the order's history.
+    pub by: Option<String>,
 }
 
 /// A payment link to create with the provider, kept until the link reached the conversation.

@@ -215,6 +215,19 @@ impl SledTrees {
         Ok(entry)
     }
 
+    /// Removes the invitations `doomed` picks (and any that cannot be read).
+    fn drop_invites(&self, doomed: impl Fn(&Invite) -> bool) -> StoreResult<usize> {
+        let mut dropped = 0;
+        for item in self.console.scan_prefix(console_key("invite", b"")) {
+            let (key, value) = item.map_err(engine)?;
+            if decode::<Invite>("invite", &value).map_or(true, |invite| doomed(&invite)) {
+                self.console.remove(key).map_err(engine)?;
+                dropped += 1;
+            }
+        }
+        Ok(dropped)
+    }
+
     fn get_decoded<T: serde::de::DeserializeOwned>(
         tree: &Tree,
         what: &'static str,
@@ -296,6 +309,11 @@ fn payment_session_key(id: &str) -> Vec<u8> {
     key
 }
 
+/// Indexes an order's payment sessions: `psord\0{order}\0{session}`.
+fn order_session_key(order: &OrderId, session: &str) -> Vec<u8> {
+    format!("psord\u{0}{order}\u{0}{session}").into_bytes()
+}
+
 fn pay_key(digest: &[u8]) -> Vec<u8> {
     let mut key = b"pay\0".to_vec();
     key.extend_from_slice(digest);
@@ -343,6 +361,15 @@ impl StepTrees<'_> {
             order.oversold = oversold;
         }
         order.status = update.status;
+        flows::OrderChange::record(
+            &mut order.history,
+            flows::OrderChange {
+                at: now,
+                status: update.status,
+                by: update.by.clone(),
+                tracking: update.tracking.clone(),
+            },
+        );
         if update.tracking.is_some() {
             order.tracking.clone_from(&update.tracking);
         }
@@ -489,7 +516,16 @@ impl StepTrees<'_> {
                 tracing::error!(order = %order.id, "order id exists; keeping the first");
                 continue;
             }
-            self.orders.insert(order.id.0.as_bytes(), encode(order))?;
+            let mut placed = order.clone();
+            if placed.history.is_empty() {
+                placed.history.push(flows::OrderChange {
+                    at: order.placed_at,
+                    status: order.status,
+                    by: None,
+                    tracking: None,
+                });
+            }
+            self.orders.insert(order.id.0.as_bytes(), encode(&placed))?;
         }
         for update in &commit.order_updates {
             self.update_order(update, commit.now)?;
@@ -945,14 +981,29 @@ impl Store for SledTrees {
     }
 
     fn put_payment_session(&self, id: &str, session: &PaymentSession) -> StoreResult<()> {
-        self.commerce
-            .insert(payment_session_key(id), encode(session))
-            .map(|_| ())
-            .map_err(engine)
+        // One batch: the order's index never names a session that is not there.
+        let mut batch = sled::Batch::default();
+        batch.insert(payment_session_key(id), encode(session));
+        batch.insert(order_session_key(&session.order, id), &[]);
+        self.commerce.apply_batch(batch).map_err(engine)
     }
 
     fn payment_session(&self, id: &str) -> StoreResult<Option<PaymentSession>> {
         Self::get_decoded(&self.commerce, "payment session", &payment_session_key(id))
+    }
+
+    fn payment_sessions_of(&self, order: &OrderId) -> StoreResult<Vec<(String, PaymentSession)>> {
+        let prefix = order_session_key(order, "");
+        let mut found = Vec::new();
+        for item in self.commerce.scan_prefix(&prefix) {
+            let (key, _) = item.map_err(engine)?;
+            let id = String::from_utf8_lossy(&key[prefix.len()..]).into_owned();
+            if let Some(session) = self.payment_session(&id)? {
+                found.push((id, session));
+            }
+        }
+        found.sort_by_key(|(_, session)| session.created_at);
+        Ok(found)
     }
 
     fn stock_sold(&self, base: &str, levels: &[(Sku, u32)]) -> StoreResult<Vec<(Sku, u32)>> {
@@ -1145,7 +1196,12 @@ impl Store for SledTrees {
                 pruned += 1;
             }
         }
+        pruned += self.drop_invites(|invite| invite.expires_at < now)?;
         Ok(pruned)
+    }
+
+    fn revoke_invites(&self, operator: &str) -> StoreResult<usize> {
+        self.drop_invites(|invite| invite.operator == operator)
     }
 
     fn put_known_device(&self, digest: &[u8], device: &KnownDevice) -> StoreResult<()> {

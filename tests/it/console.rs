@@ -1292,3 +1292,86 @@ async fn admins_invite_reset_change_and_remove_colleagues() {
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "not yourself");
     app.stop().await;
 }
+
+/// Only the newest set-up link of an operator works: a reset makes the earlier one stale,
+/// a removal ends the operator's unused links (a colleague re-added under the same name is
+/// not reachable through an old one), and expired links are pruned from the store.
+#[tokio::test]
+async fn stale_and_expired_invitation_links_stop_working() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let app = spawn_app(dir.path(), AppOptions::default()).await;
+    add_operator(app.store(), "ana", Role::Admin);
+    let admin = login(&app, "ana").await;
+    let token_of = |body: &Value| {
+        body["setup_link"]
+            .as_str()
+            .and_then(|link| link.split("invite=").nth(1))
+            .expect("a set-up link")
+            .to_owned()
+    };
+    let set_password = |invite: String| {
+        let base = app.base.clone();
+        async move {
+            client()
+                .post(format!("{base}/console/setup"))
+                .form(&[("invite", invite.as_str()), ("password", PASSWORD)])
+                .send()
+                .await
+                .expect("POST")
+                .status()
+        }
+    };
+    let (status, body) = admin
+        .post(
+            "/console/api/operators",
+            json!({"name": "ion", "role": "agent"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    let first = token_of(&body);
+    let (_, body) = admin
+        .post("/console/api/operators/ion/reset", json!({}))
+        .await;
+    let second = token_of(&body);
+    assert_eq!(
+        set_password(first).await,
+        StatusCode::FORBIDDEN,
+        "superseded"
+    );
+    assert_eq!(set_password(second).await, StatusCode::SEE_OTHER);
+
+    let (_, body) = admin
+        .post("/console/api/operators/ion/reset", json!({}))
+        .await;
+    let unused = token_of(&body);
+    let (status, _) = admin
+        .post("/console/api/operators/ion/remove", json!({}))
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    let (status, _) = admin
+        .post(
+            "/console/api/operators",
+            json!({"name": "ion", "role": "agent"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED);
+    assert_eq!(set_password(unused).await, StatusCode::FORBIDDEN, "removed");
+
+    let store = app.store();
+    let long_ago = souk::store::Invite {
+        operator: "ion".into(),
+        expires_at: Timestamp(1_000),
+    };
+    store.put_invite(b"expired-digest", &long_ago).expect("put");
+    let pruned = store
+        .prune_console_sessions(souk::clock::now())
+        .expect("prune");
+    assert!(pruned >= 1, "pruned {pruned}");
+    assert!(
+        store
+            .take_invite(b"expired-digest")
+            .expect("take")
+            .is_none()
+    );
+    app.stop().await;
+}

@@ -569,6 +569,7 @@ async fn outside_the_window_the_shipping_template_carries_the_tracking_link() {
             order: OrderId("ORDER-9".into()),
             status: flows::OrderStatus::Shipped,
             tracking: Some("https://track.example/AB<1>".into()),
+            by: None,
         },
     );
     let app = spawn_app_with(config, AppOptions::default()).await;

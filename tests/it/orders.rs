@@ -397,13 +397,19 @@ async fn the_second_payment_for_the_last_unit_is_told_it_sold_out() {
     app.stop().await;
 }
 
-/// An order opened in the console: its lines, total, delivery and contact, and the moves it
-/// can make next; an operator ships it with a tracking link, the customer is told, and an
-/// impossible move is refused.
-#[tokio::test]
-async fn an_operator_opens_an_order_and_ships_it_from_the_console() {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let mut settings = test_settings(dir.path());
+/// souk with the demo provider, agent "ana" logged in to the console, and a web chat
+/// customer's unpaid order: the app, the console, the customer's events, the order id and
+/// the order's pay page path.
+async fn console_and_an_order(
+    dir: &std::path::Path,
+) -> (
+    TestApp,
+    crate::console::Console,
+    EventStream,
+    String,
+    String,
+) {
+    let mut settings = test_settings(dir);
     settings.payments.provider = ProviderKind::Demo;
     let app = spawn_app_with(settings, AppOptions::default()).await;
     crate::console::add_operator(app.store(), "ana", souk::store::Role::Agent);
@@ -419,6 +425,16 @@ async fn an_operator_opens_an_order_and_ships_it_from_the_console() {
     )
     .await;
     let order_id = order_id_of(&link);
+    (app, console, events, order_id, path)
+}
+
+/// An order opened in the console: its lines, total, delivery and contact, and the moves it
+/// can make next; an operator ships it with a tracking link, the customer is told, and an
+/// impossible move is refused.
+#[tokio::test]
+async fn an_operator_opens_an_order_and_ships_it_from_the_console() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (app, console, mut events, order_id, path) = console_and_an_order(dir.path()).await;
     // Unpaid: it cannot be shipped yet.
     let (status, _) = console
         .post(
@@ -457,5 +473,86 @@ async fn an_operator_opens_an_order_and_ships_it_from_the_console() {
     assert_eq!(status.as_u16(), 202);
     let told = reply_with(&mut events, "on its way").await;
     assert_eq!(told["link"]["url"], "https://carrier.example/t/42");
+    // A return: the shop owes the money back (the customer is told), then pays it.
+    let (status, _) = console
+        .post(
+            &format!("/console/api/orders/{order_id}/status"),
+            serde_json::json!({"status": "refund_needed"}),
+        )
+        .await;
+    assert_eq!(status.as_u16(), 202);
+    reply_with(&mut events, "arranging a refund").await;
+    let order = console
+        .get(&format!("/console/api/orders/{order_id}"))
+        .await;
+    assert_eq!(order["status"], "refund_needed");
+    assert_eq!(order["next"], serde_json::json!(["refunded"]));
+    // Its history: placed by the customer's checkout, paid by the provider, then each
+    // move by hand with who made it.
+    let history: Vec<(String, String)> = order["history"]
+        .as_array()
+        .expect("history")
+        .iter()
+        .map(|c| {
+            (
+                c["status"].as_str().unwrap_or_default().to_owned(),
+                c["by"].as_str().unwrap_or_default().to_owned(),
+            )
+        })
+        .collect();
+    let expected: Vec<(String, String)> = [
+        ("pending_payment", "customer"),
+        ("paid", "payment provider"),
+        ("shipped", "Ana"),
+        ("refund_needed", "Ana"),
+    ]
+    .iter()
+    .map(|(s, b)| ((*s).to_owned(), (*b).to_owned()))
+    .collect();
+    assert_eq!(history, expected, "{order:#}");
+    assert_eq!(
+        order["history"][2]["tracking"],
+        "https://carrier.example/t/42"
+    );
+    // The timeline names a pressed button by the label the customer saw, not its id.
+    let customer = order["customer"].as_str().expect("customer");
+    let view = console
+        .get(&format!("/console/api/conversations/{customer}"))
+        .await;
+    let said: Vec<&str> = view["timeline"]
+        .as_array()
+        .expect("timeline")
+        .iter()
+        .filter(|item| item["kind"] == "in")
+        .filter_map(|item| item["text"].as_str())
+        .collect();
+    assert!(said.contains(&"[pressed “Place order”]"), "{said:#?}");
+    app.stop().await;
+}
+
+/// A cancelled order that was never paid has nothing to refund: the console offers no
+/// refund move and the change is refused, so the customer is never told of a refund.
+#[tokio::test]
+async fn an_unpaid_cancelled_order_cannot_be_marked_for_a_refund() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (app, console, mut events, order_id, _) = console_and_an_order(dir.path()).await;
+    let url = format!("/console/api/orders/{order_id}/status");
+    let (status, _) = console
+        .post(&url, serde_json::json!({"status": "cancelled"}))
+        .await;
+    assert_eq!(status.as_u16(), 202);
+    reply_with(&mut events, "has been cancelled").await;
+    let order = console
+        .get(&format!("/console/api/orders/{order_id}"))
+        .await;
+    assert_eq!(order["status"], "cancelled");
+    assert_eq!(order["next"], serde_json::json!([]), "{order:#}");
+    for refund in ["refund_needed", "refunded"] {
+        let (status, body) = console
+            .post(&url, serde_json::json!({"status": refund}))
+            .await;
+        assert_eq!(status.as_u16(), 409, "{refund}: {body}");
+        assert!(body.to_string().contains("never paid"), "{body}");
+    }
     app.stop().await;
 }

@@ -414,6 +414,15 @@ async fn an_expired_session_is_told_and_a_new_link_has_its_own_key() {
     );
     customer.presses(&format!("payagain:{order}")).await;
     customer.expect(seen, "cs_test_2").await;
+    // Both sessions are found from the order (the console's order view lists them).
+    let sessions: Vec<String> = app
+        .store()
+        .payment_sessions_of(&flows::OrderId(order.clone()))
+        .expect("sessions")
+        .into_iter()
+        .map(|(id, _)| id)
+        .collect();
+    assert_eq!(sessions, ["cs_test_1", "cs_test_2"]);
     let keys: Vec<Option<String>> = stripe
         .recorded()
         .into_iter()

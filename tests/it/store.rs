@@ -380,6 +380,7 @@ fn order(id: &str, customer: &str, sku: &str) -> flows::Order {
         recovered_step: None,
         discount: None,
         booking: None,
+        history: Vec::new(),
     }
 }
 
@@ -389,6 +390,7 @@ fn paid(seq: u64, customer: &str, order: &str) -> StepCommit {
         order: flows::OrderId(order.into()),
         status: flows::OrderStatus::Paid,
         tracking: None,
+        by: None,
     }];
     step
 }

@@ -80,6 +80,7 @@ impl Conversation {
             recovered_step: None,
             discount: None,
             booking: Some(booking.id.clone()),
+            history: Vec::new(),
         };
         self.remember_order(order.clone());
         out.push(Action::PlaceOrder(order));
@@ -187,6 +188,7 @@ impl Conversation {
                 order,
                 status: OrderStatus::Cancelled,
                 tracking: None,
+                by: None,
             });
         }
     }

@@ -232,6 +232,7 @@ impl Conversation {
             recovered_step: self.recovered_step(now),
             discount: discount.clone(),
             booking: None,
+            history: Vec::new(),
         };
         if let Some(discount) = &discount {
             self.spend_discount(discount, &order_id);

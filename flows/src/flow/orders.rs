@@ -119,6 +119,7 @@ impl Conversation {
                 order: id.clone(),
                 status: OrderStatus::Paid,
                 tracking: None,
+                by: None,
             });
             let text = Text::new(TextKey::OrderPaidUnlisted).str("order", id.0.clone());
             self.say(out, Reply::text(text).choices(Self::menu_for(ctx)));
@@ -136,6 +137,7 @@ impl Conversation {
             order: order.id.clone(),
             status: OrderStatus::Paid,
             tracking: None,
+            by: None,
         });
         if order.booking.is_some() {
             return self.on_deposit_paid(ctx, &order.id, out);
@@ -185,6 +187,7 @@ impl Conversation {
             order: id.clone(),
             status: OrderStatus::PaymentFailed,
             tracking: None,
+            by: None,
         });
         if let FlowState::Checkout(CheckoutStep::AwaitingPayment { order, .. }) = &self.state
             && *order == id
@@ -262,6 +265,7 @@ impl Conversation {
             order: order_id.clone(),
             status: OrderStatus::PendingPayment,
             tracking: None,
+            by: None,
         });
         out.push(Action::CreatePaymentLink {
             order: order_id.clone(),
@@ -293,6 +297,7 @@ impl Conversation {
             order: order.id.clone(),
             status: OrderStatus::Cancelled,
             tracking: None,
+            by: None,
         });
         let mut changed = Vec::new();
         for line in &order.lines {
@@ -319,8 +324,8 @@ impl Conversation {
         &mut self,
         _ctx: &Context,
         id: &OrderId,
-        status: OrderStatus,
-        tracking: Option<String>,
+        (status, tracking): (OrderStatus, Option<String>),
+        by: Option<String>,
         out: &mut Vec<Action>,
     ) {
         if let Some(order) = self.order_mut(id) {
@@ -339,12 +344,14 @@ impl Conversation {
             order: id.clone(),
             status,
             tracking: tracking.clone(),
+            by,
         });
         let key = match status {
             OrderStatus::Fulfilled => TextKey::OrderFulfilled,
             OrderStatus::Shipped => TextKey::OrderShipped,
             OrderStatus::Delivered => TextKey::OrderDelivered,
             OrderStatus::Cancelled => TextKey::OrderCancelled,
+            OrderStatus::RefundNeeded => TextKey::OrderRefundNeeded,
             OrderStatus::Refunded => TextKey::OrderRefunded,
             // Payment states come from the payment provider, not from here.
             OrderStatus::PendingPayment | OrderStatus::Paid | OrderStatus::PaymentFailed => {

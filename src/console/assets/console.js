@@ -134,6 +134,17 @@
     };
   }
 
+  // Runs `fn` once `ms` after the first call of a burst; calls meanwhile join that run. Unlike
+  // a debounce it cannot be starved: a busy shop's steady stream of changes still refreshes
+  // the view every `ms`.
+  function throttle(fn, ms) {
+    let timer = 0;
+    return () => {
+      if (timer) return;
+      timer = setTimeout(() => { timer = 0; fn(); }, ms);
+    };
+  }
+
   // Milliseconds (or an ISO string) to local HH:MM, prefixed with the date when not today.
   function toDate(at) {
     const d = new Date(typeof at === 'string' && !/^\d+$/.test(at) ? at : num(at));
@@ -334,7 +345,7 @@
       note.onclick = () => { window.focus(); setFilter('waiting'); note.close(); };
     }
   }
-  const scheduleListRefresh = debounce(safe(refreshList), 200);
+  const scheduleListRefresh = throttle(safe(refreshList), 200);
 
   function previewText(last) {
     if (!last) return 'No messages yet';
@@ -436,7 +447,7 @@
     renderConversation(fresh);
     await markReadIfNeeded(customer);
   }
-  const scheduleConvRefresh = debounce(safe(() => loadConversation(false)), 200);
+  const scheduleConvRefresh = throttle(safe(() => loadConversation(false)), 200);
 
   async function markReadIfNeeded(customer) {
     const s = summary();
@@ -604,7 +615,7 @@
       open.type = 'button';
       open.setAttribute('aria-haspopup', 'dialog');
       open.addEventListener('click', safe(() => openOrder(str(o.id))));
-      li.append(open, el('span', 'badge order-status', o.status),
+      li.append(open, el('span', 'badge order-status', statusWords(str(o.status))),
         el('span', 'order-total', o.total), el('span', 'muted', formatTime(o.at)));
       if (o.discount) {
         const d = obj(o.discount);
@@ -950,14 +961,48 @@
   // ---------- an order: its details, and moving it on ----------
   const MOVE_LABELS = {
     fulfilled: 'Mark fulfilled', shipped: 'Mark shipped', delivered: 'Mark delivered',
-    cancelled: 'Cancel order', refunded: 'Mark refunded',
+    cancelled: 'Cancel order', refund_needed: 'Refund needed', refunded: 'Mark refunded',
   };
+  // Declared, not assigned, so the side panel can use it before this point runs.
+  function statusWords(s) {
+    const words = {
+      pending_payment: 'waiting for payment', paid: 'paid', payment_failed: 'payment failed',
+      fulfilled: 'fulfilled', shipped: 'shipped', delivered: 'delivered', cancelled: 'cancelled',
+      refund_needed: 'refund needed', refunded: 'refunded',
+    };
+    return words[s] || s;
+  }
+
+  // The order's moves, oldest first; the first is its placing.
+  function orderHistory(o) {
+    const changes = arr(o.history).map(obj);
+    if (!changes.length) return [];
+    const list = el('ol', 'plain order-history');
+    list.setAttribute('aria-label', 'History');
+    list.append(...changes.map((c, i) => {
+      const words = statusWords(str(c.status));
+      const what = i === 0 ? 'Placed' : words.charAt(0).toUpperCase() + words.slice(1);
+      const li = textEl('li', 'order-change', `${formatTime(c.at)} · ${what} · ${str(c.by)}`);
+      if (c.tracking) li.append(textEl('span', 'order-tracking-note', ` (${str(c.tracking)})`));
+      return li;
+    }));
+    return [textEl('h3', 'order-sub', 'History'), list];
+  }
+
+  // Each payment link made at the provider (Stripe Checkout Session ids).
+  function orderSessions(o) {
+    const sessions = arr(o.payment_sessions).map(obj);
+    if (!sessions.length) return [];
+    const list = el('ul', 'plain');
+    list.append(...sessions.map((s) => textEl('li', 'order-session', `${str(s.id)} · ${str(s.amount)} · ${formatTime(s.created_at)}`)));
+    return [textEl('h3', 'order-sub', 'Payment sessions'), list];
+  }
 
   async function openOrder(id) {
     const res = await request('GET', `${API}/orders/${encodeURIComponent(id)}`);
     if (!res.ok) { showNotice(`Could not load order ${id}: ${res.error}`); return; }
     const o = obj(res.data);
-    ui.orderTitle.textContent = `Order #${str(o.id)} · ${str(o.status)}`;
+    ui.orderTitle.textContent = `Order #${str(o.id)} · ${statusWords(str(o.status))}`;
     const rows = arr(o.lines).map(obj).map((l) => {
       const li = el('li', 'cart-line');
       li.append(textEl('span', 'cart-name', `${num(l.quantity)} × ${str(l.title)}`), el('span', 'cart-price', l.line_total));
@@ -975,7 +1020,7 @@
       o.booking ? `Deposit for booking ${str(o.booking)}` : '',
       `Placed ${formatTime(o.placed_at)}`,
     ].filter(Boolean).map((t) => textEl('p', 'order-fact', t));
-    ui.orderBody.replaceChildren(list, ...facts);
+    ui.orderBody.replaceChildren(list, ...facts, ...orderSessions(o), ...orderHistory(o));
     const tracking = el('input', 'order-tracking');
     tracking.type = 'url';
     tracking.placeholder = 'https://carrier.example/track/…';
@@ -989,7 +1034,7 @@
         if (status === 'shipped' && tracking.value.trim()) body.tracking = tracking.value.trim();
         const done = await post(`${API}/orders/${encodeURIComponent(str(o.id))}/status`, body);
         if (!done.ok) { showNotice(`Could not move the order: ${done.error}`); return; }
-        showNotice(`Order #${str(o.id)} is ${status}; the customer is told.`, 'info');
+        showNotice(`Order #${str(o.id)}: ${statusWords(status)}. The customer is told.`, 'info');
         closeOrder();
         if (state.open) void loadConversation(false);
       }));

@@ -277,6 +277,10 @@ impl Store for SledStore {
         self.call(|store| store.payment_session(id))
     }
 
+    fn payment_sessions_of(&self, order: &OrderId) -> StoreResult<Vec<(String, PaymentSession)>> {
+        self.call(|store| store.payment_sessions_of(order))
+    }
+
     fn stock_sold(&self, base: &str, levels: &[(Sku, u32)]) -> StoreResult<Vec<(Sku, u32)>> {
         self.call(|store| store.stock_sold(base, levels))
     }
@@ -453,5 +457,9 @@ impl Store for SledStore {
 
     fn take_invite(&self, digest: &[u8]) -> StoreResult<Option<Invite>> {
         self.call(|store| store.take_invite(digest))
+    }
+
+    fn revoke_invites(&self, operator: &str) -> StoreResult<usize> {
+        self.call(|store| store.revoke_invites(operator))
     }
 }
