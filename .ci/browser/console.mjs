@@ -22,6 +22,8 @@ const shots = path.resolve(root, process.env.SHOTS ?? 'target/screenshots');
 const APP_SECRET = 'test-app-secret';
 const PHONE_ID = '1234567890';
 const CUSTOMER = '40712345678';
+// Sends to this number fail for good (131026, undeliverable): an admin sees them in Problems.
+const UNREACHABLE = '40799999999';
 // Markup and a right-to-left override (a name that would read "Dana <b>Test</b> exe.png").
 const CUSTOMER_NAME = 'Dana <b>Test</b> \u202Egnp.exe';
 const SHOWN_NAME = 'Dana <b>Test</b> ⟦U+202E⟧gnp.exe';
@@ -78,6 +80,11 @@ const graph = http.createServer((req, res) => {
     }
     recorded.push({ path: req.url, authorization: req.headers.authorization ?? '', body });
     const to = String(body.to ?? '');
+    if (to === UNREACHABLE) {
+      res.writeHead(400, { 'content-type': 'application/json' });
+      res.end('{"error":{"message":"Message undeliverable","type":"OAuthException","code":131026,"fbtrace_id":"FAKE"}}');
+      return;
+    }
     res.writeHead(200, { 'content-type': 'application/json' });
     res.end(JSON.stringify({
       messaging_product: 'whatsapp',
@@ -96,7 +103,7 @@ function signature(raw) {
 }
 
 let inbound = 0;
-function whatsappText(text) {
+function whatsappText(text, from = CUSTOMER, name = CUSTOMER_NAME) {
   return {
     object: 'whatsapp_business_account',
     entry: [{
@@ -106,9 +113,9 @@ function whatsappText(text) {
         value: {
           messaging_product: 'whatsapp',
           metadata: { display_phone_number: '15550001111', phone_number_id: PHONE_ID },
-          contacts: [{ profile: { name: CUSTOMER_NAME }, wa_id: CUSTOMER }],
+          contacts: [{ profile: { name }, wa_id: from }],
           messages: [{
-            from: CUSTOMER,
+            from,
             id: `wamid.IN${++inbound}.${Date.now()}`,
             timestamp: String(Math.floor(Date.now() / 1000)),
             type: 'text',
@@ -186,8 +193,8 @@ async function webChatBooking(base) {
   await say({ action: await lastChoice('bconfirm') });
 }
 
-async function postWebhook(base, text) {
-  const raw = Buffer.from(JSON.stringify(whatsappText(text)), 'utf8');
+async function postWebhook(base, text, from = CUSTOMER, name = CUSTOMER_NAME) {
+  const raw = Buffer.from(JSON.stringify(whatsappText(text, from, name)), 'utf8');
   const res = await fetch(`${base}/webhooks/whatsapp`, {
     method: 'POST',
     headers: { 'content-type': 'application/json', 'x-hub-signature-256': signature(raw) },
@@ -509,6 +516,20 @@ async function main() {
   if (!lines || !(lines[1] > lines[0])) throw new Error(`the appointment's service and time share a line: ${JSON.stringify(lines)}`);
   await everySize('console-appointment');
   step('an appointment shows its service above its time');
+
+  // A reply WhatsApp refuses for good shows up for the admin under Problems, with the reason.
+  await postWebhook(base, 'hello?', UNREACHABLE, 'Radu Unreachable');
+  const problemsBtn = page.locator('#btn-set-aside');
+  await problemsBtn.waitFor({ state: 'visible', timeout: 20000 });
+  await waitFor(async () => /Problems \(\d+\)/.test(await problemsBtn.innerText()), 'the problems count');
+  await problemsBtn.click();
+  await page.locator('#dead-list li').first().waitFor({ state: 'visible', timeout: 10000 });
+  const deadText = await page.locator('#dead-list').innerText();
+  if (!deadText.includes('131026') || !deadText.includes('Radu Unreachable')) throw new Error(`the failed reply lacks its reason: ${deadText}`);
+  await everySize('console-problems');
+  await page.locator('#dead-list li button', { hasText: 'Open conversation' }).first().click();
+  await page.locator('#conv-name', { hasText: 'Radu Unreachable' }).waitFor({ state: 'visible', timeout: 10000 });
+  step('a reply WhatsApp refused is listed under Problems with its reason, and opens its conversation');
 
   if (recorded.some((r) => r.authorization !== 'Bearer test-access-token')) {
     problems.push(`a Graph API call without the access token: ${recorded.map((r) => r.authorization).join(', ')}`);

@@ -331,12 +331,7 @@ pub async fn unlink(
     Path(customer): Path<String>,
     body: Result<Json<UnlinkBody>, axum::extract::rejection::JsonRejection>,
 ) -> Result<Response, ApiError> {
-    if authed.operator.role != Role::Admin {
-        return Err(ApiError::new(
-            StatusCode::FORBIDDEN,
-            "only admins undo links",
-        ));
-    }
+    authed.require_admin("only admins undo links")?;
     let Json(body) = body?;
     let into = CustomerId(customer);
     let from = CustomerId(body.customer);

@@ -177,6 +177,22 @@ fn best_name(row: &ConversationSummary, customer: Option<&Customer>) -> Option<S
         .filter(|name| !name.trim().is_empty())
 }
 
+/// How a customer is named outside the list (the best known name, else the short
+/// reference), for admins' lists of problems.
+pub fn customer_label(
+    store: &dyn crate::store::Store,
+    id: &flows::CustomerId,
+) -> Result<String, crate::store::StoreError> {
+    let customer = store.customer(id)?;
+    let name = match store.summary(id)? {
+        Some(row) => best_name(&row, customer.as_ref()),
+        None => customer
+            .and_then(|c| c.display_name)
+            .filter(|n| !n.trim().is_empty()),
+    };
+    Ok(name.unwrap_or_else(|| reference(id)))
+}
+
 /// One row as the page shows it.
 pub fn summary_json(
     state: &AppState,
@@ -277,12 +293,7 @@ pub async fn add_operator(
     body: Result<Json<NewOperator>, axum::extract::rejection::JsonRejection>,
 ) -> Result<(axum::http::StatusCode, Json<Value>), ApiError> {
     use axum::http::StatusCode;
-    if authed.operator.role != crate::store::Role::Admin {
-        return Err(ApiError::new(
-            StatusCode::FORBIDDEN,
-            "only admins add operators",
-        ));
-    }
+    authed.require_admin("only admins add operators")?;
     let Json(body) = body?;
     let name = body.name.trim().to_lowercase();
     if !super::valid_name(&name) {

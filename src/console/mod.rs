@@ -4,6 +4,7 @@
 
 mod actions;
 mod canned;
+mod dead_letters;
 mod describe;
 mod feed;
 mod hashing;
@@ -57,6 +58,11 @@ pub fn router(state: AppState) -> Router<AppState> {
         .route("/console/api/products", get(list::products))
         .route("/console/api/set-aside", get(set_aside::list))
         .route("/console/api/set-aside/{seq}/retry", post(set_aside::retry))
+        .route("/console/api/dead-letters", get(dead_letters::list))
+        .route(
+            "/console/api/dead-letters/{id}/resend",
+            post(dead_letters::resend),
+        )
         .route("/console/api/conversations", get(list::conversations))
         .route(conversation, get(view::conversation))
         .route(&format!("{conversation}/canned"), get(canned::replies))

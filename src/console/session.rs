@@ -26,6 +26,17 @@ pub struct Authed {
     pub digest: [u8; 32],
 }
 
+impl Authed {
+    /// 403 with `refusal` ("only admins …") unless the operator is an admin.
+    pub fn require_admin(&self, refusal: &'static str) -> Result<(), ApiError> {
+        if self.operator.role == crate::store::Role::Admin {
+            Ok(())
+        } else {
+            Err(ApiError::new(StatusCode::FORBIDDEN, refusal))
+        }
+    }
+}
+
 /// 256 random bits, hex: cookie tokens, CSRF tokens and set-up links.
 pub fn random_token() -> Result<String, ApiError> {
     let mut bytes = [0u8; 32];

@@ -9,51 +9,40 @@ use serde_json::{Value, json};
 use super::describe::inbound_text;
 use super::session::Authed;
 use crate::http::{ApiError, AppState};
-use crate::store::Role;
 
 /// Characters of the customer's text shown in the list (the event itself may be huge).
 const PREVIEW_CHARS: usize = 200;
-
-fn admin_only(authed: &Authed) -> Result<(), ApiError> {
-    if authed.operator.role == Role::Admin {
-        Ok(())
-    } else {
-        Err(ApiError::new(
-            StatusCode::FORBIDDEN,
-            "only admins see and retry set-aside events",
-        ))
-    }
-}
 
 pub async fn list(
     State(state): State<AppState>,
     Extension(authed): Extension<Authed>,
 ) -> Result<Json<Value>, ApiError> {
-    admin_only(&authed)?;
+    authed.require_admin("only admins see and retry set-aside events")?;
     let store = state.store.clone();
     let events = tokio::task::spawn_blocking(move || store.set_aside_events())
         .await
         .map_err(|error| ApiError::internal(error.to_string()))??;
     let rows: Vec<Value> = events
         .iter()
-        .map(|set_aside| {
+        .map(|set_aside| -> Result<Value, crate::store::StoreError> {
             let entry = &set_aside.entry;
             let channel = match &entry.event {
                 flows::Event::Inbound(inbound) => inbound.channel.name(),
                 _ => "internal",
             };
-            json!({
+            Ok(json!({
                 "seq": entry.seq,
                 "customer": entry.customer.0,
+                "who": super::list::customer_label(state.store.as_ref(), &entry.customer)?,
                 "channel": channel,
                 "received_at": entry.received_at.millis(),
                 "set_aside_at": set_aside.set_aside_at.millis(),
                 "attempts": set_aside.attempts,
                 "reason": set_aside.reason,
                 "text": adapters::text_limits::cut(&inbound_text(&entry.event), PREVIEW_CHARS),
-            })
+            }))
         })
-        .collect();
+        .collect::<Result<_, _>>()?;
     Ok(Json(json!({ "events": rows })))
 }
 
@@ -62,7 +51,7 @@ pub async fn retry(
     Extension(authed): Extension<Authed>,
     Path(seq): Path<u64>,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
-    admin_only(&authed)?;
+    authed.require_admin("only admins see and retry set-aside events")?;
     let store = state.store.clone();
     let entry = tokio::task::spawn_blocking(move || store.retry_set_aside(seq))
         .await

@@ -21,17 +21,6 @@ pub const INVITE_HOURS: i64 = 72;
 /// Stored in place of a password hash until the operator sets one: no password matches it.
 pub const NO_PASSWORD: &str = "!awaiting-set-up";
 
-fn admin_only(authed: &Authed) -> Result<(), ApiError> {
-    if authed.operator.role == Role::Admin {
-        Ok(())
-    } else {
-        Err(ApiError::new(
-            StatusCode::FORBIDDEN,
-            "only admins manage the team",
-        ))
-    }
-}
-
 /// A new one-time link for `operator` to set their password.
 pub fn invite_link(state: &AppState, operator: &str) -> Result<String, ApiError> {
     let token = session::random_token()?;
@@ -78,7 +67,7 @@ pub async fn remove(
     Extension(authed): Extension<Authed>,
     Path(name): Path<String>,
 ) -> Result<Json<Value>, ApiError> {
-    admin_only(&authed)?;
+    authed.require_admin("only admins manage the team")?;
     let operator = existing(&state, &name)?;
     if operator.name == authed.operator.name {
         return Err(ApiError::new(
@@ -100,7 +89,7 @@ pub async fn reset(
     Extension(authed): Extension<Authed>,
     Path(name): Path<String>,
 ) -> Result<Json<Value>, ApiError> {
-    admin_only(&authed)?;
+    authed.require_admin("only admins manage the team")?;
     let mut operator = existing(&state, &name)?;
     operator.password_hash = NO_PASSWORD.to_owned();
     // Replacing the record ends the operator's sessions.
@@ -121,7 +110,7 @@ pub async fn set_role(
     Path(name): Path<String>,
     body: Result<Json<RoleBody>, axum::extract::rejection::JsonRejection>,
 ) -> Result<Json<Value>, ApiError> {
-    admin_only(&authed)?;
+    authed.require_admin("only admins manage the team")?;
     let Json(body) = body?;
     let role = Role::parse(&body.role).ok_or_else(|| {
         ApiError::new(

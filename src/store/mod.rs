@@ -125,6 +125,15 @@ pub trait Store: Send + Sync + 'static {
     fn outbox_reschedule(&self, entry: &OutboxEntry) -> StoreResult<()>;
     fn outbox_dead(&self, entry: OutboxEntry, reason: String, now: Timestamp) -> StoreResult<()>;
     fn dead_letters(&self) -> StoreResult<Vec<DeadLetter>>;
+    /// How many sends are dead-lettered, and the newest `limit` of them, newest first.
+    fn recent_dead_letters(&self, limit: usize) -> StoreResult<(usize, Vec<DeadLetter>)>;
+    /// Puts a dead-lettered send back in the outbox for a fresh round of tries; `None` when
+    /// there is no such dead letter (already revived).
+    fn revive_dead_letter(
+        &self,
+        outbox_id: u64,
+        now: Timestamp,
+    ) -> StoreResult<Option<OutboxEntry>>;
 
     fn next_timer_due(&self) -> StoreResult<Option<Timestamp>>;
     /// Reads ahead what the steps of the timers due in `from..until` will read (at most

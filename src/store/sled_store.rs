@@ -743,6 +743,36 @@ impl Store for SledTrees {
         Self::decode_all("dead letter", self.dead.iter(), usize::MAX)
     }
 
+    fn recent_dead_letters(&self, limit: usize) -> StoreResult<(usize, Vec<DeadLetter>)> {
+        // Keys are outbox ids, which grow: the newest are last.
+        let recent = Self::decode_all("dead letter", self.dead.iter().rev(), limit)?;
+        Ok((self.dead.len(), recent))
+    }
+
+    fn revive_dead_letter(
+        &self,
+        outbox_id: u64,
+        now: Timestamp,
+    ) -> StoreResult<Option<OutboxEntry>> {
+        let key = u64_key(outbox_id);
+        (&self.outbox, &self.dead)
+            .transaction(|(outbox, dead)| {
+                let Some(raw) = dead.remove(&key)? else {
+                    return Ok(None);
+                };
+                let letter: DeadLetter = decode("dead letter", &raw)
+                    .map_err(|e| ConflictableTransactionError::Abort(e.into()))?;
+                // A fresh round of tries; parts already accepted by the platform stay sent.
+                let mut entry = letter.entry;
+                entry.attempts = 0;
+                entry.next_attempt_at = now;
+                entry.last_error = None;
+                outbox.insert(&key, encode(&entry))?;
+                Ok(Some(entry))
+            })
+            .map_err(tx_error)
+    }
+
     fn next_timer_due(&self) -> StoreResult<Option<Timestamp>> {
         Ok(self
             .timers

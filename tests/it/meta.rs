@@ -425,6 +425,40 @@ async fn a_permanent_error_goes_to_the_dead_letters_with_its_code() {
     let reason = first_dead_letter(&app).await;
     assert!(reason.contains("131026"), "{}", reason);
     assert_eq!(fake.attempts(), 1, "not retried");
+    // Admins see it in the console with its reason and send it again; agents cannot.
+    crate::console::add_operator(app.store(), "ana", souk::store::Role::Admin);
+    crate::console::add_operator(app.store(), "ion", souk::store::Role::Agent);
+    let admin = crate::console::login(&app, "ana").await;
+    let agent = crate::console::login(&app, "ion").await;
+    let listed = admin.get("/console/api/dead-letters").await;
+    assert_eq!(listed["total"], 1, "{listed:#}");
+    let letter = &listed["letters"][0];
+    assert_eq!(letter["channel"], "whatsapp");
+    assert!(
+        letter["who"].as_str().is_some_and(|who| !who.is_empty()),
+        "{letter:#}"
+    );
+    assert!(
+        letter["reason"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("131026")
+    );
+    assert!(
+        !letter["text"].as_str().unwrap_or_default().is_empty(),
+        "{letter:#}"
+    );
+    let id = letter["id"].as_u64().expect("id");
+    let resend = format!("/console/api/dead-letters/{id}/resend");
+    let (status, _) = agent.post(&resend, serde_json::json!({})).await;
+    assert_eq!(status.as_u16(), 403);
+    let (status, _) = admin.post(&resend, serde_json::json!({})).await;
+    assert_eq!(status.as_u16(), 202);
+    let sent = fake.wait_for(1, WAIT).await;
+    assert_eq!(sent.len(), 1, "sent on the second round: {sent:#?}");
+    assert!(app.store().dead_letters().expect("read").is_empty());
+    let (status, _) = admin.post(&resend, serde_json::json!({})).await;
+    assert_eq!(status.as_u16(), 404, "already resent");
     app.stop().await;
 }
 

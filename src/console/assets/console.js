@@ -52,7 +52,8 @@
     cartTotal: $('side-cart-total'), orders: $('side-orders'),
     bookings: $('side-bookings'), noShows: $('side-no-shows'), notes: $('side-notes'),
     setAsideBtn: $('btn-set-aside'), setAside: $('set-aside'), setAsideList: $('set-aside-list'),
-    setAsideClose: $('btn-set-aside-close'),
+    setAsideClose: $('btn-set-aside-close'), setAsideSection: $('set-aside-section'),
+    deadSection: $('dead-section'), deadList: $('dead-list'), deadMore: $('dead-more'),
     alerts: $('btn-alerts'),
     teamBtn: $('btn-team'), team: $('team'), teamList: $('team-list'), teamAdd: $('team-add'),
     teamDisplay: $('team-display'), teamLogin: $('team-login'), teamRole: $('team-role'),
@@ -906,6 +907,8 @@
       try { customer = str(obj(JSON.parse(ev.data)).customer); } catch { /* still refresh the list */ }
       scheduleListRefresh();
       if (customer && customer === state.open) scheduleConvRefresh();
+      // A failed send is announced like any delivery news: recount the problems now and then.
+      scheduleProblems();
     });
     es.addEventListener('error', () => {
       dropped = true;
@@ -1126,17 +1129,49 @@
     if (helpReturnFocus && helpReturnFocus.focus) helpReturnFocus.focus();
   }
 
-  // ---------- set-aside events (admins) ----------
+  // ---------- problems (admins): set-aside events and replies that could not be sent ----------
+  const scheduleProblems = throttle(safe(() => loadSetAside()), 3000);
   async function loadSetAside() {
     if (!state.me || state.me.role !== 'admin') return;
-    const res = await request('GET', `${API}/set-aside`);
-    if (!res.ok) return;
+    const [res, dead] = await Promise.all([request('GET', `${API}/set-aside`), request('GET', `${API}/dead-letters`)]);
+    if (!res.ok || !dead.ok) return;
     const rows = arr(res.data.events).map(obj);
-    ui.setAsideBtn.hidden = rows.length === 0;
-    ui.setAsideBtn.textContent = `Set aside (${rows.length})`;
+    const letters = arr(dead.data.letters).map(obj);
+    const deadTotal = num(dead.data.total);
+    const count = rows.length + deadTotal;
+    ui.setAsideBtn.hidden = count === 0;
+    ui.setAsideBtn.textContent = `Problems (${count})`;
+    ui.setAsideSection.hidden = rows.length === 0;
+    ui.deadSection.hidden = deadTotal === 0;
+    ui.deadMore.hidden = deadTotal <= letters.length;
+    ui.deadMore.textContent = `The newest ${letters.length} of ${deadTotal}.`;
+    ui.deadList.replaceChildren(...letters.map((row) => {
+      const li = el('li', 'set-aside-row');
+      const head = el('div', 'muted', `${str(row.who)} · ${str(row.channel)} · failed ${formatTime(row.failed_at)} · ${num(row.attempts)} tries`);
+      const text = textEl('p', 'set-aside-text', str(row.text));
+      const reason = el('p', 'muted', str(row.reason));
+      const open = el('button', 'ghost', 'Open conversation');
+      open.type = 'button';
+      open.addEventListener('click', safe(async () => {
+        closeSetAside();
+        await openConversation(str(row.customer), true);
+      }));
+      const resend = el('button', '', 'Send again');
+      resend.type = 'button';
+      resend.addEventListener('click', safe(async () => {
+        resend.disabled = true;
+        const done = await post(`${API}/dead-letters/${encodeURIComponent(str(row.id))}/resend`);
+        if (!done.ok) showNotice(`Could not send again: ${done.error}`);
+        else showNotice('Queued to send again.', 'info');
+        await loadSetAside();
+        if (ui.setAsideBtn.hidden) closeSetAside(); else ui.setAsideClose.focus();
+      }));
+      li.append(head, text, reason, open, resend);
+      return li;
+    }));
     ui.setAsideList.replaceChildren(...rows.map((row) => {
       const li = el('li', 'set-aside-row');
-      const head = el('div', 'muted', `${str(row.channel)} · ${new Date(Number(row.received_at)).toLocaleString()} · ${str(row.attempts)} tries`);
+      const head = el('div', 'muted', `${str(row.who)} · ${str(row.channel)} · ${formatTime(row.received_at)} · ${num(row.attempts)} tries`);
       const text = textEl('p', 'set-aside-text', str(row.text));
       const reason = el('p', 'muted', str(row.reason));
       const retry = el('button', '', 'Retry');

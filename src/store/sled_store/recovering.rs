@@ -196,6 +196,18 @@ impl Store for SledStore {
         self.call(|store| store.dead_letters())
     }
 
+    fn recent_dead_letters(&self, limit: usize) -> StoreResult<(usize, Vec<DeadLetter>)> {
+        self.call(|store| store.recent_dead_letters(limit))
+    }
+
+    fn revive_dead_letter(
+        &self,
+        outbox_id: u64,
+        now: Timestamp,
+    ) -> StoreResult<Option<OutboxEntry>> {
+        self.call(|store| store.revive_dead_letter(outbox_id, now))
+    }
+
     fn next_timer_due(&self) -> StoreResult<Option<Timestamp>> {
         self.call(|store| store.next_timer_due())
     }

@@ -1,0 +1,73 @@
+//! Replies souk gave up sending (the platform refused them for good, or kept failing), for
+//! admins: to whom, what, why, and "Send again" for a fresh round of tries once the cause is
+//! fixed (a token renewed, a template approved, the customer writing again).
+
+use axum::Json;
+use axum::extract::{Extension, Path, State};
+use axum::http::StatusCode;
+use serde_json::{Value, json};
+
+use super::session::Authed;
+use crate::clock;
+use crate::http::{ApiError, AppState};
+
+/// The newest shown; the count says how many there are in all.
+const LISTED: usize = 100;
+/// Characters of a reply's text shown in the list.
+const PREVIEW_CHARS: usize = 200;
+const ADMINS_ONLY: &str = "only admins see and resend failed replies";
+
+pub async fn list(
+    State(state): State<AppState>,
+    Extension(authed): Extension<Authed>,
+) -> Result<Json<Value>, ApiError> {
+    authed.require_admin(ADMINS_ONLY)?;
+    let store = state.store.clone();
+    let (total, letters) = tokio::task::spawn_blocking(move || store.recent_dead_letters(LISTED))
+        .await
+        .map_err(|error| ApiError::internal(error.to_string()))??;
+    let rows: Vec<Value> = letters
+        .iter()
+        .map(|letter| {
+            let entry = &letter.entry;
+            let text = state.renderer.reply(entry.locale, &entry.reply).text;
+            Ok(json!({
+                "id": entry.id,
+                "customer": entry.customer.0,
+                "who": super::list::customer_label(state.store.as_ref(), &entry.customer)?,
+                "channel": entry.channel.name(),
+                "created_at": entry.created_at.millis(),
+                "failed_at": letter.failed_at.millis(),
+                "attempts": entry.attempts,
+                "reason": letter.reason,
+                "text": adapters::text_limits::cut(&text, PREVIEW_CHARS),
+            }))
+        })
+        .collect::<Result<_, crate::store::StoreError>>()?;
+    Ok(Json(json!({ "total": total, "letters": rows })))
+}
+
+pub async fn resend(
+    State(state): State<AppState>,
+    Extension(authed): Extension<Authed>,
+    Path(id): Path<u64>,
+) -> Result<(StatusCode, Json<Value>), ApiError> {
+    authed.require_admin(ADMINS_ONLY)?;
+    let store = state.store.clone();
+    let revived = tokio::task::spawn_blocking(move || store.revive_dead_letter(id, clock::now()))
+        .await
+        .map_err(|error| ApiError::internal(error.to_string()))??
+        .ok_or_else(|| ApiError::new(StatusCode::NOT_FOUND, "no such failed reply"))?;
+    tracing::info!(outbox = id, operator = %authed.operator.name, "failed reply queued again");
+    let customer = revived.customer.clone();
+    // The sender takes new work from its feed, as it does for a step's replies.
+    state
+        .shared
+        .outbox_feed
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+        .push(revived);
+    state.shared.outbox_wakeup.notify_one();
+    state.console_feed.publish(&customer);
+    Ok((StatusCode::ACCEPTED, Json(json!({ "resent": id }))))
+}
