@@ -127,7 +127,7 @@ pub struct Conversation {
     pub pending_cart: Vec<crate::cart::CartLine>,
     /// Records from before the handoff protocol said only this; read once, then `handoff`.
     #[serde(default, rename = "needs_human", skip_serializing)]
-    legacy_needs_human: bool,
+    pub(crate) legacy_needs_human: bool,
     /// When the pending session-expiry timer fires. The timer is armed once and, if the
     /// customer wrote since, re-armed when it fires, instead of being moved on every message:
     /// moving it cost three store writes per message.

@@ -15,6 +15,7 @@ pub mod event;
 mod flow;
 pub mod handoff;
 pub mod locale;
+pub mod merge;
 pub mod money;
 pub mod order;
 pub mod recommend;

@@ -29,6 +29,10 @@
 //!   booking transcripts' salon, clock and customer; `= occupy STAFF LOCAL-TIME SPAN`
 //!   (somebody else booked), `= noshow OP BOOKING`, `= lose-store-answer` (the next
 //!   booking request never reaches the store), `= timer booking-reminder`
+//! - `= switch NAME`   the same person writes from another chat (customer NAME; the first
+//!   chat is `c0ffee42-test`); `= merge-into NAME` this chat joins NAME's, as a redeemed
+//!   link code does (`flows::merge`), and the transcript goes on in NAME's chat with its
+//!   timers and the merged appointments' reminder, as the store re-arms it
 //! - `= state`         prints the flow state, cart and miss counter
 //! - `# comment` and blank lines
 //!
@@ -603,6 +607,9 @@ fn run(source: &str, ctx: &Context) -> String {
     let mut now = start;
     let mut conversation = Conversation::new(CustomerId("c0ffee42-test".into()), Locale::En);
     let mut timers: BTreeMap<TimerKind, Timestamp> = BTreeMap::new();
+    // The other chats of `= switch`, with their timers.
+    let mut chats: BTreeMap<String, (Conversation, BTreeMap<TimerKind, Timestamp>)> =
+        BTreeMap::new();
     let mut out = String::new();
     let step = |ctx: &Context,
                 conversation: &mut Conversation,
@@ -742,6 +749,44 @@ fn run(source: &str, ctx: &Context) -> String {
         } else if let Some(command) = line.strip_prefix("= ") {
             let words: Vec<&str> = command.split_whitespace().collect();
             let event = match words.as_slice() {
+                ["switch", name] => {
+                    let (next, next_timers) = chats.remove(*name).unwrap_or_else(|| {
+                        let customer = CustomerId((*name).to_owned());
+                        (Conversation::new(customer, Locale::En), BTreeMap::new())
+                    });
+                    let previous = std::mem::replace(&mut conversation, next);
+                    let previous_timers = std::mem::replace(&mut timers, next_timers);
+                    chats.insert(previous.customer.0.clone(), (previous, previous_timers));
+                    continue;
+                }
+                ["merge-into", name] => {
+                    let (mut survivor, survivor_timers) =
+                        chats.remove(*name).expect("a chat to merge into");
+                    let merged = std::mem::replace(
+                        &mut conversation,
+                        Conversation::new(CustomerId(String::new()), Locale::En),
+                    );
+                    flows::merge::merge_conversations(&mut survivor, merged);
+                    // The merged chat's timers go with it; the store re-arms the
+                    // appointments' reminder for the survivor.
+                    timers = survivor_timers;
+                    if let Some(due) = survivor.booking_timer_due {
+                        timers.insert(TimerKind::BookingReminder, due);
+                    }
+                    let bookings: Vec<&str> =
+                        survivor.bookings.iter().map(|b| b.id.0.as_str()).collect();
+                    let _ = writeln!(
+                        out,
+                        "~ merged into {name}: bookings [{}], booking reminder {}",
+                        bookings.join(" "),
+                        survivor.booking_timer_due.map_or_else(
+                            || "none".to_owned(),
+                            |due| format!("at +{}", due.since(start))
+                        )
+                    );
+                    conversation = survivor;
+                    continue;
+                }
                 ["state"] => {
                     let cart: Vec<String> = conversation
                         .cart

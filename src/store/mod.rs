@@ -267,9 +267,10 @@ pub trait Store: Send + Sync + 'static {
     fn bookings(&self) -> StoreResult<Vec<flows::booking::Booking>>;
 
     /// Makes `from` part of `into`, in one transaction: `from`'s identities point at `into`,
-    /// its conversation's channels, windows, orders and profile join `into`'s (which then
-    /// answers on `from`'s channel), its summary and timers go, and a `MergeRecord` keeps
-    /// what `from` was. Returns `from`'s cart, for the customer to add or not.
+    /// its conversation joins `into`'s (`flows::merge::merge_conversations`: channels,
+    /// windows, orders, appointments with their reminder, profile; `into` then answers on
+    /// `from`'s channel), its summary and timers go, and a `MergeRecord` keeps what `from`
+    /// was. Returns `from`'s cart, for the customer to add or not.
     fn merge_customers(
         &self,
         from: &CustomerId,
@@ -277,7 +278,8 @@ pub trait Store: Send + Sync + 'static {
         now: Timestamp,
     ) -> StoreResult<Vec<flows::CartLine>>;
     /// Undoes the merge of `from` into `into` (an operator's call): `from` gets back its
-    /// customer record, identities, conversation as it was and the orders it brought.
+    /// customer record, identities, conversation as it was and the orders and appointments
+    /// it brought.
     /// `Ok(false)` when there is no such merge.
     fn unmerge_customers(&self, from: &CustomerId, into: &CustomerId) -> StoreResult<bool>;
     /// The customers merged into `into`, oldest first (their history stays theirs).

@@ -493,15 +493,7 @@ impl StepTrees<'_> {
         }
         for change in &commit.timers {
             match change {
-                TimerChange::Set(timer) => {
-                    let slot = timer_slot_key(&timer.customer, timer.kind);
-                    if let Some(old) = self.timer_slots.get(&slot)? {
-                        self.timers.remove(old)?;
-                    }
-                    let key = timer_key(timer.due, &timer.customer, timer.kind);
-                    self.timers.insert(key.as_slice(), encode(timer))?;
-                    self.timer_slots.insert(slot, key)?;
-                }
+                TimerChange::Set(timer) => set_timer(self.timers, self.timer_slots, timer)?,
                 TimerChange::Cancel { customer, kind } => {
                     if let Some(old) = self.timer_slots.remove(timer_slot_key(customer, *kind))? {
                         self.timers.remove(old)?;
@@ -1460,6 +1452,22 @@ impl Store for SledTrees {
     }
 }
 
+/// Puts `timer` in its conversation's slot for its kind, replacing what was there.
+fn set_timer(
+    timers: &TransactionalTree,
+    slots: &TransactionalTree,
+    timer: &TimerEntry,
+) -> TxResult<()> {
+    let slot = timer_slot_key(&timer.customer, timer.kind);
+    if let Some(old) = slots.get(&slot)? {
+        timers.remove(old)?;
+    }
+    let key = timer_key(timer.due, &timer.customer, timer.kind);
+    timers.insert(key.as_slice(), encode(timer))?;
+    slots.insert(slot, key)?;
+    Ok(())
+}
+
 impl SledTrees {
     fn unmerge_in_transaction(&self, record_key: &[u8], record: &MergeRecord) -> StoreResult<()> {
         let abort = |e: super::codec::CodecError| ConflictableTransactionError::Abort(e.into());
@@ -1471,9 +1479,10 @@ impl SledTrees {
             &self.summaries,
             &self.orders,
             &self.channel_state,
+            &self.bookings,
         )
             .transaction(
-                |(identities, customers, conversations, summaries, orders, state)| {
+                |(identities, customers, conversations, summaries, orders, state, bookings)| {
                     for identity in &record.from.identities {
                         identities.insert(identity_key(identity), from.0.as_bytes())?;
                     }
@@ -1483,7 +1492,7 @@ impl SledTrees {
                         None => None,
                     };
                     if let Some(target) = &mut target {
-                        crate::store::linking::unfold_customer(target, &record.from);
+                        flows::merge::unmerge_customer(target, &record.from);
                         customers.insert(into.0.as_bytes(), encode(&*target))?;
                     }
                     if let Some(source) = &record.from_conversation {
@@ -1493,11 +1502,7 @@ impl SledTrees {
                         {
                             let mut conversation: Conversation =
                                 decode("conversation", &raw).map_err(abort)?;
-                            crate::store::linking::unfold_conversation(
-                                &mut conversation,
-                                source,
-                                target,
-                            );
+                            flows::merge::unmerge_conversation(&mut conversation, source, target);
                             conversations.insert(into.0.as_bytes(), encode(&conversation))?;
                         }
                         for order in &source.orders {
@@ -1507,6 +1512,7 @@ impl SledTrees {
                                 orders.insert(order.id.0.as_bytes(), encode(&stored))?;
                             }
                         }
+                        bookings::reassign(bookings, &source.bookings, from)?;
                         let summary = ConversationSummary {
                             customer: from.clone(),
                             last_at: source.last_inbound_at.unwrap_or(record.at),
@@ -1550,6 +1556,7 @@ impl SledTrees {
             &self.timers,
             &self.timer_slots,
             &self.channel_state,
+            &self.bookings,
         )
             .transaction(
                 |(
@@ -1561,6 +1568,7 @@ impl SledTrees {
                     timers,
                     slots,
                     state,
+                    booking_tree,
                 )| {
                     let customer_of = |id: &CustomerId| -> TxResult<Customer> {
                         let raw = customers
@@ -1572,7 +1580,7 @@ impl SledTrees {
                     for identity in &source.identities {
                         identities.insert(identity_key(identity), into.0.as_bytes())?;
                     }
-                    crate::store::linking::fold_customer(&mut target, &source);
+                    flows::merge::merge_customers(&mut target, &source);
                     customers.insert(into.0.as_bytes(), encode(&target))?;
                     customers.remove(from.0.as_bytes())?;
                     let conversation_of = |id: &CustomerId| -> TxResult<Option<Conversation>> {
@@ -1583,14 +1591,34 @@ impl SledTrees {
                     };
                     let source_conversation = conversation_of(from)?;
                     let mut cart = Vec::new();
+                    // `from` has no conversation any more: its timers would only start a
+                    // new, empty one. What they were for moves with the conversation (the
+                    // appointments' reminder is re-armed for `into` below).
+                    for kind in flows::TimerKind::ALL {
+                        if let Some(key) = slots.remove(timer_slot_key(from, kind))? {
+                            timers.remove(key)?;
+                        }
+                    }
                     if let Some(source_conversation) = &source_conversation {
                         let mut target_conversation = conversation_of(into)?.unwrap_or_else(|| {
                             Conversation::new(into.clone(), source_conversation.locale)
                         });
-                        crate::store::linking::fold_conversation(
+                        let reminder_before = target_conversation.booking_timer_due;
+                        flows::merge::merge_conversations(
                             &mut target_conversation,
-                            source_conversation,
+                            source_conversation.clone(),
                         );
+                        if let Some(due) = target_conversation.booking_timer_due
+                            && reminder_before != Some(due)
+                        {
+                            let timer = TimerEntry {
+                                customer: into.clone(),
+                                kind: flows::TimerKind::BookingReminder,
+                                due,
+                            };
+                            set_timer(timers, slots, &timer)?;
+                        }
+                        bookings::reassign(booking_tree, &source_conversation.bookings, into)?;
                         cart.clone_from(&source_conversation.cart.lines);
                         conversations.insert(into.0.as_bytes(), encode(&target_conversation))?;
                         conversations.remove(from.0.as_bytes())?;
@@ -1623,13 +1651,6 @@ impl SledTrees {
                             target_summary.unread.saturating_add(source_summary.unread);
                         target_summary.last_at = target_summary.last_at.max(source_summary.last_at);
                         summaries.insert(into.0.as_bytes(), encode(&target_summary))?;
-                    }
-                    // `from` has no conversation any more: its timers would only start a
-                    // new, empty one.
-                    for kind in flows::TimerKind::ALL {
-                        if let Some(key) = slots.remove(timer_slot_key(from, kind))? {
-                            timers.remove(key)?;
-                        }
                     }
                     let record = MergeRecord {
                         into: into.clone(),

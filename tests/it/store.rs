@@ -569,3 +569,136 @@ fn the_recovery_report_counts_reminders_recovered_orders_and_opt_outs() {
         "{text}"
     );
 }
+
+/// A booking made in a chat that then joins another customer (a link code redeemed there)
+/// stays the customer's: listed in the surviving conversation with its reminder timer, its
+/// stored record and calendar entry naming the survivor, and no-shows and the preferred
+/// channel carried over.
+#[test]
+fn a_merge_keeps_the_merged_chats_bookings_and_their_reminder() {
+    use flows::booking::{Booking, BookingId, BookingRequest, BookingStatus, Busy, StaffId};
+    let dir = tempfile::tempdir().expect("temp dir");
+    let store = SledStore::open(dir.path()).expect("open");
+    let telegram = Identity::new(Channel::Telegram, "4242");
+    let web = Identity::new(Channel::WebChat, "w-1");
+    let from = store
+        .resolve_identity(&telegram, customer("tg-customer", &telegram))
+        .expect("resolve");
+    let into = store
+        .resolve_identity(&web, customer("web-customer", &web))
+        .expect("resolve");
+    let start = Timestamp(86_400_000 * 30);
+    let booking = Booking {
+        id: BookingId("tgcustomer-B1".into()),
+        customer: from.clone(),
+        service: flows::booking::ServiceId("cut".into()),
+        staff: StaffId("ana".into()),
+        start,
+        end: Timestamp(start.0 + 1_800_000),
+        status: BookingStatus::Booked,
+        name: "Ana Pop".into(),
+        contact: "+40700000000".into(),
+        reminders_done: 0,
+        confirmed: false,
+        calendar_url: None,
+        deposit: None,
+    };
+    let request = BookingRequest::Book {
+        booking: Box::new(booking.clone()),
+        busy: Busy {
+            booking: booking.id.clone(),
+            customer: from.clone(),
+            from: booking.start,
+            to: booking.end,
+            hold_until: None,
+        },
+        replaces: None,
+    };
+    store
+        .booking_request(&request, &[StaffId("ana".into())], Timestamp(1_000), None)
+        .expect("book");
+    let reminder_due = Timestamp(start.0 - 86_400_000);
+    let Ingested::New(entry) = store.ingest(inbox("tg-customer", None, 1)).expect("ingest") else {
+        panic!("new")
+    };
+    let mut step = commit(
+        entry.seq,
+        "tg-customer",
+        vec![TimerChange::Set(TimerEntry {
+            customer: from.clone(),
+            kind: TimerKind::BookingReminder,
+            due: reminder_due,
+        })],
+        0,
+    );
+    step.conversation.bookings = vec![booking.clone()];
+    step.conversation.bookings_made = 1;
+    step.conversation.no_shows = 1;
+    step.conversation.preferred_channel = Some(Channel::Telegram);
+    step.conversation.booking_timer_due = Some(reminder_due);
+    store.commit(step).expect("commit");
+    let Ingested::New(entry) = store
+        .ingest(inbox("web-customer", None, 2))
+        .expect("ingest")
+    else {
+        panic!("new")
+    };
+    store
+        .commit(commit(entry.seq, "web-customer", vec![], 0))
+        .expect("commit");
+
+    store
+        .merge_customers(&from, &into, Timestamp(5_000))
+        .expect("merge");
+
+    let merged = store
+        .conversation(&into)
+        .expect("read")
+        .expect("conversation");
+    assert_eq!(
+        merged
+            .bookings
+            .iter()
+            .map(|b| b.id.0.as_str())
+            .collect::<Vec<_>>(),
+        ["tgcustomer-B1"],
+        "the appointment is still listed"
+    );
+    assert_eq!(merged.no_shows, 1);
+    assert_eq!(merged.preferred_channel, Some(Channel::Telegram));
+    assert_eq!(merged.booking_timer_due, Some(reminder_due));
+    let stored = store.booking(&booking.id).expect("read").expect("booking");
+    assert_eq!(
+        stored.customer, into,
+        "the stored booking names the survivor"
+    );
+    let fired = store.fire_due_timers(reminder_due).expect("fire");
+    let reminders: Vec<(&str, bool)> = fired
+        .iter()
+        .map(|e| {
+            (
+                e.customer.0.as_str(),
+                matches!(e.event, Event::TimerFired(TimerKind::BookingReminder)),
+            )
+        })
+        .collect();
+    assert_eq!(
+        reminders,
+        [("web-customer", true)],
+        "the reminder still fires"
+    );
+    // An operator's unlink gives the chat its appointment back.
+    assert!(store.unmerge_customers(&from, &into).expect("unmerge"));
+    let restored = store
+        .conversation(&from)
+        .expect("read")
+        .expect("conversation");
+    assert_eq!(restored.bookings.len(), 1);
+    let survivor = store
+        .conversation(&into)
+        .expect("read")
+        .expect("conversation");
+    assert!(survivor.bookings.is_empty());
+    let stored = store.booking(&booking.id).expect("read").expect("booking");
+    assert_eq!(stored.customer, from);
+}

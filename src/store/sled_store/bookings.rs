@@ -63,6 +63,34 @@ fn set_status(tree: &TransactionalTree, id: &BookingId, status: BookingStatus) -
     Ok(())
 }
 
+/// Makes `bookings` (and their times in the calendar) name `customer`: after a merge the
+/// survivor owns them, after an unlink their own chat again. Inside the merge's transaction.
+pub(super) fn reassign(
+    tree: &TransactionalTree,
+    bookings: &[Booking],
+    customer: &flows::CustomerId,
+) -> TxResult<()> {
+    for booking in bookings {
+        if let Some(raw) = tree.get(booking_key(&booking.id))? {
+            let mut stored: Booking = decode("booking", &raw).map_err(abort)?;
+            stored.customer.clone_from(customer);
+            tree.insert(booking_key(&booking.id), encode(&stored))?;
+        }
+        if let Some(raw) = tree.get(calendar_key(&booking.staff))? {
+            let mut entries: Vec<Busy> = decode("calendar", &raw).map_err(abort)?;
+            let mut changed = false;
+            for entry in entries.iter_mut().filter(|e| e.booking == booking.id) {
+                entry.customer.clone_from(customer);
+                changed = true;
+            }
+            if changed {
+                tree.insert(calendar_key(&booking.staff), encode(&entries))?;
+            }
+        }
+    }
+    Ok(())
+}
+
 impl SledTrees {
     pub(super) fn booking_calendar(&self) -> StoreResult<Calendar> {
         let mut calendar = Calendar::default();
