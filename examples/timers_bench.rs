@@ -10,7 +10,7 @@
 //!    session-expiry timer armed) and is written as a `StepCommit` through `commit_batch`,
 //!    the way a worker writes it. The timers that fall due together are written last, due
 //!    `lead-s` seconds after the fill ends, spread evenly over `spread-ms`. The store is then
-//!    settled as `souk serve` does after a graceful stop (`SledStore::settle`, timed: a start
+//!    settled as `souk serve` does after a graceful stop (`souk::store::settle`, timed: a start
 //!    after a crash pays that time on top of the start-up below).
 //! 2. Start-up: `App::build` on that store, then serving on 127.0.0.1, until `/readyz`
 //!    answers 200. Resident memory (VmRSS, VmHWM) is read before and after.
@@ -39,9 +39,7 @@ use futures_util::StreamExt;
 
 use flows::{Conversation, CustomerId, Locale, Span, TimerKind, Timestamp};
 use souk::settings::Settings;
-use souk::store::{
-    ConsoleSession, Operator, Role, SledStore, StepCommit, Store, TimerChange, TimerEntry,
-};
+use souk::store::{ConsoleSession, Operator, Role, StepCommit, Store, TimerChange, TimerEntry};
 use souk::{App, AppOptions};
 
 // The allocator the binary uses, so memory and speed are the service's.
@@ -153,7 +151,7 @@ fn fill(args: &[String]) -> anyhow::Result<()> {
         spread_ms: spread_ms.parse()?,
         lead_s: lead_s.parse()?,
     };
-    let store = SledStore::open(std::path::Path::new(dir))?;
+    let store = souk::store::open(&store_settings(dir))?;
     let started = Instant::now();
     let now = souk::clock::now();
     let far = config.pending - config.due;
@@ -204,7 +202,7 @@ fn fill(args: &[String]) -> anyhow::Result<()> {
     // (sled replays its log and writes a fresh snapshot), so the start measured next is the
     // start after a graceful stop; a start after a crash pays this time on top. In this
     // process, so that its memory does not count either.
-    let settle_ms = SledStore::settle(std::path::Path::new(dir))?.as_millis();
+    let settle_ms = souk::store::settle(&store_settings(dir))?.as_millis();
     println!("filled {due_start} {fill_ms} {size} {settle_ms}");
     Ok(())
 }
@@ -614,11 +612,20 @@ async fn run(config: Config) -> anyhow::Result<()> {
 
     // How much of start-up is the store: opening it alone, now that the app has let go.
     let opening = Instant::now();
-    let reopened = tokio::task::spawn_blocking(move || SledStore::open(&data)).await??;
+    let reopened =
+        tokio::task::spawn_blocking(move || souk::store::open(&store_settings(&data))).await??;
     println!(
         "store open alone (after the run, page cache warm): {:.0} ms",
         opening.elapsed().as_secs_f64() * 1e3
     );
     drop(reopened);
     Ok(())
+}
+
+/// The store settings `souk serve` would use for a store at `dir`.
+fn store_settings(dir: impl AsRef<std::path::Path>) -> souk::settings::StoreSettings {
+    souk::settings::StoreSettings {
+        path: dir.as_ref().to_path_buf(),
+        dedup_retention_hours: 168,
+    }
 }

@@ -29,7 +29,7 @@ use crate::send::meta::MetaSender;
 use crate::send::webchat::{WebChatHub, WebChatSender};
 use crate::send::{ChannelSender, Senders};
 use crate::settings::Settings;
-use crate::store::{SledStore, Store};
+use crate::store::Store;
 use crate::{clock, telemetry};
 
 /// Replaces channel senders, for tests that need a channel that fails on purpose.
@@ -104,14 +104,13 @@ impl App {
         let settings = Arc::new(settings);
         let (catalog, digest) =
             load_catalog_with_digest(&settings.shop.catalog, &settings.shop.images)?;
-        let store_path = settings.store.path.clone();
-        let store: Arc<dyn Store> = Arc::new(
-            tokio::task::spawn_blocking(move || SledStore::open(&store_path))
+        let store_settings = settings.store.clone();
+        let store: Arc<dyn Store> =
+            tokio::task::spawn_blocking(move || crate::store::open(&store_settings))
                 .await?
                 .with_context(|| {
                     format!("opening the store at {}", settings.store.path.display())
-                })?,
-        );
+                })?;
         let catalog = with_sales(&store, catalog, &digest)?;
         let together = bought_together(&store)?;
         let calendar = crate::booking::load(store.as_ref())?;

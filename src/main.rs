@@ -262,7 +262,7 @@ fn serve(path: &std::path::Path) -> anyhow::Result<()> {
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;
-    let store_path = settings.store.path.clone();
+    let store_settings = settings.store.clone();
     runtime.block_on(async move {
         let listen = settings.server.listen;
         let app = App::build(settings, AppOptions::default()).await?;
@@ -275,7 +275,7 @@ fn serve(path: &std::path::Path) -> anyhow::Result<()> {
     })?;
     // Every task, and with them every handle on the store, ends with the runtime.
     drop(runtime);
-    match souk::store::SledStore::settle(&store_path) {
+    match souk::store::settle(&store_settings) {
         Ok(took) => tracing::info!(
             ms = took.as_millis() as u64,
             "store settled: the next start opens from a fresh snapshot"

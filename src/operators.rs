@@ -8,7 +8,7 @@ use anyhow::Context as _;
 use crate::clock;
 use crate::console::{password, valid_name};
 use crate::settings::Settings;
-use crate::store::{Operator, Role, SledStore, Store};
+use crate::store::{Operator, Role};
 
 pub fn add(
     config: &Path,
@@ -63,8 +63,8 @@ pub fn list(config: &Path) -> anyhow::Result<()> {
     Ok(())
 }
 
-fn open_store(settings: &Settings) -> anyhow::Result<SledStore> {
-    SledStore::open(&settings.store.path).with_context(|| {
+fn open_store(settings: &Settings) -> anyhow::Result<std::sync::Arc<dyn crate::store::Store>> {
+    crate::store::open(&settings.store).with_context(|| {
         format!(
             "opening the store at {} (is souk running? stop it first, or add operators in the console)",
             settings.store.path.display()

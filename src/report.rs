@@ -10,7 +10,7 @@ use flows::TextKey;
 
 use crate::render::format_money;
 use crate::settings::Settings;
-use crate::store::{HistoryEntry, SledStore, Store};
+use crate::store::HistoryEntry;
 
 const STEPS: [TextKey; 3] = [
     TextKey::RecoveryGentle,
@@ -20,7 +20,7 @@ const STEPS: [TextKey; 3] = [
 
 pub fn recovery(config: &Path) -> anyhow::Result<()> {
     let settings = Settings::load(config)?;
-    let store = SledStore::open(&settings.store.path).with_context(|| {
+    let store = crate::store::open(&settings.store).with_context(|| {
         format!(
             "opening the store at {} (is souk running? stop it first)",
             settings.store.path.display()

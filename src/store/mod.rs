@@ -1,6 +1,7 @@
-//! Persistence. `Store` is what the shell needs; `SledStore` is the embedded implementation
-//! and the only place in the code base that imports sled. A PostgreSQL implementation will
-//! pass the same conformance tests.
+//! Persistence. `Store` is what the shell needs; `open` picks the backend from the settings
+//! and is the only way the rest of the code base gets a store (nothing outside this folder
+//! names a backend). `SledStore` is the embedded implementation and the only place that
+//! imports sled. Every backend passes the contract suite in `tests/it/store.rs`.
 
 pub mod codec;
 pub mod console_records;
@@ -18,7 +19,7 @@ pub use records::{
     OrderUpdate, OutboxEntry, PaymentJob, PaymentSession, SentRecord, SetAside, StepCommit,
     TimerChange, TimerEntry, WriteGroup,
 };
-pub use sled_store::SledStore;
+use sled_store::SledStore;
 
 use flows::{Conversation, Customer, CustomerId, Identity, Order, OrderId, Sku, Timestamp};
 
@@ -34,7 +35,29 @@ pub enum StoreError {
     Codec(#[from] codec::CodecError),
 }
 
+impl StoreError {
+    /// Whether trying the same call again later can succeed: the disk or the database may
+    /// come back; a record that does not decode, or an engine's refusal, will not change.
+    pub fn retryable(&self) -> bool {
+        match self {
+            StoreError::Unavailable(_) => true,
+            StoreError::Engine(_) | StoreError::Codec(_) => false,
+        }
+    }
+}
+
 pub type StoreResult<T> = Result<T, StoreError>;
+
+/// The store the settings name, opened (recovered, if souk stopped uncleanly).
+pub fn open(settings: &crate::settings::StoreSettings) -> StoreResult<std::sync::Arc<dyn Store>> {
+    Ok(std::sync::Arc::new(SledStore::open(&settings.path)?))
+}
+
+/// After the last handle is dropped: whatever makes the next start quick (sled: a fresh
+/// snapshot, so the next open does not replay the log). How long it took.
+pub fn settle(settings: &crate::settings::StoreSettings) -> StoreResult<std::time::Duration> {
+    SledStore::settle(&settings.path)
+}
 
 /// Synchronous on purpose: nearly every call is a short in-memory or page-cache operation
 /// that async callers make inline; `flush` (which waits on the disk) and long scans

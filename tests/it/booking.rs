@@ -11,7 +11,6 @@ use serde_json::Value;
 use flows::booking::{BookingId, BookingOutcome, BookingRequest, Busy, StaffId};
 use flows::{CustomerId, Span, Timestamp};
 use souk::AppOptions;
-use souk::store::{SledStore, Store};
 
 use crate::support::{TestApp, repo_path, spawn_app_with, test_settings};
 
@@ -31,7 +30,7 @@ fn hold(customer: usize, from: Timestamp, now: Timestamp) -> BookingRequest {
 #[test]
 fn the_store_gives_one_time_to_one_of_a_hundred_threads() {
     let dir = tempfile::tempdir().expect("temp dir");
-    let store = Arc::new(SledStore::open(dir.path()).expect("store"));
+    let store = crate::support::open_store(dir.path());
     let staff = [StaffId("ana".into()), StaffId("ion".into())];
     let now = Timestamp(1_800_000_000_000);
     let from = now.plus(Span::hours(24));

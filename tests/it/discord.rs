@@ -14,7 +14,7 @@ use souk::discord::sender::{DiscordSender, http};
 use souk::discord::settings::DiscordSettings;
 use souk::send::{ChannelSender, Outgoing, SendError};
 use souk::settings::Secret;
-use souk::store::{OutboxEntry, SledStore, Store};
+use souk::store::{OutboxEntry, Store};
 
 use crate::fake_discord::FakeDiscord;
 
@@ -71,7 +71,7 @@ fn outgoing(id: u64, text: &str) -> Outgoing {
 
 fn store() -> (tempfile::TempDir, Arc<dyn Store>) {
     let dir = tempfile::tempdir().expect("temp dir");
-    let store: Arc<dyn Store> = Arc::new(SledStore::open(dir.path()).expect("store"));
+    let store: Arc<dyn Store> = crate::support::open_store(dir.path());
     (dir, store)
 }
 

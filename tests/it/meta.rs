@@ -522,8 +522,7 @@ fn age_prepare_and_ingest(
     event: Event,
     prepare: impl FnOnce(&mut Conversation, Timestamp),
 ) {
-    let store = souk::store::SledStore::open(store_dir).expect("open");
-    use souk::store::Store as _;
+    let store = crate::support::open_store(store_dir);
     let mut conversation: Conversation = store
         .conversation(customer)
         .expect("read")

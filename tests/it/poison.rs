@@ -188,11 +188,8 @@ async fn an_event_that_keeps_taking_souk_down_is_set_aside_at_start() {
         });
         if start <= 3 {
             // Open the store as a start would and count the attempt, then "die".
-            let store = souk::store::SledStore::open(dir.path()).expect("open");
-            assert_eq!(
-                souk::store::Store::note_step_attempt(&store, seq).expect("count"),
-                start
-            );
+            let store = crate::support::open_store(dir.path());
+            assert_eq!(store.note_step_attempt(seq).expect("count"), start);
             drop(store);
             continue;
         }

@@ -79,8 +79,8 @@ async fn history_once(
 /// Puts the customer's cart reminders `days` days in the past, as if souk had been down
 /// since: consent given, the sequence counting from then, its first timer long due.
 fn reminders_overdue_since(dir: &std::path::Path, customer: &flows::CustomerId, days: i64) {
-    use souk::store::{SledStore, StepCommit, Store, TimerChange, TimerEntry};
-    let store = SledStore::open(dir).expect("open");
+    use souk::store::{StepCommit, TimerChange, TimerEntry};
+    let store = crate::support::open_store(dir);
     let mut conversation = store
         .conversation(customer)
         .expect("read")
@@ -173,8 +173,8 @@ fn booking_reminder_pending(
     timer_due: flows::Timestamp,
 ) {
     use flows::booking::{Booking, BookingId, BookingStatus, ServiceId, StaffId};
-    use souk::store::{SledStore, StepCommit, Store, TimerChange, TimerEntry};
-    let store = SledStore::open(dir).expect("open");
+    use souk::store::{StepCommit, TimerChange, TimerEntry};
+    let store = crate::support::open_store(dir);
     let mut conversation = store
         .conversation(customer)
         .expect("read")

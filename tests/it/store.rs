@@ -1,5 +1,8 @@
-//! The sled store against its contract: atomic identity resolution, dedup, one timer slot
-//! per kind, due-order firing, history order, and everything surviving a reopen.
+//! The store's contract, which every backend passes: atomic identity resolution, dedup, one
+//! timer slot per kind, due-order firing, history order, stock counting, link codes, merges,
+//! and everything surviving a reopen. Each test takes the function that opens the backend
+//! under test; `contract!` runs the list against one backend (sled here; PostgreSQL adds a
+//! line).
 
 use std::sync::Arc;
 
@@ -8,9 +11,44 @@ use flows::{
     Reply, TextKey, TimerKind, Timestamp,
 };
 use souk::store::{
-    InboxEntry, Ingested, NewOutbox, SledStore, StepCommit, Store, TimerChange, TimerEntry,
-    WriteGroup,
+    InboxEntry, Ingested, NewOutbox, StepCommit, Store, TimerChange, TimerEntry, WriteGroup,
 };
+
+/// Opens the backend under test at `dir`; the same `dir` opens the same store again.
+type Open = fn(&std::path::Path) -> Arc<dyn Store>;
+
+/// One `#[test]` per contract test, against the backend `open` opens.
+macro_rules! contract {
+    ($backend:ident, $open:path, [$($test:ident),* $(,)?]) => {
+        mod $backend {
+            $(
+                #[test]
+                fn $test() {
+                    super::$test($open)
+                }
+            )*
+        }
+    };
+}
+
+contract!(
+    sled,
+    crate::support::open_store,
+    [
+        identity_resolution_is_atomic_under_contention,
+        duplicates_are_dropped_until_pruned,
+        a_commit_consumes_its_event_and_keeps_one_timer_per_kind,
+        timers_fire_in_due_order_and_cancel,
+        everything_survives_a_reopen,
+        a_batch_ingest_drops_a_key_repeated_inside_it_and_keeps_order,
+        a_batch_commit_applies_every_step_in_order_and_one_timer_slot_survives,
+        one_transaction_writes_every_part_and_answers_each_in_order,
+        payments_count_stock_once_and_mark_the_ones_past_the_last_unit,
+        a_link_code_works_once_and_not_after_it_expires,
+        the_recovery_report_counts_reminders_recovered_orders_and_opt_outs,
+        a_merge_keeps_the_merged_chats_bookings_and_their_reminder,
+    ]
+);
 
 fn customer(id: &str, identity: &Identity) -> Customer {
     Customer {
@@ -67,10 +105,9 @@ fn commit(seq: u64, customer: &str, timers: Vec<TimerChange>, replies: usize) ->
     }
 }
 
-#[test]
-fn identity_resolution_is_atomic_under_contention() {
+fn identity_resolution_is_atomic_under_contention(open: Open) {
     let dir = tempfile::tempdir().expect("temp dir");
-    let store = Arc::new(SledStore::open(dir.path()).expect("open"));
+    let store = open(dir.path());
     let identity = Identity::new(Channel::WebChat, "digest");
     let winners: Vec<CustomerId> = std::thread::scope(|scope| {
         let handles: Vec<_> = (0..8)
@@ -96,10 +133,9 @@ fn identity_resolution_is_atomic_under_contention() {
     );
 }
 
-#[test]
-fn duplicates_are_dropped_until_pruned() {
+fn duplicates_are_dropped_until_pruned(open: Open) {
     let dir = tempfile::tempdir().expect("temp dir");
-    let store = SledStore::open(dir.path()).expect("open");
+    let store = open(dir.path());
     assert!(matches!(
         store
             .ingest(inbox("c", Some("wamid.1"), 10))
@@ -127,10 +163,9 @@ fn duplicates_are_dropped_until_pruned() {
     ));
 }
 
-#[test]
-fn a_commit_consumes_its_event_and_keeps_one_timer_per_kind() {
+fn a_commit_consumes_its_event_and_keeps_one_timer_per_kind(open: Open) {
     let dir = tempfile::tempdir().expect("temp dir");
-    let store = SledStore::open(dir.path()).expect("open");
+    let store = open(dir.path());
     let Ingested::New(first) = store.ingest(inbox("a", None, 1)).expect("ingest") else {
         panic!("new")
     };
@@ -166,10 +201,9 @@ fn a_commit_consumes_its_event_and_keeps_one_timer_per_kind() {
     assert_eq!(store.outbox(10).expect("outbox").len(), 2);
 }
 
-#[test]
-fn timers_fire_in_due_order_and_cancel() {
+fn timers_fire_in_due_order_and_cancel(open: Open) {
     let dir = tempfile::tempdir().expect("temp dir");
-    let store = SledStore::open(dir.path()).expect("open");
+    let store = open(dir.path());
     for (customer, due) in [("late", 300), ("early", 100), ("cancelled", 200)] {
         let Ingested::New(entry) = store.ingest(inbox(customer, None, 1)).expect("ingest") else {
             panic!("new")
@@ -207,11 +241,10 @@ fn timers_fire_in_due_order_and_cancel() {
     assert_eq!(order, ["early", "late"]);
 }
 
-#[test]
-fn everything_survives_a_reopen() {
+fn everything_survives_a_reopen(open: Open) {
     let dir = tempfile::tempdir().expect("temp dir");
     {
-        let store = SledStore::open(dir.path()).expect("open");
+        let store = open(dir.path());
         let Ingested::New(entry) = store.ingest(inbox("a", None, 1)).expect("ingest") else {
             panic!("new")
         };
@@ -223,7 +256,7 @@ fn everything_survives_a_reopen() {
         store.ingest(inbox("a", None, 2)).expect("ingest");
         store.flush().expect("flush");
     }
-    let store = SledStore::open(dir.path()).expect("reopen");
+    let store = open(dir.path());
     let conversation = store
         .conversation(&CustomerId("a".into()))
         .expect("read")
@@ -235,10 +268,9 @@ fn everything_survives_a_reopen() {
     assert!(store.size_on_disk().expect("size") > 0);
 }
 
-#[test]
-fn a_batch_ingest_drops_a_key_repeated_inside_it_and_keeps_order() {
+fn a_batch_ingest_drops_a_key_repeated_inside_it_and_keeps_order(open: Open) {
     let dir = tempfile::tempdir().expect("temp dir");
-    let store = SledStore::open(dir.path()).expect("open");
+    let store = open(dir.path());
     store
         .ingest(inbox("c", Some("wamid.old"), 1))
         .expect("ingest");
@@ -270,10 +302,9 @@ fn a_batch_ingest_drops_a_key_repeated_inside_it_and_keeps_order() {
     assert_eq!(store.pending_inbox().expect("inbox").len(), 4);
 }
 
-#[test]
-fn a_batch_commit_applies_every_step_in_order_and_one_timer_slot_survives() {
+fn a_batch_commit_applies_every_step_in_order_and_one_timer_slot_survives(open: Open) {
     let dir = tempfile::tempdir().expect("temp dir");
-    let store = SledStore::open(dir.path()).expect("open");
+    let store = open(dir.path());
     let seqs: Vec<u64> = (0..3)
         .map(
             |i| match store.ingest(inbox("a", None, i)).expect("ingest") {
@@ -315,10 +346,9 @@ fn a_batch_commit_applies_every_step_in_order_and_one_timer_slot_survives() {
     );
 }
 
-#[test]
-fn one_transaction_writes_every_part_and_answers_each_in_order() {
+fn one_transaction_writes_every_part_and_answers_each_in_order(open: Open) {
     let dir = tempfile::tempdir().expect("temp dir");
-    let store = SledStore::open(dir.path()).expect("open");
+    let store = open(dir.path());
     let Ingested::New(pending) = store.ingest(inbox("a", None, 1)).expect("ingest") else {
         panic!("no dedup key, no duplicate")
     };
@@ -398,10 +428,9 @@ fn paid(seq: u64, customer: &str, order: &str) -> StepCommit {
 /// Two customers pay for the last lamp in the same group commit, then a third in another:
 /// units are counted once per paid order, and exactly the payments past the catalog's
 /// number are marked oversold, in their own transaction.
-#[test]
-fn payments_count_stock_once_and_mark_the_ones_past_the_last_unit() {
+fn payments_count_stock_once_and_mark_the_ones_past_the_last_unit(open: Open) {
     let dir = tempfile::tempdir().expect("temp dir");
-    let store = SledStore::open(dir.path()).expect("open");
+    let store = open(dir.path());
     let lamp = flows::Sku("TL-STD".into());
     assert!(
         store
@@ -466,11 +495,10 @@ fn payments_count_stock_once_and_mark_the_ones_past_the_last_unit() {
     );
 }
 
-#[test]
-fn a_link_code_works_once_and_not_after_it_expires() {
+fn a_link_code_works_once_and_not_after_it_expires(open: Open) {
     use souk::store::{LinkCode, Redeemed};
     let dir = tempfile::tempdir().expect("temp dir");
-    let store = SledStore::open(dir.path()).expect("open");
+    let store = open(dir.path());
     let owner = CustomerId("owner".into());
     let expires_at = Timestamp(1_000_000);
     let record = LinkCode {
@@ -506,12 +534,11 @@ fn a_link_code_works_once_and_not_after_it_expires() {
     );
 }
 
-#[test]
-fn the_recovery_report_counts_reminders_recovered_orders_and_opt_outs() {
+fn the_recovery_report_counts_reminders_recovered_orders_and_opt_outs(open: Open) {
     let dir = tempfile::tempdir().expect("temp dir");
     let store_path = dir.path().join("data");
     {
-        let store = SledStore::open(&store_path).expect("open");
+        let store = open(&store_path);
         // Two customers were reminded (the first one twice); one asked to stop.
         let mut a = commit(1, "a", vec![], 0);
         a.conversation.recovery.last_sequence_at = Some(Timestamp(1));
@@ -574,11 +601,10 @@ fn the_recovery_report_counts_reminders_recovered_orders_and_opt_outs() {
 /// stays the customer's: listed in the surviving conversation with its reminder timer, its
 /// stored record and calendar entry naming the survivor, and no-shows and the preferred
 /// channel carried over.
-#[test]
-fn a_merge_keeps_the_merged_chats_bookings_and_their_reminder() {
+fn a_merge_keeps_the_merged_chats_bookings_and_their_reminder(open: Open) {
     use flows::booking::{Booking, BookingId, BookingRequest, BookingStatus, Busy, StaffId};
     let dir = tempfile::tempdir().expect("temp dir");
-    let store = SledStore::open(dir.path()).expect("open");
+    let store = open(dir.path());
     let telegram = Identity::new(Channel::Telegram, "4242");
     let web = Identity::new(Channel::WebChat, "w-1");
     let from = store

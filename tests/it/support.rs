@@ -30,6 +30,15 @@ pub fn demo_catalog_digest() -> String {
     hex::encode(sha2::Sha256::digest(&raw))
 }
 
+/// The store the shipped configuration's backend would open at `dir`, as the app opens it.
+pub fn open_store(dir: &Path) -> std::sync::Arc<dyn souk::store::Store> {
+    let settings = souk::settings::StoreSettings {
+        path: dir.to_path_buf(),
+        dedup_retention_hours: 168,
+    };
+    souk::store::open(&settings).expect("open the store")
+}
+
 pub fn test_settings(store: &Path) -> Settings {
     Settings {
         server: ServerSettings {

@@ -52,19 +52,26 @@ pub fn fold(text: &str) -> String {
 
 /// The words of a folded text, without those longer than `MAX_WORD_CHARS`.
 pub fn tokens(folded: &str) -> Vec<&str> {
-    folded
-        .split(' ')
-        .filter(|t| !t.is_empty() && t.chars().nth(MAX_WORD_CHARS).is_none())
-        .collect()
+    folded.split(' ').filter(|t| is_word(t)).collect()
+}
+
+/// Not empty and at most `MAX_WORD_CHARS` characters (counted only when the bytes could be
+/// more: this runs for every word of every message and lexicon phrase).
+fn is_word(token: &str) -> bool {
+    !token.is_empty()
+        && (token.len() <= MAX_WORD_CHARS || token.chars().nth(MAX_WORD_CHARS).is_none())
 }
 
 /// True when `phrase` (already folded) occurs as consecutive whole tokens of `words`.
 pub fn contains_phrase(words: &[&str], phrase: &str) -> bool {
-    let wanted = tokens(phrase);
-    !wanted.is_empty()
-        && words
-            .windows(wanted.len())
-            .any(|window| window == wanted.as_slice())
+    // Walked without collecting: every message is checked against every lexicon phrase.
+    let wanted = || phrase.split(' ').filter(|t| is_word(t));
+    let (Some(first), length) = (wanted().next(), wanted().count()) else {
+        return false;
+    };
+    words
+        .windows(length)
+        .any(|window| window[0] == first && window.iter().copied().eq(wanted()))
 }
 
 #[cfg(test)]
