@@ -115,6 +115,7 @@ impl App {
         let together = bought_together(&store)?;
         let calendar = crate::booking::load(store.as_ref())?;
         let shared = Arc::new(Shared {
+            applied: crate::driver::applied::Applied::default(),
             store: store.clone(),
             ctx: std::sync::RwLock::new(Arc::new(Context {
                 catalog,

@@ -18,6 +18,7 @@ use flows::{Conversation, CustomerId, Event, Handoff, OperatorId, ProductId};
 use super::session::Authed;
 use super::window::reply_window;
 use crate::clock;
+use crate::driver::applied::Settled;
 use crate::http::{ApiError, AppState};
 use crate::store::{HistoryEntry, InboxEntry, Ingested, Operator, Role};
 
@@ -68,8 +69,6 @@ async fn apply(
         _ => "other",
     };
     metrics::counter!("souk_console_actions_total", "action" => kind).increment(1);
-    // Subscribed before the event exists, so its change notice cannot be missed.
-    let mut changes = state.console_feed.subscribe();
     let entry = InboxEntry {
         seq: 0,
         public_id: format!("console-{}", clock::random_hex_128()),
@@ -78,28 +77,36 @@ async fn apply(
         event,
         received_at: clock::now(),
     };
-    let seq = match state.ingest.persist(vec![entry]).await?.pop() {
+    let applied = &state.shared.applied;
+    let (seq, settled) = match state.ingest.persist(vec![entry]).await?.pop() {
         Some(Ingested::New(entry)) => {
             let seq = entry.seq;
-            state.ingest.dispatch(entry).await?;
-            seq
+            // Watched before its worker has it, so the news cannot come first.
+            let settled = applied.watch(seq);
+            if let Err(error) = state.ingest.dispatch(entry).await {
+                applied.forget(seq);
+                return Err(error.into());
+            }
+            (seq, settled)
         }
         Some(Ingested::Duplicate) | None => {
             return Err(ApiError::internal("the operator event was not stored"));
         }
     };
-    let deadline = tokio::time::Instant::now() + APPLY_TIMEOUT;
-    while state.store.in_inbox(seq)? {
-        // Woken by any conversation's change; a short cap covers a lagged receiver.
-        let wait = tokio::time::timeout(Duration::from_millis(50), changes.recv());
-        if tokio::time::timeout_at(deadline, wait).await.is_err() {
-            return Err(ApiError::new(
+    match tokio::time::timeout(APPLY_TIMEOUT, settled).await {
+        Ok(Ok(Settled::Applied)) => load(state, customer),
+        Ok(Ok(Settled::SetAside)) => Err(ApiError::internal(
+            "the action failed again and again and was set aside for an admin",
+        )),
+        // Timed out, or the worker went away (shutting down): the event is durably queued.
+        Ok(Err(_)) | Err(_) => {
+            applied.forget(seq);
+            Err(ApiError::new(
                 StatusCode::SERVICE_UNAVAILABLE,
                 "the conversation is busy; the action is queued and will apply shortly",
-            ));
+            ))
         }
     }
-    load(state, customer)
 }
 
 pub async fn takeover(

@@ -2,6 +2,7 @@
 //! outbox and the durable timers. Order of work for one event: load, step, commit (state,
 //! history, timers, outbox in one transaction), then act (the outbox runner sends).
 
+pub mod applied;
 pub mod backoff;
 pub mod group_commit;
 mod ingest;
@@ -62,6 +63,8 @@ pub struct Shared {
     /// to the workers again, so an event may now be queued twice, and each is checked to be
     /// still in the inbox before its step (the first copy's commit took it out).
     pub verify_inbox: std::sync::atomic::AtomicBool,
+    /// Tells callers waiting for one event that its step was committed (or set aside).
+    pub applied: applied::Applied,
 }
 
 impl Shared {

@@ -160,6 +160,9 @@ pub async fn set_aside(shared: &Arc<Shared>, entry: &InboxEntry, reason: &str, a
                 "inbound event set aside after repeated failures; an admin can retry it in the console"
             );
             shared.console_feed.publish(&entry.customer);
+            shared
+                .applied
+                .settled([seq], super::applied::Settled::SetAside);
         }
         Ok(Err(error)) => {
             tracing::error!(%error, event = %entry.public_id, "cannot set the event aside")

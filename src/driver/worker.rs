@@ -117,7 +117,7 @@ impl Worker {
             // Steps run inline, not on the blocking pool: they take microseconds, and the hop
             // to another thread cost more than the work on two cores.
             match process_batch(&self.shared, self.shard, &entries).await {
-                Ok(effects) => return self.done(entries.len(), &effects),
+                Ok(effects) => return self.done(&entries, &effects),
                 // One bad event must not hold back the others: retry them one at a time.
                 Err(error) => {
                     tracing::warn!(%error, shard = self.shard, events = entries.len(), "batch commit failed; committing one by one")
@@ -140,7 +140,7 @@ impl Worker {
         let mut panics = 0;
         for attempt in 1..=COMMIT_ATTEMPTS {
             match process_batch(&self.shared, self.shard, batch).await {
-                Ok(effects) => return self.done(1, &effects),
+                Ok(effects) => return self.done(batch, &effects),
                 // A bug the event's content triggers: the same step would panic forever.
                 Err(StepFailure::Panicked(message)) => {
                     panics += 1;
@@ -160,8 +160,12 @@ impl Worker {
         metrics::counter!("souk_events_failed_total").increment(1);
     }
 
-    fn done(&self, events: usize, effects: &Effects) {
-        metrics::counter!("souk_events_processed_total").increment(events as u64);
+    fn done(&self, entries: &[InboxEntry], effects: &Effects) {
+        metrics::counter!("souk_events_processed_total").increment(entries.len() as u64);
+        self.shared.applied.settled(
+            entries.iter().map(|entry| entry.seq),
+            super::applied::Settled::Applied,
+        );
         if effects.queued_sends {
             self.shared.outbox_wakeup.notify_one();
         }
