@@ -417,14 +417,7 @@ fn with_sales(
     if sold.is_empty() {
         return Ok(catalog);
     }
-    let levels: Vec<(flows::Sku, u32)> = sold
-        .into_iter()
-        .filter_map(|(sku, units)| {
-            let (_, variant) = catalog.variant(&sku)?;
-            Some((sku, variant.stock.saturating_sub(units)))
-        })
-        .collect();
-    Ok(catalog.with_stock(&levels))
+    Ok(catalog.with_stock(&flows::stock::remaining(&levels, &sold)))
 }
 
 /// Products paid for together, from every paid order in the store.

@@ -21,6 +21,7 @@ pub mod order;
 pub mod recommend;
 pub mod recovery;
 pub mod search;
+pub mod stock;
 pub mod text;
 pub mod time;
 pub mod understanding;

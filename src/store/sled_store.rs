@@ -15,10 +15,7 @@ use std::path::Path;
 use sled::transaction::{ConflictableTransactionError, TransactionError, TransactionalTree};
 use sled::{Db, Transactional, Tree};
 
-use flows::{
-    Conversation, Customer, CustomerId, Event, Identity, Order, OrderId, OrderStatus, Sku,
-    Timestamp,
-};
+use flows::{Conversation, Customer, CustomerId, Event, Identity, Order, OrderId, Sku, Timestamp};
 
 use super::codec::{decode, encode};
 use super::console_records::{ConsoleSession, ConversationSummary, Invite, KnownDevice, Operator};
@@ -339,44 +336,44 @@ impl StepTrees<'_> {
             tracing::error!(order = %update.order, "status change for an unknown order");
             return Ok(());
         };
-        let mut order: Order =
+        let order: Order =
             decode("order", &raw).map_err(|e| ConflictableTransactionError::Abort(e.into()))?;
-        if update.status == OrderStatus::Paid && !order.status.money_taken() {
-            let mut oversold = Vec::new();
-            for (sku, quantity) in order.quantities() {
-                let key = sold_key(sku);
-                let sold = read_count(self.commerce.get(&key)?).saturating_add(quantity);
-                self.commerce.insert(key, &sold.to_be_bytes())?;
-                // Concurrent payments write the same count, so sled serializes them: only
-                // the one that goes past the catalog's number sees it.
-                if let Some(level) = self.commerce.get(level_key(sku))?
-                    && sold > read_count(Some(level))
-                {
-                    oversold.push(sku.clone());
+        // The counts are read inside this transaction; concurrent payments write the same
+        // keys, so sled serializes them: only the one past the catalog's number sees it.
+        let mut read_error = None;
+        let change = flows::stock::Update {
+            status: update.status,
+            tracking: update.tracking.clone(),
+            by: update.by.clone(),
+        };
+        let applied = flows::stock::apply_update(order, &change, now, |sku| {
+            let read = || -> TxResult<flows::stock::Count> {
+                Ok(flows::stock::Count {
+                    sold: read_count(self.commerce.get(sold_key(sku))?),
+                    level: self
+                        .commerce
+                        .get(level_key(sku))?
+                        .map(|raw| read_count(Some(raw))),
+                })
+            };
+            read().unwrap_or_else(|error| {
+                read_error.get_or_insert(error);
+                flows::stock::Count {
+                    sold: 0,
+                    level: None,
                 }
-            }
-            if !oversold.is_empty() {
-                Self::put_oversold(self.inbox, &order, &oversold, now)?;
-            }
-            order.oversold = oversold;
+            })
+        });
+        if let Some(error) = read_error {
+            return Err(error);
         }
-        order.status = update.status;
-        flows::OrderChange::record(
-            &mut order.history,
-            flows::OrderChange {
-                at: now,
-                status: update.status,
-                by: update.by.clone(),
-                tracking: update.tracking.clone(),
-            },
-        );
-        if update.tracking.is_some() {
-            order.tracking.clone_from(&update.tracking);
+        for (sku, sold) in &applied.sold {
+            self.commerce.insert(sold_key(sku), &sold.to_be_bytes())?;
         }
-        if update.status == OrderStatus::PendingPayment {
-            order.payment_attempts = order.payment_attempts.saturating_add(1);
+        if !applied.order.oversold.is_empty() && !applied.sold.is_empty() {
+            Self::put_oversold(self.inbox, &applied.order, &applied.order.oversold, now)?;
         }
-        self.orders.insert(key, encode(&order))?;
+        self.orders.insert(key, encode(&applied.order))?;
         Ok(())
     }
 
