@@ -22,6 +22,7 @@ pub mod recommend;
 pub mod recovery;
 pub mod search;
 pub mod stock;
+pub mod summary;
 pub mod text;
 pub mod time;
 pub mod understanding;

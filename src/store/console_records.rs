@@ -3,7 +3,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use flows::{Channel, CustomerId, Handoff, Timestamp};
+use flows::Timestamp;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -72,25 +72,5 @@ pub struct KnownDevice {
     pub expires_at: Timestamp,
 }
 
-/// One row of the conversation list, kept up to date in each step's transaction so the list
-/// does not decode every conversation.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct ConversationSummary {
-    pub customer: CustomerId,
-    /// Last message either way.
-    pub last_at: Timestamp,
-    /// Customer messages since an operator last opened the conversation.
-    pub unread: u32,
-    pub handoff: Handoff,
-    /// Every channel the customer wrote from.
-    #[serde(default)]
-    pub channels: Vec<Channel>,
-    /// What the customer told us about themselves (at checkout or booking), kept with each
-    /// step so the list can name them without decoding every conversation.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub name: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub contact: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub address: Option<String>,
-}
+/// One row of the conversation list: its rules are the core's (`flows::summary`).
+pub use flows::summary::ConversationSummary;

@@ -388,33 +388,17 @@ impl StepTrees<'_> {
             ),
             None => None,
         };
-        let mut summary = old.clone().unwrap_or_else(|| ConversationSummary {
-            customer: customer.clone(),
-            last_at: commit.now,
-            unread: 0,
-            handoff: commit.conversation.handoff.clone(),
-            channels: Vec::new(),
-            name: None,
-            contact: None,
-            address: None,
+        let inbound = commit.history.iter().filter_map(|record| match record {
+            HistoryEntry::In { at, channel, .. } => Some((*at, *channel)),
+            _ => None,
         });
-        for record in &commit.history {
-            if let HistoryEntry::In { at, channel, .. } = record {
-                summary.unread = summary.unread.saturating_add(1);
-                summary.last_at = summary.last_at.max(*at);
-                if !summary.channels.contains(channel) {
-                    summary.channels.push(*channel);
-                }
-            }
-        }
-        if !commit.outbox.is_empty() {
-            summary.last_at = summary.last_at.max(commit.now);
-        }
-        summary.handoff.clone_from(&commit.conversation.handoff);
-        let profile = &commit.conversation.profile;
-        summary.name.clone_from(&profile.name);
-        summary.contact = profile.contact.as_ref().map(|c| c.as_str().to_owned());
-        summary.address.clone_from(&profile.address);
+        let summary = ConversationSummary::after_step(
+            old.clone(),
+            &commit.conversation,
+            inbound,
+            !commit.outbox.is_empty(),
+            commit.now,
+        );
         if old.as_ref() != Some(&summary) {
             self.summaries.insert(key, encode(&summary))?;
         }
@@ -1510,20 +1494,10 @@ impl SledTrees {
                             }
                         }
                         bookings::reassign(bookings, &source.bookings, from)?;
-                        let summary = ConversationSummary {
-                            customer: from.clone(),
-                            last_at: source.last_inbound_at.unwrap_or(record.at),
-                            unread: 0,
-                            handoff: source.handoff.clone(),
-                            channels: source.last_inbound_by_channel.keys().copied().collect(),
-                            name: source.profile.name.clone(),
-                            contact: source
-                                .profile
-                                .contact
-                                .as_ref()
-                                .map(|c| c.as_str().to_owned()),
-                            address: source.profile.address.clone(),
-                        };
+                        let summary = ConversationSummary::of(
+                            source,
+                            source.last_inbound_at.unwrap_or(record.at),
+                        );
                         summaries.insert(from.0.as_bytes(), encode(&summary))?;
                     }
                     state.remove(record_key)?;
@@ -1630,23 +1604,14 @@ impl SledTrees {
                     if let Some(raw) = summaries.remove(from.0.as_bytes())? {
                         let source_summary: ConversationSummary =
                             decode("summary", &raw).map_err(abort)?;
-                        let mut target_summary = match summaries.get(into.0.as_bytes())? {
-                            Some(raw) => {
-                                decode::<ConversationSummary>("summary", &raw).map_err(abort)?
-                            }
-                            None => ConversationSummary {
-                                customer: into.clone(),
-                                ..source_summary.clone()
-                            },
+                        let target_summary = match summaries.get(into.0.as_bytes())? {
+                            Some(raw) => Some(
+                                decode::<ConversationSummary>("summary", &raw).map_err(abort)?,
+                            ),
+                            None => None,
                         };
-                        for channel in &source_summary.channels {
-                            if !target_summary.channels.contains(channel) {
-                                target_summary.channels.push(*channel);
-                            }
-                        }
-                        target_summary.unread =
-                            target_summary.unread.saturating_add(source_summary.unread);
-                        target_summary.last_at = target_summary.last_at.max(source_summary.last_at);
+                        let target_summary =
+                            ConversationSummary::merged(into, target_summary, source_summary);
                         summaries.insert(into.0.as_bytes(), encode(&target_summary))?;
                     }
                     let record = MergeRecord {
