@@ -59,235 +59,41 @@ pub fn settle(settings: &crate::settings::StoreSettings) -> StoreResult<std::tim
     SledStore::settle(&settings.path)
 }
 
-/// Synchronous on purpose: nearly every call is a short in-memory or page-cache operation
-/// that async callers make inline; `flush` (which waits on the disk) and long scans
-/// (history, the outbox at start) go to the blocking pool.
-pub trait Store: Send + Sync + 'static {
+// The store is split by role: each trait below is one job, and `Store` is their sum (what
+// `open` returns). Through `dyn Store` every role's methods are at hand; code generic over a
+// backend brings the roles into scope with `use crate::store::prelude::*`.
+//
+// Synchronous for now: nearly every call is a short in-memory or page-cache operation that
+// async callers make inline; `flush` (which waits on the disk) and long scans (history, the
+// outbox at start) go to the blocking pool. A database backend needs these async: that is the
+// next step, one role at a time.
+
+/// Customers and their chat identities: who writes, merged customers, link codes, blocked chats.
+pub trait Directory: Send + Sync + 'static {
     /// The customer of an identity, creating both atomically when the identity is new.
     fn resolve_identity(
         &self,
         identity: &Identity,
         new_customer: Customer,
     ) -> StoreResult<CustomerId>;
+
     fn find_identity(&self, identity: &Identity) -> StoreResult<Option<CustomerId>>;
+
     fn customer(&self, id: &CustomerId) -> StoreResult<Option<Customer>>;
 
-    /// Persists inbound events, each unless its dedup key was seen (within the retention
-    /// window, or earlier in the same transaction), and commits steps: every part in one
-    /// transaction. A transaction costs the engine a log write of its own, so concurrent
-    /// requests and workers share one (see `driver::group_commit`).
-    /// Results come one per part, in order.
-    fn write_groups(&self, parts: &[WriteGroup]) -> StoreResult<Vec<GroupWritten>>;
-    /// One part; see `write_groups`.
-    fn write_group(&self, part: &WriteGroup) -> StoreResult<GroupWritten> {
-        self.write_groups(std::slice::from_ref(part))?
-            .pop()
-            .ok_or_else(|| StoreError::Engine("the store returned no result".into()))
-    }
-    /// Events only; see `write_groups`.
-    fn ingest_batch(&self, entries: Vec<InboxEntry>) -> StoreResult<Vec<Ingested>> {
-        let part = WriteGroup {
-            ingest: entries,
-            steps: Vec::new(),
-        };
-        self.write_group(&part).map(|written| written.ingested)
-    }
-    /// One event; see `write_groups`.
-    fn ingest(&self, entry: InboxEntry) -> StoreResult<Ingested> {
-        self.ingest_batch(vec![entry])?
-            .pop()
-            .ok_or_else(|| StoreError::Engine("ingest returned nothing".into()))
-    }
-    /// Whether an accepted event still waits for its step.
-    fn in_inbox(&self, seq: u64) -> StoreResult<bool>;
-    /// Events accepted but not yet stepped, oldest first (re-driven at start-up).
-    fn pending_inbox(&self) -> StoreResult<Vec<InboxEntry>>;
-
-    /// Counts one more attempt at an event's step, durably before the step runs (only for
-    /// events re-driven after a stop, whose step may have been what stopped the process);
-    /// returns the attempts so far, this one included.
-    fn note_step_attempt(&self, seq: u64) -> StoreResult<u32>;
-    /// The attempts counted for an event still in the inbox.
-    fn step_attempts(&self, seq: u64) -> StoreResult<u32>;
-    /// Forgets the attempt counts of events whose step has since committed.
-    fn forget_settled_attempts(&self) -> StoreResult<usize>;
-    /// Takes an event out of the inbox and keeps it aside with the reason, atomically;
-    /// `Ok(false)` when it was no longer in the inbox.
-    fn set_aside(&self, seq: u64, reason: &str, attempts: u32, now: Timestamp)
-    -> StoreResult<bool>;
-    /// Events set aside, oldest first.
-    fn set_aside_events(&self) -> StoreResult<Vec<SetAside>>;
-    /// Puts a set-aside event back in the inbox (an admin's retry) and returns it, to be
-    /// handed to its worker; `None` when there is no such event.
-    fn retry_set_aside(&self, seq: u64) -> StoreResult<Option<InboxEntry>>;
-
-    fn conversation(&self, id: &CustomerId) -> StoreResult<Option<Conversation>>;
-    /// Steps only, all or none; returns the created sends of each, in order.
-    fn commit_batch(&self, commits: Vec<StepCommit>) -> StoreResult<Vec<Vec<OutboxEntry>>> {
-        let part = WriteGroup {
-            ingest: Vec::new(),
-            steps: commits,
-        };
-        self.write_group(&part).map(|written| written.created)
-    }
-    /// One step; see `write_groups`.
-    fn commit(&self, commit: StepCommit) -> StoreResult<Vec<OutboxEntry>> {
-        self.commit_batch(vec![commit])?
-            .pop()
-            .ok_or_else(|| StoreError::Engine("commit returned nothing".into()))
-    }
-
-    /// Pending sends in creation order (per customer, that is reply order).
-    fn outbox(&self, limit: usize) -> StoreResult<Vec<OutboxEntry>>;
-    /// One pending send as it is now (gone once delivered or dead-lettered).
-    fn outbox_entry(&self, id: u64) -> StoreResult<Option<OutboxEntry>>;
-    fn outbox_depth(&self) -> StoreResult<usize>;
-    /// Remembers a delivered send's platform ids, then removes it (a crash in between sends it
-    /// again, which at-least-once delivery allows anyway).
-    fn outbox_delivered(&self, id: u64, sent: &[SentRecord]) -> StoreResult<()>;
-    fn outbox_reschedule(&self, entry: &OutboxEntry) -> StoreResult<()>;
-    fn outbox_dead(&self, entry: OutboxEntry, reason: String, now: Timestamp) -> StoreResult<()>;
-    fn dead_letters(&self) -> StoreResult<Vec<DeadLetter>>;
-    /// How many sends are dead-lettered, and the newest `limit` of them, newest first.
-    fn recent_dead_letters(&self, limit: usize) -> StoreResult<(usize, Vec<DeadLetter>)>;
-    /// Puts a dead-lettered send back in the outbox for a fresh round of tries; `None` when
-    /// there is no such dead letter (already revived).
-    fn revive_dead_letter(
-        &self,
-        outbox_id: u64,
-        now: Timestamp,
-    ) -> StoreResult<Option<OutboxEntry>>;
-
-    fn next_timer_due(&self) -> StoreResult<Option<Timestamp>>;
-    /// Reads ahead what the steps of the timers due in `from..until` will read (at most
-    /// `limit` of them), so that a burst of them finds it in memory; returns how many.
-    fn warm_timers(&self, from: Timestamp, until: Timestamp, limit: usize) -> StoreResult<usize>;
-    /// Atomically turns every timer due at `now` into an inbox entry and returns them.
-    fn fire_due_timers(&self, now: Timestamp) -> StoreResult<Vec<InboxEntry>>;
-
-    fn history(&self, customer: &CustomerId, limit: usize) -> StoreResult<Vec<HistoryEntry>>;
-
-    fn sent_record(
-        &self,
-        channel: flows::Channel,
-        platform_id: &str,
-    ) -> StoreResult<Option<SentRecord>>;
-    /// Records a delivery status unless its dedup key was seen; `Ok(false)` for a duplicate.
-    /// The dedup key ages from `received_at` (our clock), not the platform's timestamp.
-    fn record_delivery(
-        &self,
-        dedup_key: &str,
-        record: &DeliveryRecord,
-        received_at: Timestamp,
-    ) -> StoreResult<bool>;
-    fn deliveries(
-        &self,
-        channel: flows::Channel,
-        platform_id: &str,
-    ) -> StoreResult<Vec<DeliveryRecord>>;
     /// Points an identity's new external id at the same customer (a changed phone number).
     fn move_identity(&self, from: &Identity, to: &Identity) -> StoreResult<bool>;
-    fn order(&self, id: &OrderId) -> StoreResult<Option<Order>>;
-    /// Every order, in id order (start-up builds "bought together" from the paid ones).
-    fn orders(&self) -> StoreResult<Vec<Order>>;
 
-    /// Payment links still to create, oldest first.
-    fn payment_jobs(&self) -> StoreResult<Vec<PaymentJob>>;
-    /// Saves a job's retry state (tries, next try, last error).
-    fn payment_job_reschedule(&self, job: &PaymentJob) -> StoreResult<()>;
-    fn payment_job_done(&self, job: &PaymentJob) -> StoreResult<()>;
-    /// The demo provider's pay pages: a token's digest names the order it pays.
-    fn put_pay_token(&self, digest: &[u8], order: &OrderId) -> StoreResult<()>;
-    fn pay_token(&self, digest: &[u8]) -> StoreResult<Option<OrderId>>;
-    /// Remembers a payment session souk created (its provider id) and what it charges.
-    fn put_payment_session(&self, id: &str, session: &PaymentSession) -> StoreResult<()>;
-    fn payment_session(&self, id: &str) -> StoreResult<Option<PaymentSession>>;
-    /// The sessions made for one order, oldest first (sessions recorded before the index
-    /// existed are not found).
-    fn payment_sessions_of(&self, order: &OrderId) -> StoreResult<Vec<(String, PaymentSession)>>;
-    /// Units sold per SKU since the catalog file with digest `base` was loaded. When the
-    /// catalog changes, its stock numbers (`levels`) are the new truth: they are kept, so a
-    /// payment can tell in its transaction whether units were left, and the count starts
-    /// again.
-    fn stock_sold(&self, base: &str, levels: &[(Sku, u32)]) -> StoreResult<Vec<(Sku, u32)>>;
-
-    /// Where a send went: the platform ids it got (one per part).
-    fn sent_for(&self, outbox_id: u64) -> StoreResult<Vec<SentRecord>>;
-    fn dead_letter(&self, outbox_id: u64) -> StoreResult<Option<DeadLetter>>;
-
-    /// The conversation list's rows, in no particular order.
-    fn summaries(&self) -> StoreResult<Vec<ConversationSummary>>;
-    fn summary(&self, customer: &CustomerId) -> StoreResult<Option<ConversationSummary>>;
-    /// An operator opened the conversation: nothing unread.
-    fn mark_read(&self, customer: &CustomerId) -> StoreResult<()>;
-    /// Adds a record to a customer's history outside a step (an operator's private note).
-    fn append_history(&self, customer: &CustomerId, entry: &HistoryEntry) -> StoreResult<()>;
-    /// Customers with a history entry `matches` accepts (the console's text search), read
-    /// until `deadline`; the flag says whether every entry was read.
-    fn customers_with_history(
-        &self,
-        matches: &mut dyn FnMut(&HistoryEntry) -> bool,
-        deadline: std::time::Instant,
-    ) -> StoreResult<(Vec<CustomerId>, bool)>;
-
-    /// Creates the operator; `Ok(false)` when the name is taken (unless `replace`, which
-    /// also ends that operator's sessions: a new password logs everyone out).
-    fn put_operator(&self, operator: &Operator, replace: bool) -> StoreResult<bool>;
-    /// Removes an operator and ends their sessions; `Ok(false)` if there was none.
-    fn remove_operator(&self, name: &str) -> StoreResult<bool>;
-    fn operator(&self, name: &str) -> StoreResult<Option<Operator>>;
-    fn operators(&self) -> StoreResult<Vec<Operator>>;
-    fn put_console_session(&self, digest: &[u8], session: &ConsoleSession) -> StoreResult<()>;
-    fn console_session(&self, digest: &[u8]) -> StoreResult<Option<ConsoleSession>>;
-    fn delete_console_session(&self, digest: &[u8]) -> StoreResult<()>;
-    /// Drops sessions, known devices and invitations that expired before `now`; returns how many.
-    fn prune_console_sessions(&self, now: Timestamp) -> StoreResult<usize>;
-    fn put_known_device(&self, digest: &[u8], device: &KnownDevice) -> StoreResult<()>;
-    fn known_device(&self, digest: &[u8]) -> StoreResult<Option<KnownDevice>>;
-    fn put_invite(&self, digest: &[u8], invite: &Invite) -> StoreResult<()>;
-    /// Removes and returns an invite: a link works once.
-    fn take_invite(&self, digest: &[u8]) -> StoreResult<Option<Invite>>;
-    /// Ends every unused invitation of `operator` (a reset or a removal makes them stale).
-    fn revoke_invites(&self, operator: &str) -> StoreResult<usize>;
-    /// The first-start set-up link's token (its digest), valid until `expires_at`; any
-    /// earlier token stops working.
-    fn put_setup_token(&self, digest: &[u8], expires_at: Timestamp) -> StoreResult<()>;
-    fn setup_token(&self, digest: &[u8]) -> StoreResult<Option<Timestamp>>;
-    /// Removes and returns the token's expiry: a set-up link works once.
-    fn take_setup_token(&self, digest: &[u8]) -> StoreResult<Option<Timestamp>>;
-
-    /// Telegram callback data longer than 64 bytes travels as a short token: its action.
-    fn put_callback_token(&self, token: &str, action: &str) -> StoreResult<()>;
-    fn callback_token(&self, token: &str) -> StoreResult<Option<String>>;
     /// A customer blocked the bot on that identity's channel (or unblocked it): nothing is
     /// sent there while blocked.
     fn set_blocked(&self, identity: &Identity, blocked: bool) -> StoreResult<()>;
+
     fn is_blocked(&self, identity: &Identity) -> StoreResult<bool>;
 
     fn put_link_code(&self, code: &str, record: &LinkCode) -> StoreResult<()>;
+
     /// Checks a code at `now` and marks a valid one used, atomically.
     fn redeem_link_code(&self, code: &str, now: Timestamp) -> StoreResult<Redeemed>;
-    /// Who is busy when, for every staff member (the shell's in-memory copy starts here).
-    fn calendar(&self) -> StoreResult<flows::booking::Calendar>;
-    /// Carries out a booking flow's request in one transaction over every calendar of
-    /// `staff`: a hold or a booking succeeds only if nothing in force overlaps it, so no
-    /// time is ever given twice, whichever worker or replica asks. A new booking gets the
-    /// calendar link `link` (its URL and the token in it). `Hold` and `Book` are answered;
-    /// a `Book` asked again answers what was stored.
-    fn booking_request(
-        &self,
-        request: &flows::booking::BookingRequest,
-        staff: &[flows::booking::StaffId],
-        now: Timestamp,
-        link: Option<(&str, &str)>,
-    ) -> StoreResult<Option<flows::booking::BookingOutcome>>;
-    fn booking(
-        &self,
-        id: &flows::booking::BookingId,
-    ) -> StoreResult<Option<flows::booking::Booking>>;
-    /// The booking a calendar link's token names.
-    fn booking_by_token(&self, token: &str) -> StoreResult<Option<flows::booking::Booking>>;
-    fn bookings(&self) -> StoreResult<Vec<flows::booking::Booking>>;
 
     /// Makes `from` part of `into`, in one transaction: `from`'s identities point at `into`,
     /// its conversation joins `into`'s (`flows::merge::merge_conversations`: channels,
@@ -300,26 +106,365 @@ pub trait Store: Send + Sync + 'static {
         into: &CustomerId,
         now: Timestamp,
     ) -> StoreResult<Vec<flows::CartLine>>;
+
     /// Undoes the merge of `from` into `into` (an operator's call): `from` gets back its
     /// customer record, identities, conversation as it was and the orders and appointments
     /// it brought.
     /// `Ok(false)` when there is no such merge.
     fn unmerge_customers(&self, from: &CustomerId, into: &CustomerId) -> StoreResult<bool>;
+
     /// The customers merged into `into`, oldest first (their history stays theirs).
     fn merged_into(&self, into: &CustomerId) -> StoreResult<Vec<MergeRecord>>;
+}
+
+/// The durable inbox and the steps' commits: events accepted before their 200, conversations, history, and what the poison guard sets aside.
+pub trait CommitLog: Send + Sync + 'static {
+    /// Persists inbound events, each unless its dedup key was seen (within the retention
+    /// window, or earlier in the same transaction), and commits steps: every part in one
+    /// transaction. A transaction costs the engine a log write of its own, so concurrent
+    /// requests and workers share one (see `driver::group_commit`).
+    /// Results come one per part, in order.
+    fn write_groups(&self, parts: &[WriteGroup]) -> StoreResult<Vec<GroupWritten>>;
+
+    /// One part; see `write_groups`.
+    fn write_group(&self, part: &WriteGroup) -> StoreResult<GroupWritten> {
+        self.write_groups(std::slice::from_ref(part))?
+            .pop()
+            .ok_or_else(|| StoreError::Engine("the store returned no result".into()))
+    }
+
+    /// Events only; see `write_groups`.
+    fn ingest_batch(&self, entries: Vec<InboxEntry>) -> StoreResult<Vec<Ingested>> {
+        let part = WriteGroup {
+            ingest: entries,
+            steps: Vec::new(),
+        };
+        self.write_group(&part).map(|written| written.ingested)
+    }
+
+    /// One event; see `write_groups`.
+    fn ingest(&self, entry: InboxEntry) -> StoreResult<Ingested> {
+        self.ingest_batch(vec![entry])?
+            .pop()
+            .ok_or_else(|| StoreError::Engine("ingest returned nothing".into()))
+    }
+
+    /// Whether an accepted event still waits for its step.
+    fn in_inbox(&self, seq: u64) -> StoreResult<bool>;
+
+    /// Events accepted but not yet stepped, oldest first (re-driven at start-up).
+    fn pending_inbox(&self) -> StoreResult<Vec<InboxEntry>>;
+
+    /// Counts one more attempt at an event's step, durably before the step runs (only for
+    /// events re-driven after a stop, whose step may have been what stopped the process);
+    /// returns the attempts so far, this one included.
+    fn note_step_attempt(&self, seq: u64) -> StoreResult<u32>;
+
+    /// The attempts counted for an event still in the inbox.
+    fn step_attempts(&self, seq: u64) -> StoreResult<u32>;
+
+    /// Forgets the attempt counts of events whose step has since committed.
+    fn forget_settled_attempts(&self) -> StoreResult<usize>;
+
+    /// Takes an event out of the inbox and keeps it aside with the reason, atomically;
+    /// `Ok(false)` when it was no longer in the inbox.
+    fn set_aside(&self, seq: u64, reason: &str, attempts: u32, now: Timestamp)
+    -> StoreResult<bool>;
+
+    /// Events set aside, oldest first.
+    fn set_aside_events(&self) -> StoreResult<Vec<SetAside>>;
+
+    /// Puts a set-aside event back in the inbox (an admin's retry) and returns it, to be
+    /// handed to its worker; `None` when there is no such event.
+    fn retry_set_aside(&self, seq: u64) -> StoreResult<Option<InboxEntry>>;
+
+    fn conversation(&self, id: &CustomerId) -> StoreResult<Option<Conversation>>;
+
+    /// Steps only, all or none; returns the created sends of each, in order.
+    fn commit_batch(&self, commits: Vec<StepCommit>) -> StoreResult<Vec<Vec<OutboxEntry>>> {
+        let part = WriteGroup {
+            ingest: Vec::new(),
+            steps: commits,
+        };
+        self.write_group(&part).map(|written| written.created)
+    }
+
+    /// One step; see `write_groups`.
+    fn commit(&self, commit: StepCommit) -> StoreResult<Vec<OutboxEntry>> {
+        self.commit_batch(vec![commit])?
+            .pop()
+            .ok_or_else(|| StoreError::Engine("commit returned nothing".into()))
+    }
+
+    fn history(&self, customer: &CustomerId, limit: usize) -> StoreResult<Vec<HistoryEntry>>;
+
+    /// Adds a record to a customer's history outside a step (an operator's private note).
+    fn append_history(&self, customer: &CustomerId, entry: &HistoryEntry) -> StoreResult<()>;
+}
+
+/// Replies waiting to be sent, what became of them (platform ids, delivery news) and those given up on.
+pub trait Outbox: Send + Sync + 'static {
+    /// Pending sends in creation order (per customer, that is reply order).
+    fn outbox(&self, limit: usize) -> StoreResult<Vec<OutboxEntry>>;
+
+    /// One pending send as it is now (gone once delivered or dead-lettered).
+    fn outbox_entry(&self, id: u64) -> StoreResult<Option<OutboxEntry>>;
+
+    fn outbox_depth(&self) -> StoreResult<usize>;
+
+    /// Remembers a delivered send's platform ids, then removes it (a crash in between sends it
+    /// again, which at-least-once delivery allows anyway).
+    fn outbox_delivered(&self, id: u64, sent: &[SentRecord]) -> StoreResult<()>;
+
+    fn outbox_reschedule(&self, entry: &OutboxEntry) -> StoreResult<()>;
+
+    fn outbox_dead(&self, entry: OutboxEntry, reason: String, now: Timestamp) -> StoreResult<()>;
+
+    fn dead_letters(&self) -> StoreResult<Vec<DeadLetter>>;
+
+    /// How many sends are dead-lettered, and the newest `limit` of them, newest first.
+    fn recent_dead_letters(&self, limit: usize) -> StoreResult<(usize, Vec<DeadLetter>)>;
+
+    /// Puts a dead-lettered send back in the outbox for a fresh round of tries; `None` when
+    /// there is no such dead letter (already revived).
+    fn revive_dead_letter(
+        &self,
+        outbox_id: u64,
+        now: Timestamp,
+    ) -> StoreResult<Option<OutboxEntry>>;
+
+    fn sent_record(
+        &self,
+        channel: flows::Channel,
+        platform_id: &str,
+    ) -> StoreResult<Option<SentRecord>>;
+
+    /// Records a delivery status unless its dedup key was seen; `Ok(false)` for a duplicate.
+    /// The dedup key ages from `received_at` (our clock), not the platform's timestamp.
+    fn record_delivery(
+        &self,
+        dedup_key: &str,
+        record: &DeliveryRecord,
+        received_at: Timestamp,
+    ) -> StoreResult<bool>;
+
+    fn deliveries(
+        &self,
+        channel: flows::Channel,
+        platform_id: &str,
+    ) -> StoreResult<Vec<DeliveryRecord>>;
+
+    /// Where a send went: the platform ids it got (one per part).
+    fn sent_for(&self, outbox_id: u64) -> StoreResult<Vec<SentRecord>>;
+
+    fn dead_letter(&self, outbox_id: u64) -> StoreResult<Option<DeadLetter>>;
+}
+
+/// Durable timers: when the next falls due, and turning the due ones into inbox events.
+pub trait Timers: Send + Sync + 'static {
+    fn next_timer_due(&self) -> StoreResult<Option<Timestamp>>;
+
+    /// Atomically turns every timer due at `now` into an inbox entry and returns them.
+    fn fire_due_timers(&self, now: Timestamp) -> StoreResult<Vec<InboxEntry>>;
+}
+
+/// Orders, payment-link jobs, payment sessions and stock counts.
+pub trait Commerce: Send + Sync + 'static {
+    fn order(&self, id: &OrderId) -> StoreResult<Option<Order>>;
+
+    /// Every order, in id order (start-up builds "bought together" from the paid ones).
+    fn orders(&self) -> StoreResult<Vec<Order>>;
+
+    /// Payment links still to create, oldest first.
+    fn payment_jobs(&self) -> StoreResult<Vec<PaymentJob>>;
+
+    /// Saves a job's retry state (tries, next try, last error).
+    fn payment_job_reschedule(&self, job: &PaymentJob) -> StoreResult<()>;
+
+    fn payment_job_done(&self, job: &PaymentJob) -> StoreResult<()>;
+
+    /// The demo provider's pay pages: a token's digest names the order it pays.
+    fn put_pay_token(&self, digest: &[u8], order: &OrderId) -> StoreResult<()>;
+
+    fn pay_token(&self, digest: &[u8]) -> StoreResult<Option<OrderId>>;
+
+    /// Remembers a payment session souk created (its provider id) and what it charges.
+    fn put_payment_session(&self, id: &str, session: &PaymentSession) -> StoreResult<()>;
+
+    fn payment_session(&self, id: &str) -> StoreResult<Option<PaymentSession>>;
+
+    /// The sessions made for one order, oldest first (sessions recorded before the index
+    /// existed are not found).
+    fn payment_sessions_of(&self, order: &OrderId) -> StoreResult<Vec<(String, PaymentSession)>>;
+
+    /// Units sold per SKU since the catalog file with digest `base` was loaded. When the
+    /// catalog changes, its stock numbers (`levels`) are the new truth: they are kept, so a
+    /// payment can tell in its transaction whether units were left, and the count starts
+    /// again.
+    fn stock_sold(&self, base: &str, levels: &[(Sku, u32)]) -> StoreResult<Vec<(Sku, u32)>>;
+}
+
+/// What the operators' console lists and searches.
+pub trait ConsoleQueries: Send + Sync + 'static {
+    /// The conversation list's rows, in no particular order.
+    fn summaries(&self) -> StoreResult<Vec<ConversationSummary>>;
+
+    fn summary(&self, customer: &CustomerId) -> StoreResult<Option<ConversationSummary>>;
+
+    /// An operator opened the conversation: nothing unread.
+    fn mark_read(&self, customer: &CustomerId) -> StoreResult<()>;
+
+    /// Customers with a history entry `matches` accepts (the console's text search), read
+    /// until `deadline`; the flag says whether every entry was read.
+    fn customers_with_history(
+        &self,
+        matches: &mut dyn FnMut(&HistoryEntry) -> bool,
+        deadline: std::time::Instant,
+    ) -> StoreResult<(Vec<CustomerId>, bool)>;
+}
+
+/// Operators, their sessions, known devices, invitations and the first admin's set-up token.
+pub trait Staff: Send + Sync + 'static {
+    /// Creates the operator; `Ok(false)` when the name is taken (unless `replace`, which
+    /// also ends that operator's sessions: a new password logs everyone out).
+    fn put_operator(&self, operator: &Operator, replace: bool) -> StoreResult<bool>;
+
+    /// Removes an operator and ends their sessions; `Ok(false)` if there was none.
+    fn remove_operator(&self, name: &str) -> StoreResult<bool>;
+
+    fn operator(&self, name: &str) -> StoreResult<Option<Operator>>;
+
+    fn operators(&self) -> StoreResult<Vec<Operator>>;
+
+    fn put_console_session(&self, digest: &[u8], session: &ConsoleSession) -> StoreResult<()>;
+
+    fn console_session(&self, digest: &[u8]) -> StoreResult<Option<ConsoleSession>>;
+
+    fn delete_console_session(&self, digest: &[u8]) -> StoreResult<()>;
+
+    /// Drops sessions, known devices and invitations that expired before `now`; returns how many.
+    fn prune_console_sessions(&self, now: Timestamp) -> StoreResult<usize>;
+
+    fn put_known_device(&self, digest: &[u8], device: &KnownDevice) -> StoreResult<()>;
+
+    fn known_device(&self, digest: &[u8]) -> StoreResult<Option<KnownDevice>>;
+
+    fn put_invite(&self, digest: &[u8], invite: &Invite) -> StoreResult<()>;
+
+    /// Removes and returns an invite: a link works once.
+    fn take_invite(&self, digest: &[u8]) -> StoreResult<Option<Invite>>;
+
+    /// Ends every unused invitation of `operator` (a reset or a removal makes them stale).
+    fn revoke_invites(&self, operator: &str) -> StoreResult<usize>;
+
+    /// The first-start set-up link's token (its digest), valid until `expires_at`; any
+    /// earlier token stops working.
+    fn put_setup_token(&self, digest: &[u8], expires_at: Timestamp) -> StoreResult<()>;
+
+    fn setup_token(&self, digest: &[u8]) -> StoreResult<Option<Timestamp>>;
+
+    /// Removes and returns the token's expiry: a set-up link works once.
+    fn take_setup_token(&self, digest: &[u8]) -> StoreResult<Option<Timestamp>>;
+}
+
+/// Small per-channel records: button callbacks too long for a platform's limit.
+pub trait ChannelState: Send + Sync + 'static {
+    /// Telegram callback data longer than 64 bytes travels as a short token: its action.
+    fn put_callback_token(&self, token: &str, action: &str) -> StoreResult<()>;
+
+    fn callback_token(&self, token: &str) -> StoreResult<Option<String>>;
+}
+
+/// Appointments and the staff calendar.
+pub trait Bookings: Send + Sync + 'static {
+    /// Who is busy when, for every staff member (the shell's in-memory copy starts here).
+    fn calendar(&self) -> StoreResult<flows::booking::Calendar>;
+
+    /// Carries out a booking flow's request in one transaction over every calendar of
+    /// `staff`: a hold or a booking succeeds only if nothing in force overlaps it, so no
+    /// time is ever given twice, whichever worker or replica asks. A new booking gets the
+    /// calendar link `link` (its URL and the token in it). `Hold` and `Book` are answered;
+    /// a `Book` asked again answers what was stored.
+    fn booking_request(
+        &self,
+        request: &flows::booking::BookingRequest,
+        staff: &[flows::booking::StaffId],
+        now: Timestamp,
+        link: Option<(&str, &str)>,
+    ) -> StoreResult<Option<flows::booking::BookingOutcome>>;
+
+    fn booking(
+        &self,
+        id: &flows::booking::BookingId,
+    ) -> StoreResult<Option<flows::booking::Booking>>;
+
+    /// The booking a calendar link's token names.
+    fn booking_by_token(&self, token: &str) -> StoreResult<Option<flows::booking::Booking>>;
+
+    fn bookings(&self) -> StoreResult<Vec<flows::booking::Booking>>;
+}
+
+/// Keeping the engine healthy: read-ahead, pruning, flushing, size; mostly the embedded
+/// engine's concern (a database backend answers most of these trivially).
+pub trait Maintenance: Send + Sync + 'static {
+    /// Reads ahead what the steps of the timers due in `from..until` will read (at most
+    /// `limit` of them), so that a burst of them finds it in memory; returns how many.
+    fn warm_timers(&self, from: Timestamp, until: Timestamp, limit: usize) -> StoreResult<usize>;
 
     /// Forgets dedup keys older than `before`; returns how many.
     fn prune_processed(&self, before: Timestamp) -> StoreResult<usize>;
+
     /// Makes everything written so far durable.
     fn flush(&self) -> StoreResult<()>;
+
     /// False while the store refuses writes (a full disk): not ready.
     fn healthy(&self) -> bool {
         true
     }
+
     /// Tries to make an unhealthy store take writes again; `Ok(true)` when it did.
     fn recover(&self) -> StoreResult<bool> {
         Ok(false)
     }
+
     /// Bytes on disk, for benchmarks and metrics.
     fn size_on_disk(&self) -> StoreResult<u64>;
+}
+
+/// Every role, for `use crate::store::prelude::*`.
+pub mod prelude {
+    pub use super::{
+        Bookings, ChannelState, Commerce, CommitLog, ConsoleQueries, Directory, Maintenance,
+        Outbox, Staff, Store, Timers,
+    };
+}
+
+/// The whole store: every role. Implemented for anything that has them all.
+pub trait Store:
+    Directory
+    + CommitLog
+    + Outbox
+    + Timers
+    + Commerce
+    + ConsoleQueries
+    + Staff
+    + ChannelState
+    + Bookings
+    + Maintenance
+{
+}
+
+impl<
+    T: Directory
+        + CommitLog
+        + Outbox
+        + Timers
+        + Commerce
+        + ConsoleQueries
+        + Staff
+        + ChannelState
+        + Bookings
+        + Maintenance,
+> Store for T
+{
 }

@@ -24,12 +24,13 @@ use super::keys::{
     timer_key, timer_slot_key, u64_key,
 };
 use super::linking::{LinkCode, MergeRecord, Redeemed};
+use super::prelude::*;
 use super::records::{
     DeadLetter, DeliveryRecord, GroupWritten, HistoryEntry, InboxEntry, Ingested, OrderUpdate,
     OutboxEntry, PaymentJob, PaymentSession, SentRecord, SetAside, StepCommit, TimerChange,
     TimerEntry, WriteGroup,
 };
-use super::{Store, StoreError, StoreResult};
+use super::{StoreError, StoreResult};
 
 /// The sled database and its trees; `SledStore` (recovering.rs) is the handle the shell uses.
 pub struct SledTrees {
@@ -510,7 +511,7 @@ impl StepTrees<'_> {
     }
 }
 
-impl Store for SledTrees {
+impl Directory for SledTrees {
     fn resolve_identity(
         &self,
         identity: &Identity,
@@ -554,6 +555,145 @@ impl Store for SledTrees {
         Self::get_decoded(&self.customers, "customer", id.0.as_bytes())
     }
 
+    fn move_identity(&self, from: &Identity, to: &Identity) -> StoreResult<bool> {
+        if from == to {
+            return Ok(false);
+        }
+        let (old, new) = (identity_key(from), identity_key(to));
+        let moved = (&self.identities, &self.customers)
+            .transaction(|(identities, customers)| {
+                let Some(customer_id) = identities.get(&old)? else {
+                    return Ok(None);
+                };
+                if identities.get(&new)?.is_some() {
+                    // The new number already writes as another customer (its first message
+                    // may have come before this notice). Joining two customers is a verified
+                    // link, not something to do silently here.
+                    return Ok(None);
+                }
+                identities.insert(new.as_slice(), customer_id.clone())?;
+                identities.remove(old.as_slice())?;
+                if let Some(bytes) = customers.get(&customer_id)? {
+                    let mut customer: Customer = decode("customer", &bytes)
+                        .map_err(|e| ConflictableTransactionError::Abort(StoreError::from(e)))?;
+                    for identity in &mut customer.identities {
+                        if identity == from {
+                            *identity = to.clone();
+                        }
+                    }
+                    customers.insert(customer_id.clone(), encode(&customer))?;
+                }
+                Ok(Some(CustomerId(
+                    String::from_utf8_lossy(&customer_id).into_owned(),
+                )))
+            })
+            .map_err(tx_error)?;
+        let mut cache = self
+            .identity_cache
+            .write()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        cache.remove(&old);
+        match moved {
+            Some(customer) => {
+                cache.insert(new, customer);
+                Ok(true)
+            }
+            None => Ok(false),
+        }
+    }
+
+    fn set_blocked(&self, identity: &Identity, blocked: bool) -> StoreResult<()> {
+        let key = console_key("blocked", &identity_key(identity));
+        if blocked {
+            self.channel_state.insert(key, &[1u8]).map_err(engine)?;
+        } else {
+            self.channel_state.remove(key).map_err(engine)?;
+        }
+        Ok(())
+    }
+
+    fn is_blocked(&self, identity: &Identity) -> StoreResult<bool> {
+        self.channel_state
+            .contains_key(console_key("blocked", &identity_key(identity)))
+            .map_err(engine)
+    }
+
+    fn put_link_code(&self, code: &str, record: &LinkCode) -> StoreResult<()> {
+        self.channel_state
+            .insert(console_key("link", code.as_bytes()), encode(record))
+            .map_err(engine)?;
+        Ok(())
+    }
+
+    fn redeem_link_code(&self, code: &str, now: Timestamp) -> StoreResult<Redeemed> {
+        let key = console_key("link", code.as_bytes());
+        self.channel_state
+            .transaction(|state| {
+                let Some(raw) = state.get(&key)? else {
+                    return Ok(Redeemed::Unknown);
+                };
+                let mut record: LinkCode = decode("link code", &raw)
+                    .map_err(|e| ConflictableTransactionError::Abort(e.into()))?;
+                if record.used {
+                    return Ok(Redeemed::Used);
+                }
+                if record.expires_at <= now {
+                    return Ok(Redeemed::Expired);
+                }
+                record.used = true;
+                state.insert(key.as_slice(), encode(&record))?;
+                Ok(Redeemed::Valid(record.customer))
+            })
+            .map_err(tx_error)
+    }
+
+    fn merge_customers(
+        &self,
+        from: &CustomerId,
+        into: &CustomerId,
+        now: Timestamp,
+    ) -> StoreResult<Vec<flows::CartLine>> {
+        let (cart, moved) = self.merge_in_transaction(from, into, now)?;
+        // Identities are looked up through the cache first: it must follow the merge.
+        for identity in moved {
+            self.cache_identity(identity_key(&identity), into.clone());
+        }
+        Ok(cart)
+    }
+
+    fn unmerge_customers(&self, from: &CustomerId, into: &CustomerId) -> StoreResult<bool> {
+        let mut prefix = console_key("merge", into.0.as_bytes());
+        prefix.push(0);
+        let mut found = None;
+        for item in self.channel_state.scan_prefix(&prefix) {
+            let (key, value) = item.map_err(engine)?;
+            let record: MergeRecord = decode("merge record", &value)?;
+            if record.from.id == *from {
+                found = Some((key, record));
+            }
+        }
+        let Some((key, record)) = found else {
+            return Ok(false);
+        };
+        self.unmerge_in_transaction(&key, &record)?;
+        for identity in &record.from.identities {
+            self.cache_identity(identity_key(identity), from.clone());
+        }
+        Ok(true)
+    }
+
+    fn merged_into(&self, into: &CustomerId) -> StoreResult<Vec<MergeRecord>> {
+        let mut prefix = console_key("merge", into.0.as_bytes());
+        prefix.push(0);
+        Self::decode_all(
+            "merge record",
+            self.channel_state.scan_prefix(prefix),
+            usize::MAX,
+        )
+    }
+}
+
+impl CommitLog for SledTrees {
     fn in_inbox(&self, seq: u64) -> StoreResult<bool> {
         self.inbox.contains_key(u64_key(seq)).map_err(engine)
     }
@@ -655,6 +795,27 @@ impl Store for SledTrees {
             .map_err(tx_error)
     }
 
+    fn history(&self, customer: &CustomerId, limit: usize) -> StoreResult<Vec<HistoryEntry>> {
+        // The newest `limit` entries, returned oldest first.
+        let mut newest: Vec<HistoryEntry> = Self::decode_all(
+            "history entry",
+            self.history.scan_prefix(history_prefix(customer)).rev(),
+            limit,
+        )?;
+        newest.reverse();
+        Ok(newest)
+    }
+
+    fn append_history(&self, customer: &CustomerId, entry: &HistoryEntry) -> StoreResult<()> {
+        let id = self.db.generate_id().map_err(engine)?;
+        self.history
+            .insert(history_key(customer, id), encode(entry))
+            .map_err(engine)?;
+        Ok(())
+    }
+}
+
+impl Outbox for SledTrees {
     fn outbox(&self, limit: usize) -> StoreResult<Vec<OutboxEntry>> {
         Self::decode_all("outbox entry", self.outbox.iter(), limit)
     }
@@ -746,92 +907,6 @@ impl Store for SledTrees {
             .map_err(tx_error)
     }
 
-    fn next_timer_due(&self) -> StoreResult<Option<Timestamp>> {
-        Ok(self
-            .timers
-            .first()
-            .map_err(engine)?
-            .and_then(|(key, _)| timer_due_of(&key)))
-    }
-
-    fn warm_timers(&self, from: Timestamp, until: Timestamp, limit: usize) -> StoreResult<usize> {
-        let mut warmed = 0;
-        for item in self
-            .timers
-            .range(time_key(from)..time_key(until))
-            .take(limit)
-        {
-            let (key, _) = item.map_err(engine)?;
-            // Due time, customer id, a zero byte, the kind (`keys::timer_key`).
-            let Some(customer) = key.get(8..).and_then(|rest| rest.split(|b| *b == 0).next())
-            else {
-                continue;
-            };
-            // Reading a key brings its node into sled's cache; the value is not needed.
-            self.conversations.get(customer).map_err(engine)?;
-            self.summaries.get(customer).map_err(engine)?;
-            warmed += 1;
-        }
-        Ok(warmed)
-    }
-
-    fn fire_due_timers(&self, now: Timestamp) -> StoreResult<Vec<InboxEntry>> {
-        let mut due = Vec::new();
-        for item in self.timers.iter() {
-            let (key, value) = item.map_err(engine)?;
-            if timer_due_of(&key).is_none_or(|at| at > now) {
-                break;
-            }
-            due.push((key, value));
-        }
-        if due.is_empty() {
-            return Ok(Vec::new());
-        }
-        (&self.timers, &self.timer_slots, &self.inbox)
-            .transaction(|(timers, slots, inbox)| {
-                let mut fired = Vec::new();
-                for (key, _) in &due {
-                    // Re-read inside the transaction: a commit may have moved the timer.
-                    let Some(value) = timers.remove(key)? else {
-                        continue;
-                    };
-                    let timer: TimerEntry = match decode("timer", &value) {
-                        Ok(timer) => timer,
-                        Err(error) => {
-                            tracing::error!(%error, "dropping undecodable timer");
-                            continue;
-                        }
-                    };
-                    let slot = timer_slot_key(&timer.customer, timer.kind);
-                    if slots.get(&slot)?.is_some_and(|current| current == *key) {
-                        slots.remove(slot)?;
-                    }
-                    let entry = InboxEntry {
-                        seq: 0,
-                        public_id: format!("timer-{}-{}", timer.kind.name(), timer.due.millis()),
-                        dedup_key: None,
-                        customer: timer.customer.clone(),
-                        event: Event::TimerFired(timer.kind),
-                        received_at: now,
-                    };
-                    fired.push(Self::put_inbox(inbox, entry)?);
-                }
-                Ok(fired)
-            })
-            .map_err(tx_error)
-    }
-
-    fn history(&self, customer: &CustomerId, limit: usize) -> StoreResult<Vec<HistoryEntry>> {
-        // The newest `limit` entries, returned oldest first.
-        let mut newest: Vec<HistoryEntry> = Self::decode_all(
-            "history entry",
-            self.history.scan_prefix(history_prefix(customer)).rev(),
-            limit,
-        )?;
-        newest.reverse();
-        Ok(newest)
-    }
-
     fn sent_record(
         &self,
         channel: flows::Channel,
@@ -891,53 +966,76 @@ impl Store for SledTrees {
         Self::decode_all("delivery", self.deliveries.scan_prefix(prefix), usize::MAX)
     }
 
-    fn move_identity(&self, from: &Identity, to: &Identity) -> StoreResult<bool> {
-        if from == to {
-            return Ok(false);
-        }
-        let (old, new) = (identity_key(from), identity_key(to));
-        let moved = (&self.identities, &self.customers)
-            .transaction(|(identities, customers)| {
-                let Some(customer_id) = identities.get(&old)? else {
-                    return Ok(None);
-                };
-                if identities.get(&new)?.is_some() {
-                    // The new number already writes as another customer (its first message
-                    // may have come before this notice). Joining two customers is a verified
-                    // link, not something to do silently here.
-                    return Ok(None);
-                }
-                identities.insert(new.as_slice(), customer_id.clone())?;
-                identities.remove(old.as_slice())?;
-                if let Some(bytes) = customers.get(&customer_id)? {
-                    let mut customer: Customer = decode("customer", &bytes)
-                        .map_err(|e| ConflictableTransactionError::Abort(StoreError::from(e)))?;
-                    for identity in &mut customer.identities {
-                        if identity == from {
-                            *identity = to.clone();
-                        }
-                    }
-                    customers.insert(customer_id.clone(), encode(&customer))?;
-                }
-                Ok(Some(CustomerId(
-                    String::from_utf8_lossy(&customer_id).into_owned(),
-                )))
-            })
-            .map_err(tx_error)?;
-        let mut cache = self
-            .identity_cache
-            .write()
-            .unwrap_or_else(|poisoned| poisoned.into_inner());
-        cache.remove(&old);
-        match moved {
-            Some(customer) => {
-                cache.insert(new, customer);
-                Ok(true)
-            }
-            None => Ok(false),
-        }
+    fn sent_for(&self, outbox_id: u64) -> StoreResult<Vec<SentRecord>> {
+        Self::decode_all(
+            "sent record",
+            self.sent.scan_prefix(sent_by_outbox_prefix(outbox_id)),
+            usize::MAX,
+        )
     }
 
+    fn dead_letter(&self, outbox_id: u64) -> StoreResult<Option<DeadLetter>> {
+        Self::get_decoded(&self.dead, "dead letter", &u64_key(outbox_id))
+    }
+}
+
+impl Timers for SledTrees {
+    fn next_timer_due(&self) -> StoreResult<Option<Timestamp>> {
+        Ok(self
+            .timers
+            .first()
+            .map_err(engine)?
+            .and_then(|(key, _)| timer_due_of(&key)))
+    }
+
+    fn fire_due_timers(&self, now: Timestamp) -> StoreResult<Vec<InboxEntry>> {
+        let mut due = Vec::new();
+        for item in self.timers.iter() {
+            let (key, value) = item.map_err(engine)?;
+            if timer_due_of(&key).is_none_or(|at| at > now) {
+                break;
+            }
+            due.push((key, value));
+        }
+        if due.is_empty() {
+            return Ok(Vec::new());
+        }
+        (&self.timers, &self.timer_slots, &self.inbox)
+            .transaction(|(timers, slots, inbox)| {
+                let mut fired = Vec::new();
+                for (key, _) in &due {
+                    // Re-read inside the transaction: a commit may have moved the timer.
+                    let Some(value) = timers.remove(key)? else {
+                        continue;
+                    };
+                    let timer: TimerEntry = match decode("timer", &value) {
+                        Ok(timer) => timer,
+                        Err(error) => {
+                            tracing::error!(%error, "dropping undecodable timer");
+                            continue;
+                        }
+                    };
+                    let slot = timer_slot_key(&timer.customer, timer.kind);
+                    if slots.get(&slot)?.is_some_and(|current| current == *key) {
+                        slots.remove(slot)?;
+                    }
+                    let entry = InboxEntry {
+                        seq: 0,
+                        public_id: format!("timer-{}-{}", timer.kind.name(), timer.due.millis()),
+                        dedup_key: None,
+                        customer: timer.customer.clone(),
+                        event: Event::TimerFired(timer.kind),
+                        received_at: now,
+                    };
+                    fired.push(Self::put_inbox(inbox, entry)?);
+                }
+                Ok(fired)
+            })
+            .map_err(tx_error)
+    }
+}
+
+impl Commerce for SledTrees {
     fn order(&self, id: &OrderId) -> StoreResult<Option<Order>> {
         Self::get_decoded(&self.orders, "order", id.0.as_bytes())
     }
@@ -1037,19 +1135,9 @@ impl Store for SledTrees {
         }
         Ok(sold)
     }
+}
 
-    fn sent_for(&self, outbox_id: u64) -> StoreResult<Vec<SentRecord>> {
-        Self::decode_all(
-            "sent record",
-            self.sent.scan_prefix(sent_by_outbox_prefix(outbox_id)),
-            usize::MAX,
-        )
-    }
-
-    fn dead_letter(&self, outbox_id: u64) -> StoreResult<Option<DeadLetter>> {
-        Self::get_decoded(&self.dead, "dead letter", &u64_key(outbox_id))
-    }
-
+impl ConsoleQueries for SledTrees {
     fn summaries(&self) -> StoreResult<Vec<ConversationSummary>> {
         Self::decode_all("summary", self.summaries.iter(), usize::MAX)
     }
@@ -1075,14 +1163,6 @@ impl Store for SledTrees {
                 Ok(())
             })
             .map_err(tx_error)
-    }
-
-    fn append_history(&self, customer: &CustomerId, entry: &HistoryEntry) -> StoreResult<()> {
-        let id = self.db.generate_id().map_err(engine)?;
-        self.history
-            .insert(history_key(customer, id), encode(entry))
-            .map_err(engine)?;
-        Ok(())
     }
 
     fn customers_with_history(
@@ -1114,7 +1194,9 @@ impl Store for SledTrees {
         }
         Ok((found, true))
     }
+}
 
+impl Staff for SledTrees {
     fn put_operator(&self, operator: &Operator, replace: bool) -> StoreResult<bool> {
         let key = console_key("op", operator.name.as_bytes());
         if replace {
@@ -1272,7 +1354,9 @@ impl Store for SledTrees {
             .and_then(|raw| raw.as_ref().try_into().ok())
             .map(|bytes: [u8; 8]| Timestamp(i64::from_be_bytes(bytes))))
     }
+}
 
+impl ChannelState for SledTrees {
     fn put_callback_token(&self, token: &str, action: &str) -> StoreResult<()> {
         self.channel_state
             .insert(console_key("cb", token.as_bytes()), action.as_bytes())
@@ -1287,52 +1371,9 @@ impl Store for SledTrees {
             .map_err(engine)?
             .and_then(|raw| String::from_utf8(raw.to_vec()).ok()))
     }
+}
 
-    fn set_blocked(&self, identity: &Identity, blocked: bool) -> StoreResult<()> {
-        let key = console_key("blocked", &identity_key(identity));
-        if blocked {
-            self.channel_state.insert(key, &[1u8]).map_err(engine)?;
-        } else {
-            self.channel_state.remove(key).map_err(engine)?;
-        }
-        Ok(())
-    }
-
-    fn is_blocked(&self, identity: &Identity) -> StoreResult<bool> {
-        self.channel_state
-            .contains_key(console_key("blocked", &identity_key(identity)))
-            .map_err(engine)
-    }
-
-    fn put_link_code(&self, code: &str, record: &LinkCode) -> StoreResult<()> {
-        self.channel_state
-            .insert(console_key("link", code.as_bytes()), encode(record))
-            .map_err(engine)?;
-        Ok(())
-    }
-
-    fn redeem_link_code(&self, code: &str, now: Timestamp) -> StoreResult<Redeemed> {
-        let key = console_key("link", code.as_bytes());
-        self.channel_state
-            .transaction(|state| {
-                let Some(raw) = state.get(&key)? else {
-                    return Ok(Redeemed::Unknown);
-                };
-                let mut record: LinkCode = decode("link code", &raw)
-                    .map_err(|e| ConflictableTransactionError::Abort(e.into()))?;
-                if record.used {
-                    return Ok(Redeemed::Used);
-                }
-                if record.expires_at <= now {
-                    return Ok(Redeemed::Expired);
-                }
-                record.used = true;
-                state.insert(key.as_slice(), encode(&record))?;
-                Ok(Redeemed::Valid(record.customer))
-            })
-            .map_err(tx_error)
-    }
-
+impl Bookings for SledTrees {
     fn calendar(&self) -> StoreResult<flows::booking::Calendar> {
         self.booking_calendar()
     }
@@ -1361,50 +1402,28 @@ impl Store for SledTrees {
     fn bookings(&self) -> StoreResult<Vec<flows::booking::Booking>> {
         self.all_bookings()
     }
+}
 
-    fn merge_customers(
-        &self,
-        from: &CustomerId,
-        into: &CustomerId,
-        now: Timestamp,
-    ) -> StoreResult<Vec<flows::CartLine>> {
-        let (cart, moved) = self.merge_in_transaction(from, into, now)?;
-        // Identities are looked up through the cache first: it must follow the merge.
-        for identity in moved {
-            self.cache_identity(identity_key(&identity), into.clone());
+impl Maintenance for SledTrees {
+    fn warm_timers(&self, from: Timestamp, until: Timestamp, limit: usize) -> StoreResult<usize> {
+        let mut warmed = 0;
+        for item in self
+            .timers
+            .range(time_key(from)..time_key(until))
+            .take(limit)
+        {
+            let (key, _) = item.map_err(engine)?;
+            // Due time, customer id, a zero byte, the kind (`keys::timer_key`).
+            let Some(customer) = key.get(8..).and_then(|rest| rest.split(|b| *b == 0).next())
+            else {
+                continue;
+            };
+            // Reading a key brings its node into sled's cache; the value is not needed.
+            self.conversations.get(customer).map_err(engine)?;
+            self.summaries.get(customer).map_err(engine)?;
+            warmed += 1;
         }
-        Ok(cart)
-    }
-
-    fn unmerge_customers(&self, from: &CustomerId, into: &CustomerId) -> StoreResult<bool> {
-        let mut prefix = console_key("merge", into.0.as_bytes());
-        prefix.push(0);
-        let mut found = None;
-        for item in self.channel_state.scan_prefix(&prefix) {
-            let (key, value) = item.map_err(engine)?;
-            let record: MergeRecord = decode("merge record", &value)?;
-            if record.from.id == *from {
-                found = Some((key, record));
-            }
-        }
-        let Some((key, record)) = found else {
-            return Ok(false);
-        };
-        self.unmerge_in_transaction(&key, &record)?;
-        for identity in &record.from.identities {
-            self.cache_identity(identity_key(identity), from.clone());
-        }
-        Ok(true)
-    }
-
-    fn merged_into(&self, into: &CustomerId) -> StoreResult<Vec<MergeRecord>> {
-        let mut prefix = console_key("merge", into.0.as_bytes());
-        prefix.push(0);
-        Self::decode_all(
-            "merge record",
-            self.channel_state.scan_prefix(prefix),
-            usize::MAX,
-        )
+        Ok(warmed)
     }
 
     fn prune_processed(&self, before: Timestamp) -> StoreResult<usize> {

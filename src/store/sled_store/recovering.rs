@@ -12,10 +12,11 @@ use std::sync::{Arc, RwLock};
 use flows::{Conversation, Customer, CustomerId, Identity, Order, OrderId, Sku, Timestamp};
 
 use super::SledTrees;
+use crate::store::prelude::*;
 use crate::store::{
     ConsoleSession, ConversationSummary, DeadLetter, DeliveryRecord, GroupWritten, HistoryEntry,
     InboxEntry, Invite, KnownDevice, LinkCode, MergeRecord, Operator, OutboxEntry, PaymentJob,
-    PaymentSession, Redeemed, SentRecord, SetAside, Store, StoreError, StoreResult, WriteGroup,
+    PaymentSession, Redeemed, SentRecord, SetAside, StoreError, StoreResult, WriteGroup,
 };
 
 pub struct SledStore {
@@ -97,15 +98,7 @@ impl SledStore {
     }
 }
 
-impl Store for SledStore {
-    fn healthy(&self) -> bool {
-        !self.broken.load(Ordering::Acquire)
-    }
-
-    fn recover(&self) -> StoreResult<bool> {
-        self.reopen()
-    }
-
+impl Directory for SledStore {
     fn resolve_identity(
         &self,
         identity: &Identity,
@@ -122,6 +115,45 @@ impl Store for SledStore {
         self.call(|store| store.customer(id))
     }
 
+    fn move_identity(&self, from: &Identity, to: &Identity) -> StoreResult<bool> {
+        self.call(|store| store.move_identity(from, to))
+    }
+
+    fn set_blocked(&self, identity: &Identity, blocked: bool) -> StoreResult<()> {
+        self.call(|store| store.set_blocked(identity, blocked))
+    }
+
+    fn is_blocked(&self, identity: &Identity) -> StoreResult<bool> {
+        self.call(|store| store.is_blocked(identity))
+    }
+
+    fn put_link_code(&self, code: &str, record: &LinkCode) -> StoreResult<()> {
+        self.call(|store| store.put_link_code(code, record))
+    }
+
+    fn redeem_link_code(&self, code: &str, now: Timestamp) -> StoreResult<Redeemed> {
+        self.call(|store| store.redeem_link_code(code, now))
+    }
+
+    fn merge_customers(
+        &self,
+        from: &CustomerId,
+        into: &CustomerId,
+        now: Timestamp,
+    ) -> StoreResult<Vec<flows::CartLine>> {
+        self.call(|store| store.merge_customers(from, into, now))
+    }
+
+    fn unmerge_customers(&self, from: &CustomerId, into: &CustomerId) -> StoreResult<bool> {
+        self.call(|store| store.unmerge_customers(from, into))
+    }
+
+    fn merged_into(&self, into: &CustomerId) -> StoreResult<Vec<MergeRecord>> {
+        self.call(|store| store.merged_into(into))
+    }
+}
+
+impl CommitLog for SledStore {
     fn write_groups(&self, parts: &[WriteGroup]) -> StoreResult<Vec<GroupWritten>> {
         self.call(|store| store.write_groups(parts))
     }
@@ -168,6 +200,16 @@ impl Store for SledStore {
         self.call(|store| store.conversation(id))
     }
 
+    fn history(&self, customer: &CustomerId, limit: usize) -> StoreResult<Vec<HistoryEntry>> {
+        self.call(|store| store.history(customer, limit))
+    }
+
+    fn append_history(&self, customer: &CustomerId, entry: &HistoryEntry) -> StoreResult<()> {
+        self.call(|store| store.append_history(customer, entry))
+    }
+}
+
+impl Outbox for SledStore {
     fn outbox(&self, limit: usize) -> StoreResult<Vec<OutboxEntry>> {
         self.call(|store| store.outbox(limit))
     }
@@ -208,22 +250,6 @@ impl Store for SledStore {
         self.call(|store| store.revive_dead_letter(outbox_id, now))
     }
 
-    fn next_timer_due(&self) -> StoreResult<Option<Timestamp>> {
-        self.call(|store| store.next_timer_due())
-    }
-
-    fn warm_timers(&self, from: Timestamp, until: Timestamp, limit: usize) -> StoreResult<usize> {
-        self.call(|store| store.warm_timers(from, until, limit))
-    }
-
-    fn fire_due_timers(&self, now: Timestamp) -> StoreResult<Vec<InboxEntry>> {
-        self.call(|store| store.fire_due_timers(now))
-    }
-
-    fn history(&self, customer: &CustomerId, limit: usize) -> StoreResult<Vec<HistoryEntry>> {
-        self.call(|store| store.history(customer, limit))
-    }
-
     fn sent_record(
         &self,
         channel: flows::Channel,
@@ -249,10 +275,26 @@ impl Store for SledStore {
         self.call(|store| store.deliveries(channel, platform_id))
     }
 
-    fn move_identity(&self, from: &Identity, to: &Identity) -> StoreResult<bool> {
-        self.call(|store| store.move_identity(from, to))
+    fn sent_for(&self, outbox_id: u64) -> StoreResult<Vec<SentRecord>> {
+        self.call(|store| store.sent_for(outbox_id))
     }
 
+    fn dead_letter(&self, outbox_id: u64) -> StoreResult<Option<DeadLetter>> {
+        self.call(|store| store.dead_letter(outbox_id))
+    }
+}
+
+impl Timers for SledStore {
+    fn next_timer_due(&self) -> StoreResult<Option<Timestamp>> {
+        self.call(|store| store.next_timer_due())
+    }
+
+    fn fire_due_timers(&self, now: Timestamp) -> StoreResult<Vec<InboxEntry>> {
+        self.call(|store| store.fire_due_timers(now))
+    }
+}
+
+impl Commerce for SledStore {
     fn order(&self, id: &OrderId) -> StoreResult<Option<Order>> {
         self.call(|store| store.order(id))
     }
@@ -296,15 +338,9 @@ impl Store for SledStore {
     fn stock_sold(&self, base: &str, levels: &[(Sku, u32)]) -> StoreResult<Vec<(Sku, u32)>> {
         self.call(|store| store.stock_sold(base, levels))
     }
+}
 
-    fn sent_for(&self, outbox_id: u64) -> StoreResult<Vec<SentRecord>> {
-        self.call(|store| store.sent_for(outbox_id))
-    }
-
-    fn dead_letter(&self, outbox_id: u64) -> StoreResult<Option<DeadLetter>> {
-        self.call(|store| store.dead_letter(outbox_id))
-    }
-
+impl ConsoleQueries for SledStore {
     fn summaries(&self) -> StoreResult<Vec<ConversationSummary>> {
         self.call(|store| store.summaries())
     }
@@ -317,10 +353,6 @@ impl Store for SledStore {
         self.call(|store| store.mark_read(customer))
     }
 
-    fn append_history(&self, customer: &CustomerId, entry: &HistoryEntry) -> StoreResult<()> {
-        self.call(|store| store.append_history(customer, entry))
-    }
-
     fn customers_with_history(
         &self,
         matches: &mut dyn FnMut(&HistoryEntry) -> bool,
@@ -328,7 +360,9 @@ impl Store for SledStore {
     ) -> StoreResult<(Vec<CustomerId>, bool)> {
         self.call(|store| store.customers_with_history(matches, deadline))
     }
+}
 
+impl Staff for SledStore {
     fn put_operator(&self, operator: &Operator, replace: bool) -> StoreResult<bool> {
         self.call(|store| store.put_operator(operator, replace))
     }
@@ -373,6 +407,28 @@ impl Store for SledStore {
         self.call(|store| store.take_setup_token(digest))
     }
 
+    fn put_known_device(&self, digest: &[u8], device: &KnownDevice) -> StoreResult<()> {
+        self.call(|store| store.put_known_device(digest, device))
+    }
+
+    fn known_device(&self, digest: &[u8]) -> StoreResult<Option<KnownDevice>> {
+        self.call(|store| store.known_device(digest))
+    }
+
+    fn put_invite(&self, digest: &[u8], invite: &Invite) -> StoreResult<()> {
+        self.call(|store| store.put_invite(digest, invite))
+    }
+
+    fn take_invite(&self, digest: &[u8]) -> StoreResult<Option<Invite>> {
+        self.call(|store| store.take_invite(digest))
+    }
+
+    fn revoke_invites(&self, operator: &str) -> StoreResult<usize> {
+        self.call(|store| store.revoke_invites(operator))
+    }
+}
+
+impl ChannelState for SledStore {
     fn put_callback_token(&self, token: &str, action: &str) -> StoreResult<()> {
         self.call(|store| store.put_callback_token(token, action))
     }
@@ -380,23 +436,9 @@ impl Store for SledStore {
     fn callback_token(&self, token: &str) -> StoreResult<Option<String>> {
         self.call(|store| store.callback_token(token))
     }
+}
 
-    fn set_blocked(&self, identity: &Identity, blocked: bool) -> StoreResult<()> {
-        self.call(|store| store.set_blocked(identity, blocked))
-    }
-
-    fn is_blocked(&self, identity: &Identity) -> StoreResult<bool> {
-        self.call(|store| store.is_blocked(identity))
-    }
-
-    fn put_link_code(&self, code: &str, record: &LinkCode) -> StoreResult<()> {
-        self.call(|store| store.put_link_code(code, record))
-    }
-
-    fn redeem_link_code(&self, code: &str, now: Timestamp) -> StoreResult<Redeemed> {
-        self.call(|store| store.redeem_link_code(code, now))
-    }
-
+impl Bookings for SledStore {
     fn calendar(&self) -> StoreResult<flows::booking::Calendar> {
         self.call(|store| store.calendar())
     }
@@ -425,22 +467,19 @@ impl Store for SledStore {
     fn bookings(&self) -> StoreResult<Vec<flows::booking::Booking>> {
         self.call(|store| store.bookings())
     }
+}
 
-    fn merge_customers(
-        &self,
-        from: &CustomerId,
-        into: &CustomerId,
-        now: Timestamp,
-    ) -> StoreResult<Vec<flows::CartLine>> {
-        self.call(|store| store.merge_customers(from, into, now))
+impl Maintenance for SledStore {
+    fn healthy(&self) -> bool {
+        !self.broken.load(Ordering::Acquire)
     }
 
-    fn unmerge_customers(&self, from: &CustomerId, into: &CustomerId) -> StoreResult<bool> {
-        self.call(|store| store.unmerge_customers(from, into))
+    fn recover(&self) -> StoreResult<bool> {
+        self.reopen()
     }
 
-    fn merged_into(&self, into: &CustomerId) -> StoreResult<Vec<MergeRecord>> {
-        self.call(|store| store.merged_into(into))
+    fn warm_timers(&self, from: Timestamp, until: Timestamp, limit: usize) -> StoreResult<usize> {
+        self.call(|store| store.warm_timers(from, until, limit))
     }
 
     fn prune_processed(&self, before: Timestamp) -> StoreResult<usize> {
@@ -453,25 +492,5 @@ impl Store for SledStore {
 
     fn size_on_disk(&self) -> StoreResult<u64> {
         self.call(|store| store.size_on_disk())
-    }
-
-    fn put_known_device(&self, digest: &[u8], device: &KnownDevice) -> StoreResult<()> {
-        self.call(|store| store.put_known_device(digest, device))
-    }
-
-    fn known_device(&self, digest: &[u8]) -> StoreResult<Option<KnownDevice>> {
-        self.call(|store| store.known_device(digest))
-    }
-
-    fn put_invite(&self, digest: &[u8], invite: &Invite) -> StoreResult<()> {
-        self.call(|store| store.put_invite(digest, invite))
-    }
-
-    fn take_invite(&self, digest: &[u8]) -> StoreResult<Option<Invite>> {
-        self.call(|store| store.take_invite(digest))
-    }
-
-    fn revoke_invites(&self, operator: &str) -> StoreResult<usize> {
-        self.call(|store| store.revoke_invites(operator))
     }
 }
