@@ -492,26 +492,30 @@ async fn run(config: Config) -> anyhow::Result<()> {
     // A console session written straight into the store (no password login: argon2 would
     // only cost time here), for the feed.
     let now = souk::clock::now();
-    store.put_operator(
-        &Operator {
-            name: "bench".into(),
-            display_name: String::new(),
-            role: Role::Agent,
-            password_hash: "unused: the session is made directly".into(),
-            created_at: now,
-        },
-        true,
-    )?;
+    store
+        .put_operator(
+            &Operator {
+                name: "bench".into(),
+                display_name: String::new(),
+                role: Role::Agent,
+                password_hash: "unused: the session is made directly".into(),
+                created_at: now,
+            },
+            true,
+        )
+        .await?;
     let token = "timers-bench-session-token";
-    store.put_console_session(
-        &souk::console::session_digest(token),
-        &ConsoleSession {
-            operator: "bench".into(),
-            csrf: "unused".into(),
-            created_at: now,
-            expires_at: now.plus(Span::hours(1)),
-        },
-    )?;
+    store
+        .put_console_session(
+            &souk::console::session_digest(token),
+            &ConsoleSession {
+                operator: "bench".into(),
+                csrf: "unused".into(),
+                created_at: now,
+                expires_at: now.plus(Span::hours(1)),
+            },
+        )
+        .await?;
     let deadline_us = (due_start + i64::try_from(config.spread_ms)? + 120_000) * 1_000;
     let deadline =
         Instant::now() + Duration::from_micros(u64::try_from(deadline_us - wall_us()).unwrap_or(0));

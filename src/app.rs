@@ -294,7 +294,7 @@ impl App {
             .collect(),
         );
 
-        crate::console::offer_setup_link(store.as_ref(), &settings.link_base())?;
+        crate::console::offer_setup_link(store.as_ref(), &settings.link_base()).await?;
         let canned = if settings.console.canned_replies.is_dir() {
             crate::console::CannedReplies::load(&settings.console.canned_replies)?
         } else {
@@ -628,13 +628,13 @@ async fn prune_expired(shared: Arc<Shared>, stop: CancellationToken) {
             Ok(Err(error)) => tracing::error!(%error, "pruning dedup keys failed"),
             Err(error) => tracing::error!(%error, "pruning task failed"),
         }
-        let store = shared.store.clone();
-        match tokio::task::spawn_blocking(move || store.prune_console_sessions(clock::now())).await
-        {
-            Ok(Ok(0)) => {}
-            Ok(Ok(pruned)) => tracing::info!(pruned, "dropped expired console sessions"),
-            Ok(Err(error)) => tracing::error!(%error, "pruning console sessions failed"),
-            Err(error) => tracing::error!(%error, "pruning task failed"),
+        match shared.store.prune_console_sessions(clock::now()).await {
+            Ok(0) => {}
+            Ok(pruned) => tracing::info!(
+                pruned,
+                "dropped expired console sessions, devices and invitations"
+            ),
+            Err(error) => tracing::error!(%error, "pruning console sessions failed"),
         }
         tokio::select! {
             () = stop.cancelled() => return,

@@ -31,7 +31,7 @@ fn conflict(message: impl Into<String>, owner: Option<&OperatorId>) -> ApiError 
     ApiError::new(StatusCode::CONFLICT, message).with_owner(owner)
 }
 
-fn load(state: &AppState, customer: &CustomerId) -> Result<Conversation, ApiError> {
+async fn load(state: &AppState, customer: &CustomerId) -> Result<Conversation, ApiError> {
     state
         .store
         .conversation(customer)?
@@ -94,7 +94,7 @@ async fn apply(
         }
     };
     match tokio::time::timeout(APPLY_TIMEOUT, settled).await {
-        Ok(Ok(Settled::Applied)) => load(state, customer),
+        Ok(Ok(Settled::Applied)) => load(state, customer).await,
         Ok(Ok(Settled::SetAside)) => Err(ApiError::internal(
             "the action failed again and again and was set aside for an admin",
         )),
@@ -116,7 +116,7 @@ pub async fn takeover(
 ) -> Result<Response, ApiError> {
     let customer = CustomerId(customer);
     let me = OperatorId(authed.operator.name.clone());
-    let before = load(&state, &customer)?;
+    let before = load(&state, &customer).await?;
     if let Some(owner) = before.handoff.owner() {
         return owned_outcome(owner, &me);
     }
@@ -212,7 +212,7 @@ pub async fn reply(
     }
     let customer = CustomerId(customer);
     let me = OperatorId(authed.operator.name.clone());
-    let conversation = load(&state, &customer)?;
+    let conversation = load(&state, &customer).await?;
     require_owner(&conversation, &me)?;
     let window = reply_window(&state.settings, &conversation, clock::now());
     if let Some(refusal) = window.refusal {
@@ -242,7 +242,7 @@ pub async fn hand_back(
     let resolved = body.map(|Json(b)| b.resolved).unwrap_or_default();
     let customer = CustomerId(customer);
     let me = OperatorId(authed.operator.name.clone());
-    let conversation = load(&state, &customer)?;
+    let conversation = load(&state, &customer).await?;
     // A waiting conversation may be dismissed by anyone; an owned one only by its owner.
     if !conversation.handoff.is_waiting() {
         require_owner(&conversation, &me)?;
@@ -272,12 +272,13 @@ pub async fn assign(
     let Json(body) = body?;
     let target = state
         .store
-        .operator(&body.operator)?
+        .operator(&body.operator)
+        .await?
         .ok_or_else(|| ApiError::new(StatusCode::NOT_FOUND, "no such operator"))?;
     let customer = CustomerId(customer);
     let me = OperatorId(authed.operator.name.clone());
     let to = OperatorId(target.name.clone());
-    let conversation = load(&state, &customer)?;
+    let conversation = load(&state, &customer).await?;
     let event = match &conversation.handoff {
         // The owner passes it on; an admin may move anyone's.
         Handoff::Human { operator, .. }
@@ -315,7 +316,7 @@ pub async fn add_note(
 ) -> Result<Response, ApiError> {
     let text = checked_text(body)?;
     let customer = CustomerId(customer);
-    load(&state, &customer)?;
+    load(&state, &customer).await?;
     let note = HistoryEntry::Note {
         at: clock::now(),
         operator: OperatorId(authed.operator.name.clone()),
@@ -379,7 +380,7 @@ pub async fn send_product(
     }
     let customer = CustomerId(customer);
     let me = OperatorId(authed.operator.name.clone());
-    let conversation = load(&state, &customer)?;
+    let conversation = load(&state, &customer).await?;
     require_owner(&conversation, &me)?;
     refuse_closed_window(&state, &conversation)?;
     let event = Event::OperatorSentProduct {
@@ -398,7 +399,7 @@ pub async fn send_payment_link(
 ) -> Result<Response, ApiError> {
     let customer = CustomerId(customer);
     let me = OperatorId(authed.operator.name.clone());
-    let conversation = load(&state, &customer)?;
+    let conversation = load(&state, &customer).await?;
     require_owner(&conversation, &me)?;
     if conversation.cart.is_empty() {
         return Err(conflict("the cart is empty", None));
@@ -436,7 +437,7 @@ pub async fn mark_no_show(
 ) -> Result<Response, ApiError> {
     let customer = CustomerId(customer);
     let booking = flows::booking::BookingId(booking);
-    let conversation = load(&state, &customer)?;
+    let conversation = load(&state, &customer).await?;
     let Some(found) = conversation.bookings.iter().find(|b| b.id == booking) else {
         return Err(ApiError::new(StatusCode::NOT_FOUND, "no such booking"));
     };

@@ -13,10 +13,13 @@ use crate::store::HistoryEntry;
 pub struct StaffNames(std::collections::HashMap<String, String>);
 
 impl StaffNames {
-    pub fn load(store: &dyn crate::store::Store) -> Result<StaffNames, crate::store::StoreError> {
+    pub async fn load(
+        store: &dyn crate::store::Store,
+    ) -> Result<StaffNames, crate::store::StoreError> {
         Ok(StaffNames(
             store
-                .operators()?
+                .operators()
+                .await?
                 .iter()
                 .map(|op| (op.name.clone(), super::shown_name(op)))
                 .collect(),

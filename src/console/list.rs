@@ -38,9 +38,10 @@ pub async fn conversations(
 ) -> Result<Json<Value>, ApiError> {
     let Query(query) = query?;
     let me = authed.operator.name;
+    let names = describe::StaffNames::load(state.store.as_ref()).await?;
     let state2 = state.clone();
     let (rows, waiting) = tokio::task::spawn_blocking(move || {
-        let rows = list(&state2, &me, &query)?;
+        let rows = list(&state2, &me, &query, &names)?;
         // Whatever the filter shows, the page's title counts everyone waiting for a person.
         let waiting = state2
             .store
@@ -55,7 +56,12 @@ pub async fn conversations(
     Ok(Json(json!({ "conversations": rows, "waiting": waiting })))
 }
 
-fn list(state: &AppState, me: &str, query: &ListQuery) -> Result<Vec<Value>, ApiError> {
+fn list(
+    state: &AppState,
+    me: &str,
+    query: &ListQuery,
+    names: &describe::StaffNames,
+) -> Result<Vec<Value>, ApiError> {
     let channel = match query
         .channel
         .as_deref()
@@ -114,7 +120,6 @@ fn list(state: &AppState, me: &str, query: &ListQuery) -> Result<Vec<Value>, Api
         _ => HashSet::new(),
     };
     rows.sort_by_key(|row| std::cmp::Reverse(row.last_at));
-    let names = describe::StaffNames::load(state.store.as_ref())?;
     let mut out = Vec::new();
     for row in rows {
         if out.len() >= MAX_ROWS {
@@ -127,7 +132,7 @@ fn list(state: &AppState, me: &str, query: &ListQuery) -> Result<Vec<Value>, Api
         {
             continue;
         }
-        out.push(summary_json(state, &row, customer.as_ref(), &names)?);
+        out.push(summary_json(state, &row, customer.as_ref(), names)?);
     }
     Ok(out)
 }
@@ -232,7 +237,8 @@ pub fn summary_json(
 pub async fn operators(State(state): State<AppState>) -> Result<Json<Value>, ApiError> {
     let operators: Vec<Value> = state
         .store
-        .operators()?
+        .operators()
+        .await?
         .into_iter()
         .map(|op| {
             json!({
@@ -308,7 +314,7 @@ pub async fn add_operator(
             "the role is admin or agent",
         )
     })?;
-    if state.store.operator(&name)?.is_some() {
+    if state.store.operator(&name).await?.is_some() {
         return Err(ApiError::new(
             StatusCode::CONFLICT,
             format!("{name} exists"),
@@ -329,7 +335,7 @@ pub async fn add_operator(
         password_hash: hash,
         created_at: crate::clock::now(),
     };
-    if !state.store.put_operator(&operator, false)? {
+    if !state.store.put_operator(&operator, false).await? {
         return Err(ApiError::new(
             StatusCode::CONFLICT,
             format!("{name} exists"),
@@ -337,7 +343,7 @@ pub async fn add_operator(
     }
     tracing::info!(operator = %name, by = %authed.operator.name, "operator added");
     let setup_link = if invited {
-        Some(super::staff::invite_link(&state, &name)?)
+        Some(super::staff::invite_link(&state, &name).await?)
     } else {
         None
     };

@@ -69,7 +69,7 @@ pub async fn login(
         return login_error(StatusCode::BAD_REQUEST, "Enter your name and password.");
     };
     let name = form.name.trim().to_lowercase();
-    let known_device = match known_device(&state, &headers, &name) {
+    let known_device = match known_device(&state, &headers, &name).await {
         Ok(known) => known,
         Err(error) => return error.into_response(),
     };
@@ -90,7 +90,7 @@ pub async fn login(
         return response;
     }
     let operator = if valid_name(&name) {
-        match state.store.operator(&name) {
+        match state.store.operator(&name).await {
             Ok(operator) => operator,
             Err(error) => return ApiError::from(error).into_response(),
         }
@@ -114,8 +114,12 @@ pub async fn login(
     state.login_limiter.succeeded(&keys);
     metrics::counter!("souk_console_logins_total", "result" => "ok").increment(1);
     tracing::info!(operator = %operator.name, "console login");
-    let cookies = start_session(&state, &operator.name)
-        .and_then(|session| Ok((session, remember_device(&state, &operator.name)?)));
+    let cookies = match start_session(&state, &operator.name).await {
+        Ok(session) => remember_device(&state, &operator.name)
+            .await
+            .map(|device| (session, device)),
+        Err(error) => Err(error),
+    };
     match cookies {
         Ok((session, device)) => {
             let mut response = Redirect::to("/console").into_response();
@@ -131,18 +135,19 @@ pub async fn login(
 const KNOWN_DEVICE_DAYS: i64 = 90;
 
 /// Whether this browser carries a known-device cookie of a login as `name`.
-fn known_device(state: &AppState, headers: &HeaderMap, name: &str) -> Result<bool, ApiError> {
+async fn known_device(state: &AppState, headers: &HeaderMap, name: &str) -> Result<bool, ApiError> {
     let Some(token) = session::cookie(headers, session::DEVICE_COOKIE) else {
         return Ok(false);
     };
     Ok(state
         .store
-        .known_device(&session::digest(token))?
+        .known_device(&session::digest(token))
+        .await?
         .is_some_and(|device| device.operator == name && device.expires_at > clock::now()))
 }
 
 /// Marks this browser as one `operator` logged in from; returns its cookie.
-fn remember_device(state: &AppState, operator: &str) -> Result<HeaderValue, ApiError> {
+async fn remember_device(state: &AppState, operator: &str) -> Result<HeaderValue, ApiError> {
     let token = session::random_token()?;
     let device = crate::store::KnownDevice {
         operator: operator.to_owned(),
@@ -150,7 +155,8 @@ fn remember_device(state: &AppState, operator: &str) -> Result<HeaderValue, ApiE
     };
     state
         .store
-        .put_known_device(&session::digest(&token), &device)?;
+        .put_known_device(&session::digest(&token), &device)
+        .await?;
     Ok(session::device_cookie(
         state,
         &token,
@@ -159,7 +165,7 @@ fn remember_device(state: &AppState, operator: &str) -> Result<HeaderValue, ApiE
 }
 
 /// A new session for `operator`; returns its cookie.
-fn start_session(state: &AppState, operator: &str) -> Result<HeaderValue, ApiError> {
+async fn start_session(state: &AppState, operator: &str) -> Result<HeaderValue, ApiError> {
     let token = session::random_token()?;
     let hours = state.settings.console.session_hours;
     let now = clock::now();
@@ -171,7 +177,8 @@ fn start_session(state: &AppState, operator: &str) -> Result<HeaderValue, ApiErr
     };
     state
         .store
-        .put_console_session(&session::digest(&token), &record)?;
+        .put_console_session(&session::digest(&token), &record)
+        .await?;
     Ok(session::set_cookie(state, &token, hours * 3600))
 }
 
@@ -179,7 +186,7 @@ pub async fn logout(
     State(state): State<AppState>,
     Extension(authed): Extension<Authed>,
 ) -> Result<Response, ApiError> {
-    state.store.delete_console_session(&authed.digest)?;
+    state.store.delete_console_session(&authed.digest).await?;
     tracing::info!(operator = %authed.operator.name, "console logout");
     Ok((
         StatusCode::NO_CONTENT,
@@ -214,13 +221,14 @@ async fn accept_invite(state: &AppState, invite: &str, password: String) -> Resp
         Ok(Err(error)) => return retry(StatusCode::UNPROCESSABLE_ENTITY, &error.to_string()),
         Err(error) => return error.into_response(),
     };
-    let taken = match state.store.take_invite(&session::digest(invite)) {
+    let taken = match state.store.take_invite(&session::digest(invite)).await {
         Ok(taken) => taken,
         Err(error) => return ApiError::from(error).into_response(),
     };
-    let operator = taken
-        .filter(|invite| invite.expires_at > clock::now())
-        .and_then(|invite| state.store.operator(&invite.operator).ok().flatten());
+    let operator = match taken.filter(|invite| invite.expires_at > clock::now()) {
+        Some(invite) => state.store.operator(&invite.operator).await.ok().flatten(),
+        None => None,
+    };
     let Some(mut operator) = operator else {
         return (
             StatusCode::FORBIDDEN,
@@ -233,11 +241,11 @@ async fn accept_invite(state: &AppState, invite: &str, password: String) -> Resp
             .into_response();
     };
     operator.password_hash = hashed;
-    if let Err(error) = state.store.put_operator(&operator, true) {
+    if let Err(error) = state.store.put_operator(&operator, true).await {
         return ApiError::from(error).into_response();
     }
     tracing::info!(operator = %operator.name, "operator set a password through an invitation");
-    match start_session(state, &operator.name) {
+    match start_session(state, &operator.name).await {
         Ok(cookie) => ([(header::SET_COOKIE, cookie)], Redirect::to("/console")).into_response(),
         Err(error) => error.into_response(),
     }
@@ -288,11 +296,12 @@ pub async fn setup(
     // Cheap checks before the expensive hash: the link must be live and nobody may have an
     // account yet.
     let digest = session::digest(&form.token);
-    let live = |store: &dyn Store| -> Result<bool, ApiError> {
+    let live = async |store: &dyn Store| -> Result<bool, ApiError> {
         Ok(store
-            .setup_token(&digest)?
+            .setup_token(&digest)
+            .await?
             .is_some_and(|expires_at| expires_at > clock::now())
-            && store.operators()?.is_empty())
+            && store.operators().await?.is_empty())
     };
     let refused = || {
         (
@@ -305,7 +314,7 @@ pub async fn setup(
         )
             .into_response()
     };
-    match live(state.store.as_ref()) {
+    match live(state.store.as_ref()).await {
         Ok(true) => {}
         Ok(false) => return refused(),
         Err(error) => return error.into_response(),
@@ -317,11 +326,11 @@ pub async fn setup(
     };
     // Taking the token is atomic and only one token exists at a time, so of two
     // concurrent set-ups exactly one creates the admin.
-    let created = (|| -> Result<bool, ApiError> {
-        let Some(expires_at) = state.store.take_setup_token(&digest)? else {
+    let created = async {
+        let Some(expires_at) = state.store.take_setup_token(&digest).await? else {
             return Ok(false);
         };
-        if expires_at <= clock::now() || !state.store.operators()?.is_empty() {
+        if expires_at <= clock::now() || !state.store.operators().await?.is_empty() {
             return Ok(false);
         }
         let operator = Operator {
@@ -332,15 +341,16 @@ pub async fn setup(
             password_hash: hashed,
             created_at: clock::now(),
         };
-        Ok(state.store.put_operator(&operator, false)?)
-    })();
+        Ok::<_, ApiError>(state.store.put_operator(&operator, false).await?)
+    }
+    .await;
     match created {
         Ok(true) => {}
         Ok(false) => return refused(),
         Err(error) => return error.into_response(),
     }
     tracing::info!(operator = %name, "first console admin created through the set-up link");
-    match start_session(&state, &name) {
+    match start_session(&state, &name).await {
         Ok(cookie) => ([(header::SET_COOKIE, cookie)], Redirect::to("/console")).into_response(),
         Err(error) => error.into_response(),
     }
@@ -349,14 +359,16 @@ pub async fn setup(
 /// At start with no operator: a one-time link to create the first admin, instead of any
 /// default password. Logged, because whoever runs the binary reads its log.
 /// Returns the link (for tests); `None` when operators exist.
-pub fn offer_setup_link(store: &dyn Store, base_url: &str) -> anyhow::Result<Option<String>> {
-    if !store.operators()?.is_empty() {
+pub async fn offer_setup_link(store: &dyn Store, base_url: &str) -> anyhow::Result<Option<String>> {
+    if !store.operators().await?.is_empty() {
         return Ok(None);
     }
     let token = session::random_token().map_err(|e| anyhow::anyhow!(e.message))?;
     let expires_at: Timestamp = clock::now().plus(Span::hours(SETUP_LINK_HOURS));
     // Replaces any earlier link: one live token at a time.
-    store.put_setup_token(&session::digest(&token), expires_at)?;
+    store
+        .put_setup_token(&session::digest(&token), expires_at)
+        .await?;
     let link = format!("{base_url}/console/setup?token={token}");
     tracing::warn!(
         "no console operator yet: open {link} within {SETUP_LINK_HOURS} hours to create the \

@@ -60,20 +60,20 @@ pub(super) fn cookie<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> 
 }
 
 /// The session of this request's cookie, if it is valid now.
-pub fn current(state: &AppState, headers: &HeaderMap) -> Result<Option<Authed>, ApiError> {
+pub async fn current(state: &AppState, headers: &HeaderMap) -> Result<Option<Authed>, ApiError> {
     let Some(token) = cookie(headers, COOKIE) else {
         return Ok(None);
     };
     let digest = digest(token);
-    let Some(session) = state.store.console_session(&digest)? else {
+    let Some(session) = state.store.console_session(&digest).await? else {
         return Ok(None);
     };
     if session.expires_at <= clock::now() {
-        state.store.delete_console_session(&digest)?;
+        state.store.delete_console_session(&digest).await?;
         return Ok(None);
     }
     // An operator removed since logging in is logged out.
-    let Some(operator) = state.store.operator(&session.operator)? else {
+    let Some(operator) = state.store.operator(&session.operator).await? else {
         return Ok(None);
     };
     Ok(Some(Authed {
@@ -162,7 +162,7 @@ pub async fn require_api(
     mut request: Request,
     next: Next,
 ) -> Response {
-    let authed = match current(&state, request.headers()) {
+    let authed = match current(&state, request.headers()).await {
         Ok(Some(authed)) => authed,
         Ok(None) => {
             return (
@@ -192,7 +192,7 @@ pub async fn require_api(
 
 /// Guards the console's page and script: without a session, to the login page.
 pub async fn require_page(State(state): State<AppState>, request: Request, next: Next) -> Response {
-    match current(&state, request.headers()) {
+    match current(&state, request.headers()).await {
         Ok(Some(_)) => next.run(request).await,
         Ok(None) => Redirect::to("/console/login").into_response(),
         Err(error) => error.into_response(),

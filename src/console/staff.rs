@@ -22,34 +22,39 @@ pub const INVITE_HOURS: i64 = 72;
 pub const NO_PASSWORD: &str = "!awaiting-set-up";
 
 /// A new one-time link for `operator` to set their password.
-pub fn invite_link(state: &AppState, operator: &str) -> Result<String, ApiError> {
+pub async fn invite_link(state: &AppState, operator: &str) -> Result<String, ApiError> {
     let token = session::random_token()?;
     // One live link per operator: an older one (sent to the wrong person, or superseded by
     // a reset) stops working.
-    state.store.revoke_invites(operator)?;
+    state.store.revoke_invites(operator).await?;
     let invite = Invite {
         operator: operator.to_owned(),
         expires_at: clock::now().plus(Span::hours(INVITE_HOURS)),
     };
-    state.store.put_invite(&session::digest(&token), &invite)?;
+    state
+        .store
+        .put_invite(&session::digest(&token), &invite)
+        .await?;
     Ok(format!(
         "{}/console/setup?invite={token}",
         state.settings.link_base()
     ))
 }
 
-fn existing(state: &AppState, name: &str) -> Result<Operator, ApiError> {
+async fn existing(state: &AppState, name: &str) -> Result<Operator, ApiError> {
     state
         .store
-        .operator(name)?
+        .operator(name)
+        .await?
         .ok_or_else(|| ApiError::new(StatusCode::NOT_FOUND, format!("no operator {name}")))
 }
 
 /// Refuses a change that would leave the team without an admin.
-fn keeps_an_admin(state: &AppState, changing: &str) -> Result<(), ApiError> {
+async fn keeps_an_admin(state: &AppState, changing: &str) -> Result<(), ApiError> {
     let others = state
         .store
-        .operators()?
+        .operators()
+        .await?
         .iter()
         .filter(|op| op.role == Role::Admin && op.name != changing)
         .count();
@@ -68,7 +73,7 @@ pub async fn remove(
     Path(name): Path<String>,
 ) -> Result<Json<Value>, ApiError> {
     authed.require_admin("only admins manage the team")?;
-    let operator = existing(&state, &name)?;
+    let operator = existing(&state, &name).await?;
     if operator.name == authed.operator.name {
         return Err(ApiError::new(
             StatusCode::UNPROCESSABLE_ENTITY,
@@ -76,10 +81,10 @@ pub async fn remove(
         ));
     }
     if operator.role == Role::Admin {
-        keeps_an_admin(&state, &operator.name)?;
+        keeps_an_admin(&state, &operator.name).await?;
     }
-    state.store.remove_operator(&operator.name)?;
-    state.store.revoke_invites(&operator.name)?;
+    state.store.remove_operator(&operator.name).await?;
+    state.store.revoke_invites(&operator.name).await?;
     tracing::info!(operator = %operator.name, by = %authed.operator.name, "operator removed");
     Ok(Json(json!({ "removed": operator.name })))
 }
@@ -90,11 +95,11 @@ pub async fn reset(
     Path(name): Path<String>,
 ) -> Result<Json<Value>, ApiError> {
     authed.require_admin("only admins manage the team")?;
-    let mut operator = existing(&state, &name)?;
+    let mut operator = existing(&state, &name).await?;
     operator.password_hash = NO_PASSWORD.to_owned();
     // Replacing the record ends the operator's sessions.
-    state.store.put_operator(&operator, true)?;
-    let link = invite_link(&state, &operator.name)?;
+    state.store.put_operator(&operator, true).await?;
+    let link = invite_link(&state, &operator.name).await?;
     tracing::info!(operator = %operator.name, by = %authed.operator.name, "operator password reset");
     Ok(Json(json!({ "name": operator.name, "setup_link": link })))
 }
@@ -118,12 +123,12 @@ pub async fn set_role(
             "the role is admin or agent",
         )
     })?;
-    let mut operator = existing(&state, &name)?;
+    let mut operator = existing(&state, &name).await?;
     if operator.role == Role::Admin && role != Role::Admin {
-        keeps_an_admin(&state, &operator.name)?;
+        keeps_an_admin(&state, &operator.name).await?;
     }
     operator.role = role;
-    state.store.put_operator(&operator, true)?;
+    state.store.put_operator(&operator, true).await?;
     tracing::info!(operator = %operator.name, role = role.name(), by = %authed.operator.name, "operator role changed");
     Ok(Json(json!({ "name": operator.name, "role": role.name() })))
 }

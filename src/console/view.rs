@@ -24,14 +24,19 @@ pub async fn conversation(
     Path(customer): Path<String>,
 ) -> Result<Json<Value>, ApiError> {
     let customer = CustomerId(customer);
+    let names = describe::StaffNames::load(state.store.as_ref()).await?;
     let state2 = state.clone();
-    let view = tokio::task::spawn_blocking(move || build(&state2, &customer))
+    let view = tokio::task::spawn_blocking(move || build(&state2, &customer, &names))
         .await
         .map_err(ApiError::internal)??;
     Ok(Json(view))
 }
 
-fn build(state: &AppState, id: &CustomerId) -> Result<Value, ApiError> {
+fn build(
+    state: &AppState,
+    id: &CustomerId,
+    names: &describe::StaffNames,
+) -> Result<Value, ApiError> {
     let store = state.store.as_ref();
     let (Some(summary), Some(conversation)) = (store.summary(id)?, store.conversation(id)?) else {
         return Err(ApiError::new(StatusCode::NOT_FOUND, "no such conversation"));
@@ -60,11 +65,10 @@ fn build(state: &AppState, id: &CustomerId) -> Result<Value, ApiError> {
     }
     entries.sort_by_key(HistoryEntry::at);
     let skip = entries.len().saturating_sub(TIMELINE_LIMIT);
-    let names = describe::StaffNames::load(store)?;
     let mut offered = Offered::default();
     let timeline: Vec<Value> = entries[skip..]
         .iter()
-        .map(|entry| item(state, store, &ctx.catalog, id, entry, &names, &mut offered))
+        .map(|entry| item(state, store, &ctx.catalog, id, entry, names, &mut offered))
         .collect::<Result<_, _>>()?;
     let cart_lines: Vec<Value> = conversation
         .cart
@@ -119,7 +123,7 @@ fn build(state: &AppState, id: &CustomerId) -> Result<Value, ApiError> {
         .collect();
     let window = reply_window(&state.settings, &conversation, clock::now());
     Ok(json!({
-        "summary": summary_json(state, &summary, customer.as_ref(), &names)?,
+        "summary": summary_json(state, &summary, customer.as_ref(), names)?,
         "customer": {
             "id": id,
             "name": customer.as_ref().and_then(|c| c.display_name.clone()),

@@ -77,7 +77,8 @@ impl DiscordIngress {
         let action = if press.action.starts_with('~') {
             self.ingest
                 .store()
-                .callback_token(&press.action)?
+                .callback_token(&press.action)
+                .await?
                 .unwrap_or(press.action)
         } else {
             press.action

@@ -127,7 +127,7 @@ impl ChannelSender for DiscordSender {
                 },
                 &mut |action: &str| tokens.shorten(action),
             );
-            tokens.stored(parts_sent)?;
+            tokens.stored(parts_sent).await?;
             let already = usize::try_from(parts_sent).unwrap_or(0);
             let mut ids = Vec::new();
             for (index, message) in messages.into_iter().enumerate().skip(already) {

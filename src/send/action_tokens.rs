@@ -14,38 +14,38 @@ pub fn token_for(action: &str) -> String {
     format!("~{}", hex::encode(&digest[..12]))
 }
 
-/// Hands out tokens while a reply renders, storing each pair; a store failure makes the
-/// send retryable rather than send a button nobody can resolve.
+/// Hands out tokens while a reply renders and stores the pairs before it is sent; a store
+/// failure makes the send retryable rather than send a button nobody can resolve.
 pub struct StoredTokens<'a> {
     store: &'a dyn Store,
-    failed: Option<String>,
+    pending: Vec<(String, String)>,
 }
 
 impl<'a> StoredTokens<'a> {
     pub fn new(store: &'a dyn Store) -> StoredTokens<'a> {
         StoredTokens {
             store,
-            failed: None,
+            pending: Vec::new(),
         }
     }
 
     pub fn shorten(&mut self, action: &str) -> String {
         let token = token_for(action);
-        if let Err(error) = self.store.put_callback_token(&token, action) {
-            self.failed = Some(error.to_string());
-        }
+        self.pending.push((token.clone(), action.to_owned()));
         token
     }
 
-    /// Whether every token was stored.
-    pub fn stored(self, parts_sent: u32) -> Result<(), SendError> {
-        match self.failed {
-            Some(error) => Err(SendError::Retryable {
-                reason: format!("store: {error}"),
-                retry_after: None,
-                parts_sent,
-            }),
-            None => Ok(()),
+    /// Stores every token handed out; call before sending what they are in.
+    pub async fn stored(self, parts_sent: u32) -> Result<(), SendError> {
+        for (token, action) in &self.pending {
+            if let Err(error) = self.store.put_callback_token(token, action).await {
+                return Err(SendError::Retryable {
+                    reason: format!("store: {error}"),
+                    retry_after: None,
+                    parts_sent,
+                });
+            }
         }
+        Ok(())
     }
 }

@@ -324,55 +324,58 @@ pub trait ConsoleQueries: Send + Sync + 'static {
 }
 
 /// Operators, their sessions, known devices, invitations and the first admin's set-up token.
+#[async_trait::async_trait]
 pub trait Staff: Send + Sync + 'static {
     /// Creates the operator; `Ok(false)` when the name is taken (unless `replace`, which
     /// also ends that operator's sessions: a new password logs everyone out).
-    fn put_operator(&self, operator: &Operator, replace: bool) -> StoreResult<bool>;
+    async fn put_operator(&self, operator: &Operator, replace: bool) -> StoreResult<bool>;
 
     /// Removes an operator and ends their sessions; `Ok(false)` if there was none.
-    fn remove_operator(&self, name: &str) -> StoreResult<bool>;
+    async fn remove_operator(&self, name: &str) -> StoreResult<bool>;
 
-    fn operator(&self, name: &str) -> StoreResult<Option<Operator>>;
+    async fn operator(&self, name: &str) -> StoreResult<Option<Operator>>;
 
-    fn operators(&self) -> StoreResult<Vec<Operator>>;
+    async fn operators(&self) -> StoreResult<Vec<Operator>>;
 
-    fn put_console_session(&self, digest: &[u8], session: &ConsoleSession) -> StoreResult<()>;
+    async fn put_console_session(&self, digest: &[u8], session: &ConsoleSession)
+    -> StoreResult<()>;
 
-    fn console_session(&self, digest: &[u8]) -> StoreResult<Option<ConsoleSession>>;
+    async fn console_session(&self, digest: &[u8]) -> StoreResult<Option<ConsoleSession>>;
 
-    fn delete_console_session(&self, digest: &[u8]) -> StoreResult<()>;
+    async fn delete_console_session(&self, digest: &[u8]) -> StoreResult<()>;
 
     /// Drops sessions, known devices and invitations that expired before `now`; returns how many.
-    fn prune_console_sessions(&self, now: Timestamp) -> StoreResult<usize>;
+    async fn prune_console_sessions(&self, now: Timestamp) -> StoreResult<usize>;
 
-    fn put_known_device(&self, digest: &[u8], device: &KnownDevice) -> StoreResult<()>;
+    async fn put_known_device(&self, digest: &[u8], device: &KnownDevice) -> StoreResult<()>;
 
-    fn known_device(&self, digest: &[u8]) -> StoreResult<Option<KnownDevice>>;
+    async fn known_device(&self, digest: &[u8]) -> StoreResult<Option<KnownDevice>>;
 
-    fn put_invite(&self, digest: &[u8], invite: &Invite) -> StoreResult<()>;
+    async fn put_invite(&self, digest: &[u8], invite: &Invite) -> StoreResult<()>;
 
     /// Removes and returns an invite: a link works once.
-    fn take_invite(&self, digest: &[u8]) -> StoreResult<Option<Invite>>;
+    async fn take_invite(&self, digest: &[u8]) -> StoreResult<Option<Invite>>;
 
     /// Ends every unused invitation of `operator` (a reset or a removal makes them stale).
-    fn revoke_invites(&self, operator: &str) -> StoreResult<usize>;
+    async fn revoke_invites(&self, operator: &str) -> StoreResult<usize>;
 
     /// The first-start set-up link's token (its digest), valid until `expires_at`; any
     /// earlier token stops working.
-    fn put_setup_token(&self, digest: &[u8], expires_at: Timestamp) -> StoreResult<()>;
+    async fn put_setup_token(&self, digest: &[u8], expires_at: Timestamp) -> StoreResult<()>;
 
-    fn setup_token(&self, digest: &[u8]) -> StoreResult<Option<Timestamp>>;
+    async fn setup_token(&self, digest: &[u8]) -> StoreResult<Option<Timestamp>>;
 
     /// Removes and returns the token's expiry: a set-up link works once.
-    fn take_setup_token(&self, digest: &[u8]) -> StoreResult<Option<Timestamp>>;
+    async fn take_setup_token(&self, digest: &[u8]) -> StoreResult<Option<Timestamp>>;
 }
 
 /// Small per-channel records: button callbacks too long for a platform's limit.
+#[async_trait::async_trait]
 pub trait ChannelState: Send + Sync + 'static {
     /// Telegram callback data longer than 64 bytes travels as a short token: its action.
-    fn put_callback_token(&self, token: &str, action: &str) -> StoreResult<()>;
+    async fn put_callback_token(&self, token: &str, action: &str) -> StoreResult<()>;
 
-    fn callback_token(&self, token: &str) -> StoreResult<Option<String>>;
+    async fn callback_token(&self, token: &str) -> StoreResult<Option<String>>;
 }
 
 /// Appointments and the staff calendar.

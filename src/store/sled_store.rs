@@ -1196,8 +1196,9 @@ impl ConsoleQueries for SledTrees {
     }
 }
 
-impl Staff for SledTrees {
-    fn put_operator(&self, operator: &Operator, replace: bool) -> StoreResult<bool> {
+/// The `Staff` role, synchronous; `SledStore` offers it async.
+impl SledTrees {
+    pub(super) fn put_operator(&self, operator: &Operator, replace: bool) -> StoreResult<bool> {
         let key = console_key("op", operator.name.as_bytes());
         if replace {
             self.console.insert(key, encode(operator)).map_err(engine)?;
@@ -1211,7 +1212,7 @@ impl Staff for SledTrees {
         Ok(created.is_ok())
     }
 
-    fn remove_operator(&self, name: &str) -> StoreResult<bool> {
+    pub(super) fn remove_operator(&self, name: &str) -> StoreResult<bool> {
         let removed = self
             .console
             .remove(console_key("op", name.as_bytes()))
@@ -1221,7 +1222,7 @@ impl Staff for SledTrees {
         Ok(removed)
     }
 
-    fn operator(&self, name: &str) -> StoreResult<Option<Operator>> {
+    pub(super) fn operator(&self, name: &str) -> StoreResult<Option<Operator>> {
         Self::get_decoded(
             &self.console,
             "operator",
@@ -1229,7 +1230,7 @@ impl Staff for SledTrees {
         )
     }
 
-    fn operators(&self) -> StoreResult<Vec<Operator>> {
+    pub(super) fn operators(&self) -> StoreResult<Vec<Operator>> {
         Self::decode_all(
             "operator",
             self.console.scan_prefix(console_key("op", b"")),
@@ -1237,14 +1238,18 @@ impl Staff for SledTrees {
         )
     }
 
-    fn put_console_session(&self, digest: &[u8], session: &ConsoleSession) -> StoreResult<()> {
+    pub(super) fn put_console_session(
+        &self,
+        digest: &[u8],
+        session: &ConsoleSession,
+    ) -> StoreResult<()> {
         self.console
             .insert(console_key("session", digest), encode(session))
             .map_err(engine)?;
         Ok(())
     }
 
-    fn console_session(&self, digest: &[u8]) -> StoreResult<Option<ConsoleSession>> {
+    pub(super) fn console_session(&self, digest: &[u8]) -> StoreResult<Option<ConsoleSession>> {
         Self::get_decoded(
             &self.console,
             "console session",
@@ -1252,14 +1257,14 @@ impl Staff for SledTrees {
         )
     }
 
-    fn delete_console_session(&self, digest: &[u8]) -> StoreResult<()> {
+    pub(super) fn delete_console_session(&self, digest: &[u8]) -> StoreResult<()> {
         self.console
             .remove(console_key("session", digest))
             .map_err(engine)?;
         Ok(())
     }
 
-    fn prune_console_sessions(&self, now: Timestamp) -> StoreResult<usize> {
+    pub(super) fn prune_console_sessions(&self, now: Timestamp) -> StoreResult<usize> {
         let mut pruned = 0;
         for item in self.console.scan_prefix(console_key("session", b"")) {
             let (key, value) = item.map_err(engine)?;
@@ -1285,25 +1290,25 @@ impl Staff for SledTrees {
         Ok(pruned)
     }
 
-    fn revoke_invites(&self, operator: &str) -> StoreResult<usize> {
+    pub(super) fn revoke_invites(&self, operator: &str) -> StoreResult<usize> {
         self.drop_invites(|invite| invite.operator == operator)
     }
 
-    fn put_known_device(&self, digest: &[u8], device: &KnownDevice) -> StoreResult<()> {
+    pub(super) fn put_known_device(&self, digest: &[u8], device: &KnownDevice) -> StoreResult<()> {
         self.console
             .insert(console_key("device", digest), encode(device))
             .map(drop)
             .map_err(engine)
     }
 
-    fn put_invite(&self, digest: &[u8], invite: &Invite) -> StoreResult<()> {
+    pub(super) fn put_invite(&self, digest: &[u8], invite: &Invite) -> StoreResult<()> {
         self.console
             .insert(console_key("invite", digest), encode(invite))
             .map(drop)
             .map_err(engine)
     }
 
-    fn take_invite(&self, digest: &[u8]) -> StoreResult<Option<Invite>> {
+    pub(super) fn take_invite(&self, digest: &[u8]) -> StoreResult<Option<Invite>> {
         match self
             .console
             .remove(console_key("invite", digest))
@@ -1314,7 +1319,7 @@ impl Staff for SledTrees {
         }
     }
 
-    fn known_device(&self, digest: &[u8]) -> StoreResult<Option<KnownDevice>> {
+    pub(super) fn known_device(&self, digest: &[u8]) -> StoreResult<Option<KnownDevice>> {
         Self::get_decoded(
             &self.console,
             "known device",
@@ -1322,7 +1327,7 @@ impl Staff for SledTrees {
         )
     }
 
-    fn put_setup_token(&self, digest: &[u8], expires_at: Timestamp) -> StoreResult<()> {
+    pub(super) fn put_setup_token(&self, digest: &[u8], expires_at: Timestamp) -> StoreResult<()> {
         for item in self.console.scan_prefix(console_key("setup", b"")) {
             let (key, _) = item.map_err(engine)?;
             self.console.remove(key).map_err(engine)?;
@@ -1336,7 +1341,7 @@ impl Staff for SledTrees {
         Ok(())
     }
 
-    fn setup_token(&self, digest: &[u8]) -> StoreResult<Option<Timestamp>> {
+    pub(super) fn setup_token(&self, digest: &[u8]) -> StoreResult<Option<Timestamp>> {
         Ok(self
             .console
             .get(console_key("setup", digest))
@@ -1345,7 +1350,7 @@ impl Staff for SledTrees {
             .map(|bytes: [u8; 8]| Timestamp(i64::from_be_bytes(bytes))))
     }
 
-    fn take_setup_token(&self, digest: &[u8]) -> StoreResult<Option<Timestamp>> {
+    pub(super) fn take_setup_token(&self, digest: &[u8]) -> StoreResult<Option<Timestamp>> {
         let removed = self
             .console
             .remove(console_key("setup", digest))
@@ -1356,15 +1361,16 @@ impl Staff for SledTrees {
     }
 }
 
-impl ChannelState for SledTrees {
-    fn put_callback_token(&self, token: &str, action: &str) -> StoreResult<()> {
+/// The `ChannelState` role, synchronous; `SledStore` offers it async.
+impl SledTrees {
+    pub(super) fn put_callback_token(&self, token: &str, action: &str) -> StoreResult<()> {
         self.channel_state
             .insert(console_key("cb", token.as_bytes()), action.as_bytes())
             .map_err(engine)?;
         Ok(())
     }
 
-    fn callback_token(&self, token: &str) -> StoreResult<Option<String>> {
+    pub(super) fn callback_token(&self, token: &str) -> StoreResult<Option<String>> {
         Ok(self
             .channel_state
             .get(console_key("cb", token.as_bytes()))

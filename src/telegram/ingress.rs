@@ -224,7 +224,11 @@ impl TelegramIngress {
         // Long ids travel as tokens; an unknown token is a stale button, which the core
         // answers as such.
         let action = if data.starts_with('~') {
-            self.ingest.store().callback_token(&data)?.unwrap_or(data)
+            self.ingest
+                .store()
+                .callback_token(&data)
+                .await?
+                .unwrap_or(data)
         } else {
             data
         };

@@ -179,7 +179,7 @@ impl ChannelSender for TelegramSender {
                 },
                 &mut |action: &str| tokens.shorten(action),
             );
-            tokens.stored(outgoing.entry.parts_sent)?;
+            tokens.stored(outgoing.entry.parts_sent).await?;
             let already = usize::try_from(outgoing.entry.parts_sent).unwrap_or(0);
             let mut ids = Vec::new();
             for (index, message) in messages.iter().enumerate().skip(already) {

@@ -307,7 +307,7 @@ async fn an_operator_marks_a_no_show_once_the_time_has_come() {
     use souk::store::Role;
     let dir = tempfile::tempdir().expect("temp dir");
     let app = booking_app(dir.path()).await;
-    crate::console::add_operator(app.store(), "ana", Role::Agent);
+    crate::console::add_operator(app.store(), "ana", Role::Agent).await;
     let console = crate::console::login(&app, "ana").await;
     let session = app.session().await;
     let mut events = app.events(&session).await;

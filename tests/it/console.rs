@@ -19,7 +19,7 @@ use crate::support::{TestApp, spawn_app};
 const PASSWORD: &str = "correct horse battery staple";
 const WAIT: Duration = crate::support::PATIENCE;
 
-pub fn add_operator(store: &Arc<dyn Store>, name: &str, role: Role) {
+pub async fn add_operator(store: &Arc<dyn Store>, name: &str, role: Role) {
     let operator = Operator {
         name: name.into(),
         display_name: String::new(),
@@ -27,7 +27,12 @@ pub fn add_operator(store: &Arc<dyn Store>, name: &str, role: Role) {
         password_hash: password::hash(PASSWORD).expect("hash"),
         created_at: souk::clock::now(),
     };
-    assert!(store.put_operator(&operator, false).expect("put operator"));
+    assert!(
+        store
+            .put_operator(&operator, false)
+            .await
+            .expect("put operator")
+    );
 }
 
 fn client() -> reqwest::Client {
@@ -235,9 +240,10 @@ async fn every_console_route_needs_a_session() {
         created_at: Timestamp(0),
         expires_at: Timestamp(1),
     };
-    add_operator(app.store(), "ana", Role::Agent);
+    add_operator(app.store(), "ana", Role::Agent).await;
     app.store()
         .put_console_session(&souk::console::session_digest(&token), &expired)
+        .await
         .expect("put session");
     let response = client
         .get(format!("{}/console/api/me", app.base))
@@ -270,7 +276,7 @@ async fn every_console_route_needs_a_session() {
 async fn state_changing_requests_need_the_csrf_token() {
     let dir = tempfile::tempdir().expect("temp dir");
     let app = spawn_app(dir.path(), AppOptions::default()).await;
-    add_operator(app.store(), "ana", Role::Agent);
+    add_operator(app.store(), "ana", Role::Agent).await;
     let console = login(&app, "ana").await;
     let (_, customer) = customer_with_a_conversation(&app).await;
     let path = format!("{}/console/api/conversations/{customer}/takeover", app.base);
@@ -333,8 +339,18 @@ async fn state_changing_requests_need_the_csrf_token() {
     assert_eq!(status, StatusCode::FORBIDDEN);
     // A new password (or removing the operator) ends every session of theirs.
     let other = login(&app, "ana").await;
-    let operator = app.store().operator("ana").expect("read").expect("ana");
-    assert!(app.store().put_operator(&operator, true).expect("replace"));
+    let operator = app
+        .store()
+        .operator("ana")
+        .await
+        .expect("read")
+        .expect("ana");
+    assert!(
+        app.store()
+            .put_operator(&operator, true)
+            .await
+            .expect("replace")
+    );
     for session in [&console, &other] {
         let me = session
             .client
@@ -364,7 +380,7 @@ async fn state_changing_requests_need_the_csrf_token() {
 async fn login_brute_force_is_rate_limited() {
     let dir = tempfile::tempdir().expect("temp dir");
     let app = spawn_app(dir.path(), AppOptions::default()).await;
-    add_operator(app.store(), "ana", Role::Admin);
+    add_operator(app.store(), "ana", Role::Admin).await;
     for attempt in 0..5 {
         let response = try_login(&app.base, "ana", &format!("guess number {attempt}")).await;
         assert_eq!(
@@ -405,7 +421,7 @@ async fn login_brute_force_is_rate_limited() {
 async fn strangers_cannot_lock_an_operator_out_of_a_browser_they_used_before() {
     let dir = tempfile::tempdir().expect("temp dir");
     let app = spawn_app(dir.path(), AppOptions::default()).await;
-    add_operator(app.store(), "ana", Role::Admin);
+    add_operator(app.store(), "ana", Role::Admin).await;
     // Ana logged in from her browser before: it keeps a known-device cookie.
     let first = try_login(&app.base, "ana", PASSWORD).await;
     assert_eq!(first.status(), StatusCode::SEE_OTHER);
@@ -467,6 +483,7 @@ async fn the_setup_link_creates_the_first_admin_once() {
     let dir = tempfile::tempdir().expect("temp dir");
     let app = spawn_app(dir.path(), AppOptions::default()).await;
     let link = souk::console::offer_setup_link(app.store().as_ref(), &app.base)
+        .await
         .expect("offer")
         .expect("no operator yet, so a link");
     let token = link.split("token=").nth(1).expect("token").to_owned();
@@ -520,6 +537,7 @@ async fn the_setup_link_creates_the_first_admin_once() {
     let owner = app
         .store()
         .operator("owner")
+        .await
         .expect("read")
         .expect("created");
     assert_eq!(owner.role, Role::Admin);
@@ -552,9 +570,16 @@ async fn the_setup_link_creates_the_first_admin_once() {
         .await
         .expect("POST");
     assert_eq!(again.status(), StatusCode::FORBIDDEN);
-    assert!(app.store().operator("intruder").expect("read").is_none());
+    assert!(
+        app.store()
+            .operator("intruder")
+            .await
+            .expect("read")
+            .is_none()
+    );
     assert!(
         souk::console::offer_setup_link(app.store().as_ref(), &app.base)
+            .await
             .expect("offer")
             .is_none(),
         "no link once an operator exists"
@@ -566,7 +591,7 @@ async fn the_setup_link_creates_the_first_admin_once() {
 async fn customer_markup_reaches_the_console_as_plain_text() {
     let dir = tempfile::tempdir().expect("temp dir");
     let app = spawn_app(dir.path(), AppOptions::default()).await;
-    add_operator(app.store(), "ana", Role::Agent);
+    add_operator(app.store(), "ana", Role::Agent).await;
     let console = login(&app, "ana").await;
     let session = app.session().await;
     let payloads = ["<script>alert(1)</script>", "<img src=x onerror=alert(1)>"];
@@ -606,11 +631,16 @@ async fn customer_markup_reaches_the_console_as_plain_text() {
 async fn takeover_reply_and_hand_back_through_the_web_chat() {
     let dir = tempfile::tempdir().expect("temp dir");
     let app = spawn_app(dir.path(), AppOptions::default()).await;
-    add_operator(app.store(), "ana", Role::Agent);
+    add_operator(app.store(), "ana", Role::Agent).await;
     // One display name, used everywhere the console names her (and told to customers).
-    let mut ana = app.store().operator("ana").expect("read").expect("ana");
+    let mut ana = app
+        .store()
+        .operator("ana")
+        .await
+        .expect("read")
+        .expect("ana");
     ana.display_name = "Ana Ionescu".into();
-    assert!(app.store().put_operator(&ana, true).expect("rename"));
+    assert!(app.store().put_operator(&ana, true).await.expect("rename"));
     let console = login(&app, "ana").await;
     let mut feed = console_events(&console).await;
     let session = app.session().await;
@@ -783,8 +813,8 @@ async fn takeover_reply_and_hand_back_through_the_web_chat() {
 async fn two_operators_taking_over_at_once_leave_exactly_one_owner() {
     let dir = tempfile::tempdir().expect("temp dir");
     let app = spawn_app(dir.path(), AppOptions::default()).await;
-    add_operator(app.store(), "ana", Role::Agent);
-    add_operator(app.store(), "bob", Role::Agent);
+    add_operator(app.store(), "ana", Role::Agent).await;
+    add_operator(app.store(), "bob", Role::Agent).await;
     let ana = login(&app, "ana").await;
     let bob = login(&app, "bob").await;
     for round in 0..10 {
@@ -853,7 +883,7 @@ async fn on_messenger_an_operator_may_answer_for_seven_days_with_the_human_agent
         AppOptions::default(),
     )
     .await;
-    add_operator(app.store(), "ana", Role::Agent);
+    add_operator(app.store(), "ana", Role::Agent).await;
     let console = login(&app, "ana").await;
     // Meta delivers, late, a message the customer wrote three days ago.
     let three_days_ago = souk::clock::now().millis() - 3 * 24 * 3_600_000;
@@ -920,7 +950,7 @@ async fn whatsapp_media_comes_through_souk_and_only_images_show_inline() {
         AppOptions::default(),
     )
     .await;
-    add_operator(app.store(), "ana", Role::Agent);
+    add_operator(app.store(), "ana", Role::Agent).await;
     let console = login(&app, "ana").await;
     let media_message = |wamid: &str, kind: &str, id: &str| {
         json!({"object": "whatsapp_business_account", "entry": [{"id": "WABA", "changes": [{"field": "messages", "value": {
@@ -1004,7 +1034,7 @@ async fn a_messenger_attachment_is_fetched_only_if_a_webhook_gave_it() {
     let mut settings = crate::meta::settings(dir.path(), &fake);
     settings.console.attachment_hosts.push("127.0.0.1".into());
     let app = crate::support::spawn_app_with(settings, AppOptions::default()).await;
-    add_operator(app.store(), "ana", Role::Agent);
+    add_operator(app.store(), "ana", Role::Agent).await;
     let console = login(&app, "ana").await;
     // Port 9 (discard) refuses: the fetch fails, which shows souk tried that URL and no other.
     let given = "https://127.0.0.1:9/attachment/photo.jpg";
@@ -1076,7 +1106,7 @@ async fn canned_replies_mark_gaps_and_a_reply_with_a_gap_is_refused() {
     let mut settings = crate::support::test_settings(dir.path());
     settings.console.canned_replies = crate::support::repo_path("config/canned");
     let app = crate::support::spawn_app_with(settings, AppOptions::default()).await;
-    add_operator(app.store(), "ana", Role::Admin);
+    add_operator(app.store(), "ana", Role::Admin).await;
     let console = login(&app, "ana").await;
     let (_, customer) = customer_with_a_conversation(&app).await;
     let canned = console
@@ -1127,7 +1157,7 @@ async fn canned_replies_mark_gaps_and_a_reply_with_a_gap_is_refused() {
 async fn customers_are_named_by_what_they_gave_and_found_by_it() {
     let dir = tempfile::tempdir().expect("temp dir");
     let app = spawn_app(dir.path(), AppOptions::default()).await;
-    add_operator(app.store(), "ana", Role::Admin);
+    add_operator(app.store(), "ana", Role::Admin).await;
     let console = login(&app, "ana").await;
     let (_, customer) = customer_with_a_conversation(&app).await;
     let rows = console.get("/console/api/conversations").await;
@@ -1189,7 +1219,7 @@ async fn customers_are_named_by_what_they_gave_and_found_by_it() {
 async fn admins_invite_reset_change_and_remove_colleagues() {
     let dir = tempfile::tempdir().expect("temp dir");
     let app = spawn_app(dir.path(), AppOptions::default()).await;
-    add_operator(app.store(), "ana", Role::Admin);
+    add_operator(app.store(), "ana", Role::Admin).await;
     let admin = login(&app, "ana").await;
     let (status, body) = admin
         .post(
@@ -1285,7 +1315,7 @@ async fn admins_invite_reset_change_and_remove_colleagues() {
         .post("/console/api/operators/ion/remove", json!({}))
         .await;
     assert_eq!(status, StatusCode::OK);
-    assert!(app.store().operator("ion").expect("read").is_none());
+    assert!(app.store().operator("ion").await.expect("read").is_none());
     let (status, _) = admin
         .post("/console/api/operators/ana/remove", json!({}))
         .await;
@@ -1300,7 +1330,7 @@ async fn admins_invite_reset_change_and_remove_colleagues() {
 async fn stale_and_expired_invitation_links_stop_working() {
     let dir = tempfile::tempdir().expect("temp dir");
     let app = spawn_app(dir.path(), AppOptions::default()).await;
-    add_operator(app.store(), "ana", Role::Admin);
+    add_operator(app.store(), "ana", Role::Admin).await;
     let admin = login(&app, "ana").await;
     let token_of = |body: &Value| {
         body["setup_link"]
@@ -1362,14 +1392,19 @@ async fn stale_and_expired_invitation_links_stop_working() {
         operator: "ion".into(),
         expires_at: Timestamp(1_000),
     };
-    store.put_invite(b"expired-digest", &long_ago).expect("put");
+    store
+        .put_invite(b"expired-digest", &long_ago)
+        .await
+        .expect("put");
     let pruned = store
         .prune_console_sessions(souk::clock::now())
+        .await
         .expect("prune");
     assert!(pruned >= 1, "pruned {pruned}");
     assert!(
         store
             .take_invite(b"expired-digest")
+            .await
             .expect("take")
             .is_none()
     );

@@ -426,8 +426,8 @@ async fn a_permanent_error_goes_to_the_dead_letters_with_its_code() {
     assert!(reason.contains("131026"), "{}", reason);
     assert_eq!(fake.attempts(), 1, "not retried");
     // Admins see it in the console with its reason and send it again; agents cannot.
-    crate::console::add_operator(app.store(), "ana", souk::store::Role::Admin);
-    crate::console::add_operator(app.store(), "ion", souk::store::Role::Agent);
+    crate::console::add_operator(app.store(), "ana", souk::store::Role::Admin).await;
+    crate::console::add_operator(app.store(), "ion", souk::store::Role::Agent).await;
     let admin = crate::console::login(&app, "ana").await;
     let agent = crate::console::login(&app, "ion").await;
     let listed = admin.get("/console/api/dead-letters").await;

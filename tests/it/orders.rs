@@ -412,7 +412,7 @@ async fn console_and_an_order(
     let mut settings = test_settings(dir);
     settings.payments.provider = ProviderKind::Demo;
     let app = spawn_app_with(settings, AppOptions::default()).await;
-    crate::console::add_operator(app.store(), "ana", souk::store::Role::Agent);
+    crate::console::add_operator(app.store(), "ana", souk::store::Role::Agent).await;
     let console = crate::console::login(&app, "ana").await;
     let session = app.session().await;
     let mut events = app.events(&session).await;

@@ -82,8 +82,8 @@ async fn a_step_that_panics_is_set_aside_and_an_admin_can_retry_it() {
     assert!(app.metric("souk_inbound_set_aside_total").await >= 1.0);
 
     // Admins see it with its reason and the customer's text; agents do not.
-    add_operator(&store, "ana", Role::Admin);
-    add_operator(&store, "bob", Role::Agent);
+    add_operator(&store, "ana", Role::Admin).await;
+    add_operator(&store, "bob", Role::Agent).await;
     let admin = login(&app, "ana").await;
     let listed = admin.get("/console/api/set-aside").await;
     let row = &listed["events"][0];

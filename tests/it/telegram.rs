@@ -656,8 +656,8 @@ async fn a_link_code_from_the_web_chat_brings_the_cart_to_telegram() {
         "the merge is recorded"
     );
     // The console shows the link; an agent may not undo it, an admin may.
-    crate::console::add_operator(app.store(), "ana", souk::store::Role::Agent);
-    crate::console::add_operator(app.store(), "boss", souk::store::Role::Admin);
+    crate::console::add_operator(app.store(), "ana", souk::store::Role::Agent).await;
+    crate::console::add_operator(app.store(), "boss", souk::store::Role::Admin).await;
     let boss = crate::console::login(&app, "boss").await;
     let view = boss.get(&format!("/console/api/conversations/{web}")).await;
     let linked = view["links"][0]["customer"]

@@ -362,78 +362,84 @@ impl ConsoleQueries for SledStore {
     }
 }
 
+#[async_trait::async_trait]
 impl Staff for SledStore {
-    fn put_operator(&self, operator: &Operator, replace: bool) -> StoreResult<bool> {
+    async fn put_operator(&self, operator: &Operator, replace: bool) -> StoreResult<bool> {
         self.call(|store| store.put_operator(operator, replace))
     }
 
-    fn remove_operator(&self, name: &str) -> StoreResult<bool> {
+    async fn remove_operator(&self, name: &str) -> StoreResult<bool> {
         self.call(|store| store.remove_operator(name))
     }
 
-    fn operator(&self, name: &str) -> StoreResult<Option<Operator>> {
+    async fn operator(&self, name: &str) -> StoreResult<Option<Operator>> {
         self.call(|store| store.operator(name))
     }
 
-    fn operators(&self) -> StoreResult<Vec<Operator>> {
+    async fn operators(&self) -> StoreResult<Vec<Operator>> {
         self.call(|store| store.operators())
     }
 
-    fn put_console_session(&self, digest: &[u8], session: &ConsoleSession) -> StoreResult<()> {
+    async fn put_console_session(
+        &self,
+        digest: &[u8],
+        session: &ConsoleSession,
+    ) -> StoreResult<()> {
         self.call(|store| store.put_console_session(digest, session))
     }
 
-    fn console_session(&self, digest: &[u8]) -> StoreResult<Option<ConsoleSession>> {
+    async fn console_session(&self, digest: &[u8]) -> StoreResult<Option<ConsoleSession>> {
         self.call(|store| store.console_session(digest))
     }
 
-    fn delete_console_session(&self, digest: &[u8]) -> StoreResult<()> {
+    async fn delete_console_session(&self, digest: &[u8]) -> StoreResult<()> {
         self.call(|store| store.delete_console_session(digest))
     }
 
-    fn prune_console_sessions(&self, now: Timestamp) -> StoreResult<usize> {
+    async fn prune_console_sessions(&self, now: Timestamp) -> StoreResult<usize> {
         self.call(|store| store.prune_console_sessions(now))
     }
 
-    fn put_setup_token(&self, digest: &[u8], expires_at: Timestamp) -> StoreResult<()> {
+    async fn put_setup_token(&self, digest: &[u8], expires_at: Timestamp) -> StoreResult<()> {
         self.call(|store| store.put_setup_token(digest, expires_at))
     }
 
-    fn setup_token(&self, digest: &[u8]) -> StoreResult<Option<Timestamp>> {
+    async fn setup_token(&self, digest: &[u8]) -> StoreResult<Option<Timestamp>> {
         self.call(|store| store.setup_token(digest))
     }
 
-    fn take_setup_token(&self, digest: &[u8]) -> StoreResult<Option<Timestamp>> {
+    async fn take_setup_token(&self, digest: &[u8]) -> StoreResult<Option<Timestamp>> {
         self.call(|store| store.take_setup_token(digest))
     }
 
-    fn put_known_device(&self, digest: &[u8], device: &KnownDevice) -> StoreResult<()> {
+    async fn put_known_device(&self, digest: &[u8], device: &KnownDevice) -> StoreResult<()> {
         self.call(|store| store.put_known_device(digest, device))
     }
 
-    fn known_device(&self, digest: &[u8]) -> StoreResult<Option<KnownDevice>> {
+    async fn known_device(&self, digest: &[u8]) -> StoreResult<Option<KnownDevice>> {
         self.call(|store| store.known_device(digest))
     }
 
-    fn put_invite(&self, digest: &[u8], invite: &Invite) -> StoreResult<()> {
+    async fn put_invite(&self, digest: &[u8], invite: &Invite) -> StoreResult<()> {
         self.call(|store| store.put_invite(digest, invite))
     }
 
-    fn take_invite(&self, digest: &[u8]) -> StoreResult<Option<Invite>> {
+    async fn take_invite(&self, digest: &[u8]) -> StoreResult<Option<Invite>> {
         self.call(|store| store.take_invite(digest))
     }
 
-    fn revoke_invites(&self, operator: &str) -> StoreResult<usize> {
+    async fn revoke_invites(&self, operator: &str) -> StoreResult<usize> {
         self.call(|store| store.revoke_invites(operator))
     }
 }
 
+#[async_trait::async_trait]
 impl ChannelState for SledStore {
-    fn put_callback_token(&self, token: &str, action: &str) -> StoreResult<()> {
+    async fn put_callback_token(&self, token: &str, action: &str) -> StoreResult<()> {
         self.call(|store| store.put_callback_token(token, action))
     }
 
-    fn callback_token(&self, token: &str) -> StoreResult<Option<String>> {
+    async fn callback_token(&self, token: &str) -> StoreResult<Option<String>> {
         self.call(|store| store.callback_token(token))
     }
 }
