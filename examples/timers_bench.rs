@@ -263,6 +263,7 @@ fn watch_firing(
     store: Arc<dyn Store>,
     due: Vec<Timestamp>,
     stop: Arc<AtomicBool>,
+    runtime: tokio::runtime::Handle,
 ) -> Vec<Option<i64>> {
     let mut fired = vec![None; due.len()];
     let mut next = 0;
@@ -273,7 +274,8 @@ fn watch_firing(
             std::thread::sleep(Duration::from_millis(50));
             continue;
         }
-        let earliest = match store.next_timer_due() {
+        // On its own thread, off the runtime the app runs on: it waits for the answer.
+        let earliest = match runtime.block_on(store.next_timer_due()) {
             Ok(earliest) => earliest,
             Err(error) => {
                 eprintln!("next_timer_due failed: {error}");
@@ -532,7 +534,8 @@ async fn run(config: Config) -> anyhow::Result<()> {
         let store = store.clone();
         let due = due.clone();
         let stop = stop_firing.clone();
-        std::thread::spawn(move || watch_firing(store, due, stop))
+        let runtime = tokio::runtime::Handle::current();
+        std::thread::spawn(move || watch_firing(store, due, stop, runtime))
     };
     let (committed, reopened) = commits.await?;
     stop_firing.store(true, Ordering::Relaxed);
@@ -552,7 +555,8 @@ async fn run(config: Config) -> anyhow::Result<()> {
         }
     }
     let still_pending = store
-        .next_timer_due()?
+        .next_timer_due()
+        .await?
         .is_some_and(|next| next <= due[count - 1]);
 
     let lateness = |times: &[Option<i64>]| -> Vec<i64> {

@@ -113,7 +113,7 @@ impl App {
                 })?;
         let catalog = with_sales(&store, catalog, &digest)?;
         let together = bought_together(&store)?;
-        let calendar = crate::booking::load(store.as_ref())?;
+        let calendar = crate::booking::load(store.as_ref()).await?;
         let shared = Arc::new(Shared {
             applied: crate::driver::applied::Applied::default(),
             store: store.clone(),

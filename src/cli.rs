@@ -126,3 +126,12 @@ pub enum CatalogCommand {
         dry_run: bool,
     },
 }
+
+/// Runs a command's store work from the command line (no runtime is running there).
+pub fn block_on<T>(call: impl std::future::Future<Output = T>) -> anyhow::Result<T> {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|error| anyhow::anyhow!("starting a runtime for the store: {error}"))?;
+    Ok(runtime.block_on(call))
+}

@@ -35,7 +35,7 @@ pub fn add(
         password_hash,
         created_at: clock::now(),
     };
-    if !block_on(store.put_operator(&operator, replace))?? {
+    if !crate::cli::block_on(store.put_operator(&operator, replace))?? {
         anyhow::bail!("operator {name:?} exists; add --replace to set a new password");
     }
     store.flush()?;
@@ -46,7 +46,7 @@ pub fn add(
 pub fn remove(config: &Path, name: &str) -> anyhow::Result<()> {
     let settings = Settings::load(config)?;
     let store = open_store(&settings)?;
-    if !block_on(store.remove_operator(&name.trim().to_lowercase()))?? {
+    if !crate::cli::block_on(store.remove_operator(&name.trim().to_lowercase()))?? {
         anyhow::bail!("no operator {name:?}");
     }
     store.flush()?;
@@ -57,19 +57,10 @@ pub fn remove(config: &Path, name: &str) -> anyhow::Result<()> {
 pub fn list(config: &Path) -> anyhow::Result<()> {
     let settings = Settings::load(config)?;
     let store = open_store(&settings)?;
-    for operator in block_on(store.operators())?? {
+    for operator in crate::cli::block_on(store.operators())?? {
         println!("{}\t{}", operator.name, operator.role.name());
     }
     Ok(())
-}
-
-/// Runs one store call from the command line (no runtime is running here).
-fn block_on<T>(call: impl std::future::Future<Output = T>) -> anyhow::Result<T> {
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .context("starting a runtime for the store")?;
-    Ok(runtime.block_on(call))
 }
 
 fn open_store(settings: &Settings) -> anyhow::Result<std::sync::Arc<dyn crate::store::Store>> {

@@ -19,6 +19,10 @@ const STEPS: [TextKey; 3] = [
 ];
 
 pub fn recovery(config: &Path) -> anyhow::Result<()> {
+    crate::cli::block_on(report_recovery(config))?
+}
+
+async fn report_recovery(config: &Path) -> anyhow::Result<()> {
     let settings = Settings::load(config)?;
     let store = crate::store::open(&settings.store).with_context(|| {
         format!(
@@ -36,10 +40,10 @@ pub fn recovery(config: &Path) -> anyhow::Result<()> {
         false
     };
     let far = std::time::Instant::now() + std::time::Duration::from_secs(3600);
-    store.customers_with_history(&mut count, far)?;
+    store.customers_with_history(&mut count, far).await?;
     let (mut abandoned, mut opted_out) = (0u64, 0u64);
     let (mut codes_given, mut codes_used) = (0u64, 0u64);
-    for summary in store.summaries()? {
+    for summary in store.summaries().await? {
         if let Some(conversation) = store.conversation(&summary.customer)? {
             abandoned += u64::from(conversation.recovery.last_sequence_at.is_some());
             opted_out += u64::from(conversation.recovery.opted_out);

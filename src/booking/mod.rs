@@ -48,23 +48,20 @@ pub fn spawn(shared: &Shared, customer: CustomerId, request: BookingRequest) {
         let store = ingest.store().clone();
         let token = clock::random_hex_128();
         let url = format!("{base}{ICS_PREFIX}{token}.ics");
-        let done = tokio::task::spawn_blocking(move || {
-            let outcome =
-                store.booking_request(&request, &staff, clock::now(), Some((&url, &token)))?;
-            Ok::<_, crate::store::StoreError>((outcome, store.calendar()?))
-        })
+        let done = async {
+            let outcome = store
+                .booking_request(&request, &staff, clock::now(), Some((&url, &token)))
+                .await?;
+            Ok::<_, crate::store::StoreError>((outcome, store.calendar().await?))
+        }
         .await;
         let outcome = match done {
-            Ok(Ok((outcome, fresh))) => {
+            Ok((outcome, fresh)) => {
                 *calendar.write() = fresh;
                 outcome
             }
-            Ok(Err(error)) => {
-                tracing::error!(%error, kind, "a booking request failed in the store");
-                return;
-            }
             Err(error) => {
-                tracing::error!(%error, kind, "a booking request's task failed");
+                tracing::error!(%error, kind, "a booking request failed in the store");
                 return;
             }
         };
@@ -89,8 +86,8 @@ pub fn spawn(shared: &Shared, customer: CustomerId, request: BookingRequest) {
 }
 
 /// Loads the calendar at start-up.
-pub fn load(store: &dyn Store) -> anyhow::Result<CalendarView> {
-    Ok(CalendarView::new(store.calendar()?))
+pub async fn load(store: &dyn Store) -> anyhow::Result<CalendarView> {
+    Ok(CalendarView::new(store.calendar().await?))
 }
 
 /// Keeps the in-memory calendar in step with the store, for what other replicas book.
@@ -100,11 +97,9 @@ pub async fn refresh(store: Arc<dyn Store>, calendar: CalendarView, stop: Cancel
             () = stop.cancelled() => return,
             () = tokio::time::sleep(Duration::from_secs(5)) => {}
         }
-        let store = store.clone();
-        match tokio::task::spawn_blocking(move || store.calendar()).await {
-            Ok(Ok(fresh)) => *calendar.write() = fresh,
-            Ok(Err(error)) => tracing::warn!(%error, "could not reload the booking calendar"),
-            Err(_) => return,
+        match store.calendar().await {
+            Ok(fresh) => *calendar.write() = fresh,
+            Err(error) => tracing::warn!(%error, "could not reload the booking calendar"),
         }
     }
 }

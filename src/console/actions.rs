@@ -357,7 +357,7 @@ pub async fn mark_read(
     Path(customer): Path<String>,
 ) -> Result<Response, ApiError> {
     let customer = CustomerId(customer);
-    state.store.mark_read(&customer)?;
+    state.store.mark_read(&customer).await?;
     state.console_feed.publish(&customer);
     Ok(StatusCode::NO_CONTENT.into_response())
 }

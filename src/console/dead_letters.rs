@@ -26,24 +26,23 @@ pub async fn list(
     let (total, letters) = tokio::task::spawn_blocking(move || store.recent_dead_letters(LISTED))
         .await
         .map_err(|error| ApiError::internal(error.to_string()))??;
-    let rows: Vec<Value> = letters
-        .iter()
-        .map(|letter| {
-            let entry = &letter.entry;
-            let text = state.renderer.reply(entry.locale, &entry.reply).text;
-            Ok(json!({
+    let mut rows: Vec<Value> = Vec::with_capacity(letters.len());
+    for letter in &letters {
+        let entry = &letter.entry;
+        let text = state.renderer.reply(entry.locale, &entry.reply).text;
+        let who = super::list::customer_label(state.store.as_ref(), &entry.customer).await?;
+        rows.push(json!({
                 "id": entry.id,
                 "customer": entry.customer.0,
-                "who": super::list::customer_label(state.store.as_ref(), &entry.customer)?,
+                "who": who,
                 "channel": entry.channel.name(),
                 "created_at": entry.created_at.millis(),
                 "failed_at": letter.failed_at.millis(),
                 "attempts": entry.attempts,
                 "reason": letter.reason,
                 "text": adapters::text_limits::cut(&text, PREVIEW_CHARS),
-            }))
-        })
-        .collect::<Result<_, crate::store::StoreError>>()?;
+        }));
+    }
     Ok(Json(json!({ "total": total, "letters": rows })))
 }
 

@@ -39,28 +39,22 @@ pub async fn conversations(
     let Query(query) = query?;
     let me = authed.operator.name;
     let names = describe::StaffNames::load(state.store.as_ref()).await?;
-    let state2 = state.clone();
-    let (rows, waiting) = tokio::task::spawn_blocking(move || {
-        let rows = list(&state2, &me, &query, &names)?;
-        // Whatever the filter shows, the page's title counts everyone waiting for a person.
-        let waiting = state2
-            .store
-            .summaries()?
-            .iter()
-            .filter(|row| row.handoff.is_waiting())
-            .count();
-        Ok::<_, ApiError>((rows, waiting))
-    })
-    .await
-    .map_err(ApiError::internal)??;
+    let summaries = state.store.summaries().await?;
+    // Whatever the filter shows, the page's title counts everyone waiting for a person.
+    let waiting = summaries
+        .iter()
+        .filter(|row| row.handoff.is_waiting())
+        .count();
+    let rows = list(&state, &me, &query, &names, summaries).await?;
     Ok(Json(json!({ "conversations": rows, "waiting": waiting })))
 }
 
-fn list(
+async fn list(
     state: &AppState,
     me: &str,
     query: &ListQuery,
     names: &describe::StaffNames,
+    summaries: Vec<ConversationSummary>,
 ) -> Result<Vec<Value>, ApiError> {
     let channel = match query
         .channel
@@ -80,9 +74,7 @@ fn list(
         ),
         None => None,
     };
-    let mut rows: Vec<ConversationSummary> = state
-        .store
-        .summaries()?
+    let mut rows: Vec<ConversationSummary> = summaries
         .into_iter()
         .filter(|row| match query.filter.as_deref() {
             Some("waiting") => row.handoff.is_waiting(),
@@ -111,7 +103,10 @@ fn list(
                 _ => false,
             };
             let deadline = std::time::Instant::now() + SEARCH_BUDGET;
-            let (found, complete) = state.store.customers_with_history(&mut matches, deadline)?;
+            let (found, complete) = state
+                .store
+                .customers_with_history(&mut matches, deadline)
+                .await?;
             if !complete {
                 tracing::info!(needle = %needle.len(), "text search stopped at its time budget");
             }
@@ -184,12 +179,12 @@ fn best_name(row: &ConversationSummary, customer: Option<&Customer>) -> Option<S
 
 /// How a customer is named outside the list (the best known name, else the short
 /// reference), for admins' lists of problems.
-pub fn customer_label(
+pub async fn customer_label(
     store: &dyn crate::store::Store,
     id: &flows::CustomerId,
 ) -> Result<String, crate::store::StoreError> {
     let customer = store.customer(id)?;
-    let name = match store.summary(id)? {
+    let name = match store.summary(id).await? {
         Some(row) => best_name(&row, customer.as_ref()),
         None => customer
             .and_then(|c| c.display_name)

@@ -22,27 +22,26 @@ pub async fn list(
     let events = tokio::task::spawn_blocking(move || store.set_aside_events())
         .await
         .map_err(|error| ApiError::internal(error.to_string()))??;
-    let rows: Vec<Value> = events
-        .iter()
-        .map(|set_aside| -> Result<Value, crate::store::StoreError> {
-            let entry = &set_aside.entry;
-            let channel = match &entry.event {
-                flows::Event::Inbound(inbound) => inbound.channel.name(),
-                _ => "internal",
-            };
-            Ok(json!({
+    let mut rows: Vec<Value> = Vec::with_capacity(events.len());
+    for set_aside in &events {
+        let entry = &set_aside.entry;
+        let channel = match &entry.event {
+            flows::Event::Inbound(inbound) => inbound.channel.name(),
+            _ => "internal",
+        };
+        let who = super::list::customer_label(state.store.as_ref(), &entry.customer).await?;
+        rows.push(json!({
                 "seq": entry.seq,
                 "customer": entry.customer.0,
-                "who": super::list::customer_label(state.store.as_ref(), &entry.customer)?,
+                "who": who,
                 "channel": channel,
                 "received_at": entry.received_at.millis(),
                 "set_aside_at": set_aside.set_aside_at.millis(),
                 "attempts": set_aside.attempts,
                 "reason": set_aside.reason,
                 "text": adapters::text_limits::cut(&inbound_text(&entry.event), PREVIEW_CHARS),
-            }))
-        })
-        .collect::<Result<_, _>>()?;
+        }));
+    }
     Ok(Json(json!({ "events": rows })))
 }
 

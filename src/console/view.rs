@@ -25,8 +25,13 @@ pub async fn conversation(
 ) -> Result<Json<Value>, ApiError> {
     let customer = CustomerId(customer);
     let names = describe::StaffNames::load(state.store.as_ref()).await?;
+    let summary = state
+        .store
+        .summary(&customer)
+        .await?
+        .ok_or_else(|| ApiError::new(StatusCode::NOT_FOUND, "no such conversation"))?;
     let state2 = state.clone();
-    let view = tokio::task::spawn_blocking(move || build(&state2, &customer, &names))
+    let view = tokio::task::spawn_blocking(move || build(&state2, &customer, &names, summary))
         .await
         .map_err(ApiError::internal)??;
     Ok(Json(view))
@@ -36,9 +41,10 @@ fn build(
     state: &AppState,
     id: &CustomerId,
     names: &describe::StaffNames,
+    summary: crate::store::ConversationSummary,
 ) -> Result<Value, ApiError> {
     let store = state.store.as_ref();
-    let (Some(summary), Some(conversation)) = (store.summary(id)?, store.conversation(id)?) else {
+    let Some(conversation) = store.conversation(id)? else {
         return Err(ApiError::new(StatusCode::NOT_FOUND, "no such conversation"));
     };
     let customer = store.customer(id)?;

@@ -15,16 +15,16 @@ const MAX_SLEEP: Duration = Duration::from_secs(30);
 
 pub async fn run_timers(shared: Arc<Shared>, driver: Driver, stop: CancellationToken) {
     loop {
-        let store = shared.store.clone();
+        let store = &shared.store;
         let now = clock::now();
-        let fired = tokio::task::spawn_blocking(move || {
-            let fired = store.fire_due_timers(now)?;
-            let next = store.next_timer_due()?;
+        let fired = async {
+            let fired = store.fire_due_timers(now).await?;
+            let next = store.next_timer_due().await?;
             Ok::<_, crate::store::StoreError>((fired, next))
-        })
+        }
         .await;
         let next = match fired {
-            Ok(Ok((fired, next))) => {
+            Ok((fired, next)) => {
                 for entry in fired {
                     if driver.dispatch(entry).await.is_err() {
                         return;
@@ -32,12 +32,8 @@ pub async fn run_timers(shared: Arc<Shared>, driver: Driver, stop: CancellationT
                 }
                 next
             }
-            Ok(Err(error)) => {
-                tracing::error!(%error, "timer scan failed; retrying");
-                None
-            }
             Err(error) => {
-                tracing::error!(%error, "timer task failed; retrying");
+                tracing::error!(%error, "timer scan failed; retrying");
                 None
             }
         };

@@ -21,17 +21,13 @@ pub async fn calendar_file(State(state): State<AppState>, Path(file): Path<Strin
     if token.len() != 32 || !token.bytes().all(|b| b.is_ascii_hexdigit()) {
         return not_found();
     }
-    let store = state.store.clone();
-    let owned = token.to_owned();
-    let found = tokio::task::spawn_blocking(move || store.booking_by_token(&owned)).await;
-    let mut booking = match found {
-        Ok(Ok(Some(booking))) => booking,
-        Ok(Ok(None)) => return not_found(),
-        Ok(Err(error)) => {
+    let mut booking = match state.store.booking_by_token(token).await {
+        Ok(Some(booking)) => booking,
+        Ok(None) => return not_found(),
+        Err(error) => {
             tracing::error!(%error, "could not read a booking");
             return StatusCode::SERVICE_UNAVAILABLE.into_response();
         }
-        Err(_) => return StatusCode::SERVICE_UNAVAILABLE.into_response(),
     };
     // The booking record keeps the deposit as it was when booked; whether it is paid now is
     // the order's to say.

@@ -261,11 +261,12 @@ pub trait Outbox: Send + Sync + 'static {
 }
 
 /// Durable timers: when the next falls due, and turning the due ones into inbox events.
+#[async_trait::async_trait]
 pub trait Timers: Send + Sync + 'static {
-    fn next_timer_due(&self) -> StoreResult<Option<Timestamp>>;
+    async fn next_timer_due(&self) -> StoreResult<Option<Timestamp>>;
 
     /// Atomically turns every timer due at `now` into an inbox entry and returns them.
-    fn fire_due_timers(&self, now: Timestamp) -> StoreResult<Vec<InboxEntry>>;
+    async fn fire_due_timers(&self, now: Timestamp) -> StoreResult<Vec<InboxEntry>>;
 }
 
 /// Orders, payment-link jobs, payment sessions and stock counts.
@@ -305,20 +306,21 @@ pub trait Commerce: Send + Sync + 'static {
 }
 
 /// What the operators' console lists and searches.
+#[async_trait::async_trait]
 pub trait ConsoleQueries: Send + Sync + 'static {
     /// The conversation list's rows, in no particular order.
-    fn summaries(&self) -> StoreResult<Vec<ConversationSummary>>;
+    async fn summaries(&self) -> StoreResult<Vec<ConversationSummary>>;
 
-    fn summary(&self, customer: &CustomerId) -> StoreResult<Option<ConversationSummary>>;
+    async fn summary(&self, customer: &CustomerId) -> StoreResult<Option<ConversationSummary>>;
 
     /// An operator opened the conversation: nothing unread.
-    fn mark_read(&self, customer: &CustomerId) -> StoreResult<()>;
+    async fn mark_read(&self, customer: &CustomerId) -> StoreResult<()>;
 
     /// Customers with a history entry `matches` accepts (the console's text search), read
     /// until `deadline`; the flag says whether every entry was read.
-    fn customers_with_history(
+    async fn customers_with_history(
         &self,
-        matches: &mut dyn FnMut(&HistoryEntry) -> bool,
+        matches: &mut (dyn for<'entry> FnMut(&'entry HistoryEntry) -> bool + Send),
         deadline: std::time::Instant,
     ) -> StoreResult<(Vec<CustomerId>, bool)>;
 }
@@ -379,16 +381,17 @@ pub trait ChannelState: Send + Sync + 'static {
 }
 
 /// Appointments and the staff calendar.
+#[async_trait::async_trait]
 pub trait Bookings: Send + Sync + 'static {
     /// Who is busy when, for every staff member (the shell's in-memory copy starts here).
-    fn calendar(&self) -> StoreResult<flows::booking::Calendar>;
+    async fn calendar(&self) -> StoreResult<flows::booking::Calendar>;
 
     /// Carries out a booking flow's request in one transaction over every calendar of
     /// `staff`: a hold or a booking succeeds only if nothing in force overlaps it, so no
     /// time is ever given twice, whichever worker or replica asks. A new booking gets the
     /// calendar link `link` (its URL and the token in it). `Hold` and `Book` are answered;
     /// a `Book` asked again answers what was stored.
-    fn booking_request(
+    async fn booking_request(
         &self,
         request: &flows::booking::BookingRequest,
         staff: &[flows::booking::StaffId],
@@ -396,15 +399,15 @@ pub trait Bookings: Send + Sync + 'static {
         link: Option<(&str, &str)>,
     ) -> StoreResult<Option<flows::booking::BookingOutcome>>;
 
-    fn booking(
+    async fn booking(
         &self,
         id: &flows::booking::BookingId,
     ) -> StoreResult<Option<flows::booking::Booking>>;
 
     /// The booking a calendar link's token names.
-    fn booking_by_token(&self, token: &str) -> StoreResult<Option<flows::booking::Booking>>;
+    async fn booking_by_token(&self, token: &str) -> StoreResult<Option<flows::booking::Booking>>;
 
-    fn bookings(&self) -> StoreResult<Vec<flows::booking::Booking>>;
+    async fn bookings(&self) -> StoreResult<Vec<flows::booking::Booking>>;
 }
 
 /// Keeping the engine healthy: read-ahead, pruning, flushing, size; mostly the embedded

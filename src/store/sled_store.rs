@@ -979,8 +979,9 @@ impl Outbox for SledTrees {
     }
 }
 
-impl Timers for SledTrees {
-    fn next_timer_due(&self) -> StoreResult<Option<Timestamp>> {
+/// The `Timers` role, synchronous; `SledStore` offers it async.
+impl SledTrees {
+    pub(super) fn next_timer_due(&self) -> StoreResult<Option<Timestamp>> {
         Ok(self
             .timers
             .first()
@@ -988,7 +989,7 @@ impl Timers for SledTrees {
             .and_then(|(key, _)| timer_due_of(&key)))
     }
 
-    fn fire_due_timers(&self, now: Timestamp) -> StoreResult<Vec<InboxEntry>> {
+    pub(super) fn fire_due_timers(&self, now: Timestamp) -> StoreResult<Vec<InboxEntry>> {
         let mut due = Vec::new();
         for item in self.timers.iter() {
             let (key, value) = item.map_err(engine)?;
@@ -1137,16 +1138,20 @@ impl Commerce for SledTrees {
     }
 }
 
-impl ConsoleQueries for SledTrees {
-    fn summaries(&self) -> StoreResult<Vec<ConversationSummary>> {
+/// The `ConsoleQueries` role, synchronous; `SledStore` offers it async.
+impl SledTrees {
+    pub(super) fn summaries(&self) -> StoreResult<Vec<ConversationSummary>> {
         Self::decode_all("summary", self.summaries.iter(), usize::MAX)
     }
 
-    fn summary(&self, customer: &CustomerId) -> StoreResult<Option<ConversationSummary>> {
+    pub(super) fn summary(
+        &self,
+        customer: &CustomerId,
+    ) -> StoreResult<Option<ConversationSummary>> {
         Self::get_decoded(&self.summaries, "summary", customer.0.as_bytes())
     }
 
-    fn mark_read(&self, customer: &CustomerId) -> StoreResult<()> {
+    pub(super) fn mark_read(&self, customer: &CustomerId) -> StoreResult<()> {
         // Compare-and-swap on the row a step may be rewriting at the same moment.
         let key = customer.0.as_bytes();
         self.summaries
@@ -1165,9 +1170,9 @@ impl ConsoleQueries for SledTrees {
             .map_err(tx_error)
     }
 
-    fn customers_with_history(
+    pub(super) fn customers_with_history(
         &self,
-        matches: &mut dyn FnMut(&HistoryEntry) -> bool,
+        matches: &mut (dyn for<'entry> FnMut(&'entry HistoryEntry) -> bool + Send),
         deadline: std::time::Instant,
     ) -> StoreResult<(Vec<CustomerId>, bool)> {
         let mut found: Vec<CustomerId> = Vec::new();
@@ -1379,12 +1384,13 @@ impl SledTrees {
     }
 }
 
-impl Bookings for SledTrees {
-    fn calendar(&self) -> StoreResult<flows::booking::Calendar> {
+/// The `Bookings` role, synchronous; `SledStore` offers it async.
+impl SledTrees {
+    pub(super) fn calendar(&self) -> StoreResult<flows::booking::Calendar> {
         self.booking_calendar()
     }
 
-    fn booking_request(
+    pub(super) fn booking_request(
         &self,
         request: &flows::booking::BookingRequest,
         staff: &[flows::booking::StaffId],
@@ -1394,18 +1400,21 @@ impl Bookings for SledTrees {
         self.booking_request_tx(request, staff, now, link)
     }
 
-    fn booking(
+    pub(super) fn booking(
         &self,
         id: &flows::booking::BookingId,
     ) -> StoreResult<Option<flows::booking::Booking>> {
         self.booking_by_id(id)
     }
 
-    fn booking_by_token(&self, token: &str) -> StoreResult<Option<flows::booking::Booking>> {
+    pub(super) fn booking_by_token(
+        &self,
+        token: &str,
+    ) -> StoreResult<Option<flows::booking::Booking>> {
         self.booking_by_token_id(token)
     }
 
-    fn bookings(&self) -> StoreResult<Vec<flows::booking::Booking>> {
+    pub(super) fn bookings(&self) -> StoreResult<Vec<flows::booking::Booking>> {
         self.all_bookings()
     }
 }

@@ -3,7 +3,7 @@
 //! one hold and 99 offers of other times, and the booking's calendar link serves a valid
 //! `.ics` file.
 
-use std::sync::{Arc, Barrier};
+use std::sync::Arc;
 use std::time::Duration;
 
 use serde_json::Value;
@@ -27,33 +27,35 @@ fn hold(customer: usize, from: Timestamp, now: Timestamp) -> BookingRequest {
     }
 }
 
-#[test]
-fn the_store_gives_one_time_to_one_of_a_hundred_threads() {
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn the_store_gives_one_time_to_one_of_a_hundred_threads() {
     let dir = tempfile::tempdir().expect("temp dir");
     let store = crate::support::open_store(dir.path());
     let staff = [StaffId("ana".into()), StaffId("ion".into())];
     let now = Timestamp(1_800_000_000_000);
     let from = now.plus(Span::hours(24));
-    let barrier = Arc::new(Barrier::new(100));
-    let threads: Vec<_> = (0..100)
+    let barrier = Arc::new(tokio::sync::Barrier::new(100));
+    let tasks: Vec<_> = (0..100)
         .map(|customer| {
             let store = store.clone();
             let barrier = barrier.clone();
             let staff = staff.clone();
             // Each asks for an overlapping time: the same start, or 20 minutes later.
             let start = from.plus(Span::minutes(20 * (customer as i64 % 2)));
-            std::thread::spawn(move || {
-                barrier.wait();
+            // Each request's transaction runs on the blocking pool: truly concurrent.
+            tokio::spawn(async move {
+                barrier.wait().await;
                 store
                     .booking_request(&hold(customer, start, now), &staff, now, None)
+                    .await
                     .expect("the store answers")
             })
         })
         .collect();
-    let outcomes: Vec<_> = threads
-        .into_iter()
-        .map(|t| t.join().expect("thread"))
-        .collect();
+    let mut outcomes = Vec::new();
+    for task in tasks {
+        outcomes.push(task.await.expect("task"));
+    }
     let held = outcomes
         .iter()
         .filter(|o| matches!(o, Some(BookingOutcome::Held { .. })))
@@ -63,7 +65,7 @@ fn the_store_gives_one_time_to_one_of_a_hundred_threads() {
         .filter(|o| matches!(o, Some(BookingOutcome::Taken { .. })))
         .count();
     assert_eq!((held, taken), (1, 99), "{outcomes:?}");
-    let calendar = store.calendar().expect("calendar");
+    let calendar = store.calendar().await.expect("calendar");
     assert_eq!(calendar.entries().count(), 1);
 
     // The hold lapses: somebody else may now book the time, and the store keeps the booking.
@@ -101,6 +103,7 @@ fn the_store_gives_one_time_to_one_of_a_hundred_threads() {
     );
     let answer = store
         .booking_request(&book, &staff, later, Some(link))
+        .await
         .expect("booked");
     assert!(
         matches!(answer, Some(BookingOutcome::Booked { .. })),
@@ -109,11 +112,16 @@ fn the_store_gives_one_time_to_one_of_a_hundred_threads() {
     // Asked again (a retry), the same answer; the time is not taken twice.
     let again = store
         .booking_request(&book, &staff, later, Some(link))
+        .await
         .expect("again");
     assert_eq!(answer, again);
-    assert_eq!(store.calendar().expect("calendar").entries().count(), 1);
+    assert_eq!(
+        store.calendar().await.expect("calendar").entries().count(),
+        1
+    );
     let stored = store
         .booking_by_token("0123456789abcdef0123456789abcdef")
+        .await
         .expect("read")
         .expect("found by token");
     assert_eq!(stored.id, booking.id);
@@ -127,11 +135,16 @@ fn the_store_gives_one_time_to_one_of_a_hundred_threads() {
             later,
             None,
         )
+        .await
         .expect("cancel");
-    assert_eq!(store.calendar().expect("calendar").entries().count(), 0);
+    assert_eq!(
+        store.calendar().await.expect("calendar").entries().count(),
+        0
+    );
     assert_eq!(
         store
             .booking(&booking.id)
+            .await
             .expect("read")
             .expect("kept")
             .status,
@@ -254,7 +267,7 @@ async fn a_hundred_customers_press_the_same_time_and_one_gets_it() {
         }
     }
     assert_eq!((holders.len(), offered_others), (1, 99));
-    let calendar = app.store().calendar().expect("calendar");
+    let calendar = app.store().calendar().await.expect("calendar");
     assert_eq!(calendar.entries().count(), 1, "{calendar:?}");
 
     // The one who holds it books it and gets a calendar link that serves the appointment.

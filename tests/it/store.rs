@@ -22,9 +22,9 @@ macro_rules! contract {
     ($backend:ident, $open:path, [$($test:ident),* $(,)?]) => {
         mod $backend {
             $(
-                #[test]
-                fn $test() {
-                    super::$test($open)
+                #[tokio::test]
+                async fn $test() {
+                    super::$test($open).await
                 }
             )*
         }
@@ -105,7 +105,7 @@ fn commit(seq: u64, customer: &str, timers: Vec<TimerChange>, replies: usize) ->
     }
 }
 
-fn identity_resolution_is_atomic_under_contention(open: Open) {
+async fn identity_resolution_is_atomic_under_contention(open: Open) {
     let dir = tempfile::tempdir().expect("temp dir");
     let store = open(dir.path());
     let identity = Identity::new(Channel::WebChat, "digest");
@@ -133,7 +133,7 @@ fn identity_resolution_is_atomic_under_contention(open: Open) {
     );
 }
 
-fn duplicates_are_dropped_until_pruned(open: Open) {
+async fn duplicates_are_dropped_until_pruned(open: Open) {
     let dir = tempfile::tempdir().expect("temp dir");
     let store = open(dir.path());
     assert!(matches!(
@@ -163,7 +163,7 @@ fn duplicates_are_dropped_until_pruned(open: Open) {
     ));
 }
 
-fn a_commit_consumes_its_event_and_keeps_one_timer_per_kind(open: Open) {
+async fn a_commit_consumes_its_event_and_keeps_one_timer_per_kind(open: Open) {
     let dir = tempfile::tempdir().expect("temp dir");
     let store = open(dir.path());
     let Ingested::New(first) = store.ingest(inbox("a", None, 1)).expect("ingest") else {
@@ -183,25 +183,26 @@ fn a_commit_consumes_its_event_and_keeps_one_timer_per_kind(open: Open) {
         .commit(commit(second.seq, "a", vec![timer("a", 9_000)], 0))
         .expect("commit");
     assert_eq!(
-        store.next_timer_due().expect("next"),
+        store.next_timer_due().await.expect("next"),
         Some(Timestamp(9_000))
     );
     assert!(
         store
             .fire_due_timers(Timestamp(8_999))
+            .await
             .expect("fire")
             .is_empty()
     );
-    let fired = store.fire_due_timers(Timestamp(9_000)).expect("fire");
+    let fired = store.fire_due_timers(Timestamp(9_000)).await.expect("fire");
     assert_eq!(fired.len(), 1);
     assert_eq!(fired[0].event, Event::TimerFired(TimerKind::SessionExpiry));
-    assert_eq!(store.next_timer_due().expect("next"), None);
+    assert_eq!(store.next_timer_due().await.expect("next"), None);
     // The firing became an inbox entry, so it survives a crash like any event.
     assert_eq!(store.pending_inbox().expect("inbox").len(), 1);
     assert_eq!(store.outbox(10).expect("outbox").len(), 2);
 }
 
-fn timers_fire_in_due_order_and_cancel(open: Open) {
+async fn timers_fire_in_due_order_and_cancel(open: Open) {
     let dir = tempfile::tempdir().expect("temp dir");
     let store = open(dir.path());
     for (customer, due) in [("late", 300), ("early", 100), ("cancelled", 200)] {
@@ -236,12 +237,12 @@ fn timers_fire_in_due_order_and_cancel(open: Open) {
             .expect("warm"),
         1
     );
-    let fired = store.fire_due_timers(Timestamp(1_000)).expect("fire");
+    let fired = store.fire_due_timers(Timestamp(1_000)).await.expect("fire");
     let order: Vec<&str> = fired.iter().map(|e| e.customer.0.as_str()).collect();
     assert_eq!(order, ["early", "late"]);
 }
 
-fn everything_survives_a_reopen(open: Open) {
+async fn everything_survives_a_reopen(open: Open) {
     let dir = tempfile::tempdir().expect("temp dir");
     {
         let store = open(dir.path());
@@ -264,11 +265,14 @@ fn everything_survives_a_reopen(open: Open) {
     assert_eq!(conversation.cart.item_count(), 3);
     assert_eq!(store.pending_inbox().expect("inbox").len(), 1);
     assert_eq!(store.outbox_depth().expect("depth"), 1);
-    assert_eq!(store.next_timer_due().expect("timer"), Some(Timestamp(7)));
+    assert_eq!(
+        store.next_timer_due().await.expect("timer"),
+        Some(Timestamp(7))
+    );
     assert!(store.size_on_disk().expect("size") > 0);
 }
 
-fn a_batch_ingest_drops_a_key_repeated_inside_it_and_keeps_order(open: Open) {
+async fn a_batch_ingest_drops_a_key_repeated_inside_it_and_keeps_order(open: Open) {
     let dir = tempfile::tempdir().expect("temp dir");
     let store = open(dir.path());
     store
@@ -302,7 +306,7 @@ fn a_batch_ingest_drops_a_key_repeated_inside_it_and_keeps_order(open: Open) {
     assert_eq!(store.pending_inbox().expect("inbox").len(), 4);
 }
 
-fn a_batch_commit_applies_every_step_in_order_and_one_timer_slot_survives(open: Open) {
+async fn a_batch_commit_applies_every_step_in_order_and_one_timer_slot_survives(open: Open) {
     let dir = tempfile::tempdir().expect("temp dir");
     let store = open(dir.path());
     let seqs: Vec<u64> = (0..3)
@@ -334,19 +338,20 @@ fn a_batch_commit_applies_every_step_in_order_and_one_timer_slot_survives(open: 
     assert_eq!(store.outbox(10).expect("outbox").len(), 3);
     // The three Sets share one slot: only the last is left.
     assert_eq!(
-        store.next_timer_due().expect("timers"),
+        store.next_timer_due().await.expect("timers"),
         Some(Timestamp(9_000))
     );
     assert_eq!(
         store
             .fire_due_timers(Timestamp(10_000))
+            .await
             .expect("fire")
             .len(),
         1
     );
 }
 
-fn one_transaction_writes_every_part_and_answers_each_in_order(open: Open) {
+async fn one_transaction_writes_every_part_and_answers_each_in_order(open: Open) {
     let dir = tempfile::tempdir().expect("temp dir");
     let store = open(dir.path());
     let Ingested::New(pending) = store.ingest(inbox("a", None, 1)).expect("ingest") else {
@@ -428,7 +433,7 @@ fn paid(seq: u64, customer: &str, order: &str) -> StepCommit {
 /// Two customers pay for the last lamp in the same group commit, then a third in another:
 /// units are counted once per paid order, and exactly the payments past the catalog's
 /// number are marked oversold, in their own transaction.
-fn payments_count_stock_once_and_mark_the_ones_past_the_last_unit(open: Open) {
+async fn payments_count_stock_once_and_mark_the_ones_past_the_last_unit(open: Open) {
     let dir = tempfile::tempdir().expect("temp dir");
     let store = open(dir.path());
     let lamp = flows::Sku("TL-STD".into());
@@ -495,7 +500,7 @@ fn payments_count_stock_once_and_mark_the_ones_past_the_last_unit(open: Open) {
     );
 }
 
-fn a_link_code_works_once_and_not_after_it_expires(open: Open) {
+async fn a_link_code_works_once_and_not_after_it_expires(open: Open) {
     use souk::store::{LinkCode, Redeemed};
     let dir = tempfile::tempdir().expect("temp dir");
     let store = open(dir.path());
@@ -534,7 +539,7 @@ fn a_link_code_works_once_and_not_after_it_expires(open: Open) {
     );
 }
 
-fn the_recovery_report_counts_reminders_recovered_orders_and_opt_outs(open: Open) {
+async fn the_recovery_report_counts_reminders_recovered_orders_and_opt_outs(open: Open) {
     let dir = tempfile::tempdir().expect("temp dir");
     let store_path = dir.path().join("data");
     {
@@ -601,7 +606,7 @@ fn the_recovery_report_counts_reminders_recovered_orders_and_opt_outs(open: Open
 /// stays the customer's: listed in the surviving conversation with its reminder timer, its
 /// stored record and calendar entry naming the survivor, and no-shows and the preferred
 /// channel carried over.
-fn a_merge_keeps_the_merged_chats_bookings_and_their_reminder(open: Open) {
+async fn a_merge_keeps_the_merged_chats_bookings_and_their_reminder(open: Open) {
     use flows::booking::{Booking, BookingId, BookingRequest, BookingStatus, Busy, StaffId};
     let dir = tempfile::tempdir().expect("temp dir");
     let store = open(dir.path());
@@ -642,6 +647,7 @@ fn a_merge_keeps_the_merged_chats_bookings_and_their_reminder(open: Open) {
     };
     store
         .booking_request(&request, &[StaffId("ana".into())], Timestamp(1_000), None)
+        .await
         .expect("book");
     let reminder_due = Timestamp(start.0 - 86_400_000);
     let Ingested::New(entry) = store.ingest(inbox("tg-customer", None, 1)).expect("ingest") else {
@@ -693,12 +699,16 @@ fn a_merge_keeps_the_merged_chats_bookings_and_their_reminder(open: Open) {
     assert_eq!(merged.no_shows, 1);
     assert_eq!(merged.preferred_channel, Some(Channel::Telegram));
     assert_eq!(merged.booking_timer_due, Some(reminder_due));
-    let stored = store.booking(&booking.id).expect("read").expect("booking");
+    let stored = store
+        .booking(&booking.id)
+        .await
+        .expect("read")
+        .expect("booking");
     assert_eq!(
         stored.customer, into,
         "the stored booking names the survivor"
     );
-    let fired = store.fire_due_timers(reminder_due).expect("fire");
+    let fired = store.fire_due_timers(reminder_due).await.expect("fire");
     let reminders: Vec<(&str, bool)> = fired
         .iter()
         .map(|e| {
@@ -725,6 +735,10 @@ fn a_merge_keeps_the_merged_chats_bookings_and_their_reminder(open: Open) {
         .expect("read")
         .expect("conversation");
     assert!(survivor.bookings.is_empty());
-    let stored = store.booking(&booking.id).expect("read").expect("booking");
+    let stored = store
+        .booking(&booking.id)
+        .await
+        .expect("read")
+        .expect("booking");
     assert_eq!(stored.customer, from);
 }

@@ -59,6 +59,24 @@ impl SledStore {
         result
     }
 
+    /// Like `call`, on the blocking pool: for scans and transactions that may take long
+    /// enough to hold up other tasks on an async thread.
+    async fn blocking<T: Send + 'static>(
+        &self,
+        operation: impl FnOnce(&SledTrees) -> StoreResult<T> + Send + 'static,
+    ) -> StoreResult<T> {
+        let engine = self.engine()?;
+        let result = tokio::task::spawn_blocking(move || operation(&engine))
+            .await
+            .map_err(|error| StoreError::Engine(format!("store task failed: {error}")))?;
+        if let Err(StoreError::Unavailable(reason)) = &result
+            && !self.broken.swap(true, Ordering::AcqRel)
+        {
+            tracing::error!(%reason, "the store refuses writes; not ready until the disk takes them again");
+        }
+        result
+    }
+
     /// Whether the disk takes a small write and its fsync in the store's folder.
     fn disk_writable(&self) -> bool {
         use std::io::Write as _;
@@ -284,13 +302,14 @@ impl Outbox for SledStore {
     }
 }
 
+#[async_trait::async_trait]
 impl Timers for SledStore {
-    fn next_timer_due(&self) -> StoreResult<Option<Timestamp>> {
+    async fn next_timer_due(&self) -> StoreResult<Option<Timestamp>> {
         self.call(|store| store.next_timer_due())
     }
 
-    fn fire_due_timers(&self, now: Timestamp) -> StoreResult<Vec<InboxEntry>> {
-        self.call(|store| store.fire_due_timers(now))
+    async fn fire_due_timers(&self, now: Timestamp) -> StoreResult<Vec<InboxEntry>> {
+        self.blocking(move |store| store.fire_due_timers(now)).await
     }
 }
 
@@ -340,25 +359,28 @@ impl Commerce for SledStore {
     }
 }
 
+#[async_trait::async_trait]
 impl ConsoleQueries for SledStore {
-    fn summaries(&self) -> StoreResult<Vec<ConversationSummary>> {
-        self.call(|store| store.summaries())
+    async fn summaries(&self) -> StoreResult<Vec<ConversationSummary>> {
+        self.blocking(|store| store.summaries()).await
     }
 
-    fn summary(&self, customer: &CustomerId) -> StoreResult<Option<ConversationSummary>> {
+    async fn summary(&self, customer: &CustomerId) -> StoreResult<Option<ConversationSummary>> {
         self.call(|store| store.summary(customer))
     }
 
-    fn mark_read(&self, customer: &CustomerId) -> StoreResult<()> {
+    async fn mark_read(&self, customer: &CustomerId) -> StoreResult<()> {
         self.call(|store| store.mark_read(customer))
     }
 
-    fn customers_with_history(
+    async fn customers_with_history(
         &self,
-        matches: &mut dyn FnMut(&HistoryEntry) -> bool,
+        matches: &mut (dyn for<'entry> FnMut(&'entry HistoryEntry) -> bool + Send),
         deadline: std::time::Instant,
     ) -> StoreResult<(Vec<CustomerId>, bool)> {
-        self.call(|store| store.customers_with_history(matches, deadline))
+        // Inline: it reads until `deadline`, and `matches` cannot move to another thread.
+        let engine = self.engine()?;
+        engine.customers_with_history(matches, deadline)
     }
 }
 
@@ -444,34 +466,43 @@ impl ChannelState for SledStore {
     }
 }
 
+#[async_trait::async_trait]
 impl Bookings for SledStore {
-    fn calendar(&self) -> StoreResult<flows::booking::Calendar> {
-        self.call(|store| store.calendar())
+    async fn calendar(&self) -> StoreResult<flows::booking::Calendar> {
+        self.blocking(|store| store.calendar()).await
     }
 
-    fn booking_request(
+    async fn booking_request(
         &self,
         request: &flows::booking::BookingRequest,
         staff: &[flows::booking::StaffId],
         now: Timestamp,
         link: Option<(&str, &str)>,
     ) -> StoreResult<Option<flows::booking::BookingOutcome>> {
-        self.call(|store| store.booking_request(request, staff, now, link))
+        let (request, staff) = (request.clone(), staff.to_vec());
+        let link = link.map(|(url, token)| (url.to_owned(), token.to_owned()));
+        self.blocking(move |store| {
+            let link = link
+                .as_ref()
+                .map(|(url, token)| (url.as_str(), token.as_str()));
+            store.booking_request(&request, &staff, now, link)
+        })
+        .await
     }
 
-    fn booking(
+    async fn booking(
         &self,
         id: &flows::booking::BookingId,
     ) -> StoreResult<Option<flows::booking::Booking>> {
         self.call(|store| store.booking(id))
     }
 
-    fn booking_by_token(&self, token: &str) -> StoreResult<Option<flows::booking::Booking>> {
+    async fn booking_by_token(&self, token: &str) -> StoreResult<Option<flows::booking::Booking>> {
         self.call(|store| store.booking_by_token(token))
     }
 
-    fn bookings(&self) -> StoreResult<Vec<flows::booking::Booking>> {
-        self.call(|store| store.bookings())
+    async fn bookings(&self) -> StoreResult<Vec<flows::booking::Booking>> {
+        self.blocking(|store| store.bookings()).await
     }
 }
 
