@@ -111,8 +111,8 @@ impl App {
                 .with_context(|| {
                     format!("opening the store at {}", settings.store.path.display())
                 })?;
-        let catalog = with_sales(&store, catalog, &digest)?;
-        let together = bought_together(&store)?;
+        let catalog = with_sales(&store, catalog, &digest).await?;
+        let together = bought_together(&store).await?;
         let calendar = crate::booking::load(store.as_ref()).await?;
         let shared = Arc::new(Shared {
             applied: crate::driver::applied::Applied::default(),
@@ -391,11 +391,15 @@ impl App {
 
 /// Loads the catalog file again; a file that does not validate leaves the current catalog
 /// in place. Returns the number of products now served.
-pub fn reload_catalog(shared: &Shared) -> anyhow::Result<usize> {
-    let settings = &shared.settings;
+pub async fn reload_catalog(shared: &Shared) -> anyhow::Result<usize> {
+    let (path, images) = (
+        shared.settings.shop.catalog.clone(),
+        shared.settings.shop.images.clone(),
+    );
+    // Reading and validating the file is blocking work.
     let (catalog, digest) =
-        load_catalog_with_digest(&settings.shop.catalog, &settings.shop.images)?;
-    let catalog = with_sales(&shared.store, catalog, &digest)?;
+        tokio::task::spawn_blocking(move || load_catalog_with_digest(&path, &images)).await??;
+    let catalog = with_sales(&shared.store, catalog, &digest).await?;
     let products = catalog.products().len();
     shared.replace_catalog(catalog);
     Ok(products)
@@ -403,7 +407,7 @@ pub fn reload_catalog(shared: &Shared) -> anyhow::Result<usize> {
 
 /// The catalog's stock minus what was sold since its file was written. A new file (a new
 /// digest) brings its own stock numbers and the count of sales starts again.
-fn with_sales(
+async fn with_sales(
     store: &Arc<dyn Store>,
     catalog: flows::Catalog,
     digest: &str,
@@ -413,7 +417,7 @@ fn with_sales(
         .iter()
         .flat_map(|p| p.variants.iter().map(|v| (v.sku.clone(), v.stock)))
         .collect();
-    let sold = store.stock_sold(digest, &levels)?;
+    let sold = store.stock_sold(digest, &levels).await?;
     if sold.is_empty() {
         return Ok(catalog);
     }
@@ -421,9 +425,9 @@ fn with_sales(
 }
 
 /// Products paid for together, from every paid order in the store.
-fn bought_together(store: &Arc<dyn Store>) -> anyhow::Result<flows::BoughtTogether> {
+async fn bought_together(store: &Arc<dyn Store>) -> anyhow::Result<flows::BoughtTogether> {
     let mut together = flows::BoughtTogether::default();
-    for order in store.orders()? {
+    for order in store.orders().await? {
         if order.status.money_taken() {
             together.record(order.lines.iter().map(|line| &line.product));
         }
@@ -471,11 +475,9 @@ async fn reload_catalog_on_hangup(shared: Arc<Shared>, stop: CancellationToken) 
                     if received.is_none() {
                         return;
                     }
-                    let shared = shared.clone();
-                    match tokio::task::spawn_blocking(move || reload_catalog(&shared)).await {
-                        Ok(Ok(products)) => tracing::info!(products, "catalog reloaded"),
-                        Ok(Err(error)) => tracing::error!(error = %format!("{error:#}"), "catalog reload refused; the current catalog stays"),
-                        Err(error) => tracing::error!(%error, "catalog reload task failed"),
+                    match reload_catalog(&shared).await {
+                        Ok(products) => tracing::info!(products, "catalog reloaded"),
+                        Err(error) => tracing::error!(error = %format!("{error:#}"), "catalog reload refused; the current catalog stays"),
                     }
                 }
             }

@@ -95,15 +95,20 @@ pub fn spawn(shared: &Shared, customer: CustomerId, request: LinkRequest) {
     let Some(ingest) = shared.ingest.get().cloned() else {
         return;
     };
-    let answers = match request {
-        LinkRequest::Issue => issue(&ingest, &customer).into_iter().collect(),
-        LinkRequest::Redeem(code) => redeem(&ingest, &customer, &code).into_iter().collect(),
-        LinkRequest::Phone(phone) => by_phone(&ingest, &customer, &phone).into_iter().collect(),
-        LinkRequest::CodeToPhone(phone) => code_to_phone(&ingest, &customer, &phone),
-    };
-    for answer in answers {
-        let ingest = ingest.clone();
-        tokio::spawn(async move {
+    tokio::spawn(async move {
+        let answers: Vec<Answer> = match request {
+            LinkRequest::Issue => issue(&ingest, &customer).await.into_iter().collect(),
+            LinkRequest::Redeem(code) => redeem(&ingest, &customer, &code)
+                .await
+                .into_iter()
+                .collect(),
+            LinkRequest::Phone(phone) => by_phone(&ingest, &customer, &phone)
+                .await
+                .into_iter()
+                .collect(),
+            LinkRequest::CodeToPhone(phone) => code_to_phone(&ingest, &customer, &phone).await,
+        };
+        for answer in answers {
             let (key, to, event) = match answer {
                 Answer::Tell(to, event) => (format!("link:{}", clock::random_hex_128()), to, event),
                 Answer::MergeInto { from, into } => (
@@ -117,8 +122,8 @@ pub fn spawn(shared: &Shared, customer: CustomerId, request: LinkRequest) {
             if let Err(error) = ingest.accept_keyed(key, to, event).await {
                 tracing::error!(%error, "could not answer a link request");
             }
-        });
-    }
+        }
+    });
 }
 
 /// Inbox entries whose public id starts with this merge the customer named after it into
@@ -136,17 +141,17 @@ pub fn merge_source(entry: &crate::store::InboxEntry) -> Option<CustomerId> {
 /// Carries out a merge entry's merge (in the surviving conversation's worker, alone in its
 /// batch) and returns the event to step: the link, with the merged chat's cart. Re-driven
 /// after a crash, a merge already done finds no `from` and is told with no cart.
-pub fn carry_out_merge(
+pub async fn carry_out_merge(
     store: &dyn crate::store::Store,
     from: &CustomerId,
     into: &CustomerId,
 ) -> Result<Event, crate::store::StoreError> {
-    if store.customer(from)?.is_none() || from == into {
+    if store.customer(from).await?.is_none() || from == into {
         return Ok(Event::Linked(LinkOutcome::Done {
             other_cart: Vec::new(),
         }));
     }
-    let other_cart = store.merge_customers(from, into, clock::now())?;
+    let other_cart = store.merge_customers(from, into, clock::now()).await?;
     metrics::counter!("souk_link_codes_total", "event" => "linked").increment(1);
     tracing::info!(%from, %into, "customers linked");
     Ok(Event::Linked(LinkOutcome::Done { other_cart }))
@@ -155,12 +160,15 @@ pub fn carry_out_merge(
 /// A typed number is not proof: the code goes to the WhatsApp chat of that number, made
 /// for that chat's customer, and only its owner can bring it back. The asking chat hears
 /// that a code was sent (or that no chat has that number).
-fn code_to_phone(ingest: &Ingest, customer: &CustomerId, phone: &str) -> Vec<Answer> {
+async fn code_to_phone(ingest: &Ingest, customer: &CustomerId, phone: &str) -> Vec<Answer> {
     let told = |outcome: LinkOutcome| Answer::Tell(customer.clone(), Event::Linked(outcome));
-    let owner = e164_digits(phone).and_then(|digits| {
-        let identity = flows::Identity::new(flows::Channel::WhatsApp, digits);
-        ingest.store().find_identity(&identity).ok().flatten()
-    });
+    let owner = match e164_digits(phone) {
+        Some(digits) => {
+            let identity = flows::Identity::new(flows::Channel::WhatsApp, digits);
+            ingest.store().find_identity(&identity).await.ok().flatten()
+        }
+        None => None,
+    };
     match owner {
         Some(owner) if owner == *customer => vec![told(LinkOutcome::SameCustomer)],
         Some(owner) => {
@@ -170,6 +178,7 @@ fn code_to_phone(ingest: &Ingest, customer: &CustomerId, phone: &str) -> Vec<Ans
             // Each request counts: a stranger cannot flood someone's WhatsApp with codes.
             failed(customer, Instant::now());
             issue(ingest, &owner)
+                .await
                 .into_iter()
                 .chain([told(LinkOutcome::CodeSent)])
                 .collect()
@@ -178,14 +187,14 @@ fn code_to_phone(ingest: &Ingest, customer: &CustomerId, phone: &str) -> Vec<Ans
     }
 }
 
-fn issue(ingest: &Ingest, customer: &CustomerId) -> Option<Answer> {
+async fn issue(ingest: &Ingest, customer: &CustomerId) -> Option<Answer> {
     let code = new_code()?;
     let record = LinkCode {
         customer: customer.clone(),
         expires_at: clock::now().plus(Span::minutes(i64::from(CODE_MINUTES))),
         used: false,
     };
-    if let Err(error) = ingest.store().put_link_code(&code, &record) {
+    if let Err(error) = ingest.store().put_link_code(&code, &record).await {
         tracing::error!(%error, "could not store a link code");
         return None;
     }
@@ -211,13 +220,13 @@ pub fn e164_digits(phone: &str) -> Option<String> {
 }
 
 /// The WhatsApp chat of the customer's own number takes this chat in.
-fn by_phone(ingest: &Ingest, customer: &CustomerId, phone: &str) -> Option<Answer> {
+async fn by_phone(ingest: &Ingest, customer: &CustomerId, phone: &str) -> Option<Answer> {
     let told = |outcome: LinkOutcome| Some(Answer::Tell(customer.clone(), Event::Linked(outcome)));
     let Some(digits) = e164_digits(phone) else {
         return told(LinkOutcome::NoMatch);
     };
     let identity = flows::Identity::new(flows::Channel::WhatsApp, digits);
-    match ingest.store().find_identity(&identity) {
+    match ingest.store().find_identity(&identity).await {
         Ok(Some(owner)) if owner == *customer => told(LinkOutcome::SameCustomer),
         Ok(Some(owner)) => Some(Answer::MergeInto {
             from: customer.clone(),
@@ -232,14 +241,14 @@ fn by_phone(ingest: &Ingest, customer: &CustomerId, phone: &str) -> Option<Answe
 }
 
 /// Checks the code and merges; returns who is told what.
-fn redeem(ingest: &Ingest, customer: &CustomerId, code: &str) -> Option<Answer> {
+async fn redeem(ingest: &Ingest, customer: &CustomerId, code: &str) -> Option<Answer> {
     let now = Instant::now();
     let told = |outcome: LinkOutcome| Some(Answer::Tell(customer.clone(), Event::Linked(outcome)));
     if limited(customer, now) {
         return told(LinkOutcome::TooManyTries);
     }
     let store = ingest.store();
-    let found = match store.redeem_link_code(code, clock::now()) {
+    let found = match store.redeem_link_code(code, clock::now()).await {
         Ok(found) => found,
         Err(error) => {
             tracing::error!(%error, "could not check a link code");

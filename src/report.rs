@@ -59,7 +59,7 @@ async fn report_recovery(config: &Path) -> anyhow::Result<()> {
     // Recovered: paid orders placed within a week of a reminder, by step.
     let mut recovered: BTreeMap<u32, (u64, i64)> = BTreeMap::new();
     let mut currency = None;
-    for order in store.orders()? {
+    for order in store.orders().await? {
         if let Some(step) = order.recovered_step
             && order.status.money_taken()
         {

@@ -138,7 +138,7 @@ async fn a_full_disk_is_refused_reported_and_recovered_from_without_a_restart() 
     );
     // Every acknowledged message is in the conversation's history.
     let store = app.store().clone();
-    let customer = web_customer(&app, &session);
+    let customer = web_customer(&app, &session).await;
     let all_in = eventually(WAIT, || {
         let Ok(history) = store.history(&customer, 1_000) else {
             return false;

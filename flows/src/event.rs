@@ -303,6 +303,20 @@ pub enum InboundMessage {
     },
 }
 
+impl InboundMessage {
+    /// A shared location, when it is one on Earth: finite, latitude within ±90° and
+    /// longitude within ±180°. Anything else (a platform's bug, a forged webhook) names no
+    /// place and is not passed on as one.
+    pub fn location(latitude: f64, longitude: f64) -> Option<InboundMessage> {
+        ((-90.0..=90.0).contains(&latitude) && (-180.0..=180.0).contains(&longitude)).then_some(
+            InboundMessage::Location {
+                latitude,
+                longitude,
+            },
+        )
+    }
+}
+
 /// One timer slot per kind per conversation: setting a kind again replaces it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]

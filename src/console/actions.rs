@@ -343,7 +343,7 @@ pub async fn unlink(
     let Json(body) = body?;
     let into = CustomerId(customer);
     let from = CustomerId(body.customer);
-    if !state.store.unmerge_customers(&from, &into)? {
+    if !state.store.unmerge_customers(&from, &into).await? {
         return Err(ApiError::new(StatusCode::NOT_FOUND, "no such link"));
     }
     tracing::info!(%from, %into, by = %authed.operator.name, "link undone");

@@ -129,7 +129,8 @@ pub async fn replies(
         .ok_or_else(|| ApiError::new(StatusCode::NOT_FOUND, "no such conversation"))?;
     let shown = state
         .store
-        .customer(&customer)?
+        .customer(&customer)
+        .await?
         .and_then(|c| c.display_name);
     let name = conversation
         .profile

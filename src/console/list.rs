@@ -120,7 +120,7 @@ async fn list(
         if out.len() >= MAX_ROWS {
             break;
         }
-        let customer = state.store.customer(&row.customer)?;
+        let customer = state.store.customer(&row.customer).await?;
         if let Some(needle) = &needle
             && !by_text.contains(&row.customer)
             && !customer_matches(customer.as_ref(), &row, needle)
@@ -183,7 +183,7 @@ pub async fn customer_label(
     store: &dyn crate::store::Store,
     id: &flows::CustomerId,
 ) -> Result<String, crate::store::StoreError> {
-    let customer = store.customer(id)?;
+    let customer = store.customer(id).await?;
     let name = match store.summary(id).await? {
         Some(row) => best_name(&row, customer.as_ref()),
         None => customer

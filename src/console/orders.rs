@@ -20,7 +20,8 @@ pub async fn order(
     let id = OrderId(id);
     let order = state
         .store
-        .order(&id)?
+        .order(&id)
+        .await?
         .ok_or_else(|| ApiError::new(StatusCode::NOT_FOUND, format!("no order {id}")))?;
     let locale = state
         .store
@@ -67,7 +68,7 @@ pub async fn order(
         .collect();
     let sessions: Vec<Value> = state
         .store
-        .payment_sessions_of(&order.id)?
+        .payment_sessions_of(&order.id).await?
         .into_iter()
         .map(|(id, session)| {
             json!({"id": id, "amount": money(session.amount), "created_at": session.created_at.millis()})

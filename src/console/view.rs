@@ -30,29 +30,44 @@ pub async fn conversation(
         .summary(&customer)
         .await?
         .ok_or_else(|| ApiError::new(StatusCode::NOT_FOUND, "no such conversation"))?;
+    let found = Found {
+        summary,
+        customer: state.store.customer(&customer).await?,
+        merges: state.store.merged_into(&customer).await?,
+    };
     let state2 = state.clone();
-    let view = tokio::task::spawn_blocking(move || build(&state2, &customer, &names, summary))
+    let view = tokio::task::spawn_blocking(move || build(&state2, &customer, &names, found))
         .await
         .map_err(ApiError::internal)??;
     Ok(Json(view))
+}
+
+/// What the view needs from the async roles, read before the timeline is built.
+struct Found {
+    summary: crate::store::ConversationSummary,
+    customer: Option<flows::Customer>,
+    merges: Vec<crate::store::MergeRecord>,
 }
 
 fn build(
     state: &AppState,
     id: &CustomerId,
     names: &describe::StaffNames,
-    summary: crate::store::ConversationSummary,
+    found: Found,
 ) -> Result<Value, ApiError> {
+    let Found {
+        summary,
+        customer,
+        merges,
+    } = found;
     let store = state.store.as_ref();
     let Some(conversation) = store.conversation(id)? else {
         return Err(ApiError::new(StatusCode::NOT_FOUND, "no such conversation"));
     };
-    let customer = store.customer(id)?;
     let ctx = state.shared.context();
     let locale = conversation.locale;
     // Customers linked into this one keep their own history: one timeline, by time.
     let mut entries = store.history(id, TIMELINE_LIMIT)?;
-    let merges = store.merged_into(id)?;
     let links: Vec<Value> = merges
         .iter()
         .map(|merge| {

@@ -62,9 +62,10 @@ impl DiscordIngress {
 
     async fn customer_message(&self, message: DiscordMessage) -> Result<(), IngestError> {
         let identity = Identity::new(Channel::Discord, message.user_id.to_string());
-        let customer =
-            self.ingest
-                .customer_of(&identity, Some(message.name), self.default_locale)?;
+        let customer = self
+            .ingest
+            .customer_of(&identity, Some(message.name), self.default_locale)
+            .await?;
         let event = Event::Inbound(Inbound::new(Channel::Discord, message.message));
         self.ingest
             .accept_keyed(format!("dc:m:{}", message.message_id), customer, event)
@@ -86,7 +87,8 @@ impl DiscordIngress {
         let identity = Identity::new(Channel::Discord, press.user_id.to_string());
         let customer = self
             .ingest
-            .customer_of(&identity, None, self.default_locale)?;
+            .customer_of(&identity, None, self.default_locale)
+            .await?;
         let event = Event::Inbound(Inbound::new(
             Channel::Discord,
             InboundMessage::Action(action),

@@ -64,13 +64,13 @@ impl DiscordSender {
         Ok(channel)
     }
 
-    fn classify(&self, user: &str, error: serenity::Error, parts_sent: u32) -> SendError {
+    async fn classify(&self, user: &str, error: serenity::Error, parts_sent: u32) -> SendError {
         match error {
             serenity::Error::Http(HttpError::UnsuccessfulRequest(response)) => {
                 let status = response.status_code.as_u16();
                 if response.error.code == CANNOT_DM || status == 403 {
                     let identity = Identity::new(Channel::Discord, user);
-                    if let Err(error) = self.store.set_blocked(&identity, true) {
+                    if let Err(error) = self.store.set_blocked(&identity, true).await {
                         tracing::error!(%error, "could not record a blocked Discord user");
                     }
                     return SendError::Permanent(
@@ -104,7 +104,7 @@ impl ChannelSender for DiscordSender {
         Box::pin(async move {
             let user = outgoing.entry.recipient.clone();
             let identity = Identity::new(Channel::Discord, user.as_str());
-            if self.store.is_blocked(&identity).unwrap_or(false) {
+            if self.store.is_blocked(&identity).await.unwrap_or(false) {
                 return Err(SendError::Permanent(
                     "the customer does not accept direct messages; nothing is sent until they write again".into(),
                 ));
@@ -115,10 +115,10 @@ impl ChannelSender for DiscordSender {
                 .filter(|id| *id != 0)
                 .ok_or_else(|| SendError::Permanent(format!("not a Discord user id: {user}")))?;
             let parts_sent = outgoing.entry.parts_sent;
-            let channel = self
-                .dm_channel(user_id)
-                .await
-                .map_err(|error| self.classify(&user, error, parts_sent))?;
+            let channel = match self.dm_channel(user_id).await {
+                Ok(channel) => channel,
+                Err(error) => return Err(self.classify(&user, error, parts_sent).await),
+            };
             let mut tokens = StoredTokens::new(self.store.as_ref());
             let messages = render(
                 &outgoing.rendered,
@@ -134,7 +134,7 @@ impl ChannelSender for DiscordSender {
                 let sent_so_far = u32::try_from(index).unwrap_or(u32::MAX);
                 match channel.send_message(&self.http, message).await {
                     Ok(sent) => ids.push(sent.id.get().to_string()),
-                    Err(error) => return Err(self.classify(&user, error, sent_so_far)),
+                    Err(error) => return Err(self.classify(&user, error, sent_so_far).await),
                 }
             }
             Ok(ids)

@@ -40,14 +40,14 @@ impl Ingest {
 
     /// The customer behind a chat identity, created on its first message; writing again
     /// lifts a block recorded when sends to it were refused.
-    pub fn customer_of(
+    pub async fn customer_of(
         &self,
         identity: &Identity,
         name: Option<String>,
         locale: Locale,
     ) -> Result<CustomerId, StoreError> {
-        if self.store.is_blocked(identity)? {
-            self.store.set_blocked(identity, false)?;
+        if self.store.is_blocked(identity).await? {
+            self.store.set_blocked(identity, false).await?;
         }
         let customer = Customer {
             id: CustomerId(crate::clock::random_hex_128()),
@@ -56,7 +56,7 @@ impl Ingest {
             locale: Some(locale),
             created_at: crate::clock::now(),
         };
-        self.store.resolve_identity(identity, customer)
+        self.store.resolve_identity(identity, customer).await
     }
 
     /// Accepts an event under the platform's dedup key (its public id too).

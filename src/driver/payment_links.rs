@@ -53,15 +53,10 @@ pub async fn run_payment_links(
 
 /// Runs every due job once; returns when the next one is due.
 async fn pass(shared: &Shared, makers: &LinkMakers, ingest: &Ingest) -> Option<Timestamp> {
-    let store = shared.store.clone();
-    let jobs = match tokio::task::spawn_blocking(move || store.payment_jobs()).await {
-        Ok(Ok(jobs)) => jobs,
-        Ok(Err(error)) => {
-            tracing::error!(%error, "cannot read payment jobs");
-            return Some(clock::now().plus(flows::Span::seconds(5)));
-        }
+    let jobs = match shared.store.payment_jobs().await {
+        Ok(jobs) => jobs,
         Err(error) => {
-            tracing::error!(%error, "payment job scan failed");
+            tracing::error!(%error, "cannot read payment jobs");
             return Some(clock::now().plus(flows::Span::seconds(5)));
         }
     };
@@ -106,15 +101,15 @@ async fn run_job(
         (_, Some(provider)) => Maker::Provider(provider),
         (_, None) => {
             tracing::warn!(order = %job.order, "no payment provider configured; the order waits for payment");
-            forget(shared, &job);
+            forget(shared, &job).await;
             return None;
         }
     };
-    let order = match store.order(&job.order) {
+    let order = match store.order(&job.order).await {
         Ok(Some(order)) => order,
         Ok(None) => {
             tracing::error!(order = %job.order, "payment link for an unknown order dropped");
-            forget(shared, &job);
+            forget(shared, &job).await;
             return None;
         }
         Err(error) => {
@@ -124,7 +119,7 @@ async fn run_job(
     };
     // Paid or cancelled meanwhile (another link, the customer changed the order): no link.
     if order.status != OrderStatus::PendingPayment {
-        forget(shared, &job);
+        forget(shared, &job).await;
         return None;
     }
     job.tries = job.tries.saturating_add(1);
@@ -156,7 +151,7 @@ async fn run_job(
                     amount: order.total,
                     created_at: clock::now(),
                 };
-                if let Err(error) = store.put_payment_session(session, &record) {
+                if let Err(error) = store.put_payment_session(session, &record).await {
                     tracing::error!(%error, order = %job.order, "cannot record the payment session; retrying");
                     return Some(clock::now().plus(flows::Span::seconds(5)));
                 }
@@ -182,7 +177,7 @@ async fn run_job(
             tracing::warn!(order = %job.order, tries = job.tries, %reason, "payment link not created; retrying");
             job.next_try_at = at;
             job.last_error = Some(reason);
-            if let Err(error) = store.payment_job_reschedule(&job) {
+            if let Err(error) = store.payment_job_reschedule(&job).await {
                 tracing::error!(%error, "cannot save the payment job's retry");
             }
             return Some(at);
@@ -212,7 +207,7 @@ async fn run_job(
         received_at: clock::now(),
     };
     match ingest.accept(entry).await {
-        Ok(_) => forget(shared, &job),
+        Ok(_) => forget(shared, &job).await,
         Err(error) => {
             tracing::error!(%error, order = %job.order, "payment link could not be handed to the conversation; retrying");
             return Some(clock::now().plus(flows::Span::seconds(5)));
@@ -221,8 +216,8 @@ async fn run_job(
     None
 }
 
-fn forget(shared: &Shared, job: &PaymentJob) {
-    if let Err(error) = shared.store.payment_job_done(job) {
+async fn forget(shared: &Shared, job: &PaymentJob) {
+    if let Err(error) = shared.store.payment_job_done(job).await {
         tracing::error!(%error, order = %job.order, "cannot remove a finished payment job");
     }
 }

@@ -7,6 +7,7 @@ use std::time::Instant;
 
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
+use tracing::Instrument as _;
 
 use flows::{Action, Channel, Conversation, Customer, CustomerId, Event, Identity, Step};
 
@@ -214,7 +215,9 @@ async fn process_batch(
             .map(|commit| commit.conversation.clone());
         let span =
             tracing::info_span!("conversation", id = %entry.customer, event = %entry.public_id);
-        let (commit, requests) = span.in_scope(|| step_one(shared, shard, entry, earlier))?;
+        let (commit, requests) = step_one(shared, shard, entry, earlier)
+            .instrument(span)
+            .await?;
         links.extend(requests.into_iter().map(|r| (entry.customer.clone(), r)));
         stepped.insert(&entry.customer, commits.len());
         commits.push(commit);
@@ -242,7 +245,7 @@ async fn process_batch(
     // Before any reply of these steps can leave: whoever reads "paid" then sees the stock.
     if !effects.paid.is_empty() {
         shared.record_paid(&effects.paid);
-        report_oversold(shared, &effects.paid);
+        report_oversold(shared, &effects.paid).await;
     }
     let created: Vec<_> = created.into_iter().flatten().collect();
     if !created.is_empty() {
@@ -259,13 +262,13 @@ async fn process_batch(
 /// the inbox, both in the payment's own transaction; here the entry is handed to its worker
 /// (after a crash, the start-up replay of the inbox does it). From a task of its own: this
 /// worker may be the one that has to take it.
-fn report_oversold(shared: &Shared, paid: &[flows::Order]) {
+async fn report_oversold(shared: &Shared, paid: &[flows::Order]) {
     let Some(ingest) = shared.ingest.get() else {
         return;
     };
     let mut oversold: Vec<&flows::OrderId> = Vec::new();
     for order in paid {
-        match shared.store.order(&order.id) {
+        match shared.store.order(&order.id).await {
             Ok(Some(stored)) if !stored.oversold.is_empty() => {
                 metrics::counter!("souk_orders_oversold_total").increment(1);
                 tracing::warn!(order = %stored.id, skus = ?stored.oversold, "paid for units no longer in stock");
@@ -323,7 +326,7 @@ fn newly_paid(commit: &StepCommit) -> Vec<flows::Order> {
 }
 
 /// Load (unless this batch already stepped the conversation) and step one event.
-fn step_one(
+async fn step_one(
     shared: &Shared,
     shard: usize,
     entry: &InboxEntry,
@@ -331,7 +334,9 @@ fn step_one(
 ) -> Result<(StepCommit, Vec<AfterCommit>), StepFailure> {
     let store = &shared.store;
     let event = match crate::linking::merge_source(entry) {
-        Some(from) => crate::linking::carry_out_merge(store.as_ref(), &from, &entry.customer)?,
+        Some(from) => {
+            crate::linking::carry_out_merge(store.as_ref(), &from, &entry.customer).await?
+        }
         None => entry.event.clone(),
     };
     // The customer record (identities, first locale) is read only when needed: for a new
@@ -343,7 +348,7 @@ fn step_one(
         None => match store.conversation(&entry.customer)? {
             Some(conversation) => conversation,
             None => {
-                let found = store.customer(&entry.customer)?;
+                let found = store.customer(&entry.customer).await?;
                 let locale = found
                     .as_ref()
                     .and_then(|c| c.locale)
@@ -387,7 +392,7 @@ fn step_one(
         .any(|action| matches!(action, Action::Send(_)));
     let customer = match customer {
         Some(found) => found,
-        None if sends => store.customer(&entry.customer)?,
+        None if sends => store.customer(&entry.customer).await?,
         None => None,
     };
     let route = reply_route(customer.as_ref(), &conversation, &entry.event);

@@ -87,7 +87,8 @@ pub async fn change_order_status(
     }
     let order = state
         .store
-        .order(&id)?
+        .order(&id)
+        .await?
         .ok_or_else(|| ApiError::new(StatusCode::NOT_FOUND, format!("no order {id}")))?;
     if !order.status.can_become(status) {
         return Err(ApiError::new(

@@ -33,7 +33,7 @@ pub async fn calendar_file(State(state): State<AppState>, Path(file): Path<Strin
     // the order's to say.
     if let Some(deposit) = booking.deposit.as_mut().filter(|d| !d.paid) {
         deposit.paid = matches!(
-            state.store.order(&deposit.order),
+            state.store.order(&deposit.order).await,
             Ok(Some(order)) if order.status.money_taken()
         );
     }

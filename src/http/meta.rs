@@ -100,7 +100,8 @@ pub async fn receive(
             batch,
             default_locale,
             &mut changed,
-        )?;
+        )
+        .await?;
         for customer in &changed {
             feed.publish(customer);
         }
@@ -129,7 +130,7 @@ pub async fn receive(
 /// identity changes and returns its messages as inbox entries; the caller persists those
 /// and waits for the group flush, so a crash loses nothing the platform was told we
 /// received.
-fn record(
+async fn record(
     store: &dyn Store,
     channel: Channel,
     batch: WebhookBatch,
@@ -149,7 +150,7 @@ fn record(
                     locale: Some(default_locale),
                     created_at: now,
                 };
-                let customer = store.resolve_identity(&identity, customer)?;
+                let customer = store.resolve_identity(&identity, customer).await?;
                 let entry = InboxEntry {
                     seq: 0,
                     public_id: message.dedup_key.clone(),
@@ -188,10 +189,12 @@ fn record(
                 }
             }
             MetaEvent::IdentityChange { old_id, new_id } => {
-                store.move_identity(
-                    &Identity::new(channel, old_id),
-                    &Identity::new(channel, new_id),
-                )?;
+                store
+                    .move_identity(
+                        &Identity::new(channel, old_id),
+                        &Identity::new(channel, new_id),
+                    )
+                    .await?;
                 "identity_change"
             }
             MetaEvent::Echo { .. } => "echo",

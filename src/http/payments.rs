@@ -102,7 +102,7 @@ pub async fn stripe_webhook(
         }
     };
     let store = state.store.clone();
-    let Some(order) = store.order(&id)? else {
+    let Some(order) = store.order(&id).await? else {
         // Another integration's session on the same account, or an order from another
         // souk store: nothing of ours to update, and retrying will not change that.
         tracing::warn!(order = %id, event = %event.id, "Stripe event for an unknown order");
@@ -111,7 +111,9 @@ pub async fn stripe_webhook(
     // Only a session souk created for this order, charging the order's total, moves it.
     // Acknowledged either way: Stripe retrying the same event cannot make it right.
     let paid = matches!(payment, Event::PaymentConfirmed { .. });
-    if let Err((refusal, detail)) = session_check(&state, &order, event.session.as_ref(), paid)? {
+    if let Err((refusal, detail)) =
+        session_check(&state, &order, event.session.as_ref(), paid).await?
+    {
         crate::payments::refuse_payment(
             store.as_ref(),
             &state.console_feed,
@@ -138,7 +140,7 @@ pub async fn stripe_webhook(
 
 /// Whether a Stripe event's session is one souk made for `order` and, for a payment, charged
 /// the order's total in its currency.
-fn session_check(
+async fn session_check(
     state: &AppState,
     order: &Order,
     session: Option<&stripe_event::SessionFacts>,
@@ -150,7 +152,7 @@ fn session_check(
             "the event is not about a Checkout Session".into(),
         )));
     };
-    let recorded = state.store.payment_session(&session.id)?;
+    let recorded = state.store.payment_session(&session.id).await?;
     let Some(recorded) = recorded.filter(|r| r.order == order.id) else {
         return Ok(Err((
             Refusal::UnknownSession,
@@ -186,7 +188,7 @@ fn session_check(
 }
 
 /// The order a demo token pays, with the locale of its customer's conversation.
-fn demo_order(state: &AppState, token: &str) -> Result<Option<(Order, Locale)>, ApiError> {
+async fn demo_order(state: &AppState, token: &str) -> Result<Option<(Order, Locale)>, ApiError> {
     if state.settings.payments.provider != ProviderKind::Demo {
         return Err(provider_off());
     }
@@ -194,10 +196,10 @@ fn demo_order(state: &AppState, token: &str) -> Result<Option<(Order, Locale)>, 
     if !well_formed {
         return Ok(None);
     }
-    let Some(id) = state.store.pay_token(&token_digest(token))? else {
+    let Some(id) = state.store.pay_token(&token_digest(token)).await? else {
         return Ok(None);
     };
-    let Some(order) = state.store.order(&id)? else {
+    let Some(order) = state.store.order(&id).await? else {
         return Ok(None);
     };
     let locale = state
@@ -243,8 +245,8 @@ fn paid_page(state: &AppState, order: &Order, locale: Locale) -> Response {
 
 /// The order behind a demo token if it can still be paid; else the page to answer with
 /// (closed, already paid, or an error).
-fn payable(state: &AppState, token: &str) -> Result<(Order, Locale), Box<Response>> {
-    let (order, locale) = match demo_order(state, token) {
+async fn payable(state: &AppState, token: &str) -> Result<(Order, Locale), Box<Response>> {
+    let (order, locale) = match demo_order(state, token).await {
         Ok(Some(found)) => found,
         Ok(None) => return Err(Box::new(closed_page(state))),
         Err(error) => return Err(Box::new(error.into_response())),
@@ -262,7 +264,7 @@ fn payable(state: &AppState, token: &str) -> Result<(Order, Locale), Box<Respons
 }
 
 pub async fn pay_page(State(state): State<AppState>, Path(token): Path<String>) -> Response {
-    let (order, locale) = match payable(&state, &token) {
+    let (order, locale) = match payable(&state, &token).await {
         Ok(found) => found,
         Err(page) => return *page,
     };
@@ -321,7 +323,7 @@ pub async fn pay_submit(
     Path(token): Path<String>,
     Form(form): Form<PayForm>,
 ) -> Response {
-    let (order, locale) = match payable(&state, &token) {
+    let (order, locale) = match payable(&state, &token).await {
         Ok(found) => found,
         Err(page) => return *page,
     };

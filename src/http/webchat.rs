@@ -49,11 +49,7 @@ async fn resolve_session(state: &AppState, token: &str) -> Result<(Session, Stri
         return Err(ApiError::new(StatusCode::NOT_FOUND, "unknown session"));
     }
     let identity = identity_of(token);
-    let store = state.store.clone();
-    let lookup = identity.clone();
-    let found = tokio::task::spawn_blocking(move || store.find_identity(&lookup))
-        .await
-        .map_err(ApiError::internal)??;
+    let found = state.store.find_identity(&identity).await?;
     let digest = identity.external_id;
     if let Some(customer) = found {
         return Ok((Session::Stored(customer), digest));
@@ -82,11 +78,8 @@ async fn customer_of(
         locale: Some(locale),
         created_at: clock::now(),
     };
-    let store = state.store.clone();
     // Atomic per identity: two first messages at once make one customer.
-    let customer = tokio::task::spawn_blocking(move || store.resolve_identity(&identity, customer))
-        .await
-        .map_err(ApiError::internal)??;
+    let customer = state.store.resolve_identity(&identity, customer).await?;
     state.webchat_sessions.persisted(digest);
     Ok(customer)
 }

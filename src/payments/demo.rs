@@ -31,10 +31,15 @@ impl DemoProvider {
 
     /// A fresh token per call: a retried job gets a new link to the same order, which is
     /// harmless because paying is idempotent per order.
-    pub fn create_link(&self, order: &Order, _job: &PaymentJob) -> Result<String, PaymentError> {
+    pub async fn create_link(
+        &self,
+        order: &Order,
+        _job: &PaymentJob,
+    ) -> Result<String, PaymentError> {
         let token = crate::clock::random_hex_128();
         self.store
             .put_pay_token(&token_digest(&token), &order.id)
+            .await
             .map_err(|error| PaymentError::Retry {
                 reason: error.to_string(),
                 after: None,

@@ -63,6 +63,7 @@ impl PaymentProvider {
         match self {
             PaymentProvider::Demo(demo) => demo
                 .create_link(order, job)
+                .await
                 .map(|url| PaymentLink { url, session: None }),
             PaymentProvider::Stripe(stripe) => stripe.create_link(order, job).await,
         }

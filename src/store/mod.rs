@@ -69,38 +69,39 @@ pub fn settle(settings: &crate::settings::StoreSettings) -> StoreResult<std::tim
 // next step, one role at a time.
 
 /// Customers and their chat identities: who writes, merged customers, link codes, blocked chats.
+#[async_trait::async_trait]
 pub trait Directory: Send + Sync + 'static {
     /// The customer of an identity, creating both atomically when the identity is new.
-    fn resolve_identity(
+    async fn resolve_identity(
         &self,
         identity: &Identity,
         new_customer: Customer,
     ) -> StoreResult<CustomerId>;
 
-    fn find_identity(&self, identity: &Identity) -> StoreResult<Option<CustomerId>>;
+    async fn find_identity(&self, identity: &Identity) -> StoreResult<Option<CustomerId>>;
 
-    fn customer(&self, id: &CustomerId) -> StoreResult<Option<Customer>>;
+    async fn customer(&self, id: &CustomerId) -> StoreResult<Option<Customer>>;
 
     /// Points an identity's new external id at the same customer (a changed phone number).
-    fn move_identity(&self, from: &Identity, to: &Identity) -> StoreResult<bool>;
+    async fn move_identity(&self, from: &Identity, to: &Identity) -> StoreResult<bool>;
 
     /// A customer blocked the bot on that identity's channel (or unblocked it): nothing is
     /// sent there while blocked.
-    fn set_blocked(&self, identity: &Identity, blocked: bool) -> StoreResult<()>;
+    async fn set_blocked(&self, identity: &Identity, blocked: bool) -> StoreResult<()>;
 
-    fn is_blocked(&self, identity: &Identity) -> StoreResult<bool>;
+    async fn is_blocked(&self, identity: &Identity) -> StoreResult<bool>;
 
-    fn put_link_code(&self, code: &str, record: &LinkCode) -> StoreResult<()>;
+    async fn put_link_code(&self, code: &str, record: &LinkCode) -> StoreResult<()>;
 
     /// Checks a code at `now` and marks a valid one used, atomically.
-    fn redeem_link_code(&self, code: &str, now: Timestamp) -> StoreResult<Redeemed>;
+    async fn redeem_link_code(&self, code: &str, now: Timestamp) -> StoreResult<Redeemed>;
 
     /// Makes `from` part of `into`, in one transaction: `from`'s identities point at `into`,
     /// its conversation joins `into`'s (`flows::merge::merge_conversations`: channels,
     /// windows, orders, appointments with their reminder, profile; `into` then answers on
     /// `from`'s channel), its summary and timers go, and a `MergeRecord` keeps what `from`
     /// was. Returns `from`'s cart, for the customer to add or not.
-    fn merge_customers(
+    async fn merge_customers(
         &self,
         from: &CustomerId,
         into: &CustomerId,
@@ -111,10 +112,10 @@ pub trait Directory: Send + Sync + 'static {
     /// customer record, identities, conversation as it was and the orders and appointments
     /// it brought.
     /// `Ok(false)` when there is no such merge.
-    fn unmerge_customers(&self, from: &CustomerId, into: &CustomerId) -> StoreResult<bool>;
+    async fn unmerge_customers(&self, from: &CustomerId, into: &CustomerId) -> StoreResult<bool>;
 
     /// The customers merged into `into`, oldest first (their history stays theirs).
-    fn merged_into(&self, into: &CustomerId) -> StoreResult<Vec<MergeRecord>>;
+    async fn merged_into(&self, into: &CustomerId) -> StoreResult<Vec<MergeRecord>>;
 }
 
 /// The durable inbox and the steps' commits: events accepted before their 200, conversations, history, and what the poison guard sets aside.
@@ -270,39 +271,43 @@ pub trait Timers: Send + Sync + 'static {
 }
 
 /// Orders, payment-link jobs, payment sessions and stock counts.
+#[async_trait::async_trait]
 pub trait Commerce: Send + Sync + 'static {
-    fn order(&self, id: &OrderId) -> StoreResult<Option<Order>>;
+    async fn order(&self, id: &OrderId) -> StoreResult<Option<Order>>;
 
     /// Every order, in id order (start-up builds "bought together" from the paid ones).
-    fn orders(&self) -> StoreResult<Vec<Order>>;
+    async fn orders(&self) -> StoreResult<Vec<Order>>;
 
     /// Payment links still to create, oldest first.
-    fn payment_jobs(&self) -> StoreResult<Vec<PaymentJob>>;
+    async fn payment_jobs(&self) -> StoreResult<Vec<PaymentJob>>;
 
     /// Saves a job's retry state (tries, next try, last error).
-    fn payment_job_reschedule(&self, job: &PaymentJob) -> StoreResult<()>;
+    async fn payment_job_reschedule(&self, job: &PaymentJob) -> StoreResult<()>;
 
-    fn payment_job_done(&self, job: &PaymentJob) -> StoreResult<()>;
+    async fn payment_job_done(&self, job: &PaymentJob) -> StoreResult<()>;
 
     /// The demo provider's pay pages: a token's digest names the order it pays.
-    fn put_pay_token(&self, digest: &[u8], order: &OrderId) -> StoreResult<()>;
+    async fn put_pay_token(&self, digest: &[u8], order: &OrderId) -> StoreResult<()>;
 
-    fn pay_token(&self, digest: &[u8]) -> StoreResult<Option<OrderId>>;
+    async fn pay_token(&self, digest: &[u8]) -> StoreResult<Option<OrderId>>;
 
     /// Remembers a payment session souk created (its provider id) and what it charges.
-    fn put_payment_session(&self, id: &str, session: &PaymentSession) -> StoreResult<()>;
+    async fn put_payment_session(&self, id: &str, session: &PaymentSession) -> StoreResult<()>;
 
-    fn payment_session(&self, id: &str) -> StoreResult<Option<PaymentSession>>;
+    async fn payment_session(&self, id: &str) -> StoreResult<Option<PaymentSession>>;
 
     /// The sessions made for one order, oldest first (sessions recorded before the index
     /// existed are not found).
-    fn payment_sessions_of(&self, order: &OrderId) -> StoreResult<Vec<(String, PaymentSession)>>;
+    async fn payment_sessions_of(
+        &self,
+        order: &OrderId,
+    ) -> StoreResult<Vec<(String, PaymentSession)>>;
 
     /// Units sold per SKU since the catalog file with digest `base` was loaded. When the
     /// catalog changes, its stock numbers (`levels`) are the new truth: they are kept, so a
     /// payment can tell in its transaction whether units were left, and the count starts
     /// again.
-    fn stock_sold(&self, base: &str, levels: &[(Sku, u32)]) -> StoreResult<Vec<(Sku, u32)>>;
+    async fn stock_sold(&self, base: &str, levels: &[(Sku, u32)]) -> StoreResult<Vec<(Sku, u32)>>;
 }
 
 /// What the operators' console lists and searches.

@@ -511,8 +511,9 @@ impl StepTrees<'_> {
     }
 }
 
-impl Directory for SledTrees {
-    fn resolve_identity(
+/// The `Directory` role, synchronous; `SledStore` offers it async.
+impl SledTrees {
+    pub(super) fn resolve_identity(
         &self,
         identity: &Identity,
         new_customer: Customer,
@@ -535,7 +536,7 @@ impl Directory for SledTrees {
         Ok(customer)
     }
 
-    fn find_identity(&self, identity: &Identity) -> StoreResult<Option<CustomerId>> {
+    pub(super) fn find_identity(&self, identity: &Identity) -> StoreResult<Option<CustomerId>> {
         let key = identity_key(identity);
         if let Some(known) = self.cached_identity(&key) {
             return Ok(Some(known));
@@ -551,11 +552,11 @@ impl Directory for SledTrees {
         Ok(found)
     }
 
-    fn customer(&self, id: &CustomerId) -> StoreResult<Option<Customer>> {
+    pub(super) fn customer(&self, id: &CustomerId) -> StoreResult<Option<Customer>> {
         Self::get_decoded(&self.customers, "customer", id.0.as_bytes())
     }
 
-    fn move_identity(&self, from: &Identity, to: &Identity) -> StoreResult<bool> {
+    pub(super) fn move_identity(&self, from: &Identity, to: &Identity) -> StoreResult<bool> {
         if from == to {
             return Ok(false);
         }
@@ -602,7 +603,7 @@ impl Directory for SledTrees {
         }
     }
 
-    fn set_blocked(&self, identity: &Identity, blocked: bool) -> StoreResult<()> {
+    pub(super) fn set_blocked(&self, identity: &Identity, blocked: bool) -> StoreResult<()> {
         let key = console_key("blocked", &identity_key(identity));
         if blocked {
             self.channel_state.insert(key, &[1u8]).map_err(engine)?;
@@ -612,20 +613,20 @@ impl Directory for SledTrees {
         Ok(())
     }
 
-    fn is_blocked(&self, identity: &Identity) -> StoreResult<bool> {
+    pub(super) fn is_blocked(&self, identity: &Identity) -> StoreResult<bool> {
         self.channel_state
             .contains_key(console_key("blocked", &identity_key(identity)))
             .map_err(engine)
     }
 
-    fn put_link_code(&self, code: &str, record: &LinkCode) -> StoreResult<()> {
+    pub(super) fn put_link_code(&self, code: &str, record: &LinkCode) -> StoreResult<()> {
         self.channel_state
             .insert(console_key("link", code.as_bytes()), encode(record))
             .map_err(engine)?;
         Ok(())
     }
 
-    fn redeem_link_code(&self, code: &str, now: Timestamp) -> StoreResult<Redeemed> {
+    pub(super) fn redeem_link_code(&self, code: &str, now: Timestamp) -> StoreResult<Redeemed> {
         let key = console_key("link", code.as_bytes());
         self.channel_state
             .transaction(|state| {
@@ -647,7 +648,7 @@ impl Directory for SledTrees {
             .map_err(tx_error)
     }
 
-    fn merge_customers(
+    pub(super) fn merge_customers(
         &self,
         from: &CustomerId,
         into: &CustomerId,
@@ -661,7 +662,11 @@ impl Directory for SledTrees {
         Ok(cart)
     }
 
-    fn unmerge_customers(&self, from: &CustomerId, into: &CustomerId) -> StoreResult<bool> {
+    pub(super) fn unmerge_customers(
+        &self,
+        from: &CustomerId,
+        into: &CustomerId,
+    ) -> StoreResult<bool> {
         let mut prefix = console_key("merge", into.0.as_bytes());
         prefix.push(0);
         let mut found = None;
@@ -682,7 +687,7 @@ impl Directory for SledTrees {
         Ok(true)
     }
 
-    fn merged_into(&self, into: &CustomerId) -> StoreResult<Vec<MergeRecord>> {
+    pub(super) fn merged_into(&self, into: &CustomerId) -> StoreResult<Vec<MergeRecord>> {
         let mut prefix = console_key("merge", into.0.as_bytes());
         prefix.push(0);
         Self::decode_all(
@@ -1036,16 +1041,17 @@ impl SledTrees {
     }
 }
 
-impl Commerce for SledTrees {
-    fn order(&self, id: &OrderId) -> StoreResult<Option<Order>> {
+/// The `Commerce` role, synchronous; `SledStore` offers it async.
+impl SledTrees {
+    pub(super) fn order(&self, id: &OrderId) -> StoreResult<Option<Order>> {
         Self::get_decoded(&self.orders, "order", id.0.as_bytes())
     }
 
-    fn orders(&self) -> StoreResult<Vec<Order>> {
+    pub(super) fn orders(&self) -> StoreResult<Vec<Order>> {
         Self::decode_all("order", self.orders.iter(), usize::MAX)
     }
 
-    fn payment_jobs(&self) -> StoreResult<Vec<PaymentJob>> {
+    pub(super) fn payment_jobs(&self) -> StoreResult<Vec<PaymentJob>> {
         Self::decode_all(
             "payment job",
             self.commerce.scan_prefix(b"job\0"),
@@ -1053,28 +1059,28 @@ impl Commerce for SledTrees {
         )
     }
 
-    fn payment_job_reschedule(&self, job: &PaymentJob) -> StoreResult<()> {
+    pub(super) fn payment_job_reschedule(&self, job: &PaymentJob) -> StoreResult<()> {
         self.commerce
             .insert(job_key(job), encode(job))
             .map(|_| ())
             .map_err(engine)
     }
 
-    fn payment_job_done(&self, job: &PaymentJob) -> StoreResult<()> {
+    pub(super) fn payment_job_done(&self, job: &PaymentJob) -> StoreResult<()> {
         self.commerce
             .remove(job_key(job))
             .map(|_| ())
             .map_err(engine)
     }
 
-    fn put_pay_token(&self, digest: &[u8], order: &OrderId) -> StoreResult<()> {
+    pub(super) fn put_pay_token(&self, digest: &[u8], order: &OrderId) -> StoreResult<()> {
         self.commerce
             .insert(pay_key(digest), order.0.as_bytes())
             .map(|_| ())
             .map_err(engine)
     }
 
-    fn pay_token(&self, digest: &[u8]) -> StoreResult<Option<OrderId>> {
+    pub(super) fn pay_token(&self, digest: &[u8]) -> StoreResult<Option<OrderId>> {
         Ok(self
             .commerce
             .get(pay_key(digest))
@@ -1082,7 +1088,11 @@ impl Commerce for SledTrees {
             .map(|id| OrderId(String::from_utf8_lossy(&id).into_owned())))
     }
 
-    fn put_payment_session(&self, id: &str, session: &PaymentSession) -> StoreResult<()> {
+    pub(super) fn put_payment_session(
+        &self,
+        id: &str,
+        session: &PaymentSession,
+    ) -> StoreResult<()> {
         // One batch: the order's index never names a session that is not there.
         let mut batch = sled::Batch::default();
         batch.insert(payment_session_key(id), encode(session));
@@ -1090,11 +1100,14 @@ impl Commerce for SledTrees {
         self.commerce.apply_batch(batch).map_err(engine)
     }
 
-    fn payment_session(&self, id: &str) -> StoreResult<Option<PaymentSession>> {
+    pub(super) fn payment_session(&self, id: &str) -> StoreResult<Option<PaymentSession>> {
         Self::get_decoded(&self.commerce, "payment session", &payment_session_key(id))
     }
 
-    fn payment_sessions_of(&self, order: &OrderId) -> StoreResult<Vec<(String, PaymentSession)>> {
+    pub(super) fn payment_sessions_of(
+        &self,
+        order: &OrderId,
+    ) -> StoreResult<Vec<(String, PaymentSession)>> {
         let prefix = order_session_key(order, "");
         let mut found = Vec::new();
         for item in self.commerce.scan_prefix(&prefix) {
@@ -1108,7 +1121,11 @@ impl Commerce for SledTrees {
         Ok(found)
     }
 
-    fn stock_sold(&self, base: &str, levels: &[(Sku, u32)]) -> StoreResult<Vec<(Sku, u32)>> {
+    pub(super) fn stock_sold(
+        &self,
+        base: &str,
+        levels: &[(Sku, u32)],
+    ) -> StoreResult<Vec<(Sku, u32)>> {
         let known = self.commerce.get(STOCK_BASE_KEY).map_err(engine)?;
         if known.as_deref() != Some(base.as_bytes()) {
             for prefix in [&b"sold\0"[..], b"level\0"] {

@@ -48,7 +48,7 @@ impl TelegramIngress {
             }
             TelegramEvent::Blocked { chat_id, blocked } => {
                 let identity = Identity::new(Channel::Telegram, chat_id.to_string());
-                self.ingest.store().set_blocked(&identity, blocked)?;
+                self.ingest.store().set_blocked(&identity, blocked).await?;
                 tracing::info!(
                     blocked,
                     "a Telegram customer changed whether the bot may write"
@@ -76,7 +76,7 @@ impl TelegramIngress {
     /// Telegram asks before taking the money (answer within 10 seconds): the order must
     /// still await payment, for exactly this amount, and its stock must still be there.
     async fn pre_checkout(&self, query: PreCheckout) -> Result<(), IngestError> {
-        let refusal = self.refusal(&query)?;
+        let refusal = self.refusal(&query).await?;
         let id = teloxide::types::PreCheckoutQueryId(query.query_id.clone());
         let answer = match &refusal {
             None => self.bot.answer_pre_checkout_query(id, true).await,
@@ -96,18 +96,19 @@ impl TelegramIngress {
     }
 
     /// Why this payment must not go ahead (in the customer's language), if it must not.
-    fn refusal(&self, query: &PreCheckout) -> Result<Option<String>, StoreError> {
+    async fn refusal(&self, query: &PreCheckout) -> Result<Option<String>, StoreError> {
         let store = self.ingest.store();
         let locale = store
-            .find_identity(&Identity::new(Channel::Telegram, query.chat_id.to_string()))?
+            .find_identity(&Identity::new(Channel::Telegram, query.chat_id.to_string()))
+            .await?
             .and_then(|customer| store.conversation(&customer).ok().flatten())
             .map_or(self.default_locale, |c| c.locale);
         let say = |text: Text| Some(crate::render::Renderer.text(locale, &text));
-        let Some(order) = order_of(&query.payload)
-            .map(|id| store.order(&id))
-            .transpose()?
-            .flatten()
-        else {
+        let order = match order_of(&query.payload) {
+            Some(id) => store.order(&id).await?,
+            None => None,
+        };
+        let Some(order) = order else {
             return Ok(say(Text::new(TextKey::PayNotPayable)));
         };
         let amount_matches = i64::from(query.total_amount) == order.total.minor
@@ -139,11 +140,11 @@ impl TelegramIngress {
     /// charge however often the update comes.
     async fn paid(&self, payment: Payment) -> Result<(), IngestError> {
         let store = self.ingest.store();
-        let Some(order) = order_of(&payment.payload)
-            .map(|id| store.order(&id))
-            .transpose()?
-            .flatten()
-        else {
+        let order = match order_of(&payment.payload) {
+            Some(id) => store.order(&id).await?,
+            None => None,
+        };
+        let Some(order) = order else {
             tracing::error!(charge = %payment.telegram_charge_id, "a Telegram payment for no order of ours; refund it by hand");
             return Ok(());
         };
@@ -179,7 +180,7 @@ impl TelegramIngress {
         Ok(())
     }
 
-    fn customer_of(
+    async fn customer_of(
         &self,
         chat_id: i64,
         name: Option<String>,
@@ -189,15 +190,17 @@ impl TelegramIngress {
         let locale = language
             .and_then(Locale::from_tag)
             .unwrap_or(self.default_locale);
-        self.ingest.customer_of(&identity, name, locale)
+        self.ingest.customer_of(&identity, name, locale).await
     }
 
     async fn customer_message(&self, message: &CustomerMessage) -> Result<(), IngestError> {
-        let customer = self.customer_of(
-            message.chat_id,
-            message.name.clone(),
-            message.language.as_deref(),
-        )?;
+        let customer = self
+            .customer_of(
+                message.chat_id,
+                message.name.clone(),
+                message.language.as_deref(),
+            )
+            .await?;
         // A deep link `t.me/<bot>?start=LK-…` carries a link code: read it as sent.
         let content = match message
             .start_parameter
@@ -232,7 +235,7 @@ impl TelegramIngress {
         } else {
             data
         };
-        let customer = self.customer_of(callback.chat_id, None, None)?;
+        let customer = self.customer_of(callback.chat_id, None, None).await?;
         let inbound = Inbound::new(Channel::Telegram, InboundMessage::Action(action));
         self.accept(callback.update_id, customer, Event::Inbound(inbound))
             .await

@@ -118,7 +118,7 @@ impl TelegramSender {
             }
             RequestError::Api(ApiError::BotBlocked | ApiError::UserDeactivated) => {
                 let identity = Identity::new(Channel::Telegram, chat);
-                if let Err(error) = self.store.set_blocked(&identity, true) {
+                if let Err(error) = self.store.set_blocked(&identity, true).await {
                     tracing::error!(%error, "could not record a blocked chat");
                 }
                 SendError::Permanent("the customer blocked the bot (or left Telegram)".into())
@@ -163,7 +163,7 @@ impl ChannelSender for TelegramSender {
         Box::pin(async move {
             let recipient = outgoing.entry.recipient.clone();
             let identity = Identity::new(Channel::Telegram, recipient.as_str());
-            if self.store.is_blocked(&identity).unwrap_or(false) {
+            if self.store.is_blocked(&identity).await.unwrap_or(false) {
                 return Err(SendError::Permanent(
                     "the customer blocked the bot; nothing is sent until they write again".into(),
                 ));

@@ -329,7 +329,7 @@ async fn an_operator_marks_a_no_show_once_the_time_has_come() {
         .next_reply(crate::support::PATIENCE)
         .await
         .expect("greeting");
-    let customer = crate::support::web_customer(&app, &session);
+    let customer = crate::support::web_customer(&app, &session).await;
     // One appointment an hour ago, one tomorrow.
     let now = souk::clock::now();
     let mut conversation = app

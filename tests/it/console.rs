@@ -149,11 +149,12 @@ impl Console {
 }
 
 /// The web chat customer behind a session token.
-fn customer_of(app: &TestApp, session: &str) -> CustomerId {
+async fn customer_of(app: &TestApp, session: &str) -> CustomerId {
     use sha2::Digest as _;
     let digest = hex::encode(sha2::Sha256::digest(session.as_bytes()));
     app.store()
         .find_identity(&Identity::new(Channel::WebChat, digest))
+        .await
         .expect("lookup")
         .expect("the session's customer")
 }
@@ -163,7 +164,7 @@ async fn customer_with_a_conversation(app: &TestApp) -> (String, CustomerId) {
     let mut events = app.events(&session).await;
     app.say(&session, "hello").await;
     events.next_reply(WAIT).await.expect("greeting");
-    let customer = customer_of(app, &session);
+    let customer = customer_of(app, &session).await;
     (session, customer)
 }
 
@@ -598,7 +599,7 @@ async fn customer_markup_reaches_the_console_as_plain_text() {
     for payload in payloads {
         app.say(&session, payload).await;
     }
-    let customer = customer_of(&app, &session);
+    let customer = customer_of(&app, &session).await;
     let timeline = console
         .wait_for(&customer, |t| {
             t.iter().filter(|i| i["kind"] == "in").count() >= 2
@@ -651,7 +652,7 @@ async fn takeover_reply_and_hand_back_through_the_web_chat() {
         told["text"].as_str().expect("text").contains("5 minutes"),
         "{told}"
     );
-    let customer = customer_of(&app, &session);
+    let customer = customer_of(&app, &session).await;
     assert!(
         feed_names(&mut feed, &customer).await,
         "the console heard of it live"
@@ -1090,7 +1091,7 @@ async fn a_messenger_attachment_is_fetched_only_if_a_webhook_gave_it() {
 /// The customer a webhook created, once its identity is stored.
 async fn wait_for_customer(app: &TestApp, identity: Identity) -> CustomerId {
     for _ in 0..250 {
-        if let Some(customer) = app.store().find_identity(&identity).expect("lookup") {
+        if let Some(customer) = app.store().find_identity(&identity).await.expect("lookup") {
             return customer;
         }
         tokio::time::sleep(Duration::from_millis(20)).await;

@@ -124,7 +124,7 @@ async fn a_user_who_refuses_direct_messages_is_recorded_and_skipped() {
         "{error:?}"
     );
     let identity = Identity::new(Channel::Discord, USER.to_string());
-    assert!(store.is_blocked(&identity).expect("read"));
+    assert!(store.is_blocked(&identity).await.expect("read"));
     let before = fake.calls().len();
     assert!(sender.send(outgoing(2, "again")).await.is_err());
     assert_eq!(

@@ -224,9 +224,14 @@ async fn whatsapp_message_in_reply_out_once_even_when_delivered_three_times() {
     let store = app.store().clone();
     let customer = store
         .find_identity(&Identity::new(Channel::WhatsApp, "40700000001"))
+        .await
         .expect("lookup")
         .expect("customer created");
-    let record = store.customer(&customer).expect("read").expect("customer");
+    let record = store
+        .customer(&customer)
+        .await
+        .expect("read")
+        .expect("customer");
     assert_eq!(record.display_name.as_deref(), Some("Dana"));
     // The platform id of our reply is kept so statuses can find it.
     assert!(
@@ -476,27 +481,25 @@ async fn payment_confirmed_25_hours_after_last_message(app: TestApp, wa_id: &str
     );
     let store = app.store().clone();
     let identity = Identity::new(Channel::WhatsApp, wa_id);
-    let customer = crate::support::eventually(WAIT, || store.conversation_exists(&identity)).await;
+    let customer =
+        crate::support::eventually_async(WAIT, || conversation_exists(&store, &identity)).await;
     assert!(customer);
     let customer = store
         .find_identity(&identity)
+        .await
         .expect("lookup")
         .expect("customer");
     app.stop().await;
     customer
 }
 
-trait ConversationExists {
-    fn conversation_exists(&self, identity: &Identity) -> bool;
-}
-
-impl ConversationExists for std::sync::Arc<dyn souk::store::Store> {
-    fn conversation_exists(&self, identity: &Identity) -> bool {
-        self.find_identity(identity)
-            .ok()
-            .flatten()
-            .and_then(|c| self.conversation(&c).ok().flatten())
-            .is_some()
+async fn conversation_exists(
+    store: &std::sync::Arc<dyn souk::store::Store>,
+    identity: &Identity,
+) -> bool {
+    match store.find_identity(identity).await {
+        Ok(Some(customer)) => store.conversation(&customer).ok().flatten().is_some(),
+        _ => false,
     }
 }
 

@@ -277,6 +277,7 @@ async fn whatsapp_search_to_stripe_payment_to_confirmation() {
     let stored = app
         .store()
         .order(&OrderId(order.clone()))
+        .await
         .expect("read")
         .expect("order stored");
     assert_eq!(stored.status, OrderStatus::PendingPayment);
@@ -313,6 +314,7 @@ async fn whatsapp_search_to_stripe_payment_to_confirmation() {
     let unpaid = app
         .store()
         .order(&OrderId(order.clone()))
+        .await
         .expect("read")
         .expect("order");
     assert_eq!(unpaid.status, OrderStatus::PendingPayment);
@@ -349,15 +351,21 @@ async fn whatsapp_search_to_stripe_payment_to_confirmation() {
     let store = app.store().clone();
     let id = OrderId(order.clone());
     assert!(
-        eventually(WAIT, || store
-            .order(&id)
-            .ok()
-            .flatten()
-            .is_some_and(|o| o.status == OrderStatus::Paid))
+        crate::support::eventually_async(WAIT, || async {
+            store
+                .order(&id)
+                .await
+                .ok()
+                .flatten()
+                .is_some_and(|o| o.status == OrderStatus::Paid)
+        })
         .await
     );
     assert_eq!(
-        store.stock_sold(&demo_catalog_digest(), &[]).expect("sold"),
+        store
+            .stock_sold(&demo_catalog_digest(), &[])
+            .await
+            .expect("sold"),
         vec![(Sku("ED-M-RED".into()), 1)]
     );
     tokio::time::sleep(Duration::from_millis(300)).await;
@@ -374,6 +382,7 @@ async fn whatsapp_search_to_stripe_payment_to_confirmation() {
     customer.expect(seen, "paid, being prepared").await;
     let customer_id = store
         .find_identity(&Identity::new(Channel::WhatsApp, CUSTOMER))
+        .await
         .expect("lookup")
         .expect("customer");
     assert_eq!(stored.customer, customer_id);
@@ -418,6 +427,7 @@ async fn an_expired_session_is_told_and_a_new_link_has_its_own_key() {
     let sessions: Vec<String> = app
         .store()
         .payment_sessions_of(&flows::OrderId(order.clone()))
+        .await
         .expect("sessions")
         .into_iter()
         .map(|(id, _)| id)

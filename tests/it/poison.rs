@@ -115,7 +115,7 @@ async fn a_step_that_panics_is_set_aside_and_an_admin_can_retry_it() {
         )
         .await;
     assert_eq!(status, 202);
-    let customer = web_customer(&app, &session);
+    let customer = web_customer(&app, &session).await;
     let applied = eventually(WAIT, || {
         store
             .history(&customer, 50)
@@ -152,7 +152,7 @@ async fn an_event_that_keeps_taking_souk_down_is_set_aside_at_start() {
     let session = app.session().await;
     app.say(&session, "hello").await;
     let store = app.store().clone();
-    let customer = web_customer(&app, &session);
+    let customer = web_customer(&app, &session).await;
     let committed = eventually(WAIT, || {
         store.pending_inbox().map(|p| p.is_empty()).unwrap_or(false)
     })

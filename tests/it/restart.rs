@@ -126,7 +126,7 @@ async fn after_a_long_downtime_only_the_latest_due_reminder_is_sent_once() {
         app.say(&session, said).await;
         events.next_reply(WAIT).await.expect("reply");
     }
-    let customer = crate::support::web_customer(&app, &session);
+    let customer = crate::support::web_customer(&app, &session).await;
     drop(events);
     app.stop().await;
     // Down for four days: the 30-minute, 1-day and 3-day reminders all fell due meanwhile.
@@ -226,7 +226,7 @@ async fn a_booking_reminder_due_around_a_restart_is_sent_once_and_only_the_lates
     let mut events = app.events(&session).await;
     app.say(&session, "hello").await;
     events.next_reply(WAIT).await.expect("reply");
-    let customer = crate::support::web_customer(&app, &session);
+    let customer = crate::support::web_customer(&app, &session).await;
     drop(events);
     app.stop().await;
     // While souk was down, the appointment came within 2 hours: both the 24-hour and the

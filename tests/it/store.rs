@@ -109,26 +109,32 @@ async fn identity_resolution_is_atomic_under_contention(open: Open) {
     let dir = tempfile::tempdir().expect("temp dir");
     let store = open(dir.path());
     let identity = Identity::new(Channel::WebChat, "digest");
-    let winners: Vec<CustomerId> = std::thread::scope(|scope| {
-        let handles: Vec<_> = (0..8)
-            .map(|i| {
-                let (store, identity) = (store.clone(), identity.clone());
-                scope.spawn(move || {
-                    store
-                        .resolve_identity(&identity, customer(&format!("c{i}"), &identity))
-                        .expect("resolve")
-                })
+    // Eight threads at once, each waiting for its own answer: real contention, whatever
+    // the runtime the test runs on.
+    let runtime = tokio::runtime::Handle::current();
+    let barrier = Arc::new(std::sync::Barrier::new(8));
+    let handles: Vec<_> = (0..8)
+        .map(|i| {
+            let (store, identity) = (store.clone(), identity.clone());
+            let (runtime, barrier) = (runtime.clone(), barrier.clone());
+            std::thread::spawn(move || {
+                barrier.wait();
+                runtime
+                    .block_on(
+                        store.resolve_identity(&identity, customer(&format!("c{i}"), &identity)),
+                    )
+                    .expect("resolve")
             })
-            .collect();
-        handles
-            .into_iter()
-            .map(|h| h.join().expect("thread"))
-            .collect()
-    });
+        })
+        .collect();
+    let winners: Vec<CustomerId> = handles
+        .into_iter()
+        .map(|h| h.join().expect("thread"))
+        .collect();
     assert!(winners.windows(2).all(|w| w[0] == w[1]), "{winners:?}");
-    assert!(store.customer(&winners[0]).expect("read").is_some());
+    assert!(store.customer(&winners[0]).await.expect("read").is_some());
     assert_eq!(
-        store.find_identity(&identity).expect("find"),
+        store.find_identity(&identity).await.expect("find"),
         Some(winners[0].clone())
     );
 }
@@ -440,6 +446,7 @@ async fn payments_count_stock_once_and_mark_the_ones_past_the_last_unit(open: Op
     assert!(
         store
             .stock_sold("catalog-v1", &[(lamp.clone(), 1)])
+            .await
             .expect("base")
             .is_empty()
     );
@@ -458,16 +465,20 @@ async fn payments_count_stock_once_and_mark_the_ones_past_the_last_unit(open: Op
     // The same payment reported again changes nothing.
     store.commit(paid(u64::MAX, "a", "A-1")).expect("again");
     store.commit(paid(u64::MAX, "c", "C-1")).expect("third");
-    let oversold = |id: &str| {
+    let oversold = async |id: &str| {
         store
             .order(&flows::OrderId(id.into()))
+            .await
             .expect("read")
             .expect("order")
             .oversold
     };
-    assert!(oversold("A-1").is_empty(), "the first payment got the lamp");
-    assert_eq!(oversold("B-1"), std::slice::from_ref(&lamp));
-    assert_eq!(oversold("C-1"), std::slice::from_ref(&lamp));
+    assert!(
+        oversold("A-1").await.is_empty(),
+        "the first payment got the lamp"
+    );
+    assert_eq!(oversold("B-1").await, std::slice::from_ref(&lamp));
+    assert_eq!(oversold("C-1").await, std::slice::from_ref(&lamp));
     // Each oversold payment left its conversation an event in the inbox, committed with it
     // (a crash after the commit still reaches the customer at the next start).
     let mut reported: Vec<(String, String)> = store
@@ -488,13 +499,14 @@ async fn payments_count_stock_once_and_mark_the_ones_past_the_last_unit(open: Op
         [("b".into(), "B-1".into()), ("c".into(), "C-1".into())]
     );
     assert_eq!(
-        store.stock_sold("catalog-v1", &[]).expect("sold"),
+        store.stock_sold("catalog-v1", &[]).await.expect("sold"),
         [(lamp.clone(), 3)]
     );
     // A new catalog file brings its own numbers: the count starts again.
     assert!(
         store
             .stock_sold("catalog-v2", &[(lamp, 5)])
+            .await
             .expect("reset")
             .is_empty()
     );
@@ -511,29 +523,39 @@ async fn a_link_code_works_once_and_not_after_it_expires(open: Open) {
         expires_at,
         used: false,
     };
-    store.put_link_code("LK-AAAAAA", &record).expect("put");
-    store.put_link_code("LK-BBBBBB", &record).expect("put");
+    store
+        .put_link_code("LK-AAAAAA", &record)
+        .await
+        .expect("put");
+    store
+        .put_link_code("LK-BBBBBB", &record)
+        .await
+        .expect("put");
     assert_eq!(
         store
             .redeem_link_code("LK-AAAAAA", expires_at)
+            .await
             .expect("redeem"),
         Redeemed::Expired
     );
     assert_eq!(
         store
             .redeem_link_code("LK-BBBBBB", Timestamp(999_999))
+            .await
             .expect("redeem"),
         Redeemed::Valid(owner)
     );
     assert_eq!(
         store
             .redeem_link_code("LK-BBBBBB", Timestamp(999_999))
+            .await
             .expect("redeem"),
         Redeemed::Used
     );
     assert_eq!(
         store
             .redeem_link_code("LK-CCCCCC", Timestamp(0))
+            .await
             .expect("redeem"),
         Redeemed::Unknown
     );
@@ -614,9 +636,11 @@ async fn a_merge_keeps_the_merged_chats_bookings_and_their_reminder(open: Open) 
     let web = Identity::new(Channel::WebChat, "w-1");
     let from = store
         .resolve_identity(&telegram, customer("tg-customer", &telegram))
+        .await
         .expect("resolve");
     let into = store
         .resolve_identity(&web, customer("web-customer", &web))
+        .await
         .expect("resolve");
     let start = Timestamp(86_400_000 * 30);
     let booking = Booking {
@@ -681,6 +705,7 @@ async fn a_merge_keeps_the_merged_chats_bookings_and_their_reminder(open: Open) 
 
     store
         .merge_customers(&from, &into, Timestamp(5_000))
+        .await
         .expect("merge");
 
     let merged = store
@@ -724,7 +749,12 @@ async fn a_merge_keeps_the_merged_chats_bookings_and_their_reminder(open: Open) 
         "the reminder still fires"
     );
     // An operator's unlink gives the chat its appointment back.
-    assert!(store.unmerge_customers(&from, &into).expect("unmerge"));
+    assert!(
+        store
+            .unmerge_customers(&from, &into)
+            .await
+            .expect("unmerge")
+    );
     let restored = store
         .conversation(&from)
         .expect("read")

@@ -378,12 +378,28 @@ pub async fn eventually(limit: Duration, mut check: impl FnMut() -> bool) -> boo
     check()
 }
 
+/// `eventually` for a check that awaits (the store's async roles).
+pub async fn eventually_async<F: std::future::Future<Output = bool>>(
+    limit: Duration,
+    mut check: impl FnMut() -> F,
+) -> bool {
+    let deadline = tokio::time::Instant::now() + limit;
+    while tokio::time::Instant::now() < deadline {
+        if check().await {
+            return true;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    check().await
+}
+
 /// The web chat customer behind a session token.
-pub fn web_customer(app: &TestApp, session: &str) -> flows::CustomerId {
+pub async fn web_customer(app: &TestApp, session: &str) -> flows::CustomerId {
     use sha2::Digest as _;
     let digest = hex::encode(sha2::Sha256::digest(session.as_bytes()));
     app.store()
         .find_identity(&flows::Identity::new(flows::Channel::WebChat, digest))
+        .await
         .expect("lookup")
         .expect("the session's customer")
 }

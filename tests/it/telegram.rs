@@ -133,10 +133,11 @@ fn button(fake: &FakeTelegram, prefix: &str) -> String {
         .unwrap_or_else(|| panic!("no button {prefix}…"))
 }
 
-fn cart_lines(app: &TestApp) -> usize {
+async fn cart_lines(app: &TestApp) -> usize {
     let customer = app
         .store()
         .find_identity(&Identity::new(Channel::Telegram, CHAT.to_string()))
+        .await
         .expect("lookup")
         .expect("customer");
     app.store()
@@ -225,11 +226,11 @@ async fn webhook_mode_end_to_end() {
         200
     );
     let deadline = tokio::time::Instant::now() + WAIT;
-    while cart_lines(&app) == 0 && tokio::time::Instant::now() < deadline {
+    while cart_lines(&app).await == 0 && tokio::time::Instant::now() < deadline {
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
     assert_eq!(
-        cart_lines(&app),
+        cart_lines(&app).await,
         1,
         "the button press put the mug in the cart"
     );
@@ -319,12 +320,12 @@ async fn a_customer_who_blocked_the_bot_gets_nothing_until_they_write_again() {
     fake.wait_for("sendMessage:failed", 1, WAIT).await;
     let identity = Identity::new(Channel::Telegram, CHAT.to_string());
     let deadline = tokio::time::Instant::now() + WAIT;
-    while !app.store().is_blocked(&identity).expect("read")
+    while !app.store().is_blocked(&identity).await.expect("read")
         && tokio::time::Instant::now() < deadline
     {
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
-    assert!(app.store().is_blocked(&identity).expect("read"));
+    assert!(app.store().is_blocked(&identity).await.expect("read"));
     let letters = app.store().dead_letters().expect("dead letters");
     assert!(
         letters.iter().any(|l| l.reason.contains("blocked")),
@@ -343,7 +344,7 @@ async fn a_customer_who_blocked_the_bot_gets_nothing_until_they_write_again() {
     );
     let sent = fake.wait_for("sent", 1, WAIT).await;
     assert_eq!(sent.len(), 1);
-    assert!(!app.store().is_blocked(&identity).expect("read"));
+    assert!(!app.store().is_blocked(&identity).await.expect("read"));
     app.stop().await;
 }
 
@@ -492,7 +493,12 @@ async fn telegram_payments_check_stock_and_pay_once() {
             .expect("order");
     let deadline = tokio::time::Instant::now() + WAIT;
     loop {
-        let order = app.store().order(&bob_order).expect("read").expect("order");
+        let order = app
+            .store()
+            .order(&bob_order)
+            .await
+            .expect("read")
+            .expect("order");
         if order.status == flows::OrderStatus::Paid {
             break;
         }
@@ -565,7 +571,7 @@ async fn telegram_payments_check_stock_and_pay_once() {
     })
     .await;
     assert!(settled);
-    let order = store.order(&ana_order).expect("read").expect("order");
+    let order = store.order(&ana_order).await.expect("read").expect("order");
     assert_eq!(order.status, flows::OrderStatus::PendingPayment);
     app.stop().await;
 }
@@ -642,6 +648,7 @@ async fn a_link_code_from_the_web_chat_brings_the_cart_to_telegram() {
     let web = app
         .store()
         .find_identity(&Identity::new(Channel::Telegram, CHAT.to_string()))
+        .await
         .expect("lookup")
         .expect("customer");
     let conversation = app
@@ -651,7 +658,7 @@ async fn a_link_code_from_the_web_chat_brings_the_cart_to_telegram() {
         .expect("conversation");
     assert_eq!(conversation.last_channel, Some(Channel::Telegram));
     assert_eq!(
-        app.store().merged_into(&web).expect("records").len(),
+        app.store().merged_into(&web).await.expect("records").len(),
         1,
         "the merge is recorded"
     );
@@ -675,12 +682,19 @@ async fn a_link_code_from_the_web_chat_brings_the_cart_to_telegram() {
     assert_eq!(
         app.store()
             .find_identity(&telegram)
+            .await
             .expect("lookup")
             .map(|c| c.0),
         Some(linked),
         "the Telegram chat is its own customer again"
     );
-    assert!(app.store().merged_into(&web).expect("records").is_empty());
+    assert!(
+        app.store()
+            .merged_into(&web)
+            .await
+            .expect("records")
+            .is_empty()
+    );
     let web_conversation = app
         .store()
         .conversation(&web)
@@ -731,6 +745,7 @@ async fn sharing_ones_own_phone_on_telegram_joins_the_whatsapp_chat_of_that_numb
     let whatsapp = app
         .store()
         .find_identity(&Identity::new(Channel::WhatsApp, "40712345678"))
+        .await
         .expect("lookup")
         .expect("customer");
     // On Telegram, someone else's contact links nothing; their own does.
@@ -750,7 +765,7 @@ async fn sharing_ones_own_phone_on_telegram_joins_the_whatsapp_chat_of_that_numb
     fake.wait_for("sent", 1, WAIT).await;
     let telegram = Identity::new(Channel::Telegram, CHAT.to_string());
     assert_ne!(
-        app.store().find_identity(&telegram).expect("lookup"),
+        app.store().find_identity(&telegram).await.expect("lookup"),
         Some(whatsapp.clone())
     );
     let own = serde_json::from_str(&contact(2, CHAT, "+40 712 345 678")).expect("json");
@@ -762,7 +777,7 @@ async fn sharing_ones_own_phone_on_telegram_joins_the_whatsapp_chat_of_that_numb
         last_text_to(&fake, CHAT)
     );
     assert_eq!(
-        app.store().find_identity(&telegram).expect("lookup"),
+        app.store().find_identity(&telegram).await.expect("lookup"),
         Some(whatsapp)
     );
     app.stop().await;
@@ -867,6 +882,7 @@ async fn a_cart_started_on_whatsapp_is_paid_on_telegram() {
     let whatsapp = app
         .store()
         .find_identity(&Identity::new(Channel::WhatsApp, "40799999999"))
+        .await
         .expect("lookup")
         .expect("customer");
     let conversation = app
@@ -919,10 +935,12 @@ async fn a_typed_number_gets_a_code_sent_to_that_whatsapp_chat() {
     let whatsapp = app
         .store()
         .find_identity(&Identity::new(Channel::WhatsApp, "40799999999"))
+        .await
         .expect("lookup");
     let telegram = app
         .store()
         .find_identity(&Identity::new(Channel::Telegram, CHAT.to_string()))
+        .await
         .expect("lookup");
     assert_eq!(whatsapp, telegram);
     // A number no chat has: said so.

@@ -248,6 +248,7 @@ async fn sessions_are_free_until_their_first_message_and_limited_per_address() {
     assert!(
         app.store()
             .find_identity(&identity)
+            .await
             .expect("lookup")
             .is_none(),
         "nothing stored for a session that has not said anything"
@@ -260,6 +261,7 @@ async fn sessions_are_free_until_their_first_message_and_limited_per_address() {
     assert!(
         app.store()
             .find_identity(&identity)
+            .await
             .expect("lookup")
             .is_some(),
         "stored with its first message"

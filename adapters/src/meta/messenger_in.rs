@@ -72,10 +72,10 @@ fn attachment(attachment: &Value) -> Option<InboundMessage> {
         "share" | "ig_post" => MediaKind::Share,
         "location" => {
             let coordinates = payload.get("coordinates")?;
-            return Some(InboundMessage::Location {
-                latitude: coordinates.get("lat").and_then(Value::as_f64)?,
-                longitude: coordinates.get("long").and_then(Value::as_f64)?,
-            });
+            return InboundMessage::location(
+                coordinates.get("lat").and_then(Value::as_f64)?,
+                coordinates.get("long").and_then(Value::as_f64)?,
+            );
         }
         _ => return None,
     };

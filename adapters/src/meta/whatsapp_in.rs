@@ -133,15 +133,11 @@ fn parse_message(message: &Value, names: &[(String, String)]) -> MetaEvent {
                 })
                 .collect(),
         }),
-        "location" => message.get("location").map(|l| InboundMessage::Location {
-            latitude: l
-                .get("latitude")
-                .and_then(Value::as_f64)
-                .unwrap_or_default(),
-            longitude: l
-                .get("longitude")
-                .and_then(Value::as_f64)
-                .unwrap_or_default(),
+        "location" => message.get("location").and_then(|l| {
+            InboundMessage::location(
+                l.get("latitude").and_then(Value::as_f64)?,
+                l.get("longitude").and_then(Value::as_f64)?,
+            )
         }),
         "contacts" => array(message, "contacts")
             .first()

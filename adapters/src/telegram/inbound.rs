@@ -264,11 +264,11 @@ fn content(message: &Message) -> Option<(InboundMessage, Option<String>)> {
         media(MediaKind::Video, video.file.id.0.clone(), mime)
     } else if let Some(sticker) = message.sticker() {
         media(MediaKind::Sticker, sticker.file.id.0.clone(), None)
-    } else if let Some(location) = message.location() {
-        InboundMessage::Location {
-            latitude: location.latitude,
-            longitude: location.longitude,
-        }
+    } else if let Some(place) = message
+        .location()
+        .and_then(|l| InboundMessage::location(l.latitude, l.longitude))
+    {
+        place
     } else if let Some(contact) = message.contact() {
         InboundMessage::Contact {
             phone: Some(contact.phone_number.clone()),

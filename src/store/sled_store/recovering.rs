@@ -116,8 +116,9 @@ impl SledStore {
     }
 }
 
+#[async_trait::async_trait]
 impl Directory for SledStore {
-    fn resolve_identity(
+    async fn resolve_identity(
         &self,
         identity: &Identity,
         new_customer: Customer,
@@ -125,35 +126,35 @@ impl Directory for SledStore {
         self.call(|store| store.resolve_identity(identity, new_customer))
     }
 
-    fn find_identity(&self, identity: &Identity) -> StoreResult<Option<CustomerId>> {
+    async fn find_identity(&self, identity: &Identity) -> StoreResult<Option<CustomerId>> {
         self.call(|store| store.find_identity(identity))
     }
 
-    fn customer(&self, id: &CustomerId) -> StoreResult<Option<Customer>> {
+    async fn customer(&self, id: &CustomerId) -> StoreResult<Option<Customer>> {
         self.call(|store| store.customer(id))
     }
 
-    fn move_identity(&self, from: &Identity, to: &Identity) -> StoreResult<bool> {
+    async fn move_identity(&self, from: &Identity, to: &Identity) -> StoreResult<bool> {
         self.call(|store| store.move_identity(from, to))
     }
 
-    fn set_blocked(&self, identity: &Identity, blocked: bool) -> StoreResult<()> {
+    async fn set_blocked(&self, identity: &Identity, blocked: bool) -> StoreResult<()> {
         self.call(|store| store.set_blocked(identity, blocked))
     }
 
-    fn is_blocked(&self, identity: &Identity) -> StoreResult<bool> {
+    async fn is_blocked(&self, identity: &Identity) -> StoreResult<bool> {
         self.call(|store| store.is_blocked(identity))
     }
 
-    fn put_link_code(&self, code: &str, record: &LinkCode) -> StoreResult<()> {
+    async fn put_link_code(&self, code: &str, record: &LinkCode) -> StoreResult<()> {
         self.call(|store| store.put_link_code(code, record))
     }
 
-    fn redeem_link_code(&self, code: &str, now: Timestamp) -> StoreResult<Redeemed> {
+    async fn redeem_link_code(&self, code: &str, now: Timestamp) -> StoreResult<Redeemed> {
         self.call(|store| store.redeem_link_code(code, now))
     }
 
-    fn merge_customers(
+    async fn merge_customers(
         &self,
         from: &CustomerId,
         into: &CustomerId,
@@ -162,11 +163,11 @@ impl Directory for SledStore {
         self.call(|store| store.merge_customers(from, into, now))
     }
 
-    fn unmerge_customers(&self, from: &CustomerId, into: &CustomerId) -> StoreResult<bool> {
+    async fn unmerge_customers(&self, from: &CustomerId, into: &CustomerId) -> StoreResult<bool> {
         self.call(|store| store.unmerge_customers(from, into))
     }
 
-    fn merged_into(&self, into: &CustomerId) -> StoreResult<Vec<MergeRecord>> {
+    async fn merged_into(&self, into: &CustomerId) -> StoreResult<Vec<MergeRecord>> {
         self.call(|store| store.merged_into(into))
     }
 }
@@ -313,48 +314,52 @@ impl Timers for SledStore {
     }
 }
 
+#[async_trait::async_trait]
 impl Commerce for SledStore {
-    fn order(&self, id: &OrderId) -> StoreResult<Option<Order>> {
+    async fn order(&self, id: &OrderId) -> StoreResult<Option<Order>> {
         self.call(|store| store.order(id))
     }
 
-    fn orders(&self) -> StoreResult<Vec<Order>> {
+    async fn orders(&self) -> StoreResult<Vec<Order>> {
         self.call(|store| store.orders())
     }
 
-    fn payment_jobs(&self) -> StoreResult<Vec<PaymentJob>> {
+    async fn payment_jobs(&self) -> StoreResult<Vec<PaymentJob>> {
         self.call(|store| store.payment_jobs())
     }
 
-    fn payment_job_reschedule(&self, job: &PaymentJob) -> StoreResult<()> {
+    async fn payment_job_reschedule(&self, job: &PaymentJob) -> StoreResult<()> {
         self.call(|store| store.payment_job_reschedule(job))
     }
 
-    fn payment_job_done(&self, job: &PaymentJob) -> StoreResult<()> {
+    async fn payment_job_done(&self, job: &PaymentJob) -> StoreResult<()> {
         self.call(|store| store.payment_job_done(job))
     }
 
-    fn put_pay_token(&self, digest: &[u8], order: &OrderId) -> StoreResult<()> {
+    async fn put_pay_token(&self, digest: &[u8], order: &OrderId) -> StoreResult<()> {
         self.call(|store| store.put_pay_token(digest, order))
     }
 
-    fn pay_token(&self, digest: &[u8]) -> StoreResult<Option<OrderId>> {
+    async fn pay_token(&self, digest: &[u8]) -> StoreResult<Option<OrderId>> {
         self.call(|store| store.pay_token(digest))
     }
 
-    fn put_payment_session(&self, id: &str, session: &PaymentSession) -> StoreResult<()> {
+    async fn put_payment_session(&self, id: &str, session: &PaymentSession) -> StoreResult<()> {
         self.call(|store| store.put_payment_session(id, session))
     }
 
-    fn payment_session(&self, id: &str) -> StoreResult<Option<PaymentSession>> {
+    async fn payment_session(&self, id: &str) -> StoreResult<Option<PaymentSession>> {
         self.call(|store| store.payment_session(id))
     }
 
-    fn payment_sessions_of(&self, order: &OrderId) -> StoreResult<Vec<(String, PaymentSession)>> {
+    async fn payment_sessions_of(
+        &self,
+        order: &OrderId,
+    ) -> StoreResult<Vec<(String, PaymentSession)>> {
         self.call(|store| store.payment_sessions_of(order))
     }
 
-    fn stock_sold(&self, base: &str, levels: &[(Sku, u32)]) -> StoreResult<Vec<(Sku, u32)>> {
+    async fn stock_sold(&self, base: &str, levels: &[(Sku, u32)]) -> StoreResult<Vec<(Sku, u32)>> {
         self.call(|store| store.stock_sold(base, levels))
     }
 }
