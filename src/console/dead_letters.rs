@@ -22,10 +22,7 @@ pub async fn list(
     Extension(authed): Extension<Authed>,
 ) -> Result<Json<Value>, ApiError> {
     authed.require_admin(ADMINS_ONLY)?;
-    let store = state.store.clone();
-    let (total, letters) = tokio::task::spawn_blocking(move || store.recent_dead_letters(LISTED))
-        .await
-        .map_err(|error| ApiError::internal(error.to_string()))??;
+    let (total, letters) = state.store.recent_dead_letters(LISTED).await?;
     let mut rows: Vec<Value> = Vec::with_capacity(letters.len());
     for letter in &letters {
         let entry = &letter.entry;
@@ -52,10 +49,10 @@ pub async fn resend(
     Path(id): Path<u64>,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
     authed.require_admin(ADMINS_ONLY)?;
-    let store = state.store.clone();
-    let revived = tokio::task::spawn_blocking(move || store.revive_dead_letter(id, clock::now()))
-        .await
-        .map_err(|error| ApiError::internal(error.to_string()))??
+    let revived = state
+        .store
+        .revive_dead_letter(id, clock::now())
+        .await?
         .ok_or_else(|| ApiError::new(StatusCode::NOT_FOUND, "no such failed reply"))?;
     tracing::info!(outbox = id, operator = %authed.operator.name, "failed reply queued again");
     let customer = revived.customer.clone();

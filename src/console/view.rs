@@ -35,10 +35,7 @@ pub async fn conversation(
         customer: state.store.customer(&customer).await?,
         merges: state.store.merged_into(&customer).await?,
     };
-    let state2 = state.clone();
-    let view = tokio::task::spawn_blocking(move || build(&state2, &customer, &names, found))
-        .await
-        .map_err(ApiError::internal)??;
+    let view = build(&state, &customer, &names, found).await?;
     Ok(Json(view))
 }
 
@@ -49,7 +46,7 @@ struct Found {
     merges: Vec<crate::store::MergeRecord>,
 }
 
-fn build(
+async fn build(
     state: &AppState,
     id: &CustomerId,
     names: &describe::StaffNames,
@@ -87,10 +84,10 @@ fn build(
     entries.sort_by_key(HistoryEntry::at);
     let skip = entries.len().saturating_sub(TIMELINE_LIMIT);
     let mut offered = Offered::default();
-    let timeline: Vec<Value> = entries[skip..]
-        .iter()
-        .map(|entry| item(state, store, &ctx.catalog, id, entry, names, &mut offered))
-        .collect::<Result<_, _>>()?;
+    let mut timeline: Vec<Value> = Vec::with_capacity(entries.len() - skip);
+    for entry in &entries[skip..] {
+        timeline.push(item(state, store, &ctx.catalog, id, entry, names, &mut offered).await?);
+    }
     let cart_lines: Vec<Value> = conversation
         .cart
         .lines
@@ -217,7 +214,7 @@ impl Offered {
     }
 }
 
-fn item(
+async fn item(
     state: &AppState,
     store: &dyn Store,
     catalog: &Catalog,
@@ -245,7 +242,7 @@ fn item(
             let rendered = state.renderer.reply(*locale, reply);
             offered.replace(&rendered);
             let (choices, cards) = reply_parts(&rendered);
-            let (status, error) = delivery(store, *outbox_id)?;
+            let (status, error) = delivery(store, *outbox_id).await?;
             json!({
                 "kind": "out", "at": at.millis(), "channel": channel.name(),
                 "by": match (&reply.operator, reply.by_operator) {
@@ -325,16 +322,19 @@ fn media(customer: &CustomerId, event: &Event) -> Option<Value> {
 }
 
 /// The best news about a send: read beats delivered beats sent; a failure says why.
-fn delivery(store: &dyn Store, outbox_id: u64) -> Result<(&'static str, Option<String>), ApiError> {
-    if let Some(letter) = store.dead_letter(outbox_id)? {
+async fn delivery(
+    store: &dyn Store,
+    outbox_id: u64,
+) -> Result<(&'static str, Option<String>), ApiError> {
+    if let Some(letter) = store.dead_letter(outbox_id).await? {
         return Ok(("failed", Some(letter.reason)));
     }
-    if let Some(pending) = store.outbox_entry(outbox_id)? {
+    if let Some(pending) = store.outbox_entry(outbox_id).await? {
         return Ok(("pending", pending.last_error));
     }
     let mut best = ("sent", None);
-    for sent in store.sent_for(outbox_id)? {
-        for record in store.deliveries(sent.channel, &sent.platform_id)? {
+    for sent in store.sent_for(outbox_id).await? {
+        for record in store.deliveries(sent.channel, &sent.platform_id).await? {
             let rank = |s: &str| match s {
                 "failed" => 4,
                 "read" => 3,

@@ -65,15 +65,10 @@ pub async fn run_outbox(
     stop: CancellationToken,
     grace: Duration,
 ) {
-    let store = shared.store.clone();
-    let loaded = match tokio::task::spawn_blocking(move || store.outbox(usize::MAX)).await {
-        Ok(Ok(entries)) => entries,
-        Ok(Err(error)) => {
-            tracing::error!(%error, "could not load the outbox; pending sends wait for the next start");
-            Vec::new()
-        }
+    let loaded = match shared.store.outbox(usize::MAX).await {
+        Ok(entries) => entries,
         Err(error) => {
-            tracing::error!(%error, "outbox load task failed");
+            tracing::error!(%error, "could not load the outbox; pending sends wait for the next start");
             Vec::new()
         }
     };
@@ -105,7 +100,7 @@ pub async fn run_outbox(
         tokio::select! {
             () = stop.cancelled() => break,
             () = runner.shared.outbox_wakeup.notified() => {}
-            Some(done) = runner.tasks.join_next_with_id() => runner.apply(done),
+            Some(done) = runner.tasks.join_next_with_id() => runner.apply(done).await,
             () = tokio::time::sleep(sleep) => {}
         }
     }
@@ -113,7 +108,7 @@ pub async fn run_outbox(
     let drain = async {
         loop {
             while let Some(done) = runner.tasks.join_next_with_id().await {
-                runner.apply(done);
+                runner.apply(done).await;
             }
             runner.take_feed();
             runner.pass().await;
@@ -159,13 +154,25 @@ impl Runner {
         }
     }
 
-    fn recover(&mut self, customer: CustomerId) {
+    async fn recover(&mut self, customer: CustomerId) {
+        let Some(ids) = self
+            .queues
+            .get(&customer)
+            .map(|queue| queue.keys().copied().collect::<Vec<u64>>())
+        else {
+            return;
+        };
+        let mut settled = Vec::new();
+        for id in ids {
+            if matches!(self.shared.store.outbox_entry(id).await, Ok(None)) {
+                settled.push(id);
+            }
+        }
         let Some(queue) = self.queues.get_mut(&customer) else {
             return;
         };
-        let store = &self.shared.store;
         let before = queue.len();
-        queue.retain(|id, _| store.outbox_entry(*id).map(|e| e.is_some()).unwrap_or(true));
+        queue.retain(|id, _| !settled.contains(id));
         self.depth = self.depth.saturating_sub(before - queue.len());
         let pause = clock::now().plus(flows::Span::seconds(5));
         self.waiting.push(Reverse((pause, customer.clone())));
@@ -189,7 +196,7 @@ impl Runner {
         metrics::gauge!("souk_outbox_depth").set(self.depth as f64);
     }
 
-    fn apply(
+    async fn apply(
         &mut self,
         done: Result<(tokio::task::Id, (CustomerId, Vec<Update>)), tokio::task::JoinError>,
     ) {
@@ -201,7 +208,7 @@ impl Runner {
                 tracing::error!(%error, "a send task failed");
                 if let Some(customer) = self.task_owner.remove(&error.id()) {
                     self.in_flight.remove(&customer);
-                    self.recover(customer);
+                    self.recover(customer).await;
                 }
                 return;
             }
@@ -335,14 +342,11 @@ async fn settle(
 ) -> (Outcome, Update) {
     let settings = &shared.settings.outbox;
     let now = clock::now();
-    let store = shared.store.clone();
+    let store = &shared.store;
     let id = entry.id;
     let entry_customer = entry.customer.clone();
     let mut rescheduled = None;
-    let (outcome, write): (
-        Outcome,
-        Box<dyn FnOnce() -> Result<(), crate::store::StoreError> + Send>,
-    ) = match result {
+    let (outcome, written) = match result {
         Ok(platform_ids) => {
             let records: Vec<SentRecord> = platform_ids
                 .into_iter()
@@ -354,10 +358,7 @@ async fn settle(
                     at: now,
                 })
                 .collect();
-            (
-                Outcome::Sent,
-                Box::new(move || store.outbox_delivered(id, &records)),
-            )
+            (Outcome::Sent, store.outbox_delivered(id, &records).await)
         }
         Err(SendError::Retryable {
             reason,
@@ -378,22 +379,18 @@ async fn settle(
             ));
             tracing::warn!(id = entry.id, attempts = entry.attempts, ?delay, %reason, "send failed; will retry");
             entry.last_error = Some(reason);
-            (Outcome::Retry, {
-                rescheduled = Some(entry.clone());
-                Box::new(move || store.outbox_reschedule(&entry))
-            })
+            let written = store.outbox_reschedule(&entry).await;
+            rescheduled = Some(entry);
+            (Outcome::Retry, written)
         }
         Err(error) => {
             entry.attempts += 1;
             let reason = error.to_string();
             tracing::error!(id = entry.id, %reason, "send failed for good; moved to dead letters");
-            (
-                Outcome::Dead,
-                Box::new(move || store.outbox_dead(entry, reason, now)),
-            )
+            (Outcome::Dead, store.outbox_dead(entry, reason, now).await)
         }
     };
-    if let Err(error) = write() {
+    if let Err(error) = written {
         tracing::error!(%error, "could not record a send result");
     }
     if outcome != Outcome::Retry {

@@ -179,8 +179,11 @@ async fn record(
                     at: Timestamp(status.timestamp_ms),
                     error: status.error.map(|(code, title)| format!("{code}: {title}")),
                 };
-                if store.record_delivery(&status.dedup_key, &record, now)? {
-                    if let Some(sent) = store.sent_record(channel, &record.platform_id)? {
+                if store
+                    .record_delivery(&status.dedup_key, &record, now)
+                    .await?
+                {
+                    if let Some(sent) = store.sent_record(channel, &record.platform_id).await? {
                         changed.push(sent.customer);
                     }
                     "status"

@@ -204,37 +204,43 @@ pub trait CommitLog: Send + Sync + 'static {
 }
 
 /// Replies waiting to be sent, what became of them (platform ids, delivery news) and those given up on.
+#[async_trait::async_trait]
 pub trait Outbox: Send + Sync + 'static {
     /// Pending sends in creation order (per customer, that is reply order).
-    fn outbox(&self, limit: usize) -> StoreResult<Vec<OutboxEntry>>;
+    async fn outbox(&self, limit: usize) -> StoreResult<Vec<OutboxEntry>>;
 
     /// One pending send as it is now (gone once delivered or dead-lettered).
-    fn outbox_entry(&self, id: u64) -> StoreResult<Option<OutboxEntry>>;
+    async fn outbox_entry(&self, id: u64) -> StoreResult<Option<OutboxEntry>>;
 
-    fn outbox_depth(&self) -> StoreResult<usize>;
+    async fn outbox_depth(&self) -> StoreResult<usize>;
 
     /// Remembers a delivered send's platform ids, then removes it (a crash in between sends it
     /// again, which at-least-once delivery allows anyway).
-    fn outbox_delivered(&self, id: u64, sent: &[SentRecord]) -> StoreResult<()>;
+    async fn outbox_delivered(&self, id: u64, sent: &[SentRecord]) -> StoreResult<()>;
 
-    fn outbox_reschedule(&self, entry: &OutboxEntry) -> StoreResult<()>;
+    async fn outbox_reschedule(&self, entry: &OutboxEntry) -> StoreResult<()>;
 
-    fn outbox_dead(&self, entry: OutboxEntry, reason: String, now: Timestamp) -> StoreResult<()>;
+    async fn outbox_dead(
+        &self,
+        entry: OutboxEntry,
+        reason: String,
+        now: Timestamp,
+    ) -> StoreResult<()>;
 
-    fn dead_letters(&self) -> StoreResult<Vec<DeadLetter>>;
+    async fn dead_letters(&self) -> StoreResult<Vec<DeadLetter>>;
 
     /// How many sends are dead-lettered, and the newest `limit` of them, newest first.
-    fn recent_dead_letters(&self, limit: usize) -> StoreResult<(usize, Vec<DeadLetter>)>;
+    async fn recent_dead_letters(&self, limit: usize) -> StoreResult<(usize, Vec<DeadLetter>)>;
 
     /// Puts a dead-lettered send back in the outbox for a fresh round of tries; `None` when
     /// there is no such dead letter (already revived).
-    fn revive_dead_letter(
+    async fn revive_dead_letter(
         &self,
         outbox_id: u64,
         now: Timestamp,
     ) -> StoreResult<Option<OutboxEntry>>;
 
-    fn sent_record(
+    async fn sent_record(
         &self,
         channel: flows::Channel,
         platform_id: &str,
@@ -242,23 +248,23 @@ pub trait Outbox: Send + Sync + 'static {
 
     /// Records a delivery status unless its dedup key was seen; `Ok(false)` for a duplicate.
     /// The dedup key ages from `received_at` (our clock), not the platform's timestamp.
-    fn record_delivery(
+    async fn record_delivery(
         &self,
         dedup_key: &str,
         record: &DeliveryRecord,
         received_at: Timestamp,
     ) -> StoreResult<bool>;
 
-    fn deliveries(
+    async fn deliveries(
         &self,
         channel: flows::Channel,
         platform_id: &str,
     ) -> StoreResult<Vec<DeliveryRecord>>;
 
     /// Where a send went: the platform ids it got (one per part).
-    fn sent_for(&self, outbox_id: u64) -> StoreResult<Vec<SentRecord>>;
+    async fn sent_for(&self, outbox_id: u64) -> StoreResult<Vec<SentRecord>>;
 
-    fn dead_letter(&self, outbox_id: u64) -> StoreResult<Option<DeadLetter>>;
+    async fn dead_letter(&self, outbox_id: u64) -> StoreResult<Option<DeadLetter>>;
 }
 
 /// Durable timers: when the next falls due, and turning the due ones into inbox events.

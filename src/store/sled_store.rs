@@ -820,20 +820,21 @@ impl CommitLog for SledTrees {
     }
 }
 
-impl Outbox for SledTrees {
-    fn outbox(&self, limit: usize) -> StoreResult<Vec<OutboxEntry>> {
+/// The `Outbox` role, synchronous; `SledStore` offers it async.
+impl SledTrees {
+    pub(super) fn outbox(&self, limit: usize) -> StoreResult<Vec<OutboxEntry>> {
         Self::decode_all("outbox entry", self.outbox.iter(), limit)
     }
 
-    fn outbox_entry(&self, id: u64) -> StoreResult<Option<OutboxEntry>> {
+    pub(super) fn outbox_entry(&self, id: u64) -> StoreResult<Option<OutboxEntry>> {
         Self::get_decoded(&self.outbox, "outbox entry", &u64_key(id))
     }
 
-    fn outbox_depth(&self) -> StoreResult<usize> {
+    pub(super) fn outbox_depth(&self) -> StoreResult<usize> {
         Ok(self.outbox.len())
     }
 
-    fn outbox_delivered(&self, id: u64, sent: &[SentRecord]) -> StoreResult<()> {
+    pub(super) fn outbox_delivered(&self, id: u64, sent: &[SentRecord]) -> StoreResult<()> {
         // Plain writes in this order, no transaction: a sled transaction costs a log write
         // of its own, and this runs once per send.
         for record in sent {
@@ -849,7 +850,7 @@ impl Outbox for SledTrees {
         Ok(())
     }
 
-    fn outbox_reschedule(&self, entry: &OutboxEntry) -> StoreResult<()> {
+    pub(super) fn outbox_reschedule(&self, entry: &OutboxEntry) -> StoreResult<()> {
         // Only if still pending: a concurrent dead-lettering must not be undone.
         let key = u64_key(entry.id);
         self.outbox
@@ -862,7 +863,12 @@ impl Outbox for SledTrees {
             .map_err(tx_error)
     }
 
-    fn outbox_dead(&self, entry: OutboxEntry, reason: String, now: Timestamp) -> StoreResult<()> {
+    pub(super) fn outbox_dead(
+        &self,
+        entry: OutboxEntry,
+        reason: String,
+        now: Timestamp,
+    ) -> StoreResult<()> {
         let key = u64_key(entry.id);
         let letter = DeadLetter {
             entry,
@@ -878,17 +884,20 @@ impl Outbox for SledTrees {
             .map_err(tx_error)
     }
 
-    fn dead_letters(&self) -> StoreResult<Vec<DeadLetter>> {
+    pub(super) fn dead_letters(&self) -> StoreResult<Vec<DeadLetter>> {
         Self::decode_all("dead letter", self.dead.iter(), usize::MAX)
     }
 
-    fn recent_dead_letters(&self, limit: usize) -> StoreResult<(usize, Vec<DeadLetter>)> {
+    pub(super) fn recent_dead_letters(
+        &self,
+        limit: usize,
+    ) -> StoreResult<(usize, Vec<DeadLetter>)> {
         // Keys are outbox ids, which grow: the newest are last.
         let recent = Self::decode_all("dead letter", self.dead.iter().rev(), limit)?;
         Ok((self.dead.len(), recent))
     }
 
-    fn revive_dead_letter(
+    pub(super) fn revive_dead_letter(
         &self,
         outbox_id: u64,
         now: Timestamp,
@@ -912,7 +921,7 @@ impl Outbox for SledTrees {
             .map_err(tx_error)
     }
 
-    fn sent_record(
+    pub(super) fn sent_record(
         &self,
         channel: flows::Channel,
         platform_id: &str,
@@ -924,7 +933,7 @@ impl Outbox for SledTrees {
         )
     }
 
-    fn record_delivery(
+    pub(super) fn record_delivery(
         &self,
         dedup_key: &str,
         record: &DeliveryRecord,
@@ -961,7 +970,7 @@ impl Outbox for SledTrees {
         Ok(true)
     }
 
-    fn deliveries(
+    pub(super) fn deliveries(
         &self,
         channel: flows::Channel,
         platform_id: &str,
@@ -971,7 +980,7 @@ impl Outbox for SledTrees {
         Self::decode_all("delivery", self.deliveries.scan_prefix(prefix), usize::MAX)
     }
 
-    fn sent_for(&self, outbox_id: u64) -> StoreResult<Vec<SentRecord>> {
+    pub(super) fn sent_for(&self, outbox_id: u64) -> StoreResult<Vec<SentRecord>> {
         Self::decode_all(
             "sent record",
             self.sent.scan_prefix(sent_by_outbox_prefix(outbox_id)),
@@ -979,7 +988,7 @@ impl Outbox for SledTrees {
         )
     }
 
-    fn dead_letter(&self, outbox_id: u64) -> StoreResult<Option<DeadLetter>> {
+    pub(super) fn dead_letter(&self, outbox_id: u64) -> StoreResult<Option<DeadLetter>> {
         Self::get_decoded(&self.dead, "dead letter", &u64_key(outbox_id))
     }
 }

@@ -8,7 +8,7 @@ use std::time::Duration;
 use flows::Channel;
 use souk::AppOptions;
 
-use crate::support::{FakeChannel, eventually, spawn_app};
+use crate::support::{FakeChannel, eventually, eventually_async, spawn_app};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn pending_sends_survive_an_abrupt_stop_and_go_out_exactly_once() {
@@ -28,9 +28,9 @@ async fn pending_sends_survive_an_abrupt_stop_and_go_out_exactly_once() {
     }
     let store = app.store().clone();
     // Every step committed (inbox empty), five replies queued, and the platform refused them.
-    let queued = eventually(crate::support::PATIENCE, || {
+    let queued = eventually_async(crate::support::PATIENCE, || async {
         store.pending_inbox().map(|p| p.is_empty()).unwrap_or(false)
-            && store.outbox_depth().unwrap_or(0) == 5
+            && store.outbox_depth().await.unwrap_or(0) == 5
             && down.attempts.load(Ordering::SeqCst) >= 2
     })
     .await;
@@ -75,7 +75,7 @@ async fn pending_sends_survive_an_abrupt_stop_and_go_out_exactly_once() {
         texts[0].contains("Welcome"),
         "replies out of order: {texts:?}"
     );
-    assert_eq!(app.store().outbox_depth().expect("depth"), 0);
+    assert_eq!(app.store().outbox_depth().await.expect("depth"), 0);
     app.stop().await;
 }
 
@@ -111,13 +111,17 @@ async fn a_permanent_failure_goes_to_the_dead_letters_and_does_not_block_the_res
     app.say(&session, "[start]").await;
     app.say(&session, "help").await;
     let store = app.store().clone();
-    let settled = eventually(crate::support::PATIENCE, || {
-        store.dead_letters().map(|d| d.len() == 1).unwrap_or(false)
-            && store.outbox_depth().unwrap_or(1) == 0
+    let settled = eventually_async(crate::support::PATIENCE, || async {
+        store
+            .dead_letters()
+            .await
+            .map(|d| d.len() == 1)
+            .unwrap_or(false)
+            && store.outbox_depth().await.unwrap_or(1) == 0
     })
     .await;
     assert!(settled);
-    let dead = store.dead_letters().expect("dead letters");
+    let dead = store.dead_letters().await.expect("dead letters");
     assert!(dead[0].reason.contains("recipient blocked the bot"));
     drop(store);
     app.stop().await;

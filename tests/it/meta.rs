@@ -237,6 +237,7 @@ async fn whatsapp_message_in_reply_out_once_even_when_delivered_three_times() {
     assert!(
         store
             .sent_record(Channel::WhatsApp, "wamid.fake.1")
+            .await
             .expect("read")
             .is_some()
     );
@@ -325,6 +326,7 @@ async fn batches_statuses_before_messages_rtl_and_long_text() {
     let deliveries = app
         .store()
         .deliveries(Channel::WhatsApp, "wamid.unknown")
+        .await
         .expect("deliveries");
     assert_eq!(deliveries.len(), 1, "a status before its message is kept");
     assert_eq!(deliveries[0].state, "read");
@@ -363,7 +365,7 @@ async fn a_failing_then_recovering_graph_api_gets_each_reply_once() {
         "delivered exactly once: {sent:#?}"
     );
     assert_eq!(fake.attempts(), 4, "three failures, then success");
-    assert_eq!(app.store().outbox_depth().expect("depth"), 0);
+    assert_eq!(app.store().outbox_depth().await.expect("depth"), 0);
     app.stop().await;
 }
 
@@ -461,7 +463,7 @@ async fn a_permanent_error_goes_to_the_dead_letters_with_its_code() {
     assert_eq!(status.as_u16(), 202);
     let sent = fake.wait_for(1, WAIT).await;
     assert_eq!(sent.len(), 1, "sent on the second round: {sent:#?}");
-    assert!(app.store().dead_letters().expect("read").is_empty());
+    assert!(app.store().dead_letters().await.expect("read").is_empty());
     let (status, _) = admin.post(&resend, serde_json::json!({})).await;
     assert_eq!(status.as_u16(), 404, "already resent");
     app.stop().await;
@@ -696,12 +698,16 @@ async fn when_whatsapp_says_the_window_closed_the_template_goes_instead() {
 /// Waits for the first dead letter and returns why the send was refused.
 async fn first_dead_letter(app: &TestApp) -> String {
     let store = app.store().clone();
-    let settled = crate::support::eventually(WAIT, || {
-        store.dead_letters().map(|d| !d.is_empty()).unwrap_or(false)
+    let settled = crate::support::eventually_async(WAIT, || async {
+        store
+            .dead_letters()
+            .await
+            .map(|d| !d.is_empty())
+            .unwrap_or(false)
     })
     .await;
     assert!(settled, "no dead letter");
-    store.dead_letters().expect("dead letters")[0]
+    store.dead_letters().await.expect("dead letters")[0]
         .reason
         .clone()
 }

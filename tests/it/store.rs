@@ -205,7 +205,7 @@ async fn a_commit_consumes_its_event_and_keeps_one_timer_per_kind(open: Open) {
     assert_eq!(store.next_timer_due().await.expect("next"), None);
     // The firing became an inbox entry, so it survives a crash like any event.
     assert_eq!(store.pending_inbox().expect("inbox").len(), 1);
-    assert_eq!(store.outbox(10).expect("outbox").len(), 2);
+    assert_eq!(store.outbox(10).await.expect("outbox").len(), 2);
 }
 
 async fn timers_fire_in_due_order_and_cancel(open: Open) {
@@ -270,7 +270,7 @@ async fn everything_survives_a_reopen(open: Open) {
         .expect("exists");
     assert_eq!(conversation.cart.item_count(), 3);
     assert_eq!(store.pending_inbox().expect("inbox").len(), 1);
-    assert_eq!(store.outbox_depth().expect("depth"), 1);
+    assert_eq!(store.outbox_depth().await.expect("depth"), 1);
     assert_eq!(
         store.next_timer_due().await.expect("timer"),
         Some(Timestamp(7))
@@ -341,7 +341,7 @@ async fn a_batch_commit_applies_every_step_in_order_and_one_timer_slot_survives(
         .expect("read")
         .expect("stored");
     assert_eq!(conversation.misses, 7, "the last step of the batch wins");
-    assert_eq!(store.outbox(10).expect("outbox").len(), 3);
+    assert_eq!(store.outbox(10).await.expect("outbox").len(), 3);
     // The three Sets share one slot: only the last is left.
     assert_eq!(
         store.next_timer_due().await.expect("timers"),

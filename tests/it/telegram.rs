@@ -326,7 +326,7 @@ async fn a_customer_who_blocked_the_bot_gets_nothing_until_they_write_again() {
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
     assert!(app.store().is_blocked(&identity).await.expect("read"));
-    let letters = app.store().dead_letters().expect("dead letters");
+    let letters = app.store().dead_letters().await.expect("dead letters");
     assert!(
         letters.iter().any(|l| l.reason.contains("blocked")),
         "{letters:?}"

@@ -228,40 +228,47 @@ impl CommitLog for SledStore {
     }
 }
 
+#[async_trait::async_trait]
 impl Outbox for SledStore {
-    fn outbox(&self, limit: usize) -> StoreResult<Vec<OutboxEntry>> {
-        self.call(|store| store.outbox(limit))
+    async fn outbox(&self, limit: usize) -> StoreResult<Vec<OutboxEntry>> {
+        self.blocking(move |store| store.outbox(limit)).await
     }
 
-    fn outbox_entry(&self, id: u64) -> StoreResult<Option<OutboxEntry>> {
+    async fn outbox_entry(&self, id: u64) -> StoreResult<Option<OutboxEntry>> {
         self.call(|store| store.outbox_entry(id))
     }
 
-    fn outbox_depth(&self) -> StoreResult<usize> {
+    async fn outbox_depth(&self) -> StoreResult<usize> {
         self.call(|store| store.outbox_depth())
     }
 
-    fn outbox_delivered(&self, id: u64, sent: &[SentRecord]) -> StoreResult<()> {
+    async fn outbox_delivered(&self, id: u64, sent: &[SentRecord]) -> StoreResult<()> {
         self.call(|store| store.outbox_delivered(id, sent))
     }
 
-    fn outbox_reschedule(&self, entry: &OutboxEntry) -> StoreResult<()> {
+    async fn outbox_reschedule(&self, entry: &OutboxEntry) -> StoreResult<()> {
         self.call(|store| store.outbox_reschedule(entry))
     }
 
-    fn outbox_dead(&self, entry: OutboxEntry, reason: String, now: Timestamp) -> StoreResult<()> {
+    async fn outbox_dead(
+        &self,
+        entry: OutboxEntry,
+        reason: String,
+        now: Timestamp,
+    ) -> StoreResult<()> {
         self.call(|store| store.outbox_dead(entry, reason, now))
     }
 
-    fn dead_letters(&self) -> StoreResult<Vec<DeadLetter>> {
-        self.call(|store| store.dead_letters())
+    async fn dead_letters(&self) -> StoreResult<Vec<DeadLetter>> {
+        self.blocking(move |store| store.dead_letters()).await
     }
 
-    fn recent_dead_letters(&self, limit: usize) -> StoreResult<(usize, Vec<DeadLetter>)> {
-        self.call(|store| store.recent_dead_letters(limit))
+    async fn recent_dead_letters(&self, limit: usize) -> StoreResult<(usize, Vec<DeadLetter>)> {
+        self.blocking(move |store| store.recent_dead_letters(limit))
+            .await
     }
 
-    fn revive_dead_letter(
+    async fn revive_dead_letter(
         &self,
         outbox_id: u64,
         now: Timestamp,
@@ -269,7 +276,7 @@ impl Outbox for SledStore {
         self.call(|store| store.revive_dead_letter(outbox_id, now))
     }
 
-    fn sent_record(
+    async fn sent_record(
         &self,
         channel: flows::Channel,
         platform_id: &str,
@@ -277,7 +284,7 @@ impl Outbox for SledStore {
         self.call(|store| store.sent_record(channel, platform_id))
     }
 
-    fn record_delivery(
+    async fn record_delivery(
         &self,
         dedup_key: &str,
         record: &DeliveryRecord,
@@ -286,7 +293,7 @@ impl Outbox for SledStore {
         self.call(|store| store.record_delivery(dedup_key, record, received_at))
     }
 
-    fn deliveries(
+    async fn deliveries(
         &self,
         channel: flows::Channel,
         platform_id: &str,
@@ -294,11 +301,11 @@ impl Outbox for SledStore {
         self.call(|store| store.deliveries(channel, platform_id))
     }
 
-    fn sent_for(&self, outbox_id: u64) -> StoreResult<Vec<SentRecord>> {
+    async fn sent_for(&self, outbox_id: u64) -> StoreResult<Vec<SentRecord>> {
         self.call(|store| store.sent_for(outbox_id))
     }
 
-    fn dead_letter(&self, outbox_id: u64) -> StoreResult<Option<DeadLetter>> {
+    async fn dead_letter(&self, outbox_id: u64) -> StoreResult<Option<DeadLetter>> {
         self.call(|store| store.dead_letter(outbox_id))
     }
 }
