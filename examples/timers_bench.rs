@@ -142,6 +142,14 @@ fn armed(customer: CustomerId, due: Timestamp, now: Timestamp) -> StepCommit {
 /// The child: fills the store, settles it, prints `filled <due start ms> <fill ms> <bytes on
 /// disk> <settle ms>`.
 fn fill(args: &[String]) -> anyhow::Result<()> {
+    // Its own process, no runtime yet: one for the store's calls.
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?
+        .block_on(fill_store(args))
+}
+
+async fn fill_store(args: &[String]) -> anyhow::Result<()> {
     let [dir, pending, due, spread_ms, lead_s] = args else {
         anyhow::bail!("usage: {FILL} DIR PENDING DUE SPREAD_MS LEAD_S");
     };
@@ -163,7 +171,7 @@ fn fill(args: &[String]) -> anyhow::Result<()> {
         let due = now.plus(Span(2 * DAY_MS + rng.i64(0..7 * DAY_MS)));
         batch.push(armed(customer_id(i), due, now));
         if batch.len() == FILL_BATCH {
-            store.commit_batch(std::mem::take(&mut batch))?;
+            store.commit_batch(std::mem::take(&mut batch)).await?;
         }
         written += 1;
         if written % 100_000 == 0 {
@@ -174,7 +182,7 @@ fn fill(args: &[String]) -> anyhow::Result<()> {
         }
     }
     if !batch.is_empty() {
-        store.commit_batch(std::mem::take(&mut batch))?;
+        store.commit_batch(std::mem::take(&mut batch)).await?;
     }
     // Their second is placed from the end of the fill, so it falls after start-up however
     // long the fill took.
@@ -188,15 +196,15 @@ fn fill(args: &[String]) -> anyhow::Result<()> {
             now,
         ));
         if batch.len() == FILL_BATCH {
-            store.commit_batch(std::mem::take(&mut batch))?;
+            store.commit_batch(std::mem::take(&mut batch)).await?;
         }
     }
     if !batch.is_empty() {
-        store.commit_batch(batch)?;
+        store.commit_batch(batch).await?;
     }
-    store.flush()?;
+    store.flush().await?;
     let fill_ms = started.elapsed().as_millis();
-    let size = store.size_on_disk()?;
+    let size = store.size_on_disk().await?;
     drop(store);
     // The filling process stops the way `souk serve` stops on SIGTERM: it settles the store
     // (sled replays its log and writes a fresh snapshot), so the start measured next is the
@@ -548,7 +556,8 @@ async fn run(config: Config) -> anyhow::Result<()> {
     let mut stepped = 0;
     for (id, due) in ids.iter().zip(&due) {
         if store
-            .conversation(id)?
+            .conversation(id)
+            .await?
             .is_some_and(|c| c.session_timer_due != Some(*due))
         {
             stepped += 1;

@@ -201,12 +201,8 @@ impl App {
 
         // Events accepted before a crash or stop are applied before anything new; their
         // steps are watched for taking the process down again (`driver/poison.rs`).
-        let store_for_redrive = store.clone();
-        let pending = tokio::task::spawn_blocking(move || {
-            store_for_redrive.forget_settled_attempts()?;
-            store_for_redrive.pending_inbox()
-        })
-        .await??;
+        store.forget_settled_attempts().await?;
+        let pending = store.pending_inbox().await?;
         if !pending.is_empty() {
             tracing::info!(
                 count = pending.len(),
@@ -379,8 +375,7 @@ impl App {
         join_all(&mut self.workers, grace).await;
         self.stop_outbox.cancel();
         join_all(&mut self.outbox, grace + Duration::from_secs(1)).await;
-        let store = self.shared.store.clone();
-        tokio::task::spawn_blocking(move || store.flush()).await??;
+        self.shared.store.flush().await?;
         if self.wedged.is_cancelled() {
             anyhow::bail!("a step wedged its worker; stopped so that a restart can set it aside");
         }
@@ -580,23 +575,19 @@ async fn recover_store(shared: Arc<Shared>, driver: Driver, stop: CancellationTo
         if shared.store.healthy() {
             continue;
         }
-        let store = shared.store.clone();
-        let recovered = tokio::task::spawn_blocking(move || {
-            if !store.recover()? {
-                return Ok(None);
+        let store = &shared.store;
+        let recovered = async {
+            if !store.recover().await? {
+                return Ok::<_, crate::store::StoreError>(None);
             }
-            store.pending_inbox().map(Some)
-        })
+            store.pending_inbox().await.map(Some)
+        }
         .await;
         let pending = match recovered {
-            Ok(Ok(Some(pending))) => pending,
-            Ok(Ok(None)) => continue,
-            Ok(Err(error)) => {
-                tracing::warn!(%error, "the store is not back yet");
-                continue;
-            }
+            Ok(Some(pending)) => pending,
+            Ok(None) => continue,
             Err(error) => {
-                tracing::error!(%error, "store recovery task failed");
+                tracing::warn!(%error, "the store is not back yet");
                 continue;
             }
         };
@@ -622,13 +613,11 @@ async fn prune_expired(shared: Arc<Shared>, stop: CancellationToken) {
     let retention =
         Span::hours(i64::try_from(shared.settings.store.dedup_retention_hours).unwrap_or(24 * 365));
     loop {
-        let store = shared.store.clone();
         let before = flows::Timestamp(clock::now().millis().saturating_sub(retention.as_millis()));
-        match tokio::task::spawn_blocking(move || store.prune_processed(before)).await {
-            Ok(Ok(0)) => {}
-            Ok(Ok(pruned)) => tracing::info!(pruned, "forgot old dedup keys"),
-            Ok(Err(error)) => tracing::error!(%error, "pruning dedup keys failed"),
-            Err(error) => tracing::error!(%error, "pruning task failed"),
+        match shared.store.prune_processed(before).await {
+            Ok(0) => {}
+            Ok(pruned) => tracing::info!(pruned, "forgot old dedup keys"),
+            Err(error) => tracing::error!(%error, "pruning dedup keys failed"),
         }
         match shared.store.prune_console_sessions(clock::now()).await {
             Ok(0) => {}

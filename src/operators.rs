@@ -38,7 +38,7 @@ pub fn add(
     if !crate::cli::block_on(store.put_operator(&operator, replace))?? {
         anyhow::bail!("operator {name:?} exists; add --replace to set a new password");
     }
-    store.flush()?;
+    crate::cli::block_on(store.flush())??;
     println!("operator {name} ({}) saved", role.name());
     Ok(())
 }
@@ -49,7 +49,7 @@ pub fn remove(config: &Path, name: &str) -> anyhow::Result<()> {
     if !crate::cli::block_on(store.remove_operator(&name.trim().to_lowercase()))?? {
         anyhow::bail!("no operator {name:?}");
     }
-    store.flush()?;
+    crate::cli::block_on(store.flush())??;
     println!("operator {name} removed; their sessions ended");
     Ok(())
 }

@@ -44,7 +44,7 @@ async fn report_recovery(config: &Path) -> anyhow::Result<()> {
     let (mut abandoned, mut opted_out) = (0u64, 0u64);
     let (mut codes_given, mut codes_used) = (0u64, 0u64);
     for summary in store.summaries().await? {
-        if let Some(conversation) = store.conversation(&summary.customer)? {
+        if let Some(conversation) = store.conversation(&summary.customer).await? {
             abandoned += u64::from(conversation.recovery.last_sequence_at.is_some());
             opted_out += u64::from(conversation.recovery.opted_out);
             codes_given += conversation.recovery.codes.len() as u64;

@@ -18,7 +18,7 @@ use std::time::Duration;
 
 use souk::AppOptions;
 
-use support::{eventually, spawn_app_with, test_settings, web_customer};
+use support::{eventually_async, spawn_app_with, test_settings, web_customer};
 
 const WAIT: Duration = support::PATIENCE;
 
@@ -139,8 +139,8 @@ async fn a_full_disk_is_refused_reported_and_recovered_from_without_a_restart() 
     // Every acknowledged message is in the conversation's history.
     let store = app.store().clone();
     let customer = web_customer(&app, &session).await;
-    let all_in = eventually(WAIT, || {
-        let Ok(history) = store.history(&customer, 1_000) else {
+    let all_in = eventually_async(WAIT, || async {
+        let Ok(history) = store.history(&customer, 1_000).await else {
             return false;
         };
         let said: Vec<String> = history

@@ -22,7 +22,7 @@ use souk::AppOptions;
 use souk::settings::{MetaChannelSettings, Secret};
 
 use fake_graph::FakeGraph;
-use support::{PATIENCE, TestApp, eventually, spawn_app_with, test_settings};
+use support::{PATIENCE, TestApp, eventually_async, spawn_app_with, test_settings};
 
 /// The stated bound for the whole test process while the worst bodies are in flight. Most
 /// of the peak is sled's page cache filling with the ~3,900 conversations the batches start
@@ -175,8 +175,12 @@ async fn the_largest_worst_bodies_keep_the_process_under_its_bound() {
     assert!(chat.status().is_client_error(), "{}", chat.status());
     // Every accepted event is stepped (the batches hold ~970 customers each).
     let store = app.store().clone();
-    let settled = eventually(PATIENCE * 3, || {
-        store.pending_inbox().map(|p| p.is_empty()).unwrap_or(false)
+    let settled = eventually_async(PATIENCE * 3, || async {
+        store
+            .pending_inbox()
+            .await
+            .map(|p| p.is_empty())
+            .unwrap_or(false)
     })
     .await;
     stop.store(true, Ordering::Relaxed);

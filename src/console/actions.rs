@@ -34,7 +34,8 @@ fn conflict(message: impl Into<String>, owner: Option<&OperatorId>) -> ApiError 
 async fn load(state: &AppState, customer: &CustomerId) -> Result<Conversation, ApiError> {
     state
         .store
-        .conversation(customer)?
+        .conversation(customer)
+        .await?
         .ok_or_else(|| ApiError::new(StatusCode::NOT_FOUND, "no such conversation"))
 }
 
@@ -322,7 +323,7 @@ pub async fn add_note(
         operator: OperatorId(authed.operator.name.clone()),
         text,
     };
-    state.store.append_history(&customer, &note)?;
+    state.store.append_history(&customer, &note).await?;
     state.console_feed.publish(&customer);
     Ok(StatusCode::CREATED.into_response())
 }

@@ -125,7 +125,8 @@ pub async fn replies(
     let customer = CustomerId(customer);
     let conversation = state
         .store
-        .conversation(&customer)?
+        .conversation(&customer)
+        .await?
         .ok_or_else(|| ApiError::new(StatusCode::NOT_FOUND, "no such conversation"))?;
     let shown = state
         .store

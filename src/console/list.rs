@@ -127,7 +127,7 @@ async fn list(
         {
             continue;
         }
-        out.push(summary_json(state, &row, customer.as_ref(), names)?);
+        out.push(summary_json(state, &row, customer.as_ref(), names).await?);
     }
     Ok(out)
 }
@@ -194,7 +194,7 @@ pub async fn customer_label(
 }
 
 /// One row as the page shows it.
-pub fn summary_json(
+pub async fn summary_json(
     state: &AppState,
     row: &ConversationSummary,
     customer: Option<&Customer>,
@@ -202,7 +202,8 @@ pub fn summary_json(
 ) -> Result<Value, ApiError> {
     let last = state
         .store
-        .history(&row.customer, 1)?
+        .history(&row.customer, 1)
+        .await?
         .first()
         .map(|entry| describe::preview(state, entry, names));
     let (state_name, waiting_since, reason, owner) = match &row.handoff {

@@ -193,7 +193,7 @@ pub async fn attachment(
         return Err(not_found());
     }
     let customer = CustomerId(customer);
-    let history = state.store.history(&customer, MEDIA_LOOKBACK)?;
+    let history = state.store.history(&customer, MEDIA_LOOKBACK).await?;
     if !history.iter().any(|entry| gave_url(entry, &url)) {
         return Err(not_found());
     }

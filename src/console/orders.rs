@@ -25,7 +25,8 @@ pub async fn order(
         .ok_or_else(|| ApiError::new(StatusCode::NOT_FOUND, format!("no order {id}")))?;
     let locale = state
         .store
-        .conversation(&order.customer)?
+        .conversation(&order.customer)
+        .await?
         .map_or(state.settings.shop.default_locale, |c| c.locale);
     let money = |m| format_money(m, locale);
     let lines: Vec<Value> = order

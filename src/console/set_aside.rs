@@ -18,10 +18,7 @@ pub async fn list(
     Extension(authed): Extension<Authed>,
 ) -> Result<Json<Value>, ApiError> {
     authed.require_admin("only admins see and retry set-aside events")?;
-    let store = state.store.clone();
-    let events = tokio::task::spawn_blocking(move || store.set_aside_events())
-        .await
-        .map_err(|error| ApiError::internal(error.to_string()))??;
+    let events = state.store.set_aside_events().await?;
     let mut rows: Vec<Value> = Vec::with_capacity(events.len());
     for set_aside in &events {
         let entry = &set_aside.entry;
@@ -51,10 +48,10 @@ pub async fn retry(
     Path(seq): Path<u64>,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
     authed.require_admin("only admins see and retry set-aside events")?;
-    let store = state.store.clone();
-    let entry = tokio::task::spawn_blocking(move || store.retry_set_aside(seq))
-        .await
-        .map_err(|error| ApiError::internal(error.to_string()))??
+    let entry = state
+        .store
+        .retry_set_aside(seq)
+        .await?
         .ok_or_else(|| ApiError::new(StatusCode::NOT_FOUND, "no such set-aside event"))?;
     tracing::info!(seq, operator = %authed.operator.name, "set-aside event retried");
     state

@@ -58,13 +58,13 @@ async fn build(
         merges,
     } = found;
     let store = state.store.as_ref();
-    let Some(conversation) = store.conversation(id)? else {
+    let Some(conversation) = store.conversation(id).await? else {
         return Err(ApiError::new(StatusCode::NOT_FOUND, "no such conversation"));
     };
     let ctx = state.shared.context();
     let locale = conversation.locale;
     // Customers linked into this one keep their own history: one timeline, by time.
-    let mut entries = store.history(id, TIMELINE_LIMIT)?;
+    let mut entries = store.history(id, TIMELINE_LIMIT).await?;
     let links: Vec<Value> = merges
         .iter()
         .map(|merge| {
@@ -79,7 +79,7 @@ async fn build(
         })
         .collect();
     for merged in merges {
-        entries.extend(store.history(&merged.from.id, TIMELINE_LIMIT)?);
+        entries.extend(store.history(&merged.from.id, TIMELINE_LIMIT).await?);
     }
     entries.sort_by_key(HistoryEntry::at);
     let skip = entries.len().saturating_sub(TIMELINE_LIMIT);
@@ -141,7 +141,7 @@ async fn build(
         .collect();
     let window = reply_window(&state.settings, &conversation, clock::now());
     Ok(json!({
-        "summary": summary_json(state, &summary, customer.as_ref(), names)?,
+        "summary": summary_json(state, &summary, customer.as_ref(), names).await?,
         "customer": {
             "id": id,
             "name": customer.as_ref().and_then(|c| c.display_name.clone()),

@@ -57,16 +57,11 @@ impl GroupCommit {
                 while let Ok(next) = queue.try_recv() {
                     waiters.push(next);
                 }
-                let store = store.clone();
                 let started = std::time::Instant::now();
                 let size = waiters.len();
                 busy = size >= BUSY_ROUND;
-                let answered =
-                    tokio::task::spawn_blocking(move || round(store.as_ref(), waiters)).await;
-                if let Err(error) = answered {
-                    // The waiters were dropped with the task: each sees its channel closed.
-                    tracing::error!(%error, "group commit task failed");
-                }
+                // The store does its disk work off the async threads (sled: in place).
+                round(store.as_ref(), waiters).await;
                 metrics::histogram!("souk_flush_seconds").record(started.elapsed().as_secs_f64());
                 metrics::histogram!("souk_flush_batch_size").record(size as f64);
             }
@@ -115,22 +110,23 @@ impl GroupCommit {
 
 /// One round: every part in one transaction, then one flush, then the answers. If the
 /// shared transaction fails, each part is tried alone, so one bad part fails only its caller.
-fn round(store: &dyn Store, waiters: Vec<Waiter>) {
+async fn round(store: &dyn Store, waiters: Vec<Waiter>) {
     let (parts, dones): (Vec<WriteGroup>, Vec<_>) =
         waiters.into_iter().map(|w| (w.part, w.done)).unzip();
-    let results: Vec<Result<GroupWritten, String>> = match store.write_groups(&parts) {
+    let results: Vec<Result<GroupWritten, String>> = match store.write_groups(&parts).await {
         Ok(written) => written.into_iter().map(Ok).collect(),
         Err(error) if parts.len() > 1 => {
             tracing::warn!(%error, parts = parts.len(), "group write failed; writing each part alone");
-            parts
-                .iter()
-                .map(|part| store.write_group(part).map_err(|e| e.to_string()))
-                .collect()
+            let mut alone = Vec::with_capacity(parts.len());
+            for part in &parts {
+                alone.push(store.write_group(part).await.map_err(|e| e.to_string()));
+            }
+            alone
         }
         Err(error) => vec![Err(error.to_string())],
     };
     // Nothing is answered before the flush: an answer means "on disk".
-    let flushed = store.flush().map_err(|e| e.to_string());
+    let flushed = store.flush().await.map_err(|e| e.to_string());
     for (done, result) in dones.into_iter().zip(results) {
         let _ = done.send(match &flushed {
             Ok(()) => result,

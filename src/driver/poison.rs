@@ -115,17 +115,12 @@ pub async fn admit_redriven(shared: &Arc<Shared>, entry: &InboxEntry) -> bool {
     if !shared.poison.take_redriven(entry.seq) {
         return true;
     }
-    let store = shared.store.clone();
     let seq = entry.seq;
     lock(&shared.poison.noted).insert(seq);
-    let attempts = match tokio::task::spawn_blocking(move || store.note_step_attempt(seq)).await {
-        Ok(Ok(attempts)) => attempts,
-        Ok(Err(error)) => {
-            tracing::error!(%error, event = %entry.public_id, "cannot count a step attempt");
-            return true;
-        }
+    let attempts = match shared.store.note_step_attempt(seq).await {
+        Ok(attempts) => attempts,
         Err(error) => {
-            tracing::error!(%error, "step attempt task failed");
+            tracing::error!(%error, event = %entry.public_id, "cannot count a step attempt");
             return true;
         }
     };
@@ -142,15 +137,13 @@ pub async fn admit_redriven(shared: &Arc<Shared>, entry: &InboxEntry) -> bool {
 
 /// Takes the event out of the inbox, keeps it for an admin, and says so everywhere.
 pub async fn set_aside(shared: &Arc<Shared>, entry: &InboxEntry, reason: &str, attempts: u32) {
-    let store = shared.store.clone();
     let seq = entry.seq;
-    let owned_reason = reason.to_owned();
-    let result = tokio::task::spawn_blocking(move || {
-        store.set_aside(seq, &owned_reason, attempts, crate::clock::now())
-    })
-    .await;
+    let result = shared
+        .store
+        .set_aside(seq, reason, attempts, crate::clock::now())
+        .await;
     match result {
-        Ok(Ok(_)) => {
+        Ok(_) => {
             metrics::counter!("souk_inbound_set_aside_total").increment(1);
             tracing::error!(
                 event = %entry.public_id,
@@ -164,10 +157,9 @@ pub async fn set_aside(shared: &Arc<Shared>, entry: &InboxEntry, reason: &str, a
                 .applied
                 .settled([seq], super::applied::Settled::SetAside);
         }
-        Ok(Err(error)) => {
+        Err(error) => {
             tracing::error!(%error, event = %entry.public_id, "cannot set the event aside")
         }
-        Err(error) => tracing::error!(%error, "set-aside task failed"),
     }
 }
 
@@ -199,9 +191,8 @@ pub async fn run_step_watch(
                     seconds = elapsed.as_secs_f64(),
                     "a step is running past its time budget"
                 );
-                let store = shared.store.clone();
-                let noted = tokio::task::spawn_blocking(move || store.note_step_attempt(seq)).await;
-                if !matches!(noted, Ok(Ok(_))) {
+                let noted = shared.store.note_step_attempt(seq).await;
+                if noted.is_err() {
                     tracing::error!(seq, "cannot count the slow step's attempt");
                 }
             }

@@ -67,20 +67,18 @@ pub async fn run_read_ahead(shared: Arc<Shared>, stop: CancellationToken) {
         ));
         let from = warmed_until.max(now);
         if until > from {
-            let store = shared.store.clone();
-            match tokio::task::spawn_blocking(move || {
-                store.warm_timers(from, until, READ_AHEAD_LIMIT)
-            })
-            .await
+            match shared
+                .store
+                .warm_timers(from, until, READ_AHEAD_LIMIT)
+                .await
             {
-                Ok(Ok(count)) => {
+                Ok(count) => {
                     if count > 0 {
                         tracing::debug!(count, "read ahead the conversations of due timers");
                     }
                     warmed_until = until;
                 }
-                Ok(Err(error)) => tracing::warn!(%error, "timer read-ahead failed"),
-                Err(_) => return,
+                Err(error) => tracing::warn!(%error, "timer read-ahead failed"),
             }
         }
         tokio::select! {

@@ -99,7 +99,13 @@ impl Worker {
             .load(std::sync::atomic::Ordering::Acquire)
         {
             let store = &self.shared.store;
-            entries.retain(|entry| store.in_inbox(entry.seq).unwrap_or(true));
+            let mut still = Vec::with_capacity(entries.len());
+            for entry in entries {
+                if store.in_inbox(entry.seq).await.unwrap_or(true) {
+                    still.push(entry);
+                }
+            }
+            entries = still;
             if entries.is_empty() {
                 return;
             }
@@ -284,7 +290,7 @@ async fn report_oversold(shared: &Shared, paid: &[flows::Order]) {
         return;
     }
     // Rare (a payment for the last unit raced another): scanning the pending inbox is fine.
-    let pending = match shared.store.pending_inbox() {
+    let pending = match shared.store.pending_inbox().await {
         Ok(pending) => pending,
         Err(error) => {
             tracing::error!(%error, "cannot read the inbox; the oversold report waits for a restart");
@@ -345,7 +351,7 @@ async fn step_one(
     let mut customer: Option<Option<Customer>> = None;
     let conversation = match earlier {
         Some(conversation) => conversation,
-        None => match store.conversation(&entry.customer)? {
+        None => match store.conversation(&entry.customer).await? {
             Some(conversation) => conversation,
             None => {
                 let found = store.customer(&entry.customer).await?;

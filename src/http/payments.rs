@@ -121,7 +121,8 @@ pub async fn stripe_webhook(
             "stripe",
             refusal,
             &detail,
-        );
+        )
+        .await;
         return Ok(StatusCode::OK);
     }
     let fresh = feed(
@@ -204,7 +205,8 @@ async fn demo_order(state: &AppState, token: &str) -> Result<Option<(Order, Loca
     };
     let locale = state
         .store
-        .conversation(&order.customer)?
+        .conversation(&order.customer)
+        .await?
         .map_or(state.settings.shop.default_locale, |c| c.locale);
     Ok(Some((order, locale)))
 }

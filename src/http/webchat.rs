@@ -237,10 +237,7 @@ pub async fn history(
         // Nothing said yet, nothing to show.
         (Session::Pending(_), _) => return Ok(Json(json!({ "messages": [] }))),
     };
-    let store = state.store.clone();
-    let entries = tokio::task::spawn_blocking(move || store.history(&customer, 200))
-        .await
-        .map_err(ApiError::internal)??;
+    let entries = state.store.history(&customer, 200).await?;
     let zone = state.settings.timezone();
     let mut labels: HashMap<String, String> = HashMap::new();
     let mut messages = Vec::with_capacity(entries.len());

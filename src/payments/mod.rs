@@ -101,7 +101,7 @@ impl Refusal {
 /// A payment souk will not confirm: logged, counted, and written into the order's
 /// conversation as a note the shop's operators see. The customer is told nothing: the money
 /// question is the shop's to settle (a refund or a new link).
-pub fn refuse_payment(
+pub async fn refuse_payment(
     store: &dyn crate::store::Store,
     console: &crate::console::ConsoleFeed,
     order: &Order,
@@ -121,7 +121,7 @@ pub fn refuse_payment(
             refusal.name().replace('_', " ")
         ),
     };
-    match store.append_history(&order.customer, &note) {
+    match store.append_history(&order.customer, &note).await {
         Ok(()) => console.publish(&order.customer),
         Err(error) => tracing::error!(%error, order = %order.id, "cannot note the refused payment"),
     }

@@ -96,6 +96,7 @@ impl MetaSender {
         let customer = outgoing.entry.customer.clone();
         let conversation = store
             .conversation(&customer)
+            .await
             .map_err(|e| retryable(format!("store: {e}"), None, outgoing.entry.parts_sent))?;
         let last_inbound =
             conversation.and_then(|c| c.last_inbound_by_channel.get(&self.channel).copied());

@@ -119,88 +119,99 @@ pub trait Directory: Send + Sync + 'static {
 }
 
 /// The durable inbox and the steps' commits: events accepted before their 200, conversations, history, and what the poison guard sets aside.
+#[async_trait::async_trait]
 pub trait CommitLog: Send + Sync + 'static {
     /// Persists inbound events, each unless its dedup key was seen (within the retention
     /// window, or earlier in the same transaction), and commits steps: every part in one
     /// transaction. A transaction costs the engine a log write of its own, so concurrent
     /// requests and workers share one (see `driver::group_commit`).
     /// Results come one per part, in order.
-    fn write_groups(&self, parts: &[WriteGroup]) -> StoreResult<Vec<GroupWritten>>;
+    async fn write_groups(&self, parts: &[WriteGroup]) -> StoreResult<Vec<GroupWritten>>;
 
     /// One part; see `write_groups`.
-    fn write_group(&self, part: &WriteGroup) -> StoreResult<GroupWritten> {
-        self.write_groups(std::slice::from_ref(part))?
+    async fn write_group(&self, part: &WriteGroup) -> StoreResult<GroupWritten> {
+        self.write_groups(std::slice::from_ref(part))
+            .await?
             .pop()
             .ok_or_else(|| StoreError::Engine("the store returned no result".into()))
     }
 
     /// Events only; see `write_groups`.
-    fn ingest_batch(&self, entries: Vec<InboxEntry>) -> StoreResult<Vec<Ingested>> {
+    async fn ingest_batch(&self, entries: Vec<InboxEntry>) -> StoreResult<Vec<Ingested>> {
         let part = WriteGroup {
             ingest: entries,
             steps: Vec::new(),
         };
-        self.write_group(&part).map(|written| written.ingested)
+        self.write_group(&part)
+            .await
+            .map(|written| written.ingested)
     }
 
     /// One event; see `write_groups`.
-    fn ingest(&self, entry: InboxEntry) -> StoreResult<Ingested> {
-        self.ingest_batch(vec![entry])?
+    async fn ingest(&self, entry: InboxEntry) -> StoreResult<Ingested> {
+        self.ingest_batch(vec![entry])
+            .await?
             .pop()
             .ok_or_else(|| StoreError::Engine("ingest returned nothing".into()))
     }
 
     /// Whether an accepted event still waits for its step.
-    fn in_inbox(&self, seq: u64) -> StoreResult<bool>;
+    async fn in_inbox(&self, seq: u64) -> StoreResult<bool>;
 
     /// Events accepted but not yet stepped, oldest first (re-driven at start-up).
-    fn pending_inbox(&self) -> StoreResult<Vec<InboxEntry>>;
+    async fn pending_inbox(&self) -> StoreResult<Vec<InboxEntry>>;
 
     /// Counts one more attempt at an event's step, durably before the step runs (only for
     /// events re-driven after a stop, whose step may have been what stopped the process);
     /// returns the attempts so far, this one included.
-    fn note_step_attempt(&self, seq: u64) -> StoreResult<u32>;
+    async fn note_step_attempt(&self, seq: u64) -> StoreResult<u32>;
 
     /// The attempts counted for an event still in the inbox.
-    fn step_attempts(&self, seq: u64) -> StoreResult<u32>;
+    async fn step_attempts(&self, seq: u64) -> StoreResult<u32>;
 
     /// Forgets the attempt counts of events whose step has since committed.
-    fn forget_settled_attempts(&self) -> StoreResult<usize>;
+    async fn forget_settled_attempts(&self) -> StoreResult<usize>;
 
     /// Takes an event out of the inbox and keeps it aside with the reason, atomically;
     /// `Ok(false)` when it was no longer in the inbox.
-    fn set_aside(&self, seq: u64, reason: &str, attempts: u32, now: Timestamp)
-    -> StoreResult<bool>;
+    async fn set_aside(
+        &self,
+        seq: u64,
+        reason: &str,
+        attempts: u32,
+        now: Timestamp,
+    ) -> StoreResult<bool>;
 
     /// Events set aside, oldest first.
-    fn set_aside_events(&self) -> StoreResult<Vec<SetAside>>;
+    async fn set_aside_events(&self) -> StoreResult<Vec<SetAside>>;
 
     /// Puts a set-aside event back in the inbox (an admin's retry) and returns it, to be
     /// handed to its worker; `None` when there is no such event.
-    fn retry_set_aside(&self, seq: u64) -> StoreResult<Option<InboxEntry>>;
+    async fn retry_set_aside(&self, seq: u64) -> StoreResult<Option<InboxEntry>>;
 
-    fn conversation(&self, id: &CustomerId) -> StoreResult<Option<Conversation>>;
+    async fn conversation(&self, id: &CustomerId) -> StoreResult<Option<Conversation>>;
 
     /// Steps only, all or none; returns the created sends of each, in order.
-    fn commit_batch(&self, commits: Vec<StepCommit>) -> StoreResult<Vec<Vec<OutboxEntry>>> {
+    async fn commit_batch(&self, commits: Vec<StepCommit>) -> StoreResult<Vec<Vec<OutboxEntry>>> {
         let part = WriteGroup {
             ingest: Vec::new(),
             steps: commits,
         };
-        self.write_group(&part).map(|written| written.created)
+        self.write_group(&part).await.map(|written| written.created)
     }
 
     /// One step; see `write_groups`.
-    fn commit(&self, commit: StepCommit) -> StoreResult<Vec<OutboxEntry>> {
-        self.commit_batch(vec![commit])?
+    async fn commit(&self, commit: StepCommit) -> StoreResult<Vec<OutboxEntry>> {
+        self.commit_batch(vec![commit])
+            .await?
             .pop()
             .ok_or_else(|| StoreError::Engine("commit returned nothing".into()))
     }
 
-    fn history(&self, customer: &CustomerId, limit: usize) -> StoreResult<Vec<HistoryEntry>>;
+    async fn history(&self, customer: &CustomerId, limit: usize) -> StoreResult<Vec<HistoryEntry>>;
 
     /// Adds a record to a customer's history outside a step (an operator's private note).
-    fn append_history(&self, customer: &CustomerId, entry: &HistoryEntry) -> StoreResult<()>;
+    async fn append_history(&self, customer: &CustomerId, entry: &HistoryEntry) -> StoreResult<()>;
 }
 
 /// Replies waiting to be sent, what became of them (platform ids, delivery news) and those given up on.
@@ -423,29 +434,36 @@ pub trait Bookings: Send + Sync + 'static {
 
 /// Keeping the engine healthy: read-ahead, pruning, flushing, size; mostly the embedded
 /// engine's concern (a database backend answers most of these trivially).
+#[async_trait::async_trait]
 pub trait Maintenance: Send + Sync + 'static {
     /// Reads ahead what the steps of the timers due in `from..until` will read (at most
     /// `limit` of them), so that a burst of them finds it in memory; returns how many.
-    fn warm_timers(&self, from: Timestamp, until: Timestamp, limit: usize) -> StoreResult<usize>;
+    async fn warm_timers(
+        &self,
+        from: Timestamp,
+        until: Timestamp,
+        limit: usize,
+    ) -> StoreResult<usize>;
 
     /// Forgets dedup keys older than `before`; returns how many.
-    fn prune_processed(&self, before: Timestamp) -> StoreResult<usize>;
+    async fn prune_processed(&self, before: Timestamp) -> StoreResult<usize>;
 
     /// Makes everything written so far durable.
-    fn flush(&self) -> StoreResult<()>;
+    async fn flush(&self) -> StoreResult<()>;
 
     /// False while the store refuses writes (a full disk): not ready.
+    /// A flag, read on every ingest: not async.
     fn healthy(&self) -> bool {
         true
     }
 
     /// Tries to make an unhealthy store take writes again; `Ok(true)` when it did.
-    fn recover(&self) -> StoreResult<bool> {
+    async fn recover(&self) -> StoreResult<bool> {
         Ok(false)
     }
 
     /// Bytes on disk, for benchmarks and metrics.
-    fn size_on_disk(&self) -> StoreResult<u64>;
+    async fn size_on_disk(&self) -> StoreResult<u64>;
 }
 
 /// Every role, for `use crate::store::prelude::*`.

@@ -24,7 +24,6 @@ use super::keys::{
     timer_key, timer_slot_key, u64_key,
 };
 use super::linking::{LinkCode, MergeRecord, Redeemed};
-use super::prelude::*;
 use super::records::{
     DeadLetter, DeliveryRecord, GroupWritten, HistoryEntry, InboxEntry, Ingested, OrderUpdate,
     OutboxEntry, PaymentJob, PaymentSession, SentRecord, SetAside, StepCommit, TimerChange,
@@ -698,28 +697,29 @@ impl SledTrees {
     }
 }
 
-impl CommitLog for SledTrees {
-    fn in_inbox(&self, seq: u64) -> StoreResult<bool> {
+/// The `CommitLog` role, synchronous; `SledStore` offers it async.
+impl SledTrees {
+    pub(super) fn in_inbox(&self, seq: u64) -> StoreResult<bool> {
         self.inbox.contains_key(u64_key(seq)).map_err(engine)
     }
 
-    fn pending_inbox(&self) -> StoreResult<Vec<InboxEntry>> {
+    pub(super) fn pending_inbox(&self) -> StoreResult<Vec<InboxEntry>> {
         Self::decode_all("inbox entry", self.inbox.iter(), usize::MAX)
     }
 
-    fn note_step_attempt(&self, seq: u64) -> StoreResult<u32> {
+    pub(super) fn note_step_attempt(&self, seq: u64) -> StoreResult<u32> {
         self.count_step_attempt(seq)
     }
 
-    fn step_attempts(&self, seq: u64) -> StoreResult<u32> {
+    pub(super) fn step_attempts(&self, seq: u64) -> StoreResult<u32> {
         self.step_attempts_of(seq)
     }
 
-    fn forget_settled_attempts(&self) -> StoreResult<usize> {
+    pub(super) fn forget_settled_attempts(&self) -> StoreResult<usize> {
         self.drop_settled_attempts()
     }
 
-    fn set_aside(
+    pub(super) fn set_aside(
         &self,
         seq: u64,
         reason: &str,
@@ -729,19 +729,19 @@ impl CommitLog for SledTrees {
         self.move_to_set_aside(seq, reason, attempts, now)
     }
 
-    fn set_aside_events(&self) -> StoreResult<Vec<SetAside>> {
+    pub(super) fn set_aside_events(&self) -> StoreResult<Vec<SetAside>> {
         self.set_aside_records()
     }
 
-    fn retry_set_aside(&self, seq: u64) -> StoreResult<Option<InboxEntry>> {
+    pub(super) fn retry_set_aside(&self, seq: u64) -> StoreResult<Option<InboxEntry>> {
         self.take_set_aside(seq)
     }
 
-    fn conversation(&self, id: &CustomerId) -> StoreResult<Option<Conversation>> {
+    pub(super) fn conversation(&self, id: &CustomerId) -> StoreResult<Option<Conversation>> {
         Self::get_decoded(&self.conversations, "conversation", id.0.as_bytes())
     }
 
-    fn write_groups(&self, parts: &[WriteGroup]) -> StoreResult<Vec<GroupWritten>> {
+    pub(super) fn write_groups(&self, parts: &[WriteGroup]) -> StoreResult<Vec<GroupWritten>> {
         (
             &self.processed,
             &self.processed_age,
@@ -800,7 +800,11 @@ impl CommitLog for SledTrees {
             .map_err(tx_error)
     }
 
-    fn history(&self, customer: &CustomerId, limit: usize) -> StoreResult<Vec<HistoryEntry>> {
+    pub(super) fn history(
+        &self,
+        customer: &CustomerId,
+        limit: usize,
+    ) -> StoreResult<Vec<HistoryEntry>> {
         // The newest `limit` entries, returned oldest first.
         let mut newest: Vec<HistoryEntry> = Self::decode_all(
             "history entry",
@@ -811,7 +815,11 @@ impl CommitLog for SledTrees {
         Ok(newest)
     }
 
-    fn append_history(&self, customer: &CustomerId, entry: &HistoryEntry) -> StoreResult<()> {
+    pub(super) fn append_history(
+        &self,
+        customer: &CustomerId,
+        entry: &HistoryEntry,
+    ) -> StoreResult<()> {
         let id = self.db.generate_id().map_err(engine)?;
         self.history
             .insert(history_key(customer, id), encode(entry))
@@ -1445,8 +1453,14 @@ impl SledTrees {
     }
 }
 
-impl Maintenance for SledTrees {
-    fn warm_timers(&self, from: Timestamp, until: Timestamp, limit: usize) -> StoreResult<usize> {
+/// The `Maintenance` role, synchronous; `SledStore` offers it async.
+impl SledTrees {
+    pub(super) fn warm_timers(
+        &self,
+        from: Timestamp,
+        until: Timestamp,
+        limit: usize,
+    ) -> StoreResult<usize> {
         let mut warmed = 0;
         for item in self
             .timers
@@ -1467,7 +1481,7 @@ impl Maintenance for SledTrees {
         Ok(warmed)
     }
 
-    fn prune_processed(&self, before: Timestamp) -> StoreResult<usize> {
+    pub(super) fn prune_processed(&self, before: Timestamp) -> StoreResult<usize> {
         let end = processed_age_key(before, "");
         let mut pruned = 0;
         for item in self.processed_age.range(..end) {
@@ -1484,11 +1498,11 @@ impl Maintenance for SledTrees {
         Ok(pruned)
     }
 
-    fn flush(&self) -> StoreResult<()> {
+    pub(super) fn flush(&self) -> StoreResult<()> {
         self.db.flush().map(|_| ()).map_err(engine)
     }
 
-    fn size_on_disk(&self) -> StoreResult<u64> {
+    pub(super) fn size_on_disk(&self) -> StoreResult<u64> {
         self.db.size_on_disk().map_err(engine)
     }
 }

@@ -98,11 +98,14 @@ impl TelegramIngress {
     /// Why this payment must not go ahead (in the customer's language), if it must not.
     async fn refusal(&self, query: &PreCheckout) -> Result<Option<String>, StoreError> {
         let store = self.ingest.store();
-        let locale = store
+        let customer = store
             .find_identity(&Identity::new(Channel::Telegram, query.chat_id.to_string()))
-            .await?
-            .and_then(|customer| store.conversation(&customer).ok().flatten())
-            .map_or(self.default_locale, |c| c.locale);
+            .await?;
+        let conversation = match customer {
+            Some(customer) => store.conversation(&customer).await.ok().flatten(),
+            None => None,
+        };
+        let locale = conversation.map_or(self.default_locale, |c| c.locale);
         let say = |text: Text| Some(crate::render::Renderer.text(locale, &text));
         let order = match order_of(&query.payload) {
             Some(id) => store.order(&id).await?,
@@ -167,7 +170,8 @@ impl TelegramIngress {
                     order.total.minor,
                     order.total.currency.code()
                 ),
-            );
+            )
+            .await;
             return Ok(());
         }
         let event = Event::PaymentConfirmed {

@@ -335,6 +335,7 @@ async fn an_operator_marks_a_no_show_once_the_time_has_come() {
     let mut conversation = app
         .store()
         .conversation(&customer)
+        .await
         .expect("read")
         .expect("conversation");
     for (id, start) in [
@@ -359,6 +360,7 @@ async fn an_operator_marks_a_no_show_once_the_time_has_come() {
     }
     app.store()
         .commit(crate::support::state_commit(conversation, now))
+        .await
         .expect("commit");
     let path =
         |booking: &str| format!("/console/api/conversations/{customer}/bookings/{booking}/no-show");

@@ -826,6 +826,7 @@ async fn two_operators_taking_over_at_once_leave_exactly_one_owner() {
         let owner = app
             .store()
             .conversation(&customer)
+            .await
             .expect("read")
             .expect("conversation")
             .handoff
@@ -1176,6 +1177,7 @@ async fn customers_are_named_by_what_they_gave_and_found_by_it() {
     let store = app.store().clone();
     let mut conversation = store
         .conversation(&customer)
+        .await
         .expect("read")
         .expect("conversation");
     conversation.profile.name = Some("Ana Popescu".into());
@@ -1186,6 +1188,7 @@ async fn customers_are_named_by_what_they_gave_and_found_by_it() {
             conversation,
             souk::clock::now(),
         ))
+        .await
         .expect("commit");
     let rows = console.get("/console/api/conversations").await;
     let row = &rows["conversations"][0];

@@ -29,7 +29,11 @@ async fn pending_sends_survive_an_abrupt_stop_and_go_out_exactly_once() {
     let store = app.store().clone();
     // Every step committed (inbox empty), five replies queued, and the platform refused them.
     let queued = eventually_async(crate::support::PATIENCE, || async {
-        store.pending_inbox().map(|p| p.is_empty()).unwrap_or(false)
+        store
+            .pending_inbox()
+            .await
+            .map(|p| p.is_empty())
+            .unwrap_or(false)
             && store.outbox_depth().await.unwrap_or(0) == 5
             && down.attempts.load(Ordering::SeqCst) >= 2
     })

@@ -500,28 +500,29 @@ async fn conversation_exists(
     identity: &Identity,
 ) -> bool {
     match store.find_identity(identity).await {
-        Ok(Some(customer)) => store.conversation(&customer).ok().flatten().is_some(),
+        Ok(Some(customer)) => store.conversation(&customer).await.ok().flatten().is_some(),
         _ => false,
     }
 }
 
-fn age_and_confirm(store_dir: &Path, customer: &CustomerId) {
+async fn age_and_confirm(store_dir: &Path, customer: &CustomerId) {
     age_and_ingest(
         store_dir,
         customer,
         Event::PaymentConfirmed {
             order: OrderId("ORDER-7".into()),
         },
-    );
+    )
+    .await;
 }
 
 /// Ages the customer's last message by 25 hours and puts `event` in the inbox.
-fn age_and_ingest(store_dir: &Path, customer: &CustomerId, event: Event) {
-    age_prepare_and_ingest(store_dir, customer, event, |_, _| {});
+async fn age_and_ingest(store_dir: &Path, customer: &CustomerId, event: Event) {
+    age_prepare_and_ingest(store_dir, customer, event, |_, _| {}).await;
 }
 
 /// The same, with the conversation changed by `prepare` (given the aged time) first.
-fn age_prepare_and_ingest(
+async fn age_prepare_and_ingest(
     store_dir: &Path,
     customer: &CustomerId,
     event: Event,
@@ -530,6 +531,7 @@ fn age_prepare_and_ingest(
     let store = crate::support::open_store(store_dir);
     let mut conversation: Conversation = store
         .conversation(customer)
+        .await
         .expect("read")
         .expect("conversation");
     let long_ago = Timestamp(souk::clock::now().millis() - Span::hours(25).as_millis());
@@ -540,6 +542,7 @@ fn age_prepare_and_ingest(
     prepare(&mut conversation, long_ago);
     store
         .commit(crate::support::state_commit(conversation, long_ago))
+        .await
         .expect("commit");
     store
         .ingest(InboxEntry {
@@ -550,8 +553,9 @@ fn age_prepare_and_ingest(
             event,
             received_at: souk::clock::now(),
         })
+        .await
         .expect("ingest");
-    store.flush().expect("flush");
+    store.flush().await.expect("flush");
 }
 
 #[tokio::test]
@@ -569,7 +573,7 @@ async fn outside_the_window_a_configured_template_goes_out() {
     );
     let app = spawn_app_with(config.clone(), AppOptions::default()).await;
     let customer = payment_confirmed_25_hours_after_last_message(app, "40700000005").await;
-    age_and_confirm(dir.path(), &customer);
+    age_and_confirm(dir.path(), &customer).await;
     let app = spawn_app_with(config, AppOptions::default()).await;
     let sent = fake.wait_for(2, WAIT).await;
     let template = &sent.last().expect("template").body;
@@ -609,7 +613,8 @@ async fn outside_the_window_the_shipping_template_carries_the_tracking_link() {
             tracking: Some("https://track.example/AB<1>".into()),
             by: None,
         },
-    );
+    )
+    .await;
     let app = spawn_app_with(config, AppOptions::default()).await;
     let sent = fake.wait_for(2, WAIT).await;
     let template = &sent.last().expect("template").body;
@@ -628,7 +633,7 @@ async fn outside_the_window_without_a_template_the_send_is_refused_with_a_reason
     let app = spawn_app_with(config.clone(), AppOptions::default()).await;
     let customer = payment_confirmed_25_hours_after_last_message(app, "40700000006").await;
     let before = fake.recorded().len();
-    age_and_confirm(dir.path(), &customer);
+    age_and_confirm(dir.path(), &customer).await;
     let app = spawn_app_with(config, AppOptions::default()).await;
     let reason = first_dead_letter(&app).await;
     assert!(reason.contains("window closed"), "{}", reason);
@@ -714,7 +719,7 @@ async fn first_dead_letter(app: &TestApp) -> String {
 
 /// The customer has a navy jacket in the cart, said yes to reminders, and their next-day
 /// reminder fell due; their last message was 25 hours ago (the WhatsApp window is closed).
-fn cart_reminder_due_after_the_window(store_dir: &Path, customer: &CustomerId) {
+async fn cart_reminder_due_after_the_window(store_dir: &Path, customer: &CustomerId) {
     let event = Event::TimerFired(flows::TimerKind::CartRecovery);
     age_prepare_and_ingest(store_dir, customer, event, |conversation, long_ago| {
         conversation.cart.lines = vec![flows::CartLine {
@@ -727,7 +732,8 @@ fn cart_reminder_due_after_the_window(store_dir: &Path, customer: &CustomerId) {
             granted: true,
             at: long_ago,
         });
-    });
+    })
+    .await;
 }
 
 fn with_reminders(mut config: Settings) -> Settings {
@@ -752,7 +758,7 @@ async fn a_cart_reminder_outside_the_window_goes_as_its_template() {
     let app = spawn_app_with(config.clone(), AppOptions::default()).await;
     let customer = payment_confirmed_25_hours_after_last_message(app, "40700000025").await;
     let before = fake.recorded().len();
-    cart_reminder_due_after_the_window(dir.path(), &customer);
+    cart_reminder_due_after_the_window(dir.path(), &customer).await;
     let app = spawn_app_with(config, AppOptions::default()).await;
     let sent = fake.wait_for(before + 1, WAIT).await;
     let template = &sent.last().expect("template").body;
@@ -776,7 +782,7 @@ async fn a_cart_reminder_outside_the_window_without_a_template_is_refused_with_a
     let app = spawn_app_with(config.clone(), AppOptions::default()).await;
     let customer = payment_confirmed_25_hours_after_last_message(app, "40700000026").await;
     let before = fake.recorded().len();
-    cart_reminder_due_after_the_window(dir.path(), &customer);
+    cart_reminder_due_after_the_window(dir.path(), &customer).await;
     let app = spawn_app_with(config, AppOptions::default()).await;
     let reason = first_dead_letter(&app).await;
     assert!(reason.contains("window closed"), "{reason}");

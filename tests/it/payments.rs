@@ -303,9 +303,10 @@ async fn whatsapp_search_to_stripe_payment_to_confirmation() {
             StatusCode::OK
         );
     }
-    let inbox_empty = eventually(WAIT, || {
+    let inbox_empty = crate::support::eventually_async(WAIT, || async {
         app.store()
             .pending_inbox()
+            .await
             .map(|p| p.is_empty())
             .unwrap_or(false)
     })
@@ -321,7 +322,7 @@ async fn whatsapp_search_to_stripe_payment_to_confirmation() {
     assert_eq!(app.metric(refused).await - refused_before, 3.0);
     let notes = app
         .store()
-        .history(&unpaid.customer, 100)
+        .history(&unpaid.customer, 100).await
         .expect("history")
         .into_iter()
         .filter(|entry| {
@@ -517,7 +518,7 @@ async fn stripe_webhooks_are_verified_and_odd_events_acknowledged() {
         post_stripe(&app, &thin, Some(signed_now(&thin))).await,
         StatusCode::OK
     );
-    assert!(app.store().pending_inbox().expect("inbox").is_empty());
+    assert!(app.store().pending_inbox().await.expect("inbox").is_empty());
     assert!(graph.recorded().is_empty());
     app.stop().await;
 }

@@ -10,7 +10,7 @@ use souk::AppOptions;
 use souk::store::{InboxEntry, Role};
 
 use crate::console::{add_operator, login};
-use crate::support::{eventually, spawn_app, spawn_app_with, test_settings, web_customer};
+use crate::support::{spawn_app, spawn_app_with, test_settings, web_customer};
 
 const WAIT: Duration = crate::support::PATIENCE;
 
@@ -59,15 +59,16 @@ async fn a_step_that_panics_is_set_aside_and_an_admin_can_retry_it() {
         .await
         .expect("a reply after the panic");
     let store = app.store().clone();
-    let set_aside = eventually(WAIT, || {
+    let set_aside = crate::support::eventually_async(WAIT, || async {
         store
             .set_aside_events()
+            .await
             .map(|e| e.len() == 1)
             .unwrap_or(false)
     })
     .await;
     assert!(set_aside, "the panicking event was not set aside");
-    let events_aside = store.set_aside_events().expect("set aside");
+    let events_aside = store.set_aside_events().await.expect("set aside");
     assert_eq!(tries.load(Ordering::SeqCst), 3, "three tries, then aside");
     assert!(
         events_aside[0]
@@ -75,7 +76,7 @@ async fn a_step_that_panics_is_set_aside_and_an_admin_can_retry_it() {
             .contains("a bug this message triggers")
     );
     assert!(
-        store.pending_inbox().expect("inbox").is_empty(),
+        store.pending_inbox().await.expect("inbox").is_empty(),
         "nothing left to re-drive at the next start"
     );
     // Shared by the tests of this process (another one sets an event aside too).
@@ -116,9 +117,9 @@ async fn a_step_that_panics_is_set_aside_and_an_admin_can_retry_it() {
         .await;
     assert_eq!(status, 202);
     let customer = web_customer(&app, &session).await;
-    let applied = eventually(WAIT, || {
+    let applied = crate::support::eventually_async(WAIT, || async {
         store
-            .history(&customer, 50)
+            .history(&customer, 50).await
             .map(|history| {
                 history.iter().any(|entry| match entry {
                     souk::store::HistoryEntry::In { event, .. } => {
@@ -131,7 +132,7 @@ async fn a_step_that_panics_is_set_aside_and_an_admin_can_retry_it() {
     })
     .await;
     assert!(applied, "the retried event was not applied");
-    assert!(store.set_aside_events().expect("list").is_empty());
+    assert!(store.set_aside_events().await.expect("list").is_empty());
     let (status, _) = admin
         .post(
             &format!("/console/api/set-aside/{seq}/retry"),
@@ -153,8 +154,12 @@ async fn an_event_that_keeps_taking_souk_down_is_set_aside_at_start() {
     app.say(&session, "hello").await;
     let store = app.store().clone();
     let customer = web_customer(&app, &session).await;
-    let committed = eventually(WAIT, || {
-        store.pending_inbox().map(|p| p.is_empty()).unwrap_or(false)
+    let committed = crate::support::eventually_async(WAIT, || async {
+        store
+            .pending_inbox()
+            .await
+            .map(|p| p.is_empty())
+            .unwrap_or(false)
     })
     .await;
     assert!(committed);
@@ -170,7 +175,7 @@ async fn an_event_that_keeps_taking_souk_down_is_set_aside_at_start() {
         )),
         received_at: souk::clock::now(),
     };
-    let seq = match store.ingest(killer).expect("ingest") {
+    let seq = match store.ingest(killer).await.expect("ingest") {
         souk::store::Ingested::New(entry) => entry.seq,
         other => panic!("not new: {other:?}"),
     };
@@ -189,7 +194,7 @@ async fn an_event_that_keeps_taking_souk_down_is_set_aside_at_start() {
         if start <= 3 {
             // Open the store as a start would and count the attempt, then "die".
             let store = crate::support::open_store(dir.path());
-            assert_eq!(store.note_step_attempt(seq).expect("count"), start);
+            assert_eq!(store.note_step_attempt(seq).await.expect("count"), start);
             drop(store);
             continue;
         }
@@ -202,15 +207,16 @@ async fn an_event_that_keeps_taking_souk_down_is_set_aside_at_start() {
         )
         .await;
         let store = app.store().clone();
-        let aside = eventually(WAIT, || {
+        let aside = crate::support::eventually_async(WAIT, || async {
             store
                 .set_aside_events()
+                .await
                 .map(|e| e.len() == 1)
                 .unwrap_or(false)
         })
         .await;
         assert!(aside, "the crash-looping event was not set aside");
-        let events = store.set_aside_events().expect("list");
+        let events = store.set_aside_events().await.expect("list");
         assert_eq!(events[0].entry.seq, seq);
         assert!(
             events[0].reason.contains("stopped 3 times"),
@@ -264,10 +270,10 @@ async fn a_step_that_hangs_is_counted_and_stops_souk() {
     let error = result.expect_err("a wedged worker stops souk with an error");
     assert!(error.to_string().contains("wedged"), "{error}");
     let store = app.store().clone();
-    let pending = store.pending_inbox().expect("inbox");
+    let pending = store.pending_inbox().await.expect("inbox");
     let hung = pending
         .iter()
         .find(|entry| said(entry) == Some("hang"))
         .expect("the hung event stays in the inbox for the next start");
-    assert_eq!(store.step_attempts(hung.seq).expect("attempts"), 1);
+    assert_eq!(store.step_attempts(hung.seq).await.expect("attempts"), 1);
 }

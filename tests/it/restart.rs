@@ -78,11 +78,12 @@ async fn history_once(
 
 /// Puts the customer's cart reminders `days` days in the past, as if souk had been down
 /// since: consent given, the sequence counting from then, its first timer long due.
-fn reminders_overdue_since(dir: &std::path::Path, customer: &flows::CustomerId, days: i64) {
+async fn reminders_overdue_since(dir: &std::path::Path, customer: &flows::CustomerId, days: i64) {
     use souk::store::{StepCommit, TimerChange, TimerEntry};
     let store = crate::support::open_store(dir);
     let mut conversation = store
         .conversation(customer)
+        .await
         .expect("read")
         .expect("conversation");
     let then = flows::Timestamp(souk::clock::now().millis() - days * 24 * 3_600_000);
@@ -108,8 +109,8 @@ fn reminders_overdue_since(dir: &std::path::Path, customer: &flows::CustomerId, 
         payment_jobs: vec![],
         now: then,
     };
-    store.commit(step).expect("commit");
-    store.flush().expect("flush");
+    store.commit(step).await.expect("commit");
+    store.flush().await.expect("flush");
 }
 
 #[tokio::test]
@@ -130,7 +131,7 @@ async fn after_a_long_downtime_only_the_latest_due_reminder_is_sent_once() {
     drop(events);
     app.stop().await;
     // Down for four days: the 30-minute, 1-day and 3-day reminders all fell due meanwhile.
-    reminders_overdue_since(&dir.path().join(""), &customer, 4);
+    reminders_overdue_since(&dir.path().join(""), &customer, 4).await;
     let app = crate::support::spawn_app_with(settings.clone(), AppOptions::default()).await;
     let reminders = |history: &[serde_json::Value]| {
         history
@@ -166,7 +167,7 @@ async fn after_a_long_downtime_only_the_latest_due_reminder_is_sent_once() {
 /// Gives the customer a booking that starts in `starts_in_minutes`, as if made days ago
 /// (no reminder sent yet) with its reminder timer due at `timer_due` (it fell due while souk
 /// was down, or falls due just after the restart).
-fn booking_reminder_pending(
+async fn booking_reminder_pending(
     dir: &std::path::Path,
     customer: &flows::CustomerId,
     starts_in_minutes: i64,
@@ -177,6 +178,7 @@ fn booking_reminder_pending(
     let store = crate::support::open_store(dir);
     let mut conversation = store
         .conversation(customer)
+        .await
         .expect("read")
         .expect("conversation");
     let now = souk::clock::now();
@@ -212,8 +214,8 @@ fn booking_reminder_pending(
         payment_jobs: vec![],
         now,
     };
-    store.commit(step).expect("commit");
-    store.flush().expect("flush");
+    store.commit(step).await.expect("commit");
+    store.flush().await.expect("flush");
 }
 
 #[tokio::test]
@@ -232,7 +234,7 @@ async fn a_booking_reminder_due_around_a_restart_is_sent_once_and_only_the_lates
     // While souk was down, the appointment came within 2 hours: both the 24-hour and the
     // 2-hour reminder are due. The timer falls due a second after the restart.
     let due = souk::clock::now().plus(flows::Span::seconds(1));
-    booking_reminder_pending(&dir.path().join(""), &customer, 100, due);
+    booking_reminder_pending(&dir.path().join(""), &customer, 100, due).await;
     let app = crate::support::spawn_app_with(settings.clone(), AppOptions::default()).await;
     let reminders = |history: &[serde_json::Value]| {
         history
@@ -249,6 +251,7 @@ async fn a_booking_reminder_due_around_a_restart_is_sent_once_and_only_the_lates
     let conversation = app
         .store()
         .conversation(&customer)
+        .await
         .expect("read")
         .expect("conversation");
     assert_eq!(conversation.bookings[0].reminders_done, 2, "the 2-hour one");

@@ -145,25 +145,31 @@ async fn duplicates_are_dropped_until_pruned(open: Open) {
     assert!(matches!(
         store
             .ingest(inbox("c", Some("wamid.1"), 10))
+            .await
             .expect("ingest"),
         Ingested::New(_)
     ));
     assert_eq!(
         store
             .ingest(inbox("c", Some("wamid.1"), 20))
+            .await
             .expect("ingest"),
         Ingested::Duplicate
     );
     assert!(matches!(
-        store.ingest(inbox("c", None, 30)).expect("ingest"),
+        store.ingest(inbox("c", None, 30)).await.expect("ingest"),
         Ingested::New(_)
     ));
-    assert_eq!(store.pending_inbox().expect("inbox").len(), 2);
-    assert_eq!(store.prune_processed(Timestamp(5)).expect("prune"), 0);
-    assert_eq!(store.prune_processed(Timestamp(11)).expect("prune"), 1);
+    assert_eq!(store.pending_inbox().await.expect("inbox").len(), 2);
+    assert_eq!(store.prune_processed(Timestamp(5)).await.expect("prune"), 0);
+    assert_eq!(
+        store.prune_processed(Timestamp(11)).await.expect("prune"),
+        1
+    );
     assert!(matches!(
         store
             .ingest(inbox("c", Some("wamid.1"), 40))
+            .await
             .expect("ingest"),
         Ingested::New(_)
     ));
@@ -172,21 +178,23 @@ async fn duplicates_are_dropped_until_pruned(open: Open) {
 async fn a_commit_consumes_its_event_and_keeps_one_timer_per_kind(open: Open) {
     let dir = tempfile::tempdir().expect("temp dir");
     let store = open(dir.path());
-    let Ingested::New(first) = store.ingest(inbox("a", None, 1)).expect("ingest") else {
+    let Ingested::New(first) = store.ingest(inbox("a", None, 1)).await.expect("ingest") else {
         panic!("new")
     };
     let sent = store
         .commit(commit(first.seq, "a", vec![timer("a", 5_000)], 2))
+        .await
         .expect("commit");
     assert_eq!(sent.len(), 2);
     assert!(sent[0].id < sent[1].id);
-    assert!(store.pending_inbox().expect("inbox").is_empty());
-    let Ingested::New(second) = store.ingest(inbox("a", None, 2)).expect("ingest") else {
+    assert!(store.pending_inbox().await.expect("inbox").is_empty());
+    let Ingested::New(second) = store.ingest(inbox("a", None, 2)).await.expect("ingest") else {
         panic!("new")
     };
     // Re-arming moves the one timer; it does not add a second.
     store
         .commit(commit(second.seq, "a", vec![timer("a", 9_000)], 0))
+        .await
         .expect("commit");
     assert_eq!(
         store.next_timer_due().await.expect("next"),
@@ -204,7 +212,7 @@ async fn a_commit_consumes_its_event_and_keeps_one_timer_per_kind(open: Open) {
     assert_eq!(fired[0].event, Event::TimerFired(TimerKind::SessionExpiry));
     assert_eq!(store.next_timer_due().await.expect("next"), None);
     // The firing became an inbox entry, so it survives a crash like any event.
-    assert_eq!(store.pending_inbox().expect("inbox").len(), 1);
+    assert_eq!(store.pending_inbox().await.expect("inbox").len(), 1);
     assert_eq!(store.outbox(10).await.expect("outbox").len(), 2);
 }
 
@@ -212,14 +220,23 @@ async fn timers_fire_in_due_order_and_cancel(open: Open) {
     let dir = tempfile::tempdir().expect("temp dir");
     let store = open(dir.path());
     for (customer, due) in [("late", 300), ("early", 100), ("cancelled", 200)] {
-        let Ingested::New(entry) = store.ingest(inbox(customer, None, 1)).expect("ingest") else {
+        let Ingested::New(entry) = store
+            .ingest(inbox(customer, None, 1))
+            .await
+            .expect("ingest")
+        else {
             panic!("new")
         };
         store
             .commit(commit(entry.seq, customer, vec![timer(customer, due)], 0))
+            .await
             .expect("commit");
     }
-    let Ingested::New(entry) = store.ingest(inbox("cancelled", None, 2)).expect("ingest") else {
+    let Ingested::New(entry) = store
+        .ingest(inbox("cancelled", None, 2))
+        .await
+        .expect("ingest")
+    else {
         panic!("new")
     };
     let cancel = TimerChange::Cancel {
@@ -228,11 +245,13 @@ async fn timers_fire_in_due_order_and_cancel(open: Open) {
     };
     store
         .commit(commit(entry.seq, "cancelled", vec![cancel], 0))
+        .await
         .expect("commit");
     // The read-ahead covers the timers due in its window, and no more than its limit.
     assert_eq!(
         store
             .warm_timers(Timestamp(0), Timestamp(250), 10)
+            .await
             .expect("warm"),
         1,
         "only `early` is pending before 250"
@@ -240,6 +259,7 @@ async fn timers_fire_in_due_order_and_cancel(open: Open) {
     assert_eq!(
         store
             .warm_timers(Timestamp(0), Timestamp(1_000), 1)
+            .await
             .expect("warm"),
         1
     );
@@ -252,30 +272,31 @@ async fn everything_survives_a_reopen(open: Open) {
     let dir = tempfile::tempdir().expect("temp dir");
     {
         let store = open(dir.path());
-        let Ingested::New(entry) = store.ingest(inbox("a", None, 1)).expect("ingest") else {
+        let Ingested::New(entry) = store.ingest(inbox("a", None, 1)).await.expect("ingest") else {
             panic!("new")
         };
         let mut step = commit(entry.seq, "a", vec![timer("a", 7)], 1);
         step.conversation
             .cart
             .set_quantity(&flows::Sku("CM-BLUE".into()), 3);
-        store.commit(step).expect("commit");
-        store.ingest(inbox("a", None, 2)).expect("ingest");
-        store.flush().expect("flush");
+        store.commit(step).await.expect("commit");
+        store.ingest(inbox("a", None, 2)).await.expect("ingest");
+        store.flush().await.expect("flush");
     }
     let store = open(dir.path());
     let conversation = store
         .conversation(&CustomerId("a".into()))
+        .await
         .expect("read")
         .expect("exists");
     assert_eq!(conversation.cart.item_count(), 3);
-    assert_eq!(store.pending_inbox().expect("inbox").len(), 1);
+    assert_eq!(store.pending_inbox().await.expect("inbox").len(), 1);
     assert_eq!(store.outbox_depth().await.expect("depth"), 1);
     assert_eq!(
         store.next_timer_due().await.expect("timer"),
         Some(Timestamp(7))
     );
-    assert!(store.size_on_disk().expect("size") > 0);
+    assert!(store.size_on_disk().await.expect("size") > 0);
 }
 
 async fn a_batch_ingest_drops_a_key_repeated_inside_it_and_keeps_order(open: Open) {
@@ -283,6 +304,7 @@ async fn a_batch_ingest_drops_a_key_repeated_inside_it_and_keeps_order(open: Ope
     let store = open(dir.path());
     store
         .ingest(inbox("c", Some("wamid.old"), 1))
+        .await
         .expect("ingest");
     let results = store
         .ingest_batch(vec![
@@ -292,6 +314,7 @@ async fn a_batch_ingest_drops_a_key_repeated_inside_it_and_keeps_order(open: Ope
             inbox("d", None, 13),
             inbox("e", Some("wamid.2"), 14),
         ])
+        .await
         .expect("ingest batch");
     let kinds: Vec<&str> = results
         .iter()
@@ -309,20 +332,19 @@ async fn a_batch_ingest_drops_a_key_repeated_inside_it_and_keeps_order(open: Ope
         })
         .collect();
     assert!(seqs.windows(2).all(|w| w[0] < w[1]), "{seqs:?}");
-    assert_eq!(store.pending_inbox().expect("inbox").len(), 4);
+    assert_eq!(store.pending_inbox().await.expect("inbox").len(), 4);
 }
 
 async fn a_batch_commit_applies_every_step_in_order_and_one_timer_slot_survives(open: Open) {
     let dir = tempfile::tempdir().expect("temp dir");
     let store = open(dir.path());
-    let seqs: Vec<u64> = (0..3)
-        .map(
-            |i| match store.ingest(inbox("a", None, i)).expect("ingest") {
-                Ingested::New(entry) => entry.seq,
-                Ingested::Duplicate => panic!("no dedup key, no duplicate"),
-            },
-        )
-        .collect();
+    let mut seqs: Vec<u64> = Vec::new();
+    for i in 0..3 {
+        match store.ingest(inbox("a", None, i)).await.expect("ingest") {
+            Ingested::New(entry) => seqs.push(entry.seq),
+            Ingested::Duplicate => panic!("no dedup key, no duplicate"),
+        }
+    }
     let mut last = commit(seqs[2], "a", vec![timer("a", 9_000)], 2);
     last.conversation.misses = 7;
     let created = store
@@ -331,13 +353,15 @@ async fn a_batch_commit_applies_every_step_in_order_and_one_timer_slot_survives(
             commit(seqs[1], "a", vec![timer("a", 7_000)], 0),
             last,
         ])
+        .await
         .expect("commit batch");
     assert_eq!(created.iter().map(Vec::len).collect::<Vec<_>>(), [1, 0, 2]);
     let ids: Vec<u64> = created.iter().flatten().map(|e| e.id).collect();
     assert!(ids.windows(2).all(|w| w[0] < w[1]), "{ids:?}");
-    assert!(store.pending_inbox().expect("inbox").is_empty());
+    assert!(store.pending_inbox().await.expect("inbox").is_empty());
     let conversation = store
         .conversation(&CustomerId("a".into()))
+        .await
         .expect("read")
         .expect("stored");
     assert_eq!(conversation.misses, 7, "the last step of the batch wins");
@@ -360,7 +384,7 @@ async fn a_batch_commit_applies_every_step_in_order_and_one_timer_slot_survives(
 async fn one_transaction_writes_every_part_and_answers_each_in_order(open: Open) {
     let dir = tempfile::tempdir().expect("temp dir");
     let store = open(dir.path());
-    let Ingested::New(pending) = store.ingest(inbox("a", None, 1)).expect("ingest") else {
+    let Ingested::New(pending) = store.ingest(inbox("a", None, 1)).await.expect("ingest") else {
         panic!("no dedup key, no duplicate")
     };
     let parts = [
@@ -378,7 +402,7 @@ async fn one_transaction_writes_every_part_and_answers_each_in_order(open: Open)
             steps: vec![],
         },
     ];
-    let written = store.write_groups(&parts).expect("write");
+    let written = store.write_groups(&parts).await.expect("write");
     assert_eq!(written.len(), 3);
     assert!(matches!(written[0].ingested.as_slice(), [Ingested::New(_)]));
     assert!(written[0].created.is_empty());
@@ -389,6 +413,7 @@ async fn one_transaction_writes_every_part_and_answers_each_in_order(open: Open)
     assert_eq!(written[2].ingested, [Ingested::Duplicate]);
     let pending: Vec<String> = store
         .pending_inbox()
+        .await
         .expect("inbox")
         .into_iter()
         .map(|e| e.customer.0)
@@ -456,15 +481,21 @@ async fn payments_count_stock_once_and_mark_the_ones_past_the_last_unit(open: Op
         order("B-1", "b", "TL-STD"),
         order("C-1", "c", "TL-STD"),
     ];
-    store.commit(placing).expect("orders placed");
+    store.commit(placing).await.expect("orders placed");
     let both = WriteGroup {
         ingest: vec![],
         steps: vec![paid(u64::MAX, "a", "A-1"), paid(u64::MAX, "b", "B-1")],
     };
-    store.write_groups(&[both]).expect("two payments");
+    store.write_groups(&[both]).await.expect("two payments");
     // The same payment reported again changes nothing.
-    store.commit(paid(u64::MAX, "a", "A-1")).expect("again");
-    store.commit(paid(u64::MAX, "c", "C-1")).expect("third");
+    store
+        .commit(paid(u64::MAX, "a", "A-1"))
+        .await
+        .expect("again");
+    store
+        .commit(paid(u64::MAX, "c", "C-1"))
+        .await
+        .expect("third");
     let oversold = async |id: &str| {
         store
             .order(&flows::OrderId(id.into()))
@@ -483,6 +514,7 @@ async fn payments_count_stock_once_and_mark_the_ones_past_the_last_unit(open: Op
     // (a crash after the commit still reaches the customer at the next start).
     let mut reported: Vec<(String, String)> = store
         .pending_inbox()
+        .await
         .expect("inbox")
         .into_iter()
         .filter_map(|entry| match entry.event {
@@ -594,8 +626,8 @@ async fn the_recovery_report_counts_reminders_recovered_orders_and_opt_outs(open
             reply: Reply::key(TextKey::RecoveryGentle),
             reply_to: None,
         });
-        store.commit_batch(vec![a, b]).expect("commit");
-        store.flush().expect("flush");
+        store.commit_batch(vec![a, b]).await.expect("commit");
+        store.flush().await.expect("flush");
     }
     let output = std::process::Command::new(env!("CARGO_BIN_EXE_souk"))
         .args(["report", "recovery", "--config"])
@@ -674,7 +706,11 @@ async fn a_merge_keeps_the_merged_chats_bookings_and_their_reminder(open: Open) 
         .await
         .expect("book");
     let reminder_due = Timestamp(start.0 - 86_400_000);
-    let Ingested::New(entry) = store.ingest(inbox("tg-customer", None, 1)).expect("ingest") else {
+    let Ingested::New(entry) = store
+        .ingest(inbox("tg-customer", None, 1))
+        .await
+        .expect("ingest")
+    else {
         panic!("new")
     };
     let mut step = commit(
@@ -692,15 +728,17 @@ async fn a_merge_keeps_the_merged_chats_bookings_and_their_reminder(open: Open) 
     step.conversation.no_shows = 1;
     step.conversation.preferred_channel = Some(Channel::Telegram);
     step.conversation.booking_timer_due = Some(reminder_due);
-    store.commit(step).expect("commit");
+    store.commit(step).await.expect("commit");
     let Ingested::New(entry) = store
         .ingest(inbox("web-customer", None, 2))
+        .await
         .expect("ingest")
     else {
         panic!("new")
     };
     store
         .commit(commit(entry.seq, "web-customer", vec![], 0))
+        .await
         .expect("commit");
 
     store
@@ -710,6 +748,7 @@ async fn a_merge_keeps_the_merged_chats_bookings_and_their_reminder(open: Open) 
 
     let merged = store
         .conversation(&into)
+        .await
         .expect("read")
         .expect("conversation");
     assert_eq!(
@@ -757,11 +796,13 @@ async fn a_merge_keeps_the_merged_chats_bookings_and_their_reminder(open: Open) 
     );
     let restored = store
         .conversation(&from)
+        .await
         .expect("read")
         .expect("conversation");
     assert_eq!(restored.bookings.len(), 1);
     let survivor = store
         .conversation(&into)
+        .await
         .expect("read")
         .expect("conversation");
     assert!(survivor.bookings.is_empty());

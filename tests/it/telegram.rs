@@ -142,6 +142,7 @@ async fn cart_lines(app: &TestApp) -> usize {
         .expect("customer");
     app.store()
         .conversation(&customer)
+        .await
         .expect("read")
         .expect("conversation")
         .cart
@@ -566,8 +567,12 @@ async fn telegram_payments_check_stock_and_pay_once() {
     }
     assert_eq!(app.metric(refused).await - before, 2.0);
     let store = app.store().clone();
-    let settled = crate::support::eventually(WAIT, || {
-        store.pending_inbox().map(|p| p.is_empty()).unwrap_or(false)
+    let settled = crate::support::eventually_async(WAIT, || async {
+        store
+            .pending_inbox()
+            .await
+            .map(|p| p.is_empty())
+            .unwrap_or(false)
     })
     .await;
     assert!(settled);
@@ -654,6 +659,7 @@ async fn a_link_code_from_the_web_chat_brings_the_cart_to_telegram() {
     let conversation = app
         .store()
         .conversation(&web)
+        .await
         .expect("read")
         .expect("conversation");
     assert_eq!(conversation.last_channel, Some(Channel::Telegram));
@@ -698,6 +704,7 @@ async fn a_link_code_from_the_web_chat_brings_the_cart_to_telegram() {
     let web_conversation = app
         .store()
         .conversation(&web)
+        .await
         .expect("read")
         .expect("conversation");
     assert_eq!(web_conversation.last_channel, Some(Channel::WebChat));
@@ -888,6 +895,7 @@ async fn a_cart_started_on_whatsapp_is_paid_on_telegram() {
     let conversation = app
         .store()
         .conversation(&whatsapp)
+        .await
         .expect("read")
         .expect("conversation");
     assert_eq!(conversation.preferred_channel, Some(Channel::Telegram));

@@ -59,6 +59,21 @@ impl SledStore {
         result
     }
 
+    /// Like `call`, for work that waits on the disk (a transaction's log write, an fsync)
+    /// with borrowed arguments: on a multi-threaded runtime the thread is handed over to
+    /// blocking first, so the runtime's other tasks move on meanwhile (tests' single-threaded
+    /// runtimes just run it).
+    fn in_place<T>(&self, operation: impl FnOnce(&SledTrees) -> StoreResult<T>) -> StoreResult<T> {
+        let multi_threaded = tokio::runtime::Handle::try_current().is_ok_and(|handle| {
+            handle.runtime_flavor() == tokio::runtime::RuntimeFlavor::MultiThread
+        });
+        if multi_threaded {
+            tokio::task::block_in_place(|| self.call(operation))
+        } else {
+            self.call(operation)
+        }
+    }
+
     /// Like `call`, on the blocking pool: for scans and transactions that may take long
     /// enough to hold up other tasks on an async thread.
     async fn blocking<T: Send + 'static>(
@@ -172,32 +187,33 @@ impl Directory for SledStore {
     }
 }
 
+#[async_trait::async_trait]
 impl CommitLog for SledStore {
-    fn write_groups(&self, parts: &[WriteGroup]) -> StoreResult<Vec<GroupWritten>> {
-        self.call(|store| store.write_groups(parts))
+    async fn write_groups(&self, parts: &[WriteGroup]) -> StoreResult<Vec<GroupWritten>> {
+        self.in_place(|store| store.write_groups(parts))
     }
 
-    fn in_inbox(&self, seq: u64) -> StoreResult<bool> {
+    async fn in_inbox(&self, seq: u64) -> StoreResult<bool> {
         self.call(|store| store.in_inbox(seq))
     }
 
-    fn pending_inbox(&self) -> StoreResult<Vec<InboxEntry>> {
-        self.call(|store| store.pending_inbox())
+    async fn pending_inbox(&self) -> StoreResult<Vec<InboxEntry>> {
+        self.blocking(|store| store.pending_inbox()).await
     }
 
-    fn note_step_attempt(&self, seq: u64) -> StoreResult<u32> {
+    async fn note_step_attempt(&self, seq: u64) -> StoreResult<u32> {
         self.call(|store| store.note_step_attempt(seq))
     }
 
-    fn step_attempts(&self, seq: u64) -> StoreResult<u32> {
+    async fn step_attempts(&self, seq: u64) -> StoreResult<u32> {
         self.call(|store| store.step_attempts(seq))
     }
 
-    fn forget_settled_attempts(&self) -> StoreResult<usize> {
+    async fn forget_settled_attempts(&self) -> StoreResult<usize> {
         self.call(|store| store.forget_settled_attempts())
     }
 
-    fn set_aside(
+    async fn set_aside(
         &self,
         seq: u64,
         reason: &str,
@@ -207,23 +223,23 @@ impl CommitLog for SledStore {
         self.call(|store| store.set_aside(seq, reason, attempts, now))
     }
 
-    fn set_aside_events(&self) -> StoreResult<Vec<SetAside>> {
-        self.call(|store| store.set_aside_events())
+    async fn set_aside_events(&self) -> StoreResult<Vec<SetAside>> {
+        self.blocking(|store| store.set_aside_events()).await
     }
 
-    fn retry_set_aside(&self, seq: u64) -> StoreResult<Option<InboxEntry>> {
+    async fn retry_set_aside(&self, seq: u64) -> StoreResult<Option<InboxEntry>> {
         self.call(|store| store.retry_set_aside(seq))
     }
 
-    fn conversation(&self, id: &CustomerId) -> StoreResult<Option<Conversation>> {
+    async fn conversation(&self, id: &CustomerId) -> StoreResult<Option<Conversation>> {
         self.call(|store| store.conversation(id))
     }
 
-    fn history(&self, customer: &CustomerId, limit: usize) -> StoreResult<Vec<HistoryEntry>> {
+    async fn history(&self, customer: &CustomerId, limit: usize) -> StoreResult<Vec<HistoryEntry>> {
         self.call(|store| store.history(customer, limit))
     }
 
-    fn append_history(&self, customer: &CustomerId, entry: &HistoryEntry) -> StoreResult<()> {
+    async fn append_history(&self, customer: &CustomerId, entry: &HistoryEntry) -> StoreResult<()> {
         self.call(|store| store.append_history(customer, entry))
     }
 }
@@ -518,28 +534,44 @@ impl Bookings for SledStore {
     }
 }
 
+#[async_trait::async_trait]
 impl Maintenance for SledStore {
     fn healthy(&self) -> bool {
         !self.broken.load(Ordering::Acquire)
     }
 
-    fn recover(&self) -> StoreResult<bool> {
-        self.reopen()
+    async fn recover(&self) -> StoreResult<bool> {
+        // Reopening replays the log: disk work.
+        let multi_threaded = tokio::runtime::Handle::try_current().is_ok_and(|handle| {
+            handle.runtime_flavor() == tokio::runtime::RuntimeFlavor::MultiThread
+        });
+        if multi_threaded {
+            tokio::task::block_in_place(|| self.reopen())
+        } else {
+            self.reopen()
+        }
     }
 
-    fn warm_timers(&self, from: Timestamp, until: Timestamp, limit: usize) -> StoreResult<usize> {
-        self.call(|store| store.warm_timers(from, until, limit))
+    async fn warm_timers(
+        &self,
+        from: Timestamp,
+        until: Timestamp,
+        limit: usize,
+    ) -> StoreResult<usize> {
+        self.blocking(move |store| store.warm_timers(from, until, limit))
+            .await
     }
 
-    fn prune_processed(&self, before: Timestamp) -> StoreResult<usize> {
-        self.call(|store| store.prune_processed(before))
+    async fn prune_processed(&self, before: Timestamp) -> StoreResult<usize> {
+        self.blocking(move |store| store.prune_processed(before))
+            .await
     }
 
-    fn flush(&self) -> StoreResult<()> {
-        self.call(|store| store.flush())
+    async fn flush(&self) -> StoreResult<()> {
+        self.in_place(|store| store.flush())
     }
 
-    fn size_on_disk(&self) -> StoreResult<u64> {
+    async fn size_on_disk(&self) -> StoreResult<u64> {
         self.call(|store| store.size_on_disk())
     }
 }
