@@ -10,7 +10,6 @@ use flows::TextKey;
 
 use crate::render::format_money;
 use crate::settings::Settings;
-use crate::store::HistoryEntry;
 
 const STEPS: [TextKey; 3] = [
     TextKey::RecoveryGentle,
@@ -30,17 +29,11 @@ async fn report_recovery(config: &Path) -> anyhow::Result<()> {
             settings.store.path.display()
         )
     })?;
+    let counted = store.count_replies(&STEPS).await?;
     let mut sent = [0u64; STEPS.len()];
-    let mut count = |entry: &HistoryEntry| {
-        if let HistoryEntry::Out { reply, .. } = entry
-            && let Some(step) = STEPS.iter().position(|key| *key == reply.text.key)
-        {
-            sent[step] += 1;
-        }
-        false
-    };
-    let far = std::time::Instant::now() + std::time::Duration::from_secs(3600);
-    store.customers_with_history(&mut count, far).await?;
+    for (slot, count) in sent.iter_mut().zip(counted) {
+        *slot = count;
+    }
     let (mut abandoned, mut opted_out) = (0u64, 0u64);
     let (mut codes_given, mut codes_used) = (0u64, 0u64);
     for summary in store.summaries().await? {

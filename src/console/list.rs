@@ -8,12 +8,12 @@ use axum::extract::{Extension, Query, State};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use flows::{Channel, Customer, Event, Handoff, InboundMessage};
+use flows::{Channel, Customer, Handoff};
 
 use super::describe;
 use super::session::Authed;
 use crate::http::{ApiError, AppState};
-use crate::store::{ConversationSummary, HistoryEntry};
+use crate::store::{ConversationSummary, ListFilter, ListPage, ListQuery as StoreQuery};
 
 /// Rows per answer: enough for a shift's queue; search narrows the rest.
 const MAX_ROWS: usize = 200;
@@ -22,7 +22,7 @@ const MAX_ROWS: usize = 200;
 const SEARCH_BUDGET: std::time::Duration = std::time::Duration::from_millis(150);
 
 #[derive(Deserialize, Default)]
-pub struct ListQuery {
+pub struct ListParams {
     #[serde(default)]
     filter: Option<String>,
     #[serde(default)]
@@ -34,29 +34,22 @@ pub struct ListQuery {
 pub async fn conversations(
     State(state): State<AppState>,
     Extension(authed): Extension<Authed>,
-    query: Result<Query<ListQuery>, axum::extract::rejection::QueryRejection>,
+    params: Result<Query<ListParams>, axum::extract::rejection::QueryRejection>,
 ) -> Result<Json<Value>, ApiError> {
-    let Query(query) = query?;
-    let me = authed.operator.name;
+    let Query(params) = params?;
     let names = describe::StaffNames::load(state.store.as_ref()).await?;
-    let summaries = state.store.summaries().await?;
+    let (rows, waiting) = list(&state, &authed.operator.name, &params, &names).await?;
     // Whatever the filter shows, the page's title counts everyone waiting for a person.
-    let waiting = summaries
-        .iter()
-        .filter(|row| row.handoff.is_waiting())
-        .count();
-    let rows = list(&state, &me, &query, &names, summaries).await?;
     Ok(Json(json!({ "conversations": rows, "waiting": waiting })))
 }
 
 async fn list(
     state: &AppState,
     me: &str,
-    query: &ListQuery,
+    params: &ListParams,
     names: &describe::StaffNames,
-    summaries: Vec<ConversationSummary>,
-) -> Result<Vec<Value>, ApiError> {
-    let channel = match query
+) -> Result<(Vec<Value>, usize), ApiError> {
+    let channel = match params
         .channel
         .as_deref()
         .filter(|c| !c.is_empty() && *c != "all")
@@ -74,39 +67,27 @@ async fn list(
         ),
         None => None,
     };
-    let mut rows: Vec<ConversationSummary> = summaries
-        .into_iter()
-        .filter(|row| match query.filter.as_deref() {
-            Some("waiting") => row.handoff.is_waiting(),
-            Some("mine") => row.handoff.owner().is_some_and(|owner| owner.0 == me),
-            _ => true,
-        })
-        .filter(|row| channel.is_none_or(|c| row.channels.contains(&c)))
-        .collect();
-    let needle = query
+    let needle = params
         .q
         .as_deref()
         .map(|q| q.trim().to_lowercase())
         .filter(|q| !q.is_empty());
+    let query = StoreQuery {
+        filter: match params.filter.as_deref() {
+            Some("waiting") => ListFilter::Waiting,
+            Some("mine") => ListFilter::OwnedBy(me.to_owned()),
+            _ => ListFilter::All,
+        },
+        channel,
+        // A search narrows the rows here, after the store's filter: it needs them all.
+        limit: needle.is_none().then_some(MAX_ROWS),
+    };
+    let ListPage { rows, waiting } = state.store.conversations(&query).await?;
     let by_text = match &needle {
         // Text search reads every message: only for a real word, not a letter.
         Some(needle) if needle.chars().count() >= 2 => {
-            let mut matches = |entry: &HistoryEntry| match entry {
-                HistoryEntry::In {
-                    event:
-                        Event::Inbound(flows::Inbound {
-                            message: InboundMessage::Text(text),
-                            ..
-                        }),
-                    ..
-                } => text.to_lowercase().contains(needle.as_str()),
-                _ => false,
-            };
             let deadline = std::time::Instant::now() + SEARCH_BUDGET;
-            let (found, complete) = state
-                .store
-                .customers_with_history(&mut matches, deadline)
-                .await?;
+            let (found, complete) = state.store.customers_who_wrote(needle, deadline).await?;
             if !complete {
                 tracing::info!(needle = %needle.len(), "text search stopped at its time budget");
             }
@@ -114,7 +95,6 @@ async fn list(
         }
         _ => HashSet::new(),
     };
-    rows.sort_by_key(|row| std::cmp::Reverse(row.last_at));
     let mut out = Vec::new();
     for row in rows {
         if out.len() >= MAX_ROWS {
@@ -129,7 +109,7 @@ async fn list(
         }
         out.push(summary_json(state, &row, customer.as_ref(), names).await?);
     }
-    Ok(out)
+    Ok((out, waiting))
 }
 
 fn customer_matches(customer: Option<&Customer>, row: &ConversationSummary, needle: &str) -> bool {

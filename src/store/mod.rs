@@ -330,21 +330,71 @@ pub trait Commerce: Send + Sync + 'static {
 /// What the operators' console lists and searches.
 #[async_trait::async_trait]
 pub trait ConsoleQueries: Send + Sync + 'static {
-    /// The conversation list's rows, in no particular order.
+    /// Every conversation list row, in no particular order (reports).
     async fn summaries(&self) -> StoreResult<Vec<ConversationSummary>>;
+
+    /// The rows `query` asks for, newest activity first, with how many customers wait for a
+    /// person whatever the filter (the console's title counts them).
+    async fn conversations(&self, query: &ListQuery) -> StoreResult<ListPage>;
 
     async fn summary(&self, customer: &CustomerId) -> StoreResult<Option<ConversationSummary>>;
 
     /// An operator opened the conversation: nothing unread.
     async fn mark_read(&self, customer: &CustomerId) -> StoreResult<()>;
 
-    /// Customers with a history entry `matches` accepts (the console's text search), read
-    /// until `deadline`; the flag says whether every entry was read.
-    async fn customers_with_history(
+    /// Customers who wrote a text containing `needle` (lower case; matched without regard
+    /// to case), read until `deadline`; the flag says whether every message was read.
+    async fn customers_who_wrote(
         &self,
-        matches: &mut (dyn for<'entry> FnMut(&'entry HistoryEntry) -> bool + Send),
+        needle: &str,
         deadline: std::time::Instant,
     ) -> StoreResult<(Vec<CustomerId>, bool)>;
+
+    /// How many replies with each of `keys` were sent or queued, in the order of `keys`.
+    async fn count_replies(&self, keys: &[flows::TextKey]) -> StoreResult<Vec<u64>>;
+}
+
+/// Which conversation list rows: a filter, a channel, at most `limit` of them.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct ListQuery {
+    pub filter: ListFilter,
+    pub channel: Option<flows::Channel>,
+    /// `None`: every matching row (the caller filters further, e.g. by text).
+    pub limit: Option<usize>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub enum ListFilter {
+    #[default]
+    All,
+    /// Waiting for a person.
+    Waiting,
+    /// Owned by this operator.
+    OwnedBy(String),
+}
+
+impl ListQuery {
+    /// Whether a row belongs on the page (before the limit).
+    pub fn admits(&self, row: &ConversationSummary) -> bool {
+        let by_filter = match &self.filter {
+            ListFilter::All => true,
+            ListFilter::Waiting => row.handoff.is_waiting(),
+            ListFilter::OwnedBy(operator) => row
+                .handoff
+                .owner()
+                .is_some_and(|owner| owner.0 == *operator),
+        };
+        by_filter
+            && self
+                .channel
+                .is_none_or(|channel| row.channels.contains(&channel))
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct ListPage {
+    pub rows: Vec<ConversationSummary>,
+    pub waiting: usize,
 }
 
 /// Operators, their sessions, known devices, invitations and the first admin's set-up token.

@@ -29,7 +29,7 @@ use super::records::{
     OutboxEntry, PaymentJob, PaymentSession, SentRecord, SetAside, StepCommit, TimerChange,
     TimerEntry, WriteGroup,
 };
-use super::{StoreError, StoreResult};
+use super::{ListPage, ListQuery, StoreError, StoreResult};
 
 /// The sled database and its trees; `SledStore` (recovering.rs) is the handle the shell uses.
 pub struct SledTrees {
@@ -1204,9 +1204,56 @@ impl SledTrees {
             .map_err(tx_error)
     }
 
-    pub(super) fn customers_with_history(
+    /// The embedded engine has no index to ask: every row is read and sorted here.
+    pub(super) fn conversations(&self, query: &ListQuery) -> StoreResult<ListPage> {
+        let all = self.summaries()?;
+        let waiting = all.iter().filter(|row| row.handoff.is_waiting()).count();
+        let mut rows: Vec<ConversationSummary> =
+            all.into_iter().filter(|row| query.admits(row)).collect();
+        rows.sort_by_key(|row| std::cmp::Reverse(row.last_at));
+        if let Some(limit) = query.limit {
+            rows.truncate(limit);
+        }
+        Ok(ListPage { rows, waiting })
+    }
+
+    pub(super) fn customers_who_wrote(
         &self,
-        matches: &mut (dyn for<'entry> FnMut(&'entry HistoryEntry) -> bool + Send),
+        needle: &str,
+        deadline: std::time::Instant,
+    ) -> StoreResult<(Vec<CustomerId>, bool)> {
+        let mut matches = |entry: &HistoryEntry| match entry {
+            HistoryEntry::In {
+                event:
+                    Event::Inbound(flows::Inbound {
+                        message: flows::InboundMessage::Text(text),
+                        ..
+                    }),
+                ..
+            } => text.to_lowercase().contains(needle),
+            _ => false,
+        };
+        self.customers_with_history(&mut matches, deadline)
+    }
+
+    pub(super) fn count_replies(&self, keys: &[flows::TextKey]) -> StoreResult<Vec<u64>> {
+        let mut counts = vec![0u64; keys.len()];
+        let mut count = |entry: &HistoryEntry| {
+            if let HistoryEntry::Out { reply, .. } = entry
+                && let Some(index) = keys.iter().position(|key| *key == reply.text.key)
+            {
+                counts[index] += 1;
+            }
+            false
+        };
+        let far = std::time::Instant::now() + std::time::Duration::from_secs(24 * 3_600);
+        self.customers_with_history(&mut count, far)?;
+        Ok(counts)
+    }
+
+    fn customers_with_history(
+        &self,
+        matches: &mut dyn FnMut(&HistoryEntry) -> bool,
         deadline: std::time::Instant,
     ) -> StoreResult<(Vec<CustomerId>, bool)> {
         let mut found: Vec<CustomerId> = Vec::new();

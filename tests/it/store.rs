@@ -47,6 +47,7 @@ contract!(
         a_link_code_works_once_and_not_after_it_expires,
         the_recovery_report_counts_reminders_recovered_orders_and_opt_outs,
         a_merge_keeps_the_merged_chats_bookings_and_their_reminder,
+        the_console_list_filters_sorts_limits_and_searches_text,
     ]
 );
 
@@ -812,4 +813,109 @@ async fn a_merge_keeps_the_merged_chats_bookings_and_their_reminder(open: Open) 
         .expect("read")
         .expect("booking");
     assert_eq!(stored.customer, from);
+}
+
+/// The console's list query: a filter, a channel, newest activity first, a limit, the count
+/// of those waiting whatever the filter; the text search finds who wrote a word, in any case.
+async fn the_console_list_filters_sorts_limits_and_searches_text(open: Open) {
+    use flows::{Handoff, HandoffReason, OperatorId, WaitMode};
+    use souk::store::{ListFilter, ListQuery};
+    let dir = tempfile::tempdir().expect("temp dir");
+    let store = open(dir.path());
+    let says = |customer: &str, at: i64, channel: Channel, text: &str| InboxEntry {
+        seq: 0,
+        public_id: format!("p-{customer}-{at}"),
+        dedup_key: None,
+        customer: CustomerId(customer.into()),
+        event: Event::Inbound(Inbound::new(channel, InboundMessage::Text(text.into()))),
+        received_at: Timestamp(at),
+    };
+    let rows = [
+        (
+            "bot",
+            100,
+            Channel::WebChat,
+            "Do you have RED dresses?",
+            Handoff::Bot,
+        ),
+        (
+            "waiting",
+            300,
+            Channel::WhatsApp,
+            "a person please",
+            Handoff::Waiting {
+                since: Timestamp(300),
+                reason: HandoffReason::HumanRequested,
+                mode: WaitMode::Live,
+                told_at: None,
+            },
+        ),
+        (
+            "owned",
+            200,
+            Channel::WhatsApp,
+            "thanks",
+            Handoff::Human {
+                operator: OperatorId("ana".into()),
+                since: Timestamp(200),
+                held: Vec::new(),
+            },
+        ),
+    ];
+    for (customer, at, channel, text, handoff) in rows {
+        let Ingested::New(entry) = store
+            .ingest(says(customer, at, channel, text))
+            .await
+            .expect("ingest")
+        else {
+            panic!("new")
+        };
+        let mut step = commit(entry.seq, customer, vec![], 0);
+        step.conversation.handoff = handoff;
+        step.now = Timestamp(at);
+        step.history = vec![souk::store::HistoryEntry::In {
+            at: Timestamp(at),
+            channel,
+            public_id: entry.public_id.clone(),
+            event: entry.event.clone(),
+        }];
+        store.commit(step).await.expect("commit");
+    }
+    let ids = |page: &souk::store::ListPage| -> Vec<String> {
+        page.rows.iter().map(|row| row.customer.0.clone()).collect()
+    };
+    let all = store
+        .conversations(&ListQuery::default())
+        .await
+        .expect("list");
+    assert_eq!(ids(&all), ["waiting", "owned", "bot"], "newest first");
+    assert_eq!(all.waiting, 1);
+    let query = |filter, channel, limit| ListQuery {
+        filter,
+        channel,
+        limit,
+    };
+    let waiting = store
+        .conversations(&query(ListFilter::Waiting, None, None))
+        .await
+        .expect("list");
+    assert_eq!(ids(&waiting), ["waiting"]);
+    let mine = store
+        .conversations(&query(ListFilter::OwnedBy("ana".into()), None, None))
+        .await
+        .expect("list");
+    assert_eq!(ids(&mine), ["owned"]);
+    let whatsapp_first = store
+        .conversations(&query(ListFilter::All, Some(Channel::WhatsApp), Some(1)))
+        .await
+        .expect("list");
+    assert_eq!(ids(&whatsapp_first), ["waiting"]);
+    assert_eq!(whatsapp_first.waiting, 1, "counted whatever the page shows");
+    let far = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    let (found, complete) = store
+        .customers_who_wrote("red dress", far)
+        .await
+        .expect("search");
+    assert!(complete);
+    assert_eq!(found, [CustomerId("bot".into())]);
 }

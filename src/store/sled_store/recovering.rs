@@ -15,8 +15,9 @@ use super::SledTrees;
 use crate::store::prelude::*;
 use crate::store::{
     ConsoleSession, ConversationSummary, DeadLetter, DeliveryRecord, GroupWritten, HistoryEntry,
-    InboxEntry, Invite, KnownDevice, LinkCode, MergeRecord, Operator, OutboxEntry, PaymentJob,
-    PaymentSession, Redeemed, SentRecord, SetAside, StoreError, StoreResult, WriteGroup,
+    InboxEntry, Invite, KnownDevice, LinkCode, ListPage, ListQuery, MergeRecord, Operator,
+    OutboxEntry, PaymentJob, PaymentSession, Redeemed, SentRecord, SetAside, StoreError,
+    StoreResult, WriteGroup,
 };
 
 pub struct SledStore {
@@ -401,14 +402,25 @@ impl ConsoleQueries for SledStore {
         self.call(|store| store.mark_read(customer))
     }
 
-    async fn customers_with_history(
+    async fn conversations(&self, query: &ListQuery) -> StoreResult<ListPage> {
+        let query = query.clone();
+        self.blocking(move |store| store.conversations(&query))
+            .await
+    }
+
+    async fn customers_who_wrote(
         &self,
-        matches: &mut (dyn for<'entry> FnMut(&'entry HistoryEntry) -> bool + Send),
+        needle: &str,
         deadline: std::time::Instant,
     ) -> StoreResult<(Vec<CustomerId>, bool)> {
-        // Inline: it reads until `deadline`, and `matches` cannot move to another thread.
-        let engine = self.engine()?;
-        engine.customers_with_history(matches, deadline)
+        let needle = needle.to_owned();
+        self.blocking(move |store| store.customers_who_wrote(&needle, deadline))
+            .await
+    }
+
+    async fn count_replies(&self, keys: &[flows::TextKey]) -> StoreResult<Vec<u64>> {
+        let keys = keys.to_vec();
+        self.blocking(move |store| store.count_replies(&keys)).await
     }
 }
 
