@@ -114,6 +114,19 @@ impl App {
         let catalog = with_sales(&store, catalog, &digest).await?;
         let together = bought_together(&store).await?;
         let calendar = crate::booking::load(store.as_ref()).await?;
+        // The workers' queues exist before the workers: the ingest that feeds them, and that
+        // the workers feed events back through (an oversold payment, a link's answer), can
+        // then be part of what they share.
+        let mut queues = Vec::new();
+        let mut receivers = Vec::new();
+        for _ in 0..settings.workers.shards {
+            let (sender, receiver) = mpsc::channel(settings.workers.queue_depth);
+            queues.push(sender);
+            receivers.push(receiver);
+        }
+        let driver = Driver::new(queues);
+        let group_commit = GroupCommit::start(store.clone());
+        let ingest = Ingest::new(store.clone(), driver.clone(), group_commit.clone());
         let shared = Arc::new(Shared {
             applied: crate::driver::applied::Applied::default(),
             store: store.clone(),
@@ -130,8 +143,8 @@ impl App {
             outbox_feed: std::sync::Mutex::new(Vec::new()),
             timer_wakeup: Notify::new(),
             payment_wakeup: Notify::new(),
-            ingest: std::sync::OnceLock::new(),
-            group_commit: GroupCommit::start(store.clone()),
+            ingest: ingest.clone(),
+            group_commit,
             console_feed: crate::console::ConsoleFeed::default(),
             verify_inbox: AtomicBool::new(false),
             poison: crate::driver::poison::PoisonGuard::new(
@@ -182,11 +195,8 @@ impl App {
         }
 
         let drain_workers = CancellationToken::new();
-        let mut queues = Vec::new();
         let mut workers = Tasks::default();
-        for shard in 0..settings.workers.shards {
-            let (sender, receiver) = mpsc::channel(settings.workers.queue_depth);
-            queues.push(sender);
+        for (shard, receiver) in receivers.into_iter().enumerate() {
             let worker = Worker {
                 shard,
                 shared: shared.clone(),
@@ -197,7 +207,6 @@ impl App {
                 drain_workers.clone(),
             )));
         }
-        let driver = Driver::new(queues);
 
         // Events accepted before a crash or stop are applied before anything new; their
         // steps are watched for taking the process down again (`driver/poison.rs`).
@@ -239,12 +248,6 @@ impl App {
             )),
             tokio::spawn(run_read_ahead(shared.clone(), stop_timers.clone())),
         ]);
-        let ingest = Ingest::new(
-            shared.store.clone(),
-            driver.clone(),
-            shared.group_commit.clone(),
-        );
-        let _ = shared.ingest.set(ingest.clone());
         let provider = payment_provider(&settings, &store)?;
         let (telegram, telegram_task) =
             start_telegram(&settings, &shared, &ingest, stop_timers.clone())?;

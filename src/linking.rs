@@ -92,9 +92,7 @@ enum Answer {
 
 /// Carries out a link request of `customer`'s step, after that step committed.
 pub fn spawn(shared: &Shared, customer: CustomerId, request: LinkRequest) {
-    let Some(ingest) = shared.ingest.get().cloned() else {
-        return;
-    };
+    let ingest = shared.ingest.clone();
     tokio::spawn(async move {
         let answers: Vec<Answer> = match request {
             LinkRequest::Issue => issue(&ingest, &customer).await.into_iter().collect(),

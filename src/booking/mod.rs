@@ -25,9 +25,7 @@ pub const ICS_PREFIX: &str = "/bookings/";
 
 /// Carries out a booking request of `customer`'s step, after that step committed.
 pub fn spawn(shared: &Shared, customer: CustomerId, request: BookingRequest) {
-    let Some(ingest) = shared.ingest.get().cloned() else {
-        return;
-    };
+    let ingest = shared.ingest.clone();
     let ctx = shared.context();
     let staff: Vec<StaffId> = ctx
         .settings

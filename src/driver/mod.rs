@@ -49,9 +49,9 @@ pub struct Shared {
     pub timer_wakeup: Notify,
     /// Poked after a commit that asked for payment links.
     pub payment_wakeup: Notify,
-    /// Set once the driver exists: workers feed events they learn of at commit (an
-    /// oversold payment) back through it.
-    pub ingest: std::sync::OnceLock<Ingest>,
+    /// Accepts events: workers feed back what they learn at commit (an oversold payment, a
+    /// link's or a booking's answer) through it.
+    pub ingest: Ingest,
     /// The one place that makes inbound events and steps durable, shared so concurrent
     /// needs share a transaction and an fsync.
     pub group_commit: group_commit::GroupCommit,

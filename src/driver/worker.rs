@@ -269,9 +269,7 @@ async fn process_batch(
 /// (after a crash, the start-up replay of the inbox does it). From a task of its own: this
 /// worker may be the one that has to take it.
 async fn report_oversold(shared: &Shared, paid: &[flows::Order]) {
-    let Some(ingest) = shared.ingest.get() else {
-        return;
-    };
+    let ingest = &shared.ingest;
     let mut oversold: Vec<&flows::OrderId> = Vec::new();
     for order in paid {
         match shared.store.order(&order.id).await {
