@@ -4,12 +4,13 @@
 use serde::{Deserialize, Serialize};
 
 use crate::catalog::{CategoryId, ProductId, Sku};
-use crate::event::TimerKind;
 use crate::locale::Locale;
 use crate::money::Money;
 use crate::order::{Order, OrderId, OrderStatus};
 use crate::text::{Label, Text, TextKey};
 use crate::time::Timestamp;
+pub use crate::vocabulary::HandoffReason;
+use crate::vocabulary::TimerKind;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -65,20 +66,6 @@ pub enum Action {
     Booking(crate::booking::BookingRequest),
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum HandoffReason {
-    HumanRequested,
-    /// A payment arrived for units that sold out meanwhile: someone must refund or restock.
-    Oversold,
-    /// A payment arrived for an order the customer had cancelled.
-    PaidAfterCancel,
-    /// The bot did not understand two messages in a row.
-    MissedTwice,
-    /// The second payment of one order failed.
-    PaymentFailedTwice,
-}
-
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Reply {
     pub text: Text,
@@ -96,7 +83,7 @@ pub struct Reply {
     pub by_operator: bool,
     /// Which operator it is from, when `by_operator`: the console names them.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub operator: Option<crate::handoff::OperatorId>,
+    pub operator: Option<crate::vocabulary::OperatorId>,
 }
 
 impl Reply {

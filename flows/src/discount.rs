@@ -6,8 +6,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::customer::CustomerId;
 use crate::money::Money;
-use crate::order::OrderId;
 use crate::time::{Span, Timestamp};
+use crate::vocabulary::OrderId;
 
 /// Codes look like `SAVE-7QX4MF2K`: a prefix nothing else a customer writes has, then
 /// letters without the look-alikes 0/O and 1/I.
@@ -55,7 +55,7 @@ pub enum Refusal {
 
 /// The code a message is, if it is only one (spaces, dashes and case forgiven).
 pub fn code_in(text: &str) -> Option<String> {
-    let compact = crate::understanding::compact_code(text);
+    let compact = crate::vocabulary::compact_code(text);
     let body = compact.strip_prefix(CODE_PREFIX)?;
     (body.len() == CODE_LENGTH && body.bytes().all(|b| CODE_ALPHABET.contains(&b)))
         .then(|| format!("{CODE_PREFIX}-{body}"))

@@ -3,10 +3,11 @@
 use serde::{Deserialize, Serialize};
 
 use crate::customer::Channel;
-use crate::handoff::OperatorId;
 use crate::order::{OrderId, OrderStatus};
 use crate::time::Timestamp;
 use crate::understanding::Intent;
+use crate::vocabulary::OperatorId;
+pub use crate::vocabulary::TimerKind;
 
 // Inbound is the common case and is moved once per step; boxing it would add an allocation
 // to every message to save a few bytes on the rare events.
@@ -314,37 +315,5 @@ impl InboundMessage {
                 longitude,
             },
         )
-    }
-}
-
-/// One timer slot per kind per conversation: setting a kind again replaces it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum TimerKind {
-    /// Resets a half-finished flow after a long silence so the next message starts fresh.
-    SessionExpiry,
-    /// Nobody took a conversation waiting for a person within the configured time.
-    HandoffWait,
-    /// The next abandoned-cart reminder falls due.
-    CartRecovery,
-    /// The next appointment reminder falls due.
-    BookingReminder,
-}
-
-impl TimerKind {
-    pub const ALL: [TimerKind; 4] = [
-        TimerKind::SessionExpiry,
-        TimerKind::HandoffWait,
-        TimerKind::CartRecovery,
-        TimerKind::BookingReminder,
-    ];
-
-    pub const fn name(self) -> &'static str {
-        match self {
-            TimerKind::SessionExpiry => "session-expiry",
-            TimerKind::HandoffWait => "handoff-wait",
-            TimerKind::CartRecovery => "cart-recovery",
-            TimerKind::BookingReminder => "booking-reminder",
-        }
     }
 }

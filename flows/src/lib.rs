@@ -26,6 +26,8 @@ pub mod summary;
 pub mod text;
 pub mod time;
 pub mod understanding;
+pub mod vocabulary;
+pub mod words;
 
 pub use action::{
     Action, Card, CartView, CartViewLine, Choice, ChoiceAction, HandoffReason, Link, Reply,

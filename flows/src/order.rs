@@ -7,16 +7,7 @@ use crate::catalog::{ProductId, Sku};
 use crate::customer::CustomerId;
 use crate::money::Money;
 use crate::time::Timestamp;
-
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-#[serde(transparent)]
-pub struct OrderId(pub String);
-
-impl std::fmt::Display for OrderId {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.0)
-    }
-}
+pub use crate::vocabulary::{ContactPoint, OrderId};
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct OrderLine {
@@ -26,13 +17,6 @@ pub struct OrderLine {
     pub title: String,
     pub quantity: u32,
     pub unit_price: Money,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case", tag = "kind", content = "value")]
-pub enum ContactPoint {
-    Phone(String),
-    Email(String),
 }
 
 /// Where an order is. Payment events move it to `Paid` (or `PaymentFailed`); the shop moves
@@ -163,7 +147,7 @@ pub struct Order {
     pub discount: Option<crate::discount::OrderDiscount>,
     /// A booking's deposit: this order collects it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub booking: Option<crate::booking::BookingId>,
+    pub booking: Option<crate::vocabulary::BookingId>,
     /// Every status change after placing, oldest first, kept by the store as it applies them
     /// (the conversation's own copy leaves it empty). At most `OrderChange::KEPT`.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]

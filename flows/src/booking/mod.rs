@@ -15,16 +15,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::customer::CustomerId;
 use crate::time::Timestamp;
-
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-#[serde(transparent)]
-pub struct BookingId(pub String);
-
-impl std::fmt::Display for BookingId {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.0)
-    }
-}
+pub use crate::vocabulary::BookingId;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -67,7 +58,7 @@ pub struct Booking {
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Deposit {
-    pub order: crate::order::OrderId,
+    pub order: crate::vocabulary::OrderId,
     pub amount: crate::money::Money,
     #[serde(default)]
     pub paid: bool,
@@ -153,7 +144,7 @@ pub enum BookingStep {
     Confirm {
         draft: Draft,
         name: String,
-        contact: crate::order::ContactPoint,
+        contact: crate::vocabulary::ContactPoint,
     },
     /// Asked the store to book; its answer comes as an event.
     Waiting {

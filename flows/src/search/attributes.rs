@@ -148,15 +148,15 @@ pub fn colour_bits<'a>(ids: impl IntoIterator<Item = &'a str>) -> u32 {
 
 /// The canonical colour of a catalog variant's colour field, if it names one we know.
 pub fn canonical_colour(value: &str) -> Option<&'static str> {
-    let folded = crate::understanding::normalize::fold(value);
-    let words = crate::understanding::normalize::tokens(&folded);
+    let folded = crate::words::fold(value);
+    let words = crate::words::tokens(&folded);
     colours(&words).first().map(|(colour, _)| *colour)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::understanding::normalize::{fold, tokens};
+    use crate::words::{fold, tokens};
 
     fn colours_of(text: &str) -> Vec<&'static str> {
         let folded = fold(text);

@@ -7,7 +7,7 @@ use std::collections::HashMap;
 
 use crate::catalog::{CatalogData, CategoryId, ProductId};
 use crate::text::LocalizedText;
-use crate::understanding::normalize::{fold, tokens};
+use crate::words::{fold, tokens};
 
 use super::attributes::{canonical_colour, colour_bits, colours};
 use super::query::SearchQuery;

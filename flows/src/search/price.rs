@@ -5,7 +5,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::money::Currency;
-use crate::understanding::normalize::{MAX_TEXT_CHARS, MAX_WORD_CHARS, fold, head};
+use crate::words::{MAX_TEXT_CHARS, MAX_WORD_CHARS, fold, head};
 
 /// One piece of the message: a folded word, a number, or a currency sign.
 #[derive(Debug, Clone, PartialEq)]

@@ -5,7 +5,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::catalog::CategoryId;
 use crate::money::Currency;
-use crate::understanding::lexicon::STOPWORDS;
+use crate::words::STOPWORDS;
 
 use super::attributes::{colours, sizes};
 use super::price::{self, PriceRange, Token, tokenize};

@@ -415,13 +415,7 @@ pub const LANGUAGE_NAMES: &[(Locale, &[&str])] = &[
     ),
 ];
 
-/// Words too common to say anything about which product is meant.
-pub const STOPWORDS: &[&str] = &[
-    "the", "and", "for", "with", "want", "like", "have", "some", "please", "show", "any", "you",
-    "your", "need", "looking", "buy", "get", "can", "do", "pentru", "vreau", "doresc", "niste",
-    "imi", "arata", "aveti", "caut", "chce", "dla", "prosze", "pokaz", "macie", "szukam", "gribu",
-    "man", "ludzu", "paradi", "vai", "jums", "ir", "אני", "רוצה", "יש", "לכם", "את", "של",
-];
+pub use crate::words::STOPWORDS;
 
 #[cfg(test)]
 mod tests {

@@ -3,7 +3,7 @@
 //! (through `Event::NluResult`); the conversation logic does not care which one did.
 
 pub mod lexicon;
-pub mod normalize;
+pub use crate::words as normalize;
 pub mod when;
 
 use serde::{Deserialize, Serialize};
@@ -141,13 +141,7 @@ pub const LINK_CODE_PREFIX: &str = "LK";
 pub const LINK_CODE_ALPHABET: &str = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ";
 pub const LINK_CODE_LENGTH: usize = 6;
 
-/// A code as typed, without spaces or dashes, in capitals: codes are forgiving to write.
-pub fn compact_code(text: &str) -> String {
-    text.chars()
-        .filter(|c| !c.is_whitespace() && *c != '-')
-        .collect::<String>()
-        .to_uppercase()
-}
+pub use crate::vocabulary::compact_code;
 
 /// The code in a message that is only a link code (spaces, dashes and case forgiven).
 pub fn link_code(text: &str) -> Option<String> {

@@ -1,5 +1,6 @@
 //! Text folding shared by the customer's words and the words we match them against: both
-//! sides go through the same function, so "Coșul", "cosul" and "COȘUL" meet.
+//! sides go through the same function, so "Coșul", "cosul" and "COȘUL" meet. With the words
+//! every matcher ignores. A leaf: understanding and search both build on it.
 
 use unicode_normalization::UnicodeNormalization;
 use unicode_normalization::char::is_combining_mark;
@@ -73,6 +74,14 @@ pub fn contains_phrase(words: &[&str], phrase: &str) -> bool {
         .windows(length)
         .any(|window| window[0] == first && window.iter().copied().eq(wanted()))
 }
+
+/// Words too common to say anything about which product is meant.
+pub const STOPWORDS: &[&str] = &[
+    "the", "and", "for", "with", "want", "like", "have", "some", "please", "show", "any", "you",
+    "your", "need", "looking", "buy", "get", "can", "do", "pentru", "vreau", "doresc", "niste",
+    "imi", "arata", "aveti", "caut", "chce", "dla", "prosze", "pokaz", "macie", "szukam", "gribu",
+    "man", "ludzu", "paradi", "vai", "jums", "ir", "אני", "רוצה", "יש", "לכם", "את", "של",
+];
 
 #[cfg(test)]
 mod tests {
