@@ -185,9 +185,10 @@ impl SledTrees {
 
     /// Accepts one event unless its dedup key was seen; reads see this transaction's own
     /// writes, so a key twice in one group is a duplicate the second time.
+    /// The dedup key's value is when it was seen: pruning reads that (one write per event
+    /// instead of two; an age index cost a write on every webhook to save a daily scan).
     fn ingest_one(
         processed: &TransactionalTree,
-        processed_age: &TransactionalTree,
         inbox: &TransactionalTree,
         entry: &InboxEntry,
     ) -> TxResult<Ingested> {
@@ -202,7 +203,6 @@ impl SledTrees {
             dedup_key.as_bytes(),
             &u64_key(u64::try_from(at.millis()).unwrap_or(0)),
         )?;
-        processed_age.insert(processed_age_key(at, dedup_key), dedup_key.as_bytes())?;
         Self::put_inbox(inbox, entry.clone()).map(Ingested::New)
     }
 
@@ -318,6 +318,11 @@ fn pay_key(digest: &[u8]) -> Vec<u8> {
 }
 
 const STOCK_BASE_KEY: &[u8] = b"stock-base";
+
+/// A big-endian u64 value (a dedup key's time seen); `None` for anything else.
+fn read_count_u64(bytes: &[u8]) -> Option<u64> {
+    bytes.try_into().ok().map(u64::from_be_bytes)
+}
 
 fn read_count(bytes: Option<sled::IVec>) -> u32 {
     bytes
@@ -744,7 +749,6 @@ impl SledTrees {
     pub(super) fn write_groups(&self, parts: &[WriteGroup]) -> StoreResult<Vec<GroupWritten>> {
         (
             &self.processed,
-            &self.processed_age,
             &self.inbox,
             &self.conversations,
             &self.history,
@@ -758,7 +762,6 @@ impl SledTrees {
             .transaction(
                 |(
                     processed,
-                    processed_age,
                     inbox,
                     conversations,
                     history,
@@ -785,7 +788,7 @@ impl SledTrees {
                         let ingested = part
                             .ingest
                             .iter()
-                            .map(|entry| Self::ingest_one(processed, processed_age, inbox, entry))
+                            .map(|entry| Self::ingest_one(processed, inbox, entry))
                             .collect::<TxResult<Vec<_>>>()?;
                         let created = part
                             .steps
@@ -1529,8 +1532,18 @@ impl SledTrees {
     }
 
     pub(super) fn prune_processed(&self, before: Timestamp) -> StoreResult<usize> {
-        let end = processed_age_key(before, "");
+        // Keys record when they were seen (their value): one pass over them, daily.
+        let cutoff = u64::try_from(before.millis()).unwrap_or(0);
         let mut pruned = 0;
+        for item in self.processed.iter() {
+            let (key, seen) = item.map_err(engine)?;
+            if read_count_u64(&seen).is_some_and(|at| at < cutoff) {
+                self.processed.remove(key).map_err(engine)?;
+                pruned += 1;
+            }
+        }
+        // Stores written before that kept an age index (and delivery statuses still do).
+        let end = processed_age_key(before, "");
         for item in self.processed_age.range(..end) {
             let (age_key, dedup_key) = item.map_err(engine)?;
             (&self.processed, &self.processed_age)
@@ -1540,7 +1553,6 @@ impl SledTrees {
                     Ok(())
                 })
                 .map_err(tx_error)?;
-            pruned += 1;
         }
         Ok(pruned)
     }
