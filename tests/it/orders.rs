@@ -147,17 +147,7 @@ async fn demo_payment_then_the_shop_ships_and_the_customer_is_told() {
     );
     let store = app.store().clone();
     let id = OrderId(order_id.clone());
-    assert!(
-        crate::support::eventually_async(WAIT, || async {
-            store
-                .order(&id)
-                .await
-                .ok()
-                .flatten()
-                .is_some_and(|o| o.status == OrderStatus::Paid)
-        })
-        .await
-    );
+    assert!(crate::support::order_becomes(&store, &id, OrderStatus::Paid).await);
     assert_eq!(
         store
             .stock_sold(&crate::support::demo_catalog_digest(), &[])

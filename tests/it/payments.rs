@@ -351,17 +351,7 @@ async fn whatsapp_search_to_stripe_payment_to_confirmation() {
     assert!(text.contains("Payment received"), "{text}");
     let store = app.store().clone();
     let id = OrderId(order.clone());
-    assert!(
-        crate::support::eventually_async(WAIT, || async {
-            store
-                .order(&id)
-                .await
-                .ok()
-                .flatten()
-                .is_some_and(|o| o.status == OrderStatus::Paid)
-        })
-        .await
-    );
+    assert!(crate::support::order_becomes(&store, &id, OrderStatus::Paid).await);
     assert_eq!(
         store
             .stock_sold(&demo_catalog_digest(), &[])

@@ -393,6 +393,23 @@ pub async fn eventually_async<F: std::future::Future<Output = bool>>(
     check().await
 }
 
+/// Waits until the stored order has `status`.
+pub async fn order_becomes(
+    store: &std::sync::Arc<dyn souk::store::Store>,
+    id: &flows::OrderId,
+    status: flows::OrderStatus,
+) -> bool {
+    eventually_async(PATIENCE, || async {
+        store
+            .order(id)
+            .await
+            .ok()
+            .flatten()
+            .is_some_and(|o| o.status == status)
+    })
+    .await
+}
+
 /// The web chat customer behind a session token.
 pub async fn web_customer(app: &TestApp, session: &str) -> flows::CustomerId {
     use sha2::Digest as _;
