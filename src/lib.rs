@@ -1,6 +1,7 @@
 //! souk: the imperative shell around the `flows` core. Configuration, HTTP, the store,
 //! the driver (workers, outbox, timers), rendering and sending.
 
+pub mod api_error;
 pub mod app;
 pub mod booking;
 pub mod business_hours;
@@ -11,9 +12,11 @@ pub mod clock;
 pub mod console;
 pub mod discord;
 pub mod driver;
+pub mod html;
 pub mod http;
 pub mod linking;
 pub mod operators;
+pub mod order_moves;
 pub mod payments;
 pub mod render;
 pub mod report;

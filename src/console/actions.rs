@@ -15,11 +15,12 @@ use serde_json::json;
 
 use flows::{Conversation, CustomerId, Event, Handoff, OperatorId, ProductId};
 
+use super::ConsoleState;
 use super::session::Authed;
 use super::window::reply_window;
+use crate::api_error::ApiError;
 use crate::clock;
 use crate::driver::applied::Settled;
-use crate::http::{ApiError, AppState};
 use crate::store::{HistoryEntry, InboxEntry, Ingested, Operator, Role};
 
 /// Longest message an operator may send in one go (WhatsApp's text limit).
@@ -31,7 +32,7 @@ fn conflict(message: impl Into<String>, owner: Option<&OperatorId>) -> ApiError 
     ApiError::new(StatusCode::CONFLICT, message).with_owner(owner)
 }
 
-async fn load(state: &AppState, customer: &CustomerId) -> Result<Conversation, ApiError> {
+async fn load(state: &ConsoleState, customer: &CustomerId) -> Result<Conversation, ApiError> {
     state
         .store
         .conversation(customer)
@@ -55,7 +56,7 @@ pub fn shown_name(operator: &Operator) -> String {
 /// Puts an operator event in the conversation's inbox, hands it to its worker and waits
 /// until the worker has applied it; returns the conversation as it is then.
 async fn apply(
-    state: &AppState,
+    state: &ConsoleState,
     customer: &CustomerId,
     event: Event,
 ) -> Result<Conversation, ApiError> {
@@ -111,7 +112,7 @@ async fn apply(
 }
 
 pub async fn takeover(
-    State(state): State<AppState>,
+    State(state): State<ConsoleState>,
     Extension(authed): Extension<Authed>,
     Path(customer): Path<String>,
 ) -> Result<Response, ApiError> {
@@ -198,7 +199,7 @@ fn unfilled_gap(text: &str) -> Option<&str> {
 }
 
 pub async fn reply(
-    State(state): State<AppState>,
+    State(state): State<ConsoleState>,
     Extension(authed): Extension<Authed>,
     Path(customer): Path<String>,
     body: Result<Json<TextBody>, axum::extract::rejection::JsonRejection>,
@@ -235,7 +236,7 @@ pub struct HandBackBody {
 }
 
 pub async fn hand_back(
-    State(state): State<AppState>,
+    State(state): State<ConsoleState>,
     Extension(authed): Extension<Authed>,
     Path(customer): Path<String>,
     body: Option<Json<HandBackBody>>,
@@ -265,7 +266,7 @@ pub struct AssignBody {
 }
 
 pub async fn assign(
-    State(state): State<AppState>,
+    State(state): State<ConsoleState>,
     Extension(authed): Extension<Authed>,
     Path(customer): Path<String>,
     body: Result<Json<AssignBody>, axum::extract::rejection::JsonRejection>,
@@ -310,7 +311,7 @@ pub async fn assign(
 }
 
 pub async fn add_note(
-    State(state): State<AppState>,
+    State(state): State<ConsoleState>,
     Extension(authed): Extension<Authed>,
     Path(customer): Path<String>,
     body: Result<Json<TextBody>, axum::extract::rejection::JsonRejection>,
@@ -335,7 +336,7 @@ pub struct UnlinkBody {
 
 /// Undoes a link (admins): the linked chat becomes a customer of its own again.
 pub async fn unlink(
-    State(state): State<AppState>,
+    State(state): State<ConsoleState>,
     Extension(authed): Extension<Authed>,
     Path(customer): Path<String>,
     body: Result<Json<UnlinkBody>, axum::extract::rejection::JsonRejection>,
@@ -354,7 +355,7 @@ pub async fn unlink(
 }
 
 pub async fn mark_read(
-    State(state): State<AppState>,
+    State(state): State<ConsoleState>,
     Path(customer): Path<String>,
 ) -> Result<Response, ApiError> {
     let customer = CustomerId(customer);
@@ -369,7 +370,7 @@ pub struct ProductBody {
 }
 
 pub async fn send_product(
-    State(state): State<AppState>,
+    State(state): State<ConsoleState>,
     Extension(authed): Extension<Authed>,
     Path(customer): Path<String>,
     body: Result<Json<ProductBody>, axum::extract::rejection::JsonRejection>,
@@ -394,7 +395,7 @@ pub async fn send_product(
 }
 
 pub async fn send_payment_link(
-    State(state): State<AppState>,
+    State(state): State<ConsoleState>,
     Extension(authed): Extension<Authed>,
     Path(customer): Path<String>,
 ) -> Result<Response, ApiError> {
@@ -432,7 +433,7 @@ pub async fn send_payment_link(
 
 /// Any operator may record that the customer did not come, once the appointment began.
 pub async fn mark_no_show(
-    State(state): State<AppState>,
+    State(state): State<ConsoleState>,
     Extension(authed): Extension<Authed>,
     Path((customer, booking)): Path<(String, String)>,
 ) -> Result<Response, ApiError> {
@@ -463,7 +464,7 @@ pub async fn mark_no_show(
         .into_response())
 }
 
-fn refuse_closed_window(state: &AppState, conversation: &Conversation) -> Result<(), ApiError> {
+fn refuse_closed_window(state: &ConsoleState, conversation: &Conversation) -> Result<(), ApiError> {
     match reply_window(&state.settings, conversation, clock::now()).refusal {
         Some(refusal) => Err(ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, refusal)),
         None => Ok(()),

@@ -14,7 +14,8 @@ use serde_json::{Value, json};
 
 use flows::{CustomerId, Locale};
 
-use crate::http::{ApiError, AppState};
+use super::ConsoleState;
+use crate::api_error::ApiError;
 
 pub struct CannedReplies {
     by_locale: HashMap<Locale, Bundle>,
@@ -119,7 +120,7 @@ fn gap(placeholder: &str) -> String {
 }
 
 pub async fn replies(
-    State(state): State<AppState>,
+    State(state): State<ConsoleState>,
     UrlPath(customer): UrlPath<String>,
 ) -> Result<Json<Value>, ApiError> {
     let customer = CustomerId(customer);

@@ -7,9 +7,10 @@ use axum::extract::{Extension, Path, State};
 use axum::http::StatusCode;
 use serde_json::{Value, json};
 
+use super::ConsoleState;
 use super::session::Authed;
+use crate::api_error::ApiError;
 use crate::clock;
-use crate::http::{ApiError, AppState};
 
 /// The newest shown; the count says how many there are in all.
 const LISTED: usize = 100;
@@ -18,7 +19,7 @@ const PREVIEW_CHARS: usize = 200;
 const ADMINS_ONLY: &str = "only admins see and resend failed replies";
 
 pub async fn list(
-    State(state): State<AppState>,
+    State(state): State<ConsoleState>,
     Extension(authed): Extension<Authed>,
 ) -> Result<Json<Value>, ApiError> {
     authed.require_admin(ADMINS_ONLY)?;
@@ -44,7 +45,7 @@ pub async fn list(
 }
 
 pub async fn resend(
-    State(state): State<AppState>,
+    State(state): State<ConsoleState>,
     Extension(authed): Extension<Authed>,
     Path(id): Path<u64>,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {

@@ -5,7 +5,7 @@ use adapters::rendered::RenderedReply;
 use flows::{Event, InboundMessage, MediaKind};
 use serde_json::{Value, json};
 
-use crate::http::AppState;
+use super::ConsoleState;
 use crate::store::HistoryEntry;
 
 /// Operators' display names by login name: every place the console names staff ("took
@@ -36,7 +36,7 @@ impl StaffNames {
 }
 
 /// Who wrote a record and its text, for list previews.
-pub fn preview(state: &AppState, entry: &HistoryEntry, names: &StaffNames) -> Value {
+pub fn preview(state: &ConsoleState, entry: &HistoryEntry, names: &StaffNames) -> Value {
     let (at, from, text) = match entry {
         HistoryEntry::In { at, event, .. } => (*at, "customer".to_owned(), inbound_text(event)),
         HistoryEntry::Out {

@@ -12,7 +12,7 @@ use tokio_stream::wrappers::BroadcastStream;
 
 use flows::CustomerId;
 
-use crate::http::AppState;
+use super::ConsoleState;
 
 /// Cheap to clone; publishing with no console open costs a failed send.
 #[derive(Clone)]
@@ -38,7 +38,7 @@ impl ConsoleFeed {
 
 /// `GET /console/api/events` (behind the session check).
 pub async fn events(
-    State(state): State<AppState>,
+    State(state): State<ConsoleState>,
 ) -> Sse<impl Stream<Item = Result<SseEvent, Infallible>>> {
     let shutdown = state.shutdown.clone();
     let stream = BroadcastStream::new(state.console_feed.subscribe())

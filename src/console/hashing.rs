@@ -8,7 +8,7 @@ use axum::http::StatusCode;
 use tokio::sync::Semaphore;
 
 use super::password::{self, PasswordError};
-use crate::http::ApiError;
+use crate::api_error::ApiError;
 
 static HASHING: LazyLock<Semaphore> = LazyLock::new(|| Semaphore::new(2));
 

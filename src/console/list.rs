@@ -10,9 +10,10 @@ use serde_json::{Value, json};
 
 use flows::{Channel, Customer, Handoff};
 
+use super::ConsoleState;
 use super::describe;
 use super::session::Authed;
-use crate::http::{ApiError, AppState};
+use crate::api_error::ApiError;
 use crate::store::{ConversationSummary, ListFilter, ListPage, ListQuery as StoreQuery};
 
 /// Rows per answer: enough for a shift's queue; search narrows the rest.
@@ -32,7 +33,7 @@ pub struct ListParams {
 }
 
 pub async fn conversations(
-    State(state): State<AppState>,
+    State(state): State<ConsoleState>,
     Extension(authed): Extension<Authed>,
     params: Result<Query<ListParams>, axum::extract::rejection::QueryRejection>,
 ) -> Result<Json<Value>, ApiError> {
@@ -44,7 +45,7 @@ pub async fn conversations(
 }
 
 async fn list(
-    state: &AppState,
+    state: &ConsoleState,
     me: &str,
     params: &ListParams,
     names: &describe::StaffNames,
@@ -175,7 +176,7 @@ pub async fn customer_label(
 
 /// One row as the page shows it.
 pub async fn summary_json(
-    state: &AppState,
+    state: &ConsoleState,
     row: &ConversationSummary,
     customer: Option<&Customer>,
     names: &describe::StaffNames,
@@ -210,7 +211,7 @@ pub async fn summary_json(
     }))
 }
 
-pub async fn operators(State(state): State<AppState>) -> Result<Json<Value>, ApiError> {
+pub async fn operators(State(state): State<ConsoleState>) -> Result<Json<Value>, ApiError> {
     let operators: Vec<Value> = state
         .store
         .operators()
@@ -236,7 +237,7 @@ pub struct ProductQuery {
 
 /// For the "send a product" picker: the catalog's own search, in the shop's language.
 pub async fn products(
-    State(state): State<AppState>,
+    State(state): State<ConsoleState>,
     Query(query): Query<ProductQuery>,
 ) -> Json<Value> {
     let ctx = state.shared.context();
@@ -270,7 +271,7 @@ pub struct NewOperator {
 
 /// Admins add colleagues here while souk runs (`souk operator add` needs it stopped).
 pub async fn add_operator(
-    State(state): State<AppState>,
+    State(state): State<ConsoleState>,
     Extension(authed): Extension<Authed>,
     body: Result<Json<NewOperator>, axum::extract::rejection::JsonRejection>,
 ) -> Result<(axum::http::StatusCode, Json<Value>), ApiError> {

@@ -10,11 +10,13 @@ use serde::Deserialize;
 
 use flows::{Span, Timestamp};
 
+use super::ConsoleState;
 use super::hashing;
 use super::rate_limit::AttemptKeys;
 use super::session::{self, Authed};
+use crate::api_error::ApiError;
 use crate::clock;
-use crate::http::{ApiError, AppState, escape_html};
+use crate::html::escape_html;
 use crate::store::{ConsoleSession, Operator, Role, Store};
 
 const LOGIN_PAGE: &str = include_str!("assets/login.html");
@@ -57,7 +59,7 @@ fn login_error(status: StatusCode, message: &str) -> Response {
 }
 
 pub async fn login(
-    State(state): State<AppState>,
+    State(state): State<ConsoleState>,
     peer: Option<Extension<ConnectInfo<SocketAddr>>>,
     headers: HeaderMap,
     form: Result<Form<LoginForm>, axum::extract::rejection::FormRejection>,
@@ -135,7 +137,11 @@ pub async fn login(
 const KNOWN_DEVICE_DAYS: i64 = 90;
 
 /// Whether this browser carries a known-device cookie of a login as `name`.
-async fn known_device(state: &AppState, headers: &HeaderMap, name: &str) -> Result<bool, ApiError> {
+async fn known_device(
+    state: &ConsoleState,
+    headers: &HeaderMap,
+    name: &str,
+) -> Result<bool, ApiError> {
     let Some(token) = session::cookie(headers, session::DEVICE_COOKIE) else {
         return Ok(false);
     };
@@ -147,7 +153,7 @@ async fn known_device(state: &AppState, headers: &HeaderMap, name: &str) -> Resu
 }
 
 /// Marks this browser as one `operator` logged in from; returns its cookie.
-async fn remember_device(state: &AppState, operator: &str) -> Result<HeaderValue, ApiError> {
+async fn remember_device(state: &ConsoleState, operator: &str) -> Result<HeaderValue, ApiError> {
     let token = session::random_token()?;
     let device = crate::store::KnownDevice {
         operator: operator.to_owned(),
@@ -165,7 +171,7 @@ async fn remember_device(state: &AppState, operator: &str) -> Result<HeaderValue
 }
 
 /// A new session for `operator`; returns its cookie.
-async fn start_session(state: &AppState, operator: &str) -> Result<HeaderValue, ApiError> {
+async fn start_session(state: &ConsoleState, operator: &str) -> Result<HeaderValue, ApiError> {
     let token = session::random_token()?;
     let hours = state.settings.console.session_hours;
     let now = clock::now();
@@ -183,7 +189,7 @@ async fn start_session(state: &AppState, operator: &str) -> Result<HeaderValue, 
 }
 
 pub async fn logout(
-    State(state): State<AppState>,
+    State(state): State<ConsoleState>,
     Extension(authed): Extension<Authed>,
 ) -> Result<Response, ApiError> {
     state.store.delete_console_session(&authed.digest).await?;
@@ -212,7 +218,7 @@ pub async fn setup_page(Query(query): Query<SetupQuery>) -> Html<String> {
 }
 
 /// A colleague's invitation or reset link: sets that operator's password, once.
-async fn accept_invite(state: &AppState, invite: &str, password: String) -> Response {
+async fn accept_invite(state: &ConsoleState, invite: &str, password: String) -> Response {
     let retry = |status: StatusCode, message: &str| {
         (status, Html(page(INVITE_PAGE, Some(message), invite))).into_response()
     };
@@ -266,7 +272,7 @@ pub struct SetupForm {
 }
 
 pub async fn setup(
-    State(state): State<AppState>,
+    State(state): State<ConsoleState>,
     headers: HeaderMap,
     form: Result<Form<SetupForm>, axum::extract::rejection::FormRejection>,
 ) -> Response {

@@ -12,7 +12,8 @@ use axum::response::{IntoResponse, Response};
 use flows::{Channel, CustomerId, Event, InboundMessage, MediaKind};
 use serde::Deserialize;
 
-use crate::http::{ApiError, AppState};
+use super::ConsoleState;
+use crate::api_error::ApiError;
 use crate::store::HistoryEntry;
 
 /// Larger files are refused rather than held in memory (WhatsApp's documents go to 100 MB).
@@ -134,7 +135,7 @@ fn hand_on(bytes: Vec<u8>, mime: &str, name: &str) -> Response {
 
 /// `GET /console/api/media/whatsapp/{media id}`.
 pub async fn whatsapp(
-    State(state): State<AppState>,
+    State(state): State<ConsoleState>,
     Path(media_id): Path<String>,
 ) -> Result<Response, ApiError> {
     if !whatsapp_id(&media_id) {
@@ -180,7 +181,7 @@ pub async fn whatsapp(
 
 /// `GET /console/api/media/{customer}/{hex url}`: a Messenger or Instagram attachment.
 pub async fn attachment(
-    State(state): State<AppState>,
+    State(state): State<ConsoleState>,
     Path((customer, hex_url)): Path<(String, String)>,
 ) -> Result<Response, ApiError> {
     let not_found = || ApiError::new(StatusCode::NOT_FOUND, "no such attachment");

@@ -17,6 +17,7 @@ mod rate_limit;
 mod session;
 mod set_aside;
 mod staff;
+mod state;
 mod view;
 mod window;
 
@@ -26,6 +27,7 @@ pub use feed::ConsoleFeed;
 pub use login::{offer_setup_link, valid_name};
 pub use rate_limit::LoginLimiter;
 pub use session::digest as session_digest;
+pub use state::ConsoleState;
 
 use axum::Router;
 use axum::extract::{Extension, Request};
@@ -35,14 +37,14 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use serde_json::{Value, json};
 
-use crate::http::AppState;
 use session::Authed;
 
 const CONSOLE_HTML: &str = include_str!("assets/console.html");
 const CONSOLE_JS: &str = include_str!("assets/console.js");
 const CONSOLE_CSS: &str = include_str!("assets/console.css");
 
-pub fn router(state: AppState) -> Router<AppState> {
+/// The console's routes with their state given: they fit any application's router.
+pub fn router<S: Clone + Send + Sync + 'static>(state: ConsoleState) -> Router<S> {
     let conversation = "/console/api/conversations/{customer}";
     let api = Router::new()
         .route("/console/api/me", get(me))
@@ -103,7 +105,7 @@ pub fn router(state: AppState) -> Router<AppState> {
         .route("/console", get(page))
         .route("/console/", get(page))
         .route("/console/assets/console.js", get(script))
-        .route_layer(from_fn_with_state(state, session::require_page));
+        .route_layer(from_fn_with_state(state.clone(), session::require_page));
     let public = Router::new()
         .route("/console/login", get(login::login_page).post(login::login))
         .route("/console/setup", get(login::setup_page).post(login::setup))
@@ -111,6 +113,7 @@ pub fn router(state: AppState) -> Router<AppState> {
     api.merge(pages)
         .merge(public)
         .route_layer(from_fn(security_headers))
+        .with_state(state)
 }
 
 /// The pages' guard rails on every console response, and nothing cached: answers hold
@@ -120,7 +123,7 @@ async fn security_headers(request: Request, next: Next) -> Response {
     let headers = response.headers_mut();
     // A response with a policy of its own (media: `sandbox`) keeps it.
     let own_policy = headers.remove(header::CONTENT_SECURITY_POLICY);
-    crate::http::protect(headers);
+    crate::html::protect(headers);
     if let Some(policy) = own_policy {
         headers.insert(header::CONTENT_SECURITY_POLICY, policy);
     }

@@ -9,12 +9,13 @@ use serde_json::{Value, json};
 
 use flows::{Fulfilment, OrderId, OrderStatus};
 
+use super::ConsoleState;
 use super::session::Authed;
-use crate::http::{ApiError, AppState};
+use crate::api_error::ApiError;
 use crate::render::format_money;
 
 pub async fn order(
-    State(state): State<AppState>,
+    State(state): State<ConsoleState>,
     Path(id): Path<String>,
 ) -> Result<Json<Value>, ApiError> {
     let id = OrderId(id);
@@ -97,14 +98,15 @@ pub struct Move {
 }
 
 pub async fn set_status(
-    State(state): State<AppState>,
+    State(state): State<ConsoleState>,
     Extension(authed): Extension<Authed>,
     Path(id): Path<String>,
     body: Result<Json<Move>, axum::extract::rejection::JsonRejection>,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
     let Json(change) = body?;
-    let answer = crate::http::admin::change_order_status(
-        &state,
+    let answer = crate::order_moves::change_order_status(
+        state.store.as_ref(),
+        &state.ingest,
         OrderId(id.clone()),
         &change.status,
         change.tracking,

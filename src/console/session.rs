@@ -9,8 +9,9 @@ use axum::response::{IntoResponse, Redirect, Response};
 use serde_json::json;
 use sha2::{Digest, Sha256};
 
+use super::ConsoleState;
+use crate::api_error::ApiError;
 use crate::clock;
-use crate::http::{ApiError, AppState};
 use crate::store::{ConsoleSession, Operator};
 
 pub const COOKIE: &str = "souk_console";
@@ -60,7 +61,10 @@ pub(super) fn cookie<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> 
 }
 
 /// The session of this request's cookie, if it is valid now.
-pub async fn current(state: &AppState, headers: &HeaderMap) -> Result<Option<Authed>, ApiError> {
+pub async fn current(
+    state: &ConsoleState,
+    headers: &HeaderMap,
+) -> Result<Option<Authed>, ApiError> {
     let Some(token) = cookie(headers, COOKIE) else {
         return Ok(None);
     };
@@ -83,7 +87,7 @@ pub async fn current(state: &AppState, headers: &HeaderMap) -> Result<Option<Aut
     }))
 }
 
-fn secure(state: &AppState) -> &'static str {
+fn secure(state: &ConsoleState) -> &'static str {
     if state.settings.server.public_url.starts_with("https://") {
         "; Secure"
     } else {
@@ -91,7 +95,7 @@ fn secure(state: &AppState) -> &'static str {
     }
 }
 
-pub fn device_cookie(state: &AppState, token: &str, max_age_seconds: i64) -> HeaderValue {
+pub fn device_cookie(state: &ConsoleState, token: &str, max_age_seconds: i64) -> HeaderValue {
     let value = format!(
         "{DEVICE_COOKIE}={token}; Path=/console/login; HttpOnly; SameSite=Strict; Max-Age={max_age_seconds}{}",
         secure(state)
@@ -99,7 +103,7 @@ pub fn device_cookie(state: &AppState, token: &str, max_age_seconds: i64) -> Hea
     HeaderValue::from_str(&value).unwrap_or_else(|_| HeaderValue::from_static(""))
 }
 
-pub fn set_cookie(state: &AppState, token: &str, max_age_seconds: i64) -> HeaderValue {
+pub fn set_cookie(state: &ConsoleState, token: &str, max_age_seconds: i64) -> HeaderValue {
     let value = format!(
         "{COOKIE}={token}; Path=/console; HttpOnly; SameSite=Strict; Max-Age={max_age_seconds}{}",
         secure(state)
@@ -107,7 +111,7 @@ pub fn set_cookie(state: &AppState, token: &str, max_age_seconds: i64) -> Header
     HeaderValue::from_str(&value).unwrap_or_else(|_| HeaderValue::from_static(""))
 }
 
-pub fn clear_cookie(state: &AppState) -> HeaderValue {
+pub fn clear_cookie(state: &ConsoleState) -> HeaderValue {
     let value = format!(
         "{COOKIE}=; Path=/console; HttpOnly; SameSite=Strict; Max-Age=0{}",
         secure(state)
@@ -119,7 +123,7 @@ pub fn clear_cookie(state: &AppState) -> HeaderValue {
 /// even before the CSRF token is looked at. Behind a proxy (`server.public_url` set) the
 /// origin must be exactly that one, scheme and port included; otherwise its host must be
 /// the request's `Host`.
-pub fn same_origin(state: &AppState, headers: &HeaderMap) -> bool {
+pub fn same_origin(state: &ConsoleState, headers: &HeaderMap) -> bool {
     let Some(origin) = headers.get(header::ORIGIN) else {
         return true;
     };
@@ -158,7 +162,7 @@ fn changes_state(method: &Method) -> bool {
 /// Guards `/console/api/…` and `/console/logout`: 401 without a session, 403 without the
 /// CSRF token (or from another origin) on anything that changes state.
 pub async fn require_api(
-    State(state): State<AppState>,
+    State(state): State<ConsoleState>,
     mut request: Request,
     next: Next,
 ) -> Response {
@@ -191,7 +195,11 @@ pub async fn require_api(
 }
 
 /// Guards the console's page and script: without a session, to the login page.
-pub async fn require_page(State(state): State<AppState>, request: Request, next: Next) -> Response {
+pub async fn require_page(
+    State(state): State<ConsoleState>,
+    request: Request,
+    next: Next,
+) -> Response {
     match current(&state, request.headers()).await {
         Ok(Some(_)) => next.run(request).await,
         Ok(None) => Redirect::to("/console/login").into_response(),

@@ -6,15 +6,16 @@ use axum::extract::{Extension, Path, State};
 use axum::http::StatusCode;
 use serde_json::{Value, json};
 
+use super::ConsoleState;
 use super::describe::inbound_text;
 use super::session::Authed;
-use crate::http::{ApiError, AppState};
+use crate::api_error::ApiError;
 
 /// Characters of the customer's text shown in the list (the event itself may be huge).
 const PREVIEW_CHARS: usize = 200;
 
 pub async fn list(
-    State(state): State<AppState>,
+    State(state): State<ConsoleState>,
     Extension(authed): Extension<Authed>,
 ) -> Result<Json<Value>, ApiError> {
     authed.require_admin("only admins see and retry set-aside events")?;
@@ -43,7 +44,7 @@ pub async fn list(
 }
 
 pub async fn retry(
-    State(state): State<AppState>,
+    State(state): State<ConsoleState>,
     Extension(authed): Extension<Authed>,
     Path(seq): Path<u64>,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {

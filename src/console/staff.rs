@@ -10,9 +10,10 @@ use serde_json::{Value, json};
 
 use flows::Span;
 
+use super::ConsoleState;
 use super::session::{self, Authed};
+use crate::api_error::ApiError;
 use crate::clock;
-use crate::http::{ApiError, AppState};
 use crate::store::{Invite, Operator, Role};
 
 /// How long an invitation or reset link works.
@@ -22,7 +23,7 @@ pub const INVITE_HOURS: i64 = 72;
 pub const NO_PASSWORD: &str = "!awaiting-set-up";
 
 /// A new one-time link for `operator` to set their password.
-pub async fn invite_link(state: &AppState, operator: &str) -> Result<String, ApiError> {
+pub async fn invite_link(state: &ConsoleState, operator: &str) -> Result<String, ApiError> {
     let token = session::random_token()?;
     // One live link per operator: an older one (sent to the wrong person, or superseded by
     // a reset) stops working.
@@ -41,7 +42,7 @@ pub async fn invite_link(state: &AppState, operator: &str) -> Result<String, Api
     ))
 }
 
-async fn existing(state: &AppState, name: &str) -> Result<Operator, ApiError> {
+async fn existing(state: &ConsoleState, name: &str) -> Result<Operator, ApiError> {
     state
         .store
         .operator(name)
@@ -50,7 +51,7 @@ async fn existing(state: &AppState, name: &str) -> Result<Operator, ApiError> {
 }
 
 /// Refuses a change that would leave the team without an admin.
-async fn keeps_an_admin(state: &AppState, changing: &str) -> Result<(), ApiError> {
+async fn keeps_an_admin(state: &ConsoleState, changing: &str) -> Result<(), ApiError> {
     let others = state
         .store
         .operators()
@@ -68,7 +69,7 @@ async fn keeps_an_admin(state: &AppState, changing: &str) -> Result<(), ApiError
 }
 
 pub async fn remove(
-    State(state): State<AppState>,
+    State(state): State<ConsoleState>,
     Extension(authed): Extension<Authed>,
     Path(name): Path<String>,
 ) -> Result<Json<Value>, ApiError> {
@@ -90,7 +91,7 @@ pub async fn remove(
 }
 
 pub async fn reset(
-    State(state): State<AppState>,
+    State(state): State<ConsoleState>,
     Extension(authed): Extension<Authed>,
     Path(name): Path<String>,
 ) -> Result<Json<Value>, ApiError> {
@@ -110,7 +111,7 @@ pub struct RoleBody {
 }
 
 pub async fn set_role(
-    State(state): State<AppState>,
+    State(state): State<ConsoleState>,
     Extension(authed): Extension<Authed>,
     Path(name): Path<String>,
     body: Result<Json<RoleBody>, axum::extract::rejection::JsonRejection>,

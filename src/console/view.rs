@@ -8,11 +8,12 @@ use serde_json::{Value, json};
 
 use flows::{Catalog, CustomerId, Event, Inbound, InboundMessage, understand};
 
+use super::ConsoleState;
 use super::describe::{self, inbound_text, reply_parts};
 use super::list::summary_json;
 use super::window::reply_window;
+use crate::api_error::ApiError;
 use crate::clock;
-use crate::http::{ApiError, AppState};
 use crate::render::format_money;
 use crate::store::{HistoryEntry, Store};
 
@@ -20,7 +21,7 @@ use crate::store::{HistoryEntry, Store};
 const TIMELINE_LIMIT: usize = 500;
 
 pub async fn conversation(
-    State(state): State<AppState>,
+    State(state): State<ConsoleState>,
     Path(customer): Path<String>,
 ) -> Result<Json<Value>, ApiError> {
     let customer = CustomerId(customer);
@@ -47,7 +48,7 @@ struct Found {
 }
 
 async fn build(
-    state: &AppState,
+    state: &ConsoleState,
     id: &CustomerId,
     names: &describe::StaffNames,
     found: Found,
@@ -215,7 +216,7 @@ impl Offered {
 }
 
 async fn item(
-    state: &AppState,
+    state: &ConsoleState,
     store: &dyn Store,
     catalog: &Catalog,
     customer: &CustomerId,

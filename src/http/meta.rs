@@ -14,7 +14,7 @@ use adapters::meta::{messenger_in, signature, verify_subscription, whatsapp_in};
 use flows::{Channel, Customer, CustomerId, Event, Identity, Inbound, Timestamp};
 
 use super::AppState;
-use super::error::ApiError;
+use crate::api_error::ApiError;
 use crate::clock;
 use crate::settings::MetaChannelSettings;
 use crate::store::{DeliveryRecord, InboxEntry, Ingested, Store, StoreError};

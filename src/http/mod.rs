@@ -3,7 +3,6 @@
 pub mod admin;
 mod assets;
 mod bookings;
-mod error;
 mod health;
 mod meta;
 mod payments;
@@ -13,8 +12,9 @@ mod webchat;
 pub mod webchat_sessions;
 pub mod webhook_guard;
 
-pub use assets::{CHAT_PAGE_LABELS, escape_html, protect};
-pub use error::ApiError;
+pub use crate::api_error::ApiError;
+pub use crate::html::{escape_html, protect};
+pub use assets::CHAT_PAGE_LABELS;
 
 use std::sync::Arc;
 use std::sync::atomic::AtomicBool;
@@ -58,6 +58,23 @@ pub struct AppState {
     pub webhook_budget: webhook_guard::WebhookBudget,
     /// Web chat sessions that have not sent anything yet.
     pub webchat_sessions: Arc<webchat_sessions::PendingSessions>,
+}
+
+impl AppState {
+    /// The part of this state the console's handlers use.
+    pub fn console(&self) -> crate::console::ConsoleState {
+        crate::console::ConsoleState {
+            settings: self.settings.clone(),
+            store: self.store.clone(),
+            ingest: self.ingest.clone(),
+            renderer: self.renderer.clone(),
+            shutdown: self.shutdown.clone(),
+            console_feed: self.console_feed.clone(),
+            shared: self.shared.clone(),
+            login_limiter: self.login_limiter.clone(),
+            canned: self.canned.clone(),
+        }
+    }
 }
 
 /// GET (handshake) and POST (events) of one Meta product's webhook.
@@ -141,7 +158,7 @@ pub fn router(state: AppState) -> Router {
             post(admin::set_order_status),
         )
         .route("/pay/cancelled", get(payments::returned))
-        .merge(crate::console::router(state.clone()))
+        .merge(crate::console::router(state.console()))
         .nest_service(MEDIA_PREFIX.trim_end_matches('/'), images)
         .layer(DefaultBodyLimit::max(body_limit))
         // Every other body must also keep coming: a client that stops sending mid-body is

@@ -16,8 +16,8 @@ use flows::{
 };
 
 use super::AppState;
-use super::error::ApiError;
 use super::escape_html;
+use crate::api_error::ApiError;
 use crate::clock;
 use crate::payments::demo::token_digest;
 use crate::payments::{ProviderKind, Refusal};

@@ -22,8 +22,8 @@ use flows::{
 };
 
 use super::AppState;
-use super::error::ApiError;
 use super::webchat_sessions::Refused;
+use crate::api_error::ApiError;
 use crate::clock;
 use crate::render::dates::format_datetime;
 use crate::store::{HistoryEntry, InboxEntry};

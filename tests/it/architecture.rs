@@ -123,3 +123,45 @@ fn only_the_store_module_imports_sled() {
         "sled used outside src/store: {offenders:?}"
     );
 }
+
+/// Files under `src/<dir>` that mention `needle`.
+fn mentioning(dir: &str, needle: &str) -> Vec<std::path::PathBuf> {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("src")
+        .join(dir);
+    let mut found = Vec::new();
+    let mut stack = vec![root];
+    while let Some(dir) = stack.pop() {
+        for entry in std::fs::read_dir(&dir).expect("read dir") {
+            let path = entry.expect("entry").path();
+            if path.is_dir() {
+                stack.push(path);
+            } else if path.extension().is_some_and(|e| e == "rs")
+                && std::fs::read_to_string(&path)
+                    .expect("read")
+                    .contains(needle)
+            {
+                found.push(path);
+            }
+        }
+    }
+    found
+}
+
+/// The console is mounted by the HTTP layer with a state of its own (`ConsoleState`); it
+/// does not reach back into the HTTP layer, and nothing outside the store names a backend.
+#[test]
+fn the_console_does_not_depend_on_the_http_layer_nor_anything_on_sled_store() {
+    assert_eq!(
+        mentioning("console", "crate::http").len(),
+        0,
+        "{:?}",
+        mentioning("console", "crate::http")
+    );
+    for dir in [
+        "console", "http", "driver", "send", "telegram", "discord", "payments", "booking",
+    ] {
+        let named = mentioning(dir, "SledStore");
+        assert!(named.is_empty(), "{dir} names the sled backend: {named:?}");
+    }
+}

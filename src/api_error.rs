@@ -1,5 +1,6 @@
-//! The HTTP layer's one error type: a status and a message the client can act on, as JSON.
-//! Internal details are logged, never sent.
+//! The HTTP API's one error type (the web chat, webhooks, the admin API and the console):
+//! a status and a message the client can act on, as JSON. Internal details are logged,
+//! never sent.
 
 use axum::Json;
 use axum::http::StatusCode;
