@@ -43,14 +43,22 @@ pub fn apply_update(
 ) -> Applied {
     let mut sold = Vec::new();
     if update.status == OrderStatus::Paid && !order.status.money_taken() {
-        let mut oversold = Vec::new();
+        // Per SKU, however many lines name it: each count is read once.
+        let mut units: Vec<(Sku, u32)> = Vec::new();
         for (sku, quantity) in order.quantities() {
-            let known = count(sku);
+            match units.iter_mut().find(|(s, _)| s == sku) {
+                Some((_, total)) => *total = total.saturating_add(quantity),
+                None => units.push((sku.clone(), quantity)),
+            }
+        }
+        let mut oversold = Vec::new();
+        for (sku, quantity) in units {
+            let known = count(&sku);
             let after = known.sold.saturating_add(quantity);
             if known.level.is_some_and(|level| after > level) {
                 oversold.push(sku.clone());
             }
-            sold.push((sku.clone(), after));
+            sold.push((sku, after));
         }
         order.oversold = oversold;
     }
@@ -209,6 +217,21 @@ mod tests {
                 (OrderStatus::Shipped, Some("Ana"))
             ]
         );
+    }
+
+    #[test]
+    fn two_lines_of_one_sku_count_together() {
+        let applied = apply_update(
+            order(&[("LAMP", 1), ("LAMP", 1)]),
+            &paid(),
+            Timestamp(1),
+            |_| Count {
+                sold: 0,
+                level: Some(1),
+            },
+        );
+        assert_eq!(applied.sold, [(Sku("LAMP".into()), 2)]);
+        assert_eq!(applied.order.oversold, [Sku("LAMP".into())]);
     }
 
     #[test]

@@ -95,19 +95,23 @@ async fn apply(
             return Err(ApiError::internal("the operator event was not stored"));
         }
     };
+    // Forgotten however this ends (an operator's browser that hangs up included), so the
+    // registry never keeps a waiter nobody reads.
+    let _watching = Watching { applied, seq };
+    // A store recovering from a full disk re-drives its inbox and may have applied it already.
+    if !state.store.in_inbox(seq).await? {
+        return load(state, customer).await;
+    }
     match tokio::time::timeout(APPLY_TIMEOUT, settled).await {
         Ok(Ok(Settled::Applied)) => load(state, customer).await,
         Ok(Ok(Settled::SetAside)) => Err(ApiError::internal(
             "the action failed again and again and was set aside for an admin",
         )),
         // Timed out, or the worker went away (shutting down): the event is durably queued.
-        Ok(Err(_)) | Err(_) => {
-            applied.forget(seq);
-            Err(ApiError::new(
-                StatusCode::SERVICE_UNAVAILABLE,
-                "the conversation is busy; the action is queued and will apply shortly",
-            ))
-        }
+        Ok(Err(_)) | Err(_) => Err(ApiError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "the conversation is busy; the action is queued and will apply shortly",
+        )),
     }
 }
 
@@ -468,5 +472,17 @@ fn refuse_closed_window(state: &ConsoleState, conversation: &Conversation) -> Re
     match reply_window(&state.settings, conversation, clock::now()).refusal {
         Some(refusal) => Err(ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, refusal)),
         None => Ok(()),
+    }
+}
+
+/// Stops watching an event when its caller is done waiting, however that ends.
+struct Watching<'a> {
+    applied: &'a crate::driver::applied::Applied,
+    seq: u64,
+}
+
+impl Drop for Watching<'_> {
+    fn drop(&mut self) {
+        self.applied.forget(self.seq);
     }
 }

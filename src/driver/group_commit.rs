@@ -60,8 +60,15 @@ impl GroupCommit {
                 let started = std::time::Instant::now();
                 let size = waiters.len();
                 busy = size >= BUSY_ROUND;
-                // The store does its disk work off the async threads (sled: in place).
-                round(store.as_ref(), waiters).await;
+                // Its own task: a panic in one round (the engine, the codec) fails that round's
+                // callers, not every later commit. The store does its disk work off the async
+                // threads (sled: in place).
+                let store = store.clone();
+                if let Err(error) =
+                    tokio::spawn(async move { round(store.as_ref(), waiters).await }).await
+                {
+                    tracing::error!(%error, "a group commit round failed; its callers are told");
+                }
                 metrics::histogram!("souk_flush_seconds").record(started.elapsed().as_secs_f64());
                 metrics::histogram!("souk_flush_batch_size").record(size as f64);
             }

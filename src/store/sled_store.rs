@@ -1594,9 +1594,21 @@ impl SledTrees {
             &self.orders,
             &self.channel_state,
             &self.bookings,
+            &self.timers,
+            &self.timer_slots,
         )
             .transaction(
-                |(identities, customers, conversations, summaries, orders, state, bookings)| {
+                |(
+                    identities,
+                    customers,
+                    conversations,
+                    summaries,
+                    orders,
+                    state,
+                    bookings,
+                    timers,
+                    slots,
+                )| {
                     for identity in &record.from.identities {
                         identities.insert(identity_key(identity), from.0.as_bytes())?;
                     }
@@ -1627,6 +1639,16 @@ impl SledTrees {
                             }
                         }
                         bookings::reassign(bookings, &source.bookings, from)?;
+                        // The merge took this chat's timers; its appointments' reminder comes
+                        // back with it (the survivor's fires too, and finds nothing of these).
+                        if let Some(due) = source.booking_timer_due {
+                            let timer = TimerEntry {
+                                customer: from.clone(),
+                                kind: flows::TimerKind::BookingReminder,
+                                due,
+                            };
+                            set_timer(timers, slots, &timer)?;
+                        }
                         let summary = ConversationSummary::of(
                             source,
                             source.last_inbound_at.unwrap_or(record.at),

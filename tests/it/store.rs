@@ -813,6 +813,14 @@ async fn a_merge_keeps_the_merged_chats_bookings_and_their_reminder(open: Open) 
         .expect("read")
         .expect("booking");
     assert_eq!(stored.customer, from);
+    // Its reminder comes back with it.
+    let fired = store.fire_due_timers(reminder_due).await.expect("fire");
+    let owners: Vec<&str> = fired.iter().map(|e| e.customer.0.as_str()).collect();
+    assert_eq!(
+        owners,
+        ["tg-customer"],
+        "the unlinked chat's reminder fires"
+    );
 }
 
 /// The console's list query: a filter, a channel, newest activity first, a limit, the count

@@ -203,7 +203,7 @@ impl CommitLog for SledStore {
     }
 
     async fn note_step_attempt(&self, seq: u64) -> StoreResult<u32> {
-        self.call(|store| store.note_step_attempt(seq))
+        self.in_place(|store| store.note_step_attempt(seq))
     }
 
     async fn step_attempts(&self, seq: u64) -> StoreResult<u32> {
@@ -221,7 +221,7 @@ impl CommitLog for SledStore {
         attempts: u32,
         now: Timestamp,
     ) -> StoreResult<bool> {
-        self.call(|store| store.set_aside(seq, reason, attempts, now))
+        self.in_place(|store| store.set_aside(seq, reason, attempts, now))
     }
 
     async fn set_aside_events(&self) -> StoreResult<Vec<SetAside>> {
@@ -349,7 +349,7 @@ impl Commerce for SledStore {
     }
 
     async fn payment_jobs(&self) -> StoreResult<Vec<PaymentJob>> {
-        self.call(|store| store.payment_jobs())
+        self.blocking(|store| store.payment_jobs()).await
     }
 
     async fn payment_job_reschedule(&self, job: &PaymentJob) -> StoreResult<()> {
@@ -459,7 +459,8 @@ impl Staff for SledStore {
     }
 
     async fn prune_console_sessions(&self, now: Timestamp) -> StoreResult<usize> {
-        self.call(|store| store.prune_console_sessions(now))
+        self.blocking(move |store| store.prune_console_sessions(now))
+            .await
     }
 
     async fn put_setup_token(&self, digest: &[u8], expires_at: Timestamp) -> StoreResult<()> {
