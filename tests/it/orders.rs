@@ -97,18 +97,7 @@ async fn demo_payment_then_the_shop_ships_and_the_customer_is_told() {
     settings.payments.provider = ProviderKind::Demo;
     settings.admin.token = Some(Secret::new(TOKEN));
     let app = spawn_app_with(settings, AppOptions::default()).await;
-    let session = app.session().await;
-    let mut events = app.events(&session).await;
-
-    let (link, path) = place_order(
-        &app,
-        &session,
-        &mut events,
-        &["[add:table-lamp]", "1"],
-        "ana@example.ro",
-    )
-    .await;
-    let order_id = order_id_of(&link);
+    let (mut events, order_id, path) = a_lamp_order(&app).await;
 
     // The page shows the order, escaped; paying twice confirms once.
     let page = app
@@ -391,6 +380,22 @@ async fn the_second_payment_for_the_last_unit_is_told_it_sold_out() {
     app.stop().await;
 }
 
+/// A new web chat customer orders a table lamp to be delivered: their events, the order
+/// id and its pay page path.
+async fn a_lamp_order(app: &TestApp) -> (EventStream, String, String) {
+    let session = app.session().await;
+    let mut events = app.events(&session).await;
+    let (link, path) = place_order(
+        app,
+        &session,
+        &mut events,
+        &["[add:table-lamp]", "1"],
+        "ana@example.ro",
+    )
+    .await;
+    (events, order_id_of(&link), path)
+}
+
 /// souk with the demo provider, agent "ana" logged in to the console, and a web chat
 /// customer's unpaid order: the app, the console, the customer's events, the order id and
 /// the order's pay page path.
@@ -408,17 +413,7 @@ async fn console_and_an_order(
     let app = spawn_app_with(settings, AppOptions::default()).await;
     crate::console::add_operator(app.store(), "ana", souk::store::Role::Agent).await;
     let console = crate::console::login(&app, "ana").await;
-    let session = app.session().await;
-    let mut events = app.events(&session).await;
-    let (link, path) = place_order(
-        &app,
-        &session,
-        &mut events,
-        &["[add:table-lamp]", "1"],
-        "ana@example.ro",
-    )
-    .await;
-    let order_id = order_id_of(&link);
+    let (events, order_id, path) = a_lamp_order(&app).await;
     (app, console, events, order_id, path)
 }
 
