@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # What one message costs the store, on compare.sh's workload (signed WhatsApp "cart"
 # webhooks from loadgen, replies at fakegraph; 64 connections, 1,000 senders): group-commit
-# rounds (one fsync each) per message and the store's bytes on disk per message, read from
-# /metrics and du after the run. `perf` as the first argument also records a profile of souk
+# rounds (one fsync each) per message, the store's bytes on disk per message (read from
+# /metrics and du after the run) and souk's CPU time per message (from /proc; steadier
+# than the rate on a noisy machine). `perf` as the first argument also records a profile of souk
 # (perf record -g, dwarf call graphs) to /tmp/perf.data.
 # Run from the project root after `bash ../shared/perf/compare.sh` has built the harness:
 #   bash examples/store_cost.sh [perf]        (N=20000 by default)
@@ -13,7 +14,7 @@ cargo build --release -q --bin souk
 N=${N:-20000}
 port() { python3 -c 'import socket;s=socket.socket();s.bind(("127.0.0.1",0));print(s.getsockname()[1])'; }
 tmp=$(mktemp -d); pids=()
-cleanup() { for p in "${pids[@]:-}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; rm -rf "$tmp"; }
+cleanup() { for p in "${pids[@]:-}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; [ -n "${KEEP:-}" ] && cp -r "$tmp/store" "$KEEP"; rm -rf "$tmp"; }
 trap cleanup EXIT
 wait_url() { for _ in $(seq 100); do curl -fsS "$1" >/dev/null 2>&1 && return 0; sleep 0.1; done; echo "no answer from $1" >&2; exit 1; }
 FG=$(port); "$BIN/fakegraph" --listen 127.0.0.1:$FG --threads 1 >/dev/null 2>&1 & pids+=($!)
@@ -35,18 +36,24 @@ if [ "${1:-}" = perf ]; then
   recorder=$!
   sleep 0.3
 fi
+cpu() { awk '{print $14 + $15}' "/proc/$spid/stat"; }
+cpu_before=$(cpu)
 result=$("${LG[@]}" --target "http://127.0.0.1:$SP/webhooks/whatsapp" -n "$N" --label souk 2>/dev/null | tail -1)
 if [ -n "$recorder" ]; then wait "$recorder" 2>/dev/null || true; fi
+cpu_after=$(cpu)
 metrics=$(curl -s "http://127.0.0.1:$SP/metrics")
 bytes=$(du -sb "$tmp/store" | cut -f1)
-python3 - "$result" "$bytes" "$metrics" <<'PY'
+ticks=$(getconf CLK_TCK)
+python3 - "$result" "$bytes" "$metrics" "$((cpu_after - cpu_before))" "$ticks" "$N" <<'PY'
 import json, sys
 run, size, metrics = json.loads(sys.argv[1]), int(sys.argv[2]), sys.argv[3]
+cpu_ms = int(sys.argv[4]) * 1000 / int(sys.argv[5])
 def metric(name):
     return next((float(l.split()[-1]) for l in metrics.splitlines() if l.startswith(name + " ")), 0.0)
 events = metric("souk_events_processed_total")
 rounds = metric("souk_flush_seconds_count")
-print(f"{run['e2e_rps']:.0f} msgs/s end to end, ack p99 {run['lat_ms']['p99']:.1f} ms")
+print(f"{run['e2e_rps']:.0f} msgs/s end to end, ack p99 {run['lat_ms']['p99']:.1f} ms, "
+      f"souk CPU {cpu_ms / int(sys.argv[6]):.3f} ms per message")
 print(f"{events:.0f} events, {rounds:.0f} group-commit rounds (fsyncs): {rounds / max(events, 1):.3f} per event")
 print(f"store on disk {size} bytes: {size / max(events, 1) / 1024:.1f} KB per event")
 PY

@@ -9,7 +9,8 @@ use std::sync::Arc;
 use tokio::sync::{mpsc, oneshot};
 
 use crate::store::{
-    GroupWritten, InboxEntry, Ingested, OutboxEntry, StepCommit, Store, StoreError, WriteGroup,
+    Delivered, GroupWritten, InboxEntry, Ingested, OutboxEntry, StepCommit, Store, StoreError,
+    WriteGroup,
 };
 
 /// One caller's part of a round (empty for a plain "make my writes durable").
@@ -86,7 +87,7 @@ impl GroupCommit {
     pub async fn ingest(&self, entries: Vec<InboxEntry>) -> Result<Vec<Ingested>, CommitError> {
         let part = WriteGroup {
             ingest: entries,
-            steps: Vec::new(),
+            ..WriteGroup::default()
         };
         self.request(part).await.map(|written| written.ingested)
     }
@@ -98,10 +99,19 @@ impl GroupCommit {
         steps: Vec<StepCommit>,
     ) -> Result<Vec<Vec<OutboxEntry>>, CommitError> {
         let part = WriteGroup {
-            ingest: Vec::new(),
             steps,
+            ..WriteGroup::default()
         };
         self.request(part).await.map(|written| written.created)
+    }
+
+    /// Takes sends the platform accepted out of the outbox; returns once that is on disk.
+    pub async fn delivered(&self, delivered: Vec<Delivered>) -> Result<(), CommitError> {
+        let part = WriteGroup {
+            delivered,
+            ..WriteGroup::default()
+        };
+        self.request(part).await.map(|_| ())
     }
 
     async fn request(&self, part: WriteGroup) -> Result<GroupWritten, CommitError> {

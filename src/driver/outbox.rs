@@ -19,7 +19,7 @@ use flows::{CustomerId, Timestamp};
 use crate::clock;
 use crate::render::dates::format_datetime;
 use crate::send::{Outgoing, SendError, SendResult, Senders};
-use crate::store::{OutboxEntry, SentRecord};
+use crate::store::{Delivered, OutboxEntry, SentRecord};
 
 use super::Shared;
 use super::backoff::retry_delay;
@@ -268,8 +268,10 @@ impl Runner {
             let (shared, senders) = (self.shared.clone(), self.senders.clone());
             let owner = customer.clone();
             let handle = self.tasks.spawn(async move {
-                let updates = send_in_order(&shared, &senders, group).await;
+                let (updates, delivered) = send_in_order(&shared, &senders, group).await;
                 drop(permit);
+                shared.outbox_wakeup.notify_one();
+                record_delivered(&shared, &owner, delivered).await;
                 (owner, updates)
             });
             self.task_owner.insert(handle.id(), customer);
@@ -278,12 +280,26 @@ impl Runner {
     }
 }
 
+/// Records the accepted sends of one conversation in the next group commit, off the
+/// sending path (the sender's permit is already free) but before the conversation's task
+/// ends, so a graceful stop waits for it. A crash before it lands sends them again at start.
+async fn record_delivered(shared: &Arc<Shared>, customer: &CustomerId, delivered: Vec<Delivered>) {
+    if delivered.is_empty() {
+        return;
+    }
+    if let Err(error) = shared.group_commit.delivered(delivered).await {
+        tracing::error!(%error, "could not record accepted sends; they go again at the next start");
+    }
+    shared.console_feed.publish(customer);
+}
+
 async fn send_in_order(
     shared: &Arc<Shared>,
     senders: &Senders,
     group: Vec<OutboxEntry>,
-) -> Vec<Update> {
+) -> (Vec<Update>, Vec<Delivered>) {
     let mut updates = Vec::new();
+    let mut delivered = Vec::new();
     for entry in group {
         if entry.next_attempt_at > clock::now() {
             break;
@@ -306,7 +322,7 @@ async fn send_in_order(
                 "channel {channel} is not configured"
             ))),
         };
-        let (outcome, update) = settle(shared, entry, result).await;
+        let (outcome, update) = settle(shared, entry, result, &mut delivered).await;
         metrics::counter!("souk_sends_total", "channel" => channel.name(), "outcome" => outcome.label()).increment(1);
         updates.push(update);
         if outcome == Outcome::Retry {
@@ -314,7 +330,7 @@ async fn send_in_order(
             break;
         }
     }
-    updates
+    (updates, delivered)
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -334,11 +350,13 @@ impl Outcome {
     }
 }
 
-/// Records the result of one attempt in the store.
+/// Records the result of one attempt in the store; an accepted send is added to `delivered`
+/// for `record_delivered`.
 async fn settle(
     shared: &Arc<Shared>,
     mut entry: OutboxEntry,
     result: SendResult,
+    delivered: &mut Vec<Delivered>,
 ) -> (Outcome, Update) {
     let settings = &shared.settings.outbox;
     let now = clock::now();
@@ -358,7 +376,11 @@ async fn settle(
                     at: now,
                 })
                 .collect();
-            (Outcome::Sent, store.outbox_delivered(id, &records).await)
+            delivered.push(Delivered {
+                outbox_id: id,
+                sent: records,
+            });
+            (Outcome::Sent, Ok(()))
         }
         Err(SendError::Retryable {
             reason,
@@ -393,7 +415,7 @@ async fn settle(
     if let Err(error) = written {
         tracing::error!(%error, "could not record a send result");
     }
-    if outcome != Outcome::Retry {
+    if outcome == Outcome::Dead {
         shared.console_feed.publish(&entry_customer);
     }
     let update = match rescheduled {

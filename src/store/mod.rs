@@ -14,6 +14,7 @@ pub use console_records::{
     ConsoleSession, ConversationSummary, Invite, KnownDevice, Operator, Role,
 };
 pub use linking::{LinkCode, MergeRecord, Redeemed};
+pub use records::Delivered;
 pub use records::{
     DeadLetter, DeliveryRecord, GroupWritten, HistoryEntry, InboxEntry, Ingested, NewOutbox,
     OrderUpdate, OutboxEntry, PaymentJob, PaymentSession, SentRecord, SetAside, StepCommit,
@@ -124,7 +125,8 @@ pub trait CommitLog: Send + Sync + 'static {
     /// Persists inbound events, each unless its dedup key was seen (within the retention
     /// window, or earlier in the same transaction), and commits steps: every part in one
     /// transaction. A transaction costs the engine a log write of its own, so concurrent
-    /// requests and workers share one (see `driver::group_commit`).
+    /// requests and workers share one (see `driver::group_commit`). Sends the platform
+    /// accepted leave the outbox in the same transaction (`WriteGroup::delivered`).
     /// Results come one per part, in order.
     async fn write_groups(&self, parts: &[WriteGroup]) -> StoreResult<Vec<GroupWritten>>;
 
@@ -140,7 +142,7 @@ pub trait CommitLog: Send + Sync + 'static {
     async fn ingest_batch(&self, entries: Vec<InboxEntry>) -> StoreResult<Vec<Ingested>> {
         let part = WriteGroup {
             ingest: entries,
-            steps: Vec::new(),
+            ..WriteGroup::default()
         };
         self.write_group(&part)
             .await
@@ -194,8 +196,8 @@ pub trait CommitLog: Send + Sync + 'static {
     /// Steps only, all or none; returns the created sends of each, in order.
     async fn commit_batch(&self, commits: Vec<StepCommit>) -> StoreResult<Vec<Vec<OutboxEntry>>> {
         let part = WriteGroup {
-            ingest: Vec::new(),
             steps: commits,
+            ..WriteGroup::default()
         };
         self.write_group(&part).await.map(|written| written.created)
     }
@@ -224,10 +226,6 @@ pub trait Outbox: Send + Sync + 'static {
     async fn outbox_entry(&self, id: u64) -> StoreResult<Option<OutboxEntry>>;
 
     async fn outbox_depth(&self) -> StoreResult<usize>;
-
-    /// Remembers a delivered send's platform ids, then removes it (a crash in between sends it
-    /// again, which at-least-once delivery allows anyway).
-    async fn outbox_delivered(&self, id: u64, sent: &[SentRecord]) -> StoreResult<()>;
 
     async fn outbox_reschedule(&self, entry: &OutboxEntry) -> StoreResult<()>;
 
@@ -281,6 +279,8 @@ pub trait Outbox: Send + Sync + 'static {
 /// Durable timers: when the next falls due, and turning the due ones into inbox events.
 #[async_trait::async_trait]
 pub trait Timers: Send + Sync + 'static {
+    /// When to look again: no later than the earliest timer, and possibly earlier (a backend
+    /// may move a pushed-back timer only when its old time comes, in `fire_due_timers`).
     async fn next_timer_due(&self) -> StoreResult<Option<Timestamp>>;
 
     /// Atomically turns every timer due at `now` into an inbox entry and returns them.

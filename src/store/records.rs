@@ -218,6 +218,15 @@ impl PaymentJob {
 pub struct WriteGroup {
     pub ingest: Vec<InboxEntry>,
     pub steps: Vec<StepCommit>,
+    /// Sends the platform accepted: out of the outbox, with what the platform called them.
+    pub delivered: Vec<Delivered>,
+}
+
+/// One send the platform accepted (in one or more parts, each with the platform's id).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Delivered {
+    pub outbox_id: u64,
+    pub sent: Vec<SentRecord>,
 }
 
 /// A group's results, in the order of its parts.

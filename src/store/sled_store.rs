@@ -7,6 +7,7 @@
 mod bookings;
 mod recovering;
 mod set_aside;
+mod timer_slots;
 
 pub use recovering::SledStore;
 
@@ -20,14 +21,13 @@ use flows::{Conversation, Customer, CustomerId, Event, Identity, Order, OrderId,
 use super::codec::{decode, encode};
 use super::console_records::{ConsoleSession, ConversationSummary, Invite, KnownDevice, Operator};
 use super::keys::{
-    history_key, history_prefix, identity_key, processed_age_key, time_key, timer_due_of,
-    timer_key, timer_slot_key, u64_key,
+    history_key, history_prefix, identity_key, processed_age_key, time_key, timer_due_of, u64_key,
 };
 use super::linking::{LinkCode, MergeRecord, Redeemed};
 use super::records::{
-    DeadLetter, DeliveryRecord, GroupWritten, HistoryEntry, InboxEntry, Ingested, OrderUpdate,
-    OutboxEntry, PaymentJob, PaymentSession, SentRecord, SetAside, StepCommit, TimerChange,
-    TimerEntry, WriteGroup,
+    DeadLetter, Delivered, DeliveryRecord, GroupWritten, HistoryEntry, InboxEntry, Ingested,
+    OrderUpdate, OutboxEntry, PaymentJob, PaymentSession, SentRecord, SetAside, StepCommit,
+    TimerChange, TimerEntry, WriteGroup,
 };
 use super::{ListPage, ListQuery, StoreError, StoreResult};
 
@@ -479,11 +479,9 @@ impl StepTrees<'_> {
         }
         for change in &commit.timers {
             match change {
-                TimerChange::Set(timer) => set_timer(self.timers, self.timer_slots, timer)?,
+                TimerChange::Set(timer) => timer_slots::set(self.timers, self.timer_slots, timer)?,
                 TimerChange::Cancel { customer, kind } => {
-                    if let Some(old) = self.timer_slots.remove(timer_slot_key(customer, *kind))? {
-                        self.timers.remove(old)?;
-                    }
+                    timer_slots::cancel(self.timers, self.timer_slots, customer, *kind)?;
                 }
             }
         }
@@ -758,6 +756,7 @@ impl SledTrees {
             &self.orders,
             &self.commerce,
             &self.summaries,
+            &self.sent,
         )
             .transaction(
                 |(
@@ -771,6 +770,7 @@ impl SledTrees {
                     orders,
                     commerce,
                     summaries,
+                    sent,
                 )| {
                     let trees = StepTrees {
                         inbox,
@@ -795,6 +795,9 @@ impl SledTrees {
                             .iter()
                             .map(|commit| trees.apply(commit))
                             .collect::<TxResult<Vec<_>>>()?;
+                        for delivered in &part.delivered {
+                            Self::deliver_one(outbox, sent, delivered)?;
+                        }
                         written.push(GroupWritten { ingested, created });
                     }
                     Ok(written)
@@ -845,19 +848,22 @@ impl SledTrees {
         Ok(self.outbox.len())
     }
 
-    pub(super) fn outbox_delivered(&self, id: u64, sent: &[SentRecord]) -> StoreResult<()> {
-        // Plain writes in this order, no transaction: a sled transaction costs a log write
-        // of its own, and this runs once per send.
-        for record in sent {
+    /// The platform accepted a send: it leaves the outbox, and each part's platform id maps
+    /// back to it (for delivery statuses), with a bare index entry from the outbox id to the
+    /// platform ids (for the console's ticks).
+    fn deliver_one(
+        outbox: &TransactionalTree,
+        sent: &TransactionalTree,
+        delivered: &Delivered,
+    ) -> TxResult<()> {
+        for record in &delivered.sent {
             let platform = platform_key(record.channel, &record.platform_id);
-            let mut by_outbox = sent_by_outbox_prefix(id);
+            let mut by_outbox = sent_by_outbox_prefix(delivered.outbox_id);
             by_outbox.extend_from_slice(&platform);
-            self.sent
-                .insert(by_outbox, encode(record))
-                .map_err(engine)?;
-            self.sent.insert(platform, encode(record)).map_err(engine)?;
+            sent.insert(by_outbox, &[])?;
+            sent.insert(platform, encode(record))?;
         }
-        self.outbox.remove(u64_key(id)).map_err(engine)?;
+        outbox.remove(&u64_key(delivered.outbox_id))?;
         Ok(())
     }
 
@@ -992,11 +998,29 @@ impl SledTrees {
     }
 
     pub(super) fn sent_for(&self, outbox_id: u64) -> StoreResult<Vec<SentRecord>> {
-        Self::decode_all(
-            "sent record",
-            self.sent.scan_prefix(sent_by_outbox_prefix(outbox_id)),
-            usize::MAX,
-        )
+        let prefix = sent_by_outbox_prefix(outbox_id);
+        let mut records = Vec::new();
+        for item in self.sent.scan_prefix(&prefix) {
+            let (key, value) = item.map_err(engine)?;
+            // Stores written before kept a full copy here; now the platform key holds it.
+            let raw = if value.is_empty() {
+                match key
+                    .get(prefix.len()..)
+                    .map(|platform| self.sent.get(platform))
+                {
+                    Some(found) => found.map_err(engine)?,
+                    None => None,
+                }
+            } else {
+                Some(value)
+            };
+            let Some(raw) = raw else { continue };
+            match decode::<SentRecord>("sent record", &raw) {
+                Ok(record) => records.push(record),
+                Err(error) => tracing::warn!(%error, "skipping an unreadable sent record"),
+            }
+        }
+        Ok(records)
     }
 
     pub(super) fn dead_letter(&self, outbox_id: u64) -> StoreResult<Option<DeadLetter>> {
@@ -1041,10 +1065,9 @@ impl SledTrees {
                             continue;
                         }
                     };
-                    let slot = timer_slot_key(&timer.customer, timer.kind);
-                    if slots.get(&slot)?.is_some_and(|current| current == *key) {
-                        slots.remove(slot)?;
-                    }
+                    let Some(timer) = timer_slots::take_due(timers, slots, key, timer, now)? else {
+                        continue;
+                    };
                     let entry = InboxEntry {
                         seq: 0,
                         public_id: format!("timer-{}-{}", timer.kind.name(), timer.due.millis()),
@@ -1566,22 +1589,6 @@ impl SledTrees {
     }
 }
 
-/// Puts `timer` in its conversation's slot for its kind, replacing what was there.
-fn set_timer(
-    timers: &TransactionalTree,
-    slots: &TransactionalTree,
-    timer: &TimerEntry,
-) -> TxResult<()> {
-    let slot = timer_slot_key(&timer.customer, timer.kind);
-    if let Some(old) = slots.get(&slot)? {
-        timers.remove(old)?;
-    }
-    let key = timer_key(timer.due, &timer.customer, timer.kind);
-    timers.insert(key.as_slice(), encode(timer))?;
-    slots.insert(slot, key)?;
-    Ok(())
-}
-
 impl SledTrees {
     fn unmerge_in_transaction(&self, record_key: &[u8], record: &MergeRecord) -> StoreResult<()> {
         let abort = |e: super::codec::CodecError| ConflictableTransactionError::Abort(e.into());
@@ -1647,7 +1654,7 @@ impl SledTrees {
                                 kind: flows::TimerKind::BookingReminder,
                                 due,
                             };
-                            set_timer(timers, slots, &timer)?;
+                            timer_slots::set(timers, slots, &timer)?;
                         }
                         let summary = ConversationSummary::of(
                             source,
@@ -1721,9 +1728,7 @@ impl SledTrees {
                     // new, empty one. What they were for moves with the conversation (the
                     // appointments' reminder is re-armed for `into` below).
                     for kind in flows::TimerKind::ALL {
-                        if let Some(key) = slots.remove(timer_slot_key(from, kind))? {
-                            timers.remove(key)?;
-                        }
+                        timer_slots::cancel(timers, slots, from, kind)?;
                     }
                     if let Some(source_conversation) = &source_conversation {
                         let mut target_conversation = conversation_of(into)?.unwrap_or_else(|| {
@@ -1742,7 +1747,7 @@ impl SledTrees {
                                 kind: flows::TimerKind::BookingReminder,
                                 due,
                             };
-                            set_timer(timers, slots, &timer)?;
+                            timer_slots::set(timers, slots, &timer)?;
                         }
                         bookings::reassign(booking_tree, &source_conversation.bookings, into)?;
                         cart.clone_from(&source_conversation.cart.lines);

@@ -259,10 +259,6 @@ impl Outbox for SledStore {
         self.call(|store| store.outbox_depth())
     }
 
-    async fn outbox_delivered(&self, id: u64, sent: &[SentRecord]) -> StoreResult<()> {
-        self.call(|store| store.outbox_delivered(id, sent))
-    }
-
     async fn outbox_reschedule(&self, entry: &OutboxEntry) -> StoreResult<()> {
         self.call(|store| store.outbox_reschedule(entry))
     }
