@@ -6,11 +6,11 @@
 # than the rate on a noisy machine). `perf` as the first argument also records a profile of souk
 # (perf record -g, dwarf call graphs) to /tmp/perf.data.
 # Run from the project root after `bash ../shared/perf/compare.sh` has built the harness:
-#   bash examples/store_cost.sh [perf]        (N=20000 by default)
+#   bash examples/store_cost.sh [perf]        (N=20000 by default; SOUK=path runs another build)
 set -euo pipefail
-BIN=target/perf-harness/release; SOUK=target/release/souk
+BIN=target/perf-harness/release; SOUK=${SOUK:-target/release/souk}
 [ -x "$BIN/loadgen" ] || { echo "run bash ../shared/perf/compare.sh first (it builds the harness)" >&2; exit 2; }
-cargo build --release -q --bin souk
+[ "$SOUK" = target/release/souk ] && cargo build --release -q --bin souk
 N=${N:-20000}
 port() { python3 -c 'import socket;s=socket.socket();s.bind(("127.0.0.1",0));print(s.getsockname()[1])'; }
 tmp=$(mktemp -d); pids=()

@@ -26,7 +26,10 @@ pub struct MetaSender {
     channel: Channel,
     settings: MetaChannelSettings,
     public_url: String,
-    endpoint: String,
+    /// Parsed once: per send, parsing the URL and formatting the token cost more than the
+    /// rest of the request building.
+    endpoint: reqwest::Url,
+    authorization: reqwest::header::HeaderValue,
     client: reqwest::Client,
     pacer: Pacer,
     recipients: RecipientGap,
@@ -55,6 +58,18 @@ impl MetaSender {
             settings.api_version,
             id
         );
+        let endpoint = reqwest::Url::parse(&endpoint)
+            .map_err(|e| anyhow::anyhow!("{channel}: api_base does not make a valid URL: {e}"))?;
+        let token = settings
+            .access_token
+            .as_ref()
+            .map(|t| t.expose())
+            .unwrap_or_default();
+        let mut authorization = reqwest::header::HeaderValue::from_str(&format!("Bearer {token}"))
+            .map_err(|_| {
+                anyhow::anyhow!("{channel}: the access token has characters a header cannot carry")
+            })?;
+        authorization.set_sensitive(true);
         let client = reqwest::Client::builder()
             .timeout(Duration::from_millis(settings.request_timeout_ms.max(1)))
             .build()?;
@@ -65,6 +80,7 @@ impl MetaSender {
             settings,
             public_url,
             endpoint,
+            authorization,
             client,
             store,
             renderer: Renderer,
@@ -227,16 +243,10 @@ impl MetaSender {
     ) -> Result<String, SendError> {
         self.recipients.wait(recipient).await;
         self.pacer.wait().await;
-        let token = self
-            .settings
-            .access_token
-            .as_ref()
-            .map(|t| t.expose())
-            .unwrap_or_default();
         let response = self
             .client
-            .post(&self.endpoint)
-            .bearer_auth(token)
+            .post(self.endpoint.clone())
+            .header(reqwest::header::AUTHORIZATION, self.authorization.clone())
             .json(body)
             .send()
             .await

@@ -5,6 +5,7 @@
 //! in an order that a crash between them cannot turn into a loss.
 
 mod bookings;
+mod history_chunks;
 mod recovering;
 mod set_aside;
 mod timer_slots;
@@ -30,6 +31,7 @@ use super::records::{
     TimerChange, TimerEntry, WriteGroup,
 };
 use super::{ListPage, ListQuery, StoreError, StoreResult};
+use history_chunks::Chunk;
 
 /// The sled database and its trees; `SledStore` (recovering.rs) is the handle the shell uses.
 pub struct SledTrees {
@@ -439,13 +441,8 @@ impl StepTrees<'_> {
         self.inbox.remove(&u64_key(commit.inbox_seq))?;
         self.conversations
             .insert(customer.0.as_bytes(), encode(&commit.conversation))?;
-        for record in &commit.history {
-            self.history.insert(
-                history_key(customer, self.history.generate_id()?),
-                encode(record),
-            )?;
-        }
         self.update_summary(commit)?;
+        let mut replies = Vec::with_capacity(commit.outbox.len());
         let mut created = Vec::with_capacity(commit.outbox.len());
         for send in &commit.outbox {
             let entry = OutboxEntry {
@@ -464,18 +461,21 @@ impl StepTrees<'_> {
                 last_inbound_at: send.last_inbound_at,
             };
             self.outbox.insert(&u64_key(entry.id), encode(&entry))?;
-            let record = HistoryEntry::Out {
+            replies.push(HistoryEntry::Out {
                 at: commit.now,
                 outbox_id: entry.id,
                 channel: entry.channel,
                 locale: entry.locale,
                 reply: entry.reply.clone(),
-            };
+            });
+            created.push(entry);
+        }
+        let history: Vec<&HistoryEntry> = commit.history.iter().chain(&replies).collect();
+        if !history.is_empty() {
             self.history.insert(
                 history_key(customer, self.history.generate_id()?),
-                encode(&record),
+                history_chunks::encode_chunk(&history),
             )?;
-            created.push(entry);
         }
         for change in &commit.timers {
             match change {
@@ -812,11 +812,20 @@ impl SledTrees {
         limit: usize,
     ) -> StoreResult<Vec<HistoryEntry>> {
         // The newest `limit` entries, returned oldest first.
-        let mut newest: Vec<HistoryEntry> = Self::decode_all(
-            "history entry",
-            self.history.scan_prefix(history_prefix(customer)).rev(),
-            limit,
-        )?;
+        let mut newest: Vec<HistoryEntry> = Vec::new();
+        for item in self.history.scan_prefix(history_prefix(customer)).rev() {
+            if newest.len() >= limit {
+                break;
+            }
+            let (key, value) = item.map_err(engine)?;
+            match decode::<Chunk>("history record", &value) {
+                Ok(Chunk(entries)) => newest.extend(entries.into_iter().rev()),
+                Err(error) => {
+                    tracing::error!(%error, ?key, "skipping an undecodable history record")
+                }
+            }
+        }
+        newest.truncate(limit);
         newest.reverse();
         Ok(newest)
     }
@@ -1298,8 +1307,8 @@ impl SledTrees {
             if found.last().is_some_and(|last| last.0 == customer) {
                 continue;
             }
-            if let Ok(entry) = decode::<HistoryEntry>("history entry", &value)
-                && matches(&entry)
+            if let Ok(Chunk(entries)) = decode::<Chunk>("history record", &value)
+                && entries.iter().any(&mut *matches)
             {
                 found.push(CustomerId(customer.to_owned()));
             }

@@ -4,6 +4,7 @@
 
 pub mod lexicon;
 pub use crate::words as normalize;
+mod phrase_book;
 pub mod when;
 
 use serde::{Deserialize, Serialize};
@@ -63,13 +64,7 @@ pub enum Intent {
 const COMMAND_MAX_WORDS: usize = 4;
 const SMALL_TALK_MAX_WORDS: usize = 3;
 
-fn keyword_in(words: &[&str], wanted: Keyword) -> bool {
-    PHRASES
-        .iter()
-        .filter(|(keyword, _)| *keyword == wanted)
-        .flat_map(|(_, phrases)| phrases.iter())
-        .any(|phrase| contains_phrase(words, phrase))
-}
+use phrase_book::keyword_in;
 
 fn keyword_intent(keyword: Keyword) -> Intent {
     match keyword {
@@ -104,11 +99,7 @@ fn first_keyword(words: &[&str], candidates: &[Keyword]) -> Option<Intent> {
 
 /// A lexicon word (a command, small talk, a stopword): never taken for a misspelt product.
 fn is_lexicon_word(word: &str) -> bool {
-    STOPWORDS.contains(&word)
-        || PHRASES
-            .iter()
-            .flat_map(|(_, phrases)| phrases.iter())
-            .any(|phrase| *phrase == word)
+    STOPWORDS.contains(&word) || phrase_book::is_phrase_word(word)
 }
 
 /// The message as a product search, when it is one: it names a category, a filter
