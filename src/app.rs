@@ -20,7 +20,7 @@ use crate::driver::{
     Driver, Ingest, Shared, Worker, run_outbox, run_payment_links, run_read_ahead, run_timers,
     run_worker,
 };
-use crate::http::{AppState, router};
+use crate::http::{AppState, HealthState, PageState, WebChatState, WebhookState, router};
 use crate::payments::demo::DemoProvider;
 use crate::payments::stripe::StripeClient;
 use crate::payments::{PaymentProvider, ProviderKind};
@@ -304,22 +304,51 @@ impl App {
         let webchat_sessions = Arc::new(crate::http::webchat_sessions::PendingSessions::new(
             settings.server.webchat_sessions_per_address,
         ));
+        let console_feed = shared.console_feed.clone();
+        let renderer = Renderer;
+        // One token: when shutdown begins, the web chat's and the console's streams end.
+        let shutdown = CancellationToken::new();
         let state = AppState {
-            settings,
-            store,
-            ingest,
-            hub,
-            renderer: Renderer,
-            metrics: telemetry::metrics_handle(),
-            ready: Arc::new(AtomicBool::new(true)),
-            shutdown: CancellationToken::new(),
-            console_feed: shared.console_feed.clone(),
-            login_limiter: Arc::default(),
-            canned: Arc::new(canned),
-            shared: shared.clone(),
-            telegram,
-            webhook_budget,
-            webchat_sessions,
+            webhooks: WebhookState {
+                settings: settings.clone(),
+                ingest: ingest.clone(),
+                console_feed: console_feed.clone(),
+                telegram,
+                webhook_budget,
+            },
+            webchat: WebChatState {
+                settings: settings.clone(),
+                store: store.clone(),
+                ingest: ingest.clone(),
+                hub,
+                renderer: renderer.clone(),
+                shutdown: shutdown.clone(),
+                webchat_sessions,
+            },
+            pages: PageState {
+                settings: settings.clone(),
+                store: store.clone(),
+                ingest: ingest.clone(),
+                renderer: renderer.clone(),
+                console_feed: console_feed.clone(),
+                shared: shared.clone(),
+            },
+            health: HealthState {
+                store: store.clone(),
+                metrics: telemetry::metrics_handle(),
+                ready: Arc::new(AtomicBool::new(true)),
+            },
+            console: crate::console::ConsoleState {
+                settings,
+                store,
+                ingest,
+                renderer,
+                shutdown,
+                console_feed,
+                shared: shared.clone(),
+                login_limiter: Arc::default(),
+                canned: Arc::new(canned),
+            },
         };
         Ok(App {
             state,
@@ -340,7 +369,7 @@ impl App {
     }
 
     pub fn store(&self) -> Arc<dyn Store> {
-        self.state.store.clone()
+        self.state.health.store.clone()
     }
 
     /// Serves until `shutdown` resolves, then stops in order: stop accepting, let requests
@@ -350,9 +379,9 @@ impl App {
         listener: TcpListener,
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> anyhow::Result<()> {
-        let grace = Duration::from_secs(self.state.settings.server.shutdown_grace_seconds);
-        let stopping = self.state.shutdown.clone();
-        let ready = self.state.ready.clone();
+        let grace = Duration::from_secs(self.state.pages.settings.server.shutdown_grace_seconds);
+        let stopping = self.state.webchat.shutdown.clone();
+        let ready = self.state.health.ready.clone();
         let wedged = self.wedged.clone();
         let signal = async move {
             tokio::select! {
@@ -363,7 +392,7 @@ impl App {
             ready.store(false, Ordering::Release);
             stopping.cancel();
         };
-        let server = &self.state.settings.server;
+        let server = &self.state.pages.settings.server;
         let limits = crate::http::serve::ServeLimits {
             header_timeout: Duration::from_secs(server.header_timeout_seconds),
             max_connections: crate::http::serve::connection_budget(server.max_connections),

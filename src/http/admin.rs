@@ -10,12 +10,12 @@ use sha2::{Digest, Sha256};
 
 use flows::OrderId;
 
-use super::AppState;
+use super::PageState;
 use crate::api_error::ApiError;
 
 /// Compared as SHA-256 digests: equal-length inputs, and nothing about the token itself
 /// leaks through how long the comparison takes.
-fn authorized(state: &AppState, headers: &HeaderMap) -> Result<(), ApiError> {
+fn authorized(state: &PageState, headers: &HeaderMap) -> Result<(), ApiError> {
     let Some(expected) = &state.settings.admin.token else {
         return Err(ApiError::new(StatusCode::NOT_FOUND, "the admin API is off"));
     };
@@ -46,7 +46,7 @@ pub struct StatusChange {
 /// checked against the stored order, then handed to the order's conversation, which updates
 /// the order and tells the customer in their channel and language.
 pub async fn set_order_status(
-    State(state): State<AppState>,
+    State(state): State<PageState>,
     Path(id): Path<String>,
     headers: HeaderMap,
     Json(change): Json<StatusChange>,

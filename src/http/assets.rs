@@ -4,7 +4,7 @@ use axum::extract::{Path, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 
-use super::AppState;
+use super::PageState;
 use crate::html::{escape_html, protect};
 
 const INDEX_HTML: &str = include_str!("webchat_assets/index.html");
@@ -31,7 +31,7 @@ pub const CHAT_PAGE_LABELS: &[&str] = &[
 
 /// `{"en": {"menu": "Menu", …}, "he": {…}}`, safe inside a `<script type="application/json">`
 /// element (no `<` can close it).
-fn chat_page_labels(state: &AppState) -> String {
+fn chat_page_labels(state: &PageState) -> String {
     let mut all = serde_json::Map::new();
     for locale in flows::Locale::ALL {
         let labels: serde_json::Map<String, serde_json::Value> = CHAT_PAGE_LABELS
@@ -52,7 +52,7 @@ fn chat_page_labels(state: &AppState) -> String {
         .replace('&', "\\u0026")
 }
 
-pub async fn page(State(state): State<AppState>) -> Response {
+pub async fn page(State(state): State<PageState>) -> Response {
     let html = INDEX_HTML
         .replace("{{SHOP_NAME}}", &escape_html(&state.settings.shop.name))
         .replace("{{LABELS}}", &chat_page_labels(&state))

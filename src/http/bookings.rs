@@ -6,7 +6,7 @@ use axum::extract::{Path, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 
-use super::AppState;
+use super::PageState;
 use crate::booking::ics::{IcsEvent, render};
 use crate::clock;
 
@@ -14,7 +14,7 @@ fn not_found() -> Response {
     (StatusCode::NOT_FOUND, "no such booking").into_response()
 }
 
-pub async fn calendar_file(State(state): State<AppState>, Path(file): Path<String>) -> Response {
+pub async fn calendar_file(State(state): State<PageState>, Path(file): Path<String>) -> Response {
     let Some(token) = file.strip_suffix(".ics") else {
         return not_found();
     };

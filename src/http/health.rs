@@ -6,7 +6,7 @@ use axum::extract::State;
 use axum::http::{StatusCode, header};
 use axum::response::IntoResponse;
 
-use super::AppState;
+use super::HealthState;
 
 pub async fn healthz() -> &'static str {
     "ok"
@@ -14,7 +14,7 @@ pub async fn healthz() -> &'static str {
 
 /// Ready once start-up re-drove the inbox, until shutdown begins, and while the store takes
 /// writes (a full disk makes it refuse them until space is freed).
-pub async fn readyz(State(state): State<AppState>) -> impl IntoResponse {
+pub async fn readyz(State(state): State<HealthState>) -> impl IntoResponse {
     if state.ready.load(Ordering::Acquire) && state.store.healthy() {
         (StatusCode::OK, "ready")
     } else {
@@ -22,7 +22,7 @@ pub async fn readyz(State(state): State<AppState>) -> impl IntoResponse {
     }
 }
 
-pub async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
+pub async fn metrics(State(state): State<HealthState>) -> impl IntoResponse {
     state.metrics.run_upkeep();
     (
         [(

@@ -13,13 +13,13 @@ use adapters::meta::inbound::{MetaEvent, WebhookBatch};
 use adapters::meta::{messenger_in, signature, verify_subscription, whatsapp_in};
 use flows::{Channel, Customer, CustomerId, Event, Identity, Inbound, Timestamp};
 
-use super::AppState;
+use super::WebhookState;
 use crate::api_error::ApiError;
 use crate::clock;
 use crate::settings::MetaChannelSettings;
 use crate::store::{DeliveryRecord, InboxEntry, Ingested, Store, StoreError};
 
-fn settings(state: &AppState, channel: Channel) -> Option<&MetaChannelSettings> {
+fn settings(state: &WebhookState, channel: Channel) -> Option<&MetaChannelSettings> {
     let channels = &state.settings.channels;
     let settings = match channel {
         Channel::WhatsApp => &channels.whatsapp,
@@ -35,7 +35,7 @@ fn not_enabled() -> ApiError {
 }
 
 pub async fn verify(
-    state: State<AppState>,
+    state: State<WebhookState>,
     channel: Channel,
     query: Query<HashMap<String, String>>,
 ) -> Response {
@@ -60,7 +60,7 @@ pub async fn verify(
 }
 
 pub async fn receive(
-    state: State<AppState>,
+    state: State<WebhookState>,
     channel: Channel,
     headers: HeaderMap,
     body: Bytes,

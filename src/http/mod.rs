@@ -21,6 +21,7 @@ use std::sync::atomic::AtomicBool;
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
+use axum::extract::FromRef;
 use axum::response::Redirect;
 use axum::routing::{get, post};
 use flows::Channel;
@@ -35,51 +36,87 @@ use crate::send::webchat::WebChatHub;
 use crate::settings::Settings;
 use crate::store::Store;
 
+/// Everything the HTTP layer serves with, as the parts its handlers take: each handler
+/// extracts only its part (`State<WebhookState>` and so on, through `FromRef`), so what a
+/// route can touch is in its signature.
 #[derive(Clone)]
 pub struct AppState {
+    pub webhooks: WebhookState,
+    pub webchat: WebChatState,
+    pub pages: PageState,
+    pub health: HealthState,
+    pub console: crate::console::ConsoleState,
+}
+
+/// The platforms' webhooks: their settings and secrets, where accepted events go, and the
+/// guard's byte budget.
+#[derive(Clone)]
+pub struct WebhookState {
+    pub settings: Arc<Settings>,
+    pub ingest: Ingest,
+    /// Conversations that changed, for open consoles.
+    pub console_feed: crate::console::ConsoleFeed,
+    /// Telegram's update handling, when the channel is on.
+    pub telegram: crate::telegram::ingress::SharedIngress,
+    /// Bytes of webhook bodies held at once (`webhook_guard.rs`).
+    pub webhook_budget: webhook_guard::WebhookBudget,
+}
+
+/// The shop's own web chat: sessions, messages, the live event stream.
+#[derive(Clone)]
+pub struct WebChatState {
     pub settings: Arc<Settings>,
     pub store: Arc<dyn Store>,
     pub ingest: Ingest,
     pub hub: Arc<WebChatHub>,
     pub renderer: Renderer,
-    pub metrics: PrometheusHandle,
-    pub ready: Arc<AtomicBool>,
     /// Cancelled when shutdown begins; long-lived streams end on it.
     pub shutdown: CancellationToken,
-    /// Conversations that changed, for open consoles.
-    pub console_feed: crate::console::ConsoleFeed,
-    /// The running catalog and flow settings (the console reads products and carts).
-    pub shared: Arc<crate::driver::Shared>,
-    pub login_limiter: Arc<crate::console::LoginLimiter>,
-    pub canned: Arc<crate::console::CannedReplies>,
-    /// Telegram's update handling, when the channel is on.
-    pub telegram: crate::telegram::ingress::SharedIngress,
-    /// Bytes of webhook bodies held at once (`webhook_guard.rs`).
-    pub webhook_budget: webhook_guard::WebhookBudget,
     /// Web chat sessions that have not sent anything yet.
     pub webchat_sessions: Arc<webchat_sessions::PendingSessions>,
 }
 
-impl AppState {
-    /// The part of this state the console's handlers use.
-    pub fn console(&self) -> crate::console::ConsoleState {
-        crate::console::ConsoleState {
-            settings: self.settings.clone(),
-            store: self.store.clone(),
-            ingest: self.ingest.clone(),
-            renderer: self.renderer.clone(),
-            shutdown: self.shutdown.clone(),
-            console_feed: self.console_feed.clone(),
-            shared: self.shared.clone(),
-            login_limiter: self.login_limiter.clone(),
-            canned: self.canned.clone(),
-        }
-    }
+/// Pages and small APIs: the chat page, payment pages and the payment provider's webhook,
+/// calendar files, the order-status API.
+#[derive(Clone)]
+pub struct PageState {
+    pub settings: Arc<Settings>,
+    pub store: Arc<dyn Store>,
+    pub ingest: Ingest,
+    pub renderer: Renderer,
+    pub console_feed: crate::console::ConsoleFeed,
+    /// The running catalog and flow settings.
+    pub shared: Arc<crate::driver::Shared>,
 }
+
+/// Liveness, readiness and metrics.
+#[derive(Clone)]
+pub struct HealthState {
+    pub store: Arc<dyn Store>,
+    pub metrics: PrometheusHandle,
+    pub ready: Arc<AtomicBool>,
+}
+
+macro_rules! part_of_app_state {
+    ($($part:ty => $field:ident),* $(,)?) => {$(
+        impl FromRef<AppState> for $part {
+            fn from_ref(state: &AppState) -> $part {
+                state.$field.clone()
+            }
+        }
+    )*};
+}
+
+part_of_app_state!(
+    WebhookState => webhooks,
+    WebChatState => webchat,
+    PageState => pages,
+    HealthState => health,
+);
 
 /// GET (handshake) and POST (events) of one Meta product's webhook.
 fn meta_route(
-    state: &AppState,
+    state: &WebhookState,
     channel: Channel,
     body_limit: usize,
 ) -> axum::routing::MethodRouter<AppState> {
@@ -94,7 +131,7 @@ fn meta_route(
 /// A webhook route behind its guard: signature header, length, byte budget and body deadline
 /// are checked before the body is read (`webhook_guard.rs`).
 fn guarded(
-    state: &AppState,
+    state: &WebhookState,
     route: axum::routing::MethodRouter<AppState>,
     body_limit: usize,
 ) -> axum::routing::MethodRouter<AppState> {
@@ -113,9 +150,11 @@ fn request_span(request: &axum::http::Request<axum::body::Body>) -> tracing::Spa
 }
 
 pub fn router(state: AppState) -> Router {
-    let images = ServeDir::new(&state.settings.shop.images);
-    let body_limit = state.settings.server.body_limit_bytes;
-    let webhook_limit = state.settings.server.webhook_body_limit_bytes;
+    let settings = state.pages.settings.clone();
+    let images = ServeDir::new(&settings.shop.images);
+    let body_limit = settings.server.body_limit_bytes;
+    let webhook_limit = settings.server.webhook_body_limit_bytes;
+    let hooks = &state.webhooks;
     Router::new()
         .route("/", get(|| async { Redirect::to("/chat") }))
         .route("/healthz", get(health::healthz))
@@ -129,23 +168,23 @@ pub fn router(state: AppState) -> Router {
         .route("/chat/api/history", get(webchat::history))
         .route(
             "/webhooks/whatsapp",
-            meta_route(&state, Channel::WhatsApp, webhook_limit),
+            meta_route(hooks, Channel::WhatsApp, webhook_limit),
         )
         .route(
             "/webhooks/messenger",
-            meta_route(&state, Channel::Messenger, webhook_limit),
+            meta_route(hooks, Channel::Messenger, webhook_limit),
         )
         .route(
             "/webhooks/instagram",
-            meta_route(&state, Channel::Instagram, webhook_limit),
+            meta_route(hooks, Channel::Instagram, webhook_limit),
         )
         .route(
             "/webhooks/telegram",
-            guarded(&state, post(telegram::receive), webhook_limit),
+            guarded(hooks, post(telegram::receive), webhook_limit),
         )
         .route(
             "/webhooks/payments/stripe",
-            guarded(&state, post(payments::stripe_webhook), webhook_limit),
+            guarded(hooks, post(payments::stripe_webhook), webhook_limit),
         )
         .route(
             "/pay/{token}",
@@ -158,13 +197,13 @@ pub fn router(state: AppState) -> Router {
             post(admin::set_order_status),
         )
         .route("/pay/cancelled", get(payments::returned))
-        .merge(crate::console::router(state.console()))
+        .merge(crate::console::router(state.console.clone()))
         .nest_service(MEDIA_PREFIX.trim_end_matches('/'), images)
         .layer(DefaultBodyLimit::max(body_limit))
         // Every other body must also keep coming: a client that stops sending mid-body is
         // cut off instead of holding its connection and buffer.
         .layer(tower_http::timeout::RequestBodyTimeoutLayer::new(
-            std::time::Duration::from_secs(state.settings.server.body_timeout_seconds),
+            std::time::Duration::from_secs(settings.server.body_timeout_seconds),
         ))
         .layer(TraceLayer::new_for_http().make_span_with(request_span))
         .with_state(state)

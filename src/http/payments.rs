@@ -15,7 +15,7 @@ use flows::{
     Event, Fulfilment, Locale, Order, OrderId, OrderStatus, PaymentFailure, Text, TextKey,
 };
 
-use super::AppState;
+use super::PageState;
 use super::escape_html;
 use crate::api_error::ApiError;
 use crate::clock;
@@ -33,7 +33,7 @@ fn provider_off() -> ApiError {
 
 /// Hands an order's payment event to its conversation; `Ok(false)` for a duplicate.
 async fn feed(
-    state: &AppState,
+    state: &PageState,
     order: &Order,
     public_id: String,
     dedup_key: String,
@@ -51,7 +51,7 @@ async fn feed(
 }
 
 pub async fn stripe_webhook(
-    State(state): State<AppState>,
+    State(state): State<PageState>,
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<StatusCode, ApiError> {
@@ -142,7 +142,7 @@ pub async fn stripe_webhook(
 /// Whether a Stripe event's session is one souk made for `order` and, for a payment, charged
 /// the order's total in its currency.
 async fn session_check(
-    state: &AppState,
+    state: &PageState,
     order: &Order,
     session: Option<&stripe_event::SessionFacts>,
     paid: bool,
@@ -189,7 +189,7 @@ async fn session_check(
 }
 
 /// The order a demo token pays, with the locale of its customer's conversation.
-async fn demo_order(state: &AppState, token: &str) -> Result<Option<(Order, Locale)>, ApiError> {
+async fn demo_order(state: &PageState, token: &str) -> Result<Option<(Order, Locale)>, ApiError> {
     if state.settings.payments.provider != ProviderKind::Demo {
         return Err(provider_off());
     }
@@ -211,7 +211,7 @@ async fn demo_order(state: &AppState, token: &str) -> Result<Option<(Order, Loca
     Ok(Some((order, locale)))
 }
 
-fn page(state: &AppState, locale: Locale, title: &str, body: &str) -> Html<String> {
+fn page(state: &PageState, locale: Locale, title: &str, body: &str) -> Html<String> {
     let dir = if locale == Locale::He { "rtl" } else { "ltr" };
     Html(format!(
         "<!doctype html><html lang=\"{lang}\" dir=\"{dir}\"><head><meta charset=\"utf-8\">\
@@ -226,17 +226,17 @@ button.pay{{background:#1a7f37;border-color:#1a7f37;color:#fff}}.note{{color:#66
     ))
 }
 
-fn text(state: &AppState, locale: Locale, text: Text) -> String {
+fn text(state: &PageState, locale: Locale, text: Text) -> String {
     escape_html(&state.renderer.text(locale, &text))
 }
 
-fn closed_page(state: &AppState) -> Response {
+fn closed_page(state: &PageState) -> Response {
     let locale = state.settings.shop.default_locale;
     let title = text(state, locale, Text::new(TextKey::PayPageClosed));
     (StatusCode::NOT_FOUND, page(state, locale, &title, "")).into_response()
 }
 
-fn paid_page(state: &AppState, order: &Order, locale: Locale) -> Response {
+fn paid_page(state: &PageState, order: &Order, locale: Locale) -> Response {
     let title = text(
         state,
         locale,
@@ -247,7 +247,7 @@ fn paid_page(state: &AppState, order: &Order, locale: Locale) -> Response {
 
 /// The order behind a demo token if it can still be paid; else the page to answer with
 /// (closed, already paid, or an error).
-async fn payable(state: &AppState, token: &str) -> Result<(Order, Locale), Box<Response>> {
+async fn payable(state: &PageState, token: &str) -> Result<(Order, Locale), Box<Response>> {
     let (order, locale) = match demo_order(state, token).await {
         Ok(Some(found)) => found,
         Ok(None) => return Err(Box::new(closed_page(state))),
@@ -265,7 +265,7 @@ async fn payable(state: &AppState, token: &str) -> Result<(Order, Locale), Box<R
     Ok((order, locale))
 }
 
-pub async fn pay_page(State(state): State<AppState>, Path(token): Path<String>) -> Response {
+pub async fn pay_page(State(state): State<PageState>, Path(token): Path<String>) -> Response {
     let (order, locale) = match payable(&state, &token).await {
         Ok(found) => found,
         Err(page) => return *page,
@@ -321,7 +321,7 @@ pub struct PayForm {
 }
 
 pub async fn pay_submit(
-    State(state): State<AppState>,
+    State(state): State<PageState>,
     Path(token): Path<String>,
     Form(form): Form<PayForm>,
 ) -> Response {
@@ -362,7 +362,7 @@ pub async fn pay_submit(
 }
 
 /// Where Stripe sends the customer back to (unless the shop set its own URLs).
-pub async fn returned(State(state): State<AppState>) -> Html<String> {
+pub async fn returned(State(state): State<PageState>) -> Html<String> {
     let locale = state.settings.shop.default_locale;
     let title = text(&state, locale, Text::new(TextKey::PayPageReturn));
     page(&state, locale, &title, "")

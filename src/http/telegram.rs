@@ -10,12 +10,12 @@ use sha2::{Digest, Sha256};
 
 use adapters::telegram::inbound::parse;
 
-use super::{ApiError, AppState};
+use super::{ApiError, WebhookState};
 
 pub const SECRET_HEADER: &str = "x-telegram-bot-api-secret-token";
 
 pub async fn receive(
-    State(state): State<AppState>,
+    State(state): State<WebhookState>,
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<Response, ApiError> {

@@ -21,7 +21,7 @@ use flows::{
     TextKey,
 };
 
-use super::AppState;
+use super::WebChatState;
 use super::webchat_sessions::Refused;
 use crate::api_error::ApiError;
 use crate::clock;
@@ -44,7 +44,7 @@ enum Session {
     Pending(Locale),
 }
 
-async fn resolve_session(state: &AppState, token: &str) -> Result<(Session, String), ApiError> {
+async fn resolve_session(state: &WebChatState, token: &str) -> Result<(Session, String), ApiError> {
     if !adapters::webchat::valid_session_token(token) {
         return Err(ApiError::new(StatusCode::NOT_FOUND, "unknown session"));
     }
@@ -62,7 +62,7 @@ async fn resolve_session(state: &AppState, token: &str) -> Result<(Session, Stri
 
 /// The customer of a session, created in the store with its first message.
 async fn customer_of(
-    state: &AppState,
+    state: &WebChatState,
     session: Session,
     digest: &str,
 ) -> Result<CustomerId, ApiError> {
@@ -85,7 +85,7 @@ async fn customer_of(
 }
 
 pub async fn create_session(
-    State(state): State<AppState>,
+    State(state): State<WebChatState>,
     peer: Option<Extension<ConnectInfo<SocketAddr>>>,
     body: Bytes,
 ) -> Result<Json<Value>, ApiError> {
@@ -123,7 +123,7 @@ pub async fn create_session(
 }
 
 pub async fn post_message(
-    State(state): State<AppState>,
+    State(state): State<WebChatState>,
     body: Bytes,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
     let message = adapters::webchat::parse_message(&body)?;
@@ -166,7 +166,7 @@ pub struct SessionQuery {
 }
 
 pub async fn events(
-    State(state): State<AppState>,
+    State(state): State<WebChatState>,
     query: Result<Query<SessionQuery>, axum::extract::rejection::QueryRejection>,
 ) -> Result<Sse<impl Stream<Item = Result<SseEvent, Infallible>>>, ApiError> {
     let Query(query) = query?;
@@ -213,7 +213,7 @@ fn remember_labels(
 }
 
 /// Buttons that are always on the page (menu, cart) have no reply to take a label from.
-fn standing_label(state: &AppState, action: &str) -> Option<String> {
+fn standing_label(state: &WebChatState, action: &str) -> Option<String> {
     let key = match ChoiceAction::parse(action)? {
         ChoiceAction::Menu => TextKey::ChoiceMenu,
         ChoiceAction::Cart => TextKey::ChoiceCart,
@@ -228,7 +228,7 @@ fn standing_label(state: &AppState, action: &str) -> Option<String> {
 }
 
 pub async fn history(
-    State(state): State<AppState>,
+    State(state): State<WebChatState>,
     query: Result<Query<SessionQuery>, axum::extract::rejection::QueryRejection>,
 ) -> Result<Json<Value>, ApiError> {
     let Query(query) = query?;

@@ -15,7 +15,7 @@ use axum::response::{IntoResponse, Response};
 use sha2::{Digest, Sha256};
 use tokio::sync::Semaphore;
 
-use super::{ApiError, AppState};
+use super::{ApiError, WebhookState};
 
 /// How long a webhook waits for its share of the byte budget before it gets 503.
 const BUDGET_WAIT: Duration = Duration::from_secs(1);
@@ -116,7 +116,7 @@ fn stripe_header_ok(value: &str) -> bool {
 
 /// Telegram's secret header carries the secret itself: compared here, as digests (equal
 /// lengths, time independent of the secret), so a wrong one never gets its body read.
-fn telegram_secret_ok(state: &AppState, headers: &HeaderMap) -> bool {
+fn telegram_secret_ok(state: &WebhookState, headers: &HeaderMap) -> bool {
     let expected = state
         .settings
         .channels
@@ -132,7 +132,7 @@ fn telegram_secret_ok(state: &AppState, headers: &HeaderMap) -> bool {
     !expected.is_empty() && Sha256::digest(given) == Sha256::digest(expected.as_bytes())
 }
 
-fn header_ok(state: &AppState, kind: Kind, headers: &HeaderMap) -> bool {
+fn header_ok(state: &WebhookState, kind: Kind, headers: &HeaderMap) -> bool {
     let value = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
     match kind {
         Kind::Meta => value("x-hub-signature-256").is_some_and(meta_header_ok),
@@ -147,7 +147,7 @@ fn reject(path: &str, reason: &'static str, status: StatusCode, message: &str) -
     ApiError::new(status, message).into_response()
 }
 
-pub async fn guard(State(state): State<AppState>, request: Request, next: Next) -> Response {
+pub async fn guard(State(state): State<WebhookState>, request: Request, next: Next) -> Response {
     let path = request.uri().path().to_owned();
     let Some(kind) = kind(&path) else {
         return next.run(request).await;
