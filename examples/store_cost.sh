@@ -55,5 +55,8 @@ rounds = metric("souk_flush_seconds_count")
 print(f"{run['e2e_rps']:.0f} msgs/s end to end, ack p99 {run['lat_ms']['p99']:.1f} ms, "
       f"souk CPU {cpu_ms / int(sys.argv[6]):.3f} ms per message")
 print(f"{events:.0f} events, {rounds:.0f} group-commit rounds (fsyncs): {rounds / max(events, 1):.3f} per event")
+round_ms = 1000 * metric("souk_flush_seconds_sum") / max(rounds, 1)
+sync_ms = 1000 * metric("souk_store_sync_seconds_sum") / max(metric("souk_store_sync_seconds_count"), 1)
+print(f"a round takes {round_ms:.1f} ms on average, of which the fsync {sync_ms:.1f} ms")
 print(f"store on disk {size} bytes: {size / max(events, 1) / 1024:.1f} KB per event")
 PY

@@ -150,7 +150,14 @@ pub const FAMILIES: &[Family] = &[
     Family {
         name: "souk_flush_seconds",
         kind: Kind::Histogram,
-        help: "Time one group flush (fsync) of the store took.",
+        help: "Time one group commit round took, from its transaction to its flush (fsync).",
+        labels: &[],
+        buckets: FLUSH_BUCKETS,
+    },
+    Family {
+        name: "souk_store_sync_seconds",
+        kind: Kind::Histogram,
+        help: "Time the store's flush alone (the fsync) took in one group commit round.",
         labels: &[],
         buckets: FLUSH_BUCKETS,
     },

@@ -3,6 +3,11 @@
 //! previous round ran goes into the store in one transaction, then one flush (one fsync)
 //! makes it durable, and everyone is answered. Under load that is one transaction and one
 //! fsync per batch instead of per request, with the same guarantee for each caller.
+//!
+//! Rounds write one after another (their order is the order of the writes), but a round's
+//! flush runs beside the next round's transaction: the disk waits for the fsync while the
+//! CPU writes the next batch. A flush makes durable everything written before it, so a
+//! later round answered before an earlier one still promises only what is on disk.
 
 use std::sync::Arc;
 
@@ -29,6 +34,10 @@ const GATHER: std::time::Duration = std::time::Duration::from_micros(500);
 /// worse: the workers' commits often come in twos and threes and lost their gathering.)
 const BUSY_ROUND: usize = 2;
 
+/// Flushes waiting on the disk at once; a further round waits for one to finish, so a slow
+/// disk slows the writers down instead of piling up rounds.
+const FLUSHES_IN_FLIGHT: usize = 2;
+
 #[derive(Clone)]
 pub struct GroupCommit {
     requests: mpsc::UnboundedSender<Waiter>,
@@ -50,6 +59,7 @@ impl GroupCommit {
         let (requests, mut queue) = mpsc::unbounded_channel::<Waiter>();
         tokio::spawn(async move {
             let mut busy = false;
+            let flushes = Arc::new(tokio::sync::Semaphore::new(FLUSHES_IN_FLIGHT));
             while let Some(first) = queue.recv().await {
                 if busy {
                     tokio::time::sleep(GATHER).await;
@@ -61,17 +71,29 @@ impl GroupCommit {
                 let started = std::time::Instant::now();
                 let size = waiters.len();
                 busy = size >= BUSY_ROUND;
+                let Ok(permit) = flushes.clone().acquire_owned().await else {
+                    break;
+                };
                 // Its own task: a panic in one round (the engine, the codec) fails that round's
                 // callers, not every later commit. The store does its disk work off the async
                 // threads (sled: in place).
-                let store = store.clone();
-                if let Err(error) =
-                    tokio::spawn(async move { round(store.as_ref(), waiters).await }).await
-                {
-                    tracing::error!(%error, "a group commit round failed; its callers are told");
-                }
-                metrics::histogram!("souk_flush_seconds").record(started.elapsed().as_secs_f64());
-                metrics::histogram!("souk_flush_batch_size").record(size as f64);
+                let writing = store.clone();
+                let written = tokio::spawn(async move { write(writing.as_ref(), waiters).await });
+                let (dones, results) = match written.await {
+                    Ok(written) => written,
+                    Err(error) => {
+                        tracing::error!(%error, "a group commit round failed; its callers are told");
+                        continue;
+                    }
+                };
+                let flushing = store.clone();
+                tokio::spawn(async move {
+                    flush_and_answer(flushing.as_ref(), dones, results).await;
+                    drop(permit);
+                    metrics::histogram!("souk_flush_seconds")
+                        .record(started.elapsed().as_secs_f64());
+                    metrics::histogram!("souk_flush_batch_size").record(size as f64);
+                });
             }
         });
         GroupCommit { requests }
@@ -125,9 +147,14 @@ impl GroupCommit {
     }
 }
 
-/// One round: every part in one transaction, then one flush, then the answers. If the
-/// shared transaction fails, each part is tried alone, so one bad part fails only its caller.
-async fn round(store: &dyn Store, waiters: Vec<Waiter>) {
+type Answer = oneshot::Sender<Result<GroupWritten, String>>;
+
+/// A round's writes: every part in one transaction. If the shared transaction fails, each
+/// part is tried alone, so one bad part fails only its caller.
+async fn write(
+    store: &dyn Store,
+    waiters: Vec<Waiter>,
+) -> (Vec<Answer>, Vec<Result<GroupWritten, String>>) {
     let (parts, dones): (Vec<WriteGroup>, Vec<_>) =
         waiters.into_iter().map(|w| (w.part, w.done)).unzip();
     let results: Vec<Result<GroupWritten, String>> = match store.write_groups(&parts).await {
@@ -142,8 +169,18 @@ async fn round(store: &dyn Store, waiters: Vec<Waiter>) {
         }
         Err(error) => vec![Err(error.to_string())],
     };
-    // Nothing is answered before the flush: an answer means "on disk".
+    (dones, results)
+}
+
+/// Nothing is answered before the flush: an answer means "on disk".
+async fn flush_and_answer(
+    store: &dyn Store,
+    dones: Vec<Answer>,
+    results: Vec<Result<GroupWritten, String>>,
+) {
+    let synced = std::time::Instant::now();
     let flushed = store.flush().await.map_err(|e| e.to_string());
+    metrics::histogram!("souk_store_sync_seconds").record(synced.elapsed().as_secs_f64());
     for (done, result) in dones.into_iter().zip(results) {
         let _ = done.send(match &flushed {
             Ok(()) => result,
