@@ -1,8 +1,8 @@
 //! The embedded store on sled 0.34. Each logical collection is a tree. A step's effects, and
 //! an ingest's dedup mark with its inbox entry, are one sled transaction: they land together or
 //! not at all. A sled transaction costs a log write of its own, so hot paths batch them (many
-//! steps or events per transaction), and the per-send and per-status writes are plain writes
-//! in an order that a crash between them cannot turn into a loss.
+//! steps, events and accepted sends per transaction), and the per-status writes are plain
+//! writes in an order that a crash between them cannot turn into a loss.
 
 mod bookings;
 mod history_chunks;
