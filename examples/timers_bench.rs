@@ -120,7 +120,7 @@ fn due_of(due_start: i64, j: u64, config: &Config) -> Timestamp {
 /// fires the silence is real and the step resets the session (the timer slot is emptied).
 fn armed(customer: CustomerId, due: Timestamp, now: Timestamp) -> StepCommit {
     let mut conversation = Conversation::new(customer.clone(), Locale::En);
-    conversation.last_inbound_at = Some(Timestamp(due.millis() - DAY_MS));
+    conversation.reach.last_inbound_at = Some(Timestamp(due.millis() - DAY_MS));
     conversation.session_timer_due = Some(due);
     StepCommit {
         inbox_seq: NO_INBOX_ENTRY,

@@ -1,20 +1,19 @@
 //! The conversation state machine: `Conversation::step` takes one event and returns the next
 //! conversation and the actions for the shell. It never fails and never does IO.
 
-use std::collections::BTreeMap;
-
 use serde::{Deserialize, Serialize};
 
 use crate::action::{Action, ChoiceAction, Reply};
 use crate::cart::Cart;
 use crate::catalog::{CategoryId, ProductId, Sku};
 use crate::context::Context;
-use crate::customer::{Channel, CustomerId};
-use crate::event::{AdReferral, Event, Inbound, InboundMessage, TimerKind};
+use crate::customer::CustomerId;
+use crate::event::{Event, Inbound, InboundMessage, TimerKind};
 use crate::handoff::Handoff;
 use crate::locale::Locale;
 use crate::money::Money;
-use crate::order::{ContactPoint, Fulfilment, Order, OrderId};
+use crate::order::{ContactPoint, Fulfilment, OrderBook, OrderId};
+use crate::reach::Reach;
 use crate::time::Timestamp;
 use crate::understanding::{Intent, exact_command, understand};
 
@@ -88,7 +87,9 @@ pub struct Profile {
     pub time_zone: Option<String>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+/// One customer's conversation, in parts. Stored as one flat record: serde's Serialize and
+/// Deserialize for it live in `conversation_record.rs`, which maps between the two.
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Conversation {
     pub customer: CustomerId,
     pub locale: Locale,
@@ -99,55 +100,26 @@ pub struct Conversation {
     pub offered: Vec<ChoiceAction>,
     /// Consecutive messages not understood; reset by any understood one.
     pub misses: u32,
-    pub last_inbound_at: Option<Timestamp>,
-    pub last_channel: Option<Channel>,
-    /// The last message per channel: the platforms' messaging windows are counted from it.
-    #[serde(default)]
-    pub last_inbound_by_channel: BTreeMap<Channel, Timestamp>,
-    /// The ad or link that brought the customer, kept for attribution.
-    #[serde(default)]
-    pub ad_referral: Option<AdReferral>,
-    pub orders_placed: u32,
-    /// The customer's recent orders as placed, with their current status: payment events
-    /// and "where is my order?" are answered from here. The store keeps every order.
-    #[serde(default)]
-    pub orders: Vec<Order>,
+    /// Where and when the customer writes.
+    pub reach: Reach,
+    /// The orders placed here, the recent ones as placed with their current status.
+    pub orders: OrderBook,
     /// Who talks to the customer: the bot, nobody yet, or one operator.
-    #[serde(default)]
     pub handoff: Handoff,
     /// Abandoned-cart reminders: the running sequence, opt-out and consent.
-    #[serde(default)]
     pub recovery: crate::recovery::RecoveryState,
-    /// Where the customer wants news (payments, shipping) when they are not writing: chosen
-    /// after linking chats; otherwise the channel they wrote from last.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub preferred_channel: Option<Channel>,
     /// After a link: the other chat's cart, until the customer adds it or keeps this one.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub pending_cart: Vec<crate::cart::CartLine>,
     /// Records from before the handoff protocol said only this; read once, then `handoff`.
-    #[serde(default, rename = "needs_human", skip_serializing)]
     pub(crate) legacy_needs_human: bool,
     /// When the pending session-expiry timer fires. The timer is armed once and, if the
     /// customer wrote since, re-armed when it fires, instead of being moved on every message:
     /// moving it cost three store writes per message.
-    #[serde(default)]
     pub session_timer_due: Option<Timestamp>,
-    /// Appointments: every upcoming one and the latest few finished.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub bookings: Vec<crate::booking::Booking>,
-    /// Bookings ever started here: numbers the next booking id.
-    #[serde(default)]
-    pub bookings_made: u32,
-    /// Appointments an operator marked as missed.
-    #[serde(default)]
-    pub no_shows: u32,
-    /// When the pending appointment-reminder timer fires.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub booking_timer_due: Option<Timestamp>,
+    /// Appointments: every upcoming one and the latest few finished, and their reminder.
+    pub appointments: crate::booking::Appointments,
     /// The colours and sizes the customer's last search named: "Add" then offers only the
     /// variants that fit them (and skips the choice when one does).
-    #[serde(default, skip_serializing_if = "Wanted::is_empty")]
     pub wanted: Wanted,
 }
 
@@ -206,22 +178,14 @@ impl Conversation {
             profile: Profile::default(),
             offered: Vec::new(),
             misses: 0,
-            last_inbound_at: None,
-            last_channel: None,
-            last_inbound_by_channel: BTreeMap::new(),
-            ad_referral: None,
-            orders_placed: 0,
-            orders: Vec::new(),
+            reach: Reach::default(),
+            orders: OrderBook::default(),
             handoff: Handoff::Bot,
             legacy_needs_human: false,
             pending_cart: Vec::new(),
-            preferred_channel: None,
             recovery: crate::recovery::RecoveryState::default(),
             session_timer_due: None,
-            bookings: Vec::new(),
-            bookings_made: 0,
-            no_shows: 0,
-            booking_timer_due: None,
+            appointments: crate::booking::Appointments::default(),
             wanted: Wanted::default(),
         }
     }
@@ -352,12 +316,14 @@ impl Conversation {
         // Reactions and deletions are part of the record, not requests: no reply, and they
         // neither reset a flow's timer nor count as a miss.
         if let InboundMessage::Reaction { .. } | InboundMessage::Unsend { .. } = inbound.message {
-            self.last_inbound_by_channel.insert(inbound.channel, now);
+            self.reach
+                .last_inbound_by_channel
+                .insert(inbound.channel, now);
             return;
         }
-        let first_contact = self.last_inbound_at.is_none();
-        self.last_inbound_at = Some(now);
-        self.last_channel = Some(inbound.channel);
+        let first_contact = self.reach.last_inbound_at.is_none();
+        self.reach.last_inbound_at = Some(now);
+        self.reach.last_channel = Some(inbound.channel);
         // A platform's send time, never in our future: a late delivery must not stretch the
         // messaging window past what the platform allows.
         let sent_at = inbound
@@ -365,10 +331,11 @@ impl Conversation {
             .sent_at
             .filter(|at| *at <= now)
             .unwrap_or(now);
-        self.last_inbound_by_channel
+        self.reach
+            .last_inbound_by_channel
             .insert(inbound.channel, sent_at);
         if let Some(referral) = inbound.context.referral.clone() {
-            self.ad_referral = Some(referral);
+            self.reach.ad_referral = Some(referral);
         }
         if let Some(zone) = inbound.context.time_zone.as_deref()
             && zone.parse::<chrono_tz::Tz>().is_ok()
@@ -680,6 +647,7 @@ impl Conversation {
                 // Timers can fire late or twice, and this one is not moved when the customer
                 // writes: only a real silence resets the flow; otherwise wait out the rest.
                 let silence_ends = self
+                    .reach
                     .last_inbound_at
                     .map(|last| last.plus(ctx.settings.session_timeout));
                 if let Some(ends) = silence_ends.filter(|ends| *ends > now) {

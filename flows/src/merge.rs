@@ -30,42 +30,55 @@ pub fn merge_conversations(into: &mut Conversation, from: Conversation) {
         session_timer_due: _,
         wanted: _,
         legacy_needs_human: _,
-        // Booking ids carry their conversation's customer, so `into`'s numbering cannot
-        // collide with `from`'s ids: `into` keeps counting its own.
-        bookings_made: _,
         locale,
         profile,
-        last_inbound_at,
-        last_channel,
-        last_inbound_by_channel,
-        ad_referral,
-        orders_placed,
-        orders,
+        reach:
+            crate::reach::Reach {
+                last_inbound_at,
+                last_channel,
+                last_inbound_by_channel,
+                preferred_channel,
+                ad_referral,
+            },
+        orders:
+            crate::order::OrderBook {
+                placed: orders_placed,
+                recent: orders,
+            },
         recovery,
-        preferred_channel,
-        bookings,
-        no_shows,
-        booking_timer_due,
+        appointments:
+            crate::booking::Appointments {
+                list: bookings,
+                // Booking ids carry their conversation's customer, so `into`'s numbering
+                // cannot collide with `from`'s ids: `into` keeps counting its own.
+                made: _,
+                no_shows,
+                reminder_due: booking_timer_due,
+            },
     } = from;
     for (channel, at) in last_inbound_by_channel {
-        let entry = into.last_inbound_by_channel.entry(channel).or_insert(at);
+        let entry = into
+            .reach
+            .last_inbound_by_channel
+            .entry(channel)
+            .or_insert(at);
         *entry = (*entry).max(at);
     }
-    into.last_inbound_at = into.last_inbound_at.max(last_inbound_at);
+    into.reach.last_inbound_at = into.reach.last_inbound_at.max(last_inbound_at);
     if last_channel.is_some() {
-        into.last_channel = last_channel;
+        into.reach.last_channel = last_channel;
     }
     into.locale = locale;
-    if into.ad_referral.is_none() {
-        into.ad_referral = ad_referral;
+    if into.reach.ad_referral.is_none() {
+        into.reach.ad_referral = ad_referral;
     }
-    into.orders_placed = into.orders_placed.saturating_add(orders_placed);
+    into.orders.placed = into.orders.placed.saturating_add(orders_placed);
     for order in orders {
-        if !into.orders.iter().any(|o| o.id == order.id) {
-            into.orders.push(order);
+        if !into.orders.recent.iter().any(|o| o.id == order.id) {
+            into.orders.recent.push(order);
         }
     }
-    into.orders.sort_by_key(|order| order.placed_at);
+    into.orders.recent.sort_by_key(|order| order.placed_at);
     let crate::conversation::Profile {
         name,
         contact,
@@ -87,18 +100,18 @@ pub fn merge_conversations(into: &mut Conversation, from: Conversation) {
         into.recovery.consent = recovery.consent;
         into.recovery.opted_out = recovery.opted_out;
     }
-    if into.preferred_channel.is_none() {
-        into.preferred_channel = preferred_channel;
+    if into.reach.preferred_channel.is_none() {
+        into.reach.preferred_channel = preferred_channel;
     }
     for mut booking in bookings {
-        if !into.bookings.iter().any(|b| b.id == booking.id) {
+        if !into.appointments.list.iter().any(|b| b.id == booking.id) {
             booking.customer.clone_from(&into.customer);
-            into.bookings.push(booking);
+            into.appointments.list.push(booking);
         }
     }
-    into.bookings.sort_by_key(|booking| booking.start);
-    into.no_shows = into.no_shows.saturating_add(no_shows);
-    into.booking_timer_due = earliest(into.booking_timer_due, booking_timer_due);
+    into.appointments.list.sort_by_key(|booking| booking.start);
+    into.appointments.no_shows = into.appointments.no_shows.saturating_add(no_shows);
+    into.appointments.reminder_due = earliest(into.appointments.reminder_due, booking_timer_due);
 }
 
 fn earliest(a: Option<Timestamp>, b: Option<Timestamp>) -> Option<Timestamp> {
@@ -118,30 +131,42 @@ pub fn unmerge_conversation(
     into_customer: &Customer,
 ) {
     into.orders
-        .retain(|order| !from.orders.iter().any(|o| o.id == order.id));
-    into.bookings
-        .retain(|booking| !from.bookings.iter().any(|b| b.id == booking.id));
-    into.no_shows = into.no_shows.saturating_sub(from.no_shows);
+        .recent
+        .retain(|order| !from.orders.recent.iter().any(|o| o.id == order.id));
+    into.appointments
+        .list
+        .retain(|booking| !from.appointments.list.iter().any(|b| b.id == booking.id));
+    into.appointments.no_shows = into
+        .appointments
+        .no_shows
+        .saturating_sub(from.appointments.no_shows);
     let kept = |channel: &crate::customer::Channel| {
         into_customer
             .identities
             .iter()
             .any(|identity| identity.channel == *channel)
     };
-    into.last_inbound_by_channel
+    into.reach
+        .last_inbound_by_channel
         .retain(|channel, _| kept(channel));
-    if into.last_channel.is_some_and(|channel| !kept(&channel)) {
-        into.last_channel = into
+    if into
+        .reach
+        .last_channel
+        .is_some_and(|channel| !kept(&channel))
+    {
+        into.reach.last_channel = into
+            .reach
             .last_inbound_by_channel
             .iter()
             .max_by_key(|(_, at)| **at)
             .map(|(channel, _)| *channel);
     }
     if into
+        .reach
         .preferred_channel
         .is_some_and(|channel| !kept(&channel))
     {
-        into.preferred_channel = None;
+        into.reach.preferred_channel = None;
     }
 }
 
@@ -206,12 +231,13 @@ mod tests {
             at: Timestamp(2),
         });
         from.recovery.opted_out = true;
-        from.last_channel = Some(Channel::Telegram);
-        from.last_inbound_by_channel
+        from.reach.last_channel = Some(Channel::Telegram);
+        from.reach
+            .last_inbound_by_channel
             .insert(Channel::Telegram, Timestamp(5));
         merge_conversations(&mut into, from);
         assert!(into.recovery.opted_out);
-        assert_eq!(into.last_channel, Some(Channel::Telegram));
+        assert_eq!(into.reach.last_channel, Some(Channel::Telegram));
         let mut older = conversation("c");
         older.recovery.consent = Some(Consent {
             granted: false,
@@ -230,24 +256,29 @@ mod tests {
     #[test]
     fn appointments_join_with_the_earliest_reminder_and_name_the_survivor() {
         let mut into = conversation("web");
-        into.bookings = vec![booking("web", 1, 50_000_000)];
-        into.bookings_made = 1;
-        into.booking_timer_due = Some(Timestamp(40_000_000));
+        into.appointments.list = vec![booking("web", 1, 50_000_000)];
+        into.appointments.made = 1;
+        into.appointments.reminder_due = Some(Timestamp(40_000_000));
         let mut from = conversation("tg");
-        from.bookings = vec![booking("tg", 1, 20_000_000), booking("web", 1, 50_000_000)];
-        from.bookings_made = 1;
-        from.no_shows = 2;
-        from.booking_timer_due = Some(Timestamp(10_000_000));
-        from.preferred_channel = Some(Channel::Telegram);
+        from.appointments.list = vec![booking("tg", 1, 20_000_000), booking("web", 1, 50_000_000)];
+        from.appointments.made = 1;
+        from.appointments.no_shows = 2;
+        from.appointments.reminder_due = Some(Timestamp(10_000_000));
+        from.reach.preferred_channel = Some(Channel::Telegram);
         from.profile.time_zone = Some("Europe/Riga".into());
         merge_conversations(&mut into, from.clone());
-        let ids: Vec<&str> = into.bookings.iter().map(|b| b.id.0.as_str()).collect();
+        let ids: Vec<&str> = into
+            .appointments
+            .list
+            .iter()
+            .map(|b| b.id.0.as_str())
+            .collect();
         assert_eq!(ids, ["tg-B1", "web-B1"], "by start, none twice");
-        assert!(into.bookings.iter().all(|b| b.customer.0 == "web"));
-        assert_eq!(into.booking_timer_due, Some(Timestamp(10_000_000)));
-        assert_eq!(into.bookings_made, 1, "its own numbering goes on");
-        assert_eq!(into.no_shows, 2);
-        assert_eq!(into.preferred_channel, Some(Channel::Telegram));
+        assert!(into.appointments.list.iter().all(|b| b.customer.0 == "web"));
+        assert_eq!(into.appointments.reminder_due, Some(Timestamp(10_000_000)));
+        assert_eq!(into.appointments.made, 1, "its own numbering goes on");
+        assert_eq!(into.appointments.no_shows, 2);
+        assert_eq!(into.reach.preferred_channel, Some(Channel::Telegram));
         assert_eq!(into.profile.time_zone.as_deref(), Some("Europe/Riga"));
 
         // Unlinking takes them back out.
@@ -258,13 +289,18 @@ mod tests {
             locale: None,
             created_at: Timestamp(0),
         };
-        from.bookings.truncate(1);
+        from.appointments.list.truncate(1);
         unmerge_conversation(&mut into, &from, &web_customer);
-        let ids: Vec<&str> = into.bookings.iter().map(|b| b.id.0.as_str()).collect();
+        let ids: Vec<&str> = into
+            .appointments
+            .list
+            .iter()
+            .map(|b| b.id.0.as_str())
+            .collect();
         assert_eq!(ids, ["web-B1"]);
-        assert_eq!(into.no_shows, 0);
+        assert_eq!(into.appointments.no_shows, 0);
         assert_eq!(
-            into.preferred_channel, None,
+            into.reach.preferred_channel, None,
             "Telegram is not this customer's"
         );
     }
@@ -272,13 +308,13 @@ mod tests {
     #[test]
     fn a_chat_without_bookings_keeps_the_survivors_reminder() {
         let mut into = conversation("web");
-        into.booking_timer_due = Some(Timestamp(7));
+        into.appointments.reminder_due = Some(Timestamp(7));
         merge_conversations(&mut into, conversation("tg"));
-        assert_eq!(into.booking_timer_due, Some(Timestamp(7)));
+        assert_eq!(into.appointments.reminder_due, Some(Timestamp(7)));
         let mut empty = conversation("web2");
         let mut from = conversation("tg2");
-        from.booking_timer_due = Some(Timestamp(9));
+        from.appointments.reminder_due = Some(Timestamp(9));
         merge_conversations(&mut empty, from);
-        assert_eq!(empty.booking_timer_due, Some(Timestamp(9)));
+        assert_eq!(empty.appointments.reminder_due, Some(Timestamp(9)));
     }
 }

@@ -206,3 +206,12 @@ pub enum Fulfilment {
     Delivery { address: String },
     Pickup { point: String },
 }
+
+/// The orders a conversation knows: how many were placed here, and the recent ones as
+/// placed with their current status ("where is my order?" and payment events are answered
+/// from here; the store keeps every order).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct OrderBook {
+    pub placed: u32,
+    pub recent: Vec<Order>,
+}

@@ -39,6 +39,7 @@ impl ConversationSummary {
             unread: 0,
             handoff: conversation.handoff.clone(),
             channels: conversation
+                .reach
                 .last_inbound_by_channel
                 .keys()
                 .copied()

@@ -865,7 +865,7 @@ impl Shell {
         let known: Vec<&OrderId> = self
             .orders
             .iter()
-            .chain(self.conversation.orders.iter().map(|o| &o.id))
+            .chain(self.conversation.orders.recent.iter().map(|o| &o.id))
             .collect();
         // One in (known + 1) is an order this conversation never placed.
         match known.get(n % (known.len() + 1)) {
@@ -1026,9 +1026,9 @@ impl Shell {
             },
             Input::NoShow(o, b) => Event::OperatorMarkedNoShow {
                 operator: operator(*o),
-                booking: match self.conversation.bookings.len() {
+                booking: match self.conversation.appointments.list.len() {
                     0 => BookingId("B-none".into()),
-                    len => self.conversation.bookings[b % len].id.clone(),
+                    len => self.conversation.appointments.list[b % len].id.clone(),
                 },
             },
             Input::LinkCode => Event::LinkCodeIssued {

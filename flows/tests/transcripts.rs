@@ -266,11 +266,12 @@ fn discount_state(conversation: &Conversation, start: Timestamp) -> String {
 
 /// The conversation's bookings and no-show count, when it has any.
 fn booking_state(conversation: &Conversation) -> String {
-    if conversation.bookings.is_empty() && conversation.no_shows == 0 {
+    if conversation.appointments.list.is_empty() && conversation.appointments.no_shows == 0 {
         return String::new();
     }
     let bookings: Vec<String> = conversation
-        .bookings
+        .appointments
+        .list
         .iter()
         .map(|b| {
             format!(
@@ -294,7 +295,7 @@ fn booking_state(conversation: &Conversation) -> String {
     format!(
         " | bookings [{}] | no-shows {}",
         bookings.join("; "),
-        conversation.no_shows
+        conversation.appointments.no_shows
     )
 }
 
@@ -770,16 +771,20 @@ fn run(source: &str, ctx: &Context) -> String {
                     // The merged chat's timers go with it; the store re-arms the
                     // appointments' reminder for the survivor.
                     timers = survivor_timers;
-                    if let Some(due) = survivor.booking_timer_due {
+                    if let Some(due) = survivor.appointments.reminder_due {
                         timers.insert(TimerKind::BookingReminder, due);
                     }
-                    let bookings: Vec<&str> =
-                        survivor.bookings.iter().map(|b| b.id.0.as_str()).collect();
+                    let bookings: Vec<&str> = survivor
+                        .appointments
+                        .list
+                        .iter()
+                        .map(|b| b.id.0.as_str())
+                        .collect();
                     let _ = writeln!(
                         out,
                         "~ merged into {name}: bookings [{}], booking reminder {}",
                         bookings.join(" "),
-                        survivor.booking_timer_due.map_or_else(
+                        survivor.appointments.reminder_due.map_or_else(
                             || "none".to_owned(),
                             |due| format!("at +{}", due.since(start))
                         )

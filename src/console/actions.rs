@@ -418,20 +418,20 @@ pub async fn send_payment_link(
         ));
     }
     refuse_closed_window(&state, &conversation)?;
-    let placed_before = conversation.orders_placed;
+    let placed_before = conversation.orders.placed;
     let event = Event::OperatorSentPaymentLink {
         operator: me.clone(),
     };
     let after = apply(&state, &customer, event).await?;
     still_owner(&after, &me)?;
-    if after.orders_placed == placed_before {
+    if after.orders.placed == placed_before {
         return Err(conflict(
             "no order was placed: the cart changed or its stock ran out (the customer was shown \
              the cart)",
             None,
         ));
     }
-    let order = after.orders.last().map(|order| order.id.clone());
+    let order = after.orders.recent.last().map(|order| order.id.clone());
     Ok((StatusCode::ACCEPTED, Json(json!({ "order": order }))).into_response())
 }
 
@@ -444,7 +444,12 @@ pub async fn mark_no_show(
     let customer = CustomerId(customer);
     let booking = flows::booking::BookingId(booking);
     let conversation = load(&state, &customer).await?;
-    let Some(found) = conversation.bookings.iter().find(|b| b.id == booking) else {
+    let Some(found) = conversation
+        .appointments
+        .list
+        .iter()
+        .find(|b| b.id == booking)
+    else {
         return Err(ApiError::new(StatusCode::NOT_FOUND, "no such booking"));
     };
     if found.status != flows::booking::BookingStatus::Booked {
@@ -463,7 +468,7 @@ pub async fn mark_no_show(
     let after = apply(&state, &customer, event).await?;
     Ok((
         StatusCode::ACCEPTED,
-        Json(json!({ "no_shows": after.no_shows })),
+        Json(json!({ "no_shows": after.appointments.no_shows })),
     )
         .into_response())
 }

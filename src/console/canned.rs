@@ -142,6 +142,7 @@ pub async fn replies(
         .unwrap_or_default();
     let order = conversation
         .orders
+        .recent
         .last()
         .map(|o| o.id.0.clone())
         .unwrap_or_default();

@@ -110,6 +110,7 @@ async fn build(
         .collect();
     let orders: Vec<Value> = conversation
         .orders
+        .recent
         .iter()
         .rev()
         .map(|order| {
@@ -125,7 +126,7 @@ async fn build(
         .collect();
     let booking = &ctx.settings.booking;
     let bookings: Vec<Value> = conversation
-        .bookings
+        .appointments.list
         .iter()
         .rev()
         .map(|b| {
@@ -163,7 +164,7 @@ async fn build(
         },
         "orders": orders,
         "bookings": bookings,
-        "no_shows": conversation.no_shows,
+        "no_shows": conversation.appointments.no_shows,
         "links": links,
         "window": {
             "channel": window.channel.map(|c| c.name()),

@@ -20,7 +20,7 @@ pub fn reply_window(
     conversation: &Conversation,
     now: Timestamp,
 ) -> ReplyWindow {
-    let Some(channel) = conversation.last_channel else {
+    let Some(channel) = conversation.reach.last_channel else {
         return ReplyWindow {
             channel: None,
             refusal: Some("the customer has not written on any channel yet".into()),
@@ -41,7 +41,11 @@ pub fn reply_window(
             };
         }
     };
-    let last = conversation.last_inbound_by_channel.get(&channel).copied();
+    let last = conversation
+        .reach
+        .last_inbound_by_channel
+        .get(&channel)
+        .copied();
     let (refusal, note) = match decide(product, last, now) {
         WindowDecision::Open => (None, None),
         WindowDecision::HumanAgentTagOnly => (
@@ -94,8 +98,9 @@ mod tests {
 
     fn wrote(channel: Channel, ago: Span, now: Timestamp) -> Conversation {
         let mut conversation = Conversation::new(CustomerId("c".into()), Locale::En);
-        conversation.last_channel = Some(channel);
+        conversation.reach.last_channel = Some(channel);
         conversation
+            .reach
             .last_inbound_by_channel
             .insert(channel, Timestamp(now.millis() - ago.as_millis()));
         conversation

@@ -95,7 +95,7 @@ async fn run_job(
 ) -> Option<Timestamp> {
     let store = &shared.store;
     let on_telegram = makers.telegram.is_some()
-        && matches!(store.conversation(&job.customer).await, Ok(Some(c)) if c.last_channel == Some(flows::Channel::Telegram));
+        && matches!(store.conversation(&job.customer).await, Ok(Some(c)) if c.reach.last_channel == Some(flows::Channel::Telegram));
     let maker = match (&makers.telegram, &makers.provider) {
         (Some(telegram), _) if on_telegram => Maker::Telegram(telegram),
         (_, Some(provider)) => Maker::Provider(provider),

@@ -82,8 +82,8 @@ fn reply_route(
     event: &Event,
 ) -> Option<(Channel, String)> {
     let channel = channel_of(event)
-        .or(conversation.preferred_channel)
-        .or(conversation.last_channel)?;
+        .or(conversation.reach.preferred_channel)
+        .or(conversation.reach.last_channel)?;
     let identity: &Identity = customer?
         .identities
         .iter()
@@ -322,6 +322,7 @@ fn newly_paid(commit: &StepCommit) -> Vec<flows::Order> {
             commit
                 .conversation
                 .orders
+                .recent
                 .iter()
                 .find(|order| order.id == update.order)
         })
@@ -418,7 +419,11 @@ async fn step_one(
             Action::Send(reply) => match &route {
                 Some((channel, recipient)) => outbox.push(NewOutbox {
                     channel: *channel,
-                    last_inbound_at: conversation.last_inbound_by_channel.get(channel).copied(),
+                    last_inbound_at: conversation
+                        .reach
+                        .last_inbound_by_channel
+                        .get(channel)
+                        .copied(),
                     recipient: recipient.clone(),
                     locale: conversation.locale,
                     reply,

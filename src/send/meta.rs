@@ -115,7 +115,7 @@ impl MetaSender {
             .await
             .map_err(|e| retryable(format!("store: {e}"), None, outgoing.entry.parts_sent))?;
         let last_inbound =
-            conversation.and_then(|c| c.last_inbound_by_channel.get(&self.channel).copied());
+            conversation.and_then(|c| c.reach.last_inbound_by_channel.get(&self.channel).copied());
         match decide(self.window_product(), last_inbound, now) {
             WindowDecision::Open => Ok((self.render(outgoing, recipient, None), false)),
             WindowDecision::TemplateOnly => self

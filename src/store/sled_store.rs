@@ -1647,17 +1647,17 @@ impl SledTrees {
                             flows::merge::unmerge_conversation(&mut conversation, source, target);
                             conversations.insert(into.0.as_bytes(), encode(&conversation))?;
                         }
-                        for order in &source.orders {
+                        for order in &source.orders.recent {
                             if let Some(raw) = orders.get(order.id.0.as_bytes())? {
                                 let mut stored: Order = decode("order", &raw).map_err(abort)?;
                                 stored.customer = from.clone();
                                 orders.insert(order.id.0.as_bytes(), encode(&stored))?;
                             }
                         }
-                        bookings::reassign(bookings, &source.bookings, from)?;
+                        bookings::reassign(bookings, &source.appointments.list, from)?;
                         // The merge took this chat's timers; its appointments' reminder comes
                         // back with it (the survivor's fires too, and finds nothing of these).
-                        if let Some(due) = source.booking_timer_due {
+                        if let Some(due) = source.appointments.reminder_due {
                             let timer = TimerEntry {
                                 customer: from.clone(),
                                 kind: flows::TimerKind::BookingReminder,
@@ -1667,7 +1667,7 @@ impl SledTrees {
                         }
                         let summary = ConversationSummary::of(
                             source,
-                            source.last_inbound_at.unwrap_or(record.at),
+                            source.reach.last_inbound_at.unwrap_or(record.at),
                         );
                         summaries.insert(from.0.as_bytes(), encode(&summary))?;
                     }
@@ -1743,12 +1743,12 @@ impl SledTrees {
                         let mut target_conversation = conversation_of(into)?.unwrap_or_else(|| {
                             Conversation::new(into.clone(), source_conversation.locale)
                         });
-                        let reminder_before = target_conversation.booking_timer_due;
+                        let reminder_before = target_conversation.appointments.reminder_due;
                         flows::merge::merge_conversations(
                             &mut target_conversation,
                             source_conversation.clone(),
                         );
-                        if let Some(due) = target_conversation.booking_timer_due
+                        if let Some(due) = target_conversation.appointments.reminder_due
                             && reminder_before != Some(due)
                         {
                             let timer = TimerEntry {
@@ -1758,11 +1758,15 @@ impl SledTrees {
                             };
                             timer_slots::set(timers, slots, &timer)?;
                         }
-                        bookings::reassign(booking_tree, &source_conversation.bookings, into)?;
+                        bookings::reassign(
+                            booking_tree,
+                            &source_conversation.appointments.list,
+                            into,
+                        )?;
                         cart.clone_from(&source_conversation.cart.lines);
                         conversations.insert(into.0.as_bytes(), encode(&target_conversation))?;
                         conversations.remove(from.0.as_bytes())?;
-                        for order in &source_conversation.orders {
+                        for order in &source_conversation.orders.recent {
                             if let Some(raw) = orders.get(order.id.0.as_bytes())? {
                                 let mut stored: Order = decode("order", &raw).map_err(abort)?;
                                 stored.customer = into.clone();

@@ -342,21 +342,24 @@ async fn an_operator_marks_a_no_show_once_the_time_has_come() {
         ("past-B1", Timestamp(now.millis() - 3_600_000)),
         ("future-B2", now.plus(Span::hours(24))),
     ] {
-        conversation.bookings.push(flows::booking::Booking {
-            id: BookingId(id.into()),
-            customer: customer.clone(),
-            service: flows::booking::ServiceId("fitting".into()),
-            staff: StaffId("ana".into()),
-            start,
-            end: start.plus(Span::minutes(30)),
-            status: flows::booking::BookingStatus::Booked,
-            name: "Maria".into(),
-            contact: "+40721234567".into(),
-            reminders_done: 2,
-            confirmed: false,
-            calendar_url: None,
-            deposit: None,
-        });
+        conversation
+            .appointments
+            .list
+            .push(flows::booking::Booking {
+                id: BookingId(id.into()),
+                customer: customer.clone(),
+                service: flows::booking::ServiceId("fitting".into()),
+                staff: StaffId("ana".into()),
+                start,
+                end: start.plus(Span::minutes(30)),
+                status: flows::booking::BookingStatus::Booked,
+                name: "Maria".into(),
+                contact: "+40721234567".into(),
+                reminders_done: 2,
+                confirmed: false,
+                calendar_url: None,
+                deposit: None,
+            });
     }
     app.store()
         .commit(crate::support::state_commit(conversation, now))

@@ -536,9 +536,10 @@ async fn age_prepare_and_ingest(
         .expect("conversation");
     let long_ago = Timestamp(souk::clock::now().millis() - Span::hours(25).as_millis());
     conversation
+        .reach
         .last_inbound_by_channel
         .insert(Channel::WhatsApp, long_ago);
-    conversation.last_inbound_at = Some(long_ago);
+    conversation.reach.last_inbound_at = Some(long_ago);
     prepare(&mut conversation, long_ago);
     store
         .commit(crate::support::state_commit(conversation, long_ago))

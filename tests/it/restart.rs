@@ -183,7 +183,7 @@ async fn booking_reminder_pending(
         .expect("conversation");
     let now = souk::clock::now();
     let start = now.plus(flows::Span::minutes(starts_in_minutes));
-    conversation.bookings.push(Booking {
+    conversation.appointments.list.push(Booking {
         id: BookingId("restart-B1".into()),
         customer: customer.clone(),
         service: ServiceId("fitting".into()),
@@ -198,7 +198,7 @@ async fn booking_reminder_pending(
         calendar_url: None,
         deposit: None,
     });
-    conversation.booking_timer_due = Some(timer_due);
+    conversation.appointments.reminder_due = Some(timer_due);
     let step = StepCommit {
         inbox_seq: u64::MAX,
         conversation,
@@ -254,7 +254,10 @@ async fn a_booking_reminder_due_around_a_restart_is_sent_once_and_only_the_lates
         .await
         .expect("read")
         .expect("conversation");
-    assert_eq!(conversation.bookings[0].reminders_done, 2, "the 2-hour one");
+    assert_eq!(
+        conversation.appointments.list[0].reminders_done, 2,
+        "the 2-hour one"
+    );
     app.stop().await;
     // Restarted again: nothing more is due, nothing is sent again.
     let app = crate::support::spawn_app_with(settings, AppOptions::default()).await;

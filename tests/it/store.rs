@@ -770,11 +770,11 @@ async fn a_merge_keeps_the_merged_chats_bookings_and_their_reminder(open: Open) 
         })],
         0,
     );
-    step.conversation.bookings = vec![booking.clone()];
-    step.conversation.bookings_made = 1;
-    step.conversation.no_shows = 1;
-    step.conversation.preferred_channel = Some(Channel::Telegram);
-    step.conversation.booking_timer_due = Some(reminder_due);
+    step.conversation.appointments.list = vec![booking.clone()];
+    step.conversation.appointments.made = 1;
+    step.conversation.appointments.no_shows = 1;
+    step.conversation.reach.preferred_channel = Some(Channel::Telegram);
+    step.conversation.appointments.reminder_due = Some(reminder_due);
     store.commit(step).await.expect("commit");
     let Ingested::New(entry) = store
         .ingest(inbox("web-customer", None, 2))
@@ -800,16 +800,17 @@ async fn a_merge_keeps_the_merged_chats_bookings_and_their_reminder(open: Open) 
         .expect("conversation");
     assert_eq!(
         merged
-            .bookings
+            .appointments
+            .list
             .iter()
             .map(|b| b.id.0.as_str())
             .collect::<Vec<_>>(),
         ["tgcustomer-B1"],
         "the appointment is still listed"
     );
-    assert_eq!(merged.no_shows, 1);
-    assert_eq!(merged.preferred_channel, Some(Channel::Telegram));
-    assert_eq!(merged.booking_timer_due, Some(reminder_due));
+    assert_eq!(merged.appointments.no_shows, 1);
+    assert_eq!(merged.reach.preferred_channel, Some(Channel::Telegram));
+    assert_eq!(merged.appointments.reminder_due, Some(reminder_due));
     let stored = store
         .booking(&booking.id)
         .await
@@ -846,13 +847,13 @@ async fn a_merge_keeps_the_merged_chats_bookings_and_their_reminder(open: Open) 
         .await
         .expect("read")
         .expect("conversation");
-    assert_eq!(restored.bookings.len(), 1);
+    assert_eq!(restored.appointments.list.len(), 1);
     let survivor = store
         .conversation(&into)
         .await
         .expect("read")
         .expect("conversation");
-    assert!(survivor.bookings.is_empty());
+    assert!(survivor.appointments.list.is_empty());
     let stored = store
         .booking(&booking.id)
         .await

@@ -662,7 +662,7 @@ async fn a_link_code_from_the_web_chat_brings_the_cart_to_telegram() {
         .await
         .expect("read")
         .expect("conversation");
-    assert_eq!(conversation.last_channel, Some(Channel::Telegram));
+    assert_eq!(conversation.reach.last_channel, Some(Channel::Telegram));
     assert_eq!(
         app.store().merged_into(&web).await.expect("records").len(),
         1,
@@ -707,7 +707,7 @@ async fn a_link_code_from_the_web_chat_brings_the_cart_to_telegram() {
         .await
         .expect("read")
         .expect("conversation");
-    assert_eq!(web_conversation.last_channel, Some(Channel::WebChat));
+    assert_eq!(web_conversation.reach.last_channel, Some(Channel::WebChat));
     assert_eq!(
         web_conversation.cart.item_count(),
         2,
@@ -898,8 +898,11 @@ async fn a_cart_started_on_whatsapp_is_paid_on_telegram() {
         .await
         .expect("read")
         .expect("conversation");
-    assert_eq!(conversation.preferred_channel, Some(Channel::Telegram));
-    assert_eq!(conversation.last_channel, Some(Channel::WhatsApp));
+    assert_eq!(
+        conversation.reach.preferred_channel,
+        Some(Channel::Telegram)
+    );
+    assert_eq!(conversation.reach.last_channel, Some(Channel::WhatsApp));
     assert!(
         !graph
             .recorded()
@@ -907,8 +910,11 @@ async fn a_cart_started_on_whatsapp_is_paid_on_telegram() {
             .any(|r| r.body.to_string().contains("Payment received")),
         "no payment news on WhatsApp"
     );
-    assert_eq!(conversation.orders.len(), 1);
-    assert_eq!(conversation.orders[0].status, flows::OrderStatus::Paid);
+    assert_eq!(conversation.orders.recent.len(), 1);
+    assert_eq!(
+        conversation.orders.recent[0].status,
+        flows::OrderStatus::Paid
+    );
     app.stop().await;
 }
 

@@ -162,3 +162,14 @@ pub struct Draft {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub replaces: Option<BookingId>,
 }
+
+/// A conversation's appointments: every upcoming one and the latest few finished, how many
+/// were ever started here (numbering the next id), the no-shows, and the reminder timer.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Appointments {
+    pub list: Vec<Booking>,
+    pub made: u32,
+    pub no_shows: u32,
+    /// When the pending appointment-reminder timer fires.
+    pub reminder_due: Option<crate::time::Timestamp>,
+}

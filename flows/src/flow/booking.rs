@@ -164,7 +164,7 @@ impl Conversation {
     }
 
     fn next_booking_id(&mut self) -> BookingId {
-        self.bookings_made = self.bookings_made.saturating_add(1);
+        self.appointments.made = self.appointments.made.saturating_add(1);
         let prefix: String = self
             .customer
             .0
@@ -172,7 +172,7 @@ impl Conversation {
             .filter(char::is_ascii_alphanumeric)
             .take(40)
             .collect();
-        BookingId(format!("{prefix}-B{}", self.bookings_made))
+        BookingId(format!("{prefix}-B{}", self.appointments.made))
     }
 
     pub(crate) fn start_booking(
@@ -630,7 +630,8 @@ impl Conversation {
         }
         // A moved booking keeps the deposit of the one it replaces: nothing more to pay.
         let keeps_deposit = draft.replaces.as_ref().is_some_and(|old| {
-            self.bookings
+            self.appointments
+                .list
                 .iter()
                 .any(|b| &b.id == old && b.deposit.is_some())
         });
@@ -792,7 +793,12 @@ impl Conversation {
         now: Timestamp,
         out: &mut Vec<Action>,
     ) {
-        if self.bookings.iter().any(|known| known.id == booking.id) {
+        if self
+            .appointments
+            .list
+            .iter()
+            .any(|known| known.id == booking.id)
+        {
             return;
         }
         // Reminders already due when it was made (a booking for tomorrow morning gets no
@@ -811,7 +817,7 @@ impl Conversation {
             _ => None,
         };
         if let Some(old) = &moved
-            && let Some(previous) = self.bookings.iter_mut().find(|b| &b.id == old)
+            && let Some(previous) = self.appointments.list.iter_mut().find(|b| &b.id == old)
         {
             previous.status = BookingStatus::Rescheduled;
         }
@@ -838,7 +844,7 @@ impl Conversation {
         });
         self.say(out, reply);
         self.say_deposit_due(&booking, out);
-        self.bookings.push(booking);
+        self.appointments.list.push(booking);
         self.forget_old_bookings(now);
         self.arm_booking_timer(ctx, now, out);
     }

@@ -15,7 +15,8 @@ const KEEP_FINISHED: usize = 10;
 
 impl Conversation {
     fn upcoming(&self, id: &BookingId, now: Timestamp) -> Option<&Booking> {
-        self.bookings
+        self.appointments
+            .list
             .iter()
             .find(|b| &b.id == id && b.status == BookingStatus::Booked && b.start > now)
     }
@@ -104,7 +105,7 @@ impl Conversation {
             return Handled::Yes;
         };
         self.drop_unpaid_deposit(id, out);
-        if let Some(found) = self.bookings.iter_mut().find(|b| &b.id == id) {
+        if let Some(found) = self.appointments.list.iter_mut().find(|b| &b.id == id) {
             found.status = BookingStatus::Cancelled;
         }
         // Cancelled while choosing a new time for it: there is nothing left to move.
@@ -147,7 +148,7 @@ impl Conversation {
         let Some(start) = self.upcoming(id, now).map(|b| b.start) else {
             return self.booking_gone(out);
         };
-        if let Some(found) = self.bookings.iter_mut().find(|b| &b.id == id) {
+        if let Some(found) = self.appointments.list.iter_mut().find(|b| &b.id == id) {
             found.confirmed = true;
         }
         let text = Text::new(TextKey::BookingAttendThanks).with("when", self.when_arg(ctx, start));
@@ -162,7 +163,8 @@ impl Conversation {
         out: &mut Vec<Action>,
     ) -> Handled {
         let mut upcoming: Vec<Booking> = self
-            .bookings
+            .appointments
+            .list
             .iter()
             .filter(|b| b.status == BookingStatus::Booked && b.start > now)
             .cloned()
@@ -193,10 +195,10 @@ impl Conversation {
         now: Timestamp,
         out: &mut Vec<Action>,
     ) {
-        self.booking_timer_due = None;
+        self.appointments.reminder_due = None;
         let reminders = ctx.settings.booking.reminders.clone();
         let mut due: Vec<Booking> = Vec::new();
-        for booking in &mut self.bookings {
+        for booking in &mut self.appointments.list {
             if booking.status != BookingStatus::Booked || booking.start <= now {
                 continue;
             }
@@ -228,7 +230,8 @@ impl Conversation {
     ) {
         let reminders = &ctx.settings.booking.reminders;
         let next = self
-            .bookings
+            .appointments
+            .list
             .iter()
             .filter(|b| b.status == BookingStatus::Booked && b.start > now)
             .filter_map(|b| {
@@ -237,10 +240,10 @@ impl Conversation {
                     .map(|before| Timestamp(b.start.millis() - before.as_millis()))
             })
             .min();
-        if next == self.booking_timer_due {
+        if next == self.appointments.reminder_due {
             return;
         }
-        self.booking_timer_due = next;
+        self.appointments.reminder_due = next;
         match next {
             Some(at) => out.push(Action::SetTimer {
                 kind: TimerKind::BookingReminder,
@@ -259,14 +262,15 @@ impl Conversation {
         out: &mut Vec<Action>,
     ) {
         let Some(found) = self
-            .bookings
+            .appointments
+            .list
             .iter_mut()
             .find(|b| &b.id == booking && b.status == BookingStatus::Booked && b.start <= now)
         else {
             return;
         };
         found.status = BookingStatus::NoShow;
-        self.no_shows = self.no_shows.saturating_add(1);
+        self.appointments.no_shows = self.appointments.no_shows.saturating_add(1);
         out.push(Action::Booking(BookingRequest::SetStatus {
             booking: booking.clone(),
             status: BookingStatus::NoShow,
@@ -276,12 +280,13 @@ impl Conversation {
     /// Keeps every upcoming booking and the latest few finished ones.
     pub(crate) fn forget_old_bookings(&mut self, now: Timestamp) {
         let finished = self
-            .bookings
+            .appointments
+            .list
             .iter()
             .filter(|b| b.status != BookingStatus::Booked || b.start <= now)
             .count();
         let mut drop = finished.saturating_sub(KEEP_FINISHED);
-        self.bookings.retain(|b| {
+        self.appointments.list.retain(|b| {
             let done = b.status != BookingStatus::Booked || b.start <= now;
             if done && drop > 0 {
                 drop -= 1;

@@ -28,14 +28,15 @@ impl Conversation {
     ) {
         if let Some(old) = replaces
             && let Some(kept) = self
-                .bookings
+                .appointments
+                .list
                 .iter_mut()
                 .find(|b| &b.id == old)
                 .and_then(|b| b.deposit.take())
         {
             let order = kept.order.clone();
             booking.deposit = Some(kept);
-            if let Some(found) = self.orders.iter_mut().find(|o| o.id == order) {
+            if let Some(found) = self.orders.recent.iter_mut().find(|o| o.id == order) {
                 found.booking = Some(booking.id.clone());
             }
             return;
@@ -107,6 +108,7 @@ impl Conversation {
     /// The booking a deposit order is for, if the order is one.
     fn deposit_booking(&self, order: &OrderId) -> Option<BookingId> {
         self.orders
+            .recent
             .iter()
             .find(|o| &o.id == order)
             .and_then(|o| o.booking.clone())
@@ -114,7 +116,7 @@ impl Conversation {
 
     fn booking_of_deposit(&mut self, order: &OrderId) -> Option<&mut Booking> {
         let id = self.deposit_booking(order)?;
-        self.bookings.iter_mut().find(|b| b.id == id)
+        self.appointments.list.iter_mut().find(|b| b.id == id)
     }
 
     pub(crate) fn is_deposit(&self, order: &OrderId) -> bool {
@@ -169,7 +171,8 @@ impl Conversation {
     /// A booking cancelled before its deposit was paid: the deposit order goes too.
     pub(crate) fn drop_unpaid_deposit(&mut self, booking: &BookingId, out: &mut Vec<Action>) {
         let order = self
-            .bookings
+            .appointments
+            .list
             .iter()
             .find(|b| &b.id == booking)
             .and_then(|b| b.deposit.as_ref())
@@ -180,6 +183,7 @@ impl Conversation {
         };
         if let Some(found) = self
             .orders
+            .recent
             .iter_mut()
             .find(|o| o.id == order && o.status != OrderStatus::Paid)
         {

@@ -265,8 +265,8 @@ impl Conversation {
     /// customer's running number. Deterministic, because the core has no randomness; the
     /// store still refuses to overwrite an existing order id.
     pub(crate) fn next_order_id(&mut self) -> OrderId {
-        self.orders_placed = self.orders_placed.saturating_add(1);
-        OrderId(format!("{}-{}", self.order_prefix(), self.orders_placed))
+        self.orders.placed = self.orders.placed.saturating_add(1);
+        OrderId(format!("{}-{}", self.order_prefix(), self.orders.placed))
     }
 
     fn order_prefix(&self) -> String {

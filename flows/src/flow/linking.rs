@@ -76,7 +76,7 @@ impl Conversation {
     /// News goes to the channel the customer is writing from now (set when the message
     /// arrived), whichever they write from later.
     pub(crate) fn prefer_here(&mut self, out: &mut Vec<Action>) -> Handled {
-        self.preferred_channel = self.last_channel;
+        self.reach.preferred_channel = self.reach.last_channel;
         self.say(out, Reply::key(TextKey::PreferredChannelSet));
         Handled::Yes
     }

@@ -20,16 +20,16 @@ const ORDERS_SHOWN: usize = 3;
 
 impl Conversation {
     pub(crate) fn remember_order(&mut self, order: Order) {
-        self.orders.retain(|known| known.id != order.id);
-        self.orders.push(order);
-        if self.orders.len() > RECENT_ORDERS {
-            let excess = self.orders.len() - RECENT_ORDERS;
-            self.orders.drain(..excess);
+        self.orders.recent.retain(|known| known.id != order.id);
+        self.orders.recent.push(order);
+        if self.orders.recent.len() > RECENT_ORDERS {
+            let excess = self.orders.recent.len() - RECENT_ORDERS;
+            self.orders.recent.drain(..excess);
         }
     }
 
     fn order_mut(&mut self, id: &OrderId) -> Option<&mut Order> {
-        self.orders.iter_mut().find(|order| &order.id == id)
+        self.orders.recent.iter_mut().find(|order| &order.id == id)
     }
 
     /// An order still waiting for its money: the only kind "pay again" and "change order"
@@ -88,6 +88,7 @@ impl Conversation {
         // A link that arrives after the order was paid or cancelled is not worth a message.
         let settled = self
             .orders
+            .recent
             .iter()
             .find(|known| known.id == order)
             .is_some_and(|known| known.status != OrderStatus::PendingPayment);
@@ -370,7 +371,7 @@ impl Conversation {
 
     /// "Where is my order?": the latest few, newest first, each with what can be done.
     pub(crate) fn show_orders(&mut self, _ctx: &Context, out: &mut Vec<Action>) -> Handled {
-        if self.orders.is_empty() {
+        if self.orders.recent.is_empty() {
             let choices = vec![
                 Choice::new(ChoiceAction::Browse, TextKey::ChoiceBrowse),
                 Choice::new(ChoiceAction::Human, TextKey::ChoiceHuman),
@@ -380,6 +381,7 @@ impl Conversation {
         }
         let recent: Vec<Order> = self
             .orders
+            .recent
             .iter()
             .rev()
             .take(ORDERS_SHOWN)
