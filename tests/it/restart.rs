@@ -28,6 +28,15 @@ async fn cart_and_conversation_survive_a_restart() {
     }
     drop(events);
     app.stop().await;
+    // A graceful stop waits for the sends' records: nothing is sent again at the next start.
+    let pending: Vec<u64> = crate::support::open_store(dir.path())
+        .outbox(100)
+        .await
+        .expect("outbox")
+        .iter()
+        .map(|entry| entry.id)
+        .collect();
+    assert!(pending.is_empty(), "sent replies still queued: {pending:?}");
 
     let app = spawn_app(dir.path(), AppOptions::default()).await;
     let mut events = app.events(&session).await;

@@ -11,7 +11,8 @@ use flows::{
     Reply, TextKey, TimerKind, Timestamp,
 };
 use souk::store::{
-    InboxEntry, Ingested, NewOutbox, StepCommit, Store, TimerChange, TimerEntry, WriteGroup,
+    Delivered, InboxEntry, Ingested, NewOutbox, SentRecord, StepCommit, Store, TimerChange,
+    TimerEntry, WriteGroup,
 };
 
 /// Opens the backend under test at `dir`; the same `dir` opens the same store again.
@@ -39,6 +40,7 @@ contract!(
         duplicates_are_dropped_until_pruned,
         a_commit_consumes_its_event_and_keeps_one_timer_per_kind,
         timers_fire_in_due_order_and_cancel,
+        accepted_sends_leave_the_outbox_with_their_platform_ids,
         everything_survives_a_reopen,
         a_batch_ingest_drops_a_key_repeated_inside_it_and_keeps_order,
         a_batch_commit_applies_every_step_in_order_and_one_timer_slot_survives,
@@ -303,6 +305,77 @@ async fn timers_fire_in_due_order_and_cancel(open: Open) {
     let fired = store.fire_due_timers(Timestamp(1_000)).await.expect("fire");
     let order: Vec<&str> = fired.iter().map(|e| e.customer.0.as_str()).collect();
     assert_eq!(order, ["early", "late"]);
+}
+
+async fn accepted_sends_leave_the_outbox_with_their_platform_ids(open: Open) {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let store = open(dir.path());
+    let Ingested::New(entry) = store.ingest(inbox("a", None, 1)).await.expect("ingest") else {
+        panic!("new")
+    };
+    let sends = store
+        .commit(commit(entry.seq, "a", vec![], 2))
+        .await
+        .expect("commit");
+    let record = |outbox_id: u64, platform_id: &str| SentRecord {
+        customer: CustomerId("a".into()),
+        outbox_id,
+        channel: Channel::WhatsApp,
+        platform_id: platform_id.into(),
+        at: Timestamp(2),
+    };
+    // The first reply went out in two parts, each with the platform's id.
+    let first = Delivered {
+        outbox_id: sends[0].id,
+        sent: vec![
+            record(sends[0].id, "wamid.1a"),
+            record(sends[0].id, "wamid.1b"),
+        ],
+    };
+    let part = WriteGroup {
+        delivered: vec![first.clone()],
+        ..WriteGroup::default()
+    };
+    store.write_groups(&[part]).await.expect("delivered");
+    let left: Vec<u64> = store
+        .outbox(10)
+        .await
+        .expect("outbox")
+        .iter()
+        .map(|e| e.id)
+        .collect();
+    assert_eq!(left, [sends[1].id], "only the unsent reply is left");
+    let by_platform = store
+        .sent_record(Channel::WhatsApp, "wamid.1b")
+        .await
+        .expect("read")
+        .expect("found by the platform's id");
+    assert_eq!(by_platform.outbox_id, sends[0].id);
+    let mut parts: Vec<String> = store
+        .sent_for(sends[0].id)
+        .await
+        .expect("read")
+        .into_iter()
+        .map(|r| r.platform_id)
+        .collect();
+    parts.sort();
+    assert_eq!(parts, ["wamid.1a", "wamid.1b"]);
+    assert!(store.sent_for(sends[1].id).await.expect("read").is_empty());
+    assert!(
+        store
+            .sent_record(Channel::WhatsApp, "wamid.9")
+            .await
+            .expect("read")
+            .is_none()
+    );
+    // Recorded twice (a retried round): the same records, nothing else removed.
+    let again = WriteGroup {
+        delivered: vec![first],
+        ..WriteGroup::default()
+    };
+    store.write_groups(&[again]).await.expect("delivered again");
+    assert_eq!(store.outbox(10).await.expect("outbox").len(), 1);
+    assert_eq!(store.sent_for(sends[0].id).await.expect("read").len(), 2);
 }
 
 async fn everything_survives_a_reopen(open: Open) {
