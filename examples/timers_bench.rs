@@ -159,7 +159,7 @@ async fn fill_store(args: &[String]) -> anyhow::Result<()> {
         spread_ms: spread_ms.parse()?,
         lead_s: lead_s.parse()?,
     };
-    let store = souk::store::open(&store_settings(dir))?;
+    let store = souk::store::open(&store_settings(dir)).await?;
     let started = Instant::now();
     let now = souk::clock::now();
     let far = config.pending - config.due;
@@ -629,8 +629,7 @@ async fn run(config: Config) -> anyhow::Result<()> {
 
     // How much of start-up is the store: opening it alone, now that the app has let go.
     let opening = Instant::now();
-    let reopened =
-        tokio::task::spawn_blocking(move || souk::store::open(&store_settings(&data))).await??;
+    let reopened = souk::store::open(&store_settings(&data)).await?;
     println!(
         "store open alone (after the run, page cache warm): {:.0} ms",
         opening.elapsed().as_secs_f64() * 1e3
@@ -641,8 +640,5 @@ async fn run(config: Config) -> anyhow::Result<()> {
 
 /// The store settings `souk serve` would use for a store at `dir`.
 fn store_settings(dir: impl AsRef<std::path::Path>) -> souk::settings::StoreSettings {
-    souk::settings::StoreSettings {
-        path: dir.as_ref().to_path_buf(),
-        dedup_retention_hours: 168,
-    }
+    souk::settings::StoreSettings::sled(dir.as_ref())
 }

@@ -104,13 +104,9 @@ impl App {
         let settings = Arc::new(settings);
         let (catalog, digest) =
             load_catalog_with_digest(&settings.shop.catalog, &settings.shop.images)?;
-        let store_settings = settings.store.clone();
-        let store: Arc<dyn Store> =
-            tokio::task::spawn_blocking(move || crate::store::open(&store_settings))
-                .await?
-                .with_context(|| {
-                    format!("opening the store at {}", settings.store.path.display())
-                })?;
+        let store: Arc<dyn Store> = crate::store::open(&settings.store)
+            .await
+            .with_context(|| format!("opening the store ({})", settings.store.describe()))?;
         let catalog = with_sales(&store, catalog, &digest).await?;
         let together = bought_together(&store).await?;
         let calendar = crate::booking::load(store.as_ref()).await?;

@@ -49,6 +49,14 @@ pub enum Command {
         #[command(subcommand)]
         command: OperatorCommand,
     },
+    /// The database's schema (PostgreSQL): `souk serve` applies pending migrations at start,
+    /// under a lock; `--check` only says whether any are pending (exit status 1 if so).
+    Migrate {
+        #[arg(long)]
+        check: bool,
+        #[arg(long, default_value = "config/souk.toml")]
+        config: PathBuf,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -127,11 +135,19 @@ pub enum CatalogCommand {
     },
 }
 
-/// Runs a command's store work from the command line (no runtime is running there).
+/// Runs a command's store work from the command line (no runtime is running there). One
+/// runtime for the whole command: a database pool belongs to the runtime that opened it.
 pub fn block_on<T>(call: impl std::future::Future<Output = T>) -> anyhow::Result<T> {
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
+    static RUNTIME: std::sync::OnceLock<Result<tokio::runtime::Runtime, String>> =
+        std::sync::OnceLock::new();
+    let runtime = RUNTIME
+        .get_or_init(|| {
+            tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .map_err(|error| error.to_string())
+        })
+        .as_ref()
         .map_err(|error| anyhow::anyhow!("starting a runtime for the store: {error}"))?;
     Ok(runtime.block_on(call))
 }

@@ -54,6 +54,7 @@ fn main() -> ExitCode {
         Command::Operator {
             command: OperatorCommand::Remove { name, config },
         } => souk::operators::remove(&config, &name),
+        Command::Migrate { check, config } => migrate(&config, check),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -64,6 +65,33 @@ fn main() -> ExitCode {
     }
 }
 
+/// `souk migrate [--check]`: applies the database's pending migrations (opening the store
+/// does), or lists them and fails when there are any.
+fn migrate(path: &std::path::Path, check: bool) -> anyhow::Result<()> {
+    let settings = Settings::load(path)?;
+    let pending = souk::cli::block_on(souk::store::pending_migrations(&settings.store))??;
+    if check {
+        if pending.is_empty() {
+            println!("store {}: schema up to date", settings.store.describe());
+            return Ok(());
+        }
+        for migration in &pending {
+            println!("pending: {migration}");
+        }
+        anyhow::bail!(
+            "{} migration(s) pending; `souk migrate` or `souk serve` applies them",
+            pending.len()
+        );
+    }
+    souk::cli::block_on(souk::store::open(&settings.store))??;
+    println!(
+        "store {}: {} migration(s) applied, schema up to date",
+        settings.store.describe(),
+        pending.len()
+    );
+    Ok(())
+}
+
 fn check_config(path: &std::path::Path) -> anyhow::Result<()> {
     let settings = Settings::load(path)?;
     let catalog = catalog_file::load_catalog(&settings.shop.catalog, &settings.shop.images)?;
@@ -72,7 +100,7 @@ fn check_config(path: &std::path::Path) -> anyhow::Result<()> {
         "configuration OK: shop {:?}, listen {}, store {}, catalog {} categories, {} products, {} variants",
         settings.shop.name,
         settings.server.listen,
-        settings.store.path.display(),
+        settings.store.describe(),
         catalog.categories().len(),
         catalog.products().len(),
         variants

@@ -64,10 +64,10 @@ pub fn list(config: &Path) -> anyhow::Result<()> {
 }
 
 fn open_store(settings: &Settings) -> anyhow::Result<std::sync::Arc<dyn crate::store::Store>> {
-    crate::store::open(&settings.store).with_context(|| {
+    crate::cli::block_on(crate::store::open(&settings.store))?.with_context(|| {
         format!(
-            "opening the store at {} (is souk running? stop it first, or add operators in the console)",
-            settings.store.path.display()
+            "opening the store ({}; sled: is souk running? stop it first, or add operators in the console)",
+            settings.store.describe()
         )
     })
 }

@@ -23,10 +23,10 @@ pub fn recovery(config: &Path) -> anyhow::Result<()> {
 
 async fn report_recovery(config: &Path) -> anyhow::Result<()> {
     let settings = Settings::load(config)?;
-    let store = crate::store::open(&settings.store).with_context(|| {
+    let store = crate::store::open(&settings.store).await.with_context(|| {
         format!(
-            "opening the store at {} (is souk running? stop it first)",
-            settings.store.path.display()
+            "opening the store ({}; sled: is souk running? stop it first)",
+            settings.store.describe()
         )
     })?;
     let counted = store.count_replies(&STEPS).await?;

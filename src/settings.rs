@@ -505,13 +505,7 @@ fn default_webhook_inflight_bytes() -> usize {
     64 * 1024 * 1024
 }
 
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct StoreSettings {
-    pub path: PathBuf,
-    /// How long provider message ids are remembered to drop duplicates.
-    pub dedup_retention_hours: u64,
-}
+pub use crate::store::settings::{Backend as StoreBackend, PostgresSettings, StoreSettings};
 
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -714,6 +708,7 @@ impl Settings {
             "payments.stripe.secret_key",
             "payments.stripe.webhook_secret",
             "admin.token",
+            "store.postgres.url",
         ] {
             let from_file = figment
                 .find_metadata(key)
@@ -729,6 +724,9 @@ impl Settings {
         settings.payments.take_raw_secrets_from_env();
         if let Ok(raw) = std::env::var("SOUK__ADMIN__TOKEN") {
             settings.admin.token = Some(Secret::new(raw));
+        }
+        if let Ok(raw) = std::env::var("SOUK__STORE__POSTGRES__URL") {
+            settings.store.postgres.url = Some(Secret::new(raw));
         }
         let base = path.parent().unwrap_or(Path::new("."));
         settings.shop.catalog = base.join(&settings.shop.catalog);
@@ -746,12 +744,9 @@ impl Settings {
                 "must be between 1024 and 16777216",
             ));
         }
-        if !(1..=24 * 365).contains(&self.store.dedup_retention_hours) {
-            return Err(invalid(
-                "store.dedup_retention_hours",
-                "must be between 1 and 8760 (a year)",
-            ));
-        }
+        self.store
+            .check()
+            .map_err(|(key, problem)| invalid(key, problem))?;
         if self.outbox.backoff_max_ms > 24 * 3_600_000 {
             return Err(invalid(
                 "outbox.backoff_max_ms",

@@ -5,9 +5,13 @@
 
 pub mod codec;
 pub mod console_records;
+pub mod history_chunk;
 mod keys;
 pub mod linking;
+#[cfg(feature = "postgres")]
+mod postgres;
 pub mod records;
+pub mod settings;
 mod sled_store;
 
 pub use console_records::{
@@ -20,6 +24,7 @@ pub use records::{
     OrderUpdate, OutboxEntry, PaymentJob, PaymentSession, SentRecord, SetAside, StepCommit,
     TimerChange, TimerEntry, WriteGroup,
 };
+use settings::{Backend, StoreSettings};
 use sled_store::SledStore;
 
 use flows::{Conversation, Customer, CustomerId, Identity, Order, OrderId, Sku, Timestamp};
@@ -49,15 +54,49 @@ impl StoreError {
 
 pub type StoreResult<T> = Result<T, StoreError>;
 
-/// The store the settings name, opened (recovered, if souk stopped uncleanly).
-pub fn open(settings: &crate::settings::StoreSettings) -> StoreResult<std::sync::Arc<dyn Store>> {
-    Ok(std::sync::Arc::new(SledStore::open(&settings.path)?))
+/// The store the settings name, opened (recovered, if souk stopped uncleanly; migrated, for
+/// a database).
+pub async fn open(settings: &StoreSettings) -> StoreResult<std::sync::Arc<dyn Store>> {
+    match settings.backend {
+        Backend::Sled => {
+            let path = settings.path.clone();
+            let opened = tokio::task::spawn_blocking(move || SledStore::open(&path))
+                .await
+                .map_err(|error| StoreError::Engine(format!("opening the store: {error}")))??;
+            Ok(std::sync::Arc::new(opened))
+        }
+        #[cfg(feature = "postgres")]
+        Backend::Postgres => Ok(std::sync::Arc::new(
+            postgres::PgStore::open(settings).await?,
+        )),
+        #[cfg(not(feature = "postgres"))]
+        Backend::Postgres => Err(StoreError::Engine(
+            "this souk was built without PostgreSQL (the `postgres` feature)".into(),
+        )),
+    }
+}
+
+/// Migrations the database has not had yet (`souk migrate --check`); none for sled.
+pub async fn pending_migrations(settings: &StoreSettings) -> StoreResult<Vec<String>> {
+    match settings.backend {
+        Backend::Sled => Ok(Vec::new()),
+        #[cfg(feature = "postgres")]
+        Backend::Postgres => postgres::PgStore::pending_migrations(settings).await,
+        #[cfg(not(feature = "postgres"))]
+        Backend::Postgres => Err(StoreError::Engine(
+            "this souk was built without PostgreSQL (the `postgres` feature)".into(),
+        )),
+    }
 }
 
 /// After the last handle is dropped: whatever makes the next start quick (sled: a fresh
-/// snapshot, so the next open does not replay the log). How long it took.
-pub fn settle(settings: &crate::settings::StoreSettings) -> StoreResult<std::time::Duration> {
-    SledStore::settle(&settings.path)
+/// snapshot, so the next open does not replay the log; a database needs nothing). How long
+/// it took.
+pub fn settle(settings: &StoreSettings) -> StoreResult<std::time::Duration> {
+    match settings.backend {
+        Backend::Sled => SledStore::settle(&settings.path),
+        Backend::Postgres => Ok(std::time::Duration::ZERO),
+    }
 }
 
 // The store is split by role: each trait below is one job, and `Store` is their sum (what

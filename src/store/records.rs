@@ -101,6 +101,27 @@ pub struct NewOutbox {
     pub reply_to: Option<String>,
 }
 
+impl NewOutbox {
+    /// The send as the outbox keeps it, under the id the store gave it.
+    pub fn entry(&self, id: u64, customer: &CustomerId, now: Timestamp) -> OutboxEntry {
+        OutboxEntry {
+            id,
+            customer: customer.clone(),
+            channel: self.channel,
+            recipient: self.recipient.clone(),
+            locale: self.locale,
+            reply: self.reply.clone(),
+            reply_to: self.reply_to.clone(),
+            attempts: 0,
+            next_attempt_at: now,
+            created_at: now,
+            last_error: None,
+            parts_sent: 0,
+            last_inbound_at: self.last_inbound_at,
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct TimerEntry {
     pub customer: CustomerId,

@@ -5,7 +5,6 @@
 //! writes in an order that a crash between them cannot turn into a loss.
 
 mod bookings;
-mod history_chunks;
 mod recovering;
 mod set_aside;
 mod timer_slots;
@@ -21,6 +20,7 @@ use flows::{Conversation, Customer, CustomerId, Event, Identity, Order, OrderId,
 
 use super::codec::{decode, encode};
 use super::console_records::{ConsoleSession, ConversationSummary, Invite, KnownDevice, Operator};
+use super::history_chunk::{self, Chunk};
 use super::keys::{
     history_key, history_prefix, identity_key, processed_age_key, time_key, timer_due_of, u64_key,
 };
@@ -31,7 +31,6 @@ use super::records::{
     TimerChange, TimerEntry, WriteGroup,
 };
 use super::{ListPage, ListQuery, StoreError, StoreResult};
-use history_chunks::Chunk;
 
 /// The sled database and its trees; `SledStore` (recovering.rs) is the handle the shell uses.
 pub struct SledTrees {
@@ -445,21 +444,7 @@ impl StepTrees<'_> {
         let mut replies = Vec::with_capacity(commit.outbox.len());
         let mut created = Vec::with_capacity(commit.outbox.len());
         for send in &commit.outbox {
-            let entry = OutboxEntry {
-                id: self.outbox.generate_id()?,
-                customer: customer.clone(),
-                channel: send.channel,
-                recipient: send.recipient.clone(),
-                locale: send.locale,
-                reply: send.reply.clone(),
-                reply_to: send.reply_to.clone(),
-                attempts: 0,
-                next_attempt_at: commit.now,
-                created_at: commit.now,
-                last_error: None,
-                parts_sent: 0,
-                last_inbound_at: send.last_inbound_at,
-            };
+            let entry = send.entry(self.outbox.generate_id()?, customer, commit.now);
             self.outbox.insert(&u64_key(entry.id), encode(&entry))?;
             replies.push(HistoryEntry::Out {
                 at: commit.now,
@@ -474,7 +459,7 @@ impl StepTrees<'_> {
         if !history.is_empty() {
             self.history.insert(
                 history_key(customer, self.history.generate_id()?),
-                history_chunks::encode_chunk(&history),
+                history_chunk::encode_chunk(&history),
             )?;
         }
         for change in &commit.timers {

@@ -165,3 +165,30 @@ fn the_console_does_not_depend_on_the_http_layer_nor_anything_on_sled_store() {
         assert!(named.is_empty(), "{dir} names the sled backend: {named:?}");
     }
 }
+
+/// The database client, like sled, stays inside the store: `src/store/postgres/` is the
+/// only place that speaks SQL.
+#[test]
+fn only_the_postgres_backend_speaks_sql() {
+    let users: Vec<_> = mentioning("", "sqlx")
+        .into_iter()
+        .filter(|path| {
+            !path.starts_with(
+                std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src/store/postgres"),
+            )
+        })
+        .collect();
+    assert!(
+        users.is_empty(),
+        "sqlx used outside src/store/postgres: {users:?}"
+    );
+    for dir in [
+        "console", "http", "driver", "send", "telegram", "discord", "payments", "booking",
+    ] {
+        let named = mentioning(dir, "PgStore");
+        assert!(
+            named.is_empty(),
+            "{dir} names the PostgreSQL backend: {named:?}"
+        );
+    }
+}

@@ -30,7 +30,7 @@ fn hold(customer: usize, from: Timestamp, now: Timestamp) -> BookingRequest {
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn the_store_gives_one_time_to_one_of_a_hundred_threads() {
     let dir = tempfile::tempdir().expect("temp dir");
-    let store = crate::support::open_store(dir.path());
+    let store = crate::support::open_store(dir.path()).await;
     let staff = [StaffId("ana".into()), StaffId("ion".into())];
     let now = Timestamp(1_800_000_000_000);
     let from = now.plus(Span::hours(24));

@@ -69,16 +69,16 @@ fn outgoing(id: u64, text: &str) -> Outgoing {
     }
 }
 
-fn store() -> (tempfile::TempDir, Arc<dyn Store>) {
+async fn store() -> (tempfile::TempDir, Arc<dyn Store>) {
     let dir = tempfile::tempdir().expect("temp dir");
-    let store: Arc<dyn Store> = crate::support::open_store(dir.path());
+    let store: Arc<dyn Store> = crate::support::open_store(dir.path()).await;
     (dir, store)
 }
 
 #[tokio::test]
 async fn replies_go_to_the_customers_direct_messages() {
     let fake = FakeDiscord::start().await;
-    let (_dir, store) = store();
+    let (_dir, store) = store().await;
     let sender = DiscordSender::new(Arc::new(http(&settings(&fake))), String::new(), store);
     let ids = sender
         .send(outgoing(1, "What would you like to do?"))
@@ -108,7 +108,7 @@ async fn replies_go_to_the_customers_direct_messages() {
 #[tokio::test]
 async fn a_user_who_refuses_direct_messages_is_recorded_and_skipped() {
     let fake = FakeDiscord::start().await;
-    let (_dir, store) = store();
+    let (_dir, store) = store().await;
     let sender = DiscordSender::new(
         Arc::new(http(&settings(&fake))),
         String::new(),

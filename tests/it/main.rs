@@ -26,6 +26,7 @@ mod metrics_families;
 mod orders;
 mod payments;
 mod poison;
+mod postgres;
 mod restart;
 mod store;
 mod support;

@@ -528,7 +528,7 @@ async fn age_prepare_and_ingest(
     event: Event,
     prepare: impl FnOnce(&mut Conversation, Timestamp),
 ) {
-    let store = crate::support::open_store(store_dir);
+    let store = crate::support::open_store(store_dir).await;
     let mut conversation: Conversation = store
         .conversation(customer)
         .await

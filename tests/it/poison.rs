@@ -193,7 +193,7 @@ async fn an_event_that_keeps_taking_souk_down_is_set_aside_at_start() {
         });
         if start <= 3 {
             // Open the store as a start would and count the attempt, then "die".
-            let store = crate::support::open_store(dir.path());
+            let store = crate::support::open_store(dir.path()).await;
             assert_eq!(store.note_step_attempt(seq).await.expect("count"), start);
             drop(store);
             continue;

@@ -30,6 +30,7 @@ async fn cart_and_conversation_survive_a_restart() {
     app.stop().await;
     // A graceful stop waits for the sends' records: nothing is sent again at the next start.
     let pending: Vec<u64> = crate::support::open_store(dir.path())
+        .await
         .outbox(100)
         .await
         .expect("outbox")
@@ -89,7 +90,7 @@ async fn history_once(
 /// since: consent given, the sequence counting from then, its first timer long due.
 async fn reminders_overdue_since(dir: &std::path::Path, customer: &flows::CustomerId, days: i64) {
     use souk::store::{StepCommit, TimerChange, TimerEntry};
-    let store = crate::support::open_store(dir);
+    let store = crate::support::open_store(dir).await;
     let mut conversation = store
         .conversation(customer)
         .await
@@ -184,7 +185,7 @@ async fn booking_reminder_pending(
 ) {
     use flows::booking::{Booking, BookingId, BookingStatus, ServiceId, StaffId};
     use souk::store::{StepCommit, TimerChange, TimerEntry};
-    let store = crate::support::open_store(dir);
+    let store = crate::support::open_store(dir).await;
     let mut conversation = store
         .conversation(customer)
         .await

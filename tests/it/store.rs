@@ -1,9 +1,11 @@
 //! The store's contract, which every backend passes: atomic identity resolution, dedup, one
 //! timer slot per kind, due-order firing, history order, stock counting, link codes, merges,
-//! and everything surviving a reopen. Each test takes the function that opens the backend
-//! under test; `contract!` runs the list against one backend (sled here; PostgreSQL adds a
-//! line).
+//! and everything surviving a reopen. Each test takes the backend under test (`Open`);
+//! `every_backend!` runs the list against sled and PostgreSQL (when `.ci/run` started one).
 
+use std::future::Future;
+use std::path::Path;
+use std::pin::Pin;
 use std::sync::Arc;
 
 use flows::{
@@ -15,16 +17,65 @@ use souk::store::{
     TimerEntry, WriteGroup,
 };
 
-/// Opens the backend under test at `dir`; the same `dir` opens the same store again.
-type Open = fn(&std::path::Path) -> Arc<dyn Store>;
+/// The backend under test: `store(dir)` opens it (the same `dir` opens the same store
+/// again); `env(dir)` is what a `souk` process needs to open that store too.
+#[derive(Clone, Copy)]
+struct Open {
+    opener: fn(&Path) -> StoreFuture,
+    env: fn(&Path) -> Vec<(String, String)>,
+}
 
-/// One `#[test]` per contract test, against the backend `open` opens.
+type StoreFuture = Pin<Box<dyn Future<Output = Arc<dyn Store>> + Send>>;
+
+impl Open {
+    async fn store(&self, dir: &Path) -> Arc<dyn Store> {
+        (self.opener)(dir).await
+    }
+}
+
+const SLED: Open = Open {
+    opener: |dir| {
+        let dir = dir.to_owned();
+        Box::pin(async move { crate::support::open_store(&dir).await })
+    },
+    env: |dir| vec![("SOUK__STORE__PATH".into(), dir.display().to_string())],
+};
+
+const POSTGRES: Open = Open {
+    opener: |dir| {
+        let dir = dir.to_owned();
+        Box::pin(async move { crate::support::open_postgres(&dir).await })
+    },
+    env: |dir| {
+        let settings = crate::support::postgres_settings(dir);
+        vec![
+            ("SOUK__STORE__BACKEND".into(), "postgres".into()),
+            (
+                "SOUK__STORE__POSTGRES__URL".into(),
+                crate::support::postgres_url().unwrap_or_default(),
+            ),
+            (
+                "SOUK__STORE__POSTGRES__SCHEMA".into(),
+                settings.postgres.schema,
+            ),
+        ]
+    },
+};
+
+/// One `#[test]` per contract test, against one backend; `when` says whether that backend
+/// is reachable here (the test says it skipped otherwise).
 macro_rules! contract {
-    ($backend:ident, $open:path, [$($test:ident),* $(,)?]) => {
+    ($backend:ident, $open:expr, when $available:expr, [$($test:ident),* $(,)?]) => {
         mod $backend {
             $(
-                #[tokio::test]
+                // Several workers: a database client needs the runtime's I/O driver running
+                // while the contention test blocks threads on it.
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
                 async fn $test() {
+                    if !$available {
+                        eprintln!("skipped: no {} here", stringify!($backend));
+                        return;
+                    }
                     super::$test($open).await
                 }
             )*
@@ -32,25 +83,42 @@ macro_rules! contract {
     };
 }
 
-contract!(
-    sled,
-    crate::support::open_store,
+/// The whole contract, once per backend.
+macro_rules! every_backend {
+    ($([$backend:ident, $open:expr, $available:expr]),* $(,)?) => {
+        $(
+            contract!(
+                $backend,
+                $open,
+                when $available,
+                [
+                    identity_resolution_is_atomic_under_contention,
+                    duplicates_are_dropped_until_pruned,
+                    a_commit_consumes_its_event_and_keeps_one_timer_per_kind,
+                    timers_fire_in_due_order_and_cancel,
+                    accepted_sends_leave_the_outbox_with_their_platform_ids,
+                    everything_survives_a_reopen,
+                    a_batch_ingest_drops_a_key_repeated_inside_it_and_keeps_order,
+                    a_batch_commit_applies_every_step_in_order_and_one_timer_slot_survives,
+                    one_transaction_writes_every_part_and_answers_each_in_order,
+                    payments_count_stock_once_and_mark_the_ones_past_the_last_unit,
+                    a_link_code_works_once_and_not_after_it_expires,
+                    the_recovery_report_counts_reminders_recovered_orders_and_opt_outs,
+                    a_merge_keeps_the_merged_chats_bookings_and_their_reminder,
+                    the_console_list_filters_sorts_limits_and_searches_text,
+                ]
+            );
+        )*
+    };
+}
+
+every_backend!(
+    [sled, super::SLED, true],
     [
-        identity_resolution_is_atomic_under_contention,
-        duplicates_are_dropped_until_pruned,
-        a_commit_consumes_its_event_and_keeps_one_timer_per_kind,
-        timers_fire_in_due_order_and_cancel,
-        accepted_sends_leave_the_outbox_with_their_platform_ids,
-        everything_survives_a_reopen,
-        a_batch_ingest_drops_a_key_repeated_inside_it_and_keeps_order,
-        a_batch_commit_applies_every_step_in_order_and_one_timer_slot_survives,
-        one_transaction_writes_every_part_and_answers_each_in_order,
-        payments_count_stock_once_and_mark_the_ones_past_the_last_unit,
-        a_link_code_works_once_and_not_after_it_expires,
-        the_recovery_report_counts_reminders_recovered_orders_and_opt_outs,
-        a_merge_keeps_the_merged_chats_bookings_and_their_reminder,
-        the_console_list_filters_sorts_limits_and_searches_text,
-    ]
+        postgres,
+        super::POSTGRES,
+        crate::support::postgres_url().is_some()
+    ],
 );
 
 fn customer(id: &str, identity: &Identity) -> Customer {
@@ -110,7 +178,7 @@ fn commit(seq: u64, customer: &str, timers: Vec<TimerChange>, replies: usize) ->
 
 async fn identity_resolution_is_atomic_under_contention(open: Open) {
     let dir = tempfile::tempdir().expect("temp dir");
-    let store = open(dir.path());
+    let store = open.store(dir.path()).await;
     let identity = Identity::new(Channel::WebChat, "digest");
     // Eight threads at once, each waiting for its own answer: real contention, whatever
     // the runtime the test runs on.
@@ -144,7 +212,7 @@ async fn identity_resolution_is_atomic_under_contention(open: Open) {
 
 async fn duplicates_are_dropped_until_pruned(open: Open) {
     let dir = tempfile::tempdir().expect("temp dir");
-    let store = open(dir.path());
+    let store = open.store(dir.path()).await;
     assert!(matches!(
         store
             .ingest(inbox("c", Some("wamid.1"), 10))
@@ -180,7 +248,7 @@ async fn duplicates_are_dropped_until_pruned(open: Open) {
 
 async fn a_commit_consumes_its_event_and_keeps_one_timer_per_kind(open: Open) {
     let dir = tempfile::tempdir().expect("temp dir");
-    let store = open(dir.path());
+    let store = open.store(dir.path()).await;
     let Ingested::New(first) = store.ingest(inbox("a", None, 1)).await.expect("ingest") else {
         panic!("new")
     };
@@ -257,7 +325,7 @@ async fn a_commit_consumes_its_event_and_keeps_one_timer_per_kind(open: Open) {
 
 async fn timers_fire_in_due_order_and_cancel(open: Open) {
     let dir = tempfile::tempdir().expect("temp dir");
-    let store = open(dir.path());
+    let store = open.store(dir.path()).await;
     for (customer, due) in [("late", 300), ("early", 100), ("cancelled", 200)] {
         let Ingested::New(entry) = store
             .ingest(inbox(customer, None, 1))
@@ -309,7 +377,7 @@ async fn timers_fire_in_due_order_and_cancel(open: Open) {
 
 async fn accepted_sends_leave_the_outbox_with_their_platform_ids(open: Open) {
     let dir = tempfile::tempdir().expect("temp dir");
-    let store = open(dir.path());
+    let store = open.store(dir.path()).await;
     let Ingested::New(entry) = store.ingest(inbox("a", None, 1)).await.expect("ingest") else {
         panic!("new")
     };
@@ -381,7 +449,7 @@ async fn accepted_sends_leave_the_outbox_with_their_platform_ids(open: Open) {
 async fn everything_survives_a_reopen(open: Open) {
     let dir = tempfile::tempdir().expect("temp dir");
     {
-        let store = open(dir.path());
+        let store = open.store(dir.path()).await;
         let Ingested::New(entry) = store.ingest(inbox("a", None, 1)).await.expect("ingest") else {
             panic!("new")
         };
@@ -393,7 +461,7 @@ async fn everything_survives_a_reopen(open: Open) {
         store.ingest(inbox("a", None, 2)).await.expect("ingest");
         store.flush().await.expect("flush");
     }
-    let store = open(dir.path());
+    let store = open.store(dir.path()).await;
     let conversation = store
         .conversation(&CustomerId("a".into()))
         .await
@@ -411,7 +479,7 @@ async fn everything_survives_a_reopen(open: Open) {
 
 async fn a_batch_ingest_drops_a_key_repeated_inside_it_and_keeps_order(open: Open) {
     let dir = tempfile::tempdir().expect("temp dir");
-    let store = open(dir.path());
+    let store = open.store(dir.path()).await;
     store
         .ingest(inbox("c", Some("wamid.old"), 1))
         .await
@@ -447,7 +515,7 @@ async fn a_batch_ingest_drops_a_key_repeated_inside_it_and_keeps_order(open: Ope
 
 async fn a_batch_commit_applies_every_step_in_order_and_one_timer_slot_survives(open: Open) {
     let dir = tempfile::tempdir().expect("temp dir");
-    let store = open(dir.path());
+    let store = open.store(dir.path()).await;
     let mut seqs: Vec<u64> = Vec::new();
     for i in 0..3 {
         match store.ingest(inbox("a", None, i)).await.expect("ingest") {
@@ -499,7 +567,7 @@ async fn a_batch_commit_applies_every_step_in_order_and_one_timer_slot_survives(
 
 async fn one_transaction_writes_every_part_and_answers_each_in_order(open: Open) {
     let dir = tempfile::tempdir().expect("temp dir");
-    let store = open(dir.path());
+    let store = open.store(dir.path()).await;
     let Ingested::New(pending) = store.ingest(inbox("a", None, 1)).await.expect("ingest") else {
         panic!("no dedup key, no duplicate")
     };
@@ -585,7 +653,7 @@ fn paid(seq: u64, customer: &str, order: &str) -> StepCommit {
 /// number are marked oversold, in their own transaction.
 async fn payments_count_stock_once_and_mark_the_ones_past_the_last_unit(open: Open) {
     let dir = tempfile::tempdir().expect("temp dir");
-    let store = open(dir.path());
+    let store = open.store(dir.path()).await;
     let lamp = flows::Sku("TL-STD".into());
     assert!(
         store
@@ -667,7 +735,7 @@ async fn payments_count_stock_once_and_mark_the_ones_past_the_last_unit(open: Op
 async fn a_link_code_works_once_and_not_after_it_expires(open: Open) {
     use souk::store::{LinkCode, Redeemed};
     let dir = tempfile::tempdir().expect("temp dir");
-    let store = open(dir.path());
+    let store = open.store(dir.path()).await;
     let owner = CustomerId("owner".into());
     let expires_at = Timestamp(1_000_000);
     let record = LinkCode {
@@ -717,7 +785,7 @@ async fn the_recovery_report_counts_reminders_recovered_orders_and_opt_outs(open
     let dir = tempfile::tempdir().expect("temp dir");
     let store_path = dir.path().join("data");
     {
-        let store = open(&store_path);
+        let store = open.store(&store_path).await;
         // Two customers were reminded (the first one twice); one asked to stop.
         let mut a = commit(1, "a", vec![], 0);
         a.conversation.recovery.last_sequence_at = Some(Timestamp(1));
@@ -752,7 +820,7 @@ async fn the_recovery_report_counts_reminders_recovered_orders_and_opt_outs(open
     let output = std::process::Command::new(env!("CARGO_BIN_EXE_souk"))
         .args(["report", "recovery", "--config"])
         .arg(crate::support::repo_path("config/souk.toml"))
-        .env("SOUK__STORE__PATH", &store_path)
+        .envs((open.env)(&store_path))
         .output()
         .expect("souk runs");
     let text = String::from_utf8_lossy(&output.stdout);
@@ -783,7 +851,7 @@ async fn the_recovery_report_counts_reminders_recovered_orders_and_opt_outs(open
 async fn a_merge_keeps_the_merged_chats_bookings_and_their_reminder(open: Open) {
     use flows::booking::{Booking, BookingId, BookingRequest, BookingStatus, Busy, StaffId};
     let dir = tempfile::tempdir().expect("temp dir");
-    let store = open(dir.path());
+    let store = open.store(dir.path()).await;
     let telegram = Identity::new(Channel::Telegram, "4242");
     let web = Identity::new(Channel::WebChat, "w-1");
     let from = store
@@ -949,7 +1017,7 @@ async fn the_console_list_filters_sorts_limits_and_searches_text(open: Open) {
     use flows::{Handoff, HandoffReason, OperatorId, WaitMode};
     use souk::store::{ListFilter, ListQuery};
     let dir = tempfile::tempdir().expect("temp dir");
-    let store = open(dir.path());
+    let store = open.store(dir.path()).await;
     let says = |customer: &str, at: i64, channel: Channel, text: &str| InboxEntry {
         seq: 0,
         public_id: format!("p-{customer}-{at}"),

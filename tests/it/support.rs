@@ -30,13 +30,51 @@ pub fn demo_catalog_digest() -> String {
     hex::encode(sha2::Sha256::digest(&raw))
 }
 
-/// The store the shipped configuration's backend would open at `dir`, as the app opens it.
-pub fn open_store(dir: &Path) -> std::sync::Arc<dyn souk::store::Store> {
-    let settings = souk::settings::StoreSettings {
-        path: dir.to_path_buf(),
-        dedup_retention_hours: 168,
-    };
-    souk::store::open(&settings).expect("open the store")
+/// The store the shipped configuration's backend (sled) would open at `dir`, as the app
+/// opens it.
+pub async fn open_store(dir: &Path) -> std::sync::Arc<dyn souk::store::Store> {
+    souk::store::open(&StoreSettings::sled(dir))
+        .await
+        .expect("open the store")
+}
+
+/// The test database (`.ci/run` starts a throwaway PostgreSQL and sets it); `None` when
+/// there is none here, unless `SOUK_REQUIRE_POSTGRES=1` says there must be one.
+pub fn postgres_url() -> Option<String> {
+    match std::env::var("SOUK_TEST_POSTGRES_URL") {
+        Ok(url) if !url.is_empty() => Some(url),
+        _ => {
+            assert!(
+                std::env::var("SOUK_REQUIRE_POSTGRES").as_deref() != Ok("1"),
+                "SOUK_REQUIRE_POSTGRES=1 but SOUK_TEST_POSTGRES_URL is not set"
+            );
+            None
+        }
+    }
+}
+
+/// A PostgreSQL store of its own for `dir`: a schema named after the folder, so the same
+/// folder opens the same store again and tests running at once do not meet.
+pub fn postgres_settings(dir: &Path) -> StoreSettings {
+    let name: String = dir
+        .to_string_lossy()
+        .chars()
+        .filter(char::is_ascii_alphanumeric)
+        .map(|c| c.to_ascii_lowercase())
+        .collect();
+    let tail = &name[name.len().saturating_sub(40)..];
+    let mut settings = StoreSettings::sled(dir);
+    settings.backend = souk::settings::StoreBackend::Postgres;
+    settings.postgres.url = postgres_url().map(souk::settings::Secret::new);
+    settings.postgres.schema = format!("t_{tail}");
+    settings.postgres.pool_size = 8;
+    settings
+}
+
+pub async fn open_postgres(dir: &Path) -> std::sync::Arc<dyn souk::store::Store> {
+    souk::store::open(&postgres_settings(dir))
+        .await
+        .expect("open the PostgreSQL store")
 }
 
 pub fn test_settings(store: &Path) -> Settings {
@@ -55,8 +93,8 @@ pub fn test_settings(store: &Path) -> Settings {
             webchat_sessions_per_address: 100_000,
         },
         store: StoreSettings {
-            path: store.to_path_buf(),
             dedup_retention_hours: 24,
+            ..StoreSettings::sled(store)
         },
         shop: ShopSettings {
             name: "Test <Shop>".into(),

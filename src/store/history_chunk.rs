@@ -1,7 +1,7 @@
-//! History in sled: one record per step (what came in and every reply it made), keyed by
-//! customer and a growing id. One insert per step instead of one per entry: each sled
-//! insert costs a tree walk, a page delta and, every few inserts, a node split.
-//! Stores written before hold one entry per record; both read the same way.
+//! A history record: one per step (what came in and every reply it made), in every backend.
+//! One insert per step instead of one per entry (in sled each insert costs a tree walk, a
+//! page delta and, every few inserts, a node split). Stores written before hold one entry
+//! per record; both read the same way.
 
 use std::fmt;
 
@@ -11,14 +11,19 @@ use crate::store::codec::encode;
 use crate::store::records::HistoryEntry;
 
 /// A stored history record: a step's entries, or one entry (appended alone, or older).
-pub(super) struct Chunk(pub Vec<HistoryEntry>);
+pub struct Chunk(pub Vec<HistoryEntry>);
 
 /// The value to store for `entries` (one entry is stored as itself).
-pub(super) fn encode_chunk(entries: &[&HistoryEntry]) -> Vec<u8> {
+pub fn encode_chunk(entries: &[&HistoryEntry]) -> Vec<u8> {
     match entries {
         [one] => encode(one),
         many => encode(&many),
     }
+}
+
+/// The entries of a stored record, oldest first.
+pub fn decode_chunk(raw: &[u8]) -> Result<Vec<HistoryEntry>, crate::store::codec::CodecError> {
+    crate::store::codec::decode::<Chunk>("history record", raw).map(|Chunk(entries)| entries)
 }
 
 impl<'de> Deserialize<'de> for Chunk {

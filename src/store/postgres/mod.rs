@@ -1,0 +1,182 @@
+//! The store on PostgreSQL, for several souk replicas sharing one database. Records are the
+//! same versioned envelopes as in sled (`codec`), in a `record bytea` column; the columns
+//! beside them are what queries filter, order and lock on (`migrations/`). What sled does in
+//! one transaction is one database transaction here, and what sled serializes by touching
+//! the same keys is serialized by row locks (`FOR UPDATE`) or unique keys, so the rules hold
+//! whichever replica asks. Each role lives in its own file.
+
+mod bookings;
+mod commerce;
+mod commit_log;
+mod console;
+mod directory;
+mod maintenance;
+mod outbox;
+mod staff;
+
+use std::str::FromStr;
+use std::time::Duration;
+
+use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
+use sqlx::{Connection, Executor};
+
+use super::settings::StoreSettings;
+use super::{StoreError, StoreResult};
+
+/// The migrations in `migrations/`, embedded in the binary.
+static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
+
+pub struct PgStore {
+    pool: PgPool,
+}
+
+impl PgStore {
+    /// Connects, creates the schema if needed and applies pending migrations (under
+    /// PostgreSQL's advisory lock, so replicas starting together apply them once).
+    pub async fn open(settings: &StoreSettings) -> StoreResult<PgStore> {
+        let options = connect_options(settings)?;
+        let postgres = &settings.postgres;
+        {
+            // The schema must exist before the pool's `search_path` can point into it.
+            let mut connection = sqlx::PgConnection::connect_with(
+                &options.clone().options([("search_path", "public")]),
+            )
+            .await
+            .map_err(db)?;
+            // An identifier cannot be a bind parameter; the settings admit only [a-z0-9_].
+            let create = format!("CREATE SCHEMA IF NOT EXISTS {}", postgres.schema);
+            connection
+                .execute(sqlx::AssertSqlSafe(create))
+                .await
+                .map_err(db)?;
+            connection.close().await.map_err(db)?;
+        }
+        let pool = PgPoolOptions::new()
+            .max_connections(postgres.pool_size)
+            .acquire_timeout(Duration::from_millis(postgres.connect_timeout_ms))
+            .connect_with(options)
+            .await
+            .map_err(db)?;
+        MIGRATOR.run(&pool).await.map_err(|error| {
+            StoreError::Engine(format!("applying the database migrations: {error}"))
+        })?;
+        Ok(PgStore { pool })
+    }
+
+    /// Migrations this binary has that the database does not (`souk migrate --check`).
+    pub async fn pending_migrations(settings: &StoreSettings) -> StoreResult<Vec<String>> {
+        let options = connect_options(settings)?;
+        let mut connection = sqlx::PgConnection::connect_with(&options)
+            .await
+            .map_err(db)?;
+        let applied: Vec<(i64,)> = match sqlx::query_as(
+            "SELECT version FROM _sqlx_migrations WHERE success ORDER BY version",
+        )
+        .fetch_all(&mut connection)
+        .await
+        {
+            Ok(rows) => rows,
+            // No table yet: nothing was ever applied.
+            Err(sqlx::Error::Database(error)) if error.code().as_deref() == Some("42P01") => {
+                Vec::new()
+            }
+            Err(error) => return Err(db(error)),
+        };
+        let _ = connection.close().await;
+        Ok(MIGRATOR
+            .iter()
+            .filter(|migration| !applied.iter().any(|(v,)| *v == migration.version))
+            .map(|migration| format!("{} {}", migration.version, migration.description))
+            .collect())
+    }
+
+    fn pool(&self) -> &PgPool {
+        &self.pool
+    }
+}
+
+fn connect_options(settings: &StoreSettings) -> StoreResult<PgConnectOptions> {
+    let postgres = &settings.postgres;
+    let url = postgres
+        .url
+        .as_ref()
+        .map(|url| url.expose())
+        .filter(|url| !url.is_empty())
+        .ok_or_else(|| StoreError::Engine("store.postgres.url is not set".into()))?;
+    // The URL may carry a password: its parse error is not echoed.
+    let options = PgConnectOptions::from_str(url).map_err(|_| {
+        StoreError::Engine("store.postgres.url is not a valid PostgreSQL URL".into())
+    })?;
+    let timeout = postgres.statement_timeout_ms.to_string();
+    Ok(options.application_name("souk").options([
+        ("search_path", postgres.schema.as_str()),
+        ("statement_timeout", timeout.as_str()),
+    ]))
+}
+
+/// Maps a database error: what a retry can cure (the server away, a timeout, a conflict
+/// between transactions) is `Unavailable`; the rest is `Engine`.
+fn db(error: sqlx::Error) -> StoreError {
+    let retryable = match &error {
+        sqlx::Error::Io(_)
+        | sqlx::Error::Tls(_)
+        | sqlx::Error::PoolTimedOut
+        | sqlx::Error::PoolClosed
+        | sqlx::Error::WorkerCrashed => true,
+        sqlx::Error::Database(database) => database.code().is_some_and(|code| {
+            // 08: connection exception; 40001 serialization failure; 40P01 deadlock;
+            // 53: insufficient resources; 57014 statement timeout; 57P0x shutting down.
+            code.starts_with("08")
+                || code.starts_with("53")
+                || code.starts_with("57P")
+                || matches!(code.as_ref(), "40001" | "40P01" | "57014")
+        }),
+        _ => false,
+    };
+    if retryable {
+        StoreError::Unavailable(format!("database: {error}"))
+    } else {
+        StoreError::Engine(format!("database: {error}"))
+    }
+}
+
+/// Timestamps and ids as PostgreSQL's bigint.
+fn big(n: u64) -> i64 {
+    i64::try_from(n).unwrap_or(i64::MAX)
+}
+
+fn unbig(n: i64) -> u64 {
+    u64::try_from(n).unwrap_or(0)
+}
+
+/// An identity as a text key: the channel's name, a colon, the platform's id (channel names
+/// have no colon; PostgreSQL text cannot hold the zero byte sled's keys use).
+fn identity_text(identity: &flows::Identity) -> String {
+    format!("{}:{}", identity.channel, identity.external_id)
+}
+
+/// Decodes every record of a query, skipping (and logging) one that no longer decodes, as
+/// the embedded store does, rather than wedging the list it sits in.
+fn decode_rows<T: serde::de::DeserializeOwned>(
+    what: &'static str,
+    rows: impl IntoIterator<Item = Vec<u8>>,
+) -> Vec<T> {
+    rows.into_iter()
+        .filter_map(|raw| match super::codec::decode(what, &raw) {
+            Ok(value) => Some(value),
+            Err(error) => {
+                tracing::error!(%error, "skipping an undecodable {what}");
+                None
+            }
+        })
+        .collect()
+}
+
+fn decode_opt<T: serde::de::DeserializeOwned>(
+    what: &'static str,
+    raw: Option<Vec<u8>>,
+) -> StoreResult<Option<T>> {
+    raw.map(|raw| super::codec::decode(what, &raw))
+        .transpose()
+        .map_err(StoreError::from)
+}

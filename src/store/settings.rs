@@ -1,0 +1,167 @@
+//! `[store]`: which backend keeps souk's records, and how to reach it.
+
+use std::path::PathBuf;
+
+use serde::Deserialize;
+
+use crate::settings::Secret;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Backend {
+    /// Embedded, in `store.path`: one process, the two-command demo.
+    #[default]
+    Sled,
+    /// A PostgreSQL database shared by every replica.
+    Postgres,
+}
+
+impl Backend {
+    pub fn name(self) -> &'static str {
+        match self {
+            Backend::Sled => "sled",
+            Backend::Postgres => "postgres",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StoreSettings {
+    #[serde(default)]
+    pub backend: Backend,
+    /// The sled store's folder (unused with PostgreSQL).
+    pub path: PathBuf,
+    /// How long provider message ids are remembered to drop duplicates.
+    pub dedup_retention_hours: u64,
+    #[serde(default)]
+    pub postgres: PostgresSettings,
+}
+
+/// `[store.postgres]`. The URL carries a password: only from `SOUK__STORE__POSTGRES__URL`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PostgresSettings {
+    #[serde(default)]
+    pub url: Option<Secret>,
+    /// Connections each replica keeps open at most.
+    #[serde(default = "default_pool_size")]
+    pub pool_size: u32,
+    /// Any statement running longer is cancelled by the server (and the call fails, retryably).
+    #[serde(default = "default_statement_timeout_ms")]
+    pub statement_timeout_ms: u64,
+    /// How long to wait for a connection from the pool or to the server.
+    #[serde(default = "default_connect_timeout_ms")]
+    pub connect_timeout_ms: u64,
+    /// The schema souk's tables live in (several shops can share one database).
+    #[serde(default = "default_schema")]
+    pub schema: String,
+}
+
+impl Default for PostgresSettings {
+    fn default() -> Self {
+        PostgresSettings {
+            url: None,
+            pool_size: default_pool_size(),
+            statement_timeout_ms: default_statement_timeout_ms(),
+            connect_timeout_ms: default_connect_timeout_ms(),
+            schema: default_schema(),
+        }
+    }
+}
+
+fn default_pool_size() -> u32 {
+    16
+}
+
+fn default_statement_timeout_ms() -> u64 {
+    5_000
+}
+
+fn default_connect_timeout_ms() -> u64 {
+    5_000
+}
+
+fn default_schema() -> String {
+    "public".into()
+}
+
+impl StoreSettings {
+    /// A sled store in `path` (tests, tools).
+    pub fn sled(path: impl Into<PathBuf>) -> StoreSettings {
+        StoreSettings {
+            backend: Backend::Sled,
+            path: path.into(),
+            dedup_retention_hours: 168,
+            postgres: PostgresSettings::default(),
+        }
+    }
+
+    /// Where the records live, for messages (never the URL: it may hold a password).
+    pub fn describe(&self) -> String {
+        match self.backend {
+            Backend::Sled => format!("sled at {}", self.path.display()),
+            Backend::Postgres => format!(
+                "postgres (schema {}, pool {}, statement timeout {} ms)",
+                self.postgres.schema, self.postgres.pool_size, self.postgres.statement_timeout_ms
+            ),
+        }
+    }
+
+    /// The checks of `Settings::validate` that concern the store: `Err((key, why))`.
+    pub fn check(&self) -> Result<(), (&'static str, String)> {
+        if !(1..=24 * 365).contains(&self.dedup_retention_hours) {
+            return Err((
+                "store.dedup_retention_hours",
+                "must be between 1 and 8760 (a year)".into(),
+            ));
+        }
+        if self.backend != Backend::Postgres {
+            return Ok(());
+        }
+        let postgres = &self.postgres;
+        if postgres
+            .url
+            .as_ref()
+            .is_none_or(|url| url.expose().is_empty())
+        {
+            return Err((
+                "store.postgres.url",
+                "is required with store.backend = \"postgres\": set SOUK__STORE__POSTGRES__URL"
+                    .into(),
+            ));
+        }
+        if !(1..=1_000).contains(&postgres.pool_size) {
+            return Err((
+                "store.postgres.pool_size",
+                "must be between 1 and 1000".into(),
+            ));
+        }
+        if !(100..=600_000).contains(&postgres.statement_timeout_ms) {
+            return Err((
+                "store.postgres.statement_timeout_ms",
+                "must be between 100 and 600000 (ten minutes)".into(),
+            ));
+        }
+        if !(100..=600_000).contains(&postgres.connect_timeout_ms) {
+            return Err((
+                "store.postgres.connect_timeout_ms",
+                "must be between 100 and 600000 (ten minutes)".into(),
+            ));
+        }
+        let schema_ok = !postgres.schema.is_empty()
+            && postgres.schema.len() <= 63
+            && postgres
+                .schema
+                .bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_')
+            && !postgres.schema.as_bytes()[0].is_ascii_digit();
+        if !schema_ok {
+            return Err((
+                "store.postgres.schema",
+                "must be a lower-case identifier (a-z, 0-9, _; not starting with a digit)".into(),
+            ));
+        }
+        Ok(())
+    }
+}
