@@ -155,6 +155,13 @@ pub const FAMILIES: &[Family] = &[
         buckets: FLUSH_BUCKETS,
     },
     Family {
+        name: "souk_store_pool_connections",
+        kind: Kind::Gauge,
+        help: "Database connections of this replica's pool (PostgreSQL), idle or in use.",
+        labels: &[("state", &["idle", "busy"])],
+        buckets: &[],
+    },
+    Family {
         name: "souk_store_sync_seconds",
         kind: Kind::Histogram,
         help: "Time the store's flush alone (the fsync) took in one group commit round.",

@@ -3,6 +3,8 @@
 //! --check` tells an operator whether the schema is behind. Skipped where no test database
 //! is set (`.ci/run` starts one and requires these to run).
 
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
 use std::time::Duration;
 
 use souk::AppOptions;
@@ -100,4 +102,133 @@ async fn souk_migrate_check_says_whether_the_schema_is_behind() {
     assert!(said.contains("schema up to date"), "{said}");
     // The URL holds the password: never printed.
     assert!(!said.contains(&url));
+}
+
+/// A TCP relay in front of the test database that can be cut (every connection dropped, new
+/// ones refused) and mended: the database "goes away" without stopping the shared server.
+struct Relay {
+    address: std::net::SocketAddr,
+    open: Arc<std::sync::atomic::AtomicBool>,
+    cut: tokio::sync::watch::Sender<u64>,
+}
+
+impl Relay {
+    async fn start(upstream: std::net::SocketAddr) -> Relay {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind relay");
+        let address = listener.local_addr().expect("relay address");
+        let open = Arc::new(std::sync::atomic::AtomicBool::new(true));
+        let (cut, _) = tokio::sync::watch::channel(0u64);
+        let (flag, cuts) = (open.clone(), cut.clone());
+        tokio::spawn(async move {
+            while let Ok((mut client, _)) = listener.accept().await {
+                if !flag.load(Ordering::Acquire) {
+                    continue; // dropped at once: refused
+                }
+                let mut cut = cuts.subscribe();
+                tokio::spawn(async move {
+                    let Ok(mut server) = tokio::net::TcpStream::connect(upstream).await else {
+                        return;
+                    };
+                    tokio::select! {
+                        _ = tokio::io::copy_bidirectional(&mut client, &mut server) => {}
+                        _ = cut.changed() => {}
+                    }
+                });
+            }
+        });
+        Relay { address, open, cut }
+    }
+
+    fn cut(&self) {
+        self.open.store(false, Ordering::Release);
+        self.cut.send_modify(|n| *n += 1);
+    }
+
+    fn mend(&self) {
+        self.open.store(true, Ordering::Release);
+    }
+}
+
+/// Waits until `/readyz` answers `status`, or fails after the patience.
+async fn ready_becomes(app: &crate::support::TestApp, status: u16) {
+    let deadline = tokio::time::Instant::now() + WAIT;
+    loop {
+        let got = app
+            .client
+            .get(format!("{}/readyz", app.base))
+            .send()
+            .await
+            .expect("readyz")
+            .status()
+            .as_u16();
+        if got == status {
+            return;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "/readyz stayed {got}, expected {status}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+/// While the database does not answer, souk is not ready and refuses new messages with 503
+/// (a platform retries them; nothing is accepted that could not be kept); once it answers
+/// again, souk is ready and the conversation goes on.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn while_the_database_is_away_souk_is_not_ready_and_refuses_ingest() {
+    let Some(url) = postgres_url() else {
+        eprintln!("skipped: no PostgreSQL here");
+        return;
+    };
+    let mut parsed = reqwest::Url::parse(&url).expect("test database URL");
+    let upstream = (
+        parsed.host_str().expect("host").to_owned(),
+        parsed.port().unwrap_or(5432),
+    );
+    let upstream = tokio::net::lookup_host(upstream)
+        .await
+        .expect("resolve")
+        .next()
+        .expect("an address");
+    let relay = Relay::start(upstream).await;
+    parsed.set_port(Some(relay.address.port())).expect("port");
+    parsed
+        .set_host(Some(&relay.address.ip().to_string()))
+        .expect("host");
+
+    let dir = tempfile::tempdir().expect("temp dir");
+    let mut settings = settings_on_postgres(dir.path());
+    settings.store.postgres.url = Some(souk::settings::Secret::new(parsed.to_string()));
+    settings.store.postgres.connect_timeout_ms = 500;
+    settings.store.postgres.statement_timeout_ms = 1_000;
+    let app = spawn_app_with(settings, AppOptions::default()).await;
+    let session = app.session().await;
+    let mut events = app.events(&session).await;
+    app.say(&session, "[start]").await;
+    events.next_reply(WAIT).await.expect("greeting");
+    ready_becomes(&app, 200).await;
+
+    relay.cut();
+    ready_becomes(&app, 503).await;
+    let refused = app
+        .post_raw(serde_json::json!({"session": session, "text": "cart"}).to_string())
+        .await;
+    assert_eq!(
+        refused.status(),
+        503,
+        "no message accepted that cannot be kept"
+    );
+
+    relay.mend();
+    ready_becomes(&app, 200).await;
+    app.say(&session, "cart").await;
+    let reply = events
+        .next_reply(WAIT)
+        .await
+        .expect("the conversation goes on");
+    assert!(reply["text"].is_string(), "{reply}");
+    app.stop().await;
 }

@@ -381,27 +381,33 @@ async fn deliver_one(connection: &mut PgConnection, delivered: &Delivered) -> St
     Ok(())
 }
 
+/// Every part in one transaction; see `CommitLog::write_groups`.
+async fn write_groups(store: &PgStore, parts: &[WriteGroup]) -> StoreResult<Vec<GroupWritten>> {
+    let mut tx = store.pool().begin().await.map_err(db)?;
+    let mut written = Vec::with_capacity(parts.len());
+    for part in parts {
+        let mut ingested = Vec::with_capacity(part.ingest.len());
+        for entry in &part.ingest {
+            ingested.push(ingest_one(&mut tx, entry).await?);
+        }
+        let mut created = Vec::with_capacity(part.steps.len());
+        for commit in &part.steps {
+            created.push(apply_step(&mut tx, commit).await?);
+        }
+        for delivered in &part.delivered {
+            deliver_one(&mut tx, delivered).await?;
+        }
+        written.push(GroupWritten { ingested, created });
+    }
+    tx.commit().await.map_err(db)?;
+    Ok(written)
+}
+
 #[async_trait::async_trait]
 impl CommitLog for PgStore {
     async fn write_groups(&self, parts: &[WriteGroup]) -> StoreResult<Vec<GroupWritten>> {
-        let mut tx = self.pool().begin().await.map_err(db)?;
-        let mut written = Vec::with_capacity(parts.len());
-        for part in parts {
-            let mut ingested = Vec::with_capacity(part.ingest.len());
-            for entry in &part.ingest {
-                ingested.push(ingest_one(&mut tx, entry).await?);
-            }
-            let mut created = Vec::with_capacity(part.steps.len());
-            for commit in &part.steps {
-                created.push(apply_step(&mut tx, commit).await?);
-            }
-            for delivered in &part.delivered {
-                deliver_one(&mut tx, delivered).await?;
-            }
-            written.push(GroupWritten { ingested, created });
-        }
-        tx.commit().await.map_err(db)?;
-        Ok(written)
+        let written = write_groups(self, parts).await;
+        self.watch(written)
     }
 
     async fn in_inbox(&self, seq: u64) -> StoreResult<bool> {

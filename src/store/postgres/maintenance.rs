@@ -49,8 +49,25 @@ impl Maintenance for PgStore {
         Ok(())
     }
 
-    // `healthy` and `recover` keep their defaults: a database that refuses writes fails
-    // the call with a retryable error, and the pool reconnects on its own.
+    /// False while the database does not answer (see `probe` in mod.rs).
+    fn healthy(&self) -> bool {
+        !self.broken.load(std::sync::atomic::Ordering::Acquire)
+    }
+
+    /// The database answers again: ready. The pool reconnects by itself; the shell then
+    /// re-drives the events whose commits failed meanwhile.
+    async fn recover(&self) -> StoreResult<bool> {
+        if Self::answers(self.pool(), std::time::Duration::from_secs(2))
+            .await
+            .is_err()
+        {
+            return Ok(false);
+        }
+        self.broken
+            .store(false, std::sync::atomic::Ordering::Release);
+        tracing::info!("the database answers again");
+        Ok(true)
+    }
 
     async fn size_on_disk(&self) -> StoreResult<u64> {
         // The tables of souk's schema with their indexes and TOAST data (`relkind = 'r'`:

@@ -15,10 +15,13 @@ mod outbox;
 mod staff;
 
 use std::str::FromStr;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
 use sqlx::{Connection, Executor};
+use tokio_util::sync::{CancellationToken, DropGuard};
 
 use super::settings::StoreSettings;
 use super::{StoreError, StoreResult};
@@ -28,7 +31,15 @@ static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
 
 pub struct PgStore {
     pool: PgPool,
+    /// The database stopped answering (the probe or a commit found out); `recover` clears
+    /// it once it answers again.
+    broken: Arc<AtomicBool>,
+    /// Ends the probe when the store is dropped (and with it the probe's pool handle).
+    _probe: DropGuard,
 }
+
+/// How often the probe asks the database whether it is there.
+const PROBE_EVERY: Duration = Duration::from_secs(1);
 
 impl PgStore {
     /// Connects, creates the schema if needed and applies pending migrations (under
@@ -60,7 +71,32 @@ impl PgStore {
         MIGRATOR.run(&pool).await.map_err(|error| {
             StoreError::Engine(format!("applying the database migrations: {error}"))
         })?;
-        Ok(PgStore { pool })
+        let broken = Arc::new(AtomicBool::new(false));
+        let stop = CancellationToken::new();
+        let patience = Duration::from_millis(postgres.connect_timeout_ms);
+        tokio::spawn(probe(pool.clone(), broken.clone(), patience, stop.clone()));
+        Ok(PgStore {
+            pool,
+            broken,
+            _probe: stop.drop_guard(),
+        })
+    }
+
+    /// Notes a call's failure that says the database is away: not ready until it is back.
+    fn watch<T>(&self, result: StoreResult<T>) -> StoreResult<T> {
+        if let Err(StoreError::Unavailable(reason)) = &result {
+            mark_broken(&self.broken, reason);
+        }
+        result
+    }
+
+    /// Whether the database answers now, within `patience`.
+    async fn answers(pool: &PgPool, patience: Duration) -> Result<(), String> {
+        match tokio::time::timeout(patience, sqlx::query("SELECT 1").execute(pool)).await {
+            Ok(Ok(_)) => Ok(()),
+            Ok(Err(error)) => Err(error.to_string()),
+            Err(_) => Err(format!("no answer within {} ms", patience.as_millis())),
+        }
     }
 
     /// Migrations this binary has that the database does not (`souk migrate --check`).
@@ -92,6 +128,35 @@ impl PgStore {
 
     fn pool(&self) -> &PgPool {
         &self.pool
+    }
+}
+
+fn mark_broken(broken: &AtomicBool, reason: &str) {
+    if !broken.swap(true, Ordering::AcqRel) {
+        tracing::error!(%reason, "the database does not answer; not ready until it does");
+    }
+}
+
+/// Every second: does the database answer? While it does not, `healthy` is false, so
+/// `/readyz` says so and ingest answers 503 (the platforms retry) instead of queueing behind
+/// it; the shell's recovery loop then calls `recover`. Also publishes the pool's use.
+async fn probe(pool: PgPool, broken: Arc<AtomicBool>, patience: Duration, stop: CancellationToken) {
+    loop {
+        tokio::select! {
+            () = stop.cancelled() => return,
+            () = tokio::time::sleep(PROBE_EVERY) => {}
+        }
+        let idle = pool.num_idle();
+        let open = usize::try_from(pool.size()).unwrap_or(usize::MAX);
+        metrics::gauge!("souk_store_pool_connections", "state" => "idle").set(idle as f64);
+        metrics::gauge!("souk_store_pool_connections", "state" => "busy")
+            .set(open.saturating_sub(idle) as f64);
+        if broken.load(Ordering::Acquire) {
+            continue;
+        }
+        if let Err(reason) = PgStore::answers(&pool, patience).await {
+            mark_broken(&broken, &reason);
+        }
     }
 }
 
