@@ -155,6 +155,13 @@ pub const FAMILIES: &[Family] = &[
         buckets: FLUSH_BUCKETS,
     },
     Family {
+        name: "souk_lease_moves_total",
+        kind: Kind::Counter,
+        help: "Shard leases this replica took (at start, from a replica that stopped, or rebalanced).",
+        labels: &[],
+        buckets: &[],
+    },
+    Family {
         name: "souk_store_pool_connections",
         kind: Kind::Gauge,
         help: "Database connections of this replica's pool (PostgreSQL), idle or in use.",

@@ -24,6 +24,7 @@ pub use records::{
     OrderUpdate, OutboxEntry, PaymentJob, PaymentSession, SentRecord, SetAside, StepCommit,
     TimerChange, TimerEntry, WriteGroup,
 };
+pub use records::{Fence, Lease};
 use settings::{Backend, StoreSettings};
 use sled_store::SledStore;
 
@@ -39,6 +40,10 @@ pub enum StoreError {
     Unavailable(String),
     #[error(transparent)]
     Codec(#[from] codec::CodecError),
+    /// This replica no longer holds the lease of a shard it wrote for: another replica
+    /// steps those conversations now. Nothing was written; trying again here cannot help.
+    #[error("fenced: the lease of shard {shard} moved to another replica")]
+    Fenced { shard: u32 },
 }
 
 impl StoreError {
@@ -47,7 +52,7 @@ impl StoreError {
     pub fn retryable(&self) -> bool {
         match self {
             StoreError::Unavailable(_) => true,
-            StoreError::Engine(_) | StoreError::Codec(_) => false,
+            StoreError::Engine(_) | StoreError::Codec(_) | StoreError::Fenced { .. } => false,
         }
     }
 }
@@ -521,6 +526,27 @@ pub trait Bookings: Send + Sync + 'static {
     async fn bookings(&self) -> StoreResult<Vec<flows::booking::Booking>>;
 }
 
+/// Which replica steps which conversations. Conversations fall into shards; with several
+/// replicas on one database each shard is leased to one live replica at a time, and a
+/// commit for a shard carries its lease (`WriteGroup::fence`), so a replica that lost it can
+/// no longer commit there. An embedded store has one process: it holds every shard.
+#[async_trait::async_trait]
+pub trait Leases: Send + Sync + 'static {
+    /// Says `replica` is alive, renews its leases, takes its fair share of the `shards`
+    /// that are free or whose holder stopped renewing, and gives back any over its share
+    /// (another replica joined). Returns what it holds now; a lease lasts `ttl` unless
+    /// renewed.
+    async fn hold_leases(
+        &self,
+        replica: &str,
+        shards: u32,
+        ttl: std::time::Duration,
+    ) -> StoreResult<Vec<Lease>>;
+
+    /// Gives back every lease of `replica` (a graceful stop): others take them at once.
+    async fn release_leases(&self, replica: &str) -> StoreResult<()>;
+}
+
 /// Keeping the engine healthy: read-ahead, pruning, flushing, size; mostly the embedded
 /// engine's concern (a database backend answers most of these trivially).
 #[async_trait::async_trait]
@@ -558,8 +584,8 @@ pub trait Maintenance: Send + Sync + 'static {
 /// Every role, for `use crate::store::prelude::*`.
 pub mod prelude {
     pub use super::{
-        Bookings, ChannelState, Commerce, CommitLog, ConsoleQueries, Directory, Maintenance,
-        Outbox, Staff, Store, Timers,
+        Bookings, ChannelState, Commerce, CommitLog, ConsoleQueries, Directory, Leases,
+        Maintenance, Outbox, Staff, Store, Timers,
     };
 }
 
@@ -574,6 +600,7 @@ pub trait Store:
     + Staff
     + ChannelState
     + Bookings
+    + Leases
     + Maintenance
 {
 }
@@ -588,6 +615,7 @@ impl<
         + Staff
         + ChannelState
         + Bookings
+        + Leases
         + Maintenance,
 > Store for T
 {

@@ -241,6 +241,24 @@ pub struct WriteGroup {
     pub steps: Vec<StepCommit>,
     /// Sends the platform accepted: out of the outbox, with what the platform called them.
     pub delivered: Vec<Delivered>,
+    /// The leases these writes need (the shards of their conversations): the transaction
+    /// fails with `StoreError::Fenced`, writing nothing, if any moved to another replica.
+    pub fence: Option<Fence>,
+}
+
+/// One shard leased to a replica; `epoch` grows at every change of holder (a fencing
+/// token: an old holder's writes carry an old epoch).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Lease {
+    pub shard: u32,
+    pub epoch: u64,
+}
+
+/// What a replica must still hold for a write to land.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Fence {
+    pub replica: String,
+    pub leases: Vec<Lease>,
 }
 
 /// One send the platform accepted (in one or more parts, each with the platform's id).

@@ -232,3 +232,143 @@ async fn while_the_database_is_away_souk_is_not_ready_and_refuses_ingest() {
     assert!(reply["text"].is_string(), "{reply}");
     app.stop().await;
 }
+
+/// Two replicas on one database split the shards; a replica that stops renewing loses its
+/// leases to the other within the lease time; and a commit carrying a lease its replica no
+/// longer holds writes nothing (fencing), so one conversation never has two writers.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn replicas_split_the_shards_take_over_a_silent_one_and_fence_its_commits() {
+    use souk::store::{Fence, Ingested, Lease, StoreError, WriteGroup};
+    if postgres_url().is_none() {
+        eprintln!("skipped: no PostgreSQL here");
+        return;
+    }
+    const SHARDS: u32 = 8;
+    let ttl = Duration::from_secs(1);
+    let dir = tempfile::tempdir().expect("temp dir");
+    // Two handles with pools of their own, as two processes would have.
+    let a = crate::support::open_postgres(dir.path()).await;
+    let b = crate::support::open_postgres(dir.path()).await;
+
+    let first = a.hold_leases("a", SHARDS, ttl).await.expect("a holds");
+    assert_eq!(first.len(), 8, "alone, a holds every shard");
+    assert!(
+        b.hold_leases("b", SHARDS, ttl)
+            .await
+            .expect("b holds")
+            .is_empty(),
+        "b finds every shard held"
+    );
+    let a_now = a.hold_leases("a", SHARDS, ttl).await.expect("a again");
+    assert_eq!(a_now.len(), 4, "a gives back what is over its share");
+    let b_now = b.hold_leases("b", SHARDS, ttl).await.expect("b again");
+    assert_eq!(b_now.len(), 4, "b takes the rest");
+    let mut all: Vec<u32> = a_now.iter().chain(&b_now).map(|l| l.shard).collect();
+    all.sort_unstable();
+    assert_eq!(
+        all,
+        (0..SHARDS).collect::<Vec<_>>(),
+        "each shard has one holder"
+    );
+
+    // A commit with a lease a holds lands; one with a lease it gave away writes nothing.
+    let step = |seq: u64, customer: &str, lease: Lease| WriteGroup {
+        steps: vec![souk::store::StepCommit {
+            inbox_seq: seq,
+            conversation: flows::Conversation::new(
+                flows::CustomerId(customer.into()),
+                flows::Locale::En,
+            ),
+            history: vec![],
+            outbox: vec![],
+            timers: vec![],
+            orders: vec![],
+            order_updates: vec![],
+            payment_jobs: vec![],
+            now: flows::Timestamp(1),
+        }],
+        fence: Some(Fence {
+            replica: "a".into(),
+            leases: vec![lease],
+        }),
+        ..WriteGroup::default()
+    };
+    let event = |customer: &str| souk::store::InboxEntry {
+        seq: 0,
+        public_id: format!("p-{customer}"),
+        dedup_key: None,
+        customer: flows::CustomerId(customer.into()),
+        event: flows::Event::Inbound(flows::Inbound::new(
+            flows::Channel::WebChat,
+            flows::InboundMessage::Text("hi".into()),
+        )),
+        received_at: flows::Timestamp(1),
+    };
+    let Ingested::New(kept) = a.ingest(event("kept")).await.expect("ingest") else {
+        panic!("new")
+    };
+    a.write_group(&step(kept.seq, "kept", a_now[0]))
+        .await
+        .expect("a commits on its own shard");
+    let given_away = first
+        .iter()
+        .find(|lease| b_now.iter().any(|l| l.shard == lease.shard))
+        .copied()
+        .expect("a shard that moved");
+    let Ingested::New(fenced) = a.ingest(event("fenced")).await.expect("ingest") else {
+        panic!("new")
+    };
+    let refused = a.write_group(&step(fenced.seq, "fenced", given_away)).await;
+    assert!(
+        matches!(refused, Err(StoreError::Fenced { shard }) if shard == given_away.shard),
+        "{refused:?}"
+    );
+    assert!(
+        a.in_inbox(fenced.seq).await.expect("inbox"),
+        "the event waits for its owner"
+    );
+    assert!(
+        a.conversation(&flows::CustomerId("fenced".into()))
+            .await
+            .expect("read")
+            .is_none(),
+        "nothing of the fenced step was written"
+    );
+
+    // a goes silent: within the lease time (and b's next rounds) b holds every shard, each
+    // taken one with a new epoch, and a's old lease no longer commits.
+    let deadline = tokio::time::Instant::now() + WAIT;
+    let taken = loop {
+        let held = b.hold_leases("b", SHARDS, ttl).await.expect("b holds");
+        if held.len() == SHARDS as usize {
+            break held;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "b holds {} shards after a went silent",
+            held.len()
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    for old in &a_now {
+        let new = taken.iter().find(|l| l.shard == old.shard).expect("taken");
+        assert!(
+            new.epoch > old.epoch,
+            "a new holder, a new epoch: {old:?} -> {new:?}"
+        );
+    }
+    let Ingested::New(late) = a.ingest(event("late")).await.expect("ingest") else {
+        panic!("new")
+    };
+    let late_commit = a.write_group(&step(late.seq, "late", a_now[0])).await;
+    assert!(
+        matches!(late_commit, Err(StoreError::Fenced { .. })),
+        "{late_commit:?}"
+    );
+    // A graceful stop gives its leases back at once.
+    b.release_leases("b").await.expect("release");
+    assert_eq!(
+        a.hold_leases("a", SHARDS, ttl).await.expect("a back").len(),
+        8
+    );
+}

@@ -384,6 +384,9 @@ async fn deliver_one(connection: &mut PgConnection, delivered: &Delivered) -> St
 /// Every part in one transaction; see `CommitLog::write_groups`.
 async fn write_groups(store: &PgStore, parts: &[WriteGroup]) -> StoreResult<Vec<GroupWritten>> {
     let mut tx = store.pool().begin().await.map_err(db)?;
+    for fence in parts.iter().filter_map(|part| part.fence.as_ref()) {
+        super::leases::check_fence(&mut tx, fence).await?;
+    }
     let mut written = Vec::with_capacity(parts.len());
     for part in parts {
         let mut ingested = Vec::with_capacity(part.ingest.len());

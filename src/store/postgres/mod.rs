@@ -10,6 +10,7 @@ mod commerce;
 mod commit_log;
 mod console;
 mod directory;
+mod leases;
 mod maintenance;
 mod outbox;
 mod staff;

@@ -1,0 +1,184 @@
+//! Shard leases on PostgreSQL. A replica's round (`hold_leases`, every few seconds) is one
+//! transaction: heartbeat, renew, give back what is over its fair share, take free or
+//! expired shards up to it. Taking a shard raises its epoch, and a commit checks its leases
+//! under `FOR SHARE` (`check_fence`), so a takeover waits for a commit in flight and a
+//! commit after a takeover fails: one writer per shard at any moment.
+
+use std::time::Duration;
+
+use sqlx::PgConnection;
+
+use super::{PgStore, db, unbig};
+use crate::store::{Fence, Lease, Leases, StoreError, StoreResult};
+
+/// Replicas silent this many lease times are forgotten (their row only counts the living).
+const FORGET_AFTER_TTLS: f64 = 10.0;
+
+/// Fails with `Fenced` unless the replica still holds every lease of `fence`; the rows stay
+/// share-locked until the transaction ends, so no takeover can slip in before its commit.
+pub(super) async fn check_fence(connection: &mut PgConnection, fence: &Fence) -> StoreResult<()> {
+    if fence.leases.is_empty() {
+        return Ok(());
+    }
+    let shards: Vec<i32> = fence
+        .leases
+        .iter()
+        .map(|lease| i32::try_from(lease.shard).unwrap_or(i32::MAX))
+        .collect();
+    let epochs: Vec<i64> = fence
+        .leases
+        .iter()
+        .map(|lease| i64::try_from(lease.epoch).unwrap_or(i64::MAX))
+        .collect();
+    let held: Vec<(i32,)> = sqlx::query_as(
+        "SELECT l.shard FROM leases l \
+         JOIN unnest($2::int[], $3::bigint[]) AS f(shard, epoch) \
+           ON l.shard = f.shard AND l.epoch = f.epoch \
+         WHERE l.owner = $1 AND l.expires_at > now() \
+         FOR SHARE OF l",
+    )
+    .bind(&fence.replica)
+    .bind(&shards)
+    .bind(&epochs)
+    .fetch_all(connection)
+    .await
+    .map_err(db)?;
+    match fence.leases.iter().find(|lease| {
+        !held
+            .iter()
+            .any(|(shard,)| i64::from(*shard) == i64::from(lease.shard))
+    }) {
+        Some(lost) => Err(StoreError::Fenced { shard: lost.shard }),
+        None => Ok(()),
+    }
+}
+
+fn leases(rows: Vec<(i32, i64)>) -> Vec<Lease> {
+    let mut held: Vec<Lease> = rows
+        .into_iter()
+        .map(|(shard, epoch)| Lease {
+            shard: u32::try_from(shard).unwrap_or(0),
+            epoch: unbig(epoch),
+        })
+        .collect();
+    held.sort_by_key(|lease| lease.shard);
+    held
+}
+
+#[async_trait::async_trait]
+impl Leases for PgStore {
+    async fn hold_leases(
+        &self,
+        replica: &str,
+        shards: u32,
+        ttl: Duration,
+    ) -> StoreResult<Vec<Lease>> {
+        let ttl_s = ttl.as_secs_f64();
+        let total = i32::try_from(shards).unwrap_or(i32::MAX);
+        let mut tx = self.pool().begin().await.map_err(db)?;
+        sqlx::query(
+            "INSERT INTO replicas (id, seen_at) VALUES ($1, now()) \
+             ON CONFLICT (id) DO UPDATE SET seen_at = now()",
+        )
+        .bind(replica)
+        .execute(&mut *tx)
+        .await
+        .map_err(db)?;
+        sqlx::query(
+            "INSERT INTO leases (shard) SELECT generate_series(0, $1 - 1) \
+             ON CONFLICT DO NOTHING",
+        )
+        .bind(total)
+        .execute(&mut *tx)
+        .await
+        .map_err(db)?;
+        let (live,): (i64,) = sqlx::query_as(
+            "SELECT count(*) FROM replicas WHERE seen_at > now() - make_interval(secs => $1)",
+        )
+        .bind(ttl_s)
+        .fetch_one(&mut *tx)
+        .await
+        .map_err(db)?;
+        // Every replica aims at the same share, rounded up, so all shards find a holder.
+        let share = i64::from(total).div_euclid(live.max(1))
+            + i64::from(i64::from(total).rem_euclid(live.max(1)) != 0);
+        let mut held: Vec<(i32, i64)> = sqlx::query_as(
+            "UPDATE leases SET expires_at = now() + make_interval(secs => $2) \
+             WHERE owner = $1 AND expires_at > now() AND shard < $3 \
+             RETURNING shard, epoch",
+        )
+        .bind(replica)
+        .bind(ttl_s)
+        .bind(total)
+        .fetch_all(&mut *tx)
+        .await
+        .map_err(db)?;
+        held.sort_by_key(|(shard, _)| *shard);
+        let over =
+            usize::try_from(i64::try_from(held.len()).unwrap_or(i64::MAX) - share).unwrap_or(0);
+        if over > 0 {
+            // A replica joined: the highest shards go back, for it to take.
+            let given: Vec<i32> = held
+                .split_off(held.len() - over)
+                .into_iter()
+                .map(|(s, _)| s)
+                .collect();
+            sqlx::query(
+                "UPDATE leases SET owner = NULL, expires_at = now() \
+                 WHERE owner = $1 AND shard = ANY($2)",
+            )
+            .bind(replica)
+            .bind(&given)
+            .execute(&mut *tx)
+            .await
+            .map_err(db)?;
+        }
+        let need = share - i64::try_from(held.len()).unwrap_or(i64::MAX);
+        if need > 0 {
+            // Shards nobody holds, or whose holder stopped renewing; one being taken by
+            // another replica right now is skipped, not waited for.
+            let taken: Vec<(i32, i64)> = sqlx::query_as(
+                "UPDATE leases SET owner = $1, epoch = epoch + 1, \
+                   expires_at = now() + make_interval(secs => $2) \
+                 WHERE shard IN ( \
+                   SELECT shard FROM leases \
+                   WHERE (owner IS NULL OR expires_at <= now()) AND shard < $4 \
+                   ORDER BY shard LIMIT $3 FOR UPDATE SKIP LOCKED) \
+                 RETURNING shard, epoch",
+            )
+            .bind(replica)
+            .bind(ttl_s)
+            .bind(need)
+            .bind(total)
+            .fetch_all(&mut *tx)
+            .await
+            .map_err(db)?;
+            if !taken.is_empty() {
+                metrics::counter!("souk_lease_moves_total").increment(taken.len() as u64);
+            }
+            held.extend(taken);
+        }
+        sqlx::query("DELETE FROM replicas WHERE seen_at < now() - make_interval(secs => $1)")
+            .bind(ttl_s * FORGET_AFTER_TTLS)
+            .execute(&mut *tx)
+            .await
+            .map_err(db)?;
+        tx.commit().await.map_err(db)?;
+        Ok(leases(held))
+    }
+
+    async fn release_leases(&self, replica: &str) -> StoreResult<()> {
+        let mut tx = self.pool().begin().await.map_err(db)?;
+        sqlx::query("UPDATE leases SET owner = NULL, expires_at = now() WHERE owner = $1")
+            .bind(replica)
+            .execute(&mut *tx)
+            .await
+            .map_err(db)?;
+        sqlx::query("DELETE FROM replicas WHERE id = $1")
+            .bind(replica)
+            .execute(&mut *tx)
+            .await
+            .map_err(db)?;
+        tx.commit().await.map_err(db)
+    }
+}
