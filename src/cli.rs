@@ -1,9 +1,9 @@
-//! The command line: `souk serve`, `souk check-config`, and the catalog, order and operator
-//! commands.
+//! The command line: `souk serve`, `souk check-config`, and the catalog, order, operator
+//! and store commands.
 
 use std::path::PathBuf;
 
-use clap::{Parser, Subcommand};
+use clap::{Parser, Subcommand, ValueEnum};
 
 #[derive(Debug, Parser)]
 #[command(
@@ -57,6 +57,39 @@ pub enum Command {
         #[arg(long, default_value = "config/souk.toml")]
         config: PathBuf,
     },
+    /// The store as a whole.
+    Store {
+        #[command(subcommand)]
+        command: StoreCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum StoreCommand {
+    /// Copy every record of the sled store (`store.path`) into the PostgreSQL database of
+    /// `[store.postgres]` (URL from SOUK__STORE__POSTGRES__URL), in one transaction. Run it
+    /// while souk is stopped; the database's schema must hold no souk data yet. The sled
+    /// store is left as it was.
+    Copy {
+        #[arg(long, value_enum)]
+        from: CopySource,
+        #[arg(long, value_enum)]
+        to: CopyTarget,
+        #[arg(long, default_value = "config/souk.toml")]
+        config: PathBuf,
+    },
+}
+
+/// Where `souk store copy` reads: the embedded store only, for now.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum CopySource {
+    Sled,
+}
+
+/// Where `souk store copy` writes: a database only, for now.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum CopyTarget {
+    Postgres,
 }
 
 #[derive(Debug, Subcommand)]

@@ -4,7 +4,10 @@ use std::process::ExitCode;
 
 use clap::Parser;
 
-use souk::cli::{CatalogCommand, Cli, Command, OperatorCommand, OrderCommand, ReportCommand};
+use souk::cli::{
+    CatalogCommand, Cli, Command, CopySource, CopyTarget, OperatorCommand, OrderCommand,
+    ReportCommand, StoreCommand,
+};
 use souk::{App, AppOptions, Settings, catalog_file, catalog_import, telemetry};
 
 // See Cargo.toml: the store's write path is allocation-heavy.
@@ -55,6 +58,14 @@ fn main() -> ExitCode {
             command: OperatorCommand::Remove { name, config },
         } => souk::operators::remove(&config, &name),
         Command::Migrate { check, config } => migrate(&config, check),
+        Command::Store {
+            command:
+                StoreCommand::Copy {
+                    from: CopySource::Sled,
+                    to: CopyTarget::Postgres,
+                    config,
+                },
+        } => copy_store(&config),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -88,6 +99,35 @@ fn migrate(path: &std::path::Path, check: bool) -> anyhow::Result<()> {
         "store {}: {} migration(s) applied, schema up to date",
         settings.store.describe(),
         pending.len()
+    );
+    Ok(())
+}
+
+/// `souk store copy --from sled --to postgres`: the whole sled store into the database, in
+/// one transaction; prints what was copied.
+fn copy_store(path: &std::path::Path) -> anyhow::Result<()> {
+    let settings = Settings::load(path)?;
+    let report = souk::cli::block_on(souk::store::copy_sled_to_postgres(&settings.store))??;
+    let mut target = settings.store.clone();
+    target.backend = souk::settings::StoreBackend::Postgres;
+    println!(
+        "copied {} records from sled at {} into {}:",
+        report.total(),
+        settings.store.path.display(),
+        target.describe()
+    );
+    for (kind, count) in &report.counts {
+        println!("  {kind}: {count}");
+    }
+    if report.skipped > 0 {
+        println!(
+            "  not copied: {} unreadable records (each is in the log above)",
+            report.skipped
+        );
+    }
+    println!(
+        "set store.backend = \"postgres\" (or SOUK__STORE__BACKEND=postgres) and start souk; \
+         the sled store is unchanged"
     );
     Ok(())
 }

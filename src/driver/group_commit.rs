@@ -7,7 +7,9 @@
 //! Rounds write one after another (their order is the order of the writes), but a round's
 //! flush runs beside the next round's transaction: the disk waits for the fsync while the
 //! CPU writes the next batch. A flush makes durable everything written before it, so a
-//! later round answered before an earlier one still promises only what is on disk.
+//! later round answered before an earlier one still promises only what is on disk. A
+//! database backend takes several rounds at once (`Maintenance::concurrent_writes`): each
+//! is a transaction of its own, durable at its commit, and its round trips overlap.
 
 use std::sync::Arc;
 
@@ -59,7 +61,9 @@ impl GroupCommit {
         let (requests, mut queue) = mpsc::unbounded_channel::<Waiter>();
         tokio::spawn(async move {
             let mut busy = false;
-            let flushes = Arc::new(tokio::sync::Semaphore::new(FLUSHES_IN_FLIGHT));
+            let writers = store.concurrent_writes().max(1);
+            let flushes = Arc::new(tokio::sync::Semaphore::new(FLUSHES_IN_FLIGHT.max(writers)));
+            let rounds = Arc::new(tokio::sync::Semaphore::new(writers));
             while let Some(first) = queue.recv().await {
                 if busy {
                     tokio::time::sleep(GATHER).await;
@@ -78,6 +82,23 @@ impl GroupCommit {
                 // callers, not every later commit. The store does its disk work off the async
                 // threads (sled: in place).
                 let writing = store.clone();
+                if writers > 1 {
+                    // A database orders concurrent transactions itself (row locks, unique
+                    // keys); every caller awaits its own write before the next that depends
+                    // on it, so rounds need not wait for one another.
+                    let Ok(slot) = rounds.clone().acquire_owned().await else {
+                        break;
+                    };
+                    tokio::spawn(async move {
+                        let (dones, results) = write(writing.as_ref(), waiters).await;
+                        flush_and_answer(writing.as_ref(), dones, results).await;
+                        drop((slot, permit));
+                        metrics::histogram!("souk_flush_seconds")
+                            .record(started.elapsed().as_secs_f64());
+                        metrics::histogram!("souk_flush_batch_size").record(size as f64);
+                    });
+                    continue;
+                }
                 let written = tokio::spawn(async move { write(writing.as_ref(), waiters).await });
                 let (dones, results) = match written.await {
                     Ok(written) => written,

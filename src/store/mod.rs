@@ -5,6 +5,7 @@
 
 pub mod codec;
 pub mod console_records;
+mod copy;
 pub mod history_chunk;
 mod keys;
 pub mod linking;
@@ -17,6 +18,7 @@ mod sled_store;
 pub use console_records::{
     ConsoleSession, ConversationSummary, Invite, KnownDevice, Operator, Role,
 };
+pub use copy::{CopyReport, copy_sled_to_postgres};
 pub use linking::{LinkCode, MergeRecord, Redeemed};
 pub use records::Delivered;
 pub use records::{
@@ -570,6 +572,12 @@ pub trait Maintenance: Send + Sync + 'static {
     /// A flag, read on every ingest: not async.
     fn healthy(&self) -> bool {
         true
+    }
+
+    /// Group-commit rounds this store takes at once: one for sled (one writer, its rounds
+    /// in order); several for a database, whose transactions wait on round trips.
+    fn concurrent_writes(&self) -> usize {
+        1
     }
 
     /// Tries to make an unhealthy store take writes again; `Ok(true)` when it did.

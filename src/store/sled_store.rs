@@ -5,6 +5,8 @@
 //! writes in an order that a crash between them cannot turn into a loss.
 
 mod bookings;
+#[cfg(feature = "postgres")]
+mod export;
 mod recovering;
 mod set_aside;
 mod timer_slots;

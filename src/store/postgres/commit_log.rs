@@ -85,7 +85,7 @@ pub(super) async fn cancel_timer(
 }
 
 /// What the console searches and reports count, read off one history record.
-fn history_columns(entries: &[&HistoryEntry]) -> (String, Vec<&'static str>) {
+pub(super) fn history_columns(entries: &[&HistoryEntry]) -> (String, Vec<&'static str>) {
     let mut text = String::new();
     let mut keys = Vec::new();
     for entry in entries {

@@ -10,6 +10,7 @@ mod commerce;
 mod commit_log;
 mod console;
 mod directory;
+mod import;
 mod leases;
 mod maintenance;
 mod outbox;
@@ -26,6 +27,8 @@ use tokio_util::sync::{CancellationToken, DropGuard};
 
 use super::settings::StoreSettings;
 use super::{StoreError, StoreResult};
+
+pub(super) use import::Import;
 
 /// The migrations in `migrations/`, embedded in the binary.
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
