@@ -1,5 +1,5 @@
 //! The commit log and timers on PostgreSQL: a group of ingests, steps and accepted sends is
-//! one transaction, as in sled. Dedup is the primary key of `processed`; a timer slot is the
+//! one transaction, as in sled (written in `group_write.rs`). Dedup is the primary key of `processed`; a timer slot is the
 //! primary key `(customer, kind)`; due timers are claimed with `FOR UPDATE SKIP LOCKED`, so
 //! replicas firing at once never fire one twice.
 
@@ -8,14 +8,13 @@ use std::collections::HashMap;
 use flows::{CustomerId, Event, Order, Sku, Timestamp};
 use sqlx::PgConnection;
 
-use super::console::{summary_for_update, write_summary};
 use super::{PgStore, big, db, decode_opt, decode_rows, unbig};
 use crate::store::codec::{decode, encode};
 use crate::store::records::{
-    Delivered, GroupWritten, HistoryEntry, InboxEntry, Ingested, OrderUpdate, OutboxEntry,
-    SetAside, StepCommit, TimerChange, TimerEntry, WriteGroup,
+    GroupWritten, HistoryEntry, InboxEntry, OrderUpdate, SetAside, StepCommit, TimerEntry,
+    WriteGroup,
 };
-use crate::store::{CommitLog, ConversationSummary, StoreResult, Timers};
+use crate::store::{CommitLog, StoreResult, Timers};
 
 /// Inserts an event in the inbox; the inbox's `seq` column numbers it (the record keeps 0:
 /// readers take the column).
@@ -129,82 +128,11 @@ pub(super) async fn append_history(
     Ok(())
 }
 
-async fn ingest_one(connection: &mut PgConnection, entry: &InboxEntry) -> StoreResult<Ingested> {
-    if let Some(dedup_key) = &entry.dedup_key {
-        let marked = sqlx::query(
-            "INSERT INTO processed (dedup_key, seen_at) VALUES ($1, $2) ON CONFLICT DO NOTHING",
-        )
-        .bind(dedup_key)
-        .bind(entry.received_at.millis())
-        .execute(&mut *connection)
-        .await
-        .map_err(db)?;
-        if marked.rows_affected() == 0 {
-            return Ok(Ingested::Duplicate);
-        }
-    }
-    put_inbox(connection, entry.clone())
-        .await
-        .map(Ingested::New)
-}
-
-/// Everything one step produced; returns the sends it created.
-async fn apply_step(
+/// The orders a step placed.
+pub(super) async fn place_orders(
     connection: &mut PgConnection,
     commit: &StepCommit,
-) -> StoreResult<Vec<OutboxEntry>> {
-    let customer = &commit.conversation.customer;
-    sqlx::query("DELETE FROM inbox WHERE seq = $1")
-        .bind(big(commit.inbox_seq))
-        .execute(&mut *connection)
-        .await
-        .map_err(db)?;
-    sqlx::query(
-        "INSERT INTO conversations (customer, record) VALUES ($1, $2) \
-         ON CONFLICT (customer) DO UPDATE SET record = EXCLUDED.record",
-    )
-    .bind(&customer.0)
-    .bind(encode(&commit.conversation))
-    .execute(&mut *connection)
-    .await
-    .map_err(db)?;
-    update_summary(connection, commit).await?;
-    let mut created = Vec::with_capacity(commit.outbox.len());
-    for send in &commit.outbox {
-        let mut entry = send.entry(0, customer, commit.now);
-        // The id column numbers the send; the record keeps 0 (readers take the column).
-        let (id,): (i64,) =
-            sqlx::query_as("INSERT INTO outbox (customer, record) VALUES ($1, $2) RETURNING id")
-                .bind(&customer.0)
-                .bind(encode(&entry))
-                .fetch_one(&mut *connection)
-                .await
-                .map_err(db)?;
-        entry.id = unbig(id);
-        created.push(entry);
-    }
-    let replies: Vec<HistoryEntry> = created
-        .iter()
-        .map(|entry| HistoryEntry::Out {
-            at: commit.now,
-            outbox_id: entry.id,
-            channel: entry.channel,
-            locale: entry.locale,
-            reply: entry.reply.clone(),
-        })
-        .collect();
-    let history: Vec<&HistoryEntry> = commit.history.iter().chain(&replies).collect();
-    if !history.is_empty() {
-        append_history(connection, customer, &history).await?;
-    }
-    for change in &commit.timers {
-        match change {
-            TimerChange::Set(timer) => set_timer(connection, timer).await?,
-            TimerChange::Cancel { customer, kind } => {
-                cancel_timer(connection, customer, *kind).await?;
-            }
-        }
-    }
+) -> StoreResult<()> {
     for order in &commit.orders {
         let mut placed = order.clone();
         if placed.history.is_empty() {
@@ -230,9 +158,14 @@ async fn apply_step(
             tracing::error!(order = %order.id, "order id exists; keeping the first");
         }
     }
-    for update in &commit.order_updates {
-        update_order(connection, update, commit.now).await?;
-    }
+    Ok(())
+}
+
+/// The payment links a step asked for, to be made once it is durable.
+pub(super) async fn put_payment_jobs(
+    connection: &mut PgConnection,
+    commit: &StepCommit,
+) -> StoreResult<()> {
     for job in &commit.payment_jobs {
         sqlx::query(
             "INSERT INTO payment_jobs (order_id, attempt, record) VALUES ($1, $2, $3) \
@@ -245,33 +178,13 @@ async fn apply_step(
         .await
         .map_err(db)?;
     }
-    Ok(created)
-}
-
-/// The conversation list's row: last activity, unread customer messages, who owns it.
-async fn update_summary(connection: &mut PgConnection, commit: &StepCommit) -> StoreResult<()> {
-    let old = summary_for_update(connection, &commit.conversation.customer).await?;
-    let inbound = commit.history.iter().filter_map(|record| match record {
-        HistoryEntry::In { at, channel, .. } => Some((*at, *channel)),
-        _ => None,
-    });
-    let summary = ConversationSummary::after_step(
-        old.clone(),
-        &commit.conversation,
-        inbound,
-        !commit.outbox.is_empty(),
-        commit.now,
-    );
-    if old.as_ref() != Some(&summary) {
-        write_summary(connection, &summary).await?;
-    }
     Ok(())
 }
 
 /// Moves a stored order on (`flows::stock::apply_update`). The order row and the stock rows
 /// of its SKUs are locked first, so concurrent payments for the same SKUs, from any replica,
 /// count one after the other: only the one past the catalog's number sees it.
-async fn update_order(
+pub(super) async fn update_order(
     connection: &mut PgConnection,
     update: &OrderUpdate,
     now: Timestamp,
@@ -356,60 +269,10 @@ async fn update_order(
     Ok(())
 }
 
-/// The platform accepted a send: it leaves the outbox, and each part's platform id maps back
-/// to it (for delivery statuses and the console's ticks).
-async fn deliver_one(connection: &mut PgConnection, delivered: &Delivered) -> StoreResult<()> {
-    for record in &delivered.sent {
-        sqlx::query(
-            "INSERT INTO sent (channel, platform_id, outbox_id, record) VALUES ($1, $2, $3, $4) \
-             ON CONFLICT (channel, platform_id) DO UPDATE SET outbox_id = EXCLUDED.outbox_id, \
-             record = EXCLUDED.record",
-        )
-        .bind(record.channel.name())
-        .bind(&record.platform_id)
-        .bind(big(delivered.outbox_id))
-        .bind(encode(record))
-        .execute(&mut *connection)
-        .await
-        .map_err(db)?;
-    }
-    sqlx::query("DELETE FROM outbox WHERE id = $1")
-        .bind(big(delivered.outbox_id))
-        .execute(connection)
-        .await
-        .map_err(db)?;
-    Ok(())
-}
-
-/// Every part in one transaction; see `CommitLog::write_groups`.
-async fn write_groups(store: &PgStore, parts: &[WriteGroup]) -> StoreResult<Vec<GroupWritten>> {
-    let mut tx = store.pool().begin().await.map_err(db)?;
-    for fence in parts.iter().filter_map(|part| part.fence.as_ref()) {
-        super::leases::check_fence(&mut tx, fence).await?;
-    }
-    let mut written = Vec::with_capacity(parts.len());
-    for part in parts {
-        let mut ingested = Vec::with_capacity(part.ingest.len());
-        for entry in &part.ingest {
-            ingested.push(ingest_one(&mut tx, entry).await?);
-        }
-        let mut created = Vec::with_capacity(part.steps.len());
-        for commit in &part.steps {
-            created.push(apply_step(&mut tx, commit).await?);
-        }
-        for delivered in &part.delivered {
-            deliver_one(&mut tx, delivered).await?;
-        }
-        written.push(GroupWritten { ingested, created });
-    }
-    tx.commit().await.map_err(db)?;
-    Ok(written)
-}
-
 #[async_trait::async_trait]
 impl CommitLog for PgStore {
     async fn write_groups(&self, parts: &[WriteGroup]) -> StoreResult<Vec<GroupWritten>> {
-        let written = write_groups(self, parts).await;
+        let written = super::group_write::write_groups(self, parts).await;
         self.watch(written)
     }
 

@@ -2,6 +2,7 @@
 //! newest first, a limit) on indexed columns of `summaries`; text search reads the lower-case
 //! customer texts kept beside each history record.
 
+use std::collections::HashMap;
 use std::time::Instant;
 
 use flows::{CustomerId, TextKey};
@@ -51,6 +52,91 @@ pub(super) async fn summary_for_update(
             .await
             .map_err(db)?;
     decode_opt("summary", raw.map(|(raw,)| raw))
+}
+
+/// The rows of `customers`, locked in customer order (so two rounds never wait on each
+/// other in a circle) until the transaction ends.
+pub(super) async fn summary_rows_for_update(
+    connection: &mut PgConnection,
+    customers: &[CustomerId],
+) -> StoreResult<HashMap<CustomerId, ConversationSummary>> {
+    let ids: Vec<&str> = customers
+        .iter()
+        .map(|customer| customer.0.as_str())
+        .collect();
+    let rows: Vec<(String, Vec<u8>)> = sqlx::query_as(
+        "SELECT customer, record FROM summaries WHERE customer = ANY($1) \
+         ORDER BY customer FOR UPDATE",
+    )
+    .bind(&ids)
+    .fetch_all(connection)
+    .await
+    .map_err(db)?;
+    let mut found = HashMap::with_capacity(rows.len());
+    for (customer, raw) in rows {
+        match crate::store::codec::decode::<ConversationSummary>("summary", &raw) {
+            Ok(summary) => {
+                found.insert(CustomerId(customer), summary);
+            }
+            Err(error) => tracing::error!(%error, "rebuilding an undecodable summary"),
+        }
+    }
+    Ok(found)
+}
+
+/// Writes list rows, all in one statement.
+pub(super) async fn write_summaries<'a>(
+    connection: &mut PgConnection,
+    summaries: impl Iterator<Item = &'a ConversationSummary>,
+) -> StoreResult<()> {
+    let (mut customers, mut last_at, mut waiting, mut owners, mut channels, mut records) = (
+        Vec::new(),
+        Vec::new(),
+        Vec::new(),
+        Vec::new(),
+        Vec::new(),
+        Vec::new(),
+    );
+    for summary in summaries {
+        customers.push(summary.customer.0.as_str());
+        last_at.push(summary.last_at.millis());
+        waiting.push(summary.handoff.is_waiting());
+        owners.push(summary.handoff.owner().map(|operator| operator.0.as_str()));
+        // Channel names are lower-case words: a space separates them through the array.
+        channels.push(
+            summary
+                .channels
+                .iter()
+                .map(|channel| channel.name())
+                .collect::<Vec<_>>()
+                .join(" "),
+        );
+        records.push(encode(summary));
+    }
+    if customers.is_empty() {
+        return Ok(());
+    }
+    sqlx::query(
+        "INSERT INTO summaries (customer, last_at, waiting, owner, channels, record) \
+         SELECT customer, last_at, waiting, owner, \
+                CASE WHEN channels = '' THEN '{}'::text[] ELSE string_to_array(channels, ' ') END, \
+                record \
+         FROM UNNEST($1::text[], $2::bigint[], $3::bool[], $4::text[], $5::text[], $6::bytea[]) \
+              AS r(customer, last_at, waiting, owner, channels, record) \
+         ON CONFLICT (customer) DO UPDATE SET last_at = EXCLUDED.last_at, \
+         waiting = EXCLUDED.waiting, owner = EXCLUDED.owner, channels = EXCLUDED.channels, \
+         record = EXCLUDED.record",
+    )
+    .bind(&customers)
+    .bind(&last_at)
+    .bind(&waiting)
+    .bind(&owners)
+    .bind(&channels)
+    .bind(&records)
+    .execute(connection)
+    .await
+    .map_err(db)?;
+    Ok(())
 }
 
 #[async_trait::async_trait]

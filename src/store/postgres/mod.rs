@@ -10,6 +10,7 @@ mod commerce;
 mod commit_log;
 mod console;
 mod directory;
+mod group_write;
 mod import;
 mod leases;
 mod maintenance;

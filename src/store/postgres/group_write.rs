@@ -1,0 +1,451 @@
+//! One group commit round on PostgreSQL: every part's ingests, steps and accepted sends in
+//! one transaction, written a statement per kind of row for the whole round (arrays through
+//! `UNNEST`), not a statement per row. A round trip to the server costs more than the
+//! server's work on one row, so a round of thirty steps costs about what one step costs.
+//! Ids are drawn from the tables' sequences first and sorted, so the rows of a round keep
+//! the round's order (inbox order, reply order, history order).
+
+use std::collections::HashMap;
+
+use flows::{CustomerId, TimerKind};
+use sqlx::PgConnection;
+
+use super::commit_log::{history_columns, update_order};
+use super::console::summary_rows_for_update;
+use super::{PgStore, big, db, unbig};
+use crate::store::codec::encode;
+use crate::store::records::{
+    Delivered, GroupWritten, HistoryEntry, InboxEntry, Ingested, OutboxEntry, StepCommit,
+    TimerChange, WriteGroup,
+};
+use crate::store::{ConversationSummary, StoreResult};
+
+/// See `CommitLog::write_groups`.
+pub(super) async fn write_groups(
+    store: &PgStore,
+    parts: &[WriteGroup],
+) -> StoreResult<Vec<GroupWritten>> {
+    let mut tx = store.pool().begin().await.map_err(db)?;
+    for fence in parts.iter().filter_map(|part| part.fence.as_ref()) {
+        super::leases::check_fence(&mut tx, fence).await?;
+    }
+    let entries: Vec<&InboxEntry> = parts.iter().flat_map(|part| &part.ingest).collect();
+    let mut ingested = ingest(&mut tx, &entries).await?.into_iter();
+    let steps: Vec<&StepCommit> = parts.iter().flat_map(|part| &part.steps).collect();
+    let mut created = apply_steps(&mut tx, &steps).await?.into_iter();
+    let delivered: Vec<&Delivered> = parts.iter().flat_map(|part| &part.delivered).collect();
+    deliver(&mut tx, &delivered).await?;
+    tx.commit().await.map_err(db)?;
+    Ok(parts
+        .iter()
+        .map(|part| GroupWritten {
+            ingested: ingested.by_ref().take(part.ingest.len()).collect(),
+            created: created.by_ref().take(part.steps.len()).collect(),
+        })
+        .collect())
+}
+
+/// `n` fresh ids of `table`'s identity column, ascending.
+async fn next_ids(
+    connection: &mut PgConnection,
+    table: &'static str,
+    column: &'static str,
+    n: usize,
+) -> StoreResult<Vec<i64>> {
+    if n == 0 {
+        return Ok(Vec::new());
+    }
+    let rows: Vec<(i64,)> = sqlx::query_as(
+        "SELECT nextval(pg_get_serial_sequence($1, $2)) FROM generate_series(1, $3)",
+    )
+    .bind(table)
+    .bind(column)
+    .bind(i64::try_from(n).unwrap_or(i64::MAX))
+    .fetch_all(connection)
+    .await
+    .map_err(db)?;
+    let mut ids: Vec<i64> = rows.into_iter().map(|(id,)| id).collect();
+    ids.sort_unstable();
+    Ok(ids)
+}
+
+/// Accepts each event unless its dedup key was seen, before or earlier in this round.
+async fn ingest(
+    connection: &mut PgConnection,
+    entries: &[&InboxEntry],
+) -> StoreResult<Vec<Ingested>> {
+    if entries.is_empty() {
+        return Ok(Vec::new());
+    }
+    let (keys, seen): (Vec<&str>, Vec<i64>) = entries
+        .iter()
+        .filter_map(|entry| {
+            let key = entry.dedup_key.as_deref()?;
+            Some((key, entry.received_at.millis()))
+        })
+        .unzip();
+    let marked: Vec<(String,)> = if keys.is_empty() {
+        Vec::new()
+    } else {
+        sqlx::query_as(
+            "INSERT INTO processed (dedup_key, seen_at) \
+             SELECT * FROM UNNEST($1::text[], $2::bigint[]) ON CONFLICT DO NOTHING \
+             RETURNING dedup_key",
+        )
+        .bind(&keys)
+        .bind(&seen)
+        .fetch_all(&mut *connection)
+        .await
+        .map_err(db)?
+    };
+    // A key marked now belongs to its first event in the round; any other is a duplicate.
+    let mut fresh: std::collections::HashSet<String> =
+        marked.into_iter().map(|(key,)| key).collect();
+    let accepted: Vec<bool> = entries
+        .iter()
+        .map(|entry| match &entry.dedup_key {
+            None => true,
+            Some(key) => fresh.remove(key),
+        })
+        .collect();
+    let count = accepted.iter().filter(|new| **new).count();
+    let mut seqs = next_ids(connection, "inbox", "seq", count)
+        .await?
+        .into_iter();
+    let (mut numbers, mut customers, mut records) = (Vec::new(), Vec::new(), Vec::new());
+    let mut results = Vec::with_capacity(entries.len());
+    for (entry, new) in entries.iter().zip(accepted) {
+        if !new {
+            results.push(Ingested::Duplicate);
+            continue;
+        }
+        let Some(seq) = seqs.next() else {
+            return Err(crate::store::StoreError::Engine(
+                "the inbox sequence gave too few numbers".into(),
+            ));
+        };
+        let mut entry = (*entry).clone();
+        entry.seq = unbig(seq);
+        numbers.push(seq);
+        customers.push(entry.customer.0.clone());
+        records.push(encode(&entry));
+        results.push(Ingested::New(entry));
+    }
+    if !numbers.is_empty() {
+        sqlx::query(
+            "INSERT INTO inbox (seq, customer, record) \
+             SELECT * FROM UNNEST($1::bigint[], $2::text[], $3::bytea[])",
+        )
+        .bind(&numbers)
+        .bind(&customers)
+        .bind(&records)
+        .execute(&mut *connection)
+        .await
+        .map_err(db)?;
+    }
+    Ok(results)
+}
+
+/// Every step of the round, in order; returns the sends each created.
+async fn apply_steps(
+    connection: &mut PgConnection,
+    steps: &[&StepCommit],
+) -> StoreResult<Vec<Vec<OutboxEntry>>> {
+    if steps.is_empty() {
+        return Ok(Vec::new());
+    }
+    let consumed: Vec<i64> = steps.iter().map(|step| big(step.inbox_seq)).collect();
+    sqlx::query("DELETE FROM inbox WHERE seq = ANY($1)")
+        .bind(&consumed)
+        .execute(&mut *connection)
+        .await
+        .map_err(db)?;
+    write_conversations(connection, steps).await?;
+    write_summaries(connection, steps).await?;
+    let created = write_sends(connection, steps).await?;
+    write_history(connection, steps, &created).await?;
+    write_timers(connection, steps).await?;
+    // Orders and payments are rare next to messages: row by row, in step order.
+    for step in steps {
+        super::commit_log::place_orders(connection, step).await?;
+        for update in &step.order_updates {
+            update_order(connection, update, step.now).await?;
+        }
+        super::commit_log::put_payment_jobs(connection, step).await?;
+    }
+    Ok(created)
+}
+
+/// The last state of each conversation the round stepped.
+async fn write_conversations(
+    connection: &mut PgConnection,
+    steps: &[&StepCommit],
+) -> StoreResult<()> {
+    let mut last: HashMap<&str, &StepCommit> = HashMap::new();
+    for step in steps {
+        last.insert(step.conversation.customer.0.as_str(), step);
+    }
+    let (customers, records): (Vec<&str>, Vec<Vec<u8>>) = last
+        .into_iter()
+        .map(|(customer, step)| (customer, encode(&step.conversation)))
+        .unzip();
+    sqlx::query(
+        "INSERT INTO conversations (customer, record) \
+         SELECT * FROM UNNEST($1::text[], $2::bytea[]) \
+         ON CONFLICT (customer) DO UPDATE SET record = EXCLUDED.record",
+    )
+    .bind(&customers)
+    .bind(&records)
+    .execute(connection)
+    .await
+    .map_err(db)?;
+    Ok(())
+}
+
+/// The conversation list's rows, each step's row built on the one before it.
+async fn write_summaries(connection: &mut PgConnection, steps: &[&StepCommit]) -> StoreResult<()> {
+    let customers: Vec<CustomerId> = steps
+        .iter()
+        .map(|step| step.conversation.customer.clone())
+        .collect();
+    let mut rows: HashMap<CustomerId, ConversationSummary> =
+        summary_rows_for_update(connection, &customers).await?;
+    let mut changed: HashMap<CustomerId, ConversationSummary> = HashMap::new();
+    for step in steps {
+        let customer = &step.conversation.customer;
+        let old = rows.get(customer).cloned();
+        let inbound = step.history.iter().filter_map(|record| match record {
+            HistoryEntry::In { at, channel, .. } => Some((*at, *channel)),
+            _ => None,
+        });
+        let summary = ConversationSummary::after_step(
+            old.clone(),
+            &step.conversation,
+            inbound,
+            !step.outbox.is_empty(),
+            step.now,
+        );
+        if old.as_ref() != Some(&summary) {
+            changed.insert(customer.clone(), summary.clone());
+        }
+        rows.insert(customer.clone(), summary);
+    }
+    super::console::write_summaries(connection, changed.values()).await
+}
+
+/// The round's sends, numbered in step order.
+async fn write_sends(
+    connection: &mut PgConnection,
+    steps: &[&StepCommit],
+) -> StoreResult<Vec<Vec<OutboxEntry>>> {
+    let count = steps.iter().map(|step| step.outbox.len()).sum();
+    let mut ids = next_ids(connection, "outbox", "id", count)
+        .await?
+        .into_iter();
+    let (mut numbers, mut customers, mut records) = (Vec::new(), Vec::new(), Vec::new());
+    let mut created = Vec::with_capacity(steps.len());
+    for step in steps {
+        let customer = &step.conversation.customer;
+        let mut sends = Vec::with_capacity(step.outbox.len());
+        for send in &step.outbox {
+            let Some(id) = ids.next() else {
+                return Err(crate::store::StoreError::Engine(
+                    "the outbox sequence gave too few numbers".into(),
+                ));
+            };
+            let entry = send.entry(unbig(id), customer, step.now);
+            numbers.push(id);
+            customers.push(customer.0.clone());
+            records.push(encode(&entry));
+            sends.push(entry);
+        }
+        created.push(sends);
+    }
+    if !numbers.is_empty() {
+        sqlx::query(
+            "INSERT INTO outbox (id, customer, record) \
+             SELECT * FROM UNNEST($1::bigint[], $2::text[], $3::bytea[])",
+        )
+        .bind(&numbers)
+        .bind(&customers)
+        .bind(&records)
+        .execute(connection)
+        .await
+        .map_err(db)?;
+    }
+    Ok(created)
+}
+
+/// One history record per step: what came in and the replies it made.
+async fn write_history(
+    connection: &mut PgConnection,
+    steps: &[&StepCommit],
+    created: &[Vec<OutboxEntry>],
+) -> StoreResult<()> {
+    let mut rows = Vec::new();
+    for (step, sends) in steps.iter().zip(created) {
+        let replies: Vec<HistoryEntry> = sends
+            .iter()
+            .map(|entry| HistoryEntry::Out {
+                at: step.now,
+                outbox_id: entry.id,
+                channel: entry.channel,
+                locale: entry.locale,
+                reply: entry.reply.clone(),
+            })
+            .collect();
+        let entries: Vec<&HistoryEntry> = step.history.iter().chain(&replies).collect();
+        if entries.is_empty() {
+            continue;
+        }
+        let (text, keys) = history_columns(&entries);
+        rows.push((
+            step.conversation.customer.0.clone(),
+            text,
+            // Message ids are [a-z0-9-]: a space separates them through the array.
+            keys.join(" "),
+            crate::store::history_chunk::encode_chunk(&entries),
+        ));
+    }
+    let mut ids = next_ids(connection, "history", "id", rows.len())
+        .await?
+        .into_iter();
+    let mut numbers = Vec::with_capacity(rows.len());
+    for _ in &rows {
+        numbers.push(ids.next().ok_or_else(|| {
+            crate::store::StoreError::Engine("the history sequence gave too few numbers".into())
+        })?);
+    }
+    if rows.is_empty() {
+        return Ok(());
+    }
+    let (mut customers, mut texts, mut keys, mut records) =
+        (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    for (customer, text, key, record) in rows {
+        customers.push(customer);
+        texts.push(text);
+        keys.push(key);
+        records.push(record);
+    }
+    sqlx::query(
+        "INSERT INTO history (id, customer, inbound_text, reply_keys, record) \
+         SELECT id, customer, text, \
+                CASE WHEN keys = '' THEN '{}'::text[] ELSE string_to_array(keys, ' ') END, \
+                record \
+         FROM UNNEST($1::bigint[], $2::text[], $3::text[], $4::text[], $5::bytea[]) \
+              AS r(id, customer, text, keys, record)",
+    )
+    .bind(&numbers)
+    .bind(&customers)
+    .bind(&texts)
+    .bind(&keys)
+    .bind(&records)
+    .execute(connection)
+    .await
+    .map_err(db)?;
+    Ok(())
+}
+
+/// Each conversation's timers of each kind as the round's last step left them.
+async fn write_timers(connection: &mut PgConnection, steps: &[&StepCommit]) -> StoreResult<()> {
+    let mut last: HashMap<(&str, TimerKind), &TimerChange> = HashMap::new();
+    for step in steps {
+        for change in &step.timers {
+            let key = match change {
+                TimerChange::Set(timer) => (timer.customer.0.as_str(), timer.kind),
+                TimerChange::Cancel { customer, kind } => (customer.0.as_str(), *kind),
+            };
+            last.insert(key, change);
+        }
+    }
+    let (mut set_customers, mut set_kinds, mut set_dues, mut set_records) =
+        (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    let (mut gone_customers, mut gone_kinds) = (Vec::new(), Vec::new());
+    for ((customer, kind), change) in last {
+        match change {
+            TimerChange::Set(timer) => {
+                set_customers.push(customer);
+                set_kinds.push(kind.name());
+                set_dues.push(timer.due.millis());
+                set_records.push(encode(timer));
+            }
+            TimerChange::Cancel { .. } => {
+                gone_customers.push(customer);
+                gone_kinds.push(kind.name());
+            }
+        }
+    }
+    if !set_customers.is_empty() {
+        sqlx::query(
+            "INSERT INTO timers (customer, kind, due, record) \
+             SELECT * FROM UNNEST($1::text[], $2::text[], $3::bigint[], $4::bytea[]) \
+             ON CONFLICT (customer, kind) DO UPDATE SET due = EXCLUDED.due, \
+             record = EXCLUDED.record",
+        )
+        .bind(&set_customers)
+        .bind(&set_kinds)
+        .bind(&set_dues)
+        .bind(&set_records)
+        .execute(&mut *connection)
+        .await
+        .map_err(db)?;
+    }
+    if !gone_customers.is_empty() {
+        sqlx::query(
+            "DELETE FROM timers WHERE (customer, kind) IN \
+             (SELECT * FROM UNNEST($1::text[], $2::text[]))",
+        )
+        .bind(&gone_customers)
+        .bind(&gone_kinds)
+        .execute(connection)
+        .await
+        .map_err(db)?;
+    }
+    Ok(())
+}
+
+/// Sends the platforms accepted leave the outbox; their platform ids map back to them.
+async fn deliver(connection: &mut PgConnection, delivered: &[&Delivered]) -> StoreResult<()> {
+    if delivered.is_empty() {
+        return Ok(());
+    }
+    let mut last: HashMap<(&str, &str), (i64, Vec<u8>)> = HashMap::new();
+    for send in delivered {
+        for record in &send.sent {
+            last.insert(
+                (record.channel.name(), record.platform_id.as_str()),
+                (big(send.outbox_id), encode(record)),
+            );
+        }
+    }
+    if !last.is_empty() {
+        let (mut channels, mut ids, mut outbox_ids, mut records) =
+            (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+        for ((channel, platform_id), (outbox_id, record)) in last {
+            channels.push(channel);
+            ids.push(platform_id);
+            outbox_ids.push(outbox_id);
+            records.push(record);
+        }
+        sqlx::query(
+            "INSERT INTO sent (channel, platform_id, outbox_id, record) \
+             SELECT * FROM UNNEST($1::text[], $2::text[], $3::bigint[], $4::bytea[]) \
+             ON CONFLICT (channel, platform_id) DO UPDATE SET outbox_id = EXCLUDED.outbox_id, \
+             record = EXCLUDED.record",
+        )
+        .bind(&channels)
+        .bind(&ids)
+        .bind(&outbox_ids)
+        .bind(&records)
+        .execute(&mut *connection)
+        .await
+        .map_err(db)?;
+    }
+    let gone: Vec<i64> = delivered.iter().map(|send| big(send.outbox_id)).collect();
+    sqlx::query("DELETE FROM outbox WHERE id = ANY($1)")
+        .bind(&gone)
+        .execute(connection)
+        .await
+        .map_err(db)?;
+    Ok(())
+}
