@@ -3,10 +3,12 @@
 //! decides atomically whether a slot is still free. The flow is `flow/booking.rs`.
 
 mod calendar;
+mod request;
 mod settings;
 mod slots;
 
 pub use calendar::{Busy, Calendar, CalendarView};
+pub use request::{Decided, decide};
 // `Deposit` is defined below.
 pub use settings::{BookingSettings, LocalRange, Service, ServiceId, Staff, StaffId};
 pub use slots::{Slot, days_with_slots, free_slots, local_date};

@@ -160,7 +160,8 @@ pub(super) async fn reassign(
     write_calendar(connection, &before, &calendar).await
 }
 
-/// Carries out `request` on the locked calendar; see `Bookings::booking_request`.
+/// Carries out `request` on the locked calendar (`flows::booking::decide`) and writes what
+/// it decided; see `Bookings::booking_request`.
 async fn carry_out(
     connection: &mut PgConnection,
     request: &BookingRequest,
@@ -168,58 +169,21 @@ async fn carry_out(
     now: Timestamp,
     link: Option<(&str, &str)>,
 ) -> StoreResult<Option<BookingOutcome>> {
-    Ok(match request {
-        BookingRequest::Hold { busy, staff } => {
-            let booking = busy.booking.clone();
-            Some(if calendar.reserve(staff, busy.clone(), now, None) {
-                BookingOutcome::Held { booking }
-            } else {
-                BookingOutcome::Taken { booking }
-            })
-        }
-        BookingRequest::Book {
-            booking,
-            busy,
-            replaces,
-        } => {
-            if calendar.reserve(&booking.staff, busy.clone(), now, replaces.as_ref()) {
-                let mut stored = (**booking).clone();
-                let token = link.map(|(url, token)| {
-                    stored.calendar_url = Some(url.to_owned());
-                    token
-                });
-                sqlx::query(
-                    "INSERT INTO bookings (id, customer, token, record) VALUES ($1, $2, $3, $4)",
-                )
-                .bind(&stored.id.0)
-                .bind(&stored.customer.0)
-                .bind(token)
-                .bind(encode(&stored))
-                .execute(&mut *connection)
-                .await
-                .map_err(db)?;
-                if let Some(old) = replaces {
-                    set_status(connection, old, BookingStatus::Rescheduled).await?;
-                }
-                Some(BookingOutcome::Booked {
-                    booking: Box::new(stored),
-                })
-            } else {
-                Some(BookingOutcome::Taken {
-                    booking: booking.id.clone(),
-                })
-            }
-        }
-        BookingRequest::Cancel { booking } => {
-            calendar.release(booking);
-            set_status(connection, booking, BookingStatus::Cancelled).await?;
-            None
-        }
-        BookingRequest::SetStatus { booking, status } => {
-            set_status(connection, booking, *status).await?;
-            None
-        }
-    })
+    let decided = flows::booking::decide(request, calendar, now, link.map(|(url, _)| url));
+    if let Some(stored) = &decided.store {
+        sqlx::query("INSERT INTO bookings (id, customer, token, record) VALUES ($1, $2, $3, $4)")
+            .bind(&stored.id.0)
+            .bind(&stored.customer.0)
+            .bind(link.map(|(_, token)| token))
+            .bind(encode(stored))
+            .execute(&mut *connection)
+            .await
+            .map_err(db)?;
+    }
+    for (id, status) in &decided.statuses {
+        set_status(connection, id, *status).await?;
+    }
+    Ok(decided.outcome)
 }
 
 #[async_trait::async_trait]

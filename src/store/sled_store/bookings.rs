@@ -127,56 +127,27 @@ impl SledTrees {
             .transaction(|tree| {
                 let before = read_calendar(tree, &all)?;
                 let mut calendar = before.clone();
-                let outcome = match request {
-                    BookingRequest::Hold { busy, staff } => {
-                        let booking = busy.booking.clone();
-                        Some(if calendar.reserve(staff, busy.clone(), now, None) {
-                            BookingOutcome::Held { booking }
-                        } else {
-                            BookingOutcome::Taken { booking }
-                        })
+                // Asked again (a retry after a crash): the stored answer stands.
+                if let BookingRequest::Book { booking, .. } = request
+                    && let Some(raw) = tree.get(booking_key(&booking.id))?
+                {
+                    let stored: Booking = decode("booking", &raw).map_err(abort)?;
+                    return Ok(Some(BookingOutcome::Booked {
+                        booking: Box::new(stored),
+                    }));
+                }
+                let decided =
+                    flows::booking::decide(request, &mut calendar, now, link.map(|(url, _)| url));
+                if let Some(stored) = &decided.store {
+                    if let Some((_, token)) = link {
+                        tree.insert(token_key(token), stored.id.0.as_bytes())?;
                     }
-                    BookingRequest::Book {
-                        booking,
-                        busy,
-                        replaces,
-                    } => {
-                        // Asked again (a retry after a crash): the stored answer stands.
-                        if let Some(raw) = tree.get(booking_key(&booking.id))? {
-                            let stored: Booking = decode("booking", &raw).map_err(abort)?;
-                            return Ok(Some(BookingOutcome::Booked {
-                                booking: Box::new(stored),
-                            }));
-                        }
-                        if calendar.reserve(&booking.staff, busy.clone(), now, replaces.as_ref()) {
-                            let mut stored = (**booking).clone();
-                            if let Some((url, token)) = link {
-                                stored.calendar_url = Some(url.to_owned());
-                                tree.insert(token_key(token), booking.id.0.as_bytes())?;
-                            }
-                            tree.insert(booking_key(&booking.id), encode(&stored))?;
-                            if let Some(old) = replaces {
-                                set_status(tree, old, BookingStatus::Rescheduled)?;
-                            }
-                            Some(BookingOutcome::Booked {
-                                booking: Box::new(stored),
-                            })
-                        } else {
-                            Some(BookingOutcome::Taken {
-                                booking: booking.id.clone(),
-                            })
-                        }
-                    }
-                    BookingRequest::Cancel { booking } => {
-                        calendar.release(booking);
-                        set_status(tree, booking, BookingStatus::Cancelled)?;
-                        None
-                    }
-                    BookingRequest::SetStatus { booking, status } => {
-                        set_status(tree, booking, *status)?;
-                        None
-                    }
-                };
+                    tree.insert(booking_key(&stored.id), encode(stored))?;
+                }
+                for (id, status) in &decided.statuses {
+                    set_status(tree, id, *status)?;
+                }
+                let outcome = decided.outcome;
                 write_calendar(tree, &before, &calendar)?;
                 Ok(outcome)
             })
