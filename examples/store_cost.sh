@@ -42,7 +42,7 @@ result=$("${LG[@]}" --target "http://127.0.0.1:$SP/webhooks/whatsapp" -n "$N" --
 if [ -n "$recorder" ]; then wait "$recorder" 2>/dev/null || true; fi
 cpu_after=$(cpu)
 metrics=$(curl -s "http://127.0.0.1:$SP/metrics")
-bytes=$(du -sb "$tmp/store" | cut -f1)
+bytes=$(du -sb "$tmp/store" 2>/dev/null | cut -f1 || echo 0); bytes=${bytes:-0}
 ticks=$(getconf CLK_TCK)
 python3 - "$result" "$bytes" "$metrics" "$((cpu_after - cpu_before))" "$ticks" "$N" <<'PY'
 import json, sys

@@ -575,7 +575,8 @@ pub trait Maintenance: Send + Sync + 'static {
     }
 
     /// Group-commit rounds this store takes at once: one for sled (one writer, its rounds
-    /// in order); several for a database, whose transactions wait on round trips.
+    /// in order); for a database as configured (its transactions wait on round trips,
+    /// which several rounds can overlap).
     fn concurrent_writes(&self) -> usize {
         1
     }

@@ -56,6 +56,10 @@ pub struct PostgresSettings {
     /// The schema souk's tables live in (several shops can share one database).
     #[serde(default = "default_schema")]
     pub schema: String,
+    /// Group-commit rounds written at once. More overlap their round trips; fewer make
+    /// bigger rounds (fewer commits, less CPU) when the database shares the machine.
+    #[serde(default = "default_concurrent_writes")]
+    pub concurrent_writes: usize,
 }
 
 impl Default for PostgresSettings {
@@ -66,6 +70,7 @@ impl Default for PostgresSettings {
             statement_timeout_ms: default_statement_timeout_ms(),
             connect_timeout_ms: default_connect_timeout_ms(),
             schema: default_schema(),
+            concurrent_writes: default_concurrent_writes(),
         }
     }
 }
@@ -80,6 +85,13 @@ fn default_statement_timeout_ms() -> u64 {
 
 fn default_connect_timeout_ms() -> u64 {
     5_000
+}
+
+/// One: since a round writes a statement per kind of row, bigger rounds beat overlapping
+/// ones when the database shares the machine (compare.sh: 2,491 msgs/s, p99 49 ms with one;
+/// 2,137 and 114 ms with four; 2,099 and 127 ms with eight).
+fn default_concurrent_writes() -> usize {
+    1
 }
 
 fn default_schema() -> String {
@@ -147,6 +159,14 @@ impl StoreSettings {
             return Err((
                 "store.postgres.connect_timeout_ms",
                 "must be between 100 and 600000 (ten minutes)".into(),
+            ));
+        }
+        if !(1..=64).contains(&postgres.concurrent_writes)
+            || postgres.concurrent_writes > postgres.pool_size as usize
+        {
+            return Err((
+                "store.postgres.concurrent_writes",
+                "must be between 1 and 64, and at most store.postgres.pool_size".into(),
             ));
         }
         let schema_ok = !postgres.schema.is_empty()

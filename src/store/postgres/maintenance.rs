@@ -49,12 +49,10 @@ impl Maintenance for PgStore {
         Ok(())
     }
 
-    /// Half the pool, at most eight: rounds overlap their round trips, and connections
-    /// stay free for the reads of the console, the workers and the lease loop.
+    /// As configured: rounds overlap their round trips; the rest of the pool stays free
+    /// for the reads of the console, the workers and the lease loop.
     fn concurrent_writes(&self) -> usize {
-        usize::try_from(self.pool().options().get_max_connections() / 2)
-            .unwrap_or(1)
-            .clamp(1, 8)
+        self.writers
     }
 
     /// False while the database does not answer (see `probe` in mod.rs).

@@ -39,6 +39,8 @@ pub struct PgStore {
     /// The database stopped answering (the probe or a commit found out); `recover` clears
     /// it once it answers again.
     broken: Arc<AtomicBool>,
+    /// Group-commit rounds written at once (`store.postgres.concurrent_writes`).
+    writers: usize,
     /// Ends the probe when the store is dropped (and with it the probe's pool handle).
     _probe: DropGuard,
 }
@@ -83,6 +85,7 @@ impl PgStore {
         Ok(PgStore {
             pool,
             broken,
+            writers: postgres.concurrent_writes.max(1),
             _probe: stop.drop_guard(),
         })
     }
