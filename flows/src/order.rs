@@ -193,6 +193,20 @@ impl Order {
 }
 
 impl Order {
+    /// The order as a store keeps it when placed: its history starts with the placing.
+    pub fn as_placed(&self) -> Order {
+        let mut placed = self.clone();
+        if placed.history.is_empty() {
+            placed.history.push(OrderChange {
+                at: self.placed_at,
+                status: self.status,
+                by: None,
+                tracking: None,
+            });
+        }
+        placed
+    }
+
     /// Units per SKU, as stock counts them.
     pub fn quantities(&self) -> impl Iterator<Item = (&Sku, u32)> {
         self.lines.iter().map(|line| (&line.sku, line.quantity))

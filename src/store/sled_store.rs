@@ -479,15 +479,7 @@ impl StepTrees<'_> {
                 tracing::error!(order = %order.id, "order id exists; keeping the first");
                 continue;
             }
-            let mut placed = order.clone();
-            if placed.history.is_empty() {
-                placed.history.push(flows::OrderChange {
-                    at: order.placed_at,
-                    status: order.status,
-                    by: None,
-                    tracking: None,
-                });
-            }
+            let placed = order.as_placed();
             self.orders.insert(order.id.0.as_bytes(), encode(&placed))?;
         }
         for update in &commit.order_updates {

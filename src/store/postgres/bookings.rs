@@ -32,6 +32,14 @@ async fn lock_calendars(connection: &mut PgConnection, staff: &[String]) -> Stor
     .execute(&mut *connection)
     .await
     .map_err(db)?;
+    locked_calendars(connection, staff).await
+}
+
+/// The existing calendars of `staff` (sorted, deduplicated), locked in staff order.
+async fn locked_calendars(
+    connection: &mut PgConnection,
+    staff: &[String],
+) -> StoreResult<Calendar> {
     let rows: Vec<(String, Vec<u8>)> = sqlx::query_as(
         "SELECT staff, record FROM calendars WHERE staff = ANY($1) ORDER BY staff FOR UPDATE",
     )
@@ -133,18 +141,7 @@ pub(super) async fn reassign(
     staff.sort();
     staff.dedup();
     // Only existing calendars are changed (as in sled): no row is created here.
-    let rows: Vec<(String, Vec<u8>)> = sqlx::query_as(
-        "SELECT staff, record FROM calendars WHERE staff = ANY($1) ORDER BY staff FOR UPDATE",
-    )
-    .bind(&staff)
-    .fetch_all(&mut *connection)
-    .await
-    .map_err(db)?;
-    let mut calendar = Calendar::default();
-    for (staff, raw) in rows {
-        let entries: Vec<Busy> = decode("calendar", &raw)?;
-        calendar.by_staff.insert(StaffId(staff), entries);
-    }
+    let mut calendar = locked_calendars(connection, &staff).await?;
     let before = calendar.clone();
     for booking in bookings {
         if let Some(mut stored) = booking_for_update(connection, &booking.id).await? {

@@ -134,15 +134,7 @@ pub(super) async fn place_orders(
     commit: &StepCommit,
 ) -> StoreResult<()> {
     for order in &commit.orders {
-        let mut placed = order.clone();
-        if placed.history.is_empty() {
-            placed.history.push(flows::OrderChange {
-                at: order.placed_at,
-                status: order.status,
-                by: None,
-                tracking: None,
-            });
-        }
+        let placed = order.as_placed();
         // Order ids are unique by construction; never let a collision replace an order a
         // customer may already have paid.
         let inserted = sqlx::query(
