@@ -711,6 +711,19 @@ async fn souk_store_copy_moves_every_kind_of_record() {
         text: "called back".into(),
     };
     store.append_history(&a, &note).await.expect("note");
+    // More history records than the copy writes in one statement, so a full batch goes in
+    // before the last, partial one.
+    for at in 0..600 {
+        let more = HistoryEntry::Note {
+            at: Timestamp(7_000 + at),
+            operator: flows::OperatorId("ana".into()),
+            text: format!("note {at}"),
+        };
+        store
+            .append_history(&CustomerId("b".into()), &more)
+            .await
+            .expect("note");
+    }
     store
         .put_pay_token(b"\x00pay", &order.id)
         .await
@@ -851,7 +864,7 @@ async fn souk_store_copy_moves_every_kind_of_record() {
         let id = CustomerId(id.into());
         same!(customer(&id));
         same!(conversation(&id));
-        same!(history(&id, 100));
+        same!(history(&id, 1_000));
         same!(summary(&id));
     }
     assert!(pg.history(&a, 100).await.expect("history").contains(&note));

@@ -319,13 +319,46 @@ async fn write_history(
     if rows.is_empty() {
         return Ok(());
     }
-    let (mut customers, mut texts, mut keys, mut records) =
-        (Vec::new(), Vec::new(), Vec::new(), Vec::new());
-    for (customer, text, key, record) in rows {
-        customers.push(customer);
-        texts.push(text);
-        keys.push(key);
-        records.push(record);
+    let rows: Vec<HistoryRow> = numbers
+        .into_iter()
+        .zip(rows)
+        .map(|(id, (customer, text, keys, record))| HistoryRow {
+            id,
+            customer,
+            text,
+            keys,
+            record,
+        })
+        .collect();
+    insert_history(connection, rows).await
+}
+
+/// A history record with the columns the console searches and reports count; `keys` are
+/// the replies' message ids separated by spaces (ids are [a-z0-9-]).
+pub(super) struct HistoryRow {
+    pub id: i64,
+    pub customer: String,
+    pub text: String,
+    pub keys: String,
+    pub record: Vec<u8>,
+}
+
+/// Inserts history records under their ids, in one statement.
+pub(super) async fn insert_history(
+    connection: &mut PgConnection,
+    rows: Vec<HistoryRow>,
+) -> StoreResult<()> {
+    if rows.is_empty() {
+        return Ok(());
+    }
+    let (mut ids, mut customers, mut texts, mut keys, mut records) =
+        (Vec::new(), Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    for row in rows {
+        ids.push(row.id);
+        customers.push(row.customer);
+        texts.push(row.text);
+        keys.push(row.keys);
+        records.push(row.record);
     }
     sqlx::query(
         "INSERT INTO history (id, customer, inbound_text, reply_keys, record) \
@@ -335,7 +368,7 @@ async fn write_history(
          FROM UNNEST($1::bigint[], $2::text[], $3::text[], $4::text[], $5::bytea[]) \
               AS r(id, customer, text, keys, record)",
     )
-    .bind(&numbers)
+    .bind(&ids)
     .bind(&customers)
     .bind(&texts)
     .bind(&keys)
