@@ -343,6 +343,10 @@ fn serve(path: &std::path::Path) -> anyhow::Result<()> {
     })?;
     // Every task, and with them every handle on the store, ends with the runtime.
     drop(runtime);
+    // Only the embedded store has anything to settle.
+    if store_settings.backend != souk::settings::StoreBackend::Sled {
+        return Ok(());
+    }
     match souk::store::settle(&store_settings) {
         Ok(took) => tracing::info!(
             ms = took.as_millis() as u64,

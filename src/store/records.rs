@@ -129,6 +129,20 @@ pub struct TimerEntry {
     pub due: Timestamp,
 }
 
+impl TimerEntry {
+    /// The inbox event a timer becomes when it fires at `now`.
+    pub fn fired(&self, now: Timestamp) -> InboxEntry {
+        InboxEntry {
+            seq: 0,
+            public_id: format!("timer-{}-{}", self.kind.name(), self.due.millis()),
+            dedup_key: None,
+            customer: self.customer.clone(),
+            event: Event::TimerFired(self.kind),
+            received_at: now,
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq)]
 pub enum TimerChange {
     Set(TimerEntry),

@@ -128,14 +128,14 @@ impl StoreSettings {
                 "must be between 1 and 8760 (a year)".into(),
             ));
         }
-        if self.backend != Backend::Postgres {
-            return Ok(());
-        }
+        // `[store.postgres]` is checked whatever the backend, so a mistake shows before the
+        // day the shop switches; only the URL is required with postgres alone.
         let postgres = &self.postgres;
-        if postgres
-            .url
-            .as_ref()
-            .is_none_or(|url| url.expose().is_empty())
+        if self.backend == Backend::Postgres
+            && postgres
+                .url
+                .as_ref()
+                .is_none_or(|url| url.expose().is_empty())
         {
             return Err((
                 "store.postgres.url",

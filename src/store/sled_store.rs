@@ -1056,14 +1056,7 @@ impl SledTrees {
                     let Some(timer) = timer_slots::take_due(timers, slots, key, timer, now)? else {
                         continue;
                     };
-                    let entry = InboxEntry {
-                        seq: 0,
-                        public_id: format!("timer-{}-{}", timer.kind.name(), timer.due.millis()),
-                        dedup_key: None,
-                        customer: timer.customer.clone(),
-                        event: Event::TimerFired(timer.kind),
-                        received_at: now,
-                    };
+                    let entry = timer.fired(now);
                     fired.push(Self::put_inbox(inbox, entry)?);
                 }
                 Ok(fired)

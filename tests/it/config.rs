@@ -97,6 +97,28 @@ fn bad_values_name_their_key() {
             "[channels.telegram]\nmode = \"sometimes\"\n\n[handoff]",
             "mode",
         ),
+        // The database URL holds a password: environment only, and required with postgres.
+        (
+            "schema = \"public\"",
+            "schema = \"public\"\nurl = \"postgres://u:pw@db/souk\"",
+            "SOUK__STORE__POSTGRES__URL",
+        ),
+        (
+            "backend = \"sled\"",
+            "backend = \"postgres\"",
+            "store.postgres.url",
+        ),
+        ("backend = \"sled\"", "backend = \"mysql\"", "backend"),
+        (
+            "schema = \"public\"",
+            "schema = \"Public; DROP\"",
+            "store.postgres.schema",
+        ),
+        (
+            "concurrent_writes = 1",
+            "concurrent_writes = 0",
+            "store.postgres.concurrent_writes",
+        ),
     ];
     for (original, replacement, key) in cases {
         let error = with_override(file, original, replacement).expect_err(replacement);

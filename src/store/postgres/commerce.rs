@@ -16,6 +16,25 @@ fn units(n: i64) -> u32 {
     u32::try_from(n).unwrap_or(if n < 0 { 0 } else { u32::MAX })
 }
 
+/// Saves a payment-link job; an upsert, as sled's insert: a rescheduled job keeps its place
+/// in the queue.
+pub(super) async fn put_payment_job(
+    connection: &mut sqlx::PgConnection,
+    job: &PaymentJob,
+) -> StoreResult<()> {
+    sqlx::query(
+        "INSERT INTO payment_jobs (order_id, attempt, record) VALUES ($1, $2, $3) \
+         ON CONFLICT (order_id, attempt) DO UPDATE SET record = EXCLUDED.record",
+    )
+    .bind(&job.order.0)
+    .bind(i64::from(job.attempt))
+    .bind(encode(job))
+    .execute(connection)
+    .await
+    .map_err(db)?;
+    Ok(())
+}
+
 #[async_trait::async_trait]
 impl Commerce for PgStore {
     async fn order(&self, id: &OrderId) -> StoreResult<Option<Order>> {
@@ -52,18 +71,8 @@ impl Commerce for PgStore {
     }
 
     async fn payment_job_reschedule(&self, job: &PaymentJob) -> StoreResult<()> {
-        // An upsert, as sled's insert: the job keeps its place in the queue.
-        sqlx::query(
-            "INSERT INTO payment_jobs (order_id, attempt, record) VALUES ($1, $2, $3) \
-             ON CONFLICT (order_id, attempt) DO UPDATE SET record = EXCLUDED.record",
-        )
-        .bind(&job.order.0)
-        .bind(i64::from(job.attempt))
-        .bind(encode(job))
-        .execute(self.pool())
-        .await
-        .map_err(db)?;
-        Ok(())
+        let mut connection = self.pool().acquire().await.map_err(db)?;
+        put_payment_job(&mut connection, job).await
     }
 
     async fn payment_job_done(&self, job: &PaymentJob) -> StoreResult<()> {

@@ -159,16 +159,7 @@ pub(super) async fn put_payment_jobs(
     commit: &StepCommit,
 ) -> StoreResult<()> {
     for job in &commit.payment_jobs {
-        sqlx::query(
-            "INSERT INTO payment_jobs (order_id, attempt, record) VALUES ($1, $2, $3) \
-             ON CONFLICT (order_id, attempt) DO UPDATE SET record = EXCLUDED.record",
-        )
-        .bind(&job.order.0)
-        .bind(i64::from(job.attempt))
-        .bind(encode(job))
-        .execute(&mut *connection)
-        .await
-        .map_err(db)?;
+        super::commerce::put_payment_job(&mut *connection, job).await?;
     }
     Ok(())
 }
@@ -467,14 +458,7 @@ impl Timers for PgStore {
         });
         let mut fired = Vec::with_capacity(timers.len());
         for timer in timers {
-            let entry = InboxEntry {
-                seq: 0,
-                public_id: format!("timer-{}-{}", timer.kind.name(), timer.due.millis()),
-                dedup_key: None,
-                customer: timer.customer.clone(),
-                event: Event::TimerFired(timer.kind),
-                received_at: now,
-            };
+            let entry = timer.fired(now);
             fired.push(put_inbox(&mut tx, entry).await?);
         }
         tx.commit().await.map_err(db)?;
