@@ -16,6 +16,8 @@ use flows::{Channel, Context, FlowSettings, Span};
 
 use crate::catalog_file::load_catalog_with_digest;
 use crate::driver::group_commit::GroupCommit;
+use crate::driver::holding::Holding;
+use crate::driver::replica::{ReplicaTask, run_replica};
 use crate::driver::{
     Driver, Ingest, Shared, Worker, run_outbox, run_payment_links, run_read_ahead, run_timers,
     run_worker,
@@ -64,6 +66,10 @@ pub struct App {
     stop_outbox: CancellationToken,
     /// Cancelled when a step has wedged its worker: souk stops for a restart.
     wedged: CancellationToken,
+    /// The replica's lease keeper (none on the embedded store); stops last, giving the
+    /// leases back once everything taken under them is done.
+    replica: Tasks,
+    stop_replica: CancellationToken,
 }
 
 fn flow_settings(settings: &Settings) -> FlowSettings {
@@ -120,7 +126,21 @@ impl App {
             queues.push(sender);
             receivers.push(receiver);
         }
-        let driver = Driver::new(queues);
+        // On a shared database this process is one replica among several; see
+        // `driver/replica.rs`.
+        let holding = Arc::new(if store.shared_by_replicas() {
+            let id = replica_name(&settings);
+            tracing::info!(replica = %id, "one replica among several on a shared database");
+            Holding::replica(id)
+        } else {
+            Holding::alone()
+        });
+        let stop_replica = CancellationToken::new();
+        let (relay, relay_task) =
+            crate::driver::live::start(store.clone(), holding.replica_id(), stop_replica.clone());
+        // Listening before the first lease round: nothing announced after it is missed.
+        let notices = store.listen().await?;
+        let driver = Driver::new(queues, holding.clone());
         let group_commit = GroupCommit::start(store.clone());
         let ingest = Ingest::new(store.clone(), driver.clone(), group_commit.clone());
         let shared = Arc::new(Shared {
@@ -141,7 +161,9 @@ impl App {
             payment_wakeup: Notify::new(),
             ingest: ingest.clone(),
             group_commit,
-            console_feed: crate::console::ConsoleFeed::default(),
+            console_feed: crate::console::ConsoleFeed::new(relay.clone()),
+            holding: holding.clone(),
+            relay: relay.clone(),
             verify_inbox: AtomicBool::new(false),
             poison: crate::driver::poison::PoisonGuard::new(
                 settings.workers.shards,
@@ -150,7 +172,7 @@ impl App {
             ),
         });
 
-        let hub = Arc::new(WebChatHub::default());
+        let hub = Arc::new(WebChatHub::new(relay));
         let mut senders = Senders::default();
         senders.insert(Channel::WebChat, Arc::new(WebChatSender::new(hub.clone())));
         for (channel, meta) in [
@@ -207,7 +229,19 @@ impl App {
         // Events accepted before a crash or stop are applied before anything new; their
         // steps are watched for taking the process down again (`driver/poison.rs`).
         store.forget_settled_attempts().await?;
-        let pending = store.pending_inbox().await?;
+        let replica = ReplicaTask {
+            shared: shared.clone(),
+            driver: driver.clone(),
+            hub: hub.clone(),
+            lease: Duration::from_secs(settings.store.postgres.lease_seconds),
+        };
+        // A replica takes its shards' events (a former holder's included) with its leases.
+        let pending = if holding.replica_id().is_some() {
+            crate::driver::replica::first_round(&replica).await?;
+            Vec::new()
+        } else {
+            store.pending_inbox().await?
+        };
         if !pending.is_empty() {
             tracing::info!(
                 count = pending.len(),
@@ -221,6 +255,13 @@ impl App {
             driver.dispatch(entry).await?;
         }
 
+        let replica_task = Tasks(
+            notices
+                .map(|notices| tokio::spawn(run_replica(replica, notices, stop_replica.clone())))
+                .into_iter()
+                .chain(relay_task)
+                .collect(),
+        );
         let stop_outbox = CancellationToken::new();
         let grace = Duration::from_secs(settings.server.shutdown_grace_seconds);
         let outbox = Tasks(vec![tokio::spawn(run_outbox(
@@ -357,6 +398,8 @@ impl App {
             drain_workers,
             stop_outbox,
             wedged,
+            replica: replica_task,
+            stop_replica,
         })
     }
 
@@ -403,12 +446,24 @@ impl App {
         join_all(&mut self.workers, grace).await;
         self.stop_outbox.cancel();
         join_all(&mut self.outbox, grace + Duration::from_secs(1)).await;
+        self.stop_replica.cancel();
+        join_all(&mut self.replica, grace).await;
         self.shared.store.flush().await?;
         if self.wedged.is_cancelled() {
             anyhow::bail!("a step wedged its worker; stopped so that a restart can set it aside");
         }
         tracing::info!("stopped cleanly");
         Ok(())
+    }
+}
+
+/// This replica's name: the configured one, else a fresh random one.
+fn replica_name(settings: &Settings) -> String {
+    let configured = &settings.store.postgres.replica_id;
+    if configured.is_empty() {
+        format!("r-{}", &clock::random_hex_128()[..12])
+    } else {
+        configured.clone()
     }
 }
 

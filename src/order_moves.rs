@@ -57,6 +57,7 @@ pub async fn change_order_status(
     }
     let now = clock::now();
     let entry = InboxEntry {
+        claim: None,
         seq: 0,
         public_id: format!("admin-{id}-{status}-{}", now.millis()),
         dedup_key: None,

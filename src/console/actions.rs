@@ -72,6 +72,7 @@ async fn apply(
     };
     metrics::counter!("souk_console_actions_total", "action" => kind).increment(1);
     let entry = InboxEntry {
+        claim: None,
         seq: 0,
         public_id: format!("console-{}", clock::random_hex_128()),
         dedup_key: None,

@@ -13,26 +13,45 @@ use tokio_stream::wrappers::BroadcastStream;
 use flows::CustomerId;
 
 use super::ConsoleState;
+use crate::driver::live::{LiveNews, Relay};
 
 /// Cheap to clone; publishing with no console open costs a failed send.
 #[derive(Clone)]
-pub struct ConsoleFeed(broadcast::Sender<CustomerId>);
+pub struct ConsoleFeed {
+    here: broadcast::Sender<CustomerId>,
+    /// Consoles open on other replicas (see `driver/live.rs`).
+    relay: Relay,
+}
 
 impl Default for ConsoleFeed {
     fn default() -> Self {
-        // A console that falls this far behind gets its stream ended and reconnects,
-        // reloading everything: nothing is silently skipped.
-        ConsoleFeed(broadcast::channel(1024).0)
+        ConsoleFeed::new(Relay::default())
     }
 }
 
 impl ConsoleFeed {
+    pub fn new(relay: Relay) -> ConsoleFeed {
+        // A console that falls this far behind gets its stream ended and reconnects,
+        // reloading everything: nothing is silently skipped.
+        ConsoleFeed {
+            here: broadcast::channel(1024).0,
+            relay,
+        }
+    }
+
+    /// A conversation changed: consoles on every replica hear of it.
     pub fn publish(&self, customer: &CustomerId) {
-        let _ = self.0.send(customer.clone());
+        self.publish_here(customer);
+        self.relay.send(LiveNews::Console(customer.clone()));
+    }
+
+    /// Only this replica's consoles (news another replica announced).
+    pub fn publish_here(&self, customer: &CustomerId) {
+        let _ = self.here.send(customer.clone());
     }
 
     pub fn subscribe(&self) -> broadcast::Receiver<CustomerId> {
-        self.0.subscribe()
+        self.here.subscribe()
     }
 }
 

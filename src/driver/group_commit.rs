@@ -16,8 +16,8 @@ use std::sync::Arc;
 use tokio::sync::{mpsc, oneshot};
 
 use crate::store::{
-    Delivered, GroupWritten, InboxEntry, Ingested, OutboxEntry, StepCommit, Store, StoreError,
-    WriteGroup,
+    Delivered, Fence, GroupWritten, InboxEntry, Ingested, OutboxEntry, StepCommit, Store,
+    StoreError, WriteGroup,
 };
 
 /// One caller's part of a round (empty for a plain "make my writes durable").
@@ -137,12 +137,16 @@ impl GroupCommit {
 
     /// Commits the steps (all or none) and returns once they are on disk, so nothing they
     /// queued can be sent for a step a crash could still undo; the sends each step created.
+    /// With several replicas, `fence` names the leases the steps were taken under: if this
+    /// replica no longer holds one, nothing is written.
     pub async fn commit(
         &self,
         steps: Vec<StepCommit>,
+        fence: Option<Fence>,
     ) -> Result<Vec<Vec<OutboxEntry>>, CommitError> {
         let part = WriteGroup {
             steps,
+            fence,
             ..WriteGroup::default()
         };
         self.request(part).await.map(|written| written.created)

@@ -67,6 +67,7 @@ impl Ingest {
         event: Event,
     ) -> Result<bool, IngestError> {
         self.accept(InboxEntry {
+            claim: None,
             seq: 0,
             public_id: key.clone(),
             dedup_key: Some(key),
@@ -100,6 +101,14 @@ impl Ingest {
             )));
         }
         entries.iter_mut().for_each(cut_to_channel_limit);
+        // Taken here when this process steps the conversation; otherwise the store tells
+        // the replica that does.
+        let holding = self.driver.holding();
+        for entry in &mut entries {
+            if entry.claim.is_none() {
+                entry.claim = holding.claim(&entry.customer);
+            }
+        }
         self.group_commit
             .ingest(entries)
             .await

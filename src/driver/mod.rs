@@ -5,10 +5,13 @@
 pub mod applied;
 pub mod backoff;
 pub mod group_commit;
+pub mod holding;
 mod ingest;
+pub mod live;
 mod outbox;
 pub mod payment_links;
 pub mod poison;
+pub mod replica;
 mod timers;
 mod worker;
 
@@ -65,6 +68,10 @@ pub struct Shared {
     pub verify_inbox: std::sync::atomic::AtomicBool,
     /// Tells callers waiting for one event that its step was committed (or set aside).
     pub applied: applied::Applied,
+    /// Which conversations this process steps (all of them on the embedded store).
+    pub holding: Arc<holding::Holding>,
+    /// Live news for the other replicas' views (nothing on the embedded store).
+    pub relay: live::Relay,
 }
 
 impl Shared {
@@ -145,14 +152,20 @@ pub struct DriverClosed;
 pub struct Driver {
     shards: Arc<[mpsc::Sender<InboxEntry>]>,
     hasher: std::hash::RandomState,
+    holding: Arc<holding::Holding>,
 }
 
 impl Driver {
-    pub fn new(shards: Vec<mpsc::Sender<InboxEntry>>) -> Driver {
+    pub fn new(shards: Vec<mpsc::Sender<InboxEntry>>, holding: Arc<holding::Holding>) -> Driver {
         Driver {
             shards: shards.into(),
             hasher: std::hash::RandomState::new(),
+            holding,
         }
+    }
+
+    pub fn holding(&self) -> &Arc<holding::Holding> {
+        &self.holding
     }
 
     /// The same customer always maps to the same shard, so its events apply in order.
@@ -162,8 +175,12 @@ impl Driver {
         (hasher.finish() % self.shards.len().max(1) as u64) as usize
     }
 
-    /// Waits when the shard's queue is full: back-pressure reaches the HTTP client.
+    /// Waits when the shard's queue is full: back-pressure reaches the HTTP client. An
+    /// event another replica steps is not queued here (that replica was told).
     pub async fn dispatch(&self, entry: InboxEntry) -> Result<(), DriverClosed> {
+        if !self.holding.steps(&entry) {
+            return Ok(());
+        }
         let shard = self
             .shards
             .get(self.shard_of(&entry.customer))

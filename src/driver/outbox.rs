@@ -56,6 +56,8 @@ struct Runner {
     task_owner: HashMap<tokio::task::Id, CustomerId>,
     permits: Arc<Semaphore>,
     tasks: Tasks,
+    /// The held shards' generation the queues were last checked against.
+    generation: u64,
 }
 
 /// Runs until `stop`; then keeps sending what is due for up to `grace` before returning.
@@ -86,11 +88,13 @@ pub async fn run_outbox(
         loaded: loaded.iter().map(|entry| entry.id).collect(),
         task_owner: HashMap::new(),
         tasks: JoinSet::new(),
+        generation: 0,
     };
     for entry in loaded {
         runner.add(entry);
     }
     loop {
+        runner.follow_holding();
         runner.take_feed();
         let wake_at = runner.pass().await;
         let sleep = wake_at.map_or(IDLE_SLEEP, |at| {
@@ -177,6 +181,35 @@ impl Runner {
         let pause = clock::now().plus(flows::Span::seconds(5));
         self.waiting.push(Reverse((pause, customer.clone())));
         self.is_waiting.insert(customer);
+    }
+
+    /// After shards moved to other replicas: their conversations' sends are theirs now
+    /// (sends already under way finish; the new holder may repeat them, with the same
+    /// idempotency key). The pending sends of gained shards come through the feed.
+    fn follow_holding(&mut self) {
+        let holding = &self.shared.holding;
+        let generation = holding.generation();
+        if generation == self.generation {
+            return;
+        }
+        self.generation = generation;
+        // The start-up load is long past what it guarded against; a regained shard's
+        // sends must not be taken for copies of it.
+        self.loaded.clear();
+        let before = self.depth;
+        self.queues.retain(|customer, queue| {
+            let keep = holding.holds_customer(customer);
+            if !keep {
+                self.depth = self.depth.saturating_sub(queue.len());
+            }
+            keep
+        });
+        if before != self.depth {
+            tracing::info!(
+                sends = before - self.depth,
+                "pending sends left to the replicas that took their shards"
+            );
+        }
     }
 
     /// Sends committed since the last look.

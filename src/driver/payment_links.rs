@@ -199,6 +199,7 @@ async fn run_job(
         }
     };
     let entry = InboxEntry {
+        claim: None,
         seq: 0,
         public_id: format!("link-{}-{}", job.order, job.attempt),
         dedup_key: Some(format!("payment-link:{}:{}", job.order, job.attempt)),

@@ -156,6 +156,12 @@ pub async fn set_aside(shared: &Arc<Shared>, entry: &InboxEntry, reason: &str, a
             shared
                 .applied
                 .settled([seq], super::applied::Settled::SetAside);
+            if entry.event.is_operator() {
+                shared.relay.send(super::live::LiveNews::Applied(
+                    seq,
+                    super::applied::Settled::SetAside,
+                ));
+            }
         }
         Err(error) => {
             tracing::error!(%error, event = %entry.public_id, "cannot set the event aside")

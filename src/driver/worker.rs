@@ -93,6 +93,17 @@ fn reply_route(
 
 impl Worker {
     async fn handle(&self, mut entries: Vec<InboxEntry>) {
+        // Taken under a lease this replica no longer holds: the shard's new holder took the
+        // events again and steps them.
+        let before = entries.len();
+        entries.retain(|entry| self.shared.holding.steps(entry));
+        if entries.len() < before {
+            metrics::counter!("souk_events_left_to_other_replicas_total")
+                .increment((before - entries.len()) as u64);
+            if entries.is_empty() {
+                return;
+            }
+        }
         if self
             .shared
             .verify_inbox
@@ -146,6 +157,10 @@ impl Worker {
         let batch = std::slice::from_ref(&entry);
         let mut panics = 0;
         for attempt in 1..=COMMIT_ATTEMPTS {
+            if !self.shared.holding.steps(&entry) {
+                metrics::counter!("souk_events_left_to_other_replicas_total").increment(1);
+                return;
+            }
             match process_batch(&self.shared, self.shard, batch).await {
                 Ok(effects) => return self.done(batch, &effects),
                 // A bug the event's content triggers: the same step would panic forever.
@@ -173,6 +188,15 @@ impl Worker {
             entries.iter().map(|entry| entry.seq),
             super::applied::Settled::Applied,
         );
+        // An operator's console may wait for it on another replica.
+        if self.shared.relay.is_on() {
+            for entry in entries.iter().filter(|entry| entry.event.is_operator()) {
+                self.shared.relay.send(super::live::LiveNews::Applied(
+                    entry.seq,
+                    super::applied::Settled::Applied,
+                ));
+            }
+        }
         if effects.queued_sends {
             self.shared.outbox_wakeup.notify_one();
         }
@@ -236,7 +260,8 @@ async fn process_batch(
     };
     metrics::histogram!("souk_commit_batch_size").record(commits.len() as f64);
     let changed: Vec<CustomerId> = stepped.keys().map(|c| (*c).clone()).collect();
-    let created = shared.group_commit.commit(commits).await?;
+    let fence = shared.holding.fence(entries);
+    let created = shared.group_commit.commit(commits, fence).await?;
     for customer in &changed {
         shared.console_feed.publish(customer);
     }

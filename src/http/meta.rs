@@ -152,6 +152,7 @@ async fn record(
                 };
                 let customer = store.resolve_identity(&identity, customer).await?;
                 let entry = InboxEntry {
+                    claim: None,
                     seq: 0,
                     public_id: message.dedup_key.clone(),
                     dedup_key: Some(message.dedup_key),

@@ -40,6 +40,7 @@ async fn feed(
     event: Event,
 ) -> Result<bool, ApiError> {
     let entry = InboxEntry {
+        claim: None,
         seq: 0,
         public_id,
         dedup_key: Some(dedup_key),

@@ -22,7 +22,7 @@ use flows::{
 };
 
 use super::WebChatState;
-use super::webchat_sessions::Refused;
+use super::webchat_sessions::{PENDING_TTL, Refused};
 use crate::api_error::ApiError;
 use crate::clock;
 use crate::render::dates::format_datetime;
@@ -54,7 +54,14 @@ async fn resolve_session(state: &WebChatState, token: &str) -> Result<(Session, 
     if let Some(customer) = found {
         return Ok((Session::Stored(customer), digest));
     }
-    match state.webchat_sessions.locale(&digest, Instant::now()) {
+    if let Some(locale) = state.webchat_sessions.locale(&digest, Instant::now()) {
+        return Ok((Session::Pending(locale), digest));
+    }
+    // Made by another replica (a shared store keeps new sessions for all of them).
+    let since = clock::now().plus(flows::Span(
+        -i64::try_from(PENDING_TTL.as_millis()).unwrap_or(i64::MAX),
+    ));
+    match state.store.pending_session(&digest, since).await? {
         Some(locale) => Ok((Session::Pending(locale), digest)),
         None => Err(ApiError::new(StatusCode::NOT_FOUND, "unknown session")),
     }
@@ -118,6 +125,12 @@ pub async fn create_session(
             ));
         }
     }
+    if state.store.shared_by_replicas() {
+        state
+            .store
+            .put_pending_session(&session_digest(&token), locale, clock::now())
+            .await?;
+    }
     metrics::counter!("souk_webchat_sessions_total").increment(1);
     Ok(Json(json!({ "session": token })))
 }
@@ -139,6 +152,7 @@ pub async fn post_message(
         None => (clock::random_hex_128(), None),
     };
     let entry = InboxEntry {
+        claim: None,
         seq: 0,
         public_id: public_id.clone(),
         dedup_key,

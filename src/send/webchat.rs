@@ -9,6 +9,7 @@ use futures_util::future::BoxFuture;
 use tokio::sync::broadcast;
 
 use super::{ChannelSender, Outgoing, SendResult};
+use crate::driver::live::{LiveNews, Relay};
 
 /// One serialized reply on its way to the browser.
 #[derive(Debug, Clone)]
@@ -23,6 +24,8 @@ const TAB_BACKLOG: usize = 64;
 #[derive(Default)]
 pub struct WebChatHub {
     sessions: Mutex<Sessions>,
+    /// Tabs open on other replicas (see `driver/live.rs`).
+    relay: Relay,
 }
 
 #[derive(Default)]
@@ -54,7 +57,35 @@ impl WebChatHub {
             .subscribe()
     }
 
+    pub fn new(relay: Relay) -> WebChatHub {
+        WebChatHub {
+            sessions: Mutex::default(),
+            relay,
+        }
+    }
+
+    /// A reply for the session's tabs, on whichever replica they are connected to.
     fn publish(&self, digest: &str, push: WebChatPush) {
+        self.relay.send(LiveNews::WebChat {
+            to: digest.to_owned(),
+            id: push.id,
+            json: push.json.clone(),
+        });
+        self.publish_here(digest, push);
+    }
+
+    /// Ends the session's streams on this replica: its tabs reconnect and reload the
+    /// history (a reply too big to pass between replicas).
+    pub fn cut(&self, digest: &str) {
+        self.sessions
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .channels
+            .remove(digest);
+    }
+
+    /// Only this replica's tabs (a reply another replica announced).
+    pub fn publish_here(&self, digest: &str, push: WebChatPush) {
         let mut sessions = self
             .sessions
             .lock()

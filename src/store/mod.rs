@@ -13,6 +13,7 @@ pub mod linking;
 mod postgres;
 pub mod records;
 pub mod settings;
+pub mod shards;
 mod sled_store;
 
 pub use console_records::{
@@ -496,6 +497,28 @@ pub trait ChannelState: Send + Sync + 'static {
     async fn put_callback_token(&self, token: &str, action: &str) -> StoreResult<()>;
 
     async fn callback_token(&self, token: &str) -> StoreResult<Option<String>>;
+
+    /// A web chat session before its first message, for the other replicas (a store no
+    /// other process shares keeps none: the session lives in the process's memory).
+    async fn put_pending_session(
+        &self,
+        digest: &str,
+        locale: flows::Locale,
+        at: Timestamp,
+    ) -> StoreResult<()> {
+        let _ = (digest, locale, at);
+        Ok(())
+    }
+
+    /// A session another replica made since `since`, and the language it asked for.
+    async fn pending_session(
+        &self,
+        digest: &str,
+        since: Timestamp,
+    ) -> StoreResult<Option<flows::Locale>> {
+        let _ = (digest, since);
+        Ok(None)
+    }
 }
 
 /// Appointments and the staff calendar.
@@ -547,6 +570,54 @@ pub trait Leases: Send + Sync + 'static {
 
     /// Gives back every lease of `replica` (a graceful stop): others take them at once.
     async fn release_leases(&self, replica: &str) -> StoreResult<()>;
+
+    /// Whether other processes share this store (each serving replica then leases shards,
+    /// and its work queues are scoped to what it holds).
+    fn shared_by_replicas(&self) -> bool {
+        false
+    }
+
+    /// Takes every inbox event of the leased shards not yet taken under the lease's epoch
+    /// (new ones another replica accepted, or a former holder's), oldest first, each with
+    /// its `claim` set; `taken_over` says a former holder had taken it (its step may be
+    /// what stopped that holder).
+    async fn claim_inbox(&self, leases: &[Lease]) -> StoreResult<Vec<Claimed>> {
+        let _ = leases;
+        Ok(Vec::new())
+    }
+
+    /// The pending sends of the conversations in `shards`, oldest first.
+    async fn outbox_of(&self, shards: &[u32]) -> StoreResult<Vec<OutboxEntry>>;
+
+    /// Tells every replica (this one too) something for its live views.
+    async fn announce(&self, payload: &str) -> StoreResult<()> {
+        let _ = payload;
+        Ok(())
+    }
+
+    /// What the replicas announce, and the inbox notices of the shards (`Notice`); `None`
+    /// when nothing else shares the store.
+    async fn listen(&self) -> StoreResult<Option<tokio::sync::mpsc::Receiver<Notice>>> {
+        Ok(None)
+    }
+}
+
+/// A message between replicas.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Notice {
+    /// Events were accepted for these shards by a replica that does not hold them.
+    Inbox(Vec<u32>),
+    /// A live-view message (`announce`).
+    Live(String),
+    /// The listening connection was lost and is back: notices may have been missed.
+    Missed,
+}
+
+/// An inbox event a replica took to step.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Claimed {
+    pub entry: InboxEntry,
+    pub taken_over: bool,
 }
 
 /// Keeping the engine healthy: read-ahead, pruning, flushing, size; mostly the embedded

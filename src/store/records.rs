@@ -22,6 +22,10 @@ pub struct InboxEntry {
     pub customer: CustomerId,
     pub event: Event,
     pub received_at: Timestamp,
+    /// With several replicas: the lease epoch of its shard under which this replica took the
+    /// event to step it (the step's commit is fenced on it). Not stored in the record.
+    #[serde(skip)]
+    pub claim: Option<u64>,
 }
 
 /// The outcome of persisting an inbound event. Not boxed: it lives for one call.
@@ -133,6 +137,7 @@ impl TimerEntry {
     /// The inbox event a timer becomes when it fires at `now`.
     pub fn fired(&self, now: Timestamp) -> InboxEntry {
         InboxEntry {
+            claim: None,
             seq: 0,
             public_id: format!("timer-{}-{}", self.kind.name(), self.due.millis()),
             dedup_key: None,

@@ -60,6 +60,15 @@ pub struct PostgresSettings {
     /// bigger rounds (fewer commits, less CPU) when the database shares the machine.
     #[serde(default = "default_concurrent_writes")]
     pub concurrent_writes: usize,
+    /// How long a replica's hold on its shards lasts unless renewed (renewed every third of
+    /// it): a replica that dies loses its conversations to the others within this time.
+    #[serde(default = "default_lease_seconds")]
+    pub lease_seconds: u64,
+    /// This replica's name among the replicas; empty for a random one per start. A stable
+    /// name (one per machine, never two processes at once) lets a restarted replica take
+    /// its shards back at once instead of after `lease_seconds`.
+    #[serde(default)]
+    pub replica_id: String,
 }
 
 impl Default for PostgresSettings {
@@ -71,6 +80,8 @@ impl Default for PostgresSettings {
             connect_timeout_ms: default_connect_timeout_ms(),
             schema: default_schema(),
             concurrent_writes: default_concurrent_writes(),
+            lease_seconds: default_lease_seconds(),
+            replica_id: String::new(),
         }
     }
 }
@@ -92,6 +103,10 @@ fn default_connect_timeout_ms() -> u64 {
 /// 2,137 and 114 ms with four; 2,099 and 127 ms with eight).
 fn default_concurrent_writes() -> usize {
     1
+}
+
+fn default_lease_seconds() -> u64 {
+    9
 }
 
 fn default_schema() -> String {
@@ -167,6 +182,23 @@ impl StoreSettings {
             return Err((
                 "store.postgres.concurrent_writes",
                 "must be between 1 and 64, and at most store.postgres.pool_size".into(),
+            ));
+        }
+        if !(3..=300).contains(&postgres.lease_seconds) {
+            return Err((
+                "store.postgres.lease_seconds",
+                "must be between 3 and 300".into(),
+            ));
+        }
+        if postgres.replica_id.len() > 100
+            || !postgres
+                .replica_id
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b"-_.".contains(&b))
+        {
+            return Err((
+                "store.postgres.replica_id",
+                "must be at most 100 letters, digits, '-', '_' or '.'".into(),
             ));
         }
         let schema_ok = !postgres.schema.is_empty()

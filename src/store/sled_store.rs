@@ -422,6 +422,7 @@ impl StepTrees<'_> {
         SledTrees::put_inbox(
             inbox,
             InboxEntry {
+                claim: None,
                 seq: 0,
                 public_id: format!("oversold-{}", order.id),
                 dedup_key: None,

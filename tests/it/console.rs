@@ -854,7 +854,7 @@ async fn two_operators_taking_over_at_once_leave_exactly_one_owner() {
 }
 
 /// The console's live stream.
-async fn console_events(console: &Console) -> crate::support::EventStream {
+pub async fn console_events(console: &Console) -> crate::support::EventStream {
     let response = console
         .client
         .get(format!("{}/console/api/events", console.base))

@@ -27,6 +27,8 @@ mod orders;
 mod payments;
 mod poison;
 mod postgres;
+#[cfg(feature = "postgres")]
+mod replicas;
 mod restart;
 mod store;
 mod support;

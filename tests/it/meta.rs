@@ -71,7 +71,7 @@ fn whatsapp_text(wamid: &str, from: &str, text: &str) -> Vec<u8> {
     whatsapp_text_at(wamid, from, text, &now_seconds())
 }
 
-fn whatsapp_text_at(wamid: &str, from: &str, text: &str, seconds: &str) -> Vec<u8> {
+pub fn whatsapp_text_at(wamid: &str, from: &str, text: &str, seconds: &str) -> Vec<u8> {
     json!({"object": "whatsapp_business_account", "entry": [{"id": "WABA", "changes": [{"field": "messages", "value": {
         "messaging_product": "whatsapp",
         "metadata": {"display_phone_number": "15550001111", "phone_number_id": "1122334455667"},
@@ -547,6 +547,7 @@ async fn age_prepare_and_ingest(
         .expect("commit");
     store
         .ingest(InboxEntry {
+            claim: None,
             seq: 0,
             public_id: "stripe-evt-1".into(),
             dedup_key: Some("evt_1".into()),

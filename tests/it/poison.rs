@@ -165,6 +165,7 @@ async fn an_event_that_keeps_taking_souk_down_is_set_aside_at_start() {
     assert!(committed);
     // The killer message, accepted (durable) but not yet stepped when the process died.
     let killer = InboxEntry {
+        claim: None,
         seq: 0,
         public_id: "killer".into(),
         dedup_key: Some("killer".into()),

@@ -294,6 +294,7 @@ async fn replicas_split_the_shards_take_over_a_silent_one_and_fence_its_commits(
         ..WriteGroup::default()
     };
     let event = |customer: &str| souk::store::InboxEntry {
+        claim: None,
         seq: 0,
         public_id: format!("p-{customer}"),
         dedup_key: None,
@@ -542,6 +543,7 @@ async fn souk_store_copy_moves_every_kind_of_record() {
         created_at: Timestamp(0),
     };
     let event = |customer: &str, dedup: &str, at: i64| InboxEntry {
+        claim: None,
         seq: 0,
         public_id: format!("p-{at}"),
         dedup_key: Some(dedup.into()),

@@ -133,6 +133,7 @@ fn customer(id: &str, identity: &Identity) -> Customer {
 
 fn inbox(customer: &str, dedup: Option<&str>, at: i64) -> InboxEntry {
     InboxEntry {
+        claim: None,
         seq: 0,
         public_id: format!("p-{at}"),
         dedup_key: dedup.map(str::to_owned),
@@ -1019,6 +1020,7 @@ async fn the_console_list_filters_sorts_limits_and_searches_text(open: Open) {
     let dir = tempfile::tempdir().expect("temp dir");
     let store = open.store(dir.path()).await;
     let says = |customer: &str, at: i64, channel: Channel, text: &str| InboxEntry {
+        claim: None,
         seq: 0,
         public_id: format!("p-{customer}-{at}"),
         dedup_key: None,

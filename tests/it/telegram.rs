@@ -14,11 +14,11 @@ use souk::telegram::settings::{TelegramMode, TelegramSettings};
 use crate::fake_telegram::{Call, Failure, FakeTelegram, TOKEN};
 use crate::support::{TestApp, spawn_app_with, test_settings};
 
-const SECRET: &str = "hook-secret_123";
+pub const SECRET: &str = "hook-secret_123";
 const WAIT: Duration = crate::support::PATIENCE;
 const CHAT: i64 = 424_242;
 
-fn settings(store: &std::path::Path, fake: &FakeTelegram, mode: TelegramMode) -> Settings {
+pub fn settings(store: &std::path::Path, fake: &FakeTelegram, mode: TelegramMode) -> Settings {
     let mut settings = test_settings(store);
     if mode == TelegramMode::Webhook {
         settings.server.public_url = "https://shop.example".into();

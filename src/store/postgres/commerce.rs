@@ -23,12 +23,13 @@ pub(super) async fn put_payment_job(
     job: &PaymentJob,
 ) -> StoreResult<()> {
     sqlx::query(
-        "INSERT INTO payment_jobs (order_id, attempt, record) VALUES ($1, $2, $3) \
+        "INSERT INTO payment_jobs (order_id, attempt, record, shard) VALUES ($1, $2, $3, $4) \
          ON CONFLICT (order_id, attempt) DO UPDATE SET record = EXCLUDED.record",
     )
     .bind(&job.order.0)
     .bind(i64::from(job.attempt))
     .bind(encode(job))
+    .bind(super::shard_column(&job.customer))
     .execute(connection)
     .await
     .map_err(db)?;
@@ -59,11 +60,14 @@ impl Commerce for PgStore {
     async fn payment_jobs(&self) -> StoreResult<Vec<PaymentJob>> {
         // `created` numbers jobs as they are first written (an update keeps it): oldest
         // first.
-        let rows: Vec<(Vec<u8>,)> =
-            sqlx::query_as("SELECT record FROM payment_jobs ORDER BY created")
-                .fetch_all(self.pool())
-                .await
-                .map_err(db)?;
+        let rows: Vec<(Vec<u8>,)> = sqlx::query_as(
+            "SELECT record FROM payment_jobs WHERE ($1::int[] IS NULL OR shard = ANY($1)) \
+             ORDER BY created",
+        )
+        .bind(self.scope.shards())
+        .fetch_all(self.pool())
+        .await
+        .map_err(db)?;
         Ok(decode_rows(
             "payment job",
             rows.into_iter().map(|(raw,)| raw),

@@ -8,7 +8,7 @@ use std::collections::HashMap;
 use flows::{CustomerId, Event, Order, Sku, Timestamp};
 use sqlx::PgConnection;
 
-use super::{PgStore, big, db, decode_opt, decode_rows, unbig};
+use super::{PgStore, big, db, decode_opt, decode_rows, shard_column, unbig};
 use crate::store::codec::{decode, encode};
 use crate::store::records::{
     GroupWritten, HistoryEntry, InboxEntry, OrderUpdate, SetAside, StepCommit, TimerEntry,
@@ -17,18 +17,30 @@ use crate::store::records::{
 use crate::store::{CommitLog, StoreResult, Timers};
 
 /// Inserts an event in the inbox; the inbox's `seq` column numbers it (the record keeps 0:
-/// readers take the column).
+/// readers take the column), or `seq` when it comes back under its old number. An event
+/// not claimed by this replica is announced to its shard's holder.
 pub(super) async fn put_inbox(
     connection: &mut PgConnection,
     mut entry: InboxEntry,
+    seq: Option<u64>,
 ) -> StoreResult<InboxEntry> {
-    let (seq,): (i64,) =
-        sqlx::query_as("INSERT INTO inbox (customer, record) VALUES ($1, $2) RETURNING seq")
-            .bind(&entry.customer.0)
-            .bind(encode(&entry))
-            .fetch_one(connection)
-            .await
-            .map_err(db)?;
+    let shard = shard_column(&entry.customer);
+    let (seq,): (i64,) = sqlx::query_as(
+        "INSERT INTO inbox (seq, customer, record, shard, claimed) \
+         VALUES (coalesce($1, nextval(pg_get_serial_sequence('inbox', 'seq'))), $2, $3, $4, $5) \
+         RETURNING seq",
+    )
+    .bind(seq.map(big))
+    .bind(&entry.customer.0)
+    .bind(encode(&entry))
+    .bind(shard)
+    .bind(entry.claim.map(big))
+    .fetch_one(&mut *connection)
+    .await
+    .map_err(db)?;
+    if entry.claim.is_none() {
+        super::live::notify_inbox(connection, &[shard]).await?;
+    }
     entry.seq = unbig(seq);
     Ok(entry)
 }
@@ -56,13 +68,14 @@ pub(super) async fn set_timer(
     timer: &TimerEntry,
 ) -> StoreResult<()> {
     sqlx::query(
-        "INSERT INTO timers (customer, kind, due, record) VALUES ($1, $2, $3, $4) \
+        "INSERT INTO timers (customer, kind, due, record, shard) VALUES ($1, $2, $3, $4, $5) \
          ON CONFLICT (customer, kind) DO UPDATE SET due = EXCLUDED.due, record = EXCLUDED.record",
     )
     .bind(&timer.customer.0)
     .bind(timer.kind.name())
     .bind(timer.due.millis())
     .bind(encode(timer))
+    .bind(shard_column(&timer.customer))
     .execute(connection)
     .await
     .map_err(db)?;
@@ -231,6 +244,7 @@ pub(super) async fn update_order(
         // In the same transaction: the conversation hears of it even if the process stops
         // right after the commit.
         let entry = InboxEntry {
+            claim: None,
             seq: 0,
             public_id: format!("oversold-{}", applied.order.id),
             dedup_key: None,
@@ -241,7 +255,7 @@ pub(super) async fn update_order(
             },
             received_at: now,
         };
-        put_inbox(connection, entry).await?;
+        put_inbox(connection, entry, None).await?;
     }
     sqlx::query("UPDATE orders SET record = $2 WHERE id = $1")
         .bind(&applied.order.id.0)
@@ -269,12 +283,26 @@ impl CommitLog for PgStore {
     }
 
     async fn pending_inbox(&self) -> StoreResult<Vec<InboxEntry>> {
-        let rows: Vec<(i64, Vec<u8>)> =
-            sqlx::query_as("SELECT seq, record FROM inbox ORDER BY seq")
-                .fetch_all(self.pool())
-                .await
-                .map_err(db)?;
-        Ok(inbox_entries(rows))
+        // A replica re-reads what it took under the epochs it holds now (with their claims);
+        // the rest of its shards' events come through `claim_inbox`.
+        let rows: Vec<(i64, Vec<u8>)> = sqlx::query_as(
+            "SELECT seq, record FROM inbox WHERE ($1::int[] IS NULL OR shard = ANY($1)) \
+             ORDER BY seq",
+        )
+        .bind(self.scope.shards())
+        .fetch_all(self.pool())
+        .await
+        .map_err(db)?;
+        let mut entries = inbox_entries(rows);
+        if self.scope.shards().is_some() {
+            entries.retain_mut(|entry| {
+                entry.claim = self
+                    .scope
+                    .epoch(crate::store::shards::shard_of(&entry.customer));
+                entry.claim.is_some()
+            });
+        }
+        Ok(entries)
     }
 
     async fn note_step_attempt(&self, seq: u64) -> StoreResult<u32> {
@@ -376,13 +404,7 @@ impl CommitLog for PgStore {
             return Ok(None);
         };
         // Back under its own number, so whatever refers to it (the console) still finds it.
-        sqlx::query("INSERT INTO inbox (seq, customer, record) VALUES ($1, $2, $3)")
-            .bind(big(seq))
-            .bind(&record.entry.customer.0)
-            .bind(encode(&record.entry))
-            .execute(&mut *tx)
-            .await
-            .map_err(db)?;
+        put_inbox(&mut tx, record.entry.clone(), Some(seq)).await?;
         tx.commit().await.map_err(db)?;
         Ok(Some(record.entry))
     }
@@ -432,10 +454,13 @@ impl CommitLog for PgStore {
 #[async_trait::async_trait]
 impl Timers for PgStore {
     async fn next_timer_due(&self) -> StoreResult<Option<Timestamp>> {
-        let (due,): (Option<i64>,) = sqlx::query_as("SELECT min(due) FROM timers")
-            .fetch_one(self.pool())
-            .await
-            .map_err(db)?;
+        let (due,): (Option<i64>,) = sqlx::query_as(
+            "SELECT min(due) FROM timers WHERE ($1::int[] IS NULL OR shard = ANY($1))",
+        )
+        .bind(self.scope.shards())
+        .fetch_one(self.pool())
+        .await
+        .map_err(db)?;
         Ok(due.map(Timestamp))
     }
 
@@ -444,11 +469,13 @@ impl Timers for PgStore {
         // Rows another replica is firing right now are skipped, not waited for.
         let rows: Vec<(Vec<u8>,)> = sqlx::query_as(
             "DELETE FROM timers WHERE (customer, kind) IN ( \
-               SELECT customer, kind FROM timers WHERE due <= $1 \
+               SELECT customer, kind FROM timers \
+               WHERE due <= $1 AND ($2::int[] IS NULL OR shard = ANY($2)) \
                ORDER BY due LIMIT 10000 FOR UPDATE SKIP LOCKED) \
              RETURNING record",
         )
         .bind(now.millis())
+        .bind(self.scope.shards())
         .fetch_all(&mut *tx)
         .await
         .map_err(db)?;
@@ -458,8 +485,13 @@ impl Timers for PgStore {
         });
         let mut fired = Vec::with_capacity(timers.len());
         for timer in timers {
-            let entry = timer.fired(now);
-            fired.push(put_inbox(&mut tx, entry).await?);
+            let mut entry = timer.fired(now);
+            // This replica steps what it fires (it holds the shard); unscoped, whoever
+            // holds the shard is told.
+            entry.claim = self
+                .scope
+                .epoch(crate::store::shards::shard_of(&entry.customer));
+            fired.push(put_inbox(&mut tx, entry, None).await?);
         }
         tx.commit().await.map_err(db)?;
         Ok(fired)

@@ -12,7 +12,7 @@ use sqlx::PgConnection;
 
 use super::commit_log::{history_columns, update_order};
 use super::console::summary_rows_for_update;
-use super::{PgStore, big, db, unbig};
+use super::{PgStore, big, db, shard_column, unbig};
 use crate::store::codec::encode;
 use crate::store::records::{
     Delivered, GroupWritten, HistoryEntry, InboxEntry, Ingested, OutboxEntry, StepCommit,
@@ -113,6 +113,7 @@ async fn ingest(
         .await?
         .into_iter();
     let (mut numbers, mut customers, mut records) = (Vec::new(), Vec::new(), Vec::new());
+    let (mut shards, mut claims) = (Vec::new(), Vec::new());
     let mut results = Vec::with_capacity(entries.len());
     for (entry, new) in entries.iter().zip(accepted) {
         if !new {
@@ -129,19 +130,36 @@ async fn ingest(
         numbers.push(seq);
         customers.push(entry.customer.0.clone());
         records.push(encode(&entry));
+        shards.push(shard_column(&entry.customer));
+        claims.push(entry.claim.map(big));
         results.push(Ingested::New(entry));
     }
     if !numbers.is_empty() {
         sqlx::query(
-            "INSERT INTO inbox (seq, customer, record) \
-             SELECT * FROM UNNEST($1::bigint[], $2::text[], $3::bytea[])",
+            "INSERT INTO inbox (seq, customer, record, shard, claimed) \
+             SELECT * FROM UNNEST($1::bigint[], $2::text[], $3::bytea[], $4::int[], $5::bigint[])",
         )
         .bind(&numbers)
         .bind(&customers)
         .bind(&records)
+        .bind(&shards)
+        .bind(&claims)
         .execute(&mut *connection)
         .await
         .map_err(db)?;
+    }
+    // Events this replica does not step: their shard's holder is told at commit (a
+    // notification is sent only if the transaction commits).
+    let mut foreign: Vec<i32> = shards
+        .iter()
+        .zip(&claims)
+        .filter(|(_, claim)| claim.is_none())
+        .map(|(shard, _)| *shard)
+        .collect();
+    foreign.sort_unstable();
+    foreign.dedup();
+    if !foreign.is_empty() {
+        super::live::notify_inbox(connection, &foreign).await?;
     }
     Ok(results)
 }
@@ -243,6 +261,7 @@ async fn write_sends(
         .await?
         .into_iter();
     let (mut numbers, mut customers, mut records) = (Vec::new(), Vec::new(), Vec::new());
+    let mut shards = Vec::new();
     let mut created = Vec::with_capacity(steps.len());
     for step in steps {
         let customer = &step.conversation.customer;
@@ -257,18 +276,20 @@ async fn write_sends(
             numbers.push(id);
             customers.push(customer.0.clone());
             records.push(encode(&entry));
+            shards.push(shard_column(customer));
             sends.push(entry);
         }
         created.push(sends);
     }
     if !numbers.is_empty() {
         sqlx::query(
-            "INSERT INTO outbox (id, customer, record) \
-             SELECT * FROM UNNEST($1::bigint[], $2::text[], $3::bytea[])",
+            "INSERT INTO outbox (id, customer, record, shard) \
+             SELECT * FROM UNNEST($1::bigint[], $2::text[], $3::bytea[], $4::int[])",
         )
         .bind(&numbers)
         .bind(&customers)
         .bind(&records)
+        .bind(&shards)
         .execute(connection)
         .await
         .map_err(db)?;
@@ -394,10 +415,12 @@ async fn write_timers(connection: &mut PgConnection, steps: &[&StepCommit]) -> S
     let (mut set_customers, mut set_kinds, mut set_dues, mut set_records) =
         (Vec::new(), Vec::new(), Vec::new(), Vec::new());
     let (mut gone_customers, mut gone_kinds) = (Vec::new(), Vec::new());
+    let mut set_shards = Vec::new();
     for ((customer, kind), change) in last {
         match change {
             TimerChange::Set(timer) => {
                 set_customers.push(customer);
+                set_shards.push(shard_column(&timer.customer));
                 set_kinds.push(kind.name());
                 set_dues.push(timer.due.millis());
                 set_records.push(encode(timer));
@@ -410,8 +433,8 @@ async fn write_timers(connection: &mut PgConnection, steps: &[&StepCommit]) -> S
     }
     if !set_customers.is_empty() {
         sqlx::query(
-            "INSERT INTO timers (customer, kind, due, record) \
-             SELECT * FROM UNNEST($1::text[], $2::text[], $3::bigint[], $4::bytea[]) \
+            "INSERT INTO timers (customer, kind, due, record, shard) \
+             SELECT * FROM UNNEST($1::text[], $2::text[], $3::bigint[], $4::bytea[], $5::int[]) \
              ON CONFLICT (customer, kind) DO UPDATE SET due = EXCLUDED.due, \
              record = EXCLUDED.record",
         )
@@ -419,6 +442,7 @@ async fn write_timers(connection: &mut PgConnection, steps: &[&StepCommit]) -> S
         .bind(&set_kinds)
         .bind(&set_dues)
         .bind(&set_records)
+        .bind(&set_shards)
         .execute(&mut *connection)
         .await
         .map_err(db)?;

@@ -111,10 +111,13 @@ impl Import {
             .bind(dedup_key)
             .bind(seen_at.map(|at| at.millis())),
             Record::Inbox(entry) => {
-                sqlx::query("INSERT INTO inbox (seq, customer, record) VALUES ($1, $2, $3)")
-                    .bind(big(entry.seq))
-                    .bind(entry.customer.0.clone())
-                    .bind(encode(&entry))
+                sqlx::query(
+                    "INSERT INTO inbox (seq, customer, record, shard) VALUES ($1, $2, $3, $4)",
+                )
+                .bind(big(entry.seq))
+                .bind(entry.customer.0.clone())
+                .bind(encode(&entry))
+                .bind(super::shard_column(&entry.customer))
             }
             Record::StepAttempts { seq, attempts } => {
                 sqlx::query("INSERT INTO step_attempts (seq, attempts) VALUES ($1, $2)")
@@ -153,10 +156,13 @@ impl Import {
                 return Ok(());
             }
             Record::Outbox(entry) => {
-                sqlx::query("INSERT INTO outbox (id, customer, record) VALUES ($1, $2, $3)")
-                    .bind(big(entry.id))
-                    .bind(entry.customer.0.clone())
-                    .bind(encode(&entry))
+                sqlx::query(
+                    "INSERT INTO outbox (id, customer, record, shard) VALUES ($1, $2, $3, $4)",
+                )
+                .bind(big(entry.id))
+                .bind(entry.customer.0.clone())
+                .bind(encode(&entry))
+                .bind(super::shard_column(&entry.customer))
             }
             Record::Sent(sent) => sqlx::query(
                 "INSERT INTO sent (channel, platform_id, outbox_id, record) VALUES ($1, $2, $3, $4)",
@@ -185,11 +191,13 @@ impl Import {
             }
             // In the order the store read them: the queue's order (`created`) follows.
             Record::PaymentJob(job) => sqlx::query(
-                "INSERT INTO payment_jobs (order_id, attempt, record) VALUES ($1, $2, $3)",
+                "INSERT INTO payment_jobs (order_id, attempt, record, shard) \
+                 VALUES ($1, $2, $3, $4)",
             )
             .bind(job.order.0.clone())
             .bind(i64::from(job.attempt))
-            .bind(encode(&job)),
+            .bind(encode(&job))
+            .bind(super::shard_column(&job.customer)),
             Record::PayToken { digest, order } => {
                 sqlx::query("INSERT INTO pay_tokens (digest, order_id) VALUES ($1, $2)")
                     .bind(digest)

@@ -9,7 +9,9 @@ use std::time::Duration;
 use sqlx::PgConnection;
 
 use super::{PgStore, db, unbig};
-use crate::store::{Fence, Lease, Leases, StoreError, StoreResult};
+use crate::store::{
+    Claimed, Fence, InboxEntry, Lease, Leases, Notice, OutboxEntry, StoreError, StoreResult,
+};
 
 /// Replicas silent this many lease times are forgotten (their row only counts the living).
 const FORGET_AFTER_TTLS: f64 = 10.0;
@@ -20,16 +22,7 @@ pub(super) async fn check_fence(connection: &mut PgConnection, fence: &Fence) ->
     if fence.leases.is_empty() {
         return Ok(());
     }
-    let shards: Vec<i32> = fence
-        .leases
-        .iter()
-        .map(|lease| i32::try_from(lease.shard).unwrap_or(i32::MAX))
-        .collect();
-    let epochs: Vec<i64> = fence
-        .leases
-        .iter()
-        .map(|lease| i64::try_from(lease.epoch).unwrap_or(i64::MAX))
-        .collect();
+    let (shards, epochs) = lease_columns(&fence.leases);
     let held: Vec<(i32,)> = sqlx::query_as(
         "SELECT l.shard FROM leases l \
          JOIN unnest($2::int[], $3::bigint[]) AS f(shard, epoch) \
@@ -164,7 +157,9 @@ impl Leases for PgStore {
             .await
             .map_err(db)?;
         tx.commit().await.map_err(db)?;
-        Ok(leases(held))
+        let held = leases(held);
+        self.scope.hold(&held);
+        Ok(held)
     }
 
     async fn release_leases(&self, replica: &str) -> StoreResult<()> {
@@ -179,6 +174,90 @@ impl Leases for PgStore {
             .execute(&mut *tx)
             .await
             .map_err(db)?;
-        tx.commit().await.map_err(db)
+        tx.commit().await.map_err(db)?;
+        self.scope.hold(&[]);
+        Ok(())
     }
+
+    fn shared_by_replicas(&self) -> bool {
+        true
+    }
+
+    async fn claim_inbox(&self, leases: &[Lease]) -> StoreResult<Vec<Claimed>> {
+        if leases.is_empty() {
+            return Ok(Vec::new());
+        }
+        let (shards, epochs) = lease_columns(leases);
+        // The old claim comes from the locked rows, before the update sets the new one.
+        let rows: Vec<(i64, Vec<u8>, i64, Option<i64>)> = sqlx::query_as(
+            "WITH taken AS ( \
+               SELECT i.seq, i.claimed AS before, h.epoch FROM inbox i \
+               JOIN unnest($1::int[], $2::bigint[]) AS h(shard, epoch) ON i.shard = h.shard \
+               WHERE i.claimed IS DISTINCT FROM h.epoch \
+               FOR UPDATE OF i SKIP LOCKED) \
+             UPDATE inbox SET claimed = taken.epoch FROM taken WHERE inbox.seq = taken.seq \
+             RETURNING inbox.seq, inbox.record, taken.epoch, taken.before",
+        )
+        .bind(&shards)
+        .bind(&epochs)
+        .fetch_all(self.pool())
+        .await
+        .map_err(db)?;
+        let mut claimed: Vec<Claimed> = rows
+            .into_iter()
+            .filter_map(|(seq, raw, epoch, before)| {
+                match crate::store::codec::decode::<InboxEntry>("inbox entry", &raw) {
+                    Ok(mut entry) => {
+                        entry.seq = unbig(seq);
+                        entry.claim = Some(unbig(epoch));
+                        Some(Claimed {
+                            entry,
+                            taken_over: before.is_some(),
+                        })
+                    }
+                    Err(error) => {
+                        tracing::error!(%error, seq, "skipping an undecodable inbox entry");
+                        None
+                    }
+                }
+            })
+            .collect();
+        claimed.sort_by_key(|claimed| claimed.entry.seq);
+        Ok(claimed)
+    }
+
+    async fn outbox_of(&self, shards: &[u32]) -> StoreResult<Vec<OutboxEntry>> {
+        let shards: Vec<i32> = shards
+            .iter()
+            .map(|shard| i32::try_from(*shard).unwrap_or(i32::MAX))
+            .collect();
+        let rows: Vec<(i64, Vec<u8>)> =
+            sqlx::query_as("SELECT id, record FROM outbox WHERE shard = ANY($1) ORDER BY id")
+                .bind(&shards)
+                .fetch_all(self.pool())
+                .await
+                .map_err(db)?;
+        Ok(super::outbox::outbox_entries(rows))
+    }
+
+    async fn announce(&self, payload: &str) -> StoreResult<()> {
+        super::live::announce(self, payload).await
+    }
+
+    async fn listen(&self) -> StoreResult<Option<tokio::sync::mpsc::Receiver<Notice>>> {
+        super::live::listen(self).await.map(Some)
+    }
+}
+
+/// Leases as two query parameters: shards and their epochs.
+fn lease_columns(leases: &[Lease]) -> (Vec<i32>, Vec<i64>) {
+    leases
+        .iter()
+        .map(|lease| {
+            (
+                i32::try_from(lease.shard).unwrap_or(i32::MAX),
+                i64::try_from(lease.epoch).unwrap_or(i64::MAX),
+            )
+        })
+        .unzip()
 }

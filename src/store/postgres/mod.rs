@@ -13,8 +13,10 @@ mod directory;
 mod group_write;
 mod import;
 mod leases;
+mod live;
 mod maintenance;
 mod outbox;
+mod scope;
 mod staff;
 
 use std::str::FromStr;
@@ -41,6 +43,8 @@ pub struct PgStore {
     broken: Arc<AtomicBool>,
     /// Group-commit rounds written at once (`store.postgres.concurrent_writes`).
     writers: usize,
+    /// The shards this replica holds (set by its lease rounds).
+    scope: scope::Scope,
     /// Ends the probe when the store is dropped (and with it the probe's pool handle).
     _probe: DropGuard,
 }
@@ -86,6 +90,7 @@ impl PgStore {
             pool,
             broken,
             writers: postgres.concurrent_writes.max(1),
+            scope: scope::Scope::default(),
             _probe: stop.drop_guard(),
         })
     }
@@ -220,6 +225,11 @@ fn big(n: u64) -> i64 {
 
 fn unbig(n: i64) -> u64 {
     u64::try_from(n).unwrap_or(0)
+}
+
+/// A customer's shard as the `shard` column holds it.
+fn shard_column(customer: &flows::CustomerId) -> i32 {
+    i32::try_from(super::shards::shard_of(customer)).unwrap_or(0)
 }
 
 /// An identity as a text key: the channel's name, a colon, the platform's id (channel names

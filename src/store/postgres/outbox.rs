@@ -17,6 +17,11 @@ fn outbox_entry(id: i64, raw: &[u8]) -> StoreResult<OutboxEntry> {
     Ok(entry)
 }
 
+/// Decodes outbox rows `(id, record)`, skipping (and logging) any that no longer decode.
+pub(super) fn outbox_entries(rows: Vec<(i64, Vec<u8>)>) -> Vec<OutboxEntry> {
+    decode_listed("outbox entry", rows, outbox_entry)
+}
+
 /// Decodes a dead letter row; its send is numbered from the `id` column (the record may
 /// hold a send encoded before its id was known).
 fn dead_letter(id: i64, raw: &[u8]) -> StoreResult<DeadLetter> {
@@ -58,13 +63,16 @@ impl Outbox for PgStore {
         // Ids come from one sequence in commit order of their `nextval`: id order is
         // creation order, which per customer is reply order. An undecodable row counts
         // against the limit here (sled skips it first); it is logged either way.
-        let rows: Vec<(i64, Vec<u8>)> =
-            sqlx::query_as("SELECT id, record FROM outbox ORDER BY id LIMIT $1")
-                .bind(limit(limit_to))
-                .fetch_all(self.pool())
-                .await
-                .map_err(db)?;
-        Ok(decode_listed("outbox entry", rows, outbox_entry))
+        let rows: Vec<(i64, Vec<u8>)> = sqlx::query_as(
+            "SELECT id, record FROM outbox WHERE ($2::int[] IS NULL OR shard = ANY($2)) \
+             ORDER BY id LIMIT $1",
+        )
+        .bind(limit(limit_to))
+        .bind(self.scope.shards())
+        .fetch_all(self.pool())
+        .await
+        .map_err(db)?;
+        Ok(outbox_entries(rows))
     }
 
     async fn outbox_entry(&self, id: u64) -> StoreResult<Option<OutboxEntry>> {
@@ -184,13 +192,14 @@ impl Outbox for PgStore {
         // records and history point at that id. The sequence is past it already, so no
         // new send can collide with it.
         sqlx::query(
-            "INSERT INTO outbox (id, customer, record) VALUES ($1, $2, $3) \
+            "INSERT INTO outbox (id, customer, record, shard) VALUES ($1, $2, $3, $4) \
              ON CONFLICT (id) DO UPDATE SET customer = EXCLUDED.customer, \
-             record = EXCLUDED.record",
+             record = EXCLUDED.record, shard = EXCLUDED.shard",
         )
         .bind(id)
         .bind(&entry.customer.0)
         .bind(encode(&entry))
+        .bind(super::shard_column(&entry.customer))
         .execute(&mut *tx)
         .await
         .map_err(db)?;

@@ -142,6 +142,8 @@ impl Staff for PgStore {
             "DELETE FROM console_sessions WHERE expires_at < $1",
             "DELETE FROM known_devices WHERE expires_at < $1",
             "DELETE FROM invites WHERE expires_at < $1",
+            // A day old (`http/webchat_sessions.rs`'s PENDING_TTL).
+            "DELETE FROM pending_sessions WHERE created_at < $1 - 86400000",
         ] {
             pruned += sqlx::query(statement)
                 .bind(now.millis())
@@ -277,5 +279,40 @@ impl ChannelState for PgStore {
                 .await
                 .map_err(db)?;
         Ok(action.map(|(action,)| action))
+    }
+
+    async fn put_pending_session(
+        &self,
+        digest: &str,
+        locale: flows::Locale,
+        at: Timestamp,
+    ) -> StoreResult<()> {
+        sqlx::query(
+            "INSERT INTO pending_sessions (digest, locale, created_at) VALUES ($1, $2, $3) \
+             ON CONFLICT (digest) DO NOTHING",
+        )
+        .bind(digest)
+        .bind(locale.code())
+        .bind(at.millis())
+        .execute(self.pool())
+        .await
+        .map_err(db)?;
+        Ok(())
+    }
+
+    async fn pending_session(
+        &self,
+        digest: &str,
+        since: Timestamp,
+    ) -> StoreResult<Option<flows::Locale>> {
+        let found: Option<(String,)> = sqlx::query_as(
+            "SELECT locale FROM pending_sessions WHERE digest = $1 AND created_at >= $2",
+        )
+        .bind(digest)
+        .bind(since.millis())
+        .fetch_optional(self.pool())
+        .await
+        .map_err(db)?;
+        Ok(found.and_then(|(tag,)| flows::Locale::from_tag(&tag)))
     }
 }

@@ -602,4 +602,8 @@ impl Leases for SledStore {
     async fn release_leases(&self, _replica: &str) -> StoreResult<()> {
         Ok(())
     }
+
+    async fn outbox_of(&self, _shards: &[u32]) -> StoreResult<Vec<crate::store::OutboxEntry>> {
+        crate::store::Outbox::outbox(self, usize::MAX).await
+    }
 }

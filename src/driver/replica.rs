@@ -1,0 +1,205 @@
+//! One replica among several on a shared database. This task keeps the replica's leases
+//! (a round every third of the lease time), takes the events of the shards it gains (and,
+//! when told through a notice or every few seconds, those other replicas accepted for its
+//! shards), hands the outbox of gained shards to the outbox runner, and passes what other
+//! replicas announce to this replica's live views.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use tokio_util::sync::CancellationToken;
+
+use super::applied::Settled;
+use super::{Driver, Shared};
+use crate::send::webchat::WebChatHub;
+use crate::store::shards::SHARDS;
+use crate::store::{Lease, Notice};
+
+/// Every this often a replica also takes whatever its shards' inboxes hold that it has not
+/// taken: a notice lost on a reconnect, or an event a former holder accepted as its own
+/// just as the shard moved.
+const SWEEP_EVERY: Duration = Duration::from_secs(2);
+
+pub struct ReplicaTask {
+    pub shared: Arc<Shared>,
+    pub driver: Driver,
+    pub hub: Arc<WebChatHub>,
+    pub lease: Duration,
+}
+
+/// Takes the first leases before anything runs, so the first work this replica does is for
+/// shards it holds. Fails when the database refuses the round.
+pub async fn first_round(task: &ReplicaTask) -> anyhow::Result<()> {
+    let Some(id) = task.shared.holding.replica_id() else {
+        return Ok(());
+    };
+    // A stable name restarted after a crash: give back what it held, so the round below
+    // takes it again under new epochs (the old process's late work is fenced).
+    task.shared.store.release_leases(id).await?;
+    round(task, id).await?;
+    Ok(())
+}
+
+/// Runs until `stop`, then gives the leases back so others take them at once.
+pub async fn run_replica(
+    task: ReplicaTask,
+    mut notices: tokio::sync::mpsc::Receiver<Notice>,
+    stop: CancellationToken,
+) {
+    let Some(id) = task.shared.holding.replica_id().map(str::to_owned) else {
+        return;
+    };
+    let every = task.lease / 3;
+    let mut next_round = tokio::time::Instant::now() + every;
+    let mut next_sweep = tokio::time::Instant::now() + SWEEP_EVERY;
+    let mut last_held = Instant::now();
+    loop {
+        tokio::select! {
+            () = stop.cancelled() => break,
+            () = tokio::time::sleep_until(next_round) => {
+                next_round = tokio::time::Instant::now() + every;
+                match round(&task, &id).await {
+                    Ok(()) => last_held = Instant::now(),
+                    Err(error) => {
+                        tracing::warn!(%error, "lease round failed");
+                        // Past the lease time the others may have taken every shard: stop
+                        // stepping before they start.
+                        if last_held.elapsed() >= task.lease.saturating_sub(every) {
+                            lose_all(&task);
+                        }
+                    }
+                }
+            }
+            () = tokio::time::sleep_until(next_sweep) => {
+                next_sweep = tokio::time::Instant::now() + SWEEP_EVERY;
+                sweep(&task, task.shared.holding.leases()).await;
+            }
+            notice = notices.recv() => match notice {
+                Some(Notice::Inbox(shards)) => {
+                    let leases: Vec<Lease> = task
+                        .shared
+                        .holding
+                        .leases()
+                        .into_iter()
+                        .filter(|lease| shards.contains(&lease.shard))
+                        .collect();
+                    sweep(&task, leases).await;
+                }
+                Some(Notice::Live(payload)) => deliver(&task, &id, &payload),
+                Some(Notice::Missed) => {
+                    tracing::info!("reconnected to the database; looking for missed events");
+                    sweep(&task, task.shared.holding.leases()).await;
+                }
+                None => break,
+            },
+        }
+    }
+    if let Err(error) = task.shared.store.release_leases(&id).await {
+        tracing::warn!(%error, "could not give the leases back; others take them when they expire");
+    }
+    lose_all(&task);
+}
+
+async fn round(task: &ReplicaTask, id: &str) -> anyhow::Result<()> {
+    let store = &task.shared.store;
+    let leases = store.hold_leases(id, SHARDS, task.lease).await?;
+    let moved = task.shared.holding.replace(&leases);
+    metrics::gauge!("souk_shards_held").set(leases.len() as f64);
+    if !moved.lost.is_empty() {
+        tracing::info!(shards = ?moved.lost, "shards moved to other replicas");
+        task.shared.outbox_wakeup.notify_one();
+    }
+    if moved.gained.is_empty() {
+        return Ok(());
+    }
+    tracing::info!(shards = ?moved.gained.iter().map(|l| l.shard).collect::<Vec<_>>(), "took shards");
+    let shards: Vec<u32> = moved.gained.iter().map(|lease| lease.shard).collect();
+    // The new shards' pending sends, then their events: a conversation's earlier replies
+    // go before the ones its next steps make.
+    match store.outbox_of(&shards).await {
+        Ok(entries) => task
+            .shared
+            .outbox_feed
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .extend(entries),
+        Err(error) => {
+            tracing::error!(%error, "could not read the outbox of new shards; they are read again at the next round");
+            task.shared.holding.forget(&shards);
+            return Err(error.into());
+        }
+    }
+    sweep(task, moved.gained).await;
+    task.shared.outbox_wakeup.notify_one();
+    task.shared.timer_wakeup.notify_one();
+    task.shared.payment_wakeup.notify_one();
+    Ok(())
+}
+
+fn lose_all(task: &ReplicaTask) {
+    let moved = task.shared.holding.replace(&[]);
+    if !moved.lost.is_empty() {
+        tracing::warn!(shards = moved.lost.len(), "no longer holding any shard");
+        metrics::gauge!("souk_shards_held").set(0.0);
+        task.shared.outbox_wakeup.notify_one();
+    }
+}
+
+/// Takes the events of `leases` not yet taken and hands them to the workers. Those a former
+/// holder had taken may be what stopped it: they are stepped one at a time with their
+/// attempts counted (`poison.rs`).
+async fn sweep(task: &ReplicaTask, leases: Vec<Lease>) {
+    if leases.is_empty() {
+        return;
+    }
+    let claimed = match task.shared.store.claim_inbox(&leases).await {
+        Ok(claimed) => claimed,
+        Err(error) => {
+            tracing::warn!(%error, "could not take new events; trying again shortly");
+            return;
+        }
+    };
+    if claimed.is_empty() {
+        return;
+    }
+    metrics::counter!("souk_events_taken_total").increment(claimed.len() as u64);
+    task.shared.poison.mark_redriven(
+        claimed
+            .iter()
+            .filter(|claimed| claimed.taken_over)
+            .map(|claimed| claimed.entry.seq),
+    );
+    for claimed in claimed {
+        if task.driver.dispatch(claimed.entry).await.is_err() {
+            return;
+        }
+    }
+}
+
+/// What another replica announced, to this replica's live views.
+fn deliver(task: &ReplicaTask, me: &str, payload: &str) {
+    let Some(batch) = super::live::parse(payload, me) else {
+        return;
+    };
+    for customer in batch.console {
+        task.shared
+            .console_feed
+            .publish_here(&flows::CustomerId(customer));
+    }
+    task.shared.applied.settled(batch.applied, Settled::Applied);
+    task.shared
+        .applied
+        .settled(batch.set_aside, Settled::SetAside);
+    for push in batch.webchat {
+        task.hub.publish_here(
+            &push.to,
+            crate::send::webchat::WebChatPush {
+                id: push.id,
+                json: push.json.into(),
+            },
+        );
+    }
+    for session in batch.lagged {
+        task.hub.cut(&session);
+    }
+}

@@ -1,0 +1,429 @@
+//! Several souk replicas on one PostgreSQL database, in one test process: webhooks and web
+//! chat messages land on any replica, and each conversation is stepped by the one replica
+//! holding its shard. Skipped where no test database is set (`.ci/run` requires them).
+
+use std::collections::HashMap;
+use std::time::Duration;
+
+use serde_json::json;
+
+use adapters::meta::signature::sign;
+use flows::{Channel, CustomerId, Identity};
+use souk::AppOptions;
+use souk::settings::Settings;
+use souk::store::{HistoryEntry, Store};
+use souk::telegram::settings::TelegramMode;
+
+use crate::fake_graph::FakeGraph;
+use crate::fake_telegram::FakeTelegram;
+use crate::support::{TestApp, postgres_settings, postgres_url, spawn_app_with};
+
+const WAIT: Duration = crate::support::PATIENCE;
+const APP_SECRET: &str = "test-app-secret";
+
+/// Conversations per channel and messages per conversation.
+const PER_CHANNEL: usize = 34;
+const MESSAGES: usize = 10;
+
+/// What each conversation says, in order: two asks with replies told apart by their text,
+/// so the order of the replies at the platform can be checked.
+fn said(n: usize) -> &'static str {
+    if n % 2 == 0 { "help" } else { "cart" }
+}
+
+fn replica_settings(dir: &std::path::Path, graph: &FakeGraph, telegram: &FakeTelegram) -> Settings {
+    let mut settings = crate::meta::settings(dir, graph);
+    settings.store = postgres_settings(dir);
+    settings.store.postgres.lease_seconds = 3;
+    settings.channels.telegram = crate::telegram::settings(dir, telegram, TelegramMode::Webhook)
+        .channels
+        .telegram;
+    settings
+}
+
+/// A small deterministic generator: which replica each message goes to.
+struct Dice(u64);
+
+impl Dice {
+    fn pick(&mut self, n: usize) -> usize {
+        self.0 = self
+            .0
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        ((self.0 >> 33) % n as u64) as usize
+    }
+}
+
+fn whatsapp_body(wamid: &str, from: &str, text: &str) -> Vec<u8> {
+    let seconds = (souk::clock::now().millis() / 1000).to_string();
+    crate::meta::whatsapp_text_at(wamid, from, text, &seconds)
+}
+
+fn telegram_body(chat: i64, update_id: i64, text: &str) -> String {
+    json!({"update_id": update_id, "message": {
+        "message_id": update_id, "date": souk::clock::now().millis() / 1000,
+        "chat": {"id": chat, "type": "private", "first_name": "Ana"},
+        "from": {"id": chat, "is_bot": false, "first_name": "Ana", "language_code": "en"},
+        "text": text
+    }})
+    .to_string()
+}
+
+/// Posts until accepted: a replica answers 503 while it cannot take the event, and the
+/// platform would retry.
+async fn deliver(request: impl Fn() -> reqwest::RequestBuilder) {
+    for _ in 0..200 {
+        match request().send().await {
+            Ok(response) if response.status().is_success() => return,
+            _ => tokio::time::sleep(Duration::from_millis(50)).await,
+        }
+    }
+    panic!("no replica accepted the message");
+}
+
+async fn say_whatsapp(app: &TestApp, phone: &str, n: usize) {
+    let body = whatsapp_body(&format!("wamid.{phone}.{n}"), phone, said(n));
+    let signature = sign(APP_SECRET.as_bytes(), &body);
+    deliver(|| {
+        app.client
+            .post(format!("{}/webhooks/whatsapp", app.base))
+            .header("content-type", "application/json")
+            .header("x-hub-signature-256", &signature)
+            .body(body.clone())
+    })
+    .await;
+}
+
+async fn say_telegram(app: &TestApp, chat: i64, n: usize) {
+    let body = telegram_body(chat, chat * 100 + n as i64, said(n));
+    deliver(|| {
+        app.client
+            .post(format!("{}/webhooks/telegram", app.base))
+            .header("content-type", "application/json")
+            .header("x-telegram-bot-api-secret-token", crate::telegram::SECRET)
+            .body(body.clone())
+    })
+    .await;
+}
+
+async fn say_web(app: &TestApp, session: &str, n: usize) {
+    let body = json!({"session": session, "text": said(n)}).to_string();
+    deliver(|| {
+        app.client
+            .post(format!("{}/chat/api/messages", app.base))
+            .header("content-type", "application/json")
+            .body(body.clone())
+    })
+    .await;
+}
+
+/// What the customer said, in the order the store's history has the steps.
+async fn inbound_texts(store: &dyn Store, customer: &CustomerId) -> Vec<String> {
+    store
+        .history(customer, 1000)
+        .await
+        .expect("history")
+        .into_iter()
+        .filter_map(|entry| match entry {
+            HistoryEntry::In {
+                event:
+                    flows::Event::Inbound(flows::Inbound {
+                        message: flows::InboundMessage::Text(text),
+                        ..
+                    }),
+                ..
+            } => Some(text),
+            _ => None,
+        })
+        .collect()
+}
+
+fn replies_out(history: &[HistoryEntry]) -> usize {
+    history
+        .iter()
+        .filter(|entry| matches!(entry, HistoryEntry::Out { .. }))
+        .count()
+}
+
+/// "help" and "cart" answers told apart by their text (the cart stays empty).
+fn kind_of(text: &str) -> &'static str {
+    if text.contains("cart is empty") {
+        "cart"
+    } else {
+        "help"
+    }
+}
+
+async fn customer(store: &dyn Store, channel: Channel, id: &str) -> CustomerId {
+    let identity = Identity {
+        channel,
+        external_id: id.to_owned(),
+    };
+    for _ in 0..200 {
+        if let Some(customer) = store.find_identity(&identity).await.expect("identity") {
+            return customer;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("no customer for {channel}:{id}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn three_replicas_answer_every_conversation_once_and_in_order() {
+    if postgres_url().is_none() {
+        eprintln!("skipped: no PostgreSQL here");
+        return;
+    }
+    let dir = tempfile::tempdir().expect("temp dir");
+    let graph = FakeGraph::start().await;
+    let telegram = FakeTelegram::start().await;
+    let settings = replica_settings(dir.path(), &graph, &telegram);
+    let mut replicas = Vec::new();
+    for _ in 0..3 {
+        replicas.push(spawn_app_with(settings.clone(), AppOptions::default()).await);
+    }
+    let store = crate::support::open_postgres(dir.path()).await;
+    // Every replica holds a share once they have all done a lease round.
+    assert!(
+        crate::support::eventually_async(WAIT, || async {
+            let owners = lease_owners(&dir).await;
+            owners.len() == 3 && owners.values().all(|&n| n >= 20)
+        })
+        .await,
+        "the shards are split: {:?}",
+        lease_owners(&dir).await
+    );
+
+    // The console's live list, open on every replica.
+    crate::console::add_operator(&store, "ana", souk::store::Role::Agent).await;
+    let mut feeds = Vec::new();
+    for replica in &replicas {
+        let console = crate::console::login(replica, "ana").await;
+        feeds.push(crate::console::console_events(&console).await);
+    }
+
+    // Web chat sessions, each listening on a replica picked at random.
+    let mut dice = Dice(7);
+    let mut sessions = Vec::new();
+    let mut streams = Vec::new();
+    for _ in 0..PER_CHANNEL {
+        let session = replicas[dice.pick(3)].session().await;
+        streams.push(replicas[dice.pick(3)].events(&session).await);
+        sessions.push(session);
+    }
+
+    // Every conversation at once; within one, each message after the last was accepted,
+    // each to a replica picked at random.
+    let mut talks = Vec::new();
+    for (c, session) in sessions.iter().enumerate() {
+        let phone = format!("4070000{c:04}");
+        let chat = 900_000 + c as i64;
+        let session = session.clone();
+        let picks: Vec<[usize; 3]> = (0..MESSAGES)
+            .map(|_| [dice.pick(3), dice.pick(3), dice.pick(3)])
+            .collect();
+        let replicas = &replicas;
+        talks.push(async move {
+            for (n, pick) in picks.iter().enumerate() {
+                say_whatsapp(&replicas[pick[0]], &phone, n).await;
+                say_telegram(&replicas[pick[1]], chat, n).await;
+                say_web(&replicas[pick[2]], &session, n).await;
+            }
+        });
+    }
+    futures_util::future::join_all(talks).await;
+
+    // Each conversation's steps in the order it spoke, each message once.
+    let expected: Vec<String> = (0..MESSAGES).map(|n| said(n).to_owned()).collect();
+    let mut customers = Vec::new();
+    for (c, session) in sessions.iter().enumerate() {
+        customers.push((
+            Channel::WhatsApp,
+            format!("4070000{c:04}"),
+            customer(store.as_ref(), Channel::WhatsApp, &format!("4070000{c:04}")).await,
+        ));
+        customers.push((
+            Channel::Telegram,
+            (900_000 + c).to_string(),
+            customer(
+                store.as_ref(),
+                Channel::Telegram,
+                &(900_000 + c).to_string(),
+            )
+            .await,
+        ));
+        customers.push((
+            Channel::WebChat,
+            session.clone(),
+            crate::support::web_customer(&replicas[0], session).await,
+        ));
+    }
+    for (channel, id, customer) in &customers {
+        let limit = tokio::time::Instant::now() + WAIT;
+        let mut texts = inbound_texts(store.as_ref(), customer).await;
+        while texts.len() < MESSAGES && tokio::time::Instant::now() < limit {
+            tokio::time::sleep(Duration::from_millis(50)).await;
+            texts = inbound_texts(store.as_ref(), customer).await;
+        }
+        assert_eq!(texts, expected, "{channel} {id}: in order, each once");
+    }
+
+    // Every reply reached the platform once, in step order.
+    let graph_sends = |phone: &str| -> Vec<String> {
+        graph
+            .recorded()
+            .into_iter()
+            .filter(|r| r.body["to"] == json!(phone))
+            .map(|r| r.body.to_string())
+            .collect()
+    };
+    let telegram_sends = |chat: &str| -> Vec<String> {
+        telegram
+            .sent()
+            .into_iter()
+            .filter(|call| call.body["chat_id"].to_string().trim_matches('"') == chat)
+            .map(|call| call.body["text"].as_str().unwrap_or_default().to_owned())
+            .collect()
+    };
+    let mut web_replies = 0;
+    for (index, (channel, id, customer)) in customers.iter().enumerate() {
+        let history = store.history(customer, 1000).await.expect("history");
+        let out = replies_out(&history);
+        assert!(out >= MESSAGES, "{channel} {id}: {out} replies");
+        match channel {
+            Channel::WhatsApp => {
+                let limit = tokio::time::Instant::now() + WAIT;
+                while graph_sends(id).len() < out && tokio::time::Instant::now() < limit {
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                }
+                let sent = graph_sends(id);
+                assert_eq!(sent.len(), out, "{id}: each reply sent once: {sent:#?}");
+                let kinds: Vec<&str> = sent.iter().map(|s| kind_of(s)).collect();
+                assert_eq!(kinds.len(), MESSAGES, "one reply per message: {sent:#?}");
+                assert_eq!(kinds, expected, "{id}: replies in order: {sent:#?}");
+            }
+            Channel::Telegram => {
+                let limit = tokio::time::Instant::now() + WAIT;
+                while telegram_sends(id).len() < out && tokio::time::Instant::now() < limit {
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                }
+                let sent = telegram_sends(id);
+                assert_eq!(sent.len(), out, "{id}: each reply sent once: {sent:#?}");
+                let kinds: Vec<&str> = sent.iter().map(|s| kind_of(s)).collect();
+                assert_eq!(kinds, expected, "{id}: replies in order: {sent:#?}");
+            }
+            _ => {
+                // The tab listening on some replica hears every reply, in order, once.
+                let stream = &mut streams[index / 3];
+                let replies = stream
+                    .collect_until(WAIT, |replies| replies.len() >= out)
+                    .await;
+                let ids: Vec<u64> = replies
+                    .iter()
+                    .filter_map(|r| r["id"].as_str()?.parse().ok())
+                    .collect();
+                let mut sorted = ids.clone();
+                sorted.sort_unstable();
+                sorted.dedup();
+                assert_eq!(ids, sorted, "{id}: in order, none twice: {replies:#?}");
+                assert_eq!(ids.len(), out, "{id}: every reply live");
+                web_replies += ids.len();
+            }
+        }
+    }
+    assert!(web_replies >= PER_CHANNEL * MESSAGES);
+
+    // The live list on every replica heard of conversations stepped on the others.
+    for (n, feed) in feeds.iter_mut().enumerate() {
+        let mut named: std::collections::HashSet<String> = Default::default();
+        while let Some(event) = feed.next_reply(Duration::from_millis(500)).await {
+            if let Some(customer) = event["customer"].as_str() {
+                named.insert(customer.to_owned());
+            }
+            if named.len() == customers.len() {
+                break;
+            }
+        }
+        assert_eq!(named.len(), customers.len(), "console on replica {n}");
+    }
+
+    // Timers: one due now for every conversation fires once, on whichever replica holds it.
+    let fired_before = replicas[0].metric("souk_timers_fired_total").await;
+    for (_, _, customer) in &customers {
+        let mut commit = crate::support::state_commit(
+            store
+                .conversation(customer)
+                .await
+                .expect("read")
+                .expect("conversation"),
+            souk::clock::now(),
+        );
+        commit.timers = vec![souk::store::TimerChange::Set(souk::store::TimerEntry {
+            customer: customer.clone(),
+            kind: flows::TimerKind::SessionExpiry,
+            due: souk::clock::now(),
+        })];
+        store.commit(commit).await.expect("set a timer");
+    }
+    // A commit from outside the replicas wakes none of them: their next scan (at most 30
+    // s apart) finds the timers.
+    let all_fired = crate::support::eventually_async(WAIT * 2, || async {
+        replicas[0].metric("souk_timers_fired_total").await - fired_before >= customers.len() as f64
+    })
+    .await;
+    assert!(all_fired, "every timer fired");
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert_eq!(
+        replicas[0].metric("souk_timers_fired_total").await - fired_before,
+        customers.len() as f64,
+        "each timer fired once"
+    );
+
+    for replica in replicas {
+        replica.stop().await;
+    }
+}
+
+/// How many shards each replica holds now.
+async fn lease_owners(dir: &tempfile::TempDir) -> HashMap<String, usize> {
+    let settings = postgres_settings(dir.path());
+    let url = settings.postgres.url.expect("url").expose().to_owned();
+    let mut connection = <sqlx::PgConnection as sqlx::Connection>::connect(&url)
+        .await
+        .expect("connect");
+    let query = format!(
+        "SELECT owner, count(*) FROM {}.leases WHERE owner IS NOT NULL AND expires_at > now() GROUP BY owner",
+        settings.postgres.schema
+    );
+    let rows: Vec<(String, i64)> = sqlx::query_as(sqlx::AssertSqlSafe(query))
+        .fetch_all(&mut connection)
+        .await
+        .expect("leases");
+    rows.into_iter()
+        .map(|(owner, n)| (owner, usize::try_from(n).unwrap_or(0)))
+        .collect()
+}
+
+#[tokio::test]
+async fn the_migration_computes_shards_as_souk_does() {
+    let Some(url) = postgres_url() else {
+        eprintln!("skipped: no PostgreSQL here");
+        return;
+    };
+    let mut connection = <sqlx::PgConnection as sqlx::Connection>::connect(&url)
+        .await
+        .expect("connect");
+    for n in 0..200u32 {
+        let id = format!("{:032x}", u128::from(n).wrapping_mul(0x9e37_79b9_7f4a_7c15));
+        let (in_sql,): (i32,) = sqlx::query_as(
+            "SELECT (get_byte(sha256(convert_to($1, 'UTF8')), 0) * 256 \
+             + get_byte(sha256(convert_to($1, 'UTF8')), 1)) % 64",
+        )
+        .bind(&id)
+        .fetch_one(&mut connection)
+        .await
+        .expect("query");
+        let in_rust = souk::store::shards::shard_of(&CustomerId(id.clone()));
+        assert_eq!(in_sql, i32::try_from(in_rust).expect("small"), "{id}");
+    }
+}
