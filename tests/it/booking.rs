@@ -158,7 +158,7 @@ async fn booking_app(dir: &std::path::Path) -> TestApp {
     spawn_app_with(settings, AppOptions::default()).await
 }
 
-fn choice_ids(reply: &Value) -> Vec<String> {
+pub fn choice_ids(reply: &Value) -> Vec<String> {
     reply["choices"]
         .as_array()
         .map(|choices| {
@@ -171,7 +171,7 @@ fn choice_ids(reply: &Value) -> Vec<String> {
 }
 
 /// Says `said` and waits for the reply offering a choice that starts with `prefix`.
-async fn offered(
+pub async fn offered(
     app: &TestApp,
     session: &str,
     events: &mut crate::support::EventStream,

@@ -159,7 +159,7 @@ async fn customer_of(app: &TestApp, session: &str) -> CustomerId {
         .expect("the session's customer")
 }
 
-async fn customer_with_a_conversation(app: &TestApp) -> (String, CustomerId) {
+pub async fn customer_with_a_conversation(app: &TestApp) -> (String, CustomerId) {
     let session = app.session().await;
     let mut events = app.events(&session).await;
     app.say(&session, "hello").await;
@@ -820,26 +820,7 @@ async fn two_operators_taking_over_at_once_leave_exactly_one_owner() {
     let bob = login(&app, "bob").await;
     for round in 0..10 {
         let (_, customer) = customer_with_a_conversation(&app).await;
-        let path = format!("/console/api/conversations/{customer}/takeover");
-        let ((a_status, a_body), (b_status, b_body)) =
-            tokio::join!(ana.post(&path, Value::Null), bob.post(&path, Value::Null));
-        let owner = app
-            .store()
-            .conversation(&customer)
-            .await
-            .expect("read")
-            .expect("conversation")
-            .handoff
-            .owner()
-            .cloned()
-            .expect("owned");
-        let (winner, loser) = match (a_status, b_status) {
-            (StatusCode::OK, StatusCode::CONFLICT) => (a_body, b_body),
-            (StatusCode::CONFLICT, StatusCode::OK) => (b_body, a_body),
-            other => panic!("round {round}: {other:?} {a_body} {b_body}"),
-        };
-        assert_eq!(winner["owner"], json!(owner.0), "round {round}");
-        assert_eq!(loser["owner"], json!(owner.0), "the loser sees who owns it");
+        let owner = race_takeover(&ana, &bob, app.store(), &customer, round).await;
         // The loser cannot write to the customer.
         let other = if owner.0 == "ana" { &bob } else { &ana };
         let (status, _) = other
@@ -851,6 +832,37 @@ async fn two_operators_taking_over_at_once_leave_exactly_one_owner() {
         assert_eq!(status, StatusCode::CONFLICT, "round {round}");
     }
     app.stop().await;
+}
+
+/// Two operators take `customer` over at once: exactly one gets it (200), the other hears
+/// who did (409). Returns the owner.
+pub async fn race_takeover(
+    ana: &Console,
+    bob: &Console,
+    store: &Arc<dyn Store>,
+    customer: &CustomerId,
+    round: usize,
+) -> flows::OperatorId {
+    let path = format!("/console/api/conversations/{customer}/takeover");
+    let ((a_status, a_body), (b_status, b_body)) =
+        tokio::join!(ana.post(&path, Value::Null), bob.post(&path, Value::Null));
+    let owner = store
+        .conversation(customer)
+        .await
+        .expect("read")
+        .expect("conversation")
+        .handoff
+        .owner()
+        .cloned()
+        .expect("owned");
+    let (winner, loser) = match (a_status, b_status) {
+        (StatusCode::OK, StatusCode::CONFLICT) => (a_body, b_body),
+        (StatusCode::CONFLICT, StatusCode::OK) => (b_body, a_body),
+        other => panic!("round {round}: {other:?} {a_body} {b_body}"),
+    };
+    assert_eq!(winner["owner"], json!(owner.0), "round {round}");
+    assert_eq!(loser["owner"], json!(owner.0), "the loser sees who owns it");
+    owner
 }
 
 /// The console's live stream.

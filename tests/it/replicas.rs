@@ -427,3 +427,274 @@ async fn the_migration_computes_shards_as_souk_does() {
         assert_eq!(in_sql, i32::try_from(in_rust).expect("small"), "{id}");
     }
 }
+
+/// Souk processes, killed when the test ends however it ends.
+struct Processes(Vec<Option<std::process::Child>>);
+
+impl Drop for Processes {
+    fn drop(&mut self) {
+        for child in self.0.iter_mut().flatten() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+}
+
+fn start_replica(dir: &std::path::Path, graph: &FakeGraph, port: u16) -> std::process::Child {
+    let store = postgres_settings(dir);
+    std::process::Command::new(env!("CARGO_BIN_EXE_souk"))
+        .args(["serve", "--config"])
+        .arg(crate::support::repo_path("config/souk.toml"))
+        .env("SOUK__SERVER__LISTEN", format!("127.0.0.1:{port}"))
+        .env("SOUK__SERVER__PUBLIC_URL", "https://shop.example")
+        .env("SOUK__STORE__BACKEND", "postgres")
+        .env(
+            "SOUK__STORE__POSTGRES__URL",
+            store.postgres.url.expect("url").expose(),
+        )
+        .env("SOUK__STORE__POSTGRES__SCHEMA", &store.postgres.schema)
+        .env("SOUK__STORE__POSTGRES__POOL_SIZE", "6")
+        .env("SOUK__STORE__POSTGRES__LEASE_SECONDS", "3")
+        .env("SOUK__CHANNELS__WHATSAPP__ENABLED", "true")
+        .env("SOUK__CHANNELS__WHATSAPP__APP_SECRET", APP_SECRET)
+        .env("SOUK__CHANNELS__WHATSAPP__VERIFY_TOKEN", "verify-me")
+        .env("SOUK__CHANNELS__WHATSAPP__ACCESS_TOKEN", "EAAB-token")
+        .env("SOUK__CHANNELS__WHATSAPP__PHONE_NUMBER_ID", "1122334455667")
+        .env("SOUK__CHANNELS__WHATSAPP__API_BASE", &graph.base)
+        .env("SOUK__CHANNELS__WHATSAPP__MESSAGES_PER_SECOND", "100000")
+        .env("RUST_LOG", "warn")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("souk starts")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_replica_killed_under_load_loses_no_acknowledged_message() {
+    if postgres_url().is_none() {
+        eprintln!("skipped: no PostgreSQL here");
+        return;
+    }
+    const CONVERSATIONS: usize = 60;
+    const EACH: usize = 8;
+    let dir = tempfile::tempdir().expect("temp dir");
+    let graph = FakeGraph::start().await;
+    let ports: Vec<u16> = (0..3).map(|_| crate::kill::free_port()).collect();
+    let mut processes = Processes(
+        ports
+            .iter()
+            .map(|&port| Some(start_replica(dir.path(), &graph, port)))
+            .collect(),
+    );
+    let client = reqwest::Client::builder()
+        .timeout(Duration::from_secs(10))
+        .build()
+        .expect("client");
+    let bases: Vec<String> = ports
+        .iter()
+        .map(|port| format!("http://127.0.0.1:{port}"))
+        .collect();
+    for base in &bases {
+        crate::kill::wait_ready(&client, base).await;
+    }
+    assert!(
+        crate::support::eventually_async(WAIT, || async { lease_owners(&dir).await.len() == 3 })
+            .await,
+        "three holders: {:?}",
+        lease_owners(&dir).await
+    );
+
+    // Each conversation speaks in turn to replicas picked at random; a replica that does
+    // not answer (killed) has the message sent again to another, as a load balancer would
+    // (the same message id: a duplicate is dropped). Halfway through, replica 0 is killed.
+    let killed = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let acked = std::sync::Arc::new(std::sync::Mutex::new(HashMap::<String, usize>::new()));
+    let mut talks = Vec::new();
+    let mut dice = Dice(11);
+    for c in 0..CONVERSATIONS {
+        let picks: Vec<usize> = (0..EACH * 4).map(|_| dice.pick(3)).collect();
+        let (client, bases, acked, killed) =
+            (client.clone(), bases.clone(), acked.clone(), killed.clone());
+        talks.push(tokio::spawn(async move {
+            let phone = format!("4071000{c:04}");
+            let mut picks = picks.into_iter().cycle();
+            for n in 0..EACH {
+                let body = whatsapp_body(&format!("wamid.k.{phone}.{n}"), &phone, said(n));
+                let signature = sign(APP_SECRET.as_bytes(), &body);
+                loop {
+                    let mut pick = picks.next().unwrap_or(1);
+                    if pick == 0 && killed.load(std::sync::atomic::Ordering::Acquire) {
+                        pick = 1;
+                    }
+                    let sent = client
+                        .post(format!("{}/webhooks/whatsapp", bases[pick]))
+                        .header("content-type", "application/json")
+                        .header("x-hub-signature-256", &signature)
+                        .body(body.clone())
+                        .send()
+                        .await;
+                    if sent.is_ok_and(|r| r.status().is_success()) {
+                        *acked
+                            .lock()
+                            .expect("lock")
+                            .entry(phone.clone())
+                            .or_default() += 1;
+                        break;
+                    }
+                    tokio::time::sleep(Duration::from_millis(20)).await;
+                }
+            }
+        }));
+    }
+    // Kill once about half the messages are in.
+    let half = CONVERSATIONS * EACH / 2;
+    assert!(
+        crate::support::eventually(WAIT, || acked.lock().expect("lock").values().sum::<usize>()
+            >= half)
+        .await
+    );
+    let sends_before_kill = graph.recorded().len();
+    if let Some(mut child) = processes.0[0].take() {
+        // SIGKILL: no drain, no lease given back.
+        child.kill().expect("kill");
+        let _ = child.wait();
+    }
+    killed.store(true, std::sync::atomic::Ordering::Release);
+    let killed_at = std::time::Instant::now();
+    for talk in talks {
+        talk.await.expect("conversation");
+    }
+
+    // Every acknowledged message is answered, each once in the history; the platform got
+    // every reply, a few of them twice (sends in flight at the kill, repeated by the new
+    // holder with the same idempotency key).
+    let store = crate::support::open_postgres(dir.path()).await;
+    let acked = acked.lock().expect("lock").clone();
+    let mut duplicates = 0;
+    for (phone, count) in &acked {
+        assert_eq!(*count, EACH, "{phone}: every message acknowledged once");
+        let customer = customer(store.as_ref(), Channel::WhatsApp, phone).await;
+        let limit = tokio::time::Instant::now() + WAIT * 2;
+        let sends = |phone: &str| {
+            graph
+                .recorded()
+                .into_iter()
+                .filter(|r| r.body["to"] == json!(phone))
+                .count()
+        };
+        loop {
+            let texts = inbound_texts(store.as_ref(), &customer).await;
+            if (texts.len() >= EACH && sends(phone) >= EACH) || tokio::time::Instant::now() > limit
+            {
+                let expected: Vec<String> = (0..EACH).map(|n| said(n).to_owned()).collect();
+                assert_eq!(
+                    texts, expected,
+                    "{phone}: every message stepped once, in order"
+                );
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        let sent = sends(phone);
+        assert!(sent >= EACH, "{phone}: {sent} replies at the platform");
+        duplicates += sent - EACH;
+    }
+    eprintln!(
+        "kill test: {} conversations x {EACH} messages; {sends_before_kill} sends before the kill; \
+         all answered {:.1} s after it; {duplicates} replies sent twice",
+        acked.len(),
+        killed_at.elapsed().as_secs_f64()
+    );
+    assert_eq!(acked.len(), CONVERSATIONS);
+    // At most one send group per conversation was in flight at the kill.
+    assert!(duplicates <= CONVERSATIONS, "{duplicates} duplicate sends");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn operators_and_customers_on_different_replicas_get_one_winner() {
+    use crate::booking::{choice_ids, offered};
+
+    if postgres_url().is_none() {
+        eprintln!("skipped: no PostgreSQL here");
+        return;
+    }
+    let dir = tempfile::tempdir().expect("temp dir");
+    let mut settings = crate::support::test_settings(dir.path());
+    settings.store = postgres_settings(dir.path());
+    settings.store.postgres.lease_seconds = 3;
+    settings.booking.file = crate::support::repo_path("config/demo/booking.toml");
+    let one = spawn_app_with(settings.clone(), AppOptions::default()).await;
+    let two = spawn_app_with(settings, AppOptions::default()).await;
+    assert!(
+        crate::support::eventually_async(WAIT, || async { lease_owners(&dir).await.len() == 2 })
+            .await
+    );
+
+    // Two operators, one on each replica, take the same conversation at once.
+    crate::console::add_operator(one.store(), "ana", souk::store::Role::Agent).await;
+    crate::console::add_operator(one.store(), "bob", souk::store::Role::Agent).await;
+    let ana = crate::console::login(&one, "ana").await;
+    let bob = crate::console::login(&two, "bob").await;
+    for round in 0..6 {
+        let host = if round % 2 == 0 { &one } else { &two };
+        let (_, customer) = crate::console::customer_with_a_conversation(host).await;
+        crate::console::race_takeover(&ana, &bob, one.store(), &customer, round).await;
+    }
+
+    // Two customers, one on each replica, press the same free time at once.
+    let mut customers = Vec::new();
+    for app in [&one, &two] {
+        let session = app.session().await;
+        let mut events = app.events(&session).await;
+        offered(app, &session, &mut events, "[book]", "svc:").await;
+        let days = offered(app, &session, &mut events, "[svc:fitting]", "day:").await;
+        let slots = offered(
+            app,
+            &session,
+            &mut events,
+            &format!("[{}]", days[0]),
+            "slot:",
+        )
+        .await;
+        customers.push((app, session, events, slots[0].clone()));
+    }
+    let slot = customers[0].3.clone();
+    assert_eq!(customers[1].3, slot, "both see the same first free time");
+    let mut outcomes = Vec::new();
+    let presses = customers.iter_mut().map(|(app, session, events, _)| {
+        let slot = slot.clone();
+        async move {
+            app.say(session, &format!("[{slot}]")).await;
+            // Held at once by the replica's own view of the calendar, then confirmed or
+            // taken back by the database's answer ("taken", with other times or days).
+            let taken = |r: &serde_json::Value| {
+                choice_ids(r)
+                    .iter()
+                    .any(|id| id.starts_with("slot:") || id.starts_with("day:"))
+            };
+            let replies = events
+                .collect_until(Duration::from_secs(5), |seen| seen.iter().any(taken))
+                .await;
+            replies.iter().any(taken)
+        }
+    });
+    for taken in futures_util::future::join_all(presses).await {
+        outcomes.push(!taken);
+    }
+    assert_eq!(
+        outcomes.iter().filter(|held| **held).count(),
+        1,
+        "exactly one keeps the time: {outcomes:?}"
+    );
+    assert_eq!(
+        one.store()
+            .calendar()
+            .await
+            .expect("calendar")
+            .entries()
+            .count(),
+        1
+    );
+    one.stop().await;
+    two.stop().await;
+}
