@@ -127,12 +127,19 @@ impl GroupCommit {
 
     /// Persists the events (dropping duplicates) and returns once they, and everything this
     /// caller wrote before, are on disk; one result per event, in order.
-    pub async fn ingest(&self, entries: Vec<InboxEntry>) -> Result<Vec<Ingested>, CommitError> {
+    /// With several replicas, also the earlier events of these conversations this replica
+    /// took on the way (`GroupWritten::taken`), to be stepped first.
+    pub async fn ingest(
+        &self,
+        entries: Vec<InboxEntry>,
+    ) -> Result<(Vec<Ingested>, Vec<InboxEntry>), CommitError> {
         let part = WriteGroup {
             ingest: entries,
             ..WriteGroup::default()
         };
-        self.request(part).await.map(|written| written.ingested)
+        self.request(part)
+            .await
+            .map(|written| (written.ingested, written.taken))
     }
 
     /// Commits the steps (all or none) and returns once they are on disk, so nothing they

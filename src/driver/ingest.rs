@@ -109,10 +109,17 @@ impl Ingest {
                 entry.claim = holding.claim(&entry.customer);
             }
         }
-        self.group_commit
+        let (ingested, taken) = self
+            .group_commit
             .ingest(entries)
             .await
-            .map_err(IngestError::from)
+            .map_err(IngestError::from)?;
+        // Before the caller dispatches the new events: the conversation's earlier ones,
+        // accepted by another replica, go to the worker first.
+        for entry in taken {
+            self.driver.dispatch(entry).await?;
+        }
+        Ok(ingested)
     }
 
     /// Hands an entry that is already durably in the inbox to its worker.

@@ -294,6 +294,11 @@ pub struct GroupWritten {
     pub ingested: Vec<Ingested>,
     /// One per step: the sends it created.
     pub created: Vec<Vec<OutboxEntry>>,
+    /// With several replicas: earlier events of this part's conversations that another
+    /// replica accepted and this one had not taken yet, taken now (oldest first). They are
+    /// stepped before the part's new events, so a conversation's order holds whichever
+    /// replica each of its messages reached.
+    pub taken: Vec<InboxEntry>,
 }
 
 /// One of our messages as the platform knows it, so delivery statuses can find it.

@@ -778,7 +778,11 @@ impl SledTrees {
                         for delivered in &part.delivered {
                             Self::deliver_one(outbox, sent, delivered)?;
                         }
-                        written.push(GroupWritten { ingested, created });
+                        written.push(GroupWritten {
+                            ingested,
+                            created,
+                            taken: Vec::new(),
+                        });
                     }
                     Ok(written)
                 },

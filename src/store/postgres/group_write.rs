@@ -30,7 +30,9 @@ pub(super) async fn write_groups(
         super::leases::check_fence(&mut tx, fence).await?;
     }
     let entries: Vec<&InboxEntry> = parts.iter().flat_map(|part| &part.ingest).collect();
-    let mut ingested = ingest(&mut tx, &entries).await?.into_iter();
+    let fresh = ingest(&mut tx, &entries).await?;
+    let mut taken = take_earlier(&mut tx, &fresh).await?;
+    let mut ingested = fresh.into_iter();
     let steps: Vec<&StepCommit> = parts.iter().flat_map(|part| &part.steps).collect();
     let mut created = apply_steps(&mut tx, &steps).await?.into_iter();
     let delivered: Vec<&Delivered> = parts.iter().flat_map(|part| &part.delivered).collect();
@@ -38,11 +40,80 @@ pub(super) async fn write_groups(
     tx.commit().await.map_err(db)?;
     Ok(parts
         .iter()
-        .map(|part| GroupWritten {
-            ingested: ingested.by_ref().take(part.ingest.len()).collect(),
-            created: created.by_ref().take(part.steps.len()).collect(),
+        .map(|part| {
+            let customers: std::collections::HashSet<&CustomerId> =
+                part.ingest.iter().map(|entry| &entry.customer).collect();
+            let (mine, rest) = std::mem::take(&mut taken)
+                .into_iter()
+                .partition(|entry| customers.contains(&entry.customer));
+            taken = rest;
+            GroupWritten {
+                ingested: ingested.by_ref().take(part.ingest.len()).collect(),
+                created: created.by_ref().take(part.steps.len()).collect(),
+                taken: mine,
+            }
         })
         .collect())
+}
+
+/// Events of the conversations this round took (accepted here for a shard this replica
+/// holds) that are still waiting untaken, accepted earlier by another replica: taken now,
+/// under the same epoch, oldest first. Rows a dying holder's transaction still locks are
+/// waited for (bounded by the statement timeout), not skipped.
+async fn take_earlier(
+    connection: &mut PgConnection,
+    fresh: &[Ingested],
+) -> StoreResult<Vec<InboxEntry>> {
+    let mut seen = std::collections::HashSet::new();
+    let (mut customers, mut shards, mut epochs, mut news) =
+        (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    for ingested in fresh {
+        let Ingested::New(entry) = ingested else {
+            continue;
+        };
+        news.push(big(entry.seq));
+        let Some(epoch) = entry.claim else { continue };
+        if seen.insert(&entry.customer) {
+            customers.push(entry.customer.0.as_str());
+            shards.push(shard_column(&entry.customer));
+            epochs.push(big(epoch));
+        }
+    }
+    if customers.is_empty() {
+        return Ok(Vec::new());
+    }
+    let rows: Vec<(i64, Vec<u8>, i64)> = sqlx::query_as(
+        "UPDATE inbox SET claimed = c.epoch \
+         FROM unnest($1::text[], $2::int[], $3::bigint[]) AS c(customer, shard, epoch) \
+         WHERE inbox.shard = c.shard AND inbox.customer = c.customer \
+           AND inbox.claimed IS DISTINCT FROM c.epoch AND NOT (inbox.seq = ANY($4)) \
+         RETURNING inbox.seq, inbox.record, c.epoch",
+    )
+    .bind(&customers)
+    .bind(&shards)
+    .bind(&epochs)
+    .bind(&news)
+    .fetch_all(&mut *connection)
+    .await
+    .map_err(db)?;
+    let mut taken: Vec<InboxEntry> = rows
+        .into_iter()
+        .filter_map(|(seq, raw, epoch)| {
+            match crate::store::codec::decode::<InboxEntry>("inbox entry", &raw) {
+                Ok(mut entry) => {
+                    entry.seq = unbig(seq);
+                    entry.claim = Some(unbig(epoch));
+                    Some(entry)
+                }
+                Err(error) => {
+                    tracing::error!(%error, seq, "skipping an undecodable inbox entry");
+                    None
+                }
+            }
+        })
+        .collect();
+    taken.sort_by_key(|entry| entry.seq);
+    Ok(taken)
 }
 
 /// `n` fresh ids of `table`'s identity column, ascending.

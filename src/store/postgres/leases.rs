@@ -188,21 +188,30 @@ impl Leases for PgStore {
             return Ok(Vec::new());
         }
         let (shards, epochs) = lease_columns(leases);
+        let mut tx = self.pool().begin().await.map_err(db)?;
+        // A row locked by someone else is waited for, never skipped: skipping a former
+        // holder's event its dying transaction still locks would step the next one first.
+        // Waiting is bounded; a claim that times out takes nothing and is tried again.
+        sqlx::query("SET LOCAL lock_timeout = 1000")
+            .execute(&mut *tx)
+            .await
+            .map_err(db)?;
         // The old claim comes from the locked rows, before the update sets the new one.
         let rows: Vec<(i64, Vec<u8>, i64, Option<i64>)> = sqlx::query_as(
             "WITH taken AS ( \
                SELECT i.seq, i.claimed AS before, h.epoch FROM inbox i \
                JOIN unnest($1::int[], $2::bigint[]) AS h(shard, epoch) ON i.shard = h.shard \
                WHERE i.claimed IS DISTINCT FROM h.epoch \
-               FOR UPDATE OF i SKIP LOCKED) \
+               FOR UPDATE OF i) \
              UPDATE inbox SET claimed = taken.epoch FROM taken WHERE inbox.seq = taken.seq \
              RETURNING inbox.seq, inbox.record, taken.epoch, taken.before",
         )
         .bind(&shards)
         .bind(&epochs)
-        .fetch_all(self.pool())
+        .fetch_all(&mut *tx)
         .await
         .map_err(db)?;
+        tx.commit().await.map_err(db)?;
         let mut claimed: Vec<Claimed> = rows
             .into_iter()
             .filter_map(|(seq, raw, epoch, before)| {

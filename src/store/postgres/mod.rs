@@ -203,11 +203,12 @@ fn db(error: sqlx::Error) -> StoreError {
         | sqlx::Error::WorkerCrashed => true,
         sqlx::Error::Database(database) => database.code().is_some_and(|code| {
             // 08: connection exception; 40001 serialization failure; 40P01 deadlock;
-            // 53: insufficient resources; 57014 statement timeout; 57P0x shutting down.
+            // 53: insufficient resources; 55P03 lock timeout; 57014 statement timeout;
+            // 57P0x shutting down.
             code.starts_with("08")
                 || code.starts_with("53")
                 || code.starts_with("57P")
-                || matches!(code.as_ref(), "40001" | "40P01" | "57014")
+                || matches!(code.as_ref(), "40001" | "40P01" | "55P03" | "57014")
         }),
         _ => false,
     };
