@@ -131,7 +131,10 @@ impl App {
         let holding = Arc::new(if store.shared_by_replicas() {
             let id = replica_name(&settings);
             tracing::info!(replica = %id, "one replica among several on a shared database");
-            Holding::replica(id)
+            Holding::replica(
+                id,
+                Duration::from_secs(settings.store.postgres.lease_seconds),
+            )
         } else {
             Holding::alone()
         });

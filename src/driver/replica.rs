@@ -5,7 +5,7 @@
 //! replicas announce to this replica's live views.
 
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use tokio_util::sync::CancellationToken;
 
@@ -52,30 +52,41 @@ pub async fn run_replica(
     let every = task.lease / 3;
     let mut next_round = tokio::time::Instant::now() + every;
     let mut next_sweep = tokio::time::Instant::now() + SWEEP_EVERY;
-    let mut last_held = Instant::now();
     loop {
         tokio::select! {
             () = stop.cancelled() => break,
             () = tokio::time::sleep_until(next_round) => {
                 next_round = tokio::time::Instant::now() + every;
-                match round(&task, &id).await {
-                    Ok(()) => last_held = Instant::now(),
-                    Err(error) => {
-                        tracing::warn!(%error, "lease round failed");
-                        // Past the lease time the others may have taken every shard: stop
-                        // stepping before they start.
-                        if last_held.elapsed() >= task.lease.saturating_sub(every) {
-                            lose_all(&task);
-                        }
-                    }
+                // A failed round changes nothing here: what was taken stays this replica's
+                // to step (its commits are fenced if the lease is gone), and new events stop
+                // being taken at ingest once the lease may have run out (`Holding::claim`).
+                if let Err(error) = round(&task, &id).await {
+                    tracing::warn!(%error, "lease round failed");
                 }
             }
             () = tokio::time::sleep_until(next_sweep) => {
                 next_sweep = tokio::time::Instant::now() + SWEEP_EVERY;
+                adopt(&task).await;
                 sweep(&task, task.shared.holding.leases()).await;
             }
             notice = notices.recv() => match notice {
-                Some(Notice::Inbox(shards)) => {
+                Some(Notice::Inbox(mut shards)) => {
+                    // Inbox notices that queued meanwhile share one sweep; the others are
+                    // handled after it, in order.
+                    let mut others = Vec::new();
+                    while let Ok(next) = notices.try_recv() {
+                        match next {
+                            Notice::Inbox(more) => shards.extend(more),
+                            other => others.push(other),
+                        }
+                    }
+                    for other in others {
+                        match other {
+                            Notice::Live(payload) => deliver(&task, &id, &payload),
+                            Notice::Missed => shards.extend(0..SHARDS),
+                            Notice::Inbox(_) => {}
+                        }
+                    }
                     let leases: Vec<Lease> = task
                         .shared
                         .holding
@@ -97,26 +108,40 @@ pub async fn run_replica(
     if let Err(error) = task.shared.store.release_leases(&id).await {
         tracing::warn!(%error, "could not give the leases back; others take them when they expire");
     }
-    lose_all(&task);
+    if !task.shared.holding.replace(&[]).lost.is_empty() {
+        task.shared.outbox_wakeup.notify_one();
+    }
 }
 
 async fn round(task: &ReplicaTask, id: &str) -> anyhow::Result<()> {
-    let store = &task.shared.store;
-    let leases = store.hold_leases(id, SHARDS, task.lease).await?;
+    let leases = task
+        .shared
+        .store
+        .hold_leases(id, SHARDS, task.lease)
+        .await?;
     let moved = task.shared.holding.replace(&leases);
     metrics::gauge!("souk_shards_held").set(leases.len() as f64);
     if !moved.lost.is_empty() {
         tracing::info!(shards = ?moved.lost, "shards moved to other replicas");
         task.shared.outbox_wakeup.notify_one();
     }
-    if moved.gained.is_empty() {
-        return Ok(());
+    if !moved.gained.is_empty() {
+        tracing::info!(shards = ?moved.gained.iter().map(|l| l.shard).collect::<Vec<_>>(), "took shards");
     }
-    tracing::info!(shards = ?moved.gained.iter().map(|l| l.shard).collect::<Vec<_>>(), "took shards");
-    let shards: Vec<u32> = moved.gained.iter().map(|lease| lease.shard).collect();
-    // The new shards' pending sends, then their events: a conversation's earlier replies
-    // go before the ones its next steps make.
-    match store.outbox_of(&shards).await {
+    adopt(task).await;
+    Ok(())
+}
+
+/// Takes over the pending work of shards gained and not yet ready: their sends, then their
+/// events (a conversation's earlier replies go before the ones its next steps make), then
+/// marks them ready. Tried again at the next sweep if the database refuses.
+async fn adopt(task: &ReplicaTask) {
+    let unready = task.shared.holding.unready();
+    if unready.is_empty() {
+        return;
+    }
+    let shards: Vec<u32> = unready.iter().map(|lease| lease.shard).collect();
+    match task.shared.store.outbox_of(&shards).await {
         Ok(entries) => task
             .shared
             .outbox_feed
@@ -124,43 +149,35 @@ async fn round(task: &ReplicaTask, id: &str) -> anyhow::Result<()> {
             .unwrap_or_else(|poisoned| poisoned.into_inner())
             .extend(entries),
         Err(error) => {
-            tracing::error!(%error, "could not read the outbox of new shards; they are read again at the next round");
-            task.shared.holding.forget(&shards);
-            return Err(error.into());
+            tracing::warn!(%error, "could not read the outbox of new shards; trying again shortly");
+            return;
         }
     }
-    sweep(task, moved.gained).await;
+    if !sweep(task, unready.clone()).await {
+        return;
+    }
+    task.shared.holding.mark_ready(&unready);
     task.shared.outbox_wakeup.notify_one();
     task.shared.timer_wakeup.notify_one();
     task.shared.payment_wakeup.notify_one();
-    Ok(())
-}
-
-fn lose_all(task: &ReplicaTask) {
-    let moved = task.shared.holding.replace(&[]);
-    if !moved.lost.is_empty() {
-        tracing::warn!(shards = moved.lost.len(), "no longer holding any shard");
-        metrics::gauge!("souk_shards_held").set(0.0);
-        task.shared.outbox_wakeup.notify_one();
-    }
 }
 
 /// Takes the events of `leases` not yet taken and hands them to the workers. Those a former
 /// holder had taken may be what stopped it: they are stepped one at a time with their
 /// attempts counted (`poison.rs`).
-async fn sweep(task: &ReplicaTask, leases: Vec<Lease>) {
+async fn sweep(task: &ReplicaTask, leases: Vec<Lease>) -> bool {
     if leases.is_empty() {
-        return;
+        return true;
     }
     let claimed = match task.shared.store.claim_inbox(&leases).await {
         Ok(claimed) => claimed,
         Err(error) => {
             tracing::warn!(%error, "could not take new events; trying again shortly");
-            return;
+            return false;
         }
     };
     if claimed.is_empty() {
-        return;
+        return true;
     }
     metrics::counter!("souk_events_taken_total").increment(claimed.len() as u64);
     task.shared.poison.mark_redriven(
@@ -171,9 +188,10 @@ async fn sweep(task: &ReplicaTask, leases: Vec<Lease>) {
     );
     for claimed in claimed {
         if task.driver.dispatch(claimed.entry).await.is_err() {
-            return;
+            return false;
         }
     }
+    true
 }
 
 /// What another replica announced, to this replica's live views.

@@ -369,24 +369,24 @@ async fn step_one(
         }
         None => entry.event.clone(),
     };
-    // The customer record (identities, first locale) is read only when needed: for a new
-    // conversation's language and for where replies go. A timer that sends nothing (most
-    // of them) costs no read of it.
+    // The customer record (identities, first locale) is for a new conversation's
+    // language and for where replies go.
     let mut customer: Option<Option<Customer>> = None;
     let conversation = match earlier {
         Some(conversation) => conversation,
-        None => match store.conversation(&entry.customer).await? {
-            Some(conversation) => conversation,
-            None => {
-                let found = store.customer(&entry.customer).await?;
+        None => {
+            // Read together: most steps send, and replies need the customer's identities.
+            let (stored, found) = store.conversation_with_customer(&entry.customer).await?;
+            let conversation = stored.unwrap_or_else(|| {
                 let locale = found
                     .as_ref()
                     .and_then(|c| c.locale)
                     .unwrap_or(shared.settings.shop.default_locale);
-                customer = Some(found);
                 Conversation::new(entry.customer.clone(), locale)
-            }
-        },
+            });
+            customer = Some(found);
+            conversation
+        }
     };
     let now = clock::now();
     let handoff_before = conversation.handoff.clone();

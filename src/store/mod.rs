@@ -240,6 +240,13 @@ pub trait CommitLog: Send + Sync + 'static {
 
     async fn conversation(&self, id: &CustomerId) -> StoreResult<Option<Conversation>>;
 
+    /// A conversation and its customer's record (what a step reads), in one read where
+    /// the backend can: a step then costs a database one round trip, not two.
+    async fn conversation_with_customer(
+        &self,
+        id: &CustomerId,
+    ) -> StoreResult<(Option<Conversation>, Option<Customer>)>;
+
     /// Steps only, all or none; returns the created sends of each, in order.
     async fn commit_batch(&self, commits: Vec<StepCommit>) -> StoreResult<Vec<Vec<OutboxEntry>>> {
         let part = WriteGroup {

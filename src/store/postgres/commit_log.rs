@@ -409,6 +409,24 @@ impl CommitLog for PgStore {
         Ok(Some(record.entry))
     }
 
+    async fn conversation_with_customer(
+        &self,
+        id: &CustomerId,
+    ) -> StoreResult<(Option<flows::Conversation>, Option<flows::Customer>)> {
+        let (conversation, customer): (Option<Vec<u8>>, Option<Vec<u8>>) = sqlx::query_as(
+            "SELECT (SELECT record FROM conversations WHERE customer = $1), \
+                    (SELECT record FROM customers WHERE id = $1)",
+        )
+        .bind(&id.0)
+        .fetch_one(self.pool())
+        .await
+        .map_err(db)?;
+        Ok((
+            decode_opt("conversation", conversation)?,
+            decode_opt("customer", customer)?,
+        ))
+    }
+
     async fn conversation(&self, id: &CustomerId) -> StoreResult<Option<flows::Conversation>> {
         let raw: Option<(Vec<u8>,)> =
             sqlx::query_as("SELECT record FROM conversations WHERE customer = $1")

@@ -26,8 +26,20 @@ pub(super) async fn write_groups(
     parts: &[WriteGroup],
 ) -> StoreResult<Vec<GroupWritten>> {
     let mut tx = store.pool().begin().await.map_err(db)?;
-    for fence in parts.iter().filter_map(|part| part.fence.as_ref()) {
-        super::leases::check_fence(&mut tx, fence).await?;
+    // Every part's fence in one check (the parts come from one replica).
+    let mut fences = parts.iter().filter_map(|part| part.fence.as_ref());
+    if let Some(first) = fences.next() {
+        let mut all = first.clone();
+        for fence in fences {
+            if fence.replica != all.replica {
+                super::leases::check_fence(&mut tx, fence).await?;
+                continue;
+            }
+            all.leases.extend_from_slice(&fence.leases);
+        }
+        all.leases.sort_by_key(|lease| (lease.shard, lease.epoch));
+        all.leases.dedup();
+        super::leases::check_fence(&mut tx, &all).await?;
     }
     let entries: Vec<&InboxEntry> = parts.iter().flat_map(|part| &part.ingest).collect();
     let fresh = ingest(&mut tx, &entries).await?;
@@ -56,17 +68,50 @@ pub(super) async fn write_groups(
         .collect())
 }
 
+/// The (shard, epoch) claims of `entries` whose lease is held now, share-locked until the
+/// transaction ends. An epoch names one holding of one shard (it grows at every change of
+/// holder), so a live lease with that epoch is the claiming replica's. On the embedded
+/// shape (claims without leases: the command line, tests) nothing is confirmed.
+async fn held_claims(
+    connection: &mut PgConnection,
+    entries: &[&InboxEntry],
+) -> StoreResult<std::collections::HashSet<(i32, i64)>> {
+    let mut wanted: Vec<(i32, i64)> = entries
+        .iter()
+        .filter_map(|entry| Some((shard_column(&entry.customer), big(entry.claim?))))
+        .collect();
+    if wanted.is_empty() {
+        return Ok(Default::default());
+    }
+    wanted.sort_unstable();
+    wanted.dedup();
+    let (shards, epochs): (Vec<i32>, Vec<i64>) = wanted.into_iter().unzip();
+    let rows: Vec<(i32, i64)> = sqlx::query_as(
+        "SELECT l.shard, l.epoch FROM leases l \
+         JOIN unnest($1::int[], $2::bigint[]) AS c(shard, epoch) \
+           ON l.shard = c.shard AND l.epoch = c.epoch \
+         WHERE l.owner IS NOT NULL AND l.expires_at > now() \
+         ORDER BY l.shard FOR SHARE OF l",
+    )
+    .bind(&shards)
+    .bind(&epochs)
+    .fetch_all(&mut *connection)
+    .await
+    .map_err(db)?;
+    Ok(rows.into_iter().collect())
+}
+
 /// Events of the conversations this round took (accepted here for a shard this replica
 /// holds) that are still waiting untaken, accepted earlier by another replica: taken now,
-/// under the same epoch, oldest first. Rows a dying holder's transaction still locks are
-/// waited for (bounded by the statement timeout), not skipped.
+/// under the same epoch, oldest first. Only never-taken rows can be there: a former
+/// holder's rows were taken by this replica's sweep before the shard became ready, and a
+/// former holder could take rows only while its lease lived (`held_claims`).
 async fn take_earlier(
     connection: &mut PgConnection,
     fresh: &[Ingested],
 ) -> StoreResult<Vec<InboxEntry>> {
     let mut seen = std::collections::HashSet::new();
-    let (mut customers, mut shards, mut epochs, mut news) =
-        (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    let (mut customers, mut epochs, mut news) = (Vec::new(), Vec::new(), Vec::new());
     for ingested in fresh {
         let Ingested::New(entry) = ingested else {
             continue;
@@ -75,22 +120,21 @@ async fn take_earlier(
         let Some(epoch) = entry.claim else { continue };
         if seen.insert(&entry.customer) {
             customers.push(entry.customer.0.as_str());
-            shards.push(shard_column(&entry.customer));
             epochs.push(big(epoch));
         }
     }
     if customers.is_empty() {
         return Ok(Vec::new());
     }
+    // The partial index of untaken rows is nearly always empty: a probe per customer.
     let rows: Vec<(i64, Vec<u8>, i64)> = sqlx::query_as(
         "UPDATE inbox SET claimed = c.epoch \
-         FROM unnest($1::text[], $2::int[], $3::bigint[]) AS c(customer, shard, epoch) \
-         WHERE inbox.shard = c.shard AND inbox.customer = c.customer \
-           AND inbox.claimed IS DISTINCT FROM c.epoch AND NOT (inbox.seq = ANY($4)) \
+         FROM unnest($1::text[], $2::bigint[]) AS c(customer, epoch) \
+         WHERE inbox.customer = ANY($1) AND inbox.claimed IS NULL \
+           AND inbox.customer = c.customer AND NOT (inbox.seq = ANY($3)) \
          RETURNING inbox.seq, inbox.record, c.epoch",
     )
     .bind(&customers)
-    .bind(&shards)
     .bind(&epochs)
     .bind(&news)
     .fetch_all(&mut *connection)
@@ -126,15 +170,16 @@ async fn next_ids(
     if n == 0 {
         return Ok(Vec::new());
     }
-    let rows: Vec<(i64,)> = sqlx::query_as(
-        "SELECT nextval(pg_get_serial_sequence($1, $2)) FROM generate_series(1, $3)",
-    )
-    .bind(table)
-    .bind(column)
-    .bind(i64::try_from(n).unwrap_or(i64::MAX))
-    .fetch_all(connection)
-    .await
-    .map_err(db)?;
+    // The sequence named the way PostgreSQL names an identity column's (`table_column_seq`),
+    // resolved once per statement: asking `pg_get_serial_sequence` per row cost a catalog
+    // lookup for every id.
+    let rows: Vec<(i64,)> =
+        sqlx::query_as("SELECT nextval($1::regclass) FROM generate_series(1, $2)")
+            .bind(format!("{table}_{column}_seq"))
+            .bind(i64::try_from(n).unwrap_or(i64::MAX))
+            .fetch_all(connection)
+            .await
+            .map_err(db)?;
     let mut ids: Vec<i64> = rows.into_iter().map(|(id,)| id).collect();
     ids.sort_unstable();
     Ok(ids)
@@ -179,6 +224,7 @@ async fn ingest(
             Some(key) => fresh.remove(key),
         })
         .collect();
+    let confirmed = held_claims(connection, entries).await?;
     let count = accepted.iter().filter(|new| **new).count();
     let mut seqs = next_ids(connection, "inbox", "seq", count)
         .await?
@@ -198,6 +244,11 @@ async fn ingest(
         };
         let mut entry = (*entry).clone();
         entry.seq = unbig(seq);
+        // Taken here only under a lease still held (share-locked until the commit, so no
+        // takeover slips in between); else its holder is told and takes it.
+        entry.claim = entry
+            .claim
+            .filter(|epoch| confirmed.contains(&(shard_column(&entry.customer), big(*epoch))));
         numbers.push(seq);
         customers.push(entry.customer.0.clone());
         records.push(encode(&entry));

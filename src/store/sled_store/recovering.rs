@@ -236,6 +236,13 @@ impl CommitLog for SledStore {
         self.call(|store| store.conversation(id))
     }
 
+    async fn conversation_with_customer(
+        &self,
+        id: &CustomerId,
+    ) -> StoreResult<(Option<Conversation>, Option<flows::Customer>)> {
+        self.call(|store| Ok((store.conversation(id)?, store.customer(id)?)))
+    }
+
     async fn history(&self, customer: &CustomerId, limit: usize) -> StoreResult<Vec<HistoryEntry>> {
         self.call(|store| store.history(customer, limit))
     }
