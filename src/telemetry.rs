@@ -169,6 +169,13 @@ pub const FAMILIES: &[Family] = &[
         buckets: &[],
     },
     Family {
+        name: "souk_inbox_depth",
+        kind: Kind::Gauge,
+        help: "Events waiting in the inbox of this replica's shards (PostgreSQL; sampled every 2 s).",
+        labels: &[],
+        buckets: &[],
+    },
+    Family {
         name: "souk_events_taken_total",
         kind: Kind::Counter,
         help: "Inbox events this replica took for its shards (accepted by another replica, or a former holder's).",
@@ -195,6 +202,25 @@ pub const FAMILIES: &[Family] = &[
         help: "Durable timers that fell due and were applied.",
         labels: &[],
         buckets: &[],
+    },
+    Family {
+        name: "souk_store_query_seconds",
+        kind: Kind::Histogram,
+        help: "Time of one call to the database (PostgreSQL: a statement or a transaction), by operation.",
+        labels: &[(
+            "op",
+            &[
+                "group_write",
+                "load_step",
+                "resolve_identity",
+                "fire_timers",
+                "lease_round",
+                "claim_inbox",
+                "outbox_of",
+                "announce",
+            ],
+        )],
+        buckets: FLUSH_BUCKETS,
     },
     Family {
         name: "souk_store_pool_connections",

@@ -67,7 +67,12 @@ pub async fn run_replica(
             () = tokio::time::sleep_until(next_sweep) => {
                 next_sweep = tokio::time::Instant::now() + SWEEP_EVERY;
                 adopt(&task).await;
-                sweep(&task, task.shared.holding.leases()).await;
+                let held = task.shared.holding.leases();
+                let shards: Vec<u32> = held.iter().map(|lease| lease.shard).collect();
+                if let Ok(depth) = task.shared.store.inbox_depth(&shards).await {
+                    metrics::gauge!("souk_inbox_depth").set(depth as f64);
+                }
+                sweep(&task, held).await;
             }
             notice = notices.recv() => match notice {
                 Some(Notice::Inbox(mut shards)) => {

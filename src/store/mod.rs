@@ -596,6 +596,9 @@ pub trait Leases: Send + Sync + 'static {
     /// The pending sends of the conversations in `shards`, oldest first.
     async fn outbox_of(&self, shards: &[u32]) -> StoreResult<Vec<OutboxEntry>>;
 
+    /// Events waiting in the inbox of the conversations in `shards` (taken or not).
+    async fn inbox_depth(&self, shards: &[u32]) -> StoreResult<usize>;
+
     /// Tells every replica (this one too) something for its live views.
     async fn announce(&self, payload: &str) -> StoreResult<()> {
         let _ = payload;

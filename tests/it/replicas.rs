@@ -379,6 +379,15 @@ async fn three_replicas_answer_every_conversation_once_and_in_order() {
         "each timer fired once"
     );
 
+    // What an operator watches: database call times by operation, shards held, leases.
+    for op in ["group_write", "load_step", "resolve_identity", "lease_round", "claim_inbox"] {
+        let count = replicas[0]
+            .metric(&format!("souk_store_query_seconds_count{{op=\"{op}\"}}"))
+            .await;
+        assert!(count > 0.0, "{op} timed");
+    }
+    assert!(replicas[0].metric("souk_lease_moves_total").await >= 64.0);
+
     for replica in replicas {
         replica.stop().await;
     }

@@ -269,6 +269,7 @@ pub(super) async fn update_order(
 #[async_trait::async_trait]
 impl CommitLog for PgStore {
     async fn write_groups(&self, parts: &[WriteGroup]) -> StoreResult<Vec<GroupWritten>> {
+        let _timed = super::Timed::start("group_write");
         let written = super::group_write::write_groups(self, parts).await;
         self.watch(written)
     }
@@ -413,6 +414,7 @@ impl CommitLog for PgStore {
         &self,
         id: &CustomerId,
     ) -> StoreResult<(Option<flows::Conversation>, Option<flows::Customer>)> {
+        let _timed = super::Timed::start("load_step");
         let (conversation, customer): (Option<Vec<u8>>, Option<Vec<u8>>) = sqlx::query_as(
             "SELECT (SELECT record FROM conversations WHERE customer = $1), \
                     (SELECT record FROM customers WHERE id = $1)",
@@ -483,6 +485,7 @@ impl Timers for PgStore {
     }
 
     async fn fire_due_timers(&self, now: Timestamp) -> StoreResult<Vec<InboxEntry>> {
+        let _timed = super::Timed::start("fire_timers");
         let mut tx = self.pool().begin().await.map_err(db)?;
         // Rows another replica is firing right now are skipped, not waited for.
         let rows: Vec<(Vec<u8>,)> = sqlx::query_as(

@@ -309,6 +309,7 @@ impl Directory for PgStore {
         identity: &Identity,
         new_customer: Customer,
     ) -> StoreResult<CustomerId> {
+        let _timed = super::Timed::start("resolve_identity");
         let key = identity_text(identity);
         // Nearly every call is for a known chat: one read, no transaction, no insert.
         if let Some(known) = customer_of(self.pool(), &key, false).await? {

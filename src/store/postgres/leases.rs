@@ -66,6 +66,7 @@ impl Leases for PgStore {
         shards: u32,
         ttl: Duration,
     ) -> StoreResult<Vec<Lease>> {
+        let _timed = super::Timed::start("lease_round");
         let ttl_s = ttl.as_secs_f64();
         let total = i32::try_from(shards).unwrap_or(i32::MAX);
         let mut tx = self.pool().begin().await.map_err(db)?;
@@ -184,6 +185,7 @@ impl Leases for PgStore {
     }
 
     async fn claim_inbox(&self, leases: &[Lease]) -> StoreResult<Vec<Claimed>> {
+        let _timed = super::Timed::start("claim_inbox");
         if leases.is_empty() {
             return Ok(Vec::new());
         }
@@ -236,6 +238,7 @@ impl Leases for PgStore {
     }
 
     async fn outbox_of(&self, shards: &[u32]) -> StoreResult<Vec<OutboxEntry>> {
+        let _timed = super::Timed::start("outbox_of");
         let shards: Vec<i32> = shards
             .iter()
             .map(|shard| i32::try_from(*shard).unwrap_or(i32::MAX))
@@ -249,7 +252,21 @@ impl Leases for PgStore {
         Ok(super::outbox::outbox_entries(rows))
     }
 
+    async fn inbox_depth(&self, shards: &[u32]) -> StoreResult<usize> {
+        let shards: Vec<i32> = shards
+            .iter()
+            .map(|shard| i32::try_from(*shard).unwrap_or(i32::MAX))
+            .collect();
+        let (depth,): (i64,) = sqlx::query_as("SELECT count(*) FROM inbox WHERE shard = ANY($1)")
+            .bind(&shards)
+            .fetch_one(self.pool())
+            .await
+            .map_err(db)?;
+        Ok(usize::try_from(depth).unwrap_or(0))
+    }
+
     async fn announce(&self, payload: &str) -> StoreResult<()> {
+        let _timed = super::Timed::start("announce");
         super::live::announce(self, payload).await
     }
 

@@ -49,6 +49,29 @@ pub struct PgStore {
     _probe: DropGuard,
 }
 
+/// Records how long a database call took (`souk_store_query_seconds{op}`) when dropped,
+/// whichever way the call ends.
+struct Timed {
+    op: &'static str,
+    started: std::time::Instant,
+}
+
+impl Timed {
+    fn start(op: &'static str) -> Timed {
+        Timed {
+            op,
+            started: std::time::Instant::now(),
+        }
+    }
+}
+
+impl Drop for Timed {
+    fn drop(&mut self) {
+        metrics::histogram!("souk_store_query_seconds", "op" => self.op)
+            .record(self.started.elapsed().as_secs_f64());
+    }
+}
+
 /// How often the probe asks the database whether it is there.
 const PROBE_EVERY: Duration = Duration::from_secs(1);
 

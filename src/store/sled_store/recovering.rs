@@ -613,4 +613,8 @@ impl Leases for SledStore {
     async fn outbox_of(&self, _shards: &[u32]) -> StoreResult<Vec<crate::store::OutboxEntry>> {
         crate::store::Outbox::outbox(self, usize::MAX).await
     }
+
+    async fn inbox_depth(&self, _shards: &[u32]) -> StoreResult<usize> {
+        Ok(crate::store::CommitLog::pending_inbox(self).await?.len())
+    }
 }
