@@ -238,14 +238,21 @@ async fn process_batch(
     let mut stepped: HashMap<&CustomerId, usize> = HashMap::new();
     let mut commits: Vec<StepCommit> = Vec::with_capacity(entries.len());
     let mut links: Vec<(CustomerId, AfterCommit)> = Vec::new();
+    let mut read = read_ahead(shared, entries).await?;
     for entry in entries {
-        let earlier = stepped
+        let start = match stepped
             .get(&entry.customer)
             .and_then(|&index| commits.get(index))
-            .map(|commit| commit.conversation.clone());
+        {
+            Some(commit) => Start::Earlier(commit.conversation.clone()),
+            None => match read.remove(&entry.customer) {
+                Some((conversation, customer)) => Start::Read(conversation, customer),
+                None => Start::Load,
+            },
+        };
         let span =
             tracing::info_span!("conversation", id = %entry.customer, event = %entry.public_id);
-        let (commit, requests) = step_one(shared, shard, entry, earlier)
+        let (commit, requests) = step_one(shared, shard, entry, start)
             .instrument(span)
             .await?;
         links.extend(requests.into_iter().map(|r| (entry.customer.clone(), r)));
@@ -355,12 +362,42 @@ fn newly_paid(commit: &StepCommit) -> Vec<flows::Order> {
         .collect()
 }
 
-/// Load (unless this batch already stepped the conversation) and step one event.
+/// Where a step's conversation comes from.
+enum Start {
+    /// This batch already stepped it: the store has not seen that state yet.
+    Earlier(Conversation),
+    /// Read with the rest of the batch: the conversation and the customer's record.
+    Read(Option<Conversation>, Option<Customer>),
+    /// Read it now.
+    Load,
+}
+
+type Read = HashMap<CustomerId, (Option<Conversation>, Option<Customer>)>;
+
+/// A batch of several events reads its conversations in one go (one query on a database
+/// instead of one per event). Never with a merge in the batch: a merge rewrites its
+/// conversation in the store just before its step (such batches run one event at a time).
+async fn read_ahead(shared: &Shared, entries: &[InboxEntry]) -> Result<Read, StepFailure> {
+    if entries.len() < 2
+        || entries
+            .iter()
+            .any(|entry| crate::linking::merge_source(entry).is_some())
+    {
+        return Ok(Read::new());
+    }
+    let mut ids: Vec<CustomerId> = entries.iter().map(|entry| entry.customer.clone()).collect();
+    ids.sort_unstable();
+    ids.dedup();
+    let read = shared.store.conversations_with_customers(&ids).await?;
+    Ok(ids.into_iter().zip(read).collect())
+}
+
+/// Load (unless this batch already stepped or read the conversation) and step one event.
 async fn step_one(
     shared: &Shared,
     shard: usize,
     entry: &InboxEntry,
-    earlier: Option<Conversation>,
+    start: Start,
 ) -> Result<(StepCommit, Vec<AfterCommit>), StepFailure> {
     let store = &shared.store;
     let event = match crate::linking::merge_source(entry) {
@@ -371,23 +408,23 @@ async fn step_one(
     };
     // The customer record (identities, first locale) is for a new conversation's
     // language and for where replies go.
-    let mut customer: Option<Option<Customer>> = None;
-    let conversation = match earlier {
-        Some(conversation) => conversation,
-        None => {
-            // Read together: most steps send, and replies need the customer's identities.
+    // `customer`: `None` when not read yet (read below if the step sends).
+    let (stored, customer): (Option<Conversation>, Option<Option<Customer>>) = match start {
+        Start::Earlier(conversation) => (Some(conversation), None),
+        Start::Read(stored, found) => (stored, Some(found)),
+        // Read together: most steps send, and replies need the customer's identities.
+        Start::Load => {
             let (stored, found) = store.conversation_with_customer(&entry.customer).await?;
-            let conversation = stored.unwrap_or_else(|| {
-                let locale = found
-                    .as_ref()
-                    .and_then(|c| c.locale)
-                    .unwrap_or(shared.settings.shop.default_locale);
-                Conversation::new(entry.customer.clone(), locale)
-            });
-            customer = Some(found);
-            conversation
+            (stored, Some(found))
         }
     };
+    let conversation = stored.unwrap_or_else(|| {
+        let locale = customer
+            .as_ref()
+            .and_then(|found| found.as_ref()?.locale)
+            .unwrap_or(shared.settings.shop.default_locale);
+        Conversation::new(entry.customer.clone(), locale)
+    });
     let now = clock::now();
     let handoff_before = conversation.handoff.clone();
     let started = Instant::now();

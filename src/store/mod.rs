@@ -247,6 +247,19 @@ pub trait CommitLog: Send + Sync + 'static {
         id: &CustomerId,
     ) -> StoreResult<(Option<Conversation>, Option<Customer>)>;
 
+    /// The same for several conversations, in their order (a batch of steps reads them in
+    /// one query where the backend can).
+    async fn conversations_with_customers(
+        &self,
+        ids: &[CustomerId],
+    ) -> StoreResult<Vec<(Option<Conversation>, Option<Customer>)>> {
+        let mut read = Vec::with_capacity(ids.len());
+        for id in ids {
+            read.push(self.conversation_with_customer(id).await?);
+        }
+        Ok(read)
+    }
+
     /// Steps only, all or none; returns the created sends of each, in order.
     async fn commit_batch(&self, commits: Vec<StepCommit>) -> StoreResult<Vec<Vec<OutboxEntry>>> {
         let part = WriteGroup {

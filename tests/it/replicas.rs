@@ -380,7 +380,13 @@ async fn three_replicas_answer_every_conversation_once_and_in_order() {
     );
 
     // What an operator watches: database call times by operation, shards held, leases.
-    for op in ["group_write", "load_step", "resolve_identity", "lease_round", "claim_inbox"] {
+    for op in [
+        "group_write",
+        "load_step",
+        "resolve_identity",
+        "lease_round",
+        "claim_inbox",
+    ] {
         let count = replicas[0]
             .metric(&format!("souk_store_query_seconds_count{{op=\"{op}\"}}"))
             .await;

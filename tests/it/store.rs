@@ -106,6 +106,7 @@ macro_rules! every_backend {
                     the_recovery_report_counts_reminders_recovered_orders_and_opt_outs,
                     a_merge_keeps_the_merged_chats_bookings_and_their_reminder,
                     the_console_list_filters_sorts_limits_and_searches_text,
+                    a_batch_of_steps_reads_its_conversations_and_customers_in_order,
                 ]
             );
         )*
@@ -1116,4 +1117,48 @@ async fn the_console_list_filters_sorts_limits_and_searches_text(open: Open) {
         .expect("search");
     assert!(complete);
     assert_eq!(found, [CustomerId("bot".into())]);
+}
+
+async fn a_batch_of_steps_reads_its_conversations_and_customers_in_order(open: Open) {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let store = open.store(dir.path()).await;
+    let ana = Identity::new(Channel::WhatsApp, "40700000001");
+    let ana_id = store
+        .resolve_identity(&ana, customer("ana", &ana))
+        .await
+        .expect("resolve");
+    let Ingested::New(first) = store.ingest(inbox("ana", None, 1)).await.expect("ingest") else {
+        panic!("new")
+    };
+    store
+        .commit(commit(first.seq, "ana", vec![], 0))
+        .await
+        .expect("commit");
+    // A customer without a conversation yet, and an id nobody has.
+    let bo = Identity::new(Channel::Telegram, "77");
+    store
+        .resolve_identity(&bo, customer("bo", &bo))
+        .await
+        .expect("resolve");
+    let ids = [
+        CustomerId("bo".into()),
+        CustomerId("nobody".into()),
+        ana_id.clone(),
+    ];
+    let read = store
+        .conversations_with_customers(&ids)
+        .await
+        .expect("read");
+    assert_eq!(read.len(), 3);
+    assert!(read[0].0.is_none(), "bo has no conversation yet");
+    assert_eq!(read[0].1.as_ref().map(|c| c.id.0.as_str()), Some("bo"));
+    assert_eq!(read[1], (None, None));
+    assert_eq!(read[2].0.as_ref().map(|c| &c.customer), Some(&ana_id));
+    assert_eq!(read[2].1.as_ref().map(|c| &c.identities), Some(&vec![ana]));
+    // One at a time reads the same.
+    let one = store
+        .conversation_with_customer(&ana_id)
+        .await
+        .expect("read");
+    assert_eq!(one, read[2]);
 }

@@ -429,6 +429,38 @@ impl CommitLog for PgStore {
         ))
     }
 
+    async fn conversations_with_customers(
+        &self,
+        ids: &[CustomerId],
+    ) -> StoreResult<Vec<(Option<flows::Conversation>, Option<flows::Customer>)>> {
+        let _timed = super::Timed::start("load_step");
+        let keys: Vec<&str> = ids.iter().map(|id| id.0.as_str()).collect();
+        let rows: Vec<(i64, Option<Vec<u8>>, Option<Vec<u8>>)> = sqlx::query_as(
+            "SELECT c.n, v.record, u.record \
+             FROM unnest($1::text[]) WITH ORDINALITY AS c(id, n) \
+             LEFT JOIN conversations v ON v.customer = c.id \
+             LEFT JOIN customers u ON u.id = c.id \
+             ORDER BY c.n",
+        )
+        .bind(&keys)
+        .fetch_all(self.pool())
+        .await
+        .map_err(db)?;
+        if rows.len() != ids.len() {
+            return Err(crate::store::StoreError::Engine(
+                "a batch read returned another number of rows".into(),
+            ));
+        }
+        rows.into_iter()
+            .map(|(_, conversation, customer)| {
+                Ok((
+                    decode_opt("conversation", conversation)?,
+                    decode_opt("customer", customer)?,
+                ))
+            })
+            .collect()
+    }
+
     async fn conversation(&self, id: &CustomerId) -> StoreResult<Option<flows::Conversation>> {
         let raw: Option<(Vec<u8>,)> =
             sqlx::query_as("SELECT record FROM conversations WHERE customer = $1")
