@@ -311,8 +311,9 @@ impl Directory for PgStore {
     ) -> StoreResult<CustomerId> {
         let _timed = super::Timed::start("resolve_identity");
         let key = identity_text(identity);
-        // Nearly every call is for a known chat: one read, no transaction, no insert.
-        if let Some(known) = customer_of(self.pool(), &key, false).await? {
+        // Nearly every call is for a known chat: one read (shared with concurrent callers),
+        // no transaction, no insert.
+        if let Some(known) = self.identities.customer_of(key.clone()).await? {
             return Ok(known);
         }
         let mut tx = self.pool().begin().await.map_err(db)?;

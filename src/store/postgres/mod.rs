@@ -11,6 +11,7 @@ mod commit_log;
 mod console;
 mod directory;
 mod group_write;
+mod identity_reads;
 mod import;
 mod leases;
 mod live;
@@ -45,6 +46,8 @@ pub struct PgStore {
     writers: usize,
     /// The shards this replica holds (set by its lease rounds).
     scope: scope::Scope,
+    /// Identity lookups batched across concurrent callers.
+    identities: identity_reads::IdentityReads,
     /// Ends the probe when the store is dropped (and with it the probe's pool handle).
     _probe: DropGuard,
 }
@@ -109,11 +112,13 @@ impl PgStore {
         let stop = CancellationToken::new();
         let patience = Duration::from_millis(postgres.connect_timeout_ms);
         tokio::spawn(probe(pool.clone(), broken.clone(), patience, stop.clone()));
+        let identities = identity_reads::IdentityReads::start(pool.clone());
         Ok(PgStore {
             pool,
             broken,
             writers: postgres.concurrent_writes.max(1),
             scope: scope::Scope::default(),
+            identities,
             _probe: stop.drop_guard(),
         })
     }
