@@ -24,6 +24,8 @@ UPDATE payment_jobs p SET shard = (get_byte(sha256(convert_to(o.customer, 'UTF8'
 CREATE INDEX inbox_shard ON inbox (shard, seq);
 -- A replica taking a new event takes its conversation's earlier untaken ones with it.
 CREATE INDEX inbox_untaken ON inbox (customer) WHERE claimed IS NULL;
+-- The holder told of new events takes its shards' never-taken rows.
+CREATE INDEX inbox_untaken_shard ON inbox (shard, seq) WHERE claimed IS NULL;
 CREATE INDEX outbox_shard ON outbox (shard, id);
 CREATE INDEX timers_shard_due ON timers (shard, due);
 

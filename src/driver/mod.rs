@@ -153,6 +153,49 @@ pub struct Driver {
     shards: Arc<[mpsc::Sender<InboxEntry>]>,
     hasher: std::hash::RandomState,
     holding: Arc<holding::Holding>,
+    sweeping: Arc<Sweeping>,
+}
+
+/// Shards whose events a sweep has taken and is handing to the workers. An event accepted
+/// here meanwhile waits for the hand-over to finish before it is queued: the sweep may hold
+/// an earlier event of the same conversation (taken a moment before this one's ingest
+/// looked for such events).
+#[derive(Default)]
+pub struct Sweeping {
+    shards: std::sync::Mutex<std::collections::HashMap<u32, usize>>,
+    done: Notify,
+}
+
+/// Ends a sweep's hand-over when dropped.
+pub struct SweepGuard {
+    sweeping: Arc<Sweeping>,
+    shards: Vec<u32>,
+}
+
+impl Sweeping {
+    fn lock(&self) -> std::sync::MutexGuard<'_, std::collections::HashMap<u32, usize>> {
+        self.shards.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    fn busy(&self, shard: u32) -> bool {
+        self.lock().contains_key(&shard)
+    }
+}
+
+impl Drop for SweepGuard {
+    fn drop(&mut self) {
+        let mut busy = self.sweeping.lock();
+        for shard in &self.shards {
+            if let Some(count) = busy.get_mut(shard) {
+                *count -= 1;
+                if *count == 0 {
+                    busy.remove(shard);
+                }
+            }
+        }
+        drop(busy);
+        self.sweeping.done.notify_waiters();
+    }
 }
 
 impl Driver {
@@ -161,6 +204,19 @@ impl Driver {
             shards: shards.into(),
             hasher: std::hash::RandomState::new(),
             holding,
+            sweeping: Arc::default(),
+        }
+    }
+
+    /// Marks `shards` as being swept until the guard is dropped (`Sweeping`).
+    pub fn sweeping(&self, shards: &[u32]) -> SweepGuard {
+        let mut busy = self.sweeping.lock();
+        for shard in shards {
+            *busy.entry(*shard).or_default() += 1;
+        }
+        SweepGuard {
+            sweeping: self.sweeping.clone(),
+            shards: shards.to_vec(),
         }
     }
 
@@ -181,6 +237,31 @@ impl Driver {
         if !self.holding.steps(&entry) {
             return Ok(());
         }
+        if self.holding.replica_id().is_some() {
+            let shard = crate::store::shards::shard_of(&entry.customer);
+            loop {
+                let done = self.sweeping.done.notified();
+                tokio::pin!(done);
+                // Registered before the check, so a hand-over ending in between wakes it.
+                done.as_mut().enable();
+                if !self.sweeping.busy(shard) {
+                    break;
+                }
+                done.await;
+            }
+        }
+        self.queue(entry).await
+    }
+
+    /// Queues an event a sweep took (it does not wait for sweeps, its own included).
+    pub async fn dispatch_swept(&self, entry: InboxEntry) -> Result<(), DriverClosed> {
+        if !self.holding.steps(&entry) {
+            return Ok(());
+        }
+        self.queue(entry).await
+    }
+
+    async fn queue(&self, entry: InboxEntry) -> Result<(), DriverClosed> {
         let shard = self
             .shards
             .get(self.shard_of(&entry.customer))

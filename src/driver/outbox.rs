@@ -222,6 +222,10 @@ impl Runner {
                 .unwrap_or_else(|p| p.into_inner()),
         );
         for entry in fed {
+            // A commit that landed just before its shard moved: the new holder sends it.
+            if !self.shared.holding.holds_customer(&entry.customer) {
+                continue;
+            }
             if !self.loaded.remove(&entry.id) {
                 self.add(entry);
             }

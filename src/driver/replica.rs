@@ -13,13 +13,14 @@ use super::applied::Settled;
 use super::{Driver, Shared};
 use crate::send::webchat::WebChatHub;
 use crate::store::shards::SHARDS;
-use crate::store::{Lease, Notice};
+use crate::store::{Lease, Notice, Take};
 
 /// Every this often a replica also takes whatever its shards' inboxes hold that it has not
 /// taken: a notice lost on a reconnect, or an event a former holder accepted as its own
 /// just as the shard moved.
 const SWEEP_EVERY: Duration = Duration::from_secs(2);
 
+#[derive(Clone)]
 pub struct ReplicaTask {
     pub shared: Arc<Shared>,
     pub driver: Driver,
@@ -37,10 +38,13 @@ pub async fn first_round(task: &ReplicaTask) -> anyhow::Result<()> {
     // takes it again under new epochs (the old process's late work is fenced).
     task.shared.store.release_leases(id).await?;
     round(task, id).await?;
+    adopt(task).await;
     Ok(())
 }
 
-/// Runs until `stop`, then gives the leases back so others take them at once.
+/// Runs until `stop`, then gives the leases back so others take them at once. Lease rounds
+/// run in a task of their own, so a long hand-over (a big backlog into full worker queues)
+/// cannot delay a renewal.
 pub async fn run_replica(
     task: ReplicaTask,
     mut notices: tokio::sync::mpsc::Receiver<Notice>,
@@ -49,21 +53,18 @@ pub async fn run_replica(
     let Some(id) = task.shared.holding.replica_id().map(str::to_owned) else {
         return;
     };
-    let every = task.lease / 3;
-    let mut next_round = tokio::time::Instant::now() + every;
+    let gained = Arc::new(tokio::sync::Notify::new());
+    let rounds = tokio::spawn(run_rounds(
+        task.clone(),
+        id.clone(),
+        gained.clone(),
+        stop.clone(),
+    ));
     let mut next_sweep = tokio::time::Instant::now() + SWEEP_EVERY;
     loop {
         tokio::select! {
             () = stop.cancelled() => break,
-            () = tokio::time::sleep_until(next_round) => {
-                next_round = tokio::time::Instant::now() + every;
-                // A failed round changes nothing here: what was taken stays this replica's
-                // to step (its commits are fenced if the lease is gone), and new events stop
-                // being taken at ingest once the lease may have run out (`Holding::claim`).
-                if let Err(error) = round(&task, &id).await {
-                    tracing::warn!(%error, "lease round failed");
-                }
-            }
+            () = gained.notified() => adopt(&task).await,
             () = tokio::time::sleep_until(next_sweep) => {
                 next_sweep = tokio::time::Instant::now() + SWEEP_EVERY;
                 adopt(&task).await;
@@ -72,7 +73,7 @@ pub async fn run_replica(
                 if let Ok(depth) = task.shared.store.inbox_depth(&shards).await {
                     metrics::gauge!("souk_inbox_depth").set(depth as f64);
                 }
-                sweep(&task, held).await;
+                sweep(&task, held, Take::All).await;
             }
             notice = notices.recv() => match notice {
                 Some(Notice::Inbox(mut shards)) => {
@@ -99,15 +100,44 @@ pub async fn run_replica(
                         .into_iter()
                         .filter(|lease| shards.contains(&lease.shard))
                         .collect();
-                    sweep(&task, leases).await;
+                    sweep(&task, leases, Take::Untaken).await;
                 }
                 Some(Notice::Live(payload)) => deliver(&task, &id, &payload),
                 Some(Notice::Missed) => {
                     tracing::info!("reconnected to the database; looking for missed events");
-                    sweep(&task, task.shared.holding.leases()).await;
+                    sweep(&task, task.shared.holding.leases(), Take::All).await;
                 }
                 None => break,
             },
+        }
+    }
+    let _ = rounds.await;
+}
+
+/// A lease round every third of the lease time until `stop`; then the leases go back.
+async fn run_rounds(
+    task: ReplicaTask,
+    id: String,
+    gained: Arc<tokio::sync::Notify>,
+    stop: CancellationToken,
+) {
+    let every = task.lease / 3;
+    loop {
+        tokio::select! {
+            () = stop.cancelled() => break,
+            () = tokio::time::sleep(every) => {
+                // A failed round changes nothing here: what was taken stays this replica's
+                // to step (its commits are fenced if the lease is gone), and new events stop
+                // being taken at ingest once the lease may have run out (`Holding::claim`).
+                match round(&task, &id).await {
+                    Ok(()) => {
+                        if !task.shared.holding.unready().is_empty() {
+                            gained.notify_one();
+                        }
+                    }
+                    Err(error) => tracing::warn!(%error, "lease round failed"),
+                }
+            }
         }
     }
     if let Err(error) = task.shared.store.release_leases(&id).await {
@@ -133,7 +163,6 @@ async fn round(task: &ReplicaTask, id: &str) -> anyhow::Result<()> {
     if !moved.gained.is_empty() {
         tracing::info!(shards = ?moved.gained.iter().map(|l| l.shard).collect::<Vec<_>>(), "took shards");
     }
-    adopt(task).await;
     Ok(())
 }
 
@@ -158,7 +187,7 @@ async fn adopt(task: &ReplicaTask) {
             return;
         }
     }
-    if !sweep(task, unready.clone()).await {
+    if !sweep(task, unready.clone(), Take::All).await {
         return;
     }
     task.shared.holding.mark_ready(&unready);
@@ -170,11 +199,15 @@ async fn adopt(task: &ReplicaTask) {
 /// Takes the events of `leases` not yet taken and hands them to the workers. Those a former
 /// holder had taken may be what stopped it: they are stepped one at a time with their
 /// attempts counted (`poison.rs`).
-async fn sweep(task: &ReplicaTask, leases: Vec<Lease>) -> bool {
+async fn sweep(task: &ReplicaTask, leases: Vec<Lease>, take: Take) -> bool {
     if leases.is_empty() {
         return true;
     }
-    let claimed = match task.shared.store.claim_inbox(&leases).await {
+    let shards: Vec<u32> = leases.iter().map(|lease| lease.shard).collect();
+    // From before the claim until every taken event is queued: events accepted here for
+    // these shards meanwhile queue after them (`Sweeping`).
+    let _handing_over = task.driver.sweeping(&shards);
+    let claimed = match task.shared.store.claim_inbox(&leases, take).await {
         Ok(claimed) => claimed,
         Err(error) => {
             tracing::warn!(%error, "could not take new events; trying again shortly");
@@ -192,7 +225,7 @@ async fn sweep(task: &ReplicaTask, leases: Vec<Lease>) -> bool {
             .map(|claimed| claimed.entry.seq),
     );
     for claimed in claimed {
-        if task.driver.dispatch(claimed.entry).await.is_err() {
+        if task.driver.dispatch_swept(claimed.entry).await.is_err() {
             return false;
         }
     }

@@ -95,6 +95,10 @@ impl Worker {
     async fn handle(&self, mut entries: Vec<InboxEntry>) {
         // Taken under a lease this replica no longer holds: the shard's new holder took the
         // events again and steps them.
+        // The same event twice in one batch (re-driven after the store came back while
+        // its first copy was still queued) is stepped once.
+        let mut seen = std::collections::HashSet::with_capacity(entries.len());
+        entries.retain(|entry| seen.insert(entry.seq));
         let before = entries.len();
         entries.retain(|entry| self.shared.holding.steps(entry));
         if entries.len() < before {

@@ -47,6 +47,10 @@ pub enum StoreError {
     /// steps those conversations now. Nothing was written; trying again here cannot help.
     #[error("fenced: the lease of shard {shard} moved to another replica")]
     Fenced { shard: u32 },
+    /// Concurrent transactions got in each other's way (a deadlock, a lock or serialization
+    /// conflict): the database is fine and the same call again is expected to succeed.
+    #[error("conflict: {0}")]
+    Conflict(String),
 }
 
 impl StoreError {
@@ -54,7 +58,7 @@ impl StoreError {
     /// come back; a record that does not decode, or an engine's refusal, will not change.
     pub fn retryable(&self) -> bool {
         match self {
-            StoreError::Unavailable(_) => true,
+            StoreError::Unavailable(_) | StoreError::Conflict(_) => true,
             StoreError::Engine(_) | StoreError::Codec(_) | StoreError::Fenced { .. } => false,
         }
     }
@@ -597,12 +601,11 @@ pub trait Leases: Send + Sync + 'static {
         false
     }
 
-    /// Takes every inbox event of the leased shards not yet taken under the lease's epoch
-    /// (new ones another replica accepted, or a former holder's), oldest first, each with
-    /// its `claim` set; `taken_over` says a former holder had taken it (its step may be
-    /// what stopped that holder).
-    async fn claim_inbox(&self, leases: &[Lease]) -> StoreResult<Vec<Claimed>> {
-        let _ = leases;
+    /// Takes the inbox events of the leased shards not yet taken under the lease's epoch
+    /// (`Take` says which), oldest first, each with its `claim` set; `taken_over` says a
+    /// former holder had taken it (its step may be what stopped that holder).
+    async fn claim_inbox(&self, leases: &[Lease], take: Take) -> StoreResult<Vec<Claimed>> {
+        let _ = (leases, take);
         Ok(Vec::new())
     }
 
@@ -623,6 +626,16 @@ pub trait Leases: Send + Sync + 'static {
     async fn listen(&self) -> StoreResult<Option<tokio::sync::mpsc::Receiver<Notice>>> {
         Ok(None)
     }
+}
+
+/// Which inbox events a replica takes for its shards.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Take {
+    /// Only those nobody took: accepted by a replica that does not hold the shard (cheap:
+    /// a partial index holds just these).
+    Untaken,
+    /// Also those a former holder took (a shard just gained; a periodic sweep).
+    All,
 }
 
 /// A message between replicas.

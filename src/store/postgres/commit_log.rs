@@ -284,22 +284,32 @@ impl CommitLog for PgStore {
     }
 
     async fn pending_inbox(&self) -> StoreResult<Vec<InboxEntry>> {
-        // A replica re-reads what it took under the epochs it holds now (with their claims);
-        // the rest of its shards' events come through `claim_inbox`.
-        let rows: Vec<(i64, Vec<u8>)> = sqlx::query_as(
-            "SELECT seq, record FROM inbox WHERE ($1::int[] IS NULL OR shard = ANY($1)) \
-             ORDER BY seq",
+        // A replica re-reads only what it took under the epochs it holds now (with those
+        // claims); the rest of its shards' events come through `claim_inbox`, once.
+        let rows: Vec<(i64, Vec<u8>, Option<i64>)> = sqlx::query_as(
+            "SELECT seq, record, claimed FROM inbox \
+             WHERE ($1::int[] IS NULL OR shard = ANY($1)) ORDER BY seq",
         )
         .bind(self.scope.shards())
         .fetch_all(self.pool())
         .await
         .map_err(db)?;
-        let mut entries = inbox_entries(rows);
+        let claims: HashMap<u64, Option<u64>> = rows
+            .iter()
+            .map(|(seq, _, claimed)| (unbig(*seq), claimed.map(unbig)))
+            .collect();
+        let mut entries = inbox_entries(
+            rows.into_iter()
+                .map(|(seq, record, _)| (seq, record))
+                .collect(),
+        );
         if self.scope.shards().is_some() {
             entries.retain_mut(|entry| {
-                entry.claim = self
+                let held = self
                     .scope
                     .epoch(crate::store::shards::shard_of(&entry.customer));
+                let claimed = claims.get(&entry.seq).copied().flatten();
+                entry.claim = held.filter(|epoch| claimed == Some(*epoch));
                 entry.claim.is_some()
             });
         }
@@ -538,13 +548,10 @@ impl Timers for PgStore {
         });
         let mut fired = Vec::with_capacity(timers.len());
         for timer in timers {
-            let mut entry = timer.fired(now);
-            // This replica steps what it fires (it holds the shard); unscoped, whoever
-            // holds the shard is told.
-            entry.claim = self
-                .scope
-                .epoch(crate::store::shards::shard_of(&entry.customer));
-            fired.push(put_inbox(&mut tx, entry, None).await?);
+            // Left untaken: the shard's holder (this replica, when serving) is told and
+            // takes it in inbox order, after the conversation's earlier events, under a
+            // lease it checks.
+            fired.push(put_inbox(&mut tx, timer.fired(now), None).await?);
         }
         tx.commit().await.map_err(db)?;
         Ok(fired)

@@ -26,23 +26,27 @@ pub(super) async fn write_groups(
     parts: &[WriteGroup],
 ) -> StoreResult<Vec<GroupWritten>> {
     let mut tx = store.pool().begin().await.map_err(db)?;
-    // Every part's fence in one check (the parts come from one replica).
-    let mut fences = parts.iter().filter_map(|part| part.fence.as_ref());
-    if let Some(first) = fences.next() {
-        let mut all = first.clone();
-        for fence in fences {
-            if fence.replica != all.replica {
-                super::leases::check_fence(&mut tx, fence).await?;
-                continue;
-            }
-            all.leases.extend_from_slice(&fence.leases);
-        }
-        all.leases.sort_by_key(|lease| (lease.shard, lease.epoch));
-        all.leases.dedup();
-        super::leases::check_fence(&mut tx, &all).await?;
-    }
+    // Every lease the round depends on, locked at once: the steps' fences and the claims
+    // taken at ingest.
     let entries: Vec<&InboxEntry> = parts.iter().flat_map(|part| &part.ingest).collect();
-    let fresh = ingest(&mut tx, &entries).await?;
+    let mut shards: Vec<u32> = parts
+        .iter()
+        .filter_map(|part| part.fence.as_ref())
+        .flat_map(|fence| fence.leases.iter().map(|lease| lease.shard))
+        .chain(
+            entries
+                .iter()
+                .filter(|entry| entry.claim.is_some())
+                .map(|entry| crate::store::shards::shard_of(&entry.customer)),
+        )
+        .collect();
+    shards.sort_unstable();
+    shards.dedup();
+    let locked = super::leases::lock_leases(&mut tx, &shards).await?;
+    for fence in parts.iter().filter_map(|part| part.fence.as_ref()) {
+        super::leases::check_fence(&locked, fence)?;
+    }
+    let fresh = ingest(&mut tx, &entries, &locked).await?;
     let mut taken = take_earlier(&mut tx, &fresh).await?;
     let mut ingested = fresh.into_iter();
     let steps: Vec<&StepCommit> = parts.iter().flat_map(|part| &part.steps).collect();
@@ -68,44 +72,11 @@ pub(super) async fn write_groups(
         .collect())
 }
 
-/// The (shard, epoch) claims of `entries` whose lease is held now, share-locked until the
-/// transaction ends. An epoch names one holding of one shard (it grows at every change of
-/// holder), so a live lease with that epoch is the claiming replica's. On the embedded
-/// shape (claims without leases: the command line, tests) nothing is confirmed.
-async fn held_claims(
-    connection: &mut PgConnection,
-    entries: &[&InboxEntry],
-) -> StoreResult<std::collections::HashSet<(i32, i64)>> {
-    let mut wanted: Vec<(i32, i64)> = entries
-        .iter()
-        .filter_map(|entry| Some((shard_column(&entry.customer), big(entry.claim?))))
-        .collect();
-    if wanted.is_empty() {
-        return Ok(Default::default());
-    }
-    wanted.sort_unstable();
-    wanted.dedup();
-    let (shards, epochs): (Vec<i32>, Vec<i64>) = wanted.into_iter().unzip();
-    let rows: Vec<(i32, i64)> = sqlx::query_as(
-        "SELECT l.shard, l.epoch FROM leases l \
-         JOIN unnest($1::int[], $2::bigint[]) AS c(shard, epoch) \
-           ON l.shard = c.shard AND l.epoch = c.epoch \
-         WHERE l.owner IS NOT NULL AND l.expires_at > now() \
-         ORDER BY l.shard FOR SHARE OF l",
-    )
-    .bind(&shards)
-    .bind(&epochs)
-    .fetch_all(&mut *connection)
-    .await
-    .map_err(db)?;
-    Ok(rows.into_iter().collect())
-}
-
 /// Events of the conversations this round took (accepted here for a shard this replica
 /// holds) that are still waiting untaken, accepted earlier by another replica: taken now,
 /// under the same epoch, oldest first. Only never-taken rows can be there: a former
 /// holder's rows were taken by this replica's sweep before the shard became ready, and a
-/// former holder could take rows only while its lease lived (`held_claims`).
+/// former holder could take rows only while its lease lived (`lock_leases`).
 async fn take_earlier(
     connection: &mut PgConnection,
     fresh: &[Ingested],
@@ -189,6 +160,7 @@ async fn next_ids(
 async fn ingest(
     connection: &mut PgConnection,
     entries: &[&InboxEntry],
+    locked: &HashMap<u32, (u64, String)>,
 ) -> StoreResult<Vec<Ingested>> {
     if entries.is_empty() {
         return Ok(Vec::new());
@@ -224,7 +196,6 @@ async fn ingest(
             Some(key) => fresh.remove(key),
         })
         .collect();
-    let confirmed = held_claims(connection, entries).await?;
     let count = accepted.iter().filter(|new| **new).count();
     let mut seqs = next_ids(connection, "inbox", "seq", count)
         .await?
@@ -246,9 +217,11 @@ async fn ingest(
         entry.seq = unbig(seq);
         // Taken here only under a lease still held (share-locked until the commit, so no
         // takeover slips in between); else its holder is told and takes it.
+        // (An epoch names one holding of one shard: a live lease with it is the claimer's.)
+        let shard = crate::store::shards::shard_of(&entry.customer);
         entry.claim = entry
             .claim
-            .filter(|epoch| confirmed.contains(&(shard_column(&entry.customer), big(*epoch))));
+            .filter(|epoch| locked.get(&shard).is_some_and(|(held, _)| held == epoch));
         numbers.push(seq);
         customers.push(entry.customer.0.clone());
         records.push(encode(&entry));

@@ -41,7 +41,7 @@ impl IdentityReads {
                     .await
                     .map(|rows| rows.into_iter().collect())
                     .map_err(|error| match db(error) {
-                        StoreError::Unavailable(why) => (true, why),
+                        StoreError::Unavailable(why) | StoreError::Conflict(why) => (true, why),
                         other => (false, other.to_string()),
                     });
                 for (key, answer) in batch.drain(..) {

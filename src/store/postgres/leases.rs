@@ -4,42 +4,61 @@
 //! under `FOR SHARE` (`check_fence`), so a takeover waits for a commit in flight and a
 //! commit after a takeover fails: one writer per shard at any moment.
 
+use std::collections::HashMap;
 use std::time::Duration;
 
 use sqlx::PgConnection;
 
 use super::{PgStore, db, unbig};
 use crate::store::{
-    Claimed, Fence, InboxEntry, Lease, Leases, Notice, OutboxEntry, StoreError, StoreResult,
+    Claimed, Fence, InboxEntry, Lease, Leases, Notice, OutboxEntry, StoreError, StoreResult, Take,
 };
 
 /// Replicas silent this many lease times are forgotten (their row only counts the living).
 const FORGET_AFTER_TTLS: f64 = 10.0;
 
-/// Fails with `Fenced` unless the replica still holds every lease of `fence`; the rows stay
-/// share-locked until the transaction ends, so no takeover can slip in before its commit.
-pub(super) async fn check_fence(connection: &mut PgConnection, fence: &Fence) -> StoreResult<()> {
-    if fence.leases.is_empty() {
-        return Ok(());
+/// The live leases of `shards` as they are now, `(epoch, owner)` by shard, share-locked
+/// until the transaction ends: no takeover slips in before its commit. One statement per
+/// transaction, rows locked in shard order, as the lease rounds lock them, so the two
+/// cannot deadlock.
+pub(super) async fn lock_leases(
+    connection: &mut PgConnection,
+    shards: &[u32],
+) -> StoreResult<HashMap<u32, (u64, String)>> {
+    if shards.is_empty() {
+        return Ok(HashMap::new());
     }
-    let (shards, epochs) = lease_columns(&fence.leases);
-    let held: Vec<(i32,)> = sqlx::query_as(
-        "SELECT l.shard FROM leases l \
-         JOIN unnest($2::int[], $3::bigint[]) AS f(shard, epoch) \
-           ON l.shard = f.shard AND l.epoch = f.epoch \
-         WHERE l.owner = $1 AND l.expires_at > now() \
-         FOR SHARE OF l",
+    let shards: Vec<i32> = shards
+        .iter()
+        .map(|shard| i32::try_from(*shard).unwrap_or(i32::MAX))
+        .collect();
+    let rows: Vec<(i32, i64, String)> = sqlx::query_as(
+        "SELECT shard, epoch, owner FROM leases \
+         WHERE shard = ANY($1) AND owner IS NOT NULL AND expires_at > now() \
+         ORDER BY shard FOR SHARE",
     )
-    .bind(&fence.replica)
     .bind(&shards)
-    .bind(&epochs)
     .fetch_all(connection)
     .await
     .map_err(db)?;
+    Ok(rows
+        .into_iter()
+        .map(|(shard, epoch, owner)| {
+            (
+                u32::try_from(shard).unwrap_or(u32::MAX),
+                (unbig(epoch), owner),
+            )
+        })
+        .collect())
+}
+
+/// Fails with `Fenced` unless `locked` (from `lock_leases`) shows the replica still holding
+/// every lease of `fence`.
+pub(super) fn check_fence(locked: &HashMap<u32, (u64, String)>, fence: &Fence) -> StoreResult<()> {
     match fence.leases.iter().find(|lease| {
-        !held
-            .iter()
-            .any(|(shard,)| i64::from(*shard) == i64::from(lease.shard))
+        locked
+            .get(&lease.shard)
+            .is_none_or(|(epoch, owner)| *epoch != lease.epoch || *owner != fence.replica)
     }) {
         Some(lost) => Err(StoreError::Fenced { shard: lost.shard }),
         None => Ok(()),
@@ -96,9 +115,12 @@ impl Leases for PgStore {
         // Every replica aims at the same share, rounded up, so all shards find a holder.
         let share = i64::from(total).div_euclid(live.max(1))
             + i64::from(i64::from(total).rem_euclid(live.max(1)) != 0);
+        // Locked in shard order, as commits lock them (`lock_leases`): no deadlock.
         let mut held: Vec<(i32, i64)> = sqlx::query_as(
             "UPDATE leases SET expires_at = now() + make_interval(secs => $2) \
-             WHERE owner = $1 AND expires_at > now() AND shard < $3 \
+             WHERE shard IN ( \
+               SELECT shard FROM leases WHERE owner = $1 AND expires_at > now() AND shard < $3 \
+               ORDER BY shard FOR UPDATE) \
              RETURNING shard, epoch",
         )
         .bind(replica)
@@ -165,11 +187,14 @@ impl Leases for PgStore {
 
     async fn release_leases(&self, replica: &str) -> StoreResult<()> {
         let mut tx = self.pool().begin().await.map_err(db)?;
-        sqlx::query("UPDATE leases SET owner = NULL, expires_at = now() WHERE owner = $1")
-            .bind(replica)
-            .execute(&mut *tx)
-            .await
-            .map_err(db)?;
+        sqlx::query(
+            "UPDATE leases SET owner = NULL, expires_at = now() WHERE shard IN ( \
+               SELECT shard FROM leases WHERE owner = $1 ORDER BY shard FOR UPDATE)",
+        )
+        .bind(replica)
+        .execute(&mut *tx)
+        .await
+        .map_err(db)?;
         sqlx::query("DELETE FROM replicas WHERE id = $1")
             .bind(replica)
             .execute(&mut *tx)
@@ -184,12 +209,34 @@ impl Leases for PgStore {
         true
     }
 
-    async fn claim_inbox(&self, leases: &[Lease]) -> StoreResult<Vec<Claimed>> {
+    async fn claim_inbox(&self, leases: &[Lease], take: Take) -> StoreResult<Vec<Claimed>> {
         let _timed = super::Timed::start("claim_inbox");
         if leases.is_empty() {
             return Ok(Vec::new());
         }
         let (shards, epochs) = lease_columns(leases);
+        if take == Take::Untaken {
+            // Never-taken rows are locked only by short transactions (another claim, an
+            // ingest taking a conversation's earlier events): one statement, no lock timeout.
+            let rows: Vec<(i64, Vec<u8>, i64, Option<i64>)> = sqlx::query_as(
+                "WITH taken AS ( \
+                   SELECT i.seq, h.epoch FROM inbox i \
+                   JOIN unnest($1::int[], $2::bigint[]) AS h(shard, epoch) ON i.shard = h.shard \
+                   JOIN leases l ON l.shard = h.shard AND l.epoch = h.epoch \
+                     AND l.owner IS NOT NULL AND l.expires_at > now() \
+                   WHERE i.claimed IS NULL \
+                   FOR UPDATE OF i) \
+                 UPDATE inbox SET claimed = taken.epoch FROM taken \
+                 WHERE inbox.seq = taken.seq AND inbox.claimed IS NULL \
+                 RETURNING inbox.seq, inbox.record, taken.epoch, NULL::bigint",
+            )
+            .bind(&shards)
+            .bind(&epochs)
+            .fetch_all(self.pool())
+            .await
+            .map_err(db)?;
+            return Ok(claimed_entries(rows));
+        }
         let mut tx = self.pool().begin().await.map_err(db)?;
         // A row locked by someone else is waited for, never skipped: skipping a former
         // holder's event its dying transaction still locks would step the next one first.
@@ -203,6 +250,8 @@ impl Leases for PgStore {
             "WITH taken AS ( \
                SELECT i.seq, i.claimed AS before, h.epoch FROM inbox i \
                JOIN unnest($1::int[], $2::bigint[]) AS h(shard, epoch) ON i.shard = h.shard \
+               JOIN leases l ON l.shard = h.shard AND l.epoch = h.epoch \
+                 AND l.owner IS NOT NULL AND l.expires_at > now() \
                WHERE i.claimed IS DISTINCT FROM h.epoch \
                FOR UPDATE OF i) \
              UPDATE inbox SET claimed = taken.epoch FROM taken WHERE inbox.seq = taken.seq \
@@ -214,27 +263,7 @@ impl Leases for PgStore {
         .await
         .map_err(db)?;
         tx.commit().await.map_err(db)?;
-        let mut claimed: Vec<Claimed> = rows
-            .into_iter()
-            .filter_map(|(seq, raw, epoch, before)| {
-                match crate::store::codec::decode::<InboxEntry>("inbox entry", &raw) {
-                    Ok(mut entry) => {
-                        entry.seq = unbig(seq);
-                        entry.claim = Some(unbig(epoch));
-                        Some(Claimed {
-                            entry,
-                            taken_over: before.is_some(),
-                        })
-                    }
-                    Err(error) => {
-                        tracing::error!(%error, seq, "skipping an undecodable inbox entry");
-                        None
-                    }
-                }
-            })
-            .collect();
-        claimed.sort_by_key(|claimed| claimed.entry.seq);
-        Ok(claimed)
+        Ok(claimed_entries(rows))
     }
 
     async fn outbox_of(&self, shards: &[u32]) -> StoreResult<Vec<OutboxEntry>> {
@@ -273,6 +302,31 @@ impl Leases for PgStore {
     async fn listen(&self) -> StoreResult<Option<tokio::sync::mpsc::Receiver<Notice>>> {
         super::live::listen(self).await.map(Some)
     }
+}
+
+/// Claimed inbox rows `(seq, record, epoch, claim before)`, decoded, oldest first.
+fn claimed_entries(rows: Vec<(i64, Vec<u8>, i64, Option<i64>)>) -> Vec<Claimed> {
+    let mut claimed: Vec<Claimed> = rows
+        .into_iter()
+        .filter_map(|(seq, raw, epoch, before)| {
+            match crate::store::codec::decode::<InboxEntry>("inbox entry", &raw) {
+                Ok(mut entry) => {
+                    entry.seq = unbig(seq);
+                    entry.claim = Some(unbig(epoch));
+                    Some(Claimed {
+                        entry,
+                        taken_over: before.is_some(),
+                    })
+                }
+                Err(error) => {
+                    tracing::error!(%error, seq, "skipping an undecodable inbox entry");
+                    None
+                }
+            }
+        })
+        .collect();
+    claimed.sort_by_key(|claimed| claimed.entry.seq);
+    claimed
 }
 
 /// Leases as two query parameters: shards and their epochs.

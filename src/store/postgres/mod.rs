@@ -223,6 +223,15 @@ fn connect_options(settings: &StoreSettings) -> StoreResult<PgConnectOptions> {
 /// Maps a database error: what a retry can cure (the server away, a timeout, a conflict
 /// between transactions) is `Unavailable`; the rest is `Engine`.
 fn db(error: sqlx::Error) -> StoreError {
+    // 40001 serialization failure; 40P01 deadlock; 55P03 lock timeout: transactions in
+    // each other's way, not the database away.
+    if let sqlx::Error::Database(database) = &error
+        && database
+            .code()
+            .is_some_and(|code| matches!(code.as_ref(), "40001" | "40P01" | "55P03"))
+    {
+        return StoreError::Conflict(format!("database: {error}"));
+    }
     let retryable = match &error {
         sqlx::Error::Io(_)
         | sqlx::Error::Tls(_)
@@ -230,13 +239,12 @@ fn db(error: sqlx::Error) -> StoreError {
         | sqlx::Error::PoolClosed
         | sqlx::Error::WorkerCrashed => true,
         sqlx::Error::Database(database) => database.code().is_some_and(|code| {
-            // 08: connection exception; 40001 serialization failure; 40P01 deadlock;
-            // 53: insufficient resources; 55P03 lock timeout; 57014 statement timeout;
-            // 57P0x shutting down.
+            // 08: connection exception; 53: insufficient resources; 57014 statement
+            // timeout; 57P0x shutting down.
             code.starts_with("08")
                 || code.starts_with("53")
                 || code.starts_with("57P")
-                || matches!(code.as_ref(), "40001" | "40P01" | "55P03" | "57014")
+                || code.as_ref() == "57014"
         }),
         _ => false,
     };
