@@ -28,7 +28,7 @@ fn start(store: &std::path::Path, port: u16) -> Child {
         .expect("souk starts")
 }
 
-pub async fn wait_ready(client: &reqwest::Client, base: &str) {
+async fn wait_ready(client: &reqwest::Client, base: &str) {
     for _ in 0..200 {
         if client
             .get(format!("{base}/readyz"))

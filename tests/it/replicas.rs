@@ -510,7 +510,16 @@ async fn a_replica_killed_under_load_loses_no_acknowledged_message() {
         .map(|port| format!("http://127.0.0.1:{port}"))
         .collect();
     for base in &bases {
-        crate::kill::wait_ready(&client, base).await;
+        // Three processes migrating and taking leases while other tests run: patience.
+        let ready = crate::support::eventually_async(WAIT, || async {
+            client
+                .get(format!("{base}/readyz"))
+                .send()
+                .await
+                .is_ok_and(|r| r.status() == 200)
+        })
+        .await;
+        assert!(ready, "replica at {base} did not become ready");
     }
     assert!(
         crate::support::eventually_async(WAIT, || async { lease_owners(&dir).await.len() == 3 })
