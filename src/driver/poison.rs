@@ -137,6 +137,11 @@ pub async fn admit_redriven(shared: &Arc<Shared>, entry: &InboxEntry) -> bool {
 
 /// Takes the event out of the inbox, keeps it for an admin, and says so everywhere.
 pub async fn set_aside(shared: &Arc<Shared>, entry: &InboxEntry, reason: &str, attempts: u32) {
+    // Its shard moved to another replica, which takes the event again and judges it itself.
+    // (Not a fence in the database: a move in the next instant is not seen here.)
+    if !shared.holding.steps(entry) {
+        return;
+    }
     let seq = entry.seq;
     let result = shared
         .store
