@@ -13,7 +13,7 @@ use super::applied::Settled;
 use super::{Driver, Shared};
 use crate::send::webchat::WebChatHub;
 use crate::store::shards::SHARDS;
-use crate::store::{Lease, Notice, Take};
+use crate::store::{CLAIM_PAGE, Lease, Notice, Take};
 
 /// Every this often a replica also takes whatever its shards' inboxes hold that it has not
 /// taken: a notice lost on a reconnect, or an event a former holder accepted as its own
@@ -207,29 +207,32 @@ async fn sweep(task: &ReplicaTask, leases: Vec<Lease>, take: Take) -> bool {
     // From before the claim until every taken event is queued: events accepted here for
     // these shards meanwhile queue after them (`Sweeping`).
     let _handing_over = task.driver.sweeping(&shards);
-    let claimed = match task.shared.store.claim_inbox(&leases, take).await {
-        Ok(claimed) => claimed,
-        Err(error) => {
-            tracing::warn!(%error, "could not take new events; trying again shortly");
-            return false;
+    loop {
+        let claimed = match task.shared.store.claim_inbox(&leases, take).await {
+            Ok(claimed) => claimed,
+            Err(error) => {
+                tracing::warn!(%error, "could not take new events; trying again shortly");
+                return false;
+            }
+        };
+        let full = claimed.len() >= CLAIM_PAGE;
+        metrics::counter!("souk_events_taken_total").increment(claimed.len() as u64);
+        task.shared.poison.mark_redriven(
+            claimed
+                .iter()
+                .filter(|claimed| claimed.taken_over)
+                .map(|claimed| claimed.entry.seq),
+        );
+        for claimed in claimed {
+            if task.driver.dispatch_swept(claimed.entry).await.is_err() {
+                return false;
+            }
         }
-    };
-    if claimed.is_empty() {
-        return true;
-    }
-    metrics::counter!("souk_events_taken_total").increment(claimed.len() as u64);
-    task.shared.poison.mark_redriven(
-        claimed
-            .iter()
-            .filter(|claimed| claimed.taken_over)
-            .map(|claimed| claimed.entry.seq),
-    );
-    for claimed in claimed {
-        if task.driver.dispatch_swept(claimed.entry).await.is_err() {
-            return false;
+        // A full page: more may wait, newer than these (taken in order, page by page).
+        if !full {
+            return true;
         }
     }
-    true
 }
 
 /// What another replica announced, to this replica's live views.

@@ -602,8 +602,9 @@ pub trait Leases: Send + Sync + 'static {
     }
 
     /// Takes the inbox events of the leased shards not yet taken under the lease's epoch
-    /// (`Take` says which), oldest first, each with its `claim` set; `taken_over` says a
-    /// former holder had taken it (its step may be what stopped that holder).
+    /// (`Take` says which), oldest first, at most `CLAIM_PAGE` of them (call again while a
+    /// full page comes back), each with its `claim` set; `taken_over` says a former holder
+    /// had taken it (its step may be what stopped that holder).
     async fn claim_inbox(&self, leases: &[Lease], take: Take) -> StoreResult<Vec<Claimed>> {
         let _ = (leases, take);
         Ok(Vec::new())
@@ -627,6 +628,10 @@ pub trait Leases: Send + Sync + 'static {
         Ok(None)
     }
 }
+
+/// Inbox events one `claim_inbox` call takes at most: a big backlog (a replica that died
+/// under load, a long outage) is taken and handed over a page at a time, in order.
+pub const CLAIM_PAGE: usize = 1000;
 
 /// Which inbox events a replica takes for its shards.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

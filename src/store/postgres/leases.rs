@@ -225,6 +225,7 @@ impl Leases for PgStore {
                    JOIN leases l ON l.shard = h.shard AND l.epoch = h.epoch \
                      AND l.owner IS NOT NULL AND l.expires_at > now() \
                    WHERE i.claimed IS NULL \
+                   ORDER BY i.seq LIMIT $3 \
                    FOR UPDATE OF i) \
                  UPDATE inbox SET claimed = taken.epoch FROM taken \
                  WHERE inbox.seq = taken.seq AND inbox.claimed IS NULL \
@@ -232,6 +233,7 @@ impl Leases for PgStore {
             )
             .bind(&shards)
             .bind(&epochs)
+            .bind(i64::try_from(crate::store::CLAIM_PAGE).unwrap_or(i64::MAX))
             .fetch_all(self.pool())
             .await
             .map_err(db)?;
@@ -253,12 +255,14 @@ impl Leases for PgStore {
                JOIN leases l ON l.shard = h.shard AND l.epoch = h.epoch \
                  AND l.owner IS NOT NULL AND l.expires_at > now() \
                WHERE i.claimed IS DISTINCT FROM h.epoch \
+               ORDER BY i.seq LIMIT $3 \
                FOR UPDATE OF i) \
              UPDATE inbox SET claimed = taken.epoch FROM taken WHERE inbox.seq = taken.seq \
              RETURNING inbox.seq, inbox.record, taken.epoch, taken.before",
         )
         .bind(&shards)
         .bind(&epochs)
+        .bind(i64::try_from(crate::store::CLAIM_PAGE).unwrap_or(i64::MAX))
         .fetch_all(&mut *tx)
         .await
         .map_err(db)?;
