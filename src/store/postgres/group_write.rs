@@ -98,12 +98,12 @@ async fn take_earlier(
         return Ok(Vec::new());
     }
     // The partial index of untaken rows is nearly always empty: a probe per customer.
-    let rows: Vec<(i64, Vec<u8>, i64)> = sqlx::query_as(
+    let rows: Vec<(i64, Vec<u8>, i64, Option<i64>)> = sqlx::query_as(
         "UPDATE inbox SET claimed = c.epoch \
          FROM unnest($1::text[], $2::bigint[]) AS c(customer, epoch) \
          WHERE inbox.customer = ANY($1) AND inbox.claimed IS NULL \
            AND inbox.customer = c.customer AND NOT (inbox.seq = ANY($3)) \
-         RETURNING inbox.seq, inbox.record, c.epoch",
+         RETURNING inbox.seq, inbox.record, c.epoch, NULL::bigint",
     )
     .bind(&customers)
     .bind(&epochs)
@@ -111,24 +111,10 @@ async fn take_earlier(
     .fetch_all(&mut *connection)
     .await
     .map_err(db)?;
-    let mut taken: Vec<InboxEntry> = rows
+    Ok(super::leases::claimed_entries(rows)
         .into_iter()
-        .filter_map(|(seq, raw, epoch)| {
-            match crate::store::codec::decode::<InboxEntry>("inbox entry", &raw) {
-                Ok(mut entry) => {
-                    entry.seq = unbig(seq);
-                    entry.claim = Some(unbig(epoch));
-                    Some(entry)
-                }
-                Err(error) => {
-                    tracing::error!(%error, seq, "skipping an undecodable inbox entry");
-                    None
-                }
-            }
-        })
-        .collect();
-    taken.sort_by_key(|entry| entry.seq);
-    Ok(taken)
+        .map(|claimed| claimed.entry)
+        .collect())
 }
 
 /// `n` fresh ids of `table`'s identity column, ascending.

@@ -309,7 +309,7 @@ impl Leases for PgStore {
 }
 
 /// Claimed inbox rows `(seq, record, epoch, claim before)`, decoded, oldest first.
-fn claimed_entries(rows: Vec<(i64, Vec<u8>, i64, Option<i64>)>) -> Vec<Claimed> {
+pub(super) fn claimed_entries(rows: Vec<(i64, Vec<u8>, i64, Option<i64>)>) -> Vec<Claimed> {
     let mut claimed: Vec<Claimed> = rows
         .into_iter()
         .filter_map(|(seq, raw, epoch, before)| {
