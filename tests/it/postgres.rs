@@ -19,6 +19,44 @@ fn settings_on_postgres(dir: &std::path::Path) -> souk::Settings {
     settings
 }
 
+/// Three blue mugs in the cart, then checkout: the name is asked for next.
+async fn start_checkout(
+    app: &crate::support::TestApp,
+    session: &str,
+    events: &mut crate::support::EventStream,
+) {
+    for said in [
+        "[start]",
+        "[add:ceramic-mug]",
+        "[var:CM-BLUE]",
+        "3",
+        "[checkout]",
+    ] {
+        app.say(session, said).await;
+        events.next_reply(WAIT).await.expect("reply");
+    }
+}
+
+/// After a restart or a move of the store: still in checkout, where the name is asked for,
+/// and the cart is still there at the end.
+async fn finish_checkout(
+    app: &crate::support::TestApp,
+    session: &str,
+    events: &mut crate::support::EventStream,
+) {
+    for said in ["Maria Pop", "0721 234 567"] {
+        app.say(session, said).await;
+        events
+            .next_reply(WAIT)
+            .await
+            .expect("the next checkout question");
+    }
+    app.say(session, "Str. Lipscani 12, Bucharest 030031").await;
+    let confirm = events.next_reply(WAIT).await.expect("confirmation");
+    assert_eq!(confirm["cart"]["lines"][0]["sku"], "CM-BLUE", "{confirm}");
+    assert_eq!(confirm["cart"]["lines"][0]["quantity"], 3, "{confirm}");
+}
+
 #[tokio::test]
 async fn a_conversation_on_postgres_survives_a_restart() {
     if postgres_url().is_none() {
@@ -29,16 +67,7 @@ async fn a_conversation_on_postgres_survives_a_restart() {
     let app = spawn_app_with(settings_on_postgres(dir.path()), AppOptions::default()).await;
     let session = app.session().await;
     let mut events = app.events(&session).await;
-    for said in [
-        "[start]",
-        "[add:ceramic-mug]",
-        "[var:CM-BLUE]",
-        "3",
-        "[checkout]",
-    ] {
-        app.say(&session, said).await;
-        events.next_reply(WAIT).await.expect("reply");
-    }
+    start_checkout(&app, &session, &mut events).await;
     drop(events);
     app.stop().await;
     // Every reply was sent and recorded before the stop finished: none waits in the outbox.
@@ -48,19 +77,7 @@ async fn a_conversation_on_postgres_survives_a_restart() {
 
     let app = spawn_app_with(settings_on_postgres(dir.path()), AppOptions::default()).await;
     let mut events = app.events(&session).await;
-    // Still in checkout, where the name is asked for; the cart is still there at the end.
-    for said in ["Maria Pop", "0721 234 567"] {
-        app.say(&session, said).await;
-        events
-            .next_reply(WAIT)
-            .await
-            .expect("the next checkout question");
-    }
-    app.say(&session, "Str. Lipscani 12, Bucharest 030031")
-        .await;
-    let confirm = events.next_reply(WAIT).await.expect("confirmation");
-    assert_eq!(confirm["cart"]["lines"][0]["sku"], "CM-BLUE", "{confirm}");
-    assert_eq!(confirm["cart"]["lines"][0]["quantity"], 3, "{confirm}");
+    finish_checkout(&app, &session, &mut events).await;
     let history = app.history(&session).await;
     assert!(history.len() >= 12, "history kept: {}", history.len());
     app.stop().await;
@@ -413,16 +430,7 @@ async fn souk_store_copy_moves_a_sled_shop_to_postgres() {
     let app = crate::support::spawn_app(sled_dir.path(), AppOptions::default()).await;
     let session = app.session().await;
     let mut events = app.events(&session).await;
-    for said in [
-        "[start]",
-        "[add:ceramic-mug]",
-        "[var:CM-BLUE]",
-        "3",
-        "[checkout]",
-    ] {
-        app.say(&session, said).await;
-        events.next_reply(WAIT).await.expect("reply");
-    }
+    start_checkout(&app, &session, &mut events).await;
     drop(events);
     let refused = souk_store_copy(sled_dir.path(), &schema).await;
     let said = String::from_utf8_lossy(&refused.stderr);
@@ -498,19 +506,7 @@ async fn souk_store_copy_moves_a_sled_shop_to_postgres() {
 
     let app = spawn_app_with(settings_on_postgres(pg_dir.path()), AppOptions::default()).await;
     let mut events = app.events(&session).await;
-    // Still in checkout, where the name is asked for; the cart is still there at the end.
-    for said in ["Maria Pop", "0721 234 567"] {
-        app.say(&session, said).await;
-        events
-            .next_reply(WAIT)
-            .await
-            .expect("the next checkout question");
-    }
-    app.say(&session, "Str. Lipscani 12, Bucharest 030031")
-        .await;
-    let confirm = events.next_reply(WAIT).await.expect("confirmation");
-    assert_eq!(confirm["cart"]["lines"][0]["sku"], "CM-BLUE", "{confirm}");
-    assert_eq!(confirm["cart"]["lines"][0]["quantity"], 3, "{confirm}");
+    finish_checkout(&app, &session, &mut events).await;
     let kept = app.history(&session).await;
     assert!(kept.len() >= 12, "history kept: {}", kept.len());
     app.stop().await;
