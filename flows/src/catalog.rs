@@ -135,6 +135,8 @@ pub struct Catalog {
     /// Derived from the data and shared between stock versions of one catalog: stock is
     /// not indexed, so a payment copies neither the index nor the lookups.
     index: Arc<SearchIndex>,
+    /// The catalog's words per language, for telling which one a customer writes.
+    language_words: Arc<crate::language::CatalogWords>,
     /// SKU → (product, variant) positions in `products`.
     skus: Arc<HashMap<Sku, (usize, usize)>>,
     products_by_id: Arc<HashMap<ProductId, usize>>,
@@ -209,6 +211,29 @@ fn check_translated(
     Ok(())
 }
 
+/// Every text of the catalog with its language, and whether it names something (product
+/// and category names, keywords) or describes it.
+fn language_words(data: &CatalogData) -> crate::language::CatalogWords {
+    fn localized(text: &LocalizedText, is_name: bool) -> Vec<(Locale, &str, bool)> {
+        text.0
+            .iter()
+            .map(|(locale, value)| (*locale, value.as_str(), is_name))
+            .collect()
+    }
+    let mut texts = Vec::new();
+    for category in &data.categories {
+        texts.extend(localized(&category.name, true));
+    }
+    for product in &data.products {
+        texts.extend(localized(&product.name, true));
+        texts.extend(localized(&product.description, false));
+        for (locale, keywords) in &product.keywords {
+            texts.extend(keywords.iter().map(|k| (*locale, k.as_str(), true)));
+        }
+    }
+    crate::language::CatalogWords::build(texts)
+}
+
 impl Catalog {
     /// Validates everything a conversation relies on, so the core can treat the catalog as
     /// trustworthy: ids are unique and safe to put in button ids, every text is translated.
@@ -270,6 +295,7 @@ impl Catalog {
             }
         }
         let index = Arc::new(SearchIndex::build(&data));
+        let language_words = Arc::new(language_words(&data));
         let mut skus = HashMap::new();
         let mut products_by_id = HashMap::new();
         for (p, product) in data.products.iter().enumerate() {
@@ -284,6 +310,7 @@ impl Catalog {
             categories: Arc::new(data.categories),
             products: data.products.into_iter().map(Arc::new).collect(),
             index,
+            language_words,
             skus: Arc::new(skus),
             products_by_id: Arc::new(products_by_id),
             buyable,
@@ -332,6 +359,10 @@ impl Catalog {
         let &(p, v) = self.skus.get(sku)?;
         let product = self.products.get(p)?;
         Some((product, product.variants.get(v)?))
+    }
+
+    pub fn language_words(&self) -> &crate::language::CatalogWords {
+        &self.language_words
     }
 
     pub fn search_index(&self) -> &SearchIndex {

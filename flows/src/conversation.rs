@@ -121,6 +121,8 @@ pub struct Conversation {
     /// The colours and sizes the customer's last search named: "Add" then offers only the
     /// variants that fit them (and skips the choice when one does).
     pub wanted: Wanted,
+    /// What the customer's writing said about their language (`flow/language.rs`).
+    pub language: crate::language::LanguageSense,
 }
 
 /// Colours (canonical ids) and sizes (as catalogs write them) a search asked for.
@@ -187,6 +189,7 @@ impl Conversation {
             session_timer_due: None,
             appointments: crate::booking::Appointments::default(),
             wanted: Wanted::default(),
+            language: crate::language::LanguageSense::default(),
         }
     }
 
@@ -450,6 +453,7 @@ impl Conversation {
                 None => self.booking_answer(ctx, text, out),
             };
         }
+        self.follow_language(ctx, text);
         // In a booking: a service named, or a day and time in words.
         if let Some(handled) = self.booking_words(ctx, text, now, out) {
             return handled;

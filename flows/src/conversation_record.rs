@@ -16,6 +16,7 @@ use crate::conversation::{Conversation, FlowState, Profile, Wanted};
 use crate::customer::{Channel, CustomerId};
 use crate::event::AdReferral;
 use crate::handoff::Handoff;
+use crate::language::LanguageSense;
 use crate::locale::Locale;
 use crate::order::{Order, OrderBook};
 use crate::reach::Reach;
@@ -37,6 +38,12 @@ impl<T> Empty for Option<T> {
 impl<T> Empty for Vec<T> {
     fn empty(&self) -> bool {
         self.is_empty()
+    }
+}
+
+impl Empty for LanguageSense {
+    fn empty(&self) -> bool {
+        *self == LanguageSense::default()
     }
 }
 
@@ -114,6 +121,8 @@ stored_record! {
     booking_timer_due: Option<Timestamp>,
     #[serde(default, skip_serializing_if = "is_empty")]
     wanted: Wanted,
+    #[serde(default, skip_serializing_if = "is_empty")]
+    language: LanguageSense,
 }
 
 impl From<Stored> for Conversation {
@@ -143,6 +152,7 @@ impl From<Stored> for Conversation {
             no_shows,
             booking_timer_due,
             wanted,
+            language,
         } = stored;
         Conversation {
             customer,
@@ -175,6 +185,7 @@ impl From<Stored> for Conversation {
                 reminder_due: booking_timer_due,
             },
             wanted,
+            language,
         }
     }
 }
@@ -221,6 +232,7 @@ impl Serialize for Conversation {
                     reminder_due: booking_timer_due,
                 },
             wanted,
+            language,
         } = self;
         StoredRef {
             customer,
@@ -247,6 +259,7 @@ impl Serialize for Conversation {
             no_shows,
             booking_timer_due,
             wanted,
+            language,
         }
         .serialize(serializer)
     }

@@ -29,6 +29,7 @@ pub fn merge_conversations(into: &mut Conversation, from: Conversation) {
         handoff: _,
         session_timer_due: _,
         wanted: _,
+        language: _,
         legacy_needs_human: _,
         locale,
         profile,

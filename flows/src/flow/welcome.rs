@@ -79,6 +79,8 @@ impl Conversation {
         out: &mut Vec<Action>,
     ) -> Handled {
         self.locale = locale;
+        self.language.settled = true;
+        self.language.leaning = None;
         self.state = FlowState::Idle;
         let text = Text::new(TextKey::LanguageSet).str("language", locale.native_name());
         self.say(out, Reply::text(text).choices(Self::menu_for(ctx)));

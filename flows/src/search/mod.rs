@@ -14,6 +14,7 @@ pub use attributes::canonical_colour;
 pub use index::{Relaxed, SearchIndex, SearchOutcome};
 pub use price::PriceRange;
 pub use query::{SearchQuery, parse};
+pub use stem::stem;
 
 use crate::catalog::Catalog;
 

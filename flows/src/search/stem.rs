@@ -36,6 +36,20 @@ fn strip_suffix<'a>(word: &'a str, suffixes: &[&str]) -> &'a str {
     word
 }
 
+/// Polish drops the "e" of "-ek"/"-ec" when it inflects ("kubek", "kubki"; "koniec",
+/// "końca"): stems meet without it.
+fn polish(word: &str) -> String {
+    let stem = strip_suffix(word, POLISH_SUFFIXES);
+    for (ending, dropped) in [("ek", "k"), ("ec", "c")] {
+        if let Some(head) = stem.strip_suffix(ending)
+            && head.chars().count() >= 2
+        {
+            return format!("{head}{dropped}");
+        }
+    }
+    stem.to_owned()
+}
+
 fn hebrew(word: &str) -> String {
     let mut stem = word;
     // Only from words of five letters or more: "מעיל" (coat) starts with a letter that is
@@ -57,7 +71,7 @@ pub fn stem(locale: Locale, word: &str) -> String {
     match locale {
         Locale::En => ENGLISH.stem(word).into_owned(),
         Locale::Ro => ROMANIAN.stem(word).into_owned(),
-        Locale::Pl => strip_suffix(word, POLISH_SUFFIXES).to_owned(),
+        Locale::Pl => polish(word),
         Locale::Lv => strip_suffix(word, LATVIAN_SUFFIXES).to_owned(),
         Locale::He => hebrew(word),
     }
@@ -84,6 +98,8 @@ mod tests {
         assert_eq!(stem(Locale::Ro, "rochii"), stem(Locale::Ro, "rochie"));
         assert_eq!(stem(Locale::Pl, "kurtki"), stem(Locale::Pl, "kurtka"));
         assert_eq!(stem(Locale::Pl, "buty"), stem(Locale::Pl, "butow"));
+        assert_eq!(stem(Locale::Pl, "kubki"), stem(Locale::Pl, "kubek"));
+        assert_eq!(stem(Locale::Pl, "kubka"), stem(Locale::Pl, "kubek"));
         assert_eq!(stem(Locale::Lv, "jakas"), stem(Locale::Lv, "jaka"));
         assert_eq!(stem(Locale::He, "המעיל"), stem(Locale::He, "מעיל"));
     }

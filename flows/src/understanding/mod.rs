@@ -11,8 +11,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::catalog::{Catalog, CategoryId, ProductId};
 use crate::locale::Locale;
-use lexicon::{Keyword, LANGUAGE_NAMES, PHRASES, STOPWORDS};
-use normalize::{contains_phrase, fold, tokens};
+use lexicon::{Keyword, LANGUAGE_NAMES, LANGUAGE_REQUEST_WORDS, PHRASES, STOPWORDS};
+use normalize::{fold, tokens};
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -63,6 +63,8 @@ pub enum Intent {
 /// not mean "show my cart".
 const COMMAND_MAX_WORDS: usize = 4;
 const SMALL_TALK_MAX_WORDS: usize = 3;
+/// "Could you please write to me in Romanian" is as long as a language request gets.
+const LANGUAGE_REQUEST_MAX_WORDS: usize = 8;
 
 use phrase_book::keyword_in;
 
@@ -126,6 +128,26 @@ fn search(text: &str, catalog: &Catalog) -> Option<Intent> {
     (known || query.has_filters()).then_some(Intent::Search(query))
 }
 
+/// A request for a language ("po polsku", "in romana va rog", "בעברית בבקשה"): a language's
+/// name and nothing but the words such requests are made of.
+fn language_request(words: &[&str]) -> Option<Locale> {
+    if words.len() > LANGUAGE_REQUEST_MAX_WORDS {
+        return None;
+    }
+    LANGUAGE_NAMES.iter().find_map(|(locale, names)| {
+        names.iter().find_map(|name| {
+            let name: Vec<&str> = name.split(' ').collect();
+            let at = words
+                .windows(name.len())
+                .position(|window| window == name.as_slice())?;
+            let rest = words[..at].iter().chain(&words[at + name.len()..]);
+            rest.into_iter()
+                .all(|word| LANGUAGE_REQUEST_WORDS.contains(word))
+                .then_some(*locale)
+        })
+    })
+}
+
 /// Link codes look like `LK-7QX4MF`: the prefix keeps them apart from anything else a
 /// customer writes; the letters leave out the look-alikes 0/O and 1/I.
 pub const LINK_CODE_PREFIX: &str = "LK";
@@ -171,12 +193,8 @@ pub fn understand(text: &str, catalog: &Catalog) -> Intent {
     {
         return Intent::Number(number);
     }
-    if words.len() <= SMALL_TALK_MAX_WORDS
-        && let Some((locale, _)) = LANGUAGE_NAMES
-            .iter()
-            .find(|(_, names)| names.iter().any(|name| contains_phrase(&words, name)))
-    {
-        return Intent::SetLanguage(*locale);
+    if let Some(locale) = language_request(&words) {
+        return Intent::SetLanguage(locale);
     }
     // Asking for a person is honoured in any sentence: missing it is worse than a false alarm.
     if keyword_in(&words, Keyword::Human) {
