@@ -471,6 +471,15 @@ impl Conversation {
             });
             return Handled::Yes;
         }
+        // A short ask for something we do not sell, unless the customer waits for a person
+        // (then what they write is kept for the team).
+        let intent = match intent {
+            Intent::Unknown if !self.handoff.is_waiting() => {
+                crate::understanding::not_carried(text, &ctx.catalog)
+                    .map_or(Intent::Unknown, Intent::NotCarried)
+            }
+            intent => intent,
+        };
         // "An appointment tomorrow at 10": start, then take the day and time as said.
         if intent == Intent::Book && ctx.settings.booking.enabled() {
             // The services list is only said when the words did not already pick one.
@@ -554,6 +563,7 @@ impl Conversation {
                 out.push(Action::SendLinkCodeToPhone(phone));
                 return Handled::Yes;
             }
+            Intent::NotCarried(absent) => return self.not_carried(ctx, &absent, out),
             Intent::Unknown => return Handled::Missed,
         };
         self.on_choice(ctx, action, now, false, out)

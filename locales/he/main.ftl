@@ -55,6 +55,9 @@ search-results = { $count ->
 }
 search-relaxed = שום דבר לא תאם את כל מה שביקשת. הכי קרובים ({ $count }):
 search-no-match = לא מצאתי משהו כזה. אפשר לעיין בקטגוריות שלנו:
+not-carried = מצטערים, אין לנו "{ $what }". הנה מה שאנחנו מוכרים:
+not-carried-instead = מצטערים, אין לנו "{ $what }". הנה מה שיש לנו ב{ $category }:
+not-carried-mentioned = אין לנו "{ $what }" בדיוק, אבל המוצרים האלה מזכירים את זה:
 similar-products = דומים ל{ $product }:
 similar-none = אין כרגע במלאי משהו דומה ל{ $product }. אולי קטגוריה אחרת?
 pick-variant = איזו אפשרות של { $product } תרצו?

@@ -55,6 +55,9 @@ search-results = { $count ->
 }
 search-relaxed = Nekas neatbilst visam, ko lūdzāt. Vistuvākie ({ $count }):
 search-no-match = Neko līdzīgu neatradu. Apskatiet mūsu kategorijas:
+not-carried = Diemžēl mums nav “{ $what }”. Lūk, ko mēs pārdodam:
+not-carried-instead = Diemžēl mums nav “{ $what }”. Lūk, kas mums ir kategorijā { $category }:
+not-carried-mentioned = Mums nav tieši “{ $what }”, bet šīs preces to piemin:
 similar-products = Līdzīgi kā { $product }:
 similar-none = Pašlaik noliktavā nav nekā līdzīga kā { $product }. Varbūt cita kategorija?
 pick-variant = { $product }: kuru variantu vēlaties?

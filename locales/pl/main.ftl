@@ -58,6 +58,9 @@ search-results = { $count ->
 }
 search-relaxed = Nic nie pasuje do wszystkiego, o co prosisz. Najbliższe ({ $count }):
 search-no-match = Nie znalazłem niczego podobnego. Zobacz nasze kategorie:
+not-carried = Niestety nie mamy w ofercie „{ $what }”. Oto, co sprzedajemy:
+not-carried-instead = Niestety nie mamy w ofercie „{ $what }”. Oto, co mamy w kategorii { $category }:
+not-carried-mentioned = Nie mamy „{ $what }” jako takiego, ale te produkty o tym wspominają:
 similar-products = Podobne do { $product }:
 similar-none = Nie mam teraz w magazynie niczego podobnego do { $product }. Może inna kategoria?
 pick-variant = Który wariant produktu { $product } wybierasz?

@@ -55,6 +55,9 @@ search-results = { $count ->
 }
 search-relaxed = Nimic nu se potrivește cu tot ce ați cerut. Cele mai apropiate ({ $count }):
 search-no-match = Nu am găsit nimic asemănător. Aruncați o privire la categoriile noastre:
+not-carried = Ne pare rău, nu avem „{ $what }”. Iată ce vindem:
+not-carried-instead = Ne pare rău, nu avem „{ $what }”. Iată ce avem la { $category }:
+not-carried-mentioned = Nu avem „{ $what }” ca atare, dar aceste produse îl menționează:
 similar-products = Produse asemănătoare cu { $product }:
 similar-none = Nu am acum în stoc nimic asemănător cu { $product }. Poate altă categorie?
 pick-variant = Ce variantă doriți pentru { $product }?

@@ -133,6 +133,73 @@ impl Conversation {
         Handled::Yes
     }
 
+    /// "We don't carry X": with the products of a category the rest of the ask named
+    /// ("shoe polish": shoes), else with the categories.
+    pub(crate) fn not_carried(
+        &mut self,
+        ctx: &Context,
+        absent: &crate::understanding::absent::Absent,
+        out: &mut Vec<Action>,
+    ) -> Handled {
+        self.wanted = crate::conversation::Wanted::default();
+        let mentioning: Vec<&Product> = absent
+            .mentioned_by
+            .iter()
+            .filter_map(|id| ctx.catalog.product(id))
+            .take(ctx.settings.page_size.max(1))
+            .collect();
+        if !mentioning.is_empty() {
+            let text = Text::new(TextKey::NotCarriedMentioned).str("what", absent.what.clone());
+            let mut reply = Reply::text(text).choices(vec![
+                Choice::new(ChoiceAction::Browse, TextKey::ChoiceBrowse),
+                Choice::new(ChoiceAction::Cart, TextKey::ChoiceCart),
+            ]);
+            reply.cards = mentioning.iter().map(|p| self.card(ctx, p)).collect();
+            self.state = FlowState::Browsing(BrowseStep::Results {
+                products: mentioning.iter().map(|p| p.id.clone()).collect(),
+            });
+            self.say(out, reply);
+            return Handled::Yes;
+        }
+        if let Some(category) = absent
+            .instead
+            .as_ref()
+            .and_then(|id| ctx.catalog.category(id))
+        {
+            let products: Vec<&Product> = ctx
+                .catalog
+                .products_in(&category.id)
+                .take(ctx.settings.page_size.max(1))
+                .collect();
+            if !products.is_empty() {
+                let text = Text::new(TextKey::NotCarriedInstead)
+                    .str("what", absent.what.clone())
+                    .str("category", category.name.get(self.locale));
+                let mut reply = Reply::text(text).choices(vec![
+                    Choice::new(
+                        ChoiceAction::Category {
+                            category: category.id.clone(),
+                            page: 1,
+                        },
+                        TextKey::ChoiceMore,
+                    ),
+                    Choice::new(ChoiceAction::Browse, TextKey::ChoiceBrowse),
+                ]);
+                reply.cards = products.iter().map(|p| self.card(ctx, p)).collect();
+                self.state = FlowState::Browsing(BrowseStep::Results {
+                    products: products.iter().map(|p| p.id.clone()).collect(),
+                });
+                self.say(out, reply);
+                return Handled::Yes;
+            }
+        }
+        self.state = FlowState::Browsing(BrowseStep::Categories);
+        let text = Text::new(TextKey::NotCarried).str("what", absent.what.clone());
+        let choices = self.category_choices(ctx);
+        self.say(out, Reply::text(text).choices(choices));
+        Handled::Yes
+    }
+
     /// One product goes straight to its details; several become a carousel.
     pub(crate) fn show_products(
         &mut self,

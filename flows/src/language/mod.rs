@@ -25,9 +25,13 @@ const SHARED_WORDS: &[&str] = &[
 /// Add-alpha smoothing of the n-gram counts.
 const ALPHA: f32 = 0.5;
 /// Nats a word earns for a language whose dictionary has it and no other's does.
-const WORD_BONUS: f32 = 6.0;
+const WORD_BONUS: f32 = 8.0;
 /// The most a word unknown to every dictionary can tell, in nats.
-const MAX_GRAM_MARGIN: f32 = 8.0;
+const MAX_GRAM_MARGIN: f32 = 4.0;
+/// The mean bigram and trigram log-probability from which a word reads as a word
+/// (`reads_as_words`). Measured: real words of the five languages -6.5 to -8.0, key mashing
+/// ("asdf", "qwertyuiop", "blorp") -8.2 and below.
+const WORDLIKE_GRAM: f32 = -8.1;
 /// Margins (nats between the best language and the runner-up) for a guess to count as
 /// likely, and as sure. Tuned on the customer-side training phrases, checked on the
 /// separate set in `tests/language_quality.rs`.
@@ -289,6 +293,33 @@ impl Model {
     }
 }
 
+/// Whether a word no dictionary has reads like a word of one of our languages ("bicycles",
+/// "rowery") rather than a slip of the keyboard ("qwertyuiop", "asdf"): the mean
+/// log-probability of its bigrams and trigrams in the language it fits best. Hebrew words are words.
+pub fn reads_as_words(word: &str) -> bool {
+    if word.chars().any(is_hebrew) {
+        return true;
+    }
+    let model = &*MODEL;
+    let mut best = f32::NEG_INFINITY;
+    for slot in 0..LATIN.len() {
+        let (mut total, mut count) = (0.0f32, 0usize);
+        grams(word, |n, gram| {
+            if n >= 2 {
+                total += model.grams[slot]
+                    .get(gram)
+                    .copied()
+                    .unwrap_or(model.unseen[slot][n - 1]);
+                count += 1;
+            }
+        });
+        if count > 0 {
+            best = best.max(total / count as f32);
+        }
+    }
+    best >= WORDLIKE_GRAM
+}
+
 /// The shipped language `text` is written in, when it says: `None` for numbers, codes,
 /// emoji, other scripts, and words every language shares ("ok", "espresso").
 pub fn detect(text: &str, catalog: Option<&CatalogWords>) -> Option<Guess> {
@@ -458,6 +489,31 @@ mod tests {
     fn fluent_syntax_is_not_language() {
         let words = plain_words("welcome = Bună! { $items ->\n    [one] Aveți 1 produs.\n}");
         assert_eq!(words, ["bună", "aveți", "produs"]);
+    }
+
+    #[test]
+    fn words_read_as_words_and_key_mashing_does_not() {
+        for word in [
+            "bicycles",
+            "laptop",
+            "rowery",
+            "biciclete",
+            "velosipedus",
+            "perfume",
+        ] {
+            assert!(reads_as_words(word), "{word}");
+        }
+        for mash in [
+            "qwertyuiop",
+            "asdf",
+            "ghjk",
+            "xkcdq",
+            "zzzz",
+            "blorp",
+            "hmmm",
+        ] {
+            assert!(!reads_as_words(mash), "{mash}");
+        }
     }
 
     #[test]

@@ -6,8 +6,9 @@
 use std::collections::HashMap;
 
 use crate::catalog::{CatalogData, CategoryId, ProductId};
+use crate::locale::Locale;
 use crate::text::LocalizedText;
-use crate::words::{fold, tokens};
+use crate::words::{FUNCTION_WORDS, fold, tokens};
 
 use super::attributes::{canonical_colour, colour_bits, colours};
 use super::query::SearchQuery;
@@ -22,13 +23,6 @@ const CATEGORY_WEIGHT: f32 = 1.5;
 const DESCRIPTION_WEIGHT: f32 = 1.0;
 /// A word matched only through a typo counts for less than a word spelled right.
 const TYPO_FACTOR: f32 = 0.6;
-
-/// Function words of the shipped languages: no meaning to rank on.
-const FUNCTION_WORDS: &[&str] = &[
-    "a", "an", "the", "of", "in", "on", "to", "for", "with", "and", "or", "is", "it", "my", "me",
-    "de", "din", "la", "cu", "si", "sau", "in", "pe", "un", "o", "mi", "ce", "w", "z", "na", "do",
-    "i", "oraz", "lub", "ze", "ar", "uz", "no", "un", "ir", "ka", "ל", "ב", "עם", "של", "או",
-];
 
 fn words_of(text: &str) -> Vec<String> {
     let folded = fold(text);
@@ -105,6 +99,37 @@ pub struct SearchIndex {
     typos: TypoIndex,
     /// Stem → category, for "shoes" meaning the shoe category.
     category_terms: HashMap<String, CategoryId>,
+    /// Per term id: whether some product's name, keywords or category name has it (not only
+    /// a description). What a shop sells is named; descriptions mention everything.
+    named: Vec<bool>,
+}
+
+/// Every language's stem of a word, but not a short one that cut two letters or more: that
+/// is as likely another language's word ("cases" cut to "cas" is Romanian "casă", home).
+fn trusted_stems(word: &str) -> Vec<String> {
+    let length = word.chars().count();
+    all_stems(word)
+        .into_iter()
+        .filter(|s| {
+            let kept = s.chars().count();
+            kept >= 4 || length.saturating_sub(kept) < 2
+        })
+        .collect()
+}
+
+/// The shortest word, and vocabulary word, a one-edit match names something for.
+const MIN_TYPO_STANDING: usize = 5;
+
+/// How well the catalog knows a customer's word.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Standing {
+    /// A product's or category's name or keyword has it (spelled right or one edit off).
+    Named,
+    /// Only descriptions mention it.
+    Described,
+    /// Nothing has it. (A one-edit match to a description word does not count: "sofa" is
+    /// not "soft".)
+    Unknown,
 }
 
 /// What `scores` found: per document (dense) and which documents matched anything.
@@ -117,10 +142,21 @@ struct Scores {
 /// Per-document weighted counts while building.
 type Counts = HashMap<String, f32>;
 
-fn add_text(counts: &mut Counts, length: &mut f32, text: &LocalizedText, weight: f32) {
+fn add_text(
+    counts: &mut Counts,
+    length: &mut f32,
+    text: &LocalizedText,
+    weight: f32,
+    named: Option<&mut std::collections::HashSet<String>>,
+) {
+    let mut named = named;
     for (locale, value) in &text.0 {
         for word in words_of(value) {
-            *counts.entry(stem(*locale, &word)).or_default() += weight;
+            let term = stem(*locale, &word);
+            if let Some(named) = named.as_deref_mut() {
+                named.insert(term.clone());
+            }
+            *counts.entry(term).or_default() += weight;
             *length += weight;
         }
     }
@@ -145,30 +181,51 @@ impl SearchIndex {
         for (doc_id, product) in data.products.iter().enumerate() {
             let mut counts = Counts::new();
             let mut length = 0.0;
-            add_text(&mut counts, &mut length, &product.name, NAME_WEIGHT);
+            let mut named = std::collections::HashSet::new();
+            add_text(
+                &mut counts,
+                &mut length,
+                &product.name,
+                NAME_WEIGHT,
+                Some(&mut named),
+            );
             add_text(
                 &mut counts,
                 &mut length,
                 &product.description,
                 DESCRIPTION_WEIGHT,
+                None,
             );
             if let Some(name) = category_names.get(&product.category) {
-                add_text(&mut counts, &mut length, name, CATEGORY_WEIGHT);
+                add_text(
+                    &mut counts,
+                    &mut length,
+                    name,
+                    CATEGORY_WEIGHT,
+                    Some(&mut named),
+                );
             }
             for (locale, keywords) in &product.keywords {
                 for keyword in keywords {
                     for word in words_of(keyword) {
-                        *counts.entry(stem(*locale, &word)).or_default() += KEYWORD_WEIGHT;
+                        let term = stem(*locale, &word);
+                        named.insert(term.clone());
+                        *counts.entry(term).or_default() += KEYWORD_WEIGHT;
                         length += KEYWORD_WEIGHT;
                     }
                 }
             }
             let doc = u32::try_from(doc_id).unwrap_or(u32::MAX);
             for (term, tf) in counts {
+                let is_named = named.contains(&term);
                 let next = u32::try_from(index.postings.len()).unwrap_or(u32::MAX);
                 let id = *index.terms.entry(term).or_insert(next);
                 if id == next {
                     index.postings.push(Vec::new());
+                    index.named.push(false);
+                }
+                if is_named && let Some(flag) = index.named.get_mut(id as usize) {
+                    *flag = true;
                 }
                 if let Some(list) = index.postings.get_mut(id as usize) {
                     list.push((doc, tf));
@@ -217,7 +274,7 @@ impl SearchIndex {
     /// The category a query's words name, if any.
     pub fn category_named(&self, words: &[String]) -> Option<CategoryId> {
         words.iter().find_map(|word| {
-            all_stems(word)
+            trusted_stems(word)
                 .iter()
                 .find_map(|s| self.category_terms.get(s).cloned())
         })
@@ -232,6 +289,46 @@ impl SearchIndex {
     pub fn knows(&self, word: &str) -> bool {
         all_stems(word).iter().any(|s| self.terms.contains_key(s))
             || !self.typos.near(word).is_empty()
+    }
+
+    /// How well the catalog knows `word` (folded): under the stem of `language` when the
+    /// message's language is known (so "cases" is not cut to Romanian "cas", home), else
+    /// under any language's stem.
+    pub fn standing(&self, word: &str, language: Option<Locale>) -> Standing {
+        let stems = match language {
+            Some(locale) => vec![word.to_owned(), stem(locale, word)],
+            None => trusted_stems(word),
+        };
+        let exact: Vec<u32> = stems
+            .iter()
+            .filter_map(|s| self.terms.get(s).copied())
+            .collect();
+        let named = |term: &u32| self.named.get(*term as usize).copied().unwrap_or(false);
+        if exact.iter().any(named) {
+            return Standing::Named;
+        }
+        if !exact.is_empty() {
+            return Standing::Described;
+        }
+        // A typo keeps its first letter far more often than not ("phone" is not "home"), and
+        // one letter off a short word is another word ("בשמים", perfume, is not "במים").
+        let first = word.chars().next();
+        let named_near = word.chars().count() >= MIN_TYPO_STANDING
+            && self
+                .typos
+                .near(word)
+                .iter()
+                .filter(|t| named(t))
+                .any(|term| {
+                    self.typos.word(*term).is_some_and(|letters| {
+                        letters.len() >= MIN_TYPO_STANDING && letters.first().copied() == first
+                    })
+                });
+        if named_near {
+            Standing::Named
+        } else {
+            Standing::Unknown
+        }
     }
 
     fn idf(&self, term: u32) -> f32 {

@@ -11,7 +11,7 @@ mod stem;
 mod typo;
 
 pub use attributes::canonical_colour;
-pub use index::{Relaxed, SearchIndex, SearchOutcome};
+pub use index::{Relaxed, SearchIndex, SearchOutcome, Standing};
 pub use price::PriceRange;
 pub use query::{SearchQuery, parse};
 pub use stem::stem;

@@ -84,6 +84,11 @@ impl TypoIndex {
     }
 
     /// Vocabulary word ids one edit from `word`.
+    /// The vocabulary word with this id, as letters.
+    pub fn word(&self, id: u32) -> Option<&[char]> {
+        self.words.get(id as usize).map(Vec::as_slice)
+    }
+
     pub fn near(&self, word: &str) -> Vec<u32> {
         // Counted without collecting: the length check must not cost the long word's size.
         let len = word.chars().take(self.longest + 2).count();

@@ -2,6 +2,7 @@
 //! category names in every shipped language. An LLM can later produce the same `Intent`
 //! (through `Event::NluResult`); the conversation logic does not care which one did.
 
+pub mod absent;
 pub mod lexicon;
 pub use crate::words as normalize;
 mod phrase_book;
@@ -56,6 +57,8 @@ pub enum Intent {
     Book,
     /// "My appointments".
     Bookings,
+    /// An ask for something the catalog does not know: "we don't carry it".
+    NotCarried(absent::Absent),
     Unknown,
 }
 
@@ -120,6 +123,14 @@ fn search(text: &str, catalog: &Catalog) -> Option<Intent> {
             .all(|word| index.category_named(std::slice::from_ref(word)).is_some());
     if only_category {
         return query.category.map(Intent::Category);
+    }
+    if let Some(ask) = absent::ask(text, &query, catalog, &is_lexicon_word) {
+        return Some(Intent::NotCarried(ask));
+    }
+    // Words only descriptions mention are no product search ("hi there, anyone?"): left
+    // to the commands, then to `not_carried`.
+    if !absent::names_something(text, &query, catalog, &is_lexicon_word) {
+        return None;
     }
     let known = query
         .words
@@ -268,6 +279,12 @@ pub fn understand(text: &str, catalog: &Catalog) -> Intent {
         return intent;
     }
     Intent::Unknown
+}
+
+/// For a message `understand` could not place: a short ask for something the shop does not
+/// carry ("sofa", "rowery"), when its words read like words.
+pub fn not_carried(text: &str, catalog: &Catalog) -> Option<absent::Absent> {
+    absent::fallback(text, catalog, &is_lexicon_word)
 }
 
 /// The escape words that work even where free text is expected (a name, a contact), only
