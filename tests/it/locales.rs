@@ -67,6 +67,7 @@ fn every_message_renders_in_every_locale() {
                 "staff",
                 "zone",
                 "theirs",
+                "what",
             ] {
                 text = text.with(name, Arg::Str(format!("<{name}>")));
             }
