@@ -186,6 +186,8 @@ pub enum ChoiceAction {
         category: CategoryId,
         page: u32,
     },
+    /// Another page of the results shown last.
+    ResultsPage(u32),
     Product(ProductId),
     Add(ProductId),
     Variant(Sku),
@@ -272,6 +274,7 @@ impl ChoiceAction {
             ChoiceAction::Browse => "browse".into(),
             ChoiceAction::Category { category, page: 1 } => format!("cat:{category}"),
             ChoiceAction::Category { category, page } => format!("cat:{category}:{page}"),
+            ChoiceAction::ResultsPage(page) => format!("results:{page}"),
             ChoiceAction::Product(id) => format!("prod:{id}"),
             ChoiceAction::Add(id) => format!("add:{id}"),
             ChoiceAction::Variant(sku) => format!("var:{sku}"),
@@ -342,6 +345,9 @@ impl ChoiceAction {
                     Some(page) => page.parse().ok().filter(|p| *p >= 1)?,
                 },
             },
+            ("results", Some(page), None) => {
+                ChoiceAction::ResultsPage(page.parse().ok().filter(|p: &u32| (2..100).contains(p))?)
+            }
             ("prod", Some(id), None) => ChoiceAction::Product(ProductId(owned(id)?)),
             ("add", Some(id), None) => ChoiceAction::Add(ProductId(owned(id)?)),
             ("var", Some(sku), None) => ChoiceAction::Variant(Sku(owned(sku)?)),

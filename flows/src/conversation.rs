@@ -34,8 +34,20 @@ pub enum FlowState {
 #[serde(rename_all = "snake_case", tag = "step")]
 pub enum BrowseStep {
     Categories,
-    Category { category: CategoryId, page: u32 },
-    Results { products: Vec<ProductId> },
+    Category {
+        category: CategoryId,
+        page: u32,
+    },
+    Results {
+        products: Vec<ProductId>,
+        /// The page shown (records from before paging: the first).
+        #[serde(default = "first_page")]
+        page: u32,
+    },
+}
+
+fn first_page() -> u32 {
+    1
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -597,6 +609,7 @@ impl Conversation {
             ChoiceAction::Category { category, page } => {
                 self.show_category(ctx, &category, page, out)
             }
+            ChoiceAction::ResultsPage(page) => self.page_results(ctx, page, out),
             ChoiceAction::Product(product) => self.show_product(ctx, &product, out),
             ChoiceAction::Add(product) => self.start_add(ctx, &product, out),
             ChoiceAction::Variant(sku) => self.pick_variant(ctx, &sku, out),

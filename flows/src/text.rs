@@ -78,6 +78,7 @@ text_keys! {
     ProductOutOfStock => "product-out-of-stock",
     SearchResults => "search-results",
     SearchRelaxed => "search-relaxed",
+    ResultsPage => "results-page",
     SearchNoMatch => "search-no-match",
     NotCarried => "not-carried",
     NotCarriedInstead => "not-carried-instead",

@@ -46,6 +46,7 @@ product-details = { $name } — { $price }
 product-out-of-stock = { $name } is out of stock right now, sorry.
 search-results = I found { $count } matching products:
 search-relaxed = Nothing matched everything you asked for. The closest ({ $count }):
+results-page = More results (page { $page } of { $pages }):
 search-no-match = I couldn't find anything like that. Have a look at our categories:
 not-carried = We don't carry “{ $what }”, sorry. Here is what we do sell:
 not-carried-instead = We don't carry “{ $what }”, sorry. Here is what we have in { $category }:

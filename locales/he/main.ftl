@@ -54,6 +54,7 @@ search-results = { $count ->
    *[other] מצאתי { $count } מוצרים מתאימים:
 }
 search-relaxed = שום דבר לא תאם את כל מה שביקשת. הכי קרובים ({ $count }):
+results-page = עוד תוצאות (עמוד { $page } מתוך { $pages }):
 search-no-match = לא מצאתי משהו כזה. אפשר לעיין בקטגוריות שלנו:
 not-carried = מצטערים, אין לנו "{ $what }". הנה מה שאנחנו מוכרים:
 not-carried-instead = מצטערים, אין לנו "{ $what }". הנה מה שיש לנו ב{ $category }:

@@ -54,6 +54,7 @@ search-results = { $count ->
    *[other] Atradu { $count } atbilstošas preces:
 }
 search-relaxed = Nekas neatbilst visam, ko lūdzāt. Vistuvākie ({ $count }):
+results-page = Vairāk rezultātu ({ $page }. lapa no { $pages }):
 search-no-match = Neko līdzīgu neatradu. Apskatiet mūsu kategorijas:
 not-carried = Diemžēl mums nav “{ $what }”. Lūk, ko mēs pārdodam:
 not-carried-instead = Diemžēl mums nav “{ $what }”. Lūk, kas mums ir kategorijā { $category }:

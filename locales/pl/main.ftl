@@ -57,6 +57,7 @@ search-results = { $count ->
     [other] Znaleziono { $count } pasującego produktu:
 }
 search-relaxed = Nic nie pasuje do wszystkiego, o co prosisz. Najbliższe ({ $count }):
+results-page = Więcej wyników (strona { $page } z { $pages }):
 search-no-match = Nie znalazłem niczego podobnego. Zobacz nasze kategorie:
 not-carried = Niestety nie mamy w ofercie „{ $what }”. Oto, co sprzedajemy:
 not-carried-instead = Niestety nie mamy w ofercie „{ $what }”. Oto, co mamy w kategorii { $category }:

@@ -54,6 +54,7 @@ search-results = { $count ->
    *[other] Am găsit { $count } de produse potrivite:
 }
 search-relaxed = Nimic nu se potrivește cu tot ce ați cerut. Cele mai apropiate ({ $count }):
+results-page = Mai multe rezultate (pagina { $page } din { $pages }):
 search-no-match = Nu am găsit nimic asemănător. Aruncați o privire la categoriile noastre:
 not-carried = Ne pare rău, nu avem „{ $what }”. Iată ce vindem:
 not-carried-instead = Ne pare rău, nu avem „{ $what }”. Iată ce avem la { $category }:

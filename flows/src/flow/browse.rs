@@ -7,8 +7,9 @@ use crate::conversation::{BrowseStep, Conversation, FlowState, Handled};
 use crate::search::SearchQuery;
 use crate::text::{Text, TextKey};
 
-/// Products shown for one search; more is not useful in a chat.
-const MAX_SEARCH_RESULTS: usize = 10;
+/// Products kept for one search, shown a page at a time; past this, better words help more
+/// than more pages.
+const MAX_SEARCH_RESULTS: usize = 20;
 
 impl Conversation {
     /// Every category as a choice, then the cart.
@@ -113,24 +114,75 @@ impl Conversation {
         if outcome.relaxed.is_empty() {
             return self.show_products(ctx, outcome.products, out);
         }
-        let found: Vec<&Product> = outcome
-            .products
+        let count = i64::try_from(outcome.products.len()).unwrap_or(0);
+        let text = Text::new(TextKey::SearchRelaxed).int("count", count);
+        self.show_results(ctx, outcome.products, text, 1, out)
+    }
+
+    /// One page of results (a search's, the closest, similar products): `first` heads the
+    /// first page, later pages say which page they are; "More" pages on while there are
+    /// more. All the results stay in the state, so "More" and "2" mean what was shown.
+    pub(crate) fn show_results(
+        &mut self,
+        ctx: &Context,
+        products: Vec<ProductId>,
+        first: Text,
+        page: u32,
+        out: &mut Vec<Action>,
+    ) -> Handled {
+        let page_size = ctx.settings.page_size.max(1);
+        let pages = products.len().div_ceil(page_size).max(1);
+        let page = usize::try_from(page).unwrap_or(1).clamp(1, pages);
+        let shown: Vec<&Product> = products
             .iter()
+            .skip((page - 1) * page_size)
+            .take(page_size)
             .filter_map(|id| ctx.catalog.product(id))
             .collect();
-        let cards = found.iter().map(|p| self.card(ctx, p)).collect();
-        let text =
-            Text::new(TextKey::SearchRelaxed).int("count", i64::try_from(found.len()).unwrap_or(0));
-        let mut reply = Reply::text(text).choices(vec![
-            Choice::new(ChoiceAction::Browse, TextKey::ChoiceBrowse),
-            Choice::new(ChoiceAction::Cart, TextKey::ChoiceCart),
-        ]);
-        reply.cards = cards;
+        let mut choices = Vec::new();
+        if page < pages {
+            choices.push(Choice::new(
+                ChoiceAction::ResultsPage(u32::try_from(page + 1).unwrap_or(u32::MAX)),
+                TextKey::ChoiceMore,
+            ));
+        }
+        choices.push(Choice::new(ChoiceAction::Browse, TextKey::ChoiceBrowse));
+        choices.push(Choice::new(ChoiceAction::Cart, TextKey::ChoiceCart));
+        let text = if page == 1 {
+            first
+        } else {
+            Text::new(TextKey::ResultsPage)
+                .int("page", i64::try_from(page).unwrap_or(1))
+                .int("pages", i64::try_from(pages).unwrap_or(1))
+        };
+        let mut reply = Reply::text(text).choices(choices);
+        reply.cards = shown.iter().map(|p| self.card(ctx, p)).collect();
         self.state = FlowState::Browsing(BrowseStep::Results {
-            products: found.iter().map(|p| p.id.clone()).collect(),
+            products,
+            page: u32::try_from(page).unwrap_or(1),
         });
         self.say(out, reply);
         Handled::Yes
+    }
+
+    /// "More" under a page of results: the next page of the results in the state.
+    pub(crate) fn page_results(
+        &mut self,
+        ctx: &Context,
+        page: u32,
+        out: &mut Vec<Action>,
+    ) -> Handled {
+        let FlowState::Browsing(BrowseStep::Results { products, .. }) = &self.state else {
+            return self.stale_choice(ctx, out);
+        };
+        let products = products.clone();
+        let pages = products.len().div_ceil(ctx.settings.page_size.max(1));
+        let text = Text::new(TextKey::SearchResults)
+            .int("count", i64::try_from(products.len()).unwrap_or(0));
+        if usize::try_from(page).unwrap_or(usize::MAX) > pages {
+            return self.stale_choice(ctx, out);
+        }
+        self.show_results(ctx, products, text, page, out)
     }
 
     /// "We don't carry X": with the products of a category the rest of the ask named
@@ -146,20 +198,11 @@ impl Conversation {
             .mentioned_by
             .iter()
             .filter_map(|id| ctx.catalog.product(id))
-            .take(ctx.settings.page_size.max(1))
             .collect();
         if !mentioning.is_empty() {
             let text = Text::new(TextKey::NotCarriedMentioned).str("what", absent.what.clone());
-            let mut reply = Reply::text(text).choices(vec![
-                Choice::new(ChoiceAction::Browse, TextKey::ChoiceBrowse),
-                Choice::new(ChoiceAction::Cart, TextKey::ChoiceCart),
-            ]);
-            reply.cards = mentioning.iter().map(|p| self.card(ctx, p)).collect();
-            self.state = FlowState::Browsing(BrowseStep::Results {
-                products: mentioning.iter().map(|p| p.id.clone()).collect(),
-            });
-            self.say(out, reply);
-            return Handled::Yes;
+            let ids = mentioning.iter().map(|p| p.id.clone()).collect();
+            return self.show_results(ctx, ids, text, 1, out);
         }
         if let Some(category) = absent
             .instead
@@ -188,6 +231,7 @@ impl Conversation {
                 reply.cards = products.iter().map(|p| self.card(ctx, p)).collect();
                 self.state = FlowState::Browsing(BrowseStep::Results {
                     products: products.iter().map(|p| p.id.clone()).collect(),
+                    page: 1,
                 });
                 self.say(out, reply);
                 return Handled::Yes;
@@ -218,20 +262,10 @@ impl Conversation {
                 self.show_product(ctx, &id, out)
             }
             several => {
-                let cards = several.iter().map(|p| self.card(ctx, p)).collect();
-                let choices = vec![
-                    Choice::new(ChoiceAction::Browse, TextKey::ChoiceBrowse),
-                    Choice::new(ChoiceAction::Cart, TextKey::ChoiceCart),
-                ];
                 let text = Text::new(TextKey::SearchResults)
                     .int("count", i64::try_from(several.len()).unwrap_or(0));
-                let mut reply = Reply::text(text).choices(choices);
-                reply.cards = cards;
-                self.state = FlowState::Browsing(BrowseStep::Results {
-                    products: several.iter().map(|p| p.id.clone()).collect(),
-                });
-                self.say(out, reply);
-                Handled::Yes
+                let ids = several.iter().map(|p| p.id.clone()).collect();
+                self.show_results(ctx, ids, text, 1, out)
             }
         }
     }
@@ -247,9 +281,10 @@ impl Conversation {
             return self.stale_choice(ctx, out);
         };
         let name = product.name.get(self.locale).to_owned();
-        let found: Vec<&Product> = crate::recommend::similar(&ctx.catalog, product)
+        let found: Vec<ProductId> = crate::recommend::similar(&ctx.catalog, product)
             .into_iter()
-            .take(ctx.settings.page_size)
+            .take(MAX_SEARCH_RESULTS)
+            .map(|p| p.id.clone())
             .collect();
         if found.is_empty() {
             let text = Text::new(TextKey::SimilarNone).str("product", name);
@@ -257,17 +292,8 @@ impl Conversation {
             self.say(out, Reply::text(text).choices(choices));
             return Handled::Yes;
         }
-        let mut reply = Reply::text(Text::new(TextKey::SimilarProducts).str("product", name))
-            .choices(vec![
-                Choice::new(ChoiceAction::Browse, TextKey::ChoiceBrowse),
-                Choice::new(ChoiceAction::Cart, TextKey::ChoiceCart),
-            ]);
-        reply.cards = found.iter().map(|p| self.card(ctx, p)).collect();
-        self.state = FlowState::Browsing(BrowseStep::Results {
-            products: found.iter().map(|p| p.id.clone()).collect(),
-        });
-        self.say(out, reply);
-        Handled::Yes
+        let text = Text::new(TextKey::SimilarProducts).str("product", name);
+        self.show_results(ctx, found, text, 1, out)
     }
 
     pub(crate) fn card(&self, ctx: &Context, product: &Product) -> Card {
