@@ -29,7 +29,10 @@ fn main() {
     let data: CatalogData = serde_json::from_str(&raw).unwrap();
     let started = Instant::now();
     let catalog = Catalog::new(data).unwrap();
-    println!("catalog with index and language words: {:?}", started.elapsed());
+    println!(
+        "catalog with index and language words: {:?}",
+        started.elapsed()
+    );
     let started = Instant::now();
     flows::language::detect("warm up", None);
     println!("language model built: {:?}", started.elapsed());

@@ -116,6 +116,10 @@ impl App {
         let catalog = with_sales(&store, catalog, &digest).await?;
         let together = bought_together(&store).await?;
         let calendar = crate::booking::load(store.as_ref()).await?;
+        let knowledge = match &settings.shop.knowledge {
+            Some(folder) => Arc::new(crate::knowledge_files::load_knowledge(folder)?),
+            None => Arc::default(),
+        };
         // The workers' queues exist before the workers: the ingest that feeds them, and that
         // the workers feed events back through (an oversold payment, a link's answer), can
         // then be part of what they share.
@@ -154,6 +158,7 @@ impl App {
                 settings: flow_settings(&settings),
                 together,
                 calendar: calendar.clone(),
+                knowledge,
             })),
             ctx_writer: std::sync::Mutex::new(()),
             settings: settings.clone(),

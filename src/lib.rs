@@ -14,6 +14,7 @@ pub mod discord;
 pub mod driver;
 pub mod html;
 pub mod http;
+pub mod knowledge_files;
 pub mod linking;
 pub mod operators;
 pub mod order_moves;

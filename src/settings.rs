@@ -517,6 +517,10 @@ pub struct ShopSettings {
     /// Relative paths are resolved against the configuration file's folder.
     pub catalog: PathBuf,
     pub images: PathBuf,
+    /// A folder of Markdown files the bot answers shop questions from (delivery, returns,
+    /// opening hours): `<topic>.<language>.md`. None: no such answers.
+    #[serde(default)]
+    pub knowledge: Option<PathBuf>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -731,6 +735,7 @@ impl Settings {
         let base = path.parent().unwrap_or(Path::new("."));
         settings.shop.catalog = base.join(&settings.shop.catalog);
         settings.shop.images = base.join(&settings.shop.images);
+        settings.shop.knowledge = settings.shop.knowledge.as_ref().map(|k| base.join(k));
         settings.console.canned_replies = base.join(&settings.console.canned_replies);
         settings.booking.resolve(base);
         settings.validate()?;
@@ -820,6 +825,14 @@ impl Settings {
             return Err(invalid(
                 "shop.catalog",
                 missing_path(&self.shop.catalog, "does not exist"),
+            ));
+        }
+        if let Some(folder) = &self.shop.knowledge
+            && !folder.is_dir()
+        {
+            return Err(invalid(
+                "shop.knowledge",
+                missing_path(folder, "is not a folder"),
             ));
         }
         if !self.shop.images.is_dir() {

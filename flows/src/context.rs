@@ -52,4 +52,6 @@ pub struct Context {
     pub together: BoughtTogether,
     /// Who is busy when (the shell's copy of the store's calendar), for free slots.
     pub calendar: crate::booking::CalendarView,
+    /// What the shop says about itself: delivery, returns, opening hours.
+    pub knowledge: std::sync::Arc<crate::knowledge::Knowledge>,
 }

@@ -476,6 +476,9 @@ impl Conversation {
         } else {
             understand(text, &ctx.catalog)
         };
+        if let Some(handled) = self.answer_from_knowledge(ctx, text, &intent, out) {
+            return handled;
+        }
         if intent == Intent::Unknown && ctx.settings.nlu_enabled {
             out.push(Action::RequestNlu {
                 text: text.to_owned(),
@@ -492,6 +495,11 @@ impl Conversation {
             }
             intent => intent,
         };
+        if intent == Intent::Unknown
+            && let Some(handled) = self.unanswered_question(ctx, text, now, out)
+        {
+            return handled;
+        }
         // "An appointment tomorrow at 10": start, then take the day and time as said.
         if intent == Intent::Book && ctx.settings.booking.enabled() {
             // The services list is only said when the words did not already pick one.

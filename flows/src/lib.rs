@@ -15,6 +15,7 @@ pub mod discount;
 pub mod event;
 mod flow;
 pub mod handoff;
+pub mod knowledge;
 pub mod language;
 pub mod locale;
 pub mod merge;

@@ -81,6 +81,8 @@ text_keys! {
     ResultsPage => "results-page",
     SearchNoMatch => "search-no-match",
     NotCarried => "not-carried",
+    KnowledgeAnswer => "knowledge-answer",
+    HandoffUnansweredQuestion => "handoff-unanswered-question",
     NotCarriedInstead => "not-carried-instead",
     NotCarriedMentioned => "not-carried-mentioned",
     SimilarProducts => "similar-products",

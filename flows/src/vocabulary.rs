@@ -29,6 +29,8 @@ pub enum HandoffReason {
     MissedTwice,
     /// The second payment of one order failed.
     PaymentFailedTwice,
+    /// A question neither the shop's knowledge nor the catalog answers.
+    UnansweredQuestion,
 }
 
 /// One timer slot per kind per conversation: setting a kind again replaces it.

@@ -21,6 +21,7 @@ fn context() -> Context {
         settings: FlowSettings::default(),
         together: BoughtTogether::default(),
         calendar: flows::booking::CalendarView::default(),
+        knowledge: Default::default(),
     }
 }
 

@@ -284,6 +284,7 @@ fn context(shop: &Shop) -> Context {
         settings,
         together: BoughtTogether::default(),
         calendar: CalendarView::new(Calendar::default()),
+        knowledge: Default::default(),
     }
 }
 

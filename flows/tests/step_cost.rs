@@ -34,6 +34,7 @@ fn context() -> Context {
         settings: FlowSettings::default(),
         together: BoughtTogether::default(),
         calendar: CalendarView::default(),
+        knowledge: Default::default(),
     }
 }
 

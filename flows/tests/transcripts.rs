@@ -25,6 +25,7 @@
 //! - `#! hours 9-17`   operators are on duty between those UTC hours (default: always);
 //!   the clock starts at 2026-01-01 00:00 UTC
 //! - `#! demo-catalog`   the shipped demo shop's catalog instead of `tests/catalog.json`
+//! - `#! demo-knowledge`   the demo shop's answers to questions (`config/demo/knowledge`)
 //! - `#! booking`, `#! start 2026-03-27T10:00` (shop time), `#! customer-tz ZONE`: the
 //!   booking transcripts' salon, clock and customer; `= occupy STAFF LOCAL-TIME SPAN`
 //!   (somebody else booked), `= noshow OP BOOKING`, `= lose-store-answer` (the next
@@ -77,6 +78,7 @@ fn context() -> Context {
         },
         together: BoughtTogether::default(),
         calendar: CalendarView::default(),
+        knowledge: Default::default(),
     }
 }
 
@@ -976,6 +978,22 @@ fn transcripts() {
         }
         if source.contains("#! nlu") {
             ctx.settings.nlu_enabled = true;
+        }
+        // `#! demo-knowledge`: the demo shop's answers (config/demo/knowledge).
+        if source.contains("#! demo-knowledge") {
+            let folder = Path::new(env!("CARGO_MANIFEST_DIR")).join("../config/demo/knowledge");
+            let mut files: Vec<(String, String)> = std::fs::read_dir(&folder)
+                .expect("demo knowledge readable")
+                .map(|entry| {
+                    let path = entry.expect("entry").path();
+                    let name = path.file_name().unwrap().to_string_lossy().into_owned();
+                    (name, std::fs::read_to_string(&path).expect("file readable"))
+                })
+                .collect();
+            files.sort();
+            ctx.knowledge = std::sync::Arc::new(
+                flows::knowledge::Knowledge::from_files(&files).expect("demo knowledge valid"),
+            );
         }
         // `#! delivery` asks for an address at checkout; `#! pickup NAME` adds a pickup point.
         // `#! recovery` turns on the standard reminder sequence (30 min, 1 day, 3 days).

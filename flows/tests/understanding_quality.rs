@@ -23,6 +23,7 @@ fn demo() -> Context {
         settings: FlowSettings::default(),
         together: BoughtTogether::default(),
         calendar: CalendarView::default(),
+        knowledge: Default::default(),
     }
 }
 

@@ -14,6 +14,9 @@ menu = What would you like to do?
 help = You can tap the buttons or just write to me: a product name (for example "mug"), "cart", "checkout", "menu", "language", or "human" to talk to a person. Numbers pick from the list I showed last.
 human-requested = I've asked a colleague to join this conversation. Someone usually answers here within { $minutes } minutes. Meanwhile, I'm still here if you need me.
 handoff-after-misses = Sorry, I'm still not getting it. I've asked a colleague to join; someone usually answers here within { $minutes } minutes.
+knowledge-answer = { $text }
+    (Source: { $source })
+handoff-unanswered-question = I don't know the answer to that, I'm afraid. I've asked a colleague to join; someone usually answers here within { $minutes } minutes.
 handoff-after-payment-failures = The payment did not go through again. I've asked a colleague to help; someone usually answers here within { $minutes } minutes.
 handoff-offline = Our team is not available right now. You can go on with me, or leave a message and we'll answer as soon as we're back.
 handoff-still-waiting = Your message is kept for our team. Someone usually answers within { $minutes } minutes.

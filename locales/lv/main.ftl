@@ -17,6 +17,9 @@ menu = Ko vēlaties darīt?
 help = Varat spiest pogas vai vienkārši rakstīt man: preces nosaukumu (piemēram, „krūze”), „grozs”, „apmaksāt”, „izvēlne”, „valoda” vai „operators”, lai runātu ar cilvēku. Uzrakstot skaitli, Jūs izvēlaties attiecīgo vienumu no pēdējā parādītā saraksta.
 human-requested = Palūdzu kolēģim pievienoties sarunai. Parasti kāds šeit atbild { $minutes } minūšu laikā. Tikmēr es joprojām esmu šeit, ja Jums kas vajadzīgs.
 handoff-after-misses = Atvainojiet, joprojām nesaprotu. Palūdzu kolēģim pievienoties; parasti kāds šeit atbild { $minutes } minūšu laikā.
+knowledge-answer = { $text }
+    (Avots: { $source })
+handoff-unanswered-question = Diemžēl es nezinu atbildi uz šo jautājumu. Palūdzu kolēģim pievienoties; parasti kāds šeit atbild { $minutes } minūšu laikā.
 handoff-after-payment-failures = Maksājums atkal neizdevās. Palūdzu kolēģim palīdzēt; parasti kāds šeit atbild { $minutes } minūšu laikā.
 handoff-offline = Mūsu komanda šobrīd nav pieejama. Varat turpināt ar mani vai atstāt ziņu, un mēs atbildēsim, tiklīdz atgriezīsimies.
 handoff-still-waiting = Jūsu ziņa ir saglabāta mūsu komandai. Parasti kāds atbild { $minutes } minūšu laikā.

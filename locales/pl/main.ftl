@@ -18,6 +18,9 @@ menu = Co chcesz zrobić?
 help = Możesz użyć przycisków albo po prostu do mnie napisać: nazwę produktu (np. „kubek”), „koszyk”, „do kasy”, „menu”, „język” albo „konsultant”, żeby porozmawiać z człowiekiem. Wpisując liczbę, wybierasz pozycję z ostatnio pokazanej listy.
 human-requested = Poprosiliśmy konsultanta o dołączenie do rozmowy. Zwykle ktoś odpowiada tutaj w ciągu { $minutes } min. W międzyczasie nadal jestem tutaj, jeśli czegoś potrzebujesz.
 handoff-after-misses = Przepraszam, nadal nie rozumiem. Poprosiłem konsultanta o dołączenie; zwykle ktoś odpowiada tutaj w ciągu { $minutes } min.
+knowledge-answer = { $text }
+    (Źródło: { $source })
+handoff-unanswered-question = Niestety nie znam odpowiedzi na to pytanie. Poprosiłem konsultanta o dołączenie; zwykle ktoś odpowiada tutaj w ciągu { $minutes } min.
 handoff-after-payment-failures = Płatność znowu się nie powiodła. Poprosiłem konsultanta o pomoc; zwykle ktoś odpowiada tutaj w ciągu { $minutes } min.
 handoff-offline = Nasz zespół jest teraz niedostępny. Możesz kontynuować ze mną albo zostawić wiadomość, a odpowiemy, gdy tylko wrócimy.
 handoff-still-waiting = Twoja wiadomość czeka na nasz zespół. Zwykle ktoś odpowiada w ciągu { $minutes } min.

@@ -17,6 +17,9 @@ menu = Ce doriți să faceți?
 help = Puteți apăsa butoanele sau îmi puteți scrie direct: numele unui produs (de exemplu „cană”), „coș”, „comandă”, „meniu”, „limba” sau „operator” ca să vorbiți cu o persoană. Dacă îmi scrieți un număr, aleg elementul corespunzător din ultima listă afișată.
 human-requested = Am rugat un coleg să se alăture conversației. De obicei, cineva răspunde aici în { $minutes } minute. Între timp, sunt în continuare aici dacă aveți nevoie de mine.
 handoff-after-misses = Îmi pare rău, tot nu reușesc să înțeleg. Am rugat un coleg să se alăture; de obicei, cineva răspunde aici în { $minutes } minute.
+knowledge-answer = { $text }
+    (Sursa: { $source })
+handoff-unanswered-question = Din păcate, nu știu răspunsul la această întrebare. Am rugat un coleg să se alăture; de obicei, cineva răspunde aici în { $minutes } minute.
 handoff-after-payment-failures = Plata nu a reușit nici de această dată. Am rugat un coleg să vă ajute; de obicei, cineva răspunde aici în { $minutes } minute.
 handoff-offline = Echipa noastră nu este disponibilă acum. Puteți continua cu mine sau puteți lăsa un mesaj și vă vom răspunde imediat ce revenim.
 handoff-still-waiting = Mesajul dumneavoastră a fost păstrat pentru echipa noastră. De obicei, cineva răspunde în { $minutes } minute.

@@ -95,6 +95,7 @@ impl Shared {
             settings: current.settings.clone(),
             together: current.together.clone(),
             calendar: current.calendar.clone(),
+            knowledge: current.knowledge.clone(),
         });
     }
 
@@ -139,6 +140,7 @@ impl Shared {
             settings: ctx.settings.clone(),
             together,
             calendar: ctx.calendar.clone(),
+            knowledge: ctx.knowledge.clone(),
         });
     }
 }

@@ -112,10 +112,13 @@ fn every_bad_row_is_reported_with_its_line() {
 /// A copy of the shipped configuration and demo catalog to import into.
 fn shop_copy(dir: &Path) -> std::path::PathBuf {
     let demo = dir.join("demo");
-    std::fs::create_dir_all(demo.join("images")).expect("dirs");
-    for entry in std::fs::read_dir(repo_path("config/demo/images")).expect("images") {
-        let entry = entry.expect("entry");
-        std::fs::copy(entry.path(), demo.join("images").join(entry.file_name())).expect("copy");
+    for folder in ["images", "knowledge"] {
+        std::fs::create_dir_all(demo.join(folder)).expect("dirs");
+        let from = repo_path("config/demo").join(folder);
+        for entry in std::fs::read_dir(from).expect(folder) {
+            let entry = entry.expect("entry");
+            std::fs::copy(entry.path(), demo.join(folder).join(entry.file_name())).expect("copy");
+        }
     }
     std::fs::copy(
         repo_path("config/demo/catalog.json"),

@@ -68,6 +68,7 @@ fn every_message_renders_in_every_locale() {
                 "zone",
                 "theirs",
                 "what",
+                "source",
             ] {
                 text = text.with(name, Arg::Str(format!("<{name}>")));
             }

@@ -102,6 +102,7 @@ pub fn test_settings(store: &Path) -> Settings {
             timezone: "Europe/Bucharest".into(),
             catalog: repo_path("config/demo/catalog.json"),
             images: repo_path("config/demo/images"),
+            knowledge: Some(repo_path("config/demo/knowledge")),
         },
         conversation: ConversationSettings {
             session_timeout_minutes: 120,

@@ -61,6 +61,7 @@ impl Conversation {
         let key = match reason {
             HandoffReason::MissedTwice => TextKey::HandoffAfterMisses,
             HandoffReason::PaymentFailedTwice => TextKey::HandoffAfterPaymentFailures,
+            HandoffReason::UnansweredQuestion => TextKey::HandoffUnansweredQuestion,
             HandoffReason::HumanRequested
             | HandoffReason::Oversold
             | HandoffReason::PaidAfterCancel => TextKey::HumanRequested,

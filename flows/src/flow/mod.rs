@@ -10,6 +10,7 @@ mod discount;
 mod fallback;
 mod fulfilment;
 mod handoff;
+mod knowledge;
 mod language;
 mod linking;
 mod navigation;

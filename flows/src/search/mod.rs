@@ -14,7 +14,7 @@ pub use attributes::canonical_colour;
 pub use index::{Relaxed, SearchIndex, SearchOutcome, Standing};
 pub use price::PriceRange;
 pub use query::{SearchQuery, parse};
-pub use stem::stem;
+pub use stem::{all_stems, stem};
 
 use crate::catalog::Catalog;
 

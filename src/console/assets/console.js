@@ -20,6 +20,7 @@
   const REASONS = {
     human_requested: 'Asked for a human',
     missed_twice: 'Bot did not understand twice',
+    unanswered_question: 'A question the bot could not answer',
     payment_failed_twice: 'Payment failed twice',
   };
   const STATUS_LABELS = {
