@@ -21,9 +21,12 @@ pub enum Action {
         at: Timestamp,
     },
     CancelTimer(TimerKind),
+    /// Ask the language model what `text` means; the answer comes back as
+    /// `Event::NluResult` with the same `asked_at`.
     RequestNlu {
         text: String,
         locale: Locale,
+        asked_at: Timestamp,
     },
     PlaceOrder(Order),
     /// `attempt` numbers the links of one order: each gets its own idempotency key, so a

@@ -16,6 +16,8 @@ pub struct FlowSettings {
     pub max_quantity: u32,
     /// When true, text the rules cannot place is sent to the language model first.
     pub nlu_enabled: bool,
+    /// How long the model's answer is waited for before the rules answer instead.
+    pub nlu_wait: Span,
     /// Checkout asks for a delivery address.
     pub delivery: bool,
     /// Places the customer may collect the order from, as the shop names them.
@@ -33,6 +35,7 @@ impl Default for FlowSettings {
             page_size: 5,
             max_quantity: 10,
             nlu_enabled: false,
+            nlu_wait: Span::seconds(30),
             // A shop that ships nothing (vouchers, services) asks no address; the shell's
             // configuration turns delivery on by default.
             delivery: false,

@@ -135,6 +135,8 @@ pub struct Conversation {
     pub wanted: Wanted,
     /// What the customer's writing said about their language (`flow/language.rs`).
     pub language: crate::language::LanguageSense,
+    /// A message the language model is reading (`flow/nlu.rs`).
+    pub pending_nlu: Option<crate::understanding::PendingNlu>,
 }
 
 /// Colours (canonical ids) and sizes (as catalogs write them) a search asked for.
@@ -202,6 +204,7 @@ impl Conversation {
             appointments: crate::booking::Appointments::default(),
             wanted: Wanted::default(),
             language: crate::language::LanguageSense::default(),
+            pending_nlu: None,
         }
     }
 
@@ -241,14 +244,8 @@ impl Conversation {
                     self.recovery_after_activity(ctx, now, &mut out);
                 }
             }
-            // An answer that arrives after an operator took over is not acted on.
-            Event::NluResult { .. } if self.handoff.owner().is_some() => {}
-            Event::NluResult { intent } => {
-                let handled = match intent {
-                    Some(intent) => self.on_intent(ctx, intent, now, &mut out),
-                    None => Handled::Missed,
-                };
-                self.count(ctx, handled, now, &mut out);
+            Event::NluResult { intent, asked_at } => {
+                self.on_nlu_result(ctx, intent, asked_at, now, &mut out)
             }
             Event::TimerFired(kind) => self.on_timer(ctx, kind, now, &mut out),
             Event::PaymentLinkReady { order, url } => {
@@ -442,6 +439,8 @@ impl Conversation {
         first_contact: bool,
         out: &mut Vec<Action>,
     ) -> Handled {
+        // A new message supersedes one the model is still reading.
+        self.drop_pending_nlu(out);
         // While we ask for a name or a contact, free text is the answer unless the whole
         // message is one of the words that always work: "Jane Back" is a name, "back" is not.
         if let FlowState::Checkout(
@@ -480,11 +479,7 @@ impl Conversation {
             return handled;
         }
         if intent == Intent::Unknown && ctx.settings.nlu_enabled {
-            out.push(Action::RequestNlu {
-                text: text.to_owned(),
-                locale: self.locale,
-            });
-            return Handled::Yes;
+            return self.ask_model(ctx, text, now, out);
         }
         // A short ask for something we do not sell, unless the customer waits for a person
         // (then what they write is kept for the team).
@@ -584,6 +579,15 @@ impl Conversation {
                 return Handled::Yes;
             }
             Intent::NotCarried(absent) => return self.not_carried(ctx, &absent, out),
+            Intent::Add {
+                product,
+                sku,
+                quantity,
+            } => return self.add_as_read(ctx, &product, sku, quantity, out),
+            Intent::BookAt { service, when } => {
+                return self.book_as_read(ctx, service, when, now, out);
+            }
+            Intent::AskShop { question } => return self.ask_shop(ctx, &question, now, out),
             Intent::Unknown => return Handled::Missed,
         };
         self.on_choice(ctx, action, now, false, out)
@@ -678,6 +682,7 @@ impl Conversation {
             TimerKind::HandoffWait => self.on_handoff_timer(ctx, now, out),
             TimerKind::CartRecovery => self.on_recovery_timer(ctx, now, out),
             TimerKind::BookingReminder => self.on_booking_timer(ctx, now, out),
+            TimerKind::NluWait => self.on_nlu_timer(ctx, now, out),
             TimerKind::SessionExpiry => {
                 // Timers can fire late or twice, and this one is not moved when the customer
                 // writes: only a real silence resets the flow; otherwise wait out the rest.

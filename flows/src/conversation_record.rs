@@ -22,6 +22,7 @@ use crate::order::{Order, OrderBook};
 use crate::reach::Reach;
 use crate::recovery::RecoveryState;
 use crate::time::Timestamp;
+use crate::understanding::PendingNlu;
 
 /// Fields left out of the record when empty, read the same through a reference (the
 /// borrowed record holds `&T`, so serde hands its test a `&&T`).
@@ -123,6 +124,8 @@ stored_record! {
     wanted: Wanted,
     #[serde(default, skip_serializing_if = "is_empty")]
     language: LanguageSense,
+    #[serde(default, skip_serializing_if = "is_empty")]
+    pending_nlu: Option<PendingNlu>,
 }
 
 impl From<Stored> for Conversation {
@@ -153,6 +156,7 @@ impl From<Stored> for Conversation {
             booking_timer_due,
             wanted,
             language,
+            pending_nlu,
         } = stored;
         Conversation {
             customer,
@@ -186,6 +190,7 @@ impl From<Stored> for Conversation {
             },
             wanted,
             language,
+            pending_nlu,
         }
     }
 }
@@ -233,6 +238,7 @@ impl Serialize for Conversation {
                 },
             wanted,
             language,
+            pending_nlu,
         } = self;
         StoredRef {
             customer,
@@ -260,6 +266,7 @@ impl Serialize for Conversation {
             booking_timer_due,
             wanted,
             language,
+            pending_nlu,
         }
         .serialize(serializer)
     }

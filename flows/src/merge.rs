@@ -30,6 +30,8 @@ pub fn merge_conversations(into: &mut Conversation, from: Conversation) {
         session_timer_due: _,
         wanted: _,
         language: _,
+        // A reading in flight belongs to the chat it was asked in; its answer is dropped.
+        pending_nlu: _,
         legacy_needs_human: _,
         locale,
         profile,

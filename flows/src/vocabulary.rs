@@ -45,14 +45,17 @@ pub enum TimerKind {
     CartRecovery,
     /// The next appointment reminder falls due.
     BookingReminder,
+    /// The language model has not answered in time: the rules answer instead.
+    NluWait,
 }
 
 impl TimerKind {
-    pub const ALL: [TimerKind; 4] = [
+    pub const ALL: [TimerKind; 5] = [
         TimerKind::SessionExpiry,
         TimerKind::HandoffWait,
         TimerKind::CartRecovery,
         TimerKind::BookingReminder,
+        TimerKind::NluWait,
     ];
 
     pub const fn name(self) -> &'static str {
@@ -61,6 +64,7 @@ impl TimerKind {
             TimerKind::HandoffWait => "handoff-wait",
             TimerKind::CartRecovery => "cart-recovery",
             TimerKind::BookingReminder => "booking-reminder",
+            TimerKind::NluWait => "nlu-wait",
         }
     }
 }

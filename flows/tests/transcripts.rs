@@ -448,7 +448,7 @@ fn render_actions(
                 timers.remove(kind);
                 let _ = writeln!(out, "! cancel-timer {}", kind.name());
             }
-            Action::RequestNlu { text, locale } => {
+            Action::RequestNlu { text, locale, .. } => {
                 let _ = writeln!(out, "! request-nlu {locale} {text:?}");
             }
             Action::PlaceOrder(order) => {
@@ -936,12 +936,16 @@ fn run(source: &str, ctx: &Context) -> String {
                     to: OperatorId((*to).into()),
                     name: name.join(" "),
                 },
-                ["nlu", "none"] => Event::NluResult { intent: None },
+                ["nlu", "none"] => Event::NluResult {
+                    intent: None,
+                    asked_at: None,
+                },
                 ["nlu", ..] => Event::NluResult {
                     intent: Some(
                         serde_json::from_str(command.trim_start_matches("nlu "))
                             .expect("intent JSON"),
                     ),
+                    asked_at: None,
                 },
                 other => panic!("unknown command {other:?}"),
             };

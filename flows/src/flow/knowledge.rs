@@ -35,9 +35,7 @@ impl Conversation {
         }
         let index = ctx.catalog.search_index();
         let names_product = |word: &str| index.standing(word, None) == Standing::Named;
-        let answer = ctx
-            .knowledge
-            .answer_with_words(text, self.locale, &names_product)?;
+        let answer = self.best_passage(ctx, text)?;
         // A question that names products the passage does not mention is about them,
         // unless it asks with words the catalog does not have at all ("return", "deliver"):
         // those are about the shop.
@@ -67,6 +65,33 @@ impl Conversation {
                 return None;
             }
         }
+        self.say_passage(ctx, &answer, out)
+    }
+
+    /// The shop's answer to a question the model read as one, if its knowledge has it.
+    pub(crate) fn knowledge_answer(
+        &mut self,
+        ctx: &Context,
+        question: &str,
+        out: &mut Vec<Action>,
+    ) -> Option<Handled> {
+        let answer = self.best_passage(ctx, question)?;
+        self.say_passage(ctx, &answer, out)
+    }
+
+    fn best_passage(&self, ctx: &Context, text: &str) -> Option<crate::knowledge::Answer> {
+        let index = ctx.catalog.search_index();
+        let names_product = |word: &str| index.standing(word, None) == Standing::Named;
+        ctx.knowledge
+            .answer_with_words(text, self.locale, &names_product)
+    }
+
+    fn say_passage(
+        &mut self,
+        ctx: &Context,
+        answer: &crate::knowledge::Answer,
+        out: &mut Vec<Action>,
+    ) -> Option<Handled> {
         let passage = ctx.knowledge.passage(answer.passage)?;
         let source = match &passage.heading {
             Some(heading) => format!("{}: {heading}", passage.source),

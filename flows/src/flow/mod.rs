@@ -14,6 +14,7 @@ mod knowledge;
 mod language;
 mod linking;
 mod navigation;
+mod nlu;
 mod orders;
 mod product;
 mod recovery;

@@ -59,7 +59,35 @@ pub enum Intent {
     Bookings,
     /// An ask for something the catalog does not know: "we don't carry it".
     NotCarried(absent::Absent),
+    /// Put a product in the cart: a variant and a quantity when said (a language model's
+    /// reading; the rules go through the buttons).
+    Add {
+        product: ProductId,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        sku: Option<crate::catalog::Sku>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        quantity: Option<u32>,
+    },
+    /// An appointment for a service at a time, in the customer's words ("tomorrow at 10").
+    BookAt {
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        service: Option<crate::booking::ServiceId>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        when: Option<String>,
+    },
+    /// A question about the shop, answered from its knowledge or by a colleague.
+    AskShop {
+        question: String,
+    },
     Unknown,
+}
+
+/// A message waiting for the language model's reading; the rules answer it if the model
+/// fails or does not answer in time.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PendingNlu {
+    pub asked_at: crate::time::Timestamp,
+    pub text: String,
 }
 
 /// Messages longer than this are sentences, not commands: "cart" inside a long sentence does
