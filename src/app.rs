@@ -78,7 +78,12 @@ fn flow_settings(settings: &Settings) -> FlowSettings {
         session_timeout: Span::minutes(settings.conversation.session_timeout_minutes),
         page_size: settings.conversation.page_size,
         max_quantity: settings.conversation.max_quantity,
-        nlu_enabled: false,
+        nlu_enabled: settings.nlu.enabled(),
+        // The core waits for a slot and a call (each up to the timeout) and the hand-back,
+        // then answers with the rules.
+        nlu_wait: Span::seconds(
+            i64::try_from(2 * settings.nlu.timeout_ms / 1_000 + 5).unwrap_or(60),
+        ),
         delivery: settings.checkout.delivery,
         pickup_points: settings.checkout.pickup_points.clone(),
         // Validated at start-up; an invalid file cannot reach here.
@@ -172,6 +177,7 @@ impl App {
             console_feed: crate::console::ConsoleFeed::new(relay.clone()),
             holding: holding.clone(),
             relay: relay.clone(),
+            nlu: crate::nlu::Nlu::from_settings(&settings.nlu)?,
             verify_inbox: AtomicBool::new(false),
             poison: crate::driver::poison::PoisonGuard::new(
                 settings.workers.shards,

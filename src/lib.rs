@@ -16,6 +16,7 @@ pub mod html;
 pub mod http;
 pub mod knowledge_files;
 pub mod linking;
+pub mod nlu;
 pub mod operators;
 pub mod order_moves;
 pub mod payments;

@@ -35,6 +35,8 @@ pub struct Settings {
     pub recovery: RecoveryConfig,
     #[serde(default)]
     pub booking: crate::booking::config::BookingConfig,
+    #[serde(default)]
+    pub nlu: crate::nlu::settings::NluSettings,
 }
 
 /// `[recovery]`: abandoned-cart reminders.
@@ -713,6 +715,7 @@ impl Settings {
             "payments.stripe.webhook_secret",
             "admin.token",
             "store.postgres.url",
+            crate::nlu::settings::NluSettings::SECRETS[0],
         ] {
             let from_file = figment
                 .find_metadata(key)
@@ -732,6 +735,7 @@ impl Settings {
         if let Ok(raw) = std::env::var("SOUK__STORE__POSTGRES__URL") {
             settings.store.postgres.url = Some(Secret::new(raw));
         }
+        settings.nlu.take_key_from_env();
         let base = path.parent().unwrap_or(Path::new("."));
         settings.shop.catalog = base.join(&settings.shop.catalog);
         settings.shop.images = base.join(&settings.shop.images);
@@ -820,6 +824,9 @@ impl Settings {
         }
         if let Err(why) = self.business_hours() {
             return Err(invalid("handoff.hours", why));
+        }
+        if let Err(why) = self.nlu.validate() {
+            return Err(invalid("nlu", why));
         }
         if !self.shop.catalog.is_file() {
             return Err(invalid(

@@ -17,6 +17,10 @@ const FLUSH_BUCKETS: &[f64] = &[
     0.000_1, 0.000_25, 0.000_5, 0.001, 0.002_5, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1.0,
 ];
 
+/// A language-model call: tens of milliseconds (a local model, a cached prompt) to the
+/// configured timeout.
+const NLU_BUCKETS: &[f64] = &[0.05, 0.1, 0.25, 0.5, 1.0, 2.0, 4.0, 8.0, 16.0, 30.0];
+
 static HANDLE: OnceLock<PrometheusHandle> = OnceLock::new();
 
 /// Installs the process-wide recorder once (several apps in one test process share it).
@@ -420,6 +424,62 @@ pub const FAMILIES: &[Family] = &[
         kind: Kind::Counter,
         help: "Failed accepts of new connections (out of file descriptors, aborted).",
         labels: &[],
+        buckets: &[],
+    },
+    Family {
+        name: "souk_nlu_calls_total",
+        kind: Kind::Counter,
+        help: "Language-model readings, by outcome (ok, or why the rules answered instead).",
+        labels: &[(
+            "outcome",
+            &[
+                "ok",
+                "invalid_call",
+                "no_call",
+                "refusal",
+                "rate_limited",
+                "server_error",
+                "refused",
+                "timeout",
+                "connect",
+                "bad_body",
+                "breaker_open",
+                "shop_budget",
+                "conversation_budget",
+                "busy",
+            ],
+        )],
+        buckets: &[],
+    },
+    Family {
+        name: "souk_nlu_call_seconds",
+        kind: Kind::Histogram,
+        help: "Time of one language-model call, answered or not.",
+        labels: &[],
+        buckets: NLU_BUCKETS,
+    },
+    Family {
+        name: "souk_nlu_tokens_total",
+        kind: Kind::Counter,
+        help: "Tokens the language model counted, by kind.",
+        labels: &[("kind", &["prompt", "completion"])],
+        buckets: &[],
+    },
+    Family {
+        name: "souk_nlu_breaker_opened_total",
+        kind: Kind::Counter,
+        help: "Times the language model's circuit breaker opened after failures in a row.",
+        labels: &[],
+        buckets: &[],
+    },
+    Family {
+        name: "souk_translations_total",
+        kind: Kind::Counter,
+        help: "Console translations by the language model, by direction and outcome.",
+        labels: &[
+            ("direction", &["to_operator", "to_customer"]),
+            ("ok", &["true", "false"]),
+        ],
         buckets: &[],
     },
 ];

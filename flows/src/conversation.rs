@@ -30,6 +30,20 @@ pub enum FlowState {
     Booking(crate::booking::BookingStep),
 }
 
+impl FlowState {
+    /// The flow's name, as stored ("idle", "browsing", "checkout"...).
+    pub const fn name(&self) -> &'static str {
+        match self {
+            FlowState::Idle => "idle",
+            FlowState::Browsing(_) => "browsing",
+            FlowState::Product(_) => "product",
+            FlowState::Cart => "cart",
+            FlowState::Checkout(_) => "checkout",
+            FlowState::Booking(_) => "booking",
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case", tag = "step")]
 pub enum BrowseStep {

@@ -232,6 +232,31 @@ pub fn intent_in_words(
         Intent::NotCarried(absent) => {
             format!("asks for {:?}, which the shop does not carry", absent.what)
         }
+        Intent::Add {
+            product: id,
+            sku,
+            quantity,
+        } => {
+            let mut said = format!("add {} to the cart", product(id));
+            if let Some(sku) = sku {
+                said.push_str(&format!(" ({sku})"));
+            }
+            if let Some(quantity) = quantity {
+                said.push_str(&format!(" × {quantity}"));
+            }
+            said
+        }
+        Intent::BookAt { service, when } => {
+            let mut said = "book an appointment".to_owned();
+            if let Some(service) = service {
+                said.push_str(&format!(" for {service}"));
+            }
+            if let Some(when) = when {
+                said.push_str(&format!(" {when:?}"));
+            }
+            said
+        }
+        Intent::AskShop { question } => format!("asks the shop: {question:?}"),
         Intent::Unknown => "not understood".into(),
     }
 }

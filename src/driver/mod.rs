@@ -72,6 +72,8 @@ pub struct Shared {
     pub holding: Arc<holding::Holding>,
     /// Live news for the other replicas' views (nothing on the embedded store).
     pub relay: live::Relay,
+    /// The language model, when `[nlu]` names one.
+    pub nlu: Option<Arc<crate::nlu::Nlu>>,
 }
 
 impl Shared {

@@ -221,6 +221,7 @@ const COMMIT_ATTEMPTS: u32 = 3;
 enum AfterCommit {
     Link(LinkRequest),
     Booking(Box<flows::booking::BookingRequest>),
+    Nlu(crate::nlu::Job),
 }
 
 struct Effects {
@@ -282,6 +283,7 @@ async fn process_batch(
         match request {
             AfterCommit::Link(request) => crate::linking::spawn(shared, customer, request),
             AfterCommit::Booking(request) => crate::booking::spawn(shared, customer, *request),
+            AfterCommit::Nlu(job) => crate::nlu::spawn(shared, customer, job),
         }
     }
     // Before any reply of these steps can leave: whoever reads "paid" then sees the stock.
@@ -562,9 +564,17 @@ async fn step_one(
                 tracing::info!(?reason, "customer asked for a person");
             }
             Action::Booking(request) => links.push(AfterCommit::Booking(Box::new(request))),
-            Action::RequestNlu { .. } => {
-                tracing::warn!("NLU requested but no language model is configured");
-            }
+            Action::RequestNlu {
+                text,
+                locale,
+                asked_at,
+            } => links.push(AfterCommit::Nlu(crate::nlu::Job {
+                text,
+                locale,
+                asked_at,
+                step: conversation.state.name().to_owned(),
+                cart_items: conversation.cart.item_count(),
+            })),
         }
     }
     let commit = StepCommit {

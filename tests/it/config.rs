@@ -109,6 +109,17 @@ fn bad_values_name_their_key() {
             "store.postgres.url",
         ),
         ("backend = \"sled\"", "backend = \"mysql\"", "backend"),
+        // The model's key: environment only; a base URL that is no URL names its key.
+        (
+            "provider = \"none\"",
+            "provider = \"openai\"\napi_key = \"sk-in-the-file\"",
+            "SOUK__NLU__API_KEY",
+        ),
+        (
+            "provider = \"none\"\napi_base = \"https://api.openai.com/v1\"",
+            "provider = \"openai\"\napi_base = \"ftp://models.example\"",
+            "nlu",
+        ),
         (
             "schema = \"public\"",
             "schema = \"Public; DROP\"",

@@ -15,6 +15,7 @@ mod discord;
 #[cfg(feature = "discord")]
 mod fake_discord;
 mod fake_graph;
+mod fake_openai;
 mod fake_stripe;
 mod fake_telegram;
 mod golden;
@@ -23,6 +24,7 @@ mod kill;
 mod locales;
 mod meta;
 mod metrics_families;
+mod nlu;
 mod orders;
 mod payments;
 mod poison;

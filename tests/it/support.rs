@@ -128,6 +128,7 @@ pub fn test_settings(store: &Path) -> Settings {
         console: Default::default(),
         recovery: Default::default(),
         booking: Default::default(),
+        nlu: Default::default(),
     }
 }
 
