@@ -190,6 +190,14 @@ pub struct ConsoleSettings {
     /// for the console; nothing else is fetched.
     #[serde(default = "default_attachment_hosts")]
     pub attachment_hosts: Vec<String>,
+    /// The language operators read: with a language model, customer messages in another
+    /// are shown translated into it.
+    #[serde(default = "default_operator_language")]
+    pub operator_language: Locale,
+}
+
+fn default_operator_language() -> Locale {
+    Locale::En
 }
 
 fn default_attachment_hosts() -> Vec<String> {
@@ -204,6 +212,7 @@ impl Default for ConsoleSettings {
             session_hours: default_session_hours(),
             canned_replies: default_canned_replies(),
             attachment_hosts: default_attachment_hosts(),
+            operator_language: default_operator_language(),
         }
     }
 }

@@ -282,8 +282,12 @@ impl Conversation {
             Event::OperatorTookOver { operator, name } => {
                 self.on_takeover(operator, &name, now, &mut out)
             }
-            Event::OperatorMessage { operator, text } => {
-                self.on_operator_message(&operator, &text, &mut out)
+            Event::OperatorMessage {
+                operator,
+                text,
+                original,
+            } => {
+                self.on_operator_message(&operator, &text, original, &mut out)
             }
             Event::OperatorReassigned { from, to, name } => {
                 self.on_reassign(&from, to, &name, &mut out)

@@ -60,10 +60,13 @@ pub enum Event {
         operator: OperatorId,
         name: String,
     },
-    /// The owning operator writes to the customer.
+    /// The owning operator writes to the customer. `original`: what the operator wrote,
+    /// when `text` is its translation into the customer's language (kept in the history).
     OperatorMessage {
         operator: OperatorId,
         text: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        original: Option<String>,
     },
     /// The owner gives the conversation to another operator.
     OperatorReassigned {

@@ -1006,6 +1006,7 @@ impl Shell {
             Input::OperatorSays(o, pieces) => Event::OperatorMessage {
                 operator: operator(*o),
                 text: text_of(pieces, &customer),
+                original: None,
             },
             Input::Reassign(from, to) => Event::OperatorReassigned {
                 from: operator(*from),

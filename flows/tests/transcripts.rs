@@ -893,6 +893,7 @@ fn run(source: &str, ctx: &Context) -> String {
                 ["operator", operator, ..] => Event::OperatorMessage {
                     operator: OperatorId((*operator).into()),
                     text: command.splitn(3, ' ').nth(2).unwrap_or_default().to_owned(),
+                    original: None,
                 },
                 ["handback", operator, rest @ ..] => Event::OperatorHandedBack {
                     operator: OperatorId((*operator).into()),

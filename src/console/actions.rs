@@ -177,12 +177,22 @@ fn require_owner(conversation: &Conversation, me: &OperatorId) -> Result<(), Api
 #[derive(Deserialize)]
 pub struct TextBody {
     text: String,
+    /// A reply: send it translated into the customer's language (the original is kept).
+    #[serde(default)]
+    translate: bool,
 }
 
 /// The body's text, trimmed, between 1 and `MAX_REPLY_CHARS` characters.
 fn checked_text(
     body: Result<Json<TextBody>, axum::extract::rejection::JsonRejection>,
 ) -> Result<String, ApiError> {
+    Ok(checked_body(body)?.0)
+}
+
+/// The body's text (as `checked_text`) and whether it asks to be translated.
+fn checked_body(
+    body: Result<Json<TextBody>, axum::extract::rejection::JsonRejection>,
+) -> Result<(String, bool), ApiError> {
     let Json(body) = body?;
     let text = body.text.trim().to_owned();
     if text.is_empty() || text.chars().count() > MAX_REPLY_CHARS {
@@ -191,7 +201,54 @@ fn checked_text(
             format!("write 1 to {MAX_REPLY_CHARS} characters"),
         ));
     }
-    Ok(text)
+    Ok((text, body.translate))
+}
+
+/// The language model, when one is configured and translations are on.
+pub fn translator(state: &ConsoleState) -> Option<&std::sync::Arc<crate::nlu::Nlu>> {
+    state
+        .shared
+        .nlu
+        .as_ref()
+        .filter(|nlu| nlu.settings().translate)
+}
+
+fn translate_failed(
+    direction: &'static str,
+    error: crate::nlu::translate::TranslateError,
+) -> ApiError {
+    metrics::counter!("souk_translations_total", "direction" => direction, "ok" => "false")
+        .increment(1);
+    ApiError::new(
+        StatusCode::SERVICE_UNAVAILABLE,
+        format!("could not translate: {error}; try again, or send it as written"),
+    )
+}
+
+/// A customer's message in the operators' language.
+pub async fn translate(
+    State(state): State<ConsoleState>,
+    Path(customer): Path<String>,
+    body: Result<Json<TextBody>, axum::extract::rejection::JsonRejection>,
+) -> Result<Response, ApiError> {
+    let text = checked_text(body)?;
+    let Some(nlu) = translator(&state) else {
+        return Err(ApiError::new(
+            StatusCode::NOT_FOUND,
+            "no language model is configured for translations",
+        ));
+    };
+    let customer = CustomerId(customer);
+    // Only for a conversation that exists: the budget is that conversation's.
+    load(&state, &customer).await?;
+    let to = state.settings.console.operator_language;
+    let translated = nlu
+        .translate(&text, to, &customer)
+        .await
+        .map_err(|error| translate_failed("to_operator", error))?;
+    metrics::counter!("souk_translations_total", "direction" => "to_operator", "ok" => "true")
+        .increment(1);
+    Ok(Json(json!({ "text": translated, "language": to.code() })).into_response())
 }
 
 /// The first `⟨placeholder⟩` left in a reply (lower-case letters between the marks).
@@ -209,7 +266,7 @@ pub async fn reply(
     Path(customer): Path<String>,
     body: Result<Json<TextBody>, axum::extract::rejection::JsonRejection>,
 ) -> Result<Response, ApiError> {
-    let text = checked_text(body)?;
+    let (text, translated) = checked_body(body)?;
     // A canned reply's unfilled placeholder (`⟨name⟩`) must not reach the customer.
     if let Some(gap) = unfilled_gap(&text) {
         return Err(ApiError::new(
@@ -225,9 +282,27 @@ pub async fn reply(
     if let Some(refusal) = window.refusal {
         return Err(ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, refusal));
     }
+    let (text, original) = if translated {
+        let Some(nlu) = translator(&state) else {
+            return Err(ApiError::new(
+                StatusCode::NOT_FOUND,
+                "no language model is configured for translations",
+            ));
+        };
+        let into = nlu
+            .translate(&text, conversation.locale, &customer)
+            .await
+            .map_err(|error| translate_failed("to_customer", error))?;
+        metrics::counter!("souk_translations_total", "direction" => "to_customer", "ok" => "true")
+            .increment(1);
+        (into, Some(text))
+    } else {
+        (text, None)
+    };
     let event = Event::OperatorMessage {
         operator: me.clone(),
         text,
+        original,
     };
     let after = apply(&state, &customer, event).await?;
     still_owner(&after, &me)?;

@@ -70,6 +70,7 @@ pub fn router<S: Clone + Send + Sync + 'static>(state: ConsoleState) -> Router<S
         .route(&format!("{conversation}/canned"), get(canned::replies))
         .route(&format!("{conversation}/takeover"), post(actions::takeover))
         .route(&format!("{conversation}/reply"), post(actions::reply))
+        .route(&format!("{conversation}/translate"), post(actions::translate))
         .route(
             &format!("{conversation}/handback"),
             post(actions::hand_back),
@@ -160,11 +161,20 @@ async fn style() -> Response {
         .into_response()
 }
 
-async fn me(Extension(authed): Extension<Authed>) -> axum::Json<Value> {
+async fn me(
+    axum::extract::State(state): axum::extract::State<ConsoleState>,
+    Extension(authed): Extension<Authed>,
+) -> axum::Json<Value> {
+    // With a language model: the operators' language, for translations both ways.
+    let translate = actions::translator(&state).map(|_| {
+        let language = state.settings.console.operator_language;
+        json!({ "language": language.code(), "name": language.native_name() })
+    });
     axum::Json(json!({
         "name": authed.operator.name,
         "display_name": shown_name(&authed.operator),
         "role": authed.operator.role.name(),
         "csrf": authed.session.csrf,
+        "translate": translate,
     }))
 }

@@ -233,6 +233,7 @@ async fn item(
             "text": offered.label(event).map_or_else(|| inbound_text(event), |label| format!("[pressed “{label}”]")),
             "understood": understood(event, catalog),
             "media": media(customer, event),
+            "lang": written_in(event, catalog),
         }),
         HistoryEntry::Out {
             at,
@@ -255,6 +256,11 @@ async fn item(
                 "text": rendered.text, "choices": choices, "cards": cards,
                 "link": rendered.link.as_ref().map(|l| l.url.clone()),
                 "status": status, "error": error,
+                // An operator's reply sent translated: what they wrote.
+                "original": match reply.text.args.get("original") {
+                    Some(flows::Arg::Str(original)) => Some(original.clone()),
+                    _ => None,
+                },
             })
         }
         HistoryEntry::Held { at, locale, reply } => {
@@ -275,6 +281,18 @@ async fn item(
             "kind": "note", "at": at.millis(), "by": names.of(operator), "text": text,
         }),
     })
+}
+
+/// The shipped language a customer's text is written in, when it says (for translation).
+fn written_in(event: &Event, catalog: &Catalog) -> Option<&'static str> {
+    let Event::Inbound(Inbound {
+        message: InboundMessage::Text(text),
+        ..
+    }) = event
+    else {
+        return None;
+    };
+    flows::language::detect(text, Some(catalog.language_words())).map(|g| g.locale.code())
 }
 
 /// What the rules make of a text today (the catalog may have changed since it was written).

@@ -9,6 +9,7 @@ pub mod guard;
 pub mod prompt;
 pub mod settings;
 pub mod tools;
+pub mod translate;
 
 use std::sync::Arc;
 use std::time::Instant;

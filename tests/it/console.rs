@@ -110,7 +110,7 @@ impl Console {
         (status, response.json().await.unwrap_or(Value::Null))
     }
 
-    async fn conversation(&self, customer: &CustomerId) -> Value {
+    pub async fn conversation(&self, customer: &CustomerId) -> Value {
         self.get(&format!("/console/api/conversations/{customer}"))
             .await
     }
@@ -149,7 +149,7 @@ impl Console {
 }
 
 /// The web chat customer behind a session token.
-async fn customer_of(app: &TestApp, session: &str) -> CustomerId {
+pub async fn customer_of(app: &TestApp, session: &str) -> CustomerId {
     use sha2::Digest as _;
     let digest = hex::encode(sha2::Sha256::digest(session.as_bytes()));
     app.store()

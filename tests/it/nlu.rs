@@ -262,3 +262,87 @@ async fn injected_instructions_change_nothing_the_rules_would_not() {
     }
     app.stop().await;
 }
+
+#[tokio::test]
+async fn operators_read_and_reply_in_their_own_language() {
+    use crate::console::{add_operator, customer_of, login};
+    use souk::store::Role;
+
+    let dir = tempfile::tempdir().expect("temp dir");
+    let fake = FakeOpenAi::start().await;
+    let app = app_with_model(dir.path(), &fake, |_| {}).await;
+    add_operator(app.store(), "ana", Role::Agent).await;
+    let console = login(&app, "ana").await;
+    let me = console.get("/console/api/me").await;
+    assert_eq!(me["translate"]["language"], "en", "{me}");
+
+    // A Romanian customer: the rules answer in Romanian, no model needed.
+    let session = app.session().await;
+    app.say(&session, "bună ziua, aveți geci de ploaie?").await;
+    bot_messages(&app, &session, 1).await;
+    assert!(fake.recorded().is_empty());
+    let customer = customer_of(&app, &session).await;
+    let path = format!("/console/api/conversations/{customer}");
+    let view = console.conversation(&customer).await;
+    let said = view["timeline"]
+        .as_array()
+        .expect("timeline")
+        .iter()
+        .find(|item| item["kind"] == "in")
+        .cloned()
+        .expect("the customer's message");
+    assert_eq!(said["lang"], "ro", "{said}");
+
+    // The customer's words in the operator's language.
+    fake.script([Step::Text("good day, do you have rain jackets?".into())]);
+    let (status, translated) = console
+        .post(&format!("{path}/translate"), json!({"text": said["text"]}))
+        .await;
+    assert_eq!(status, 200, "{translated}");
+    assert_eq!(translated["text"], "good day, do you have rain jackets?");
+    let request = fake.recorded().pop().expect("a translation request");
+    assert!(request.texts()[0].ends_with("into English."), "{:?}", request.texts());
+    assert_eq!(request.last_user(), "bună ziua, aveți geci de ploaie?");
+
+    // The operator's reply in the customer's language; the original kept for the console.
+    let (status, _) = console.post(&format!("{path}/takeover"), json!({})).await;
+    assert_eq!(status, 200);
+    fake.script([Step::Text("Da, avem o geacă de ploaie bleumarin.".into())]);
+    let (status, body) = console
+        .post(
+            &format!("{path}/reply"),
+            json!({"text": "Yes, we have a navy rain jacket.", "translate": true}),
+        )
+        .await;
+    assert_eq!(status, 202, "{body}");
+    let bot = bot_messages(&app, &session, 3).await;
+    assert!(
+        bot.iter()
+            .any(|m| text_of(m) == "Da, avem o geacă de ploaie bleumarin."),
+        "{bot:?}"
+    );
+    let request = fake.recorded().pop().expect("a translation request");
+    assert!(request.texts()[0].ends_with("into Romanian."));
+    let view = console.conversation(&customer).await;
+    let sent = view["timeline"]
+        .as_array()
+        .expect("timeline")
+        .iter()
+        .find(|item| item["original"].is_string())
+        .cloned()
+        .expect("the translated reply");
+    assert_eq!(sent["original"], "Yes, we have a navy rain jacket.");
+    assert_eq!(sent["text"], "Da, avem o geacă de ploaie bleumarin.");
+
+    // The model down: a clear refusal, and nothing sent.
+    fake.script([Step::Status(500)]);
+    let (status, body) = console
+        .post(
+            &format!("{path}/reply"),
+            json!({"text": "One moment please.", "translate": true}),
+        )
+        .await;
+    assert_eq!(status, 503, "{body}");
+    assert!(body["error"].as_str().unwrap_or_default().contains("could not translate"));
+    app.stop().await;
+}

@@ -302,12 +302,17 @@ impl Conversation {
         &mut self,
         operator: &OperatorId,
         text: &str,
+        original: Option<String>,
         out: &mut Vec<Action>,
     ) {
         if self.handoff.owner() != Some(operator) || text.trim().is_empty() {
             return;
         }
-        let text = Text::new(TextKey::OperatorMessage).str("text", text.to_owned());
+        let mut text = Text::new(TextKey::OperatorMessage).str("text", text.to_owned());
+        // Not rendered to the customer: kept with the send, for the console's history.
+        if let Some(original) = original {
+            text = text.str("original", original);
+        }
         // Not through `say`: an operator's words offer nothing, and the bot's last offer
         // must still mean the same numbers when the bot resumes.
         out.push(Action::Send(Reply::text(text)));

@@ -48,6 +48,8 @@
     windowHint: $('window-hint'), canned: $('btn-canned'), cannedMenu: $('canned-menu'),
     product: $('btn-product'), productPicker: $('product-picker'), productSearch: $('product-search'),
     productResults: $('product-results'), paylink: $('btn-paylink'),
+    translateRow: $('translate-row'), translateReply: $('translate-reply'),
+    translateLabel: $('translate-label'),
     sideEmpty: $('side-empty'), sideBody: $('side-body'), identities: $('side-identities'),
     language: $('side-language'), windowInfo: $('side-window'), cart: $('side-cart'),
     cartTotal: $('side-cart-total'), orders: $('side-orders'),
@@ -65,6 +67,10 @@
 
   const state = {
     me: null,
+    // With a language model: {language, name} of the operators' language.
+    translate: null,
+    // Customer text -> its translation (or a promise of it): fetched once per text.
+    translations: new Map(),
     csrf: '',
     filter: 'all',
     channel: '',
@@ -529,7 +535,40 @@
       wrap.append(chips);
     }
     if (str(it.understood)) wrap.append(textEl('p', 'understood', `Bot understood: ${str(it.understood)}`));
+    if (kind === 'in') addTranslation(wrap, it);
+    if (str(it.original)) {
+      const orig = textEl('p', 'original', `Written as: ${str(it.original)}`);
+      orig.dir = 'auto';
+      wrap.append(orig);
+    }
     return wrap;
+  }
+
+  // A customer's message in another language than the operators': its translation under
+  // it, fetched once per text (the timeline is rebuilt on every update).
+  function addTranslation(wrap, it) {
+    const t = state.translate;
+    const from = str(it.lang);
+    if (!t || !from || from === t.language || !str(it.text) || !state.open) return;
+    const slot = el('p', 'translation', 'Translating…');
+    slot.lang = t.language;
+    slot.dir = 'auto';
+    wrap.append(slot);
+    const key = `${state.open}\u0000${str(it.text)}`;
+    let pending = state.translations.get(key);
+    if (!pending) {
+      pending = post(`${convPath(state.open)}/translate`, { text: str(it.text) }).then((res) => {
+        if (!res.ok) state.translations.delete(key);
+        return res;
+      });
+      state.translations.set(key, pending);
+    }
+    pending.then((res) => {
+      slot.textContent = res.ok
+        ? `Translated from ${from}: ${str(res.data.text)}`
+        : `Translation unavailable: ${res.error}`;
+      if (!res.ok) slot.classList.add('translation-failed');
+    });
   }
 
   function renderMedia(m) {
@@ -591,6 +630,10 @@
       return li;
     }));
     ui.language.textContent = str(c.locale) || '—';
+    // Replies may go out translated when the customer speaks another language.
+    const foreign = !!state.translate && !!str(c.locale) && str(c.locale) !== state.translate.language;
+    ui.translateRow.hidden = !foreign;
+    if (foreign) ui.translateLabel.textContent = `Send in the customer's language (${str(c.locale)})`;
     renderLinks(arr(d.links));
 
     const w = obj(d.window);
@@ -706,7 +749,9 @@
     const note = state.noteMode;
     state.sending = true;
     updateComposer();
-    const res = await post(`${convPath(customer)}/${note ? 'notes' : 'reply'}`, { text });
+    const translate = !note && !ui.translateRow.hidden && ui.translateReply.checked;
+    const body = translate ? { text, translate: true } : { text };
+    const res = await post(`${convPath(customer)}/${note ? 'notes' : 'reply'}`, body);
     state.sending = false;
     updateComposer();
     if (!res.ok) {
@@ -1308,6 +1353,7 @@
     }
     state.me = { name: str(res.data.name), role: str(res.data.role) };
     state.csrf = str(res.data.csrf);
+    state.translate = res.data.translate ? { language: str(res.data.translate.language), name: str(res.data.translate.name) } : null;
     ui.meName.textContent = str(res.data.display_name) || state.me.name;
     setFilter(state.filter);
     connectEvents();
