@@ -94,6 +94,31 @@ const graph = http.createServer((req, res) => {
   });
 });
 
+// ---------- fake OpenAI-compatible endpoint: readings and translations ----------
+// A reading (a request with tools) gets no tool call, so the rules answer as without a model;
+// a translation gets "[<Language>] <text>", the language as souk's instructions name it.
+const modelRequests = [];
+const model = http.createServer((req, res) => {
+  const chunks = [];
+  req.on('data', (c) => chunks.push(c));
+  req.on('end', () => {
+    let body = {};
+    try { body = JSON.parse(Buffer.concat(chunks).toString('utf8')); } catch { /* answered below */ }
+    modelRequests.push({ authorization: req.headers.authorization ?? '', body });
+    const messages = Array.isArray(body.messages) ? body.messages : [];
+    const system = String(messages[0]?.content ?? '');
+    const user = String([...messages].reverse().find((m) => m.role === 'user')?.content ?? '');
+    const to = (system.match(/into (\w+)\.$/) ?? [])[1] ?? '?';
+    const content = body.tools ? '' : `[${to}] ${user}`;
+    res.writeHead(200, { 'content-type': 'application/json' });
+    res.end(JSON.stringify({
+      id: 'chatcmpl-console', object: 'chat.completion', created: 1767225600, model: 'fake',
+      choices: [{ index: 0, message: { role: 'assistant', content }, finish_reason: 'stop' }],
+      usage: { prompt_tokens: 10, completion_tokens: 5, total_tokens: 15 },
+    }));
+  });
+});
+
 // Bodies the fake Graph API received, from index `since` on.
 const graphBodies = (since = 0) => recorded.slice(since).map((r) => r.body);
 
@@ -217,7 +242,7 @@ async function everySize(name) {
   if (problems.length) throw new Error(problems.join('; '));
 }
 
-function soukEnv(soukPort, graphPort) {
+function soukEnv(soukPort, graphPort, modelPort) {
   return {
     ...process.env,
     SOUK__SERVER__LISTEN: `127.0.0.1:${soukPort}`,
@@ -228,6 +253,10 @@ function soukEnv(soukPort, graphPort) {
     SOUK__CHANNELS__WHATSAPP__ACCESS_TOKEN: 'test-access-token',
     SOUK__CHANNELS__WHATSAPP__PHONE_NUMBER_ID: PHONE_ID,
     SOUK__CHANNELS__WHATSAPP__API_BASE: `http://127.0.0.1:${graphPort}`,
+    SOUK__NLU__PROVIDER: 'openai',
+    SOUK__NLU__API_BASE: `http://127.0.0.1:${modelPort}/v1`,
+    SOUK__NLU__MODEL: 'fake-model',
+    SOUK__NLU__API_KEY: 'sk-console-test',
     RUST_LOG: 'info',
   };
 }
@@ -268,6 +297,8 @@ async function cleanup() {
   await stopSouk();
   graph.close();
   graph.closeAllConnections?.();
+  model.close();
+  model.closeAllConnections?.();
   fs.rmSync(tmp, { recursive: true, force: true });
 }
 
@@ -292,9 +323,11 @@ async function main() {
   fs.mkdirSync(shots, { recursive: true });
   await new Promise((r) => graph.listen(0, '127.0.0.1', r));
   const graphPort = graph.address().port;
+  await new Promise((r) => model.listen(0, '127.0.0.1', r));
+  const modelPort = model.address().port;
   const soukPort = await freePort();
   const base = `http://127.0.0.1:${soukPort}`;
-  const env = soukEnv(soukPort, graphPort);
+  const env = soukEnv(soukPort, graphPort, modelPort);
 
   step(`starting souk on ${base} (fake Graph API on port ${graphPort}); no operator yet`);
   souk = startSouk(env);
@@ -516,6 +549,34 @@ async function main() {
   if (!lines || !(lines[1] > lines[0])) throw new Error(`the appointment's service and time share a line: ${JSON.stringify(lines)}`);
   await everySize('console-appointment');
   step('an appointment shows its service above its time');
+
+  // A Romanian customer: the operator reads them in English and answers in Romanian.
+  const ROMANIAN = '40733333333';
+  await postWebhook(base, 'bună ziua, aveți geci de ploaie?', ROMANIAN, 'Ioana Pop');
+  const ioana = page.locator('#conv-list .conv-row', { hasText: 'Ioana Pop' }).first();
+  await ioana.waitFor({ state: 'visible', timeout: 20000 });
+  await ioana.click();
+  const translated = '[English] bună ziua, aveți geci de ploaie?';
+  await page.waitForFunction((t) => [...document.querySelectorAll('#timeline p.translation')]
+    .some((p) => p.textContent === `Translated from ro: ${t}` && p.lang === 'en'), translated, { timeout: 20000 });
+  step('a Romanian message is shown translated into the operator\'s English beside the original');
+  await page.locator('#btn-takeover').click();
+  await page.locator('#btn-handback').waitFor({ state: 'visible', timeout: 10000 });
+  await page.locator('#translate-row').waitFor({ state: 'visible', timeout: 10000 });
+  await page.locator('#translate-reply').check();
+  mark = recorded.length;
+  const answer = 'Yes, we have a navy rain jacket.';
+  await page.locator('#reply-text').fill(answer);
+  await page.locator('#btn-send').click();
+  await waitFor(() => graphBodies(mark).some((b) => b.to === ROMANIAN && b.text?.body === `[Romanian] ${answer}`),
+    'the reply in Romanian at the Graph API');
+  await page.waitForFunction((t) => [...document.querySelectorAll('#timeline .msg-out p.original')]
+    .some((p) => p.textContent === `Written as: ${t}`), answer, { timeout: 10000 });
+  await everySize('console-translated');
+  step('the reply went out translated into Romanian; the console keeps what the operator wrote');
+  if (modelRequests.some((r) => r.authorization !== 'Bearer sk-console-test')) {
+    problems.push('a model request without the API key');
+  }
 
   // A reply WhatsApp refuses for good shows up for the admin under Problems, with the reason.
   await postWebhook(base, 'hello?', UNREACHABLE, 'Radu Unreachable');

@@ -286,9 +286,7 @@ impl Conversation {
                 operator,
                 text,
                 original,
-            } => {
-                self.on_operator_message(&operator, &text, original, &mut out)
-            }
+            } => self.on_operator_message(&operator, &text, original, &mut out),
             Event::OperatorReassigned { from, to, name } => {
                 self.on_reassign(&from, to, &name, &mut out)
             }

@@ -33,8 +33,10 @@ const QUESTION_WORDS: &[&str] = &[
     "how", "when", "where", "what", "which", "why", "who", "can", "could", "do", "does", "is",
     "are", "will", "cum", "cand", "unde", "ce", "care", "cat", "cate", "se", "poate", "pot", "jak",
     "kiedy", "gdzie", "co", "czy", "ile", "jaki", "jakie", "dlaczego", "moge", "mozna", "ka",
-    "kad", "kur", "kas", "cik", "vai", "kapec", "varu", "var", "varat", "איך", "מתי", "איפה", "מה",
-    "האם", "כמה", "למה", "אפשר",
+    "kad", "kur", "kas", "cik", "vai", "kapec", "varu", "var", "varat",
+    // Forms of "to be" and "to have" that carry a question but no topic.
+    "sa", "jest", "sunt", "este", "e", "ma", "maja", "mam", "mamy", "ir", "bus", "has", "have",
+    "איך", "מתי", "איפה", "מה", "האם", "כמה", "למה", "אפשר",
 ];
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -82,6 +84,7 @@ fn words(text: &str) -> Vec<String> {
                 && !FUNCTION_WORDS.contains(w)
                 && !STOPWORDS.contains(w)
                 && !QUESTION_WORDS.contains(w)
+                && !crate::understanding::is_small_talk_word(w)
         })
         .map(str::to_owned)
         .collect()

@@ -46,6 +46,8 @@
 // Test helpers panic on purpose: a panic is how a test reports failure.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod common;
+
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::path::Path;
@@ -986,19 +988,7 @@ fn transcripts() {
         }
         // `#! demo-knowledge`: the demo shop's answers (config/demo/knowledge).
         if source.contains("#! demo-knowledge") {
-            let folder = Path::new(env!("CARGO_MANIFEST_DIR")).join("../config/demo/knowledge");
-            let mut files: Vec<(String, String)> = std::fs::read_dir(&folder)
-                .expect("demo knowledge readable")
-                .map(|entry| {
-                    let path = entry.expect("entry").path();
-                    let name = path.file_name().unwrap().to_string_lossy().into_owned();
-                    (name, std::fs::read_to_string(&path).expect("file readable"))
-                })
-                .collect();
-            files.sort();
-            ctx.knowledge = std::sync::Arc::new(
-                flows::knowledge::Knowledge::from_files(&files).expect("demo knowledge valid"),
-            );
+            ctx.knowledge = std::sync::Arc::new(common::demo_knowledge());
         }
         // `#! delivery` asks for an address at checkout; `#! pickup NAME` adds a pickup point.
         // `#! recovery` turns on the standard reminder sequence (30 min, 1 day, 3 days).

@@ -7,6 +7,8 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod common;
+
 use std::path::Path;
 
 use flows::booking::CalendarView;
@@ -23,7 +25,8 @@ fn demo() -> Context {
         settings: FlowSettings::default(),
         together: BoughtTogether::default(),
         calendar: CalendarView::default(),
-        knowledge: Default::default(),
+        // The shop's answers too: they must not take product asks.
+        knowledge: std::sync::Arc::new(common::demo_knowledge()),
     }
 }
 

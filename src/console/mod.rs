@@ -70,7 +70,10 @@ pub fn router<S: Clone + Send + Sync + 'static>(state: ConsoleState) -> Router<S
         .route(&format!("{conversation}/canned"), get(canned::replies))
         .route(&format!("{conversation}/takeover"), post(actions::takeover))
         .route(&format!("{conversation}/reply"), post(actions::reply))
-        .route(&format!("{conversation}/translate"), post(actions::translate))
+        .route(
+            &format!("{conversation}/translate"),
+            post(actions::translate),
+        )
         .route(
             &format!("{conversation}/handback"),
             post(actions::hand_back),

@@ -301,7 +301,11 @@ async fn operators_read_and_reply_in_their_own_language() {
     assert_eq!(status, 200, "{translated}");
     assert_eq!(translated["text"], "good day, do you have rain jackets?");
     let request = fake.recorded().pop().expect("a translation request");
-    assert!(request.texts()[0].ends_with("into English."), "{:?}", request.texts());
+    assert!(
+        request.texts()[0].ends_with("into English."),
+        "{:?}",
+        request.texts()
+    );
     assert_eq!(request.last_user(), "bună ziua, aveți geci de ploaie?");
 
     // The operator's reply in the customer's language; the original kept for the console.
@@ -343,6 +347,11 @@ async fn operators_read_and_reply_in_their_own_language() {
         )
         .await;
     assert_eq!(status, 503, "{body}");
-    assert!(body["error"].as_str().unwrap_or_default().contains("could not translate"));
+    assert!(
+        body["error"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("could not translate")
+    );
     app.stop().await;
 }

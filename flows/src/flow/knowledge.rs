@@ -34,7 +34,8 @@ impl Conversation {
             return None;
         }
         let index = ctx.catalog.search_index();
-        let names_product = |word: &str| index.standing(word, None) == Standing::Named;
+        let locale = Some(self.locale);
+        let names_product = |word: &str| index.standing(word, locale) == Standing::Named;
         let answer = self.best_passage(ctx, text)?;
         // A question that names products the passage does not mention is about them,
         // unless it asks with words the catalog does not have at all ("return", "deliver"):
@@ -42,7 +43,7 @@ impl Conversation {
         let about_the_shop = answer
             .matched
             .iter()
-            .any(|word| index.standing(word, None) == Standing::Unknown);
+            .any(|word| index.standing(word, locale) == Standing::Unknown);
         if let Intent::Search(query) = intent
             && !about_the_shop
         {
@@ -81,7 +82,8 @@ impl Conversation {
 
     fn best_passage(&self, ctx: &Context, text: &str) -> Option<crate::knowledge::Answer> {
         let index = ctx.catalog.search_index();
-        let names_product = |word: &str| index.standing(word, None) == Standing::Named;
+        let locale = Some(self.locale);
+        let names_product = |word: &str| index.standing(word, locale) == Standing::Named;
         ctx.knowledge
             .answer_with_words(text, self.locale, &names_product)
     }

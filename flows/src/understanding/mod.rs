@@ -309,6 +309,12 @@ pub fn understand(text: &str, catalog: &Catalog) -> Intent {
     Intent::Unknown
 }
 
+/// True for a word of a greeting, thanks, yes or no in any shipped language: it asks
+/// nothing ("bună ziua, aveți…" asks about what follows).
+pub fn is_small_talk_word(word: &str) -> bool {
+    phrase_book::is_small_talk_word(word)
+}
+
 /// For a message `understand` could not place: a short ask for something the shop does not
 /// carry ("sofa", "rowery"), when its words read like words.
 pub fn not_carried(text: &str, catalog: &Catalog) -> Option<absent::Absent> {

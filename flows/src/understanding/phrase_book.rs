@@ -12,11 +12,14 @@ struct PhraseBook {
     by_keyword: Vec<Vec<Vec<&'static str>>>,
     /// Every one-word phrase.
     single_words: HashSet<&'static str>,
+    /// Every word of the greetings, thanks, yes and no phrases.
+    small_talk: HashSet<&'static str>,
 }
 
 static BOOK: LazyLock<PhraseBook> = LazyLock::new(|| {
     let mut by_keyword: Vec<Vec<Vec<&'static str>>> = Vec::new();
     let mut single_words = HashSet::new();
+    let mut small_talk = HashSet::new();
     for (keyword, phrases) in PHRASES {
         let slot = *keyword as usize;
         if by_keyword.len() <= slot {
@@ -27,6 +30,12 @@ static BOOK: LazyLock<PhraseBook> = LazyLock::new(|| {
             if let [word] = words.as_slice() {
                 single_words.insert(*word);
             }
+            if matches!(
+                keyword,
+                Keyword::Greeting | Keyword::Thanks | Keyword::Yes | Keyword::No
+            ) {
+                small_talk.extend(words.iter().copied());
+            }
             if !words.is_empty() {
                 by_keyword[slot].push(words);
             }
@@ -35,6 +44,7 @@ static BOOK: LazyLock<PhraseBook> = LazyLock::new(|| {
     PhraseBook {
         by_keyword,
         single_words,
+        small_talk,
     }
 });
 
@@ -48,6 +58,11 @@ pub fn keyword_in(words: &[&str], keyword: Keyword) -> bool {
             .windows(phrase.len())
             .any(|window| window == phrase.as_slice())
     })
+}
+
+/// True when `word` is part of a greeting, thanks, yes or no ("buna" of "buna ziua").
+pub fn is_small_talk_word(word: &str) -> bool {
+    BOOK.small_talk.contains(word)
 }
 
 /// True when `word` alone is one of the lexicon's phrases.
