@@ -22,11 +22,11 @@ pub enum Action {
     },
     CancelTimer(TimerKind),
     /// Ask the language model what `text` means; the answer comes back as
-    /// `Event::NluResult` with the same `asked_at`.
+    /// `Event::NluResult` with the same `request` (numbered per conversation).
     RequestNlu {
         text: String,
         locale: Locale,
-        asked_at: Timestamp,
+        request: u32,
     },
     PlaceOrder(Order),
     /// `attempt` numbers the links of one order: each gets its own idempotency key, so a

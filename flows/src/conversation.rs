@@ -151,6 +151,8 @@ pub struct Conversation {
     pub language: crate::language::LanguageSense,
     /// A message the language model is reading (`flow/nlu.rs`).
     pub pending_nlu: Option<crate::understanding::PendingNlu>,
+    /// Requests to the model so far: each gets the next number.
+    pub nlu_requests: u32,
 }
 
 /// Colours (canonical ids) and sizes (as catalogs write them) a search asked for.
@@ -196,6 +198,9 @@ pub struct Step {
 pub(crate) enum Handled {
     Yes,
     Missed,
+    /// Sent to the language model: neither understood nor missed until its reading (or the
+    /// rules, in its stead) answers.
+    Pending,
 }
 
 impl Conversation {
@@ -219,6 +224,7 @@ impl Conversation {
             wanted: Wanted::default(),
             language: crate::language::LanguageSense::default(),
             pending_nlu: None,
+            nlu_requests: 0,
         }
     }
 
@@ -258,8 +264,8 @@ impl Conversation {
                     self.recovery_after_activity(ctx, now, &mut out);
                 }
             }
-            Event::NluResult { intent, asked_at } => {
-                self.on_nlu_result(ctx, intent, asked_at, now, &mut out)
+            Event::NluResult { intent, request } => {
+                self.on_nlu_result(ctx, intent, request, now, &mut out)
             }
             Event::TimerFired(kind) => self.on_timer(ctx, kind, now, &mut out),
             Event::PaymentLinkReady { order, url } => {
@@ -349,6 +355,8 @@ impl Conversation {
                 .insert(inbound.channel, now);
             return;
         }
+        // A new message or press supersedes one the model is still reading.
+        self.drop_pending_nlu(out);
         let first_contact = self.reach.last_inbound_at.is_none();
         self.reach.last_inbound_at = Some(now);
         self.reach.last_channel = Some(inbound.channel);
@@ -413,6 +421,13 @@ impl Conversation {
                 match self.on_text(ctx, &text, now, first_contact, out) {
                     // "Is this available in blue?" about a catalog item: show that item.
                     Handled::Missed if referred.is_some() => self.show_referred(ctx, referred, out),
+                    // Kept for the rules' answer, should the model not have one.
+                    Handled::Pending => {
+                        if let Some(pending) = &mut self.pending_nlu {
+                            pending.referred = referred;
+                        }
+                        Handled::Pending
+                    }
                     handled => handled,
                 }
             }
@@ -432,7 +447,7 @@ impl Conversation {
         self.count(ctx, handled, now, out);
     }
 
-    fn show_referred(
+    pub(crate) fn show_referred(
         &mut self,
         ctx: &Context,
         sku: Option<String>,
@@ -455,8 +470,6 @@ impl Conversation {
         first_contact: bool,
         out: &mut Vec<Action>,
     ) -> Handled {
-        // A new message supersedes one the model is still reading.
-        self.drop_pending_nlu(out);
         // While we ask for a name or a contact, free text is the answer unless the whole
         // message is one of the words that always work: "Jane Back" is a name, "back" is not.
         if let FlowState::Checkout(

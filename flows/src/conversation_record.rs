@@ -126,6 +126,8 @@ stored_record! {
     language: LanguageSense,
     #[serde(default, skip_serializing_if = "is_empty")]
     pending_nlu: Option<PendingNlu>,
+    #[serde(default)]
+    nlu_requests: u32,
 }
 
 impl From<Stored> for Conversation {
@@ -157,6 +159,7 @@ impl From<Stored> for Conversation {
             wanted,
             language,
             pending_nlu,
+            nlu_requests,
         } = stored;
         Conversation {
             customer,
@@ -191,6 +194,7 @@ impl From<Stored> for Conversation {
             wanted,
             language,
             pending_nlu,
+            nlu_requests,
         }
     }
 }
@@ -239,6 +243,7 @@ impl Serialize for Conversation {
             wanted,
             language,
             pending_nlu,
+            nlu_requests,
         } = self;
         StoredRef {
             customer,
@@ -267,6 +272,7 @@ impl Serialize for Conversation {
             wanted,
             language,
             pending_nlu,
+            nlu_requests,
         }
         .serialize(serializer)
     }

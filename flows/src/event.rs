@@ -21,10 +21,10 @@ pub enum Event {
     /// core then treats the text as not understood, exactly as without a model.
     NluResult {
         intent: Option<Intent>,
-        /// The request this answers (`Action::RequestNlu::asked_at`); a late answer to an
+        /// The request this answers (`Action::RequestNlu::request`); a late answer to an
         /// earlier one is not acted on.
         #[serde(default, skip_serializing_if = "Option::is_none")]
-        asked_at: Option<Timestamp>,
+        request: Option<u32>,
     },
     TimerFired(TimerKind),
     PaymentLinkReady {

@@ -32,6 +32,7 @@ pub fn merge_conversations(into: &mut Conversation, from: Conversation) {
         language: _,
         // A reading in flight belongs to the chat it was asked in; its answer is dropped.
         pending_nlu: _,
+        nlu_requests: _,
         legacy_needs_human: _,
         locale,
         profile,

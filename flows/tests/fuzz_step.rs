@@ -976,7 +976,7 @@ impl Shell {
             Input::FireNow(kind) => Event::TimerFired(*kind),
             Input::Nlu(intent) => Event::NluResult {
                 intent: intent.clone(),
-                asked_at: None,
+                request: None,
             },
             Input::LinkReady(n) => Event::PaymentLinkReady {
                 order: self.order(*n),

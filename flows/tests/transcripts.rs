@@ -941,14 +941,14 @@ fn run(source: &str, ctx: &Context) -> String {
                 },
                 ["nlu", "none"] => Event::NluResult {
                     intent: None,
-                    asked_at: None,
+                    request: None,
                 },
                 ["nlu", ..] => Event::NluResult {
                     intent: Some(
                         serde_json::from_str(command.trim_start_matches("nlu "))
                             .expect("intent JSON"),
                     ),
-                    asked_at: None,
+                    request: None,
                 },
                 other => panic!("unknown command {other:?}"),
             };

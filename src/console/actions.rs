@@ -242,8 +242,11 @@ pub async fn translate(
     // Only for a conversation that exists: the budget is that conversation's.
     load(&state, &customer).await?;
     let to = state.settings.console.operator_language;
+    // The team's reading is counted apart from the customer's own conversation, so reading
+    // a long history cannot use up what the customer's messages need.
+    let budget = CustomerId(format!("console:{customer}"));
     let translated = nlu
-        .translate(&text, to, &customer)
+        .translate(&text, to, &budget)
         .await
         .map_err(|error| translate_failed("to_operator", error))?;
     metrics::counter!("souk_translations_total", "direction" => "to_operator", "ok" => "true")

@@ -567,11 +567,11 @@ async fn step_one(
             Action::RequestNlu {
                 text,
                 locale,
-                asked_at,
+                request,
             } => links.push(AfterCommit::Nlu(crate::nlu::Job {
                 text,
                 locale,
-                asked_at,
+                request,
                 step: conversation.state.name().to_owned(),
                 cart_items: conversation.cart.item_count(),
             })),

@@ -29,6 +29,17 @@ pub enum CallError {
 }
 
 impl CallError {
+    /// Whether the endpoint itself failed (down, overloaded, unreachable, its key refused):
+    /// what opens the breaker. A refusal of one request (400: a content filter, a prompt
+    /// too long) is that request's, not the endpoint's: one customer's messages must not
+    /// turn the model off for everyone.
+    pub fn is_endpoint_failure(&self) -> bool {
+        match self {
+            CallError::Refused(status) => matches!(status, 401 | 403 | 404),
+            _ => true,
+        }
+    }
+
     pub fn label(&self) -> &'static str {
         match self {
             CallError::RateLimited => "rate_limited",
@@ -108,7 +119,8 @@ async fn read_bounded(mut response: reqwest::Response) -> Result<Vec<u8>, CallEr
             }
             Ok(None) => return Ok(body),
             Err(e) if e.is_timeout() => return Err(CallError::Timeout),
-            Err(e) => return Err(CallError::BadBody(e.to_string())),
+            // Without the URL: an endpoint's address may carry credentials.
+            Err(e) => return Err(CallError::BadBody(e.without_url().to_string())),
         }
     }
 }

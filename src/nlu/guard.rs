@@ -1,7 +1,7 @@
 //! What keeps the model from costing more than the shop allows or slowing every reply when
 //! it is down: a limit on calls in flight, daily token budgets (the shop's and each
 //! conversation's), and a circuit breaker that stops calling after failures in a row and
-//! tries one call again after a pause. Per process: replicas each keep their own.
+//! lets one call try again after a pause. Per process: replicas each keep their own.
 
 use std::collections::HashMap;
 use std::sync::Mutex;
@@ -62,9 +62,32 @@ pub struct Guard {
     wait: Duration,
 }
 
-/// A call allowed to go ahead; hold it until the call ends.
+/// A call allowed to go ahead; hold it until the call ends, then say how it went. Dropped
+/// without an outcome (its caller went away), it counts as nothing, and the half-open trial
+/// it may have been frees the way for the next one.
 pub struct Admitted<'g> {
     _slot: SemaphorePermit<'g>,
+    guard: &'g Guard,
+    /// The one call let through while the breaker was half-open.
+    trial: bool,
+    settled: bool,
+}
+
+impl Admitted<'_> {
+    /// `Some(true)`: the call worked (closes the breaker); `Some(false)`: a failure of the
+    /// endpoint (counts towards opening it); `None`: neither (a refused request).
+    pub fn outcome(mut self, ok: Option<bool>) {
+        self.settled = true;
+        self.guard.settle(ok, self.trial);
+    }
+}
+
+impl Drop for Admitted<'_> {
+    fn drop(&mut self) {
+        if self.trial && !self.settled {
+            self.guard.settle(None, true);
+        }
+    }
 }
 
 impl Guard {
@@ -87,15 +110,25 @@ impl Guard {
         customer: &CustomerId,
         now_millis: i64,
     ) -> Result<Admitted<'_>, Skip> {
-        {
+        let trial = {
             let mut breaker = self.breaker.lock().unwrap_or_else(|p| p.into_inner());
-            if let Some(until) = breaker.open_until {
-                if Instant::now() < until || breaker.trying {
+            match breaker.open_until {
+                Some(until) if Instant::now() < until || breaker.trying => {
                     return Err(Skip::BreakerOpen);
                 }
-                breaker.trying = true;
+                Some(_) => {
+                    breaker.trying = true;
+                    true
+                }
+                None => false,
             }
-        }
+        };
+        let refuse = |skip: Skip| {
+            if trial {
+                self.settle(None, true);
+            }
+            Err(skip)
+        };
         {
             let mut budget = self.budget.lock().unwrap_or_else(|p| p.into_inner());
             let day = now_millis.div_euclid(DAY_MILLIS);
@@ -106,28 +139,23 @@ impl Guard {
                 };
             }
             if budget.shop >= self.daily_shop {
-                self.untry();
-                return Err(Skip::ShopBudget);
+                drop(budget);
+                return refuse(Skip::ShopBudget);
             }
             if budget.conversations.get(customer).copied().unwrap_or(0) >= self.daily_conversation {
-                self.untry();
-                return Err(Skip::ConversationBudget);
+                drop(budget);
+                return refuse(Skip::ConversationBudget);
             }
         }
         match tokio::time::timeout(self.wait, self.slots.acquire()).await {
-            Ok(Ok(slot)) => Ok(Admitted { _slot: slot }),
-            _ => {
-                self.untry();
-                Err(Skip::Busy)
-            }
+            Ok(Ok(slot)) => Ok(Admitted {
+                _slot: slot,
+                guard: self,
+                trial,
+                settled: false,
+            }),
+            _ => refuse(Skip::Busy),
         }
-    }
-
-    fn untry(&self) {
-        self.breaker
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .trying = false;
     }
 
     /// Tokens a call spent, counted against both budgets.
@@ -142,19 +170,26 @@ impl Guard {
         }
     }
 
-    /// A call's end: a success closes the breaker, a failure counts towards opening it.
-    pub fn outcome(&self, ok: bool) {
+    /// A call's end. Only the trial's ends the half-open state: a call already in flight
+    /// when the breaker opened still counts, but does not free the trial's place.
+    fn settle(&self, ok: Option<bool>, trial: bool) {
         let mut breaker = self.breaker.lock().unwrap_or_else(|p| p.into_inner());
-        breaker.trying = false;
-        if ok {
-            breaker.failures = 0;
-            breaker.open_until = None;
-            return;
+        if trial {
+            breaker.trying = false;
         }
-        breaker.failures = breaker.failures.saturating_add(1);
-        if breaker.failures >= self.failures_to_open {
-            breaker.open_until = Some(Instant::now() + self.open_for);
-            metrics::counter!("souk_nlu_breaker_opened_total").increment(1);
+        match ok {
+            Some(true) => {
+                breaker.failures = 0;
+                breaker.open_until = None;
+            }
+            Some(false) => {
+                breaker.failures = breaker.failures.saturating_add(1);
+                if breaker.failures >= self.failures_to_open {
+                    breaker.open_until = Instant::now().checked_add(self.open_for);
+                    metrics::counter!("souk_nlu_breaker_opened_total").increment(1);
+                }
+            }
+            None => {}
         }
     }
 }
@@ -179,7 +214,11 @@ mod tests {
     async fn budgets_per_conversation_and_shop_reset_each_day() {
         let guard = Guard::new(&settings());
         let (a, b) = (CustomerId("a".into()), CustomerId("b".into()));
-        assert!(guard.admit(&a, 0).await.is_ok());
+        guard
+            .admit(&a, 0)
+            .await
+            .expect("admitted")
+            .outcome(Some(true));
         guard.spent(&a, 300);
         assert_eq!(
             guard.admit(&a, 1).await.err(),
@@ -196,9 +235,44 @@ mod tests {
         let a = CustomerId("a".into());
         let held = guard.admit(&a, 0).await.expect("a slot");
         assert_eq!(guard.admit(&a, 0).await.err(), Some(Skip::Busy));
-        drop(held);
-        guard.outcome(false);
-        guard.outcome(false);
+        held.outcome(Some(false));
+        // A refused request is no failure of the endpoint.
+        guard.admit(&a, 0).await.expect("a slot").outcome(None);
+        guard
+            .admit(&a, 0)
+            .await
+            .expect("a slot")
+            .outcome(Some(false));
         assert_eq!(guard.admit(&a, 0).await.err(), Some(Skip::BreakerOpen));
+    }
+
+    #[tokio::test]
+    async fn a_trial_dropped_without_an_outcome_lets_the_next_one_try() {
+        let guard = Guard::new(&NluSettings {
+            breaker_open_seconds: 0,
+            ..settings()
+        });
+        let a = CustomerId("a".into());
+        guard
+            .admit(&a, 0)
+            .await
+            .expect("a slot")
+            .outcome(Some(false));
+        guard
+            .admit(&a, 0)
+            .await
+            .expect("a slot")
+            .outcome(Some(false));
+        // Open for no time: the next call is the half-open trial. A caller that goes away
+        // mid-call must not leave the breaker stuck half-open.
+        let trial = guard.admit(&a, 0).await.expect("the trial");
+        drop(trial);
+        let again = guard.admit(&a, 0).await.expect("a new trial");
+        again.outcome(Some(true));
+        guard
+            .admit(&a, 0)
+            .await
+            .expect("closed again")
+            .outcome(Some(true));
     }
 }

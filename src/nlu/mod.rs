@@ -18,7 +18,7 @@ use async_openai::types::chat::{
     ChatCompletionMessageToolCalls, ChatCompletionToolChoiceOption, CreateChatCompletionRequest,
     ToolChoiceOptions,
 };
-use flows::{Context, CustomerId, Event, Intent, Locale, Timestamp};
+use flows::{Context, CustomerId, Event, Intent, Locale};
 
 use crate::driver::Shared;
 use crate::render::Renderer;
@@ -35,7 +35,8 @@ const MAX_COMPLETION_TOKENS: u32 = 300;
 pub struct Job {
     pub text: String,
     pub locale: Locale,
-    pub asked_at: Timestamp,
+    /// The conversation's request number, carried back with the reading.
+    pub request: u32,
     /// The flow's step after the asking step ("idle", "browsing"...).
     pub step: String,
     pub cart_items: u32,
@@ -63,6 +64,7 @@ pub struct Nlu {
     client: ModelClient,
     guard: Guard,
     tools: Vec<async_openai::types::chat::ChatCompletionTools>,
+    remembered: translate::Remembered,
 }
 
 impl Nlu {
@@ -75,6 +77,7 @@ impl Nlu {
             client: ModelClient::new(settings)?,
             guard: Guard::new(settings),
             tools: tools::definitions(),
+            remembered: translate::Remembered::default(),
             settings: settings.clone(),
         })))
     }
@@ -89,6 +92,10 @@ impl Nlu {
 
     pub fn guard(&self) -> &Guard {
         &self.guard
+    }
+
+    pub fn remembered(&self) -> &translate::Remembered {
+        &self.remembered
     }
 
     fn request(
@@ -140,26 +147,17 @@ impl Nlu {
         let request = self.request(ctx, renderer, history, job);
         let started = Instant::now();
         let answer = self.client.complete(&request).await;
-        drop(admitted);
         metrics::histogram!("souk_nlu_call_seconds").record(started.elapsed().as_secs_f64());
         let response = match answer {
             Ok(response) => response,
             Err(error) => {
-                // A refusal of the request (400: a server without tool support, a bad key)
-                // is the shop's to fix, not a passing outage, but the rules answer either way.
-                self.guard.outcome(false);
+                admitted.outcome(error.is_endpoint_failure().then_some(false));
                 tracing::warn!(%error, "the language model did not answer");
                 return Reading::fallback(error_label(&error));
             }
         };
-        self.guard.outcome(true);
-        if let Some(usage) = &response.usage {
-            metrics::counter!("souk_nlu_tokens_total", "kind" => "prompt")
-                .increment(u64::from(usage.prompt_tokens));
-            metrics::counter!("souk_nlu_tokens_total", "kind" => "completion")
-                .increment(u64::from(usage.completion_tokens));
-            self.guard.spent(customer, u64::from(usage.total_tokens));
-        }
+        admitted.outcome(Some(true));
+        self.charge(customer, &request, response.usage.as_ref());
         let Some(choice) = response.choices.first() else {
             return Reading::fallback("no_call");
         };
@@ -179,7 +177,7 @@ impl Nlu {
         let Some(call) = call else {
             return Reading::fallback("no_call");
         };
-        match tools::read_call(&call.name, &call.arguments, ctx) {
+        match tools::read_call(&call.name, &call.arguments, &job.text, ctx) {
             Ok(intent) => Reading {
                 intent: Some(intent),
                 outcome: "ok",
@@ -189,6 +187,37 @@ impl Nlu {
                 Reading::fallback("invalid_call")
             }
         }
+    }
+}
+
+impl Nlu {
+    /// Counts a call's tokens against the budgets: as the endpoint reports them, else as
+    /// estimated (a character in four is a token), so a server that leaves `usage` out
+    /// still spends its budget.
+    pub(crate) fn charge(
+        &self,
+        budget: &CustomerId,
+        request: &CreateChatCompletionRequest,
+        usage: Option<&async_openai::types::chat::CompletionUsage>,
+    ) {
+        let (prompt, completion) = match usage {
+            Some(usage) => (
+                u64::from(usage.prompt_tokens),
+                u64::from(usage.completion_tokens),
+            ),
+            None => {
+                let characters = serde_json::to_string(&request.messages)
+                    .map(|json| json.chars().count())
+                    .unwrap_or(0);
+                let written = request
+                    .max_completion_tokens
+                    .unwrap_or(MAX_COMPLETION_TOKENS);
+                ((characters / 4) as u64, u64::from(written))
+            }
+        };
+        metrics::counter!("souk_nlu_tokens_total", "kind" => "prompt").increment(prompt);
+        metrics::counter!("souk_nlu_tokens_total", "kind" => "completion").increment(completion);
+        self.guard.spent(budget, prompt.saturating_add(completion));
     }
 }
 
@@ -228,10 +257,10 @@ pub fn spawn(shared: &Shared, customer: CustomerId, job: Job) {
             .read(&ctx, &renderer, &history, &customer, &job, now)
             .await;
         metrics::counter!("souk_nlu_calls_total", "outcome" => reading.outcome).increment(1);
-        let key = format!("nlu:{}:{}", customer, job.asked_at.millis());
+        let key = format!("nlu:{}:{}", customer, job.request);
         let event = Event::NluResult {
             intent: reading.intent,
-            asked_at: Some(job.asked_at),
+            request: Some(job.request),
         };
         if let Err(error) = ingest.accept_keyed(key, customer, event).await {
             // The core's timer answers the message with the rules.

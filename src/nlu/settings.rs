@@ -98,8 +98,10 @@ impl NluSettings {
         if !(1..=1_000).contains(&self.max_concurrency) {
             return Err("max_concurrency must be between 1 and 1000".into());
         }
-        if self.breaker_failures == 0 {
-            return Err("breaker_failures must be at least 1".into());
+        if self.breaker_failures == 0 || self.breaker_open_seconds > 86_400 {
+            return Err(
+                "breaker_failures must be at least 1 and breaker_open_seconds at most 86400".into(),
+            );
         }
         if self.history_turns > 50 || self.catalog_products > 500 {
             return Err("history_turns is at most 50 and catalog_products at most 500".into());

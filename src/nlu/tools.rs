@@ -230,8 +230,14 @@ fn minor_units(amount: Option<f64>, ctx: &Context) -> Option<i64> {
     Some((amount * scale).round() as i64)
 }
 
-/// The core's intent for one tool call, checked against the catalog.
-pub fn read_call(name: &str, arguments: &str, ctx: &Context) -> Result<Intent, Invalid> {
+/// The core's intent for one tool call on the customer's `message`, checked against the
+/// catalog.
+pub fn read_call(
+    name: &str,
+    arguments: &str,
+    message: &str,
+    ctx: &Context,
+) -> Result<Intent, Invalid> {
     let catalog = &ctx.catalog;
     match name {
         "search_products" => {
@@ -363,10 +369,26 @@ pub fn read_call(name: &str, arguments: &str, ctx: &Context) -> Result<Intent, I
         }
         "not_carried" => {
             let args: WhatArgs = parse(arguments)?;
-            let what = bounded(&args.what, MAX_WHAT_CHARS);
-            if what.is_empty() {
-                return Err(Invalid::Arguments("nothing named".into()));
+            // Quoted back in the shop's voice: only the customer's own words, one line.
+            let said = flows::words::fold(message);
+            let said: std::collections::HashSet<&str> =
+                flows::words::tokens(&said).into_iter().collect();
+            let words: Vec<&str> = args
+                .what
+                .split(|c: char| !(c.is_alphanumeric() || c == '\'' || c == '-'))
+                .filter(|w| !w.is_empty())
+                .collect();
+            let theirs = words.iter().all(|w| {
+                flows::words::tokens(&flows::words::fold(w))
+                    .iter()
+                    .all(|t| said.contains(t))
+            });
+            if words.is_empty() || !theirs {
+                return Err(Invalid::Arguments(
+                    "names words the customer did not write".into(),
+                ));
             }
+            let what = bounded(&words.join(" "), MAX_WHAT_CHARS);
             Ok(Intent::NotCarried(Absent {
                 what,
                 instead: None,

@@ -12,6 +12,33 @@ use super::Nlu;
 
 /// Characters translated at most (channels cap messages below this).
 pub const MAX_TRANSCRIPT_CHARS: usize = 4_096;
+/// Translations remembered (each at most `MAX_TRANSCRIPT_CHARS`): every operator opening a
+/// conversation reads the same messages; past this many, the memory starts over.
+const REMEMBERED: usize = 2_000;
+
+/// Translations already made, by (language, text).
+#[derive(Default)]
+pub struct Remembered {
+    made: std::sync::Mutex<std::collections::HashMap<(Locale, String), String>>,
+}
+
+impl Remembered {
+    fn get(&self, to: Locale, text: &str) -> Option<String> {
+        self.made
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(&(to, text.to_owned()))
+            .cloned()
+    }
+
+    fn keep(&self, to: Locale, text: &str, translated: &str) {
+        let mut made = self.made.lock().unwrap_or_else(|p| p.into_inner());
+        if made.len() >= REMEMBERED {
+            made.clear();
+        }
+        made.insert((to, text.to_owned()), translated.to_owned());
+    }
+}
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum TranslateError {
@@ -41,6 +68,9 @@ impl Nlu {
         budget: &CustomerId,
     ) -> Result<String, TranslateError> {
         let text = flows::words::head(text, MAX_TRANSCRIPT_CHARS);
+        if let Some(known) = self.remembered().get(to, text) {
+            return Ok(known);
+        }
         let admitted = self
             .guard()
             .admit(budget, crate::clock::now().millis())
@@ -67,15 +97,17 @@ impl Nlu {
             ..Default::default()
         };
         let answer = self.client().complete(&request).await;
-        drop(admitted);
-        let response = answer.map_err(|error| {
-            self.guard().outcome(false);
-            TranslateError::Unavailable(error.label())
-        })?;
-        self.guard().outcome(true);
-        if let Some(usage) = &response.usage {
-            self.guard().spent(budget, u64::from(usage.total_tokens));
-        }
+        let response = match answer {
+            Ok(response) => {
+                admitted.outcome(Some(true));
+                response
+            }
+            Err(error) => {
+                admitted.outcome(error.is_endpoint_failure().then_some(false));
+                return Err(TranslateError::Unavailable(error.label()));
+            }
+        };
+        self.charge(budget, &request, response.usage.as_ref());
         let translated = response
             .choices
             .first()
@@ -85,6 +117,8 @@ impl Nlu {
             .filter(|t| !t.is_empty())
             .ok_or(TranslateError::Empty)?;
         // Bounded whatever the model wrote.
-        Ok(flows::words::head(translated, MAX_TRANSCRIPT_CHARS).to_owned())
+        let translated = flows::words::head(translated, MAX_TRANSCRIPT_CHARS).to_owned();
+        self.remembered().keep(to, text, &translated);
+        Ok(translated)
     }
 }

@@ -21,6 +21,7 @@ impl Conversation {
     ) {
         match handled {
             Handled::Yes => self.misses = 0,
+            Handled::Pending => {}
             // Waiting for a person: what the bot cannot place is for them; the customer
             // hears the expected wait, not "didn't get that".
             Handled::Missed if self.handoff.is_waiting() => {

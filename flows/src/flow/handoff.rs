@@ -204,6 +204,8 @@ impl Conversation {
         now: Timestamp,
         out: &mut Vec<Action>,
     ) {
+        // What the model was reading is the operator's now.
+        self.drop_pending_nlu(out);
         match &self.handoff {
             Handoff::Human { .. } => return,
             Handoff::Waiting {

@@ -52,10 +52,11 @@ impl Conversation {
                 .passage(answer.passage)
                 .map(|p| crate::words::fold(&p.text))
                 .unwrap_or_default();
-            let passage_stems: Vec<String> = crate::words::tokens(&passage_text)
-                .into_iter()
-                .flat_map(crate::search::all_stems)
-                .collect();
+            let passage_stems: std::collections::HashSet<String> =
+                crate::words::tokens(&passage_text)
+                    .into_iter()
+                    .flat_map(crate::search::all_stems)
+                    .collect();
             let names_more = query.words.iter().any(|word| {
                 names_product(word)
                     && !crate::search::all_stems(word)
@@ -116,7 +117,11 @@ impl Conversation {
     ) -> Option<Handled> {
         let words = crate::words::tokens(&crate::words::fold(text)).len();
         let asks = crate::knowledge::is_question(text) && words >= UNANSWERED_MIN_WORDS;
-        if !asks || ctx.knowledge.is_empty() || self.handoff.owner().is_some() {
+        if !asks
+            || ctx.knowledge.is_empty()
+            || self.handoff.owner().is_some()
+            || self.handoff.is_waiting()
+        {
             return None;
         }
         Some(self.escalate(ctx, HandoffReason::UnansweredQuestion, now, out))

@@ -23,20 +23,22 @@ impl Conversation {
         out: &mut Vec<Action>,
     ) -> Handled {
         let text = crate::words::head(text, MAX_PENDING_CHARS).to_owned();
+        self.nlu_requests = self.nlu_requests.wrapping_add(1);
         self.pending_nlu = Some(PendingNlu {
-            asked_at: now,
+            request: self.nlu_requests,
             text: text.clone(),
+            referred: None,
         });
         out.push(Action::RequestNlu {
             text,
             locale: self.locale,
-            asked_at: now,
+            request: self.nlu_requests,
         });
         out.push(Action::SetTimer {
             kind: TimerKind::NluWait,
             at: now.plus(ctx.settings.nlu_wait),
         });
-        Handled::Yes
+        Handled::Pending
     }
 
     pub(crate) fn drop_pending_nlu(&mut self, out: &mut Vec<Action>) {
@@ -46,29 +48,41 @@ impl Conversation {
     }
 
     /// The model's reading of the pending message. One for another request (late, or
-    /// superseded by a newer message) or arriving after an operator took over is dropped.
+    /// superseded by a newer message) is dropped; one arriving after an operator took over
+    /// ends the wait without an answer (the operator has the message).
     pub(crate) fn on_nlu_result(
         &mut self,
         ctx: &Context,
         intent: Option<Intent>,
-        asked_at: Option<Timestamp>,
+        request: Option<u32>,
         now: Timestamp,
         out: &mut Vec<Action>,
     ) {
         let matches = self
             .pending_nlu
             .as_ref()
-            .is_some_and(|pending| asked_at.is_none_or(|at| at == pending.asked_at));
-        if !matches || self.handoff.owner().is_some() {
+            .is_some_and(|pending| request.is_none_or(|r| r == pending.request));
+        if !matches {
             return;
         }
         let Some(pending) = self.pending_nlu.take() else {
             return;
         };
         out.push(Action::CancelTimer(TimerKind::NluWait));
+        if self.handoff.owner().is_some() {
+            return;
+        }
+        // A yes or no from the model never confirms or cancels an order or a booking: those
+        // take the customer's own press or words.
+        let confirming = matches!(
+            self.state,
+            FlowState::Checkout(crate::conversation::CheckoutStep::Confirm { .. })
+                | FlowState::Booking(crate::booking::BookingStep::Confirm { .. })
+        );
+        let intent = intent.filter(|i| !(confirming && matches!(i, Intent::Yes | Intent::No)));
         let handled = match intent {
             Some(intent) => self.on_intent(ctx, intent, now, out),
-            None => self.rules_answer(ctx, &pending.text, now, out),
+            None => self.rules_answer(ctx, &pending, now, out),
         };
         self.count(ctx, handled, now, out);
     }
@@ -78,7 +92,7 @@ impl Conversation {
         let Some(pending) = self.pending_nlu.take() else {
             return;
         };
-        let handled = self.rules_answer(ctx, &pending.text, now, out);
+        let handled = self.rules_answer(ctx, &pending, now, out);
         self.count(ctx, handled, now, out);
     }
 
@@ -87,17 +101,23 @@ impl Conversation {
     fn rules_answer(
         &mut self,
         ctx: &Context,
-        text: &str,
+        pending: &PendingNlu,
         now: Timestamp,
         out: &mut Vec<Action>,
     ) -> Handled {
+        let text = pending.text.as_str();
         if !self.handoff.is_waiting()
             && let Some(absent) = crate::understanding::not_carried(text, &ctx.catalog)
         {
             return self.not_carried(ctx, &absent, out);
         }
-        self.unanswered_question(ctx, text, now, out)
-            .unwrap_or(Handled::Missed)
+        if let Some(handled) = self.unanswered_question(ctx, text, now, out) {
+            return handled;
+        }
+        match pending.referred.clone() {
+            Some(sku) => self.show_referred(ctx, Some(sku), out),
+            None => Handled::Missed,
+        }
     }
 
     /// "Add two of the blue mugs": the variant and quantity when the reading has them, else
@@ -170,6 +190,11 @@ impl Conversation {
     ) -> Handled {
         if let Some(handled) = self.knowledge_answer(ctx, question, out) {
             return handled;
+        }
+        // As the rules would: a shop without answers, or a customer already waiting for a
+        // person, gets no new call for one.
+        if ctx.knowledge.is_empty() || self.handoff.is_waiting() {
+            return Handled::Missed;
         }
         self.escalate(
             ctx,

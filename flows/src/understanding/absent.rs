@@ -9,7 +9,10 @@
 //! ask's first phrase ("food" in "dog food for puppies"); in the other languages word order
 //! varies too much to tell one word, so there the whole first phrase must be unknown.
 
+use std::collections::HashSet;
+
 use serde::{Deserialize, Serialize};
+use unicode_normalization::char::is_combining_mark;
 
 use crate::catalog::{Catalog, CategoryId};
 use crate::locale::Locale;
@@ -126,6 +129,8 @@ const FILLERS: &[&str] = &[
     "גם",
 ];
 
+/// The words of a message weighed as an ask, at most.
+const MAX_ASK_WORDS: usize = 40;
 /// The longest "what" quoted back: the customer's own words, so bounded.
 const MAX_WHAT_CHARS: usize = 60;
 /// A message the rules could not place is taken for a bare ask only when this short (in
@@ -145,9 +150,12 @@ fn is_content(word: &str) -> bool {
 /// The ask's words as written, from its first content word to its last, so the reply can
 /// quote them with their diacritics ("huse de telefon").
 fn quoted(text: &str, first: &str, last: &str) -> String {
+    let text = crate::words::head(text, crate::words::MAX_TEXT_CHARS);
+    // Marks (niqqud, combining accents) belong to their word.
     let written: Vec<&str> = text
-        .split(|c: char| !c.is_alphanumeric())
+        .split(|c: char| !(c.is_alphanumeric() || is_combining_mark(c)))
         .filter(|w| !w.is_empty())
+        .take(MAX_ASK_WORDS)
         .collect();
     let folded: Vec<String> = written.iter().map(|w| fold(w)).collect();
     let start = folded.iter().position(|w| w == first);
@@ -180,13 +188,16 @@ fn read<'t>(
     catalog: &Catalog,
     is_command: &dyn Fn(&str) -> bool,
 ) -> Reading<'t> {
-    let all = tokens(folded);
+    // An ask is said in its first words; the rest of a long message is not weighed, so the
+    // work stays linear whatever its length.
+    let all: Vec<&str> = tokens(folded).into_iter().take(MAX_ASK_WORDS).collect();
     let asking = all.iter().any(|w| ASK_WORDS.contains(w));
+    let searched: HashSet<&str> = query.words.iter().map(String::as_str).collect();
     let content: Vec<&str> = all
         .iter()
         .copied()
         .filter(|w| {
-            query.words.iter().any(|q| q == w)
+            searched.contains(w)
                 && is_content(w)
                 && !is_command(w)
                 && crate::search::canonical_colour(w).is_none()
@@ -338,11 +349,16 @@ pub fn fallback(
     })
 }
 
-/// The content words before the first phrase end that follows one of them.
+/// The content words before the first phrase end that follows one of them. A phrase end
+/// before any ("under", "bez") is never part of the phrase.
 fn first_phrase<'a>(all: &[&'a str], content: &[&str]) -> Vec<&'a str> {
+    let content: HashSet<&str> = content.iter().copied().collect();
     let mut phrase = Vec::new();
     for word in all {
-        if !phrase.is_empty() && PHRASE_ENDS.contains(word) {
+        if PHRASE_ENDS.contains(word) {
+            if phrase.is_empty() {
+                continue;
+            }
             break;
         }
         if content.contains(word) {

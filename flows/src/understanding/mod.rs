@@ -86,8 +86,13 @@ pub enum Intent {
 /// fails or does not answer in time.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PendingNlu {
-    pub asked_at: crate::time::Timestamp,
+    /// This conversation's request number: its reading carries it back.
+    pub request: u32,
     pub text: String,
+    /// The catalog item the message was about (a WhatsApp `referred_product`), for the
+    /// rules' answer.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub referred: Option<String>,
 }
 
 /// Messages longer than this are sentences, not commands: "cart" inside a long sentence does

@@ -555,15 +555,17 @@
     slot.dir = 'auto';
     wrap.append(slot);
     const key = `${state.open}\u0000${str(it.text)}`;
-    let pending = state.translations.get(key);
-    if (!pending) {
-      pending = post(`${convPath(state.open)}/translate`, { text: str(it.text) }).then((res) => {
-        if (!res.ok) state.translations.delete(key);
+    let entry = state.translations.get(key);
+    // A failed translation is asked again only after a minute, not at every update.
+    if (!entry || (entry.failedAt && Date.now() - entry.failedAt > 60000)) {
+      entry = { request: null, failedAt: 0 };
+      entry.request = post(`${convPath(state.open)}/translate`, { text: str(it.text) }).then((res) => {
+        if (!res.ok) entry.failedAt = Date.now();
         return res;
       });
-      state.translations.set(key, pending);
+      state.translations.set(key, entry);
     }
-    pending.then((res) => {
+    entry.request.then((res) => {
       slot.textContent = res.ok
         ? `Translated from ${from}: ${str(res.data.text)}`
         : `Translation unavailable: ${res.error}`;
