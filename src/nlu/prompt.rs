@@ -12,6 +12,7 @@ use async_openai::types::chat::{
 };
 use flows::{Context, Event, Inbound, InboundMessage, Locale};
 
+use super::translate::language_name;
 use crate::render::Renderer;
 use crate::store::HistoryEntry;
 
@@ -28,16 +29,6 @@ pub struct Situation<'a> {
     /// The flow's step, as the core names it ("idle", "browsing", "checkout"...).
     pub step: &'a str,
     pub cart_items: u32,
-}
-
-fn language_name(locale: Locale) -> &'static str {
-    match locale {
-        Locale::En => "English",
-        Locale::Ro => "Romanian",
-        Locale::Pl => "Polish",
-        Locale::Lv => "Latvian",
-        Locale::He => "Hebrew",
-    }
 }
 
 /// Names from the shop's catalog go into the prompt on one line each: no line breaks or
