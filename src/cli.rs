@@ -39,6 +39,11 @@ pub enum Command {
         #[command(subcommand)]
         command: OrderCommand,
     },
+    /// A customer's data.
+    Customer {
+        #[command(subcommand)]
+        command: CustomerCommand,
+    },
     /// Reports from the store.
     Report {
         #[command(subcommand)]
@@ -151,6 +156,33 @@ pub enum OrderCommand {
         #[arg(long)]
         url: Option<String>,
     },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum CustomerCommand {
+    /// Everything souk holds on a customer and the chats linked to them, as one JSON
+    /// document (or `--format text`, a readable summary). REFERENCE: the console's
+    /// `C-4F3A9B`, a phone number, or `channel:platform-id`. Talks to the running souk's
+    /// admin API with the token in SOUK__ADMIN__TOKEN.
+    Export {
+        reference: String,
+        #[arg(long, value_enum, default_value = "json")]
+        format: ExportFormat,
+        /// Write here instead of to standard output.
+        #[arg(long)]
+        output: Option<PathBuf>,
+        #[arg(long, default_value = "config/souk.toml")]
+        config: PathBuf,
+        /// Where souk runs; default: http:// and `server.listen` of the configuration.
+        #[arg(long)]
+        url: Option<String>,
+    },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ExportFormat {
+    Json,
+    Text,
 }
 
 #[derive(Debug, Subcommand)]

@@ -10,6 +10,7 @@ pub mod catalog_import;
 pub mod cli;
 pub mod clock;
 pub mod console;
+pub mod data_rights;
 pub mod discord;
 pub mod driver;
 pub mod html;

@@ -5,8 +5,8 @@ use std::process::ExitCode;
 use clap::Parser;
 
 use souk::cli::{
-    CatalogCommand, Cli, Command, CopySource, CopyTarget, OperatorCommand, OrderCommand,
-    ReportCommand, StoreCommand,
+    CatalogCommand, Cli, Command, CopySource, CopyTarget, CustomerCommand, ExportFormat,
+    OperatorCommand, OrderCommand, ReportCommand, StoreCommand,
 };
 use souk::{App, AppOptions, Settings, catalog_file, catalog_import, telemetry};
 
@@ -58,6 +58,16 @@ fn main() -> ExitCode {
             command: OperatorCommand::Remove { name, config },
         } => souk::operators::remove(&config, &name),
         Command::Migrate { check, config } => migrate(&config, check),
+        Command::Customer {
+            command:
+                CustomerCommand::Export {
+                    reference,
+                    format,
+                    output,
+                    config,
+                    url,
+                },
+        } => export_customer(&config, url, &reference, format, output),
         Command::Store {
             command:
                 StoreCommand::Copy {
@@ -323,6 +333,63 @@ fn set_order_status(
         );
         Ok(())
     })
+}
+
+/// `souk customer export`: asks the running souk's admin API, writes what it answers.
+fn export_customer(
+    config: &std::path::Path,
+    url: Option<String>,
+    reference: &str,
+    format: ExportFormat,
+    output: Option<std::path::PathBuf>,
+) -> anyhow::Result<()> {
+    let settings = Settings::load(config)?;
+    let Some(token) = settings.admin.token.clone() else {
+        anyhow::bail!("set SOUK__ADMIN__TOKEN (the same token the running souk has)");
+    };
+    let base = url.unwrap_or_else(|| format!("http://{}", settings.server.listen));
+    let mut endpoint = reqwest::Url::parse(base.trim_end_matches('/'))
+        .map_err(|error| anyhow::anyhow!("{base} is not a URL: {error}"))?;
+    endpoint
+        .path_segments_mut()
+        .map_err(|()| anyhow::anyhow!("{base} cannot take a path"))?
+        .extend(["api", "admin", "customers", reference, "export"]);
+    if format == ExportFormat::Text {
+        endpoint.set_query(Some("format=text"));
+    }
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
+    let body = runtime.block_on(async move {
+        let response = reqwest::Client::new()
+            .get(endpoint)
+            .bearer_auth(token.expose())
+            .send()
+            .await
+            .map_err(|error| anyhow::anyhow!("cannot reach souk at {base}: {error}"))?;
+        let code = response.status();
+        let body = response.bytes().await?;
+        if !code.is_success() {
+            let reason: serde_json::Value = serde_json::from_slice(&body).unwrap_or_default();
+            let reason = reason["error"]
+                .as_str()
+                .unwrap_or("no reason given")
+                .to_owned();
+            anyhow::bail!("souk refused ({code}): {reason}");
+        }
+        Ok(body)
+    })?;
+    match output {
+        Some(path) => {
+            std::fs::write(&path, &body)?;
+            eprintln!("written to {}", path.display());
+        }
+        None => {
+            use std::io::Write as _;
+            std::io::stdout().write_all(&body)?;
+        }
+    }
+    Ok(())
 }
 
 fn serve(path: &std::path::Path) -> anyhow::Result<()> {

@@ -560,6 +560,18 @@ async function main() {
   await page.waitForFunction((t) => [...document.querySelectorAll('#timeline p.translation')]
     .some((p) => p.textContent === `Translated from ro: ${t}` && p.lang === 'en'), translated, { timeout: 20000 });
   step('a Romanian message is shown translated into the operator\'s English beside the original');
+  // An admin exports what souk holds on the customer from the side panel.
+  if (await page.locator('#btn-panel').isVisible()) await page.locator('#btn-panel').click();
+  await page.locator('#export-json').waitFor({ state: 'visible', timeout: 10000 });
+  const exported = await page.evaluate(async () => {
+    const res = await fetch(document.getElementById('export-json').href);
+    return { status: res.status, body: await res.json() };
+  });
+  if (exported.status !== 200 || exported.body.format !== 'souk-customer-export/1'
+      || !JSON.stringify(exported.body.history).includes('aveți geci de ploaie')) {
+    throw new Error(`the export link gave ${exported.status}: ${JSON.stringify(exported.body).slice(0, 300)}`);
+  }
+  step('an admin downloads the customer\'s data from the side panel');
   await page.locator('#btn-takeover').click();
   await page.locator('#btn-handback').waitFor({ state: 'visible', timeout: 10000 });
   await page.locator('#translate-row').waitFor({ state: 'visible', timeout: 10000 });

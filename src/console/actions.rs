@@ -225,6 +225,20 @@ fn translate_failed(
     )
 }
 
+/// Everything souk holds on the customer (admins only): JSON, or `?format=text`.
+pub async fn export(
+    State(state): State<ConsoleState>,
+    Extension(authed): Extension<Authed>,
+    Path(customer): Path<String>,
+    axum::extract::Query(query): axum::extract::Query<crate::http::admin::ExportQuery>,
+) -> Result<Response, ApiError> {
+    authed.require_admin("only an admin can export a customer's data")?;
+    let customer = CustomerId(customer);
+    load(&state, &customer).await?;
+    crate::http::admin::export_response(&state.store, &state.renderer, &customer, query.format())
+        .await
+}
+
 /// A customer's message in the operators' language.
 pub async fn translate(
     State(state): State<ConsoleState>,

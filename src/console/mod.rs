@@ -9,6 +9,7 @@ mod describe;
 mod feed;
 mod hashing;
 mod list;
+pub use list::reference;
 mod login;
 mod media;
 mod orders;
@@ -74,6 +75,7 @@ pub fn router<S: Clone + Send + Sync + 'static>(state: ConsoleState) -> Router<S
             &format!("{conversation}/translate"),
             post(actions::translate),
         )
+        .route(&format!("{conversation}/export"), get(actions::export))
         .route(
             &format!("{conversation}/handback"),
             post(actions::hand_back),

@@ -34,6 +34,72 @@ fn authorized(state: &PageState, headers: &HeaderMap) -> Result<(), ApiError> {
     }
 }
 
+/// How an export is asked for: `json` (default) or `text`, the readable summary.
+#[derive(Deserialize, Default)]
+pub struct ExportQuery {
+    #[serde(default)]
+    format: Option<String>,
+}
+
+impl ExportQuery {
+    pub fn format(&self) -> Option<&str> {
+        self.format.as_deref()
+    }
+}
+
+/// `GET /api/admin/customers/{reference}/export[?format=text]`: everything souk holds on
+/// the customer a reference names (`C-4F3A9B`, a phone number, `channel:platform-id`).
+pub async fn export_customer(
+    State(state): State<PageState>,
+    Path(reference): Path<String>,
+    axum::extract::Query(query): axum::extract::Query<ExportQuery>,
+    headers: HeaderMap,
+) -> Result<axum::response::Response, ApiError> {
+    authorized(&state, &headers)?;
+    let customer = crate::data_rights::lookup::find(state.store.as_ref(), &reference)
+        .await?
+        .map_err(|error| ApiError::new(StatusCode::NOT_FOUND, error.to_string()))?;
+    export_response(&state.store, &state.renderer, &customer, query.format()).await
+}
+
+/// The export of `customer` as the response body: JSON, or the summary as plain text.
+pub async fn export_response(
+    store: &std::sync::Arc<dyn crate::store::Store>,
+    renderer: &crate::render::Renderer,
+    customer: &flows::CustomerId,
+    format: Option<&str>,
+) -> Result<axum::response::Response, ApiError> {
+    use axum::response::IntoResponse;
+    let export =
+        crate::data_rights::export::export(store.as_ref(), renderer, customer, crate::clock::now())
+            .await?;
+    let reference = crate::console::reference(customer);
+    Ok(match format {
+        Some("text") => (
+            [
+                (
+                    axum::http::header::CONTENT_TYPE,
+                    "text/plain; charset=utf-8".to_owned(),
+                ),
+                (
+                    axum::http::header::CONTENT_DISPOSITION,
+                    format!("attachment; filename=\"{reference}.txt\""),
+                ),
+            ],
+            export.summary,
+        )
+            .into_response(),
+        _ => (
+            [(
+                axum::http::header::CONTENT_DISPOSITION,
+                format!("attachment; filename=\"{reference}.json\""),
+            )],
+            Json(export.document),
+        )
+            .into_response(),
+    })
+}
+
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct StatusChange {

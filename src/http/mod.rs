@@ -196,6 +196,10 @@ pub fn router(state: AppState) -> Router {
             "/api/admin/orders/{id}/status",
             post(admin::set_order_status),
         )
+        .route(
+            "/api/admin/customers/{reference}/export",
+            get(admin::export_customer),
+        )
         .route("/pay/cancelled", get(payments::returned))
         .merge(crate::console::router(state.console.clone()))
         .nest_service(MEDIA_PREFIX.trim_end_matches('/'), images)

@@ -96,6 +96,18 @@ impl Console {
         response.json().await.expect("JSON")
     }
 
+    /// The status of a GET, whatever it is.
+    pub async fn get_status(&self, path: &str) -> u16 {
+        self.client
+            .get(format!("{}{path}", self.base))
+            .header("cookie", &self.cookie)
+            .send()
+            .await
+            .expect("GET")
+            .status()
+            .as_u16()
+    }
+
     pub async fn post(&self, path: &str, body: Value) -> (StatusCode, Value) {
         let response = self
             .client

@@ -10,6 +10,7 @@ mod concurrency;
 mod config;
 mod console;
 mod crash;
+mod data_rights;
 #[cfg(feature = "discord")]
 mod discord;
 #[cfg(feature = "discord")]

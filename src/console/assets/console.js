@@ -49,6 +49,7 @@
     product: $('btn-product'), productPicker: $('product-picker'), productSearch: $('product-search'),
     productResults: $('product-results'), paylink: $('btn-paylink'),
     translateRow: $('translate-row'), translateReply: $('translate-reply'),
+    sideData: $('side-data'), exportJson: $('export-json'), exportText: $('export-text'),
     translateLabel: $('translate-label'),
     sideEmpty: $('side-empty'), sideBody: $('side-body'), identities: $('side-identities'),
     language: $('side-language'), windowInfo: $('side-window'), cart: $('side-cart'),
@@ -632,6 +633,13 @@
       return li;
     }));
     ui.language.textContent = str(c.locale) || '—';
+    // Admins may export what souk holds on the customer (a download, by the session cookie).
+    const admin = !!state.me && state.me.role === 'admin';
+    ui.sideData.hidden = !admin || !state.open;
+    if (admin && state.open) {
+      ui.exportJson.href = `${convPath(state.open)}/export`;
+      ui.exportText.href = `${convPath(state.open)}/export?format=text`;
+    }
     // Replies may go out translated when the customer speaks another language.
     const foreign = !!state.translate && !!str(c.locale) && str(c.locale) !== state.translate.language;
     ui.translateRow.hidden = !foreign;

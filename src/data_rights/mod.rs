@@ -1,0 +1,5 @@
+//! The customer's rights over their data: what souk holds on them (`export`), found by the
+//! references staff and customers use (`lookup`).
+
+pub mod export;
+pub mod lookup;
