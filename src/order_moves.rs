@@ -71,5 +71,8 @@ pub async fn change_order_status(
         received_at: now,
     };
     ingest.accept(entry).await?;
-    Ok(json!({"order": id.0, "from": order.status.name(), "status": status.name()}))
+    Ok(json!({
+        "order": id.0, "from": order.status.name(), "status": status.name(),
+        "customer": order.customer,
+    }))
 }

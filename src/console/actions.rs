@@ -133,7 +133,19 @@ pub async fn takeover(
     };
     let after = apply(&state, &customer, event).await?;
     match after.handoff.owner() {
-        Some(owner) => owned_outcome(owner, &me),
+        Some(owner) => {
+            if owner == &me {
+                crate::data_rights::audit::record(
+                    state.store.as_ref(),
+                    &me.0,
+                    "takeover",
+                    Some(&customer),
+                    "",
+                )
+                .await?;
+            }
+            owned_outcome(owner, &me)
+        }
         None => Err(ApiError::internal("takeover was not applied")),
     }
 }
@@ -225,18 +237,53 @@ fn translate_failed(
     )
 }
 
+#[derive(Deserialize, Default)]
+pub struct AuditQuery {
+    #[serde(default)]
+    customer: Option<String>,
+    #[serde(default)]
+    limit: Option<usize>,
+}
+
+/// The audit log, newest first (admins only): `?customer=ID` for one customer's, `?limit=`
+/// (default 200, at most 1,000).
+pub async fn audit_log(
+    State(state): State<ConsoleState>,
+    Extension(authed): Extension<Authed>,
+    axum::extract::Query(query): axum::extract::Query<AuditQuery>,
+) -> Result<Response, ApiError> {
+    authed.require_admin("only an admin can read the audit log")?;
+    let customer = query.customer.map(CustomerId);
+    let limit = query.limit.unwrap_or(200).clamp(1, 1_000);
+    let entries = state.store.audit_entries(customer.as_ref(), limit).await?;
+    Ok(Json(json!({ "entries": entries })).into_response())
+}
+
 /// Everything souk holds on the customer (admins only): JSON, or `?format=text`.
 pub async fn export(
     State(state): State<ConsoleState>,
     Extension(authed): Extension<Authed>,
     Path(customer): Path<String>,
-    axum::extract::Query(query): axum::extract::Query<crate::http::admin::ExportQuery>,
+    axum::extract::Query(query): axum::extract::Query<crate::data_rights::response::ExportQuery>,
 ) -> Result<Response, ApiError> {
     authed.require_admin("only an admin can export a customer's data")?;
     let customer = CustomerId(customer);
     load(&state, &customer).await?;
-    crate::http::admin::export_response(&state.store, &state.renderer, &customer, query.format())
-        .await
+    crate::data_rights::audit::record(
+        state.store.as_ref(),
+        &authed.operator.name,
+        "export",
+        Some(&customer),
+        query.format().unwrap_or("json"),
+    )
+    .await?;
+    crate::data_rights::response::export_response(
+        &state.store,
+        &state.renderer,
+        &customer,
+        query.format(),
+    )
+    .await
 }
 
 /// A customer's message in the operators' language.
@@ -354,6 +401,15 @@ pub async fn hand_back(
     if after.handoff.owner() == Some(&me) {
         return Err(conflict("the hand back was not applied", Some(&me)));
     }
+    let detail = if resolved { "resolved" } else { "" };
+    crate::data_rights::audit::record(
+        state.store.as_ref(),
+        &me.0,
+        "hand_back",
+        Some(&customer),
+        detail,
+    )
+    .await?;
     Ok(Json(json!({ "state": after.handoff.name() })).into_response())
 }
 
@@ -446,6 +502,14 @@ pub async fn unlink(
         return Err(ApiError::new(StatusCode::NOT_FOUND, "no such link"));
     }
     tracing::info!(%from, %into, by = %authed.operator.name, "link undone");
+    crate::data_rights::audit::record(
+        state.store.as_ref(),
+        &authed.operator.name,
+        "unlink",
+        Some(&into),
+        format!("{from} split off"),
+    )
+    .await?;
     state.console_feed.publish(&into);
     state.console_feed.publish(&from);
     Ok(Json(json!({ "customer": from })).into_response())

@@ -60,6 +60,7 @@ pub fn router<S: Clone + Send + Sync + 'static>(state: ConsoleState) -> Router<S
         .route("/console/api/orders/{id}/status", post(orders::set_status))
         .route("/console/api/products", get(list::products))
         .route("/console/api/set-aside", get(set_aside::list))
+        .route("/console/api/audit", get(actions::audit_log))
         .route("/console/api/set-aside/{seq}/retry", post(set_aside::retry))
         .route("/console/api/dead-letters", get(dead_letters::list))
         .route(

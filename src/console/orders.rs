@@ -114,5 +114,16 @@ pub async fn set_status(
     )
     .await?;
     tracing::info!(order = %id, status = %change.status, operator = %authed.operator.name, "order moved from the console");
+    let customer = answer["customer"]
+        .as_str()
+        .map(|c| flows::CustomerId(c.to_owned()));
+    crate::data_rights::audit::record(
+        state.store.as_ref(),
+        &authed.operator.name,
+        "order_status",
+        customer.as_ref(),
+        format!("{id} → {}", change.status),
+    )
+    .await?;
     Ok((StatusCode::ACCEPTED, Json(answer)))
 }

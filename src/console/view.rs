@@ -22,6 +22,7 @@ const TIMELINE_LIMIT: usize = 500;
 
 pub async fn conversation(
     State(state): State<ConsoleState>,
+    axum::Extension(authed): axum::Extension<super::session::Authed>,
     Path(customer): Path<String>,
 ) -> Result<Json<Value>, ApiError> {
     let customer = CustomerId(customer);
@@ -37,6 +38,14 @@ pub async fn conversation(
         merges: state.store.merged_into(&customer).await?,
     };
     let view = build(&state, &customer, &names, found).await?;
+    crate::data_rights::audit::record(
+        state.store.as_ref(),
+        &authed.operator.name,
+        "view",
+        Some(&customer),
+        "",
+    )
+    .await?;
     Ok(Json(view))
 }
 

@@ -34,70 +34,33 @@ fn authorized(state: &PageState, headers: &HeaderMap) -> Result<(), ApiError> {
     }
 }
 
-/// How an export is asked for: `json` (default) or `text`, the readable summary.
-#[derive(Deserialize, Default)]
-pub struct ExportQuery {
-    #[serde(default)]
-    format: Option<String>,
-}
-
-impl ExportQuery {
-    pub fn format(&self) -> Option<&str> {
-        self.format.as_deref()
-    }
-}
-
 /// `GET /api/admin/customers/{reference}/export[?format=text]`: everything souk holds on
 /// the customer a reference names (`C-4F3A9B`, a phone number, `channel:platform-id`).
 pub async fn export_customer(
     State(state): State<PageState>,
     Path(reference): Path<String>,
-    axum::extract::Query(query): axum::extract::Query<ExportQuery>,
+    axum::extract::Query(query): axum::extract::Query<crate::data_rights::response::ExportQuery>,
     headers: HeaderMap,
 ) -> Result<axum::response::Response, ApiError> {
     authorized(&state, &headers)?;
     let customer = crate::data_rights::lookup::find(state.store.as_ref(), &reference)
         .await?
         .map_err(|error| ApiError::new(StatusCode::NOT_FOUND, error.to_string()))?;
-    export_response(&state.store, &state.renderer, &customer, query.format()).await
-}
-
-/// The export of `customer` as the response body: JSON, or the summary as plain text.
-pub async fn export_response(
-    store: &std::sync::Arc<dyn crate::store::Store>,
-    renderer: &crate::render::Renderer,
-    customer: &flows::CustomerId,
-    format: Option<&str>,
-) -> Result<axum::response::Response, ApiError> {
-    use axum::response::IntoResponse;
-    let export =
-        crate::data_rights::export::export(store.as_ref(), renderer, customer, crate::clock::now())
-            .await?;
-    let reference = crate::console::reference(customer);
-    Ok(match format {
-        Some("text") => (
-            [
-                (
-                    axum::http::header::CONTENT_TYPE,
-                    "text/plain; charset=utf-8".to_owned(),
-                ),
-                (
-                    axum::http::header::CONTENT_DISPOSITION,
-                    format!("attachment; filename=\"{reference}.txt\""),
-                ),
-            ],
-            export.summary,
-        )
-            .into_response(),
-        _ => (
-            [(
-                axum::http::header::CONTENT_DISPOSITION,
-                format!("attachment; filename=\"{reference}.json\""),
-            )],
-            Json(export.document),
-        )
-            .into_response(),
-    })
+    crate::data_rights::audit::record(
+        state.store.as_ref(),
+        crate::data_rights::audit::ADMIN_API,
+        "export",
+        Some(&customer),
+        query.format().unwrap_or("json"),
+    )
+    .await?;
+    crate::data_rights::response::export_response(
+        &state.store,
+        &state.renderer,
+        &customer,
+        query.format(),
+    )
+    .await
 }
 
 #[derive(Deserialize)]
@@ -121,10 +84,21 @@ pub async fn set_order_status(
     let answer = crate::order_moves::change_order_status(
         state.store.as_ref(),
         &state.ingest,
-        OrderId(id),
+        OrderId(id.clone()),
         &change.status,
         change.tracking,
         None,
+    )
+    .await?;
+    let customer = answer["customer"]
+        .as_str()
+        .map(|c| flows::CustomerId(c.to_owned()));
+    crate::data_rights::audit::record(
+        state.store.as_ref(),
+        crate::data_rights::audit::ADMIN_API,
+        "order_status",
+        customer.as_ref(),
+        format!("{id} → {}", change.status),
     )
     .await?;
     Ok((StatusCode::ACCEPTED, Json(answer)))

@@ -49,6 +49,7 @@ impl CopyReport {
 #[derive(Debug, Clone)]
 pub(super) enum Record {
     Customer(Customer),
+    Audit(crate::store::AuditEntry),
     Identity {
         identity: Identity,
         customer: CustomerId,
@@ -154,6 +155,7 @@ impl Record {
     fn kind(&self) -> &'static str {
         match self {
             Record::Customer(_) => "customers",
+            Record::Audit(_) => "audit entries",
             Record::Identity { .. } => "identities",
             Record::Blocked(_) => "blocked identities",
             Record::LinkCode { .. } => "link codes",

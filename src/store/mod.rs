@@ -23,9 +23,9 @@ pub use copy::{CopyReport, copy_sled_to_postgres};
 pub use linking::{LinkCode, MergeRecord, Redeemed};
 pub use records::Delivered;
 pub use records::{
-    DeadLetter, DeliveryRecord, GroupWritten, HistoryEntry, InboxEntry, Ingested, NewOutbox,
-    OrderUpdate, OutboxEntry, PaymentJob, PaymentSession, SentRecord, SetAside, StepCommit,
-    TimerChange, TimerEntry, WriteGroup,
+    AuditEntry, DeadLetter, DeliveryRecord, GroupWritten, HistoryEntry, InboxEntry, Ingested,
+    NewOutbox, OrderUpdate, OutboxEntry, PaymentJob, PaymentSession, SentRecord, SetAside,
+    StepCommit, TimerChange, TimerEntry, WriteGroup,
 };
 pub use records::{Fence, Lease};
 use settings::{Backend, StoreSettings};
@@ -514,6 +514,22 @@ pub trait Staff: Send + Sync + 'static {
     async fn take_setup_token(&self, digest: &[u8]) -> StoreResult<Option<Timestamp>>;
 }
 
+/// The audit log: who looked at or changed a customer's data.
+#[async_trait::async_trait]
+pub trait Audit: Send + Sync + 'static {
+    async fn record_audit(&self, entry: &AuditEntry) -> StoreResult<()>;
+
+    /// The newest `limit` entries, newest first; only `customer`'s when given.
+    async fn audit_entries(
+        &self,
+        customer: Option<&CustomerId>,
+        limit: usize,
+    ) -> StoreResult<Vec<AuditEntry>>;
+
+    /// Forgets entries older than `before` (retention); returns how many.
+    async fn prune_audit(&self, before: Timestamp) -> StoreResult<usize>;
+}
+
 /// Small per-channel records: button callbacks too long for a platform's limit.
 #[async_trait::async_trait]
 pub trait ChannelState: Send + Sync + 'static {
@@ -705,14 +721,15 @@ pub trait Maintenance: Send + Sync + 'static {
 /// Every role, for `use crate::store::prelude::*`.
 pub mod prelude {
     pub use super::{
-        Bookings, ChannelState, Commerce, CommitLog, ConsoleQueries, Directory, Leases,
+        Audit, Bookings, ChannelState, Commerce, CommitLog, ConsoleQueries, Directory, Leases,
         Maintenance, Outbox, Staff, Store, Timers,
     };
 }
 
 /// The whole store: every role. Implemented for anything that has them all.
 pub trait Store:
-    Directory
+    Audit
+    + Directory
     + CommitLog
     + Outbox
     + Timers
@@ -727,7 +744,8 @@ pub trait Store:
 }
 
 impl<
-    T: Directory
+    T: Audit
+        + Directory
         + CommitLog
         + Outbox
         + Timers

@@ -77,6 +77,22 @@ pub struct PaymentSession {
     pub created_at: Timestamp,
 }
 
+/// Who looked at or did what to a customer's data, and when: operators' views, exports,
+/// erasures, takeovers, order changes. Kept for the shop's accountability.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AuditEntry {
+    pub at: Timestamp,
+    /// The operator's login, or `admin-api` for the shop's own API and command line.
+    pub actor: String,
+    /// What was done: `view`, `export`, `takeover`, `hand_back`, `order_status`, `unlink`...
+    pub action: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub customer: Option<CustomerId>,
+    /// Anything that says more (an order id and its new status), short.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub detail: String,
+}
+
 /// An inbound event taken out of the inbox because its step kept failing (it panicked, or
 /// the process went down while it ran): kept for an admin to look at and retry.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

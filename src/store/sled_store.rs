@@ -1468,6 +1468,48 @@ impl SledTrees {
         Ok(())
     }
 
+    /// Audit entries live in `console` under `audit\0`, the time (big-endian, so in order)
+    /// and a random tail (two at one millisecond are both kept).
+    pub(super) fn record_audit(&self, entry: &super::records::AuditEntry) -> StoreResult<()> {
+        let mut id = entry.at.millis().max(0).to_be_bytes().to_vec();
+        id.extend_from_slice(&fastrand::u64(..).to_be_bytes());
+        self.console
+            .insert(console_key("audit", &id), encode(entry))
+            .map_err(engine)?;
+        Ok(())
+    }
+
+    pub(super) fn audit_entries(
+        &self,
+        customer: Option<&CustomerId>,
+        limit: usize,
+    ) -> StoreResult<Vec<super::records::AuditEntry>> {
+        let mut found = Vec::new();
+        for item in self.console.scan_prefix(console_key("audit", &[])).rev() {
+            if found.len() >= limit {
+                break;
+            }
+            let (_, value) = item.map_err(engine)?;
+            let entry: super::records::AuditEntry = decode("audit entry", &value)?;
+            if customer.is_none_or(|c| entry.customer.as_ref() == Some(c)) {
+                found.push(entry);
+            }
+        }
+        Ok(found)
+    }
+
+    pub(super) fn prune_audit(&self, before: Timestamp) -> StoreResult<usize> {
+        let start = console_key("audit", &[]);
+        let end = console_key("audit", &before.millis().max(0).to_be_bytes());
+        let mut pruned = 0;
+        for item in self.console.range(start..end) {
+            let (key, _) = item.map_err(engine)?;
+            self.console.remove(key).map_err(engine)?;
+            pruned += 1;
+        }
+        Ok(pruned)
+    }
+
     pub(super) fn callback_token(&self, token: &str) -> StoreResult<Option<String>> {
         Ok(self
             .channel_state

@@ -350,6 +350,34 @@ async fn an_export_holds_every_kind_of_record_of_a_customer_on_three_channels() 
     assert_eq!(agent.get_status(&export).await, 403);
     assert_eq!(boss.get(&export).await["customer"], dana.0);
 
+    // Who looked and what they did is in the audit log, for admins.
+    assert_eq!(agent.get_status("/console/api/audit").await, 403);
+    let log = boss
+        .get(&format!("/console/api/audit?customer={dana}"))
+        .await;
+    let seen: Vec<(String, String)> = log["entries"]
+        .as_array()
+        .expect("entries")
+        .iter()
+        .map(|e| {
+            (
+                e["actor"].as_str().unwrap_or_default().to_owned(),
+                e["action"].as_str().unwrap_or_default().to_owned(),
+            )
+        })
+        .collect();
+    for (actor, action) in [
+        ("boss", "takeover"),
+        ("boss", "view"),
+        ("boss", "export"),
+        ("admin-api", "export"),
+    ] {
+        assert!(
+            seen.iter().any(|(a, b)| a == actor && b == action),
+            "{actor} {action} in {seen:?}"
+        );
+    }
+
     // From the command line, through the running souk's admin API.
     // (Off the test's own thread: the app answering it runs there.)
     let out = dir.path().join("dana.json");

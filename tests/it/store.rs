@@ -107,6 +107,7 @@ macro_rules! every_backend {
                     a_merge_keeps_the_merged_chats_bookings_and_their_reminder,
                     the_console_list_filters_sorts_limits_and_searches_text,
                     a_batch_of_steps_reads_its_conversations_and_customers_in_order,
+                    the_audit_log_lists_newest_first_per_customer_and_prunes_by_age,
                 ]
             );
         )*
@@ -477,6 +478,52 @@ async fn everything_survives_a_reopen(open: Open) {
         Some(Timestamp(7))
     );
     assert!(store.size_on_disk().await.expect("size") > 0);
+}
+
+async fn the_audit_log_lists_newest_first_per_customer_and_prunes_by_age(open: Open) {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let store = open.store(dir.path()).await;
+    let entry = |at: i64, customer: &str, action: &str| souk::store::AuditEntry {
+        at: Timestamp(at),
+        actor: "ana".into(),
+        action: action.into(),
+        customer: Some(CustomerId(customer.into())),
+        detail: String::new(),
+    };
+    // Two at one millisecond are both kept.
+    for (at, customer, action) in [
+        (10, "a", "view"),
+        (20, "b", "view"),
+        (30, "a", "export"),
+        (30, "a", "takeover"),
+        (40, "b", "order_status"),
+    ] {
+        store
+            .record_audit(&entry(at, customer, action))
+            .await
+            .expect("record");
+    }
+    let all = store.audit_entries(None, 10).await.expect("list");
+    let times: Vec<i64> = all.iter().map(|e| e.at.millis()).collect();
+    assert_eq!(times, [40, 30, 30, 20, 10], "newest first");
+    let a = store
+        .audit_entries(Some(&CustomerId("a".into())), 2)
+        .await
+        .expect("list");
+    assert_eq!(a.len(), 2);
+    assert!(
+        a.iter()
+            .all(|e| e.customer == Some(CustomerId("a".into())) && e.at == Timestamp(30))
+    );
+    assert_eq!(store.prune_audit(Timestamp(30)).await.expect("prune"), 2);
+    let left: Vec<i64> = store
+        .audit_entries(None, 10)
+        .await
+        .expect("list")
+        .iter()
+        .map(|e| e.at.millis())
+        .collect();
+    assert_eq!(left, [40, 30, 30]);
 }
 
 async fn a_batch_ingest_drops_a_key_repeated_inside_it_and_keeps_order(open: Open) {

@@ -223,6 +223,15 @@ impl Import {
             Record::StockBase(base) => {
                 sqlx::query("INSERT INTO stock_base (only_row, base) VALUES (true, $1)").bind(base)
             }
+            Record::Audit(entry) => sqlx::query(
+                "INSERT INTO audit (at, actor, action, customer, record) \
+                 VALUES ($1, $2, $3, $4, $5)",
+            )
+            .bind(entry.at.millis())
+            .bind(entry.actor.clone())
+            .bind(entry.action.clone())
+            .bind(entry.customer.as_ref().map(|c| c.0.clone()))
+            .bind(encode(&entry)),
             Record::Operator(operator) => {
                 sqlx::query("INSERT INTO operators (name, record) VALUES ($1, $2)")
                     .bind(operator.name.clone())

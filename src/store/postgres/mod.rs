@@ -5,6 +5,7 @@
 //! the same keys is serialized by row locks (`FOR UPDATE`) or unique keys, so the rules hold
 //! whichever replica asks. Each role lives in its own file.
 
+mod audit;
 mod bookings;
 mod commerce;
 mod commit_log;

@@ -271,6 +271,7 @@ fn console(key: &[u8], value: &[u8]) -> Read {
             digest: digest.to_vec(),
             invite: decoded("invite", value)?,
         }),
+        (b"audit", _) => decoded("audit entry", value).map(Record::Audit),
         (b"setup", digest) => {
             let expires: [u8; 8] = value.try_into().map_err(|_| "not a time")?;
             Ok(Record::SetupToken {

@@ -500,6 +500,27 @@ impl Staff for SledStore {
 }
 
 #[async_trait::async_trait]
+impl crate::store::Audit for SledStore {
+    async fn record_audit(&self, entry: &crate::store::AuditEntry) -> StoreResult<()> {
+        self.call(|store| store.record_audit(entry))
+    }
+
+    async fn audit_entries(
+        &self,
+        customer: Option<&flows::CustomerId>,
+        limit: usize,
+    ) -> StoreResult<Vec<crate::store::AuditEntry>> {
+        let customer = customer.cloned();
+        self.blocking(move |store| store.audit_entries(customer.as_ref(), limit))
+            .await
+    }
+
+    async fn prune_audit(&self, before: Timestamp) -> StoreResult<usize> {
+        self.blocking(move |store| store.prune_audit(before)).await
+    }
+}
+
+#[async_trait::async_trait]
 impl ChannelState for SledStore {
     async fn put_callback_token(&self, token: &str, action: &str) -> StoreResult<()> {
         self.call(|store| store.put_callback_token(token, action))
