@@ -105,6 +105,26 @@ pub enum ReportCommand {
         #[arg(long, default_value = "config/souk.toml")]
         config: PathBuf,
     },
+    /// The shop's numbers per day and channel, FROM to TO (YYYY-MM-DD, in the shop's time
+    /// zone, both included): conversations, chat-to-purchase conversion, orders, revenue,
+    /// average order, recovered orders and revenue, appointments, no-shows, hand-offs. Run it
+    /// while souk is stopped (sled), or any time on PostgreSQL.
+    Kpis {
+        #[arg(long)]
+        from: String,
+        #[arg(long)]
+        to: String,
+        #[arg(long, value_enum, default_value = "csv")]
+        format: KpiFormat,
+        #[arg(long, default_value = "config/souk.toml")]
+        config: PathBuf,
+    },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum KpiFormat {
+    Csv,
+    Json,
 }
 
 #[derive(Debug, Subcommand)]

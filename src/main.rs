@@ -54,6 +54,15 @@ fn main() -> ExitCode {
         Command::Report {
             command: ReportCommand::Recovery { config },
         } => souk::report::recovery(&config),
+        Command::Report {
+            command:
+                ReportCommand::Kpis {
+                    from,
+                    to,
+                    format,
+                    config,
+                },
+        } => souk::report::kpis(&config, &from, &to, format),
         Command::Operator {
             command: OperatorCommand::Remove { name, config },
         } => souk::operators::remove(&config, &name),

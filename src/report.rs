@@ -17,6 +17,62 @@ const STEPS: [TextKey; 3] = [
     TextKey::RecoveryLastCall,
 ];
 
+/// `souk report kpis`: the shop's numbers per day and channel (`flows::kpis`).
+pub fn kpis(
+    config: &Path,
+    from: &str,
+    to: &str,
+    format: crate::cli::KpiFormat,
+) -> anyhow::Result<()> {
+    let day = |text: &str| {
+        chrono::NaiveDate::parse_from_str(text, "%Y-%m-%d")
+            .with_context(|| format!("{text:?} is not a date like 2026-03-31"))
+    };
+    let (from, to) = (day(from)?, day(to)?);
+    anyhow::ensure!(from <= to, "--from is after --to");
+    crate::cli::block_on(report_kpis(config, from, to, format))?
+}
+
+async fn report_kpis(
+    config: &Path,
+    from: chrono::NaiveDate,
+    to: chrono::NaiveDate,
+    format: crate::cli::KpiFormat,
+) -> anyhow::Result<()> {
+    let settings = Settings::load(config)?;
+    let store = crate::store::open(&settings.store).await.with_context(|| {
+        format!(
+            "opening the store ({}; sled: is souk running? stop it first)",
+            settings.store.describe()
+        )
+    })?;
+    let mut conversations = Vec::new();
+    for summary in store.summaries().await? {
+        let conversation = store.conversation(&summary.customer).await?;
+        conversations.push(flows::kpis::ConversationFacts {
+            channel: conversation.as_ref().and_then(|c| c.reach.last_channel),
+            last_at: summary.last_at,
+            handed_off: summary.handoff != flows::Handoff::Bot,
+            customer: summary.customer,
+        });
+    }
+    let rows = flows::kpis::daily(
+        from,
+        to,
+        settings.timezone(),
+        &conversations,
+        &store.orders().await?,
+        &store.bookings().await?,
+    );
+    match format {
+        crate::cli::KpiFormat::Csv => print!("{}", flows::kpis::csv(&rows)),
+        crate::cli::KpiFormat::Json => {
+            println!("{}", serde_json::to_string_pretty(&rows)?);
+        }
+    }
+    Ok(())
+}
+
 pub fn recovery(config: &Path) -> anyhow::Result<()> {
     crate::cli::block_on(report_recovery(config))?
 }

@@ -16,6 +16,7 @@ pub mod event;
 mod flow;
 pub mod handoff;
 pub mod knowledge;
+pub mod kpis;
 pub mod language;
 pub mod locale;
 pub mod merge;

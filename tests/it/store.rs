@@ -891,6 +891,38 @@ async fn the_recovery_report_counts_reminders_recovered_orders_and_opt_outs(open
         text.contains("step 2 (recovery-next-day): 1 sent, 1 orders recovered, €59.00"),
         "{text}"
     );
+    // The shop's numbers for that day, from the same records.
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_souk"))
+        .args([
+            "report",
+            "kpis",
+            "--from",
+            "1970-01-01",
+            "--to",
+            "1970-01-01",
+            "--config",
+        ])
+        .arg(crate::support::repo_path("config/souk.toml"))
+        .envs((open.env)(&store_path))
+        .output()
+        .expect("souk runs");
+    let csv = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let all = csv
+        .lines()
+        .find(|line| line.starts_with("1970-01-01,all,"))
+        .unwrap_or_else(|| panic!("no row for the day: {csv}"));
+    let columns: Vec<&str> = all.split(',').collect();
+    // conversations, buyers, conversion, orders, paid, revenue, average, recovered, revenue
+    assert_eq!(
+        &columns[2..11],
+        ["2", "1", "0.5000", "2", "1", "5900", "5900", "1", "5900"],
+        "{csv}"
+    );
 }
 
 /// A booking made in a chat that then joins another customer (a link code redeemed there)
