@@ -46,6 +46,24 @@ async fn report_kpis(
             settings.store.describe()
         )
     })?;
+    let rows = kpi_rows(store.as_ref(), from, to, settings.timezone()).await?;
+    match format {
+        crate::cli::KpiFormat::Csv => print!("{}", flows::kpis::csv(&rows)),
+        crate::cli::KpiFormat::Json => {
+            println!("{}", serde_json::to_string_pretty(&rows)?);
+        }
+    }
+    Ok(())
+}
+
+/// The shop's numbers from the store's records (`flows::kpis::daily`), for the command line
+/// and the console's dashboard.
+pub async fn kpi_rows(
+    store: &dyn crate::store::Store,
+    from: chrono::NaiveDate,
+    to: chrono::NaiveDate,
+    zone: chrono_tz::Tz,
+) -> crate::store::StoreResult<Vec<flows::kpis::KpiRow>> {
     let mut conversations = Vec::new();
     for summary in store.summaries().await? {
         let conversation = store.conversation(&summary.customer).await?;
@@ -56,21 +74,14 @@ async fn report_kpis(
             customer: summary.customer,
         });
     }
-    let rows = flows::kpis::daily(
+    Ok(flows::kpis::daily(
         from,
         to,
-        settings.timezone(),
+        zone,
         &conversations,
         &store.orders().await?,
         &store.bookings().await?,
-    );
-    match format {
-        crate::cli::KpiFormat::Csv => print!("{}", flows::kpis::csv(&rows)),
-        crate::cli::KpiFormat::Json => {
-            println!("{}", serde_json::to_string_pretty(&rows)?);
-        }
-    }
-    Ok(())
+    ))
 }
 
 pub fn recovery(config: &Path) -> anyhow::Result<()> {

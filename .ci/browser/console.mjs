@@ -550,6 +550,17 @@ async function main() {
   await everySize('console-appointment');
   step('an appointment shows its service above its time');
 
+  // The shop's numbers: totals, a chart of each day drawn in the page, the channels.
+  await page.locator('#btn-numbers').click();
+  await page.waitForFunction(() => document.querySelectorAll('#numbers-conversations svg rect.bar').length >= 28,
+    null, { timeout: 10000 });
+  const totals = await page.locator('#numbers-totals').innerText();
+  const paid = Number((totals.match(/Paid orders\s+(\d+)/) ?? [])[1] ?? 0);
+  if (paid < 1 || !/Appointments\s+1/.test(totals)) throw new Error(`the numbers lack the paid order or the appointment: ${totals}`);
+  await everySize('console-numbers');
+  await page.locator('#btn-numbers-close').click();
+  step(`the shop's numbers show the paid order and the appointment with a chart per day`);
+
   // A Romanian customer: the operator reads them in English and answers in Romanian.
   const ROMANIAN = '40733333333';
   await postWebhook(base, 'bună ziua, aveți geci de ploaie?', ROMANIAN, 'Ioana Pop');

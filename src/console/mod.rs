@@ -9,6 +9,7 @@ mod describe;
 mod feed;
 mod hashing;
 mod list;
+mod numbers;
 pub use list::reference;
 mod login;
 mod media;
@@ -61,6 +62,7 @@ pub fn router<S: Clone + Send + Sync + 'static>(state: ConsoleState) -> Router<S
         .route("/console/api/products", get(list::products))
         .route("/console/api/set-aside", get(set_aside::list))
         .route("/console/api/audit", get(actions::audit_log))
+        .route("/console/api/kpis", get(numbers::kpis))
         .route("/console/api/set-aside/{seq}/retry", post(set_aside::retry))
         .route("/console/api/dead-letters", get(dead_letters::list))
         .route(

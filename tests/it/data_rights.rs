@@ -378,6 +378,22 @@ async fn an_export_holds_every_kind_of_record_of_a_customer_on_three_channels() 
         );
     }
 
+    // The shop's numbers, for admins: this customer's order and appointment are in them.
+    assert_eq!(agent.get_status("/console/api/kpis").await, 403);
+    let numbers = boss.get("/console/api/kpis").await;
+    let all: Vec<&Value> = numbers["rows"]
+        .as_array()
+        .expect("rows")
+        .iter()
+        .filter(|r| r["channel"] == "all")
+        .collect();
+    let orders: u64 = all.iter().filter_map(|r| r["orders"].as_u64()).sum();
+    assert!(orders >= 1, "{numbers}");
+    assert_eq!(
+        boss.get_status("/console/api/kpis?from=2026-13-01").await,
+        400
+    );
+
     // From the command line, through the running souk's admin API.
     // (Off the test's own thread: the app answering it runs there.)
     let out = dir.path().join("dana.json");

@@ -50,6 +50,10 @@
     productResults: $('product-results'), paylink: $('btn-paylink'),
     translateRow: $('translate-row'), translateReply: $('translate-reply'),
     sideData: $('side-data'), exportJson: $('export-json'), exportText: $('export-text'),
+    numbersBtn: $('btn-numbers'), numbers: $('numbers'), numbersRange: $('numbers-range'),
+    numbersFrom: $('numbers-from'), numbersTo: $('numbers-to'), numbersTotals: $('numbers-totals'),
+    numbersConversations: $('numbers-conversations'), numbersRevenue: $('numbers-revenue'),
+    numbersChannels: $('numbers-channels'), numbersClose: $('btn-numbers-close'),
     translateLabel: $('translate-label'),
     sideEmpty: $('side-empty'), sideBody: $('side-body'), identities: $('side-identities'),
     language: $('side-language'), windowInfo: $('side-window'), cart: $('side-cart'),
@@ -1173,6 +1177,110 @@
     await loadTeam();
   }
 
+  // ---------- the shop's numbers (admins) ----------
+  const SVG = 'http://www.w3.org/2000/svg';
+  function svgEl(tag, attrs) {
+    const node = document.createElementNS(SVG, tag);
+    for (const [k, v] of Object.entries(attrs)) node.setAttribute(k, String(v));
+    return node;
+  }
+
+  // A bar per day, drawn in the page (no library): value labels as <title> for hover and
+  // for screen readers, the largest value written on the axis.
+  function barChart(box, days, values, label, format) {
+    const width = 640, height = 160, pad = 24;
+    const max = Math.max(1, ...values);
+    const svg = svgEl('svg', { viewBox: `0 0 ${width} ${height + pad}`, role: 'img', class: 'bars' });
+    const title = svgEl('title', {});
+    title.textContent = `${label}: ${values.reduce((a, b) => a + b, 0) ? '' : 'none in this range'}`;
+    svg.append(title);
+    const step = (width - pad) / Math.max(1, values.length);
+    values.forEach((value, i) => {
+      const h = Math.round((value / max) * height);
+      const bar = svgEl('rect', { x: pad + i * step + 1, y: height - h, width: Math.max(1, step - 2), height: h, class: 'bar' });
+      const tip = svgEl('title', {});
+      tip.textContent = `${days[i]}: ${format(value)}`;
+      bar.append(tip);
+      svg.append(bar);
+    });
+    const top = svgEl('text', { x: 0, y: 10, class: 'axis' });
+    top.textContent = format(max);
+    svg.append(top);
+    const first = svgEl('text', { x: pad, y: height + pad - 4, class: 'axis' });
+    first.textContent = days[0] || '';
+    const last = svgEl('text', { x: width, y: height + pad - 4, class: 'axis', 'text-anchor': 'end' });
+    last.textContent = days[days.length - 1] || '';
+    svg.append(first, last);
+    box.replaceChildren(svg);
+  }
+
+  async function loadNumbers() {
+    const q = new URLSearchParams();
+    if (ui.numbersFrom.value) q.set('from', ui.numbersFrom.value);
+    if (ui.numbersTo.value) q.set('to', ui.numbersTo.value);
+    const res = await request('GET', `${API}/kpis?${q}`);
+    if (!res.ok) {
+      showNotice(`Could not load the numbers: ${res.error}`);
+      return;
+    }
+    const d = obj(res.data);
+    ui.numbersFrom.value = str(d.from);
+    ui.numbersTo.value = str(d.to);
+    const scale = 10 ** num(d.minor_digits);
+    const money = (minor) => new Intl.NumberFormat(undefined, { style: 'currency', currency: str(d.currency) || 'EUR' }).format(minor / scale);
+    const rows = arr(d.rows).map(obj);
+    const all = rows.filter((r) => r.channel === 'all');
+    // Every day of the range, also those without any record.
+    const days = [];
+    for (let t = Date.parse(`${d.from}T00:00:00Z`); t <= Date.parse(`${d.to}T00:00:00Z`); t += 86400000) {
+      days.push(new Date(t).toISOString().slice(0, 10));
+    }
+    const byDay = new Map(all.map((r) => [r.day, r]));
+    const series = (key) => days.map((day) => num(obj(byDay.get(day))[key]));
+    const sum = (list, key) => list.reduce((a, r) => a + num(r[key]), 0);
+    const conversations = sum(all, 'conversations');
+    const buyers = sum(all, 'buyers');
+    const paid = sum(all, 'paid_orders');
+    const revenue = sum(all, 'revenue_minor');
+    const bookings = sum(all, 'bookings');
+    const totals = [
+      ['Conversations', String(conversations)],
+      ['Chat-to-purchase', conversations ? `${Math.round((buyers / conversations) * 100)}%` : '—'],
+      ['Paid orders', String(paid)],
+      ['Revenue', money(revenue)],
+      ['Average order', paid ? money(Math.round(revenue / paid)) : '—'],
+      ['Recovered by reminders', `${sum(all, 'recovered_orders')} · ${money(sum(all, 'recovered_revenue_minor'))}`],
+      ['Appointments', String(bookings)],
+      ['No-shows', bookings ? `${sum(all, 'no_shows')} (${Math.round((sum(all, 'no_shows') / bookings) * 100)}%)` : '—'],
+      ['With a person now', String(sum(all, 'handoffs'))],
+    ];
+    ui.numbersTotals.replaceChildren(...totals.flatMap(([k, v]) => [textEl('dt', '', k), textEl('dd', '', v)]));
+    barChart(ui.numbersConversations, days, series('conversations'), 'Conversations per day', String);
+    barChart(ui.numbersRevenue, days, series('revenue_minor'), 'Revenue per day', money);
+    const channels = [...new Set(rows.filter((r) => r.channel !== 'all').map((r) => r.channel))].sort();
+    const head = el('tr');
+    for (const h of ['Channel', 'Conversations', 'Paid orders', 'Revenue']) head.append(textEl('th', '', h));
+    const body = channels.map((channel) => {
+      const list = rows.filter((r) => r.channel === channel);
+      const tr = el('tr');
+      tr.append(textEl('td', '', (CHANNELS[channel] || [])[1] || channel), textEl('td', '', String(sum(list, 'conversations'))),
+        textEl('td', '', String(sum(list, 'paid_orders'))), textEl('td', '', money(sum(list, 'revenue_minor'))));
+      return tr;
+    });
+    ui.numbersChannels.replaceChildren(head, ...body);
+  }
+
+  function openNumbers() {
+    helpReturnFocus = document.activeElement;
+    ui.numbers.hidden = false;
+    ui.numbersClose.focus();
+    void loadNumbers();
+  }
+  function closeNumbers() {
+    ui.numbers.hidden = true;
+    if (helpReturnFocus && helpReturnFocus.focus) helpReturnFocus.focus();
+  }
+
   function openTeam() {
     helpReturnFocus = document.activeElement;
     ui.team.hidden = false;
@@ -1258,6 +1366,7 @@
   function onEscape() {
     if (!ui.order.hidden) closeOrder();
     else if (!ui.team.hidden) closeTeam();
+    else if (!ui.numbers.hidden) closeNumbers();
     else if (!ui.setAside.hidden) closeSetAside();
     else if (!ui.help.hidden) closeHelp();
     else if (menuOpen()) { closeMenus(); focusReply(); }
@@ -1327,6 +1436,9 @@
     ui.setAsideBtn.addEventListener('click', openSetAside);
     ui.alerts.addEventListener('click', safe(toggleAlerts));
     ui.teamBtn.addEventListener('click', openTeam);
+    ui.numbersBtn.addEventListener('click', openNumbers);
+    ui.numbersClose.addEventListener('click', closeNumbers);
+    ui.numbersRange.addEventListener('submit', (ev) => { ev.preventDefault(); void loadNumbers(); });
     ui.orderClose.addEventListener('click', closeOrder);
     ui.teamClose.addEventListener('click', closeTeam);
     ui.teamAdd.addEventListener('submit', safe(inviteColleague));
@@ -1371,6 +1483,7 @@
     await loadOperators();
     await loadSetAside();
     ui.teamBtn.hidden = state.me.role !== 'admin';
+    ui.numbersBtn.hidden = state.me.role !== 'admin';
     setInterval(safe(loadSetAside), 60000);
     // A link or reload with #<customer> reopens that conversation.
     let fromHash = '';
