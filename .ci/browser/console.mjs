@@ -601,6 +601,18 @@ async function main() {
     problems.push('a model request without the API key');
   }
 
+  // The consent the customer gave (or not) is in the side panel.
+  const consentText = await page.locator('#side-consent').innerText();
+  if (!consentText.startsWith('Cart reminders:')) throw new Error(`no consent in the side panel: ${consentText}`);
+  // The team dialog lists who viewed, exported and took over what.
+  await page.locator('#btn-team').click();
+  await page.waitForFunction(() => {
+    const text = document.getElementById('team-activity')?.innerText ?? '';
+    return text.includes('ana viewed') && text.includes('ana took over') && text.includes('ana exported');
+  }, null, { timeout: 10000 });
+  await page.locator('#btn-team-close').click();
+  step('consent shows in the side panel; recent activity (the audit log) in the team dialog');
+
   // A reply WhatsApp refuses for good shows up for the admin under Problems, with the reason.
   await postWebhook(base, 'hello?', UNREACHABLE, 'Radu Unreachable');
   const problemsBtn = page.locator('#btn-set-aside');

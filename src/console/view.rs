@@ -157,6 +157,13 @@ async fn build(
             "id": id,
             "name": customer.as_ref().and_then(|c| c.display_name.clone()),
             "locale": locale.code(),
+            // What the customer said to cart reminders, and when; "stop" ends them for good.
+            "consent": {
+                "reminders": conversation.recovery.consent.as_ref().map(|c| json!({
+                    "granted": c.granted, "at": c.at.millis(),
+                })),
+                "stopped": conversation.recovery.opted_out,
+            },
             "identities": customer.as_ref().map(|c| c.identities.iter().map(|i| json!({
                 "channel": i.channel.name(), "id": i.external_id,
             })).collect::<Vec<_>>()).unwrap_or_default(),

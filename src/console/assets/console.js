@@ -50,6 +50,7 @@
     productResults: $('product-results'), paylink: $('btn-paylink'),
     translateRow: $('translate-row'), translateReply: $('translate-reply'),
     sideData: $('side-data'), exportJson: $('export-json'), exportText: $('export-text'),
+    consent: $('side-consent'), teamActivity: $('team-activity'),
     numbersBtn: $('btn-numbers'), numbers: $('numbers'), numbersRange: $('numbers-range'),
     numbersFrom: $('numbers-from'), numbersTo: $('numbers-to'), numbersTotals: $('numbers-totals'),
     numbersConversations: $('numbers-conversations'), numbersRevenue: $('numbers-revenue'),
@@ -637,6 +638,13 @@
       return li;
     }));
     ui.language.textContent = str(c.locale) || '—';
+    const consent = obj(c.consent);
+    const reminders = consent.reminders ? obj(consent.reminders) : null;
+    ui.consent.textContent = consent.stopped
+      ? 'Cart reminders: asked to stop'
+      : reminders
+        ? `Cart reminders: ${reminders.granted ? 'yes' : 'no'} (${formatTime(reminders.at)})`
+        : 'Cart reminders: not asked yet';
     // Admins may export what souk holds on the customer (a download, by the session cookie).
     const admin = !!state.me && state.me.role === 'admin';
     ui.sideData.hidden = !admin || !state.open;
@@ -1287,6 +1295,28 @@
     ui.teamLink.hidden = true;
     ui.teamClose.focus();
     void loadTeam();
+    void loadActivity();
+  }
+
+  const ACTIONS = {
+    view: 'viewed', export: 'exported the data of', takeover: 'took over', hand_back: 'handed back',
+    unlink: 'undid a link of', order_status: 'moved an order of',
+  };
+  async function loadActivity() {
+    const res = await request('GET', `${API}/audit?limit=50`);
+    if (!res.ok) {
+      ui.teamActivity.replaceChildren(el('li', 'muted', `Could not load: ${res.error}`));
+      return;
+    }
+    const entries = arr(res.data.entries).map(obj);
+    ui.teamActivity.replaceChildren(...(entries.length ? entries.map((e) => {
+      const li = el('li', 'activity');
+      const what = ACTIONS[e.action] || str(e.action);
+      li.append(textEl('span', 'activity-who', `${str(e.actor)} ${what} ${str(e.customer).slice(0, 6).toUpperCase() ? `C-${str(e.customer).replace(/[^0-9a-z]/gi, '').slice(0, 6).toUpperCase()}` : ''}`));
+      if (str(e.detail)) li.append(textEl('span', 'muted', ` · ${str(e.detail)}`));
+      li.append(el('span', 'muted', ` · ${formatTime(e.at)}`));
+      return li;
+    }) : [el('li', 'muted', 'Nothing yet')]));
   }
   function closeTeam() {
     ui.team.hidden = true;
