@@ -203,8 +203,17 @@ pub const FAMILIES: &[Family] = &[
     Family {
         name: "souk_timers_fired_total",
         kind: Kind::Counter,
-        help: "Durable timers that fell due and were applied.",
-        labels: &[],
+        help: "Durable timers that fell due and were applied, by kind.",
+        labels: &[(
+            "kind",
+            &[
+                "session-expiry",
+                "handoff-wait",
+                "cart-recovery",
+                "booking-reminder",
+                "nlu-wait",
+            ],
+        )],
         buckets: &[],
     },
     Family {

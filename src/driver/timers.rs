@@ -25,7 +25,13 @@ pub async fn run_timers(shared: Arc<Shared>, driver: Driver, stop: CancellationT
         .await;
         let next = match fired {
             Ok((fired, next)) => {
-                metrics::counter!("souk_timers_fired_total").increment(fired.len() as u64);
+                for entry in &fired {
+                    let kind = match &entry.event {
+                        flows::Event::TimerFired(kind) => kind.name(),
+                        _ => "other",
+                    };
+                    metrics::counter!("souk_timers_fired_total", "kind" => kind).increment(1);
+                }
                 for entry in fired {
                     if driver.dispatch(entry).await.is_err() {
                         return;
