@@ -39,13 +39,7 @@ async fn report_kpis(
     to: chrono::NaiveDate,
     format: crate::cli::KpiFormat,
 ) -> anyhow::Result<()> {
-    let settings = Settings::load(config)?;
-    let store = crate::store::open(&settings.store).await.with_context(|| {
-        format!(
-            "opening the store ({}; sled: is souk running? stop it first)",
-            settings.store.describe()
-        )
-    })?;
+    let (settings, store) = open_store(config).await?;
     let rows = kpi_rows(store.as_ref(), from, to, settings.timezone()).await?;
     match format {
         crate::cli::KpiFormat::Csv => print!("{}", flows::kpis::csv(&rows)),
@@ -88,7 +82,10 @@ pub fn recovery(config: &Path) -> anyhow::Result<()> {
     crate::cli::block_on(report_recovery(config))?
 }
 
-async fn report_recovery(config: &Path) -> anyhow::Result<()> {
+/// The settings and the store a report reads (sled's lock says whether souk still runs).
+async fn open_store(
+    config: &Path,
+) -> anyhow::Result<(Settings, std::sync::Arc<dyn crate::store::Store>)> {
     let settings = Settings::load(config)?;
     let store = crate::store::open(&settings.store).await.with_context(|| {
         format!(
@@ -96,6 +93,11 @@ async fn report_recovery(config: &Path) -> anyhow::Result<()> {
             settings.store.describe()
         )
     })?;
+    Ok((settings, store))
+}
+
+async fn report_recovery(config: &Path) -> anyhow::Result<()> {
+    let (settings, store) = open_store(config).await?;
     let counted = store.count_replies(&STEPS).await?;
     let mut sent = [0u64; STEPS.len()];
     for (slot, count) in sent.iter_mut().zip(counted) {

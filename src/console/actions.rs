@@ -269,17 +269,10 @@ pub async fn export(
     authed.require_admin("only an admin can export a customer's data")?;
     let customer = CustomerId(customer);
     load(&state, &customer).await?;
-    crate::data_rights::audit::record(
-        state.store.as_ref(),
-        &authed.operator.name,
-        "export",
-        Some(&customer),
-        query.format().unwrap_or("json"),
-    )
-    .await?;
     crate::data_rights::response::export_response(
         &state.store,
         &state.renderer,
+        &authed.operator.name,
         &customer,
         query.format(),
     )

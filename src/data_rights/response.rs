@@ -18,14 +18,24 @@ impl ExportQuery {
     }
 }
 
-/// The export of `customer` as the response body: JSON, or the summary as plain text.
+/// The export of `customer` as the response body (JSON, or the summary as plain text),
+/// recorded in the audit log as `actor`'s first.
 pub async fn export_response(
     store: &std::sync::Arc<dyn crate::store::Store>,
     renderer: &crate::render::Renderer,
+    actor: &str,
     customer: &flows::CustomerId,
     format: Option<&str>,
 ) -> Result<axum::response::Response, ApiError> {
     use axum::response::IntoResponse;
+    crate::data_rights::audit::record(
+        store.as_ref(),
+        actor,
+        "export",
+        Some(customer),
+        format.unwrap_or("json"),
+    )
+    .await?;
     let export =
         crate::data_rights::export::export(store.as_ref(), renderer, customer, crate::clock::now())
             .await?;

@@ -46,17 +46,10 @@ pub async fn export_customer(
     let customer = crate::data_rights::lookup::find(state.store.as_ref(), &reference)
         .await?
         .map_err(|error| ApiError::new(StatusCode::NOT_FOUND, error.to_string()))?;
-    crate::data_rights::audit::record(
-        state.store.as_ref(),
-        crate::data_rights::audit::ADMIN_API,
-        "export",
-        Some(&customer),
-        query.format().unwrap_or("json"),
-    )
-    .await?;
     crate::data_rights::response::export_response(
         &state.store,
         &state.renderer,
+        crate::data_rights::audit::ADMIN_API,
         &customer,
         query.format(),
     )
