@@ -85,3 +85,16 @@ impl From<axum::extract::rejection::QueryRejection> for ApiError {
         ApiError::new(StatusCode::BAD_REQUEST, rejection.body_text())
     }
 }
+
+/// The answer for an event submitted and waited for (`driver::submit`) that did not apply.
+pub fn not_applied(waited: crate::driver::submit::Waited) -> ApiError {
+    match waited {
+        crate::driver::submit::Waited::SetAside => {
+            ApiError::internal("the action failed again and again and was set aside for an admin")
+        }
+        _ => ApiError::new(
+            axum::http::StatusCode::SERVICE_UNAVAILABLE,
+            "the conversation is busy; the action is queued and will apply shortly",
+        ),
+    }
+}

@@ -197,6 +197,21 @@ pub enum CustomerCommand {
         #[arg(long)]
         url: Option<String>,
     },
+    /// Erase everything souk holds on a customer and the chats linked to them: history,
+    /// profile, identities, carts, notes, timers, queued sends. Paid orders and paid
+    /// appointments stay for accounting, without the person (`privacy.order_years`). The
+    /// customer gets a last message. Cannot be undone: asks for `--yes`.
+    Erase {
+        reference: String,
+        /// Yes, erase: without it nothing happens.
+        #[arg(long)]
+        yes: bool,
+        #[arg(long, default_value = "config/souk.toml")]
+        config: PathBuf,
+        /// Where souk runs; default: http:// and `server.listen` of the configuration.
+        #[arg(long)]
+        url: Option<String>,
+    },
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

@@ -77,6 +77,15 @@ fn main() -> ExitCode {
                     url,
                 },
         } => export_customer(&config, url, &reference, format, output),
+        Command::Customer {
+            command:
+                CustomerCommand::Erase {
+                    reference,
+                    yes,
+                    config,
+                    url,
+                },
+        } => erase_customer(&config, url, &reference, yes),
         Command::Store {
             command:
                 StoreCommand::Copy {
@@ -251,6 +260,7 @@ fn summary_lines(settings: &Settings) -> Vec<String> {
     } else {
         "cart reminders: off".to_owned()
     });
+    lines.extend(settings.privacy.describe());
     lines
 }
 
@@ -309,39 +319,20 @@ fn set_order_status(
     status: &str,
     tracking: Option<String>,
 ) -> anyhow::Result<()> {
-    let settings = Settings::load(config)?;
-    let Some(token) = settings.admin.token.clone() else {
-        anyhow::bail!("set SOUK__ADMIN__TOKEN (the same token the running souk has)");
-    };
-    let base = url.unwrap_or_else(|| format!("http://{}", settings.server.listen));
-    let endpoint = format!(
-        "{}/api/admin/orders/{id}/status",
-        base.trim_end_matches('/')
+    let (_, body) = admin_call(
+        config,
+        url,
+        reqwest::Method::POST,
+        (&["api", "admin", "orders", id, "status"], None),
+        Some(serde_json::json!({"status": status, "tracking": tracking})),
+    )?;
+    let body: serde_json::Value = serde_json::from_slice(&body).unwrap_or_default();
+    println!(
+        "order {id}: {} → {}; the customer is being told",
+        body["from"].as_str().unwrap_or("?"),
+        body["status"].as_str().unwrap_or(status)
     );
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()?;
-    runtime.block_on(async move {
-        let response = reqwest::Client::new()
-            .post(&endpoint)
-            .bearer_auth(token.expose())
-            .json(&serde_json::json!({"status": status, "tracking": tracking}))
-            .send()
-            .await
-            .map_err(|error| anyhow::anyhow!("cannot reach souk at {base}: {error}"))?;
-        let code = response.status();
-        let body: serde_json::Value = response.json().await.unwrap_or_default();
-        if !code.is_success() {
-            let reason = body["error"].as_str().unwrap_or("no reason given");
-            anyhow::bail!("souk refused ({code}): {reason}");
-        }
-        println!(
-            "order {id}: {} → {}; the customer is being told",
-            body["from"].as_str().unwrap_or("?"),
-            body["status"].as_str().unwrap_or(status)
-        );
-        Ok(())
-    })
+    Ok(())
 }
 
 /// `souk customer export`: asks the running souk's admin API, writes what it answers.
@@ -352,6 +343,65 @@ fn export_customer(
     format: ExportFormat,
     output: Option<std::path::PathBuf>,
 ) -> anyhow::Result<()> {
+    let query = (format == ExportFormat::Text).then_some("format=text");
+    let (_, body) = admin_call(
+        config,
+        url,
+        reqwest::Method::GET,
+        (&["api", "admin", "customers", reference, "export"], query),
+        None,
+    )?;
+    match output {
+        Some(path) => {
+            std::fs::write(&path, &body)?;
+            eprintln!("written to {}", path.display());
+        }
+        None => {
+            use std::io::Write as _;
+            std::io::stdout().write_all(&body)?;
+        }
+    }
+    Ok(())
+}
+
+/// `souk customer erase`: asks the running souk's admin API to erase, says what it did.
+fn erase_customer(
+    config: &std::path::Path,
+    url: Option<String>,
+    reference: &str,
+    yes: bool,
+) -> anyhow::Result<()> {
+    if !yes {
+        anyhow::bail!(
+            "erasing {reference} cannot be undone: their messages, details, carts, notes and \
+             linked chats go (paid orders and appointments stay, without the person). Add --yes to erase."
+        );
+    }
+    let (code, _) = admin_call(
+        config,
+        url,
+        reqwest::Method::POST,
+        (&["api", "admin", "customers", reference, "erase"], None),
+        None,
+    )?;
+    if code == reqwest::StatusCode::ACCEPTED {
+        println!("{reference}: erasure queued; it finishes as soon as their conversation is free");
+    } else {
+        println!("{reference}: erased; they were sent a last message saying so");
+    }
+    Ok(())
+}
+
+/// One call to the running souk's admin API with the token of SOUK__ADMIN__TOKEN: the
+/// status and the body of a success, or the refusal's reason as the error. `path`: its
+/// segments (each escaped) and the query.
+fn admin_call(
+    config: &std::path::Path,
+    url: Option<String>,
+    method: reqwest::Method,
+    (segments, query): (&[&str], Option<&str>),
+    json: Option<serde_json::Value>,
+) -> anyhow::Result<(reqwest::StatusCode, Vec<u8>)> {
     let settings = Settings::load(config)?;
     let Some(token) = settings.admin.token.clone() else {
         anyhow::bail!("set SOUK__ADMIN__TOKEN (the same token the running souk has)");
@@ -362,17 +412,19 @@ fn export_customer(
     endpoint
         .path_segments_mut()
         .map_err(|()| anyhow::anyhow!("{base} cannot take a path"))?
-        .extend(["api", "admin", "customers", reference, "export"]);
-    if format == ExportFormat::Text {
-        endpoint.set_query(Some("format=text"));
-    }
+        .extend(segments);
+    endpoint.set_query(query);
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()?;
-    let body = runtime.block_on(async move {
-        let response = reqwest::Client::new()
-            .get(endpoint)
-            .bearer_auth(token.expose())
+    runtime.block_on(async move {
+        let mut request = reqwest::Client::new()
+            .request(method, endpoint)
+            .bearer_auth(token.expose());
+        if let Some(json) = json {
+            request = request.json(&json);
+        }
+        let response = request
             .send()
             .await
             .map_err(|error| anyhow::anyhow!("cannot reach souk at {base}: {error}"))?;
@@ -386,19 +438,8 @@ fn export_customer(
                 .to_owned();
             anyhow::bail!("souk refused ({code}): {reason}");
         }
-        Ok(body)
-    })?;
-    match output {
-        Some(path) => {
-            std::fs::write(&path, &body)?;
-            eprintln!("written to {}", path.display());
-        }
-        None => {
-            use std::io::Write as _;
-            std::io::stdout().write_all(&body)?;
-        }
-    }
-    Ok(())
+        Ok((code, body.to_vec()))
+    })
 }
 
 fn serve(path: &std::path::Path) -> anyhow::Result<()> {

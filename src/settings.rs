@@ -37,6 +37,8 @@ pub struct Settings {
     pub booking: crate::booking::config::BookingConfig,
     #[serde(default)]
     pub nlu: crate::nlu::settings::NluSettings,
+    #[serde(default)]
+    pub privacy: crate::data_rights::settings::PrivacySettings,
 }
 
 /// `[recovery]`: abandoned-cart reminders.
@@ -725,6 +727,7 @@ impl Settings {
             "admin.token",
             "store.postgres.url",
             crate::nlu::settings::NluSettings::SECRETS[0],
+            crate::data_rights::settings::PrivacySettings::SECRETS[0],
         ] {
             let from_file = figment
                 .find_metadata(key)
@@ -738,6 +741,9 @@ impl Settings {
         }
         settings.channels.take_raw_secrets_from_env();
         settings.payments.take_raw_secrets_from_env();
+        if let Ok(raw) = std::env::var("SOUK__PRIVACY__DIGEST_KEY") {
+            settings.privacy.digest_key = Some(Secret::new(raw));
+        }
         if let Ok(raw) = std::env::var("SOUK__ADMIN__TOKEN") {
             settings.admin.token = Some(Secret::new(raw));
         }

@@ -212,6 +212,7 @@ pub const FAMILIES: &[Family] = &[
                 "cart-recovery",
                 "booking-reminder",
                 "nlu-wait",
+                "erasure",
             ],
         )],
         buckets: &[],
@@ -367,6 +368,20 @@ pub const FAMILIES: &[Family] = &[
             "message",
             &["recovery-gentle", "recovery-next-day", "recovery-last-call"],
         )],
+        buckets: &[],
+    },
+    Family {
+        name: "souk_customers_erased_total",
+        kind: Kind::Counter,
+        help: "Customers erased (with their linked chats), by who asked.",
+        labels: &[("by", &["customer", "operator", "admin-api", "retention"])],
+        buckets: &[],
+    },
+    Family {
+        name: "souk_erased_events_swept_total",
+        kind: Kind::Counter,
+        help: "Events that came for a customer already erased, taken out without a step.",
+        labels: &[],
         buckets: &[],
     },
     Family {

@@ -348,10 +348,21 @@ async function main() {
   });
   page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
   const problems = [];
+  let promptAnswer = null;
   page.on('console', (m) => { if (m.type() === 'error') problems.push(`console: ${m.text()}`); });
   page.on('pageerror', (e) => problems.push(`page error: ${e}`));
   page.on('response', (r) => { if (r.status() >= 400) problems.push(`${r.status()} ${r.url()}`); });
-  page.on('dialog', (d) => { problems.push(`unexpected dialog: ${d.message()}`); d.dismiss().catch(() => {}); });
+  page.on('dialog', (d) => {
+    // The one dialog the test expects: erasure asks the admin to type the reference.
+    if (promptAnswer !== null && d.type() === 'prompt') {
+      const answer = promptAnswer;
+      promptAnswer = null;
+      d.accept(answer).catch(() => {});
+      return;
+    }
+    problems.push(`unexpected dialog: ${d.message()}`);
+    d.dismiss().catch(() => {});
+  });
 
   // a. first start: the set-up link souk logged, as a new shop finds it
   step('creating the first admin through the set-up link from the log');
@@ -626,6 +637,28 @@ async function main() {
   await page.locator('#dead-list li button', { hasText: 'Open conversation' }).first().click();
   await page.locator('#conv-name', { hasText: 'Radu Unreachable' }).waitFor({ state: 'visible', timeout: 10000 });
   step('a reply WhatsApp refused is listed under Problems with its reason, and opens its conversation');
+
+  // An admin erases Ioana from the side panel, typing her reference to confirm; she is told
+  // in Romanian and her conversation leaves the list.
+  await page.locator('#conv-list .conv-row', { hasText: 'Ioana Pop' }).first().click();
+  await page.locator('#conv-name', { hasText: 'Ioana Pop' }).waitFor({ state: 'visible', timeout: 10000 });
+  if (await page.locator('#btn-panel').isVisible()) await page.locator('#btn-panel').click();
+  const reference = await page.evaluate(async () => {
+    const id = decodeURIComponent(location.hash.slice(1));
+    const res = await fetch(`/console/api/conversations/${encodeURIComponent(id)}`);
+    return (await res.json()).summary.reference;
+  });
+  mark = recorded.length;
+  promptAnswer = reference;
+  await page.locator('#erase-customer').click();
+  await page.locator('#notice', { hasText: 'erased' }).waitFor({ state: 'visible', timeout: 20000 });
+  await waitFor(() => graphBodies(mark).some((b) => b.to === ROMANIAN && (b.text?.body ?? '').startsWith('Datele tale au fost șterse')),
+    'the last message, in Romanian, at the Graph API');
+  await waitFor(async () => (await page.locator('#conv-list .conv-row', { hasText: 'Ioana Pop' }).count()) === 0,
+    'the erased conversation gone from the list');
+  if (!(await page.locator('#side-body').isHidden())) throw new Error('the erased customer still shows in the side panel');
+  await page.screenshot({ path: `${shots}/console-erased.png` });
+  step('an admin erased a customer from the side panel (reference typed to confirm); she was told in Romanian');
 
   if (recorded.some((r) => r.authorization !== 'Bearer test-access-token')) {
     problems.push(`a Graph API call without the access token: ${recorded.map((r) => r.authorization).join(', ')}`);

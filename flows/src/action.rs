@@ -263,6 +263,12 @@ pub enum ChoiceAction {
     ConfirmCancelBooking(crate::booking::BookingId),
     /// "I'll be there", from a reminder.
     Attend(crate::booking::BookingId),
+    /// "Delete my data": asks first.
+    EraseData,
+    /// "Yes, delete everything", only right after `EraseData` asked.
+    ConfirmErase,
+    /// "No, keep it", after `EraseData` asked.
+    KeepData,
 }
 
 impl ChoiceAction {
@@ -318,6 +324,9 @@ impl ChoiceAction {
             ChoiceAction::TimesPage { day, page } => format!("tpage:{day}:{page}"),
             ChoiceAction::ConfirmCancelBooking(id) => format!("bcancelok:{id}"),
             ChoiceAction::Attend(id) => format!("attend:{id}"),
+            ChoiceAction::EraseData => "erase".into(),
+            ChoiceAction::ConfirmErase => "eraseok".into(),
+            ChoiceAction::KeepData => "erasekeep".into(),
         }
     }
 
@@ -412,6 +421,9 @@ impl ChoiceAction {
             ("attend", Some(id), None) => {
                 ChoiceAction::Attend(crate::booking::BookingId(owned(id)?))
             }
+            ("erase", None, None) => ChoiceAction::EraseData,
+            ("eraseok", None, None) => ChoiceAction::ConfirmErase,
+            ("erasekeep", None, None) => ChoiceAction::KeepData,
             _ => return None,
         };
         Some(action)

@@ -309,6 +309,8 @@ impl Conversation {
             Event::Linked(outcome) => self.on_linked(ctx, outcome, &mut out),
             Event::Booking(outcome) => self.on_booking_outcome(ctx, outcome, now, &mut out),
             Event::OperatorMarkedNoShow { booking, .. } => self.on_no_show(&booking, now, &mut out),
+            // The shell carries erasure out before any step; reaching here, it is a no-op.
+            Event::EraseRequested { .. } => {}
         }
         self.attribute_replies(
             by_operator.as_ref(),
@@ -568,6 +570,14 @@ impl Conversation {
             Intent::SetLanguage(locale) => ChoiceAction::SetLanguage(locale),
             Intent::Greeting => return self.greet(ctx, false, out),
             Intent::Thanks => return self.thanks(ctx, out),
+            // "Yes" right after "delete all your data?" is that answer, wherever the flow is.
+            Intent::Yes if self.offered.contains(&ChoiceAction::ConfirmErase) => {
+                ChoiceAction::ConfirmErase
+            }
+            Intent::No if self.offered.contains(&ChoiceAction::ConfirmErase) => {
+                ChoiceAction::KeepData
+            }
+            Intent::EraseData => ChoiceAction::EraseData,
             Intent::Yes => match self.state {
                 FlowState::Checkout(CheckoutStep::Confirm { .. }) => ChoiceAction::Confirm,
                 FlowState::Booking(crate::booking::BookingStep::Confirm { .. }) => {
@@ -689,6 +699,9 @@ impl Conversation {
             ChoiceAction::CancelBooking(id) => self.ask_cancel_booking(ctx, &id, now, out),
             ChoiceAction::ConfirmCancelBooking(id) => self.cancel_booking(ctx, &id, now, out),
             ChoiceAction::Attend(id) => self.attend_booking(ctx, &id, now, out),
+            ChoiceAction::EraseData => self.ask_erasure(out),
+            ChoiceAction::ConfirmErase => self.confirm_erasure(now, out),
+            ChoiceAction::KeepData => self.keep_data(ctx, out),
         }
     }
 
@@ -712,6 +725,8 @@ impl Conversation {
             TimerKind::CartRecovery => self.on_recovery_timer(ctx, now, out),
             TimerKind::BookingReminder => self.on_booking_timer(ctx, now, out),
             TimerKind::NluWait => self.on_nlu_timer(ctx, now, out),
+            // Carried out by the shell, never stepped (see `Event::EraseRequested`).
+            TimerKind::Erasure => {}
             TimerKind::SessionExpiry => {
                 // Timers can fire late or twice, and this one is not moved when the customer
                 // writes: only a real silence resets the flow; otherwise wait out the rest.

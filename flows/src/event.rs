@@ -105,6 +105,12 @@ pub enum Event {
         operator: OperatorId,
         booking: crate::booking::BookingId,
     },
+    /// The shop (an admin in the console, the admin API, `souk customer erase`) erases
+    /// everything held on this customer. Like `TimerFired(Erasure)`, carried out by the
+    /// shell in the customer's worker; the core never steps it. `by`: who asked.
+    EraseRequested {
+        by: String,
+    },
 }
 
 /// The outcome of redeeming a link code.

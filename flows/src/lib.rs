@@ -12,6 +12,7 @@ pub mod conversation;
 mod conversation_record;
 pub mod customer;
 pub mod discount;
+pub mod erasure;
 pub mod event;
 mod flow;
 pub mod handoff;

@@ -240,6 +240,12 @@ text_keys! {
     DayLabel => "day-label",
     TimeLabel => "time-label",
     LinkCalendar => "link-calendar",
+    // "Delete my data": asked first, then done by the shell, which sends the last message.
+    ErasureAsk => "erasure-ask",
+    ErasureKept => "erasure-kept",
+    ErasureDone => "erasure-done",
+    ChoiceEraseConfirm => "choice-erase-confirm",
+    ChoiceEraseKeep => "choice-erase-keep",
 }
 
 /// An argument of a message. Money stays typed so the shell formats it per locale.

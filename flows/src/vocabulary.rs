@@ -47,15 +47,20 @@ pub enum TimerKind {
     BookingReminder,
     /// The language model has not answered in time: the rules answer instead.
     NluWait,
+    /// The customer confirmed "delete my data": due at once, so the request is durable in
+    /// the same commit as the confirmation. The shell carries it out (`data_rights::erase`);
+    /// the core never steps it.
+    Erasure,
 }
 
 impl TimerKind {
-    pub const ALL: [TimerKind; 5] = [
+    pub const ALL: [TimerKind; 6] = [
         TimerKind::SessionExpiry,
         TimerKind::HandoffWait,
         TimerKind::CartRecovery,
         TimerKind::BookingReminder,
         TimerKind::NluWait,
+        TimerKind::Erasure,
     ];
 
     pub const fn name(self) -> &'static str {
@@ -65,6 +70,7 @@ impl TimerKind {
             TimerKind::CartRecovery => "cart-recovery",
             TimerKind::BookingReminder => "booking-reminder",
             TimerKind::NluWait => "nlu-wait",
+            TimerKind::Erasure => "erasure",
         }
     }
 }

@@ -23,17 +23,21 @@ use crate::store::Store;
 /// The path of a booking's calendar link, under the public URL.
 pub const ICS_PREFIX: &str = "/bookings/";
 
-/// Carries out a booking request of `customer`'s step, after that step committed.
-pub fn spawn(shared: &Shared, customer: CustomerId, request: BookingRequest) {
-    let ingest = shared.ingest.clone();
-    let ctx = shared.context();
-    let staff: Vec<StaffId> = ctx
-        .settings
+/// Every staff member's id: a request locks all their calendars.
+pub fn staff_ids(ctx: &flows::Context) -> Vec<StaffId> {
+    ctx.settings
         .booking
         .staff
         .iter()
         .map(|s| s.id.clone())
-        .collect();
+        .collect()
+}
+
+/// Carries out a booking request of `customer`'s step, after that step committed.
+pub fn spawn(shared: &Shared, customer: CustomerId, request: BookingRequest) {
+    let ingest = shared.ingest.clone();
+    let ctx = shared.context();
+    let staff = staff_ids(&ctx);
     let calendar = ctx.calendar.clone();
     let base = shared.settings.link_base();
     tokio::spawn(async move {

@@ -20,8 +20,8 @@ use super::session::Authed;
 use super::window::reply_window;
 use crate::api_error::ApiError;
 use crate::clock;
-use crate::driver::applied::Settled;
-use crate::store::{HistoryEntry, InboxEntry, Ingested, Operator, Role};
+use crate::driver::submit::Waited;
+use crate::store::{HistoryEntry, InboxEntry, Operator, Role};
 
 /// Longest message an operator may send in one go (WhatsApp's text limit).
 const MAX_REPLY_CHARS: usize = 4096;
@@ -80,39 +80,16 @@ async fn apply(
         event,
         received_at: clock::now(),
     };
-    let applied = &state.shared.applied;
-    let (seq, settled) = match state.ingest.persist(vec![entry]).await?.pop() {
-        Some(Ingested::New(entry)) => {
-            let seq = entry.seq;
-            // Watched before its worker has it, so the news cannot come first.
-            let settled = applied.watch(seq);
-            if let Err(error) = state.ingest.dispatch(entry).await {
-                applied.forget(seq);
-                return Err(error.into());
-            }
-            (seq, settled)
-        }
-        Some(Ingested::Duplicate) | None => {
-            return Err(ApiError::internal("the operator event was not stored"));
-        }
-    };
-    // Forgotten however this ends (an operator's browser that hangs up included), so the
-    // registry never keeps a waiter nobody reads.
-    let _watching = Watching { applied, seq };
-    // A store recovering from a full disk re-drives its inbox and may have applied it already.
-    if !state.store.in_inbox(seq).await? {
-        return load(state, customer).await;
-    }
-    match tokio::time::timeout(APPLY_TIMEOUT, settled).await {
-        Ok(Ok(Settled::Applied)) => load(state, customer).await,
-        Ok(Ok(Settled::SetAside)) => Err(ApiError::internal(
-            "the action failed again and again and was set aside for an admin",
-        )),
-        // Timed out, or the worker went away (shutting down): the event is durably queued.
-        Ok(Err(_)) | Err(_) => Err(ApiError::new(
-            StatusCode::SERVICE_UNAVAILABLE,
-            "the conversation is busy; the action is queued and will apply shortly",
-        )),
+    match crate::driver::submit::submit_and_wait(
+        &state.ingest,
+        &state.shared.applied,
+        entry,
+        APPLY_TIMEOUT,
+    )
+    .await?
+    {
+        Waited::Applied => load(state, customer).await,
+        waited => Err(crate::api_error::not_applied(waited)),
     }
 }
 
@@ -275,6 +252,24 @@ pub async fn export(
         &authed.operator.name,
         &customer,
         query.format(),
+    )
+    .await
+}
+
+/// Erases the customer and every chat linked to them (admins).
+pub async fn erase(
+    State(state): State<ConsoleState>,
+    Extension(authed): Extension<Authed>,
+    Path(customer): Path<String>,
+) -> Result<Response, ApiError> {
+    authed.require_admin("only an admin can erase a customer's data")?;
+    let customer = CustomerId(customer);
+    load(&state, &customer).await?;
+    crate::data_rights::response::erase_response(
+        &state.ingest,
+        &state.shared.applied,
+        &authed.operator.name,
+        &customer,
     )
     .await
 }
@@ -627,17 +622,5 @@ fn refuse_closed_window(state: &ConsoleState, conversation: &Conversation) -> Re
     match reply_window(&state.settings, conversation, clock::now()).refusal {
         Some(refusal) => Err(ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, refusal)),
         None => Ok(()),
-    }
-}
-
-/// Stops watching an event when its caller is done waiting, however that ends.
-struct Watching<'a> {
-    applied: &'a crate::driver::applied::Applied,
-    seq: u64,
-}
-
-impl Drop for Watching<'_> {
-    fn drop(&mut self) {
-        self.applied.forget(self.seq);
     }
 }

@@ -229,6 +229,7 @@ pub fn intent_in_words(
         Intent::DiscountCode(code) => format!("discount code {code}"),
         Intent::Book => "book an appointment".into(),
         Intent::Bookings => "my appointments".into(),
+        Intent::EraseData => "delete my data".into(),
         Intent::NotCarried(absent) => {
             format!("asks for {:?}, which the shop does not carry", absent.what)
         }

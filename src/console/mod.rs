@@ -79,6 +79,7 @@ pub fn router<S: Clone + Send + Sync + 'static>(state: ConsoleState) -> Router<S
             post(actions::translate),
         )
         .route(&format!("{conversation}/export"), get(actions::export))
+        .route(&format!("{conversation}/erase"), post(actions::erase))
         .route(
             &format!("{conversation}/handback"),
             post(actions::hand_back),

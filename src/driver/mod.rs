@@ -12,6 +12,7 @@ mod outbox;
 pub mod payment_links;
 pub mod poison;
 pub mod replica;
+pub mod submit;
 mod timers;
 mod worker;
 

@@ -401,7 +401,17 @@ async fn settle(
     let id = entry.id;
     let entry_customer = entry.customer.clone();
     let mut rescheduled = None;
+    // An erased customer's last message leaves nothing behind that names their chat: no
+    // platform ids once sent, no dead letter if it cannot be.
+    let erased = entry.reply.text.key == flows::TextKey::ErasureDone;
     let (outcome, written) = match result {
+        Ok(_) if erased => {
+            delivered.push(Delivered {
+                outbox_id: id,
+                sent: Vec::new(),
+            });
+            (Outcome::Sent, Ok(()))
+        }
         Ok(platform_ids) => {
             let records: Vec<SentRecord> = platform_ids
                 .into_iter()
@@ -441,6 +451,14 @@ async fn settle(
             let written = store.outbox_reschedule(&entry).await;
             rescheduled = Some(entry);
             (Outcome::Retry, written)
+        }
+        Err(error) if erased => {
+            tracing::warn!(id = entry.id, %error, "an erased customer's last message could not be sent; dropped");
+            delivered.push(Delivered {
+                outbox_id: id,
+                sent: Vec::new(),
+            });
+            (Outcome::Dead, Ok(()))
         }
         Err(error) => {
             entry.attempts += 1;

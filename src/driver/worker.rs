@@ -127,9 +127,11 @@ impl Worker {
         }
         // A merge rewrites its conversation from the store: it runs alone, never beside a
         // step of the same batch the store has not seen yet.
-        let has_merge = entries
-            .iter()
-            .any(|entry| crate::linking::merge_source(entry).is_some());
+        // So does an erasure: it takes the conversation out of the store under the batch.
+        let has_merge = entries.iter().any(|entry| {
+            crate::linking::merge_source(entry).is_some()
+                || crate::data_rights::erase::request_of(entry).is_some()
+        });
         // Events re-driven after a stop may be what stopped it: one at a time, each attempt
         // counted on disk first (see `poison.rs`).
         let redriven = entries
@@ -257,9 +259,13 @@ async fn process_batch(
         };
         let span =
             tracing::info_span!("conversation", id = %entry.customer, event = %entry.public_id);
-        let (commit, requests) = step_one(shared, shard, entry, start)
+        // `None`: an erasure, carried out instead of a step (it committed on its own).
+        let Some((commit, requests)) = step_one(shared, shard, entry, start)
             .instrument(span)
-            .await?;
+            .await?
+        else {
+            continue;
+        };
         links.extend(requests.into_iter().map(|r| (entry.customer.clone(), r)));
         stepped.insert(&entry.customer, commits.len());
         commits.push(commit);
@@ -273,7 +279,11 @@ async fn process_batch(
     metrics::histogram!("souk_commit_batch_size").record(commits.len() as f64);
     let changed: Vec<CustomerId> = stepped.keys().map(|c| (*c).clone()).collect();
     let fence = shared.holding.fence(entries);
-    let created = shared.group_commit.commit(commits, fence).await?;
+    let created = if commits.is_empty() {
+        Vec::new()
+    } else {
+        shared.group_commit.commit(commits, fence).await?
+    };
     for customer in &changed {
         shared.console_feed.publish(customer);
     }
@@ -385,9 +395,10 @@ type Read = HashMap<CustomerId, (Option<Conversation>, Option<Customer>)>;
 /// conversation in the store just before its step (such batches run one event at a time).
 async fn read_ahead(shared: &Shared, entries: &[InboxEntry]) -> Result<Read, StepFailure> {
     if entries.len() < 2
-        || entries
-            .iter()
-            .any(|entry| crate::linking::merge_source(entry).is_some())
+        || entries.iter().any(|entry| {
+            crate::linking::merge_source(entry).is_some()
+                || crate::data_rights::erase::request_of(entry).is_some()
+        })
     {
         return Ok(Read::new());
     }
@@ -399,13 +410,19 @@ async fn read_ahead(shared: &Shared, entries: &[InboxEntry]) -> Result<Read, Ste
 }
 
 /// Load (unless this batch already stepped or read the conversation) and step one event.
+/// `None` when the event was an erasure (or came for an erased customer): carried out, and
+/// committed, instead of a step.
 async fn step_one(
     shared: &Shared,
     shard: usize,
     entry: &InboxEntry,
     start: Start,
-) -> Result<(StepCommit, Vec<AfterCommit>), StepFailure> {
+) -> Result<Option<(StepCommit, Vec<AfterCommit>)>, StepFailure> {
     let store = &shared.store;
+    if let Some(by) = crate::data_rights::erase::request_of(entry) {
+        crate::data_rights::erase::carry_out(shared, entry, by).await?;
+        return Ok(None);
+    }
     let event = match crate::linking::merge_source(entry) {
         Some(from) => {
             crate::linking::carry_out_merge(store.as_ref(), &from, &entry.customer).await?
@@ -424,6 +441,15 @@ async fn step_one(
             (stored, Some(found))
         }
     };
+    // Neither a conversation nor a customer record: a new conversation, or one erased since
+    // this event came in (rare either way; only then is the erasure record read).
+    if stored.is_none()
+        && matches!(customer, Some(None))
+        && let Some(record) = store.erasure(&entry.customer).await?
+    {
+        crate::data_rights::erase::sweep(shared, record, &entry.customer).await?;
+        return Ok(None);
+    }
     let conversation = stored.unwrap_or_else(|| {
         let locale = customer
             .as_ref()
@@ -588,5 +614,5 @@ async fn step_one(
         payment_jobs,
         now,
     };
-    Ok((commit, links))
+    Ok(Some((commit, links)))
 }

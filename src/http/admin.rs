@@ -34,6 +34,13 @@ fn authorized(state: &PageState, headers: &HeaderMap) -> Result<(), ApiError> {
     }
 }
 
+/// The customer a reference names, or 404.
+async fn customer_at(state: &PageState, reference: &str) -> Result<flows::CustomerId, ApiError> {
+    crate::data_rights::lookup::find(state.store.as_ref(), reference)
+        .await?
+        .map_err(|error| ApiError::new(StatusCode::NOT_FOUND, error.to_string()))
+}
+
 /// `GET /api/admin/customers/{reference}/export[?format=text]`: everything souk holds on
 /// the customer a reference names (`C-4F3A9B`, a phone number, `channel:platform-id`).
 pub async fn export_customer(
@@ -43,15 +50,31 @@ pub async fn export_customer(
     headers: HeaderMap,
 ) -> Result<axum::response::Response, ApiError> {
     authorized(&state, &headers)?;
-    let customer = crate::data_rights::lookup::find(state.store.as_ref(), &reference)
-        .await?
-        .map_err(|error| ApiError::new(StatusCode::NOT_FOUND, error.to_string()))?;
+    let customer = customer_at(&state, &reference).await?;
     crate::data_rights::response::export_response(
         &state.store,
         &state.renderer,
         crate::data_rights::audit::ADMIN_API,
         &customer,
         query.format(),
+    )
+    .await
+}
+
+/// `POST /api/admin/customers/{reference}/erase`: erases the customer a reference names
+/// and every chat linked to them (paid orders and appointments stay, stripped).
+pub async fn erase_customer(
+    State(state): State<PageState>,
+    Path(reference): Path<String>,
+    headers: HeaderMap,
+) -> Result<axum::response::Response, ApiError> {
+    authorized(&state, &headers)?;
+    let customer = customer_at(&state, &reference).await?;
+    crate::data_rights::response::erase_response(
+        &state.ingest,
+        &state.shared.applied,
+        crate::data_rights::audit::ADMIN_API,
+        &customer,
     )
     .await
 }

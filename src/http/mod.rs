@@ -200,6 +200,10 @@ pub fn router(state: AppState) -> Router {
             "/api/admin/customers/{reference}/export",
             get(admin::export_customer),
         )
+        .route(
+            "/api/admin/customers/{reference}/erase",
+            post(admin::erase_customer),
+        )
         .route("/pay/cancelled", get(payments::returned))
         .merge(crate::console::router(state.console.clone()))
         .nest_service(MEDIA_PREFIX.trim_end_matches('/'), images)

@@ -6,6 +6,7 @@
 pub mod codec;
 pub mod console_records;
 mod copy;
+pub mod erasure_records;
 pub mod history_chunk;
 mod keys;
 pub mod linking;
@@ -20,6 +21,7 @@ pub use console_records::{
     ConsoleSession, ConversationSummary, Invite, KnownDevice, Operator, Role,
 };
 pub use copy::{CopyReport, copy_sled_to_postgres};
+pub use erasure_records::{ErasurePlan, ErasureRecord};
 pub use linking::{LinkCode, MergeRecord, Redeemed};
 pub use records::Delivered;
 pub use records::{
@@ -530,6 +532,36 @@ pub trait Audit: Send + Sync + 'static {
     async fn prune_audit(&self, before: Timestamp) -> StoreResult<usize>;
 }
 
+/// Erasing customers, and keeping records no longer than the shop's retention says.
+#[async_trait::async_trait]
+pub trait Erasure: Send + Sync + 'static {
+    /// Carries out `plan` in one transaction (see `ErasurePlan`) and records the erasure
+    /// under every customer id it covered. Idempotent: carried out again (a restart in the
+    /// middle, a sweep for stragglers) it finds nothing more to take. Returns the last
+    /// message's send, once queued.
+    async fn erase(&self, plan: &ErasurePlan) -> StoreResult<Option<OutboxEntry>>;
+
+    /// How a customer id was erased, if it was.
+    async fn erasure(&self, customer: &CustomerId) -> StoreResult<Option<ErasureRecord>>;
+
+    /// When a platform id (its salted digest) was erased.
+    async fn identity_erased(&self, digest: &str) -> StoreResult<Option<Timestamp>>;
+
+    /// Erasures done at or after `since`, oldest first.
+    async fn erasures_since(&self, since: Timestamp) -> StoreResult<Vec<ErasureRecord>>;
+
+    /// The key that salts the digests of erased platform ids: made at random on first use
+    /// and kept (a shop may set its own in the environment instead, `privacy.digest_key`).
+    async fn digest_key(&self) -> StoreResult<Vec<u8>>;
+
+    /// Every customer's history records whose newest entry is older than `before` go;
+    /// returns how many records. A full pass: run daily.
+    async fn prune_history(&self, before: Timestamp) -> StoreResult<usize>;
+
+    /// Orders placed before `before` go, with their payment jobs; returns how many.
+    async fn prune_orders(&self, before: Timestamp) -> StoreResult<usize>;
+}
+
 /// Small per-channel records: button callbacks too long for a platform's limit.
 #[async_trait::async_trait]
 pub trait ChannelState: Send + Sync + 'static {
@@ -721,14 +753,15 @@ pub trait Maintenance: Send + Sync + 'static {
 /// Every role, for `use crate::store::prelude::*`.
 pub mod prelude {
     pub use super::{
-        Audit, Bookings, ChannelState, Commerce, CommitLog, ConsoleQueries, Directory, Leases,
-        Maintenance, Outbox, Staff, Store, Timers,
+        Audit, Bookings, ChannelState, Commerce, CommitLog, ConsoleQueries, Directory, Erasure,
+        Leases, Maintenance, Outbox, Staff, Store, Timers,
     };
 }
 
 /// The whole store: every role. Implemented for anything that has them all.
 pub trait Store:
     Audit
+    + Erasure
     + Directory
     + CommitLog
     + Outbox
@@ -745,6 +778,7 @@ pub trait Store:
 
 impl<
     T: Audit
+        + Erasure
         + Directory
         + CommitLog
         + Outbox

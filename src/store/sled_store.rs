@@ -5,6 +5,7 @@
 //! writes in an order that a crash between them cannot turn into a loss.
 
 mod bookings;
+mod erasure;
 #[cfg(feature = "postgres")]
 mod export;
 mod recovering;

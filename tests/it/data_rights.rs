@@ -15,9 +15,9 @@ use crate::fake_graph::FakeGraph;
 use crate::fake_telegram::FakeTelegram;
 use crate::support::{PATIENCE, TestApp, repo_path, spawn_app_with};
 
-const PHONE: &str = "40712345678";
-const TELEGRAM_CHAT: i64 = 4242;
-const ADMIN_TOKEN: &str = "admin-token-for-the-export-test";
+pub const PHONE: &str = "40712345678";
+pub const TELEGRAM_CHAT: i64 = 918_273_645;
+pub const ADMIN_TOKEN: &str = "admin-token-for-the-export-test";
 
 fn now_seconds() -> i64 {
     SystemTime::now()
@@ -107,27 +107,49 @@ async fn admin_export(app: &TestApp, reference: &str, text: bool) -> (u16, Strin
     (status, response.text().await.expect("body"))
 }
 
-#[tokio::test]
-async fn an_export_holds_every_kind_of_record_of_a_customer_on_three_channels() {
-    let dir = tempfile::tempdir().expect("temp dir");
-    let graph = FakeGraph::start().await;
-    let telegram = FakeTelegram::start().await;
-    let mut settings = crate::meta::settings(dir.path(), &graph);
+/// The app of these tests: WhatsApp, Telegram, the web chat, appointments, demo payments
+/// and the admin API.
+/// `store`: another store than sled in `dir`.
+pub async fn three_channel_app(
+    dir: &std::path::Path,
+    graph: &FakeGraph,
+    telegram: &FakeTelegram,
+    store: Option<souk::store::settings::StoreSettings>,
+) -> TestApp {
+    let mut settings = crate::meta::settings(dir, graph);
+    if let Some(store) = store {
+        settings.store = store;
+    }
     settings.channels.telegram = crate::telegram::settings(
-        dir.path(),
-        &telegram,
+        dir,
+        telegram,
         souk::telegram::settings::TelegramMode::Webhook,
     )
     .channels
     .telegram;
     settings.booking.file = repo_path("config/demo/booking.toml");
     settings.admin.token = Some(Secret::new(ADMIN_TOKEN));
-    let app = spawn_app_with(settings, AppOptions::default()).await;
+    settings.payments.provider = souk::payments::ProviderKind::Demo;
+    spawn_app_with(settings, AppOptions::default()).await
+}
 
+/// What `dana` leaves: her customer id, her web chat session, her order's pay page and
+/// the console of `boss`, the admin who took her over.
+pub struct Dana {
+    pub id: CustomerId,
+    pub session: String,
+    pub pay_path: String,
+    pub boss: crate::console::Console,
+    pub conversation: String,
+}
+
+/// Dana writes on WhatsApp, orders and books on the web chat, links both and her Telegram;
+/// an operator (`boss`) takes her over, replies and writes a note.
+pub async fn dana(app: &TestApp, graph: &FakeGraph) -> Dana {
     // 1. WhatsApp first.
-    whatsapp(&app, "wamid.EXPORT1", "hello").await;
+    whatsapp(app, "wamid.EXPORT1", "hello").await;
     graph.wait_for(1, PATIENCE).await;
-    let dana = find(&app, Identity::new(Channel::WhatsApp, PHONE))
+    let dana = find(app, Identity::new(Channel::WhatsApp, PHONE))
         .await
         .expect("the WhatsApp customer");
 
@@ -140,22 +162,23 @@ async fn an_export_holds_every_kind_of_record_of_a_customer_on_three_channels() 
         "Dana Pop",
         "dana@example.ro",
     ] {
-        web(&app, &session, said).await;
+        web(app, &session, said).await;
     }
-    web(&app, &session, "Str. Lipscani 12, București 030031").await;
-    web(&app, &session, "[confirm]").await;
-    web(&app, &session, "[book]").await;
+    web(app, &session, "Str. Lipscani 12, București 030031").await;
+    web(app, &session, "[confirm]").await;
+    let pay_path = pay_link(app, &session).await;
+    web(app, &session, "[book]").await;
     for prefix in ["svc:", "day:", "slot:"] {
-        let choice = last_choice(&app, &session, prefix).await;
-        web(&app, &session, &format!("[{choice}]")).await;
+        let choice = last_choice(app, &session, prefix).await;
+        web(app, &session, &format!("[{choice}]")).await;
     }
     // The name and contact from the order are not asked again.
-    let confirm = last_choice(&app, &session, "bconfirm").await;
-    web(&app, &session, &format!("[{confirm}]")).await;
+    let confirm = last_choice(app, &session, "bconfirm").await;
+    web(app, &session, &format!("[{confirm}]")).await;
 
     // 3. The web chat joins the WhatsApp chat with a code sent there.
     let sent = graph.recorded().len();
-    whatsapp(&app, "wamid.EXPORT2", "link my account").await;
+    whatsapp(app, "wamid.EXPORT2", "link my account").await;
     let recorded = graph.wait_for(sent + 1, PATIENCE).await;
     let code = recorded
         .iter()
@@ -169,7 +192,7 @@ async fn an_export_holds_every_kind_of_record_of_a_customer_on_three_channels() 
         .expect("a link code at WhatsApp");
     app.say(&session, &code).await;
     let deadline = tokio::time::Instant::now() + PATIENCE;
-    while crate::console::customer_of(&app, &session).await != dana {
+    while crate::console::customer_of(app, &session).await != dana {
         assert!(
             tokio::time::Instant::now() < deadline,
             "the web chat not linked"
@@ -195,7 +218,7 @@ async fn an_export_holds_every_kind_of_record_of_a_customer_on_three_channels() 
     assert_eq!(response.status(), 200);
     let deadline = tokio::time::Instant::now() + PATIENCE;
     while find(
-        &app,
+        app,
         Identity::new(Channel::Telegram, TELEGRAM_CHAT.to_string()),
     )
     .await
@@ -211,7 +234,7 @@ async fn an_export_holds_every_kind_of_record_of_a_customer_on_three_channels() 
     // 5. An operator takes over, replies and writes a note.
     crate::console::add_operator(app.store(), "boss", Role::Admin).await;
     crate::console::add_operator(app.store(), "ana", Role::Agent).await;
-    let boss = crate::console::login(&app, "boss").await;
+    let boss = crate::console::login(app, "boss").await;
     let conversation = format!("/console/api/conversations/{dana}");
     let (status, _) = boss
         .post(&format!("{conversation}/takeover"), json!({}))
@@ -251,6 +274,44 @@ async fn an_export_holds_every_kind_of_record_of_a_customer_on_three_channels() 
         );
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
+
+    Dana {
+        id: dana,
+        session,
+        pay_path,
+        boss,
+        conversation,
+    }
+}
+
+/// The path (`/pay/…`) of the last payment link the web chat got.
+async fn pay_link(app: &TestApp, session: &str) -> String {
+    let deadline = tokio::time::Instant::now() + PATIENCE;
+    loop {
+        let found = app.history(session).await.iter().rev().find_map(|m| {
+            let url = m["link"]["url"].as_str()?;
+            url.find("/pay/").map(|at| url[at..].to_owned())
+        });
+        if let Some(path) = found {
+            return path;
+        }
+        assert!(tokio::time::Instant::now() < deadline, "no payment link");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+#[tokio::test]
+async fn an_export_holds_every_kind_of_record_of_a_customer_on_three_channels() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let graph = FakeGraph::start().await;
+    let telegram = FakeTelegram::start().await;
+    let app = three_channel_app(dir.path(), &graph, &telegram, None).await;
+    let Dana {
+        id: dana,
+        boss,
+        conversation,
+        ..
+    } = dana(&app, &graph).await;
 
     // The export, by each kind of reference.
     let reference = souk::console::reference(&dana);

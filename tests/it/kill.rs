@@ -28,7 +28,34 @@ fn start(store: &std::path::Path, port: u16) -> Child {
         .expect("souk starts")
 }
 
-async fn wait_ready(client: &reqwest::Client, base: &str) {
+/// The web chat's history of `session`, as the page reads it.
+pub async fn chat_history(client: &reqwest::Client, base: &str, session: &str) -> Vec<Value> {
+    let history: Value = client
+        .get(format!("{base}/chat/api/history?session={session}"))
+        .send()
+        .await
+        .expect("history")
+        .json()
+        .await
+        .expect("json");
+    history["messages"].as_array().cloned().unwrap_or_default()
+}
+
+/// A new web chat session in `locale`: its token.
+pub async fn chat_session(client: &reqwest::Client, base: &str, locale: &str) -> String {
+    let session: Value = client
+        .post(format!("{base}/chat/api/sessions"))
+        .body(json!({ "locale": locale }).to_string())
+        .send()
+        .await
+        .expect("session")
+        .json()
+        .await
+        .expect("json");
+    session["session"].as_str().expect("token").to_owned()
+}
+
+pub async fn wait_ready(client: &reqwest::Client, base: &str) {
     for _ in 0..200 {
         if client
             .get(format!("{base}/readyz"))
@@ -53,16 +80,7 @@ async fn acknowledged_messages_survive_sigkill() {
     let mut souk = start(&store, port);
     wait_ready(&client, &base).await;
 
-    let session: Value = client
-        .post(format!("{base}/chat/api/sessions"))
-        .body("{}")
-        .send()
-        .await
-        .expect("session")
-        .json()
-        .await
-        .expect("json");
-    let session = session["session"].as_str().expect("token").to_owned();
+    let session = chat_session(&client, &base, "en").await;
     let mut acknowledged = Vec::new();
     for action in [
         "language",
@@ -93,15 +111,7 @@ async fn acknowledged_messages_survive_sigkill() {
     wait_ready(&client, &base).await;
     let mut answered = Vec::new();
     for _ in 0..100 {
-        let history: Value = client
-            .get(format!("{base}/chat/api/history?session={session}"))
-            .send()
-            .await
-            .expect("history")
-            .json()
-            .await
-            .expect("json");
-        let messages = history["messages"].as_array().cloned().unwrap_or_default();
+        let messages = chat_history(&client, &base, &session).await;
         answered = messages
             .iter()
             .filter(|m| m["from"] == "customer")

@@ -13,6 +13,7 @@ mod crash;
 mod data_rights;
 #[cfg(feature = "discord")]
 mod discord;
+mod erasure;
 #[cfg(feature = "discord")]
 mod fake_discord;
 mod fake_graph;

@@ -129,6 +129,7 @@ pub fn test_settings(store: &Path) -> Settings {
         recovery: Default::default(),
         booking: Default::default(),
         nlu: Default::default(),
+        privacy: Default::default(),
     }
 }
 

@@ -7,6 +7,7 @@ mod browse;
 mod cart;
 mod checkout;
 mod discount;
+mod erasure;
 mod fallback;
 mod fulfilment;
 mod handoff;

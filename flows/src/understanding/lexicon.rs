@@ -29,10 +29,57 @@ pub enum Keyword {
     Book,
     /// The customer's appointments.
     Bookings,
+    /// "Delete my data": the right to erasure.
+    EraseData,
 }
 
 /// Phrases per keyword. A message matches when it contains the phrase as whole words.
 pub const PHRASES: &[(Keyword, &[&str])] = &[
+    (
+        Keyword::EraseData,
+        &[
+            "delete my data",
+            "erase my data",
+            "remove my data",
+            "delete all my data",
+            "delete my personal data",
+            "delete my details",
+            "delete my information",
+            "delete my info",
+            "delete my account",
+            "forget me",
+            "right to be forgotten",
+            "sterge datele mele",
+            "stergeti datele mele",
+            "sterge mi datele",
+            "stergeti mi datele",
+            "stergeti toate datele mele",
+            "sterge contul meu",
+            "uitati ma",
+            "usun moje dane",
+            "usuncie moje dane",
+            "usun dane",
+            "usuncie dane",
+            "usun moje konto",
+            "zapomnij mnie",
+            "zapomnijcie mnie",
+            "dzest manus datus",
+            "dzesiet manus datus",
+            "izdzest manus datus",
+            "izdzesiet manus datus",
+            "izdzesiet visus manus datus",
+            "dzest manu kontu",
+            "aizmirstiet mani",
+            "מחק את הנתונים שלי",
+            "מחקו את הנתונים שלי",
+            "תמחקו את הנתונים שלי",
+            "מחק את המידע שלי",
+            "מחקו את המידע שלי",
+            "תמחקו את המידע שלי",
+            "מחק את החשבון שלי",
+            "שכחו אותי",
+        ],
+    ),
     (
         Keyword::Bookings,
         &[

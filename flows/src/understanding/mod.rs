@@ -57,6 +57,8 @@ pub enum Intent {
     Book,
     /// "My appointments".
     Bookings,
+    /// "Delete my data".
+    EraseData,
     /// An ask for something the catalog does not know: "we don't carry it".
     NotCarried(absent::Absent),
     /// Put a product in the cart: a variant and a quantity when said (a language model's
@@ -99,6 +101,8 @@ pub struct PendingNlu {
 /// not mean "show my cart".
 const COMMAND_MAX_WORDS: usize = 4;
 const SMALL_TALK_MAX_WORDS: usize = 3;
+/// "Hi, could you please delete all my data from your shop, thank you" fits.
+const ERASE_MAX_WORDS: usize = 14;
 /// "Could you please write to me in Romanian" is as long as a language request gets.
 const LANGUAGE_REQUEST_MAX_WORDS: usize = 8;
 
@@ -125,6 +129,7 @@ fn keyword_intent(keyword: Keyword) -> Intent {
         Keyword::StopReminders => Intent::StopReminders,
         Keyword::Book => Intent::Book,
         Keyword::Bookings => Intent::Bookings,
+        Keyword::EraseData => Intent::EraseData,
     }
 }
 
@@ -243,6 +248,10 @@ pub fn understand(text: &str, catalog: &Catalog) -> Intent {
     // Asking for a person is honoured in any sentence: missing it is worse than a false alarm.
     if keyword_in(&words, Keyword::Human) {
         return Intent::Human;
+    }
+    // A request to erase is honoured in a sentence too ("please delete my data, thanks").
+    if words.len() <= ERASE_MAX_WORDS && keyword_in(&words, Keyword::EraseData) {
+        return Intent::EraseData;
     }
     if words.len() <= SMALL_TALK_MAX_WORDS && keyword_in(&words, Keyword::StopReminders) {
         return Intent::StopReminders;

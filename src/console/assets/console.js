@@ -50,6 +50,7 @@
     productResults: $('product-results'), paylink: $('btn-paylink'),
     translateRow: $('translate-row'), translateReply: $('translate-reply'),
     sideData: $('side-data'), exportJson: $('export-json'), exportText: $('export-text'),
+    eraseCustomer: $('erase-customer'),
     consent: $('side-consent'), teamActivity: $('team-activity'),
     numbersBtn: $('btn-numbers'), numbers: $('numbers'), numbersRange: $('numbers-range'),
     numbersFrom: $('numbers-from'), numbersTo: $('numbers-to'), numbersTotals: $('numbers-totals'),
@@ -1121,6 +1122,36 @@
     if (helpReturnFocus && helpReturnFocus.focus) helpReturnFocus.focus();
   }
 
+  // ---------- erasure (admins) ----------
+  // Cannot be undone: the admin types the customer's reference to confirm.
+  async function eraseCustomer() {
+    const customer = state.open;
+    if (!customer) return;
+    const reference = str(summary().reference);
+    const typed = window.prompt(
+      `Erase everything souk holds on ${reference} and their linked chats? Messages, details, carts, notes and reminders go; paid orders and appointments stay for accounting, without the person. The customer is told. This cannot be undone.\n\nType ${reference} to erase.`);
+    if (typed === null) return;
+    if (typed.trim().toUpperCase() !== reference.toUpperCase()) {
+      showNotice('Nothing erased: the reference did not match.');
+      return;
+    }
+    const done = await post(`${convPath(customer)}/erase`);
+    if (!done.ok) { showNotice(`Could not erase: ${done.error}`); return; }
+    showNotice(done.status === 202
+      ? `${reference}: erasure queued; it finishes as soon as the conversation is free.`
+      : `${reference}: erased. The customer was sent a last message.`, 'info');
+    state.open = null;
+    state.detail = null;
+    history.replaceState(null, '', location.pathname);
+    ui.convView.hidden = true;
+    ui.convEmpty.hidden = false;
+    // Nothing of them stays on screen either.
+    ui.sideBody.hidden = true;
+    ui.sideEmpty.hidden = false;
+    ui.layout.classList.remove('show-conv');
+    void refreshList();
+  }
+
   // ---------- the team (admins): invite, reset, change role, remove ----------
   function showLink(who, link) {
     ui.teamLink.hidden = false;
@@ -1462,6 +1493,7 @@
     });
 
     ui.notice.addEventListener('click', hideNotice);
+    ui.eraseCustomer.addEventListener('click', safe(eraseCustomer));
     ui.helpBtn.addEventListener('click', openHelp);
     ui.setAsideBtn.addEventListener('click', openSetAside);
     ui.alerts.addEventListener('click', safe(toggleAlerts));

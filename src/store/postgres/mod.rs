@@ -11,6 +11,7 @@ mod commerce;
 mod commit_log;
 mod console;
 mod directory;
+mod erasure;
 mod group_write;
 mod identity_reads;
 mod import;

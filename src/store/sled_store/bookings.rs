@@ -18,11 +18,11 @@ fn calendar_key(staff: &StaffId) -> Vec<u8> {
     console_key("cal", staff.0.as_bytes())
 }
 
-fn booking_key(id: &BookingId) -> Vec<u8> {
+pub(super) fn booking_key(id: &BookingId) -> Vec<u8> {
     console_key("b", id.0.as_bytes())
 }
 
-fn token_key(token: &str) -> Vec<u8> {
+pub(super) fn token_key(token: &str) -> Vec<u8> {
     console_key("ics", token.as_bytes())
 }
 

@@ -500,6 +500,55 @@ impl Staff for SledStore {
 }
 
 #[async_trait::async_trait]
+impl crate::store::Erasure for SledStore {
+    async fn erase(
+        &self,
+        plan: &crate::store::ErasurePlan,
+    ) -> StoreResult<Option<crate::store::OutboxEntry>> {
+        let plan = plan.clone();
+        // Durable before anything else happens: the last message says it is done.
+        self.blocking(move |store| {
+            let created = store.erase(&plan)?;
+            store.flush()?;
+            Ok(created)
+        })
+        .await
+    }
+
+    async fn erasure(
+        &self,
+        customer: &flows::CustomerId,
+    ) -> StoreResult<Option<crate::store::ErasureRecord>> {
+        self.call(|store| store.erasure(customer))
+    }
+
+    async fn identity_erased(&self, digest: &str) -> StoreResult<Option<Timestamp>> {
+        self.call(|store| store.identity_erased(digest))
+    }
+
+    async fn erasures_since(
+        &self,
+        since: Timestamp,
+    ) -> StoreResult<Vec<crate::store::ErasureRecord>> {
+        self.blocking(move |store| store.erasures_since(since))
+            .await
+    }
+
+    async fn digest_key(&self) -> StoreResult<Vec<u8>> {
+        self.call(|store| store.digest_key())
+    }
+
+    async fn prune_history(&self, before: Timestamp) -> StoreResult<usize> {
+        self.blocking(move |store| store.prune_history(before))
+            .await
+    }
+
+    async fn prune_orders(&self, before: Timestamp) -> StoreResult<usize> {
+        self.blocking(move |store| store.prune_orders(before)).await
+    }
+}
+
+#[async_trait::async_trait]
 impl crate::store::Audit for SledStore {
     async fn record_audit(&self, entry: &crate::store::AuditEntry) -> StoreResult<()> {
         self.call(|store| store.record_audit(entry))

@@ -13,11 +13,11 @@ use crate::store::keys::u64_key;
 use crate::store::records::{InboxEntry, SetAside};
 use crate::store::{StoreError, StoreResult};
 
-fn attempts_key(seq: u64) -> Vec<u8> {
+pub(super) fn attempts_key(seq: u64) -> Vec<u8> {
     console_key("a", &u64_key(seq))
 }
 
-fn set_aside_key(seq: u64) -> Vec<u8> {
+pub(super) fn set_aside_key(seq: u64) -> Vec<u8> {
     console_key("d", &u64_key(seq))
 }
 

@@ -1,0 +1,380 @@
+//! Erasure and retention in sled. An erasure is worked out by reading (the keys of every
+//! record of the customers), then written in one transaction over every tree it touches,
+//! so a crash leaves either all of it or none. Tombstones live in `console`:
+//! `erased\0CUSTOMER` (the record), `erased-at\0TIME CUSTOMER` (in time order) and
+//! `erased-id\0DIGEST` (when that platform id was erased); the digest key is `privacy-key`.
+
+use std::collections::HashSet;
+
+use sled::Transactional;
+use sled::transaction::ConflictableTransactionError;
+
+use flows::{CustomerId, Timestamp};
+
+use super::bookings::{booking_key, token_key};
+use super::set_aside::{attempts_key, set_aside_key};
+use super::{
+    SledTrees, console_key, engine, read_count_u64, sent_by_outbox_prefix, timer_slots, tx_error,
+};
+use crate::store::codec::{decode, encode};
+use crate::store::erasure_records::{ErasurePlan, ErasureRecord};
+use crate::store::history_chunk;
+use crate::store::keys::{history_prefix, identity_key, u64_key};
+use crate::store::linking::LinkCode;
+use crate::store::records::{DeadLetter, InboxEntry, OutboxEntry, SetAside};
+use crate::store::{StoreError, StoreResult};
+
+// Positions of the trees in the erasure's transaction.
+const CUSTOMERS: usize = 0;
+const IDENTITIES: usize = 1;
+const CONVERSATIONS: usize = 2;
+const HISTORY: usize = 3;
+const SUMMARIES: usize = 4;
+const INBOX: usize = 5;
+const SET_ASIDE: usize = 6;
+const OUTBOX: usize = 7;
+const DEAD: usize = 8;
+const SENT: usize = 9;
+const DELIVERIES: usize = 10;
+const CHANNEL_STATE: usize = 11;
+const COMMERCE: usize = 12;
+const ORDERS: usize = 13;
+const BOOKINGS: usize = 14;
+const TIMERS: usize = 15;
+const TIMER_SLOTS: usize = 16;
+const PROCESSED: usize = 17;
+const CONSOLE: usize = 18;
+
+const PRIVACY_KEY: &[u8] = b"privacy-key";
+
+fn erased_key(customer: &CustomerId) -> Vec<u8> {
+    console_key("erased", customer.0.as_bytes())
+}
+
+fn erased_at_key(at: Timestamp, customer: &CustomerId) -> Vec<u8> {
+    let mut key = console_key(
+        "erased-at",
+        &u64_key(u64::try_from(at.millis()).unwrap_or(0)),
+    );
+    key.extend_from_slice(customer.0.as_bytes());
+    key
+}
+
+fn erased_identity_key(digest: &str) -> Vec<u8> {
+    console_key("erased-id", digest.as_bytes())
+}
+
+/// What one erasure writes: keys to remove and records to write, per tree.
+#[derive(Default)]
+struct Writes {
+    remove: Vec<(usize, Vec<u8>)>,
+    insert: Vec<(usize, Vec<u8>, Vec<u8>)>,
+}
+
+impl Writes {
+    fn remove(&mut self, tree: usize, key: impl Into<Vec<u8>>) {
+        self.remove.push((tree, key.into()));
+    }
+
+    fn insert(&mut self, tree: usize, key: impl Into<Vec<u8>>, value: Vec<u8>) {
+        self.insert.push((tree, key.into(), value));
+    }
+}
+
+impl SledTrees {
+    pub(super) fn erase(&self, plan: &ErasurePlan) -> StoreResult<Option<OutboxEntry>> {
+        let writes = self.erasure_writes(plan)?;
+        let trees: Vec<&sled::Tree> = vec![
+            &self.customers,
+            &self.identities,
+            &self.conversations,
+            &self.history,
+            &self.summaries,
+            &self.inbox,
+            &self.set_aside,
+            &self.outbox,
+            &self.dead,
+            &self.sent,
+            &self.deliveries,
+            &self.channel_state,
+            &self.commerce,
+            &self.orders,
+            &self.bookings,
+            &self.timers,
+            &self.timer_slots,
+            &self.processed,
+            &self.console,
+        ];
+        let created = trees
+            .as_slice()
+            .transaction(|t| {
+                for customer in &plan.customers {
+                    for kind in flows::TimerKind::ALL {
+                        timer_slots::cancel(&t[TIMERS], &t[TIMER_SLOTS], customer, kind)?;
+                    }
+                }
+                for (tree, key) in &writes.remove {
+                    t[*tree].remove(key.as_slice())?;
+                }
+                for (tree, key, value) in &writes.insert {
+                    t[*tree].insert(key.as_slice(), value.as_slice())?;
+                }
+                let created = match &plan.last_message {
+                    Some(send) => {
+                        let entry = send.entry(
+                            t[OUTBOX].generate_id()?,
+                            &plan.record.customer,
+                            plan.record.at,
+                        );
+                        t[OUTBOX].insert(&u64_key(entry.id), encode(&entry))?;
+                        Some(entry)
+                    }
+                    None => None,
+                };
+                Ok::<_, ConflictableTransactionError<StoreError>>(created)
+            })
+            .map_err(tx_error)?;
+        self.forget_identities(plan);
+        Ok(created)
+    }
+
+    fn forget_identities(&self, plan: &ErasurePlan) {
+        let mut cache = self
+            .identity_cache
+            .write()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        for identity in &plan.identities {
+            cache.remove(&identity_key(identity));
+        }
+        let erased: HashSet<&str> = plan.customers.iter().map(|c| c.0.as_str()).collect();
+        cache.retain(|_, customer| !erased.contains(customer.0.as_str()));
+    }
+
+    /// Reads every key the erasure takes out (outside the transaction: sled cannot scan in
+    /// one). The customer's worker is the only writer of their conversation meanwhile.
+    fn erasure_writes(&self, plan: &ErasurePlan) -> StoreResult<Writes> {
+        let ids: HashSet<&CustomerId> = plan.customers.iter().collect();
+        let mut writes = Writes::default();
+        for customer in &plan.customers {
+            let id = customer.0.as_bytes();
+            writes.remove(CUSTOMERS, id);
+            writes.remove(CONVERSATIONS, id);
+            writes.remove(SUMMARIES, id);
+            for key in self.history.scan_prefix(history_prefix(customer)).keys() {
+                writes.remove(HISTORY, key.map_err(engine)?.to_vec());
+            }
+            let mut merges = console_key("merge", id);
+            merges.push(0);
+            for key in self.channel_state.scan_prefix(merges).keys() {
+                writes.remove(CHANNEL_STATE, key.map_err(engine)?.to_vec());
+            }
+        }
+        for identity in &plan.identities {
+            let key = identity_key(identity);
+            writes.remove(CHANNEL_STATE, console_key("blocked", &key));
+            writes.remove(IDENTITIES, key);
+        }
+        for item in self.channel_state.scan_prefix(console_key("link", b"")) {
+            let (key, value) = item.map_err(engine)?;
+            if decode::<LinkCode>("link code", &value)
+                .is_ok_and(|code| ids.contains(&code.customer))
+            {
+                writes.remove(CHANNEL_STATE, key.to_vec());
+            }
+        }
+        for item in self.inbox.iter() {
+            let (key, value) = item.map_err(engine)?;
+            if let Ok(entry) = decode::<InboxEntry>("inbox entry", &value)
+                && ids.contains(&entry.customer)
+            {
+                writes.remove(SET_ASIDE, attempts_key(entry.seq));
+                writes.remove(INBOX, key.to_vec());
+            }
+        }
+        for item in self.set_aside.scan_prefix(console_key("d", b"")) {
+            let (_, value) = item.map_err(engine)?;
+            if let Ok(aside) = decode::<SetAside>("set-aside event", &value)
+                && ids.contains(&aside.entry.customer)
+            {
+                writes.remove(SET_ASIDE, set_aside_key(aside.entry.seq));
+                writes.remove(SET_ASIDE, attempts_key(aside.entry.seq));
+            }
+        }
+        let mut sends: HashSet<u64> = plan.outbox_ids.iter().copied().collect();
+        for item in self.outbox.iter() {
+            let (key, value) = item.map_err(engine)?;
+            if let Ok(entry) = decode::<OutboxEntry>("outbox entry", &value)
+                && ids.contains(&entry.customer)
+                && entry.reply.text.key != flows::TextKey::ErasureDone
+            {
+                sends.insert(entry.id);
+                writes.remove(OUTBOX, key.to_vec());
+            }
+        }
+        for item in self.dead.iter() {
+            let (key, value) = item.map_err(engine)?;
+            if let Ok(letter) = decode::<DeadLetter>("dead letter", &value)
+                && ids.contains(&letter.entry.customer)
+            {
+                sends.insert(letter.entry.id);
+                writes.remove(DEAD, key.to_vec());
+            }
+        }
+        for outbox_id in sends {
+            let prefix = sent_by_outbox_prefix(outbox_id);
+            for key in self.sent.scan_prefix(&prefix).keys() {
+                let key = key.map_err(engine)?;
+                if let Some(platform) = key.get(prefix.len()..) {
+                    writes.remove(SENT, platform.to_vec());
+                    let mut statuses = platform.to_vec();
+                    statuses.push(0);
+                    for status in self.deliveries.scan_prefix(statuses).keys() {
+                        writes.remove(DELIVERIES, status.map_err(engine)?.to_vec());
+                    }
+                }
+                writes.remove(SENT, key.to_vec());
+            }
+        }
+        for dedup_key in &plan.dedup_keys {
+            writes.remove(PROCESSED, dedup_key.as_bytes());
+        }
+        for order in &plan.drop_orders {
+            writes.remove(ORDERS, order.0.as_bytes());
+            let jobs = format!("job\u{0}{order}\u{0}");
+            for key in self.commerce.scan_prefix(jobs.as_bytes()).keys() {
+                writes.remove(COMMERCE, key.map_err(engine)?.to_vec());
+            }
+        }
+        for order in &plan.keep_orders {
+            if self
+                .orders
+                .contains_key(order.id.0.as_bytes())
+                .map_err(engine)?
+            {
+                writes.insert(ORDERS, order.id.0.as_bytes(), encode(order));
+            }
+        }
+        let mut bookings: HashSet<&str> = plan.drop_bookings.iter().map(|b| b.0.as_str()).collect();
+        for booking in &plan.drop_bookings {
+            writes.remove(BOOKINGS, booking_key(booking));
+        }
+        for booking in &plan.keep_bookings {
+            bookings.insert(booking.id.0.as_str());
+            if self
+                .bookings
+                .contains_key(booking_key(&booking.id))
+                .map_err(engine)?
+            {
+                writes.insert(BOOKINGS, booking_key(&booking.id), encode(booking));
+            }
+        }
+        for item in self.bookings.scan_prefix(token_key("")) {
+            let (key, value) = item.map_err(engine)?;
+            if bookings.contains(String::from_utf8_lossy(&value).as_ref()) {
+                writes.remove(BOOKINGS, key.to_vec());
+            }
+        }
+        let record = encode(&plan.record);
+        for customer in &plan.customers {
+            writes.insert(CONSOLE, erased_key(customer), record.clone());
+        }
+        writes.insert(
+            CONSOLE,
+            erased_at_key(plan.record.at, &plan.record.customer),
+            record,
+        );
+        let at = u64::try_from(plan.record.at.millis()).unwrap_or(0);
+        for digest in &plan.record.identity_digests {
+            writes.insert(
+                CONSOLE,
+                erased_identity_key(digest),
+                at.to_be_bytes().to_vec(),
+            );
+        }
+        Ok(writes)
+    }
+
+    pub(super) fn erasure(&self, customer: &CustomerId) -> StoreResult<Option<ErasureRecord>> {
+        Self::get_decoded(&self.console, "erasure", &erased_key(customer))
+    }
+
+    pub(super) fn identity_erased(&self, digest: &str) -> StoreResult<Option<Timestamp>> {
+        let found = self
+            .console
+            .get(erased_identity_key(digest))
+            .map_err(engine)?;
+        Ok(found
+            .and_then(|raw| read_count_u64(&raw))
+            .and_then(|at| i64::try_from(at).ok())
+            .map(Timestamp))
+    }
+
+    pub(super) fn erasures_since(&self, since: Timestamp) -> StoreResult<Vec<ErasureRecord>> {
+        let start = console_key(
+            "erased-at",
+            &u64_key(u64::try_from(since.millis()).unwrap_or(0)),
+        );
+        let end = console_key("erased-at", &u64_key(u64::MAX));
+        Self::decode_all("erasure", self.console.range(start..end), usize::MAX)
+    }
+
+    pub(super) fn digest_key(&self) -> StoreResult<Vec<u8>> {
+        let fresh = crate::clock::random_hex_128().into_bytes();
+        // Whoever writes first wins; every later call reads that key.
+        let _ = self
+            .console
+            .compare_and_swap(PRIVACY_KEY, None as Option<&[u8]>, Some(fresh))
+            .map_err(engine)?;
+        self.console
+            .get(PRIVACY_KEY)
+            .map_err(engine)?
+            .map(|key| key.to_vec())
+            .ok_or_else(|| StoreError::Engine("the privacy key vanished".into()))
+    }
+
+    pub(super) fn prune_history(&self, before: Timestamp) -> StoreResult<usize> {
+        let mut pruned = 0;
+        for item in self.history.iter() {
+            let (key, value) = item.map_err(engine)?;
+            let Ok(entries) = history_chunk::decode_chunk(&value) else {
+                continue;
+            };
+            let newest = entries.iter().map(|entry| entry.at()).max();
+            if newest.is_some_and(|at| at < before) {
+                self.history.remove(key).map_err(engine)?;
+                pruned += 1;
+            }
+        }
+        Ok(pruned)
+    }
+
+    pub(super) fn prune_orders(&self, before: Timestamp) -> StoreResult<usize> {
+        let mut pruned = 0;
+        for item in self.orders.iter() {
+            let (key, value) = item.map_err(engine)?;
+            let Ok(order) = decode::<flows::Order>("order", &value) else {
+                continue;
+            };
+            if order.placed_at < before {
+                let jobs = format!("job\u{0}{}\u{0}", order.id);
+                let job_keys: Vec<sled::IVec> = self
+                    .commerce
+                    .scan_prefix(jobs.as_bytes())
+                    .keys()
+                    .collect::<Result<_, _>>()
+                    .map_err(engine)?;
+                (&self.orders, &self.commerce)
+                    .transaction(|(orders, commerce)| {
+                        orders.remove(&key)?;
+                        for job in &job_keys {
+                            commerce.remove(job)?;
+                        }
+                        Ok(())
+                    })
+                    .map_err(tx_error)?;
+                pruned += 1;
+            }
+        }
+        Ok(pruned)
+    }
+}
