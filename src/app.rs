@@ -321,6 +321,10 @@ impl App {
                     stop_timers.clone(),
                 )),
                 tokio::spawn(prune_expired(shared.clone(), stop_timers.clone())),
+                tokio::spawn(crate::data_rights::retention::run_daily(
+                    shared.clone(),
+                    stop_timers.clone(),
+                )),
                 tokio::spawn(recover_store(
                     shared.clone(),
                     driver.clone(),

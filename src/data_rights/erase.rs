@@ -179,6 +179,11 @@ pub async fn plan(
 pub async fn carry_out(shared: &Shared, entry: &InboxEntry, by: &str) -> StoreResult<()> {
     let store = shared.store.as_ref();
     let customer = &entry.customer;
+    // Asked again (a double click, a retried request, two replicas' retention runs): the
+    // first erasure's record stands; whatever came in since is swept.
+    if let Some(record) = store.erasure(customer).await? {
+        return sweep(shared, record, customer).await;
+    }
     let now = crate::clock::now();
     let key = digest_key(shared).await?;
     let tell = by != BY_RETENTION;

@@ -7,4 +7,5 @@ pub mod erase;
 pub mod export;
 pub mod lookup;
 pub mod response;
+pub mod retention;
 pub mod settings;

@@ -108,6 +108,7 @@ macro_rules! every_backend {
                     the_console_list_filters_sorts_limits_and_searches_text,
                     a_batch_of_steps_reads_its_conversations_and_customers_in_order,
                     the_audit_log_lists_newest_first_per_customer_and_prunes_by_age,
+                    retention_prunes_by_age_and_erasure_keeps_only_its_record,
                 ]
             );
         )*
@@ -154,6 +155,19 @@ fn timer(customer: &str, due: i64) -> TimerChange {
         kind: TimerKind::SessionExpiry,
         due: Timestamp(due),
     })
+}
+
+/// `customer` writes `text` on `channel` at `at`.
+fn says(customer: &str, at: i64, channel: Channel, text: &str) -> InboxEntry {
+    InboxEntry {
+        claim: None,
+        seq: 0,
+        public_id: format!("p-{customer}-{at}"),
+        dedup_key: None,
+        customer: CustomerId(customer.into()),
+        event: Event::Inbound(Inbound::new(channel, InboundMessage::Text(text.into()))),
+        received_at: Timestamp(at),
+    }
 }
 
 fn commit(seq: u64, customer: &str, timers: Vec<TimerChange>, replies: usize) -> StepCommit {
@@ -1099,15 +1113,6 @@ async fn the_console_list_filters_sorts_limits_and_searches_text(open: Open) {
     use souk::store::{ListFilter, ListQuery};
     let dir = tempfile::tempdir().expect("temp dir");
     let store = open.store(dir.path()).await;
-    let says = |customer: &str, at: i64, channel: Channel, text: &str| InboxEntry {
-        claim: None,
-        seq: 0,
-        public_id: format!("p-{customer}-{at}"),
-        dedup_key: None,
-        customer: CustomerId(customer.into()),
-        event: Event::Inbound(Inbound::new(channel, InboundMessage::Text(text.into()))),
-        received_at: Timestamp(at),
-    };
     let rows = [
         (
             "bot",
@@ -1240,4 +1245,208 @@ async fn a_batch_of_steps_reads_its_conversations_and_customers_in_order(open: O
         .await
         .expect("read");
     assert_eq!(one, read[2]);
+}
+
+/// Retention on a virtual clock: at "now" (day 1,000), messages older than 30 days, orders
+/// older than 1 year and audit entries older than 30 days go, and the customer silent for
+/// more than 90 days is named for erasure. Then the erasure role: the record, the digests,
+/// idempotence, and the key that salts digests made once.
+async fn retention_prunes_by_age_and_erasure_keeps_only_its_record(open: Open) {
+    const DAY: i64 = 86_400_000;
+    let now = Timestamp(1_000 * DAY);
+    let dir = tempfile::tempdir().expect("temp dir");
+    let store = open.store(dir.path()).await;
+    // "old" wrote on day 800 (and on day 980); "new" on day 990.
+    for (customer, days) in [("old", vec![800, 980]), ("new", vec![990])] {
+        for day in days {
+            let at = day * DAY;
+            let Ingested::New(entry) = store
+                .ingest(says(customer, at, Channel::WebChat, &format!("day {day}")))
+                .await
+                .expect("ingest")
+            else {
+                panic!("new")
+            };
+            let mut step = commit(entry.seq, customer, vec![], 1);
+            step.now = Timestamp(at);
+            step.history = vec![souk::store::HistoryEntry::In {
+                at: Timestamp(at),
+                channel: Channel::WebChat,
+                public_id: entry.public_id.clone(),
+                event: entry.event.clone(),
+            }];
+            store.commit(step).await.expect("commit");
+        }
+    }
+    // The summary of "old" says day 980: make them silent since day 800 instead.
+    let mut silent = commit(u64::MAX, "silent", vec![], 0);
+    silent.now = Timestamp(800 * DAY);
+    store.commit(silent).await.expect("commit");
+    let mut ancient = order("ancient", "old", "TL-STD");
+    ancient.placed_at = Timestamp(300 * DAY);
+    let mut recent = order("recent", "new", "TL-STD");
+    recent.placed_at = Timestamp(900 * DAY);
+    let mut step = commit(u64::MAX, "new", vec![], 0);
+    step.now = Timestamp(990 * DAY);
+    step.orders = vec![ancient, recent];
+    store.commit(step).await.expect("commit");
+    for (day, action) in [(900, "view"), (995, "export")] {
+        store
+            .record_audit(&souk::store::AuditEntry {
+                at: Timestamp(day * DAY),
+                actor: "ana".into(),
+                action: action.into(),
+                customer: None,
+                detail: String::new(),
+            })
+            .await
+            .expect("audit");
+    }
+
+    let settings = souk::data_rights::settings::PrivacySettings {
+        history_days: 30,
+        inactive_customer_days: 90,
+        order_years: 1,
+        audit_days: 30,
+        digest_key: None,
+    };
+    let mut named = Vec::new();
+    let done =
+        souk::data_rights::retention::enforce(store.as_ref(), &settings, now, |c| named.push(c.0))
+            .await
+            .expect("enforce");
+    assert_eq!(done.history_records, 1, "day 800's message: {done:?}");
+    let texts = |history: Vec<souk::store::HistoryEntry>| -> Vec<i64> {
+        history.iter().map(|h| h.at().millis() / DAY).collect()
+    };
+    assert_eq!(
+        texts(
+            store
+                .history(&CustomerId("old".into()), 10)
+                .await
+                .expect("h")
+        ),
+        [980, 980],
+        "the message and its reply"
+    );
+    assert_eq!(
+        texts(
+            store
+                .history(&CustomerId("new".into()), 10)
+                .await
+                .expect("h")
+        ),
+        [990, 990]
+    );
+    assert_eq!(done.orders, 1);
+    assert!(
+        store
+            .order(&flows::OrderId("ancient".into()))
+            .await
+            .expect("o")
+            .is_none()
+    );
+    assert!(
+        store
+            .order(&flows::OrderId("recent".into()))
+            .await
+            .expect("o")
+            .is_some()
+    );
+    assert_eq!(done.audit_entries, 1);
+    let audit = store.audit_entries(None, 10).await.expect("audit");
+    assert_eq!(audit.len(), 1);
+    assert_eq!(audit[0].action, "export");
+    assert_eq!(named, ["silent"], "only the customer silent for 90 days");
+    // Keep-for-ever settings take nothing.
+    let forever = souk::data_rights::settings::PrivacySettings {
+        history_days: 0,
+        inactive_customer_days: 0,
+        order_years: 0,
+        audit_days: 0,
+        digest_key: None,
+    };
+    let none = souk::data_rights::retention::enforce(store.as_ref(), &forever, now, |_| {
+        panic!("nobody is erased")
+    })
+    .await
+    .expect("enforce");
+    assert_eq!(none, souk::data_rights::retention::Enforced::default());
+
+    // Erasure: "new" and everything of theirs but the stripped order.
+    let key = store.digest_key().await.expect("key");
+    assert_eq!(store.digest_key().await.expect("key"), key, "made once");
+    let identity = Identity::new(Channel::WebChat, "new-session");
+    let (plan, _) = souk::data_rights::erase::plan(
+        store.as_ref(),
+        &CustomerId("new".into()),
+        "ana",
+        now,
+        &key,
+        false,
+    )
+    .await
+    .expect("plan");
+    assert!(plan.last_message.is_none());
+    let mut plan = plan;
+    plan.identities.push(identity.clone());
+    plan.record
+        .identity_digests
+        .push(souk::data_rights::erase::digest(&key, &identity));
+    for _ in 0..2 {
+        assert_eq!(store.erase(&plan).await.expect("erase"), None);
+    }
+    assert!(
+        store
+            .conversation(&CustomerId("new".into()))
+            .await
+            .expect("c")
+            .is_none()
+    );
+    assert!(
+        store
+            .history(&CustomerId("new".into()), 10)
+            .await
+            .expect("h")
+            .is_empty()
+    );
+    assert!(
+        store
+            .summary(&CustomerId("new".into()))
+            .await
+            .expect("s")
+            .is_none()
+    );
+    let record = store
+        .erasure(&CustomerId("new".into()))
+        .await
+        .expect("read")
+        .expect("the record");
+    assert_eq!(record.by, "ana");
+    let digest = souk::data_rights::erase::digest(&key, &identity);
+    assert_eq!(
+        store.identity_erased(&digest).await.expect("read"),
+        Some(now)
+    );
+    assert_eq!(store.identity_erased("0000").await.expect("read"), None);
+    let since = store
+        .erasures_since(Timestamp(now.millis() - DAY))
+        .await
+        .expect("since");
+    assert_eq!(since.len(), 1);
+    assert!(
+        store
+            .erasures_since(Timestamp(now.millis() + 1))
+            .await
+            .expect("s")
+            .is_empty()
+    );
+    // "old" is untouched.
+    assert!(
+        store
+            .conversation(&CustomerId("old".into()))
+            .await
+            .expect("c")
+            .is_some()
+    );
 }
