@@ -107,7 +107,32 @@ fn flow_settings(settings: &Settings) -> FlowSettings {
                 .unwrap_or_else(|_| flows::OnDuty::always()),
             ..flows::HandoffSettings::default()
         },
+        marketing: settings.privacy.ask_marketing_consent,
+        text_versions: consent_versions(settings),
     }
+}
+
+/// The wording versions of the consent questions, per language: the first cart reminder
+/// (it asks about the later ones) and the news-and-offers question.
+fn consent_versions(
+    settings: &Settings,
+) -> std::collections::BTreeMap<(flows::TextKey, flows::Locale), String> {
+    let renderer = crate::render::Renderer;
+    let first_reminder = settings
+        .recovery
+        .flow_settings(settings.timezone())
+        .ok()
+        .and_then(|recovery| recovery.steps.first().map(|step| step.key));
+    let mut versions = std::collections::BTreeMap::new();
+    for key in first_reminder
+        .into_iter()
+        .chain([flows::TextKey::MarketingAsk])
+    {
+        for locale in flows::Locale::ALL {
+            versions.insert((key, locale), renderer.version(locale, key));
+        }
+    }
+    versions
 }
 
 impl App {

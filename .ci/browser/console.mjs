@@ -565,6 +565,12 @@ async function main() {
   await page.locator('#btn-numbers').click();
   await page.waitForFunction(() => document.querySelectorAll('#numbers-conversations svg rect.bar').length >= 28,
     null, { timeout: 10000 });
+  // Appointments count on their own day, which may be tomorrow: the range runs a week on.
+  const weekOn = new Date(Date.now() + 7 * 86400000).toISOString().slice(0, 10);
+  await page.locator('#numbers-to').fill(weekOn);
+  await page.locator('#numbers-show').click();
+  await page.waitForFunction(() => /Appointments\s+1/.test(document.getElementById('numbers-totals')?.innerText ?? ''),
+    null, { timeout: 10000 }).catch(() => {});
   const totals = await page.locator('#numbers-totals').innerText();
   const paid = Number((totals.match(/Paid orders\s+(\d+)/) ?? [])[1] ?? 0);
   if (paid < 1 || !/Appointments\s+1/.test(totals)) throw new Error(`the numbers lack the paid order or the appointment: ${totals}`);

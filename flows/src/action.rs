@@ -269,6 +269,10 @@ pub enum ChoiceAction {
     ConfirmErase,
     /// "No, keep it", after `EraseData` asked.
     KeepData,
+    /// Yes to news and offers.
+    MarketingYes,
+    /// No (more) news and offers.
+    MarketingNo,
 }
 
 impl ChoiceAction {
@@ -327,6 +331,8 @@ impl ChoiceAction {
             ChoiceAction::EraseData => "erase".into(),
             ChoiceAction::ConfirmErase => "eraseok".into(),
             ChoiceAction::KeepData => "erasekeep".into(),
+            ChoiceAction::MarketingYes => "newsyes".into(),
+            ChoiceAction::MarketingNo => "newsno".into(),
         }
     }
 
@@ -424,6 +430,8 @@ impl ChoiceAction {
             ("erase", None, None) => ChoiceAction::EraseData,
             ("eraseok", None, None) => ChoiceAction::ConfirmErase,
             ("erasekeep", None, None) => ChoiceAction::KeepData,
+            ("newsyes", None, None) => ChoiceAction::MarketingYes,
+            ("newsno", None, None) => ChoiceAction::MarketingNo,
             _ => return None,
         };
         Some(action)

@@ -25,6 +25,12 @@ pub struct FlowSettings {
     pub handoff: HandoffSettings,
     pub recovery: crate::recovery::RecoverySettings,
     pub booking: crate::booking::BookingSettings,
+    /// Ask for news-and-offers consent once, after the first paid order.
+    pub marketing: bool,
+    /// The version of each consent question's wording per language (a digest the shell
+    /// computes from the messages), recorded with the question.
+    pub text_versions:
+        std::collections::BTreeMap<(crate::text::TextKey, crate::locale::Locale), String>,
 }
 
 impl Default for FlowSettings {
@@ -43,6 +49,8 @@ impl Default for FlowSettings {
             handoff: HandoffSettings::default(),
             recovery: crate::recovery::RecoverySettings::default(),
             booking: crate::booking::BookingSettings::default(),
+            marketing: false,
+            text_versions: std::collections::BTreeMap::new(),
         }
     }
 }

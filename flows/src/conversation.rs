@@ -153,6 +153,8 @@ pub struct Conversation {
     pub pending_nlu: Option<crate::understanding::PendingNlu>,
     /// Requests to the model so far: each gets the next number.
     pub nlu_requests: u32,
+    /// What the customer was asked to agree to and answered (reminders, marketing).
+    pub consents: crate::consent::Consents,
 }
 
 /// Colours (canonical ids) and sizes (as catalogs write them) a search asked for.
@@ -225,6 +227,7 @@ impl Conversation {
             language: crate::language::LanguageSense::default(),
             pending_nlu: None,
             nlu_requests: 0,
+            consents: crate::consent::Consents::default(),
         }
     }
 
@@ -274,6 +277,7 @@ impl Conversation {
             Event::PaymentConfirmed { order } => {
                 self.on_payment_confirmed(ctx, &order, &mut out);
                 self.end_recovery(&mut out);
+                self.maybe_ask_marketing(ctx, now, &mut out);
             }
             Event::PaymentFailed { order, reason } => {
                 self.on_payment_failed(ctx, &order, reason, now, &mut out)
@@ -311,6 +315,7 @@ impl Conversation {
             Event::OperatorMarkedNoShow { booking, .. } => self.on_no_show(&booking, now, &mut out),
             // The shell carries erasure out before any step; reaching here, it is a no-op.
             Event::EraseRequested { .. } => {}
+            Event::Marketing { text, .. } => self.on_marketing(&text, now, &mut out),
         }
         self.attribute_replies(
             by_operator.as_ref(),
@@ -702,6 +707,8 @@ impl Conversation {
             ChoiceAction::EraseData => self.ask_erasure(out),
             ChoiceAction::ConfirmErase => self.confirm_erasure(now, out),
             ChoiceAction::KeepData => self.keep_data(ctx, out),
+            ChoiceAction::MarketingYes => self.answer_marketing(true, now, out),
+            ChoiceAction::MarketingNo => self.answer_marketing(false, now, out),
         }
     }
 

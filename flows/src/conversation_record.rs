@@ -12,6 +12,7 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use crate::action::ChoiceAction;
 use crate::booking::{Appointments, Booking};
 use crate::cart::{Cart, CartLine};
+use crate::consent::Consents;
 use crate::conversation::{Conversation, FlowState, Profile, Wanted};
 use crate::customer::{Channel, CustomerId};
 use crate::event::AdReferral;
@@ -45,6 +46,12 @@ impl<T> Empty for Vec<T> {
 impl Empty for LanguageSense {
     fn empty(&self) -> bool {
         *self == LanguageSense::default()
+    }
+}
+
+impl Empty for Consents {
+    fn empty(&self) -> bool {
+        self.is_empty()
     }
 }
 
@@ -128,6 +135,8 @@ stored_record! {
     pending_nlu: Option<PendingNlu>,
     #[serde(default)]
     nlu_requests: u32,
+    #[serde(default, skip_serializing_if = "is_empty")]
+    consents: Consents,
 }
 
 impl From<Stored> for Conversation {
@@ -160,6 +169,7 @@ impl From<Stored> for Conversation {
             language,
             pending_nlu,
             nlu_requests,
+            consents,
         } = stored;
         Conversation {
             customer,
@@ -195,6 +205,7 @@ impl From<Stored> for Conversation {
             language,
             pending_nlu,
             nlu_requests,
+            consents,
         }
     }
 }
@@ -244,6 +255,7 @@ impl Serialize for Conversation {
             language,
             pending_nlu,
             nlu_requests,
+            consents,
         } = self;
         StoredRef {
             customer,
@@ -273,6 +285,7 @@ impl Serialize for Conversation {
             language,
             pending_nlu,
             nlu_requests,
+            consents,
         }
         .serialize(serializer)
     }

@@ -111,6 +111,12 @@ pub enum Event {
     EraseRequested {
         by: String,
     },
+    /// A message of the shop's campaign (news, offers); the core sends it only to a
+    /// customer whose latest answer to marketing is yes.
+    Marketing {
+        campaign: String,
+        text: crate::text::LocalizedText,
+    },
 }
 
 /// The outcome of redeeming a link code.

@@ -6,6 +6,7 @@ pub mod action;
 pub mod booking;
 pub mod cart;
 pub mod catalog;
+pub mod consent;
 pub mod contact;
 pub mod context;
 pub mod conversation;

@@ -34,6 +34,7 @@ pub fn merge_conversations(into: &mut Conversation, from: Conversation) {
         pending_nlu: _,
         nlu_requests: _,
         legacy_needs_human: _,
+        consents,
         locale,
         profile,
         reach:
@@ -104,6 +105,8 @@ pub fn merge_conversations(into: &mut Conversation, from: Conversation) {
         into.recovery.consent = recovery.consent;
         into.recovery.opted_out = recovery.opted_out;
     }
+    // The consent ledgers as one: the latest answer per purpose, wherever given, is in force.
+    into.consents.merge(consents);
     if into.reach.preferred_channel.is_none() {
         into.reach.preferred_channel = preferred_channel;
     }

@@ -246,6 +246,14 @@ text_keys! {
     ErasureDone => "erasure-done",
     ChoiceEraseConfirm => "choice-erase-confirm",
     ChoiceEraseKeep => "choice-erase-keep",
+    // News and offers: asked once after the first paid order; the campaign's own words.
+    MarketingAsk => "marketing-ask",
+    MarketingThanks => "marketing-thanks",
+    MarketingStopped => "marketing-stopped",
+    MarketingMessage => "marketing-message",
+    ChoiceMarketingYes => "choice-marketing-yes",
+    ChoiceMarketingNo => "choice-marketing-no",
+    ChoiceStopOffers => "choice-stop-offers",
 }
 
 /// An argument of a message. Money stays typed so the shell formats it per locale.

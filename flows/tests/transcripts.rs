@@ -35,6 +35,8 @@
 //!   link code does (`flows::merge`), and the transcript goes on in NAME's chat with its
 //!   timers and the merged appointments' reminder, as the store re-arms it
 //! - `= state`         prints the flow state, cart and miss counter
+//! - `= consents`      prints the consent ledger; `= marketing TEXT…` a campaign message;
+//!   `#! marketing` asks for news-and-offers consent after the first paid order
 //! - `# comment` and blank lines
 //!
 //! Output lines (regenerated and compared): `<` replies (key, args, then `|` choice ids;
@@ -648,7 +650,7 @@ fn run(source: &str, ctx: &Context) -> String {
         }
     };
     for line in source.lines() {
-        let is_output = ["<", "+", "!", "~", "state:"]
+        let is_output = ["<", "+", "!", "~", "state:", "consent:"]
             .iter()
             .any(|p| line.starts_with(p));
         if is_output {
@@ -820,6 +822,50 @@ fn run(source: &str, ctx: &Context) -> String {
                         booking_state(&conversation),
                         discount_state(&conversation, start)
                     );
+                    continue;
+                }
+                ["marketing", text @ ..] => {
+                    let mut localized = std::collections::BTreeMap::new();
+                    localized.insert(Locale::En, text.join(" "));
+                    Event::Marketing {
+                        campaign: "spring".into(),
+                        text: flows::text::LocalizedText(localized),
+                    }
+                }
+                ["consents"] => {
+                    for entry in &conversation.consents.0 {
+                        let line = match entry {
+                            flows::consent::ConsentEntry::Asked {
+                                purpose,
+                                at,
+                                text,
+                                locale,
+                                version,
+                                channel,
+                            } => format!(
+                                "{} asked at +{} with {} ({locale}, version {:?}) on {}",
+                                purpose.name(),
+                                at.since(start),
+                                text.id(),
+                                version,
+                                channel.map_or("-", |c| c.name())
+                            ),
+                            flows::consent::ConsentEntry::Answered {
+                                purpose,
+                                at,
+                                granted,
+                                how,
+                                channel,
+                            } => format!(
+                                "{} {} at +{} ({how:?}) on {}",
+                                purpose.name(),
+                                if *granted { "yes" } else { "no" },
+                                at.since(start),
+                                channel.map_or("-", |c| c.name())
+                            ),
+                        };
+                        let _ = writeln!(out, "consent: {line}");
+                    }
                     continue;
                 }
                 ["paid", id] => Event::PaymentConfirmed {
@@ -1027,6 +1073,20 @@ fn transcripts() {
         }
         if source.contains("#! delivery") {
             ctx.settings.delivery = true;
+        }
+        // `#! marketing`: news and offers are asked after the first paid order; the
+        // questions' wording has a version per language, as the shell computes it.
+        if source.contains("#! marketing") {
+            ctx.settings.marketing = true;
+            for (key, locale) in [
+                (flows::TextKey::MarketingAsk, Locale::En),
+                (flows::TextKey::MarketingAsk, Locale::Ro),
+                (flows::TextKey::RecoveryGentle, Locale::En),
+            ] {
+                ctx.settings
+                    .text_versions
+                    .insert((key, locale), format!("v-{}-{}", key.id(), locale.code()));
+            }
         }
         if let Some(hours) = source.lines().find_map(|l| l.strip_prefix("#! hours ")) {
             let (from, to) = hours.trim().split_once('-').expect("#! hours FROM-TO");

@@ -163,6 +163,24 @@ async fn build(
                     "granted": c.granted, "at": c.at.millis(),
                 })),
                 "stopped": conversation.recovery.opted_out,
+                // Per purpose: the answer in force, and the latest question (its wording's
+                // version), from the consent ledger.
+                "purposes": flows::consent::Purpose::ALL.iter().map(|purpose| {
+                    let asked = conversation.consents.0.iter().rev().find_map(|entry| match entry {
+                        flows::consent::ConsentEntry::Asked { purpose: p, at, text, locale, version, channel } if p == purpose => Some(json!({
+                            "at": at.millis(), "text": text.id(), "locale": locale.code(),
+                            "version": version, "channel": channel.map(flows::Channel::name),
+                        })),
+                        _ => None,
+                    });
+                    let answered = conversation.consents.0.iter().rev().find_map(|entry| match entry {
+                        flows::consent::ConsentEntry::Answered { purpose: p, at, granted, channel, .. } if p == purpose => Some(json!({
+                            "at": at.millis(), "granted": granted, "channel": channel.map(flows::Channel::name),
+                        })),
+                        _ => None,
+                    });
+                    json!({ "purpose": purpose.name(), "asked": asked, "answer": answered })
+                }).collect::<Vec<_>>(),
             },
             "identities": customer.as_ref().map(|c| c.identities.iter().map(|i| json!({
                 "channel": i.channel.name(), "id": i.external_id,

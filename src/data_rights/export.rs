@@ -94,6 +94,9 @@ pub async fn export(
                 "answer": c.recovery.consent,
                 "stopped": c.recovery.opted_out,
             },
+            "marketing": c.consents.current(flows::consent::Purpose::Marketing),
+            // Every question asked (message, language, wording version, channel) and answer.
+            "records": c.consents,
         })
     });
     let discount_codes = conversation

@@ -20,6 +20,10 @@ pub struct PrivacySettings {
     /// The audit log's entries go after this long.
     #[serde(default = "two_years")]
     pub audit_days: u32,
+    /// Ask customers once, after their first paid order, whether they want news and
+    /// offers; campaign messages (`POST /api/admin/marketing`) go only to a recorded yes.
+    #[serde(default)]
+    pub ask_marketing_consent: bool,
     /// Salts the digests of erased platform ids. From the environment only
     /// (`SOUK__PRIVACY__DIGEST_KEY`); unset, a random key kept in the store is used, and a
     /// copy of the store alone can then test a phone number against the digests.
@@ -46,6 +50,7 @@ impl Default for PrivacySettings {
             inactive_customer_days: three_years(),
             order_years: ten(),
             audit_days: two_years(),
+            ask_marketing_consent: false,
             digest_key: None,
         }
     }

@@ -79,6 +79,92 @@ pub async fn erase_customer(
     .await
 }
 
+/// A campaign: a name (its messages are sent once per customer) and its text per language.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Campaign {
+    campaign: String,
+    text: std::collections::BTreeMap<String, String>,
+}
+
+/// Longest campaign text per language: one chat message.
+const CAMPAIGN_TEXT_MAX: usize = 1_000;
+
+/// `POST /api/admin/marketing` `{"campaign": "spring-2027", "text": {"en": "…", "ro": "…"}}`:
+/// hands the message to every conversation; each sends it only if the customer's latest
+/// answer to news and offers is yes (and the channel takes it now). A campaign name goes
+/// once to each customer, however often it is posted. 202 with how many were handed it.
+pub async fn send_campaign(
+    State(state): State<PageState>,
+    headers: HeaderMap,
+    body: Result<Json<Campaign>, axum::extract::rejection::JsonRejection>,
+) -> Result<(StatusCode, Json<Value>), ApiError> {
+    authorized(&state, &headers)?;
+    let Json(campaign) = body?;
+    let name = campaign.campaign.trim();
+    if name.is_empty()
+        || name.len() > 64
+        || !name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+    {
+        return Err(ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "campaign: 1 to 64 letters, digits, - or _",
+        ));
+    }
+    let mut text = std::collections::BTreeMap::new();
+    for (code, words) in campaign.text {
+        let Some(locale) = flows::Locale::ALL.into_iter().find(|l| l.code() == code) else {
+            return Err(ApiError::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                format!("text: {code:?} is not a shipped language"),
+            ));
+        };
+        let words = words.trim();
+        if words.is_empty() || words.chars().count() > CAMPAIGN_TEXT_MAX {
+            return Err(ApiError::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                format!("text.{code}: 1 to {CAMPAIGN_TEXT_MAX} characters"),
+            ));
+        }
+        text.insert(locale, words.to_owned());
+    }
+    if !text.contains_key(&flows::Locale::En)
+        && !text.contains_key(&state.settings.shop.default_locale)
+    {
+        return Err(ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "text: give at least English or the shop's default language (the others fall back to it)",
+        ));
+    }
+    let text = flows::text::LocalizedText(text);
+    let customers = state.store.summaries().await?;
+    for row in &customers {
+        let event = flows::Event::Marketing {
+            campaign: name.to_owned(),
+            text: text.clone(),
+        };
+        let key = format!("marketing:{name}:{}", row.customer);
+        state
+            .ingest
+            .accept_keyed(key, row.customer.clone(), event)
+            .await?;
+    }
+    crate::data_rights::audit::record(
+        state.store.as_ref(),
+        crate::data_rights::audit::ADMIN_API,
+        "marketing",
+        None,
+        name,
+    )
+    .await?;
+    Ok((
+        StatusCode::ACCEPTED,
+        Json(serde_json::json!({ "campaign": name, "handed_to": customers.len() })),
+    ))
+}
+
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct StatusChange {

@@ -204,6 +204,7 @@ pub fn router(state: AppState) -> Router {
             "/api/admin/customers/{reference}/erase",
             post(admin::erase_customer),
         )
+        .route("/api/admin/marketing", post(admin::send_campaign))
         .route("/pay/cancelled", get(payments::returned))
         .merge(crate::console::router(state.console.clone()))
         .nest_service(MEDIA_PREFIX.trim_end_matches('/'), images)

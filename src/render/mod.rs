@@ -69,6 +69,15 @@ impl Renderer {
         self.text(locale, &Text::new(key))
     }
 
+    /// A version of a message's wording in one language: the first 12 hex digits of the
+    /// SHA-256 of the message as written (its arguments unfilled). Recorded with a consent
+    /// question, it says which wording the customer saw, and changes when the wording does.
+    pub fn version(&self, locale: Locale, key: TextKey) -> String {
+        use sha2::Digest as _;
+        let digest = sha2::Sha256::digest(self.key(locale, key).as_bytes());
+        hex::encode(&digest[..6])
+    }
+
     /// A label of a page of ours (`locales/<lang>/page.ftl`), by its id; `None` when the
     /// id is unknown (the locale test keeps every listed id in every locale).
     pub fn page_label(&self, locale: Locale, id: &str) -> Option<String> {

@@ -39,10 +39,16 @@ fn raw_sled(path: &std::path::Path) -> Vec<Vec<u8>> {
     let mut all = Vec::new();
     for name in db.tree_names() {
         let tree = db.open_tree(&name).expect("tree");
+        // Each key and value is prefixed with its tree's name and the key, so a failure says
+        // where the needle is.
+        let label = String::from_utf8_lossy(&name).into_owned();
         for item in tree.iter() {
             let (key, value) = item.expect("entry");
-            all.push(key.to_vec());
-            all.push(value.to_vec());
+            let mut tagged = format!("[{label}] ").into_bytes();
+            tagged.extend_from_slice(&key);
+            tagged.extend_from_slice(b" => ");
+            tagged.extend_from_slice(&value);
+            all.push(tagged);
         }
     }
     all
@@ -373,8 +379,16 @@ async fn a_kill_in_the_middle_of_an_erasure_is_finished_by_the_next_start() {
     let _ = souk.kill();
     let _ = souk.wait();
     assert!(erased, "the next start carried the erasure out");
+    // The last message keeps its address until it is sent; killed before that, it waits in
+    // the outbox (and nothing else does).
+    let raw: Vec<Vec<u8>> = raw_sled(&path)
+        .into_iter()
+        .filter(|tagged| {
+            !(tagged.starts_with(b"[outbox]") && tagged.windows(11).any(|w| w == b"ErasureDone"))
+        })
+        .collect();
     assert_nothing_of(
-        &raw_sled(&path),
+        &raw,
         &[
             "Zenobia".into(),
             session.clone(),

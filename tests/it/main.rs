@@ -8,6 +8,7 @@ mod booking;
 mod catalog_import;
 mod concurrency;
 mod config;
+mod consent;
 mod console;
 mod crash;
 mod data_rights;

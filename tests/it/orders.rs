@@ -17,7 +17,7 @@ const TOKEN: &str = "admin-token-for-tests-0123";
 const WAIT: Duration = crate::support::PATIENCE;
 
 /// Collects replies until one's text contains `needle`; returns it.
-async fn reply_with(events: &mut EventStream, needle: &str) -> Value {
+pub async fn reply_with(events: &mut EventStream, needle: &str) -> Value {
     let replies = events
         .collect_until(WAIT, |seen| {
             seen.iter()
@@ -67,7 +67,7 @@ fn order_id_of(link: &Value) -> String {
 
 /// Adds, checks out with `contact` and a delivery address, and waits for the payment link:
 /// its reply and the link's path (`/pay/…`).
-async fn place_order(
+pub async fn place_order(
     app: &TestApp,
     session: &str,
     events: &mut EventStream,
@@ -382,7 +382,7 @@ async fn the_second_payment_for_the_last_unit_is_told_it_sold_out() {
 
 /// A new web chat customer orders a table lamp to be delivered: their events, the order
 /// id and its pay page path.
-async fn a_lamp_order(app: &TestApp) -> (EventStream, String, String) {
+pub async fn a_lamp_order(app: &TestApp) -> (EventStream, String, String) {
     let session = app.session().await;
     let mut events = app.events(&session).await;
     let (link, path) = place_order(

@@ -1308,6 +1308,7 @@ async fn retention_prunes_by_age_and_erasure_keeps_only_its_record(open: Open) {
         inactive_customer_days: 90,
         order_years: 1,
         audit_days: 30,
+        ask_marketing_consent: false,
         digest_key: None,
     };
     let mut named = Vec::new();
@@ -1364,6 +1365,7 @@ async fn retention_prunes_by_age_and_erasure_keeps_only_its_record(open: Open) {
         inactive_customer_days: 0,
         order_years: 0,
         audit_days: 0,
+        ask_marketing_consent: false,
         digest_key: None,
     };
     let none = souk::data_rights::retention::enforce(store.as_ref(), &forever, now, |_| {

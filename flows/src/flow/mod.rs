@@ -6,6 +6,7 @@ mod booking_deposit;
 mod browse;
 mod cart;
 mod checkout;
+mod consent;
 mod discount;
 mod erasure;
 mod fallback;

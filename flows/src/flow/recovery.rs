@@ -6,6 +6,7 @@
 //! the conversation holds it (its timer waits for the hand back).
 
 use crate::action::{Action, Choice, ChoiceAction, Reply};
+use crate::consent::Purpose;
 use crate::context::Context;
 use crate::conversation::{CheckoutStep, Conversation, FlowState, Handled};
 use crate::event::TimerKind;
@@ -122,6 +123,7 @@ impl Conversation {
         let mut choices = vec![Choice::new(ChoiceAction::Checkout, TextKey::ChoiceCheckout)];
         if index == 0 && self.recovery.consent.is_none() {
             choices.push(Choice::new(ChoiceAction::RemindMe, TextKey::ChoiceRemindMe));
+            self.record_asked(ctx, Purpose::Reminders, step.key, now);
         }
         choices.push(Choice::new(
             ChoiceAction::StopReminders,
@@ -168,21 +170,30 @@ impl Conversation {
             granted: true,
             at: now,
         });
+        let answering = self.offered.contains(&ChoiceAction::RemindMe);
+        self.record_answer(Purpose::Reminders, true, answering, now);
         self.recovery.opted_out = false;
         let _ = ctx;
         self.say(out, Reply::key(TextKey::RecoveryConsentThanks));
         Handled::Yes
     }
 
-    /// "Stop": no more reminders, now or later, until the customer opts in again.
+    /// "Stop": no more reminders, now or later, until the customer opts in again; and no
+    /// more news and offers either, if they had said yes to them.
     pub(crate) fn stop_reminders(&mut self, now: Timestamp, out: &mut Vec<Action>) -> Handled {
         self.recovery.opted_out = true;
         self.recovery.consent = Some(Consent {
             granted: false,
             at: now,
         });
+        let answering = self.offered.contains(&ChoiceAction::StopReminders);
+        self.record_answer(Purpose::Reminders, false, answering, now);
         self.end_recovery(out);
         self.say(out, Reply::key(TextKey::RecoveryStopped));
+        if self.consents.current(Purpose::Marketing) == Some(true) {
+            self.record_answer(Purpose::Marketing, false, false, now);
+            self.say(out, Reply::key(TextKey::MarketingStopped));
+        }
         Handled::Yes
     }
 }

@@ -639,13 +639,24 @@
       return li;
     }));
     ui.language.textContent = str(c.locale) || '—';
+    // Per purpose: the answer in force (when, where) and the question's wording version.
     const consent = obj(c.consent);
-    const reminders = consent.reminders ? obj(consent.reminders) : null;
-    ui.consent.textContent = consent.stopped
-      ? 'Cart reminders: asked to stop'
-      : reminders
-        ? `Cart reminders: ${reminders.granted ? 'yes' : 'no'} (${formatTime(reminders.at)})`
-        : 'Cart reminders: not asked yet';
+    const PURPOSES = { reminders: 'Cart reminders', marketing: 'News and offers' };
+    ui.consent.replaceChildren(...arr(consent.purposes).map((p) => {
+      const answer = p.answer ? obj(p.answer) : null;
+      const asked = p.asked ? obj(p.asked) : null;
+      const where = (x) => (x && x.channel ? ` on ${(CHANNELS[x.channel] || [x.channel, x.channel])[1]}` : '');
+      let line = `${PURPOSES[p.purpose] || str(p.purpose)}: `;
+      if (p.purpose === 'reminders' && consent.stopped) line += 'asked to stop';
+      else if (answer) line += `${answer.granted ? 'yes' : 'no'} (${formatTime(answer.at)}${where(answer)})`;
+      else line += asked ? 'asked, no answer yet' : 'not asked yet';
+      const row = el('div', 'consent-row', line);
+      if (asked) {
+        row.append(el('div', 'muted',
+          `asked ${formatTime(asked.at)}${where(asked)}: ${str(asked.text)}, ${str(asked.locale)}, wording ${str(asked.version) || 'unversioned'}`));
+      }
+      return row;
+    }));
     // Admins may export what souk holds on the customer (a download, by the session cookie).
     const admin = !!state.me && state.me.role === 'admin';
     ui.sideData.hidden = !admin || !state.open;
