@@ -350,6 +350,7 @@ impl App {
                     shared.clone(),
                     stop_timers.clone(),
                 )),
+                tokio::spawn(crate::kpi_gauges::run(shared.clone(), stop_timers.clone())),
                 tokio::spawn(recover_store(
                     shared.clone(),
                     driver.clone(),

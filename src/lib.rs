@@ -16,6 +16,7 @@ pub mod driver;
 pub mod html;
 pub mod http;
 pub mod knowledge_files;
+pub mod kpi_gauges;
 pub mod linking;
 pub mod nlu;
 pub mod operators;

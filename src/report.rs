@@ -40,7 +40,14 @@ async fn report_kpis(
     format: crate::cli::KpiFormat,
 ) -> anyhow::Result<()> {
     let (settings, store) = open_store(config).await?;
-    let rows = kpi_rows(store.as_ref(), from, to, settings.timezone()).await?;
+    let rows = kpi_rows(
+        store.as_ref(),
+        from,
+        to,
+        settings.timezone(),
+        &reminder_steps(&settings),
+    )
+    .await?;
     match format {
         crate::cli::KpiFormat::Csv => print!("{}", flows::kpis::csv(&rows)),
         crate::cli::KpiFormat::Json => {
@@ -50,22 +57,61 @@ async fn report_kpis(
     Ok(())
 }
 
-/// The shop's numbers from the store's records (`flows::kpis::daily`), for the command line
-/// and the console's dashboard.
+/// History entries read per chat for the numbers: far more than a shop's conversation has.
+const KPI_HISTORY: usize = 5_000;
+
+/// The message of each cart reminder step, in order (a step's number is its place here).
+pub fn reminder_steps(settings: &Settings) -> Vec<TextKey> {
+    settings
+        .recovery
+        .flow_settings(settings.timezone())
+        .map(|recovery| recovery.steps.iter().map(|step| step.key).collect())
+        .unwrap_or_default()
+}
+
+/// The shop's numbers from the store's records (`flows::kpis::daily`), for the command line,
+/// the console's dashboard and the metrics. Reads the history of every conversation active
+/// since `from` (and of the chats linked into them).
 pub async fn kpi_rows(
     store: &dyn crate::store::Store,
     from: chrono::NaiveDate,
     to: chrono::NaiveDate,
     zone: chrono_tz::Tz,
+    reminder_steps: &[TextKey],
 ) -> crate::store::StoreResult<Vec<flows::kpis::KpiRow>> {
+    use chrono::TimeZone as _;
+    let since = from
+        .and_hms_opt(0, 0, 0)
+        .and_then(|start| zone.from_local_datetime(&start).earliest())
+        .map_or(0, |start| start.timestamp_millis());
     let mut conversations = Vec::new();
     for summary in store.summaries().await? {
         let conversation = store.conversation(&summary.customer).await?;
+        let mut activity = Vec::new();
+        if summary.last_at.millis() >= since {
+            let mut chats = vec![summary.customer.clone()];
+            chats.extend(
+                store
+                    .merged_into(&summary.customer)
+                    .await?
+                    .into_iter()
+                    .map(|merge| merge.from.id),
+            );
+            for chat in &chats {
+                for entry in store.history(chat, KPI_HISTORY).await? {
+                    if let Some(what) = activity_of(&entry, reminder_steps) {
+                        activity.push((entry.at(), what));
+                    }
+                }
+            }
+            activity.sort_by_key(|(at, _)| *at);
+        }
         conversations.push(flows::kpis::ConversationFacts {
             channel: conversation.as_ref().and_then(|c| c.reach.last_channel),
             last_at: summary.last_at,
             handed_off: summary.handoff != flows::Handoff::Bot,
             customer: summary.customer,
+            activity,
         });
     }
     Ok(flows::kpis::daily(
@@ -76,6 +122,31 @@ pub async fn kpi_rows(
         &store.orders().await?,
         &store.bookings().await?,
     ))
+}
+
+/// What a history entry counts as in the numbers.
+fn activity_of(
+    entry: &crate::store::HistoryEntry,
+    reminder_steps: &[TextKey],
+) -> Option<flows::kpis::Activity> {
+    use crate::store::HistoryEntry;
+    use flows::kpis::Activity;
+    match entry {
+        HistoryEntry::In { channel, .. } => Some(Activity::Wrote(*channel)),
+        HistoryEntry::Handoff { .. } => Some(Activity::HandoffAsked),
+        HistoryEntry::Out { reply, .. } if reply.by_operator => Some(Activity::OperatorReplied),
+        HistoryEntry::Out { reply, .. } => reminder_steps
+            .iter()
+            .position(|key| *key == reply.text.key)
+            .map(|step| Activity::Reminder(u32::try_from(step).unwrap_or(u32::MAX))),
+        HistoryEntry::Operator {
+            event: flows::Event::OperatorHandedBack { .. },
+            ..
+        } => Some(Activity::HandedBack),
+        HistoryEntry::Held { .. } | HistoryEntry::Operator { .. } | HistoryEntry::Note { .. } => {
+            None
+        }
+    }
 }
 
 pub fn recovery(config: &Path) -> anyhow::Result<()> {

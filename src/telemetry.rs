@@ -371,6 +371,17 @@ pub const FAMILIES: &[Family] = &[
         buckets: &[],
     },
     Family {
+        name: "souk_kpi",
+        kind: Kind::Gauge,
+        help: "The shop's numbers (as the console's dashboard), by window (today, the last 30 days), figure and channel; money in the currency's units, times in seconds. Recomputed every 15 minutes.",
+        labels: &[
+            ("window", crate::kpi_gauges::WINDOWS),
+            ("figure", crate::kpi_gauges::FIGURES),
+            ("channel", crate::kpi_gauges::CHANNELS),
+        ],
+        buckets: &[],
+    },
+    Family {
         name: "souk_customers_erased_total",
         kind: Kind::Counter,
         help: "Customers erased (with their linked chats), by who asked.",

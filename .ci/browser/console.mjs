@@ -235,6 +235,8 @@ let souk = null;
 let soukExited = false;
 let browser = null;
 let page = null;
+// What examples/seed_month.rs wrote (its own tally).
+let seeded = null;
 
 // The page as it is now at phone, tablet and laptop sizes; sideways scrolling fails the test.
 async function everySize(name) {
@@ -328,6 +330,14 @@ async function main() {
   const soukPort = await freePort();
   const base = `http://127.0.0.1:${soukPort}`;
   const env = soukEnv(soukPort, graphPort, modelPort);
+
+  // A month of activity before today, written into the store first (examples/seed_month.rs):
+  // the dashboard must show exactly what it says it wrote.
+  const seeding = spawnSync('cargo', ['run', '--quiet', '--example', 'seed_month', '--', path.join(tmp, 'data')],
+    { cwd: root, encoding: 'utf8' });
+  if (seeding.status !== 0) throw new Error(`seeding a month failed: ${seeding.stderr}`);
+  seeded = JSON.parse(seeding.stdout.trim().split('\n').pop());
+  step(`a generated month in the store: ${seeding.stdout.trim()}`);
 
   step(`starting souk on ${base} (fake Graph API on port ${graphPort}); no operator yet`);
   souk = startSouk(env);
@@ -561,12 +571,48 @@ async function main() {
   await everySize('console-appointment');
   step('an appointment shows its service above its time');
 
-  // The shop's numbers: totals, a chart of each day drawn in the page, the channels.
+  // The shop's numbers over the generated month: exactly what the generator wrote, per
+  // day and per week, for every channel and for one.
   await page.locator('#btn-numbers').click();
+  // The dialog loads the last 30 days first (and then fills the range in): wait for it.
+  await waitFor(async () => (await page.locator('#numbers-from').inputValue()) !== '', 'the first load of the numbers');
+  await page.locator('#numbers-from').fill(seeded.from);
+  await page.locator('#numbers-to').fill(seeded.to);
+  await page.locator('#numbers-show').click();
+  const expect = [
+    ['Conversations', seeded.conversations],
+    ['Paid orders', seeded.paid_orders],
+    ['Recovered by reminders', seeded.recovered_orders],
+    ['Hand-offs to a person', seeded.handoffs],
+    ['First reply from the team', seeded.first_response_avg_minutes],
+    ['Resolved \\(handed back\\)', seeded.resolutions],
+  ];
+  const monthOk = (text) => expect.every(([label, n]) => new RegExp(`${label}\\s+${n}\\b`).test(text));
+  await waitFor(async () => monthOk(await page.locator('#numbers-totals').innerText()),
+    `the generated month's totals ${JSON.stringify(seeded)}`).catch(async (e) => {
+    throw new Error(`${e.message}; the page shows: ${await page.locator('#numbers-totals').innerText()}`);
+  });
+  const bars = async (chart) => page.locator(`${chart} svg rect.bar`).count();
+  if ((await bars('#numbers-conversations')) !== 30) throw new Error(`${await bars('#numbers-conversations')} bars for 30 days`);
+  if ((await bars('#numbers-response')) !== 30) throw new Error('no bar per day of first-reply minutes');
+  await everySize('console-numbers-month');
+  await page.locator('#numbers-by').selectOption('week');
+  await waitFor(async () => [5, 6].includes(await bars('#numbers-conversations')), 'a bar per week');
+  await page.locator('#numbers-channel').selectOption('whatsapp');
+  await waitFor(async () => new RegExp(`Conversations\\s+${seeded.by_channel.whatsapp}\\b`)
+    .test(await page.locator('#numbers-totals').innerText()), 'the WhatsApp numbers');
+  await everySize('console-numbers-weekly-whatsapp');
+  await page.locator('#numbers-by').selectOption('day');
+  await page.locator('#numbers-channel').selectOption('all');
+  step('the dashboard shows the generated month exactly, per day and per week, for all channels and for WhatsApp');
+
+  // The shop's numbers: totals, a chart of each day drawn in the page, the channels.
   await page.waitForFunction(() => document.querySelectorAll('#numbers-conversations svg rect.bar').length >= 28,
     null, { timeout: 10000 });
   // Appointments count on their own day, which may be tomorrow: the range runs a week on.
   const weekOn = new Date(Date.now() + 7 * 86400000).toISOString().slice(0, 10);
+  const monthAgo = new Date(Date.now() - 29 * 86400000).toISOString().slice(0, 10);
+  await page.locator('#numbers-from').fill(monthAgo);
   await page.locator('#numbers-to').fill(weekOn);
   await page.locator('#numbers-show').click();
   await page.waitForFunction(() => /Appointments\s+1/.test(document.getElementById('numbers-totals')?.innerText ?? ''),

@@ -1,13 +1,16 @@
 //! The shop's numbers per day and channel, from stored records: conversations, chat-to-
-//! purchase conversion, orders and revenue from chat, average order value, orders and
-//! revenue recovered by cart reminders, appointments and the no-show rate, hand-offs to a
-//! person. Pure: the shell reads the records and prints what this returns.
+//! purchase conversion, orders and revenue from chat, average order value, cart recovery
+//! (carts chased, reminders sent, orders and revenue recovered per reminder step),
+//! appointments and the no-show rate, hand-offs to a person and the team's first response
+//! and resolution times. Pure: the shell reads the records and prints what this returns.
 //!
-//! A conversation counts on the day of its last activity, in the channel it last wrote
-//! from; an order and an appointment count in their customer's channel, on the day placed
-//! and the day of the appointment (in the shop's time zone).
+//! A conversation counts on each day the customer wrote, in the channel they wrote from
+//! (with no message of theirs to go by, once, on the day of its last activity). An order and an appointment
+//! count in their customer's channel, on the day placed and the day of the appointment. A
+//! hand-off counts on the day a person was asked for; its first response is the first
+//! message of an operator after it, its resolution the hand back. Days are the shop's.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use chrono::{NaiveDate, TimeZone};
 use chrono_tz::Tz;
@@ -18,6 +21,21 @@ use crate::customer::{Channel, CustomerId};
 use crate::order::Order;
 use crate::time::Timestamp;
 
+/// Something that happened in a conversation, as the numbers need it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Activity {
+    /// The customer wrote (or pressed a button) on this channel.
+    Wrote(Channel),
+    /// A person was asked for.
+    HandoffAsked,
+    /// An operator wrote to the customer.
+    OperatorReplied,
+    /// The operator handed the conversation back (or closed it).
+    HandedBack,
+    /// A cart reminder went out: its step (0 = the first).
+    Reminder(u32),
+}
+
 /// What the numbers need of one conversation.
 #[derive(Debug, Clone)]
 pub struct ConversationFacts {
@@ -25,8 +43,10 @@ pub struct ConversationFacts {
     /// The channel it last wrote from.
     pub channel: Option<Channel>,
     pub last_at: Timestamp,
-    /// It asked for, or was handed to, a person.
+    /// It has a person now (used only when `activity` is empty).
     pub handed_off: bool,
+    /// What happened, oldest first (the shell reads it from the history).
+    pub activity: Vec<(Timestamp, Activity)>,
 }
 
 /// One day's numbers in one channel (`all`: every channel).
@@ -44,15 +64,30 @@ pub struct KpiRow {
     /// Paid orders' totals, in minor units of the shop's currency.
     pub revenue_minor: i64,
     pub average_order_minor: i64,
+    /// Carts whose first reminder went out that day.
+    pub carts_chased: u64,
+    pub reminders_sent: u64,
     pub recovered_orders: u64,
     pub recovered_revenue_minor: i64,
+    /// Recovered revenue by the reminder step it is owed to (1 = the first).
+    pub recovered_revenue_by_step: BTreeMap<u32, i64>,
     pub bookings: u64,
     pub no_shows: u64,
     /// `no_shows / bookings` (cancelled and moved ones are not counted).
     pub no_show_rate: f64,
+    /// Times a person was asked for.
     pub handoffs: u64,
-    /// `handoffs / conversations`.
+    /// Conversations that asked for a person, over `conversations`.
     pub handoff_rate: f64,
+    /// Hand-offs an operator answered, and the time it took, summed (for averages over
+    /// any span of days); the average of the day.
+    pub first_responses: u64,
+    pub first_response_ms_total: i64,
+    pub first_response_avg_ms: i64,
+    /// Hand-offs handed back, and the time from the ask, summed; the average.
+    pub resolutions: u64,
+    pub resolution_ms_total: i64,
+    pub resolution_avg_ms: i64,
 }
 
 fn day_of(at: Timestamp, zone: Tz) -> Option<NaiveDate> {
@@ -67,6 +102,70 @@ fn ratio(part: u64, whole: u64) -> f64 {
     } else {
         part as f64 / whole as f64
     }
+}
+
+fn average(total: i64, count: u64) -> i64 {
+    if count == 0 {
+        0
+    } else {
+        total / i64::try_from(count).unwrap_or(i64::MAX)
+    }
+}
+
+/// One hand-off: when a person was asked for, the first operator message after it and
+/// the hand back (each `None` when it did not come before the next ask).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct HandoffCase {
+    pub asked: Timestamp,
+    pub first_reply: Option<Timestamp>,
+    pub handed_back: Option<Timestamp>,
+}
+
+/// The hand-offs of one conversation's activity (oldest first). An operator who writes
+/// without an ask (taking over from the list) answers nothing; a second ask before the
+/// hand back is the same case still open.
+pub fn handoff_cases(activity: &[(Timestamp, Activity)]) -> Vec<HandoffCase> {
+    let mut cases: Vec<HandoffCase> = Vec::new();
+    let mut open: Option<HandoffCase> = None;
+    for &(at, what) in activity {
+        match what {
+            Activity::HandoffAsked if open.is_none() => {
+                open = Some(HandoffCase {
+                    asked: at,
+                    first_reply: None,
+                    handed_back: None,
+                });
+            }
+            Activity::OperatorReplied => {
+                if let Some(case) = &mut open
+                    && case.first_reply.is_none()
+                {
+                    case.first_reply = Some(at);
+                }
+            }
+            Activity::HandedBack => {
+                if let Some(mut case) = open.take() {
+                    case.handed_back = Some(at);
+                    cases.push(case);
+                }
+            }
+            _ => {}
+        }
+    }
+    cases.extend(open);
+    cases
+}
+
+type Rows = BTreeMap<(NaiveDate, String), KpiRow>;
+
+/// The row of a day and channel, made empty the first time.
+fn row_of<'a>(rows: &'a mut Rows, day: NaiveDate, channel: &str) -> &'a mut KpiRow {
+    rows.entry((day, channel.to_owned()))
+        .or_insert_with(|| KpiRow {
+            day: day.to_string(),
+            channel: channel.to_owned(),
+            ..KpiRow::default()
+        })
 }
 
 /// The numbers for each day from `from` to `to` (inclusive) that had any, per channel and
@@ -84,27 +183,103 @@ pub fn daily(
         .map(|c| (&c.customer, c.channel))
         .collect();
     let in_range = |day: &NaiveDate| *day >= from && *day <= to;
-    let mut rows: BTreeMap<(NaiveDate, String), KpiRow> = BTreeMap::new();
+    let mut rows: Rows = BTreeMap::new();
     let mut touch =
         |day: NaiveDate, channel: Option<Channel>, apply: &mut dyn FnMut(&mut KpiRow)| {
             let name = channel.map_or("unknown", Channel::name);
             for key in ["all", name] {
-                let row = rows.entry((day, key.to_owned())).or_insert_with(|| KpiRow {
-                    day: day.to_string(),
-                    channel: key.to_owned(),
-                    ..KpiRow::default()
-                });
-                apply(row);
+                apply(row_of(&mut rows, day, key));
             }
         };
+    // Distinct customers per day and channel: who wrote, who asked for a person.
+    let mut wrote: BTreeSet<(NaiveDate, &str, &CustomerId)> = BTreeSet::new();
+    let mut asked: BTreeSet<(NaiveDate, &str, &CustomerId)> = BTreeSet::new();
     for conversation in conversations {
-        let Some(day) = day_of(conversation.last_at, zone).filter(in_range) else {
-            continue;
-        };
-        touch(day, conversation.channel, &mut |row| {
-            row.conversations += 1;
-            row.handoffs += u64::from(conversation.handed_off);
-        });
+        // Without any message of the customer to go by (no history given, or none kept), it
+        // counts once, on the day of its last activity.
+        let wrote_any = conversation
+            .activity
+            .iter()
+            .any(|(_, what)| matches!(what, Activity::Wrote(_)));
+        if !wrote_any && let Some(day) = day_of(conversation.last_at, zone).filter(in_range) {
+            let legacy_handoff = conversation.activity.is_empty() && conversation.handed_off;
+            touch(day, conversation.channel, &mut |row| {
+                row.conversations += 1;
+                row.handoffs += u64::from(legacy_handoff);
+            });
+            if legacy_handoff {
+                let name = conversation.channel.map_or("unknown", Channel::name);
+                for key in ["all", name] {
+                    asked.insert((day, key, &conversation.customer));
+                }
+            }
+        }
+        // Where the customer last wrote from, as the activity goes on.
+        let mut channel = conversation.channel;
+        for &(at, what) in &conversation.activity {
+            if let Activity::Wrote(on) = what {
+                channel = Some(on);
+            }
+            let Some(day) = day_of(at, zone).filter(in_range) else {
+                continue;
+            };
+            let name = channel.map_or("unknown", Channel::name);
+            match what {
+                Activity::Wrote(_) => {
+                    // Once a day per customer, in each channel they wrote from that day.
+                    let first_today = wrote.insert((day, "all", &conversation.customer));
+                    let first_here = wrote.insert((day, name, &conversation.customer));
+                    touch(day, channel, &mut |row| {
+                        let counted = if row.channel == "all" {
+                            first_today
+                        } else {
+                            first_here
+                        };
+                        row.conversations += u64::from(counted);
+                    });
+                }
+                Activity::HandoffAsked => {
+                    touch(day, channel, &mut |row| row.handoffs += 1);
+                    for key in ["all", name] {
+                        asked.insert((day, key, &conversation.customer));
+                    }
+                }
+                Activity::Reminder(step) => touch(day, channel, &mut |row| {
+                    row.reminders_sent += 1;
+                    row.carts_chased += u64::from(step == 0);
+                }),
+                Activity::OperatorReplied | Activity::HandedBack => {}
+            }
+        }
+        for case in handoff_cases(&conversation.activity) {
+            let Some(day) = day_of(case.asked, zone).filter(in_range) else {
+                continue;
+            };
+            let channel = conversation
+                .activity
+                .iter()
+                .take_while(|(at, _)| *at <= case.asked)
+                .filter_map(|(_, what)| match what {
+                    Activity::Wrote(on) => Some(*on),
+                    _ => None,
+                })
+                .last()
+                .or(conversation.channel);
+            touch(day, channel, &mut |row| {
+                if let Some(reply) = case.first_reply {
+                    row.first_responses += 1;
+                    row.first_response_ms_total = row
+                        .first_response_ms_total
+                        .saturating_add(reply.millis() - case.asked.millis());
+                }
+                if let Some(back) = case.handed_back {
+                    row.resolutions += 1;
+                    row.resolution_ms_total = row
+                        .resolution_ms_total
+                        .saturating_add(back.millis() - case.asked.millis());
+                }
+            });
+        }
     }
     let mut buyers: BTreeMap<(NaiveDate, String), Vec<&CustomerId>> = BTreeMap::new();
     for order in orders {
@@ -119,9 +294,11 @@ pub fn daily(
             if paid {
                 row.paid_orders += 1;
                 row.revenue_minor = row.revenue_minor.saturating_add(total);
-                if order.recovered_step.is_some() {
+                if let Some(step) = order.recovered_step {
                     row.recovered_orders += 1;
                     row.recovered_revenue_minor = row.recovered_revenue_minor.saturating_add(total);
+                    let by_step = row.recovered_revenue_by_step.entry(step + 1).or_default();
+                    *by_step = by_step.saturating_add(total);
                 }
             }
         });
@@ -154,13 +331,15 @@ pub fn daily(
     for (key, row) in &mut rows {
         row.buyers = buyers.get(key).map_or(0, |list| list.len() as u64);
         row.conversion = ratio(row.buyers, row.conversations);
-        row.average_order_minor = if row.paid_orders == 0 {
-            0
-        } else {
-            row.revenue_minor / i64::try_from(row.paid_orders).unwrap_or(i64::MAX)
-        };
+        row.average_order_minor = average(row.revenue_minor, row.paid_orders);
         row.no_show_rate = ratio(row.no_shows, row.bookings);
-        row.handoff_rate = ratio(row.handoffs, row.conversations);
+        let asking = asked
+            .iter()
+            .filter(|(day, channel, _)| day.to_string() == row.day && *channel == row.channel)
+            .count() as u64;
+        row.handoff_rate = ratio(asking, row.conversations);
+        row.first_response_avg_ms = average(row.first_response_ms_total, row.first_responses);
+        row.resolution_avg_ms = average(row.resolution_ms_total, row.resolutions);
     }
     let mut out: Vec<KpiRow> = rows.into_values().collect();
     // Within a day: every channel first, then by name.
@@ -173,16 +352,24 @@ pub fn daily(
     out
 }
 
-/// The rows as CSV, a header first.
+/// The rows as CSV, a header first. Recovered revenue by step is `step:minor` pairs
+/// separated by `;`.
 pub fn csv(rows: &[KpiRow]) -> String {
     let mut out = String::from(
         "day,channel,conversations,buyers,conversion,orders,paid_orders,revenue_minor,\
-         average_order_minor,recovered_orders,recovered_revenue_minor,bookings,no_shows,\
-         no_show_rate,handoffs,handoff_rate\n",
+         average_order_minor,carts_chased,reminders_sent,recovered_orders,\
+         recovered_revenue_minor,recovered_revenue_by_step,bookings,no_shows,no_show_rate,\
+         handoffs,handoff_rate,first_responses,first_response_avg_ms,resolutions,\
+         resolution_avg_ms\n",
     );
     for r in rows {
+        let by_step: Vec<String> = r
+            .recovered_revenue_by_step
+            .iter()
+            .map(|(step, minor)| format!("{step}:{minor}"))
+            .collect();
         out.push_str(&format!(
-            "{},{},{},{},{:.4},{},{},{},{},{},{},{},{},{:.4},{},{:.4}\n",
+            "{},{},{},{},{:.4},{},{},{},{},{},{},{},{},{},{},{},{:.4},{},{:.4},{},{},{},{}\n",
             r.day,
             r.channel,
             r.conversations,
@@ -192,13 +379,20 @@ pub fn csv(rows: &[KpiRow]) -> String {
             r.paid_orders,
             r.revenue_minor,
             r.average_order_minor,
+            r.carts_chased,
+            r.reminders_sent,
             r.recovered_orders,
             r.recovered_revenue_minor,
+            by_step.join(";"),
             r.bookings,
             r.no_shows,
             r.no_show_rate,
             r.handoffs,
-            r.handoff_rate
+            r.handoff_rate,
+            r.first_responses,
+            r.first_response_avg_ms,
+            r.resolutions,
+            r.resolution_avg_ms,
         ));
     }
     out
@@ -239,6 +433,7 @@ mod tests {
             channel: Some(channel),
             last_at: Timestamp(at),
             handed_off,
+            activity: Vec::new(),
         }
     }
 
@@ -322,5 +517,117 @@ mod tests {
             &[],
         );
         assert_eq!(rows[0].conversations, 1);
+    }
+
+    const MIN: i64 = 60_000;
+
+    #[test]
+    fn activity_counts_every_day_written_and_times_the_team() {
+        use Activity::*;
+        let at = |offset: i64| Timestamp(MONDAY + offset);
+        // "a": WhatsApp on Monday, asks for a person at 10:00, an operator answers at
+        // 10:04 and again at 10:30, hands back at 11:00; writes from Telegram on Tuesday.
+        // "b": the web chat on Monday, its first reminder at 12:00 and the second at 13:00,
+        // then asks for a person at 14:00; nobody answers.
+        let conversations = [
+            ConversationFacts {
+                customer: CustomerId("a".into()),
+                channel: Some(Channel::Telegram),
+                last_at: at(DAY + 60 * MIN),
+                handed_off: false,
+                activity: vec![
+                    (at(9 * 60 * MIN), Wrote(Channel::WhatsApp)),
+                    (at(9 * 60 * MIN + 5 * MIN), Wrote(Channel::WhatsApp)),
+                    (at(10 * 60 * MIN), HandoffAsked),
+                    (at(10 * 60 * MIN + 4 * MIN), OperatorReplied),
+                    (at(10 * 60 * MIN + 30 * MIN), OperatorReplied),
+                    (at(11 * 60 * MIN), HandedBack),
+                    (at(DAY + 60 * MIN), Wrote(Channel::Telegram)),
+                ],
+            },
+            ConversationFacts {
+                customer: CustomerId("b".into()),
+                channel: Some(Channel::WebChat),
+                last_at: at(14 * 60 * MIN),
+                handed_off: true,
+                activity: vec![
+                    (at(11 * 60 * MIN), Wrote(Channel::WebChat)),
+                    (at(12 * 60 * MIN), Reminder(0)),
+                    (at(13 * 60 * MIN), Reminder(1)),
+                    (at(14 * 60 * MIN), HandoffAsked),
+                ],
+            },
+        ];
+        let orders = [order(
+            "b",
+            MONDAY + 13 * 60 * MIN + MIN,
+            4_000,
+            "paid",
+            true,
+        )];
+        let monday = NaiveDate::from_ymd_opt(2026, 3, 2).expect("date");
+        let tuesday = NaiveDate::from_ymd_opt(2026, 3, 3).expect("date");
+        let rows = daily(
+            monday,
+            tuesday,
+            chrono_tz::UTC,
+            &conversations,
+            &orders,
+            &[],
+        );
+        let row = |day: &str, channel: &str| {
+            rows.iter()
+                .find(|r| r.day == day && r.channel == channel)
+                .unwrap_or_else(|| panic!("no {day} {channel} row in {rows:#?}"))
+        };
+        let monday_all = row("2026-03-02", "all");
+        assert_eq!(monday_all.conversations, 2, "a twice on Monday counts once");
+        assert_eq!(monday_all.handoffs, 2);
+        assert!((monday_all.handoff_rate - 1.0).abs() < 1e-9);
+        assert_eq!(monday_all.first_responses, 1, "b was never answered");
+        assert_eq!(monday_all.first_response_avg_ms, 4 * MIN);
+        assert_eq!(
+            (monday_all.resolutions, monday_all.resolution_avg_ms),
+            (1, 60 * MIN)
+        );
+        assert_eq!((monday_all.carts_chased, monday_all.reminders_sent), (1, 2));
+        assert_eq!(monday_all.recovered_revenue_by_step.get(&2), Some(&4_000));
+        assert_eq!(row("2026-03-02", "whatsapp").first_response_avg_ms, 4 * MIN);
+        assert_eq!(row("2026-03-02", "webchat").handoffs, 1);
+        assert_eq!(row("2026-03-03", "all").conversations, 1);
+        assert_eq!(row("2026-03-03", "telegram").conversations, 1);
+        assert!(
+            rows.iter()
+                .all(|r| !(r.day == "2026-03-03" && r.channel == "whatsapp"))
+        );
+    }
+
+    #[test]
+    fn a_second_ask_while_one_is_open_is_the_same_case() {
+        use Activity::*;
+        let t = Timestamp;
+        let cases = handoff_cases(&[
+            (t(0), OperatorReplied),
+            (t(10), HandoffAsked),
+            (t(20), HandoffAsked),
+            (t(30), OperatorReplied),
+            (t(40), HandedBack),
+            (t(50), HandoffAsked),
+        ]);
+        assert_eq!(
+            cases,
+            [
+                HandoffCase {
+                    asked: t(10),
+                    first_reply: Some(t(30)),
+                    handed_back: Some(t(40)),
+                },
+                HandoffCase {
+                    asked: t(50),
+                    first_reply: None,
+                    handed_back: None,
+                },
+            ]
+        );
     }
 }

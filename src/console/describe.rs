@@ -60,8 +60,23 @@ pub fn preview(state: &ConsoleState, entry: &HistoryEntry, names: &StaffNames) -
         HistoryEntry::Note { at, operator, text } => {
             (*at, names.of(operator), format!("(note) {text}"))
         }
+        HistoryEntry::Handoff { at, reason } => (*at, "bot".to_owned(), handoff_reason(*reason)),
     };
     json!({ "at": at.millis(), "from": from, "text": text })
+}
+
+/// Why a person was asked for, in the team's words.
+pub fn handoff_reason(reason: flows::HandoffReason) -> String {
+    use flows::HandoffReason::*;
+    let why = match reason {
+        HumanRequested => "the customer asked for a person",
+        Oversold => "a payment came for units already sold",
+        PaidAfterCancel => "a payment came for a cancelled order",
+        MissedTwice => "the bot did not understand twice",
+        PaymentFailedTwice => "a payment failed twice",
+        UnansweredQuestion => "a question the bot could not answer",
+    };
+    format!("A person was asked for: {why}")
 }
 
 /// What a customer's message says, in words: text as written, other kinds named.

@@ -58,7 +58,8 @@ pub async fn kpis(
             format!("from must be before to, and at most {MAX_DAYS} days apart"),
         ));
     }
-    let rows = crate::report::kpi_rows(state.store.as_ref(), from, to, zone).await?;
+    let steps = crate::report::reminder_steps(&state.settings);
+    let rows = crate::report::kpi_rows(state.store.as_ref(), from, to, zone, &steps).await?;
     let currency = state.shared.context().catalog.currency();
     Ok(Json(json!({
         "from": from.to_string(),

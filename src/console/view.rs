@@ -314,6 +314,10 @@ async fn item(
         HistoryEntry::Note { at, operator, text } => json!({
             "kind": "note", "at": at.millis(), "by": names.of(operator), "text": text,
         }),
+        HistoryEntry::Handoff { at, reason } => json!({
+            "kind": "handoff", "at": at.millis(), "by": "bot",
+            "text": describe::handoff_reason(*reason),
+        }),
     })
 }
 

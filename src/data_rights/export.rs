@@ -184,6 +184,9 @@ fn timeline_item(renderer: &Renderer, chat: &CustomerId, entry: &HistoryEntry) -
         HistoryEntry::Note { at, operator, text } => json!({
             "at": at.millis(), "chat": chat, "from": "note", "operator": operator, "text": text,
         }),
+        HistoryEntry::Handoff { at, reason } => json!({
+            "at": at.millis(), "chat": chat, "from": "shop", "handoff": reason,
+        }),
     }
 }
 

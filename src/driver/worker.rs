@@ -588,6 +588,7 @@ async fn step_one(
             Action::NotifyOperators(reason) => {
                 metrics::counter!("souk_handoff_requests_total").increment(1);
                 tracing::info!(?reason, "customer asked for a person");
+                history.push(HistoryEntry::Handoff { at: now, reason });
             }
             Action::Booking(request) => links.push(AfterCommit::Booking(Box::new(request))),
             Action::RequestNlu {

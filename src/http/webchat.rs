@@ -303,7 +303,8 @@ pub async fn history(
             // The team's own records are not part of the customer's transcript.
             HistoryEntry::Held { .. }
             | HistoryEntry::Operator { .. }
-            | HistoryEntry::Note { .. } => {}
+            | HistoryEntry::Note { .. }
+            | HistoryEntry::Handoff { .. } => {}
         }
     }
     Ok(Json(json!({ "messages": messages })))

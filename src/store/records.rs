@@ -204,6 +204,13 @@ pub enum HistoryEntry {
         operator: flows::OperatorId,
         text: String,
     },
+    /// The conversation asked for a person (the customer did, or the bot after misses):
+    /// with the operators' first reply and the hand back, what the shop's response and
+    /// resolution times are measured from.
+    Handoff {
+        at: Timestamp,
+        reason: flows::HandoffReason,
+    },
 }
 
 impl HistoryEntry {
@@ -213,7 +220,8 @@ impl HistoryEntry {
             | HistoryEntry::Out { at, .. }
             | HistoryEntry::Held { at, .. }
             | HistoryEntry::Operator { at, .. }
-            | HistoryEntry::Note { at, .. } => *at,
+            | HistoryEntry::Note { at, .. }
+            | HistoryEntry::Handoff { at, .. } => *at,
         }
     }
 }

@@ -33,7 +33,7 @@ async fn a_campaign_reaches_only_a_recorded_yes_and_the_records_say_what_was_ask
     settings.payments.provider = souk::payments::ProviderKind::Demo;
     settings.admin.token = Some(Secret::new(TOKEN));
     settings.privacy.ask_marketing_consent = true;
-    let app = spawn_app_with(settings, souk::AppOptions::default()).await;
+    let app = spawn_app_with(settings.clone(), souk::AppOptions::default()).await;
 
     // Two customers pay; each is asked once, after the payment.
     let mut answered = Vec::new();
@@ -111,6 +111,23 @@ async fn a_campaign_reaches_only_a_recorded_yes_and_the_records_say_what_was_ask
             "{history:?}"
         );
     }
+
+    // The shop's numbers as Prometheus gauges: today's two paid orders, three conversations.
+    souk::kpi_gauges::publish(
+        app.store().as_ref(),
+        &settings,
+        flows::Currency::new("EUR").expect("EUR"),
+    )
+    .await
+    .expect("published");
+    let gauge =
+        |figure: &str| format!("souk_kpi{{window=\"today\",figure=\"{figure}\",channel=\"all\"}}");
+    assert_eq!(app.metric(&gauge("paid_orders")).await, 2.0);
+    assert_eq!(app.metric(&gauge("conversations")).await, 3.0);
+    assert!(
+        (app.metric(&gauge("revenue")).await - 118.0).abs() < 1e-9,
+        "two lamps"
+    );
 
     // What was asked and answered, in the console and the export.
     let customer = crate::support::web_customer(&app, &yes_session).await;

@@ -96,3 +96,30 @@ fn every_recorded_metric_is_a_described_family() {
     }
     assert!(seen > 30, "the scan found the metrics ({seen})");
 }
+
+/// The Grafana dashboard in `docs/` is valid JSON and asks only for metrics souk records.
+#[test]
+fn the_grafana_dashboard_asks_for_metrics_souk_has() {
+    let raw = std::fs::read_to_string(repo_path("docs/grafana-dashboard.json")).expect("dashboard");
+    let dashboard: serde_json::Value = serde_json::from_str(&raw).expect("JSON");
+    let mut asked = 0;
+    for panel in dashboard["panels"].as_array().expect("panels") {
+        for target in panel["targets"].as_array().expect("targets") {
+            let expr = target["expr"].as_str().expect("expr");
+            let mut rest = expr;
+            while let Some(at) = rest.find("souk_") {
+                let name: String = rest[at..]
+                    .chars()
+                    .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
+                    .collect();
+                rest = &rest[at + name.len()..];
+                asked += 1;
+                assert!(
+                    FAMILIES.iter().any(|family| family.name == name),
+                    "the dashboard asks for {name}, which souk does not record"
+                );
+            }
+        }
+    }
+    assert!(asked >= 15, "{asked} metrics asked for");
+}

@@ -30,7 +30,7 @@
     read: '✓✓ read',
     failed: 'failed',
   };
-  const KINDS = ['in', 'out', 'held', 'operator', 'note'];
+  const KINDS = ['in', 'out', 'held', 'operator', 'note', 'handoff'];
   const OUTBOUND = new Set(['out', 'operator']);
 
   const $ = (id) => document.getElementById(id);
@@ -54,6 +54,9 @@
     consent: $('side-consent'), teamActivity: $('team-activity'),
     numbersBtn: $('btn-numbers'), numbers: $('numbers'), numbersRange: $('numbers-range'),
     numbersFrom: $('numbers-from'), numbersTo: $('numbers-to'), numbersTotals: $('numbers-totals'),
+    numbersBy: $('numbers-by'), numbersChannel: $('numbers-channel'), numbersResponse: $('numbers-response'),
+    numbersConversationsTitle: $('numbers-conversations-title'), numbersRevenueTitle: $('numbers-revenue-title'),
+    numbersResponseTitle: $('numbers-response-title'),
     numbersConversations: $('numbers-conversations'), numbersRevenue: $('numbers-revenue'),
     numbersChannels: $('numbers-channels'), numbersClose: $('btn-numbers-close'),
     translateLabel: $('translate-label'),
@@ -511,6 +514,7 @@
   function byLabel(it, kind, customerName) {
     if (kind === 'held') return 'Bot (held, not sent)';
     if (kind === 'note') return it.by ? `Private note · ${str(it.by)}` : 'Private note';
+    if (kind === 'handoff') return 'Hand-off';
     if (it.by === 'customer' || kind === 'in') return customerName;
     if (it.by === 'bot' || !it.by) return 'Bot';
     return str(it.by);
@@ -1264,6 +1268,9 @@
     box.replaceChildren(svg);
   }
 
+  // The rows of the last load, so changing "by" or the channel needs no new request.
+  let numbersData = null;
+
   async function loadNumbers() {
     const q = new URLSearchParams();
     if (ui.numbersFrom.value) q.set('from', ui.numbersFrom.value);
@@ -1273,48 +1280,97 @@
       showNotice(`Could not load the numbers: ${res.error}`);
       return;
     }
-    const d = obj(res.data);
-    ui.numbersFrom.value = str(d.from);
-    ui.numbersTo.value = str(d.to);
+    numbersData = obj(res.data);
+    ui.numbersFrom.value = str(numbersData.from);
+    ui.numbersTo.value = str(numbersData.to);
+    const rows = arr(numbersData.rows).map(obj);
+    const channels = [...new Set(rows.filter((r) => r.channel !== 'all').map((r) => str(r.channel)))].sort();
+    const chosen = ui.numbersChannel.value || 'all';
+    ui.numbersChannel.replaceChildren(new Option('All channels', 'all'),
+      ...channels.map((c) => new Option((CHANNELS[c] || [])[1] || c, c)));
+    ui.numbersChannel.value = channels.includes(chosen) ? chosen : 'all';
+    renderNumbers();
+  }
+
+  // Sums of a list of rows; averages and rates from the sums, so any span adds up.
+  function sumRows(list) {
+    const sum = (key) => list.reduce((a, r) => a + num(r[key]), 0);
+    const byStep = {};
+    for (const r of list) {
+      for (const [step, minor] of Object.entries(obj(r.recovered_revenue_by_step))) byStep[step] = (byStep[step] || 0) + num(minor);
+    }
+    const keys = ['conversations', 'buyers', 'orders', 'paid_orders', 'revenue_minor', 'carts_chased', 'reminders_sent',
+      'recovered_orders', 'recovered_revenue_minor', 'bookings', 'no_shows', 'handoffs', 'first_responses',
+      'first_response_ms_total', 'resolutions', 'resolution_ms_total'];
+    const out = Object.fromEntries(keys.map((k) => [k, sum(k)]));
+    out.byStep = byStep;
+    return out;
+  }
+
+  function renderNumbers() {
+    const d = obj(numbersData);
+    if (!numbersData) return;
     const scale = 10 ** num(d.minor_digits);
     const money = (minor) => new Intl.NumberFormat(undefined, { style: 'currency', currency: str(d.currency) || 'EUR' }).format(minor / scale);
-    const rows = arr(d.rows).map(obj);
-    const all = rows.filter((r) => r.channel === 'all');
-    // Every day of the range, also those without any record.
+    const minutes = (ms) => `${Math.round(ms / 60000)} min`;
+    const channel = ui.numbersChannel.value || 'all';
+    const weekly = ui.numbersBy.value === 'week';
+    const rows = arr(d.rows).map(obj).filter((r) => r.channel === channel);
+    // Every day of the range, also those without any record; weeks start on Monday.
     const days = [];
     for (let t = Date.parse(`${d.from}T00:00:00Z`); t <= Date.parse(`${d.to}T00:00:00Z`); t += 86400000) {
       days.push(new Date(t).toISOString().slice(0, 10));
     }
-    const byDay = new Map(all.map((r) => [r.day, r]));
-    const series = (key) => days.map((day) => num(obj(byDay.get(day))[key]));
-    const sum = (list, key) => list.reduce((a, r) => a + num(r[key]), 0);
-    const conversations = sum(all, 'conversations');
-    const buyers = sum(all, 'buyers');
-    const paid = sum(all, 'paid_orders');
-    const revenue = sum(all, 'revenue_minor');
-    const bookings = sum(all, 'bookings');
+    const bucketOf = (day) => {
+      if (!weekly) return day;
+      const t = Date.parse(`${day}T00:00:00Z`);
+      const monday = t - ((new Date(t).getUTCDay() + 6) % 7) * 86400000;
+      return new Date(monday).toISOString().slice(0, 10);
+    };
+    const buckets = [...new Set(days.map(bucketOf))];
+    const grouped = new Map(buckets.map((b) => [b, []]));
+    for (const r of rows) grouped.get(bucketOf(str(r.day)))?.push(r);
+    const per = buckets.map((b) => sumRows(grouped.get(b)));
+    const t = sumRows(rows);
+    const pct = (part, whole) => (whole ? `${Math.round((part / whole) * 100)}%` : '—');
+    const steps = Object.entries(t.byStep).sort((a, b) => Number(a[0]) - Number(b[0]))
+      .map(([step, minor]) => `${step}: ${money(minor)}`).join(' · ');
     const totals = [
-      ['Conversations', String(conversations)],
-      ['Chat-to-purchase', conversations ? `${Math.round((buyers / conversations) * 100)}%` : '—'],
-      ['Paid orders', String(paid)],
-      ['Revenue', money(revenue)],
-      ['Average order', paid ? money(Math.round(revenue / paid)) : '—'],
-      ['Recovered by reminders', `${sum(all, 'recovered_orders')} · ${money(sum(all, 'recovered_revenue_minor'))}`],
-      ['Appointments', String(bookings)],
-      ['No-shows', bookings ? `${sum(all, 'no_shows')} (${Math.round((sum(all, 'no_shows') / bookings) * 100)}%)` : '—'],
-      ['With a person now', String(sum(all, 'handoffs'))],
+      ['Conversations', String(t.conversations)],
+      ['Chat-to-purchase', pct(t.buyers, t.conversations)],
+      ['Paid orders', String(t.paid_orders)],
+      ['Revenue', money(t.revenue_minor)],
+      ['Average order', t.paid_orders ? money(Math.round(t.revenue_minor / t.paid_orders)) : '—'],
+      ['Carts chased', `${t.carts_chased} (${t.reminders_sent} reminders)`],
+      ['Recovered by reminders', `${t.recovered_orders} · ${money(t.recovered_revenue_minor)}`],
+      ['Recovered per reminder step', steps || '—'],
+      ['Appointments', String(t.bookings)],
+      ['No-shows', t.bookings ? `${t.no_shows} (${pct(t.no_shows, t.bookings)})` : '—'],
+      ['Hand-offs to a person', `${t.handoffs} (${pct(t.handoffs, t.conversations)} of conversations)`],
+      ['First reply from the team', t.first_responses ? `${minutes(t.first_response_ms_total / t.first_responses)} on average` : '—'],
+      ['Resolved (handed back)', t.resolutions ? `${t.resolutions} in ${minutes(t.resolution_ms_total / t.resolutions)} on average` : '—'],
     ];
     ui.numbersTotals.replaceChildren(...totals.flatMap(([k, v]) => [textEl('dt', '', k), textEl('dd', '', v)]));
-    barChart(ui.numbersConversations, days, series('conversations'), 'Conversations per day', String);
-    barChart(ui.numbersRevenue, days, series('revenue_minor'), 'Revenue per day', money);
-    const channels = [...new Set(rows.filter((r) => r.channel !== 'all').map((r) => r.channel))].sort();
+    const unit = weekly ? 'week' : 'day';
+    ui.numbersConversationsTitle.textContent = `Conversations per ${unit}`;
+    ui.numbersRevenueTitle.textContent = `Revenue per ${unit}`;
+    ui.numbersResponseTitle.textContent = `Minutes to the team's first reply, per ${unit}`;
+    barChart(ui.numbersConversations, buckets, per.map((p) => p.conversations), `Conversations per ${unit}`, String);
+    barChart(ui.numbersRevenue, buckets, per.map((p) => p.revenue_minor), `Revenue per ${unit}`, money);
+    barChart(ui.numbersResponse, buckets,
+      per.map((p) => (p.first_responses ? Math.round(p.first_response_ms_total / p.first_responses / 60000) : 0)),
+      `Minutes to the first reply per ${unit}`, (v) => `${v} min`);
+    const all = arr(d.rows).map(obj);
+    const names = [...new Set(all.filter((r) => r.channel !== 'all').map((r) => str(r.channel)))].sort();
     const head = el('tr');
-    for (const h of ['Channel', 'Conversations', 'Paid orders', 'Revenue']) head.append(textEl('th', '', h));
-    const body = channels.map((channel) => {
-      const list = rows.filter((r) => r.channel === channel);
+    for (const h of ['Channel', 'Conversations', 'Paid orders', 'Revenue', 'Hand-offs', 'First reply']) head.append(textEl('th', '', h));
+    const body = names.map((name) => {
+      const s = sumRows(all.filter((r) => r.channel === name));
       const tr = el('tr');
-      tr.append(textEl('td', '', (CHANNELS[channel] || [])[1] || channel), textEl('td', '', String(sum(list, 'conversations'))),
-        textEl('td', '', String(sum(list, 'paid_orders'))), textEl('td', '', money(sum(list, 'revenue_minor'))));
+      tr.append(textEl('td', '', (CHANNELS[name] || [])[1] || name), textEl('td', '', String(s.conversations)),
+        textEl('td', '', String(s.paid_orders)), textEl('td', '', money(s.revenue_minor)),
+        textEl('td', '', String(s.handoffs)),
+        textEl('td', '', s.first_responses ? minutes(s.first_response_ms_total / s.first_responses) : '—'));
       return tr;
     });
     ui.numbersChannels.replaceChildren(head, ...body);
@@ -1512,6 +1568,8 @@
     ui.numbersBtn.addEventListener('click', openNumbers);
     ui.numbersClose.addEventListener('click', closeNumbers);
     ui.numbersRange.addEventListener('submit', (ev) => { ev.preventDefault(); void loadNumbers(); });
+    ui.numbersBy.addEventListener('change', renderNumbers);
+    ui.numbersChannel.addEventListener('change', renderNumbers);
     ui.orderClose.addEventListener('click', closeOrder);
     ui.teamClose.addEventListener('click', closeTeam);
     ui.teamAdd.addEventListener('submit', safe(inviteColleague));
