@@ -30,6 +30,7 @@ pub const FIGURES: &[&str] = &[
     "handoff_rate",
     "first_response_seconds",
     "resolution_seconds",
+    "model_fallback_rate",
 ];
 
 /// The channel label's values: every channel, `unknown` and `all`.
@@ -135,6 +136,13 @@ fn figures(rows: &[&flows::kpis::KpiRow], scale: f64) -> Vec<(&'static str, f64)
         (
             "resolution_seconds",
             ratio(sum(|r| r.resolution_ms_total as f64), resolved) / 1000.0,
+        ),
+        (
+            "model_fallback_rate",
+            ratio(
+                sum(|r| r.model_fallbacks as f64),
+                sum(|r| r.model_readings as f64),
+            ),
         ),
     ]
 }

@@ -134,6 +134,7 @@ fn activity_of(
     match entry {
         HistoryEntry::In { channel, .. } => Some(Activity::Wrote(*channel)),
         HistoryEntry::Handoff { .. } => Some(Activity::HandoffAsked),
+        HistoryEntry::Reading { by_model, .. } => Some(Activity::ModelRead(*by_model)),
         HistoryEntry::Out { reply, .. } if reply.by_operator => Some(Activity::OperatorReplied),
         HistoryEntry::Out { reply, .. } => reminder_steps
             .iter()

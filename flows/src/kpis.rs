@@ -34,6 +34,9 @@ pub enum Activity {
     HandedBack,
     /// A cart reminder went out: its step (0 = the first).
     Reminder(u32),
+    /// A message the rules could not place was settled by the language model (`true`) or,
+    /// the model failing, unsure or late, by the rules (`false`).
+    ModelRead(bool),
 }
 
 /// What the numbers need of one conversation.
@@ -88,6 +91,11 @@ pub struct KpiRow {
     pub resolutions: u64,
     pub resolution_ms_total: i64,
     pub resolution_avg_ms: i64,
+    /// Messages the language model was asked to read, and those the rules answered after
+    /// all (the model failed, was unsure or late); their ratio.
+    pub model_readings: u64,
+    pub model_fallbacks: u64,
+    pub model_fallback_rate: f64,
 }
 
 fn day_of(at: Timestamp, zone: Tz) -> Option<NaiveDate> {
@@ -248,6 +256,10 @@ pub fn daily(
                     row.reminders_sent += 1;
                     row.carts_chased += u64::from(step == 0);
                 }),
+                Activity::ModelRead(by_model) => touch(day, channel, &mut |row| {
+                    row.model_readings += 1;
+                    row.model_fallbacks += u64::from(!by_model);
+                }),
                 Activity::OperatorReplied | Activity::HandedBack => {}
             }
         }
@@ -340,6 +352,7 @@ pub fn daily(
         row.handoff_rate = ratio(asking, row.conversations);
         row.first_response_avg_ms = average(row.first_response_ms_total, row.first_responses);
         row.resolution_avg_ms = average(row.resolution_ms_total, row.resolutions);
+        row.model_fallback_rate = ratio(row.model_fallbacks, row.model_readings);
     }
     let mut out: Vec<KpiRow> = rows.into_values().collect();
     // Within a day: every channel first, then by name.
@@ -360,7 +373,7 @@ pub fn csv(rows: &[KpiRow]) -> String {
          average_order_minor,carts_chased,reminders_sent,recovered_orders,\
          recovered_revenue_minor,recovered_revenue_by_step,bookings,no_shows,no_show_rate,\
          handoffs,handoff_rate,first_responses,first_response_avg_ms,resolutions,\
-         resolution_avg_ms\n",
+         resolution_avg_ms,model_readings,model_fallbacks,model_fallback_rate\n",
     );
     for r in rows {
         let by_step: Vec<String> = r
@@ -369,7 +382,7 @@ pub fn csv(rows: &[KpiRow]) -> String {
             .map(|(step, minor)| format!("{step}:{minor}"))
             .collect();
         out.push_str(&format!(
-            "{},{},{},{},{:.4},{},{},{},{},{},{},{},{},{},{},{},{:.4},{},{:.4},{},{},{},{}\n",
+            "{},{},{},{},{:.4},{},{},{},{},{},{},{},{},{},{},{},{:.4},{},{:.4},{},{},{},{},{},{},{:.4}\n",
             r.day,
             r.channel,
             r.conversations,
@@ -393,6 +406,9 @@ pub fn csv(rows: &[KpiRow]) -> String {
             r.first_response_avg_ms,
             r.resolutions,
             r.resolution_avg_ms,
+            r.model_readings,
+            r.model_fallbacks,
+            r.model_fallback_rate,
         ));
     }
     out
@@ -554,6 +570,10 @@ mod tests {
                     (at(11 * 60 * MIN), Wrote(Channel::WebChat)),
                     (at(12 * 60 * MIN), Reminder(0)),
                     (at(13 * 60 * MIN), Reminder(1)),
+                    (at(13 * 60 * MIN + MIN), ModelRead(true)),
+                    (at(13 * 60 * MIN + 2 * MIN), ModelRead(false)),
+                    (at(13 * 60 * MIN + 3 * MIN), ModelRead(true)),
+                    (at(13 * 60 * MIN + 4 * MIN), ModelRead(true)),
                     (at(14 * 60 * MIN), HandoffAsked),
                 ],
             },
@@ -592,6 +612,11 @@ mod tests {
         );
         assert_eq!((monday_all.carts_chased, monday_all.reminders_sent), (1, 2));
         assert_eq!(monday_all.recovered_revenue_by_step.get(&2), Some(&4_000));
+        assert_eq!(
+            (monday_all.model_readings, monday_all.model_fallbacks),
+            (4, 1)
+        );
+        assert!((monday_all.model_fallback_rate - 0.25).abs() < 1e-9);
         assert_eq!(row("2026-03-02", "whatsapp").first_response_avg_ms, 4 * MIN);
         assert_eq!(row("2026-03-02", "webchat").handoffs, 1);
         assert_eq!(row("2026-03-03", "all").conversations, 1);

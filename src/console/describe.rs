@@ -61,6 +61,7 @@ pub fn preview(state: &ConsoleState, entry: &HistoryEntry, names: &StaffNames) -
             (*at, names.of(operator), format!("(note) {text}"))
         }
         HistoryEntry::Handoff { at, reason } => (*at, "bot".to_owned(), handoff_reason(*reason)),
+        HistoryEntry::Reading { at, by_model } => (*at, "bot".to_owned(), reading(*by_model)),
     };
     json!({ "at": at.millis(), "from": from, "text": text })
 }
@@ -77,6 +78,15 @@ pub fn handoff_reason(reason: flows::HandoffReason) -> String {
         UnansweredQuestion => "a question the bot could not answer",
     };
     format!("A person was asked for: {why}")
+}
+
+/// How a message the rules could not place was settled.
+pub fn reading(by_model: bool) -> String {
+    if by_model {
+        "The language model read the message".to_owned()
+    } else {
+        "The language model gave no reading; the rules answered".to_owned()
+    }
 }
 
 /// What a customer's message says, in words: text as written, other kinds named.

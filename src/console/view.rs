@@ -91,6 +91,8 @@ async fn build(
     for merged in merges {
         entries.extend(store.history(&merged.from.id, TIMELINE_LIMIT).await?);
     }
+    // How a message was read is for the numbers, not the operator's timeline.
+    entries.retain(|entry| !matches!(entry, HistoryEntry::Reading { .. }));
     entries.sort_by_key(HistoryEntry::at);
     let skip = entries.len().saturating_sub(TIMELINE_LIMIT);
     let mut offered = Offered::default();
@@ -317,6 +319,10 @@ async fn item(
         HistoryEntry::Handoff { at, reason } => json!({
             "kind": "handoff", "at": at.millis(), "by": "bot",
             "text": describe::handoff_reason(*reason),
+        }),
+        HistoryEntry::Reading { at, by_model } => json!({
+            "kind": "handoff", "at": at.millis(), "by": "bot",
+            "text": describe::reading(*by_model),
         }),
     })
 }

@@ -187,6 +187,9 @@ fn timeline_item(renderer: &Renderer, chat: &CustomerId, entry: &HistoryEntry) -
         HistoryEntry::Handoff { at, reason } => json!({
             "at": at.millis(), "chat": chat, "from": "shop", "handoff": reason,
         }),
+        HistoryEntry::Reading { at, by_model } => json!({
+            "at": at.millis(), "chat": chat, "from": "shop", "read_by_language_model": by_model,
+        }),
     }
 }
 

@@ -459,6 +459,7 @@ async fn step_one(
     });
     let now = clock::now();
     let handoff_before = conversation.handoff.clone();
+    let reading_before = conversation.pending_nlu.is_some();
     let started = Instant::now();
     let Step {
         conversation,
@@ -486,6 +487,18 @@ async fn step_one(
         }
         None => Vec::new(),
     };
+    // A reading settled by this step: the model's answer, or the rules' after all.
+    if reading_before && conversation.pending_nlu.is_none() {
+        let by_model = match &entry.event {
+            Event::NluResult { intent, .. } => Some(intent.is_some()),
+            Event::TimerFired(flows::TimerKind::NluWait) => Some(false),
+            // A new message took its place: neither.
+            _ => None,
+        };
+        if let Some(by_model) = by_model {
+            history.push(HistoryEntry::Reading { at: now, by_model });
+        }
+    }
     let sends = actions
         .iter()
         .any(|action| matches!(action, Action::Send(_)));

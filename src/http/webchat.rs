@@ -304,7 +304,8 @@ pub async fn history(
             HistoryEntry::Held { .. }
             | HistoryEntry::Operator { .. }
             | HistoryEntry::Note { .. }
-            | HistoryEntry::Handoff { .. } => {}
+            | HistoryEntry::Handoff { .. }
+            | HistoryEntry::Reading { .. } => {}
         }
     }
     Ok(Json(json!({ "messages": messages })))

@@ -211,6 +211,9 @@ pub enum HistoryEntry {
         at: Timestamp,
         reason: flows::HandoffReason,
     },
+    /// A message the rules could not place was settled: by the language model's reading,
+    /// or (it failed, was unsure or late) by the rules after all. The model's fallback rate.
+    Reading { at: Timestamp, by_model: bool },
 }
 
 impl HistoryEntry {
@@ -221,7 +224,8 @@ impl HistoryEntry {
             | HistoryEntry::Held { at, .. }
             | HistoryEntry::Operator { at, .. }
             | HistoryEntry::Note { at, .. }
-            | HistoryEntry::Handoff { at, .. } => *at,
+            | HistoryEntry::Handoff { at, .. }
+            | HistoryEntry::Reading { at, .. } => *at,
         }
     }
 }

@@ -107,7 +107,28 @@ async fn the_model_reads_what_the_rules_cannot() {
     assert_eq!(fake.recorded().len(), 1);
     // Counters are shared by the tests running in this process: at least this one's.
     assert!(app.metric("souk_nlu_calls_total{outcome=\"ok\"}").await >= 1.0);
+    assert_eq!(readings(&app).await, (1, 0), "one reading, by the model");
     app.stop().await;
+}
+
+/// The shop's numbers' count of messages the model read, and of those the rules answered
+/// after all, around today.
+async fn readings(app: &TestApp) -> (u64, u64) {
+    let today = chrono::Utc::now().date_naive();
+    let rows = souk::report::kpi_rows(
+        app.store().as_ref(),
+        today - chrono::Duration::days(1),
+        today + chrono::Duration::days(1),
+        chrono_tz::UTC,
+        &[],
+    )
+    .await
+    .expect("numbers");
+    rows.iter()
+        .filter(|r| r.channel == "all")
+        .fold((0, 0), |(read, fell), r| {
+            (read + r.model_readings, fell + r.model_fallbacks)
+        })
 }
 
 #[tokio::test]
@@ -154,6 +175,12 @@ async fn every_failure_gets_the_rules_answer() {
             .await;
         assert!(counted >= 1.0, "{outcome} counted");
     }
+    let n = failures.len() as u64;
+    assert_eq!(
+        readings(&app).await,
+        (n, n),
+        "every one answered by the rules"
+    );
     app.stop().await;
 }
 

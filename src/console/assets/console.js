@@ -1301,7 +1301,7 @@
     }
     const keys = ['conversations', 'buyers', 'orders', 'paid_orders', 'revenue_minor', 'carts_chased', 'reminders_sent',
       'recovered_orders', 'recovered_revenue_minor', 'bookings', 'no_shows', 'handoffs', 'first_responses',
-      'first_response_ms_total', 'resolutions', 'resolution_ms_total'];
+      'first_response_ms_total', 'resolutions', 'resolution_ms_total', 'model_readings', 'model_fallbacks'];
     const out = Object.fromEntries(keys.map((k) => [k, sum(k)]));
     out.byStep = byStep;
     return out;
@@ -1349,6 +1349,7 @@
       ['Hand-offs to a person', `${t.handoffs} (${pct(t.handoffs, t.conversations)} of conversations)`],
       ['First reply from the team', t.first_responses ? `${minutes(t.first_response_ms_total / t.first_responses)} on average` : '—'],
       ['Resolved (handed back)', t.resolutions ? `${t.resolutions} in ${minutes(t.resolution_ms_total / t.resolutions)} on average` : '—'],
+      ['Language model', t.model_readings ? `${t.model_readings} readings, ${pct(t.model_fallbacks, t.model_readings)} answered by the rules instead` : '—'],
     ];
     ui.numbersTotals.replaceChildren(...totals.flatMap(([k, v]) => [textEl('dt', '', k), textEl('dd', '', v)]));
     const unit = weekly ? 'week' : 'day';
