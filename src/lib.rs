@@ -26,6 +26,7 @@ pub mod render;
 pub mod report;
 pub mod send;
 pub mod settings;
+pub mod static_files;
 pub mod store;
 pub mod telegram;
 pub mod telemetry;

@@ -29,7 +29,7 @@ fn page(template: &str, error: Option<&str>, token: &str) -> String {
     let error = error
         .map(|e| format!("<p class=\"error\" role=\"alert\">{}</p>", escape_html(e)))
         .unwrap_or_default();
-    template
+    super::with_asset_paths(template)
         .replace("<!--error-->", &error)
         .replace("{{token}}", &escape_html(token))
 }

@@ -45,6 +45,21 @@ const CONSOLE_HTML: &str = include_str!("assets/console.html");
 const CONSOLE_JS: &str = include_str!("assets/console.js");
 const CONSOLE_CSS: &str = include_str!("assets/console.css");
 
+static CONSOLE_JS_PATH: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
+    crate::static_files::hashed("/console/assets/console.js", CONSOLE_JS)
+});
+static CONSOLE_CSS_PATH: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
+    crate::static_files::hashed("/console/assets/console.css", CONSOLE_CSS)
+});
+static CONSOLE_PAGE: std::sync::LazyLock<String> =
+    std::sync::LazyLock::new(|| with_asset_paths(CONSOLE_HTML));
+
+/// A console page naming its script and style by their content-hashed paths.
+pub fn with_asset_paths(html: &str) -> String {
+    html.replace("/console/assets/console.js", &CONSOLE_JS_PATH)
+        .replace("/console/assets/console.css", &CONSOLE_CSS_PATH)
+}
+
 /// The console's routes with their state given: they fit any application's router.
 pub fn router<S: Clone + Send + Sync + 'static>(state: ConsoleState) -> Router<S> {
     let conversation = "/console/api/conversations/{customer}";
@@ -115,11 +130,13 @@ pub fn router<S: Clone + Send + Sync + 'static>(state: ConsoleState) -> Router<S
         .route("/console", get(page))
         .route("/console/", get(page))
         .route("/console/assets/console.js", get(script))
+        .route(&CONSOLE_JS_PATH, get(script_hashed))
         .route_layer(from_fn_with_state(state.clone(), session::require_page));
     let public = Router::new()
         .route("/console/login", get(login::login_page).post(login::login))
         .route("/console/setup", get(login::setup_page).post(login::setup))
-        .route("/console/assets/console.css", get(style));
+        .route("/console/assets/console.css", get(style))
+        .route(&CONSOLE_CSS_PATH, get(style_hashed));
     api.merge(pages)
         .merge(public)
         .route_layer(from_fn(security_headers))
@@ -146,28 +163,39 @@ async fn security_headers(request: Request, next: Next) -> Response {
 async fn page() -> Response {
     (
         [(header::CONTENT_TYPE, "text/html; charset=utf-8")],
-        CONSOLE_HTML,
+        CONSOLE_PAGE.as_str(),
     )
         .into_response()
 }
 
+/// The script under its plain name, for a page of an older release: not kept.
 async fn script() -> Response {
-    (
-        [(header::CONTENT_TYPE, "text/javascript; charset=utf-8")],
+    crate::static_files::serve(CONSOLE_JS, "text/javascript; charset=utf-8", "no-store")
+}
+
+/// Only for logged-in operators, so only their browser keeps it.
+async fn script_hashed() -> Response {
+    crate::static_files::serve(
         CONSOLE_JS,
+        "text/javascript; charset=utf-8",
+        crate::static_files::IMMUTABLE_PRIVATE,
     )
-        .into_response()
 }
 
 async fn style() -> Response {
-    (
-        [
-            (header::CONTENT_TYPE, "text/css; charset=utf-8"),
-            (header::CACHE_CONTROL, "public, max-age=300"),
-        ],
+    crate::static_files::serve(
         CONSOLE_CSS,
+        "text/css; charset=utf-8",
+        "public, max-age=300",
     )
-        .into_response()
+}
+
+async fn style_hashed() -> Response {
+    crate::static_files::serve(
+        CONSOLE_CSS,
+        "text/css; charset=utf-8",
+        crate::static_files::IMMUTABLE,
+    )
 }
 
 async fn me(

@@ -11,6 +11,11 @@ const INDEX_HTML: &str = include_str!("webchat_assets/index.html");
 const CHAT_CSS: &str = include_str!("webchat_assets/chat.css");
 const CHAT_JS: &str = include_str!("webchat_assets/chat.js");
 
+static CHAT_CSS_PATH: std::sync::LazyLock<String> =
+    std::sync::LazyLock::new(|| crate::static_files::hashed("/chat/assets/chat.css", CHAT_CSS));
+static CHAT_JS_PATH: std::sync::LazyLock<String> =
+    std::sync::LazyLock::new(|| crate::static_files::hashed("/chat/assets/chat.js", CHAT_JS));
+
 /// The web chat page's own labels (`chat-page-<name>` in `locales/<lang>/page.ftl`): sent
 /// with the page for every shipped language, so it speaks the conversation's language and
 /// switches with it without another request.
@@ -54,6 +59,8 @@ fn chat_page_labels(state: &PageState) -> String {
 
 pub async fn page(State(state): State<PageState>) -> Response {
     let html = INDEX_HTML
+        .replace("/chat/assets/chat.css", &CHAT_CSS_PATH)
+        .replace("/chat/assets/chat.js", &CHAT_JS_PATH)
         .replace("{{SHOP_NAME}}", &escape_html(&state.settings.shop.name))
         .replace("{{LABELS}}", &chat_page_labels(&state))
         .replace(
@@ -66,31 +73,18 @@ pub async fn page(State(state): State<PageState>) -> Response {
 }
 
 pub async fn asset(Path(file): Path<String>) -> Response {
-    let (body, content_type) = match file.as_str() {
-        "chat.css" => (CHAT_CSS, "text/css; charset=utf-8"),
-        "chat.js" => (CHAT_JS, "text/javascript; charset=utf-8"),
-        _ => return StatusCode::NOT_FOUND.into_response(),
-    };
-    (
-        [
-            (header::CONTENT_TYPE, content_type),
-            (header::CACHE_CONTROL, "public, max-age=300"),
-            (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
-        ],
-        body,
-    )
-        .into_response()
-}
-
-#[cfg(test)]
-mod tests {
-    use super::escape_html;
-
-    #[test]
-    fn escapes_markup() {
-        assert_eq!(
-            escape_html(r#"<b>"Tom" & 'Jerry'</b>"#),
-            "&lt;b&gt;&quot;Tom&quot; &amp; &#39;Jerry&#39;&lt;/b&gt;"
-        );
+    use crate::static_files::{IMMUTABLE, serve};
+    let path = format!("/chat/assets/{file}");
+    match file.as_str() {
+        _ if path == *CHAT_CSS_PATH => serve(CHAT_CSS, "text/css; charset=utf-8", IMMUTABLE),
+        _ if path == *CHAT_JS_PATH => serve(CHAT_JS, "text/javascript; charset=utf-8", IMMUTABLE),
+        // The plain names, for pages of an older release still open somewhere.
+        "chat.css" => serve(CHAT_CSS, "text/css; charset=utf-8", "public, max-age=300"),
+        "chat.js" => serve(
+            CHAT_JS,
+            "text/javascript; charset=utf-8",
+            "public, max-age=300",
+        ),
+        _ => StatusCode::NOT_FOUND.into_response(),
     }
 }

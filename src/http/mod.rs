@@ -214,6 +214,8 @@ pub fn router(state: AppState) -> Router {
         .layer(tower_http::timeout::RequestBodyTimeoutLayer::new(
             std::time::Duration::from_secs(settings.server.body_timeout_seconds),
         ))
+        // gzip or brotli as the client asks; event streams, images and tiny bodies as they are.
+        .layer(tower_http::compression::CompressionLayer::new())
         .layer(TraceLayer::new_for_http().make_span_with(request_span))
         .with_state(state)
 }

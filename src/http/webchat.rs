@@ -91,19 +91,14 @@ async fn customer_of(
     Ok(customer)
 }
 
-pub async fn create_session(
-    State(state): State<WebChatState>,
-    peer: Option<Extension<ConnectInfo<SocketAddr>>>,
-    body: Bytes,
-) -> Result<Json<Value>, ApiError> {
-    let request = adapters::webchat::parse_session(&body)?;
-    let locale = request
-        .locale
-        .as_deref()
-        .and_then(Locale::from_tag)
-        .unwrap_or(state.settings.shop.default_locale);
+/// A new session token for a visitor asking in `locale` from `address`, within the limits
+/// on new chats.
+async fn new_session(
+    state: &WebChatState,
+    locale: Locale,
+    address: Option<std::net::IpAddr>,
+) -> Result<String, ApiError> {
     let token = clock::random_hex_128();
-    let address = peer.map(|Extension(ConnectInfo(peer))| peer.ip());
     match state
         .webchat_sessions
         .create(session_digest(&token), locale, address, Instant::now())
@@ -132,6 +127,23 @@ pub async fn create_session(
             .await?;
     }
     metrics::counter!("souk_webchat_sessions_total").increment(1);
+    Ok(token)
+}
+
+fn locale_or_default(state: &WebChatState, tag: Option<&str>) -> Locale {
+    tag.and_then(Locale::from_tag)
+        .unwrap_or(state.settings.shop.default_locale)
+}
+
+pub async fn create_session(
+    State(state): State<WebChatState>,
+    peer: Option<Extension<ConnectInfo<SocketAddr>>>,
+    body: Bytes,
+) -> Result<Json<Value>, ApiError> {
+    let request = adapters::webchat::parse_session(&body)?;
+    let locale = locale_or_default(&state, request.locale.as_deref());
+    let address = peer.map(|Extension(ConnectInfo(peer))| peer.ip());
+    let token = new_session(&state, locale, address).await?;
     Ok(Json(json!({ "session": token })))
 }
 
@@ -179,27 +191,109 @@ pub struct SessionQuery {
     session: String,
 }
 
+/// How a page opens its stream: on its session (`history=1`: the conversation so far
+/// comes first, as one `history` event), or `new=1` with the browser's `locale` and
+/// `time_zone`: a new session is made, sent as a `session` event, and greeted, all in this
+/// one request (a first visit then costs the page one round trip, not five).
+#[derive(Debug, Deserialize)]
+pub struct StreamQuery {
+    #[serde(default)]
+    session: Option<String>,
+    #[serde(default)]
+    history: Option<u8>,
+    #[serde(default)]
+    new: Option<u8>,
+    #[serde(default)]
+    locale: Option<String>,
+    #[serde(default)]
+    time_zone: Option<String>,
+}
+
 pub async fn events(
     State(state): State<WebChatState>,
-    query: Result<Query<SessionQuery>, axum::extract::rejection::QueryRejection>,
+    peer: Option<Extension<ConnectInfo<SocketAddr>>>,
+    query: Result<Query<StreamQuery>, axum::extract::rejection::QueryRejection>,
 ) -> Result<Sse<impl Stream<Item = Result<SseEvent, Infallible>>>, ApiError> {
     let Query(query) = query?;
-    let (_, digest) = resolve_session(&state, &query.session).await?;
-    let receiver = state.hub.subscribe(&digest);
+    let mut first: Vec<SseEvent> = Vec::new();
+    let receiver = match (&query.session, query.new) {
+        (Some(token), _) => {
+            let (session, digest) = resolve_session(&state, token).await?;
+            // Subscribed before the history is read: a reply in between comes twice at
+            // worst, and the page keeps one of each id.
+            let receiver = state.hub.subscribe(&digest);
+            if query.history == Some(1) {
+                let messages = match session {
+                    Session::Stored(customer) => history_messages(&state, &customer).await?,
+                    Session::Pending(_) => Vec::new(),
+                };
+                first.push(history_event(messages));
+            }
+            receiver
+        }
+        (None, Some(1)) => {
+            let locale = locale_or_default(&state, query.locale.as_deref());
+            let address = peer.map(|Extension(ConnectInfo(peer))| peer.ip());
+            let token = new_session(&state, locale, address).await?;
+            let digest = session_digest(&token);
+            let receiver = state.hub.subscribe(&digest);
+            let customer = customer_of(&state, Session::Pending(locale), &digest).await?;
+            let mut inbound =
+                Inbound::new(Channel::WebChat, InboundMessage::Action("start".into()));
+            inbound.context.time_zone = query
+                .time_zone
+                .filter(|zone| zone.parse::<chrono_tz::Tz>().is_ok());
+            let start = clock::random_hex_128();
+            state
+                .ingest
+                .accept(InboxEntry {
+                    claim: None,
+                    seq: 0,
+                    public_id: start.clone(),
+                    dedup_key: Some(format!("webchat:{digest}:{start}")),
+                    customer,
+                    event: Event::Inbound(inbound),
+                    received_at: clock::now(),
+                })
+                .await?;
+            first.push(
+                SseEvent::default()
+                    .event("session")
+                    .data(json!({ "session": token }).to_string()),
+            );
+            first.push(history_event(Vec::new()));
+            receiver
+        }
+        _ => {
+            return Err(ApiError::new(
+                StatusCode::BAD_REQUEST,
+                "give a session, or new=1 for a new one",
+            ));
+        }
+    };
     let shutdown = state.shutdown.clone();
     // A tab that fell too far behind gets its stream ended: the browser reconnects and the
-    // page reloads the history, so nothing is silently skipped.
-    let stream = BroadcastStream::new(receiver)
+    // page catches up from the history, so nothing is silently skipped.
+    let live = BroadcastStream::new(receiver)
         .take_while(|push| std::future::ready(push.is_ok()))
         .filter_map(|push| async move { push.ok() })
         .map(|push| {
-            Ok(SseEvent::default()
+            SseEvent::default()
                 .event("reply")
                 .id(push.id.to_string())
-                .data(push.json.as_ref()))
-        })
+                .data(push.json.as_ref())
+        });
+    let stream = futures_util::stream::iter(first)
+        .chain(live)
+        .map(Ok)
         .take_until(async move { shutdown.cancelled().await });
     Ok(Sse::new(stream).keep_alive(KeepAlive::new().interval(Duration::from_secs(15))))
+}
+
+fn history_event(messages: Vec<Value>) -> SseEvent {
+    SseEvent::default()
+        .event("history")
+        .data(json!({ "messages": messages }).to_string())
 }
 
 /// The label a button had, so the history shows "Add to cart" rather than "add:mug".
@@ -251,7 +345,16 @@ pub async fn history(
         // Nothing said yet, nothing to show.
         (Session::Pending(_), _) => return Ok(Json(json!({ "messages": [] }))),
     };
-    let entries = state.store.history(&customer, 200).await?;
+    let messages = history_messages(&state, &customer).await?;
+    Ok(Json(json!({ "messages": messages })))
+}
+
+/// The conversation as the page shows it: what the customer said and the shop's replies.
+async fn history_messages(
+    state: &WebChatState,
+    customer: &CustomerId,
+) -> Result<Vec<Value>, ApiError> {
+    let entries = state.store.history(customer, 200).await?;
     let zone = state.settings.timezone();
     let mut labels: HashMap<String, String> = HashMap::new();
     let mut messages = Vec::with_capacity(entries.len());
@@ -280,7 +383,7 @@ pub async fn history(
                 }
                 let action_label = action
                     .as_ref()
-                    .and_then(|a| labels.get(a).cloned().or_else(|| standing_label(&state, a)));
+                    .and_then(|a| labels.get(a).cloned().or_else(|| standing_label(state, a)));
                 messages.push(json!({
                     "from": "customer", "id": public_id, "text": text, "action": action,
                     "action_label": action_label, "time": format_datetime(at, zone, state.settings.shop.default_locale),
@@ -308,5 +411,5 @@ pub async fn history(
             | HistoryEntry::Reading { .. } => {}
         }
     }
-    Ok(Json(json!({ "messages": messages })))
+    Ok(messages)
 }

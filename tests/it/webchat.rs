@@ -285,3 +285,160 @@ async fn sessions_are_free_until_their_first_message_and_limited_per_address() {
     assert_eq!(unknown.status(), 404);
     app.stop().await;
 }
+
+/// Reads server-sent events from `response` until `done` holds: `(event name, data)` pairs.
+async fn read_events(
+    response: reqwest::Response,
+    done: impl Fn(&[(String, String)]) -> bool,
+) -> Vec<(String, String)> {
+    use futures_util::StreamExt as _;
+    let mut stream = response.bytes_stream();
+    let mut text = String::new();
+    let mut events = Vec::new();
+    let deadline = tokio::time::Instant::now() + WAIT;
+    while !done(&events) {
+        let chunk = tokio::time::timeout_at(deadline, stream.next())
+            .await
+            .expect("events in time")
+            .expect("the stream goes on")
+            .expect("bytes");
+        text.push_str(&String::from_utf8_lossy(&chunk));
+        while let Some(end) = text.find("\n\n") {
+            let block: String = text.drain(..end + 2).collect();
+            let mut name = String::from("message");
+            let mut data = String::new();
+            for line in block.lines() {
+                if let Some(value) = line.strip_prefix("event:") {
+                    name = value.trim().to_owned();
+                } else if let Some(value) = line.strip_prefix("data:") {
+                    data.push_str(value.trim_start());
+                }
+            }
+            if !data.is_empty() {
+                events.push((name, data));
+            }
+        }
+    }
+    events
+}
+
+/// A first visit costs one request: the stream makes the session, says it, and greets in
+/// the asked language. A later stream on that session starts with the conversation so far,
+/// once each.
+#[tokio::test]
+async fn a_first_visit_starts_in_one_request_and_a_reconnect_starts_with_the_history() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let app = spawn_app(dir.path(), AppOptions::default()).await;
+    let first = app
+        .client
+        .get(format!(
+            "{}/chat/api/events?new=1&locale=ro&time_zone=Europe%2FBucharest",
+            app.base
+        ))
+        .send()
+        .await
+        .expect("stream");
+    assert_eq!(first.status(), 200);
+    let events = read_events(first, |seen| seen.iter().any(|(name, _)| name == "reply")).await;
+    assert_eq!(events[0].0, "session", "{events:?}");
+    let session: serde_json::Value = serde_json::from_str(&events[0].1).expect("JSON");
+    let session = session["session"].as_str().expect("token").to_owned();
+    assert_eq!(
+        events[1],
+        ("history".to_owned(), r#"{"messages":[]}"#.to_owned())
+    );
+    let greeting: serde_json::Value = serde_json::from_str(&events[2].1).expect("JSON");
+    assert_eq!(greeting["lang"], "ro", "{greeting}");
+    // The greeting is not a message of the customer's: the history has only the reply.
+    app.say(&session, "[menu]").await;
+    let history = app.history(&session).await;
+    let answered =
+        crate::support::eventually_async(WAIT, || async { app.history(&session).await.len() >= 3 })
+            .await;
+    assert!(answered, "{history:?}");
+    let again = app
+        .client
+        .get(format!(
+            "{}/chat/api/events?session={session}&history=1",
+            app.base
+        ))
+        .send()
+        .await
+        .expect("stream");
+    let events = read_events(again, |seen| !seen.is_empty()).await;
+    assert_eq!(events[0].0, "history");
+    let history: serde_json::Value = serde_json::from_str(&events[0].1).expect("JSON");
+    let ids: Vec<&str> = history["messages"]
+        .as_array()
+        .expect("messages")
+        .iter()
+        .filter_map(|m| m["id"].as_str())
+        .collect();
+    assert_eq!(ids.len(), 3, "greeting, [menu] and its answer: {history}");
+    let mut unique = ids.clone();
+    unique.sort_unstable();
+    unique.dedup();
+    assert_eq!(unique.len(), ids.len());
+    let neither = app
+        .client
+        .get(format!("{}/chat/api/events", app.base))
+        .send()
+        .await
+        .expect("stream");
+    assert_eq!(neither.status(), 400);
+    app.stop().await;
+}
+
+/// Our scripts and styles go compressed as the browser asks, under names that change with
+/// their content and are kept for a year; the plain names still answer, briefly cached.
+#[tokio::test]
+async fn pages_go_compressed_and_assets_under_names_that_change_with_them() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let app = spawn_app(dir.path(), AppOptions::default()).await;
+    let get = |path: String, encoding: &'static str| {
+        let client = app.client.clone();
+        let url = format!("{}{path}", app.base);
+        async move {
+            client
+                .get(url)
+                .header("accept-encoding", encoding)
+                .send()
+                .await
+                .expect("response")
+        }
+    };
+    let page = get("/chat".into(), "br").await;
+    assert_eq!(page.headers()["content-encoding"], "br");
+    let plain = get("/chat".into(), "identity").await;
+    assert!(plain.headers().get("content-encoding").is_none());
+    let html = plain.text().await.expect("html");
+    for extension in ["js", "css"] {
+        // The page's own reference: `"/chat/assets/chat.<hash>.<extension>"`.
+        let at = html
+            .split('"')
+            .find(|part| part.starts_with("/chat/assets/chat.") && part.ends_with(extension))
+            .expect("a hashed asset")
+            .to_owned();
+        let hash = at
+            .trim_start_matches("/chat/assets/chat.")
+            .trim_end_matches(&format!(".{extension}"));
+        assert!(
+            hash.len() == 10 && hash.chars().all(|c| c.is_ascii_hexdigit()),
+            "{at}"
+        );
+        let asset = get(at.clone(), "gzip, br").await;
+        assert_eq!(asset.status(), 200, "{at}");
+        assert_eq!(asset.headers()["content-encoding"], "br");
+        assert!(
+            asset.headers()["cache-control"]
+                .to_str()
+                .expect("header")
+                .contains("immutable"),
+            "{at}"
+        );
+        let old = get(format!("/chat/assets/chat.{extension}"), "gzip").await;
+        assert_eq!(old.headers()["content-encoding"], "gzip");
+        assert_eq!(old.headers()["cache-control"], "public, max-age=300");
+    }
+    app.stop().await;
+}

@@ -261,75 +261,100 @@
   }
 
   // ---------- session & stream ----------
-  // While history loads, live replies wait here so the page keeps the server's order.
-  let buffered = null;
-
-  // Replaces the page with the stored history (the source of truth), then applies the live
-  // replies that arrived meanwhile; ids dedupe the overlap. Runs on every (re)connect, so
-  // nothing published while the stream was down is missed.
-  async function syncHistory() {
-    buffered = [];
-    try {
-      const data = await api('GET', `/history${query()}`);
-      list.replaceChildren();
-      rendered.clear();
-      for (const m of arr(data.messages)) {
-        if (m && m.from === 'customer') {
-          const label = str(m.action_label) || str(m.text);
-          if (label) renderCustomer(label, str(m.id));
-        } else renderReply(m);
-      }
-    } finally {
-      const waiting = buffered || [];
-      buffered = null;
-      for (const reply of waiting) renderReply(reply);
+  // The stream's first event is the conversation so far (`history`); only what the page
+  // does not show yet (by id) is added, so a reconnect adds the new messages and the log
+  // never re-reads the old ones.
+  function applyHistory(data) {
+    for (const m of arr(data && data.messages)) {
+      if (m && m.from === 'customer') {
+        const text = str(m.action_label) || str(m.text);
+        if (text) renderCustomer(text, str(m.id));
+      } else renderReply(m);
     }
   }
 
   function closeEvents() { if (events) events.close(); events = null; }
 
-  // Opens the stream first, then syncs history on each open. Resolves after the first sync
-  // (or after 3 s) so the reply to a following POST is not missed.
-  function openEvents() {
+  // Opens the stream: on the stored session (with its history first), or, for a first
+  // visit, one that makes the session and greets in the same request. Resolves once the
+  // history is applied (or after 3 s, so a following message is not held up).
+  function openEvents(fresh) {
     closeEvents();
-    const es = new EventSource(`${API}/events${query()}`);
+    const params = fresh
+      ? `?new=1&locale=${encodeURIComponent(str(navigator.language || 'en').slice(0, 2).toLowerCase())}` +
+        (timeZone() ? `&time_zone=${encodeURIComponent(timeZone())}` : '')
+      : `${query()}&history=1`;
+    const es = new EventSource(`${API}/events${params}`);
     events = es;
+    if (fresh) showTyping();
     const onData = (ev) => {
       let reply = null;
       try { reply = JSON.parse(ev.data); } catch { return; /* malformed event: skip it */ }
-      if (buffered) buffered.push(reply); else renderReply(reply);
+      renderReply(reply);
     };
     es.addEventListener('reply', onData);
     es.addEventListener('message', onData); // tolerate a server that omits the event name
-    es.addEventListener('error', () => {
-      // CONNECTING = browser retries by itself. CLOSED = it gave up (e.g. 404 for an expired session).
-      if (es === events && es.readyState === EventSource.CLOSED) {
-        events = null;
-        setTimeout(recover, 2000);
-      }
+    es.addEventListener('session', (ev) => {
+      let data = null;
+      try { data = JSON.parse(ev.data); } catch { return; }
+      session = str(data && data.session);
+      store.set(session);
     });
-    return new Promise((resolve, reject) => {
-      es.addEventListener('open', () => {
-        syncHistory().then(resolve, (e) => {
-          if (isUnknownSession(e)) reject(e); else resolve();
-        });
+    let opened = false;
+    const ready = new Promise((resolve, reject) => {
+      es.addEventListener('history', (ev) => {
+        opened = true;
+        let data = null;
+        try { data = JSON.parse(ev.data); } catch { /* nothing to apply */ }
+        applyHistory(data);
+        resolve();
+      });
+      es.addEventListener('error', () => {
+        if (es !== events) return;
+        // The browser would reconnect to the same address: for a first visit that would
+        // make another session. Reopen on the session instead.
+        if (fresh || es.readyState === EventSource.CLOSED) {
+          es.close();
+          events = null;
+          if (fresh && !session) {
+            hideTyping();
+            reject(new ApiError(0, label('start') || 'Could not start the chat. Please reload.'));
+            return;
+          }
+          // Refused before it opened: perhaps a session the server forgot; ask once.
+          if (!fresh && !opened) void checkSession();
+          else setTimeout(recover, fresh ? 500 : 2000);
+          resolve();
+        }
       });
       setTimeout(resolve, 3000);
     });
+    return ready;
   }
 
-  // After the stream died for good: reopen (which catches up through history).
-  async function recover() {
-    if (events || starting) return;
+  // Whether the stored session is still known; a forgotten one starts over.
+  async function checkSession() {
     try {
-      await openEvents();
+      await api('GET', `/history${query()}`);
+      setTimeout(recover, 2000);
     } catch (e) {
       if (isUnknownSession(e)) startSession().catch((err) => showError(err.message));
       else setTimeout(recover, 5000);
     }
   }
 
-  // Brand-new session: clear the screen, open the stream first, then ask the shop to greet us.
+  // After the stream died for good: reopen (which catches up through the history).
+  async function recover() {
+    if (events || starting) return;
+    if (!session) { startSession().catch((err) => showError(err.message)); return; }
+    try {
+      await openEvents(false);
+    } catch (e) {
+      setTimeout(recover, 5000);
+    }
+  }
+
+  // Brand-new session: clear the screen and open a stream that makes one and greets us.
   function startSession() {
     starting = starting || (async () => {
       closeEvents();
@@ -337,14 +362,7 @@
       store.set(null);
       list.replaceChildren();
       rendered.clear();
-      const locale = str(navigator.language || 'en').slice(0, 2).toLowerCase();
-      const data = await api('POST', '/sessions', { locale });
-      if (!str(data.session)) throw new ApiError(0, label('start') || 'Could not start the chat. Please reload.');
-      session = str(data.session);
-      store.set(session);
-      await openEvents();
-      showTyping();
-      await api('POST', '/messages', { session, action: 'start', client_id: newId(), time_zone: timeZone() });
+      await openEvents(true);
     })().finally(() => { starting = null; });
     return starting;
   }
@@ -380,12 +398,10 @@
   async function init() {
     session = store.get();
     if (session) {
-      try {
-        await openEvents();
-        return;
-      } catch (e) {
-        if (!isUnknownSession(e)) throw e;
-      }
+      // A session the server no longer knows answers 404: the stream closes, and
+      // `recover` finds out and starts over.
+      await openEvents(false);
+      return;
     }
     await startSession();
   }
