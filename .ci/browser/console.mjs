@@ -14,6 +14,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 import { atEverySize } from './sizes.mjs';
+import { axeProblems } from './axe.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const bin = process.env.SOUK_BIN ?? path.join(root, 'target/debug/souk');
@@ -239,9 +240,10 @@ let page = null;
 let seeded = null;
 
 // The page as it is now at phone, tablet and laptop sizes; sideways scrolling fails the test.
+// ...and it has no accessibility violation axe-core can find (WCAG 2.0/2.1 A and AA).
 async function everySize(name) {
-  const problems = await atEverySize(page, shots, name);
-  if (problems.length) throw new Error(problems.join('; '));
+  const problems = [...await atEverySize(page, shots, name), ...await axeProblems(page, name)];
+  if (problems.length) throw new Error(problems.join('\n'));
 }
 
 function soukEnv(soukPort, graphPort, modelPort) {
@@ -388,6 +390,8 @@ async function main() {
   await page.locator('#setup-name').fill('ana');
   await page.locator('#setup-password').fill(PASSWORD);
   await page.screenshot({ path: `${shots}/console-setup.png` });
+  const setupProblems = await axeProblems(page, 'console-setup');
+  if (setupProblems.length) throw new Error(setupProblems.join('\n'));
   await page.locator('#setup-submit').click();
   await page.waitForURL((u) => u.pathname === '/console', { timeout: 10000 });
   await page.locator('#conv-list').waitFor({ state: 'visible', timeout: 10000 });

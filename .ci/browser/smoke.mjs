@@ -4,6 +4,7 @@
 // Screenshots go to $SHOTS.
 import { chromium } from 'playwright-core';
 import { atEverySize } from './sizes.mjs';
+import { axeProblems } from './axe.mjs';
 
 const base = process.env.SOUK_URL ?? 'http://127.0.0.1:18080';
 const shots = process.env.SHOTS ?? '.';
@@ -32,6 +33,7 @@ await page.locator('.msg.bot .card').first().waitFor();
 await page.waitForTimeout(500); // let images decode before the picture
 await lastBot().locator('.cards').screenshot({ path: `${shots}/product-cards.png` });
 problems.push(...await atEverySize(page, shots, 'product-cards'));
+problems.push(...await axeProblems(page, 'chat with product cards'));
 await lastBot().locator('.card').first().getByRole('button', { name: 'Add to cart' }).click();
 await page.waitForFunction(() => document.querySelectorAll('.msg.bot').length >= 4);
 await press('250');
@@ -43,6 +45,7 @@ await page.locator('.msg.bot .cart').last().waitFor();
 const cartText = await page.locator('.msg.bot .cart').last().innerText();
 if (!cartText.includes('2')) problems.push(`cart does not show quantity 2: ${cartText}`);
 problems.push(...await atEverySize(page, shots, 'cart'));
+problems.push(...await axeProblems(page, 'chat with the cart'));
 
 // Search in words, add the red dress, check out and pay on the demo payment page.
 const say = async (text) => {
@@ -75,6 +78,8 @@ await say('Str. Lipscani 12, Bucharest 030031');
 await botSays('Delivery to: Str. Lipscani 12, Bucharest 030031');
 await page.waitForFunction(() => [...document.querySelectorAll('.msg.bot:last-of-type button')].some((b) => b.textContent.includes('Place order')));
 await press('Place order');
+await page.locator('.msg.bot a.link-btn').last().waitFor({ timeout: 15000 });
+problems.push(...await axeProblems(page, 'checkout with the payment link'));
 const payLink = page.locator('.msg.bot a.link-btn').last();
 await payLink.waitFor({ timeout: 15000 });
 const [payPage] = await Promise.all([page.context().waitForEvent('page'), payLink.click()]);
@@ -83,6 +88,7 @@ payPage.on('response', (r) => { if (r.status() >= 400) problems.push(`${r.status
 const payText = await payPage.locator('body').innerText();
 if (!payText.includes('Evening Dress') || !payText.includes('189')) problems.push(`pay page lacks the order: ${payText}`);
 await payPage.screenshot({ path: `${shots}/pay-page.png` });
+problems.push(...await axeProblems(payPage, 'the pay page'));
 await payPage.getByRole('button', { name: 'Pay', exact: false }).first().click();
 await payPage.waitForLoadState();
 if (!(await payPage.locator('body').innerText()).includes('is paid')) problems.push('pay page did not confirm');
@@ -113,6 +119,7 @@ if (!(await page.locator('.msg.bot').allInnerTexts()).some((t) => t.includes('de
   problems.push(`the deposit was not said before confirming: ${await lastBotText()}`);
 }
 problems.push(...await atEverySize(page, shots, 'booking-confirm'));
+problems.push(...await axeProblems(page, 'booking summary'));
 await press('Book it');
 await botSays('Booked!');
 // The deposit's payment link follows "Booked!"; its buttons are on the "Booked!" message.
@@ -140,6 +147,7 @@ for (const [name, text] of Object.entries(chrome)) {
 await press('');
 await page.waitForTimeout(800);
 await page.screenshot({ path: `${shots}/hebrew.png` });
+problems.push(...await axeProblems(page, 'the chat in Hebrew'));
 // The same conversation at tablet and laptop widths.
 for (const [name, width, height] of [['tablet', 820, 1180], ['laptop', 1366, 800]]) {
   await page.setViewportSize({ width, height });

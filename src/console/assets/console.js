@@ -499,11 +499,41 @@
     updateComposer();
   }
 
+  // An item's identity in the timeline: what it is, whatever its delivery status says.
+  const itemKey = (it) => JSON.stringify([it.kind, it.at, it.by, it.text, it.channel]);
+
+  // The timeline is a live region: an update adds only the new items (a screen reader
+  // reads just those), and a changed delivery status is patched in place, unannounced.
   function renderTimeline(items, fresh) {
     const box = ui.timeline;
     const keep = box.scrollTop;
     const customerName = displayName(summary());
-    box.replaceChildren(...items.map((it) => renderItem(obj(it), customerName)));
+    if (fresh) box.replaceChildren();
+    box.querySelector(':scope > .placeholder')?.remove();
+    const nodes = [...box.children];
+    let i = 0;
+    for (; i < items.length && i < nodes.length; i++) {
+      const it = obj(items[i]);
+      const node = nodes[i];
+      if (node.dataset.key !== itemKey(it)) break;
+      const sig = JSON.stringify(it);
+      if (node.dataset.sig !== sig) {
+        node.dataset.sig = sig;
+        const meta = node.querySelector('.msg-meta');
+        const fresher = renderItem(it, customerName).querySelector('.msg-meta');
+        if (meta && fresher) meta.replaceWith(fresher);
+        node.classList.toggle('msg-failed', it.status === 'failed');
+      }
+    }
+    // From the first difference on (a new conversation, the window of items moved): anew.
+    for (const stale of nodes.slice(i)) stale.remove();
+    for (const raw of items.slice(i)) {
+      const it = obj(raw);
+      const node = renderItem(it, customerName);
+      node.dataset.key = itemKey(it);
+      node.dataset.sig = JSON.stringify(it);
+      box.append(node);
+    }
     if (!items.length) box.append(el('p', 'placeholder', 'No messages yet.'));
     const grew = items.length > state.itemCount;
     state.itemCount = items.length;
@@ -540,10 +570,9 @@
     if (str(it.text)) wrap.append(textEl('p', 'msg-text', it.text));
     if (it.media) wrap.append(renderMedia(obj(it.media)));
     if (arr(it.cards).length) wrap.append(renderCards(it.cards));
+    // What the bot offered, as words: these are not buttons the operator can press.
     if (arr(it.choices).length) {
-      const chips = el('div', 'chips');
-      for (const label of it.choices) chips.append(textEl('span', 'chip', label));
-      wrap.append(chips);
+      wrap.append(textEl('p', 'offered', `Buttons offered: ${it.choices.map(str).join(' · ')}`));
     }
     if (str(it.understood)) wrap.append(textEl('p', 'understood', `Bot understood: ${str(it.understood)}`));
     if (kind === 'in') addTranslation(wrap, it);
@@ -556,7 +585,7 @@
   }
 
   // A customer's message in another language than the operators': its translation under
-  // it, fetched once per text (the timeline is rebuilt on every update).
+  // it, fetched once per text (an item is rebuilt when the window of items moves).
   function addTranslation(wrap, it) {
     const t = state.translate;
     const from = str(it.lang);
