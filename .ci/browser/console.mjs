@@ -522,7 +522,16 @@ async function main() {
   const sideways = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
   if (sideways > 1) throw new Error(`the console scrolls sideways at phone width (${sideways}px)`);
   await page.screenshot({ path: `${shots}/console-phone.png` });
-  step('phone width shows the conversation without sideways scrolling');
+  // Back to the list and into the conversation again by keyboard: the focus follows.
+  await page.locator('#btn-back').focus();
+  await page.keyboard.press('Enter');
+  const phoneRow = page.locator('#conv-list .conv-row').first();
+  await phoneRow.waitFor({ state: 'visible' });
+  await waitFor(async () => page.evaluate(() => document.activeElement?.classList.contains('conv-row')), 'the focus on the row after going back');
+  await page.keyboard.press('Enter');
+  await waitFor(async () => page.evaluate(() => document.activeElement?.id === 'conv-name'),
+    'the focus on the conversation after opening it at phone width');
+  step('phone width shows the conversation without sideways scrolling; opening one by keyboard moves the focus to it');
 
   // An order, opened from the side panel, with the moves it can make.
   await page.setViewportSize({ width: 1280, height: 800 });
@@ -715,6 +724,93 @@ async function main() {
   if (!(await page.locator('#side-body').isHidden())) throw new Error('the erased customer still shows in the side panel');
   await page.screenshot({ path: `${shots}/console-erased.png` });
   step('an admin erased a customer from the side panel (reference typed to confirm); she was told in Romanian');
+
+  // Keyboard only: the shortcuts dialog keeps Tab inside and can turn single keys off; then
+  // an operator finds a conversation, takes it over, replies and hands it back without a
+  // mouse, the focus checked after each step.
+  const focused = () => page.evaluate(() => {
+    const a = document.activeElement;
+    return { id: a?.id ?? '', cls: a?.className ?? '', text: (a?.textContent ?? '').trim().slice(0, 80), tag: a?.tagName ?? '' };
+  });
+  await page.locator('#search').focus();
+  await page.keyboard.press('Escape');
+  await page.keyboard.press('?');
+  await page.locator('#help').waitFor({ state: 'visible' });
+  const helpProblems = await axeProblems(page, 'console-shortcuts');
+  if (helpProblems.length) throw new Error(helpProblems.join('\n'));
+  for (let i = 0; i < 6; i++) {
+    await page.keyboard.press('Tab');
+    const inside = await page.evaluate(() => document.getElementById('help').contains(document.activeElement));
+    if (!inside) throw new Error(`Tab left the shortcuts dialog: ${JSON.stringify(await focused())}`);
+  }
+  await page.locator('#shortcuts-on').focus();
+  await page.keyboard.press('Space');
+  await page.keyboard.press('Escape');
+  await page.locator('#help').waitFor({ state: 'hidden' });
+  await page.locator('body').focus();
+  await page.keyboard.press('/');
+  if ((await focused()).id === 'search') throw new Error('"/" still worked with single-key shortcuts off');
+  await page.keyboard.press('?');
+  await page.locator('#help').waitFor({ state: 'visible' }).catch(() => {});
+  if (await page.locator('#help').isVisible()) throw new Error('"?" still worked with single-key shortcuts off');
+  // Back on, from the header's "?" button.
+  await page.locator('#btn-help').click();
+  await page.locator('#shortcuts-on').check();
+  await page.keyboard.press('Escape');
+  step('the shortcuts dialog keeps the keyboard inside it and single-key shortcuts can be turned off');
+
+  const KEYS = '40744444444';
+  await postWebhook(base, 'hello, can a person help me?', KEYS, 'Kim Keys');
+  await page.locator('#conv-list .conv-row', { hasText: 'Kim Keys' }).first().waitFor({ state: 'visible', timeout: 20000 });
+  await page.locator('body').focus();
+  await page.keyboard.press('/');
+  if ((await focused()).id !== 'search') throw new Error(`"/" did not focus the search: ${JSON.stringify(await focused())}`);
+  await page.keyboard.type('Kim');
+  await waitFor(async () => (await page.locator('#conv-list .conv-row').count()) === 1, 'the search to leave one row');
+  await page.keyboard.press('Tab');
+  let f = await focused();
+  if (!f.cls.includes('conv-row') || !f.text.includes('Kim Keys')) throw new Error(`Tab from the search is not on Kim's row: ${JSON.stringify(f)}`);
+  await page.keyboard.press('Enter');
+  await page.locator('#conv-name', { hasText: 'Kim Keys' }).waitFor({ state: 'visible', timeout: 10000 });
+  // "t" on a list row does not take over; the skip link leads to the conversation.
+  await page.keyboard.press('t');
+  await page.waitForTimeout(300);
+  if (!(await page.locator('#btn-takeover').isVisible())) throw new Error('"t" took over from a list row');
+  await page.keyboard.press('Tab');
+  f = await focused();
+  if (f.id !== 'skip-to-conversation') throw new Error(`no skip link after the list: ${JSON.stringify(f)}`);
+  await page.keyboard.press('Enter');
+  if ((await focused()).id !== 'conv-name') throw new Error(`the skip link did not reach the conversation: ${JSON.stringify(await focused())}`);
+  for (let i = 0; i < 4 && (await focused()).id !== 'btn-takeover'; i++) await page.keyboard.press('Tab');
+  if ((await focused()).id !== 'btn-takeover') throw new Error(`Take over is not next: ${JSON.stringify(await focused())}`);
+  await page.keyboard.press('Enter');
+  await page.locator('#btn-handback').waitFor({ state: 'visible', timeout: 10000 });
+  await waitFor(async () => (await focused()).id === 'reply-text', 'the focus in the reply box after taking over');
+  mark = recorded.length;
+  // The timeline is a live region: the reply adds exactly one item (its delivery status is
+  // patched in place, not re-added).
+  await page.evaluate(() => {
+    window.__timelineAdded = 0;
+    new MutationObserver((records) => {
+      for (const r of records) window.__timelineAdded += r.addedNodes.length;
+    }).observe(document.getElementById('timeline'), { childList: true });
+  });
+  await page.keyboard.type('Hello Kim, this is Ana.');
+  await page.keyboard.press('Enter');
+  await waitFor(() => graphBodies(mark).some((b) => b.to === KEYS && b.text?.body === 'Hello Kim, this is Ana.'), "the keyboard reply at the Graph API");
+  await page.waitForFunction(() => [...document.querySelectorAll('#timeline .msg-out')]
+    .some((m) => m.textContent.includes('Hello Kim, this is Ana.') && /sent|delivered/i.test(m.querySelector('.msg-status')?.textContent ?? '')),
+    null, { timeout: 10000 });
+  const timelineAdded = await page.evaluate(() => window.__timelineAdded);
+  if (timelineAdded !== 1) throw new Error(`the reply added ${timelineAdded} items to the timeline, not one`);
+  if ((await focused()).id !== 'reply-text') throw new Error(`the focus left the reply box after sending: ${JSON.stringify(await focused())}`);
+  for (let i = 0; i < 15 && (await focused()).id !== 'btn-handback'; i++) await page.keyboard.press('Shift+Tab');
+  if ((await focused()).id !== 'btn-handback') throw new Error(`Hand back is not reachable backwards from the reply box: ${JSON.stringify(await focused())}`);
+  await page.keyboard.press('Enter');
+  await page.locator('#btn-takeover').waitFor({ state: 'visible', timeout: 10000 });
+  await waitFor(async () => (await focused()).id === 'btn-takeover', 'the focus on Take over after handing back');
+  await everySize('console-keyboard');
+  step('keyboard only: found, opened, taken over, replied and handed back, the focus where it should be at each step');
 
   if (recorded.some((r) => r.authorization !== 'Bearer test-access-token')) {
     problems.push(`a Graph API call without the access token: ${recorded.map((r) => r.authorization).join(', ')}`);

@@ -157,6 +157,140 @@ for (const [name, width, height] of [['tablet', 820, 1180], ['laptop', 1366, 800
   await page.screenshot({ path: `${shots}/hebrew-${name}.png` });
 }
 
+// Keyboard only, in a fresh visit: search, add to cart, check out and reach the payment
+// link. The focus is checked after every step: it stays where the customer types, and a
+// pressed button's reply takes it to the reply's first button.
+{
+  const kb = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+  kb.on('pageerror', (e) => problems.push(String(e)));
+  const focused = () => kb.evaluate(() => {
+    const a = document.activeElement;
+    const msg = a?.closest('.msg');
+    return {
+      id: a?.id ?? '', tag: a?.tagName ?? '', text: (a?.textContent ?? '').trim(),
+      label: a?.getAttribute('aria-label') ?? '',
+      newest: !!msg && msg === [...document.querySelectorAll('.msg.bot')].pop(),
+      href: a?.getAttribute('href') ?? '',
+    };
+  });
+  const expectFocus = async (what, check) => {
+    const f = await focused();
+    if (!check(f)) throw new Error(`keyboard: ${what}, but the focus is on ${JSON.stringify(f)}`);
+  };
+  // The newest reply says `needle`, and the shop has finished answering (typing gone, no
+  // further reply for a moment): a reply may come in more than one message.
+  const botSaysKb = async (needle) => {
+    await kb.waitForFunction(
+      (n) => [...document.querySelectorAll('.msg.bot')].some((m) => m.textContent.includes(n)), needle, { timeout: 15000 });
+    let count = -1;
+    for (let i = 0; i < 50; i++) {
+      const now = await kb.evaluate(() => document.getElementById('typing').hidden ? document.querySelectorAll('.msg.bot').length : -1);
+      if (now >= 0 && now === count) return;
+      count = now;
+      await kb.waitForTimeout(300);
+    }
+  };
+  // Tabs (backwards or on) until a control of the newest reply whose words include `name`.
+  const reach = async (name, back = true) => {
+    for (let i = 0; i < 12; i++) {
+      await kb.keyboard.press(back ? 'Shift+Tab' : 'Tab');
+      const f = await focused();
+      if ((f.text + f.label).includes(name)) {
+        if (!f.newest) {
+          const bots = await kb.evaluate(() => [...document.querySelectorAll('.msg.bot')].slice(-3).map((m) => m.textContent.slice(0, 120)));
+          throw new Error(`keyboard: "${name}" reached on an older reply; the last replies: ${JSON.stringify(bots)}`);
+        }
+        return i + 1;
+      }
+    }
+    throw new Error(`keyboard: "${name}" not reached in 12 presses`);
+  };
+  await kb.goto(`${base}/chat`);
+  await kb.locator('.msg.bot').first().waitFor({ timeout: 15000 });
+  await expectFocus('the message box has the focus on arrival', (f) => f.id === 'input');
+  await kb.keyboard.type('red dress under 300');
+  await kb.keyboard.press('Enter');
+  await botSaysKb('Evening Dress');
+  await expectFocus('typing keeps the focus in the message box', (f) => f.id === 'input');
+  const presses = await reach('Add to cart');
+  await kb.keyboard.press('Enter');
+  await botSaysKb('M / Red');
+  await expectFocus("the reply's first button after pressing one", (f) => f.newest && f.tag === 'BUTTON');
+  await reach('M / Red', false);
+  await kb.keyboard.press('Enter');
+  await botSaysKb('How many');
+  await expectFocus('the quantities, first one focused', (f) => f.newest && f.text === '1');
+  await kb.keyboard.press('Enter');
+  await botSaysKb('Added');
+  await reach('Checkout', false);
+  await kb.keyboard.press('Enter');
+  await botSaysKb('What name');
+  // Answers are typed: the message box is a Tab or two on.
+  for (let i = 0; i < 8 && (await focused()).id !== 'input'; i++) await kb.keyboard.press('Tab');
+  await expectFocus('the message box for the name', (f) => f.id === 'input');
+  for (const [typed, next] of [['Kim Keys', 'Thanks, Kim Keys'], ['kim@example.ro', 'How would you like to get your order']]) {
+    await kb.keyboard.type(typed);
+    await kb.keyboard.press('Enter');
+    await botSaysKb(next);
+    await expectFocus(`the focus stays in the message box after "${typed}"`, (f) => f.id === 'input');
+  }
+  await reach('Delivery');
+  await kb.keyboard.press('Enter');
+  await botSaysKb('Where should we deliver');
+  for (let i = 0; i < 8 && (await focused()).id !== 'input'; i++) await kb.keyboard.press('Tab');
+  await kb.keyboard.type('Str. Lipscani 12, Bucharest 030031');
+  await kb.keyboard.press('Enter');
+  await botSaysKb('Delivery to:');
+  await reach('Place order');
+  await kb.keyboard.press('Enter');
+  await kb.locator('.msg.bot a.link-btn').last().waitFor({ timeout: 15000 });
+  await waitForFocusOnLink();
+  async function waitForFocusOnLink() {
+    for (let i = 0; i < 50; i++) {
+      const f = await focused();
+      if (f.tag === 'A' && f.href.includes('/pay/')) return;
+      await kb.waitForTimeout(100);
+    }
+    throw new Error(`keyboard: the payment link did not get the focus: ${JSON.stringify(await focused())}`);
+  }
+  console.log(`keyboard: searched, added (Add to cart ${presses} Shift+Tab away), checked out and reached the payment link`);
+
+  // The log is a live region: a reconnect adds nothing, a new message adds exactly its own.
+  await kb.evaluate(() => {
+    window.__added = 0;
+    new MutationObserver((records) => {
+      for (const r of records) window.__added += r.addedNodes.length;
+    }).observe(document.getElementById('messages'), { childList: true });
+    window.__before = [...document.querySelectorAll('#messages > *')];
+  });
+  let streams = 0;
+  kb.on('request', (r) => { if (r.url().includes('/chat/api/events')) streams += 1; });
+  const cdp = await kb.context().newCDPSession(kb);
+  await cdp.send('Network.enable');
+  await cdp.send('Network.emulateNetworkConditions', { offline: true, latency: 0, downloadThroughput: -1, uploadThroughput: -1 });
+  await kb.waitForTimeout(1500);
+  await cdp.send('Network.emulateNetworkConditions', { offline: false, latency: 0, downloadThroughput: -1, uploadThroughput: -1 });
+  // The stream comes back (the browser or the page reopens it) with the history first.
+  await kb.waitForTimeout(4000);
+  const afterReconnect = await kb.evaluate(() => ({
+    added: window.__added,
+    same: window.__before.every((n) => n.isConnected),
+    count: document.querySelectorAll('#messages > *').length,
+  }));
+  if (streams < 1) problems.push('the stream did not reconnect after the network came back');
+  if (afterReconnect.added !== 0 || !afterReconnect.same) {
+    problems.push(`a reconnect changed the log: ${JSON.stringify(afterReconnect)}`);
+  }
+  await kb.locator('#input').fill('cart');
+  await kb.locator('#input').press('Enter');
+  await kb.waitForFunction(() => window.__added >= 2, null, { timeout: 15000 });
+  await kb.waitForTimeout(1000);
+  const added = await kb.evaluate(() => window.__added);
+  if (added !== 2) problems.push(`a message added ${added} items to the log, not its own two`);
+  console.log(`live region: a reconnect (${streams} new stream request(s)) added ${afterReconnect.added} items, a new message ${added}`);
+  await kb.close();
+}
+
 await browser.close();
 if (problems.length) {
   console.error('browser smoke test failed:\n' + problems.join('\n'));

@@ -51,6 +51,7 @@
     translateRow: $('translate-row'), translateReply: $('translate-reply'),
     sideData: $('side-data'), exportJson: $('export-json'), exportText: $('export-text'),
     eraseCustomer: $('erase-customer'),
+    skipToConversation: $('skip-to-conversation'), shortcutsOn: $('shortcuts-on'),
     consent: $('side-consent'), teamActivity: $('team-activity'),
     numbersBtn: $('btn-numbers'), numbers: $('numbers'), numbersRange: $('numbers-range'),
     numbersFrom: $('numbers-from'), numbersTo: $('numbers-to'), numbersTotals: $('numbers-totals'),
@@ -447,6 +448,10 @@
       if (on) r.setAttribute('aria-current', 'true'); else r.removeAttribute('aria-current');
     }
     if (focusRow) rowFor(customer)?.focus();
+    ui.skipToConversation.hidden = false;
+    // On a narrow screen the list gives way to the conversation: the keyboard follows.
+    const row = rowFor(customer);
+    if (!row || row.offsetParent === null) ui.convName.focus();
     return loadConversation(switching);
   }
 
@@ -622,7 +627,8 @@
     a.target = '_blank';
     a.rel = 'noopener noreferrer';
     if (m.kind === 'image') {
-      a.append(imageEl('media-img', url, name));
+      // A file name says nothing of a picture; say what it is and what the link does.
+      a.append(imageEl('media-img', url, 'Picture the customer sent (opens full size)'));
     } else {
       a.download = name;
       a.textContent = shown(`⬇ ${name}`);
@@ -893,7 +899,10 @@
     const res = await post(`${convPath(customer)}/handback`, { resolved });
     if (res.ok) showNotice(resolved ? 'Resolved and handed back to the bot.' : 'Handed back to the bot.', 'info');
     else showNotice(describeFailure(res));
+    const hadFocus = document.activeElement === ui.handback || document.activeElement === ui.resolve;
     await afterAction(customer);
+    // The button pressed is gone now: the keyboard goes to the one that takes over again.
+    if (hadFocus && !ui.takeover.hidden) ui.takeover.focus();
   }
 
   async function assignTo(operator) {
@@ -1190,6 +1199,7 @@
     ui.convView.hidden = true;
     ui.convEmpty.hidden = false;
     // Nothing of them stays on screen either.
+    ui.skipToConversation.hidden = true;
     ui.sideBody.hidden = true;
     ui.sideEmpty.hidden = false;
     ui.layout.classList.remove('show-conv');
@@ -1542,9 +1552,43 @@
     '?': openHelp,
   };
 
+  // Single-key shortcuts can be turned off (WCAG 2.1.4), remembered in this browser.
+  const SHORTCUTS_KEY = 'souk.console.shortcuts';
+  function shortcutsOn() {
+    try { return localStorage.getItem(SHORTCUTS_KEY) !== 'off'; } catch { return true; }
+  }
+
+  // A modal dialog keeps the keyboard inside it: Tab from its last control goes to its
+  // first, Shift+Tab from its first to its last.
+  function trapFocus(ev) {
+    const open = [...document.querySelectorAll('.overlay')].find((o) => !o.hidden);
+    if (!open) return false;
+    const focusable = [...open.querySelectorAll('button, [href], input, select, textarea, [tabindex]:not([tabindex="-1"])')]
+      .filter((e) => !e.disabled && !e.hidden && e.offsetParent !== null);
+    if (!focusable.length) return false;
+    const first = focusable[0];
+    const last = focusable[focusable.length - 1];
+    const inside = open.contains(document.activeElement);
+    if (!inside || (ev.shiftKey && document.activeElement === first)) {
+      ev.preventDefault();
+      (ev.shiftKey ? last : first).focus();
+      return true;
+    }
+    if (!ev.shiftKey && document.activeElement === last) {
+      ev.preventDefault();
+      first.focus();
+      return true;
+    }
+    return false;
+  }
+
   function onKeydown(ev) {
     if (ev.key === 'Escape') { onEscape(); return; }
-    if (!ui.help.hidden || !ui.setAside.hidden || !ui.team.hidden || !ui.order.hidden || ev.ctrlKey || ev.metaKey || ev.altKey || isTyping(ev.target)) return;
+    if (ev.key === 'Tab') { trapFocus(ev); return; }
+    if (!shortcutsOn()) return;
+    if ([...document.querySelectorAll('.overlay')].some((o) => !o.hidden) || ev.ctrlKey || ev.metaKey || ev.altKey || isTyping(ev.target)) return;
+    // Taking over from a focused list row would act on another conversation than the row.
+    if (ev.key === 't' && ui.list.contains(ev.target)) return;
     const action = SHORTCUTS[ev.key];
     if (!action) return;
     ev.preventDefault(); // e.g. "/" would open the browser's quick find
@@ -1591,6 +1635,12 @@
 
     ui.notice.addEventListener('click', hideNotice);
     ui.eraseCustomer.addEventListener('click', safe(eraseCustomer));
+    // The address's fragment names the open conversation: the skip link moves focus only.
+    ui.skipToConversation.addEventListener('click', (ev) => { ev.preventDefault(); ui.convName.focus(); });
+    ui.shortcutsOn.checked = shortcutsOn();
+    ui.shortcutsOn.addEventListener('change', () => {
+      try { localStorage.setItem(SHORTCUTS_KEY, ui.shortcutsOn.checked ? 'on' : 'off'); } catch { /* kept for this page only */ }
+    });
     ui.helpBtn.addEventListener('click', openHelp);
     ui.setAsideBtn.addEventListener('click', openSetAside);
     ui.alerts.addEventListener('click', safe(toggleAlerts));

@@ -86,10 +86,14 @@
   const scrollToEnd = () => requestAnimationFrame(() => { list.scrollTop = list.scrollHeight; });
 
   // Briefly disable a clicked button against double posts; it is usable again afterwards on purpose.
+  // A pressed button rests a moment against double taps. It stays focusable (a disabled
+  // button would drop the keyboard's focus to the page): `aria-disabled` says it rests, and
+  // presses meanwhile are ignored.
   function cooldown(btn) {
-    btn.disabled = true;
-    setTimeout(() => { btn.disabled = false; }, CLICK_COOLDOWN_MS);
+    btn.setAttribute('aria-disabled', 'true');
+    setTimeout(() => btn.removeAttribute('aria-disabled'), CLICK_COOLDOWN_MS);
   }
+  const resting = (btn) => btn.getAttribute('aria-disabled') === 'true';
 
   function showTyping() {
     typing.hidden = false;
@@ -152,7 +156,9 @@
     const full = context ? `${label} · ${context}` : label;
     if (context) btn.setAttribute('aria-label', full);
     btn.addEventListener('click', () => {
+      if (resting(btn)) return;
       cooldown(btn);
+      pressedFocus = true;
       send({ action: str(action && action.id) }, full);
     });
     return btn;
@@ -179,7 +185,8 @@
         const img = el('img');
         img.loading = 'lazy'; // set before src so the browser really defers it
         img.decoding = 'async';
-        img.alt = title;
+        // The card's heading names the product right after: the picture adds no words.
+        img.alt = '';
         img.src = src;
         img.addEventListener('error', () => img.remove(), { once: true }); // fall back to placeholder
         media.append(img);
@@ -258,6 +265,25 @@
     if (lang) applyLanguage(lang);
     document.documentElement.dir = dir;
     append(wrap);
+    settleFocus(wrap);
+  }
+
+  // Only the newest reply's buttons are in the Tab order (older ones still work by pointer),
+  // so a keyboard reaches what the shop just offered in a press or two. If the keyboard was
+  // on a button of an older reply (the one just pressed), it moves to the new reply's
+  // first button; typing in the message box is never interrupted.
+  let pressedFocus = false;
+  function settleFocus(newest) {
+    const controls = (node) => [...node.querySelectorAll('button, a.link-btn')];
+    const active = document.activeElement;
+    const wasOnOld = !!active && active !== document.body && list.contains(active) && !newest.contains(active);
+    for (const old of list.querySelectorAll('.msg.bot')) {
+      if (old === newest) continue;
+      for (const c of controls(old)) c.tabIndex = -1;
+    }
+    const first = controls(newest)[0];
+    if (first && (wasOnOld || (pressedFocus && (!active || active === document.body)))) first.focus();
+    pressedFocus = false;
   }
 
   // ---------- session & stream ----------
@@ -331,6 +357,13 @@
     });
     return ready;
   }
+
+  // Back online after a network change: the old stream may hang half-open for minutes, so
+  // open a new one (its history first; only what is new gets added).
+  window.addEventListener('online', () => {
+    if (!session || starting) return;
+    openEvents(false).catch(() => setTimeout(recover, 2000));
+  });
 
   // Whether the stored session is still known; a forgotten one starts over.
   async function checkSession() {
@@ -421,6 +454,7 @@
 
   for (const btn of document.querySelectorAll('.top [data-action]')) {
     btn.addEventListener('click', () => {
+      if (resting(btn)) return;
       cooldown(btn);
       send({ action: btn.dataset.action }, btn.textContent.trim());
     });
