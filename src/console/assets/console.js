@@ -572,7 +572,13 @@
       meta.append(st);
     }
     wrap.append(meta);
-    if (str(it.text)) wrap.append(textEl('p', 'msg-text', it.text));
+    if (str(it.text)) {
+      // The customer's words in their language: a screen reader reads them in its voice.
+      const text = textEl('p', 'msg-text', it.text);
+      text.dir = 'auto';
+      if (/^[a-z]{2,3}$/.test(str(it.lang))) text.lang = str(it.lang);
+      wrap.append(text);
+    }
     if (it.media) wrap.append(renderMedia(obj(it.media)));
     if (arr(it.cards).length) wrap.append(renderCards(it.cards));
     // What the bot offered, as words: these are not buttons the operator can press.
