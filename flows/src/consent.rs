@@ -134,12 +134,13 @@ impl Consents {
             .any(|e| e.purpose() == purpose && matches!(e, ConsentEntry::Asked { .. }))
     }
 
-    /// Two chats' ledgers as one, in time order (a link).
+    /// Two chats' ledgers as one, in time order (a link), bounded as `record` bounds it.
     pub fn merge(&mut self, other: Consents) {
-        self.0.extend(other.0);
-        self.0.sort_by_key(ConsentEntry::at);
-        while self.0.len() > Self::KEPT {
-            self.0.remove(0);
+        let mut all = std::mem::take(&mut self.0);
+        all.extend(other.0);
+        all.sort_by_key(ConsentEntry::at);
+        for entry in all {
+            self.record(entry);
         }
     }
 }

@@ -11,9 +11,10 @@ use crate::vocabulary::{ContactPoint, OrderId};
 /// What an erased name or contact reads as in a kept record.
 pub const ERASED: &str = "(erased)";
 
-/// Orders whose money moved: the books need them.
+/// Orders whose money moved (the books need them), and those waiting for a payment: their
+/// link may still be paid, and the payment must find its order.
 pub fn kept_for_accounting(order: &Order) -> bool {
-    order.status.money_taken()
+    order.status.money_taken() || order.status == crate::order::OrderStatus::PendingPayment
 }
 
 /// The order without the person: lines, totals, status and its history stay. Destructured
@@ -36,8 +37,12 @@ pub fn strip_order(order: Order) -> Order {
         recovered_step,
         discount,
         booking,
-        history,
+        mut history,
     } = order;
+    // A tracking link names the parcel, and through it the address: none are kept.
+    for change in &mut history {
+        change.tracking = None;
+    }
     let contact = match contact {
         ContactPoint::Phone(_) => ContactPoint::Phone(ERASED.to_owned()),
         ContactPoint::Email(_) => ContactPoint::Email(ERASED.to_owned()),
@@ -178,7 +183,12 @@ mod tests {
             recovered_step: None,
             discount: None,
             booking: None,
-            history: Vec::new(),
+            history: vec![crate::order::OrderChange {
+                at: Timestamp(2),
+                status: OrderStatus::Shipped,
+                by: None,
+                tracking: Some("https://track.example/ABC".into()),
+            }],
         }
     }
 
@@ -205,13 +215,14 @@ mod tests {
     }
 
     #[test]
-    fn paid_orders_stay_without_the_person_and_unpaid_ones_go() {
+    fn paid_and_pending_orders_stay_without_the_person_and_the_rest_go() {
         let decision = decide(
             vec![
                 order("paid", OrderStatus::Paid),
                 order("shipped", OrderStatus::Shipped),
                 order("pending", OrderStatus::PendingPayment),
                 order("cancelled", OrderStatus::Cancelled),
+                order("failed", OrderStatus::PaymentFailed),
             ],
             Vec::new(),
             Timestamp(10),
@@ -221,10 +232,14 @@ mod tests {
             .iter()
             .map(|o| o.id.0.as_str())
             .collect();
-        assert_eq!(kept, ["paid", "shipped"]);
+        assert_eq!(
+            kept,
+            ["paid", "shipped", "pending"],
+            "a pending link may still be paid"
+        );
         assert_eq!(
             decision.drop_orders,
-            [OrderId("pending".into()), OrderId("cancelled".into())]
+            [OrderId("cancelled".into()), OrderId("failed".into())]
         );
         let stripped = &decision.keep_orders[0];
         assert_eq!(

@@ -267,15 +267,17 @@ pub fn daily(
             let Some(day) = day_of(case.asked, zone).filter(in_range) else {
                 continue;
             };
-            let channel = conversation
+            // The channel written from last before the ask (activity is in time order).
+            let before = conversation
                 .activity
+                .partition_point(|(at, _)| *at <= case.asked);
+            let channel = conversation.activity[..before]
                 .iter()
-                .take_while(|(at, _)| *at <= case.asked)
-                .filter_map(|(_, what)| match what {
+                .rev()
+                .find_map(|(_, what)| match what {
                     Activity::Wrote(on) => Some(*on),
                     _ => None,
                 })
-                .last()
                 .or(conversation.channel);
             touch(day, channel, &mut |row| {
                 if let Some(reply) = case.first_reply {
@@ -293,7 +295,8 @@ pub fn daily(
             });
         }
     }
-    let mut buyers: BTreeMap<(NaiveDate, String), Vec<&CustomerId>> = BTreeMap::new();
+    let mut buyers: BTreeMap<(NaiveDate, String), std::collections::HashSet<&CustomerId>> =
+        BTreeMap::new();
     for order in orders {
         let Some(day) = day_of(order.placed_at, zone).filter(in_range) else {
             continue;
@@ -317,10 +320,10 @@ pub fn daily(
         if paid {
             let name = channel.map_or("unknown", Channel::name);
             for key in ["all", name] {
-                let list = buyers.entry((day, key.to_owned())).or_default();
-                if !list.contains(&&order.customer) {
-                    list.push(&order.customer);
-                }
+                buyers
+                    .entry((day, key.to_owned()))
+                    .or_default()
+                    .insert(&order.customer);
             }
         }
     }
@@ -340,16 +343,18 @@ pub fn daily(
             row.no_shows += u64::from(booking.status == BookingStatus::NoShow);
         });
     }
+    // Customers who asked for a person, per day and channel, counted once.
+    let mut asking: HashMap<(NaiveDate, &str), u64> = HashMap::new();
+    for (day, channel, _) in &asked {
+        *asking.entry((*day, channel)).or_default() += 1;
+    }
     for (key, row) in &mut rows {
         row.buyers = buyers.get(key).map_or(0, |list| list.len() as u64);
         row.conversion = ratio(row.buyers, row.conversations);
         row.average_order_minor = average(row.revenue_minor, row.paid_orders);
         row.no_show_rate = ratio(row.no_shows, row.bookings);
-        let asking = asked
-            .iter()
-            .filter(|(day, channel, _)| day.to_string() == row.day && *channel == row.channel)
-            .count() as u64;
-        row.handoff_rate = ratio(asking, row.conversations);
+        let asked_here = asking.get(&(key.0, key.1.as_str())).copied().unwrap_or(0);
+        row.handoff_rate = ratio(asked_here, row.conversations);
         row.first_response_avg_ms = average(row.first_response_ms_total, row.first_responses);
         row.resolution_avg_ms = average(row.resolution_ms_total, row.resolutions);
         row.model_fallback_rate = ratio(row.model_fallbacks, row.model_readings);

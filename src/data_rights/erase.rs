@@ -33,6 +33,8 @@ pub const BY_RETENTION: &str = "retention";
 
 /// History entries read per chat to find what else of theirs to take (message ids).
 const MAX_HISTORY: usize = 100_000;
+/// Chats followed through links, at most: far more than one person has.
+const MAX_LINKED: usize = 1_000;
 
 /// Whether an inbox entry asks for an erasure, and who asked.
 pub fn request_of(entry: &InboxEntry) -> Option<&str> {
@@ -75,9 +77,20 @@ pub async fn plan(
 ) -> StoreResult<(ErasurePlan, Vec<flows::booking::BookingId>)> {
     let record = store.customer(customer).await?;
     let conversation = store.conversation(customer).await?;
-    let merges = store.merged_into(customer).await?;
+    // Every chat linked in, also through chats that were themselves linked into one.
+    let mut merges = Vec::new();
     let mut customers = vec![customer.clone()];
-    customers.extend(merges.iter().map(|m| m.from.id.clone()));
+    let mut next = 0;
+    while next < customers.len() && customers.len() <= MAX_LINKED {
+        let into = customers[next].clone();
+        next += 1;
+        for merge in store.merged_into(&into).await? {
+            if !customers.contains(&merge.from.id) {
+                customers.push(merge.from.id.clone());
+                merges.push(merge);
+            }
+        }
+    }
     let identities: BTreeSet<Identity> = record
         .iter()
         .flat_map(|r| r.identities.iter().cloned())
@@ -182,24 +195,14 @@ pub async fn carry_out(shared: &Shared, entry: &InboxEntry, by: &str) -> StoreRe
     // Asked again (a double click, a retried request, two replicas' retention runs): the
     // first erasure's record stands; whatever came in since is swept.
     if let Some(record) = store.erasure(customer).await? {
-        return sweep(shared, record, customer).await;
+        return sweep(shared, record, entry).await;
     }
     let now = crate::clock::now();
     let key = digest_key(shared).await?;
     let tell = by != BY_RETENTION;
     let (plan, cancel) = plan(store, customer, by, now, &key, tell).await?;
-    // Appointments still to come give their time back first, through the calendar's own
-    // transaction (idempotent: a cancelled booking cancels again to nothing).
-    if !cancel.is_empty() {
-        let ctx = shared.context();
-        let staff = crate::booking::staff_ids(&ctx);
-        for booking in cancel {
-            store
-                .booking_request(&BookingRequest::Cancel { booking }, &staff, now, None)
-                .await?;
-        }
-        *ctx.calendar.write() = store.calendar().await?;
-    }
+    // Appointments still to come give their time back first.
+    cancel_bookings(shared, &cancel, now).await?;
     crash_here_in_tests();
     let created = store.erase(&plan).await?;
     let detail = format!(
@@ -226,26 +229,67 @@ pub async fn carry_out(shared: &Shared, entry: &InboxEntry, by: &str) -> StoreRe
 }
 
 /// An event of a customer erased before: taken out with whatever else of theirs came in
-/// since, under the erasure's own record (no last message again).
-pub async fn sweep(
-    shared: &Shared,
-    record: ErasureRecord,
-    customer: &CustomerId,
-) -> StoreResult<()> {
-    let plan = ErasurePlan {
-        customers: vec![customer.clone()],
-        identities: Vec::new(),
-        outbox_ids: Vec::new(),
-        dedup_keys: Vec::new(),
-        keep_orders: Vec::new(),
-        drop_orders: Vec::new(),
-        keep_bookings: Vec::new(),
-        drop_bookings: Vec::new(),
-        last_message: None,
-        record,
-    };
-    shared.store.erase(&plan).await?;
+/// since (a booking or an order written in the instant of the erasure included), under the
+/// erasure's own record (no last message again). A payment or order change for an order
+/// kept for accounting cannot be applied without the conversation: it goes to the audit
+/// log for the shop to record by hand.
+pub async fn sweep(shared: &Shared, record: ErasureRecord, entry: &InboxEntry) -> StoreResult<()> {
+    let store = shared.store.as_ref();
+    let customer = &entry.customer;
+    let key = digest_key(shared).await?;
+    let (mut plan, cancel) = plan(store, customer, &record.by, record.at, &key, false).await?;
+    cancel_bookings(shared, &cancel, crate::clock::now()).await?;
+    plan.record = record;
+    store.erase(&plan).await?;
     metrics::counter!("souk_erased_events_swept_total").increment(1);
+    let money = match &entry.event {
+        Event::PaymentConfirmed { order } => Some((order, "paid")),
+        Event::PaymentFailed { order, .. } => Some((order, "payment failed")),
+        Event::OrderStatusChanged { order, status, .. } => Some((order, status.name())),
+        _ => None,
+    };
+    if let Some((order, what)) = money {
+        tracing::warn!(%order, what, "an order event came after its customer was erased; recorded in the audit log");
+        super::audit::record(
+            store,
+            "souk",
+            "after_erasure",
+            Some(customer),
+            format!(
+                "order {order}: {what} after its customer was erased; update the order by hand"
+            ),
+        )
+        .await?;
+    }
+    Ok(())
+}
+
+/// Appointments still to come give their time back, through the calendar's own
+/// transaction (idempotent: a cancelled booking cancels again to nothing).
+async fn cancel_bookings(
+    shared: &Shared,
+    cancel: &[flows::booking::BookingId],
+    now: Timestamp,
+) -> StoreResult<()> {
+    if cancel.is_empty() {
+        return Ok(());
+    }
+    let store = shared.store.as_ref();
+    let ctx = shared.context();
+    let staff = crate::booking::staff_ids(&ctx);
+    for booking in cancel {
+        store
+            .booking_request(
+                &BookingRequest::Cancel {
+                    booking: booking.clone(),
+                },
+                &staff,
+                now,
+                None,
+            )
+            .await?;
+    }
+    *ctx.calendar.write() = store.calendar().await?;
     Ok(())
 }
 

@@ -13,6 +13,12 @@ pub enum LookupError {
     NotFound(String),
     #[error("{0:?} is not a customer reference (C-XXXXXX), a phone number or channel:platform-id")]
     NotAReference(String),
+    /// A short reference two customers share (it is 24 bits of a random id): refused rather
+    /// than acting on either; their phone number or `channel:id` tells them apart.
+    #[error(
+        "{0:?} is the reference of more than one customer: use their phone number or channel:platform-id"
+    )]
+    Ambiguous(String),
 }
 
 pub async fn find(
@@ -26,15 +32,16 @@ pub async fn find(
         .or_else(|| reference.strip_prefix("c-"))
     {
         let wanted = format!("C-{}", code.to_uppercase());
-        let found = store
+        let mut found = store
             .summaries()
             .await?
             .into_iter()
             .map(|row| row.customer)
-            .find(|id| crate::console::reference(id) == wanted);
-        return match found {
-            Some(id) => Ok(Ok(id)),
-            None => not_found(),
+            .filter(|id| crate::console::reference(id) == wanted);
+        return match (found.next(), found.next()) {
+            (Some(id), None) => Ok(Ok(id)),
+            (Some(_), Some(_)) => Ok(Err(LookupError::Ambiguous(reference.to_owned()))),
+            (None, _) => not_found(),
         };
     }
     let identity = match reference.split_once(':') {

@@ -62,6 +62,22 @@ impl Cutoffs {
     }
 }
 
+/// Whether the shop still owes the customer something: an order paid but not yet
+/// delivered (or a refund), or an appointment to come.
+fn still_owed(conversation: &flows::Conversation, now: Timestamp) -> bool {
+    use flows::OrderStatus::{Fulfilled, Paid, RefundNeeded, Shipped};
+    conversation
+        .orders
+        .recent
+        .iter()
+        .any(|o| matches!(o.status, Paid | Fulfilled | Shipped | RefundNeeded))
+        || conversation
+            .appointments
+            .list
+            .iter()
+            .any(|b| b.status == flows::booking::BookingStatus::Booked && b.start > now)
+}
+
 /// One run at `now`: prunes, and hands each long-silent customer to `erase`.
 pub async fn enforce(
     store: &dyn Store,
@@ -89,7 +105,16 @@ pub async fn enforce(
             .collect();
         // The longest silent first, should the run stop at its limit.
         silent.sort_by_key(|row| row.last_at);
-        for row in silent.into_iter().take(MAX_ERASURES_PER_RUN) {
+        for row in silent {
+            if done.inactive_customers.len() >= MAX_ERASURES_PER_RUN {
+                break;
+            }
+            // Not while the shop still owes them something: an order on its way, an
+            // appointment to come. They wait for a later run.
+            let conversation = store.conversation(&row.customer).await?;
+            if conversation.is_some_and(|c| still_owed(&c, now)) {
+                continue;
+            }
             done.inactive_customers.push(row.customer.clone());
             erase(row.customer);
         }

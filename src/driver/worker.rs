@@ -447,7 +447,7 @@ async fn step_one(
         && matches!(customer, Some(None))
         && let Some(record) = store.erasure(&entry.customer).await?
     {
-        crate::data_rights::erase::sweep(shared, record, &entry.customer).await?;
+        crate::data_rights::erase::sweep(shared, record, entry).await?;
         return Ok(None);
     }
     let conversation = stored.unwrap_or_else(|| {

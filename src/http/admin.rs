@@ -38,7 +38,13 @@ fn authorized(state: &PageState, headers: &HeaderMap) -> Result<(), ApiError> {
 async fn customer_at(state: &PageState, reference: &str) -> Result<flows::CustomerId, ApiError> {
     crate::data_rights::lookup::find(state.store.as_ref(), reference)
         .await?
-        .map_err(|error| ApiError::new(StatusCode::NOT_FOUND, error.to_string()))
+        .map_err(|error| {
+            let status = match error {
+                crate::data_rights::lookup::LookupError::Ambiguous(_) => StatusCode::CONFLICT,
+                _ => StatusCode::NOT_FOUND,
+            };
+            ApiError::new(status, error.to_string())
+        })
 }
 
 /// `GET /api/admin/customers/{reference}/export[?format=text]`: everything souk holds on
@@ -139,7 +145,19 @@ pub async fn send_campaign(
         ));
     }
     let text = flows::text::LocalizedText(text);
-    let customers = state.store.summaries().await?;
+    // Handed only to conversations whose latest answer is yes (the core checks again when
+    // it steps the message): no durable write for the others.
+    let mut customers = Vec::new();
+    for row in state.store.summaries().await? {
+        let consented = state
+            .store
+            .conversation(&row.customer)
+            .await?
+            .is_some_and(|c| c.consents.current(flows::consent::Purpose::Marketing) == Some(true));
+        if consented {
+            customers.push(row);
+        }
+    }
     for row in &customers {
         let event = flows::Event::Marketing {
             campaign: name.to_owned(),

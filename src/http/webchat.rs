@@ -212,9 +212,18 @@ pub struct StreamQuery {
 pub async fn events(
     State(state): State<WebChatState>,
     peer: Option<Extension<ConnectInfo<SocketAddr>>>,
+    headers: axum::http::HeaderMap,
     query: Result<Query<StreamQuery>, axum::extract::rejection::QueryRejection>,
 ) -> Result<Sse<impl Stream<Item = Result<SseEvent, Infallible>>>, ApiError> {
     let Query(query) = query?;
+    // A new session is a lasting record: only our own page may make one this way, not
+    // another site's page (an <img> or a stream it points here, with its visitors' addresses).
+    if query.new == Some(1) && !same_origin(&headers) {
+        return Err(ApiError::new(
+            StatusCode::FORBIDDEN,
+            "a new chat starts from the chat page",
+        ));
+    }
     let mut first: Vec<SseEvent> = Vec::new();
     let receiver = match (&query.session, query.new) {
         (Some(token), _) => {
@@ -288,6 +297,18 @@ pub async fn events(
         .map(Ok)
         .take_until(async move { shutdown.cancelled().await });
     Ok(Sse::new(stream).keep_alive(KeepAlive::new().interval(Duration::from_secs(15))))
+}
+
+/// What the browser says of the request's origin (`Sec-Fetch-Site`): from our own page, or
+/// typed or scripted outside a browser (no header). Anything else is another site.
+fn same_origin(headers: &axum::http::HeaderMap) -> bool {
+    match headers
+        .get("sec-fetch-site")
+        .map(|v| v.to_str().unwrap_or(""))
+    {
+        None => true,
+        Some(site) => site == "same-origin" || site == "none",
+    }
 }
 
 fn history_event(messages: Vec<Value>) -> SseEvent {

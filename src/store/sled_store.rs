@@ -850,6 +850,11 @@ impl SledTrees {
         sent: &TransactionalTree,
         delivered: &Delivered,
     ) -> TxResult<()> {
+        // Gone already (its customer was erased meanwhile, or a copy of this was recorded):
+        // nothing of it is written back.
+        if outbox.remove(&u64_key(delivered.outbox_id))?.is_none() {
+            return Ok(());
+        }
         for record in &delivered.sent {
             let platform = platform_key(record.channel, &record.platform_id);
             let mut by_outbox = sent_by_outbox_prefix(delivered.outbox_id);
@@ -857,7 +862,6 @@ impl SledTrees {
             sent.insert(by_outbox, &[])?;
             sent.insert(platform, encode(record))?;
         }
-        outbox.remove(&u64_key(delivered.outbox_id))?;
         Ok(())
     }
 
@@ -888,8 +892,11 @@ impl SledTrees {
         };
         (&self.outbox, &self.dead)
             .transaction(|(outbox, dead)| {
-                outbox.remove(&key)?;
-                dead.insert(&key, encode(&letter))?;
+                // Only a send still pending becomes a dead letter (an erased customer's
+                // sends are gone, and stay gone).
+                if outbox.remove(&key)?.is_some() {
+                    dead.insert(&key, encode(&letter))?;
+                }
                 Ok(())
             })
             .map_err(tx_error)

@@ -549,3 +549,29 @@ async fn the_command_line_erases_through_the_admin_api() {
     assert!(String::from_utf8_lossy(&again.stderr).contains("404"));
     app.stop().await;
 }
+
+/// A short reference two customers share is refused, not resolved to either of them.
+#[tokio::test]
+async fn a_reference_two_customers_share_is_refused() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let store = crate::support::open_store(dir.path()).await;
+    for id in ["abcdef0011", "abcdef0022"] {
+        store
+            .commit(crate::support::state_commit(
+                flows::Conversation::new(CustomerId(id.into()), flows::Locale::En),
+                flows::Timestamp(1),
+            ))
+            .await
+            .expect("commit");
+    }
+    let found = souk::data_rights::lookup::find(store.as_ref(), "C-ABCDEF")
+        .await
+        .expect("lookup");
+    assert!(
+        matches!(
+            found,
+            Err(souk::data_rights::lookup::LookupError::Ambiguous(_))
+        ),
+        "{found:?}"
+    );
+}

@@ -109,6 +109,7 @@ macro_rules! every_backend {
                     a_batch_of_steps_reads_its_conversations_and_customers_in_order,
                     the_audit_log_lists_newest_first_per_customer_and_prunes_by_age,
                     retention_prunes_by_age_and_erasure_keeps_only_its_record,
+                    a_send_settled_after_its_erasure_leaves_nothing,
                 ]
             );
         )*
@@ -1280,10 +1281,16 @@ async fn retention_prunes_by_age_and_erasure_keeps_only_its_record(open: Open) {
             store.commit(step).await.expect("commit");
         }
     }
-    // The summary of "old" says day 980: make them silent since day 800 instead.
+    // Silent since day 800; and one silent as long who still waits for a paid order.
     let mut silent = commit(u64::MAX, "silent", vec![], 0);
     silent.now = Timestamp(800 * DAY);
     store.commit(silent).await.expect("commit");
+    let mut owed = commit(u64::MAX, "owed", vec![], 0);
+    owed.now = Timestamp(800 * DAY);
+    let mut on_its_way = order("on-its-way", "owed", "TL-STD");
+    on_its_way.status = flows::OrderStatus::Paid;
+    owed.conversation.orders.recent.push(on_its_way);
+    store.commit(owed).await.expect("commit");
     let mut ancient = order("ancient", "old", "TL-STD");
     ancient.placed_at = Timestamp(300 * DAY);
     let mut recent = order("recent", "new", "TL-STD");
@@ -1360,7 +1367,11 @@ async fn retention_prunes_by_age_and_erasure_keeps_only_its_record(open: Open) {
     let audit = store.audit_entries(None, 10).await.expect("audit");
     assert_eq!(audit.len(), 1);
     assert_eq!(audit[0].action, "export");
-    assert_eq!(named, ["silent"], "only the customer silent for 90 days");
+    assert_eq!(
+        named,
+        ["silent"],
+        "only the customer silent for 90 days who is owed nothing"
+    );
     // Keep-for-ever settings take nothing.
     let forever = souk::data_rights::settings::PrivacySettings {
         history_days: 0,
@@ -1453,4 +1464,58 @@ async fn retention_prunes_by_age_and_erasure_keeps_only_its_record(open: Open) {
             .expect("c")
             .is_some()
     );
+}
+
+/// A send the outbox runner completes after its customer was erased (it was in flight)
+/// leaves no platform id behind, nor a dead letter if it failed.
+async fn a_send_settled_after_its_erasure_leaves_nothing(open: Open) {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let store = open.store(dir.path()).await;
+    let Ingested::New(entry) = store.ingest(inbox("gone", None, 1)).await.expect("ingest") else {
+        panic!("new")
+    };
+    let sends = store
+        .commit(commit(entry.seq, "gone", vec![], 2))
+        .await
+        .expect("commit");
+    let key = store.digest_key().await.expect("key");
+    let (plan, _) = souk::data_rights::erase::plan(
+        store.as_ref(),
+        &CustomerId("gone".into()),
+        "ana",
+        Timestamp(10),
+        &key,
+        false,
+    )
+    .await
+    .expect("plan");
+    store.erase(&plan).await.expect("erase");
+    let delivered = Delivered {
+        outbox_id: sends[0].id,
+        sent: vec![SentRecord {
+            customer: CustomerId("gone".into()),
+            outbox_id: sends[0].id,
+            channel: Channel::WhatsApp,
+            platform_id: "wamid.after".into(),
+            at: Timestamp(11),
+        }],
+    };
+    let part = WriteGroup {
+        delivered: vec![delivered],
+        ..WriteGroup::default()
+    };
+    store.write_groups(&[part]).await.expect("delivered");
+    assert!(store.sent_for(sends[0].id).await.expect("sent").is_empty());
+    assert!(
+        store
+            .sent_record(Channel::WhatsApp, "wamid.after")
+            .await
+            .expect("sent")
+            .is_none()
+    );
+    store
+        .outbox_dead(sends[1].clone(), "refused".into(), Timestamp(12))
+        .await
+        .expect("dead");
+    assert!(store.dead_letters().await.expect("dead").is_empty());
 }

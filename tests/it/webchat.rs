@@ -386,6 +386,15 @@ async fn a_first_visit_starts_in_one_request_and_a_reconnect_starts_with_the_his
         .await
         .expect("stream");
     assert_eq!(neither.status(), 400);
+    // Another site's page cannot make sessions with its visitors' browsers.
+    let cross_site = app
+        .client
+        .get(format!("{}/chat/api/events?new=1", app.base))
+        .header("sec-fetch-site", "cross-site")
+        .send()
+        .await
+        .expect("stream");
+    assert_eq!(cross_site.status(), 403);
     app.stop().await;
 }
 

@@ -71,6 +71,65 @@ impl Erasure for PgStore {
     }
 
     async fn prune_history(&self, before: Timestamp) -> StoreResult<usize> {
+        let pruned = self.prune_history_records(before).await?;
+        // What became of the messages goes with them: platform ids and delivery statuses.
+        self.prune_sent(before).await?;
+        Ok(pruned)
+    }
+
+    async fn prune_orders(&self, before: Timestamp) -> StoreResult<usize> {
+        self.prune_order_records(before).await
+    }
+}
+
+impl PgStore {
+    async fn prune_sent(&self, before: Timestamp) -> StoreResult<()> {
+        let sent: Vec<(String, String, Vec<u8>)> =
+            sqlx::query_as("SELECT channel, platform_id, record FROM sent")
+                .fetch_all(self.pool())
+                .await
+                .map_err(db)?;
+        let (mut channels, mut ids) = (Vec::new(), Vec::new());
+        for (channel, platform_id, raw) in sent {
+            if decode::<crate::store::SentRecord>("sent record", &raw).is_ok_and(|r| r.at < before)
+            {
+                channels.push(channel);
+                ids.push(platform_id);
+            }
+        }
+        if !ids.is_empty() {
+            sqlx::query(
+                "DELETE FROM sent WHERE (channel, platform_id) IN \
+                 (SELECT * FROM UNNEST($1::text[], $2::text[]))",
+            )
+            .bind(&channels)
+            .bind(&ids)
+            .execute(self.pool())
+            .await
+            .map_err(db)?;
+        }
+        let deliveries: Vec<(i64, Vec<u8>)> = sqlx::query_as("SELECT id, record FROM deliveries")
+            .fetch_all(self.pool())
+            .await
+            .map_err(db)?;
+        let old: Vec<i64> = deliveries
+            .into_iter()
+            .filter(|(_, raw)| {
+                decode::<crate::store::DeliveryRecord>("delivery", raw).is_ok_and(|r| r.at < before)
+            })
+            .map(|(id, _)| id)
+            .collect();
+        if !old.is_empty() {
+            sqlx::query("DELETE FROM deliveries WHERE id = ANY($1)")
+                .bind(&old)
+                .execute(self.pool())
+                .await
+                .map_err(db)?;
+        }
+        Ok(())
+    }
+
+    async fn prune_history_records(&self, before: Timestamp) -> StoreResult<usize> {
         // Records carry their times inside: read them a page at a time, in id order.
         let mut pruned = 0;
         let mut after = 0_i64;
@@ -110,7 +169,7 @@ impl Erasure for PgStore {
         }
     }
 
-    async fn prune_orders(&self, before: Timestamp) -> StoreResult<usize> {
+    async fn prune_order_records(&self, before: Timestamp) -> StoreResult<usize> {
         let rows: Vec<(String, Vec<u8>)> = sqlx::query_as("SELECT id, record FROM orders")
             .fetch_all(self.pool())
             .await

@@ -547,8 +547,19 @@ async fn deliver(connection: &mut PgConnection, delivered: &[&Delivered]) -> Sto
     if delivered.is_empty() {
         return Ok(());
     }
+    // Only sends still pending leave records behind (an erased customer's are gone).
+    let all: Vec<i64> = delivered.iter().map(|send| big(send.outbox_id)).collect();
+    let gone: Vec<(i64,)> = sqlx::query_as("DELETE FROM outbox WHERE id = ANY($1) RETURNING id")
+        .bind(&all)
+        .fetch_all(&mut *connection)
+        .await
+        .map_err(db)?;
+    let gone: std::collections::HashSet<i64> = gone.into_iter().map(|(id,)| id).collect();
     let mut last: HashMap<(&str, &str), (i64, Vec<u8>)> = HashMap::new();
-    for send in delivered {
+    for send in delivered
+        .iter()
+        .filter(|send| gone.contains(&big(send.outbox_id)))
+    {
         for record in &send.sent {
             last.insert(
                 (record.channel.name(), record.platform_id.as_str()),
@@ -579,11 +590,5 @@ async fn deliver(connection: &mut PgConnection, delivered: &[&Delivered]) -> Sto
         .await
         .map_err(db)?;
     }
-    let gone: Vec<i64> = delivered.iter().map(|send| big(send.outbox_id)).collect();
-    sqlx::query("DELETE FROM outbox WHERE id = ANY($1)")
-        .bind(&gone)
-        .execute(connection)
-        .await
-        .map_err(db)?;
     Ok(())
 }

@@ -119,11 +119,15 @@ impl Outbox for PgStore {
         };
         // One transaction: the send is either pending or dead, never both nor neither.
         let mut tx = self.pool().begin().await.map_err(db)?;
-        sqlx::query("DELETE FROM outbox WHERE id = $1")
+        let pending = sqlx::query("DELETE FROM outbox WHERE id = $1")
             .bind(id)
             .execute(&mut *tx)
             .await
             .map_err(db)?;
+        // Only a send still pending becomes a dead letter (an erased customer's are gone).
+        if pending.rows_affected() == 0 {
+            return Ok(());
+        }
         // sled overwrites a dead letter of the same id; so does this.
         sqlx::query(
             "INSERT INTO dead_letters (id, record) VALUES ($1, $2) \

@@ -345,6 +345,30 @@ impl SledTrees {
                 pruned += 1;
             }
         }
+        // What became of the messages goes with them: platform ids and delivery statuses.
+        for item in self.sent.iter() {
+            let (key, value) = item.map_err(engine)?;
+            if key.first() == Some(&b'#') {
+                continue;
+            }
+            let Ok(record) = decode::<crate::store::SentRecord>("sent record", &value) else {
+                continue;
+            };
+            if record.at < before {
+                let mut index = sent_by_outbox_prefix(record.outbox_id);
+                index.extend_from_slice(&key);
+                self.sent.remove(index).map_err(engine)?;
+                self.sent.remove(key).map_err(engine)?;
+            }
+        }
+        for item in self.deliveries.iter() {
+            let (key, value) = item.map_err(engine)?;
+            if decode::<crate::store::DeliveryRecord>("delivery", &value)
+                .is_ok_and(|record| record.at < before)
+            {
+                self.deliveries.remove(key).map_err(engine)?;
+            }
+        }
         Ok(pruned)
     }
 
