@@ -59,7 +59,7 @@ impl PendingSessions {
         address: Option<IpAddr>,
         now: Instant,
     ) -> Result<(), Refused> {
-        if let Some(address) = address {
+        if let Some(address) = address.map(network_of) {
             let mut created = lock(&self.created);
             if created.len() > 100_000 {
                 created.retain(|_, times| times.back().is_some_and(|t| now - *t < WINDOW));
@@ -107,9 +107,54 @@ impl PendingSessions {
     }
 }
 
+/// What one subscriber holds: an IPv4 address, or an IPv6 /64 (a home or phone gets a
+/// whole /64, and could otherwise start sessions from as many addresses as it likes).
+fn network_of(address: IpAddr) -> IpAddr {
+    match address {
+        IpAddr::V4(v4) => IpAddr::V4(v4),
+        IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
+            Some(v4) => IpAddr::V4(v4),
+            None => {
+                let prefix = u128::from(v6) & !u128::from(u64::MAX);
+                IpAddr::V6(std::net::Ipv6Addr::from(prefix))
+            }
+        },
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_ipv6_64_counts_as_one_address() {
+        let sessions = PendingSessions::new(2);
+        let now = Instant::now();
+        let a: IpAddr = "2001:db8:1:2::1".parse().expect("address");
+        let b: IpAddr = "2001:db8:1:2:ffff::9".parse().expect("address");
+        let elsewhere: IpAddr = "2001:db8:1:3::1".parse().expect("address");
+        assert!(
+            sessions
+                .create("1".into(), Locale::En, Some(a), now)
+                .is_ok()
+        );
+        assert!(
+            sessions
+                .create("2".into(), Locale::En, Some(b), now)
+                .is_ok()
+        );
+        assert!(matches!(
+            sessions.create("3".into(), Locale::En, Some(b), now),
+            Err(Refused::TooMany(_))
+        ));
+        assert!(
+            sessions
+                .create("4".into(), Locale::En, Some(elsewhere), now)
+                .is_ok()
+        );
+        let mapped: IpAddr = "::ffff:10.0.0.1".parse().expect("address");
+        assert_eq!(network_of(mapped), IpAddr::from([10, 0, 0, 1]));
+    }
 
     #[test]
     fn an_address_gets_its_share_and_others_theirs() {
