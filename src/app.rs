@@ -179,7 +179,14 @@ impl App {
         let notices = store.listen().await?;
         let driver = Driver::new(queues, holding.clone());
         let group_commit = GroupCommit::start(store.clone());
-        let ingest = Ingest::new(store.clone(), driver.clone(), group_commit.clone());
+        // On a database, accepting events (what a platform waits for) runs in a lane of its
+        // own: a short transaction beside the steps' and deliveries' longer ones, instead of
+        // queueing behind them. sled has one writer, and one lane keeps its fsyncs shared.
+        let ingest_commit = match settings.store.backend {
+            crate::store::settings::Backend::Postgres => GroupCommit::start(store.clone()),
+            crate::store::settings::Backend::Sled => group_commit.clone(),
+        };
+        let ingest = Ingest::new(store.clone(), driver.clone(), ingest_commit);
         let shared = Arc::new(Shared {
             applied: crate::driver::applied::Applied::default(),
             store: store.clone(),
