@@ -22,7 +22,10 @@ use crate::driver::{
     Driver, Ingest, Shared, Worker, run_outbox, run_payment_links, run_read_ahead, run_timers,
     run_worker,
 };
-use crate::http::{AppState, HealthState, PageState, WebChatState, WebhookState, router};
+use crate::http::{
+    AppParts, AppState, HealthParts, HealthState, PageParts, PageState, WebChatParts, WebChatState,
+    WebhookParts, WebhookState, router,
+};
 use crate::payments::demo::DemoProvider;
 use crate::payments::stripe::StripeClient;
 use crate::payments::{PaymentProvider, ProviderKind};
@@ -396,15 +399,15 @@ impl App {
         let renderer = Renderer;
         // One token: when shutdown begins, the web chat's and the console's streams end.
         let shutdown = CancellationToken::new();
-        let state = AppState {
-            webhooks: WebhookState {
+        let state = AppState::new(AppParts {
+            webhooks: WebhookState::new(WebhookParts {
                 settings: settings.clone(),
                 ingest: ingest.clone(),
                 console_feed: console_feed.clone(),
                 telegram,
                 webhook_budget,
-            },
-            webchat: WebChatState {
+            }),
+            webchat: WebChatState::new(WebChatParts {
                 settings: settings.clone(),
                 store: store.clone(),
                 ingest: ingest.clone(),
@@ -412,20 +415,20 @@ impl App {
                 renderer: renderer.clone(),
                 shutdown: shutdown.clone(),
                 webchat_sessions,
-            },
-            pages: PageState {
+            }),
+            pages: PageState::new(PageParts {
                 settings: settings.clone(),
                 store: store.clone(),
                 ingest: ingest.clone(),
                 renderer: renderer.clone(),
                 console_feed: console_feed.clone(),
                 shared: shared.clone(),
-            },
-            health: HealthState {
+            }),
+            health: HealthState::new(HealthParts {
                 store: store.clone(),
                 metrics: telemetry::metrics_handle(),
                 ready: Arc::new(AtomicBool::new(true)),
-            },
+            }),
             console: crate::console::ConsoleState {
                 settings,
                 store,
@@ -437,7 +440,7 @@ impl App {
                 login_limiter: Arc::default(),
                 canned: Arc::new(canned),
             },
-        };
+        });
         Ok(App {
             state,
             shared,
