@@ -74,3 +74,57 @@ fn short_messages_are_told_apart() {
         assert!(ok * 100 >= n * 90, "{code} below 90%");
     }
 }
+
+/// A link code is written in no language, whatever its letters ("lk-mzszcz" once switched a
+/// Telegram conversation to Polish). Codes drawn from the alphabet codes use, lower-case as
+/// people retype them, leave an English conversation English.
+#[test]
+fn link_codes_leave_the_language_alone() {
+    use flows::{
+        Channel, Context, Conversation, CustomerId, Event, FlowSettings, Inbound, InboundMessage,
+        Timestamp,
+    };
+    let ctx = Context {
+        catalog: demo(),
+        settings: FlowSettings::default(),
+        together: Default::default(),
+        calendar: flows::booking::CalendarView::new(Default::default()),
+        knowledge: Default::default(),
+    };
+    let letters: Vec<char> = flows::understanding::LINK_CODE_ALPHABET.chars().collect();
+    // A fixed walk through the codes (an LCG), so the test is the same on every run.
+    let mut state: u64 = 0x5eed;
+    let mut switched = Vec::new();
+    for _ in 0..400 {
+        let body: String = (0..flows::understanding::LINK_CODE_LENGTH)
+            .map(|_| {
+                state = state
+                    .wrapping_mul(6364136223846793005)
+                    .wrapping_add(1442695040888963407);
+                letters[(state >> 33) as usize % letters.len()]
+            })
+            .collect();
+        for typed in [format!("lk-{}", body.to_lowercase()), format!("LK{body}")] {
+            let conversation = Conversation::new(CustomerId("c".into()), Locale::En);
+            let event = Event::Inbound(Inbound::new(
+                Channel::Telegram,
+                InboundMessage::Text(typed.clone()),
+            ));
+            let step = conversation.step(&ctx, event, Timestamp(1_700_000_000_000));
+            if step.conversation.locale != Locale::En {
+                switched.push(format!("{typed} -> {:?}", step.conversation.locale));
+            }
+        }
+    }
+    assert!(
+        switched.is_empty(),
+        "codes read as a language: {switched:?}"
+    );
+}
+
+#[test]
+fn words_with_digits_are_codes_not_language() {
+    for code in ["lk-7qx4mf", "7qx4mf", "szcz2", "a3b9c7 2xl"] {
+        assert_eq!(detect(code, None).map(|g| g.locale), None, "{code}");
+    }
+}

@@ -10,6 +10,13 @@ use crate::language::{Certainty, detect};
 
 impl Conversation {
     pub(crate) fn follow_language(&mut self, ctx: &Context, text: &str) {
+        // A link or discount code is written in no language, however its letters fall
+        // ("lk-mzszcz" once read as Polish and switched a conversation).
+        if crate::understanding::link_code(text).is_some()
+            || crate::discount::code_in(text).is_some()
+        {
+            return;
+        }
         let Some(guess) = detect(text, Some(ctx.catalog.language_words())) else {
             // "ok", "42", a name: no lean either way.
             return;

@@ -327,8 +327,12 @@ pub fn detect(text: &str, catalog: Option<&CatalogWords>) -> Option<Guess> {
     let mut hebrew_words = 0usize;
     let mut latin: Vec<String> = Vec::new();
     let mut other_words = 0usize;
+    // A word with a digit in it ("7qx4mf", "a3", "2xl") is a code, a size or an order
+    // number: its letters say nothing of the language.
     for token in text
-        .split(|c: char| !c.is_alphabetic())
+        .split_whitespace()
+        .filter(|word| !word.chars().any(|c| c.is_ascii_digit()))
+        .flat_map(|word| word.split(|c: char| !c.is_alphabetic()))
         .filter(|t| !t.is_empty())
         .take(MAX_WORDS)
     {
