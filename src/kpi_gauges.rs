@@ -146,3 +146,16 @@ fn figures(rows: &[&flows::kpis::KpiRow], scale: f64) -> Vec<(&'static str, f64)
         ),
     ]
 }
+
+#[cfg(test)]
+mod tests {
+    /// A channel added to flows must get its gauges too: the label list is spelled out
+    /// because the metric families' table needs it as a constant.
+    #[test]
+    fn the_channel_labels_name_every_channel() {
+        for channel in flows::Channel::ALL {
+            assert!(super::CHANNELS.contains(&channel.name()), "{channel:?}");
+        }
+        assert_eq!(super::CHANNELS.len(), flows::Channel::ALL.len() + 2);
+    }
+}

@@ -576,3 +576,14 @@ pub fn init_tracing() {
         eprintln!("logging already initialised: {error}");
     }
 }
+
+#[cfg(test)]
+mod tests {
+    /// The channel label's values are spelled out for the families' table; a channel added
+    /// to flows must be added there too.
+    #[test]
+    fn the_channel_label_names_every_channel() {
+        let names: Vec<&str> = flows::Channel::ALL.iter().map(|c| c.name()).collect();
+        assert_eq!(super::CHANNELS, names.as_slice());
+    }
+}
