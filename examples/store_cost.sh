@@ -4,7 +4,8 @@
 # rounds (one fsync each) per message, the store's bytes on disk per message (read from
 # /metrics and du after the run) and souk's CPU time per message (from /proc; steadier
 # than the rate on a noisy machine). `perf` as the first argument also records a profile of souk
-# (perf record -g, dwarf call graphs) to /tmp/perf.data.
+# (perf record -g, dwarf call graphs) to /tmp/perf.data; PERF_EVENTS="-e sched:sched_switch" records
+# where threads block instead of where they run.
 # Run from the project root after `bash ../shared/perf/compare.sh` has built the harness:
 #   bash examples/store_cost.sh [perf]        (N=20000 by default; SOUK=path runs another build)
 set -euo pipefail
@@ -32,7 +33,7 @@ wait_url "http://127.0.0.1:$SP/readyz"
 "${LG[@]}" --target "http://127.0.0.1:$SP/webhooks/whatsapp" -n 1000 --label warmup >/dev/null 2>&1
 recorder=""
 if [ "${1:-}" = perf ]; then
-  perf record -F 1999 -g --call-graph dwarf,16384 -p "$spid" -o /tmp/perf.data -- sleep 3 >/dev/null 2>&1 &
+  perf record ${PERF_EVENTS:--F 1999} -g --call-graph dwarf,16384 -p "$spid" -o /tmp/perf.data -- sleep 3 >/dev/null 2>&1 &
   recorder=$!
   sleep 0.3
 fi

@@ -179,7 +179,8 @@ pub trait CommitLog: Send + Sync + 'static {
     /// window, or earlier in the same transaction), and commits steps: every part in one
     /// transaction. A transaction costs the engine a log write of its own, so concurrent
     /// requests and workers share one (see `driver::group_commit`). Sends the platform
-    /// accepted leave the outbox in the same transaction (`WriteGroup::delivered`).
+    /// accepted leave the outbox in the same round (`WriteGroup::delivered`; PostgreSQL: in
+    /// its transaction; sled: as plain writes right after it, see `deliver_apart`).
     /// Results come one per part, in order.
     async fn write_groups(&self, parts: &[WriteGroup]) -> StoreResult<Vec<GroupWritten>>;
 

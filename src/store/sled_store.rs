@@ -1,13 +1,14 @@
 //! The embedded store on sled 0.34. Each logical collection is a tree. A step's effects, and
 //! an ingest's dedup mark with its inbox entry, are one sled transaction: they land together or
 //! not at all. A sled transaction costs a log write of its own, so hot paths batch them (many
-//! steps, events and accepted sends per transaction), and the per-status writes are plain
+//! steps and events per transaction); accepted sends and the per-status writes are plain
 //! writes in an order that a crash between them cannot turn into a loss.
 
 mod bookings;
 mod erasure;
 #[cfg(feature = "postgres")]
 mod export;
+mod recent;
 mod recovering;
 mod set_aside;
 mod timer_slots;
@@ -70,6 +71,8 @@ pub struct SledTrees {
     /// Identity → customer, the hottest lookup (every inbound message). Entries never go
     /// stale: an identity only changes customer through `move_identity`, which updates it.
     identity_cache: std::sync::RwLock<std::collections::HashMap<Vec<u8>, CustomerId>>,
+    /// The conversations and customer records workers read before a step (`recent.rs`).
+    recent: recent::Recent,
 }
 
 fn platform_key(channel: flows::Channel, platform_id: &str) -> Vec<u8> {
@@ -142,6 +145,7 @@ impl SledTrees {
             bookings: tree("bookings")?,
             set_aside: tree("set_aside")?,
             identity_cache: std::sync::RwLock::default(),
+            recent: recent::Recent::default(),
             db,
         })
     }
@@ -169,6 +173,16 @@ impl SledTrees {
             }
         }
         Ok(())
+    }
+
+    /// Runs a write of conversations or customer records other than a step's commit: the
+    /// workers' cache of them is emptied after it, in its turn (`recent.rs`).
+    fn rewriting<T>(&self, write: impl FnOnce() -> StoreResult<T>) -> StoreResult<T> {
+        let writing = self.recent.writing();
+        let written = write();
+        self.recent.forget_all();
+        drop(writing);
+        written
     }
 
     fn cached_identity(&self, key: &[u8]) -> Option<CustomerId> {
@@ -544,34 +558,37 @@ impl SledTrees {
             return Ok(false);
         }
         let (old, new) = (identity_key(from), identity_key(to));
-        let moved = (&self.identities, &self.customers)
-            .transaction(|(identities, customers)| {
-                let Some(customer_id) = identities.get(&old)? else {
-                    return Ok(None);
-                };
-                if identities.get(&new)?.is_some() {
-                    // The new number already writes as another customer (its first message
-                    // may have come before this notice). Joining two customers is a verified
-                    // link, not something to do silently here.
-                    return Ok(None);
-                }
-                identities.insert(new.as_slice(), customer_id.clone())?;
-                identities.remove(old.as_slice())?;
-                if let Some(bytes) = customers.get(&customer_id)? {
-                    let mut customer: Customer = decode("customer", &bytes)
-                        .map_err(|e| ConflictableTransactionError::Abort(StoreError::from(e)))?;
-                    for identity in &mut customer.identities {
-                        if identity == from {
-                            *identity = to.clone();
-                        }
+        let moved = self.rewriting(|| {
+            (&self.identities, &self.customers)
+                .transaction(|(identities, customers)| {
+                    let Some(customer_id) = identities.get(&old)? else {
+                        return Ok(None);
+                    };
+                    if identities.get(&new)?.is_some() {
+                        // The new number already writes as another customer (its first message
+                        // may have come before this notice). Joining two customers is a verified
+                        // link, not something to do silently here.
+                        return Ok(None);
                     }
-                    customers.insert(customer_id.clone(), encode(&customer))?;
-                }
-                Ok(Some(CustomerId(
-                    String::from_utf8_lossy(&customer_id).into_owned(),
-                )))
-            })
-            .map_err(tx_error)?;
+                    identities.insert(new.as_slice(), customer_id.clone())?;
+                    identities.remove(old.as_slice())?;
+                    if let Some(bytes) = customers.get(&customer_id)? {
+                        let mut customer: Customer = decode("customer", &bytes).map_err(|e| {
+                            ConflictableTransactionError::Abort(StoreError::from(e))
+                        })?;
+                        for identity in &mut customer.identities {
+                            if identity == from {
+                                *identity = to.clone();
+                            }
+                        }
+                        customers.insert(customer_id.clone(), encode(&customer))?;
+                    }
+                    Ok(Some(CustomerId(
+                        String::from_utf8_lossy(&customer_id).into_owned(),
+                    )))
+                })
+                .map_err(tx_error)
+        })?;
         let mut cache = self
             .identity_cache
             .write()
@@ -637,7 +654,7 @@ impl SledTrees {
         into: &CustomerId,
         now: Timestamp,
     ) -> StoreResult<Vec<flows::CartLine>> {
-        let (cart, moved) = self.merge_in_transaction(from, into, now)?;
+        let (cart, moved) = self.rewriting(|| self.merge_in_transaction(from, into, now))?;
         // Identities are looked up through the cache first: it must follow the merge.
         for identity in moved {
             self.cache_identity(identity_key(&identity), into.clone());
@@ -663,7 +680,7 @@ impl SledTrees {
         let Some((key, record)) = found else {
             return Ok(false);
         };
-        self.unmerge_in_transaction(&key, &record)?;
+        self.rewriting(|| self.unmerge_in_transaction(&key, &record))?;
         for identity in &record.from.identities {
             self.cache_identity(identity_key(identity), from.clone());
         }
@@ -725,8 +742,31 @@ impl SledTrees {
         Self::get_decoded(&self.conversations, "conversation", id.0.as_bytes())
     }
 
+    /// What a worker reads before a step: from memory when a step or an earlier read left
+    /// it there (`recent.rs`).
+    pub(super) fn conversation_with_customer(
+        &self,
+        id: &CustomerId,
+    ) -> StoreResult<(Option<Conversation>, Option<Customer>)> {
+        let asked = self.recent.lookup(id);
+        let conversation = match &asked.conversation {
+            Some(kept) => Some(kept.clone()),
+            None => self.conversation(id)?,
+        };
+        let customer = match &asked.customer {
+            Some(kept) => Some(kept.clone()),
+            None => self.customer(id)?,
+        };
+        if asked.conversation.is_none() || asked.customer.is_none() {
+            self.recent
+                .fill(&asked, id, conversation.as_ref(), customer.as_ref());
+        }
+        Ok((conversation, customer))
+    }
+
     pub(super) fn write_groups(&self, parts: &[WriteGroup]) -> StoreResult<Vec<GroupWritten>> {
-        (
+        let writing = self.recent.writing();
+        let written = (
             &self.processed,
             &self.inbox,
             &self.conversations,
@@ -737,7 +777,6 @@ impl SledTrees {
             &self.orders,
             &self.commerce,
             &self.summaries,
-            &self.sent,
         )
             .transaction(
                 |(
@@ -751,7 +790,6 @@ impl SledTrees {
                     orders,
                     commerce,
                     summaries,
-                    sent,
                 )| {
                     let trees = StepTrees {
                         inbox,
@@ -776,9 +814,6 @@ impl SledTrees {
                             .iter()
                             .map(|commit| trees.apply(commit))
                             .collect::<TxResult<Vec<_>>>()?;
-                        for delivered in &part.delivered {
-                            Self::deliver_one(outbox, sent, delivered)?;
-                        }
                         written.push(GroupWritten {
                             ingested,
                             created,
@@ -788,7 +823,17 @@ impl SledTrees {
                     Ok(written)
                 },
             )
-            .map_err(tx_error)
+            .map_err(tx_error)?;
+        let delivered: Vec<&Delivered> = parts.iter().flat_map(|part| &part.delivered).collect();
+        self.deliver_apart(&delivered)?;
+        self.recent.stepped(
+            parts
+                .iter()
+                .flat_map(|part| &part.steps)
+                .map(|step| &step.conversation),
+        );
+        drop(writing);
+        Ok(written)
     }
 
     pub(super) fn history(
@@ -842,25 +887,32 @@ impl SledTrees {
         Ok(self.outbox.len())
     }
 
-    /// The platform accepted a send: it leaves the outbox, and each part's platform id maps
-    /// back to it (for delivery statuses), with a bare index entry from the outbox id to the
+    /// Sends the platform accepted leave the outbox, and each part's platform id maps back
+    /// to its send (for delivery statuses), with a bare index entry from the outbox id to the
     /// platform ids (for the console's ticks).
-    fn deliver_one(
-        outbox: &TransactionalTree,
-        sent: &TransactionalTree,
-        delivered: &Delivered,
-    ) -> TxResult<()> {
-        // Gone already (its customer was erased meanwhile, or a copy of this was recorded):
-        // nothing of it is written back.
-        if outbox.remove(&u64_key(delivered.outbox_id))?.is_none() {
-            return Ok(());
-        }
-        for record in &delivered.sent {
-            let platform = platform_key(record.channel, &record.platform_id);
-            let mut by_outbox = sent_by_outbox_prefix(delivered.outbox_id);
-            by_outbox.extend_from_slice(&platform);
-            sent.insert(by_outbox, &[])?;
-            sent.insert(platform, encode(record))?;
+    ///
+    /// Plain writes after the round's transaction, not in it: a transactional write reads
+    /// the key first (a second tree walk) and the transaction holds sled's global lock, the
+    /// path every webhook's 200 waits on (examples/store_cost.sh: about 4% more messages a
+    /// second). The sent records go first, then the outbox entry: a crash in between leaves
+    /// the send to be sent again, as any send whose acceptance was not recorded yet. Runs
+    /// inside `write_groups`, under `recent.writing()`, so an erasure (which holds it too)
+    /// never sees half of it.
+    fn deliver_apart(&self, delivered: &[&Delivered]) -> StoreResult<()> {
+        for &delivered in delivered {
+            let key = u64_key(delivered.outbox_id);
+            // Gone already (erased meanwhile, or recorded twice): nothing is written back.
+            if !self.outbox.contains_key(key).map_err(engine)? {
+                continue;
+            }
+            for record in &delivered.sent {
+                let platform = platform_key(record.channel, &record.platform_id);
+                let mut by_outbox = sent_by_outbox_prefix(delivered.outbox_id);
+                by_outbox.extend_from_slice(&platform);
+                self.sent.insert(by_outbox, &[]).map_err(engine)?;
+                self.sent.insert(platform, encode(record)).map_err(engine)?;
+            }
+            self.outbox.remove(key).map_err(engine)?;
         }
         Ok(())
     }

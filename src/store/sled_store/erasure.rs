@@ -83,6 +83,10 @@ impl Writes {
 
 impl SledTrees {
     pub(super) fn erase(&self, plan: &ErasurePlan) -> StoreResult<Option<OutboxEntry>> {
+        self.rewriting(|| self.erase_in_transaction(plan))
+    }
+
+    fn erase_in_transaction(&self, plan: &ErasurePlan) -> StoreResult<Option<OutboxEntry>> {
         let writes = self.erasure_writes(plan)?;
         let trees: Vec<&sled::Tree> = vec![
             &self.customers,

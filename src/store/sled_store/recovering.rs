@@ -240,7 +240,7 @@ impl CommitLog for SledStore {
         &self,
         id: &CustomerId,
     ) -> StoreResult<(Option<Conversation>, Option<flows::Customer>)> {
-        self.call(|store| Ok((store.conversation(id)?, store.customer(id)?)))
+        self.call(|store| store.conversation_with_customer(id))
     }
 
     async fn history(&self, customer: &CustomerId, limit: usize) -> StoreResult<Vec<HistoryEntry>> {
