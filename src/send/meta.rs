@@ -72,6 +72,9 @@ impl MetaSender {
         authorization.set_sensitive(true);
         let client = reqwest::Client::builder()
             .timeout(Duration::from_millis(settings.request_timeout_ms.max(1)))
+            // The Graph API answers where it is asked; a redirect would carry the token
+            // elsewhere (and following them parsed every response's URL once more).
+            .redirect(reqwest::redirect::Policy::none())
             .build()?;
         Ok(MetaSender {
             channel,

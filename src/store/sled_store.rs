@@ -824,14 +824,19 @@ impl SledTrees {
                 },
             )
             .map_err(tx_error)?;
-        let delivered: Vec<&Delivered> = parts.iter().flat_map(|part| &part.delivered).collect();
-        self.deliver_apart(&delivered)?;
         self.recent.stepped(
             parts
                 .iter()
                 .flat_map(|part| &part.steps)
                 .map(|step| &step.conversation),
         );
+        let delivered: Vec<&Delivered> = parts.iter().flat_map(|part| &part.delivered).collect();
+        if let Err(error) = self.deliver_apart(&delivered) {
+            // The steps above are committed: failing the round now would have each part
+            // written again alone. The sends stay in the outbox and go again (at-least-once);
+            // a disk error fails the round's flush, and so every caller, anyway.
+            tracing::error!(%error, "could not record sends the platform accepted");
+        }
         drop(writing);
         Ok(written)
     }
