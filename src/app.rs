@@ -140,6 +140,9 @@ fn consent_versions(
 
 impl App {
     pub async fn build(settings: Settings, options: AppOptions) -> anyhow::Result<App> {
+        // The recorder first: what the start-up replay of the inbox counts (an erasure
+        // finished, events applied) was lost when it came after.
+        let metrics = telemetry::metrics_handle();
         let settings = Arc::new(settings);
         let (catalog, digest) =
             load_catalog_with_digest(&settings.shop.catalog, &settings.shop.images)?;
@@ -426,7 +429,7 @@ impl App {
             }),
             health: HealthState::new(HealthParts {
                 store: store.clone(),
-                metrics: telemetry::metrics_handle(),
+                metrics,
                 ready: Arc::new(AtomicBool::new(true)),
             }),
             console: crate::console::ConsoleState {
