@@ -764,9 +764,9 @@ impl SledTrees {
         Ok((conversation, customer))
     }
 
-    pub(super) fn write_groups(&self, parts: &[WriteGroup]) -> StoreResult<Vec<GroupWritten>> {
-        let writing = self.recent.writing();
-        let written = (
+    /// A round's events and steps, in one transaction.
+    fn transact_groups(&self, parts: &[WriteGroup]) -> StoreResult<Vec<GroupWritten>> {
+        (
             &self.processed,
             &self.inbox,
             &self.conversations,
@@ -823,7 +823,20 @@ impl SledTrees {
                     Ok(written)
                 },
             )
-            .map_err(tx_error)?;
+            .map_err(tx_error)
+    }
+
+    pub(super) fn write_groups(&self, parts: &[WriteGroup]) -> StoreResult<Vec<GroupWritten>> {
+        let writing = self.recent.writing();
+        let written = if parts
+            .iter()
+            .all(|part| part.ingest.is_empty() && part.steps.is_empty())
+        {
+            // Accepted sends only: nothing for a transaction to do.
+            vec![GroupWritten::default(); parts.len()]
+        } else {
+            self.transact_groups(parts)?
+        };
         self.recent.stepped(
             parts
                 .iter()
@@ -833,8 +846,9 @@ impl SledTrees {
         let delivered: Vec<&Delivered> = parts.iter().flat_map(|part| &part.delivered).collect();
         if let Err(error) = self.deliver_apart(&delivered) {
             // The steps above are committed: failing the round now would have each part
-            // written again alone. The sends stay in the outbox and go again (at-least-once);
-            // a disk error fails the round's flush, and so every caller, anyway.
+            // written again alone. The sends stay in the store's outbox and go again at the
+            // next start (at-least-once); a disk error fails the round's flush, and so every
+            // caller, anyway.
             tracing::error!(%error, "could not record sends the platform accepted");
         }
         drop(writing);

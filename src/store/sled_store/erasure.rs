@@ -83,11 +83,21 @@ impl Writes {
 
 impl SledTrees {
     pub(super) fn erase(&self, plan: &ErasurePlan) -> StoreResult<Option<OutboxEntry>> {
-        self.rewriting(|| self.erase_in_transaction(plan))
+        // The scans of whole trees run before the write lock, so group commits go on
+        // meanwhile; the sends' records are looked up under it, where no delivery can be
+        // half recorded (`deliver_apart` runs under the same lock).
+        let (mut writes, sends) = self.erasure_writes(plan)?;
+        self.rewriting(|| {
+            self.sent_writes(&sends, &mut writes)?;
+            self.erase_in_transaction(plan, &writes)
+        })
     }
 
-    fn erase_in_transaction(&self, plan: &ErasurePlan) -> StoreResult<Option<OutboxEntry>> {
-        let writes = self.erasure_writes(plan)?;
+    fn erase_in_transaction(
+        &self,
+        plan: &ErasurePlan,
+        writes: &Writes,
+    ) -> StoreResult<Option<OutboxEntry>> {
         let trees: Vec<&sled::Tree> = vec![
             &self.customers,
             &self.identities,
@@ -156,7 +166,8 @@ impl SledTrees {
 
     /// Reads every key the erasure takes out (outside the transaction: sled cannot scan in
     /// one). The customer's worker is the only writer of their conversation meanwhile.
-    fn erasure_writes(&self, plan: &ErasurePlan) -> StoreResult<Writes> {
+    /// What the erasure removes and rewrites, and the sends whose records go too.
+    fn erasure_writes(&self, plan: &ErasurePlan) -> StoreResult<(Writes, HashSet<u64>)> {
         let ids: HashSet<&CustomerId> = plan.customers.iter().collect();
         let mut writes = Writes::default();
         for customer in &plan.customers {
@@ -224,21 +235,6 @@ impl SledTrees {
                 writes.remove(DEAD, key.to_vec());
             }
         }
-        for outbox_id in sends {
-            let prefix = sent_by_outbox_prefix(outbox_id);
-            for key in self.sent.scan_prefix(&prefix).keys() {
-                let key = key.map_err(engine)?;
-                if let Some(platform) = key.get(prefix.len()..) {
-                    writes.remove(SENT, platform.to_vec());
-                    let mut statuses = platform.to_vec();
-                    statuses.push(0);
-                    for status in self.deliveries.scan_prefix(statuses).keys() {
-                        writes.remove(DELIVERIES, status.map_err(engine)?.to_vec());
-                    }
-                }
-                writes.remove(SENT, key.to_vec());
-            }
-        }
         for dedup_key in &plan.dedup_keys {
             writes.remove(PROCESSED, dedup_key.as_bytes());
         }
@@ -295,7 +291,27 @@ impl SledTrees {
                 at.to_be_bytes().to_vec(),
             );
         }
-        Ok(writes)
+        Ok((writes, sends))
+    }
+
+    /// The platform ids of `sends` and the statuses recorded for them.
+    fn sent_writes(&self, sends: &HashSet<u64>, writes: &mut Writes) -> StoreResult<()> {
+        for &outbox_id in sends {
+            let prefix = sent_by_outbox_prefix(outbox_id);
+            for key in self.sent.scan_prefix(&prefix).keys() {
+                let key = key.map_err(engine)?;
+                if let Some(platform) = key.get(prefix.len()..) {
+                    writes.remove(SENT, platform.to_vec());
+                    let mut statuses = platform.to_vec();
+                    statuses.push(0);
+                    for status in self.deliveries.scan_prefix(statuses).keys() {
+                        writes.remove(DELIVERIES, status.map_err(engine)?.to_vec());
+                    }
+                }
+                writes.remove(SENT, key.to_vec());
+            }
+        }
+        Ok(())
     }
 
     pub(super) fn erasure(&self, customer: &CustomerId) -> StoreResult<Option<ErasureRecord>> {
