@@ -165,8 +165,8 @@ impl SledTrees {
     }
 
     /// Reads every key the erasure takes out (outside the transaction: sled cannot scan in
-    /// one). The customer's worker is the only writer of their conversation meanwhile.
-    /// What the erasure removes and rewrites, and the sends whose records go too.
+    /// one), and the sends whose records go too (`sent_writes`, under the write lock). The
+    /// customer's worker is the only writer of their conversation meanwhile.
     fn erasure_writes(&self, plan: &ErasurePlan) -> StoreResult<(Writes, HashSet<u64>)> {
         let ids: HashSet<&CustomerId> = plan.customers.iter().collect();
         let mut writes = Writes::default();

@@ -184,6 +184,33 @@ mod tests {
     }
 
     #[test]
+    fn customer_records_are_kept_until_another_write_and_absent_ones_never() {
+        let recent = Recent::default();
+        let id = CustomerId("c1".into());
+        let customer = Customer {
+            id: id.clone(),
+            identities: Vec::new(),
+            display_name: Some("Ana".into()),
+            locale: None,
+            created_at: flows::Timestamp(0),
+        };
+        // A new customer's first read finds nothing: nothing is kept for it.
+        let asked = recent.lookup(&id);
+        recent.fill(&asked, &id, None, None);
+        assert!(recent.lookup(&id).customer.is_none());
+        let asked = recent.lookup(&id);
+        recent.fill(&asked, &id, None, Some(&customer));
+        assert_eq!(recent.lookup(&id).customer, Some(customer));
+        // Steps never write customer records: a commit leaves it alone.
+        recent.stepped([&conversation("c1", "v1")]);
+        assert!(recent.lookup(&id).customer.is_some());
+        // A merge, an erasure or a moved number does not.
+        recent.forget_all();
+        let after = recent.lookup(&id);
+        assert!(after.customer.is_none() && after.conversation.is_none());
+    }
+
+    #[test]
     fn it_stays_within_its_capacity() {
         let recent = Recent::default();
         for n in 0..CAPACITY * 2 + 3 {
