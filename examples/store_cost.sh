@@ -59,5 +59,10 @@ print(f"{events:.0f} events, {rounds:.0f} group-commit rounds (fsyncs): {rounds 
 round_ms = 1000 * metric("souk_flush_seconds_sum") / max(rounds, 1)
 sync_ms = 1000 * metric("souk_store_sync_seconds_sum") / max(metric("souk_store_sync_seconds_count"), 1)
 print(f"a round takes {round_ms:.1f} ms on average, of which the fsync {sync_ms:.1f} ms")
+appends = metric("souk_inbox_log_write_seconds_count")
+if appends:
+    append_ms = 1000 * metric("souk_inbox_log_write_seconds_sum") / appends
+    print(f"inbox log: {appends:.0f} appends (fsyncs), {appends / max(events, 1):.3f} per event, "
+          f"{append_ms:.2f} ms each")
 print(f"store on disk {size} bytes: {size / max(events, 1) / 1024:.1f} KB per event")
 PY

@@ -258,6 +258,20 @@ pub const FAMILIES: &[Family] = &[
         buckets: BATCH_BUCKETS,
     },
     Family {
+        name: "souk_inbox_log_write_seconds",
+        kind: Kind::Histogram,
+        help: "Time one append to sled's inbox log took, its fsync included (webhooks' 200s wait for it).",
+        labels: &[],
+        buckets: FLUSH_BUCKETS,
+    },
+    Family {
+        name: "souk_inbox_log_batch_size",
+        kind: Kind::Histogram,
+        help: "Requests one append to sled's inbox log answered (one fsync).",
+        labels: &[],
+        buckets: BATCH_BUCKETS,
+    },
+    Family {
         name: "souk_webhook_events_total",
         kind: Kind::Counter,
         help: "Webhook events by channel and kind.",

@@ -211,6 +211,19 @@ pub trait CommitLog: Send + Sync + 'static {
             .ok_or_else(|| StoreError::Engine("ingest returned nothing".into()))
     }
 
+    /// Whether events with a dedup key are accepted through `append_inbox`, outside the
+    /// group commit's rounds (sled: its inbox log, so a webhook's 200 does not wait for a
+    /// round's transaction).
+    fn appends_apart(&self) -> bool {
+        false
+    }
+
+    /// Persists events that all have a dedup key, each unless a duplicate, and returns once
+    /// they are on disk; see `appends_apart`. By default: `ingest_batch`.
+    async fn append_inbox(&self, entries: Vec<InboxEntry>) -> StoreResult<Vec<Ingested>> {
+        self.ingest_batch(entries).await
+    }
+
     /// Whether an accepted event still waits for its step.
     async fn in_inbox(&self, seq: u64) -> StoreResult<bool>;
 

@@ -8,8 +8,10 @@ mod bookings;
 mod erasure;
 #[cfg(feature = "postgres")]
 mod export;
+mod inbox_log;
 mod recent;
 mod recovering;
+mod seen_keys;
 mod set_aside;
 mod timer_slots;
 
@@ -73,6 +75,8 @@ pub struct SledTrees {
     identity_cache: std::sync::RwLock<std::collections::HashMap<Vec<u8>, CustomerId>>,
     /// The conversations and customer records workers read before a step (`recent.rs`).
     recent: recent::Recent,
+    /// Platform events accepted outside the group commit's transactions (`inbox_log.rs`).
+    log: inbox_log::InboxLog,
 }
 
 fn platform_key(channel: flows::Channel, platform_id: &str) -> Vec<u8> {
@@ -123,11 +127,13 @@ impl SledTrees {
             .flush_every_ms(Some(500));
         let db = open_waiting_for_lock(&config)?;
         let tree = |name: &str| db.open_tree(name).map_err(engine);
+        let processed = tree("processed")?;
+        let log = inbox_log::InboxLog::open(&path.join("inbox-log"), &db, &processed)?;
         Ok(SledTrees {
             customers: tree("customers")?,
             identities: tree("identities")?,
             inbox: tree("inbox")?,
-            processed: tree("processed")?,
+            processed,
             processed_age: tree("processed_age")?,
             conversations: tree("conversations")?,
             history: tree("history")?,
@@ -146,6 +152,7 @@ impl SledTrees {
             set_aside: tree("set_aside")?,
             identity_cache: std::sync::RwLock::default(),
             recent: recent::Recent::default(),
+            log,
             db,
         })
     }
@@ -182,6 +189,8 @@ impl SledTrees {
         let written = write();
         self.recent.forget_all();
         drop(writing);
+        // A moved identity or a merge may be what the next logged event refers to.
+        self.log.directory_written();
         written
     }
 
@@ -206,6 +215,7 @@ impl SledTrees {
     /// The dedup key's value is when it was seen: pruning reads that (one write per event
     /// instead of two; an age index cost a write on every webhook to save a daily scan).
     fn ingest_one(
+        log: &inbox_log::InboxLog,
         processed: &TransactionalTree,
         inbox: &TransactionalTree,
         entry: &InboxEntry,
@@ -213,9 +223,11 @@ impl SledTrees {
         let Some(dedup_key) = &entry.dedup_key else {
             return Self::put_inbox(inbox, entry.clone()).map(Ingested::New);
         };
-        if processed.get(dedup_key.as_bytes())?.is_some() {
+        if log.holds_key(dedup_key) || processed.get(dedup_key.as_bytes())?.is_some() {
             return Ok(Ingested::Duplicate);
         }
+        // Before the mark can be seen: the log's check of a later copy must not miss it.
+        log.mark_seen(dedup_key.as_bytes());
         let at = entry.received_at;
         processed.insert(
             dedup_key.as_bytes(),
@@ -278,6 +290,8 @@ impl SledTrees {
 
 /// The trees one step writes, inside a transaction.
 struct StepTrees<'a> {
+    log: &'a inbox_log::InboxLog,
+    processed: &'a TransactionalTree,
     inbox: &'a TransactionalTree,
     conversations: &'a TransactionalTree,
     history: &'a TransactionalTree,
@@ -455,7 +469,17 @@ impl StepTrees<'_> {
     /// Everything one step produced; returns the sends it created.
     fn apply(&self, commit: &StepCommit) -> TxResult<Vec<OutboxEntry>> {
         let customer = &commit.conversation.customer;
-        self.inbox.remove(&u64_key(commit.inbox_seq))?;
+        // The event is done: a logged one by its dedup mark (the log's record of it goes
+        // once this is flushed), one of the inbox tree by leaving it.
+        match self.log.mark_of(commit.inbox_seq) {
+            Some((key, received_at)) => {
+                let at = u64::try_from(received_at.millis()).unwrap_or(0);
+                self.processed.insert(key.as_bytes(), &u64_key(at))?;
+            }
+            None => {
+                self.inbox.remove(&u64_key(commit.inbox_seq))?;
+            }
+        }
         self.conversations
             .insert(customer.0.as_bytes(), encode(&commit.conversation))?;
         self.update_summary(commit)?;
@@ -529,6 +553,8 @@ impl SledTrees {
                 Ok(new_customer.id.clone())
             })
             .map_err(tx_error)?;
+        // The event that follows may be logged: the customer must be on disk with it.
+        self.log.directory_written();
         self.cache_identity(key, customer.clone());
         Ok(customer)
     }
@@ -701,11 +727,22 @@ impl SledTrees {
 /// The `CommitLog` role, synchronous; `SledStore` offers it async.
 impl SledTrees {
     pub(super) fn in_inbox(&self, seq: u64) -> StoreResult<bool> {
-        self.inbox.contains_key(u64_key(seq)).map_err(engine)
+        Ok(self.log.contains(seq) || self.inbox.contains_key(u64_key(seq)).map_err(engine)?)
     }
 
+    /// The inbox tree's events and the log's, by seq (one counter numbers both).
     pub(super) fn pending_inbox(&self) -> StoreResult<Vec<InboxEntry>> {
-        Self::decode_all("inbox entry", self.inbox.iter(), usize::MAX)
+        let mut pending: Vec<InboxEntry> =
+            Self::decode_all("inbox entry", self.inbox.iter(), usize::MAX)?;
+        pending.extend(self.log.pending_entries()?);
+        pending.sort_by_key(|entry| entry.seq);
+        Ok(pending)
+    }
+
+    /// Accepts platform events (each with a dedup key) into the inbox log, outside the
+    /// group commit's rounds; answers once they are on disk.
+    pub(super) fn append_inbox(&self, entries: Vec<InboxEntry>) -> inbox_log::Appended {
+        self.log.append(entries)
     }
 
     pub(super) fn note_step_attempt(&self, seq: u64) -> StoreResult<u32> {
@@ -792,6 +829,8 @@ impl SledTrees {
                     summaries,
                 )| {
                     let trees = StepTrees {
+                        log: &self.log,
+                        processed,
                         inbox,
                         conversations,
                         history,
@@ -807,7 +846,7 @@ impl SledTrees {
                         let ingested = part
                             .ingest
                             .iter()
-                            .map(|entry| Self::ingest_one(processed, inbox, entry))
+                            .map(|entry| Self::ingest_one(&self.log, processed, inbox, entry))
                             .collect::<TxResult<Vec<_>>>()?;
                         let created = part
                             .steps
@@ -837,6 +876,12 @@ impl SledTrees {
         } else {
             self.transact_groups(parts)?
         };
+        self.log.stepped(
+            parts
+                .iter()
+                .flat_map(|part| &part.steps)
+                .map(|step| step.inbox_seq),
+        );
         self.recent.stepped(
             parts
                 .iter()
@@ -1046,6 +1091,7 @@ impl SledTrees {
             .insert(age_key.as_slice(), dedup_key.as_bytes())
             .map_err(engine)?;
         let mark = u64_key(u64::try_from(received_at.millis()).unwrap_or(0));
+        self.log.mark_seen(dedup_key.as_bytes());
         let marked = self
             .processed
             .compare_and_swap(dedup_key, None as Option<&[u8]>, Some(&mark[..]))
@@ -1688,7 +1734,10 @@ impl SledTrees {
     }
 
     pub(super) fn flush(&self) -> StoreResult<()> {
-        self.db.flush().map(|_| ()).map_err(engine)
+        let done = self.log.before_flush();
+        self.db.flush().map_err(engine)?;
+        self.log.flushed(done);
+        Ok(())
     }
 
     pub(super) fn size_on_disk(&self) -> StoreResult<u64> {

@@ -33,7 +33,7 @@ fn needles(session: &str) -> Vec<String> {
     ]
 }
 
-/// Every key and value of every tree of the sled store at `path`.
+/// Every key and value of every tree of the sled store at `path`, and its inbox log's files.
 fn raw_sled(path: &std::path::Path) -> Vec<Vec<u8>> {
     let db = sled::open(path).expect("open the store raw");
     let mut all = Vec::new();
@@ -48,6 +48,15 @@ fn raw_sled(path: &std::path::Path) -> Vec<Vec<u8>> {
             tagged.extend_from_slice(&key);
             tagged.extend_from_slice(b" => ");
             tagged.extend_from_slice(&value);
+            all.push(tagged);
+        }
+    }
+    // The inbox log's files (events accepted but not yet stepped) are part of the store.
+    if let Ok(files) = std::fs::read_dir(path.join("inbox-log")) {
+        for file in files {
+            let file = file.expect("log file").path();
+            let mut tagged = format!("[inbox-log {}] ", file.display()).into_bytes();
+            tagged.extend_from_slice(&std::fs::read(&file).expect("read a log file"));
             all.push(tagged);
         }
     }

@@ -82,7 +82,7 @@ async fn acknowledged_messages_survive_sigkill() {
 
     let session = chat_session(&client, &base, "en").await;
     let mut acknowledged = Vec::new();
-    for action in [
+    for (n, action) in [
         "language",
         "browse",
         "cat:home",
@@ -91,10 +91,19 @@ async fn acknowledged_messages_survive_sigkill() {
         "menu",
         "browse",
         "cat:shoes",
-    ] {
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        // Messages with a client id carry a dedup key and go to sled's inbox log; those
+        // without go into the inbox tree with a group commit: both kinds, interleaved.
+        let mut body = json!({"session": session, "action": action});
+        if n % 2 == 1 {
+            body["client_id"] = json!(format!("kill-test-{n}"));
+        }
         let response = client
             .post(format!("{base}/chat/api/messages"))
-            .body(json!({"session": session, "action": action}).to_string())
+            .body(body.to_string())
             .send()
             .await
             .expect("message");

@@ -148,6 +148,17 @@ async fn a_step_that_panics_is_set_aside_and_an_admin_can_retry_it() {
 /// The attempts are counted on disk before each re-driven step, as `note_step_attempt` does.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_event_that_keeps_taking_souk_down_is_set_aside_at_start() {
+    set_aside_at_start(false).await;
+}
+
+/// The same for an event in sled's inbox log (platform events with a dedup key): it is set
+/// aside with its dedup mark, and the log does not bring it back.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_logged_event_that_keeps_taking_souk_down_is_set_aside_at_start() {
+    set_aside_at_start(true).await;
+}
+
+async fn set_aside_at_start(logged: bool) {
     let dir = tempfile::tempdir().expect("temp dir");
     let app = spawn_app(dir.path(), AppOptions::default()).await;
     let session = app.session().await;
@@ -176,8 +187,14 @@ async fn an_event_that_keeps_taking_souk_down_is_set_aside_at_start() {
         )),
         received_at: souk::clock::now(),
     };
-    let seq = match store.ingest(killer).await.expect("ingest") {
-        souk::store::Ingested::New(entry) => entry.seq,
+    let ingested = if logged {
+        assert!(store.appends_apart());
+        store.append_inbox(vec![killer]).await.expect("append").pop()
+    } else {
+        Some(store.ingest(killer).await.expect("ingest"))
+    };
+    let seq = match ingested {
+        Some(souk::store::Ingested::New(entry)) => entry.seq,
         other => panic!("not new: {other:?}"),
     };
     drop(store);
@@ -225,6 +242,10 @@ async fn an_event_that_keeps_taking_souk_down_is_set_aside_at_start() {
             events[0].reason
         );
         assert_eq!(stepped.load(Ordering::SeqCst), 0, "never stepped again");
+        assert!(
+            store.pending_inbox().await.expect("inbox").is_empty(),
+            "nothing to re-drive at the next start"
+        );
         // The customer's conversation still works.
         let mut stream = app.events(&session).await;
         app.say(&session, "help").await;

@@ -86,6 +86,10 @@ impl SledTrees {
         // The scans of whole trees run before the write lock, so group commits go on
         // meanwhile; the sends' records are looked up under it, where no delivery can be
         // half recorded (`deliver_apart` runs under the same lock).
+        // The log's copies of the customers' pending events go first: once the erasure is
+        // committed nothing may bring them back (a restart would step them again).
+        self.log
+            .drop_customers(plan.customers.iter().cloned().collect())?;
         let (mut writes, sends) = self.erasure_writes(plan)?;
         self.rewriting(|| {
             self.sent_writes(&sends, &mut writes)?;

@@ -77,6 +77,9 @@ impl SledTrees {
             entry.seq = number(key)?;
             Ok(Record::Inbox(entry))
         })?;
+        for entry in self.log.pending_entries()? {
+            sink(Record::Inbox(entry))?;
+        }
         walk(&self.set_aside, sink, set_aside)?;
         walk(&self.conversations, sink, |_, value| {
             decoded("conversation", value).map(Record::Conversation)

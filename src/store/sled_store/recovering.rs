@@ -15,8 +15,8 @@ use super::SledTrees;
 use crate::store::prelude::*;
 use crate::store::{
     ConsoleSession, ConversationSummary, DeadLetter, DeliveryRecord, GroupWritten, HistoryEntry,
-    InboxEntry, Invite, KnownDevice, LinkCode, ListPage, ListQuery, MergeRecord, Operator,
-    OutboxEntry, PaymentJob, PaymentSession, Redeemed, SentRecord, SetAside, StoreError,
+    InboxEntry, Ingested, Invite, KnownDevice, LinkCode, ListPage, ListQuery, MergeRecord,
+    Operator, OutboxEntry, PaymentJob, PaymentSession, Redeemed, SentRecord, SetAside, StoreError,
     StoreResult, WriteGroup,
 };
 
@@ -52,6 +52,11 @@ impl SledStore {
 
     fn call<T>(&self, operation: impl FnOnce(&SledTrees) -> StoreResult<T>) -> StoreResult<T> {
         let result = operation(&*self.engine()?);
+        self.noted(result)
+    }
+
+    /// Marks the store broken on an error that says the disk refuses writes.
+    fn noted<T>(&self, result: StoreResult<T>) -> StoreResult<T> {
         if let Err(StoreError::Unavailable(reason)) = &result
             && !self.broken.swap(true, Ordering::AcqRel)
         {
@@ -192,6 +197,18 @@ impl Directory for SledStore {
 impl CommitLog for SledStore {
     async fn write_groups(&self, parts: &[WriteGroup]) -> StoreResult<Vec<GroupWritten>> {
         self.in_place(|store| store.write_groups(parts))
+    }
+
+    fn appends_apart(&self) -> bool {
+        true
+    }
+
+    async fn append_inbox(&self, entries: Vec<InboxEntry>) -> StoreResult<Vec<Ingested>> {
+        let answer = self.engine()?.append_inbox(entries);
+        let result = answer
+            .await
+            .unwrap_or_else(|_| Err(StoreError::Engine("the inbox log's writer stopped".into())));
+        self.noted(result)
     }
 
     async fn in_inbox(&self, seq: u64) -> StoreResult<bool> {

@@ -50,13 +50,27 @@ impl SledTrees {
         now: Timestamp,
     ) -> StoreResult<bool> {
         let key = u64_key(seq);
-        (&self.inbox, &self.set_aside)
-            .transaction(|(inbox, set_aside)| {
-                let Some(raw) = inbox.remove(&key)? else {
-                    return Ok(false);
+        // A logged event is done by its dedup mark, written with the set-aside record.
+        let logged = match self.log.mark_of(seq) {
+            Some(mark) => self.log.entry(seq)?.map(|entry| (mark, entry)),
+            None => None,
+        };
+        let moved = (&self.inbox, &self.set_aside, &self.processed)
+            .transaction(|(inbox, set_aside, processed)| {
+                let entry: InboxEntry = match &logged {
+                    Some(((dedup_key, received_at), entry)) => {
+                        let at = u64::try_from(received_at.millis()).unwrap_or(0);
+                        processed.insert(dedup_key.as_bytes(), &u64_key(at))?;
+                        entry.clone()
+                    }
+                    None => {
+                        let Some(raw) = inbox.remove(&key)? else {
+                            return Ok(false);
+                        };
+                        decode("inbox entry", &raw)
+                            .map_err(|e| ConflictableTransactionError::Abort(StoreError::from(e)))?
+                    }
                 };
-                let entry: InboxEntry = decode("inbox entry", &raw)
-                    .map_err(|e| ConflictableTransactionError::Abort(StoreError::from(e)))?;
                 let record = SetAside {
                     entry,
                     reason: reason.to_owned(),
@@ -67,7 +81,11 @@ impl SledTrees {
                 set_aside.remove(attempts_key(seq))?;
                 Ok(true)
             })
-            .map_err(tx_error)
+            .map_err(tx_error)?;
+        if moved && logged.is_some() {
+            self.log.stepped([seq]);
+        }
+        Ok(moved)
     }
 
     pub(super) fn set_aside_records(&self) -> StoreResult<Vec<SetAside>> {
@@ -105,7 +123,7 @@ impl SledTrees {
             else {
                 continue;
             };
-            if !self.inbox.contains_key(u64_key(seq)).map_err(engine)? {
+            if !self.log.contains(seq) && !self.inbox.contains_key(u64_key(seq)).map_err(engine)? {
                 self.set_aside.remove(&key).map_err(engine)?;
                 dropped += 1;
             }
