@@ -2,7 +2,9 @@
 //! an ingest's dedup mark with its inbox entry, are one sled transaction: they land together or
 //! not at all. A sled transaction costs a log write of its own, so hot paths batch them (many
 //! steps and events per transaction); accepted sends and the per-status writes are plain
-//! writes in an order that a crash between them cannot turn into a loss.
+//! writes in an order that a crash between them cannot turn into a loss. Platform events
+//! (with a dedup key) are accepted into the inbox log instead (`inbox_log.rs`); their step
+//! writes their dedup mark where an inbox-tree event's step removes its entry.
 
 mod bookings;
 mod erasure;

@@ -189,7 +189,11 @@ async fn set_aside_at_start(logged: bool) {
     };
     let ingested = if logged {
         assert!(store.appends_apart());
-        store.append_inbox(vec![killer]).await.expect("append").pop()
+        store
+            .append_inbox(vec![killer])
+            .await
+            .expect("append")
+            .pop()
     } else {
         Some(store.ingest(killer).await.expect("ingest"))
     };
