@@ -7,7 +7,8 @@
 # (perf record -g, dwarf call graphs) to /tmp/perf.data; PERF_EVENTS="-e sched:sched_switch" records
 # where threads block instead of where they run.
 # Run from the project root after `bash ../shared/perf/compare.sh` has built the harness:
-#   bash examples/store_cost.sh [perf]        (N=20000 by default; SOUK=path runs another build)
+#   bash examples/store_cost.sh [perf]        (N=20000 by default; SOUK=path runs another build;
+#                                              METRICS_OUT=file keeps souk's /metrics after the run)
 set -euo pipefail
 BIN=target/perf-harness/release; SOUK=${SOUK:-target/release/souk}
 [ -x "$BIN/loadgen" ] || { echo "run bash ../shared/perf/compare.sh first (it builds the harness)" >&2; exit 2; }
@@ -43,6 +44,7 @@ result=$("${LG[@]}" --target "http://127.0.0.1:$SP/webhooks/whatsapp" -n "$N" --
 if [ -n "$recorder" ]; then wait "$recorder" 2>/dev/null || true; fi
 cpu_after=$(cpu)
 metrics=$(curl -s "http://127.0.0.1:$SP/metrics")
+[ -n "${METRICS_OUT:-}" ] && echo "$metrics" > "$METRICS_OUT"
 bytes=$(du -sb "$tmp/store" 2>/dev/null | cut -f1 || echo 0); bytes=${bytes:-0}
 ticks=$(getconf CLK_TCK)
 python3 - "$result" "$bytes" "$metrics" "$((cpu_after - cpu_before))" "$ticks" "$N" <<'PY'

@@ -1732,6 +1732,7 @@ impl SledTrees {
                 })
                 .map_err(tx_error)?;
         }
+        self.log.rebuild_seen(&self.processed)?;
         Ok(pruned)
     }
 

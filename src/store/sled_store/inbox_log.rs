@@ -332,6 +332,38 @@ impl InboxLog {
             .insert(key);
     }
 
+    /// Rebuilds the in-memory filters from `processed` (after its retention prune), so they
+    /// hold no more keys than the tree does. Appends go on meanwhile.
+    pub(super) fn rebuild_seen(&self, processed: &sled::Tree) -> StoreResult<()> {
+        let seen = || {
+            self.shared
+                .seen
+                .lock()
+                .unwrap_or_else(|poisoned| poisoned.into_inner())
+        };
+        seen().rebuild();
+        let mut keys = processed.iter().keys();
+        loop {
+            // A chunk per lock: the writer's checks wait at most one chunk.
+            let chunk: Vec<sled::IVec> = match keys.by_ref().take(4096).collect() {
+                Ok(chunk) => chunk,
+                Err(error) => {
+                    seen().abandon_rebuild();
+                    return Err(super::engine(error));
+                }
+            };
+            if chunk.is_empty() {
+                break;
+            }
+            let mut filters = seen();
+            for key in &chunk {
+                filters.rebuilding(key);
+            }
+        }
+        seen().rebuilt();
+        Ok(())
+    }
+
     /// Whether an event with this dedup key waits in the log.
     pub(super) fn holds_key(&self, key: &str) -> bool {
         lock(&self.shared.state).keys.contains_key(key)
@@ -456,6 +488,15 @@ fn new_segment(dir: &Path, segment: u64) -> StoreResult<File> {
     Ok(file)
 }
 
+/// What one batch of appends writes.
+#[derive(Default)]
+struct Batch {
+    buffer: Vec<u8>,
+    /// The batch's new keys: a second copy in the same batch is a duplicate.
+    keys: HashSet<String>,
+    logged: Vec<(u64, Pending)>,
+}
+
 /// The one thread that appends: it gathers what arrived while it wrote, so one fsync
 /// answers a whole batch.
 struct Writer {
@@ -501,7 +542,10 @@ impl Writer {
         match written {
             Ok(results) => {
                 for (done, result) in dones.into_iter().zip(results) {
-                    let _ = done.send(Ok(result));
+                    if let Err(error) = &result {
+                        tracing::error!(%error, "an append to the inbox log was refused");
+                    }
+                    let _ = done.send(result);
                 }
             }
             Err(error) => {
@@ -523,58 +567,91 @@ impl Writer {
         }
     }
 
-    fn write(&mut self, batches: Vec<Vec<InboxEntry>>) -> StoreResult<Vec<Vec<Ingested>>> {
+    /// One append's events into the batch; on an error, none of them (the others of the
+    /// batch go on).
+    fn accept(&self, entries: Vec<InboxEntry>, batch: &mut Batch) -> StoreResult<Vec<Ingested>> {
+        let (bytes, logged) = (batch.buffer.len(), batch.logged.len());
+        let result = self.accept_all(entries, batch);
+        if result.is_err() {
+            batch.buffer.truncate(bytes);
+            for (_, pending) in batch.logged.drain(logged..) {
+                batch.keys.remove(&pending.key);
+            }
+        }
+        result
+    }
+
+    fn accept_all(
+        &self,
+        entries: Vec<InboxEntry>,
+        batch: &mut Batch,
+    ) -> StoreResult<Vec<Ingested>> {
+        let mut result = Vec::with_capacity(entries.len());
+        for mut entry in entries {
+            let Some(key) = entry.dedup_key.clone() else {
+                return Err(StoreError::Engine(
+                    "an event without a dedup key reached the inbox log".into(),
+                ));
+            };
+            let maybe_marked = self
+                .shared
+                .seen
+                .lock()
+                .unwrap_or_else(|poisoned| poisoned.into_inner())
+                .may_contain(key.as_bytes());
+            let duplicate = batch.keys.contains(&key)
+                || lock(&self.shared.state).keys.contains_key(&key)
+                || (maybe_marked
+                    && self
+                        .processed
+                        .contains_key(key.as_bytes())
+                        .map_err(super::engine)?);
+            if duplicate {
+                result.push(Ingested::Duplicate);
+                continue;
+            }
+            entry.seq = self.db.generate_id().map_err(super::engine)?;
+            let payload = encode(&entry);
+            if payload.len() > MAX_RECORD_BYTES {
+                // Never written: its length would read as a torn record and end the segment
+                // for every event after it. (Texts are cut far below this at ingest.)
+                return Err(StoreError::Engine(format!(
+                    "an event of {} bytes is over the inbox log's record limit",
+                    payload.len()
+                )));
+            }
+            put_record(&mut batch.buffer, &payload);
+            batch.keys.insert(key.clone());
+            batch.logged.push((
+                entry.seq,
+                Pending {
+                    key,
+                    received_at: entry.received_at,
+                    customer: entry.customer.clone(),
+                    segment: 0,
+                },
+            ));
+            result.push(Ingested::New(entry));
+        }
+        Ok(result)
+    }
+
+    fn write(
+        &mut self,
+        batches: Vec<Vec<InboxEntry>>,
+    ) -> StoreResult<Vec<StoreResult<Vec<Ingested>>>> {
         if self.shared.directory_dirty.swap(false, Ordering::AcqRel) {
             if let Err(error) = self.db.flush() {
                 self.shared.directory_dirty.store(true, Ordering::Release);
                 return Err(super::engine(error));
             }
         }
-        let mut buffer = Vec::new();
-        let mut seen: HashSet<String> = HashSet::new();
-        let mut logged: Vec<(u64, Pending)> = Vec::new();
-        let mut results = Vec::with_capacity(batches.len());
-        for entries in batches {
-            let mut result = Vec::with_capacity(entries.len());
-            for mut entry in entries {
-                let Some(key) = entry.dedup_key.clone() else {
-                    return Err(StoreError::Engine(
-                        "an event without a dedup key reached the inbox log".into(),
-                    ));
-                };
-                let maybe_marked = self
-                    .shared
-                    .seen
-                    .lock()
-                    .unwrap_or_else(|poisoned| poisoned.into_inner())
-                    .may_contain(key.as_bytes());
-                let duplicate = seen.contains(&key)
-                    || lock(&self.shared.state).keys.contains_key(&key)
-                    || (maybe_marked
-                        && self
-                            .processed
-                            .contains_key(key.as_bytes())
-                            .map_err(super::engine)?);
-                if duplicate {
-                    result.push(Ingested::Duplicate);
-                    continue;
-                }
-                entry.seq = self.db.generate_id().map_err(super::engine)?;
-                put_record(&mut buffer, &encode(&entry));
-                seen.insert(key.clone());
-                logged.push((
-                    entry.seq,
-                    Pending {
-                        key,
-                        received_at: entry.received_at,
-                        customer: entry.customer.clone(),
-                        segment: 0,
-                    },
-                ));
-                result.push(Ingested::New(entry));
-            }
-            results.push(result);
-        }
+        let mut batch = Batch::default();
+        let results: Vec<StoreResult<Vec<Ingested>>> = batches
+            .into_iter()
+            .map(|entries| self.accept(entries, &mut batch))
+            .collect();
+        let Batch { buffer, logged, .. } = batch;
         if !buffer.is_empty() {
             self.file
                 .write_all(&buffer)
@@ -601,8 +678,12 @@ impl Writer {
                 state.pending.insert(seq, pending);
             }
         }
-        if self.size >= SEGMENT_BYTES {
-            self.rotate()?;
+        // The batch is on disk whatever happens here: a segment that could not be started is
+        // tried again after the next append.
+        if self.size >= SEGMENT_BYTES
+            && let Err(error) = self.rotate()
+        {
+            tracing::error!(%error, "inbox log could not start a new segment");
         }
         Ok(results)
     }
@@ -930,6 +1011,36 @@ mod tests {
             in_one_batch[1],
             Ingested::Duplicate,
             "the second copy in one append"
+        );
+    }
+
+    #[test]
+    fn a_refused_append_writes_none_of_its_events_and_keeps_no_key() {
+        let fx = fixture();
+        let log = fx.open();
+        let mut keyless = event("x", "c1", "no key");
+        keyless.dedup_key = None;
+        let huge = event("h", "c1", &"a".repeat(MAX_RECORD_BYTES + 1));
+        for bad in [keyless, huge] {
+            let refused = log
+                .append(vec![event("good", "c1", "fine"), bad])
+                .blocking_recv()
+                .expect("an answer");
+            assert!(refused.is_err(), "the append is refused as a whole");
+            assert!(pending_keys(&log).is_empty(), "nothing of it is pending");
+        }
+        assert!(
+            matches!(
+                append(&log, vec![event("good", "c1", "fine")])[..],
+                [Ingested::New(_)]
+            ),
+            "its key was not kept: the event is new when it comes again"
+        );
+        drop(log);
+        assert_eq!(
+            pending_keys(&fx.open()),
+            ["good"],
+            "and nothing refused was written"
         );
     }
 

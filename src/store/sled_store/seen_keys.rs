@@ -6,8 +6,9 @@
 //!
 //! Filters are added as keys accumulate (each twice the size of the one before), so the
 //! false-positive rate stays near its target however many keys the store keeps. Keys pruned
-//! or erased from the tree stay in the filters until the next start: a "maybe" too many
-//! costs one read, never a wrong answer.
+//! or erased from the tree stay in the filters until they are rebuilt from the tree after
+//! the daily retention prune (so their memory follows the retention window, not the
+//! process's age): a "maybe" too many costs one read, never a wrong answer.
 
 use bloomfilter::Bloom;
 
@@ -18,6 +19,13 @@ const FIRST_CAPACITY: usize = 1 << 16;
 const FALSE_POSITIVES: f64 = 0.001;
 
 pub(super) struct SeenKeys {
+    filters: Filters,
+    /// While a rebuild scans the tree: the filters that replace these, which also get
+    /// every key inserted meanwhile.
+    next: Option<Filters>,
+}
+
+struct Filters {
     filters: Vec<Filter>,
 }
 
@@ -46,11 +54,55 @@ impl Filter {
 impl SeenKeys {
     pub(super) fn new() -> SeenKeys {
         SeenKeys {
-            filters: Filter::with_capacity(FIRST_CAPACITY).into_iter().collect(),
+            filters: Filters::new(),
+            next: None,
         }
     }
 
     pub(super) fn insert(&mut self, key: &[u8]) {
+        self.filters.insert(key);
+        if let Some(next) = &mut self.next {
+            next.insert(key);
+        }
+    }
+
+    /// `false`: the key was never inserted. `true`: it may have been (read the tree).
+    pub(super) fn may_contain(&self, key: &[u8]) -> bool {
+        self.filters.may_contain(key)
+    }
+
+    /// Starts filling new filters: insert what the tree holds with `rebuilding`, then
+    /// `rebuilt` swaps them in. Keys inserted in between go to both.
+    pub(super) fn rebuild(&mut self) {
+        self.next = Some(Filters::new());
+    }
+
+    pub(super) fn rebuilding(&mut self, key: &[u8]) {
+        if let Some(next) = &mut self.next {
+            next.insert(key);
+        }
+    }
+
+    pub(super) fn rebuilt(&mut self) {
+        if let Some(next) = self.next.take() {
+            self.filters = next;
+        }
+    }
+
+    /// A rebuild that could not finish: the filters in use stay.
+    pub(super) fn abandon_rebuild(&mut self) {
+        self.next = None;
+    }
+}
+
+impl Filters {
+    fn new() -> Filters {
+        Filters {
+            filters: Filter::with_capacity(FIRST_CAPACITY).into_iter().collect(),
+        }
+    }
+
+    fn insert(&mut self, key: &[u8]) {
         let full = self
             .filters
             .last()
@@ -70,8 +122,7 @@ impl SeenKeys {
         }
     }
 
-    /// `false`: the key was never inserted. `true`: it may have been (read the tree).
-    pub(super) fn may_contain(&self, key: &[u8]) -> bool {
+    fn may_contain(&self, key: &[u8]) -> bool {
         // Without any filter (one could not be sized) every key is a "maybe".
         self.filters.is_empty() || self.filters.iter().any(|filter| filter.bloom.check(key))
     }
@@ -89,7 +140,7 @@ mod tests {
             seen.insert(format!("wamid.{n}").as_bytes());
         }
         assert!(
-            seen.filters.len() >= 2,
+            seen.filters.filters.len() >= 2,
             "filters are added as keys accumulate"
         );
         for n in 0..inserted {
@@ -100,5 +151,30 @@ mod tests {
             .count();
         // Two filters at 0.1% each: about 200 in 100,000; far fewer than half would do.
         assert!(maybes < 1_000, "{maybes} false positives in 100,000");
+    }
+
+    #[test]
+    fn a_rebuild_keeps_what_the_tree_holds_and_what_came_meanwhile_and_forgets_the_rest() {
+        let mut seen = SeenKeys::new();
+        for n in 0..1_000 {
+            seen.insert(format!("old.{n}").as_bytes());
+        }
+        seen.rebuild();
+        // The tree still holds the first 100 (the rest were pruned); a mark lands mid-scan.
+        for n in 0..100 {
+            seen.rebuilding(format!("old.{n}").as_bytes());
+        }
+        seen.insert(b"meanwhile");
+        assert!(
+            seen.may_contain(b"old.999"),
+            "the old filters answer until the swap"
+        );
+        seen.rebuilt();
+        assert!((0..100).all(|n| seen.may_contain(format!("old.{n}").as_bytes())));
+        assert!(seen.may_contain(b"meanwhile"));
+        let remembered = (100..1_000)
+            .filter(|n| seen.may_contain(format!("old.{n}").as_bytes()))
+            .count();
+        assert!(remembered < 10, "{remembered} pruned keys still a maybe");
     }
 }
