@@ -2,8 +2,9 @@
 # What one message costs the store, on compare.sh's workload (signed WhatsApp "cart"
 # webhooks from loadgen, replies at fakegraph; 64 connections, 1,000 senders): group-commit
 # rounds (one fsync each) per message, the store's bytes on disk per message (read from
-# /metrics and du after the run) and souk's CPU time per message (from /proc; steadier
-# than the rate on a noisy machine). `perf` as the first argument also records a profile of souk
+# /metrics and du after the run), souk's CPU time per message (from /proc; steadier
+# than the rate on a noisy machine), its page faults and the bytes it wrote to the disk per
+# message (/proc/PID/io: sled's write amplification shows there, not in du). `perf` as the first argument also records a profile of souk
 # (perf record -g, dwarf call graphs) to /tmp/perf.data; PERF_EVENTS="-e sched:sched_switch" records
 # where threads block instead of where they run.
 # Run from the project root after `bash ../shared/perf/compare.sh` has built the harness:
@@ -39,15 +40,18 @@ if [ "${1:-}" = perf ]; then
   sleep 0.3
 fi
 cpu() { awk '{print $14 + $15}' "/proc/$spid/stat"; }
-cpu_before=$(cpu)
+faults() { awk '{print $10}' "/proc/$spid/stat"; }
+written() { awk '/^write_bytes/ {print $2}' "/proc/$spid/io"; }
+cpu_before=$(cpu); faults_before=$(faults); written_before=$(written)
 result=$("${LG[@]}" --target "http://127.0.0.1:$SP/webhooks/whatsapp" -n "$N" --label souk 2>/dev/null | tail -1)
 if [ -n "$recorder" ]; then wait "$recorder" 2>/dev/null || true; fi
-cpu_after=$(cpu)
+cpu_after=$(cpu); faults_after=$(faults); written_after=$(written)
+rss=$(awk '/VmRSS/ {print $2}' "/proc/$spid/status")
 metrics=$(curl -s "http://127.0.0.1:$SP/metrics")
 [ -n "${METRICS_OUT:-}" ] && echo "$metrics" > "$METRICS_OUT"
 bytes=$(du -sb "$tmp/store" 2>/dev/null | cut -f1 || echo 0); bytes=${bytes:-0}
 ticks=$(getconf CLK_TCK)
-python3 - "$result" "$bytes" "$metrics" "$((cpu_after - cpu_before))" "$ticks" "$N" <<'PY'
+python3 - "$result" "$bytes" "$metrics" "$((cpu_after - cpu_before))" "$ticks" "$N" "$((faults_after - faults_before))" "$rss" "$((written_after - written_before))" <<'PY'
 import json, sys
 run, size, metrics = json.loads(sys.argv[1]), int(sys.argv[2]), sys.argv[3]
 cpu_ms = int(sys.argv[4]) * 1000 / int(sys.argv[5])
@@ -57,6 +61,8 @@ events = metric("souk_events_processed_total")
 rounds = metric("souk_flush_seconds_count")
 print(f"{run['e2e_rps']:.0f} msgs/s end to end, ack p99 {run['lat_ms']['p99']:.1f} ms, "
       f"souk CPU {cpu_ms / int(sys.argv[6]):.3f} ms per message")
+print(f"page faults {int(sys.argv[7]) / int(sys.argv[6]):.2f} per message, resident {int(sys.argv[8]) // 1024} MB at the end, "
+      f"{int(sys.argv[9]) / int(sys.argv[6]) / 1024:.1f} KB written to disk per message")
 print(f"{events:.0f} events, {rounds:.0f} group-commit rounds (fsyncs): {rounds / max(events, 1):.3f} per event")
 round_ms = 1000 * metric("souk_flush_seconds_sum") / max(rounds, 1)
 sync_ms = 1000 * metric("souk_store_sync_seconds_sum") / max(metric("souk_store_sync_seconds_count"), 1)

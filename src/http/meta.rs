@@ -184,8 +184,11 @@ async fn record(
                     .record_delivery(&status.dedup_key, &record, now)
                     .await?
                 {
-                    if let Some(sent) = store.sent_record(channel, &record.platform_id).await? {
-                        changed.push(sent.customer);
+                    // The console shows the new tick in the chat of the customer the
+                    // message went to (the status names them; it is cached).
+                    let to = Identity::new(channel, status.recipient);
+                    if let Some(customer) = store.find_identity(&to).await? {
+                        changed.push(customer);
                     }
                     "status"
                 } else {

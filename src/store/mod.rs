@@ -336,12 +336,6 @@ pub trait Outbox: Send + Sync + 'static {
         now: Timestamp,
     ) -> StoreResult<Option<OutboxEntry>>;
 
-    async fn sent_record(
-        &self,
-        channel: flows::Channel,
-        platform_id: &str,
-    ) -> StoreResult<Option<SentRecord>>;
-
     /// Records a delivery status unless its dedup key was seen; `Ok(false)` for a duplicate.
     /// The dedup key ages from `received_at` (our clock), not the platform's timestamp.
     async fn record_delivery(

@@ -329,7 +329,8 @@ pub struct GroupWritten {
     pub taken: Vec<InboxEntry>,
 }
 
-/// One of our messages as the platform knows it, so delivery statuses can find it.
+/// One of our messages as the platform knows it: the console finds its delivery statuses
+/// by the platform id.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SentRecord {
     pub customer: CustomerId,

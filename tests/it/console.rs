@@ -1438,3 +1438,57 @@ async fn stale_and_expired_invitation_links_stop_working() {
     );
     app.stop().await;
 }
+
+#[tokio::test]
+async fn a_whatsapp_status_turns_the_reply_read_in_the_console_live() {
+    use crate::fake_graph::FakeGraph;
+    let fake = FakeGraph::start().await;
+    let dir = tempfile::tempdir().expect("temp dir");
+    let app = crate::support::spawn_app_with(
+        crate::meta::settings(dir.path(), &fake),
+        AppOptions::default(),
+    )
+    .await;
+    add_operator(app.store(), "ana", Role::Agent).await;
+    let console = login(&app, "ana").await;
+    let body = crate::meta::whatsapp_text_at(
+        "wamid.in.1",
+        "40700000009",
+        "cart",
+        &(souk::clock::now().millis() / 1000).to_string(),
+    );
+    assert_eq!(crate::meta::signed(&app, "whatsapp", &body).await, 200);
+    assert_eq!(fake.wait_for(1, WAIT).await.len(), 1, "one reply");
+    let customer = wait_for_customer(&app, Identity::new(Channel::WhatsApp, "40700000009")).await;
+    // The platform accepted the reply under its own id; the console shows it as sent once
+    // the send is recorded.
+    console
+        .wait_for(&customer, |t| t.iter().any(|i| i["status"] == "sent"))
+        .await;
+    // fakegraph numbers the messages it accepts from 1.
+    let wamid = "wamid.fake.1";
+    let mut feed = console_events(&console).await;
+    // Meta tells, for the message it delivered to this customer, that they read it.
+    let status =
+        json!({"object": "whatsapp_business_account", "entry": [{"id": "WABA", "changes": [
+        {"field": "messages", "value": {"messaging_product": "whatsapp",
+            "metadata": {"display_phone_number": "15550001111", "phone_number_id": "1122334455667"},
+            "statuses": [{"id": wamid, "status": "read",
+                "timestamp": (souk::clock::now().millis() / 1000).to_string(),
+                "recipient_id": "40700000009"}]}}]}]})
+        .to_string();
+    assert_eq!(
+        crate::meta::signed(&app, "whatsapp", status.as_bytes()).await,
+        200
+    );
+    assert!(
+        feed_names(&mut feed, &customer).await,
+        "the console heard of the status live, in that customer's chat"
+    );
+    let timeline = console
+        .wait_for(&customer, |t| t.iter().any(|i| i["status"] == "read"))
+        .await;
+    let outs: Vec<&Value> = timeline.iter().filter(|i| i["kind"] == "out").collect();
+    assert_eq!(outs.len(), 1, "{timeline:#?}");
+    app.stop().await;
+}

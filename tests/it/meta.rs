@@ -233,13 +233,25 @@ async fn whatsapp_message_in_reply_out_once_even_when_delivered_three_times() {
         .expect("read")
         .expect("customer");
     assert_eq!(record.display_name.as_deref(), Some("Dana"));
-    // The platform id of our reply is kept so statuses can find it.
+    // The platform id of our reply is kept under the send, for the console's ticks.
+    let history = store.history(&customer, 10).await.expect("history");
+    let outbox_id = history
+        .iter()
+        .find_map(|entry| match entry {
+            souk::store::HistoryEntry::Out { outbox_id, .. } => Some(*outbox_id),
+            _ => None,
+        })
+        .expect("the reply is in the history");
     assert!(
-        store
-            .sent_record(Channel::WhatsApp, "wamid.fake.1")
-            .await
-            .expect("read")
-            .is_some()
+        crate::support::eventually_async(WAIT, || async {
+            store
+                .sent_for(outbox_id)
+                .await
+                .expect("read")
+                .iter()
+                .any(|sent| sent.platform_id == "wamid.fake.1")
+        })
+        .await
     );
     app.stop().await;
 }

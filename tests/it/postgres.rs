@@ -871,7 +871,6 @@ async fn souk_store_copy_moves_every_kind_of_record() {
     same!(step_attempts(waiting.seq));
     same!(set_aside_events());
     same!(outbox(10));
-    same!(sent_record(Channel::WhatsApp, "wamid.1"));
     same!(sent_for(sends[0].id));
     same!(deliveries(Channel::WhatsApp, "wamid.1"));
     same!(dead_letters());

@@ -5,7 +5,7 @@
 
 use flows::{Channel, Timestamp};
 
-use super::{PgStore, big, db, decode_opt, decode_rows, unbig};
+use super::{PgStore, big, db, decode_rows, unbig};
 use crate::store::codec::{decode, encode};
 use crate::store::records::{DeadLetter, DeliveryRecord, OutboxEntry, SentRecord};
 use crate::store::{Outbox, StoreResult};
@@ -209,21 +209,6 @@ impl Outbox for PgStore {
         .map_err(db)?;
         tx.commit().await.map_err(db)?;
         Ok(Some(entry))
-    }
-
-    async fn sent_record(
-        &self,
-        channel: Channel,
-        platform_id: &str,
-    ) -> StoreResult<Option<SentRecord>> {
-        let raw: Option<(Vec<u8>,)> =
-            sqlx::query_as("SELECT record FROM sent WHERE channel = $1 AND platform_id = $2")
-                .bind(channel.name())
-                .bind(platform_id)
-                .fetch_optional(self.pool())
-                .await
-                .map_err(db)?;
-        decode_opt("sent record", raw.map(|(raw,)| raw))
     }
 
     async fn record_delivery(

@@ -99,9 +99,14 @@ impl SledTrees {
             entry.id = number(key)?;
             Ok(Record::Outbox(entry))
         })?;
-        // `#` keys index the platform records by outbox id; the records say it themselves.
-        let platform_records = self.sent.iter().filter(|item| not_under(item, b"#"));
-        each("sent", platform_records, sink, |_, value| {
+        // A record is under its `#` key, or (stores written before) under its platform key
+        // with an empty value under `#`: each is copied once.
+        let records = self.sent.iter().filter(|item| {
+            item.as_ref().map_or(true, |(key, value)| {
+                !(key.starts_with(b"#") && value.is_empty())
+            })
+        });
+        each("sent", records, sink, |_, value| {
             decoded("sent record", value).map(Record::Sent)
         })?;
         walk(&self.deliveries, sink, |key, value| {

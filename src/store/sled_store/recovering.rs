@@ -313,14 +313,6 @@ impl Outbox for SledStore {
         self.call(|store| store.revive_dead_letter(outbox_id, now))
     }
 
-    async fn sent_record(
-        &self,
-        channel: flows::Channel,
-        platform_id: &str,
-    ) -> StoreResult<Option<SentRecord>> {
-        self.call(|store| store.sent_record(channel, platform_id))
-    }
-
     async fn record_delivery(
         &self,
         dedup_key: &str,
