@@ -899,10 +899,14 @@ async fn feed_names(feed: &mut crate::support::EventStream, customer: &CustomerI
     false
 }
 
-#[tokio::test]
-async fn on_messenger_an_operator_may_answer_for_seven_days_with_the_human_agent_tag() {
-    use crate::fake_graph::FakeGraph;
-    let fake = FakeGraph::start().await;
+/// The app on Meta's channels (replies at a fake Graph API), with Ana logged in.
+async fn meta_app_with_ana() -> (
+    crate::fake_graph::FakeGraph,
+    tempfile::TempDir,
+    TestApp,
+    Console,
+) {
+    let fake = crate::fake_graph::FakeGraph::start().await;
     let dir = tempfile::tempdir().expect("temp dir");
     let app = crate::support::spawn_app_with(
         crate::meta::settings(dir.path(), &fake),
@@ -911,6 +915,12 @@ async fn on_messenger_an_operator_may_answer_for_seven_days_with_the_human_agent
     .await;
     add_operator(app.store(), "ana", Role::Agent).await;
     let console = login(&app, "ana").await;
+    (fake, dir, app, console)
+}
+
+#[tokio::test]
+async fn on_messenger_an_operator_may_answer_for_seven_days_with_the_human_agent_tag() {
+    let (fake, _dir, app, console) = meta_app_with_ana().await;
     // Meta delivers, late, a message the customer wrote three days ago.
     let three_days_ago = souk::clock::now().millis() - 3 * 24 * 3_600_000;
     let body =
@@ -968,16 +978,7 @@ async fn on_messenger_an_operator_may_answer_for_seven_days_with_the_human_agent
 
 #[tokio::test]
 async fn whatsapp_media_comes_through_souk_and_only_images_show_inline() {
-    use crate::fake_graph::FakeGraph;
-    let fake = FakeGraph::start().await;
-    let dir = tempfile::tempdir().expect("temp dir");
-    let app = crate::support::spawn_app_with(
-        crate::meta::settings(dir.path(), &fake),
-        AppOptions::default(),
-    )
-    .await;
-    add_operator(app.store(), "ana", Role::Agent).await;
-    let console = login(&app, "ana").await;
+    let (_fake, _dir, app, console) = meta_app_with_ana().await;
     let media_message = |wamid: &str, kind: &str, id: &str| {
         json!({"object": "whatsapp_business_account", "entry": [{"id": "WABA", "changes": [{"field": "messages", "value": {
             "messaging_product": "whatsapp",
@@ -1441,16 +1442,7 @@ async fn stale_and_expired_invitation_links_stop_working() {
 
 #[tokio::test]
 async fn a_whatsapp_status_turns_the_reply_read_in_the_console_live() {
-    use crate::fake_graph::FakeGraph;
-    let fake = FakeGraph::start().await;
-    let dir = tempfile::tempdir().expect("temp dir");
-    let app = crate::support::spawn_app_with(
-        crate::meta::settings(dir.path(), &fake),
-        AppOptions::default(),
-    )
-    .await;
-    add_operator(app.store(), "ana", Role::Agent).await;
-    let console = login(&app, "ana").await;
+    let (fake, _dir, app, console) = meta_app_with_ana().await;
     let body = crate::meta::whatsapp_text_at(
         "wamid.in.1",
         "40700000009",
