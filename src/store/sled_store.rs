@@ -640,8 +640,10 @@ impl SledTrees {
         let key = console_key("blocked", &identity_key(identity));
         if blocked {
             self.channel_state.insert(key, &[1u8]).map_err(engine)?;
-        } else {
-            self.channel_state.remove(key).map_err(engine)?;
+        } else if self.channel_state.remove(key).map_err(engine)?.is_some() {
+            // Lifted by the customer's new message, which may go to the inbox log next: the
+            // lift must be on disk before that message is (as a new customer is).
+            self.log.directory_written();
         }
         Ok(())
     }
