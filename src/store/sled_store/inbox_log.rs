@@ -841,6 +841,14 @@ mod tests {
             files
         }
 
+        /// What a crash or a bad disk leaves: the newest segment's bytes, changed.
+        fn damage_newest(&self, damage: impl FnOnce(&mut Vec<u8>)) {
+            let segment = self.files().pop().expect("a segment");
+            let mut bytes = std::fs::read(&segment).expect("read");
+            damage(&mut bytes);
+            std::fs::write(&segment, bytes).expect("write");
+        }
+
         /// What a step's commit does for a logged event, then sled's flush.
         fn step(&self, log: &InboxLog, seq: u64) {
             let (key, _) = log.mark_of(seq).expect("a logged event");
@@ -949,13 +957,7 @@ mod tests {
         append(&log, vec![event("a", "c1", "hello")]);
         drop(log);
         // A crash in the middle of an append: half a header, then half a record.
-        let segment = fx.files().pop().expect("a segment");
-        let mut file = OpenOptions::new()
-            .append(true)
-            .open(&segment)
-            .expect("open");
-        file.write_all(&[200, 0, 0, 0, 1, 2]).expect("torn bytes");
-        drop(file);
+        fx.damage_newest(|bytes| bytes.extend_from_slice(&[200, 0, 0, 0, 1, 2]));
 
         let log = fx.open();
         assert_eq!(pending_keys(&log), ["a"]);
@@ -976,11 +978,11 @@ mod tests {
         append(&log, vec![event("a", "c1", "one")]);
         append(&log, vec![event("b", "c1", "two")]);
         drop(log);
-        let segment = fx.files().pop().expect("a segment");
-        let mut bytes = std::fs::read(&segment).expect("read");
-        let last = bytes.len() - 1;
-        bytes[last] ^= 0xff;
-        std::fs::write(&segment, bytes).expect("write");
+        fx.damage_newest(|bytes| {
+            if let Some(last) = bytes.last_mut() {
+                *last ^= 0xff;
+            }
+        });
         let log = fx.open();
         assert_eq!(
             pending_keys(&log),
