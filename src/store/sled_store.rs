@@ -317,8 +317,9 @@ fn console_key(kind: &str, id: &[u8]) -> Vec<u8> {
 /// tree's growing end (outbox ids grow), where a second copy under the platform key alone
 /// (stores written before keep it, with an empty value under `#`) was an insert at a
 /// random place in a growing tree, the dearest kind of sled write (examples/store_cost.sh:
-/// about 7% of souk's CPU per message for the two). Platform keys start with a channel
-/// name, never `#`.
+/// about 7% of souk's CPU per message for the two). Stores written before hold the record
+/// under the platform key too, with under `#` an empty value or the same record again;
+/// every reader takes each record once. Platform keys start with a channel name, never `#`.
 fn sent_by_outbox_prefix(outbox_id: u64) -> Vec<u8> {
     let mut key = b"#".to_vec();
     key.extend_from_slice(&u64_key(outbox_id));
@@ -642,7 +643,9 @@ impl SledTrees {
             self.channel_state.insert(key, &[1u8]).map_err(engine)?;
         } else if self.channel_state.remove(key).map_err(engine)?.is_some() {
             // Lifted by the customer's new message, which may go to the inbox log next: the
-            // lift must be on disk before that message is (as a new customer is).
+            // lift must be on disk before that message is (as a new customer is). A second
+            // message racing this one may be logged just before the flag; a crash then keeps
+            // the block until the next message lifts it again.
             self.log.directory_written();
         }
         Ok(())

@@ -817,6 +817,34 @@ async fn souk_store_copy_moves_every_kind_of_record() {
         "sled's index still says the old time"
     );
     drop(store);
+    // Sends recorded by earlier releases, written the way they wrote them: the record
+    // under the platform key with an empty `#` entry, and (older) the same record under
+    // both keys. Each must be copied once.
+    let old_sends = [(901_u64, "wamid.old.b", false), (902, "wamid.old.a", true)];
+    {
+        let db = sled::Config::new()
+            .path(sled_dir.path())
+            .open()
+            .expect("sled");
+        let tree = db.open_tree("sent").expect("sent tree");
+        for (outbox_id, platform_id, full_under_both) in old_sends {
+            let record = souk::store::codec::encode(&SentRecord {
+                customer: a.clone(),
+                outbox_id,
+                channel: Channel::WhatsApp,
+                platform_id: platform_id.into(),
+                at: Timestamp(2_500),
+            });
+            let platform = format!("whatsapp\u{0}{platform_id}").into_bytes();
+            let mut by_send = b"#".to_vec();
+            by_send.extend_from_slice(&outbox_id.to_be_bytes());
+            by_send.extend_from_slice(&platform);
+            let index: &[u8] = if full_under_both { &record } else { &[] };
+            tree.insert(by_send, index).expect("index");
+            tree.insert(platform, record.as_slice()).expect("record");
+        }
+        db.flush().expect("flush");
+    }
 
     let copied = souk_store_copy(
         sled_dir.path(),
@@ -830,10 +858,10 @@ async fn souk_store_copy_moves_every_kind_of_record() {
         String::from_utf8_lossy(&copied.stderr)
     );
     assert!(!said.contains("not copied"), "{said}");
-    // Only the platform records of `sent`, only the true place of each timer, a SKU's sold
+    // Each sent record once (whatever its layout), only the true place of each timer, a SKU's sold
     // count and its level as two records.
     for line in [
-        "sent records: 1",
+        "sent records: 3",
         "timers: 1",
         "stock counts: 3",
         "booking links: 1",
@@ -872,6 +900,12 @@ async fn souk_store_copy_moves_every_kind_of_record() {
     same!(set_aside_events());
     same!(outbox(10));
     same!(sent_for(sends[0].id));
+    for (outbox_id, platform_id, _) in old_sends {
+        let copied = pg.sent_for(outbox_id).await.expect("read PostgreSQL");
+        assert_eq!(copied.len(), 1, "{platform_id}: {copied:?}");
+        assert_eq!(copied[0].platform_id, platform_id);
+        same!(sent_for(outbox_id));
+    }
     same!(deliveries(Channel::WhatsApp, "wamid.1"));
     same!(dead_letters());
     same!(orders());

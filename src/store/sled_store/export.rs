@@ -1,7 +1,7 @@
 //! Every record of the sled store, tree by tree, handed to a sink one at a time as a typed
 //! `copy::Record` (what `souk store copy` moves to another backend). Index entries that only
-//! point at records found elsewhere (sent by outbox id, payment sessions by order, the old
-//! dedup age index, timer slots) are not handed on: slots are read to give each timer its
+//! point at records found elsewhere (sent by outbox id in stores written before, payment
+//! sessions by order, the old dedup age index, timer slots) are not handed on: slots are read to give each timer its
 //! true due time. A record that does not decode is logged and handed on as `Unreadable`, so
 //! the copy can say how many it left behind.
 
@@ -99,12 +99,15 @@ impl SledTrees {
             entry.id = number(key)?;
             Ok(Record::Outbox(entry))
         })?;
-        // A record is under its `#` key, or (stores written before) under its platform key
-        // with an empty value under `#`: each is copied once.
+        // Each record is copied once, wherever it is. Now it is under its `#` key alone.
+        // Stores written before keep it under the platform key, with under `#` an empty
+        // value or (older still) the same record again.
         let records = self.sent.iter().filter(|item| {
-            item.as_ref().map_or(true, |(key, value)| {
-                !(key.starts_with(b"#") && value.is_empty())
-            })
+            let Ok((key, value)) = item else { return true };
+            let Some(platform) = key.strip_prefix(b"#").and_then(|rest| rest.get(8..)) else {
+                return true;
+            };
+            !value.is_empty() && !self.sent.contains_key(platform).unwrap_or(false)
         });
         each("sent", records, sink, |_, value| {
             decoded("sent record", value).map(Record::Sent)

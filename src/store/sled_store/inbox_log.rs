@@ -86,7 +86,7 @@ struct Shared {
     state: Mutex<State>,
     /// The keys of `processed`, in memory (`seen_keys.rs`).
     seen: Mutex<SeenKeys>,
-    /// Set after a write to sled's directory (a new customer, a moved identity) that an
+    /// Set after a write to sled's directory (a new customer, a moved identity, a lifted block) that an
     /// event about to be logged may refer to: the next append flushes sled first, as the
     /// group commit's fsync did when events went into sled.
     directory_dirty: AtomicBool,
