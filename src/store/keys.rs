@@ -25,18 +25,6 @@ pub fn identity_key(identity: &Identity) -> Vec<u8> {
 }
 
 /// Customer id, a zero byte, then the sequence: one customer's history is one key range.
-pub fn history_key(customer: &CustomerId, seq: u64) -> Vec<u8> {
-    let mut key = history_prefix(customer);
-    key.extend_from_slice(&seq.to_be_bytes());
-    key
-}
-
-pub fn history_prefix(customer: &CustomerId) -> Vec<u8> {
-    let mut key = customer.0.as_bytes().to_vec();
-    key.push(0);
-    key
-}
-
 /// Due time first so a range scan from the start yields the earliest timers.
 pub fn timer_key(due: Timestamp, customer: &CustomerId, kind: TimerKind) -> Vec<u8> {
     let mut key = time_bytes(due).to_vec();

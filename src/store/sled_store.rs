@@ -10,10 +10,12 @@ mod bookings;
 mod erasure;
 #[cfg(feature = "postgres")]
 mod export;
+mod history_log;
 mod inbox_log;
 mod recent;
 mod recovering;
 mod seen_keys;
+mod segment_files;
 mod set_aside;
 mod timer_slots;
 
@@ -28,10 +30,8 @@ use flows::{Conversation, Customer, CustomerId, Event, Identity, Order, OrderId,
 
 use super::codec::{decode, encode};
 use super::console_records::{ConsoleSession, ConversationSummary, Invite, KnownDevice, Operator};
-use super::history_chunk::{self, Chunk};
-use super::keys::{
-    history_key, history_prefix, identity_key, processed_age_key, time_key, timer_due_of, u64_key,
-};
+use super::history_chunk;
+use super::keys::{identity_key, processed_age_key, time_key, timer_due_of, u64_key};
 use super::linking::{LinkCode, MergeRecord, Redeemed};
 use super::records::{
     DeadLetter, Delivered, DeliveryRecord, GroupWritten, HistoryEntry, InboxEntry, Ingested,
@@ -79,6 +79,8 @@ pub struct SledTrees {
     recent: recent::Recent,
     /// Platform events accepted outside the group commit's transactions (`inbox_log.rs`).
     log: inbox_log::InboxLog,
+    /// The steps' history records, appended beside sled (`history_log.rs`).
+    history_log: history_log::HistoryLog,
 }
 
 fn platform_key(channel: flows::Channel, platform_id: &str) -> Vec<u8> {
@@ -131,6 +133,9 @@ impl SledTrees {
         let tree = |name: &str| db.open_tree(name).map_err(engine);
         let processed = tree("processed")?;
         let log = inbox_log::InboxLog::open(&path.join("inbox-log"), &db, &processed)?;
+        let history = tree("history")?;
+        let history_log = history_log::HistoryLog::open(&path.join("history-log"), &db, &history)?;
+        history_log.move_in_from_sled()?;
         Ok(SledTrees {
             customers: tree("customers")?,
             identities: tree("identities")?,
@@ -138,7 +143,7 @@ impl SledTrees {
             processed,
             processed_age: tree("processed_age")?,
             conversations: tree("conversations")?,
-            history: tree("history")?,
+            history,
             outbox: tree("outbox")?,
             dead: tree("dead_letters")?,
             timers: tree("timers")?,
@@ -155,6 +160,7 @@ impl SledTrees {
             identity_cache: std::sync::RwLock::default(),
             recent: recent::Recent::default(),
             log,
+            history_log,
             db,
         })
     }
@@ -296,7 +302,8 @@ struct StepTrees<'a> {
     processed: &'a TransactionalTree,
     inbox: &'a TransactionalTree,
     conversations: &'a TransactionalTree,
-    history: &'a TransactionalTree,
+    /// The round's history records, appended to the history log before the commit.
+    history: &'a history_log::Gathered,
     outbox: &'a TransactionalTree,
     timers: &'a TransactionalTree,
     timer_slots: &'a TransactionalTree,
@@ -506,11 +513,12 @@ impl StepTrees<'_> {
             created.push(entry);
         }
         let history: Vec<&HistoryEntry> = commit.history.iter().chain(&replies).collect();
-        if !history.is_empty() {
-            self.history.insert(
-                history_key(customer, self.history.generate_id()?),
-                history_chunk::encode_chunk(&history),
-            )?;
+        if let Some(newest) = history.iter().map(|entry| entry.at()).max() {
+            self.history.borrow_mut().push(history_log::NewRecord {
+                customer: customer.clone(),
+                newest,
+                chunk: history_chunk::encode_chunk(&history),
+            });
         }
         for change in &commit.timers {
             match change {
@@ -813,9 +821,12 @@ impl SledTrees {
         Ok((conversation, customer))
     }
 
-    /// A round's events and steps, in one transaction.
+    /// A round's events and steps, in one transaction; their history records are appended
+    /// to the history log first, and the log's new end committed with them.
     fn transact_groups(&self, parts: &[WriteGroup]) -> StoreResult<Vec<GroupWritten>> {
-        (
+        let appender = std::cell::RefCell::new(self.history_log.appender());
+        let gathered = history_log::Gathered::default();
+        let written = (
             &self.processed,
             &self.inbox,
             &self.conversations,
@@ -840,12 +851,14 @@ impl SledTrees {
                     commerce,
                     summaries,
                 )| {
+                    // sled runs this again after a conflict: gather afresh.
+                    gathered.borrow_mut().clear();
                     let trees = StepTrees {
                         log: &self.log,
                         processed,
                         inbox,
                         conversations,
-                        history,
+                        history: &gathered,
                         outbox,
                         timers,
                         timer_slots,
@@ -871,10 +884,26 @@ impl SledTrees {
                             taken: Vec::new(),
                         });
                     }
+                    let records = gathered.take();
+                    let mut appender = appender.borrow_mut();
+                    let appended = if records.is_empty() {
+                        appender.undo().map(|()| None)
+                    } else {
+                        appender.write(&records).map(Some)
+                    };
+                    match appended {
+                        Ok(Some(end)) => {
+                            history.insert(history_log::END_KEY, &end.encode())?;
+                        }
+                        Ok(None) => {}
+                        Err(error) => return Err(ConflictableTransactionError::Abort(error)),
+                    }
                     Ok(written)
                 },
             )
-            .map_err(tx_error)
+            .map_err(tx_error)?;
+        appender.into_inner().commit();
+        Ok(written)
     }
 
     pub(super) fn write_groups(&self, parts: &[WriteGroup]) -> StoreResult<Vec<GroupWritten>> {
@@ -917,23 +946,7 @@ impl SledTrees {
         customer: &CustomerId,
         limit: usize,
     ) -> StoreResult<Vec<HistoryEntry>> {
-        // The newest `limit` entries, returned oldest first.
-        let mut newest: Vec<HistoryEntry> = Vec::new();
-        for item in self.history.scan_prefix(history_prefix(customer)).rev() {
-            if newest.len() >= limit {
-                break;
-            }
-            let (key, value) = item.map_err(engine)?;
-            match decode::<Chunk>("history record", &value) {
-                Ok(Chunk(entries)) => newest.extend(entries.into_iter().rev()),
-                Err(error) => {
-                    tracing::error!(%error, ?key, "skipping an undecodable history record")
-                }
-            }
-        }
-        newest.truncate(limit);
-        newest.reverse();
-        Ok(newest)
+        self.history_log.history(customer, limit)
     }
 
     pub(super) fn append_history(
@@ -941,11 +954,11 @@ impl SledTrees {
         customer: &CustomerId,
         entry: &HistoryEntry,
     ) -> StoreResult<()> {
-        let id = self.db.generate_id().map_err(engine)?;
-        self.history
-            .insert(history_key(customer, id), encode(entry))
-            .map_err(engine)?;
-        Ok(())
+        self.history_log.append_one(history_log::NewRecord {
+            customer: customer.clone(),
+            newest: entry.at(),
+            chunk: history_chunk::encode_chunk(&[entry]),
+        })
     }
 }
 
@@ -1391,29 +1404,24 @@ impl SledTrees {
         matches: &mut dyn FnMut(&HistoryEntry) -> bool,
         deadline: std::time::Instant,
     ) -> StoreResult<(Vec<CustomerId>, bool)> {
-        let mut found: Vec<CustomerId> = Vec::new();
-        for (read, item) in self.history.iter().enumerate() {
+        let mut found: std::collections::HashSet<CustomerId> = Default::default();
+        let mut read = 0usize;
+        let complete = self.history_log.visit(&mut |record| {
+            read += 1;
             if read % 1024 == 0 && std::time::Instant::now() > deadline {
-                return Ok((found, false));
+                return Ok(false);
             }
-            let (key, value) = item.map_err(engine)?;
-            // The key is the customer id, a zero byte, then the sequence.
-            let Some(end) = key.iter().position(|b| *b == 0) else {
-                continue;
-            };
-            let Ok(customer) = std::str::from_utf8(&key[..end]) else {
-                continue;
-            };
-            if found.last().is_some_and(|last| last.0 == customer) {
-                continue;
-            }
-            if let Ok(Chunk(entries)) = decode::<Chunk>("history record", &value)
+            if !found.contains(&record.customer)
+                && let Ok(entries) = history_chunk::decode_chunk(record.chunk)
                 && entries.iter().any(&mut *matches)
             {
-                found.push(CustomerId(customer.to_owned()));
+                found.insert(record.customer);
             }
-        }
-        Ok((found, true))
+            Ok(true)
+        })?;
+        let mut found: Vec<CustomerId> = found.into_iter().collect();
+        found.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+        Ok((found, complete))
     }
 }
 
@@ -1740,7 +1748,7 @@ impl SledTrees {
     }
 
     pub(super) fn size_on_disk(&self) -> StoreResult<u64> {
-        self.db.size_on_disk().map_err(engine)
+        Ok(self.db.size_on_disk().map_err(engine)? + self.history_log.bytes())
     }
 }
 

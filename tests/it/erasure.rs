@@ -51,11 +51,15 @@ fn raw_sled(path: &std::path::Path) -> Vec<Vec<u8>> {
             all.push(tagged);
         }
     }
-    // The inbox log's files (events accepted but not yet stepped) are part of the store.
-    if let Ok(files) = std::fs::read_dir(path.join("inbox-log")) {
+    // The logs' files are part of the store: the inbox log (events accepted but not yet
+    // stepped) and the history log (every step's history record).
+    for log in ["inbox-log", "history-log"] {
+        let Ok(files) = std::fs::read_dir(path.join(log)) else {
+            continue;
+        };
         for file in files {
             let file = file.expect("log file").path();
-            let mut tagged = format!("[inbox-log {}] ", file.display()).into_bytes();
+            let mut tagged = format!("[{log} {}] ", file.display()).into_bytes();
             tagged.extend_from_slice(&std::fs::read(&file).expect("read a log file"));
             all.push(tagged);
         }

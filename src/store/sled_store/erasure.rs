@@ -18,8 +18,7 @@ use super::{
 };
 use crate::store::codec::{decode, encode};
 use crate::store::erasure_records::{ErasurePlan, ErasureRecord};
-use crate::store::history_chunk;
-use crate::store::keys::{history_prefix, identity_key, u64_key};
+use crate::store::keys::{identity_key, u64_key};
 use crate::store::linking::LinkCode;
 use crate::store::records::{DeadLetter, InboxEntry, OutboxEntry, SetAside};
 use crate::store::{StoreError, StoreResult};
@@ -28,22 +27,21 @@ use crate::store::{StoreError, StoreResult};
 const CUSTOMERS: usize = 0;
 const IDENTITIES: usize = 1;
 const CONVERSATIONS: usize = 2;
-const HISTORY: usize = 3;
-const SUMMARIES: usize = 4;
-const INBOX: usize = 5;
-const SET_ASIDE: usize = 6;
-const OUTBOX: usize = 7;
-const DEAD: usize = 8;
-const SENT: usize = 9;
-const DELIVERIES: usize = 10;
-const CHANNEL_STATE: usize = 11;
-const COMMERCE: usize = 12;
-const ORDERS: usize = 13;
-const BOOKINGS: usize = 14;
-const TIMERS: usize = 15;
-const TIMER_SLOTS: usize = 16;
-const PROCESSED: usize = 17;
-const CONSOLE: usize = 18;
+const SUMMARIES: usize = 3;
+const INBOX: usize = 4;
+const SET_ASIDE: usize = 5;
+const OUTBOX: usize = 6;
+const DEAD: usize = 7;
+const SENT: usize = 8;
+const DELIVERIES: usize = 9;
+const CHANNEL_STATE: usize = 10;
+const COMMERCE: usize = 11;
+const ORDERS: usize = 12;
+const BOOKINGS: usize = 13;
+const TIMERS: usize = 14;
+const TIMER_SLOTS: usize = 15;
+const PROCESSED: usize = 16;
+const CONSOLE: usize = 17;
 
 const PRIVACY_KEY: &[u8] = b"privacy-key";
 
@@ -88,8 +86,11 @@ impl SledTrees {
         // half recorded (`deliver_apart` runs under the same lock).
         // The log's copies of the customers' pending events go first: once the erasure is
         // committed nothing may bring them back (a restart would step them again).
-        self.log
-            .drop_customers(plan.customers.iter().cloned().collect())?;
+        let customers: HashSet<CustomerId> = plan.customers.iter().cloned().collect();
+        self.log.drop_customers(customers.clone())?;
+        // Their history goes from the files before the rest: a restart after a crash in
+        // between finds the erasure not done and runs it again.
+        self.history_log.drop_customers(&customers)?;
         let (mut writes, sends) = self.erasure_writes(plan)?;
         self.rewriting(|| {
             self.sent_writes(&sends, &mut writes)?;
@@ -106,7 +107,6 @@ impl SledTrees {
             &self.customers,
             &self.identities,
             &self.conversations,
-            &self.history,
             &self.summaries,
             &self.inbox,
             &self.set_aside,
@@ -179,9 +179,6 @@ impl SledTrees {
             writes.remove(CUSTOMERS, id);
             writes.remove(CONVERSATIONS, id);
             writes.remove(SUMMARIES, id);
-            for key in self.history.scan_prefix(history_prefix(customer)).keys() {
-                writes.remove(HISTORY, key.map_err(engine)?.to_vec());
-            }
             let mut merges = console_key("merge", id);
             merges.push(0);
             for key in self.channel_state.scan_prefix(merges).keys() {
@@ -357,18 +354,7 @@ impl SledTrees {
     }
 
     pub(super) fn prune_history(&self, before: Timestamp) -> StoreResult<usize> {
-        let mut pruned = 0;
-        for item in self.history.iter() {
-            let (key, value) = item.map_err(engine)?;
-            let Ok(entries) = history_chunk::decode_chunk(&value) else {
-                continue;
-            };
-            let newest = entries.iter().map(|entry| entry.at()).max();
-            if newest.is_some_and(|at| at < before) {
-                self.history.remove(key).map_err(engine)?;
-                pruned += 1;
-            }
-        }
+        let pruned = self.history_log.prune(before)?;
         // What became of the messages goes with them: platform ids and delivery statuses.
         for item in self.sent.iter() {
             let (key, value) = item.map_err(engine)?;

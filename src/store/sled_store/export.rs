@@ -84,15 +84,22 @@ impl SledTrees {
         walk(&self.conversations, sink, |_, value| {
             decoded("conversation", value).map(Record::Conversation)
         })?;
-        walk(&self.history, sink, |key, value| {
-            let (customer, id) = key
-                .split_at_checked(key.len().saturating_sub(8))
-                .ok_or("short key")?;
-            Ok(Record::History {
-                id: number(id)?,
-                customer: CustomerId(text(customer.strip_suffix(&[0]).ok_or("no customer")?)?),
-                entries: decode_chunk(value).map_err(|error| error.to_string())?,
-            })
+        // Numbered in log order, which is each customer's order (the target reads a
+        // customer's history by this id).
+        let mut id = 0u64;
+        self.history_log.visit(&mut |record| {
+            id += 1;
+            match decode_chunk(record.chunk) {
+                Ok(entries) => sink(Record::History {
+                    id,
+                    customer: record.customer,
+                    entries,
+                })?,
+                Err(error) => {
+                    unreadable("history log", &id.to_be_bytes(), &error.to_string(), sink)?
+                }
+            }
+            Ok(true)
         })?;
         walk(&self.outbox, sink, |key, value| {
             let mut entry: crate::store::OutboxEntry = decoded("outbox entry", value)?;

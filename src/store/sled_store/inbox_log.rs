@@ -22,9 +22,9 @@
 //!   is ever appended behind a torn record.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
-use std::fs::{File, OpenOptions};
+use std::fs::File;
 use std::io::Write as _;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, mpsc};
 
@@ -32,6 +32,7 @@ use flows::{CustomerId, Timestamp};
 use tokio::sync::oneshot;
 
 use super::seen_keys::SeenKeys;
+use super::segment_files::{MAX_RECORD_BYTES, Segments, put_record};
 use crate::store::codec::{decode, encode};
 use crate::store::{InboxEntry, Ingested, StoreError, StoreResult};
 
@@ -39,17 +40,10 @@ use crate::store::{InboxEntry, Ingested, StoreError, StoreResult};
 /// once all its events are done.
 const SEGMENT_BYTES: u64 = 4 * 1024 * 1024;
 
-/// Larger than any encoded event (texts are cut to the channels' limits before they get
-/// here); a length beyond it can only be a torn or damaged record.
-const MAX_RECORD_BYTES: usize = 1024 * 1024;
-
 /// Under load the writer first waits this long, so more webhooks share its fsync: each
 /// fsync costs the CPU a write to the virtual disk's queue (about 5% of souk's CPU at
 /// 8,000 events a second without it). A lone event at low load does not wait.
 const GATHER: std::time::Duration = std::time::Duration::from_micros(300);
-
-/// Length and CRC32 of the payload, each a little-endian u32.
-const HEADER_BYTES: usize = 8;
 
 pub(super) type Appended = oneshot::Receiver<StoreResult<Vec<Ingested>>>;
 
@@ -82,7 +76,7 @@ impl Drop for InboxLog {
 }
 
 struct Shared {
-    dir: PathBuf,
+    segments: Segments,
     state: Mutex<State>,
     /// The keys of `processed`, in memory (`seen_keys.rs`).
     seen: Mutex<SeenKeys>,
@@ -125,14 +119,6 @@ enum Command {
     },
 }
 
-fn io_error(what: &str, error: std::io::Error) -> StoreError {
-    if error.kind() == std::io::ErrorKind::StorageFull {
-        StoreError::Unavailable(format!("inbox log: {what}: {error}"))
-    } else {
-        StoreError::Engine(format!("inbox log: {what}: {error}"))
-    }
-}
-
 fn stopped() -> StoreError {
     StoreError::Engine("the inbox log's writer stopped".into())
 }
@@ -143,91 +129,21 @@ fn lock(state: &Mutex<State>) -> std::sync::MutexGuard<'_, State> {
         .unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
-fn segment_path(dir: &Path, segment: u64) -> PathBuf {
-    dir.join(format!("{segment:020}.log"))
-}
-
-fn put_record(buffer: &mut Vec<u8>, payload: &[u8]) {
-    let len = u32::try_from(payload.len()).unwrap_or(u32::MAX);
-    buffer.extend_from_slice(&len.to_le_bytes());
-    buffer.extend_from_slice(&crc32fast::hash(payload).to_le_bytes());
-    buffer.extend_from_slice(payload);
-}
-
-/// The records of one segment, in order, up to the first torn or damaged one.
-fn read_records(bytes: &[u8], segment: u64) -> Vec<&[u8]> {
-    let mut records = Vec::new();
-    let mut rest = bytes;
-    while !rest.is_empty() {
-        let Some((header, body)) = rest.split_at_checked(HEADER_BYTES) else {
-            tracing::warn!(segment, "inbox log ends in a torn record header; ignored");
-            break;
-        };
-        let word = |at: usize| {
-            header
-                .get(at..at + 4)
-                .and_then(|raw| <[u8; 4]>::try_from(raw).ok())
-                .map_or(0, u32::from_le_bytes)
-        };
-        let (len, crc) = (word(0) as usize, word(4));
-        let Some((payload, next)) = body
-            .split_at_checked(len)
-            .filter(|_| len <= MAX_RECORD_BYTES)
-        else {
-            tracing::warn!(segment, "inbox log ends in a torn record; ignored");
-            break;
-        };
-        if crc32fast::hash(payload) != crc {
-            tracing::warn!(
-                segment,
-                "inbox log record fails its checksum; the segment's rest is ignored"
-            );
-            break;
-        }
-        records.push(payload);
-        rest = next;
-    }
-    records
-}
-
-fn segments_in(dir: &Path) -> StoreResult<Vec<u64>> {
-    let mut segments = Vec::new();
-    for item in std::fs::read_dir(dir).map_err(|e| io_error("listing", e))? {
-        let name = item.map_err(|e| io_error("listing", e))?.file_name();
-        if let Some(number) = name
-            .to_str()
-            .and_then(|name| name.strip_suffix(".log"))
-            .and_then(|number| number.parse::<u64>().ok())
-        {
-            segments.push(number);
-        }
-    }
-    segments.sort_unstable();
-    Ok(segments)
-}
-
-fn sync_dir(dir: &Path) -> StoreResult<()> {
-    File::open(dir)
-        .and_then(|dir| dir.sync_all())
-        .map_err(|e| io_error("syncing its folder", e))
-}
-
 impl InboxLog {
     /// Opens the log in `dir`: events whose dedup mark is missing from `processed` are
     /// pending again; segments with none are deleted; appends go to a new segment.
     pub(super) fn open(dir: &Path, db: &sled::Db, processed: &sled::Tree) -> StoreResult<InboxLog> {
-        std::fs::create_dir_all(dir).map_err(|e| io_error("creating its folder", e))?;
+        let files = Segments::create(dir, "inbox log")?;
         let mut seen = SeenKeys::new();
         for key in processed.iter().keys() {
             seen.insert(&key.map_err(super::engine)?);
         }
         let mut state = State::default();
-        let segments = segments_in(dir)?;
+        let segments = files.list()?;
         for &segment in &segments {
-            let bytes =
-                std::fs::read(segment_path(dir, segment)).map_err(|e| io_error("reading", e))?;
+            let bytes = files.read(segment)?.unwrap_or_default();
             let mut live = 0;
-            for payload in read_records(&bytes, segment) {
+            for (_, payload) in files.records(&bytes, segment) {
                 let entry: InboxEntry = match decode("inbox log entry", payload) {
                     Ok(entry) => entry,
                     Err(error) => {
@@ -259,14 +175,13 @@ impl InboxLog {
                 );
             }
             if live == 0 {
-                std::fs::remove_file(segment_path(dir, segment))
-                    .map_err(|e| io_error("deleting a done segment", e))?;
+                files.remove(segment)?;
             } else {
                 state.live.insert(segment, live);
             }
         }
         state.current = segments.last().map_or(1, |last| last + 1);
-        let file = new_segment(dir, state.current)?;
+        let file = files.create_segment(state.current)?;
         if !state.pending.is_empty() {
             tracing::info!(
                 pending = state.pending.len(),
@@ -274,7 +189,7 @@ impl InboxLog {
             );
         }
         let shared = Arc::new(Shared {
-            dir: dir.to_path_buf(),
+            segments: files.clone(),
             state: Mutex::new(state),
             seen: Mutex::new(seen),
             directory_dirty: AtomicBool::new(false),
@@ -290,7 +205,7 @@ impl InboxLog {
         let writer = std::thread::Builder::new()
             .name("souk-inbox-log".into())
             .spawn(move || writer.run(&queue))
-            .map_err(|e| io_error("starting its writer", e))?;
+            .map_err(|e| files.io_error("starting its writer", e))?;
         Ok(InboxLog {
             shared,
             commands: Mutex::new(Some(commands)),
@@ -418,7 +333,7 @@ impl InboxLog {
             }
         }
         for segment in doomed {
-            if let Err(error) = std::fs::remove_file(segment_path(&self.shared.dir, segment)) {
+            if let Err(error) = self.shared.segments.remove(segment) {
                 tracing::warn!(%error, segment, "could not delete a done inbox log segment");
             }
         }
@@ -435,16 +350,18 @@ impl InboxLog {
         };
         let mut entries = Vec::new();
         for segment in segments {
-            let bytes = match std::fs::read(segment_path(&self.shared.dir, segment)) {
-                Ok(bytes) => bytes,
-                // Deleted meanwhile: all its events were done.
-                Err(error) if error.kind() == std::io::ErrorKind::NotFound => continue,
-                Err(error) => return Err(io_error("reading", error)),
+            // Gone meanwhile: all its events were done.
+            let Some(bytes) = self.shared.segments.read(segment)? else {
+                continue;
             };
             entries.extend(
-                read_records(&bytes, segment)
+                self.shared
+                    .segments
+                    .records(&bytes, segment)
                     .into_iter()
-                    .filter_map(|payload| decode::<InboxEntry>("inbox log entry", payload).ok())
+                    .filter_map(|(_, payload)| {
+                        decode::<InboxEntry>("inbox log entry", payload).ok()
+                    })
                     .filter(|entry| seqs.contains(&entry.seq)),
             );
         }
@@ -461,11 +378,13 @@ impl InboxLog {
         else {
             return Ok(None);
         };
-        let bytes = std::fs::read(segment_path(&self.shared.dir, segment))
-            .map_err(|e| io_error("reading", e))?;
-        Ok(read_records(&bytes, segment)
+        let bytes = self.shared.segments.read(segment)?.unwrap_or_default();
+        Ok(self
+            .shared
+            .segments
+            .records(&bytes, segment)
             .into_iter()
-            .filter_map(|payload| decode::<InboxEntry>("inbox log entry", payload).ok())
+            .filter_map(|(_, payload)| decode::<InboxEntry>("inbox log entry", payload).ok())
             .find(|entry| entry.seq == seq))
     }
 
@@ -476,16 +395,6 @@ impl InboxLog {
         self.command(Command::Drop { customers, done })?;
         answer.recv().map_err(|_| stopped())?
     }
-}
-
-fn new_segment(dir: &Path, segment: u64) -> StoreResult<File> {
-    let file = OpenOptions::new()
-        .create_new(true)
-        .append(true)
-        .open(segment_path(dir, segment))
-        .map_err(|e| io_error("creating a segment", e))?;
-    sync_dir(dir)?;
-    Ok(file)
 }
 
 /// What one batch of appends writes.
@@ -656,7 +565,7 @@ impl Writer {
             self.file
                 .write_all(&buffer)
                 .and_then(|()| self.file.sync_data())
-                .map_err(|e| io_error("appending", e))?;
+                .map_err(|e| self.shared.segments.io_error("appending", e))?;
             self.size += buffer.len() as u64;
             // The marks their steps will write: known before the keys leave `pending`.
             {
@@ -692,7 +601,7 @@ impl Writer {
     /// starts the next.
     fn rotate(&mut self) -> StoreResult<()> {
         let old = lock(&self.shared.state).current;
-        self.file = new_segment(&self.shared.dir, old + 1)?;
+        self.file = self.shared.segments.create_segment(old + 1)?;
         self.size = 0;
         let empty = {
             let mut state = lock(&self.shared.state);
@@ -704,7 +613,7 @@ impl Writer {
             empty
         };
         if empty {
-            let _ = std::fs::remove_file(segment_path(&self.shared.dir, old));
+            let _ = self.shared.segments.remove(old);
         }
         Ok(())
     }
@@ -737,12 +646,10 @@ impl Writer {
         let mut copied = HashSet::new();
         let mut unreadable = 0;
         for &segment in &old_segments {
-            let bytes = match std::fs::read(segment_path(&self.shared.dir, segment)) {
-                Ok(bytes) => bytes,
-                Err(error) if error.kind() == std::io::ErrorKind::NotFound => continue,
-                Err(error) => return Err(io_error("reading", error)),
+            let Some(bytes) = self.shared.segments.read(segment)? else {
+                continue;
             };
-            for payload in read_records(&bytes, segment) {
+            for (_, payload) in self.shared.segments.records(&bytes, segment) {
                 match decode::<InboxEntry>("inbox log entry", payload) {
                     Ok(entry) if kept_seqs.contains(&entry.seq) => {
                         put_record(&mut buffer, payload);
@@ -758,10 +665,10 @@ impl Writer {
             }
         }
         let fresh = old_segments.iter().max().map_or(1, |last| last + 1);
-        let mut file = new_segment(&self.shared.dir, fresh)?;
+        let mut file = self.shared.segments.create_segment(fresh)?;
         file.write_all(&buffer)
             .and_then(|()| file.sync_data())
-            .map_err(|e| io_error("rewriting", e))?;
+            .map_err(|e| self.shared.segments.io_error("rewriting", e))?;
         {
             let mut state = lock(&self.shared.state);
             for seq in &dropped {
@@ -788,13 +695,9 @@ impl Writer {
         self.file = file;
         self.size = buffer.len() as u64;
         for segment in old_segments {
-            match std::fs::remove_file(segment_path(&self.shared.dir, segment)) {
-                Ok(()) => {}
-                Err(error) if error.kind() == std::io::ErrorKind::NotFound => {}
-                Err(error) => return Err(io_error("deleting a rewritten segment", error)),
-            }
+            self.shared.segments.remove(segment)?;
         }
-        sync_dir(&self.shared.dir)?;
+        self.shared.segments.sync_dir()?;
         Ok(dropped.len())
     }
 }
@@ -803,6 +706,7 @@ impl Writer {
 mod tests {
     use super::*;
     use flows::{Channel, Event, Inbound, InboundMessage};
+    use std::path::PathBuf;
 
     struct Fixture {
         _dir: tempfile::TempDir,
@@ -812,12 +716,7 @@ mod tests {
     }
 
     fn fixture() -> Fixture {
-        let dir = tempfile::tempdir().expect("temp dir");
-        let db = sled::Config::new()
-            .path(dir.path().join("db"))
-            .open()
-            .expect("sled");
-        let processed = db.open_tree("processed").expect("tree");
+        let (dir, db, processed) = super::super::segment_files::temp_sled("processed");
         let log_dir = dir.path().join("inbox-log");
         Fixture {
             _dir: dir,

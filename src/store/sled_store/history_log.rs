@@ -1,0 +1,963 @@
+//! The history's log: every step's history record (what came in and the replies it made)
+//! is appended to segment files of its own beside sled, with an index in memory, instead of
+//! being inserted into sled's `history` tree.
+//!
+//! Why: history only ever grows at its end, but in sled it was keyed by customer, so each
+//! step inserted at a scattered place in a tree that keeps growing. That one insert cost
+//! about 11% of souk's CPU and 5 KB of disk writes per message (examples/store_cost.sh,
+//! leaving it out): node splits and whole-node rewrites for a 0.5 KB record. An append to
+//! a file costs the bytes.
+//!
+//! The rules that keep it exact:
+//! - A round's records are appended and fsynced *before* its sled transaction commits, and
+//!   the transaction writes the log's new end (`END_KEY` in the `history` tree) with the
+//!   steps. So whatever sled holds, the log holds too; at start-up everything past the end
+//!   sled committed (a round that never committed) is cut off. A round that fails undoes
+//!   its append at once, so nothing uncommitted stays between committed records.
+//! - Only committed records are in the index, so readers never see a round that fails.
+//! - Rewrites (an erasure, the retention prune) replace a closed segment whole: written
+//!   beside it, fsynced, renamed over it. The segment appends go to is first closed, and
+//!   the new end recorded in sled and flushed, so the committed end never points into a
+//!   rewritten file.
+//! - The index is rebuilt from the segments at start-up (each record names its customer).
+
+use std::cell::RefCell;
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::fs::File;
+use std::io::Write as _;
+use std::os::unix::fs::FileExt as _;
+use std::path::Path;
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use flows::{CustomerId, Timestamp};
+
+use super::segment_files::{HEADER_BYTES, MAX_RECORD_BYTES, Segments, put_record, record_at};
+use crate::store::history_chunk::decode_chunk;
+use crate::store::records::HistoryEntry;
+use crate::store::{StoreError, StoreResult};
+
+/// Where the committed end of the log is kept, in sled's `history` tree (history records
+/// were keyed by customer id there, which is UTF-8 and never starts with 0xFF).
+pub(super) const END_KEY: &[u8] = b"\xffend";
+
+/// Appends move to a new segment past this size.
+const SEGMENT_BYTES: u64 = 4 * 1024 * 1024;
+
+/// The committed end: the segment appends go to and its committed length.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) struct End {
+    segment: u64,
+    offset: u64,
+}
+
+impl End {
+    pub(super) fn encode(&self) -> [u8; 16] {
+        let mut raw = [0u8; 16];
+        raw[..8].copy_from_slice(&self.segment.to_be_bytes());
+        raw[8..].copy_from_slice(&self.offset.to_be_bytes());
+        raw
+    }
+
+    fn decode(raw: &[u8]) -> Option<End> {
+        let segment = u64::from_be_bytes(raw.get(..8)?.try_into().ok()?);
+        let offset = u64::from_be_bytes(raw.get(8..16)?.try_into().ok()?);
+        Some(End { segment, offset })
+    }
+}
+
+/// Where one record is.
+#[derive(Clone, Copy, Debug)]
+struct Loc {
+    segment: u64,
+    offset: u64,
+    /// With the header.
+    len: u32,
+}
+
+#[derive(Clone, Copy)]
+struct SegmentInfo {
+    oldest: Timestamp,
+    newest: Timestamp,
+}
+
+/// A record to append: whose it is, its newest entry's time, the encoded chunk.
+pub(super) struct NewRecord {
+    pub customer: CustomerId,
+    pub newest: Timestamp,
+    pub chunk: Vec<u8>,
+}
+
+/// One record read back.
+pub(super) struct Read<'a> {
+    pub customer: CustomerId,
+    pub newest: Timestamp,
+    pub chunk: &'a [u8],
+}
+
+/// The payload: the customer id's length (u16 LE) and bytes, the newest entry's time
+/// (i64 LE), then the chunk as the other backends store it.
+fn payload(record: &NewRecord) -> Vec<u8> {
+    let id = record.customer.0.as_bytes();
+    let mut payload = Vec::with_capacity(2 + id.len() + 8 + record.chunk.len());
+    payload.extend_from_slice(&u16::try_from(id.len()).unwrap_or(u16::MAX).to_le_bytes());
+    payload.extend_from_slice(id);
+    payload.extend_from_slice(&record.newest.0.to_le_bytes());
+    payload.extend_from_slice(&record.chunk);
+    payload
+}
+
+fn parse(payload: &[u8]) -> Option<Read<'_>> {
+    let (len, rest) = payload.split_at_checked(2)?;
+    let len = u16::from_le_bytes(len.try_into().ok()?) as usize;
+    let (id, rest) = rest.split_at_checked(len)?;
+    let (at, chunk) = rest.split_at_checked(8)?;
+    Some(Read {
+        customer: CustomerId(std::str::from_utf8(id).ok()?.to_owned()),
+        newest: Timestamp(i64::from_le_bytes(at.try_into().ok()?)),
+        chunk,
+    })
+}
+
+pub(super) struct HistoryLog {
+    files: Segments,
+    /// Held by one append or rewrite at a time, across a round's whole transaction.
+    writer: Mutex<Writer>,
+    /// Held briefly: readers never wait for a round.
+    index: Mutex<Index>,
+    db: sled::Db,
+    /// Holds `END_KEY` (and, in stores written before this log, the history itself).
+    tree: sled::Tree,
+}
+
+/// Where every committed record is.
+#[derive(Default)]
+struct Index {
+    /// Each customer's records, in log order.
+    by_customer: HashMap<CustomerId, Vec<Loc>>,
+    segments: BTreeMap<u64, SegmentInfo>,
+    /// The committed end: readers of the segment appends go to stop there.
+    end: Option<End>,
+    /// Open handles for reading, by segment.
+    readers: HashMap<u64, Arc<File>>,
+}
+
+impl Index {
+    /// Adds a record; within its segment it goes after those of the customer already there.
+    fn add(&mut self, customer: CustomerId, loc: Loc, newest: Timestamp) {
+        let own = self.by_customer.entry(customer).or_default();
+        if own.last().is_none_or(|last| last.segment <= loc.segment) {
+            own.push(loc);
+        } else {
+            // A rewritten segment's records go back among the later segments' ones.
+            let at = own.partition_point(|other| other.segment <= loc.segment);
+            own.insert(at, loc);
+        }
+        let info = self.segments.entry(loc.segment).or_insert(SegmentInfo {
+            oldest: newest,
+            newest,
+        });
+        info.oldest = info.oldest.min(newest);
+        info.newest = info.newest.max(newest);
+    }
+
+    /// Forgets every record of `segment` (about to be rewritten or deleted).
+    fn forget(&mut self, segment: u64) {
+        self.by_customer.retain(|_, locs| {
+            locs.retain(|loc| loc.segment != segment);
+            !locs.is_empty()
+        });
+        self.segments.remove(&segment);
+        self.readers.remove(&segment);
+    }
+
+    fn reader(&mut self, files: &Segments, segment: u64) -> StoreResult<Arc<File>> {
+        if let Some(file) = self.readers.get(&segment) {
+            return Ok(file.clone());
+        }
+        let file = Arc::new(
+            File::open(files.path(segment)).map_err(|e| files.io_error("opening a segment", e))?,
+        );
+        self.readers.insert(segment, file.clone());
+        Ok(file)
+    }
+}
+
+struct Writer {
+    /// The segment appends go to, open for appending.
+    file: File,
+    current: u64,
+    /// Its committed length.
+    size: u64,
+    /// A failed append could not be undone: appending again could leave uncommitted records
+    /// between committed ones, so every append is refused until a restart cuts them off.
+    broken: bool,
+}
+
+impl Writer {
+    fn end(&self) -> End {
+        End {
+            segment: self.current,
+            offset: self.size,
+        }
+    }
+}
+
+/// Writes the log's end to sled and flushes it (outside a round: at start-up and before a
+/// rewrite).
+fn record_end(tree: &sled::Tree, db: &sled::Db, end: End) -> StoreResult<()> {
+    tree.insert(END_KEY, &end.encode()).map_err(super::engine)?;
+    db.flush().map_err(super::engine)?;
+    Ok(())
+}
+
+impl HistoryLog {
+    /// Opens the log in `dir`, cut to the end `tree` committed, and rebuilds its index.
+    pub(super) fn open(dir: &Path, db: &sled::Db, tree: &sled::Tree) -> StoreResult<HistoryLog> {
+        let files = Segments::create(dir, "history log")?;
+        let end = tree
+            .get(END_KEY)
+            .map_err(super::engine)?
+            .and_then(|raw| End::decode(&raw));
+        let mut index = Index::default();
+        // The committed length of the end segment; `None` if it cannot take more appends.
+        let mut size = Some(0);
+        for segment in files.list()? {
+            let Some(end) = end.filter(|end| segment <= end.segment) else {
+                // Appended by a round that never committed.
+                files.remove(segment)?;
+                continue;
+            };
+            let Some(mut bytes) = files.read(segment)? else {
+                continue;
+            };
+            if segment == end.segment {
+                let committed = usize::try_from(end.offset).unwrap_or(usize::MAX);
+                if bytes.len() > committed {
+                    bytes.truncate(committed);
+                    File::options()
+                        .write(true)
+                        .open(files.path(segment))
+                        .and_then(|file| file.set_len(end.offset).and_then(|()| file.sync_data()))
+                        .map_err(|e| files.io_error("cutting off an uncommitted append", e))?;
+                } else if bytes.len() < committed {
+                    tracing::error!(
+                        segment,
+                        missing = committed - bytes.len(),
+                        "the history log is shorter than sled's record of it: bytes were lost on the disk"
+                    );
+                }
+                size = Some(bytes.len() as u64);
+            }
+            let records = files.records(&bytes, segment);
+            let read_all = records
+                .last()
+                .is_none_or(|(at, payload)| at + payload.len() + HEADER_BYTES == bytes.len());
+            for (offset, payload) in records {
+                let Some(read) = parse(payload) else {
+                    tracing::error!(
+                        segment,
+                        offset,
+                        "a history log record cannot be read; skipped"
+                    );
+                    continue;
+                };
+                let loc = Loc {
+                    segment,
+                    offset: offset as u64,
+                    len: (payload.len() + HEADER_BYTES) as u32,
+                };
+                index.add(read.customer, loc, read.newest);
+            }
+            if !read_all && segment == end.segment {
+                // Damage inside the committed part: nothing may be appended behind it.
+                size = None;
+            }
+        }
+        let (current, file, size) = match (end, size) {
+            (Some(end), Some(size)) if files.path(end.segment).exists() => {
+                let file = File::options()
+                    .append(true)
+                    .open(files.path(end.segment))
+                    .map_err(|e| files.io_error("opening for appending", e))?;
+                (end.segment, file, size)
+            }
+            // Nothing committed yet, or the end segment cannot take more: a fresh one.
+            _ => {
+                let next = files.list()?.last().map_or(1, |last| last + 1);
+                (next, files.create_segment(next)?, 0)
+            }
+        };
+        let writer = Writer {
+            file,
+            current,
+            size,
+            broken: false,
+        };
+        index.end = Some(writer.end());
+        if end != index.end {
+            record_end(tree, db, writer.end())?;
+        }
+        Ok(HistoryLog {
+            files,
+            writer: Mutex::new(writer),
+            index: Mutex::new(index),
+            db: db.clone(),
+            tree: tree.clone(),
+        })
+    }
+
+    fn index(&self) -> MutexGuard<'_, Index> {
+        self.index
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// The appender: one at a time (rounds, notes and rewrites take turns).
+    pub(super) fn appender(&self) -> Appender<'_> {
+        Appender {
+            files: &self.files,
+            writer: self
+                .writer
+                .lock()
+                .unwrap_or_else(|poisoned| poisoned.into_inner()),
+            index: &self.index,
+            written: None,
+        }
+    }
+
+    /// Appends one record outside a round (an operator's note).
+    pub(super) fn append_one(&self, record: NewRecord) -> StoreResult<()> {
+        let mut appender = self.appender();
+        let end = appender.write(std::slice::from_ref(&record))?;
+        self.tree
+            .insert(END_KEY, &end.encode())
+            .map_err(super::engine)?;
+        appender.commit();
+        Ok(())
+    }
+
+    /// The customer's newest `limit` entries, oldest first.
+    pub(super) fn history(
+        &self,
+        customer: &CustomerId,
+        limit: usize,
+    ) -> StoreResult<Vec<HistoryEntry>> {
+        let wanted: Vec<(Loc, Arc<File>)> = {
+            let mut index = self.index();
+            // Every record holds at least one entry.
+            let locs: Vec<Loc> = index
+                .by_customer
+                .get(customer)
+                .map_or_else(Vec::new, |locs| {
+                    locs[locs.len().saturating_sub(limit)..].to_vec()
+                });
+            locs.into_iter()
+                .map(|loc| Ok((loc, index.reader(&self.files, loc.segment)?)))
+                .collect::<StoreResult<_>>()?
+        };
+        let mut newest: Vec<HistoryEntry> = Vec::new();
+        let mut buffer = Vec::new();
+        for (loc, file) in wanted.iter().rev() {
+            if newest.len() >= limit {
+                break;
+            }
+            buffer.resize(loc.len as usize, 0);
+            file.read_exact_at(&mut buffer, loc.offset)
+                .map_err(|e| self.files.io_error("reading a record", e))?;
+            let entries = record_at(&buffer)
+                .ok()
+                .and_then(|(payload, _)| parse(payload))
+                .filter(|read| read.customer == *customer)
+                .map(|read| decode_chunk(read.chunk));
+            match entries {
+                Some(Ok(entries)) => newest.extend(entries.into_iter().rev()),
+                Some(Err(error)) => {
+                    tracing::error!(%error, segment = loc.segment, offset = loc.offset, "skipping an undecodable history record");
+                }
+                // Rewritten since the index was read: it will not be there next time.
+                None => {}
+            }
+        }
+        newest.truncate(limit);
+        newest.reverse();
+        Ok(newest)
+    }
+
+    /// Every committed record in log order (oldest first, but for records an operator
+    /// appended with an earlier time), until `visit` says stop (false).
+    pub(super) fn visit(
+        &self,
+        visit: &mut dyn FnMut(Read<'_>) -> StoreResult<bool>,
+    ) -> StoreResult<bool> {
+        let (segments, end) = {
+            let index = self.index();
+            let segments: Vec<u64> = index.segments.keys().copied().collect();
+            (segments, index.end)
+        };
+        for segment in segments {
+            let Some(mut bytes) = self.files.read(segment)? else {
+                continue;
+            };
+            if let Some(end) = end.filter(|end| end.segment == segment) {
+                bytes.truncate(usize::try_from(end.offset).unwrap_or(usize::MAX));
+            }
+            for (_, payload) in self.files.records(&bytes, segment) {
+                let Some(read) = parse(payload) else {
+                    continue;
+                };
+                if !visit(read)? {
+                    return Ok(false);
+                }
+            }
+        }
+        Ok(true)
+    }
+
+    /// Takes every record of `customers` out of the log's files. The count taken.
+    pub(super) fn drop_customers(&self, customers: &HashSet<CustomerId>) -> StoreResult<usize> {
+        let mut appender = self.appender();
+        let mut segments: Vec<u64> = {
+            let index = self.index();
+            customers
+                .iter()
+                .filter_map(|customer| index.by_customer.get(customer))
+                .flatten()
+                .map(|loc| loc.segment)
+                .collect()
+        };
+        segments.sort_unstable();
+        segments.dedup();
+        self.rewrite(&mut appender, &segments, &|read| {
+            !customers.contains(&read.customer)
+        })
+    }
+
+    /// Takes out every record whose newest entry is older than `before`. The count taken.
+    pub(super) fn prune(&self, before: Timestamp) -> StoreResult<usize> {
+        let mut appender = self.appender();
+        let segments: Vec<u64> = self
+            .index()
+            .segments
+            .iter()
+            .filter(|(_, info)| info.oldest < before)
+            .map(|(segment, _)| *segment)
+            .collect();
+        self.rewrite(&mut appender, &segments, &|read| read.newest >= before)
+    }
+
+    /// Rewrites `segments` with only the records `keep` keeps (a segment left empty is
+    /// deleted), first closing the segment appends go to if it is one of them.
+    fn rewrite(
+        &self,
+        appender: &mut Appender<'_>,
+        segments: &[u64],
+        keep: &dyn Fn(&Read<'_>) -> bool,
+    ) -> StoreResult<usize> {
+        let writer = &mut appender.writer;
+        if segments.contains(&writer.current) {
+            let next = writer.current + 1;
+            writer.file = self.files.create_segment(next)?;
+            writer.current = next;
+            writer.size = 0;
+            record_end(&self.tree, &self.db, writer.end())?;
+            self.index().end = Some(writer.end());
+        }
+        let mut taken = 0;
+        for &segment in segments {
+            let Some(bytes) = self.files.read(segment)? else {
+                continue;
+            };
+            let mut kept = Vec::with_capacity(bytes.len());
+            let mut locs = Vec::new();
+            for (_, payload) in self.files.records(&bytes, segment) {
+                match parse(payload) {
+                    Some(read) if !keep(&read) => taken += 1,
+                    read => {
+                        if let Some(read) = read {
+                            let loc = Loc {
+                                segment,
+                                offset: kept.len() as u64,
+                                len: (payload.len() + HEADER_BYTES) as u32,
+                            };
+                            locs.push((read.customer, loc, read.newest));
+                        }
+                        // An unreadable record cannot be told apart by customer: kept.
+                        put_record(&mut kept, payload);
+                    }
+                }
+            }
+            if kept.is_empty() {
+                self.index().forget(segment);
+                self.files.remove(segment)?;
+                self.files.sync_dir()?;
+                continue;
+            }
+            self.files.replace(segment, &kept)?;
+            let mut index = self.index();
+            index.forget(segment);
+            for (customer, loc, newest) in locs {
+                index.add(customer, loc, newest);
+            }
+        }
+        Ok(taken)
+    }
+
+    /// The bytes the log's segments hold.
+    pub(super) fn bytes(&self) -> u64 {
+        let index = self.index();
+        let current = index.end.map(|end| end.segment);
+        let closed: u64 = index
+            .segments
+            .keys()
+            .filter(|segment| Some(**segment) != current)
+            .filter_map(|segment| std::fs::metadata(self.files.path(*segment)).ok())
+            .map(|meta| meta.len())
+            .sum();
+        closed + index.end.map_or(0, |end| end.offset)
+    }
+
+    /// Moves the history a store written before this log kept in sled (one record per
+    /// step, keyed by customer then a sled id) into the log, oldest first, then takes it
+    /// out of sled with the log's end in one batch: a crash before that batch leaves the
+    /// sled records, the log's copies past the committed end, and the move starts again.
+    pub(super) fn move_in_from_sled(&self) -> StoreResult<usize> {
+        let mut keys: Vec<(u64, sled::IVec)> = Vec::new();
+        for key in self.tree.iter().keys() {
+            let key = key.map_err(super::engine)?;
+            if key.first() == Some(&0xff) {
+                continue;
+            }
+            let Some(id) = key
+                .len()
+                .checked_sub(8)
+                .and_then(|at| key.get(at..))
+                .and_then(|raw| <[u8; 8]>::try_from(raw).ok())
+            else {
+                continue;
+            };
+            keys.push((u64::from_be_bytes(id), key));
+        }
+        if keys.is_empty() {
+            return Ok(0);
+        }
+        // sled's ids grow with time: this is the order the steps wrote them.
+        keys.sort_unstable_by_key(|(id, _)| *id);
+        let mut appender = self.appender();
+        let mut end = None;
+        let mut batch = Vec::new();
+        let mut removal = sled::Batch::default();
+        let mut bytes = 0;
+        for (_, key) in &keys {
+            removal.remove(key.clone());
+            let Some(value) = self.tree.get(key).map_err(super::engine)? else {
+                continue;
+            };
+            let customer = key
+                .len()
+                .checked_sub(9)
+                .and_then(|at| key.get(..at))
+                .and_then(|raw| std::str::from_utf8(raw).ok())
+                .map(|id| CustomerId(id.to_owned()));
+            let Some(customer) = customer else {
+                continue;
+            };
+            let newest = decode_chunk(&value)
+                .ok()
+                .and_then(|entries| entries.iter().map(HistoryEntry::at).max())
+                .unwrap_or(Timestamp(i64::MAX));
+            bytes += value.len();
+            batch.push(NewRecord {
+                customer,
+                newest,
+                chunk: value.to_vec(),
+            });
+            if bytes >= 1024 * 1024 {
+                end = Some(appender.write(&batch)?);
+                appender.commit_keeping();
+                batch.clear();
+                bytes = 0;
+            }
+        }
+        if !batch.is_empty() {
+            end = Some(appender.write(&batch)?);
+            appender.commit_keeping();
+        }
+        if let Some(end) = end {
+            removal.insert(END_KEY, &end.encode());
+        }
+        self.tree.apply_batch(removal).map_err(super::engine)?;
+        self.db.flush().map_err(super::engine)?;
+        tracing::info!(
+            records = keys.len(),
+            "history moved from sled into the history log"
+        );
+        Ok(keys.len())
+    }
+}
+
+/// Holds the log for one append: write, then commit once the end it returned is committed
+/// in sled; dropped without a commit, the append is undone.
+pub(super) struct Appender<'a> {
+    files: &'a Segments,
+    writer: MutexGuard<'a, Writer>,
+    index: &'a Mutex<Index>,
+    /// The records written and not committed, and the length they end at.
+    written: Option<(Vec<Placed>, u64)>,
+}
+
+/// A record written: whose, where, its newest entry's time.
+type Placed = (CustomerId, Loc, Timestamp);
+
+impl Appender<'_> {
+    /// Appends `records` after the committed end (undoing an earlier uncommitted write)
+    /// and fsyncs them; returns the end to commit with them.
+    pub(super) fn write(&mut self, records: &[NewRecord]) -> StoreResult<End> {
+        self.undo()?;
+        if self.writer.broken {
+            return Err(StoreError::Engine(
+                "history log: an append that failed could not be undone; restart souk".into(),
+            ));
+        }
+        let mut payloads = Vec::with_capacity(records.len());
+        for record in records {
+            let payload = payload(record);
+            if payload.len() > MAX_RECORD_BYTES {
+                return Err(StoreError::Engine(format!(
+                    "a history record of {} bytes is over the log's record limit",
+                    payload.len()
+                )));
+            }
+            payloads.push(payload);
+        }
+        let bytes: u64 = payloads
+            .iter()
+            .map(|p| (p.len() + HEADER_BYTES) as u64)
+            .sum();
+        if self.writer.size > 0 && self.writer.size + bytes > SEGMENT_BYTES {
+            // The committed end stays in the closed segment until this append commits.
+            let next = self.writer.current + 1;
+            self.writer.file = self.files.create_segment(next)?;
+            self.writer.current = next;
+            self.writer.size = 0;
+        }
+        let mut buffer = Vec::with_capacity(usize::try_from(bytes).unwrap_or(0));
+        let mut placed = Vec::with_capacity(records.len());
+        for (record, payload) in records.iter().zip(&payloads) {
+            let loc = Loc {
+                segment: self.writer.current,
+                offset: self.writer.size + buffer.len() as u64,
+                len: (payload.len() + HEADER_BYTES) as u32,
+            };
+            put_record(&mut buffer, payload);
+            placed.push((record.customer.clone(), loc, record.newest));
+        }
+        let end = self.writer.size + buffer.len() as u64;
+        // Marked written before the write: a half-done write is undone too.
+        self.written = Some((placed, end));
+        let writer = &mut *self.writer;
+        writer
+            .file
+            .write_all(&buffer)
+            .and_then(|()| writer.file.sync_data())
+            .map_err(|e| self.files.io_error("appending", e))?;
+        Ok(End {
+            segment: self.writer.current,
+            offset: end,
+        })
+    }
+
+    /// Cuts the file back to the committed end if a write is not committed.
+    pub(super) fn undo(&mut self) -> StoreResult<()> {
+        if self.written.take().is_none() {
+            return Ok(());
+        }
+        let size = self.writer.size;
+        if let Err(error) = self.writer.file.set_len(size) {
+            self.writer.broken = true;
+            return Err(self.files.io_error("undoing an append", error));
+        }
+        Ok(())
+    }
+
+    /// The end `write` returned is committed: its records become readable.
+    pub(super) fn commit(mut self) {
+        self.commit_keeping();
+    }
+
+    fn commit_keeping(&mut self) {
+        if let Some((placed, end)) = self.written.take() {
+            self.writer.size = end;
+            let mut index = self
+                .index
+                .lock()
+                .unwrap_or_else(|poisoned| poisoned.into_inner());
+            for (customer, loc, newest) in placed {
+                index.add(customer, loc, newest);
+            }
+            index.end = Some(self.writer.end());
+        }
+    }
+}
+
+impl Drop for Appender<'_> {
+    fn drop(&mut self) {
+        if let Err(error) = self.undo() {
+            tracing::error!(%error, "the history log could not undo an uncommitted append");
+        }
+    }
+}
+
+/// A round's records, gathered inside its transaction (which sled may run more than once).
+pub(super) type Gathered = RefCell<Vec<NewRecord>>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::codec::encode;
+    use crate::store::history_chunk::encode_chunk;
+
+    struct Fixture {
+        dir: tempfile::TempDir,
+        db: sled::Db,
+        tree: sled::Tree,
+    }
+
+    fn fixture() -> Fixture {
+        let (dir, db, tree) = super::super::segment_files::temp_sled("history");
+        Fixture { dir, db, tree }
+    }
+
+    impl Fixture {
+        fn open(&self) -> HistoryLog {
+            let log = HistoryLog::open(&self.log_dir(), &self.db, &self.tree).expect("log opens");
+            log.move_in_from_sled().expect("moved in");
+            log
+        }
+
+        fn log_dir(&self) -> std::path::PathBuf {
+            self.dir.path().join("history-log")
+        }
+
+        /// Every byte of the log's files.
+        fn all_bytes(&self) -> Vec<u8> {
+            let mut files: Vec<_> = std::fs::read_dir(self.log_dir())
+                .expect("folder")
+                .map(|file| file.expect("file").path())
+                .collect();
+            files.sort();
+            files
+                .iter()
+                .flat_map(|file| std::fs::read(file).expect("read"))
+                .collect()
+        }
+
+        /// What a round does: append, commit the end in sled's transaction, then commit.
+        fn round(&self, log: &HistoryLog, records: Vec<NewRecord>) {
+            let mut appender = log.appender();
+            let end = appender.write(&records).expect("write");
+            self.tree.insert(END_KEY, &end.encode()).expect("end");
+            appender.commit();
+        }
+    }
+
+    fn note(customer: &str, at: i64, text: &str) -> NewRecord {
+        let entry = HistoryEntry::Note {
+            at: Timestamp(at),
+            operator: flows::OperatorId("ana".into()),
+            text: text.into(),
+        };
+        NewRecord {
+            customer: CustomerId(customer.into()),
+            newest: Timestamp(at),
+            chunk: encode_chunk(&[&entry]),
+        }
+    }
+
+    fn texts(log: &HistoryLog, customer: &str, limit: usize) -> Vec<String> {
+        log.history(&CustomerId(customer.into()), limit)
+            .expect("history")
+            .into_iter()
+            .map(|entry| match entry {
+                HistoryEntry::Note { text, .. } => text,
+                other => format!("{other:?}"),
+            })
+            .collect()
+    }
+
+    #[test]
+    fn records_read_back_newest_last_and_survive_a_restart() {
+        let fixture = fixture();
+        let log = fixture.open();
+        fixture.round(&log, vec![note("ana", 1, "a1"), note("bo", 2, "b1")]);
+        fixture.round(&log, vec![note("ana", 3, "a2")]);
+        fixture.round(&log, vec![note("ana", 4, "a3")]);
+        assert_eq!(texts(&log, "ana", 10), ["a1", "a2", "a3"]);
+        assert_eq!(texts(&log, "ana", 2), ["a2", "a3"]);
+        assert_eq!(texts(&log, "bo", 10), ["b1"]);
+        assert!(texts(&log, "cy", 10).is_empty());
+        drop(log);
+        let log = fixture.open();
+        assert_eq!(texts(&log, "ana", 10), ["a1", "a2", "a3"]);
+        fixture.round(&log, vec![note("bo", 5, "b2")]);
+        assert_eq!(texts(&log, "bo", 10), ["b1", "b2"]);
+    }
+
+    #[test]
+    fn an_append_whose_end_sled_never_committed_is_cut_off_at_start() {
+        let fixture = fixture();
+        let log = fixture.open();
+        fixture.round(&log, vec![note("ana", 1, "kept")]);
+        let committed = fixture.all_bytes().len();
+        // The round's transaction never committed (a crash before it did): the records are
+        // on disk but sled's end is the one before.
+        let mut appender = log.appender();
+        appender
+            .write(&[note("ana", 2, "lost round")])
+            .expect("write");
+        appender.commit();
+        assert!(fixture.all_bytes().len() > committed);
+        drop(log);
+        let log = fixture.open();
+        assert_eq!(texts(&log, "ana", 10), ["kept"]);
+        assert_eq!(fixture.all_bytes().len(), committed);
+        // Appends go on where the committed ones end.
+        fixture.round(&log, vec![note("ana", 3, "next")]);
+        drop(log);
+        assert_eq!(texts(&fixture.open(), "ana", 10), ["kept", "next"]);
+    }
+
+    #[test]
+    fn an_append_not_committed_is_undone_at_once() {
+        let fixture = fixture();
+        let log = fixture.open();
+        fixture.round(&log, vec![note("ana", 1, "kept")]);
+        let committed = fixture.all_bytes();
+        {
+            let mut appender = log.appender();
+            appender.write(&[note("ana", 2, "failed")]).expect("write");
+            // sled ran the transaction again: the first write is undone before the second.
+            appender.write(&[note("ana", 2, "again")]).expect("write");
+            // ... and then it failed: dropped without a commit.
+        }
+        assert_eq!(fixture.all_bytes(), committed);
+        assert_eq!(texts(&log, "ana", 10), ["kept"]);
+        fixture.round(&log, vec![note("ana", 3, "next")]);
+        assert_eq!(texts(&log, "ana", 10), ["kept", "next"]);
+    }
+
+    #[test]
+    fn appends_move_to_new_segments_and_reads_cross_them() {
+        let fixture = fixture();
+        let log = fixture.open();
+        let big = "x".repeat(300 * 1024);
+        for round in 0..40 {
+            fixture.round(&log, vec![note("ana", round, &format!("{round}{big}"))]);
+        }
+        let segments = log.files.list().expect("list");
+        assert!(segments.len() >= 3, "{segments:?}");
+        let read = texts(&log, "ana", 100);
+        assert_eq!(read.len(), 40);
+        assert!(read[39].starts_with("39x"));
+        drop(log);
+        assert_eq!(texts(&fixture.open(), "ana", 100), read);
+    }
+
+    #[test]
+    fn dropping_customers_leaves_no_byte_of_their_history_on_disk() {
+        let fixture = fixture();
+        let log = fixture.open();
+        for round in 0..5 {
+            fixture.round(
+                &log,
+                vec![
+                    note("erased", round, "secret-address-17"),
+                    note("kept", round, &format!("k{round}")),
+                ],
+            );
+        }
+        let contains = |bytes: &[u8]| bytes.windows(17).any(|w| w == b"secret-address-17");
+        assert!(contains(&fixture.all_bytes()));
+        let gone = log
+            .drop_customers(&HashSet::from([CustomerId("erased".into())]))
+            .expect("drop");
+        assert_eq!(gone, 5);
+        assert!(!contains(&fixture.all_bytes()));
+        assert!(texts(&log, "erased", 10).is_empty());
+        assert_eq!(texts(&log, "kept", 10), ["k0", "k1", "k2", "k3", "k4"]);
+        fixture.round(&log, vec![note("kept", 9, "k9")]);
+        drop(log);
+        let log = fixture.open();
+        assert!(texts(&log, "erased", 10).is_empty());
+        assert_eq!(
+            texts(&log, "kept", 10),
+            ["k0", "k1", "k2", "k3", "k4", "k9"]
+        );
+    }
+
+    #[test]
+    fn the_prune_takes_records_older_than_the_cut_and_no_others() {
+        let fixture = fixture();
+        let log = fixture.open();
+        fixture.round(&log, vec![note("ana", 10, "old"), note("bo", 30, "new")]);
+        fixture.round(&log, vec![note("ana", 20, "older than the cut")]);
+        fixture.round(&log, vec![note("ana", 40, "newer")]);
+        assert_eq!(log.prune(Timestamp(25)).expect("prune"), 2);
+        assert_eq!(texts(&log, "ana", 10), ["newer"]);
+        assert_eq!(texts(&log, "bo", 10), ["new"]);
+        assert_eq!(log.prune(Timestamp(25)).expect("prune"), 0);
+        drop(log);
+        let log = fixture.open();
+        assert_eq!(texts(&log, "ana", 10), ["newer"]);
+        let mut seen = Vec::new();
+        log.visit(&mut |read| {
+            seen.push(read.customer.0);
+            Ok(true)
+        })
+        .expect("visit");
+        assert_eq!(seen, ["bo", "ana"]);
+    }
+
+    #[test]
+    fn history_kept_in_sled_by_an_earlier_release_moves_into_the_log_in_order() {
+        let fixture = fixture();
+        // The layout before: customer id, a zero byte, a growing sled id; one record per
+        // step (or one entry alone).
+        let legacy = |customer: &str, id: u64, text: &str| {
+            let mut key = customer.as_bytes().to_vec();
+            key.push(0);
+            key.extend_from_slice(&id.to_be_bytes());
+            let entry = HistoryEntry::Note {
+                at: Timestamp(id as i64),
+                operator: flows::OperatorId("ana".into()),
+                text: text.into(),
+            };
+            fixture.tree.insert(key, encode(&entry)).expect("insert");
+        };
+        legacy("bo", 2, "b-first");
+        legacy("ana", 1, "a-first");
+        legacy("ana", 3, "a-second");
+        let log = fixture.open();
+        assert_eq!(texts(&log, "ana", 10), ["a-first", "a-second"]);
+        assert_eq!(texts(&log, "bo", 10), ["b-first"]);
+        let keys: Vec<_> = fixture
+            .tree
+            .iter()
+            .keys()
+            .map(|k| k.expect("key"))
+            .collect();
+        assert_eq!(
+            keys,
+            [sled::IVec::from(END_KEY)],
+            "only the log's end is left"
+        );
+        let mut order = Vec::new();
+        log.visit(&mut |read| {
+            order.push(read.newest.0);
+            Ok(true)
+        })
+        .expect("visit");
+        assert_eq!(order, [1, 2, 3], "oldest first, as the steps wrote them");
+        drop(log);
+        assert_eq!(texts(&fixture.open(), "ana", 10), ["a-first", "a-second"]);
+    }
+}
