@@ -302,8 +302,6 @@ struct StepTrees<'a> {
     processed: &'a TransactionalTree,
     inbox: &'a TransactionalTree,
     conversations: &'a TransactionalTree,
-    /// The round's history records, appended to the history log before the commit.
-    history: &'a history_log::Gathered,
     outbox: &'a TransactionalTree,
     timers: &'a TransactionalTree,
     timer_slots: &'a TransactionalTree,
@@ -481,8 +479,8 @@ impl StepTrees<'_> {
         .map(drop)
     }
 
-    /// Everything one step produced; returns the sends it created.
-    fn apply(&self, commit: &StepCommit) -> TxResult<Vec<OutboxEntry>> {
+    /// Everything one step produced, its sends (`created`, numbered before) with it.
+    fn apply(&self, commit: &StepCommit, created: &[OutboxEntry]) -> TxResult<()> {
         let customer = &commit.conversation.customer;
         // The event is done: a logged one by its dedup mark (the log's record of it goes
         // once this is flushed), one of the inbox tree by leaving it.
@@ -498,27 +496,8 @@ impl StepTrees<'_> {
         self.conversations
             .insert(customer.0.as_bytes(), encode(&commit.conversation))?;
         self.update_summary(commit)?;
-        let mut replies = Vec::with_capacity(commit.outbox.len());
-        let mut created = Vec::with_capacity(commit.outbox.len());
-        for send in &commit.outbox {
-            let entry = send.entry(self.outbox.generate_id()?, customer, commit.now);
-            self.outbox.insert(&u64_key(entry.id), encode(&entry))?;
-            replies.push(HistoryEntry::Out {
-                at: commit.now,
-                outbox_id: entry.id,
-                channel: entry.channel,
-                locale: entry.locale,
-                reply: entry.reply.clone(),
-            });
-            created.push(entry);
-        }
-        let history: Vec<&HistoryEntry> = commit.history.iter().chain(&replies).collect();
-        if let Some(newest) = history.iter().map(|entry| entry.at()).max() {
-            self.history.borrow_mut().push(history_log::NewRecord {
-                customer: customer.clone(),
-                newest,
-                chunk: history_chunk::encode_chunk(&history),
-            });
+        for entry in created {
+            self.outbox.insert(&u64_key(entry.id), encode(entry))?;
         }
         for change in &commit.timers {
             match change {
@@ -544,8 +523,29 @@ impl StepTrees<'_> {
         for job in &commit.payment_jobs {
             self.commerce.insert(job_key(job), encode(job))?;
         }
-        Ok(created)
+        Ok(())
     }
+}
+
+/// A step's history record: what came in and the replies it made.
+fn history_record(commit: &StepCommit, created: &[OutboxEntry]) -> Option<history_log::NewRecord> {
+    let replies: Vec<HistoryEntry> = created
+        .iter()
+        .map(|entry| HistoryEntry::Out {
+            at: commit.now,
+            outbox_id: entry.id,
+            channel: entry.channel,
+            locale: entry.locale,
+            reply: entry.reply.clone(),
+        })
+        .collect();
+    let history: Vec<&HistoryEntry> = commit.history.iter().chain(&replies).collect();
+    let newest = history.iter().map(|entry| entry.at()).max()?;
+    Some(history_log::NewRecord {
+        customer: commit.conversation.customer.clone(),
+        newest,
+        chunk: history_chunk::encode_chunk(&history),
+    })
 }
 
 /// The `Directory` role, synchronous; `SledStore` offers it async.
@@ -824,8 +824,30 @@ impl SledTrees {
     /// A round's events and steps, in one transaction; their history records are appended
     /// to the history log first, and the log's new end committed with them.
     fn transact_groups(&self, parts: &[WriteGroup]) -> StoreResult<Vec<GroupWritten>> {
-        let appender = std::cell::RefCell::new(self.history_log.appender());
-        let gathered = history_log::Gathered::default();
+        // The sends are numbered and the history records written (and fsynced) before the
+        // transaction: sled runs its closure holding its global lock, which every other
+        // sled write waits on.
+        let mut created: Vec<Vec<Vec<OutboxEntry>>> = Vec::with_capacity(parts.len());
+        let mut records = Vec::new();
+        for part in parts {
+            let mut steps = Vec::with_capacity(part.steps.len());
+            for commit in &part.steps {
+                let mut entries = Vec::with_capacity(commit.outbox.len());
+                for send in &commit.outbox {
+                    let id = self.db.generate_id().map_err(engine)?;
+                    entries.push(send.entry(id, &commit.conversation.customer, commit.now));
+                }
+                records.extend(history_record(commit, &entries));
+                steps.push(entries);
+            }
+            created.push(steps);
+        }
+        let mut appender = self.history_log.appender();
+        let end = if records.is_empty() {
+            None
+        } else {
+            Some(appender.write(&records)?)
+        };
         let written = (
             &self.processed,
             &self.inbox,
@@ -851,14 +873,11 @@ impl SledTrees {
                     commerce,
                     summaries,
                 )| {
-                    // sled runs this again after a conflict: gather afresh.
-                    gathered.borrow_mut().clear();
                     let trees = StepTrees {
                         log: &self.log,
                         processed,
                         inbox,
                         conversations,
-                        history: &gathered,
                         outbox,
                         timers,
                         timer_slots,
@@ -867,42 +886,30 @@ impl SledTrees {
                         summaries,
                     };
                     let mut written = Vec::with_capacity(parts.len());
-                    for part in parts {
+                    for (part, created) in parts.iter().zip(&created) {
                         let ingested = part
                             .ingest
                             .iter()
                             .map(|entry| Self::ingest_one(&self.log, processed, inbox, entry))
                             .collect::<TxResult<Vec<_>>>()?;
-                        let created = part
-                            .steps
-                            .iter()
-                            .map(|commit| trees.apply(commit))
-                            .collect::<TxResult<Vec<_>>>()?;
+                        for (commit, entries) in part.steps.iter().zip(created) {
+                            trees.apply(commit, entries)?;
+                        }
                         written.push(GroupWritten {
                             ingested,
-                            created,
+                            created: created.clone(),
                             taken: Vec::new(),
                         });
                     }
-                    let records = gathered.take();
-                    let mut appender = appender.borrow_mut();
-                    let appended = if records.is_empty() {
-                        appender.undo().map(|()| None)
-                    } else {
-                        appender.write(&records).map(Some)
-                    };
-                    match appended {
-                        Ok(Some(end)) => {
-                            history.insert(history_log::END_KEY, &end.encode())?;
-                        }
-                        Ok(None) => {}
-                        Err(error) => return Err(ConflictableTransactionError::Abort(error)),
+                    // The history log's new end commits with the steps.
+                    if let Some(end) = end {
+                        history.insert(history_log::END_KEY, &end.encode())?;
                     }
                     Ok(written)
                 },
             )
             .map_err(tx_error)?;
-        appender.into_inner().commit();
+        appender.commit();
         Ok(written)
     }
 
@@ -1408,6 +1415,9 @@ impl SledTrees {
         let mut read = 0usize;
         let complete = self.history_log.visit(&mut |record| {
             read += 1;
+            let Some(record) = record else {
+                return Ok(true);
+            };
             if read % 1024 == 0 && std::time::Instant::now() > deadline {
                 return Ok(false);
             }

@@ -89,6 +89,15 @@ impl SledTrees {
         let mut id = 0u64;
         self.history_log.visit(&mut |record| {
             id += 1;
+            let Some(record) = record else {
+                unreadable(
+                    "history log",
+                    &id.to_be_bytes(),
+                    "no customer in the record",
+                    sink,
+                )?;
+                return Ok(true);
+            };
             match decode_chunk(record.chunk) {
                 Ok(entries) => sink(Record::History {
                     id,

@@ -9,19 +9,21 @@
 //! a file costs the bytes.
 //!
 //! The rules that keep it exact:
-//! - A round's records are appended and fsynced *before* its sled transaction commits, and
-//!   the transaction writes the log's new end (`END_KEY` in the `history` tree) with the
-//!   steps. So whatever sled holds, the log holds too; at start-up everything past the end
-//!   sled committed (a round that never committed) is cut off. A round that fails undoes
-//!   its append at once, so nothing uncommitted stays between committed records.
-//! - Only committed records are in the index, so readers never see a round that fails.
+//! - A round's records are appended and fsynced *before* its sled transaction (outside it:
+//!   sled runs a transaction's closure holding its global lock), and the transaction writes
+//!   the log's new end (`END_KEY` in the `history` tree) with the steps. So whatever sled
+//!   holds, the log holds too; at start-up everything past the end sled committed (a round
+//!   that never committed) is cut off. A round that fails undoes its append at once, so
+//!   nothing uncommitted stays between committed records.
+//! - Only committed records are in the index, so readers never see a round that failed.
 //! - Rewrites (an erasure, the retention prune) replace a closed segment whole: written
-//!   beside it, fsynced, renamed over it. The segment appends go to is first closed, and
-//!   the new end recorded in sled and flushed, so the committed end never points into a
-//!   rewritten file.
+//!   beside it, fsynced, renamed over it. The segment appends go to is closed first if it
+//!   is one of them, and sled is flushed with the log's end before any rewrite, so a start
+//!   never cuts a rewritten segment at an end recorded before the rewrite.
+//! - Nothing is appended behind damage: a start that cannot read the end segment to its
+//!   committed end appends to a new one.
 //! - The index is rebuilt from the segments at start-up (each record names its customer).
 
-use std::cell::RefCell;
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::fs::File;
 use std::io::Write as _;
@@ -42,6 +44,9 @@ pub(super) const END_KEY: &[u8] = b"\xffend";
 
 /// Appends move to a new segment past this size.
 const SEGMENT_BYTES: u64 = 4 * 1024 * 1024;
+
+/// Segments kept open for reading at most.
+const MAX_READERS: usize = 64;
 
 /// The committed end: the segment appends go to and its committed length.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -124,6 +129,8 @@ pub(super) struct HistoryLog {
     writer: Mutex<Writer>,
     /// Held briefly: readers never wait for a round.
     index: Mutex<Index>,
+    /// One rewrite (an erasure, the prune) at a time; appends go on meanwhile.
+    rewriting: Mutex<()>,
     db: sled::Db,
     /// Holds `END_KEY` (and, in stores written before this log, the history itself).
     tree: sled::Tree,
@@ -174,6 +181,10 @@ impl Index {
         if let Some(file) = self.readers.get(&segment) {
             return Ok(file.clone());
         }
+        // A bound on open files; the handles are reopened as they are needed.
+        if self.readers.len() >= MAX_READERS {
+            self.readers.clear();
+        }
         let file = Arc::new(
             File::open(files.path(segment)).map_err(|e| files.io_error("opening a segment", e))?,
         );
@@ -202,6 +213,12 @@ impl Writer {
     }
 }
 
+fn broken() -> StoreError {
+    StoreError::Engine(
+        "history log: an append that failed could not be undone; restart souk".into(),
+    )
+}
+
 /// Writes the log's end to sled and flushes it (outside a round: at start-up and before a
 /// rewrite).
 fn record_end(tree: &sled::Tree, db: &sled::Db, end: End) -> StoreResult<()> {
@@ -214,6 +231,7 @@ impl HistoryLog {
     /// Opens the log in `dir`, cut to the end `tree` committed, and rebuilds its index.
     pub(super) fn open(dir: &Path, db: &sled::Db, tree: &sled::Tree) -> StoreResult<HistoryLog> {
         let files = Segments::create(dir, "history log")?;
+        files.remove_leftover_rewrites()?;
         let end = tree
             .get(END_KEY)
             .map_err(super::engine)?
@@ -249,9 +267,9 @@ impl HistoryLog {
                 size = Some(bytes.len() as u64);
             }
             let records = files.records(&bytes, segment);
-            let read_all = records
-                .last()
-                .is_none_or(|(at, payload)| at + payload.len() + HEADER_BYTES == bytes.len());
+            let read_all = records.last().map_or(bytes.is_empty(), |(at, payload)| {
+                at + payload.len() + HEADER_BYTES == bytes.len()
+            });
             for (offset, payload) in records {
                 let Some(read) = parse(payload) else {
                     tracing::error!(
@@ -301,6 +319,7 @@ impl HistoryLog {
             files,
             writer: Mutex::new(writer),
             index: Mutex::new(index),
+            rewriting: Mutex::new(()),
             db: db.clone(),
             tree: tree.clone(),
         })
@@ -362,8 +381,12 @@ impl HistoryLog {
                 break;
             }
             buffer.resize(loc.len as usize, 0);
-            file.read_exact_at(&mut buffer, loc.offset)
-                .map_err(|e| self.files.io_error("reading a record", e))?;
+            match file.read_exact_at(&mut buffer, loc.offset) {
+                Ok(()) => {}
+                // Rewritten since the index was read (shorter now): skipped like a mismatch.
+                Err(error) if error.kind() == std::io::ErrorKind::UnexpectedEof => continue,
+                Err(error) => return Err(self.files.io_error("reading a record", error)),
+            }
             let entries = record_at(&buffer)
                 .ok()
                 .and_then(|(payload, _)| parse(payload))
@@ -383,11 +406,11 @@ impl HistoryLog {
         Ok(newest)
     }
 
-    /// Every committed record in log order (oldest first, but for records an operator
-    /// appended with an earlier time), until `visit` says stop (false).
+    /// Every committed record in log order (oldest first), `None` for one that cannot be
+    /// read, until `visit` says stop (false).
     pub(super) fn visit(
         &self,
-        visit: &mut dyn FnMut(Read<'_>) -> StoreResult<bool>,
+        visit: &mut dyn FnMut(Option<Read<'_>>) -> StoreResult<bool>,
     ) -> StoreResult<bool> {
         let (segments, end) = {
             let index = self.index();
@@ -402,10 +425,7 @@ impl HistoryLog {
                 bytes.truncate(usize::try_from(end.offset).unwrap_or(usize::MAX));
             }
             for (_, payload) in self.files.records(&bytes, segment) {
-                let Some(read) = parse(payload) else {
-                    continue;
-                };
-                if !visit(read)? {
+                if !visit(parse(payload))? {
                     return Ok(false);
                 }
             }
@@ -415,7 +435,6 @@ impl HistoryLog {
 
     /// Takes every record of `customers` out of the log's files. The count taken.
     pub(super) fn drop_customers(&self, customers: &HashSet<CustomerId>) -> StoreResult<usize> {
-        let mut appender = self.appender();
         let mut segments: Vec<u64> = {
             let index = self.index();
             customers
@@ -427,14 +446,11 @@ impl HistoryLog {
         };
         segments.sort_unstable();
         segments.dedup();
-        self.rewrite(&mut appender, &segments, &|read| {
-            !customers.contains(&read.customer)
-        })
+        self.rewrite(&segments, &|read| !customers.contains(&read.customer))
     }
 
     /// Takes out every record whose newest entry is older than `before`. The count taken.
     pub(super) fn prune(&self, before: Timestamp) -> StoreResult<usize> {
-        let mut appender = self.appender();
         let segments: Vec<u64> = self
             .index()
             .segments
@@ -442,23 +458,31 @@ impl HistoryLog {
             .filter(|(_, info)| info.oldest < before)
             .map(|(segment, _)| *segment)
             .collect();
-        self.rewrite(&mut appender, &segments, &|read| read.newest >= before)
+        self.rewrite(&segments, &|read| read.newest >= before)
     }
 
     /// Rewrites `segments` with only the records `keep` keeps (a segment left empty is
-    /// deleted), first closing the segment appends go to if it is one of them.
-    fn rewrite(
-        &self,
-        appender: &mut Appender<'_>,
-        segments: &[u64],
-        keep: &dyn Fn(&Read<'_>) -> bool,
-    ) -> StoreResult<usize> {
-        let writer = &mut appender.writer;
-        if segments.contains(&writer.current) {
-            let next = writer.current + 1;
-            writer.file = self.files.create_segment(next)?;
-            writer.current = next;
-            writer.size = 0;
+    /// deleted). Appends go on meanwhile, into a segment not among them: the one they go to
+    /// is closed first if it is. And sled is flushed with the log's end first: every round
+    /// committed so far is then durable, and a start never cuts a rewritten segment at an
+    /// end recorded before it was rewritten.
+    fn rewrite(&self, segments: &[u64], keep: &dyn Fn(&Read<'_>) -> bool) -> StoreResult<usize> {
+        let _one_at_a_time = self
+            .rewriting
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        {
+            let mut appender = self.appender();
+            let writer = &mut *appender.writer;
+            if writer.broken {
+                return Err(broken());
+            }
+            if segments.contains(&writer.current) {
+                let next = writer.current + 1;
+                writer.file = self.files.create_segment(next)?;
+                writer.current = next;
+                writer.size = 0;
+            }
             record_end(&self.tree, &self.db, writer.end())?;
             self.index().end = Some(writer.end());
         }
@@ -565,12 +589,18 @@ impl HistoryLog {
                 .ok()
                 .and_then(|entries| entries.iter().map(HistoryEntry::at).max())
                 .unwrap_or(Timestamp(i64::MAX));
-            bytes += value.len();
-            batch.push(NewRecord {
+            let record = NewRecord {
                 customer,
                 newest,
                 chunk: value.to_vec(),
-            });
+            };
+            if payload(&record).len() > MAX_RECORD_BYTES {
+                // Cannot be framed; no release wrote one (texts are cut far below this).
+                tracing::error!(key = ?String::from_utf8_lossy(key), "a history record too large to move; dropped");
+                continue;
+            }
+            bytes += value.len();
+            batch.push(record);
             if bytes >= 1024 * 1024 {
                 end = Some(appender.write(&batch)?);
                 appender.commit_keeping();
@@ -614,9 +644,7 @@ impl Appender<'_> {
     pub(super) fn write(&mut self, records: &[NewRecord]) -> StoreResult<End> {
         self.undo()?;
         if self.writer.broken {
-            return Err(StoreError::Engine(
-                "history log: an append that failed could not be undone; restart souk".into(),
-            ));
+            return Err(broken());
         }
         let mut payloads = Vec::with_capacity(records.len());
         for record in records {
@@ -706,9 +734,6 @@ impl Drop for Appender<'_> {
         }
     }
 }
-
-/// A round's records, gathered inside its transaction (which sled may run more than once).
-pub(super) type Gathered = RefCell<Vec<NewRecord>>;
 
 #[cfg(test)]
 mod tests {
@@ -846,6 +871,27 @@ mod tests {
     }
 
     #[test]
+    fn nothing_is_appended_behind_damage_in_the_committed_part() {
+        let fixture = fixture();
+        let log = fixture.open();
+        fixture.round(&log, vec![note("ana", 1, "damaged")]);
+        drop(log);
+        // The only record's checksum no longer matches (a bad disk).
+        let segment = fixture.open().files.list().expect("list")[0];
+        drop(fixture.open());
+        let path = fixture.log_dir().join(format!("{segment:020}.log"));
+        let mut bytes = std::fs::read(&path).expect("read");
+        bytes[4] ^= 0xff;
+        std::fs::write(&path, bytes).expect("write");
+        let log = fixture.open();
+        assert!(texts(&log, "ana", 10).is_empty());
+        fixture.round(&log, vec![note("ana", 2, "after")]);
+        drop(log);
+        // Had it gone behind the damage, a start would stop reading before it.
+        assert_eq!(texts(&fixture.open(), "ana", 10), ["after"]);
+    }
+
+    #[test]
     fn appends_move_to_new_segments_and_reads_cross_them() {
         let fixture = fixture();
         let log = fixture.open();
@@ -910,7 +956,7 @@ mod tests {
         assert_eq!(texts(&log, "ana", 10), ["newer"]);
         let mut seen = Vec::new();
         log.visit(&mut |read| {
-            seen.push(read.customer.0);
+            seen.push(read.expect("readable").customer.0);
             Ok(true)
         })
         .expect("visit");
@@ -952,7 +998,7 @@ mod tests {
         );
         let mut order = Vec::new();
         log.visit(&mut |read| {
-            order.push(read.newest.0);
+            order.push(read.expect("readable").newest.0);
             Ok(true)
         })
         .expect("visit");

@@ -378,7 +378,11 @@ impl InboxLog {
         else {
             return Ok(None);
         };
-        let bytes = self.shared.segments.read(segment)?.unwrap_or_default();
+        let Some(bytes) = self.shared.segments.read(segment)? else {
+            return Err(StoreError::Engine(format!(
+                "inbox log: segment {segment} of a pending event is missing"
+            )));
+        };
         Ok(self
             .shared
             .segments

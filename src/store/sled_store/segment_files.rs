@@ -93,8 +93,24 @@ impl Segments {
             .append(true)
             .open(self.path(segment))
             .map_err(|e| self.io_error("creating a segment", e))?;
-        self.sync_dir()?;
+        if let Err(error) = self.sync_dir() {
+            // Not left behind: the next try creates it again.
+            let _ = std::fs::remove_file(self.path(segment));
+            return Err(error);
+        }
         Ok(file)
+    }
+
+    /// Deletes what a crash in the middle of `replace` left.
+    pub(super) fn remove_leftover_rewrites(&self) -> StoreResult<()> {
+        for item in std::fs::read_dir(&self.dir).map_err(|e| self.io_error("listing", e))? {
+            let path = item.map_err(|e| self.io_error("listing", e))?.path();
+            if path.extension().is_some_and(|ext| ext == "rewrite") {
+                std::fs::remove_file(&path)
+                    .map_err(|e| self.io_error("deleting an unfinished rewrite", e))?;
+            }
+        }
+        Ok(())
     }
 
     /// Replaces a segment with `bytes` whole: written beside it, fsynced, then renamed over
