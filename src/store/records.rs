@@ -121,6 +121,19 @@ pub struct NewOutbox {
     pub reply_to: Option<String>,
 }
 
+impl OutboxEntry {
+    /// How a step's history shows this send, made at `at`.
+    pub fn as_history(&self, at: Timestamp) -> HistoryEntry {
+        HistoryEntry::Out {
+            at,
+            outbox_id: self.id,
+            channel: self.channel,
+            locale: self.locale,
+            reply: self.reply.clone(),
+        }
+    }
+}
+
 impl NewOutbox {
     /// The send as the outbox keeps it, under the id the store gave it.
     pub fn entry(&self, id: u64, customer: &CustomerId, now: Timestamp) -> OutboxEntry {

@@ -531,13 +531,7 @@ impl StepTrees<'_> {
 fn history_record(commit: &StepCommit, created: &[OutboxEntry]) -> Option<history_log::NewRecord> {
     let replies: Vec<HistoryEntry> = created
         .iter()
-        .map(|entry| HistoryEntry::Out {
-            at: commit.now,
-            outbox_id: entry.id,
-            channel: entry.channel,
-            locale: entry.locale,
-            reply: entry.reply.clone(),
-        })
+        .map(|entry| entry.as_history(commit.now))
         .collect();
     let history: Vec<&HistoryEntry> = commit.history.iter().chain(&replies).collect();
     let newest = history.iter().map(|entry| entry.at()).max()?;

@@ -388,13 +388,7 @@ async fn write_history(
     for (step, sends) in steps.iter().zip(created) {
         let replies: Vec<HistoryEntry> = sends
             .iter()
-            .map(|entry| HistoryEntry::Out {
-                at: step.now,
-                outbox_id: entry.id,
-                channel: entry.channel,
-                locale: entry.locale,
-                reply: entry.reply.clone(),
-            })
+            .map(|entry| entry.as_history(step.now))
             .collect();
         let entries: Vec<&HistoryEntry> = step.history.iter().chain(&replies).collect();
         if entries.is_empty() {
