@@ -1,7 +1,9 @@
 //! What an erasure costs on sled: a customer with `MESSAGES` messages (each step a message
 //! and a reply) among `OTHERS` other customers with ten each; the time to work out the plan
 //! and to carry it out (one transaction, then a flush), and the numbers' time over all of
-//! them. `cargo run --release --example erase_bench [MESSAGES] [OTHERS]`.
+//! them; then the time to open the store again (on sled the history log's index is rebuilt
+//! from its segments) and to read one customer's history.
+//! `cargo run --release --example erase_bench [MESSAGES] [OTHERS]`.
 
 use std::time::Instant;
 
@@ -104,6 +106,33 @@ fn main() -> anyhow::Result<()> {
             numbers.as_secs_f64() * 1e3,
             rows.len()
         );
+        drop(store);
+        let rss_before = resident_mb();
+        let started = Instant::now();
+        let store = souk::store::open(&souk::settings::StoreSettings::sled(dir.path())).await?;
+        let opened = started.elapsed();
+        let rss_opened = resident_mb() - rss_before;
+        let started = Instant::now();
+        let read = store.history(&CustomerId("other-7".into()), 50).await?.len();
+        println!(
+            "opened again in {:.1} ms, +{rss_opened:.0} MB resident ({} steps' history); one customer's history ({read} entries) read in {:.2} ms",
+            opened.as_secs_f64() * 1e3,
+            others * 10,
+            started.elapsed().as_secs_f64() * 1e3
+        );
         Ok(())
     })
+}
+
+/// This process's resident memory, from /proc (0 where there is none).
+fn resident_mb() -> f64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|status| {
+            status
+                .lines()
+                .find_map(|line| line.strip_prefix("VmRSS:"))
+                .and_then(|kb| kb.trim().trim_end_matches("kB").trim().parse::<f64>().ok())
+        })
+        .map_or(0.0, |kb| kb / 1024.0)
 }
