@@ -167,29 +167,39 @@ impl Index {
         info.newest = info.newest.max(newest);
     }
 
-    /// Forgets every record of `segment` (about to be rewritten or deleted).
-    fn forget(&mut self, segment: u64) {
+    /// Forgets every record of `segments` (rewritten or deleted): one pass over the index
+    /// however many there are.
+    fn forget(&mut self, segments: &HashSet<u64>) {
+        if segments.is_empty() {
+            return;
+        }
         self.by_customer.retain(|_, locs| {
-            locs.retain(|loc| loc.segment != segment);
+            locs.retain(|loc| !segments.contains(&loc.segment));
             !locs.is_empty()
         });
-        self.segments.remove(&segment);
-        self.readers.remove(&segment);
+        for segment in segments {
+            self.segments.remove(segment);
+            self.readers.remove(segment);
+        }
     }
 
-    fn reader(&mut self, files: &Segments, segment: u64) -> StoreResult<Arc<File>> {
+    /// A handle to read `segment`; `None` when it is gone (deleted by a rewrite whose
+    /// index update has not happened yet).
+    fn reader(&mut self, files: &Segments, segment: u64) -> StoreResult<Option<Arc<File>>> {
         if let Some(file) = self.readers.get(&segment) {
-            return Ok(file.clone());
+            return Ok(Some(file.clone()));
         }
         // A bound on open files; the handles are reopened as they are needed.
         if self.readers.len() >= MAX_READERS {
             self.readers.clear();
         }
-        let file = Arc::new(
-            File::open(files.path(segment)).map_err(|e| files.io_error("opening a segment", e))?,
-        );
+        let file = match File::open(files.path(segment)) {
+            Ok(file) => Arc::new(file),
+            Err(error) if error.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+            Err(error) => return Err(files.io_error("opening a segment", error)),
+        };
         self.readers.insert(segment, file.clone());
-        Ok(file)
+        Ok(Some(file))
     }
 }
 
@@ -370,9 +380,13 @@ impl HistoryLog {
                 .map_or_else(Vec::new, |locs| {
                     locs[locs.len().saturating_sub(limit)..].to_vec()
                 });
-            locs.into_iter()
-                .map(|loc| Ok((loc, index.reader(&self.files, loc.segment)?)))
-                .collect::<StoreResult<_>>()?
+            let mut wanted = Vec::with_capacity(locs.len());
+            for loc in locs {
+                if let Some(file) = index.reader(&self.files, loc.segment)? {
+                    wanted.push((loc, file));
+                }
+            }
+            wanted
         };
         let mut newest: Vec<HistoryEntry> = Vec::new();
         let mut buffer = Vec::new();
@@ -486,6 +500,28 @@ impl HistoryLog {
             record_end(&self.tree, &self.db, writer.end())?;
             self.index().end = Some(writer.end());
         }
+        let mut done = Vec::new();
+        let taken = self.rewrite_files(segments, keep, &mut done);
+        // The index follows the files, also when a rewrite failed part way. Until it does,
+        // a reader of a rewritten segment finds records that do not match and skips them.
+        let mut index = self.index();
+        index.forget(&done.iter().map(|(segment, _)| *segment).collect());
+        for (_, locs) in done {
+            for (customer, loc, newest) in locs {
+                index.add(customer, loc, newest);
+            }
+        }
+        taken
+    }
+
+    /// Rewrites the files; `done` gets each segment rewritten or deleted with its records'
+    /// new places.
+    fn rewrite_files(
+        &self,
+        segments: &[u64],
+        keep: &dyn Fn(&Read<'_>) -> bool,
+        done: &mut Vec<(u64, Vec<Placed>)>,
+    ) -> StoreResult<usize> {
         let mut taken = 0;
         for &segment in segments {
             let Some(bytes) = self.files.read(segment)? else {
@@ -511,17 +547,12 @@ impl HistoryLog {
                 }
             }
             if kept.is_empty() {
-                self.index().forget(segment);
                 self.files.remove(segment)?;
                 self.files.sync_dir()?;
-                continue;
+            } else {
+                self.files.replace(segment, &kept)?;
             }
-            self.files.replace(segment, &kept)?;
-            let mut index = self.index();
-            index.forget(segment);
-            for (customer, loc, newest) in locs {
-                index.add(customer, loc, newest);
-            }
+            done.push((segment, locs));
         }
         Ok(taken)
     }
@@ -906,6 +937,39 @@ mod tests {
         assert!(read[39].starts_with("39x"));
         drop(log);
         assert_eq!(texts(&fixture.open(), "ana", 100), read);
+    }
+
+    #[test]
+    fn the_prune_deletes_segments_wholly_past_the_cut_and_keeps_the_rest_readable() {
+        let fixture = fixture();
+        let log = fixture.open();
+        let big = "x".repeat(300 * 1024);
+        for round in 0..40 {
+            let customer = if round % 2 == 0 { "ana" } else { "bo" };
+            fixture.round(&log, vec![note(customer, round, &format!("{round}{big}"))]);
+        }
+        let before = log.files.list().expect("list").len();
+        assert_eq!(log.prune(Timestamp(30)).expect("prune"), 30);
+        assert!(log.files.list().expect("list").len() < before);
+        let first = |texts: Vec<String>| -> Vec<String> {
+            texts
+                .iter()
+                .map(|t| t.trim_end_matches('x').to_owned())
+                .collect()
+        };
+        assert_eq!(
+            first(texts(&log, "ana", 100)),
+            ["30", "32", "34", "36", "38"]
+        );
+        assert_eq!(
+            first(texts(&log, "bo", 100)),
+            ["31", "33", "35", "37", "39"]
+        );
+        drop(log);
+        assert_eq!(
+            first(texts(&fixture.open(), "bo", 100)),
+            ["31", "33", "35", "37", "39"]
+        );
     }
 
     #[test]
