@@ -7,6 +7,9 @@
 
 use std::time::Instant;
 
+#[path = "support/resident.rs"]
+mod resident;
+
 use flows::{Channel, Conversation, CustomerId, Event, Inbound, InboundMessage, Locale, Timestamp};
 use souk::store::{HistoryEntry, NewOutbox, StepCommit};
 
@@ -107,11 +110,11 @@ fn main() -> anyhow::Result<()> {
             rows.len()
         );
         drop(store);
-        let rss_before = resident_mb();
+        let rss_before = resident::resident_kib() as f64 / 1024.0;
         let started = Instant::now();
         let store = souk::store::open(&souk::settings::StoreSettings::sled(dir.path())).await?;
         let opened = started.elapsed();
-        let rss_opened = resident_mb() - rss_before;
+        let rss_opened = resident::resident_kib() as f64 / 1024.0 - rss_before;
         let started = Instant::now();
         let read = store.history(&CustomerId("other-7".into()), 50).await?.len();
         println!(
@@ -122,17 +125,4 @@ fn main() -> anyhow::Result<()> {
         );
         Ok(())
     })
-}
-
-/// This process's resident memory, from /proc (0 where there is none).
-fn resident_mb() -> f64 {
-    std::fs::read_to_string("/proc/self/status")
-        .ok()
-        .and_then(|status| {
-            status
-                .lines()
-                .find_map(|line| line.strip_prefix("VmRSS:"))
-                .and_then(|kb| kb.trim().trim_end_matches("kB").trim().parse::<f64>().ok())
-        })
-        .map_or(0.0, |kb| kb / 1024.0)
 }

@@ -8,6 +8,8 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+#[path = "support/resident.rs"]
+mod resident;
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
@@ -144,18 +146,6 @@ fn generate(count: usize) -> CatalogData {
     }
 }
 
-fn resident_kib() -> u64 {
-    std::fs::read_to_string("/proc/self/status")
-        .ok()
-        .and_then(|status| {
-            status
-                .lines()
-                .find(|l| l.starts_with("VmRSS:"))
-                .and_then(|l| l.split_whitespace().nth(1)?.parse().ok())
-        })
-        .unwrap_or(0)
-}
-
 // The allocator the binary uses, so the numbers are the service's.
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
@@ -165,11 +155,11 @@ fn main() {
         .nth(1)
         .map_or(100_000, |a| a.parse().expect("a product count"));
     let data = generate(count);
-    let before = resident_kib();
+    let before = resident::resident_kib();
     let started = Instant::now();
     let catalog = Catalog::new(data).expect("valid generated catalog");
     let built = started.elapsed();
-    let after = resident_kib();
+    let after = resident::resident_kib();
     println!("catalog: {count} products, {} variants", count * 3);
     println!(
         "index build (with validation): {:.2} s; resident memory {} MiB before, {} MiB after",

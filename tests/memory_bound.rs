@@ -13,6 +13,8 @@ mod fake_graph;
 #[path = "it/support.rs"]
 mod support;
 
+#[path = "../examples/support/resident.rs"]
+mod resident;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::Duration;
@@ -32,25 +34,13 @@ const RSS_LIMIT_MB: u64 = 400;
 const SECRET: &str = "memory-app-secret";
 const LIMIT: usize = 4 * 1024 * 1024;
 
-fn rss_kb() -> u64 {
-    std::fs::read_to_string("/proc/self/status")
-        .ok()
-        .and_then(|status| {
-            status
-                .lines()
-                .find(|line| line.starts_with("VmRSS:"))
-                .and_then(|line| line.split_whitespace().nth(1)?.parse().ok())
-        })
-        .unwrap_or(0)
-}
-
 /// Samples this process's RSS every 10 ms until stopped; the peak in kB.
 fn sample_peak(stop: Arc<AtomicBool>) -> (Arc<AtomicU64>, std::thread::JoinHandle<()>) {
     let peak = Arc::new(AtomicU64::new(0));
     let seen = peak.clone();
     let thread = std::thread::spawn(move || {
         while !stop.load(Ordering::Relaxed) {
-            seen.fetch_max(rss_kb(), Ordering::Relaxed);
+            seen.fetch_max(resident::resident_kib(), Ordering::Relaxed);
             std::thread::sleep(Duration::from_millis(10));
         }
     });
@@ -144,7 +134,7 @@ async fn the_largest_worst_bodies_keep_the_process_under_its_bound() {
     };
     settings.server.webhook_body_limit_bytes = LIMIT;
     let app = spawn_app_with(settings, AppOptions::default()).await;
-    let before_kb = rss_kb();
+    let before_kb = resident::resident_kib();
     let stop = Arc::new(AtomicBool::new(false));
     let (peak, sampler) = sample_peak(stop.clone());
 
