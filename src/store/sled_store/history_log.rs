@@ -679,6 +679,12 @@ impl Appender<'_> {
         }
         let mut payloads = Vec::with_capacity(records.len());
         for record in records {
+            if u16::try_from(record.customer.0.len()).is_err() {
+                // The record names its customer in a u16 length: never cut it short.
+                return Err(StoreError::Engine(
+                    "a history record's customer id is over 65,535 bytes".into(),
+                ));
+            }
             let payload = payload(record);
             if payload.len() > MAX_RECORD_BYTES {
                 return Err(StoreError::Engine(format!(
@@ -920,6 +926,22 @@ mod tests {
         drop(log);
         // Had it gone behind the damage, a start would stop reading before it.
         assert_eq!(texts(&fixture.open(), "ana", 10), ["after"]);
+    }
+
+    #[test]
+    fn a_record_that_cannot_be_framed_is_refused_and_nothing_is_written() {
+        let fixture = fixture();
+        let log = fixture.open();
+        let before = fixture.all_bytes();
+        let mut appender = log.appender();
+        let long_id = note(&"c".repeat(70_000), 1, "x");
+        assert!(appender.write(&[long_id]).is_err());
+        let huge = note("ana", 1, &"x".repeat(MAX_RECORD_BYTES));
+        assert!(appender.write(&[huge]).is_err());
+        drop(appender);
+        assert_eq!(fixture.all_bytes(), before);
+        fixture.round(&log, vec![note("ana", 2, "fine")]);
+        assert_eq!(texts(&log, "ana", 10), ["fine"]);
     }
 
     #[test]
