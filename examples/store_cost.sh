@@ -42,16 +42,18 @@ fi
 cpu() { awk '{print $14 + $15}' "/proc/$spid/stat"; }
 faults() { awk '{print $10}' "/proc/$spid/stat"; }
 written() { awk '/^write_bytes/ {print $2}' "/proc/$spid/io"; }
-cpu_before=$(cpu); faults_before=$(faults); written_before=$(written)
+# every thread's context switches (voluntary: it blocked; involuntary: it was preempted)
+switches() { cat /proc/$spid/task/*/status 2>/dev/null | awk '/^(non)?voluntary_ctxt_switches/ {s += $2} END {print s}'; }
+cpu_before=$(cpu); faults_before=$(faults); written_before=$(written); switches_before=$(switches)
 result=$("${LG[@]}" --target "http://127.0.0.1:$SP/webhooks/whatsapp" -n "$N" --label souk 2>/dev/null | tail -1)
 if [ -n "$recorder" ]; then wait "$recorder" 2>/dev/null || true; fi
-cpu_after=$(cpu); faults_after=$(faults); written_after=$(written)
+cpu_after=$(cpu); faults_after=$(faults); written_after=$(written); switches_after=$(switches)
 rss=$(awk '/VmRSS/ {print $2}' "/proc/$spid/status")
 metrics=$(curl -s "http://127.0.0.1:$SP/metrics")
 [ -n "${METRICS_OUT:-}" ] && echo "$metrics" > "$METRICS_OUT"
 bytes=$(du -sb "$tmp/store" 2>/dev/null | cut -f1 || echo 0); bytes=${bytes:-0}
 ticks=$(getconf CLK_TCK)
-python3 - "$result" "$bytes" "$metrics" "$((cpu_after - cpu_before))" "$ticks" "$N" "$((faults_after - faults_before))" "$rss" "$((written_after - written_before))" <<'PY'
+python3 - "$result" "$bytes" "$metrics" "$((cpu_after - cpu_before))" "$ticks" "$N" "$((faults_after - faults_before))" "$rss" "$((written_after - written_before))" "$((switches_after - switches_before))" <<'PY'
 import json, sys
 run, size, metrics = json.loads(sys.argv[1]), int(sys.argv[2]), sys.argv[3]
 cpu_ms = int(sys.argv[4]) * 1000 / int(sys.argv[5])
@@ -62,7 +64,8 @@ rounds = metric("souk_flush_seconds_count")
 print(f"{run['e2e_rps']:.0f} msgs/s end to end, ack p99 {run['lat_ms']['p99']:.1f} ms, "
       f"souk CPU {cpu_ms / int(sys.argv[6]):.3f} ms per message")
 print(f"page faults {int(sys.argv[7]) / int(sys.argv[6]):.2f} per message, resident {int(sys.argv[8]) // 1024} MB at the end, "
-      f"{int(sys.argv[9]) / int(sys.argv[6]) / 1024:.1f} KB written to disk per message")
+      f"{int(sys.argv[9]) / int(sys.argv[6]) / 1024:.1f} KB written to disk per message, "
+      f"{int(sys.argv[10]) / int(sys.argv[6]):.1f} context switches per message")
 print(f"{events:.0f} events, {rounds:.0f} group-commit rounds (fsyncs): {rounds / max(events, 1):.3f} per event")
 round_ms = 1000 * metric("souk_flush_seconds_sum") / max(rounds, 1)
 sync_ms = 1000 * metric("souk_store_sync_seconds_sum") / max(metric("souk_store_sync_seconds_count"), 1)

@@ -5,7 +5,8 @@
 //!     cargo run --release --example understand_bench
 //!
 //! Prints the language model's build time (once per process) and p50/p99/max per message
-//! over the quality sets' messages, repeated.
+//! over the quality sets' messages, repeated; then the mean for "cart", the load benchmark's
+//! message.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -64,4 +65,12 @@ fn main() {
     println!("{} messages x 50", messages.len());
     println!("language guess: {}", percentiles(detect));
     println!("understand:     {}", percentiles(understand));
+    // The load benchmark's message (compare.sh sends "cart"): one word, so the mean over many
+    // runs is steadier than its percentiles.
+    let runs = 200_000;
+    let started = Instant::now();
+    for _ in 0..runs {
+        std::hint::black_box(flows::understand(std::hint::black_box("cart"), &catalog));
+    }
+    println!("understand \"cart\": {:?} mean", started.elapsed() / runs);
 }

@@ -2,6 +2,8 @@
 //! catalog variants carry; each has folded stems in every shipped language, matched as a
 //! word's beginning with a short inflection allowed ("czarne", "rosie", "melnas", "שחורה").
 
+use std::sync::LazyLock;
+
 /// (canonical id, folded stems in en, ro, pl, lv, he). Multi-word colours come first so
 /// "dark blue" is navy, not blue.
 const COLOURS: &[(&str, &[&str])] = &[
@@ -65,13 +67,29 @@ fn word_matches(word: &str, stem: &str) -> bool {
     ending.chars().count() <= 2 && ending.chars().all(|c| "aeiouys".contains(c))
 }
 
+/// A colour id and its stems, each split into its words.
+type SplitStems = (&'static str, Vec<Vec<&'static str>>);
+
+/// `COLOURS` with each stem split into its words once: every message is read against all of
+/// them, and splitting them per message was a measurable part of reading one.
+static COLOUR_STEMS: LazyLock<Vec<SplitStems>> = LazyLock::new(|| {
+    COLOURS
+        .iter()
+        .map(|(colour, stems)| {
+            (
+                *colour,
+                stems.iter().map(|s| s.split(' ').collect()).collect(),
+            )
+        })
+        .collect()
+});
+
 /// Colours named in `words` (folded tokens), with the indices of the words they used.
 pub fn colours(words: &[&str]) -> Vec<(&'static str, Vec<usize>)> {
     let mut found: Vec<(&'static str, Vec<usize>)> = Vec::new();
     let mut used = vec![false; words.len()];
-    for (colour, stems) in COLOURS {
-        for stem in *stems {
-            let parts: Vec<&str> = stem.split(' ').collect();
+    for &(colour, ref stems) in COLOUR_STEMS.iter() {
+        for parts in stems {
             for start in 0..words.len() {
                 let Some(window) = words.get(start..start + parts.len()) else {
                     break;
@@ -96,7 +114,7 @@ pub fn colours(words: &[&str]) -> Vec<(&'static str, Vec<usize>)> {
                     for &i in &indices {
                         used[i] = true;
                     }
-                    match found.iter_mut().find(|(c, _)| c == colour) {
+                    match found.iter_mut().find(|(c, _)| *c == colour) {
                         Some((_, at)) => at.extend(indices),
                         None => found.push((colour, indices)),
                     }

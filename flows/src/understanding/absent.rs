@@ -203,7 +203,13 @@ fn read<'t>(
                 && crate::search::canonical_colour(w).is_none()
         })
         .collect();
-    let language = crate::language::detect(text, Some(catalog.language_words())).map(|g| g.locale);
+    // The language only weighs the content words: a message without any (a command such as
+    // "cart") is not worth a guess.
+    let language = if content.is_empty() {
+        None
+    } else {
+        crate::language::detect(text, Some(catalog.language_words())).map(|g| g.locale)
+    };
     let index = catalog.search_index();
     let standing: Vec<Standing> = content
         .iter()
@@ -244,18 +250,39 @@ fn mentioning(reading: &Reading, catalog: &Catalog) -> Vec<crate::catalog::Produ
     catalog.search(&query, false, MAX_MENTIONED).products
 }
 
-/// The ask, when a product search is for something the catalog does not have: an ask
-/// ("do you sell…") naming nothing the catalog names, or an ask whose head is unknown while
-/// its other words name something ("shoe polish"). `is_command` tells the lexicon's own
-/// words (never products).
-pub(super) fn ask(
+/// What a product search's words are to the catalog.
+pub(super) enum Weighed {
+    /// An ask for something the shop does not carry.
+    NotCarried(Absent),
+    /// Words the catalog names, or filters: a product search.
+    NamesSomething,
+    /// Only words descriptions mention, or none: no product search.
+    NamesNothing,
+}
+
+/// Weighs a product search's words once (reading them is most of the cost of understanding a
+/// short message). `is_command` tells the lexicon's own words (never products).
+pub(super) fn weigh(
     text: &str,
     query: &SearchQuery,
     catalog: &Catalog,
     is_command: &dyn Fn(&str) -> bool,
-) -> Option<Absent> {
+) -> Weighed {
     let folded = fold(text);
     let reading = read(&folded, text, query, catalog, is_command);
+    if let Some(absent) = ask(text, query, catalog, &reading) {
+        Weighed::NotCarried(absent)
+    } else if filters(query) || reading.named > 0 {
+        Weighed::NamesSomething
+    } else {
+        Weighed::NamesNothing
+    }
+}
+
+/// The ask, when a product search is for something the catalog does not have: an ask
+/// ("do you sell…") naming nothing the catalog names, or an ask whose head is unknown while
+/// its other words name something ("shoe polish").
+fn ask(text: &str, query: &SearchQuery, catalog: &Catalog, reading: &Reading) -> Option<Absent> {
     let (first, last) = (*reading.content.first()?, *reading.content.last()?);
     if filters(query) && reading.named == 0 {
         // "Anything red under 100": the filters are the ask; the search answers it.
@@ -265,7 +292,7 @@ pub(super) fn ask(
         return reading.asking.then(|| Absent {
             what: quoted(text, first, last),
             instead: query.category.clone(),
-            mentioned_by: mentioning(&reading, catalog),
+            mentioned_by: mentioning(reading, catalog),
         });
     }
     let index = catalog.search_index();
@@ -302,18 +329,6 @@ pub(super) fn ask(
         instead,
         mentioned_by: Vec::new(),
     })
-}
-
-/// Whether a search would rest on words the catalog names (or on filters): without either,
-/// a message is no product search, whatever descriptions mention.
-pub(super) fn names_something(
-    text: &str,
-    query: &SearchQuery,
-    catalog: &Catalog,
-    is_command: &dyn Fn(&str) -> bool,
-) -> bool {
-    let folded = fold(text);
-    filters(query) || read(&folded, text, query, catalog, is_command).named > 0
 }
 
 /// For a short message the rules placed nowhere ("sofa", "bicicletă"): what the shop does

@@ -162,13 +162,12 @@ fn search(text: &str, catalog: &Catalog) -> Option<Intent> {
     if only_category {
         return query.category.map(Intent::Category);
     }
-    if let Some(ask) = absent::ask(text, &query, catalog, &is_lexicon_word) {
-        return Some(Intent::NotCarried(ask));
-    }
-    // Words only descriptions mention are no product search ("hi there, anyone?"): left
-    // to the commands, then to `not_carried`.
-    if !absent::names_something(text, &query, catalog, &is_lexicon_word) {
-        return None;
+    match absent::weigh(text, &query, catalog, &is_lexicon_word) {
+        absent::Weighed::NotCarried(ask) => return Some(Intent::NotCarried(ask)),
+        // Words only descriptions mention are no product search ("hi there, anyone?"): left
+        // to the commands, then to `not_carried`.
+        absent::Weighed::NamesNothing => return None,
+        absent::Weighed::NamesSomething => {}
     }
     let known = query
         .words
@@ -185,11 +184,13 @@ fn language_request(words: &[&str]) -> Option<Locale> {
     }
     LANGUAGE_NAMES.iter().find_map(|(locale, names)| {
         names.iter().find_map(|name| {
-            let name: Vec<&str> = name.split(' ').collect();
+            // Compared word by word in place: a collected copy per name per message was a
+            // measurable part of reading one.
+            let length = name.split(' ').count();
             let at = words
-                .windows(name.len())
-                .position(|window| window == name.as_slice())?;
-            let rest = words[..at].iter().chain(&words[at + name.len()..]);
+                .windows(length)
+                .position(|window| window.iter().copied().eq(name.split(' ')))?;
+            let rest = words[..at].iter().chain(&words[at + length..]);
             rest.into_iter()
                 .all(|word| LANGUAGE_REQUEST_WORDS.contains(word))
                 .then_some(*locale)
