@@ -267,15 +267,12 @@ impl MetaSender {
             .and_then(|v| v.to_str().ok())
             .and_then(|v| v.trim().parse::<u64>().ok())
             .map(Duration::from_secs);
-        let answer: Value = response.json().await.unwrap_or(Value::Null);
+        // An unreadable body is no reason to send again: the status decides.
+        let body = response.bytes().await.unwrap_or_default();
         if (200..300).contains(&status) {
-            let id = answer
-                .pointer("/messages/0/id")
-                .or_else(|| answer.get("message_id"))
-                .and_then(Value::as_str)
-                .unwrap_or_default();
-            return Ok(id.to_owned());
+            return Ok(accepted_id(&body));
         }
+        let answer: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
         Err(match classify(status, &answer) {
             GraphFailure::Retry { message, .. } => retryable(message, retry_after, parts_sent),
             GraphFailure::WindowClosed { message, .. } => {
@@ -284,6 +281,34 @@ impl MetaSender {
             GraphFailure::Permanent { message, .. } => SendError::Permanent(message),
         })
     }
+}
+
+/// What the Graph API answers to an accepted send: WhatsApp's `messages[0].id`, or
+/// Messenger's and Instagram's `message_id`.
+#[derive(Default, serde::Deserialize)]
+struct Accepted {
+    #[serde(default)]
+    messages: Vec<AcceptedMessage>,
+    #[serde(default)]
+    message_id: Option<String>,
+}
+
+#[derive(serde::Deserialize)]
+struct AcceptedMessage {
+    #[serde(default)]
+    id: Option<String>,
+}
+
+/// The platform's id for an accepted send, empty when the answer names none. Read into the
+/// two fields that carry it, not into a whole JSON tree: this runs for every message sent.
+fn accepted_id(body: &[u8]) -> String {
+    let sent: Accepted = serde_json::from_slice(body).unwrap_or_default();
+    sent.messages
+        .into_iter()
+        .next()
+        .and_then(|message| message.id)
+        .or(sent.message_id)
+        .unwrap_or_default()
 }
 
 fn retryable(reason: String, retry_after: Option<Duration>, parts_sent: u32) -> SendError {
@@ -363,5 +388,29 @@ impl ChannelSender for MetaSender {
             }
             Ok(ids)
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::accepted_id;
+
+    #[test]
+    fn the_platform_id_is_read_from_each_products_answer() {
+        // WhatsApp Cloud API.
+        let whatsapp = br#"{"messaging_product":"whatsapp","contacts":[{"input":"48600","wa_id":"48600"}],"messages":[{"id":"wamid.HBgL"}]}"#;
+        assert_eq!(accepted_id(whatsapp), "wamid.HBgL");
+        // Messenger and Instagram Send API.
+        let messenger = br#"{"recipient_id":"1254477777772919","message_id":"m_AG5Hz2Uq7"}"#;
+        assert_eq!(accepted_id(messenger), "m_AG5Hz2Uq7");
+        // A message entry without an id falls back to `message_id`.
+        assert_eq!(
+            accepted_id(br#"{"messages":[{}],"message_id":"m_1"}"#),
+            "m_1"
+        );
+        // An answer naming no id, or no JSON at all, is accepted without one.
+        assert_eq!(accepted_id(br#"{"messages":[]}"#), "");
+        assert_eq!(accepted_id(b"<html>ok</html>"), "");
+        assert_eq!(accepted_id(b""), "");
     }
 }
