@@ -539,6 +539,18 @@ fn history_record(commit: &StepCommit, created: &[OutboxEntry]) -> Option<histor
         customer: commit.conversation.customer.clone(),
         newest,
         chunk: history_chunk::encode_chunk(&history),
+        sent: None,
+    })
+}
+
+/// A send's sent records as a history log record (none when the platform gave no ids).
+fn sent_log_record(delivered: &Delivered) -> Option<history_log::NewRecord> {
+    let first = delivered.sent.first()?;
+    Some(history_log::NewRecord {
+        customer: first.customer.clone(),
+        newest: delivered.sent.iter().map(|record| record.at).max()?,
+        chunk: encode(&delivered.sent),
+        sent: Some(delivered.outbox_id),
     })
 }
 
@@ -817,7 +829,11 @@ impl SledTrees {
 
     /// A round's events and steps, in one transaction; their history records are appended
     /// to the history log first, and the log's new end committed with them.
-    fn transact_groups(&self, parts: &[WriteGroup]) -> StoreResult<Vec<GroupWritten>> {
+    fn transact_groups(
+        &self,
+        parts: &[WriteGroup],
+        sent: Vec<history_log::NewRecord>,
+    ) -> StoreResult<Vec<GroupWritten>> {
         // The sends are numbered and the history records written (and fsynced) before the
         // transaction: sled runs its closure holding its global lock, which every other
         // sled write waits on.
@@ -836,6 +852,7 @@ impl SledTrees {
             }
             created.push(steps);
         }
+        records.extend(sent);
         let mut appender = self.history_log.appender();
         let end = if records.is_empty() {
             None
@@ -909,14 +926,22 @@ impl SledTrees {
 
     pub(super) fn write_groups(&self, parts: &[WriteGroup]) -> StoreResult<Vec<GroupWritten>> {
         let writing = self.recent.writing();
+        let delivered = self.still_pending(parts.iter().flat_map(|part| &part.delivered))?;
+        let sent: Vec<history_log::NewRecord> = delivered
+            .iter()
+            .filter_map(|delivered| sent_log_record(delivered))
+            .collect();
         let written = if parts
             .iter()
             .all(|part| part.ingest.is_empty() && part.steps.is_empty())
         {
-            // Accepted sends only: nothing for a transaction to do.
+            // Accepted sends only: their records go into the history log, no transaction.
+            if !sent.is_empty() {
+                self.history_log.append(&sent)?;
+            }
             vec![GroupWritten::default(); parts.len()]
         } else {
-            self.transact_groups(parts)?
+            self.transact_groups(parts, sent)?
         };
         self.log.stepped(
             parts
@@ -930,7 +955,6 @@ impl SledTrees {
                 .flat_map(|part| &part.steps)
                 .map(|step| &step.conversation),
         );
-        let delivered: Vec<&Delivered> = parts.iter().flat_map(|part| &part.delivered).collect();
         if let Err(error) = self.deliver_apart(&delivered) {
             // The steps above are committed: failing the round now would have each part
             // written again alone. The sends stay in the store's outbox and go again at the
@@ -955,11 +979,12 @@ impl SledTrees {
         customer: &CustomerId,
         entry: &HistoryEntry,
     ) -> StoreResult<()> {
-        self.history_log.append_one(history_log::NewRecord {
+        self.history_log.append(&[history_log::NewRecord {
             customer: customer.clone(),
             newest: entry.at(),
             chunk: history_chunk::encode_chunk(&[entry]),
-        })
+            sent: None,
+        }])
     }
 }
 
@@ -977,29 +1002,41 @@ impl SledTrees {
         Ok(self.outbox.len())
     }
 
-    /// Sends the platform accepted leave the outbox, and each part's record goes under its
-    /// outbox id (the console's ticks find the statuses through its platform id).
+    /// The accepted sends still in the outbox; one gone already (erased meanwhile, or
+    /// recorded twice) has nothing written for it. Asked under `recent.writing()`, which an
+    /// erasure holds too, so none can go between this and the round's writes.
+    fn still_pending<'p>(
+        &self,
+        delivered: impl Iterator<Item = &'p Delivered>,
+    ) -> StoreResult<Vec<&'p Delivered>> {
+        let mut pending = Vec::new();
+        for delivered in delivered {
+            if self
+                .outbox
+                .contains_key(u64_key(delivered.outbox_id))
+                .map_err(engine)?
+            {
+                pending.push(delivered);
+            }
+        }
+        Ok(pending)
+    }
+
+    /// Sends the platform accepted leave the outbox. Their sent records (by outbox id: the
+    /// console's ticks find the statuses through their platform ids) went into the history
+    /// log with the round, before this: a crash in between leaves the send to be sent
+    /// again, as any send whose acceptance was not recorded yet.
     ///
-    /// Plain writes after the round's transaction, not in it: a transactional write reads
+    /// Plain removals after the round's transaction, not in it: a transactional write reads
     /// the key first (a second tree walk) and the transaction holds sled's global lock, the
     /// path every webhook's 200 waits on (examples/store_cost.sh: about 4% more messages a
-    /// second). The sent records go first, then the outbox entry: a crash in between leaves
-    /// the send to be sent again, as any send whose acceptance was not recorded yet. Runs
-    /// inside `write_groups`, under `recent.writing()`, so an erasure (which holds it too)
-    /// never sees half of it.
+    /// second). Runs inside `write_groups`, under `recent.writing()`, so an erasure (which
+    /// holds it too) never sees half of it.
     fn deliver_apart(&self, delivered: &[&Delivered]) -> StoreResult<()> {
         for &delivered in delivered {
-            let key = u64_key(delivered.outbox_id);
-            // Gone already (erased meanwhile, or recorded twice): nothing is written back.
-            if !self.outbox.contains_key(key).map_err(engine)? {
-                continue;
-            }
-            for record in &delivered.sent {
-                let mut key = sent_by_outbox_prefix(delivered.outbox_id);
-                key.extend_from_slice(&platform_key(record.channel, &record.platform_id));
-                self.sent.insert(key, encode(record)).map_err(engine)?;
-            }
-            self.outbox.remove(key).map_err(engine)?;
+            self.outbox
+                .remove(u64_key(delivered.outbox_id))
+                .map_err(engine)?;
         }
         Ok(())
     }
@@ -1127,8 +1164,15 @@ impl SledTrees {
     }
 
     pub(super) fn sent_for(&self, outbox_id: u64) -> StoreResult<Vec<SentRecord>> {
-        let prefix = sent_by_outbox_prefix(outbox_id);
         let mut records = Vec::new();
+        if let Some(chunk) = self.history_log.sent(outbox_id)? {
+            match decode::<Vec<SentRecord>>("sent records", &chunk) {
+                Ok(logged) => records.extend(logged),
+                Err(error) => tracing::warn!(%error, "skipping unreadable sent records"),
+            }
+        }
+        // Stores written before this release kept sent records in the `sent` tree.
+        let prefix = sent_by_outbox_prefix(outbox_id);
         for item in self.sent.scan_prefix(&prefix) {
             let (key, value) = item.map_err(engine)?;
             // Stores written before kept the record under the platform key and left this
@@ -1415,7 +1459,8 @@ impl SledTrees {
             if read % 1024 == 0 && std::time::Instant::now() > deadline {
                 return Ok(false);
             }
-            if !found.contains(&record.customer)
+            if record.sent.is_none()
+                && !found.contains(&record.customer)
                 && let Ok(entries) = history_chunk::decode_chunk(record.chunk)
                 && entries.iter().any(&mut *matches)
             {

@@ -98,6 +98,17 @@ impl SledTrees {
                 )?;
                 return Ok(true);
             };
+            if record.sent.is_some() {
+                match decoded::<Vec<crate::store::SentRecord>>("sent records", record.chunk) {
+                    Ok(sent) => {
+                        for record in sent {
+                            sink(Record::Sent(record))?;
+                        }
+                    }
+                    Err(error) => unreadable("history log", &id.to_be_bytes(), &error, sink)?,
+                }
+                return Ok(true);
+            }
             match decode_chunk(record.chunk) {
                 Ok(entries) => sink(Record::History {
                     id,

@@ -23,6 +23,12 @@
 //! - Nothing is appended behind damage: a start that cannot read the end segment to its
 //!   committed end appends to a new one.
 //! - The index is rebuilt from the segments at start-up (each record names its customer).
+//!
+//! A record is one of two kinds: a step's history, or the platform's ids for one send (its
+//! sent records, written when the platform accepted it). Sent records were inserts into
+//! sled's `sent` tree at its growing end, which cost sled about 5% of souk's CPU per message
+//! (examples/store_cost.sh, leaving them out); here they share the round's append and fsync.
+//! They go with their customer's history: an erasure takes them, the prune ages them out.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::fs::File;
@@ -77,6 +83,8 @@ struct Loc {
     offset: u64,
     /// With the header.
     len: u32,
+    /// A send's sent records (its outbox id), not history.
+    sent: Option<u64>,
 }
 
 #[derive(Clone, Copy)]
@@ -85,11 +93,13 @@ struct SegmentInfo {
     newest: Timestamp,
 }
 
-/// A record to append: whose it is, its newest entry's time, the encoded chunk.
+/// A record to append: whose it is, its newest entry's time, the encoded chunk; with
+/// `sent`, a send's sent records under its outbox id instead of history.
 pub(super) struct NewRecord {
     pub customer: CustomerId,
     pub newest: Timestamp,
     pub chunk: Vec<u8>,
+    pub sent: Option<u64>,
 }
 
 /// One record read back.
@@ -97,29 +107,48 @@ pub(super) struct Read<'a> {
     pub customer: CustomerId,
     pub newest: Timestamp,
     pub chunk: &'a [u8],
+    pub sent: Option<u64>,
 }
 
-/// The payload: the customer id's length (u16 LE) and bytes, the newest entry's time
-/// (i64 LE), then the chunk as the other backends store it.
+/// Set in the id's length of a record holding sent records; the outbox id follows the time.
+const SENT_FLAG: u16 = 0x8000;
+/// The longest customer id a record can name (the length's other 15 bits).
+const MAX_ID_BYTES: usize = (SENT_FLAG - 1) as usize;
+
+/// The payload: the customer id's length (u16 LE, `SENT_FLAG` set for sent records) and
+/// bytes, the newest entry's time (i64 LE), for sent records the outbox id (u64 LE), then
+/// the chunk as the other backends store it.
 fn payload(record: &NewRecord) -> Vec<u8> {
     let id = record.customer.0.as_bytes();
-    let mut payload = Vec::with_capacity(2 + id.len() + 8 + record.chunk.len());
-    payload.extend_from_slice(&u16::try_from(id.len()).unwrap_or(u16::MAX).to_le_bytes());
+    let mut payload = Vec::with_capacity(2 + id.len() + 16 + record.chunk.len());
+    let len = u16::try_from(id.len().min(MAX_ID_BYTES)).unwrap_or(0);
+    let flag = if record.sent.is_some() { SENT_FLAG } else { 0 };
+    payload.extend_from_slice(&(len | flag).to_le_bytes());
     payload.extend_from_slice(id);
     payload.extend_from_slice(&record.newest.0.to_le_bytes());
+    if let Some(outbox_id) = record.sent {
+        payload.extend_from_slice(&outbox_id.to_le_bytes());
+    }
     payload.extend_from_slice(&record.chunk);
     payload
 }
 
 fn parse(payload: &[u8]) -> Option<Read<'_>> {
     let (len, rest) = payload.split_at_checked(2)?;
-    let len = u16::from_le_bytes(len.try_into().ok()?) as usize;
-    let (id, rest) = rest.split_at_checked(len)?;
-    let (at, chunk) = rest.split_at_checked(8)?;
+    let len = u16::from_le_bytes(len.try_into().ok()?);
+    let (id, rest) = rest.split_at_checked(usize::from(len & !SENT_FLAG))?;
+    let (at, rest) = rest.split_at_checked(8)?;
+    let (sent, chunk) = if len & SENT_FLAG == 0 {
+        (None, rest)
+    } else {
+        let (outbox_id, chunk) = rest.split_at_checked(8)?;
+        (Some(u64::from_le_bytes(outbox_id.try_into().ok()?)), chunk)
+    };
     Some(Read {
         customer: CustomerId(std::str::from_utf8(id).ok()?.to_owned()),
         newest: Timestamp(i64::from_le_bytes(at.try_into().ok()?)),
         chunk,
+        sent,
     })
 }
 
@@ -141,6 +170,8 @@ pub(super) struct HistoryLog {
 struct Index {
     /// Each customer's records, in log order.
     by_customer: HashMap<CustomerId, Vec<Loc>>,
+    /// Where each send's sent records are, by outbox id.
+    sent: HashMap<u64, Loc>,
     segments: BTreeMap<u64, SegmentInfo>,
     /// The committed end: readers of the segment appends go to stop there.
     end: Option<End>,
@@ -151,6 +182,9 @@ struct Index {
 impl Index {
     /// Adds a record; within its segment it goes after those of the customer already there.
     fn add(&mut self, customer: CustomerId, loc: Loc, newest: Timestamp) {
+        if let Some(outbox_id) = loc.sent {
+            self.sent.insert(outbox_id, loc);
+        }
         let own = self.by_customer.entry(customer).or_default();
         if own.last().is_none_or(|last| last.segment <= loc.segment) {
             own.push(loc);
@@ -177,6 +211,7 @@ impl Index {
             locs.retain(|loc| !segments.contains(&loc.segment));
             !locs.is_empty()
         });
+        self.sent.retain(|_, loc| !segments.contains(&loc.segment));
         for segment in segments {
             self.segments.remove(segment);
             self.readers.remove(segment);
@@ -293,6 +328,7 @@ impl HistoryLog {
                     segment,
                     offset: offset as u64,
                     len: (payload.len() + HEADER_BYTES) as u32,
+                    sent: read.sent,
                 };
                 index.add(read.customer, loc, read.newest);
             }
@@ -354,15 +390,42 @@ impl HistoryLog {
         }
     }
 
-    /// Appends one record outside a round (an operator's note).
-    pub(super) fn append_one(&self, record: NewRecord) -> StoreResult<()> {
+    /// Appends records outside a round's transaction (an operator's note; a round that
+    /// only records sends the platform accepted).
+    pub(super) fn append(&self, records: &[NewRecord]) -> StoreResult<()> {
         let mut appender = self.appender();
-        let end = appender.write(std::slice::from_ref(&record))?;
+        let end = appender.write(records)?;
         self.tree
             .insert(END_KEY, &end.encode())
             .map_err(super::engine)?;
         appender.commit();
         Ok(())
+    }
+
+    /// The chunk of a send's sent records, if the log holds them.
+    pub(super) fn sent(&self, outbox_id: u64) -> StoreResult<Option<Vec<u8>>> {
+        let (loc, file) = {
+            let mut index = self.index();
+            let Some(loc) = index.sent.get(&outbox_id).copied() else {
+                return Ok(None);
+            };
+            match index.reader(&self.files, loc.segment)? {
+                Some(file) => (loc, file),
+                None => return Ok(None),
+            }
+        };
+        let mut buffer = vec![0; loc.len as usize];
+        match file.read_exact_at(&mut buffer, loc.offset) {
+            Ok(()) => {}
+            // Rewritten since the index was read: gone, as a mismatch below.
+            Err(error) if error.kind() == std::io::ErrorKind::UnexpectedEof => return Ok(None),
+            Err(error) => return Err(self.files.io_error("reading a record", error)),
+        }
+        Ok(record_at(&buffer)
+            .ok()
+            .and_then(|(payload, _)| parse(payload))
+            .filter(|read| read.sent == Some(outbox_id))
+            .map(|read| read.chunk.to_vec()))
     }
 
     /// The customer's newest `limit` entries, oldest first.
@@ -373,12 +436,20 @@ impl HistoryLog {
     ) -> StoreResult<Vec<HistoryEntry>> {
         let wanted: Vec<(Loc, Arc<File>)> = {
             let mut index = self.index();
-            // Every record holds at least one entry.
+            // Every history record holds at least one entry.
             let locs: Vec<Loc> = index
                 .by_customer
                 .get(customer)
                 .map_or_else(Vec::new, |locs| {
-                    locs[locs.len().saturating_sub(limit)..].to_vec()
+                    let mut newest: Vec<Loc> = locs
+                        .iter()
+                        .rev()
+                        .filter(|loc| loc.sent.is_none())
+                        .take(limit)
+                        .copied()
+                        .collect();
+                    newest.reverse();
+                    newest
                 });
             let mut wanted = Vec::with_capacity(locs.len());
             for loc in locs {
@@ -404,7 +475,7 @@ impl HistoryLog {
             let entries = record_at(&buffer)
                 .ok()
                 .and_then(|(payload, _)| parse(payload))
-                .filter(|read| read.customer == *customer)
+                .filter(|read| read.customer == *customer && read.sent.is_none())
                 .map(|read| decode_chunk(read.chunk));
             match entries {
                 Some(Ok(entries)) => newest.extend(entries.into_iter().rev()),
@@ -447,7 +518,8 @@ impl HistoryLog {
         Ok(true)
     }
 
-    /// Takes every record of `customers` out of the log's files. The count taken.
+    /// Takes every record of `customers` out of the log's files. The count of history records
+    /// taken.
     pub(super) fn drop_customers(&self, customers: &HashSet<CustomerId>) -> StoreResult<usize> {
         let mut segments: Vec<u64> = {
             let index = self.index();
@@ -463,7 +535,8 @@ impl HistoryLog {
         self.rewrite(&segments, &|read| !customers.contains(&read.customer))
     }
 
-    /// Takes out every record whose newest entry is older than `before`. The count taken.
+    /// Takes out every record whose newest entry is older than `before`. The count of history
+    /// records taken.
     pub(super) fn prune(&self, before: Timestamp) -> StoreResult<usize> {
         let segments: Vec<u64> = self
             .index()
@@ -531,13 +604,15 @@ impl HistoryLog {
             let mut locs = Vec::new();
             for (_, payload) in self.files.records(&bytes, segment) {
                 match parse(payload) {
-                    Some(read) if !keep(&read) => taken += 1,
+                    // Sent records go with their customer's history, counted apart: none.
+                    Some(read) if !keep(&read) => taken += usize::from(read.sent.is_none()),
                     read => {
                         if let Some(read) = read {
                             let loc = Loc {
                                 segment,
                                 offset: kept.len() as u64,
                                 len: (payload.len() + HEADER_BYTES) as u32,
+                                sent: read.sent,
                             };
                             locs.push((read.customer, loc, read.newest));
                         }
@@ -624,6 +699,7 @@ impl HistoryLog {
                 customer,
                 newest,
                 chunk: value.to_vec(),
+                sent: None,
             };
             if payload(&record).len() > MAX_RECORD_BYTES {
                 // Cannot be framed; no release wrote one (texts are cut far below this).
@@ -679,10 +755,10 @@ impl Appender<'_> {
         }
         let mut payloads = Vec::with_capacity(records.len());
         for record in records {
-            if u16::try_from(record.customer.0.len()).is_err() {
-                // The record names its customer in a u16 length: never cut it short.
+            if record.customer.0.len() > MAX_ID_BYTES {
+                // The record names its customer in 15 bits of length: never cut it short.
                 return Err(StoreError::Engine(
-                    "a history record's customer id is over 65,535 bytes".into(),
+                    "a history record's customer id is over 32,767 bytes".into(),
                 ));
             }
             let payload = payload(record);
@@ -712,6 +788,7 @@ impl Appender<'_> {
                 segment: self.writer.current,
                 offset: self.writer.size + buffer.len() as u64,
                 len: (payload.len() + HEADER_BYTES) as u32,
+                sent: record.sent,
             };
             put_record(&mut buffer, payload);
             placed.push((record.customer.clone(), loc, record.newest));
@@ -832,7 +909,38 @@ mod tests {
             customer: CustomerId(customer.into()),
             newest: Timestamp(at),
             chunk: encode_chunk(&[&entry]),
+            sent: None,
         }
+    }
+
+    /// A send's sent records, as a round writes them once the platform accepted it.
+    fn sent(customer: &str, at: i64, outbox_id: u64, platform_id: &str) -> NewRecord {
+        let record = crate::store::SentRecord {
+            customer: CustomerId(customer.into()),
+            outbox_id,
+            channel: flows::Channel::WhatsApp,
+            platform_id: platform_id.into(),
+            at: Timestamp(at),
+        };
+        NewRecord {
+            customer: CustomerId(customer.into()),
+            newest: Timestamp(at),
+            chunk: encode(&vec![record]),
+            sent: Some(outbox_id),
+        }
+    }
+
+    fn platform_ids(log: &HistoryLog, outbox_id: u64) -> Vec<String> {
+        log.sent(outbox_id)
+            .expect("read")
+            .map(|chunk| {
+                crate::store::codec::decode::<Vec<crate::store::SentRecord>>("sent", &chunk)
+                    .expect("decodes")
+                    .into_iter()
+                    .map(|record| record.platform_id)
+                    .collect()
+            })
+            .unwrap_or_default()
     }
 
     fn texts(log: &HistoryLog, customer: &str, limit: usize) -> Vec<String> {
@@ -936,12 +1044,67 @@ mod tests {
         let mut appender = log.appender();
         let long_id = note(&"c".repeat(70_000), 1, "x");
         assert!(appender.write(&[long_id]).is_err());
+        // Over the 15 bits a length has beside the sent records' flag.
+        let long_id = note(&"c".repeat(40_000), 1, "x");
+        assert!(appender.write(&[long_id]).is_err());
         let huge = note("ana", 1, &"x".repeat(MAX_RECORD_BYTES));
         assert!(appender.write(&[huge]).is_err());
         drop(appender);
         assert_eq!(fixture.all_bytes(), before);
         fixture.round(&log, vec![note("ana", 2, "fine")]);
         assert_eq!(texts(&log, "ana", 10), ["fine"]);
+    }
+
+    #[test]
+    fn sent_records_are_found_by_outbox_id_and_never_read_as_history() {
+        let fixture = fixture();
+        let log = fixture.open();
+        fixture.round(&log, vec![note("ana", 1, "a1"), note("bo", 1, "b1")]);
+        fixture.round(
+            &log,
+            vec![
+                sent("ana", 2, 7, "wamid.7"),
+                note("ana", 3, "a2"),
+                sent("bo", 3, 8, "wamid.8"),
+            ],
+        );
+        // Only sends arrive for a while: the history still reads its newest records.
+        for id in 9..14 {
+            fixture.round(&log, vec![sent("ana", 4, id, &format!("wamid.{id}"))]);
+        }
+        assert_eq!(texts(&log, "ana", 10), ["a1", "a2"]);
+        assert_eq!(texts(&log, "ana", 1), ["a2"]);
+        assert_eq!(texts(&log, "bo", 10), ["b1"]);
+        assert_eq!(platform_ids(&log, 7), ["wamid.7"]);
+        assert_eq!(platform_ids(&log, 13), ["wamid.13"]);
+        assert!(platform_ids(&log, 99).is_empty());
+        let mut kinds = (0, 0);
+        log.visit(&mut |record| {
+            match record.expect("readable").sent {
+                Some(_) => kinds.1 += 1,
+                None => kinds.0 += 1,
+            }
+            Ok(true)
+        })
+        .expect("visit");
+        assert_eq!(kinds, (3, 7));
+        // The index is rebuilt with both kinds apart.
+        drop(log);
+        let log = fixture.open();
+        assert_eq!(texts(&log, "ana", 10), ["a1", "a2"]);
+        assert_eq!(platform_ids(&log, 8), ["wamid.8"]);
+        // An erasure takes a customer's sent records with their history.
+        log.drop_customers(&HashSet::from([CustomerId("ana".into())]))
+            .expect("drop");
+        assert!(platform_ids(&log, 7).is_empty());
+        assert!(platform_ids(&log, 13).is_empty());
+        assert_eq!(platform_ids(&log, 8), ["wamid.8"]);
+        assert!(!fixture.all_bytes().windows(7).any(|w| w == b"wamid.7"));
+        // The prune ages them out by their time, like history.
+        log.prune(Timestamp(4)).expect("prune");
+        assert!(platform_ids(&log, 8).is_empty());
+        drop(log);
+        assert!(platform_ids(&fixture.open(), 8).is_empty());
     }
 
     #[test]
