@@ -1010,11 +1010,14 @@ impl SledTrees {
         delivered: impl Iterator<Item = &'p Delivered>,
     ) -> StoreResult<Vec<&'p Delivered>> {
         let mut pending = Vec::new();
+        let mut seen = std::collections::HashSet::new();
         for delivered in delivered {
-            if self
-                .outbox
-                .contains_key(u64_key(delivered.outbox_id))
-                .map_err(engine)?
+            // Recorded twice in one round: once (the outbox entry is still there for both).
+            if seen.insert(delivered.outbox_id)
+                && self
+                    .outbox
+                    .contains_key(u64_key(delivered.outbox_id))
+                    .map_err(engine)?
             {
                 pending.push(delivered);
             }
@@ -1165,7 +1168,7 @@ impl SledTrees {
 
     pub(super) fn sent_for(&self, outbox_id: u64) -> StoreResult<Vec<SentRecord>> {
         let mut records = Vec::new();
-        if let Some(chunk) = self.history_log.sent(outbox_id)? {
+        for chunk in self.history_log.sent(outbox_id)? {
             match decode::<Vec<SentRecord>>("sent records", &chunk) {
                 Ok(logged) => records.extend(logged),
                 Err(error) => tracing::warn!(%error, "skipping unreadable sent records"),

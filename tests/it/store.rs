@@ -13,8 +13,8 @@ use flows::{
     Reply, TextKey, TimerKind, Timestamp,
 };
 use souk::store::{
-    Delivered, InboxEntry, Ingested, NewOutbox, SentRecord, StepCommit, Store, TimerChange,
-    TimerEntry, WriteGroup,
+    Delivered, DeliveryRecord, InboxEntry, Ingested, NewOutbox, SentRecord, StepCommit, Store,
+    TimerChange, TimerEntry, WriteGroup,
 };
 
 /// The backend under test: `store(dir)` opens it (the same `dir` opens the same store
@@ -110,6 +110,7 @@ macro_rules! every_backend {
                     the_audit_log_lists_newest_first_per_customer_and_prunes_by_age,
                     retention_prunes_by_age_and_erasure_keeps_only_its_record,
                     a_send_settled_after_its_erasure_leaves_nothing,
+                    an_erasure_takes_the_platform_ids_and_statuses_of_sends,
                 ]
             );
         )*
@@ -1454,6 +1455,16 @@ async fn retention_prunes_by_age_and_erasure_keeps_only_its_record(open: Open) {
     );
 }
 
+/// Erases `customer` as an operator's request does.
+async fn erase(store: &dyn Store, customer: &str, at: Timestamp) {
+    let key = store.digest_key().await.expect("key");
+    let (plan, _) =
+        souk::data_rights::erase::plan(store, &CustomerId(customer.into()), "ana", at, &key, false)
+            .await
+            .expect("plan");
+    store.erase(&plan).await.expect("erase");
+}
+
 /// A send the outbox runner completes after its customer was erased (it was in flight)
 /// leaves no platform id behind, nor a dead letter if it failed.
 async fn a_send_settled_after_its_erasure_leaves_nothing(open: Open) {
@@ -1466,18 +1477,7 @@ async fn a_send_settled_after_its_erasure_leaves_nothing(open: Open) {
         .commit(commit(entry.seq, "gone", vec![], 2))
         .await
         .expect("commit");
-    let key = store.digest_key().await.expect("key");
-    let (plan, _) = souk::data_rights::erase::plan(
-        store.as_ref(),
-        &CustomerId("gone".into()),
-        "ana",
-        Timestamp(10),
-        &key,
-        false,
-    )
-    .await
-    .expect("plan");
-    store.erase(&plan).await.expect("erase");
+    erase(store.as_ref(), "gone", Timestamp(10)).await;
     let delivered = Delivered {
         outbox_id: sends[0].id,
         sent: vec![SentRecord {
@@ -1499,4 +1499,72 @@ async fn a_send_settled_after_its_erasure_leaves_nothing(open: Open) {
         .await
         .expect("dead");
     assert!(store.dead_letters().await.expect("dead").is_empty());
+}
+
+/// An erasure takes what became of the customer's replies: the platform ids recorded when
+/// the platform accepted them and the delivery statuses it sent for them; another
+/// customer's stay.
+async fn an_erasure_takes_the_platform_ids_and_statuses_of_sends(open: Open) {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let store = open.store(dir.path()).await;
+    let mut sent = Vec::new();
+    for (customer, at) in [("gone", 1), ("kept", 3)] {
+        let Ingested::New(entry) = store
+            .ingest(inbox(customer, None, at))
+            .await
+            .expect("ingest")
+        else {
+            panic!("new")
+        };
+        let sends = store
+            .commit(commit(entry.seq, customer, vec![], 1))
+            .await
+            .expect("commit");
+        let record = SentRecord {
+            customer: CustomerId(customer.into()),
+            outbox_id: sends[0].id,
+            channel: Channel::WhatsApp,
+            platform_id: format!("wamid.{customer}"),
+            at: Timestamp(at + 1),
+        };
+        let part = WriteGroup {
+            delivered: vec![Delivered {
+                outbox_id: sends[0].id,
+                sent: vec![record.clone()],
+            }],
+            ..WriteGroup::default()
+        };
+        store.write_groups(&[part]).await.expect("delivered");
+        let status = DeliveryRecord {
+            channel: Channel::WhatsApp,
+            platform_id: record.platform_id.clone(),
+            state: "read".into(),
+            at: Timestamp(at + 2),
+            error: None,
+        };
+        let dedup = format!("status-{customer}");
+        assert!(
+            store
+                .record_delivery(&dedup, &status, Timestamp(at + 2))
+                .await
+                .expect("status")
+        );
+        assert_eq!(store.sent_for(sends[0].id).await.expect("sent"), [record]);
+        sent.push((customer, sends[0].id));
+    }
+    erase(store.as_ref(), "gone", Timestamp(10)).await;
+    for (customer, outbox_id) in sent {
+        let ids = store.sent_for(outbox_id).await.expect("sent");
+        let statuses = store
+            .deliveries(Channel::WhatsApp, &format!("wamid.{customer}"))
+            .await
+            .expect("statuses");
+        if customer == "gone" {
+            assert!(ids.is_empty(), "{ids:?}");
+            assert!(statuses.is_empty(), "{statuses:?}");
+        } else {
+            assert_eq!(ids.len(), 1);
+            assert_eq!(statuses.len(), 1);
+        }
+    }
 }

@@ -14,7 +14,8 @@ use flows::{CustomerId, Timestamp};
 use super::bookings::{booking_key, token_key};
 use super::set_aside::{attempts_key, set_aside_key};
 use super::{
-    SledTrees, console_key, engine, read_count_u64, sent_by_outbox_prefix, timer_slots, tx_error,
+    SledTrees, console_key, engine, platform_key, read_count_u64, sent_by_outbox_prefix,
+    timer_slots, tx_error,
 };
 use crate::store::codec::{decode, encode};
 use crate::store::erasure_records::{ErasurePlan, ErasureRecord};
@@ -88,14 +89,46 @@ impl SledTrees {
         // committed nothing may bring them back (a restart would step them again).
         let customers: HashSet<CustomerId> = plan.customers.iter().cloned().collect();
         self.log.drop_customers(customers.clone())?;
+        let (mut writes, sends) = self.erasure_writes(plan)?;
+        // The statuses of sends whose platform ids the history log holds go before those
+        // records (a rewrite flushes sled first): once the records are gone nothing could
+        // find the statuses again.
+        self.drop_logged_statuses(&sends)?;
         // Their history goes from the files before the rest: a restart after a crash in
         // between finds the erasure not done and runs it again.
         self.history_log.drop_customers(&customers)?;
-        let (mut writes, sends) = self.erasure_writes(plan)?;
         self.rewriting(|| {
+            // A send the platform accepted meanwhile had its records appended after that
+            // pass; under this lock no round can append more, and the transaction below
+            // takes the sends' outbox entries, so none is recorded after it.
+            self.drop_logged_statuses(&sends)?;
+            self.history_log.drop_customers(&customers)?;
             self.sent_writes(&sends, &mut writes)?;
             self.erase_in_transaction(plan, &writes)
         })
+    }
+
+    /// Removes the delivery statuses of `sends` whose sent records are in the history log.
+    fn drop_logged_statuses(&self, sends: &HashSet<u64>) -> StoreResult<()> {
+        for &outbox_id in sends {
+            let chunks = self.history_log.sent(outbox_id)?;
+            let records = chunks
+                .iter()
+                .filter_map(|chunk| {
+                    decode::<Vec<crate::store::SentRecord>>("sent records", chunk).ok()
+                })
+                .flatten();
+            for record in records {
+                let mut statuses = platform_key(record.channel, &record.platform_id);
+                statuses.push(0);
+                for status in self.deliveries.scan_prefix(statuses).keys() {
+                    self.deliveries
+                        .remove(status.map_err(engine)?)
+                        .map_err(engine)?;
+                }
+            }
+        }
+        Ok(())
     }
 
     fn erase_in_transaction(

@@ -170,8 +170,9 @@ pub(super) struct HistoryLog {
 struct Index {
     /// Each customer's records, in log order.
     by_customer: HashMap<CustomerId, Vec<Loc>>,
-    /// Where each send's sent records are, by outbox id.
-    sent: HashMap<u64, Loc>,
+    /// Where each send's sent records are, by outbox id (a send that went again after a
+    /// crash, before its acceptance was recorded, has a record per time).
+    sent: HashMap<u64, Vec<Loc>>,
     segments: BTreeMap<u64, SegmentInfo>,
     /// The committed end: readers of the segment appends go to stop there.
     end: Option<End>,
@@ -183,7 +184,7 @@ impl Index {
     /// Adds a record; within its segment it goes after those of the customer already there.
     fn add(&mut self, customer: CustomerId, loc: Loc, newest: Timestamp) {
         if let Some(outbox_id) = loc.sent {
-            self.sent.insert(outbox_id, loc);
+            self.sent.entry(outbox_id).or_default().push(loc);
         }
         let own = self.by_customer.entry(customer).or_default();
         if own.last().is_none_or(|last| last.segment <= loc.segment) {
@@ -211,7 +212,10 @@ impl Index {
             locs.retain(|loc| !segments.contains(&loc.segment));
             !locs.is_empty()
         });
-        self.sent.retain(|_, loc| !segments.contains(&loc.segment));
+        self.sent.retain(|_, locs| {
+            locs.retain(|loc| !segments.contains(&loc.segment));
+            !locs.is_empty()
+        });
         for segment in segments {
             self.segments.remove(segment);
             self.readers.remove(segment);
@@ -402,30 +406,37 @@ impl HistoryLog {
         Ok(())
     }
 
-    /// The chunk of a send's sent records, if the log holds them.
-    pub(super) fn sent(&self, outbox_id: u64) -> StoreResult<Option<Vec<u8>>> {
-        let (loc, file) = {
+    /// The chunks of a send's sent records the log holds (one per time it was accepted).
+    pub(super) fn sent(&self, outbox_id: u64) -> StoreResult<Vec<Vec<u8>>> {
+        let wanted: Vec<(Loc, Arc<File>)> = {
             let mut index = self.index();
-            let Some(loc) = index.sent.get(&outbox_id).copied() else {
-                return Ok(None);
-            };
-            match index.reader(&self.files, loc.segment)? {
-                Some(file) => (loc, file),
-                None => return Ok(None),
+            let locs = index.sent.get(&outbox_id).cloned().unwrap_or_default();
+            let mut wanted = Vec::with_capacity(locs.len());
+            for loc in locs {
+                if let Some(file) = index.reader(&self.files, loc.segment)? {
+                    wanted.push((loc, file));
+                }
             }
+            wanted
         };
-        let mut buffer = vec![0; loc.len as usize];
-        match file.read_exact_at(&mut buffer, loc.offset) {
-            Ok(()) => {}
-            // Rewritten since the index was read: gone, as a mismatch below.
-            Err(error) if error.kind() == std::io::ErrorKind::UnexpectedEof => return Ok(None),
-            Err(error) => return Err(self.files.io_error("reading a record", error)),
+        let mut chunks = Vec::with_capacity(wanted.len());
+        for (loc, file) in wanted {
+            let mut buffer = vec![0; loc.len as usize];
+            match file.read_exact_at(&mut buffer, loc.offset) {
+                Ok(()) => {}
+                // Rewritten since the index was read: gone, as a mismatch below.
+                Err(error) if error.kind() == std::io::ErrorKind::UnexpectedEof => continue,
+                Err(error) => return Err(self.files.io_error("reading a record", error)),
+            }
+            if let Some(read) = record_at(&buffer)
+                .ok()
+                .and_then(|(payload, _)| parse(payload))
+                .filter(|read| read.sent == Some(outbox_id))
+            {
+                chunks.push(read.chunk.to_vec());
+            }
         }
-        Ok(record_at(&buffer)
-            .ok()
-            .and_then(|(payload, _)| parse(payload))
-            .filter(|read| read.sent == Some(outbox_id))
-            .map(|read| read.chunk.to_vec()))
+        Ok(chunks)
     }
 
     /// The customer's newest `limit` entries, oldest first.
@@ -532,6 +543,10 @@ impl HistoryLog {
         };
         segments.sort_unstable();
         segments.dedup();
+        if segments.is_empty() {
+            // Nothing to rewrite (a second pass finds nothing new, mostly): no flush either.
+            return Ok(0);
+        }
         self.rewrite(&segments, &|read| !customers.contains(&read.customer))
     }
 
@@ -933,14 +948,13 @@ mod tests {
     fn platform_ids(log: &HistoryLog, outbox_id: u64) -> Vec<String> {
         log.sent(outbox_id)
             .expect("read")
-            .map(|chunk| {
-                crate::store::codec::decode::<Vec<crate::store::SentRecord>>("sent", &chunk)
+            .iter()
+            .flat_map(|chunk| {
+                crate::store::codec::decode::<Vec<crate::store::SentRecord>>("sent", chunk)
                     .expect("decodes")
-                    .into_iter()
-                    .map(|record| record.platform_id)
-                    .collect()
             })
-            .unwrap_or_default()
+            .map(|record| record.platform_id)
+            .collect()
     }
 
     fn texts(log: &HistoryLog, customer: &str, limit: usize) -> Vec<String> {
@@ -1077,6 +1091,9 @@ mod tests {
         assert_eq!(texts(&log, "bo", 10), ["b1"]);
         assert_eq!(platform_ids(&log, 7), ["wamid.7"]);
         assert_eq!(platform_ids(&log, 13), ["wamid.13"]);
+        // Sent again after a crash before its acceptance was recorded: both are kept.
+        fixture.round(&log, vec![sent("ana", 4, 13, "wamid.13b")]);
+        assert_eq!(platform_ids(&log, 13), ["wamid.13", "wamid.13b"]);
         assert!(platform_ids(&log, 99).is_empty());
         let mut kinds = (0, 0);
         log.visit(&mut |record| {
@@ -1087,7 +1104,7 @@ mod tests {
             Ok(true)
         })
         .expect("visit");
-        assert_eq!(kinds, (3, 7));
+        assert_eq!(kinds, (3, 8));
         // The index is rebuilt with both kinds apart.
         drop(log);
         let log = fixture.open();
