@@ -93,39 +93,59 @@ impl SledTrees {
         // The statuses of sends whose platform ids the history log holds go before those
         // records (a rewrite flushes sled first): once the records are gone nothing could
         // find the statuses again.
-        self.drop_logged_statuses(&sends)?;
+        let mut platforms = self.logged_platforms(&customers, &sends)?;
+        self.drop_statuses(&platforms)?;
         // Their history goes from the files before the rest: a restart after a crash in
         // between finds the erasure not done and runs it again.
         self.history_log.drop_customers(&customers)?;
         self.rewriting(|| {
             // A send the platform accepted meanwhile had its records appended after that
             // pass; under this lock no round can append more, and the transaction below
-            // takes the sends' outbox entries, so none is recorded after it.
-            self.drop_logged_statuses(&sends)?;
+            // takes the sends' outbox entries, so none is recorded after it. Statuses that
+            // arrived meanwhile for any of them go too.
+            platforms.extend(self.logged_platforms(&customers, &sends)?);
+            self.drop_statuses(&platforms)?;
             self.history_log.drop_customers(&customers)?;
             self.sent_writes(&sends, &mut writes)?;
             self.erase_in_transaction(plan, &writes)
         })
     }
 
-    /// Removes the delivery statuses of `sends` whose sent records are in the history log.
-    fn drop_logged_statuses(&self, sends: &HashSet<u64>) -> StoreResult<()> {
-        for &outbox_id in sends {
-            let chunks = self.history_log.sent(outbox_id)?;
-            let records = chunks
-                .iter()
-                .filter_map(|chunk| {
-                    decode::<Vec<crate::store::SentRecord>>("sent records", chunk).ok()
-                })
-                .flatten();
-            for record in records {
-                let mut statuses = platform_key(record.channel, &record.platform_id);
-                statuses.push(0);
-                for status in self.deliveries.scan_prefix(statuses).keys() {
-                    self.deliveries
-                        .remove(status.map_err(engine)?)
-                        .map_err(engine)?;
-                }
+    /// The platform keys (channel and id) of the sends whose sent records the history log
+    /// holds: `sends`, and any other of `customers`' (a send whose history aged out first).
+    fn logged_platforms(
+        &self,
+        customers: &HashSet<CustomerId>,
+        sends: &HashSet<u64>,
+    ) -> StoreResult<Vec<Vec<u8>>> {
+        let mut ids: HashSet<u64> = sends.clone();
+        ids.extend(self.history_log.sent_ids_of(customers));
+        let mut platforms = Vec::new();
+        for outbox_id in ids {
+            for chunk in self.history_log.sent(outbox_id)? {
+                let Ok(records) = decode::<Vec<crate::store::SentRecord>>("sent records", &chunk)
+                else {
+                    continue;
+                };
+                platforms.extend(
+                    records
+                        .iter()
+                        .map(|record| platform_key(record.channel, &record.platform_id)),
+                );
+            }
+        }
+        Ok(platforms)
+    }
+
+    /// Removes the delivery statuses recorded for `platforms`.
+    fn drop_statuses(&self, platforms: &[Vec<u8>]) -> StoreResult<()> {
+        for platform in platforms {
+            let mut statuses = platform.clone();
+            statuses.push(0);
+            for status in self.deliveries.scan_prefix(statuses).keys() {
+                self.deliveries
+                    .remove(status.map_err(engine)?)
+                    .map_err(engine)?;
             }
         }
         Ok(())

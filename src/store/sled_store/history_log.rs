@@ -406,6 +406,17 @@ impl HistoryLog {
         Ok(())
     }
 
+    /// The outbox ids of `customers`' sent records.
+    pub(super) fn sent_ids_of(&self, customers: &HashSet<CustomerId>) -> Vec<u64> {
+        let index = self.index();
+        customers
+            .iter()
+            .filter_map(|customer| index.by_customer.get(customer))
+            .flatten()
+            .filter_map(|loc| loc.sent)
+            .collect()
+    }
+
     /// The chunks of a send's sent records the log holds (one per time it was accepted).
     pub(super) fn sent(&self, outbox_id: u64) -> StoreResult<Vec<Vec<u8>>> {
         let wanted: Vec<(Loc, Arc<File>)> = {
