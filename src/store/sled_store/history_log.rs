@@ -202,6 +202,14 @@ impl Index {
         info.newest = info.newest.max(newest);
     }
 
+    /// Every record of `customers`, of both kinds.
+    fn locs_of<'a>(&'a self, customers: &'a HashSet<CustomerId>) -> impl Iterator<Item = &'a Loc> {
+        customers
+            .iter()
+            .filter_map(|customer| self.by_customer.get(customer))
+            .flatten()
+    }
+
     /// Forgets every record of `segments` (rewritten or deleted): one pass over the index
     /// however many there are.
     fn forget(&mut self, segments: &HashSet<u64>) {
@@ -408,11 +416,8 @@ impl HistoryLog {
 
     /// The outbox ids of `customers`' sent records.
     pub(super) fn sent_ids_of(&self, customers: &HashSet<CustomerId>) -> Vec<u64> {
-        let index = self.index();
-        customers
-            .iter()
-            .filter_map(|customer| index.by_customer.get(customer))
-            .flatten()
+        self.index()
+            .locs_of(customers)
             .filter_map(|loc| loc.sent)
             .collect()
     }
@@ -543,15 +548,11 @@ impl HistoryLog {
     /// Takes every record of `customers` out of the log's files. The count of history records
     /// taken.
     pub(super) fn drop_customers(&self, customers: &HashSet<CustomerId>) -> StoreResult<usize> {
-        let mut segments: Vec<u64> = {
-            let index = self.index();
-            customers
-                .iter()
-                .filter_map(|customer| index.by_customer.get(customer))
-                .flatten()
-                .map(|loc| loc.segment)
-                .collect()
-        };
+        let mut segments: Vec<u64> = self
+            .index()
+            .locs_of(customers)
+            .map(|loc| loc.segment)
+            .collect();
         segments.sort_unstable();
         segments.dedup();
         if segments.is_empty() {
