@@ -7,6 +7,7 @@
 //! writes their dedup mark where an inbox-tree event's step removes its entry.
 
 mod bookings;
+mod done_marks;
 mod erasure;
 #[cfg(feature = "postgres")]
 mod export;
@@ -21,6 +22,7 @@ mod timer_slots;
 
 pub use recovering::SledStore;
 
+use std::collections::HashSet;
 use std::path::Path;
 
 use sled::transaction::{ConflictableTransactionError, TransactionError, TransactionalTree};
@@ -48,6 +50,8 @@ pub struct SledTrees {
     inbox: Tree,
     processed: Tree,
     processed_age: Tree,
+    /// The dedup marks of logged events, a record per group-commit round (`done_marks.rs`).
+    done: std::sync::Arc<done_marks::DoneMarks>,
     conversations: Tree,
     history: Tree,
     outbox: Tree,
@@ -132,7 +136,8 @@ impl SledTrees {
         let db = open_waiting_for_lock(&config)?;
         let tree = |name: &str| db.open_tree(name).map_err(engine);
         let processed = tree("processed")?;
-        let log = inbox_log::InboxLog::open(&path.join("inbox-log"), &db, &processed)?;
+        let done = std::sync::Arc::new(done_marks::DoneMarks::open(&db)?);
+        let log = inbox_log::InboxLog::open(&path.join("inbox-log"), &db, &processed, &done)?;
         let history = tree("history")?;
         let history_log = history_log::HistoryLog::open(&path.join("history-log"), &db, &history)?;
         history_log.move_in_from_sled()?;
@@ -142,6 +147,7 @@ impl SledTrees {
             inbox: tree("inbox")?,
             processed,
             processed_age: tree("processed_age")?,
+            done,
             conversations: tree("conversations")?,
             history,
             outbox: tree("outbox")?,
@@ -222,16 +228,21 @@ impl SledTrees {
     /// writes, so a key twice in one group is a duplicate the second time.
     /// The dedup key's value is when it was seen: pruning reads that (one write per event
     /// instead of two; an age index cost a write on every webhook to save a daily scan).
+    /// `done`: the keys among the round's that a logged event's step marked done.
     fn ingest_one(
         log: &inbox_log::InboxLog,
         processed: &TransactionalTree,
         inbox: &TransactionalTree,
         entry: &InboxEntry,
+        done: &HashSet<&str>,
     ) -> TxResult<Ingested> {
         let Some(dedup_key) = &entry.dedup_key else {
             return Self::put_inbox(inbox, entry.clone()).map(Ingested::New);
         };
-        if log.holds_key(dedup_key) || processed.get(dedup_key.as_bytes())?.is_some() {
+        if log.holds_key(dedup_key)
+            || done.contains(dedup_key.as_str())
+            || processed.get(dedup_key.as_bytes())?.is_some()
+        {
             return Ok(Ingested::Duplicate);
         }
         // Before the mark can be seen: the log's check of a later copy must not miss it.
@@ -298,8 +309,9 @@ impl SledTrees {
 
 /// The trees one step writes, inside a transaction.
 struct StepTrees<'a> {
-    log: &'a inbox_log::InboxLog,
-    processed: &'a TransactionalTree,
+    /// The round's steps whose events are in the inbox log: the round's record of dedup
+    /// marks says they are done.
+    logged: &'a HashSet<u64>,
     inbox: &'a TransactionalTree,
     conversations: &'a TransactionalTree,
     outbox: &'a TransactionalTree,
@@ -482,16 +494,10 @@ impl StepTrees<'_> {
     /// Everything one step produced, its sends (`created`, numbered before) with it.
     fn apply(&self, commit: &StepCommit, created: &[OutboxEntry]) -> TxResult<()> {
         let customer = &commit.conversation.customer;
-        // The event is done: a logged one by its dedup mark (the log's record of it goes
-        // once this is flushed), one of the inbox tree by leaving it.
-        match self.log.mark_of(commit.inbox_seq) {
-            Some((key, received_at)) => {
-                let at = u64::try_from(received_at.millis()).unwrap_or(0);
-                self.processed.insert(key.as_bytes(), &u64_key(at))?;
-            }
-            None => {
-                self.inbox.remove(&u64_key(commit.inbox_seq))?;
-            }
+        // The event is done: a logged one by its dedup mark in the round's record (the
+        // log's record of it goes once this is flushed), one of the inbox tree by leaving it.
+        if !self.logged.contains(&commit.inbox_seq) {
+            self.inbox.remove(&u64_key(commit.inbox_seq))?;
         }
         self.conversations
             .insert(customer.0.as_bytes(), encode(&commit.conversation))?;
@@ -853,6 +859,25 @@ impl SledTrees {
             created.push(steps);
         }
         records.extend(sent);
+        // The logged events' dedup marks, one record for the round (`done_marks.rs`); and
+        // which of the keys arriving through the round the log's events already marked.
+        let mut logged = HashSet::new();
+        let mut marks = Vec::new();
+        for commit in parts.iter().flat_map(|part| &part.steps) {
+            if let Some(mark) = self.log.mark_of(commit.inbox_seq) {
+                logged.insert(commit.inbox_seq);
+                marks.push(mark);
+            }
+        }
+        let round = self.done.new_round(&self.db, marks)?;
+        let mut done_keys = HashSet::new();
+        for entry in parts.iter().flat_map(|part| &part.ingest) {
+            if let Some(key) = &entry.dedup_key
+                && self.done.holds(key)?
+            {
+                done_keys.insert(key.as_str());
+            }
+        }
         let mut appender = self.history_log.appender();
         let end = if records.is_empty() {
             None
@@ -870,6 +895,7 @@ impl SledTrees {
             &self.orders,
             &self.commerce,
             &self.summaries,
+            self.done.tree(),
         )
             .transaction(
                 |(
@@ -883,10 +909,10 @@ impl SledTrees {
                     orders,
                     commerce,
                     summaries,
+                    done,
                 )| {
                     let trees = StepTrees {
-                        log: &self.log,
-                        processed,
+                        logged: &logged,
                         inbox,
                         conversations,
                         outbox,
@@ -901,7 +927,9 @@ impl SledTrees {
                         let ingested = part
                             .ingest
                             .iter()
-                            .map(|entry| Self::ingest_one(&self.log, processed, inbox, entry))
+                            .map(|entry| {
+                                Self::ingest_one(&self.log, processed, inbox, entry, &done_keys)
+                            })
                             .collect::<TxResult<Vec<_>>>()?;
                         for (commit, entries) in part.steps.iter().zip(created) {
                             trees.apply(commit, entries)?;
@@ -916,10 +944,17 @@ impl SledTrees {
                     if let Some(end) = end {
                         history.insert(history_log::END_KEY, &end.encode())?;
                     }
+                    if let Some(round) = &round {
+                        done.insert(&round.key(), round.value.as_slice())?;
+                    }
                     Ok(written)
                 },
             )
             .map_err(tx_error)?;
+        // Before `write_groups` takes the events out of the log's pending keys.
+        if let Some(round) = &round {
+            self.done.learn(round);
+        }
         appender.commit();
         Ok(written)
     }
@@ -1789,6 +1824,7 @@ impl SledTrees {
                 .map_err(tx_error)?;
         }
         self.log.rebuild_seen(&self.processed)?;
+        pruned += self.done.prune(before)?;
         Ok(pruned)
     }
 

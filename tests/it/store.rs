@@ -94,6 +94,7 @@ macro_rules! every_backend {
                 [
                     identity_resolution_is_atomic_under_contention,
                     duplicates_are_dropped_until_pruned,
+                    a_stepped_events_copy_is_a_duplicate_after_a_restart_until_pruned,
                     a_commit_consumes_its_event_and_keeps_one_timer_per_kind,
                     timers_fire_in_due_order_and_cancel,
                     accepted_sends_leave_the_outbox_with_their_platform_ids,
@@ -263,6 +264,65 @@ async fn duplicates_are_dropped_until_pruned(open: Open) {
             .expect("ingest"),
         Ingested::New(_)
     ));
+}
+
+/// The "done" mark a step commits (on sled, in its round's record of marks) answers the
+/// duplicate check of a later copy, is found again after a restart, and ages out.
+async fn a_stepped_events_copy_is_a_duplicate_after_a_restart_until_pruned(open: Open) {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let copy = |at| inbox("c", Some("wamid.stepped"), at);
+    // Platform events take the store's path for them (on sled, its inbox log).
+    let append = |store: &Arc<dyn Store>, entry: InboxEntry| {
+        let store = store.clone();
+        async move {
+            let mut answer = store.append_inbox(vec![entry]).await.expect("append");
+            assert_eq!(answer.len(), 1);
+            answer.remove(0)
+        }
+    };
+    {
+        let store = open.store(dir.path()).await;
+        let Ingested::New(entry) = append(&store, copy(10)).await else {
+            panic!("new")
+        };
+        // Another event, stepped in the same round, whose mark must not answer for ours.
+        let Ingested::New(other) = append(&store, inbox("d", Some("wamid.other"), 12)).await else {
+            panic!("new")
+        };
+        store
+            .commit_batch(vec![
+                commit(entry.seq, "c", vec![], 0),
+                commit(other.seq, "d", vec![], 0),
+            ])
+            .await
+            .expect("commit");
+        assert!(store.pending_inbox().await.expect("inbox").is_empty());
+        assert_eq!(append(&store, copy(20)).await, Ingested::Duplicate);
+        // A copy through the group commit's own path finds the mark too.
+        assert_eq!(
+            store.ingest(copy(20)).await.expect("ingest"),
+            Ingested::Duplicate
+        );
+        assert!(matches!(
+            append(&store, inbox("c", Some("wamid.stepped2"), 21)).await,
+            Ingested::New(_)
+        ));
+        store.flush().await.expect("flush");
+    }
+    let store = open.store(dir.path()).await;
+    let pending = store.pending_inbox().await.expect("inbox");
+    assert_eq!(
+        pending
+            .iter()
+            .map(|entry| entry.dedup_key.clone())
+            .collect::<Vec<_>>(),
+        [Some("wamid.stepped2".to_string())],
+        "a stepped event is not driven again after a restart"
+    );
+    assert_eq!(append(&store, copy(30)).await, Ingested::Duplicate);
+    // Both marks were received before 13; the later event's is not stepped, so pending.
+    assert!(store.prune_processed(Timestamp(13)).await.expect("prune") >= 2);
+    assert!(matches!(append(&store, copy(40)).await, Ingested::New(_)));
 }
 
 async fn a_commit_consumes_its_event_and_keeps_one_timer_per_kind(open: Open) {

@@ -43,6 +43,7 @@ const TIMERS: usize = 14;
 const TIMER_SLOTS: usize = 15;
 const PROCESSED: usize = 16;
 const CONSOLE: usize = 17;
+const DONE_ROUNDS: usize = 18;
 
 const PRIVACY_KEY: &[u8] = b"privacy-key";
 
@@ -175,6 +176,7 @@ impl SledTrees {
             &self.timer_slots,
             &self.processed,
             &self.console,
+            self.done.tree(),
         ];
         let created = trees
             .as_slice()
@@ -291,6 +293,12 @@ impl SledTrees {
         }
         for dedup_key in &plan.dedup_keys {
             writes.remove(PROCESSED, dedup_key.as_bytes());
+        }
+        for (round, rest) in self.done.without(&plan.dedup_keys)? {
+            match rest {
+                Some(value) => writes.insert(DONE_ROUNDS, round, value),
+                None => writes.remove(DONE_ROUNDS, round),
+            }
         }
         for order in &plan.drop_orders {
             writes.remove(ORDERS, order.0.as_bytes());

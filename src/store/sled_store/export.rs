@@ -72,6 +72,13 @@ impl SledTrees {
                     .map(Timestamp),
             })
         })?;
+        self.done.visit(|mark| match mark {
+            Ok((dedup_key, seen_at)) => sink(Record::Processed {
+                dedup_key,
+                seen_at: Some(seen_at),
+            }),
+            Err(error) => unreadable("done_rounds", b"", &error, sink),
+        })?;
         walk(&self.inbox, sink, |key, value| {
             let mut entry: crate::store::InboxEntry = decoded("inbox entry", value)?;
             entry.seq = number(key)?;

@@ -10,11 +10,12 @@
 //!
 //! The rules that keep it exact:
 //! - An event is durable in the log before `append` answers; its dedup key is checked
-//!   against the log's pending events and sled's `processed` marks first.
-//! - An event's step commits the event's dedup mark into `processed` in the step's own
-//!   transaction (in place of removing an inbox entry). So "this event is done" is one fact
-//!   in sled, written atomically with the step: at start-up an event of the log is pending
-//!   exactly when its mark is missing.
+//!   against the log's pending events and sled's dedup marks first.
+//! - An event's step commits the event's dedup mark in the step's own transaction, in its
+//!   round's record of marks (`done_marks.rs`; a step that sets the event aside writes it
+//!   into `processed`), in place of removing an inbox entry. So "this event is done" is one
+//!   fact in sled, written atomically with the step: at start-up an event of the log is
+//!   pending exactly when its mark is missing.
 //! - A segment file is deleted only when every event in it is done and that is flushed:
 //!   `stepped` (after the transaction) then `flushed` (after sled's fsync).
 //! - Records carry a CRC; a torn tail (a crash mid-append, never acknowledged) ends a
@@ -31,6 +32,7 @@ use std::sync::{Arc, Mutex, mpsc};
 use flows::{CustomerId, Timestamp};
 use tokio::sync::oneshot;
 
+use super::done_marks::DoneMarks;
 use super::seen_keys::SeenKeys;
 use super::segment_files::{MAX_RECORD_BYTES, Segments, put_record};
 use crate::store::codec::{decode, encode};
@@ -130,9 +132,15 @@ fn lock(state: &Mutex<State>) -> std::sync::MutexGuard<'_, State> {
 }
 
 impl InboxLog {
-    /// Opens the log in `dir`: events whose dedup mark is missing from `processed` are
-    /// pending again; segments with none are deleted; appends go to a new segment.
-    pub(super) fn open(dir: &Path, db: &sled::Db, processed: &sled::Tree) -> StoreResult<InboxLog> {
+    /// Opens the log in `dir`: events whose dedup mark is missing (from `processed` and
+    /// `done`) are pending again; segments with none are deleted; appends go to a new
+    /// segment.
+    pub(super) fn open(
+        dir: &Path,
+        db: &sled::Db,
+        processed: &sled::Tree,
+        done: &Arc<DoneMarks>,
+    ) -> StoreResult<InboxLog> {
         let files = Segments::create(dir, "inbox log")?;
         let mut seen = SeenKeys::new();
         for key in processed.iter().keys() {
@@ -156,10 +164,11 @@ impl InboxLog {
                 let Some(key) = entry.dedup_key.clone() else {
                     continue;
                 };
-                let done = processed
+                let marked = processed
                     .contains_key(key.as_bytes())
-                    .map_err(super::engine)?;
-                if done || state.keys.contains_key(&key) {
+                    .map_err(super::engine)?
+                    || done.holds(&key)?;
+                if marked || state.keys.contains_key(&key) {
                     continue;
                 }
                 live += 1;
@@ -199,6 +208,7 @@ impl InboxLog {
             shared: shared.clone(),
             db: db.clone(),
             processed: processed.clone(),
+            done: done.clone(),
             file,
             size: 0,
         };
@@ -416,6 +426,7 @@ struct Writer {
     shared: Arc<Shared>,
     db: sled::Db,
     processed: sled::Tree,
+    done: Arc<DoneMarks>,
     file: File,
     size: u64,
 }
@@ -512,8 +523,11 @@ impl Writer {
                 .lock()
                 .unwrap_or_else(|poisoned| poisoned.into_inner())
                 .may_contain(key.as_bytes());
+            // The rounds' marks are looked up whatever the filters say: they hold only
+            // `processed`'s keys once rebuilt after a prune.
             let duplicate = batch.keys.contains(&key)
                 || lock(&self.shared.state).keys.contains_key(&key)
+                || self.done.holds(&key)?
                 || (maybe_marked
                     && self
                         .processed
@@ -571,7 +585,9 @@ impl Writer {
                 .and_then(|()| self.file.sync_data())
                 .map_err(|e| self.shared.segments.io_error("appending", e))?;
             self.size += buffer.len() as u64;
-            // The marks their steps will write: known before the keys leave `pending`.
+            // A step that sets its event aside writes the mark into `processed`: the
+            // filters must know it before the key leaves `pending`. (A step's own mark goes
+            // in its round's record, which `done` knows by then.)
             {
                 let mut marks = self
                     .shared
@@ -716,23 +732,29 @@ mod tests {
         _dir: tempfile::TempDir,
         db: sled::Db,
         processed: sled::Tree,
+        /// The rounds' marks the last `open` read, as the store holds them.
+        done: std::cell::RefCell<Arc<DoneMarks>>,
         log_dir: PathBuf,
     }
 
     fn fixture() -> Fixture {
         let (dir, db, processed) = super::super::segment_files::temp_sled("processed");
         let log_dir = dir.path().join("inbox-log");
+        let done = DoneMarks::open(&db).expect("marks open");
         Fixture {
             _dir: dir,
             db,
             processed,
+            done: std::cell::RefCell::new(Arc::new(done)),
             log_dir,
         }
     }
 
     impl Fixture {
         fn open(&self) -> InboxLog {
-            InboxLog::open(&self.log_dir, &self.db, &self.processed).expect("log opens")
+            let done = Arc::new(DoneMarks::open(&self.db).expect("marks open"));
+            *self.done.borrow_mut() = done.clone();
+            InboxLog::open(&self.log_dir, &self.db, &self.processed, &done).expect("log opens")
         }
 
         fn files(&self) -> Vec<PathBuf> {
@@ -752,12 +774,19 @@ mod tests {
             std::fs::write(&segment, bytes).expect("write");
         }
 
-        /// What a step's commit does for a logged event, then sled's flush.
+        /// What a step's commit does for a logged event (its mark in its round's record),
+        /// then sled's flush.
         fn step(&self, log: &InboxLog, seq: u64) {
-            let (key, _) = log.mark_of(seq).expect("a logged event");
-            self.processed
-                .insert(key.as_bytes(), &[0u8; 8])
+            let mark = log.mark_of(seq).expect("a logged event");
+            let done = self.done.borrow().clone();
+            let round = done
+                .new_round(&self.db, vec![mark])
+                .expect("an id")
+                .expect("a round");
+            done.tree()
+                .insert(round.key(), round.value.as_slice())
                 .expect("mark");
+            done.learn(&round);
             log.stepped([seq]);
             let done = log.before_flush();
             self.db.flush().expect("flush");

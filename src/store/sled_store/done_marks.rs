@@ -1,0 +1,429 @@
+//! The dedup marks of the events that came through the inbox log ("this event is done"),
+//! kept in sled as one record per group-commit round instead of one key per event.
+//!
+//! Why: an insert that adds a key to a growing sled tree costs sled about 11 µs of CPU
+//! (`examples/sled_write_costs.rs`), and the per-event mark in `processed` was one such
+//! insert per message. A round's marks in one value cost one insert per round (up to ~80
+//! events under load).
+//!
+//! The duplicate check still answers exactly, by key: an index in memory maps a keyed hash
+//! of each mark to its round, and a hit reads that round's record and compares the keys. A
+//! hash two keys share costs a read, never a wrong answer: a key whose hash another round's
+//! mark holds is kept whole in a side table (with a random 64-bit key, about never).
+//!
+//! The rules that keep it exact:
+//! - A round's record is written in the round's sled transaction, so "this event is done"
+//!   commits atomically with its step, as the per-key mark did, and a round that failed
+//!   leaves none.
+//! - The index learns a round's marks after its transaction and before its events leave the
+//!   inbox log's pending keys (`inbox_log::stepped`), so a duplicate check never falls in a
+//!   gap between the two.
+//! - Records are keyed by an id from sled's counter (which grows across restarts) and hold
+//!   the newest time one of their events was received: the retention prune removes whole
+//!   records older than its cut, from the oldest on.
+//!
+//! Memory: about 20 bytes per mark in the dedup window (`store.dedup_retention_hours`),
+//! rebuilt from the records at start-up.
+
+use std::collections::HashMap;
+use std::collections::hash_map::Entry;
+use std::hash::{BuildHasher, RandomState};
+use std::sync::{Mutex, MutexGuard};
+
+use flows::Timestamp;
+use serde::{Deserialize, Serialize};
+
+use super::engine;
+use crate::store::StoreResult;
+use crate::store::codec::{decode, encode};
+
+/// One round's marks: each event's dedup key and when it was received.
+#[derive(Serialize, Deserialize)]
+struct RoundMarks {
+    /// The latest of their times: the prune's test.
+    newest: Timestamp,
+    marks: Vec<(String, Timestamp)>,
+}
+
+/// A round's marks, to write in its transaction and then to `learn`.
+pub(super) struct NewRound {
+    pub id: u64,
+    pub value: Vec<u8>,
+    keys: Vec<String>,
+}
+
+impl NewRound {
+    pub(super) fn key(&self) -> [u8; 8] {
+        self.id.to_be_bytes()
+    }
+}
+
+/// A round record's key and what stays of its value (`None`: remove it).
+pub(super) type RoundRewrite = ([u8; 8], Option<Vec<u8>>);
+
+pub(super) struct DoneMarks {
+    tree: sled::Tree,
+    hasher: RandomState,
+    index: Mutex<Index>,
+    /// Tests: every key hashes the same, to take the side table's path.
+    #[cfg(test)]
+    colliding: bool,
+}
+
+#[derive(Default)]
+struct Index {
+    /// A mark's hash → its round.
+    by_hash: HashMap<u64, u64>,
+    /// Marks whose hash an entry of another round holds, by key.
+    whole: HashMap<Box<str>, u64>,
+}
+
+impl Index {
+    fn learn(&mut self, hash: u64, key: &str, round: u64) {
+        match self.by_hash.entry(hash) {
+            Entry::Vacant(vacant) => {
+                vacant.insert(round);
+            }
+            // Same round: the record's keys are compared on a hit anyway.
+            Entry::Occupied(held) if *held.get() == round => {}
+            Entry::Occupied(_) => {
+                self.whole.insert(key.into(), round);
+            }
+        }
+    }
+
+    fn forget(&mut self, hash: u64, key: &str, round: u64) {
+        if self.by_hash.get(&hash) == Some(&round) {
+            self.by_hash.remove(&hash);
+        }
+        if self.whole.get(key) == Some(&round) {
+            self.whole.remove(key);
+        }
+    }
+}
+
+impl DoneMarks {
+    /// Opens the records in `db` and indexes every mark they hold.
+    pub(super) fn open(db: &sled::Db) -> StoreResult<DoneMarks> {
+        let marks = DoneMarks {
+            tree: db.open_tree("done_rounds").map_err(engine)?,
+            hasher: RandomState::new(),
+            index: Mutex::default(),
+            #[cfg(test)]
+            colliding: false,
+        };
+        marks.index_all()?;
+        Ok(marks)
+    }
+
+    fn index_all(&self) -> StoreResult<()> {
+        let mut index = self.index();
+        for item in self.tree.iter() {
+            let (key, value) = item.map_err(engine)?;
+            let Some(round) = round_of(&key) else {
+                tracing::error!(key = ?key, "a dedup-mark record with a key that is no round id");
+                continue;
+            };
+            match decode::<RoundMarks>("round's dedup marks", &value) {
+                Ok(record) => {
+                    for (key, _) in &record.marks {
+                        index.learn(self.hash(key), key, round);
+                    }
+                }
+                // Kept: a later version may read it. Its events stay unmarked here, so a
+                // copy of one would be taken as new (the per-key marks had the same rule).
+                Err(error) => {
+                    tracing::error!(%error, round, "a round's dedup marks cannot be read")
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn index(&self) -> MutexGuard<'_, Index> {
+        self.index
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    fn hash(&self, key: &str) -> u64 {
+        #[cfg(test)]
+        if self.colliding {
+            return 0;
+        }
+        self.hasher.hash_one(key)
+    }
+
+    pub(super) fn tree(&self) -> &sled::Tree {
+        &self.tree
+    }
+
+    /// The record for a round's marks (none without marks), under a new id.
+    pub(super) fn new_round(
+        &self,
+        db: &sled::Db,
+        marks: Vec<(String, Timestamp)>,
+    ) -> StoreResult<Option<NewRound>> {
+        let Some(newest) = marks.iter().map(|(_, at)| *at).max() else {
+            return Ok(None);
+        };
+        let id = db.generate_id().map_err(engine)?;
+        let keys = marks.iter().map(|(key, _)| key.clone()).collect();
+        let value = encode(&RoundMarks { newest, marks });
+        Ok(Some(NewRound { id, value, keys }))
+    }
+
+    /// After the round's transaction committed its record.
+    pub(super) fn learn(&self, round: &NewRound) {
+        let mut index = self.index();
+        for key in &round.keys {
+            index.learn(self.hash(key), key, round.id);
+        }
+    }
+
+    /// The round the index names for this key, if any (its record says whether it holds
+    /// the key: an erasure may have taken it out since).
+    fn round_for(&self, key: &str) -> Option<u64> {
+        let index = self.index();
+        index
+            .whole
+            .get(key)
+            .or_else(|| index.by_hash.get(&self.hash(key)))
+            .copied()
+    }
+
+    fn read(&self, round: u64) -> StoreResult<Option<RoundMarks>> {
+        match self.tree.get(round.to_be_bytes()).map_err(engine)? {
+            Some(raw) => Ok(Some(decode("round's dedup marks", &raw)?)),
+            // Pruned meanwhile: forgotten, as the prune means.
+            None => Ok(None),
+        }
+    }
+
+    /// Whether an event with this dedup key is done.
+    pub(super) fn holds(&self, key: &str) -> StoreResult<bool> {
+        let Some(round) = self.round_for(key) else {
+            return Ok(false);
+        };
+        Ok(self
+            .read(round)?
+            .is_some_and(|record| record.marks.iter().any(|(marked, _)| marked == key)))
+    }
+
+    /// The writes that take these keys out of their rounds' records (an erasure: a web chat
+    /// key names the session): each record's key and what stays of it, `None` for nothing.
+    pub(super) fn without(&self, keys: &[String]) -> StoreResult<Vec<RoundRewrite>> {
+        let mut rounds: Vec<u64> = keys.iter().filter_map(|key| self.round_for(key)).collect();
+        rounds.sort_unstable();
+        rounds.dedup();
+        let doomed: std::collections::HashSet<&str> = keys.iter().map(String::as_str).collect();
+        let mut writes = Vec::new();
+        for round in rounds {
+            let Some(mut record) = self.read(round)? else {
+                continue;
+            };
+            let before = record.marks.len();
+            record
+                .marks
+                .retain(|(key, _)| !doomed.contains(key.as_str()));
+            if record.marks.len() == before {
+                continue;
+            }
+            let rest = record.marks.iter().map(|(_, at)| *at).max().map(|newest| {
+                record.newest = newest;
+                encode(&record)
+            });
+            writes.push((round.to_be_bytes(), rest));
+        }
+        Ok(writes)
+    }
+
+    /// Removes the rounds whose events were all received before `before`, oldest first,
+    /// stopping at the first that is not (ids follow commit order, so the rest are newer
+    /// but for events stepped late, which the next prune takes). Returns the marks dropped.
+    pub(super) fn prune(&self, before: Timestamp) -> StoreResult<usize> {
+        let mut pruned = 0;
+        for item in self.tree.iter() {
+            let (key, value) = item.map_err(engine)?;
+            let record = decode::<RoundMarks>("round's dedup marks", &value);
+            if let Ok(record) = &record
+                && record.newest >= before
+            {
+                break;
+            }
+            if let (Some(round), Ok(record)) = (round_of(&key), &record) {
+                let mut index = self.index();
+                for (key, _) in &record.marks {
+                    index.forget(self.hash(key), key, round);
+                }
+                pruned += record.marks.len();
+            }
+            // An unreadable record older than newer ones is kept (a later version may read
+            // it) and does not stop the prune.
+            if record.is_ok() {
+                self.tree.remove(&key).map_err(engine)?;
+            }
+        }
+        Ok(pruned)
+    }
+
+    /// Every mark: its key and when its event was received (the store's copy).
+    pub(super) fn visit(
+        &self,
+        mut each: impl FnMut(Result<(String, Timestamp), String>) -> StoreResult<()>,
+    ) -> StoreResult<()> {
+        for item in self.tree.iter() {
+            let (_, value) = item.map_err(engine)?;
+            match decode::<RoundMarks>("round's dedup marks", &value) {
+                Ok(record) => {
+                    for mark in record.marks {
+                        each(Ok(mark))?;
+                    }
+                }
+                Err(error) => each(Err(error.to_string()))?,
+            }
+        }
+        Ok(())
+    }
+
+    /// Marks indexed in memory.
+    #[cfg(test)]
+    fn len(&self) -> usize {
+        let index = self.index();
+        index.by_hash.len() + index.whole.len()
+    }
+}
+
+fn round_of(key: &[u8]) -> Option<u64> {
+    key.try_into().ok().map(u64::from_be_bytes)
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used)]
+
+    use super::*;
+
+    fn db() -> (tempfile::TempDir, sled::Db) {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let db = sled::Config::new()
+            .path(dir.path())
+            .open()
+            .expect("sled opens");
+        (dir, db)
+    }
+
+    /// Writes a round's record as the group commit does, then learns it.
+    fn commit(marks: &DoneMarks, db: &sled::Db, keys: &[(&str, i64)]) -> u64 {
+        let round = marks
+            .new_round(
+                db,
+                keys.iter()
+                    .map(|(key, at)| (key.to_string(), Timestamp(*at)))
+                    .collect(),
+            )
+            .expect("id")
+            .expect("a round with marks");
+        marks
+            .tree()
+            .insert(round.key(), round.value.as_slice())
+            .expect("written");
+        marks.learn(&round);
+        round.id
+    }
+
+    #[test]
+    fn marks_are_found_exactly_and_survive_a_reopen() {
+        let (_dir, db) = db();
+        let marks = DoneMarks::open(&db).expect("opens");
+        assert!(marks.new_round(&db, Vec::new()).expect("no id").is_none());
+        commit(&marks, &db, &[("wa:one", 10), ("wa:two", 20)]);
+        commit(&marks, &db, &[("tg:three", 30)]);
+        for key in ["wa:one", "wa:two", "tg:three"] {
+            assert!(marks.holds(key).expect("reads"), "{key} is done");
+        }
+        assert!(!marks.holds("wa:four").expect("reads"));
+        assert!(
+            !marks.holds("wa:on").expect("reads"),
+            "a prefix is another key"
+        );
+        drop(marks);
+        let reopened = DoneMarks::open(&db).expect("reopens");
+        assert_eq!(reopened.len(), 3);
+        assert!(reopened.holds("wa:two").expect("reads"));
+        assert!(!reopened.holds("wa:four").expect("reads"));
+    }
+
+    #[test]
+    fn keys_sharing_a_hash_are_told_apart() {
+        let (_dir, db) = db();
+        let mut marks = DoneMarks::open(&db).expect("opens");
+        marks.colliding = true;
+        commit(&marks, &db, &[("wa:a", 1), ("wa:b", 2)]);
+        commit(&marks, &db, &[("wa:c", 3)]);
+        for key in ["wa:a", "wa:b", "wa:c"] {
+            assert!(marks.holds(key).expect("reads"), "{key} is done");
+        }
+        assert!(
+            !marks.holds("wa:d").expect("reads"),
+            "same hash, never marked"
+        );
+        // The prune of the first round keeps the second's mark, held whole.
+        assert_eq!(marks.prune(Timestamp(3)).expect("prunes"), 2);
+        assert!(!marks.holds("wa:a").expect("reads"));
+        assert!(marks.holds("wa:c").expect("reads"));
+    }
+
+    #[test]
+    fn an_erasure_takes_keys_out_of_their_rounds() {
+        let (_dir, db) = db();
+        let marks = DoneMarks::open(&db).expect("opens");
+        commit(&marks, &db, &[("webchat:s1:a", 1), ("wa:other", 2)]);
+        commit(&marks, &db, &[("webchat:s1:b", 3)]);
+        let doomed = ["webchat:s1:a".to_string(), "webchat:s1:b".to_string()];
+        let writes = marks.without(&doomed).expect("reads");
+        assert_eq!(writes.len(), 2);
+        for (round, rest) in writes {
+            match rest {
+                Some(value) => marks.tree().insert(round, value),
+                None => marks.tree().remove(round),
+            }
+            .expect("written");
+        }
+        assert!(!marks.holds("webchat:s1:a").expect("reads"));
+        assert!(!marks.holds("webchat:s1:b").expect("reads"));
+        assert!(marks.holds("wa:other").expect("reads"));
+        assert_eq!(marks.tree().len(), 1, "the emptied round is gone");
+        let mut bytes = Vec::new();
+        for item in marks.tree().iter() {
+            bytes.extend_from_slice(&item.expect("reads").1);
+        }
+        assert!(!String::from_utf8_lossy(&bytes).contains("s1:a"));
+    }
+
+    #[test]
+    fn the_prune_drops_rounds_wholly_before_the_cut() {
+        let (_dir, db) = db();
+        let marks = DoneMarks::open(&db).expect("opens");
+        commit(&marks, &db, &[("old:1", 100), ("old:2", 150)]);
+        commit(&marks, &db, &[("mixed:1", 150), ("mixed:2", 250)]);
+        commit(&marks, &db, &[("new:1", 300)]);
+        assert_eq!(marks.prune(Timestamp(200)).expect("prunes"), 2);
+        assert!(!marks.holds("old:1").expect("reads"));
+        assert!(!marks.holds("old:2").expect("reads"));
+        // A round with one mark after the cut keeps all of its marks.
+        assert!(marks.holds("mixed:1").expect("reads"));
+        assert!(marks.holds("new:1").expect("reads"));
+        assert_eq!(marks.tree().len(), 2);
+        let mut copied = Vec::new();
+        marks
+            .visit(|mark| {
+                copied.push(mark.expect("readable").0);
+                Ok(())
+            })
+            .expect("walks");
+        assert_eq!(copied, ["mixed:1", "mixed:2", "new:1"]);
+        drop(marks);
+        assert_eq!(DoneMarks::open(&db).expect("reopens").len(), 3);
+    }
+}
