@@ -323,6 +323,39 @@ async fn a_stepped_events_copy_is_a_duplicate_after_a_restart_until_pruned(open:
     // Both marks were received before 13; the later event's is not stepped, so pending.
     assert!(store.prune_processed(Timestamp(13)).await.expect("prune") >= 2);
     assert!(matches!(append(&store, copy(40)).await, Ingested::New(_)));
+
+    // An erasure takes the marks that carry a platform id of the customer's (the plan's
+    // keys: the public ids of their history), and only those: the other event in the same
+    // round stays a duplicate.
+    let mut entry = inbox("erased", Some("wamid.erased"), 50);
+    entry.public_id = "wamid.erased".into();
+    let Ingested::New(erased) = append(&store, entry.clone()).await else {
+        panic!("new")
+    };
+    let Ingested::New(kept) = append(&store, inbox("kept", Some("wamid.kept"), 51)).await else {
+        panic!("new")
+    };
+    let mut step = commit(erased.seq, "erased", vec![], 0);
+    step.history = vec![souk::store::HistoryEntry::In {
+        at: Timestamp(50),
+        channel: Channel::WhatsApp,
+        public_id: entry.public_id.clone(),
+        event: entry.event.clone(),
+    }];
+    store
+        .commit_batch(vec![step, commit(kept.seq, "kept", vec![], 0)])
+        .await
+        .expect("commit");
+    assert_eq!(append(&store, entry.clone()).await, Ingested::Duplicate);
+    erase(store.as_ref(), "erased", Timestamp(60)).await;
+    assert!(
+        matches!(append(&store, entry).await, Ingested::New(_)),
+        "the erased customer's mark is gone"
+    );
+    assert_eq!(
+        append(&store, inbox("kept", Some("wamid.kept"), 52)).await,
+        Ingested::Duplicate
+    );
 }
 
 async fn a_commit_consumes_its_event_and_keeps_one_timer_per_kind(open: Open) {

@@ -25,13 +25,14 @@
 //! Memory: about 20 bytes per mark in the dedup window (`store.dedup_retention_hours`),
 //! rebuilt from the records at start-up.
 
-use std::collections::HashMap;
 use std::collections::hash_map::Entry;
+use std::collections::{HashMap, HashSet};
 use std::hash::{BuildHasher, RandomState};
 use std::sync::{Mutex, MutexGuard};
 
 use flows::Timestamp;
 use serde::{Deserialize, Serialize};
+use sled::transaction::ConflictableTransactionError;
 
 use super::engine;
 use crate::store::StoreResult;
@@ -57,9 +58,6 @@ impl NewRound {
         self.id.to_be_bytes()
     }
 }
-
-/// A round record's key and what stays of its value (`None`: remove it).
-pub(super) type RoundRewrite = ([u8; 8], Option<Vec<u8>>);
 
 pub(super) struct DoneMarks {
     tree: sled::Tree,
@@ -130,8 +128,9 @@ impl DoneMarks {
                         index.learn(self.hash(key), key, round);
                     }
                 }
-                // Kept: a later version may read it. Its events stay unmarked here, so a
-                // copy of one would be taken as new (the per-key marks had the same rule).
+                // Kept: a later version may read it. Its events stay unmarked here: one still
+                // in the inbox log is driven again at start, and a copy of one is taken as
+                // new (a damaged store; the per-key marks had no value to damage).
                 Err(error) => {
                     tracing::error!(%error, round, "a round's dedup marks cannot be read")
                 }
@@ -181,15 +180,14 @@ impl DoneMarks {
         }
     }
 
-    /// The round the index names for this key, if any (its record says whether it holds
-    /// the key: an erasure may have taken it out since).
-    fn round_for(&self, key: &str) -> Option<u64> {
+    /// The rounds the index names for this key: the side table's and the hash's (a record
+    /// says whether it holds the key: an erasure may have taken it out since).
+    fn rounds_for(&self, key: &str) -> [Option<u64>; 2] {
         let index = self.index();
-        index
-            .whole
-            .get(key)
-            .or_else(|| index.by_hash.get(&self.hash(key)))
-            .copied()
+        [
+            index.whole.get(key).copied(),
+            index.by_hash.get(&self.hash(key)).copied(),
+        ]
     }
 
     fn read(&self, round: u64) -> StoreResult<Option<RoundMarks>> {
@@ -202,85 +200,140 @@ impl DoneMarks {
 
     /// Whether an event with this dedup key is done.
     pub(super) fn holds(&self, key: &str) -> StoreResult<bool> {
-        let Some(round) = self.round_for(key) else {
-            return Ok(false);
-        };
-        Ok(self
-            .read(round)?
-            .is_some_and(|record| record.marks.iter().any(|(marked, _)| marked == key)))
+        for round in self.rounds_for(key).into_iter().flatten() {
+            if self
+                .read(round)?
+                .is_some_and(|record| record.marks.iter().any(|(marked, _)| marked == key))
+            {
+                return Ok(true);
+            }
+        }
+        Ok(false)
     }
 
-    /// The writes that take these keys out of their rounds' records (an erasure: a web chat
-    /// key names the session): each record's key and what stays of it, `None` for nothing.
-    pub(super) fn without(&self, keys: &[String]) -> StoreResult<Vec<RoundRewrite>> {
-        let mut rounds: Vec<u64> = keys.iter().filter_map(|key| self.round_for(key)).collect();
+    /// The rounds whose records may hold these keys (an erasure's: a web chat key names
+    /// the session), for `take_out` inside its transaction.
+    pub(super) fn rounds_of(&self, keys: &[String]) -> Vec<u64> {
+        let mut rounds: Vec<u64> = keys
+            .iter()
+            .flat_map(|key| self.rounds_for(key))
+            .flatten()
+            .collect();
         rounds.sort_unstable();
         rounds.dedup();
-        let doomed: std::collections::HashSet<&str> = keys.iter().map(String::as_str).collect();
-        let mut writes = Vec::new();
-        for round in rounds {
-            let Some(mut record) = self.read(round)? else {
-                continue;
-            };
-            let before = record.marks.len();
-            record
-                .marks
-                .retain(|(key, _)| !doomed.contains(key.as_str()));
-            if record.marks.len() == before {
-                continue;
-            }
-            let rest = record.marks.iter().map(|(_, at)| *at).max().map(|newest| {
-                record.newest = newest;
-                encode(&record)
-            });
-            writes.push((round.to_be_bytes(), rest));
-        }
-        Ok(writes)
+        rounds
     }
 
-    /// Removes the rounds whose events were all received before `before`, oldest first,
-    /// stopping at the first that is not (ids follow commit order, so the rest are newer
-    /// but for events stepped late, which the next prune takes). Returns the marks dropped.
+    /// Takes `doomed` out of a round's record, read and written in the caller's transaction
+    /// (so two erasures, or the prune, never write back a copy read before another's).
+    pub(super) fn take_out<E>(
+        tree: &sled::transaction::TransactionalTree,
+        round: u64,
+        doomed: &HashSet<&str>,
+    ) -> Result<(), ConflictableTransactionError<E>> {
+        let key = round.to_be_bytes();
+        let Some(raw) = tree.get(key)? else {
+            return Ok(());
+        };
+        // Unreadable: kept whole (a later version may read it), as everywhere else.
+        let Ok(mut record) = decode::<RoundMarks>("round's dedup marks", &raw) else {
+            return Ok(());
+        };
+        let before = record.marks.len();
+        record
+            .marks
+            .retain(|(key, _)| !doomed.contains(key.as_str()));
+        if record.marks.len() == before {
+            return Ok(());
+        }
+        match record.marks.iter().map(|(_, at)| *at).max() {
+            Some(newest) => {
+                record.newest = newest;
+                tree.insert(&key, encode(&record))?;
+            }
+            None => {
+                tree.remove(&key)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// After an erasure committed: its keys leave the index (memory holds no key of theirs).
+    pub(super) fn forget_keys(&self, keys: &[String]) {
+        let mut index = self.index();
+        for key in keys {
+            index.whole.remove(key.as_str());
+            // The hash's entry may be another key's: kept then (its record is checked).
+            let hash = self.hash(key);
+            if let Some(&round) = index.by_hash.get(&hash)
+                && !self
+                    .tree
+                    .get(round.to_be_bytes())
+                    .ok()
+                    .flatten()
+                    .and_then(|raw| decode::<RoundMarks>("round's dedup marks", &raw).ok())
+                    .is_some_and(|record| {
+                        record
+                            .marks
+                            .iter()
+                            .any(|(marked, _)| self.hash(marked) == hash)
+                    })
+            {
+                index.by_hash.remove(&hash);
+            }
+        }
+    }
+
+    /// Removes the rounds whose events were all received before `before`, in one pass over
+    /// every record (a record per round, so far fewer than the marks). Returns the marks
+    /// dropped.
     pub(super) fn prune(&self, before: Timestamp) -> StoreResult<usize> {
         let mut pruned = 0;
         for item in self.tree.iter() {
             let (key, value) = item.map_err(engine)?;
-            let record = decode::<RoundMarks>("round's dedup marks", &value);
-            if let Ok(record) = &record
-                && record.newest >= before
-            {
-                break;
+            // An unreadable record is kept (a later version may read it).
+            let (Some(round), Ok(record)) = (
+                round_of(&key),
+                decode::<RoundMarks>("round's dedup marks", &value),
+            ) else {
+                continue;
+            };
+            if record.newest >= before {
+                continue;
             }
-            if let (Some(round), Ok(record)) = (round_of(&key), &record) {
-                let mut index = self.index();
-                for (key, _) in &record.marks {
-                    index.forget(self.hash(key), key, round);
-                }
-                pruned += record.marks.len();
+            // Removed only if unchanged since read: an erasure may have rewritten it.
+            let removed = self
+                .tree
+                .compare_and_swap(&key, Some(&value), None as Option<&[u8]>)
+                .map_err(engine)?;
+            if removed.is_err() {
+                continue;
             }
-            // An unreadable record older than newer ones is kept (a later version may read
-            // it) and does not stop the prune.
-            if record.is_ok() {
-                self.tree.remove(&key).map_err(engine)?;
+            let mut index = self.index();
+            for (key, _) in &record.marks {
+                index.forget(self.hash(key), key, round);
             }
+            pruned += record.marks.len();
         }
         Ok(pruned)
     }
 
-    /// Every mark: its key and when its event was received (the store's copy).
+    /// Every mark with its round: its key and when its event was received (the store's
+    /// copy), or why a record cannot be read.
     pub(super) fn visit(
         &self,
-        mut each: impl FnMut(Result<(String, Timestamp), String>) -> StoreResult<()>,
+        mut each: impl FnMut(u64, Result<(String, Timestamp), String>) -> StoreResult<()>,
     ) -> StoreResult<()> {
         for item in self.tree.iter() {
-            let (_, value) = item.map_err(engine)?;
+            let (key, value) = item.map_err(engine)?;
+            let round = round_of(&key).unwrap_or(0);
             match decode::<RoundMarks>("round's dedup marks", &value) {
                 Ok(record) => {
                     for mark in record.marks {
-                        each(Ok(mark))?;
+                        each(round, Ok(mark))?;
                     }
                 }
-                Err(error) => each(Err(error.to_string()))?,
+                Err(error) => each(round, Err(error.to_string()))?,
             }
         }
         Ok(())
@@ -375,30 +428,35 @@ mod tests {
     }
 
     #[test]
-    fn an_erasure_takes_keys_out_of_their_rounds() {
+    fn an_erasure_takes_keys_out_of_their_rounds_and_the_index() {
         let (_dir, db) = db();
         let marks = DoneMarks::open(&db).expect("opens");
         commit(&marks, &db, &[("webchat:s1:a", 1), ("wa:other", 2)]);
         commit(&marks, &db, &[("webchat:s1:b", 3)]);
-        let doomed = ["webchat:s1:a".to_string(), "webchat:s1:b".to_string()];
-        let writes = marks.without(&doomed).expect("reads");
-        assert_eq!(writes.len(), 2);
-        for (round, rest) in writes {
-            match rest {
-                Some(value) => marks.tree().insert(round, value),
-                None => marks.tree().remove(round),
-            }
+        let doomed_keys = ["webchat:s1:a".to_string(), "webchat:s1:b".to_string()];
+        let rounds = marks.rounds_of(&doomed_keys);
+        assert_eq!(rounds.len(), 2);
+        let doomed: HashSet<&str> = doomed_keys.iter().map(String::as_str).collect();
+        marks
+            .tree()
+            .transaction(|tree| {
+                for &round in &rounds {
+                    DoneMarks::take_out::<()>(tree, round, &doomed)?;
+                }
+                Ok(())
+            })
             .expect("written");
-        }
+        marks.forget_keys(&doomed_keys);
         assert!(!marks.holds("webchat:s1:a").expect("reads"));
         assert!(!marks.holds("webchat:s1:b").expect("reads"));
         assert!(marks.holds("wa:other").expect("reads"));
+        assert_eq!(marks.len(), 1, "the index keeps only the other mark");
         assert_eq!(marks.tree().len(), 1, "the emptied round is gone");
         let mut bytes = Vec::new();
         for item in marks.tree().iter() {
             bytes.extend_from_slice(&item.expect("reads").1);
         }
-        assert!(!String::from_utf8_lossy(&bytes).contains("s1:a"));
+        assert!(!String::from_utf8_lossy(&bytes).contains("s1:"));
     }
 
     #[test]
@@ -417,7 +475,7 @@ mod tests {
         assert_eq!(marks.tree().len(), 2);
         let mut copied = Vec::new();
         marks
-            .visit(|mark| {
+            .visit(|_, mark| {
                 copied.push(mark.expect("readable").0);
                 Ok(())
             })

@@ -12,6 +12,7 @@ use sled::transaction::ConflictableTransactionError;
 use flows::{CustomerId, Timestamp};
 
 use super::bookings::{booking_key, token_key};
+use super::done_marks::DoneMarks;
 use super::set_aside::{attempts_key, set_aside_key};
 use super::{
     SledTrees, console_key, engine, platform_key, read_count_u64, sent_by_outbox_prefix,
@@ -69,6 +70,9 @@ fn erased_identity_key(digest: &str) -> Vec<u8> {
 struct Writes {
     remove: Vec<(usize, Vec<u8>)>,
     insert: Vec<(usize, Vec<u8>, Vec<u8>)>,
+    /// Rounds whose records of dedup marks may hold the plan's keys: read and rewritten
+    /// inside the transaction (`DoneMarks::take_out`).
+    done_rounds: Vec<u64>,
 }
 
 impl Writes {
@@ -108,7 +112,11 @@ impl SledTrees {
             self.drop_statuses(&platforms)?;
             self.history_log.drop_customers(&customers)?;
             self.sent_writes(&sends, &mut writes)?;
-            self.erase_in_transaction(plan, &writes)
+            // Under the lock: a round that marked one of their events done has committed.
+            writes.done_rounds = self.done.rounds_of(&plan.dedup_keys);
+            let created = self.erase_in_transaction(plan, &writes)?;
+            self.done.forget_keys(&plan.dedup_keys);
+            Ok(created)
         })
     }
 
@@ -178,6 +186,7 @@ impl SledTrees {
             &self.console,
             self.done.tree(),
         ];
+        let doomed: HashSet<&str> = plan.dedup_keys.iter().map(String::as_str).collect();
         let created = trees
             .as_slice()
             .transaction(|t| {
@@ -191,6 +200,9 @@ impl SledTrees {
                 }
                 for (tree, key, value) in &writes.insert {
                     t[*tree].insert(key.as_slice(), value.as_slice())?;
+                }
+                for &round in &writes.done_rounds {
+                    DoneMarks::take_out(&t[DONE_ROUNDS], round, &doomed)?;
                 }
                 let created = match &plan.last_message {
                     Some(send) => {
@@ -294,12 +306,7 @@ impl SledTrees {
         for dedup_key in &plan.dedup_keys {
             writes.remove(PROCESSED, dedup_key.as_bytes());
         }
-        for (round, rest) in self.done.without(&plan.dedup_keys)? {
-            match rest {
-                Some(value) => writes.insert(DONE_ROUNDS, round, value),
-                None => writes.remove(DONE_ROUNDS, round),
-            }
-        }
+
         for order in &plan.drop_orders {
             writes.remove(ORDERS, order.0.as_bytes());
             let jobs = format!("job\u{0}{order}\u{0}");

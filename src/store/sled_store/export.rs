@@ -63,7 +63,10 @@ impl SledTrees {
             })
         })?;
         walk(&self.channel_state, sink, channel_state)?;
-        // `processed_age` is not walked: the marks it indexes are all in `processed`.
+        // `processed_age` is not walked: the marks it indexes are all in `processed`. A key
+        // is handed on once: the target keeps one mark per key (a crash between a round's
+        // record and its events leaving the log can mark one twice).
+        let mut marked = std::collections::HashSet::new();
         walk(&self.processed, sink, |key, value| {
             Ok(Record::Processed {
                 dedup_key: text(key)?,
@@ -72,12 +75,22 @@ impl SledTrees {
                     .map(Timestamp),
             })
         })?;
-        self.done.visit(|mark| match mark {
-            Ok((dedup_key, seen_at)) => sink(Record::Processed {
-                dedup_key,
-                seen_at: Some(seen_at),
-            }),
-            Err(error) => unreadable("done_rounds", b"", &error, sink),
+        self.done.visit(|round, mark| match mark {
+            Ok((dedup_key, seen_at)) => {
+                if self
+                    .processed
+                    .contains_key(dedup_key.as_bytes())
+                    .map_err(engine)?
+                    || !marked.insert(dedup_key.clone())
+                {
+                    return Ok(());
+                }
+                sink(Record::Processed {
+                    dedup_key,
+                    seen_at: Some(seen_at),
+                })
+            }
+            Err(error) => unreadable("done_rounds", &round.to_be_bytes(), &error, sink),
         })?;
         walk(&self.inbox, sink, |key, value| {
             let mut entry: crate::store::InboxEntry = decoded("inbox entry", value)?;

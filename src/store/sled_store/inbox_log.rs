@@ -586,8 +586,9 @@ impl Writer {
                 .map_err(|e| self.shared.segments.io_error("appending", e))?;
             self.size += buffer.len() as u64;
             // A step that sets its event aside writes the mark into `processed`: the
-            // filters must know it before the key leaves `pending`. (A step's own mark goes
-            // in its round's record, which `done` knows by then.)
+            // filters must know it before the key leaves `pending` (the set-aside says so
+            // again, for a rebuild of the filters in between). A step's own mark goes in its
+            // round's record, which `done` knows by then.
             {
                 let mut marks = self
                     .shared

@@ -55,6 +55,11 @@ impl SledTrees {
             Some(mark) => self.log.entry(seq)?.map(|entry| (mark, entry)),
             None => None,
         };
+        // The log's duplicate check reads `processed` only on its filters' "maybe" (rebuilt
+        // from the tree after a prune, without the keys still pending then).
+        if let Some(((dedup_key, _), _)) = &logged {
+            self.log.mark_seen(dedup_key.as_bytes());
+        }
         let moved = (&self.inbox, &self.set_aside, &self.processed)
             .transaction(|(inbox, set_aside, processed)| {
                 let entry: InboxEntry = match &logged {
