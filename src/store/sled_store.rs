@@ -13,6 +13,7 @@ mod erasure;
 mod export;
 mod history_log;
 mod inbox_log;
+mod outbox_rounds;
 mod recent;
 mod recovering;
 mod seen_keys;
@@ -55,6 +56,9 @@ pub struct SledTrees {
     conversations: Tree,
     history: Tree,
     outbox: Tree,
+    /// The sends of each group-commit round, one record per round (`outbox_rounds.rs`);
+    /// `outbox` holds sends moved out of them (rescheduled, sent again) and older ones.
+    outbox_rounds: outbox_rounds::OutboxRounds,
     dead: Tree,
     timers: Tree,
     timer_slots: Tree,
@@ -141,6 +145,13 @@ impl SledTrees {
         let history = tree("history")?;
         let history_log = history_log::HistoryLog::open(&path.join("history-log"), &db, &history)?;
         history_log.move_in_from_sled()?;
+        let (outbox, dead) = (tree("outbox")?, tree("dead_letters")?);
+        let outbox_rounds = outbox_rounds::OutboxRounds::open(&db, |id| {
+            let key = u64_key(id);
+            Ok(history_log.has_sent(id)
+                || dead.contains_key(key).map_err(engine)?
+                || outbox.contains_key(key).map_err(engine)?)
+        })?;
         Ok(SledTrees {
             customers: tree("customers")?,
             identities: tree("identities")?,
@@ -150,8 +161,9 @@ impl SledTrees {
             done,
             conversations: tree("conversations")?,
             history,
-            outbox: tree("outbox")?,
-            dead: tree("dead_letters")?,
+            outbox,
+            outbox_rounds,
+            dead,
             timers: tree("timers")?,
             timer_slots: tree("timer_slots")?,
             orders: tree("orders")?,
@@ -314,7 +326,6 @@ struct StepTrees<'a> {
     logged: &'a HashSet<u64>,
     inbox: &'a TransactionalTree,
     conversations: &'a TransactionalTree,
-    outbox: &'a TransactionalTree,
     timers: &'a TransactionalTree,
     timer_slots: &'a TransactionalTree,
     orders: &'a TransactionalTree,
@@ -492,7 +503,7 @@ impl StepTrees<'_> {
     }
 
     /// Everything one step produced, its sends (`created`, numbered before) with it.
-    fn apply(&self, commit: &StepCommit, created: &[OutboxEntry]) -> TxResult<()> {
+    fn apply(&self, commit: &StepCommit) -> TxResult<()> {
         let customer = &commit.conversation.customer;
         // The event is done: a logged one by its dedup mark in the round's record (the
         // log's record of it goes once this is flushed), one of the inbox tree by leaving it.
@@ -502,9 +513,6 @@ impl StepTrees<'_> {
         self.conversations
             .insert(customer.0.as_bytes(), encode(&commit.conversation))?;
         self.update_summary(commit)?;
-        for entry in created {
-            self.outbox.insert(&u64_key(entry.id), encode(entry))?;
-        }
         for change in &commit.timers {
             match change {
                 TimerChange::Set(timer) => timer_slots::set(self.timers, self.timer_slots, timer)?,
@@ -870,6 +878,8 @@ impl SledTrees {
             }
         }
         let round = self.done.new_round(&self.db, marks)?;
+        let sends: Vec<&OutboxEntry> = created.iter().flatten().flatten().collect();
+        let sends = self.outbox_rounds.new_round(&self.db, &sends)?;
         let mut done_keys = HashSet::new();
         for entry in parts.iter().flat_map(|part| &part.ingest) {
             if let Some(key) = &entry.dedup_key
@@ -889,13 +899,13 @@ impl SledTrees {
             &self.inbox,
             &self.conversations,
             &self.history,
-            &self.outbox,
             &self.timers,
             &self.timer_slots,
             &self.orders,
             &self.commerce,
             &self.summaries,
             self.done.tree(),
+            self.outbox_rounds.tree(),
         )
             .transaction(
                 |(
@@ -903,19 +913,18 @@ impl SledTrees {
                     inbox,
                     conversations,
                     history,
-                    outbox,
                     timers,
                     timer_slots,
                     orders,
                     commerce,
                     summaries,
                     done,
+                    outbox_rounds,
                 )| {
                     let trees = StepTrees {
                         logged: &logged,
                         inbox,
                         conversations,
-                        outbox,
                         timers,
                         timer_slots,
                         orders,
@@ -931,8 +940,8 @@ impl SledTrees {
                                 Self::ingest_one(&self.log, processed, inbox, entry, &done_keys)
                             })
                             .collect::<TxResult<Vec<_>>>()?;
-                        for (commit, entries) in part.steps.iter().zip(created) {
-                            trees.apply(commit, entries)?;
+                        for commit in &part.steps {
+                            trees.apply(commit)?;
                         }
                         written.push(GroupWritten {
                             ingested,
@@ -947,6 +956,9 @@ impl SledTrees {
                     if let Some(round) = &round {
                         done.insert(&round.key(), round.value.as_slice())?;
                     }
+                    if let Some(sends) = &sends {
+                        outbox_rounds.insert(&sends.key(), sends.value())?;
+                    }
                     Ok(written)
                 },
             )
@@ -954,6 +966,10 @@ impl SledTrees {
         // Before `write_groups` takes the events out of the log's pending keys.
         if let Some(round) = &round {
             self.done.learn(round);
+        }
+        // Before the sends are handed to the outbox runner.
+        if let Some(sends) = &sends {
+            self.outbox_rounds.learn(sends);
         }
         appender.commit();
         Ok(written)
@@ -964,7 +980,19 @@ impl SledTrees {
         let delivered = self.still_pending(parts.iter().flat_map(|part| &part.delivered))?;
         let sent: Vec<history_log::NewRecord> = delivered
             .iter()
-            .filter_map(|delivered| sent_log_record(delivered))
+            .filter_map(|delivered| {
+                sent_log_record(delivered).or_else(|| {
+                    // A send of a round's record settles by its sent record, which one
+                    // with no platform ids (a web chat reply) gets without any.
+                    let (customer, made) = self.outbox_rounds.customer_of(delivered.outbox_id)?;
+                    Some(history_log::NewRecord {
+                        customer,
+                        newest: made,
+                        chunk: encode(&delivered.sent),
+                        sent: Some(delivered.outbox_id),
+                    })
+                })
+            })
             .collect();
         let written = if parts
             .iter()
@@ -1025,16 +1053,24 @@ impl SledTrees {
 
 /// The `Outbox` role, synchronous; `SledStore` offers it async.
 impl SledTrees {
+    /// The pending sends, oldest first: the `outbox` tree's and the rounds' records'.
     pub(super) fn outbox(&self, limit: usize) -> StoreResult<Vec<OutboxEntry>> {
-        Self::decode_all("outbox entry", self.outbox.iter(), limit)
+        let mut sends = Self::decode_all("outbox entry", self.outbox.iter(), limit)?;
+        sends.extend(self.outbox_rounds.entries(limit)?);
+        sends.sort_by_key(|send| send.id);
+        sends.truncate(limit);
+        Ok(sends)
     }
 
     pub(super) fn outbox_entry(&self, id: u64) -> StoreResult<Option<OutboxEntry>> {
-        Self::get_decoded(&self.outbox, "outbox entry", &u64_key(id))
+        match Self::get_decoded(&self.outbox, "outbox entry", &u64_key(id))? {
+            Some(entry) => Ok(Some(entry)),
+            None => self.outbox_rounds.entry(id),
+        }
     }
 
     pub(super) fn outbox_depth(&self) -> StoreResult<usize> {
-        Ok(self.outbox.len())
+        Ok(self.outbox.len() + self.outbox_rounds.len())
     }
 
     /// The accepted sends still in the outbox; one gone already (erased meanwhile, or
@@ -1049,10 +1085,11 @@ impl SledTrees {
         for delivered in delivered {
             // Recorded twice in one round: once (the outbox entry is still there for both).
             if seen.insert(delivered.outbox_id)
-                && self
-                    .outbox
-                    .contains_key(u64_key(delivered.outbox_id))
-                    .map_err(engine)?
+                && (self.outbox_rounds.contains(delivered.outbox_id)
+                    || self
+                        .outbox
+                        .contains_key(u64_key(delivered.outbox_id))
+                        .map_err(engine)?)
             {
                 pending.push(delivered);
             }
@@ -1072,16 +1109,30 @@ impl SledTrees {
     /// holds it too) never sees half of it.
     fn deliver_apart(&self, delivered: &[&Delivered]) -> StoreResult<()> {
         for &delivered in delivered {
-            self.outbox
-                .remove(u64_key(delivered.outbox_id))
-                .map_err(engine)?;
+            // A round's send is settled by its sent record, appended with this round; its
+            // round's record goes after a flush once all its sends are (`outbox_rounds.rs`).
+            if self.outbox_rounds.settle(delivered.outbox_id).is_none() {
+                self.outbox
+                    .remove(u64_key(delivered.outbox_id))
+                    .map_err(engine)?;
+            }
         }
         Ok(())
     }
 
     pub(super) fn outbox_reschedule(&self, entry: &OutboxEntry) -> StoreResult<()> {
-        // Only if still pending: a concurrent dead-lettering must not be undone.
         let key = u64_key(entry.id);
+        // A round's send moves to the tree, which holds it from then on. Under the round
+        // lock, which an erasure holds too: it never misses the move.
+        if self.outbox_rounds.contains(entry.id) {
+            let _writing = self.recent.writing();
+            if self.outbox_rounds.contains(entry.id) {
+                self.outbox.insert(key, encode(entry)).map_err(engine)?;
+                self.outbox_rounds.settle(entry.id);
+                return Ok(());
+            }
+        }
+        // Only if still pending: a concurrent dead-lettering must not be undone.
         self.outbox
             .transaction(|outbox| {
                 if outbox.get(key)?.is_some() {
@@ -1104,6 +1155,15 @@ impl SledTrees {
             reason,
             failed_at: now,
         };
+        // A round's send: the dead letter settles it (under the round lock, as above).
+        if self.outbox_rounds.contains(letter.entry.id) {
+            let _writing = self.recent.writing();
+            if self.outbox_rounds.contains(letter.entry.id) {
+                self.dead.insert(key, encode(&letter)).map_err(engine)?;
+                self.outbox_rounds.settle(letter.entry.id);
+                return Ok(());
+            }
+        }
         (&self.outbox, &self.dead)
             .transaction(|(outbox, dead)| {
                 // Only a send still pending becomes a dead letter (an erased customer's
@@ -1830,8 +1890,13 @@ impl SledTrees {
 
     pub(super) fn flush(&self) -> StoreResult<()> {
         let done = self.log.before_flush();
-        self.db.flush().map_err(engine)?;
+        let settled = self.outbox_rounds.before_flush();
+        if let Err(error) = self.db.flush() {
+            self.outbox_rounds.not_flushed(settled);
+            return Err(engine(error));
+        }
         self.log.flushed(done);
+        self.outbox_rounds.flushed(settled);
         Ok(())
     }
 

@@ -98,6 +98,7 @@ macro_rules! every_backend {
                     a_commit_consumes_its_event_and_keeps_one_timer_per_kind,
                     timers_fire_in_due_order_and_cancel,
                     accepted_sends_leave_the_outbox_with_their_platform_ids,
+                    every_way_a_send_settles_holds_after_a_reopen,
                     everything_survives_a_reopen,
                     a_batch_ingest_drops_a_key_repeated_inside_it_and_keeps_order,
                     a_batch_commit_applies_every_step_in_order_and_one_timer_slot_survives,
@@ -544,6 +545,105 @@ async fn accepted_sends_leave_the_outbox_with_their_platform_ids(open: Open) {
     store.write_groups(&[again]).await.expect("delivered again");
     assert_eq!(store.outbox(10).await.expect("outbox").len(), 1);
     assert_eq!(store.sent_for(sends[0].id).await.expect("read").len(), 2);
+}
+
+/// A send leaves the outbox when the platform accepts it (here with no platform id, as a
+/// web chat reply), when it becomes a dead letter, or is held again after a retry is
+/// rescheduled (and sent again when revived); each of these holds after a restart, and a
+/// send nothing happened to is still there.
+async fn every_way_a_send_settles_holds_after_a_reopen(open: Open) {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let pending = |store: Arc<dyn Store>| async move {
+        let sends = store.outbox(10).await.expect("outbox");
+        assert_eq!(store.outbox_depth().await.expect("depth"), sends.len());
+        sends
+            .into_iter()
+            .map(|send| (send.id, send.attempts))
+            .collect::<Vec<_>>()
+    };
+    let accepted = |id: u64| WriteGroup {
+        delivered: vec![Delivered {
+            outbox_id: id,
+            sent: Vec::new(),
+        }],
+        ..WriteGroup::default()
+    };
+    let sends = {
+        let store = open.store(dir.path()).await;
+        let Ingested::New(entry) = store.ingest(inbox("a", None, 1)).await.expect("ingest") else {
+            panic!("new")
+        };
+        let sends = store
+            .commit(commit(entry.seq, "a", vec![], 4))
+            .await
+            .expect("commit");
+        store
+            .write_groups(&[accepted(sends[0].id)])
+            .await
+            .expect("accepted");
+        let mut retried = sends[1].clone();
+        retried.attempts = 1;
+        retried.next_attempt_at = Timestamp(5_000);
+        store
+            .outbox_reschedule(&retried)
+            .await
+            .expect("rescheduled");
+        store
+            .outbox_dead(sends[2].clone(), "permanent".into(), Timestamp(3))
+            .await
+            .expect("dead");
+        assert_eq!(
+            pending(store.clone()).await,
+            [(sends[1].id, 1), (sends[3].id, 0)]
+        );
+        assert!(
+            store
+                .outbox_entry(sends[0].id)
+                .await
+                .expect("read")
+                .is_none()
+        );
+        let kept = store.outbox_entry(sends[3].id).await.expect("read");
+        assert_eq!(kept.map(|send| send.customer), Some(CustomerId("a".into())));
+        store.flush().await.expect("flush");
+        sends
+    };
+    let store = open.store(dir.path()).await;
+    assert_eq!(
+        pending(store.clone()).await,
+        [(sends[1].id, 1), (sends[3].id, 0)],
+        "after a restart: the accepted and the dead one stay settled"
+    );
+    let dead = store.dead_letters().await.expect("dead letters");
+    assert_eq!(
+        dead.iter()
+            .map(|letter| letter.entry.id)
+            .collect::<Vec<_>>(),
+        [sends[2].id]
+    );
+    store
+        .write_groups(&[accepted(sends[1].id), accepted(sends[3].id)])
+        .await
+        .expect("accepted");
+    // Sent again from the dead letters: held again, then accepted.
+    let revived = store
+        .revive_dead_letter(sends[2].id, Timestamp(6))
+        .await
+        .expect("revive")
+        .expect("a dead letter");
+    assert_eq!(pending(store.clone()).await, [(revived.id, 0)]);
+    store
+        .write_groups(&[accepted(revived.id)])
+        .await
+        .expect("accepted");
+    assert!(pending(store.clone()).await.is_empty());
+    store.flush().await.expect("flush");
+    drop(store);
+    let store = open.store(dir.path()).await;
+    assert!(
+        pending(store).await.is_empty(),
+        "nothing is sent again after a restart"
+    );
 }
 
 async fn everything_survives_a_reopen(open: Open) {

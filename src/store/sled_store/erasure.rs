@@ -13,6 +13,7 @@ use flows::{CustomerId, Timestamp};
 
 use super::bookings::{booking_key, token_key};
 use super::done_marks::DoneMarks;
+use super::outbox_rounds::OutboxRounds;
 use super::set_aside::{attempts_key, set_aside_key};
 use super::{
     SledTrees, console_key, engine, platform_key, read_count_u64, sent_by_outbox_prefix,
@@ -45,6 +46,7 @@ const TIMER_SLOTS: usize = 15;
 const PROCESSED: usize = 16;
 const CONSOLE: usize = 17;
 const DONE_ROUNDS: usize = 18;
+const OUTBOX_ROUNDS: usize = 19;
 
 const PRIVACY_KEY: &[u8] = b"privacy-key";
 
@@ -73,6 +75,8 @@ struct Writes {
     /// Rounds whose records of dedup marks may hold the plan's keys: read and rewritten
     /// inside the transaction (`DoneMarks::take_out`).
     done_rounds: Vec<u64>,
+    /// Rounds whose records of sends hold the customers' (`OutboxRounds::take_out`).
+    outbox_rounds: Vec<u64>,
 }
 
 impl Writes {
@@ -114,8 +118,13 @@ impl SledTrees {
             self.sent_writes(&sends, &mut writes)?;
             // Under the lock: a round that marked one of their events done has committed.
             writes.done_rounds = self.done.rounds_of(&plan.dedup_keys);
+            // Their sends in rounds' records: under the lock, none is settled or moved to
+            // the tree meanwhile (a reschedule or a dead letter takes it too).
+            let (rounds, round_sends) = self.outbox_rounds.of_customers(&customers);
+            writes.outbox_rounds = rounds;
             let created = self.erase_in_transaction(plan, &writes)?;
             self.done.forget_keys(&plan.dedup_keys);
+            self.outbox_rounds.erased(&round_sends)?;
             Ok(created)
         })
     }
@@ -185,8 +194,10 @@ impl SledTrees {
             &self.processed,
             &self.console,
             self.done.tree(),
+            self.outbox_rounds.tree(),
         ];
         let doomed: HashSet<&str> = plan.dedup_keys.iter().map(String::as_str).collect();
+        let customers: HashSet<CustomerId> = plan.customers.iter().cloned().collect();
         let created = trees
             .as_slice()
             .transaction(|t| {
@@ -203,6 +214,11 @@ impl SledTrees {
                 }
                 for &round in &writes.done_rounds {
                     DoneMarks::take_out(&t[DONE_ROUNDS], round, &doomed)?;
+                }
+                for &round in &writes.outbox_rounds {
+                    OutboxRounds::take_out(&t[OUTBOX_ROUNDS], round, &customers, |send| {
+                        send.reply.text.key == flows::TextKey::ErasureDone
+                    })?;
                 }
                 let created = match &plan.last_message {
                     Some(send) => {

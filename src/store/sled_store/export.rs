@@ -146,6 +146,9 @@ impl SledTrees {
             entry.id = number(key)?;
             Ok(Record::Outbox(entry))
         })?;
+        for entry in self.outbox_rounds.entries(usize::MAX)? {
+            sink(Record::Outbox(entry))?;
+        }
         // Each record is copied once, wherever it is. Now it is under its `#` key alone.
         // Stores written before keep it under the platform key, with under `#` an empty
         // value or (older still) the same record again.

@@ -422,6 +422,11 @@ impl HistoryLog {
             .collect()
     }
 
+    /// Whether the log holds a sent record of this send (it was accepted).
+    pub(super) fn has_sent(&self, outbox_id: u64) -> bool {
+        self.index().sent.contains_key(&outbox_id)
+    }
+
     /// The chunks of a send's sent records the log holds (one per time it was accepted).
     pub(super) fn sent(&self, outbox_id: u64) -> StoreResult<Vec<Vec<u8>>> {
         let wanted: Vec<(Loc, Arc<File>)> = {
