@@ -987,7 +987,8 @@ impl SledTrees {
                     let (customer, made) = self.outbox_rounds.customer_of(delivered.outbox_id)?;
                     Some(history_log::NewRecord {
                         customer,
-                        newest: made,
+                        // When it was accepted, as the others' (the prune ages them by it).
+                        newest: crate::clock::now().max(made),
                         chunk: encode(&delivered.sent),
                         sent: Some(delivered.outbox_id),
                     })
@@ -1055,9 +1056,14 @@ impl SledTrees {
 impl SledTrees {
     /// The pending sends, oldest first: the `outbox` tree's and the rounds' records'.
     pub(super) fn outbox(&self, limit: usize) -> StoreResult<Vec<OutboxEntry>> {
+        // The rounds first: a send moving to the tree meanwhile is then read in one place
+        // or both, never in neither; read in both, the tree's copy is the one kept (first
+        // of equal ids in a stable sort).
+        let in_rounds = self.outbox_rounds.entries(limit)?;
         let mut sends = Self::decode_all("outbox entry", self.outbox.iter(), limit)?;
-        sends.extend(self.outbox_rounds.entries(limit)?);
+        sends.extend(in_rounds);
         sends.sort_by_key(|send| send.id);
+        sends.dedup_by_key(|send| send.id);
         sends.truncate(limit);
         Ok(sends)
     }
@@ -1120,17 +1126,37 @@ impl SledTrees {
         Ok(())
     }
 
+    /// Moves a pending send of a round's record into `to` (the outbox tree, the dead
+    /// letters) as `value`, taking it out of the record in one transaction; false if it is
+    /// no round's. Under the round lock, which an erasure holds while it collects the
+    /// customers' sends from both places.
+    fn move_out_of_round(&self, id: u64, to: &Tree, value: &[u8]) -> StoreResult<bool> {
+        if !self.outbox_rounds.contains(id) {
+            return Ok(false);
+        }
+        let _writing = self.recent.writing();
+        let Some(round) = self.outbox_rounds.round_of_send(id) else {
+            return Ok(false);
+        };
+        let key = u64_key(id);
+        (to, self.outbox_rounds.tree())
+            .transaction(|(to, rounds)| {
+                to.insert(&key, value)?;
+                outbox_rounds::OutboxRounds::take_out::<StoreError>(rounds, round, |send| {
+                    send.id == id
+                })
+            })
+            .map_err(tx_error)?;
+        self.outbox_rounds.settle(id);
+        Ok(true)
+    }
+
     pub(super) fn outbox_reschedule(&self, entry: &OutboxEntry) -> StoreResult<()> {
         let key = u64_key(entry.id);
-        // A round's send moves to the tree, which holds it from then on. Under the round
-        // lock, which an erasure holds too: it never misses the move.
-        if self.outbox_rounds.contains(entry.id) {
-            let _writing = self.recent.writing();
-            if self.outbox_rounds.contains(entry.id) {
-                self.outbox.insert(key, encode(entry)).map_err(engine)?;
-                self.outbox_rounds.settle(entry.id);
-                return Ok(());
-            }
+        // A round's send moves to the tree, which holds it from then on: out of its round's
+        // record in the same transaction, so no copy of it is left to come back at start.
+        if self.move_out_of_round(entry.id, &self.outbox, &encode(entry))? {
+            return Ok(());
         }
         // Only if still pending: a concurrent dead-lettering must not be undone.
         self.outbox
@@ -1155,14 +1181,9 @@ impl SledTrees {
             reason,
             failed_at: now,
         };
-        // A round's send: the dead letter settles it (under the round lock, as above).
-        if self.outbox_rounds.contains(letter.entry.id) {
-            let _writing = self.recent.writing();
-            if self.outbox_rounds.contains(letter.entry.id) {
-                self.dead.insert(key, encode(&letter)).map_err(engine)?;
-                self.outbox_rounds.settle(letter.entry.id);
-                return Ok(());
-            }
+        // A round's send becomes a dead letter the same way it moves on a reschedule.
+        if self.move_out_of_round(letter.entry.id, &self.dead, &encode(&letter))? {
+            return Ok(());
         }
         (&self.outbox, &self.dead)
             .transaction(|(outbox, dead)| {

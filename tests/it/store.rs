@@ -99,6 +99,7 @@ macro_rules! every_backend {
                     timers_fire_in_due_order_and_cancel,
                     accepted_sends_leave_the_outbox_with_their_platform_ids,
                     every_way_a_send_settles_holds_after_a_reopen,
+                    an_erased_customers_sends_stay_gone_after_a_reopen,
                     everything_survives_a_reopen,
                     a_batch_ingest_drops_a_key_repeated_inside_it_and_keeps_order,
                     a_batch_commit_applies_every_step_in_order_and_one_timer_slot_survives,
@@ -621,8 +622,18 @@ async fn every_way_a_send_settles_holds_after_a_reopen(open: Open) {
             .collect::<Vec<_>>(),
         [sends[2].id]
     );
+    // The rescheduled send is accepted (no platform id) while another of its round waits:
+    // after a restart only that other one is pending.
     store
-        .write_groups(&[accepted(sends[1].id), accepted(sends[3].id)])
+        .write_groups(&[accepted(sends[1].id)])
+        .await
+        .expect("accepted");
+    store.flush().await.expect("flush");
+    drop(store);
+    let store = open.store(dir.path()).await;
+    assert_eq!(pending(store.clone()).await, [(sends[3].id, 0)]);
+    store
+        .write_groups(&[accepted(sends[3].id)])
         .await
         .expect("accepted");
     // Sent again from the dead letters: held again, then accepted.
@@ -644,6 +655,54 @@ async fn every_way_a_send_settles_holds_after_a_reopen(open: Open) {
         pending(store).await.is_empty(),
         "nothing is sent again after a restart"
     );
+}
+
+/// An erasure takes every send of the customer's, accepted ones too, from wherever the
+/// store keeps them, so a restart sends none of them again; another customer's send made
+/// in the same round stays.
+async fn an_erased_customers_sends_stay_gone_after_a_reopen(open: Open) {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let kept = {
+        let store = open.store(dir.path()).await;
+        let mut seqs = Vec::new();
+        for customer in ["gone", "kept"] {
+            let Ingested::New(entry) = store
+                .ingest(inbox(customer, None, 1))
+                .await
+                .expect("ingest")
+            else {
+                panic!("new")
+            };
+            seqs.push(entry.seq);
+        }
+        let sends = store
+            .commit_batch(vec![
+                commit(seqs[0], "gone", vec![], 1),
+                commit(seqs[1], "kept", vec![], 1),
+            ])
+            .await
+            .expect("commit");
+        let accepted = WriteGroup {
+            delivered: vec![Delivered {
+                outbox_id: sends[0][0].id,
+                sent: Vec::new(),
+            }],
+            ..WriteGroup::default()
+        };
+        store.write_groups(&[accepted]).await.expect("accepted");
+        erase(store.as_ref(), "gone", Timestamp(10)).await;
+        store.flush().await.expect("flush");
+        sends[1][0].id
+    };
+    let store = open.store(dir.path()).await;
+    let left: Vec<(u64, String)> = store
+        .outbox(10)
+        .await
+        .expect("outbox")
+        .into_iter()
+        .map(|send| (send.id, send.customer.0))
+        .collect();
+    assert_eq!(left, [(kept, "kept".to_string())]);
 }
 
 async fn everything_survives_a_reopen(open: Open) {

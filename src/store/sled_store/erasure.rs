@@ -98,7 +98,7 @@ impl SledTrees {
         // committed nothing may bring them back (a restart would step them again).
         let customers: HashSet<CustomerId> = plan.customers.iter().cloned().collect();
         self.log.drop_customers(customers.clone())?;
-        let (mut writes, sends) = self.erasure_writes(plan)?;
+        let (mut writes, mut sends) = self.erasure_writes(plan)?;
         // The statuses of sends whose platform ids the history log holds go before those
         // records (a rewrite flushes sled first): once the records are gone nothing could
         // find the statuses again.
@@ -112,21 +112,54 @@ impl SledTrees {
             // pass; under this lock no round can append more, and the transaction below
             // takes the sends' outbox entries, so none is recorded after it. Statuses that
             // arrived meanwhile for any of them go too.
+            self.queued_writes(&customers.iter().collect(), &mut writes, &mut sends)?;
             platforms.extend(self.logged_platforms(&customers, &sends)?);
             self.drop_statuses(&platforms)?;
             self.history_log.drop_customers(&customers)?;
             self.sent_writes(&sends, &mut writes)?;
             // Under the lock: a round that marked one of their events done has committed.
             writes.done_rounds = self.done.rounds_of(&plan.dedup_keys);
-            // Their sends in rounds' records: under the lock, none is settled or moved to
-            // the tree meanwhile (a reschedule or a dead letter takes it too).
-            let (rounds, round_sends) = self.outbox_rounds.of_customers(&customers);
+            // Every copy of their sends in rounds' records (accepted ones too: their sent
+            // records are gone, and a record must not bring one back at start).
+            let (rounds, round_sends) = self.outbox_rounds.of_customers(&customers)?;
             writes.outbox_rounds = rounds;
             let created = self.erase_in_transaction(plan, &writes)?;
             self.done.forget_keys(&plan.dedup_keys);
             self.outbox_rounds.erased(&round_sends)?;
             Ok(created)
         })
+    }
+
+    /// The customers' sends in the `outbox` tree and the dead letters: removed, and their
+    /// ids added to `sends`. Run before the write lock and again under it, where no send of
+    /// a round's record can move into either tree meanwhile (a reschedule or a dead letter
+    /// takes the lock).
+    fn queued_writes(
+        &self,
+        ids: &HashSet<&CustomerId>,
+        writes: &mut Writes,
+        sends: &mut HashSet<u64>,
+    ) -> StoreResult<()> {
+        for item in self.outbox.iter() {
+            let (key, value) = item.map_err(engine)?;
+            if let Ok(entry) = decode::<OutboxEntry>("outbox entry", &value)
+                && ids.contains(&entry.customer)
+                && entry.reply.text.key != flows::TextKey::ErasureDone
+            {
+                sends.insert(entry.id);
+                writes.remove(OUTBOX, key.to_vec());
+            }
+        }
+        for item in self.dead.iter() {
+            let (key, value) = item.map_err(engine)?;
+            if let Ok(letter) = decode::<DeadLetter>("dead letter", &value)
+                && ids.contains(&letter.entry.customer)
+            {
+                sends.insert(letter.entry.id);
+                writes.remove(DEAD, key.to_vec());
+            }
+        }
+        Ok(())
     }
 
     /// The platform keys (channel and id) of the sends whose sent records the history log
@@ -216,8 +249,9 @@ impl SledTrees {
                     DoneMarks::take_out(&t[DONE_ROUNDS], round, &doomed)?;
                 }
                 for &round in &writes.outbox_rounds {
-                    OutboxRounds::take_out(&t[OUTBOX_ROUNDS], round, &customers, |send| {
-                        send.reply.text.key == flows::TextKey::ErasureDone
+                    OutboxRounds::take_out(&t[OUTBOX_ROUNDS], round, |send| {
+                        customers.contains(&send.customer)
+                            && send.reply.text.key != flows::TextKey::ErasureDone
                     })?;
                 }
                 let created = match &plan.last_message {
@@ -300,25 +334,7 @@ impl SledTrees {
             }
         }
         let mut sends: HashSet<u64> = plan.outbox_ids.iter().copied().collect();
-        for item in self.outbox.iter() {
-            let (key, value) = item.map_err(engine)?;
-            if let Ok(entry) = decode::<OutboxEntry>("outbox entry", &value)
-                && ids.contains(&entry.customer)
-                && entry.reply.text.key != flows::TextKey::ErasureDone
-            {
-                sends.insert(entry.id);
-                writes.remove(OUTBOX, key.to_vec());
-            }
-        }
-        for item in self.dead.iter() {
-            let (key, value) = item.map_err(engine)?;
-            if let Ok(letter) = decode::<DeadLetter>("dead letter", &value)
-                && ids.contains(&letter.entry.customer)
-            {
-                sends.insert(letter.entry.id);
-                writes.remove(DEAD, key.to_vec());
-            }
-        }
+        self.queued_writes(&ids, &mut writes, &mut sends)?;
         for dedup_key in &plan.dedup_keys {
             writes.remove(PROCESSED, dedup_key.as_bytes());
         }

@@ -146,9 +146,12 @@ impl SledTrees {
             entry.id = number(key)?;
             Ok(Record::Outbox(entry))
         })?;
-        for entry in self.outbox_rounds.entries(usize::MAX)? {
-            sink(Record::Outbox(entry))?;
-        }
+        self.outbox_rounds.visit(|round, sends| match sends {
+            Ok(sends) => sends
+                .into_iter()
+                .try_for_each(|send| sink(Record::Outbox(send))),
+            Err(error) => unreadable("outbox_rounds", &round.to_be_bytes(), &error, sink),
+        })?;
         // Each record is copied once, wherever it is. Now it is under its `#` key alone.
         // Stores written before keep it under the platform key, with under `#` an empty
         // value or (older still) the same record again.

@@ -206,17 +206,27 @@ impl OutboxRounds {
 
     /// A pending send, read from its round's record.
     pub(super) fn entry(&self, id: u64) -> StoreResult<Option<OutboxEntry>> {
-        let Some(round) = self.state().pending.get(&id).map(|pending| pending.round) else {
+        let Some(round) = self.round_of_send(id) else {
             return Ok(None);
         };
         Ok(self.read(round)?.into_iter().find(|send| send.id == id))
     }
 
+    /// The round whose record holds a pending send.
+    pub(super) fn round_of_send(&self, id: u64) -> Option<u64> {
+        self.state().pending.get(&id).map(|pending| pending.round)
+    }
+
+    /// A round's sends; none for a record that is gone or cannot be read (logged: its
+    /// sends are not pending here, and `visit` reports it to the copy).
     fn read(&self, round: u64) -> StoreResult<Vec<OutboxEntry>> {
-        match self.tree.get(round.to_be_bytes()).map_err(engine)? {
-            Some(raw) => Ok(decode("outbox round", &raw)?),
-            None => Ok(Vec::new()),
-        }
+        let Some(raw) = self.tree.get(round.to_be_bytes()).map_err(engine)? else {
+            return Ok(Vec::new());
+        };
+        Ok(decode("outbox round", &raw).unwrap_or_else(|error| {
+            tracing::error!(%error, round, "an outbox round record cannot be read");
+            Vec::new()
+        }))
     }
 
     /// The pending sends, oldest first, at most `limit`.
@@ -244,29 +254,44 @@ impl OutboxRounds {
         Ok(sends)
     }
 
-    /// The rounds holding pending sends of these customers, and those sends (an erasure's).
-    pub(super) fn of_customers(&self, customers: &HashSet<CustomerId>) -> (Vec<u64>, Vec<u64>) {
-        let state = self.state();
+    /// The rounds whose records hold sends of these customers, settled or not (an
+    /// erasure's: every copy of their sends goes), and their pending sends.
+    pub(super) fn of_customers(
+        &self,
+        customers: &HashSet<CustomerId>,
+    ) -> StoreResult<(Vec<u64>, Vec<u64>)> {
         let mut rounds = Vec::new();
-        let mut ids = Vec::new();
-        for (id, pending) in &state.pending {
-            if customers.contains(&pending.customer) {
-                ids.push(*id);
-                rounds.push(pending.round);
+        for item in self.tree.iter() {
+            let (key, value) = item.map_err(engine)?;
+            let Some(round) = round_of(&key) else {
+                continue;
+            };
+            match decode::<Vec<OutboxEntry>>("outbox round", &value) {
+                Ok(sends) if sends.iter().any(|send| customers.contains(&send.customer)) => {
+                    rounds.push(round);
+                }
+                Ok(_) => {}
+                Err(error) => {
+                    tracing::error!(%error, round, "an outbox round record cannot be read; an erasure leaves it whole");
+                }
             }
         }
-        rounds.sort_unstable();
-        rounds.dedup();
-        (rounds, ids)
+        let ids = self
+            .state()
+            .pending
+            .iter()
+            .filter(|(_, pending)| customers.contains(&pending.customer))
+            .map(|(id, _)| *id)
+            .collect();
+        Ok((rounds, ids))
     }
 
-    /// Takes `customers`' sends out of a round's record, read and written in the caller's
-    /// transaction; `keep` says which of theirs stay (the erasure's own last message).
+    /// Takes the sends `remove` picks out of a round's record, read and written in the
+    /// caller's transaction (an erasure; a send that moves to another tree).
     pub(super) fn take_out<E>(
         tree: &TransactionalTree,
         round: u64,
-        customers: &HashSet<CustomerId>,
-        keep: impl Fn(&OutboxEntry) -> bool,
+        remove: impl Fn(&OutboxEntry) -> bool,
     ) -> Result<(), ConflictableTransactionError<E>> {
         let key = round.to_be_bytes();
         let Some(raw) = tree.get(key)? else {
@@ -277,7 +302,7 @@ impl OutboxRounds {
             return Ok(());
         };
         let before = sends.len();
-        sends.retain(|send| !customers.contains(&send.customer) || keep(send));
+        sends.retain(|send| !remove(send));
         if sends.len() == before {
             return Ok(());
         }
@@ -293,8 +318,27 @@ impl OutboxRounds {
     /// settled.
     pub(super) fn erased(&self, ids: &[u64]) -> StoreResult<()> {
         for &id in ids {
-            if self.contains(id) && self.entry(id)?.is_none() {
+            if self.entry(id)?.is_none() {
                 self.settle(id);
+            }
+        }
+        Ok(())
+    }
+
+    /// Every record: its pending sends, or why it cannot be read (the store's copy).
+    pub(super) fn visit(
+        &self,
+        mut each: impl FnMut(u64, Result<Vec<OutboxEntry>, String>) -> StoreResult<()>,
+    ) -> StoreResult<()> {
+        for item in self.tree.iter() {
+            let (key, value) = item.map_err(engine)?;
+            let round = round_of(&key).unwrap_or(0);
+            match decode::<Vec<OutboxEntry>>("outbox round", &value) {
+                Ok(mut sends) => {
+                    sends.retain(|send| self.contains(send.id));
+                    each(round, Ok(sends))?;
+                }
+                Err(error) => each(round, Err(error.to_string()))?,
             }
         }
         Ok(())
@@ -429,16 +473,19 @@ mod tests {
         farewell.reply = Reply::key(TextKey::ErasureDone);
         commit(&rounds, &db, &[send(1, "gone"), send(2, "kept"), farewell]);
         commit(&rounds, &db, &[send(4, "gone")]);
+        // Send 1 was accepted: settled, but still in its round's record.
+        rounds.settle(1);
         let customers: HashSet<CustomerId> = [CustomerId("gone".into())].into();
-        let (doomed_rounds, sends) = rounds.of_customers(&customers);
+        let (doomed_rounds, sends) = rounds.of_customers(&customers).expect("reads");
         assert_eq!(doomed_rounds.len(), 2);
-        assert_eq!(sends, [1, 3, 4]);
+        assert_eq!(sends, [3, 4]);
         rounds
             .tree()
             .transaction(|tree| {
                 for &round in &doomed_rounds {
-                    OutboxRounds::take_out::<()>(tree, round, &customers, |send| {
-                        send.reply.text.key == TextKey::ErasureDone
+                    OutboxRounds::take_out::<()>(tree, round, |send| {
+                        customers.contains(&send.customer)
+                            && send.reply.text.key != TextKey::ErasureDone
                     })?;
                 }
                 Ok(())
@@ -446,6 +493,16 @@ mod tests {
             .expect("written");
         rounds.erased(&sends).expect("settled");
         assert_eq!(ids(&rounds), [2, 3], "the erasure's own message stays");
+        let mut bytes = Vec::new();
+        for item in rounds.tree().iter() {
+            bytes.extend_from_slice(&item.expect("reads").1);
+        }
+        let kept: Vec<OutboxEntry> = decode("outbox round", &bytes).expect("one record");
+        assert_eq!(
+            kept.iter().map(|send| send.id).collect::<Vec<_>>(),
+            [2, 3],
+            "the settled send of theirs is gone from the record too"
+        );
         let settled = rounds.before_flush();
         rounds.flushed(settled);
         assert_eq!(rounds.tree().len(), 1);

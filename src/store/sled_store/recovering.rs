@@ -284,7 +284,7 @@ impl Outbox for SledStore {
     }
 
     async fn outbox_reschedule(&self, entry: &OutboxEntry) -> StoreResult<()> {
-        self.call(|store| store.outbox_reschedule(entry))
+        self.in_place(|store| store.outbox_reschedule(entry))
     }
 
     async fn outbox_dead(
@@ -293,7 +293,7 @@ impl Outbox for SledStore {
         reason: String,
         now: Timestamp,
     ) -> StoreResult<()> {
-        self.call(|store| store.outbox_dead(entry, reason, now))
+        self.in_place(|store| store.outbox_dead(entry, reason, now))
     }
 
     async fn dead_letters(&self) -> StoreResult<Vec<DeadLetter>> {
