@@ -1069,9 +1069,11 @@ impl SledTrees {
     }
 
     pub(super) fn outbox_entry(&self, id: u64) -> StoreResult<Option<OutboxEntry>> {
+        // The round first, as in `outbox`: a send moving to the tree is never missed.
+        let in_round = self.outbox_rounds.entry(id)?;
         match Self::get_decoded(&self.outbox, "outbox entry", &u64_key(id))? {
             Some(entry) => Ok(Some(entry)),
-            None => self.outbox_rounds.entry(id),
+            None => Ok(in_round),
         }
     }
 
@@ -1139,16 +1141,21 @@ impl SledTrees {
             return Ok(false);
         };
         let key = u64_key(id);
-        (to, self.outbox_rounds.tree())
+        let moved = (to, self.outbox_rounds.tree())
             .transaction(|(to, rounds)| {
-                to.insert(&key, value)?;
-                outbox_rounds::OutboxRounds::take_out::<StoreError>(rounds, round, |send| {
-                    send.id == id
-                })
+                // Only a send its record still holds (an erasure may have taken it).
+                let taken =
+                    outbox_rounds::OutboxRounds::take_out::<StoreError>(rounds, round, |send| {
+                        send.id == id
+                    })?;
+                if taken {
+                    to.insert(&key, value)?;
+                }
+                Ok(taken)
             })
             .map_err(tx_error)?;
         self.outbox_rounds.settle(id);
-        Ok(true)
+        Ok(moved)
     }
 
     pub(super) fn outbox_reschedule(&self, entry: &OutboxEntry) -> StoreResult<()> {

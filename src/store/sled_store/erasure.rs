@@ -104,6 +104,10 @@ impl SledTrees {
         // find the statuses again.
         let mut platforms = self.logged_platforms(&customers, &sends)?;
         self.drop_statuses(&platforms)?;
+        // Their sends leave the rounds' records before their sent records leave the
+        // history log (its rewrite flushes sled first): a crash in between must not find
+        // an accepted send of theirs unsettled at start, and send it again.
+        self.take_round_sends(&customers)?;
         // Their history goes from the files before the rest: a restart after a crash in
         // between finds the erasure not done and runs it again.
         self.history_log.drop_customers(&customers)?;
@@ -128,6 +132,28 @@ impl SledTrees {
             self.outbox_rounds.erased(&round_sends)?;
             Ok(created)
         })
+    }
+
+    /// Takes every send of these customers out of the rounds' records (the erasure's
+    /// transaction does it again under the round lock, for rounds committed meanwhile).
+    fn take_round_sends(&self, customers: &HashSet<CustomerId>) -> StoreResult<()> {
+        let (rounds, pending) = self.outbox_rounds.of_customers(customers)?;
+        if rounds.is_empty() {
+            return Ok(());
+        }
+        self.outbox_rounds
+            .tree()
+            .transaction(|tree| {
+                for &round in &rounds {
+                    OutboxRounds::take_out::<StoreError>(tree, round, |send| {
+                        customers.contains(&send.customer)
+                            && send.reply.text.key != flows::TextKey::ErasureDone
+                    })?;
+                }
+                Ok(())
+            })
+            .map_err(tx_error)?;
+        self.outbox_rounds.erased(&pending)
     }
 
     /// The customers' sends in the `outbox` tree and the dead letters: removed, and their
@@ -398,6 +424,10 @@ impl SledTrees {
     /// The platform ids of `sends` and the statuses recorded for them.
     fn sent_writes(&self, sends: &HashSet<u64>, writes: &mut Writes) -> StoreResult<()> {
         for &outbox_id in sends {
+            // Wherever the send is by now: a dead letter made, or one sent again, since
+            // the scan of both trees takes no lock.
+            writes.remove(OUTBOX, u64_key(outbox_id));
+            writes.remove(DEAD, u64_key(outbox_id));
             let prefix = sent_by_outbox_prefix(outbox_id);
             for key in self.sent.scan_prefix(&prefix).keys() {
                 let key = key.map_err(engine)?;

@@ -287,31 +287,32 @@ impl OutboxRounds {
     }
 
     /// Takes the sends `remove` picks out of a round's record, read and written in the
-    /// caller's transaction (an erasure; a send that moves to another tree).
+    /// caller's transaction (an erasure; a send that moves to another tree); whether it
+    /// took any.
     pub(super) fn take_out<E>(
         tree: &TransactionalTree,
         round: u64,
         remove: impl Fn(&OutboxEntry) -> bool,
-    ) -> Result<(), ConflictableTransactionError<E>> {
+    ) -> Result<bool, ConflictableTransactionError<E>> {
         let key = round.to_be_bytes();
         let Some(raw) = tree.get(key)? else {
-            return Ok(());
+            return Ok(false);
         };
         // Unreadable: kept whole (a later version may read it), as at start.
         let Ok(mut sends) = decode::<Vec<OutboxEntry>>("outbox round", &raw) else {
-            return Ok(());
+            return Ok(false);
         };
         let before = sends.len();
         sends.retain(|send| !remove(send));
         if sends.len() == before {
-            return Ok(());
+            return Ok(false);
         }
         if sends.is_empty() {
             tree.remove(&key)?;
         } else {
             tree.insert(&key, encode(&sends))?;
         }
-        Ok(())
+        Ok(true)
     }
 
     /// After an erasure's transaction: its sends that are no longer in their records are
