@@ -58,6 +58,10 @@ struct Runner {
     tasks: Tasks,
     /// The held shards' generation the queues were last checked against.
     generation: u64,
+    /// The feed's buffer between takes, swapped in empty: the workers then append to a
+    /// buffer that already has room, where a fresh one grew (moving every send in it) on
+    /// most appends (its growth showed as about 2% of a profile's samples).
+    spare: Vec<OutboxEntry>,
 }
 
 /// Runs until `stop`; then keeps sending what is due for up to `grace` before returning.
@@ -89,6 +93,7 @@ pub async fn run_outbox(
         task_owner: HashMap::new(),
         tasks: JoinSet::new(),
         generation: 0,
+        spare: Vec::new(),
     };
     for entry in loaded {
         runner.add(entry);
@@ -214,14 +219,16 @@ impl Runner {
 
     /// Sends committed since the last look.
     fn take_feed(&mut self) {
-        let fed = std::mem::take(
+        let mut fed = std::mem::take(&mut self.spare);
+        std::mem::swap(
+            &mut fed,
             &mut *self
                 .shared
                 .outbox_feed
                 .lock()
                 .unwrap_or_else(|p| p.into_inner()),
         );
-        for entry in fed {
+        for entry in fed.drain(..) {
             // A commit that landed just before its shard moved: the new holder sends it.
             if !self.shared.holding.holds_customer(&entry.customer) {
                 continue;
@@ -230,6 +237,7 @@ impl Runner {
                 self.add(entry);
             }
         }
+        self.spare = fed;
         metrics::gauge!("souk_outbox_depth").set(self.depth as f64);
     }
 

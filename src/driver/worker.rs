@@ -301,13 +301,12 @@ async fn process_batch(
         shared.record_paid(&effects.paid);
         report_oversold(shared, &effects.paid).await;
     }
-    let created: Vec<_> = created.into_iter().flatten().collect();
-    if !created.is_empty() {
+    if created.iter().any(|sends| !sends.is_empty()) {
         shared
             .outbox_feed
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner())
-            .extend(created);
+            .extend(created.into_iter().flatten());
     }
     Ok(effects)
 }
