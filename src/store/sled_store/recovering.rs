@@ -155,8 +155,10 @@ impl Directory for SledStore {
         self.call(|store| store.customer(id))
     }
 
+    // These three wait for the group commit's round lock (`rewriting`): the thread is
+    // handed over meanwhile.
     async fn move_identity(&self, from: &Identity, to: &Identity) -> StoreResult<bool> {
-        self.call(|store| store.move_identity(from, to))
+        self.in_place(|store| store.move_identity(from, to))
     }
 
     async fn set_blocked(&self, identity: &Identity, blocked: bool) -> StoreResult<()> {
@@ -181,11 +183,11 @@ impl Directory for SledStore {
         into: &CustomerId,
         now: Timestamp,
     ) -> StoreResult<Vec<flows::CartLine>> {
-        self.call(|store| store.merge_customers(from, into, now))
+        self.in_place(|store| store.merge_customers(from, into, now))
     }
 
     async fn unmerge_customers(&self, from: &CustomerId, into: &CustomerId) -> StoreResult<bool> {
-        self.call(|store| store.unmerge_customers(from, into))
+        self.in_place(|store| store.unmerge_customers(from, into))
     }
 
     async fn merged_into(&self, into: &CustomerId) -> StoreResult<Vec<MergeRecord>> {
