@@ -88,6 +88,7 @@
     q: '',
     list: [],          // Summaries as last fetched, in display order
     open: null,        // customer id of the open conversation
+    erasing: null,     // customer id whose erasure is on its way (not reloaded meanwhile)
     detail: null,      // its last fetched detail
     itemCount: 0,      // timeline length on screen, to know when new items arrived
     noteMode: false,
@@ -457,7 +458,7 @@
 
   async function loadConversation(fresh) {
     const customer = state.open;
-    if (!customer) return;
+    if (!customer || customer === state.erasing) return;
     const seq = ++convSeq;
     const res = await request('GET', convPath(customer));
     if (seq !== convSeq || customer !== state.open) return;
@@ -1194,7 +1195,10 @@
       showNotice('Nothing erased: the reference did not match.');
       return;
     }
-    const done = await post(`${convPath(customer)}/erase`);
+    // A live event meanwhile must not reload a conversation the erasure is taking away
+    // (its load would find nothing: a 404, and a notice for nothing).
+    state.erasing = customer;
+    const done = await post(`${convPath(customer)}/erase`).finally(() => { state.erasing = null; });
     if (!done.ok) { showNotice(`Could not erase: ${done.error}`); return; }
     showNotice(done.status === 202
       ? `${reference}: erasure queued; it finishes as soon as the conversation is free.`
