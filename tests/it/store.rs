@@ -13,8 +13,8 @@ use flows::{
     Reply, TextKey, TimerKind, Timestamp,
 };
 use souk::store::{
-    Delivered, DeliveryRecord, InboxEntry, Ingested, NewOutbox, SentRecord, StepCommit, Store,
-    TimerChange, TimerEntry, WriteGroup,
+    Delivered, DeliveryRecord, InboxEntry, Ingested, NewOutbox, OutboxEntry, SentRecord,
+    StepCommit, Store, TimerChange, TimerEntry, WriteGroup,
 };
 
 /// The backend under test: `store(dir)` opens it (the same `dir` opens the same store
@@ -195,6 +195,38 @@ fn commit(seq: u64, customer: &str, timers: Vec<TimerChange>, replies: usize) ->
         order_updates: vec![],
         payment_jobs: vec![],
         now: Timestamp(1_000),
+    }
+}
+
+/// `customer`'s event at `at`, stepped with `replies` sends: the sends, numbered.
+async fn stepped_with_sends(
+    store: &dyn Store,
+    customer: &str,
+    at: i64,
+    replies: usize,
+) -> Vec<OutboxEntry> {
+    let Ingested::New(entry) = store
+        .ingest(inbox(customer, None, at))
+        .await
+        .expect("ingest")
+    else {
+        panic!("new")
+    };
+    store
+        .commit(commit(entry.seq, customer, vec![], replies))
+        .await
+        .expect("commit")
+}
+
+/// A round recording that the platform accepted a send without giving an id (a web chat
+/// reply).
+fn accepted_without_id(outbox_id: u64) -> WriteGroup {
+    WriteGroup {
+        delivered: vec![Delivered {
+            outbox_id,
+            sent: Vec::new(),
+        }],
+        ..WriteGroup::default()
     }
 }
 
@@ -492,13 +524,7 @@ async fn timers_fire_in_due_order_and_cancel(open: Open) {
 async fn accepted_sends_leave_the_outbox_with_their_platform_ids(open: Open) {
     let dir = tempfile::tempdir().expect("temp dir");
     let store = open.store(dir.path()).await;
-    let Ingested::New(entry) = store.ingest(inbox("a", None, 1)).await.expect("ingest") else {
-        panic!("new")
-    };
-    let sends = store
-        .commit(commit(entry.seq, "a", vec![], 2))
-        .await
-        .expect("commit");
+    let sends = stepped_with_sends(store.as_ref(), "a", 1, 2).await;
     let record = |outbox_id: u64, platform_id: &str| SentRecord {
         customer: CustomerId("a".into()),
         outbox_id,
@@ -562,24 +588,11 @@ async fn every_way_a_send_settles_holds_after_a_reopen(open: Open) {
             .map(|send| (send.id, send.attempts))
             .collect::<Vec<_>>()
     };
-    let accepted = |id: u64| WriteGroup {
-        delivered: vec![Delivered {
-            outbox_id: id,
-            sent: Vec::new(),
-        }],
-        ..WriteGroup::default()
-    };
     let sends = {
         let store = open.store(dir.path()).await;
-        let Ingested::New(entry) = store.ingest(inbox("a", None, 1)).await.expect("ingest") else {
-            panic!("new")
-        };
-        let sends = store
-            .commit(commit(entry.seq, "a", vec![], 4))
-            .await
-            .expect("commit");
+        let sends = stepped_with_sends(store.as_ref(), "a", 1, 4).await;
         store
-            .write_groups(&[accepted(sends[0].id)])
+            .write_groups(&[accepted_without_id(sends[0].id)])
             .await
             .expect("accepted");
         let mut retried = sends[1].clone();
@@ -625,7 +638,7 @@ async fn every_way_a_send_settles_holds_after_a_reopen(open: Open) {
     // The rescheduled send is accepted (no platform id) while another of its round waits:
     // after a restart only that other one is pending.
     store
-        .write_groups(&[accepted(sends[1].id)])
+        .write_groups(&[accepted_without_id(sends[1].id)])
         .await
         .expect("accepted");
     store.flush().await.expect("flush");
@@ -633,7 +646,7 @@ async fn every_way_a_send_settles_holds_after_a_reopen(open: Open) {
     let store = open.store(dir.path()).await;
     assert_eq!(pending(store.clone()).await, [(sends[3].id, 0)]);
     store
-        .write_groups(&[accepted(sends[3].id)])
+        .write_groups(&[accepted_without_id(sends[3].id)])
         .await
         .expect("accepted");
     // Sent again from the dead letters: held again, then accepted.
@@ -644,7 +657,7 @@ async fn every_way_a_send_settles_holds_after_a_reopen(open: Open) {
         .expect("a dead letter");
     assert_eq!(pending(store.clone()).await, [(revived.id, 0)]);
     store
-        .write_groups(&[accepted(revived.id)])
+        .write_groups(&[accepted_without_id(revived.id)])
         .await
         .expect("accepted");
     assert!(pending(store.clone()).await.is_empty());
@@ -682,14 +695,10 @@ async fn an_erased_customers_sends_stay_gone_after_a_reopen(open: Open) {
             ])
             .await
             .expect("commit");
-        let accepted = WriteGroup {
-            delivered: vec![Delivered {
-                outbox_id: sends[0][0].id,
-                sent: Vec::new(),
-            }],
-            ..WriteGroup::default()
-        };
-        store.write_groups(&[accepted]).await.expect("accepted");
+        store
+            .write_groups(&[accepted_without_id(sends[0][0].id)])
+            .await
+            .expect("accepted");
         erase(store.as_ref(), "gone", Timestamp(10)).await;
         store.flush().await.expect("flush");
         sends[1][0].id
@@ -1722,13 +1731,7 @@ async fn erase(store: &dyn Store, customer: &str, at: Timestamp) {
 async fn a_send_settled_after_its_erasure_leaves_nothing(open: Open) {
     let dir = tempfile::tempdir().expect("temp dir");
     let store = open.store(dir.path()).await;
-    let Ingested::New(entry) = store.ingest(inbox("gone", None, 1)).await.expect("ingest") else {
-        panic!("new")
-    };
-    let sends = store
-        .commit(commit(entry.seq, "gone", vec![], 2))
-        .await
-        .expect("commit");
+    let sends = stepped_with_sends(store.as_ref(), "gone", 1, 2).await;
     erase(store.as_ref(), "gone", Timestamp(10)).await;
     let delivered = Delivered {
         outbox_id: sends[0].id,
