@@ -1764,17 +1764,7 @@ async fn an_erasure_takes_the_platform_ids_and_statuses_of_sends(open: Open) {
     let store = open.store(dir.path()).await;
     let mut sent = Vec::new();
     for (customer, at) in [("gone", 1), ("kept", 3)] {
-        let Ingested::New(entry) = store
-            .ingest(inbox(customer, None, at))
-            .await
-            .expect("ingest")
-        else {
-            panic!("new")
-        };
-        let sends = store
-            .commit(commit(entry.seq, customer, vec![], 1))
-            .await
-            .expect("commit");
+        let sends = stepped_with_sends(store.as_ref(), customer, at, 1).await;
         let record = SentRecord {
             customer: CustomerId(customer.into()),
             outbox_id: sends[0].id,
