@@ -20,7 +20,11 @@
 //!   gap between the two.
 //! - Records are keyed by an id from sled's counter (which grows across restarts) and hold
 //!   the newest time one of their events was received: the retention prune removes whole
-//!   records older than its cut, from the oldest on.
+//!   records older than its cut (one pass over every record, a record only if unchanged
+//!   since read).
+//! - An erasure reads and rewrites the records holding its keys inside its own transaction
+//!   (two erasures, or an erasure and the prune, never write back a stale copy), then takes
+//!   the keys out of the index.
 //!
 //! Memory: about 20 bytes per mark in the dedup window (`store.dedup_retention_hours`),
 //! rebuilt from the records at start-up.
