@@ -43,6 +43,11 @@ pub struct AppOptions {
     pub senders: Vec<(Channel, Arc<dyn ChannelSender>)>,
     /// Runs before every step (tests make a step panic or hang with it).
     pub step_hook: Option<crate::driver::poison::StepHook>,
+    /// Where the conversation work runs (the workers, their group commit, the outbox, the
+    /// timers and payment links): `souk serve` gives it a runtime of its own, so a webhook's
+    /// ack never waits on the same thread behind a batch of steps (ARCHITECTURE.md,
+    /// "Two runtimes"). `None`: the runtime `build` runs on (tests).
+    pub work: Option<tokio::runtime::Handle>,
 }
 
 /// Background tasks; dropping the set aborts them (an abrupt stop, as in a crash).
@@ -143,6 +148,10 @@ impl App {
         // The recorder first: what the start-up replay of the inbox counts (an erasure
         // finished, events applied) was lost when it came after.
         let metrics = telemetry::metrics_handle();
+        let work = options
+            .work
+            .clone()
+            .unwrap_or_else(tokio::runtime::Handle::current);
         let settings = Arc::new(settings);
         let (catalog, digest) =
             load_catalog_with_digest(&settings.shop.catalog, &settings.shop.images)?;
@@ -184,12 +193,16 @@ impl App {
         // Listening before the first lease round: nothing announced after it is missed.
         let notices = store.listen().await?;
         let driver = Driver::new(queues, holding.clone());
-        let group_commit = GroupCommit::start(store.clone());
+        let group_commit = GroupCommit::start(store.clone(), &work);
         // On a database, accepting events (what a platform waits for) runs in a lane of its
         // own: a short transaction beside the steps' and deliveries' longer ones, instead of
-        // queueing behind them. sled has one writer, and one lane keeps its fsyncs shared.
+        // queueing behind them, on the runtime that serves the webhooks. sled has one
+        // writer, and one lane keeps its fsyncs shared (its platform events skip the lane:
+        // they go to the inbox log).
         let ingest_commit = match settings.store.backend {
-            crate::store::settings::Backend::Postgres => GroupCommit::start(store.clone()),
+            crate::store::settings::Backend::Postgres => {
+                GroupCommit::start(store.clone(), &tokio::runtime::Handle::current())
+            }
             crate::store::settings::Backend::Sled => group_commit.clone(),
         };
         let ingest = Ingest::new(store.clone(), driver.clone(), ingest_commit);
@@ -271,11 +284,9 @@ impl App {
                 shard,
                 shared: shared.clone(),
             };
-            workers.0.push(tokio::spawn(run_worker(
-                worker,
-                receiver,
-                drain_workers.clone(),
-            )));
+            workers
+                .0
+                .push(work.spawn(run_worker(worker, receiver, drain_workers.clone())));
         }
 
         // Events accepted before a crash or stop are applied before anything new; their
@@ -316,7 +327,7 @@ impl App {
         );
         let stop_outbox = CancellationToken::new();
         let grace = Duration::from_secs(settings.server.shutdown_grace_seconds);
-        let outbox = Tasks(vec![tokio::spawn(run_outbox(
+        let outbox = Tasks(vec![work.spawn(run_outbox(
             shared.clone(),
             senders,
             stop_outbox.clone(),
@@ -325,17 +336,19 @@ impl App {
         let stop_timers = CancellationToken::new();
         let wedged = CancellationToken::new();
         let timers = Tasks(vec![
+            // The watch stays on the serving runtime: a step that wedges the work runtime's
+            // threads cannot stall the one task that notices it.
             tokio::spawn(crate::driver::poison::run_step_watch(
                 shared.clone(),
                 stop_timers.clone(),
                 wedged.clone(),
             )),
-            tokio::spawn(run_timers(
+            work.spawn(run_timers(
                 shared.clone(),
                 driver.clone(),
                 stop_timers.clone(),
             )),
-            tokio::spawn(run_read_ahead(shared.clone(), stop_timers.clone())),
+            work.spawn(run_read_ahead(shared.clone(), stop_timers.clone())),
         ]);
         let provider = payment_provider(&settings, &store)?;
         let (telegram, telegram_task) =
@@ -352,7 +365,7 @@ impl App {
         };
         let maintenance = Tasks(
             vec![
-                tokio::spawn(run_payment_links(
+                work.spawn(run_payment_links(
                     shared.clone(),
                     makers,
                     ingest.clone(),

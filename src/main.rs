@@ -444,13 +444,26 @@ fn admin_call(
 
 fn serve(path: &std::path::Path) -> anyhow::Result<()> {
     let settings = Settings::load(path)?;
+    // Two runtimes: one serves HTTP (a webhook's ack is a signature check, a parse and an
+    // append to the inbox), the other runs the conversation work. Their threads are
+    // scheduled by the kernel, which slices time, so an ack waits a time slice at most,
+    // not a batch of steps that happened to run on its thread (ARCHITECTURE.md).
+    let work = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .thread_name("souk-work")
+        .build()?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
+        .thread_name("souk-http")
         .build()?;
     let store_settings = settings.store.clone();
+    let options = AppOptions {
+        work: Some(work.handle().clone()),
+        ..AppOptions::default()
+    };
     runtime.block_on(async move {
         let listen = settings.server.listen;
-        let app = App::build(settings, AppOptions::default()).await?;
+        let app = App::build(settings, options).await?;
         let listener = souk::http::serve::listen(listen)?;
         tracing::info!(
             "souk is listening on http://{}/chat",
@@ -458,8 +471,11 @@ fn serve(path: &std::path::Path) -> anyhow::Result<()> {
         );
         app.run(listener, shutdown_signal()).await
     })?;
-    // Every task, and with them every handle on the store, ends with the runtime.
+    // Every task, and with them every handle on the store, ends with the runtimes (the
+    // work runtime's tasks were drained by `run`; a blocking call still running gets a
+    // moment, and the settle below only warns if the store is still held).
     drop(runtime);
+    work.shutdown_timeout(std::time::Duration::from_secs(5));
     // Only the embedded store has anything to settle.
     if store_settings.backend != souk::settings::StoreBackend::Sled {
         return Ok(());

@@ -57,11 +57,12 @@ impl From<StoreError> for CommitError {
 }
 
 impl GroupCommit {
-    /// Starts the committer task; it ends when every `GroupCommit` clone is dropped.
-    pub fn start(store: Arc<dyn Store>) -> GroupCommit {
+    /// Starts the committer task on `runtime` (its rounds' tasks run there too); it ends
+    /// when every `GroupCommit` clone is dropped.
+    pub fn start(store: Arc<dyn Store>, runtime: &tokio::runtime::Handle) -> GroupCommit {
         let (requests, mut queue) = mpsc::unbounded_channel::<Waiter>();
         let handle = store.clone();
-        tokio::spawn(async move {
+        runtime.spawn(async move {
             let mut busy = false;
             let writers = store.concurrent_writes().max(1);
             let flushes = Arc::new(tokio::sync::Semaphore::new(FLUSHES_IN_FLIGHT.max(writers)));
