@@ -804,3 +804,72 @@ async fn a_cart_reminder_outside_the_window_without_a_template_is_refused_with_a
     assert_eq!(fake.recorded().len(), before, "nothing went out");
     app.stop().await;
 }
+
+/// `souk serve` runs the conversation work on a runtime of its own (ARCHITECTURE.md, "Two
+/// runtimes"): while a step holds the work runtime's only thread, webhooks are still
+/// acknowledged. This test's own runtime has one thread too, so with the work on it (`work:
+/// None`) the second webhook could not be answered until the step let go, and the test fails.
+#[tokio::test]
+async fn a_step_holding_the_work_runtime_does_not_hold_up_webhook_acks() {
+    use std::sync::atomic::{AtomicBool, Ordering};
+    use std::sync::{Arc, Mutex, mpsc};
+
+    let fake = FakeGraph::start().await;
+    let dir = tempfile::tempdir().expect("temp dir");
+    let work = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()
+        .expect("work runtime");
+    let holding = Arc::new(AtomicBool::new(false));
+    let (release, released) = mpsc::channel::<()>();
+    let released = Arc::new(Mutex::new(released));
+    let hook = {
+        let holding = holding.clone();
+        Arc::new(move |entry: &InboxEntry| {
+            let stalls = matches!(&entry.event, Event::Inbound(flows::Inbound {
+                message: flows::InboundMessage::Text(text), ..
+            }) if text == "stall");
+            if stalls {
+                holding.store(true, Ordering::SeqCst);
+                // Blocks the thread, as a step stuck in a slow call would.
+                let _ = released.lock().expect("release channel").recv_timeout(WAIT);
+                holding.store(false, Ordering::SeqCst);
+            }
+        })
+    };
+    let app = spawn_app_with(
+        settings(dir.path(), &fake),
+        AppOptions {
+            step_hook: Some(hook),
+            work: Some(work.handle().clone()),
+            ..AppOptions::default()
+        },
+    )
+    .await;
+    let stall = whatsapp_text("wamid.stall", "40700000071", "stall");
+    assert_eq!(signed(&app, "whatsapp", &stall).await, 200);
+    assert!(
+        crate::support::eventually(WAIT, || holding.load(Ordering::SeqCst)).await,
+        "the step never started"
+    );
+    let hello = whatsapp_text("wamid.hello", "40700000072", "hello");
+    assert_eq!(signed(&app, "whatsapp", &hello).await, 200);
+    assert!(
+        holding.load(Ordering::SeqCst),
+        "the second webhook was answered only after the step let go of the work runtime"
+    );
+    release.send(()).expect("release the step");
+    // Both conversations go on once the step returns.
+    let sent = fake.wait_for(2, WAIT).await;
+    let recipients: std::collections::BTreeSet<String> = sent
+        .iter()
+        .filter_map(|sent| sent.body["to"].as_str().map(str::to_owned))
+        .collect();
+    assert!(
+        recipients.contains("40700000071") && recipients.contains("40700000072"),
+        "{recipients:?}"
+    );
+    app.stop().await;
+    work.shutdown_background();
+}

@@ -159,7 +159,7 @@ pub async fn spawn_app_with(settings: Settings, options: AppOptions) -> TestApp 
             AppOptions {
                 senders: options.senders.clone(),
                 step_hook: options.step_hook.clone(),
-                work: None,
+                work: options.work.clone(),
             },
         )
         .await
