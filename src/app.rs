@@ -44,9 +44,9 @@ pub struct AppOptions {
     /// Runs before every step (tests make a step panic or hang with it).
     pub step_hook: Option<crate::driver::poison::StepHook>,
     /// Where the conversation work runs (the workers, their group commit, the outbox, the
-    /// timers and payment links): `souk serve` gives it a runtime of its own, so a webhook's
-    /// ack never waits on the same thread behind a batch of steps (ARCHITECTURE.md,
-    /// "Two runtimes"). `None`: the runtime `build` runs on (tests).
+    /// timers, the read-ahead and payment links): `souk serve` gives it a runtime of its
+    /// own, so a platform event's ack never waits on its thread behind a batch of steps
+    /// (ARCHITECTURE.md, "Two runtimes"). `None`: the runtime `build` runs on (tests).
     pub work: Option<tokio::runtime::Handle>,
 }
 
@@ -197,8 +197,8 @@ impl App {
         // On a database, accepting events (what a platform waits for) runs in a lane of its
         // own: a short transaction beside the steps' and deliveries' longer ones, instead of
         // queueing behind them, on the runtime that serves the webhooks. sled has one
-        // writer, and one lane keeps its fsyncs shared (its platform events skip the lane:
-        // they go to the inbox log).
+        // writer, and one lane keeps its fsyncs shared; its platform events skip the lane
+        // (they go to the inbox log), what has no dedup key waits for the work runtime.
         let ingest_commit = match settings.store.backend {
             crate::store::settings::Backend::Postgres => {
                 GroupCommit::start(store.clone(), &tokio::runtime::Handle::current())

@@ -444,10 +444,10 @@ fn admin_call(
 
 fn serve(path: &std::path::Path) -> anyhow::Result<()> {
     let settings = Settings::load(path)?;
-    // Two runtimes: one serves HTTP (a webhook's ack is a signature check, a parse and an
-    // append to the inbox), the other runs the conversation work. Their threads are
-    // scheduled by the kernel, which slices time, so an ack waits a time slice at most,
-    // not a batch of steps that happened to run on its thread (ARCHITECTURE.md).
+    // Two runtimes: one serves HTTP (a platform event's ack is a signature check, a parse
+    // and an append to the inbox log), the other runs the conversation work. The kernel
+    // shares the cores between their threads, so an ack no longer waits for a batch of
+    // steps that happened to run on its thread to yield (ARCHITECTURE.md, "Two runtimes").
     let work = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .thread_name("souk-work")
@@ -461,7 +461,7 @@ fn serve(path: &std::path::Path) -> anyhow::Result<()> {
         work: Some(work.handle().clone()),
         ..AppOptions::default()
     };
-    runtime.block_on(async move {
+    let served = runtime.block_on(async move {
         let listen = settings.server.listen;
         let app = App::build(settings, options).await?;
         let listener = souk::http::serve::listen(listen)?;
@@ -470,12 +470,15 @@ fn serve(path: &std::path::Path) -> anyhow::Result<()> {
             listener.local_addr()?
         );
         app.run(listener, shutdown_signal()).await
-    })?;
-    // Every task, and with them every handle on the store, ends with the runtimes (the
-    // work runtime's tasks were drained by `run`; a blocking call still running gets a
-    // moment, and the settle below only warns if the store is still held).
+    });
+    // Every task, and with them every handle on the store, ends with the runtimes. The
+    // work runtime's tasks were drained by `run`; a thread still held (a wedged step, which
+    // is why `run` fails) gets a second and is left behind, so the process can exit and
+    // its restart set the step's event aside (dropping the runtime would wait for it
+    // forever). The settle below only warns if the store is still held.
     drop(runtime);
-    work.shutdown_timeout(std::time::Duration::from_secs(5));
+    work.shutdown_timeout(std::time::Duration::from_secs(1));
+    served?;
     // Only the embedded store has anything to settle.
     if store_settings.backend != souk::settings::StoreBackend::Sled {
         return Ok(());
