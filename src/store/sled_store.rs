@@ -1920,6 +1920,7 @@ impl SledTrees {
         let done = self.log.before_flush();
         let settled = self.outbox_rounds.before_flush();
         if let Err(error) = self.db.flush() {
+            self.log.not_flushed(done);
             self.outbox_rounds.not_flushed(settled);
             return Err(engine(error));
         }

@@ -86,6 +86,10 @@ struct Shared {
     /// event about to be logged may refer to: the next append flushes sled first, as the
     /// group commit's fsync did when events went into sled.
     directory_dirty: AtomicBool,
+    /// Runs inside an erasure's rewrite, between its snapshot and its copy (tests make
+    /// steps and flushes happen there).
+    #[cfg(test)]
+    rewrite_hook: Mutex<RewriteHook>,
 }
 
 #[derive(Default)]
@@ -96,6 +100,10 @@ struct State {
     keys: HashMap<String, u64>,
     /// Events whose step committed but is not yet flushed by sled, and their segments.
     unflushed: Vec<(u64, u64)>,
+    /// Events a flush under way makes durable (`before_flush` to `flushed`), by seq, and
+    /// their segments: an erasure's rewrite that copies one moves it here too, so the
+    /// flush counts it off the segment that holds it now.
+    flushing: HashMap<u64, u64>,
     /// Per segment: its events not yet durably done (undecodable ones never are).
     live: BTreeMap<u64, usize>,
     /// The segment appends go to.
@@ -127,6 +135,17 @@ fn stopped() -> StoreError {
 
 fn lock(state: &Mutex<State>) -> std::sync::MutexGuard<'_, State> {
     state
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+#[cfg(test)]
+type RewriteHook = Option<Box<dyn FnOnce() + Send>>;
+
+#[cfg(test)]
+fn lock_hook(shared: &Shared) -> std::sync::MutexGuard<'_, RewriteHook> {
+    shared
+        .rewrite_hook
         .lock()
         .unwrap_or_else(|poisoned| poisoned.into_inner())
 }
@@ -202,6 +221,8 @@ impl InboxLog {
             state: Mutex::new(state),
             seen: Mutex::new(seen),
             directory_dirty: AtomicBool::new(false),
+            #[cfg(test)]
+            rewrite_hook: Mutex::new(None),
         });
         let (commands, queue) = mpsc::channel();
         let writer = Writer {
@@ -309,44 +330,27 @@ impl InboxLog {
     /// After a transaction that wrote these events' dedup marks: they are done, and their
     /// segments may go once sled has flushed.
     pub(super) fn stepped(&self, seqs: impl IntoIterator<Item = u64>) {
-        let mut state = lock(&self.shared.state);
-        for seq in seqs {
-            if let Some(pending) = state.pending.remove(&seq) {
-                state.keys.remove(&pending.key);
-                state.unflushed.push((seq, pending.segment));
-            }
-        }
+        self.shared.stepped(seqs);
     }
 
     /// Before sled's flush: the done events that flush makes durable.
     pub(super) fn before_flush(&self) -> Vec<(u64, u64)> {
-        std::mem::take(&mut lock(&self.shared.state).unflushed)
+        self.shared.before_flush()
+    }
+
+    /// After sled's flush failed: its events wait for the next one.
+    pub(super) fn not_flushed(&self, done: Vec<(u64, u64)>) {
+        let mut state = lock(&self.shared.state);
+        for (seq, _) in done {
+            if let Some(segment) = state.flushing.remove(&seq) {
+                state.unflushed.push((seq, segment));
+            }
+        }
     }
 
     /// After sled's flush succeeded: deletes the closed segments nothing is pending in.
     pub(super) fn flushed(&self, done: Vec<(u64, u64)>) {
-        if done.is_empty() {
-            return;
-        }
-        let mut doomed = Vec::new();
-        {
-            let mut state = lock(&self.shared.state);
-            for (_, segment) in done {
-                let Some(live) = state.live.get_mut(&segment) else {
-                    continue;
-                };
-                *live = live.saturating_sub(1);
-                if *live == 0 && segment != state.current {
-                    state.live.remove(&segment);
-                    doomed.push(segment);
-                }
-            }
-        }
-        for segment in doomed {
-            if let Err(error) = self.shared.segments.remove(segment) {
-                tracing::warn!(%error, segment, "could not delete a done inbox log segment");
-            }
-        }
+        self.shared.flushed(done);
     }
 
     /// The pending events, read back from their segments, by seq.
@@ -408,6 +412,52 @@ impl InboxLog {
         let (done, answer) = mpsc::channel();
         self.command(Command::Drop { customers, done })?;
         answer.recv().map_err(|_| stopped())?
+    }
+}
+
+impl Shared {
+    fn stepped(&self, seqs: impl IntoIterator<Item = u64>) {
+        let mut state = lock(&self.state);
+        for seq in seqs {
+            if let Some(pending) = state.pending.remove(&seq) {
+                state.keys.remove(&pending.key);
+                state.unflushed.push((seq, pending.segment));
+            }
+        }
+    }
+
+    fn before_flush(&self) -> Vec<(u64, u64)> {
+        let mut state = lock(&self.state);
+        let done = std::mem::take(&mut state.unflushed);
+        state.flushing.extend(done.iter().copied());
+        done
+    }
+
+    fn flushed(&self, done: Vec<(u64, u64)>) {
+        if done.is_empty() {
+            return;
+        }
+        let mut doomed = Vec::new();
+        {
+            let mut state = lock(&self.state);
+            for (seq, segment) in done {
+                // Where an erasure's rewrite moved it meanwhile, if it did.
+                let segment = state.flushing.remove(&seq).unwrap_or(segment);
+                let Some(live) = state.live.get_mut(&segment) else {
+                    continue;
+                };
+                *live = live.saturating_sub(1);
+                if *live == 0 && segment != state.current {
+                    state.live.remove(&segment);
+                    doomed.push(segment);
+                }
+            }
+        }
+        for segment in doomed {
+            if let Err(error) = self.segments.remove(segment) {
+                tracing::warn!(%error, segment, "could not delete a done inbox log segment");
+            }
+        }
     }
 }
 
@@ -663,6 +713,10 @@ impl Writer {
         // Every event stepped before the snapshot above is made durable in sled here, so
         // only the events pending in it need copying; one stepped since is copied too.
         self.db.flush().map_err(super::engine)?;
+        #[cfg(test)]
+        if let Some(hook) = lock_hook(&self.shared).take() {
+            hook();
+        }
         let mut buffer = Vec::new();
         let mut copied = HashSet::new();
         let mut unreadable = 0;
@@ -697,19 +751,28 @@ impl Writer {
                     state.keys.remove(&pending.key);
                 }
             }
+            // The fresh segment counts the copies not yet durably done: still pending, or
+            // stepped since the snapshot and waiting for a flush or in one under way. A
+            // copy whose flush already ended is done and not counted (it would keep the
+            // segment forever).
+            let mut to_do = unreadable;
             for seq in &copied {
                 if let Some(pending) = state.pending.get_mut(seq) {
                     pending.segment = fresh;
+                    to_do += 1;
+                } else if let Some(segment) = state.flushing.get_mut(seq) {
+                    *segment = fresh;
+                    to_do += 1;
                 }
             }
-            // Stepped since the snapshot: their copies are in the fresh segment now.
             state.unflushed.retain(|(seq, _)| copied.contains(seq));
             for (_, segment) in &mut state.unflushed {
                 *segment = fresh;
             }
+            to_do += state.unflushed.len();
             state.live.clear();
             if !buffer.is_empty() {
-                state.live.insert(fresh, copied.len() + unreadable);
+                state.live.insert(fresh, to_do);
             }
             state.current = fresh;
         }
@@ -778,6 +841,16 @@ mod tests {
         /// What a step's commit does for a logged event (its mark in its round's record),
         /// then sled's flush.
         fn step(&self, log: &InboxLog, seq: u64) {
+            self.mark(log, seq);
+            log.stepped([seq]);
+            let done = log.before_flush();
+            self.db.flush().expect("flush");
+            log.flushed(done);
+        }
+
+        /// What a step's transaction writes for a logged event: its mark in its round's
+        /// record.
+        fn mark(&self, log: &InboxLog, seq: u64) {
             let mark = log.mark_of(seq).expect("a logged event");
             let done = self.done.borrow().clone();
             let round = done
@@ -788,10 +861,6 @@ mod tests {
                 .insert(round.key(), round.value.as_slice())
                 .expect("mark");
             done.learn(&round);
-            log.stepped([seq]);
-            let done = log.before_flush();
-            self.db.flush().expect("flush");
-            log.flushed(done);
         }
     }
 
@@ -976,6 +1045,57 @@ mod tests {
             pending_keys(&fx.open()),
             ["good"],
             "and nothing refused was written"
+        );
+    }
+
+    /// An erasure's rewrite copies the events pending at its start; those stepped while it
+    /// copies, flushed already or in a flush still under way, must not keep the fresh
+    /// segment counted (it would never be deleted).
+    #[test]
+    fn events_stepped_during_a_rewrite_leave_the_fresh_segment_counted_right() {
+        let fx = fixture();
+        let log = fx.open();
+        let flushed = new_seq(&append(&log, vec![event("a", "ion", "cart")])[0]);
+        let flushing = new_seq(&append(&log, vec![event("b", "ion", "menu")])[0]);
+        let waiting = new_seq(&append(&log, vec![event("c", "ion", "help")])[0]);
+        append(&log, vec![event("d", "dana", "call me on 0722")]);
+        // Their steps' transactions committed; what follows them happens during the copy.
+        fx.mark(&log, flushed);
+        fx.mark(&log, flushing);
+        let in_flight = Arc::new(Mutex::new(Vec::new()));
+        {
+            let shared = log.shared.clone();
+            let in_flight = in_flight.clone();
+            *lock_hook(&log.shared) = Some(Box::new(move || {
+                shared.stepped([flushed]);
+                let done = shared.before_flush();
+                shared.flushed(done);
+                shared.stepped([flushing]);
+                *in_flight.lock().expect("lock") = shared.before_flush();
+            }));
+        }
+        log.drop_customers(HashSet::from([CustomerId("dana".into())]))
+            .expect("dropped");
+        log.flushed(std::mem::take(&mut *in_flight.lock().expect("lock")));
+        let fresh = {
+            let state = lock(&log.shared.state);
+            assert_eq!(
+                state.live.get(&state.current),
+                Some(&1),
+                "only one event left to do"
+            );
+            state.current
+        };
+        // The last one done, the fresh segment is deleted once closed.
+        fx.step(&log, waiting);
+        assert_eq!(lock(&log.shared.state).live.get(&fresh), Some(&0));
+        drop(log);
+        let log = fx.open();
+        assert!(pending_keys(&log).is_empty());
+        assert!(
+            !fx.files()
+                .iter()
+                .any(|file| file.ends_with(format!("{fresh:020}.log")))
         );
     }
 
