@@ -101,8 +101,8 @@ struct State {
     /// Events whose step committed but is not yet flushed by sled, and their segments.
     unflushed: Vec<(u64, u64)>,
     /// Events a flush under way makes durable (`before_flush` to `flushed`), by seq, and
-    /// their segments: an erasure's rewrite that copies one moves it here too, so the
-    /// flush counts it off the segment that holds it now.
+    /// their segments: an erasure's rewrite that copies one points its entry at the fresh
+    /// segment, so the flush counts it off the segment that holds it now.
     flushing: HashMap<u64, u64>,
     /// Per segment: its events not yet durably done (undecodable ones never are).
     live: BTreeMap<u64, usize>,
@@ -754,7 +754,7 @@ impl Writer {
             // The fresh segment counts the copies not yet durably done: still pending, or
             // stepped since the snapshot and waiting for a flush or in one under way. A
             // copy whose flush already ended is done and not counted (it would keep the
-            // segment forever).
+            // segment until the next start).
             let mut to_do = unreadable;
             for seq in &copied {
                 if let Some(pending) = state.pending.get_mut(seq) {
@@ -1086,7 +1086,8 @@ mod tests {
             );
             state.current
         };
-        // The last one done, the fresh segment is deleted once closed.
+        // The last one done, nothing keeps the fresh segment once it is closed (the reopen
+        // below recounts from disk, so only the counts above catch a wrong one).
         fx.step(&log, waiting);
         assert_eq!(lock(&log.shared.state).live.get(&fresh), Some(&0));
         drop(log);
@@ -1097,6 +1098,25 @@ mod tests {
                 .iter()
                 .any(|file| file.ends_with(format!("{fresh:020}.log")))
         );
+    }
+
+    /// A failed sled flush leaves its events for the next one: counted off once, by it.
+    #[test]
+    fn a_failed_flush_hands_its_events_to_the_next_one() {
+        let fx = fixture();
+        let log = fx.open();
+        let seq = new_seq(&append(&log, vec![event("a", "ion", "cart")])[0]);
+        let segment = lock(&log.shared.state).current;
+        fx.mark(&log, seq);
+        log.stepped([seq]);
+        log.not_flushed(log.before_flush());
+        assert_eq!(lock(&log.shared.state).live.get(&segment), Some(&1));
+        let done = log.before_flush();
+        assert_eq!(done, [(seq, segment)]);
+        log.flushed(done);
+        let state = lock(&log.shared.state);
+        assert_eq!(state.live.get(&segment), Some(&0));
+        assert!(state.flushing.is_empty() && state.unflushed.is_empty());
     }
 
     #[test]
