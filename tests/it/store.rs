@@ -198,6 +198,14 @@ fn commit(seq: u64, customer: &str, timers: Vec<TimerChange>, replies: usize) ->
     }
 }
 
+/// The event, accepted as new.
+async fn ingested(store: &dyn Store, entry: InboxEntry) -> InboxEntry {
+    match store.ingest(entry).await.expect("ingest") {
+        Ingested::New(entry) => entry,
+        Ingested::Duplicate => panic!("a new event was taken for a duplicate"),
+    }
+}
+
 /// `customer`'s event at `at`, stepped with `replies` sends: the sends, numbered.
 async fn stepped_with_sends(
     store: &dyn Store,
@@ -205,13 +213,7 @@ async fn stepped_with_sends(
     at: i64,
     replies: usize,
 ) -> Vec<OutboxEntry> {
-    let Ingested::New(entry) = store
-        .ingest(inbox(customer, None, at))
-        .await
-        .expect("ingest")
-    else {
-        panic!("new")
-    };
+    let entry = ingested(store, inbox(customer, None, at)).await;
     store
         .commit(commit(entry.seq, customer, vec![], replies))
         .await
@@ -395,9 +397,7 @@ async fn a_stepped_events_copy_is_a_duplicate_after_a_restart_until_pruned(open:
 async fn a_commit_consumes_its_event_and_keeps_one_timer_per_kind(open: Open) {
     let dir = tempfile::tempdir().expect("temp dir");
     let store = open.store(dir.path()).await;
-    let Ingested::New(first) = store.ingest(inbox("a", None, 1)).await.expect("ingest") else {
-        panic!("new")
-    };
+    let first = ingested(&*store, inbox("a", None, 1)).await;
     let sent = store
         .commit(commit(first.seq, "a", vec![timer("a", 5_000)], 2))
         .await
@@ -405,9 +405,7 @@ async fn a_commit_consumes_its_event_and_keeps_one_timer_per_kind(open: Open) {
     assert_eq!(sent.len(), 2);
     assert!(sent[0].id < sent[1].id);
     assert!(store.pending_inbox().await.expect("inbox").is_empty());
-    let Ingested::New(second) = store.ingest(inbox("a", None, 2)).await.expect("ingest") else {
-        panic!("new")
-    };
+    let second = ingested(&*store, inbox("a", None, 2)).await;
     // Re-arming moves the one timer; it does not add a second. The wake-up hint may be
     // earlier than the timer (a backend may move a pushed-back timer lazily), never later.
     store
@@ -437,9 +435,7 @@ async fn a_commit_consumes_its_event_and_keeps_one_timer_per_kind(open: Open) {
     );
     // Brought forward, a timer fires at its new, earlier time, and only once.
     for (at, due) in [(3, 20_000), (4, 12_000)] {
-        let Ingested::New(entry) = store.ingest(inbox("a", None, at)).await.expect("ingest") else {
-            panic!("new")
-        };
+        let entry = ingested(&*store, inbox("a", None, at)).await;
         store
             .commit(commit(entry.seq, "a", vec![timer("a", due)], 0))
             .await
@@ -473,25 +469,13 @@ async fn timers_fire_in_due_order_and_cancel(open: Open) {
     let dir = tempfile::tempdir().expect("temp dir");
     let store = open.store(dir.path()).await;
     for (customer, due) in [("late", 300), ("early", 100), ("cancelled", 200)] {
-        let Ingested::New(entry) = store
-            .ingest(inbox(customer, None, 1))
-            .await
-            .expect("ingest")
-        else {
-            panic!("new")
-        };
+        let entry = ingested(&*store, inbox(customer, None, 1)).await;
         store
             .commit(commit(entry.seq, customer, vec![timer(customer, due)], 0))
             .await
             .expect("commit");
     }
-    let Ingested::New(entry) = store
-        .ingest(inbox("cancelled", None, 2))
-        .await
-        .expect("ingest")
-    else {
-        panic!("new")
-    };
+    let entry = ingested(&*store, inbox("cancelled", None, 2)).await;
     let cancel = TimerChange::Cancel {
         customer: CustomerId("cancelled".into()),
         kind: TimerKind::SessionExpiry,
@@ -679,13 +663,7 @@ async fn an_erased_customers_sends_stay_gone_after_a_reopen(open: Open) {
         let store = open.store(dir.path()).await;
         let mut seqs = Vec::new();
         for customer in ["gone", "kept"] {
-            let Ingested::New(entry) = store
-                .ingest(inbox(customer, None, 1))
-                .await
-                .expect("ingest")
-            else {
-                panic!("new")
-            };
+            let entry = ingested(&*store, inbox(customer, None, 1)).await;
             seqs.push(entry.seq);
         }
         let sends = store
@@ -718,9 +696,7 @@ async fn everything_survives_a_reopen(open: Open) {
     let dir = tempfile::tempdir().expect("temp dir");
     {
         let store = open.store(dir.path()).await;
-        let Ingested::New(entry) = store.ingest(inbox("a", None, 1)).await.expect("ingest") else {
-            panic!("new")
-        };
+        let entry = ingested(&*store, inbox("a", None, 1)).await;
         let mut step = commit(entry.seq, "a", vec![timer("a", 7)], 1);
         step.conversation
             .cart
@@ -1242,13 +1218,7 @@ async fn a_merge_keeps_the_merged_chats_bookings_and_their_reminder(open: Open) 
         .await
         .expect("book");
     let reminder_due = Timestamp(start.0 - 86_400_000);
-    let Ingested::New(entry) = store
-        .ingest(inbox("tg-customer", None, 1))
-        .await
-        .expect("ingest")
-    else {
-        panic!("new")
-    };
+    let entry = ingested(&*store, inbox("tg-customer", None, 1)).await;
     let mut step = commit(
         entry.seq,
         "tg-customer",
@@ -1265,13 +1235,7 @@ async fn a_merge_keeps_the_merged_chats_bookings_and_their_reminder(open: Open) 
     step.conversation.reach.preferred_channel = Some(Channel::Telegram);
     step.conversation.appointments.reminder_due = Some(reminder_due);
     store.commit(step).await.expect("commit");
-    let Ingested::New(entry) = store
-        .ingest(inbox("web-customer", None, 2))
-        .await
-        .expect("ingest")
-    else {
-        panic!("new")
-    };
+    let entry = ingested(&*store, inbox("web-customer", None, 2)).await;
     store
         .commit(commit(entry.seq, "web-customer", vec![], 0))
         .await
@@ -1399,13 +1363,7 @@ async fn the_console_list_filters_sorts_limits_and_searches_text(open: Open) {
         ),
     ];
     for (customer, at, channel, text, handoff) in rows {
-        let Ingested::New(entry) = store
-            .ingest(says(customer, at, channel, text))
-            .await
-            .expect("ingest")
-        else {
-            panic!("new")
-        };
+        let entry = ingested(&*store, says(customer, at, channel, text)).await;
         let mut step = commit(entry.seq, customer, vec![], 0);
         step.conversation.handoff = handoff;
         step.now = Timestamp(at);
@@ -1464,9 +1422,7 @@ async fn a_batch_of_steps_reads_its_conversations_and_customers_in_order(open: O
         .resolve_identity(&ana, customer("ana", &ana))
         .await
         .expect("resolve");
-    let Ingested::New(first) = store.ingest(inbox("ana", None, 1)).await.expect("ingest") else {
-        panic!("new")
-    };
+    let first = ingested(&*store, inbox("ana", None, 1)).await;
     store
         .commit(commit(first.seq, "ana", vec![], 0))
         .await
@@ -1513,13 +1469,11 @@ async fn retention_prunes_by_age_and_erasure_keeps_only_its_record(open: Open) {
     for (customer, days) in [("old", vec![800, 980]), ("new", vec![990])] {
         for day in days {
             let at = day * DAY;
-            let Ingested::New(entry) = store
-                .ingest(says(customer, at, Channel::WebChat, &format!("day {day}")))
-                .await
-                .expect("ingest")
-            else {
-                panic!("new")
-            };
+            let entry = ingested(
+                &*store,
+                says(customer, at, Channel::WebChat, &format!("day {day}")),
+            )
+            .await;
             let mut step = commit(entry.seq, customer, vec![], 1);
             step.now = Timestamp(at);
             step.history = vec![souk::store::HistoryEntry::In {
